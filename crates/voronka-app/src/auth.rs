@@ -1,0 +1,322 @@
+//! Passwords, secrets, and who is acting.
+
+use crate::{now_ms, App, AppError, Result};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use voronka_core::{Id, Role, Scope, ScopeSet, User};
+use voronka_store::{NewToken, NewUser, Session, Visibility};
+
+pub fn hash_password(password: &str) -> Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Io(format!("password hashing failed: {e}")))
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A random secret: 32 bytes, hex, with a prefix that says what it is.
+pub fn new_secret(prefix: &str) -> String {
+    let mut b = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut b);
+    format!("{prefix}{}", hex::encode(b))
+}
+
+pub fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+/// Who performs an action: a signed-in user, a token, or the system itself.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    User(User),
+    Token {
+        id: Id,
+        name: String,
+        scopes: ScopeSet,
+        user: Option<User>,
+    },
+    System(String),
+}
+
+/// The acting principal with what it may do.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub principal: Principal,
+}
+
+impl Actor {
+    pub fn system(name: &str) -> Actor {
+        Actor {
+            principal: Principal::System(name.to_string()),
+        }
+    }
+    pub fn user(u: User) -> Actor {
+        Actor {
+            principal: Principal::User(u),
+        }
+    }
+    pub fn user_id(&self) -> Option<Id> {
+        match &self.principal {
+            Principal::User(u) => Some(u.id),
+            Principal::Token { user, .. } => user.as_ref().map(|u| u.id),
+            Principal::System(_) => None,
+        }
+    }
+    pub fn name(&self) -> String {
+        match &self.principal {
+            Principal::User(u) => u.name.clone(),
+            Principal::Token { name, .. } => format!("token {name}"),
+            Principal::System(n) => n.clone(),
+        }
+    }
+    pub fn role(&self) -> Role {
+        match &self.principal {
+            Principal::User(u) => u.role,
+            Principal::Token { user: Some(u), .. } => u.role,
+            Principal::Token { user: None, .. } | Principal::System(_) => Role::Admin,
+        }
+    }
+    fn scope_ok(&self, s: Scope) -> bool {
+        match &self.principal {
+            Principal::Token { scopes, .. } => scopes.allows(s),
+            _ => true,
+        }
+    }
+    /// Rows of leads this actor may see, enforced inside every lead query.
+    pub fn visibility(&self) -> Visibility {
+        match &self.principal {
+            Principal::User(u) | Principal::Token { user: Some(u), .. } => match u.role {
+                Role::Salesperson => Visibility::Owner(u.id),
+                Role::SalesManager => match u.team_id {
+                    Some(t) => Visibility::Team(t),
+                    None => Visibility::All,
+                },
+                _ => Visibility::All,
+            },
+            _ => Visibility::All,
+        }
+    }
+    pub fn require_read_leads(&self) -> Result<()> {
+        if !self.scope_ok(Scope::LeadsRead) {
+            return Err(AppError::Forbidden(
+                "this token lacks the leads:read scope".into(),
+            ));
+        }
+        if !self.role().reads_leads() {
+            return Err(AppError::Forbidden(
+                "your role cannot see leads' personal data".into(),
+            ));
+        }
+        Ok(())
+    }
+    pub fn require_write_leads(&self) -> Result<()> {
+        if !self.scope_ok(Scope::LeadsWrite) {
+            return Err(AppError::Forbidden(
+                "this token lacks the leads:write scope".into(),
+            ));
+        }
+        if !self.role().writes_leads() {
+            return Err(AppError::Forbidden("your role cannot change leads".into()));
+        }
+        Ok(())
+    }
+    pub fn require_forms(&self) -> Result<()> {
+        if !self.scope_ok(Scope::FormsWrite) {
+            return Err(AppError::Forbidden(
+                "this token lacks the forms:write scope".into(),
+            ));
+        }
+        if !self.role().manages_forms() {
+            return Err(AppError::Forbidden("your role cannot manage forms".into()));
+        }
+        Ok(())
+    }
+    pub fn require_admin(&self) -> Result<()> {
+        if !self.scope_ok(Scope::Admin) || !self.role().is_admin() {
+            return Err(AppError::Forbidden("administrators only".into()));
+        }
+        Ok(())
+    }
+    pub fn require_export(&self) -> Result<()> {
+        self.require_read_leads()?;
+        if !self.role().exports_leads() {
+            return Err(AppError::Forbidden(
+                "your role cannot export personal data".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+pub const SESSION_TTL_MS: i64 = 14 * 24 * 3600 * 1000;
+
+impl App {
+    pub async fn add_user(
+        &self,
+        email: &str,
+        name: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<User> {
+        let email = email.trim();
+        if !email.contains('@') || email.len() > 254 {
+            return Err(AppError::invalid(
+                "email",
+                "a valid email address is required",
+            ));
+        }
+        if password.chars().count() < 8 {
+            return Err(AppError::invalid(
+                "password",
+                "the password needs at least 8 characters",
+            ));
+        }
+        let name = if name.trim().is_empty() {
+            email.split('@').next().unwrap_or(email).to_string()
+        } else {
+            voronka_core::intake::normalize::clean_text(name)
+        };
+        let user = self
+            .store
+            .create_user(&NewUser {
+                email: email.to_string(),
+                name,
+                password_hash: hash_password(password)?,
+                role,
+                team_id: None,
+                created_at: now_ms(),
+            })
+            .await?;
+        Ok(user)
+    }
+
+    /// Checks a password; on success opens a session and returns (user, session token, csrf token).
+    pub async fn login(&self, email: &str, password: &str) -> Result<(User, String, String)> {
+        let found = self.store.user_with_hash(email).await?;
+        let Some((user, hash)) = found.filter(|(u, _)| u.active) else {
+            // Same work and same answer whether the user exists or not.
+            let _ = verify_password(password, "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$UqHFMoH3A1Kyq5j6BsoE1QG3K6Xc9m6r3Bq0fWQ2b7g");
+            return Err(AppError::Unauthorized("wrong email or password".into()));
+        };
+        if !verify_password(password, &hash) {
+            return Err(AppError::Unauthorized("wrong email or password".into()));
+        }
+        let token = new_secret("");
+        let csrf = new_secret("");
+        let now = now_ms();
+        self.store
+            .create_session(&Session {
+                token_hash: sha256_hex(&token),
+                user_id: user.id,
+                csrf: csrf.clone(),
+                created_at: now,
+                expires_at: now + SESSION_TTL_MS,
+            })
+            .await?;
+        Ok((user, token, csrf))
+    }
+
+    /// Resolves a session cookie to its user and CSRF token.
+    pub async fn session_user(&self, token: &str) -> Result<Option<(User, String)>> {
+        let Some(s) = self.store.session(&sha256_hex(token)).await? else {
+            return Ok(None);
+        };
+        if s.expires_at < now_ms() {
+            self.store.delete_session(&s.token_hash).await?;
+            return Ok(None);
+        }
+        Ok(self
+            .store
+            .user(s.user_id)
+            .await?
+            .filter(|u| u.active)
+            .map(|u| (u, s.csrf)))
+    }
+
+    pub async fn logout(&self, token: &str) -> Result<()> {
+        self.store.delete_session(&sha256_hex(token)).await?;
+        Ok(())
+    }
+
+    /// Creates an API token; the secret is returned once and only its hash is stored.
+    pub async fn create_token(
+        &self,
+        name: &str,
+        scopes: ScopeSet,
+        user_id: Option<Id>,
+        ttl_days: Option<i64>,
+    ) -> Result<(Id, String)> {
+        if name.trim().is_empty() {
+            return Err(AppError::invalid("name", "a token needs a name"));
+        }
+        if scopes.as_slice().is_empty() {
+            return Err(AppError::invalid(
+                "scopes",
+                "a token needs at least one scope",
+            ));
+        }
+        let secret = new_secret("vk_");
+        let now = now_ms();
+        let id = self
+            .store
+            .create_token(&NewToken {
+                name: name.trim().to_string(),
+                token_hash: sha256_hex(&secret),
+                scopes,
+                user_id,
+                created_at: now,
+                expires_at: ttl_days.map(|d| now + d * 24 * 3600 * 1000),
+            })
+            .await?;
+        Ok((id, secret))
+    }
+
+    /// Resolves a bearer token to an actor; expired and revoked tokens are refused.
+    pub async fn token_actor(&self, secret: &str) -> Result<Actor> {
+        let t = self
+            .store
+            .token_by_hash(&sha256_hex(secret.trim()))
+            .await?
+            .ok_or_else(|| AppError::Unauthorized("unknown API token".into()))?;
+        let now = now_ms();
+        if t.revoked_at.is_some() {
+            return Err(AppError::Unauthorized("this API token was revoked".into()));
+        }
+        if t.expires_at.is_some_and(|e| e < now) {
+            return Err(AppError::Unauthorized("this API token has expired".into()));
+        }
+        let user =
+            match t.user_id {
+                Some(u) => Some(self.store.user(u).await?.filter(|u| u.active).ok_or_else(
+                    || AppError::Unauthorized("the token's user is disabled".into()),
+                )?),
+                None => None,
+            };
+        // Last-used is informative; a failure to record it must not refuse the request.
+        if t.last_used_at.is_none_or(|l| now - l > 60_000) {
+            let _ = self.store.mark_token_used(t.id, now).await;
+        }
+        Ok(Actor {
+            principal: Principal::Token {
+                id: t.id,
+                name: t.name,
+                scopes: t.scopes,
+                user,
+            },
+        })
+    }
+}

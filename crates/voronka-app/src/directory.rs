@@ -1,0 +1,324 @@
+//! Forms, contacts, accounts, customers, deals and people: reads and admin changes with access checks.
+
+use crate::{new_secret, now_ms, Actor, App, AppError, Result};
+use voronka_core::{Account, Customer, Deal, Form, Id, Role, ScopeSet, User};
+use voronka_store::{
+    ApiToken, AuditEntry, ContactDetail, ContactRow, CustomerDetail, FormStats, NewForm,
+    SimpleQuery,
+};
+
+/// Fields of a new or edited form.
+#[derive(Debug, Clone, Default)]
+pub struct FormInput {
+    pub name: String,
+    pub redirect_url: Option<String>,
+    pub allowed_origins: Vec<String>,
+    pub default_region: Option<String>,
+    pub product: Option<String>,
+    pub min_fill_ms: Option<i64>,
+}
+
+fn check_url(field: &str, u: &str) -> Result<()> {
+    let ok = (u.starts_with("https://") || u.starts_with("http://"))
+        && u.len() > 8
+        && !u.chars().any(char::is_whitespace);
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::invalid(
+            field,
+            format!("{u:?} is not an http(s) URL"),
+        ))
+    }
+}
+
+impl App {
+    pub async fn create_form(&self, actor: &Actor, input: FormInput) -> Result<Form> {
+        actor.require_forms()?;
+        let name = voronka_core::intake::normalize::clean_text(&input.name);
+        if name.is_empty() {
+            return Err(AppError::invalid("name", "a form needs a name"));
+        }
+        if let Some(r) = &input.redirect_url {
+            check_url("redirect_url", r)?;
+        }
+        for o in &input.allowed_origins {
+            check_url("allowed_origins", o)?;
+        }
+        let region = input
+            .default_region
+            .unwrap_or_else(|| self.settings.default_region.clone())
+            .to_ascii_uppercase();
+        if region.len() != 2 || !region.chars().all(|c| c.is_ascii_alphabetic()) {
+            return Err(AppError::invalid(
+                "default_region",
+                "a two-letter country code, such as RU or NL",
+            ));
+        }
+        let form = self
+            .store
+            .create_form(&NewForm {
+                public_key: new_secret("f_")[..26].to_string(),
+                name,
+                redirect_url: input.redirect_url,
+                allowed_origins: input
+                    .allowed_origins
+                    .iter()
+                    .map(|o| o.trim_end_matches('/').to_string())
+                    .collect(),
+                default_region: region,
+                product: input.product.filter(|p| !p.trim().is_empty()),
+                honeypot_field: "website".into(),
+                min_fill_ms: input.min_fill_ms.unwrap_or(1500).max(0),
+                created_at: now_ms(),
+            })
+            .await?;
+        self.audit_simple(actor, "create", "form", form.id, &form.name)
+            .await?;
+        Ok(form)
+    }
+
+    pub async fn list_forms(&self, actor: &Actor) -> Result<Vec<FormStats>> {
+        if !actor.role().manages_forms() && !actor.role().reads_leads() {
+            return Err(AppError::Forbidden("your role cannot see forms".into()));
+        }
+        Ok(self.store.list_forms().await?)
+    }
+
+    pub async fn form_by_key(&self, key: &str) -> Result<Option<Form>> {
+        Ok(self.store.form_by_key(key).await?.filter(|f| f.active))
+    }
+
+    pub async fn contact_detail(&self, actor: &Actor, id: Id) -> Result<ContactDetail> {
+        actor.require_read_leads()?;
+        let d = self
+            .store
+            .contact_detail(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("contact {id} not found")))?;
+        if let voronka_store::Visibility::Owner(u) = actor.visibility() {
+            if !d.leads.iter().any(|l| l.owner_id == Some(u)) {
+                return Err(AppError::NotFound(format!("contact {id} not found")));
+            }
+        }
+        Ok(d)
+    }
+
+    pub async fn list_contacts(
+        &self,
+        actor: &Actor,
+        mut q: SimpleQuery,
+    ) -> Result<Vec<ContactRow>> {
+        actor.require_read_leads()?;
+        q.visibility = actor.visibility();
+        Ok(self.store.list_contacts(&q).await?)
+    }
+
+    pub async fn account_detail(
+        &self,
+        actor: &Actor,
+        id: Id,
+    ) -> Result<(Account, Vec<ContactRow>)> {
+        actor.require_read_leads()?;
+        self.store
+            .account(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("account {id} not found")))
+    }
+
+    pub async fn list_accounts(&self, actor: &Actor, q: SimpleQuery) -> Result<Vec<Account>> {
+        actor.require_read_leads()?;
+        Ok(self.store.list_accounts(&q).await?)
+    }
+
+    pub async fn customer_detail(&self, actor: &Actor, id: Id) -> Result<CustomerDetail> {
+        actor.require_read_leads()?;
+        let d = self
+            .store
+            .customer_detail(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("customer {id} not found")))?;
+        if let voronka_store::Visibility::Owner(u) = actor.visibility() {
+            if !d.leads.iter().any(|l| l.owner_id == Some(u)) {
+                return Err(AppError::NotFound(format!("customer {id} not found")));
+            }
+        }
+        Ok(d)
+    }
+
+    pub async fn list_customers(&self, actor: &Actor, q: SimpleQuery) -> Result<Vec<Customer>> {
+        actor.require_read_leads()?;
+        Ok(self.store.list_customers(&q).await?)
+    }
+
+    pub async fn deal(&self, actor: &Actor, id: Id) -> Result<Deal> {
+        actor.require_read_leads()?;
+        let d = self
+            .store
+            .deal(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("deal {id} not found")))?;
+        // Access follows the lead the deal came from.
+        self.lead_detail(actor, d.lead_id).await?;
+        Ok(d)
+    }
+
+    pub async fn list_deals(&self, actor: &Actor, q: SimpleQuery) -> Result<Vec<Deal>> {
+        actor.require_read_leads()?;
+        Ok(self.store.list_deals(&q).await?)
+    }
+
+    pub async fn refusal_reasons(&self) -> Result<Vec<String>> {
+        Ok(self.store.refusal_reasons().await?)
+    }
+
+    pub async fn add_refusal_reason(&self, actor: &Actor, label: &str) -> Result<()> {
+        actor.require_admin()?;
+        let label = voronka_core::intake::normalize::clean_text(label);
+        if label.is_empty() {
+            return Err(AppError::invalid("label", "the reason is empty"));
+        }
+        self.store.add_refusal_reason(&label).await?;
+        Ok(())
+    }
+
+    /// People who can own leads (for assignment pickers).
+    pub async fn sellers(&self) -> Result<Vec<User>> {
+        Ok(self
+            .store
+            .list_users()
+            .await?
+            .into_iter()
+            .filter(|u| {
+                u.active && matches!(u.role, Role::Salesperson | Role::SalesManager | Role::Admin)
+            })
+            .collect())
+    }
+
+    pub async fn list_users(&self, actor: &Actor) -> Result<Vec<User>> {
+        actor.require_admin()?;
+        Ok(self.store.list_users().await?)
+    }
+
+    pub async fn admin_add_user(
+        &self,
+        actor: &Actor,
+        email: &str,
+        name: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<User> {
+        actor.require_admin()?;
+        let u = self.add_user(email, name, password, role).await?;
+        self.audit_simple(
+            actor,
+            "create",
+            "user",
+            u.id,
+            &format!("{} ({})", u.email, role.as_str()),
+        )
+        .await?;
+        Ok(u)
+    }
+
+    pub async fn admin_update_user(
+        &self,
+        actor: &Actor,
+        id: Id,
+        role: Role,
+        active: bool,
+    ) -> Result<()> {
+        actor.require_admin()?;
+        let before = self
+            .store
+            .user(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("user {id} not found")))?;
+        if actor.user_id() == Some(id) && (!active || role != Role::Admin) {
+            return Err(AppError::invalid(
+                "role",
+                "you cannot demote or disable yourself",
+            ));
+        }
+        self.store
+            .update_user(id, role, active, before.team_id)
+            .await?;
+        self.audit_simple(
+            actor,
+            "update",
+            "user",
+            id,
+            &format!("role {} active {}", role.as_str(), active),
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn list_tokens(&self, actor: &Actor) -> Result<Vec<ApiToken>> {
+        actor.require_admin()?;
+        Ok(self.store.list_tokens().await?)
+    }
+
+    pub async fn admin_create_token(
+        &self,
+        actor: &Actor,
+        name: &str,
+        scopes: ScopeSet,
+        ttl_days: Option<i64>,
+    ) -> Result<(Id, String)> {
+        actor.require_admin()?;
+        let (id, secret) = self
+            .create_token(name, scopes.clone(), None, ttl_days)
+            .await?;
+        self.audit_simple(
+            actor,
+            "create",
+            "token",
+            id,
+            &format!("{name}: {}", scopes.to_text()),
+        )
+        .await?;
+        Ok((id, secret))
+    }
+
+    pub async fn revoke_token(&self, actor: &Actor, id: Id) -> Result<()> {
+        actor.require_admin()?;
+        self.store.revoke_token(id, now_ms()).await?;
+        self.audit_simple(actor, "revoke", "token", id, "").await?;
+        Ok(())
+    }
+
+    pub async fn audit_for(&self, actor: &Actor, entity: &str, id: Id) -> Result<Vec<AuditEntry>> {
+        actor.require_read_leads()?;
+        Ok(self.store.audit_for(entity, id).await?)
+    }
+
+    pub async fn recent_audit(&self, actor: &Actor, limit: i64) -> Result<Vec<AuditEntry>> {
+        actor.require_admin()?;
+        Ok(self.store.recent_audit(limit).await?)
+    }
+
+    pub(crate) async fn audit_simple(
+        &self,
+        actor: &Actor,
+        action: &str,
+        entity: &str,
+        id: Id,
+        after: &str,
+    ) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        tx.audit(&voronka_store::NewAudit {
+            actor_id: actor.user_id(),
+            actor: actor.name(),
+            action: action.into(),
+            entity: entity.into(),
+            entity_id: Some(id),
+            before: None,
+            after: Some(after.to_string()),
+            at: now_ms(),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

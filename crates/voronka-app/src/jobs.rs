@@ -1,0 +1,61 @@
+//! Durable jobs: stored in the database, claimed with a lease so that several processes never
+//! run the same job at once, and run late (on start) if they fell due while nobody was running.
+
+use crate::{now_ms, App, Result};
+use serde::Deserialize;
+use std::time::Duration;
+
+/// Returns a refused lead to working when its freeze date passes.
+pub const REVIVE_LEAD: &str = "revive_lead";
+
+const LEASE_MS: i64 = 60_000;
+
+#[derive(Deserialize)]
+struct RevivePayload {
+    lead_id: i64,
+}
+
+impl App {
+    /// Claims and runs the jobs that are due now; returns how many ran.
+    pub async fn run_due_jobs(&self, worker: &str) -> Result<usize> {
+        let now = now_ms();
+        let jobs = self.store.claim_jobs(worker, now, LEASE_MS, 100).await?;
+        let n = jobs.len();
+        for job in jobs {
+            let outcome = match job.kind.as_str() {
+                REVIVE_LEAD => match serde_json::from_str::<RevivePayload>(&job.payload) {
+                    Ok(p) => self.revive_if_due(p.lead_id, now_ms()).await.map(|_| ()),
+                    Err(e) => Err(crate::AppError::Io(format!("bad payload: {e}"))),
+                },
+                other => Err(crate::AppError::Io(format!("unknown job kind {other}"))),
+            };
+            match outcome {
+                Ok(()) => self.store.finish_job(job.id, now_ms()).await?,
+                Err(e) => {
+                    // Back off: 1 min, 2, 4 … up to a day.
+                    let delay = (60_000i64 << job.attempts.clamp(0, 10)).min(86_400_000);
+                    tracing::warn!(job = job.id, kind = %job.kind, error = %e, "job failed");
+                    self.store
+                        .fail_job(job.id, &e.to_string(), now_ms() + delay)
+                        .await?;
+                }
+            }
+        }
+        Ok(n)
+    }
+
+    /// Runs jobs until the process ends.
+    pub fn spawn_job_runner(&self, worker: String, every: Duration) -> tokio::task::JoinHandle<()> {
+        let app = self.clone();
+        tokio::spawn(async move {
+            loop {
+                match app.run_due_jobs(&worker).await {
+                    Ok(n) if n > 0 => continue,
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "job runner"),
+                }
+                tokio::time::sleep(every).await;
+            }
+        })
+    }
+}

@@ -1,0 +1,435 @@
+//! Use cases on leads: reading with row-level access, stage changes, conversion, assignment, notes.
+
+use crate::{now_ms, Actor, App, AppError, Result};
+use serde::Deserialize;
+use voronka_core::{Id, Lead, Millis, Money, Role, Stage, Temperature};
+use voronka_store::{
+    LeadDetail, LeadQuery, LeadRow, NewAudit, NewDeal, NewStageChange, StageUpdate, Tx, Visibility,
+};
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RefuseInput {
+    pub reason: String,
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// When this moment passes the lead returns to working by itself.
+    #[serde(default)]
+    pub freeze_until: Option<Millis>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConvertInput {
+    pub amount: Money,
+    pub title: Option<String>,
+}
+
+fn lead_json(l: &Lead) -> Option<String> {
+    serde_json::to_string(l).ok()
+}
+
+impl App {
+    fn check_visible(&self, actor: &Actor, lead: &Lead) -> Result<()> {
+        let ok = match actor.visibility() {
+            Visibility::All => true,
+            Visibility::Owner(u) => lead.owner_id == Some(u),
+            // Team membership is checked by the store for lists; for one lead, the owner's team.
+            Visibility::Team(_) => true,
+        };
+        if ok {
+            Ok(())
+        } else {
+            // Not 403: a salesperson must not learn which ids exist.
+            Err(AppError::NotFound(format!("lead {} not found", lead.id)))
+        }
+    }
+
+    async fn check_team(&self, actor: &Actor, lead: &Lead) -> Result<()> {
+        if let (Visibility::Team(team), Some(owner)) = (actor.visibility(), lead.owner_id) {
+            let owner = self.store.user(owner).await?;
+            if owner.and_then(|o| o.team_id) != Some(team) {
+                return Err(AppError::NotFound(format!("lead {} not found", lead.id)));
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn list_leads(&self, actor: &Actor, mut q: LeadQuery) -> Result<(Vec<LeadRow>, i64)> {
+        actor.require_read_leads()?;
+        q.visibility = actor.visibility();
+        let rows = self.store.list_leads(&q).await?;
+        let total = self.store.count_leads(&q).await?;
+        Ok((rows, total))
+    }
+
+    pub async fn lead_detail(&self, actor: &Actor, id: Id) -> Result<LeadDetail> {
+        actor.require_read_leads()?;
+        let d = self
+            .store
+            .lead_detail(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("lead {id} not found")))?;
+        self.check_visible(actor, &d.lead)?;
+        self.check_team(actor, &d.lead).await?;
+        Ok(d)
+    }
+
+    /// Opens a transaction with the lead locked, after checking that the actor may change it.
+    async fn lead_tx(&self, actor: &Actor, id: Id) -> Result<(Box<dyn Tx>, Lead)> {
+        actor.require_write_leads()?;
+        let mut tx = self.store.begin().await?;
+        let lead = tx
+            .lead_for_update(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("lead {id} not found")))?;
+        self.check_visible(actor, &lead)?;
+        self.check_team(actor, &lead).await?;
+        Ok((tx, lead))
+    }
+
+    async fn finish(
+        &self,
+        mut tx: Box<dyn Tx>,
+        actor: &Actor,
+        action: &str,
+        before: &Lead,
+        at: Millis,
+    ) -> Result<Lead> {
+        let after = tx
+            .lead_for_update(before.id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("lead {} not found", before.id)))?;
+        tx.audit(&NewAudit {
+            actor_id: actor.user_id(),
+            actor: actor.name(),
+            action: action.into(),
+            entity: "lead".into(),
+            entity_id: Some(before.id),
+            before: lead_json(before),
+            after: lead_json(&after),
+            at,
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    async fn record_stage(
+        tx: &mut dyn Tx,
+        actor: &Actor,
+        lead: &Lead,
+        upd: StageUpdate,
+        reason: Option<String>,
+        comment: Option<String>,
+        at: Millis,
+    ) -> Result<()> {
+        let to = upd.stage.unwrap_or(lead.stage);
+        tx.set_stage(lead.id, &upd, at).await?;
+        tx.add_stage_change(&NewStageChange {
+            lead_id: lead.id,
+            from: Some(lead.stage),
+            to,
+            actor_id: actor.user_id(),
+            actor: actor.name(),
+            reason,
+            comment,
+            at,
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// Moves a lead along the funnel (new → working → mql → sql, back to working, or a revival).
+    pub async fn change_stage(
+        &self,
+        actor: &Actor,
+        id: Id,
+        to: Stage,
+        comment: Option<String>,
+    ) -> Result<Lead> {
+        self.change_stage_at(actor, id, to, comment, now_ms()).await
+    }
+
+    pub async fn change_stage_at(
+        &self,
+        actor: &Actor,
+        id: Id,
+        to: Stage,
+        comment: Option<String>,
+        at: Millis,
+    ) -> Result<Lead> {
+        match to {
+            Stage::Refused => {
+                return Err(AppError::invalid(
+                    "stage",
+                    "use refuse, which records the reason",
+                ))
+            }
+            Stage::Junk => {
+                return Err(AppError::invalid(
+                    "stage",
+                    "use junk, which records the reason",
+                ))
+            }
+            _ => {}
+        }
+        let (mut tx, lead) = self.lead_tx(actor, id).await?;
+        lead.stage.check_transition(to)?;
+        let upd = StageUpdate {
+            stage: Some(to),
+            ..Default::default()
+        };
+        Self::record_stage(tx.as_mut(), actor, &lead, upd, None, clean_opt(comment), at).await?;
+        self.finish(tx, actor, "stage", &lead, at).await
+    }
+
+    pub async fn refuse(&self, actor: &Actor, id: Id, input: RefuseInput) -> Result<Lead> {
+        self.refuse_at(actor, id, input, now_ms()).await
+    }
+
+    pub async fn refuse_at(
+        &self,
+        actor: &Actor,
+        id: Id,
+        input: RefuseInput,
+        at: Millis,
+    ) -> Result<Lead> {
+        let reason = voronka_core::intake::normalize::clean_text(&input.reason);
+        if reason.is_empty() {
+            return Err(AppError::invalid("reason", "a refusal needs a reason"));
+        }
+        let known = self.store.refusal_reasons().await?;
+        if !known.iter().any(|k| k == &reason) {
+            return Err(AppError::invalid(
+                "reason",
+                format!(
+                    "unknown refusal reason; choose one of: {}",
+                    known.join(", ")
+                ),
+            ));
+        }
+        if let Some(f) = input.freeze_until {
+            if f <= at {
+                return Err(AppError::invalid(
+                    "freeze_until",
+                    "the freeze date must be in the future",
+                ));
+            }
+        }
+        let (mut tx, lead) = self.lead_tx(actor, id).await?;
+        lead.stage.check_transition(Stage::Refused)?;
+        let upd = StageUpdate {
+            stage: Some(Stage::Refused),
+            refuse_reason: Some(reason.clone()),
+            frozen_until: input.freeze_until,
+            junk_reason: None,
+        };
+        Self::record_stage(
+            tx.as_mut(),
+            actor,
+            &lead,
+            upd,
+            Some(reason),
+            clean_opt(input.comment),
+            at,
+        )
+        .await?;
+        if let Some(until) = input.freeze_until {
+            let payload = serde_json::json!({ "lead_id": id, "frozen_until": until }).to_string();
+            tx.enqueue_job(crate::jobs::REVIVE_LEAD, &payload, until, at)
+                .await?;
+        }
+        self.finish(tx, actor, "refuse", &lead, at).await
+    }
+
+    pub async fn mark_junk(&self, actor: &Actor, id: Id, reason: &str) -> Result<Lead> {
+        let reason = voronka_core::intake::normalize::clean_text(reason);
+        if reason.is_empty() {
+            return Err(AppError::invalid("reason", "junk needs a reason"));
+        }
+        let at = now_ms();
+        let (mut tx, lead) = self.lead_tx(actor, id).await?;
+        lead.stage.check_transition(Stage::Junk)?;
+        let upd = StageUpdate {
+            stage: Some(Stage::Junk),
+            junk_reason: Some(reason.clone()),
+            ..Default::default()
+        };
+        Self::record_stage(tx.as_mut(), actor, &lead, upd, Some(reason), None, at).await?;
+        self.finish(tx, actor, "junk", &lead, at).await
+    }
+
+    /// Returns a frozen lead to working when its date has passed. Safe to run twice.
+    pub async fn revive_if_due(&self, id: Id, now: Millis) -> Result<bool> {
+        let actor = Actor::system("freeze timer");
+        let mut tx = self.store.begin().await?;
+        let Some(lead) = tx.lead_for_update(id).await? else {
+            return Ok(false);
+        };
+        let due = lead.stage == Stage::Refused && lead.frozen_until.is_some_and(|f| f <= now);
+        if !due {
+            return Ok(false);
+        }
+        let upd = StageUpdate {
+            stage: Some(Stage::Working),
+            ..Default::default()
+        };
+        Self::record_stage(
+            tx.as_mut(),
+            &actor,
+            &lead,
+            upd,
+            Some("freeze date passed".into()),
+            lead.refuse_reason
+                .clone()
+                .map(|r| format!("was refused: {r}")),
+            now,
+        )
+        .await?;
+        self.finish(tx, &actor, "revive", &lead, now).await?;
+        Ok(true)
+    }
+
+    /// Converts a lead: creates or reuses the contact's customer and creates a deal.
+    pub async fn convert(
+        &self,
+        actor: &Actor,
+        id: Id,
+        input: ConvertInput,
+    ) -> Result<(Lead, Id, Id)> {
+        self.convert_at(actor, id, input, now_ms()).await
+    }
+
+    pub async fn convert_at(
+        &self,
+        actor: &Actor,
+        id: Id,
+        input: ConvertInput,
+        at: Millis,
+    ) -> Result<(Lead, Id, Id)> {
+        if input.amount.minor < 0 {
+            return Err(AppError::invalid(
+                "amount",
+                "the deal amount must not be negative",
+            ));
+        }
+        let (mut tx, lead) = self.lead_tx(actor, id).await?;
+        if !lead.stage.can_convert() {
+            return Err(voronka_core::StageError::Illegal {
+                from: lead.stage,
+                to: Stage::Converted,
+            }
+            .into());
+        }
+        let detail = self
+            .store
+            .contact_detail(lead.contact_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound("contact".into()))?;
+        let name = detail
+            .account
+            .as_ref()
+            .map(|a| a.name.clone())
+            .unwrap_or_else(|| detail.contact.full_name.clone());
+        let customer_id = tx.customer_for_contact(lead.contact_id, &name, at).await?;
+        let title = input
+            .title
+            .map(|t| voronka_core::intake::normalize::clean_text(&t))
+            .filter(|t| !t.is_empty())
+            .or_else(|| lead.product.clone())
+            .unwrap_or_else(|| format!("Deal from lead #{id}"));
+        let deal_id = tx
+            .insert_deal(&NewDeal {
+                customer_id,
+                lead_id: id,
+                title,
+                amount: input.amount,
+                created_at: at,
+            })
+            .await?;
+        tx.set_lead_customer(id, customer_id).await?;
+        let upd = StageUpdate {
+            stage: Some(Stage::Converted),
+            ..Default::default()
+        };
+        Self::record_stage(
+            tx.as_mut(),
+            actor,
+            &lead,
+            upd,
+            Some(format!("deal #{deal_id}")),
+            None,
+            at,
+        )
+        .await?;
+        let lead = self.finish(tx, actor, "convert", &lead, at).await?;
+        Ok((lead, customer_id, deal_id))
+    }
+
+    pub async fn assign(&self, actor: &Actor, id: Id, owner: Option<Id>) -> Result<Lead> {
+        if !actor.role().assigns_leads() {
+            return Err(AppError::Forbidden(
+                "only managers and admins reassign leads".into(),
+            ));
+        }
+        if let Some(o) = owner {
+            let u = self
+                .store
+                .user(o)
+                .await?
+                .filter(|u| u.active)
+                .ok_or_else(|| AppError::invalid("owner_id", format!("no active user {o}")))?;
+            if matches!(u.role, Role::Marketer | Role::Viewer) {
+                return Err(AppError::invalid("owner_id", "leads go to people who sell"));
+            }
+        }
+        let at = now_ms();
+        let (mut tx, lead) = self.lead_tx(actor, id).await?;
+        tx.set_owner(id, owner, at).await?;
+        self.finish(tx, actor, "assign", &lead, at).await
+    }
+
+    pub async fn set_temperature(&self, actor: &Actor, id: Id, t: Temperature) -> Result<Lead> {
+        let at = now_ms();
+        let (mut tx, lead) = self.lead_tx(actor, id).await?;
+        tx.set_temperature(id, t, at).await?;
+        self.finish(tx, actor, "temperature", &lead, at).await
+    }
+
+    pub async fn add_note(&self, actor: &Actor, id: Id, body: &str) -> Result<Id> {
+        self.add_note_at(actor, id, body, now_ms()).await
+    }
+
+    pub async fn add_note_at(&self, actor: &Actor, id: Id, body: &str, at: Millis) -> Result<Id> {
+        let body = body.trim();
+        if body.is_empty() {
+            return Err(AppError::invalid("body", "the note is empty"));
+        }
+        if body.chars().count() > 20_000 {
+            return Err(AppError::invalid(
+                "body",
+                "the note is longer than 20000 characters",
+            ));
+        }
+        let (mut tx, lead) = self.lead_tx(actor, id).await?;
+        let note_id = tx
+            .add_note(id, actor.user_id(), &actor.name(), body, at)
+            .await?;
+        tx.audit(&NewAudit {
+            actor_id: actor.user_id(),
+            actor: actor.name(),
+            action: "note".into(),
+            entity: "lead".into(),
+            entity_id: Some(lead.id),
+            before: None,
+            after: Some(body.to_string()),
+            at,
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(note_id)
+    }
+}
+
+fn clean_opt(s: Option<String>) -> Option<String> {
+    s.map(|c| c.trim().to_string()).filter(|c| !c.is_empty())
+}

@@ -1,0 +1,102 @@
+//! Voronka's use cases. The only crate that combines the pure core with storage: it owns
+//! transactions, the group committer of the intake pipeline and the job runner.
+
+mod auth;
+mod capture;
+mod directory;
+mod error;
+mod leads;
+mod transfer;
+
+pub mod demo;
+pub mod jobs;
+
+pub use auth::{hash_password, new_secret, sha256_hex, Actor, Principal};
+pub use capture::{CaptureOutcome, CaptureRequest, CaptureResult};
+pub use directory::FormInput;
+pub use error::{AppError, FieldError};
+pub use leads::{ConvertInput, RefuseInput};
+pub use transfer::{ExportFormat, ImportMap, ImportSummary};
+
+use std::sync::Arc;
+use voronka_core::Millis;
+use voronka_store::Store;
+
+pub type Result<T> = std::result::Result<T, AppError>;
+
+/// Settings of the application layer.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Global default region for phones written without a country code.
+    pub default_region: String,
+    pub default_currency: String,
+    /// How many captures one transaction may carry.
+    pub max_batch: usize,
+    /// Identical payloads from one client within this window are one submission.
+    pub duplicate_window_ms: Millis,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            default_region: "RU".into(),
+            default_currency: "RUB".into(),
+            max_batch: 512,
+            duplicate_window_ms: 10_000,
+        }
+    }
+}
+
+/// The application: storage plus the running intake committer.
+#[derive(Clone)]
+pub struct App {
+    store: Arc<dyn Store>,
+    committer: capture::Committer,
+    settings: Arc<Settings>,
+}
+
+pub fn now_ms() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as Millis)
+        .unwrap_or(0)
+}
+
+impl App {
+    /// Starts the intake committer on the current Tokio runtime.
+    pub fn new(store: Arc<dyn Store>, settings: Settings) -> App {
+        let settings = Arc::new(settings);
+        let committer = capture::Committer::start(store.clone(), settings.clone());
+        App {
+            store,
+            committer,
+            settings,
+        }
+    }
+
+    /// Connects, applies migrations and starts the application.
+    pub async fn open(url: &str, settings: Settings) -> Result<App> {
+        let store = voronka_store::connect(url).await?;
+        store.migrate().await?;
+        let app = App::new(store, settings);
+        app.ensure_defaults().await?;
+        Ok(app)
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    async fn ensure_defaults(&self) -> Result<()> {
+        if self.store.refusal_reasons().await?.is_empty() {
+            for r in voronka_core::demo::REFUSAL_REASONS {
+                self.store.add_refusal_reason(r).await?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,535 @@
+//! The same scenarios against both backends: SQLite (embedded default) and PostgreSQL.
+
+mod common;
+
+use common::TestDb;
+use voronka_app::{Actor, App, CaptureRequest, CaptureResult, ConvertInput, RefuseInput, Settings};
+use voronka_core::intake::Submission;
+use voronka_core::{Channel, Currency, Money, Role, Stage, Temperature};
+use voronka_store::{LeadQuery, LeadSort};
+
+fn sub(fields: &[(&str, &str)]) -> Submission {
+    let mut s = Submission::new(Channel::Api, voronka_app::now_ms());
+    for (k, v) in fields {
+        s = s.with(k, *v);
+    }
+    s
+}
+
+fn req(fields: &[(&str, &str)]) -> CaptureRequest {
+    CaptureRequest {
+        submission: sub(fields),
+        form: None,
+        idempotency_key: None,
+        client: None,
+    }
+}
+
+async fn open(db: &TestDb) -> App {
+    App::open(&db.url, Settings::default())
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e}", db.name))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn intake_dedup_and_interest() {
+    for db in TestDb::both().await {
+        let app = open(&db).await;
+        let n = db.name;
+        let a = app
+            .capture(req(&[
+                ("name", "Иван Петров"),
+                ("phone", "8 (916) 123-45-67"),
+                ("product", "CRM"),
+                ("utm_source", "Yandex"),
+                ("utm_medium", "cpc"),
+            ]))
+            .await
+            .unwrap();
+        assert_eq!(a.result, CaptureResult::Lead, "{n}");
+        assert_eq!(a.action, "new_lead", "{n}");
+        // The same person about the same product: a touch on the same lead.
+        let b = app
+            .capture(req(&[
+                ("name", "Иван"),
+                ("phone", "+7 916 123 45 67"),
+                ("product", "crm"),
+                ("email", "ivan@example.ru"),
+            ]))
+            .await
+            .unwrap();
+        assert_eq!(b.action, "new_touch", "{n}: {b:?}");
+        assert_eq!(b.lead_id, a.lead_id, "{n}");
+        // The same person about something else: a new lead of the same contact.
+        let c = app
+            .capture(req(&[
+                ("name", "Иван Петров"),
+                ("email", "IVAN@example.ru"),
+                ("product", "Training"),
+            ]))
+            .await
+            .unwrap();
+        assert_eq!(c.action, "new_lead", "{n}");
+        assert_eq!(c.contact_id, a.contact_id, "{n}");
+        assert_ne!(c.lead_id, a.lead_id, "{n}");
+        // No usable contact: an interest, never a lead.
+        let d = app
+            .capture(req(&[("name", "Anon"), ("phone", "123")]))
+            .await
+            .unwrap();
+        assert_eq!(d.result, CaptureResult::Interest, "{n}");
+        assert!(d.reasons.iter().any(|r| r.code == "no_contact"), "{n}");
+        let admin = Actor::system("test");
+        let detail = app.lead_detail(&admin, a.lead_id.unwrap()).await.unwrap();
+        assert_eq!(detail.touches.len(), 2, "{n}");
+        assert_eq!(detail.lead.touches, 2, "{n}");
+        assert_eq!(detail.lead.source.as_deref(), Some("yandex"), "{n}");
+        assert_eq!(
+            detail.contact.phones[0].e164.as_deref(),
+            Some("+79161234567"),
+            "{n}"
+        );
+        assert_eq!(detail.contact.phones[0].raw, "8 (916) 123-45-67", "{n}");
+        assert!(
+            detail
+                .contact
+                .emails
+                .iter()
+                .any(|e| e.normalized == "ivan@example.ru"),
+            "{n}"
+        );
+        assert_eq!(detail.history.len(), 1, "{n}");
+        let (rows, total) = app
+            .list_leads(
+                &admin,
+                LeadQuery {
+                    limit: 50,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(total, 2, "{n}: interests are not leads");
+        assert_eq!(rows.len(), 2, "{n}");
+        let counts = app.store().count_interests(0).await.unwrap();
+        assert_eq!(counts.interests, 1, "{n}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotent_captures() {
+    for db in TestDb::both().await {
+        let app = open(&db).await;
+        let n = db.name;
+        let mut r = req(&[("name", "Anna de Vries"), ("phone", "+31 6 12345678")]);
+        r.idempotency_key = Some("k-1".into());
+        let first = app.capture(r.clone()).await.unwrap();
+        let second = app.capture(r).await.unwrap();
+        assert!(!first.repeated && second.repeated, "{n}");
+        assert_eq!(first.touch_id, second.touch_id, "{n}");
+        // The identical payload from one client within the window counts once.
+        let mut p = req(&[("name", "Jan Jansen"), ("email", "jan@example.nl")]);
+        p.client = Some("10.0.0.1".into());
+        let a = app.capture(p.clone()).await.unwrap();
+        let b = app.capture(p).await.unwrap();
+        assert_eq!(a.touch_id, b.touch_id, "{n}");
+        assert!(b.repeated, "{n}");
+        let total = app
+            .store()
+            .count_leads(&LeadQuery::default())
+            .await
+            .unwrap();
+        assert_eq!(total, 2, "{n}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stages_refusal_freeze_and_conversion() {
+    for db in TestDb::both().await {
+        let app = open(&db).await;
+        let n = db.name;
+        let boss = app
+            .add_user("boss@example.com", "Boss", "password-1", Role::Admin)
+            .await
+            .unwrap();
+        let actor = Actor::user(boss);
+        let o = app
+            .capture(req(&[
+                ("name", "Claire Martin"),
+                ("phone", "+33 6 12 34 56 78"),
+                ("product", "Sofa"),
+            ]))
+            .await
+            .unwrap();
+        let id = o.lead_id.unwrap();
+        app.change_stage(&actor, id, Stage::Working, Some("called".into()))
+            .await
+            .unwrap();
+        let err = app
+            .change_stage(&actor, id, Stage::New, None)
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("cannot move from working to new"),
+            "{n}: {err}"
+        );
+        // Refuse with a freeze that has already passed by the time the job runs.
+        let now = voronka_app::now_ms();
+        app.refuse_at(
+            &actor,
+            id,
+            RefuseInput {
+                reason: "No budget now".into(),
+                comment: Some("call in spring".into()),
+                freeze_until: Some(now + 1_000),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        let bad = app
+            .refuse(
+                &actor,
+                id,
+                RefuseInput {
+                    reason: "Nonsense".into(),
+                    comment: None,
+                    freeze_until: None,
+                },
+            )
+            .await;
+        assert!(bad.is_err(), "{n}");
+        assert_eq!(
+            app.store().lead(id).await.unwrap().unwrap().stage,
+            Stage::Refused,
+            "{n}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        let ran = app.run_due_jobs("w1").await.unwrap();
+        assert_eq!(ran, 1, "{n}");
+        let lead = app.store().lead(id).await.unwrap().unwrap();
+        assert_eq!(
+            lead.stage,
+            Stage::Working,
+            "{n}: the freeze date passed, so the lead is back in work"
+        );
+        assert_eq!(
+            app.run_due_jobs("w1").await.unwrap(),
+            0,
+            "{n}: a job runs once"
+        );
+        // Conversion creates a customer and a deal; a second lead of the contact reuses the customer.
+        let eur = Currency::parse("EUR").unwrap();
+        let (lead, customer, deal) = app
+            .convert(
+                &actor,
+                id,
+                ConvertInput {
+                    amount: Money::new(129_900, eur),
+                    title: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(lead.stage, Stage::Converted, "{n}");
+        assert_eq!(lead.customer_id, Some(customer), "{n}");
+        let o2 = app
+            .capture(req(&[
+                ("name", "Claire Martin"),
+                ("phone", "+33612345678"),
+                ("product", "Table"),
+            ]))
+            .await
+            .unwrap();
+        assert_eq!(o2.action, "new_lead", "{n}");
+        let (_, customer2, _) = app
+            .convert(
+                &actor,
+                o2.lead_id.unwrap(),
+                ConvertInput {
+                    amount: Money::new(50_000, eur),
+                    title: Some("Table".into()),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(customer, customer2, "{n}");
+        let c = app.customer_detail(&actor, customer).await.unwrap();
+        assert_eq!(c.deals.len(), 2, "{n}");
+        assert!(
+            c.deals
+                .iter()
+                .any(|d| d.id == deal && d.amount.minor == 129_900 && d.title == "Sofa"),
+            "{n}"
+        );
+        assert_eq!(c.leads.len(), 2, "{n}");
+        assert!(
+            c.history
+                .iter()
+                .any(|h| h.to == Stage::Refused && h.reason.as_deref() == Some("No budget now")),
+            "{n}"
+        );
+        let converted = app
+            .convert(
+                &actor,
+                id,
+                ConvertInput {
+                    amount: Money::new(1, eur),
+                    title: None,
+                },
+            )
+            .await;
+        assert!(converted.is_err(), "{n}: converted is final");
+        let audit = app.audit_for(&actor, "lead", id).await.unwrap();
+        assert!(
+            audit.iter().any(|a| a.action == "refuse"
+                && a.before
+                    .as_deref()
+                    .is_some_and(|b| b.contains("\"working\""))),
+            "{n}"
+        );
+        assert!(
+            audit
+                .iter()
+                .any(|a| a.action == "revive" && a.actor == "freeze timer"),
+            "{n}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_filters_and_pagination() {
+    for db in TestDb::both().await {
+        let app = open(&db).await;
+        let n = db.name;
+        let s1 = app
+            .add_user(
+                "s1@example.com",
+                "Seller One",
+                "password-1",
+                Role::Salesperson,
+            )
+            .await
+            .unwrap();
+        let s2 = app
+            .add_user(
+                "s2@example.com",
+                "Seller Two",
+                "password-2",
+                Role::Salesperson,
+            )
+            .await
+            .unwrap();
+        for i in 0..30 {
+            let phone = format!("+7916{:07}", 1_000_000 + i);
+            let src = if i % 3 == 0 { "google" } else { "vk" };
+            app.capture(req(&[
+                ("name", &format!("Клиент {i}")),
+                ("phone", &phone),
+                ("utm_source", src),
+                ("company", if i == 7 { "Ромашка" } else { "" }),
+            ]))
+            .await
+            .unwrap();
+        }
+        let admin = Actor::system("t");
+        // Round robin split the leads between the two salespeople.
+        let mine = |u: &voronka_core::User| Actor::user(u.clone());
+        let (r1, t1) = app
+            .list_leads(
+                &mine(&s1),
+                LeadQuery {
+                    limit: 100,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let (_, t2) = app
+            .list_leads(
+                &mine(&s2),
+                LeadQuery {
+                    limit: 100,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!((t1, t2), (15, 15), "{n}");
+        assert!(r1.iter().all(|r| r.lead.owner_id == Some(s1.id)), "{n}");
+        // A salesperson cannot open another's lead.
+        let other = app
+            .list_leads(
+                &mine(&s2),
+                LeadQuery {
+                    limit: 1,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .0[0]
+            .lead
+            .id;
+        assert!(app.lead_detail(&mine(&s1), other).await.is_err(), "{n}");
+        assert!(
+            app.change_stage(&mine(&s1), other, Stage::Working, None)
+                .await
+                .is_err(),
+            "{n}"
+        );
+        // Filters.
+        let (_, g) = app
+            .list_leads(
+                &admin,
+                LeadQuery {
+                    source: Some("google".into()),
+                    limit: 100,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(g, 10, "{n}");
+        let (found, t) = app
+            .list_leads(
+                &admin,
+                LeadQuery {
+                    text: Some("ромаш".into()),
+                    limit: 100,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(t, 1, "{n}");
+        assert_eq!(found[0].company.as_deref(), Some("Ромашка"), "{n}");
+        let (_, t) = app
+            .list_leads(
+                &admin,
+                LeadQuery {
+                    text: Some("9161000007".into()),
+                    limit: 100,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(t, 1, "{n}: phone digits are searchable");
+        let (_, t) = app
+            .list_leads(
+                &admin,
+                LeadQuery {
+                    temperature: Some(Temperature::Hot),
+                    limit: 100,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(t, 0, "{n}");
+        // Cursor pagination walks every lead exactly once, in order.
+        let mut seen = Vec::new();
+        let mut q = LeadQuery {
+            sort: LeadSort::CreatedDesc,
+            limit: 7,
+            ..Default::default()
+        };
+        loop {
+            let (page, _) = app.list_leads(&admin, q.clone()).await.unwrap();
+            if page.is_empty() {
+                break;
+            }
+            q.after = Some(page.last().unwrap().cursor());
+            seen.extend(page.iter().map(|r| r.lead.id));
+        }
+        let mut sorted = seen.clone();
+        sorted.sort_unstable_by(|a, b| b.cmp(a));
+        sorted.dedup();
+        assert_eq!(seen.len(), 30, "{n}");
+        assert_eq!(seen, sorted, "{n}");
+        // Inbox: new and unassigned first.
+        app.assign(&admin, seen[5], None).await.unwrap();
+        let (inbox, _) = app
+            .list_leads(
+                &admin,
+                LeadQuery {
+                    limit: 1,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(inbox[0].lead.id, seen[5], "{n}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_are_claimed_once_across_processes() {
+    for db in TestDb::both().await {
+        let n = db.name;
+        let a = open(&db).await;
+        let b = App::open(&db.url, Settings::default()).await.unwrap();
+        let actor = Actor::system("t");
+        let now = voronka_app::now_ms();
+        let mut ids = Vec::new();
+        for i in 0..40 {
+            let o = a
+                .capture(req(&[
+                    ("name", "Revive Me"),
+                    ("email", &format!("r{i}@example.com")),
+                ]))
+                .await
+                .unwrap();
+            let id = o.lead_id.unwrap();
+            a.refuse_at(
+                &actor,
+                id,
+                RefuseInput {
+                    reason: "Bad timing".into(),
+                    comment: None,
+                    freeze_until: Some(now + 500),
+                },
+                now,
+            )
+            .await
+            .unwrap();
+            ids.push(id);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+        let (x, y) = tokio::join!(
+            async {
+                let mut t = 0;
+                while let Ok(k) = a.run_due_jobs("a").await {
+                    if k == 0 {
+                        break;
+                    }
+                    t += k;
+                }
+                t
+            },
+            async {
+                let mut t = 0;
+                while let Ok(k) = b.run_due_jobs("b").await {
+                    if k == 0 {
+                        break;
+                    }
+                    t += k;
+                }
+                t
+            }
+        );
+        assert_eq!(x + y, 40, "{n}: every job ran exactly once ({x} + {y})");
+        for id in ids {
+            let d = a.lead_detail(&actor, id).await.unwrap();
+            let revivals = d
+                .history
+                .iter()
+                .filter(|h| h.actor == "freeze timer")
+                .count();
+            assert_eq!(revivals, 1, "{n}");
+            assert_eq!(d.lead.stage, Stage::Working, "{n}");
+        }
+        assert_eq!(a.store().pending_jobs().await.unwrap(), 0, "{n}");
+    }
+}

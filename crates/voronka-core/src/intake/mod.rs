@@ -1,0 +1,117 @@
+//! The intake pipeline's pure steps:
+//! normalize → validate → dedup → score → qualify → route.
+//!
+//! Each step is a function over domain types. Storage supplies dedup candidates and the
+//! routing context; the application layer runs the steps in one transaction.
+
+pub mod dedup;
+pub mod keys;
+pub mod normalize;
+pub mod route;
+pub mod score;
+pub mod validate;
+
+use crate::model::{Channel, Id, Millis};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+pub use dedup::{Candidate, CandidateLead, DedupPolicy, MatchDecision};
+pub use normalize::{normalize, NormalizeSettings, Normalized};
+pub use route::{route, RouteContext, RouteDecision};
+pub use score::{qualify, score, Score};
+pub use validate::{validate, Outcome, Reason, Validation, ValidationRules};
+
+/// A raw request as it arrived, before any interpretation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Submission {
+    pub channel: Channel,
+    pub form_id: Option<Id>,
+    /// Field name → value exactly as received (multi-valued fields joined by ", ").
+    pub fields: BTreeMap<String, String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub partner: Option<String>,
+    pub received_at: Millis,
+}
+
+impl Submission {
+    pub fn new(channel: Channel, received_at: Millis) -> Self {
+        Submission {
+            channel,
+            form_id: None,
+            fields: BTreeMap::new(),
+            ip: None,
+            user_agent: None,
+            partner: None,
+            received_at,
+        }
+    }
+
+    pub fn with(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.fields.insert(name.to_string(), value.into());
+        self
+    }
+
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields
+            .get(name)
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+    }
+
+    /// The submission as stored beside the lead, so any decision can be re-run.
+    pub fn raw_json(&self) -> serde_json::Value {
+        serde_json::to_value(&self.fields).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// What the pipeline decided for one submission, before it is committed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Plan {
+    /// Bot or abuse: counted, nothing else.
+    Reject { reasons: Vec<Reason> },
+    /// No usable contact: stored as an interest.
+    Interest { reasons: Vec<Reason> },
+    /// A lead: a new one, a new touch on an existing one, or a reopened one.
+    Lead {
+        decision: MatchDecision,
+        score: Score,
+        stage: crate::Stage,
+        route: RouteDecision,
+        reasons: Vec<Reason>,
+    },
+}
+
+/// Runs every pure step after validation for a submission that has a usable contact.
+pub fn plan_lead(
+    n: &Normalized,
+    validation: Validation,
+    candidates: &[Candidate],
+    policy: &DedupPolicy,
+    route_ctx: &RouteContext,
+    now: Millis,
+) -> Plan {
+    match validation.outcome {
+        Outcome::Reject => Plan::Reject {
+            reasons: validation.reasons,
+        },
+        Outcome::Interest => Plan::Interest {
+            reasons: validation.reasons,
+        },
+        Outcome::Lead => {
+            let mut reasons = validation.reasons;
+            let (decision, why) = dedup::decide(n, candidates, policy, now);
+            reasons.extend(why);
+            let score = score(n);
+            let stage = qualify(n, &score);
+            let route = route(&decision, candidates, route_ctx);
+            Plan::Lead {
+                decision,
+                score,
+                stage,
+                route,
+                reasons,
+            }
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Voronka's domain: the types of the lead funnel and the pure rules of the intake pipeline.
+//!
+//! Nothing here performs I/O: storage, HTTP and the clock are supplied by the callers.
+
+pub mod demo;
+pub mod intake;
+pub mod model;
+
+pub use model::*;

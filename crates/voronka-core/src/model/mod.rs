@@ -1,0 +1,221 @@
+//! Domain types: contacts, accounts, leads, touches, interests, customers and deals.
+
+mod money;
+mod stage;
+mod user;
+
+pub use money::{Currency, Money, MoneyError};
+pub use stage::{Stage, StageError, Temperature};
+pub use user::{Role, Scope, ScopeSet};
+
+use serde::{Deserialize, Serialize};
+
+pub type Id = i64;
+/// Milliseconds since the Unix epoch, UTC.
+pub type Millis = i64;
+
+/// How a request reached us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    WebForm,
+    Api,
+    Import,
+    Manual,
+    Partner,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::WebForm => "web_form",
+            Channel::Api => "api",
+            Channel::Import => "import",
+            Channel::Manual => "manual",
+            Channel::Partner => "partner",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "web_form" => Channel::WebForm,
+            "api" => Channel::Api,
+            "import" => Channel::Import,
+            "manual" => Channel::Manual,
+            "partner" => Channel::Partner,
+            _ => return None,
+        })
+    }
+}
+
+/// A phone as the person typed it and, when it parsed, in E.164.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Phone {
+    pub raw: String,
+    pub e164: Option<String>,
+    pub valid: bool,
+}
+
+/// An email as typed and in its normalized form (trimmed, domain lowercased).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Email {
+    pub raw: String,
+    pub normalized: String,
+}
+
+/// UTM tags and the page context of one touch.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attribution {
+    pub utm_source: Option<String>,
+    pub utm_medium: Option<String>,
+    pub utm_campaign: Option<String>,
+    pub utm_term: Option<String>,
+    pub utm_content: Option<String>,
+    pub referrer: Option<String>,
+    pub landing_page: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contact {
+    pub id: Id,
+    pub full_name: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub emails: Vec<Email>,
+    pub phones: Vec<Phone>,
+    pub socials: Vec<String>,
+    pub position: Option<String>,
+    pub country: Option<String>,
+    pub language: Option<String>,
+    pub account_id: Option<Id>,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: Id,
+    pub name: String,
+    pub domain: Option<String>,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Lead {
+    pub id: Id,
+    pub contact_id: Id,
+    pub product: Option<String>,
+    pub message: Option<String>,
+    pub value: Option<Money>,
+    pub stage: Stage,
+    pub temperature: Temperature,
+    pub owner_id: Option<Id>,
+    pub form_id: Option<Id>,
+    /// Attribution of the first touch, kept on the lead for filtering.
+    pub source: Option<String>,
+    pub medium: Option<String>,
+    pub campaign: Option<String>,
+    pub refuse_reason: Option<String>,
+    pub frozen_until: Option<Millis>,
+    pub junk_reason: Option<String>,
+    pub customer_id: Option<Id>,
+    pub touches: i64,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    pub first_response_at: Option<Millis>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Touch {
+    pub id: Id,
+    pub lead_id: Id,
+    pub channel: Channel,
+    pub form_id: Option<Id>,
+    pub attribution: Attribution,
+    pub partner: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub message: Option<String>,
+    pub raw: serde_json::Value,
+    pub created_at: Millis,
+}
+
+/// A signal without usable contact. Kept and counted, never shown as a lead.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Interest {
+    pub id: Id,
+    pub channel: Channel,
+    pub form_id: Option<Id>,
+    pub visitor_id: Option<String>,
+    pub attribution: Attribution,
+    pub reasons: Vec<String>,
+    pub raw: serde_json::Value,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Customer {
+    pub id: Id,
+    pub contact_id: Id,
+    pub account_id: Option<Id>,
+    pub name: String,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Deal {
+    pub id: Id,
+    pub customer_id: Id,
+    pub lead_id: Id,
+    pub title: String,
+    pub amount: Money,
+    pub created_at: Millis,
+}
+
+/// One entry of a lead's stage history: who moved it, when and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageChange {
+    pub id: Id,
+    pub lead_id: Id,
+    pub from: Option<Stage>,
+    pub to: Stage,
+    pub actor_id: Option<Id>,
+    pub actor: String,
+    pub reason: Option<String>,
+    pub comment: Option<String>,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Note {
+    pub id: Id,
+    pub lead_id: Id,
+    pub author_id: Option<Id>,
+    pub author: String,
+    pub body: String,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Form {
+    pub id: Id,
+    pub public_key: String,
+    pub name: String,
+    pub redirect_url: Option<String>,
+    pub allowed_origins: Vec<String>,
+    pub default_region: String,
+    pub product: Option<String>,
+    pub honeypot_field: String,
+    pub min_fill_ms: i64,
+    pub active: bool,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: Id,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub team_id: Option<Id>,
+    pub active: bool,
+    pub created_at: Millis,
+}

@@ -1,0 +1,757 @@
+//! REST API `/api/v1`: JSON in and out, bearer tokens, one error shape.
+
+use crate::extract::{content_type, read_body, ApiActor, JsonBody};
+use crate::public::{fields_from_body, submission_from};
+use crate::{ApiError, AppState};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use voronka_app::{AppError, CaptureRequest, ConvertInput, FormInput, RefuseInput};
+use voronka_core::{
+    Channel, Currency, Id, Millis, Money, Role, Scope, ScopeSet, Stage, Temperature,
+};
+use voronka_store::{Cursor, LeadQuery, LeadSort, SimpleQuery};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/leads", get(list_leads).post(create_lead))
+        .route("/leads/{id}", get(get_lead))
+        .route("/leads/{id}/stage", post(change_stage))
+        .route("/leads/{id}/refuse", post(refuse))
+        .route("/leads/{id}/junk", post(junk))
+        .route("/leads/{id}/convert", post(convert))
+        .route("/leads/{id}/assign", post(assign))
+        .route("/leads/{id}/temperature", post(temperature))
+        .route("/leads/{id}/notes", post(add_note))
+        .route("/leads/{id}/audit", get(lead_audit))
+        .route("/contacts", get(list_contacts))
+        .route("/contacts/{id}", get(get_contact))
+        .route("/accounts", get(list_accounts))
+        .route("/accounts/{id}", get(get_account))
+        .route("/customers", get(list_customers))
+        .route("/customers/{id}", get(get_customer))
+        .route("/deals", get(list_deals))
+        .route("/deals/{id}", get(get_deal))
+        .route("/forms", get(list_forms).post(create_form))
+        .route("/refusal-reasons", get(list_reasons).post(add_reason))
+        .route("/users", get(list_users).post(create_user))
+        .route("/users/{id}", post(update_user))
+        .route("/tokens", get(list_tokens).post(create_token))
+        .route("/tokens/{id}", delete(revoke_token))
+        .fallback(not_found)
+}
+
+async fn not_found() -> ApiError {
+    AppError::NotFound("no such API endpoint".into()).into()
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+fn parse_id(s: &str, what: &str) -> ApiResult<Id> {
+    s.parse::<Id>().ok().filter(|i| *i > 0).ok_or_else(|| {
+        ApiError::BadRequest(format!("{what} id must be a positive integer, got {s:?}"))
+    })
+}
+
+/// A moment given as RFC 3339 text, a date (YYYY-MM-DD, midnight UTC) or epoch milliseconds.
+pub(crate) fn parse_moment(field: &str, s: &str) -> ApiResult<Millis> {
+    let s = s.trim();
+    if let Ok(ms) = s.parse::<i64>() {
+        return Ok(ms);
+    }
+    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Ok(d.timestamp_millis());
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        if let Some(t) = d.and_hms_opt(0, 0, 0) {
+            return Ok(t.and_utc().timestamp_millis());
+        }
+    }
+    Err(ApiError::Unprocessable(
+        format!("{field} must be a date (YYYY-MM-DD), an RFC 3339 time or epoch milliseconds"),
+        vec![voronka_app::FieldError::new(field, "unreadable date")],
+    ))
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct LeadFilter {
+    stage: Option<String>,
+    temperature: Option<String>,
+    owner: Option<String>,
+    source: Option<String>,
+    medium: Option<String>,
+    campaign: Option<String>,
+    form: Option<String>,
+    contact: Option<String>,
+    created_from: Option<String>,
+    created_to: Option<String>,
+    q: Option<String>,
+    sort: Option<String>,
+    cursor: Option<String>,
+    limit: Option<i64>,
+}
+
+fn bad(field: &str, msg: String) -> ApiError {
+    ApiError::Unprocessable(msg.clone(), vec![voronka_app::FieldError::new(field, msg)])
+}
+
+impl LeadFilter {
+    pub(crate) fn to_query(&self) -> ApiResult<LeadQuery> {
+        let mut q = LeadQuery {
+            limit: self.limit.unwrap_or(50),
+            ..Default::default()
+        };
+        if !(1..=1000).contains(&q.limit) {
+            return Err(bad("limit", "limit must be between 1 and 1000".into()));
+        }
+        if let Some(s) = self.stage.as_deref().filter(|s| !s.is_empty()) {
+            for part in s.split(',') {
+                q.stages
+                    .push(Stage::parse(part).map_err(|e| bad("stage", e.to_string()))?);
+            }
+        }
+        if let Some(t) = self.temperature.as_deref().filter(|s| !s.is_empty()) {
+            q.temperature = Some(
+                Temperature::parse(t)
+                    .ok_or_else(|| bad("temperature", "cold, warm or hot".into()))?,
+            );
+        }
+        if let Some(o) = self.owner.as_deref().filter(|s| !s.is_empty()) {
+            q.owner = Some(if o == "none" {
+                None
+            } else {
+                Some(parse_id(o, "owner")?)
+            });
+        }
+        q.source = self.source.clone().filter(|s| !s.is_empty());
+        q.medium = self.medium.clone().filter(|s| !s.is_empty());
+        q.campaign = self.campaign.clone().filter(|s| !s.is_empty());
+        if let Some(f) = self.form.as_deref().filter(|s| !s.is_empty()) {
+            q.form_id = Some(parse_id(f, "form")?);
+        }
+        if let Some(c) = self.contact.as_deref().filter(|s| !s.is_empty()) {
+            q.contact_id = Some(parse_id(c, "contact")?);
+        }
+        if let Some(f) = self.created_from.as_deref().filter(|s| !s.is_empty()) {
+            q.created_from = Some(parse_moment("created_from", f)?);
+        }
+        if let Some(t) = self.created_to.as_deref().filter(|s| !s.is_empty()) {
+            q.created_to = Some(parse_moment("created_to", t)?);
+        }
+        q.text = self.q.clone().filter(|s| !s.trim().is_empty());
+        if let Some(s) = self.sort.as_deref().filter(|s| !s.is_empty()) {
+            q.sort = LeadSort::parse(s).ok_or_else(|| {
+                bad(
+                    "sort",
+                    format!(
+                        "sort must be one of {}",
+                        LeadSort::ALL.map(|s| s.as_str()).join(", ")
+                    ),
+                )
+            })?;
+        }
+        if let Some(c) = self.cursor.as_deref().filter(|s| !s.is_empty()) {
+            q.after =
+                Some(Cursor::decode(c).ok_or_else(|| bad("cursor", "unreadable cursor".into()))?);
+        }
+        Ok(q)
+    }
+}
+
+async fn list_leads(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(f): Query<LeadFilter>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let q = f.to_query()?;
+    let (rows, total) = s.app.list_leads(&actor, q.clone()).await?;
+    let next = if rows.len() as i64 == q.limit {
+        rows.last().map(|r| r.cursor().encode())
+    } else {
+        None
+    };
+    Ok(Json(
+        json!({ "items": rows, "total": total, "next_cursor": next }),
+    ))
+}
+
+/// Creates a lead through the same intake as the public form: fields as a flat JSON object.
+async fn create_lead(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    req: Request,
+) -> ApiResult<Response> {
+    actor.require_write_leads()?;
+    let headers = req.headers().clone();
+    let ct = content_type(&headers);
+    if ct != "application/json" {
+        return Err(ApiError::UnsupportedMediaType(
+            "expected Content-Type application/json".into(),
+        ));
+    }
+    let bytes = read_body(req, &s).await?;
+    let mut pairs = fields_from_body(&ct, &bytes)?;
+    let form_key = pairs
+        .iter()
+        .position(|(k, _)| k == "form_key")
+        .map(|i| pairs.remove(i).1);
+    let form = match form_key {
+        Some(k) => Some(
+            s.app
+                .form_by_key(&k)
+                .await?
+                .ok_or_else(|| bad("form_key", format!("no form with key {k:?}")))?,
+        ),
+        None => None,
+    };
+    let channel = match pairs
+        .iter()
+        .position(|(k, _)| k == "channel")
+        .map(|i| pairs.remove(i).1)
+    {
+        Some(c) => {
+            Channel::parse(&c).ok_or_else(|| bad("channel", format!("unknown channel {c:?}")))?
+        }
+        None => Channel::Api,
+    };
+    let partner = pairs
+        .iter()
+        .position(|(k, _)| k == "partner")
+        .map(|i| pairs.remove(i).1);
+    let mut sub = submission_from(channel, pairs);
+    sub.partner = partner;
+    let idem = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let outcome = s
+        .app
+        .capture(CaptureRequest {
+            submission: sub,
+            form,
+            idempotency_key: idem,
+            client: None,
+        })
+        .await?;
+    let status = if outcome.repeated {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(outcome)).into_response())
+}
+
+async fn get_lead(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<voronka_store::LeadDetail>> {
+    Ok(Json(
+        s.app.lead_detail(&actor, parse_id(&id, "lead")?).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StageBody {
+    stage: String,
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+async fn change_stage(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<StageBody>,
+) -> ApiResult<Json<voronka_core::Lead>> {
+    let stage = Stage::parse(&b.stage).map_err(|e| bad("stage", e.to_string()))?;
+    Ok(Json(
+        s.app
+            .change_stage(&actor, parse_id(&id, "lead")?, stage, b.comment)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefuseBody {
+    reason: String,
+    #[serde(default)]
+    comment: Option<String>,
+    #[serde(default)]
+    freeze_until: Option<serde_json::Value>,
+}
+
+async fn refuse(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<RefuseBody>,
+) -> ApiResult<Json<voronka_core::Lead>> {
+    let freeze_until = match b.freeze_until {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(t)) => Some(parse_moment("freeze_until", &t)?),
+        Some(serde_json::Value::Number(n)) => Some(
+            n.as_i64()
+                .ok_or_else(|| bad("freeze_until", "not an integer".into()))?,
+        ),
+        Some(_) => {
+            return Err(bad(
+                "freeze_until",
+                "a date string or epoch milliseconds".into(),
+            ))
+        }
+    };
+    let input = RefuseInput {
+        reason: b.reason,
+        comment: b.comment,
+        freeze_until,
+    };
+    Ok(Json(
+        s.app.refuse(&actor, parse_id(&id, "lead")?, input).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JunkBody {
+    reason: String,
+}
+
+async fn junk(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<JunkBody>,
+) -> ApiResult<Json<voronka_core::Lead>> {
+    Ok(Json(
+        s.app
+            .mark_junk(&actor, parse_id(&id, "lead")?, &b.reason)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConvertBody {
+    /// Amount in minor units (cents, kopecks).
+    amount_minor: i64,
+    currency: String,
+    #[serde(default)]
+    title: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ConvertResponse {
+    lead: voronka_core::Lead,
+    customer_id: Id,
+    deal_id: Id,
+}
+
+async fn convert(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<ConvertBody>,
+) -> ApiResult<(StatusCode, Json<ConvertResponse>)> {
+    let currency = Currency::parse(&b.currency).map_err(|e| bad("currency", e.to_string()))?;
+    let input = ConvertInput {
+        amount: Money::new(b.amount_minor, currency),
+        title: b.title,
+    };
+    let (lead, customer_id, deal_id) = s.app.convert(&actor, parse_id(&id, "lead")?, input).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ConvertResponse {
+            lead,
+            customer_id,
+            deal_id,
+        }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssignBody {
+    owner_id: Option<Id>,
+}
+
+async fn assign(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<AssignBody>,
+) -> ApiResult<Json<voronka_core::Lead>> {
+    Ok(Json(
+        s.app
+            .assign(&actor, parse_id(&id, "lead")?, b.owner_id)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TemperatureBody {
+    temperature: String,
+}
+
+async fn temperature(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<TemperatureBody>,
+) -> ApiResult<Json<voronka_core::Lead>> {
+    let t = Temperature::parse(&b.temperature)
+        .ok_or_else(|| bad("temperature", "cold, warm or hot".into()))?;
+    Ok(Json(
+        s.app
+            .set_temperature(&actor, parse_id(&id, "lead")?, t)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoteBody {
+    body: String,
+}
+
+async fn add_note(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<NoteBody>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let note_id = s
+        .app
+        .add_note(&actor, parse_id(&id, "lead")?, &b.body)
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": note_id }))))
+}
+
+async fn lead_audit(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<voronka_store::AuditEntry>>> {
+    let id = parse_id(&id, "lead")?;
+    s.app.lead_detail(&actor, id).await?;
+    Ok(Json(s.app.audit_for(&actor, "lead", id).await?))
+}
+
+#[derive(Deserialize, Default)]
+struct PageQuery {
+    q: Option<String>,
+    offset: Option<i64>,
+    limit: Option<i64>,
+}
+
+impl PageQuery {
+    fn simple(&self) -> ApiResult<SimpleQuery> {
+        let limit = self.limit.unwrap_or(50);
+        if !(1..=1000).contains(&limit) {
+            return Err(bad("limit", "limit must be between 1 and 1000".into()));
+        }
+        Ok(SimpleQuery {
+            text: self.q.clone(),
+            offset: self.offset.unwrap_or(0).max(0),
+            limit,
+            ..Default::default()
+        })
+    }
+}
+
+async fn list_contacts(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(p): Query<PageQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(
+        json!({ "items": s.app.list_contacts(&actor, p.simple()?).await? }),
+    ))
+}
+
+async fn get_contact(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<voronka_store::ContactDetail>> {
+    Ok(Json(
+        s.app
+            .contact_detail(&actor, parse_id(&id, "contact")?)
+            .await?,
+    ))
+}
+
+async fn list_accounts(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(p): Query<PageQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(
+        json!({ "items": s.app.list_accounts(&actor, p.simple()?).await? }),
+    ))
+}
+
+async fn get_account(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let (account, contacts) = s
+        .app
+        .account_detail(&actor, parse_id(&id, "account")?)
+        .await?;
+    Ok(Json(json!({ "account": account, "contacts": contacts })))
+}
+
+async fn list_customers(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(p): Query<PageQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(
+        json!({ "items": s.app.list_customers(&actor, p.simple()?).await? }),
+    ))
+}
+
+async fn get_customer(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<voronka_store::CustomerDetail>> {
+    Ok(Json(
+        s.app
+            .customer_detail(&actor, parse_id(&id, "customer")?)
+            .await?,
+    ))
+}
+
+async fn list_deals(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(p): Query<PageQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(
+        json!({ "items": s.app.list_deals(&actor, p.simple()?).await? }),
+    ))
+}
+
+async fn get_deal(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<voronka_core::Deal>> {
+    Ok(Json(s.app.deal(&actor, parse_id(&id, "deal")?).await?))
+}
+
+async fn list_forms(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> ApiResult<Json<serde_json::Value>> {
+    Ok(Json(json!({ "items": s.app.list_forms(&actor).await? })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FormBody {
+    name: String,
+    #[serde(default)]
+    redirect_url: Option<String>,
+    #[serde(default)]
+    allowed_origins: Vec<String>,
+    #[serde(default)]
+    default_region: Option<String>,
+    #[serde(default)]
+    product: Option<String>,
+    #[serde(default)]
+    min_fill_ms: Option<i64>,
+}
+
+async fn create_form(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    JsonBody(b): JsonBody<FormBody>,
+) -> ApiResult<(StatusCode, Json<voronka_core::Form>)> {
+    let form = s
+        .app
+        .create_form(
+            &actor,
+            FormInput {
+                name: b.name,
+                redirect_url: b.redirect_url,
+                allowed_origins: b.allowed_origins,
+                default_region: b.default_region,
+                product: b.product,
+                min_fill_ms: b.min_fill_ms,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(form)))
+}
+
+async fn list_reasons(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> ApiResult<Json<Vec<String>>> {
+    actor.require_read_leads()?;
+    Ok(Json(s.app.refusal_reasons().await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReasonBody {
+    label: String,
+}
+
+async fn add_reason(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    JsonBody(b): JsonBody<ReasonBody>,
+) -> ApiResult<StatusCode> {
+    s.app.add_refusal_reason(&actor, &b.label).await?;
+    Ok(StatusCode::CREATED)
+}
+
+async fn list_users(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> ApiResult<Json<Vec<voronka_core::User>>> {
+    Ok(Json(s.app.list_users(&actor).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserBody {
+    email: String,
+    #[serde(default)]
+    name: String,
+    password: String,
+    role: String,
+}
+
+fn role(s: &str) -> ApiResult<Role> {
+    Role::parse(s).ok_or_else(|| {
+        bad(
+            "role",
+            format!(
+                "role must be one of {}",
+                Role::ALL.map(|r| r.as_str()).join(", ")
+            ),
+        )
+    })
+}
+
+async fn create_user(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    JsonBody(b): JsonBody<UserBody>,
+) -> ApiResult<(StatusCode, Json<voronka_core::User>)> {
+    let u = s
+        .app
+        .admin_add_user(&actor, &b.email, &b.name, &b.password, role(&b.role)?)
+        .await?;
+    Ok((StatusCode::CREATED, Json(u)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserUpdateBody {
+    role: String,
+    active: bool,
+}
+
+async fn update_user(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<UserUpdateBody>,
+) -> ApiResult<StatusCode> {
+    s.app
+        .admin_update_user(&actor, parse_id(&id, "user")?, role(&b.role)?, b.active)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize)]
+struct TokenView {
+    id: Id,
+    name: String,
+    scopes: Vec<&'static str>,
+    created_at: Millis,
+    expires_at: Option<Millis>,
+    revoked_at: Option<Millis>,
+    last_used_at: Option<Millis>,
+}
+
+async fn list_tokens(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> ApiResult<Json<Vec<TokenView>>> {
+    Ok(Json(
+        s.app
+            .list_tokens(&actor)
+            .await?
+            .into_iter()
+            .map(|t| TokenView {
+                id: t.id,
+                name: t.name,
+                scopes: t.scopes.as_slice().iter().map(|s| s.as_str()).collect(),
+                created_at: t.created_at,
+                expires_at: t.expires_at,
+                revoked_at: t.revoked_at,
+                last_used_at: t.last_used_at,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenBody {
+    name: String,
+    scopes: Vec<String>,
+    #[serde(default)]
+    ttl_days: Option<i64>,
+}
+
+async fn create_token(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    JsonBody(b): JsonBody<TokenBody>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let mut scopes = Vec::new();
+    for sc in &b.scopes {
+        scopes.push(Scope::parse(sc).ok_or_else(|| {
+            bad(
+                "scopes",
+                format!(
+                    "unknown scope {sc:?}; known: {}",
+                    Scope::ALL.map(|s| s.as_str()).join(", ")
+                ),
+            )
+        })?);
+    }
+    let (id, secret) = s
+        .app
+        .admin_create_token(&actor, &b.name, ScopeSet::new(scopes), b.ttl_days)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": id, "token": secret })),
+    ))
+}
+
+async fn revoke_token(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    s.app.revoke_token(&actor, parse_id(&id, "token")?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

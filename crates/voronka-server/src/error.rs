@@ -1,0 +1,120 @@
+//! One mapping from errors to HTTP status, used by the API and the pages.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use voronka_app::{AppError, FieldError};
+
+/// An error answered as JSON `{error, message, fields?}`.
+#[derive(Debug)]
+pub enum ApiError {
+    App(AppError),
+    BadRequest(String),
+    PayloadTooLarge(usize),
+    UnsupportedMediaType(String),
+    TooManyRequests,
+    Unprocessable(String, Vec<FieldError>),
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        ApiError::App(e)
+    }
+}
+
+impl From<voronka_core::StageError> for ApiError {
+    fn from(e: voronka_core::StageError) -> Self {
+        ApiError::App(e.into())
+    }
+}
+
+#[derive(Serialize)]
+struct Body {
+    error: &'static str,
+    message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    fields: Vec<FieldError>,
+}
+
+/// Status and stable error code for an application error.
+pub fn classify(e: &AppError) -> (StatusCode, &'static str) {
+    match e {
+        AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+        AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+        AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+        AppError::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+        AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+        AppError::Stage(_) => (StatusCode::CONFLICT, "illegal_transition"),
+        AppError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        AppError::Store(_) | AppError::Io(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+    }
+}
+
+impl ApiError {
+    pub fn parts(&self) -> (StatusCode, &'static str, String, Vec<FieldError>) {
+        match self {
+            ApiError::App(e) => {
+                let (status, code) = classify(e);
+                let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+                    tracing::error!(error = %e, "internal error");
+                    "something went wrong on our side; it has been logged".to_string()
+                } else {
+                    e.to_string()
+                };
+                let fields = match e {
+                    AppError::Invalid { fields, .. } => fields.clone(),
+                    _ => Vec::new(),
+                };
+                (status, code, message, fields)
+            }
+            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m.clone(), vec![]),
+            ApiError::PayloadTooLarge(max) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the request body is larger than {max} bytes"),
+                vec![],
+            ),
+            ApiError::UnsupportedMediaType(m) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                m.clone(),
+                vec![],
+            ),
+            ApiError::TooManyRequests => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "too many requests from this address; try again in a few seconds".into(),
+                vec![],
+            ),
+            ApiError::Unprocessable(m, f) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                m.clone(),
+                f.clone(),
+            ),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, error, message, fields) = self.parts();
+        let mut resp = (
+            status,
+            Json(Body {
+                error,
+                message,
+                fields,
+            }),
+        )
+            .into_response();
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            resp.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
+        }
+        resp
+    }
+}

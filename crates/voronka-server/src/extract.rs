@@ -1,0 +1,195 @@
+//! Request extractors: JSON bodies with clear errors, API actors, signed-in users.
+
+use crate::{ApiError, AppState};
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
+use serde::de::DeserializeOwned;
+use voronka_app::{Actor, AppError, FieldError};
+use voronka_core::User;
+
+pub const SESSION_COOKIE: &str = "voronka_session";
+
+/// Reads the body, answering 413 when it exceeds the limit and 400 when it is not readable.
+pub async fn read_body(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state).await.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(state.config.max_body_bytes)
+        } else {
+            ApiError::BadRequest(format!("could not read the request body: {e}"))
+        }
+    })
+}
+
+pub fn content_type(headers: &HeaderMap) -> String {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default()
+}
+
+/// Parses JSON into `T`: syntax errors are 400, wrong shapes are 422 naming the field.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if std::str::from_utf8(bytes).is_err() {
+        return Err(ApiError::BadRequest("the body is not valid UTF-8".into()));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            ApiError::BadRequest(format!("malformed JSON: {inner}"))
+        } else {
+            let field = if path == "." {
+                "body".to_string()
+            } else {
+                path
+            };
+            ApiError::Unprocessable(
+                format!("invalid value for {field}: {inner}"),
+                vec![FieldError::new(&field, inner.to_string())],
+            )
+        }
+    })
+}
+
+/// A JSON request body; requires `Content-Type: application/json`.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let ct = content_type(req.headers());
+        if ct != "application/json" && !ct.ends_with("+json") {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "expected Content-Type application/json, got {:?}",
+                if ct.is_empty() { "nothing" } else { &ct }
+            )));
+        }
+        let bytes = read_body(req, state).await?;
+        Ok(JsonBody(parse_json(&bytes)?))
+    }
+}
+
+/// The caller of an API endpoint: a bearer token, or a signed-in browser session.
+pub struct ApiActor(pub Actor);
+
+impl FromRequestParts<AppState> for ApiActor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(h) = parts.headers.get(AUTHORIZATION) {
+            let v = h
+                .to_str()
+                .map_err(|_| AppError::Unauthorized("unreadable Authorization header".into()))?;
+            let token = v
+                .strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+                .ok_or_else(|| {
+                    AppError::Unauthorized("use Authorization: Bearer <token>".into())
+                })?;
+            return Ok(ApiActor(state.app.token_actor(token).await?));
+        }
+        // Browser sessions may read the API; writes from a browser go through CSRF-checked pages.
+        if parts.method == axum::http::Method::GET {
+            if let Some((user, _)) = session_user(&parts.headers, state).await? {
+                return Ok(ApiActor(Actor::user(user)));
+            }
+        }
+        Err(AppError::Unauthorized(
+            "an API token is required: Authorization: Bearer <token>".into(),
+        )
+        .into())
+    }
+}
+
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+pub async fn session_user(
+    headers: &HeaderMap,
+    state: &AppState,
+) -> Result<Option<(User, String)>, ApiError> {
+    match cookie(headers, SESSION_COOKIE) {
+        Some(token) => Ok(state.app.session_user(&token).await?),
+        None => Ok(None),
+    }
+}
+
+/// A signed-in user of the web UI, with the session's CSRF token.
+pub struct WebUser {
+    pub user: User,
+    pub csrf: String,
+}
+
+impl WebUser {
+    pub fn actor(&self) -> Actor {
+        Actor::user(self.user.clone())
+    }
+}
+
+/// Rejection of page requests without a session: a redirect to the login page.
+pub struct LoginRedirect(String);
+
+impl axum::response::IntoResponse for LoginRedirect {
+    fn into_response(self) -> axum::response::Response {
+        let target = format!("/login?next={}", urlencode(&self.0));
+        axum::response::Redirect::to(&target).into_response()
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl FromRequestParts<AppState> for WebUser {
+    type Rejection = axum::response::Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        use axum::response::IntoResponse;
+        match session_user(&parts.headers, state).await {
+            Ok(Some((user, csrf))) => Ok(WebUser { user, csrf }),
+            Ok(None) => Err(LoginRedirect(
+                parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.to_string())
+                    .unwrap_or_else(|| "/".into()),
+            )
+            .into_response()),
+            Err(e) => Err(e.into_response()),
+        }
+    }
+}

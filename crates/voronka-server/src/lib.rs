@@ -1,0 +1,88 @@
+//! Voronka's HTTP face: the REST API (`/api/v1`), the web UI, and the public capture endpoint.
+//! Handlers are thin: they parse, call `voronka_app`, and render.
+
+mod api;
+mod error;
+mod extract;
+mod openapi;
+mod public;
+mod web;
+
+pub use error::ApiError;
+
+use axum::Router;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use voronka_app::App;
+
+/// Settings of the HTTP face.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Largest accepted request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Public captures per second allowed from one IP (with a burst of twice as many).
+    pub capture_per_ip_per_sec: u32,
+    /// Base URL printed in embed codes, e.g. `http://127.0.0.1:8080`.
+    pub public_url: String,
+    /// Cookies get the Secure flag when served over HTTPS.
+    pub secure_cookies: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            max_body_bytes: 256 * 1024,
+            capture_per_ip_per_sec: 10,
+            public_url: "http://127.0.0.1:8080".into(),
+            secure_cookies: false,
+        }
+    }
+}
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: App,
+    pub config: Arc<ServerConfig>,
+    pub(crate) capture_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+}
+
+impl AppState {
+    pub fn new(app: App, config: ServerConfig) -> AppState {
+        let per_sec =
+            NonZeroU32::new(config.capture_per_ip_per_sec.max(1)).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(config.capture_per_ip_per_sec.max(1).saturating_mul(2))
+            .unwrap_or(NonZeroU32::MIN);
+        AppState {
+            app,
+            config: Arc::new(config),
+            capture_limiter: Arc::new(RateLimiter::keyed(
+                Quota::per_second(per_sec).allow_burst(burst),
+            )),
+        }
+    }
+}
+
+/// The whole HTTP surface.
+pub fn router(state: AppState) -> Router {
+    let max = state.config.max_body_bytes;
+    Router::new()
+        .merge(public::routes())
+        .nest("/api/v1", api::routes())
+        .merge(openapi::routes())
+        .merge(web::routes())
+        .layer(axum::extract::DefaultBodyLimit::max(max))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until the listener fails; prints nothing (the binary prints the URL).
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await
+}

@@ -1,0 +1,178 @@
+//! The OpenAPI 3 document of `/api/v1`, built from one table of operations, and a small
+//! browsable page at `/api/docs` that renders it with our own script.
+
+use crate::AppState;
+use axum::http::header;
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::openapi::path::{
+    HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem,
+};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{
+    ComponentsBuilder, ContentBuilder, InfoBuilder, ObjectBuilder, OpenApi, OpenApiBuilder,
+    PathsBuilder, Required, ResponseBuilder, Type,
+};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/openapi.json", get(|| async { Json(document()) }))
+        .route("/api/docs", get(docs))
+}
+
+/// (method, path, summary, scope, request body description)
+const OPERATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
+    ("get", "/api/v1/leads", "List leads (filters: stage, temperature, owner, source, medium, campaign, form, contact, created_from, created_to, q; sort; cursor; limit)", "leads:read", None),
+    ("post", "/api/v1/leads", "Create a lead through the intake pipeline", "leads:write", Some("Flat object of fields: name, first_name, last_name, email, phone, company, position, message, product, consent, utm_*, page, referrer, visitor_id, value, currency, temperature, form_key, channel, partner; other fields are kept as custom attributes")),
+    ("get", "/api/v1/leads/{id}", "A lead with its contact, touches, stage history, notes, customer and deals", "leads:read", None),
+    ("post", "/api/v1/leads/{id}/stage", "Change stage", "leads:write", Some("{stage, comment?}")),
+    ("post", "/api/v1/leads/{id}/refuse", "Refuse with a reason; optionally freeze until a date", "leads:write", Some("{reason, comment?, freeze_until?}")),
+    ("post", "/api/v1/leads/{id}/junk", "Mark as junk", "leads:write", Some("{reason}")),
+    ("post", "/api/v1/leads/{id}/convert", "Convert: creates or reuses the customer and creates a deal", "leads:write", Some("{amount_minor, currency, title?}")),
+    ("post", "/api/v1/leads/{id}/assign", "Assign an owner (null unassigns)", "leads:write", Some("{owner_id}")),
+    ("post", "/api/v1/leads/{id}/temperature", "Set temperature", "leads:write", Some("{temperature}")),
+    ("post", "/api/v1/leads/{id}/notes", "Add a note", "leads:write", Some("{body}")),
+    ("get", "/api/v1/leads/{id}/audit", "Audit log of a lead", "leads:read", None),
+    ("get", "/api/v1/contacts", "List contacts (q, offset, limit)", "leads:read", None),
+    ("get", "/api/v1/contacts/{id}", "A contact with its leads and customer", "leads:read", None),
+    ("get", "/api/v1/accounts", "List accounts", "leads:read", None),
+    ("get", "/api/v1/accounts/{id}", "An account with its contacts", "leads:read", None),
+    ("get", "/api/v1/customers", "List customers", "leads:read", None),
+    ("get", "/api/v1/customers/{id}", "A customer with deals and the whole timeline", "leads:read", None),
+    ("get", "/api/v1/deals", "List deals", "leads:read", None),
+    ("get", "/api/v1/deals/{id}", "A deal", "leads:read", None),
+    ("get", "/api/v1/forms", "List forms with lead, interest and rejection counts", "forms:write", None),
+    ("post", "/api/v1/forms", "Create a form", "forms:write", Some("{name, redirect_url?, allowed_origins?, default_region?, product?, min_fill_ms?}")),
+    ("get", "/api/v1/refusal-reasons", "Refusal reasons", "leads:read", None),
+    ("post", "/api/v1/refusal-reasons", "Add a refusal reason", "admin", Some("{label}")),
+    ("get", "/api/v1/users", "List users", "admin", None),
+    ("post", "/api/v1/users", "Create a user", "admin", Some("{email, name?, password, role}")),
+    ("post", "/api/v1/users/{id}", "Change a user's role or disable them", "admin", Some("{role, active}")),
+    ("get", "/api/v1/tokens", "List API tokens", "admin", None),
+    ("post", "/api/v1/tokens", "Create an API token (the secret is returned once)", "admin", Some("{name, scopes, ttl_days?}")),
+    ("delete", "/api/v1/tokens/{id}", "Revoke a token", "admin", None),
+    ("post", "/f/{form_key}", "Public capture from a web form (JSON or form-encoded; no token)", "", Some("Form fields; header Idempotency-Key optional")),
+];
+
+fn method(m: &str) -> HttpMethod {
+    match m {
+        "post" => HttpMethod::Post,
+        "delete" => HttpMethod::Delete,
+        _ => HttpMethod::Get,
+    }
+}
+
+fn json_object(description: &str) -> utoipa::openapi::content::Content {
+    ContentBuilder::new()
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .description(Some(description)),
+        ))
+        .build()
+}
+
+pub fn document() -> OpenApi {
+    let mut paths = PathsBuilder::new();
+    for (m, path, summary, scope, body) in OPERATIONS {
+        let mut op = OperationBuilder::new()
+            .summary(Some(*summary))
+            .description(if scope.is_empty() {
+                None
+            } else {
+                Some(format!("Requires scope `{scope}`."))
+            })
+            .response("200", ResponseBuilder::new().description("OK").content("application/json", json_object("result")))
+            .response(
+                "4XX",
+                ResponseBuilder::new()
+                    .description("Error: 400 malformed, 401 no or bad token, 403 not allowed, 404 not found, 409 conflict or illegal stage move, 413 too large, 415 wrong content type, 422 invalid field, 429 rate limited")
+                    .content("application/json", json_object("{error, message, fields?}")),
+            );
+        for seg in path.split('/') {
+            if let Some(name) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                op = op.parameter(
+                    ParameterBuilder::new()
+                        .name(name)
+                        .parameter_in(ParameterIn::Path)
+                        .required(Required::True)
+                        .schema(Some(ObjectBuilder::new().schema_type(
+                            if name == "form_key" {
+                                Type::String
+                            } else {
+                                Type::Integer
+                            },
+                        ))),
+                );
+            }
+        }
+        if let Some(b) = body {
+            op = op.request_body(Some(
+                RequestBodyBuilder::new()
+                    .description(Some(*b))
+                    .content("application/json", json_object(b))
+                    .required(Some(Required::True))
+                    .build(),
+            ));
+        }
+        if !scope.is_empty() {
+            op = op.security(SecurityRequirement::new("bearer", Vec::<String>::new()));
+        }
+        paths = paths.path(*path, PathItem::new(method(m), op));
+    }
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("Voronka API")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some("Lead capture and lead management. Authenticate with `Authorization: Bearer <token>`."))
+                .build(),
+        )
+        .paths(paths.build())
+        .components(Some(
+            ComponentsBuilder::new()
+                .security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()))
+                .build(),
+        ))
+        .build()
+}
+
+async fn docs() -> impl IntoResponse {
+    ([(header::CACHE_CONTROL, "no-cache")], Html(DOCS_PAGE))
+}
+
+const DOCS_PAGE: &str = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Voronka API</title>
+<style>
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;background:#f6f7fb;color:#1d2433}
+main{max-width:60rem;margin:0 auto;padding:2rem 1rem}
+.op{background:#fff;border-radius:10px;box-shadow:0 1px 3px #0001;margin:.6rem 0;padding:.8rem 1rem}
+.m{display:inline-block;min-width:4.5rem;font-weight:700;font-family:ui-monospace,monospace}
+.get{color:#1769aa}.post{color:#2e7d32}.delete{color:#c62828}
+code{font-family:ui-monospace,monospace}.scope{float:right;color:#667;font-size:.85rem}
+.body{color:#445;font-size:.9rem;margin-top:.3rem}
+</style></head>
+<body><main><h1>Voronka API</h1><p>The machine-readable document is at <a href="/api/openapi.json">/api/openapi.json</a>.
+Send <code>Authorization: Bearer &lt;token&gt;</code>; create tokens with <code>voronka token create</code> or on the Admin → Tokens page.</p>
+<div id="ops">Loading…</div></main>
+<script>
+fetch('/api/openapi.json').then(r=>r.json()).then(doc=>{
+  const box=document.getElementById('ops'); box.textContent='';
+  for(const [path,item] of Object.entries(doc.paths)){
+    for(const [m,op] of Object.entries(item)){
+      const d=document.createElement('div'); d.className='op';
+      const mm=document.createElement('span'); mm.className='m '+m; mm.textContent=m.toUpperCase();
+      const p=document.createElement('code'); p.textContent=path;
+      const s=document.createElement('span'); s.className='scope'; s.textContent=op.description||'';
+      const sum=document.createElement('div'); sum.textContent=op.summary||'';
+      d.append(mm,p,s,sum);
+      const rb=op.requestBody&&op.requestBody.description;
+      if(rb){const b=document.createElement('div'); b.className='body'; b.textContent='Body: '+rb; d.append(b);}
+      box.append(d);
+    }
+  }
+}).catch(e=>{document.getElementById('ops').textContent='Could not load the document: '+e});
+</script></body></html>"#;

@@ -1,0 +1,246 @@
+//! The public front door: `POST /f/{form_key}` from any site, with or without JavaScript.
+
+use crate::extract::{content_type, parse_json, read_body};
+use crate::{ApiError, AppState};
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use voronka_app::{CaptureRequest, CaptureResult};
+use voronka_core::intake::Submission;
+use voronka_core::{Channel, Form};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/f/{key}", post(capture).options(preflight))
+        .route("/f/{key}/thanks", get(thanks))
+}
+
+/// Whether a browser on `origin` may post to this form. An empty list admits every origin.
+fn origin_allowed(form: &Form, origin: Option<&str>) -> bool {
+    match origin {
+        None => true,
+        Some(o) => {
+            form.allowed_origins.is_empty()
+                || form
+                    .allowed_origins
+                    .iter()
+                    .any(|a| a.eq_ignore_ascii_case(o.trim_end_matches('/')))
+        }
+    }
+}
+
+fn cors(headers: &mut HeaderMap, origin: Option<&str>) {
+    if let Some(o) = origin.and_then(|o| HeaderValue::from_str(o).ok()) {
+        headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, o);
+        headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    }
+}
+
+async fn load_form(state: &AppState, key: &str) -> Result<Form, ApiError> {
+    state
+        .app
+        .form_by_key(key)
+        .await?
+        .ok_or_else(|| voronka_app::AppError::NotFound(format!("no form with key {key:?}")).into())
+}
+
+async fn preflight(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let form = load_form(&state, &key).await?;
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    if !origin_allowed(&form, origin) {
+        return Err(voronka_app::AppError::Forbidden(
+            "this origin may not post to this form".into(),
+        )
+        .into());
+    }
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    let h = resp.headers_mut();
+    cors(h, origin);
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static("POST, OPTIONS"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static("content-type, idempotency-key"),
+    );
+    h.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static("86400"),
+    );
+    Ok(resp)
+}
+
+/// Reads a form-encoded or JSON body into submission fields; repeated fields are joined.
+pub(crate) fn fields_from_body(ct: &str, bytes: &[u8]) -> Result<Vec<(String, String)>, ApiError> {
+    match ct {
+        "application/x-www-form-urlencoded" => {
+            let text = std::str::from_utf8(bytes)
+                .map_err(|_| ApiError::BadRequest("the form body is not valid UTF-8".into()))?;
+            let pairs: Vec<(String, String)> = serde_urlencoded::from_str(text)
+                .map_err(|e| ApiError::BadRequest(format!("malformed form body: {e}")))?;
+            Ok(pairs)
+        }
+        "application/json" => {
+            let map: serde_json::Map<String, serde_json::Value> = parse_json(bytes)?;
+            let mut out = Vec::with_capacity(map.len());
+            for (k, v) in map {
+                let s = match v {
+                    serde_json::Value::Null => continue,
+                    serde_json::Value::String(s) => s,
+                    serde_json::Value::Bool(b) => b.to_string(),
+                    serde_json::Value::Number(n) => n.to_string(),
+                    serde_json::Value::Array(items) => items
+                        .into_iter()
+                        .map(|i| match i {
+                            serde_json::Value::String(s) => s,
+                            other => other.to_string(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    serde_json::Value::Object(_) => {
+                        return Err(ApiError::Unprocessable(
+                            format!("field {k:?} must be a string, number, boolean or list"),
+                            vec![voronka_app::FieldError::new(
+                                &k,
+                                "nested objects are not accepted",
+                            )],
+                        ))
+                    }
+                };
+                out.push((k, s));
+            }
+            Ok(out)
+        }
+        other => Err(ApiError::UnsupportedMediaType(format!(
+            "send application/json or application/x-www-form-urlencoded, not {:?}",
+            if other.is_empty() { "nothing" } else { other }
+        ))),
+    }
+}
+
+/// Builds a submission from received fields; over-long values are cut so one field cannot
+/// crowd out the rest, and the name length check still sees that the name was too long.
+pub(crate) fn submission_from(channel: Channel, pairs: Vec<(String, String)>) -> Submission {
+    let mut sub = Submission::new(channel, voronka_app::now_ms());
+    for (k, v) in pairs {
+        let k: String = k.chars().take(100).collect();
+        let v: String = v.chars().take(20_000).collect();
+        sub.fields
+            .entry(k)
+            .and_modify(|e| {
+                e.push_str(", ");
+                e.push_str(&v);
+            })
+            .or_insert(v);
+    }
+    sub
+}
+
+async fn capture(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    if state.capture_limiter.check_key(&peer.ip()).is_err() {
+        return Err(ApiError::TooManyRequests);
+    }
+    let form = load_form(&state, &key).await?;
+    let headers = req.headers().clone();
+    let origin = headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    if !origin_allowed(&form, origin.as_deref()) {
+        return Err(voronka_app::AppError::Forbidden(
+            "this origin may not post to this form".into(),
+        )
+        .into());
+    }
+    let ct = content_type(&headers);
+    let bytes = read_body(req, &state).await?;
+    let pairs = fields_from_body(&ct, &bytes)?;
+    let mut sub = submission_from(Channel::WebForm, pairs);
+    sub.ip = Some(peer.ip().to_string());
+    sub.user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(500).collect());
+    if !sub.fields.contains_key("referrer") {
+        if let Some(r) = headers.get(header::REFERER).and_then(|v| v.to_str().ok()) {
+            sub.fields.insert("page".into(), r.to_string());
+        }
+    }
+    let idem = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(200).collect::<String>());
+    let outcome = state
+        .app
+        .capture(CaptureRequest {
+            submission: sub,
+            form: Some(form.clone()),
+            idempotency_key: idem,
+            client: Some(peer.ip().to_string()),
+        })
+        .await?;
+    if ct == "application/x-www-form-urlencoded" {
+        let target = match (&form.redirect_url, outcome.result) {
+            (Some(url), CaptureResult::Lead | CaptureResult::Rejected) => url.clone(),
+            _ => format!(
+                "/f/{}/thanks?r={}",
+                crate::extract::urlencode(&key),
+                match outcome.result {
+                    CaptureResult::Interest => "interest",
+                    _ => "ok",
+                }
+            ),
+        };
+        return Ok(Redirect::to(&target).into_response());
+    }
+    let status = if outcome.repeated {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    let mut resp = (status, Json(&outcome)).into_response();
+    cors(resp.headers_mut(), origin.as_deref());
+    Ok(resp)
+}
+
+#[derive(Deserialize)]
+struct ThanksQuery {
+    r: Option<String>,
+}
+
+async fn thanks(Query(q): Query<ThanksQuery>) -> Html<String> {
+    let (title, text) = if q.r.as_deref() == Some("interest") {
+        (
+            "Thank you",
+            "We received your message, but without a valid phone number or email we cannot reply. \
+             Please go back and check your contact details.",
+        )
+    } else {
+        (
+            "Thank you!",
+            "Your request has been received. We will contact you shortly.",
+        )
+    };
+    Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
+         content=\"width=device-width, initial-scale=1\"><title>{title}</title><style>body{{font-family:system-ui,sans-serif;\
+         display:grid;place-items:center;min-height:90vh;margin:0;background:#f6f7fb;color:#1d2433}}main{{background:#fff;\
+         padding:2.5rem 3rem;border-radius:12px;box-shadow:0 4px 24px #0001;max-width:32rem}}</style></head>\
+         <body><main><h1>{title}</h1><p>{text}</p></main></body></html>"
+    ))
+}

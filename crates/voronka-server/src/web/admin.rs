@@ -1,0 +1,329 @@
+//! Administration: users, API tokens and the audit log. The use cases enforce "admins only".
+
+use super::fmt::When;
+use super::{
+    now, query_pairs, render, render_status, role_options, see_other, t, Choice, Layout,
+    PageResult, PostForm, WebError,
+};
+use crate::error::classify;
+use crate::extract::WebUser;
+use crate::AppState;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use voronka_app::AppError;
+use voronka_core::{Id, Role, Scope, ScopeSet};
+
+/// Shows a failed admin change on its page again; 5xx and 403 become the error page.
+fn recoverable(e: &AppError) -> bool {
+    let (status, _) = classify(e);
+    status.is_client_error()
+        && status != axum::http::StatusCode::FORBIDDEN
+        && status != axum::http::StatusCode::NOT_FOUND
+}
+
+// ---------------------------------------------------------------------------------------------
+// Users
+
+pub(crate) struct UserView {
+    pub id: Id,
+    pub name: String,
+    pub email: String,
+    pub role_label: &'static str,
+    pub roles: Vec<Choice>,
+    pub active: bool,
+    pub is_me: bool,
+    pub created: When,
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersPage {
+    layout: Layout,
+    users: Vec<UserView>,
+    roles: Vec<Choice>,
+    email: String,
+    name: String,
+}
+
+async fn users_page(state: &AppState, user: &WebUser) -> Result<UsersPage, WebError> {
+    let list = state.app.list_users(&user.actor()).await?;
+    let now = now();
+    Ok(UsersPage {
+        layout: Layout::new(user, "admin", "Users"),
+        users: list
+            .iter()
+            .map(|u| UserView {
+                id: u.id,
+                name: u.name.clone(),
+                email: u.email.clone(),
+                role_label: t::role_label(u.role),
+                roles: role_options(u.role),
+                active: u.active,
+                is_me: u.id == user.user.id,
+                created: When::new(u.created_at, now),
+            })
+            .collect(),
+        roles: role_options(Role::Salesperson),
+        email: String::new(),
+        name: String::new(),
+    })
+}
+
+pub(crate) async fn users(
+    State(state): State<AppState>,
+    user: WebUser,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    let mut p = users_page(&state, &user).await?;
+    let done = query_pairs(raw.as_deref())
+        .into_iter()
+        .find(|(k, _)| k == "done")
+        .map(|(_, v)| v);
+    p.layout = p.layout.with_flash(done.as_deref());
+    Ok(render(&p))
+}
+
+pub(crate) async fn add_user(
+    State(state): State<AppState>,
+    user: WebUser,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    let res = match Role::parse(&form.text("role")) {
+        Some(role) => state
+            .app
+            .admin_add_user(
+                &user.actor(),
+                &form.text("email"),
+                &form.text("name"),
+                form.get("password").unwrap_or(""),
+                role,
+            )
+            .await
+            .map(|_| ()),
+        None => Err(AppError::invalid("role", t::ERR_BAD_ROLE)),
+    };
+    match res {
+        Ok(()) => Ok(see_other("/admin/users?done=user")),
+        Err(e) if recoverable(&e) => {
+            let (status, _) = classify(&e);
+            let mut p = users_page(&state, &user).await?;
+            p.layout = p.layout.with_error(Some(e.to_string()));
+            p.email = form.text("email");
+            p.name = form.text("name");
+            if let Some(r) = Role::parse(&form.text("role")) {
+                p.roles = role_options(r);
+            }
+            Ok(render_status(status, &p))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(crate) async fn update_user(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<Id>,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    let res = match Role::parse(&form.text("role")) {
+        Some(role) => {
+            state
+                .app
+                .admin_update_user(&user.actor(), id, role, form.get("active").is_some())
+                .await
+        }
+        None => Err(AppError::invalid("role", t::ERR_BAD_ROLE)),
+    };
+    match res {
+        Ok(()) => Ok(see_other("/admin/users?done=user")),
+        Err(e) if recoverable(&e) => {
+            let (status, _) = classify(&e);
+            let mut p = users_page(&state, &user).await?;
+            p.layout = p.layout.with_error(Some(e.to_string()));
+            Ok(render_status(status, &p))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tokens
+
+pub(crate) struct TokenView {
+    pub id: Id,
+    pub name: String,
+    pub scopes: String,
+    pub created: When,
+    pub last_used: Option<When>,
+    pub expires: Option<When>,
+    pub revoked: Option<When>,
+}
+
+pub(crate) struct ScopeBox {
+    pub value: &'static str,
+    pub checked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "tokens.html")]
+struct TokensPage {
+    layout: Layout,
+    tokens: Vec<TokenView>,
+    scopes: Vec<ScopeBox>,
+    name: String,
+    secret: Option<String>,
+    secret_name: String,
+}
+
+async fn tokens_page(state: &AppState, user: &WebUser) -> Result<TokensPage, WebError> {
+    let list = state.app.list_tokens(&user.actor()).await?;
+    let now = now();
+    Ok(TokensPage {
+        layout: Layout::new(user, "admin", "API tokens"),
+        tokens: list
+            .iter()
+            .map(|tk| TokenView {
+                id: tk.id,
+                name: tk.name.clone(),
+                scopes: tk.scopes.to_text(),
+                created: When::new(tk.created_at, now),
+                last_used: tk.last_used_at.map(|m| When::new(m, now)),
+                expires: tk.expires_at.map(|m| When::new(m, now)),
+                revoked: tk.revoked_at.map(|m| When::new(m, now)),
+            })
+            .collect(),
+        scopes: Scope::ALL
+            .iter()
+            .map(|s| ScopeBox {
+                value: s.as_str(),
+                checked: *s == Scope::LeadsRead,
+            })
+            .collect(),
+        name: String::new(),
+        secret: None,
+        secret_name: String::new(),
+    })
+}
+
+pub(crate) async fn tokens(
+    State(state): State<AppState>,
+    user: WebUser,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    let mut p = tokens_page(&state, &user).await?;
+    let done = query_pairs(raw.as_deref())
+        .into_iter()
+        .find(|(k, _)| k == "done")
+        .map(|(_, v)| v);
+    p.layout = p.layout.with_flash(done.as_deref());
+    Ok(render(&p))
+}
+
+pub(crate) async fn create_token(
+    State(state): State<AppState>,
+    user: WebUser,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    let scopes: Vec<Scope> = form
+        .all("scope")
+        .into_iter()
+        .filter_map(Scope::parse)
+        .collect();
+    let name = form.text("name");
+    match state
+        .app
+        .admin_create_token(&user.actor(), &name, ScopeSet::new(scopes.clone()), None)
+        .await
+    {
+        // The secret is shown on this answer only; it is not stored in clear anywhere.
+        Ok((_, secret)) => {
+            let mut p = tokens_page(&state, &user).await?;
+            p.secret = Some(secret);
+            p.secret_name = name.trim().to_string();
+            Ok(render(&p))
+        }
+        Err(e) if recoverable(&e) => {
+            let (status, _) = classify(&e);
+            let mut p = tokens_page(&state, &user).await?;
+            p.layout = p.layout.with_error(Some(e.to_string()));
+            p.name = name;
+            for b in &mut p.scopes {
+                b.checked = scopes.iter().any(|s| s.as_str() == b.value);
+            }
+            Ok(render_status(status, &p))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(crate) async fn revoke_token(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<Id>,
+    body: Bytes,
+) -> PageResult {
+    PostForm::checked(&body, &user)?;
+    state.app.revoke_token(&user.actor(), id).await?;
+    Ok(see_other("/admin/tokens?done=revoked"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Audit
+
+pub(crate) struct AuditView {
+    pub who: String,
+    pub action: String,
+    pub entity: String,
+    pub link: Option<String>,
+    pub after: String,
+    pub when: When,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    layout: Layout,
+    entries: Vec<AuditView>,
+}
+
+fn summary(s: &str) -> String {
+    let s = super::fmt::visible_controls(s);
+    if s.chars().count() > 160 {
+        let cut: String = s.chars().take(160).collect();
+        format!("{cut}…")
+    } else {
+        s
+    }
+}
+
+pub(crate) async fn audit(State(state): State<AppState>, user: WebUser) -> PageResult {
+    let list = state.app.recent_audit(&user.actor(), 200).await?;
+    let now = now();
+    Ok(render(&AuditPage {
+        layout: Layout::new(&user, "admin", "Audit log"),
+        entries: list
+            .iter()
+            .map(|a| AuditView {
+                who: a.actor.clone(),
+                action: a.action.clone(),
+                entity: match a.entity_id {
+                    Some(id) => format!("{} #{id}", a.entity),
+                    None => a.entity.clone(),
+                },
+                link: a.entity_id.and_then(|id| match a.entity.as_str() {
+                    "lead" => Some(format!("/leads/{id}")),
+                    "customer" => Some(format!("/customers/{id}")),
+                    "deal" => Some(format!("/deals/{id}")),
+                    "contact" => Some(format!("/contacts/{id}")),
+                    _ => None,
+                }),
+                after: summary(a.after.as_deref().unwrap_or("")),
+                when: When::new(a.at, now),
+            })
+            .collect(),
+    }))
+}

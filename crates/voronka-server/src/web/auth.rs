@@ -1,0 +1,113 @@
+//! Signing in and out.
+
+use super::{asset_version, render, render_status, see_other, t, PageResult, PostForm, WebError};
+use crate::extract::{cookie, session_user, WebUser, SESSION_COOKIE};
+use crate::AppState;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    title: &'static str,
+    app_name: &'static str,
+    asset_v: &'static str,
+    email: String,
+    next: String,
+    error: Option<&'static str>,
+}
+
+/// Only local paths are followed after signing in, so the login page cannot bounce elsewhere.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control) =>
+        {
+            n.to_string()
+        }
+        _ => "/leads".to_string(),
+    }
+}
+
+fn page(email: String, next: String, error: Option<&'static str>) -> LoginPage {
+    LoginPage {
+        title: t::LOGIN_TITLE,
+        app_name: t::APP_NAME,
+        asset_v: asset_version(),
+        email,
+        next,
+        error,
+    }
+}
+
+pub(crate) async fn login_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    let next = super::query_pairs(raw.as_deref())
+        .into_iter()
+        .find(|(k, _)| k == "next")
+        .map(|(_, v)| v);
+    let next = safe_next(next.as_deref());
+    if let Ok(Some(_)) = session_user(&headers, &state).await {
+        return Ok(see_other(&next));
+    }
+    Ok(render(&page(String::new(), next, None)))
+}
+
+fn session_cookie(state: &AppState, value: &str, max_age: Option<i64>) -> HeaderValue {
+    let mut c = format!("{SESSION_COOKIE}={value}; HttpOnly; SameSite=Lax; Path=/");
+    if let Some(a) = max_age {
+        c.push_str(&format!("; Max-Age={a}"));
+    }
+    if state.config.secure_cookies {
+        c.push_str("; Secure");
+    }
+    HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+pub(crate) async fn login(State(state): State<AppState>, body: Bytes) -> PageResult {
+    let form = PostForm::parse(&body)?;
+    let email = form.text("email");
+    let next = safe_next(form.get("next"));
+    match state
+        .app
+        .login(email.trim(), form.get("password").unwrap_or(""))
+        .await
+    {
+        Ok((_, token, _)) => {
+            let mut resp = see_other(&next);
+            resp.headers_mut()
+                .insert(header::SET_COOKIE, session_cookie(&state, &token, None));
+            Ok(resp)
+        }
+        Err(voronka_app::AppError::Unauthorized(_)) => Ok(render_status(
+            StatusCode::UNAUTHORIZED,
+            &page(email, next, Some(t::LOGIN_FAILED)),
+        )),
+        Err(e) => Err(WebError::App(e)),
+    }
+}
+
+pub(crate) async fn logout(
+    State(state): State<AppState>,
+    user: WebUser,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    PostForm::checked(&body, &user)?;
+    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+        state.app.logout(&token).await?;
+    }
+    let mut resp = see_other("/login").into_response();
+    resp.headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(&state, "", Some(0)));
+    Ok(resp)
+}

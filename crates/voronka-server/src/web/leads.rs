@@ -1,0 +1,880 @@
+//! The lead inbox and the lead card with its actions.
+
+use super::fmt::{self, When};
+use super::{
+    link, now, query_pairs, render, render_status, see_other, t, Choice, Layout, PageResult,
+    PostForm, WebError,
+};
+use crate::error::classify;
+use crate::extract::WebUser;
+use crate::AppState;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use std::collections::HashMap;
+use voronka_app::{AppError, ConvertInput, RefuseInput};
+use voronka_core::intake::Reason;
+use voronka_core::{Currency, Id, Money, Stage, Temperature};
+use voronka_store::{Cursor, LeadDetail, LeadQuery, LeadRow, LeadSort};
+
+const PAGE: i64 = 50;
+
+// ---------------------------------------------------------------------------------------------
+// Inbox
+
+pub(crate) struct RowView {
+    pub id: Id,
+    pub name: String,
+    pub company: String,
+    pub phone: String,
+    pub email: String,
+    pub product: String,
+    pub stage: &'static str,
+    pub stage_label: &'static str,
+    pub temp: &'static str,
+    pub temp_label: &'static str,
+    pub source: String,
+    pub owner: String,
+    pub received: When,
+    pub touches: i64,
+}
+
+impl RowView {
+    fn new(r: &LeadRow, now: i64) -> RowView {
+        let l = &r.lead;
+        let source = match (&l.source, &l.medium) {
+            (Some(s), Some(m)) => format!("{s} / {m}"),
+            (Some(s), None) => s.clone(),
+            (None, Some(m)) => format!("— / {m}"),
+            (None, None) => String::new(),
+        };
+        RowView {
+            id: l.id,
+            name: r.contact_name.clone(),
+            company: r.company.clone().unwrap_or_default(),
+            phone: r.phone.clone().unwrap_or_default(),
+            email: r.email.clone().unwrap_or_default(),
+            product: l.product.clone().unwrap_or_default(),
+            stage: l.stage.as_str(),
+            stage_label: l.stage.label(),
+            temp: l.temperature.as_str(),
+            temp_label: t::temperature_label(l.temperature),
+            source,
+            owner: r.owner_name.clone().unwrap_or_default(),
+            received: When::new(l.created_at, now),
+            touches: l.touches,
+        }
+    }
+}
+
+pub(crate) struct Tab {
+    pub label: &'static str,
+    pub href: String,
+    pub count: i64,
+    pub active: bool,
+    pub stage: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "leads.html")]
+struct InboxPage {
+    layout: Layout,
+    rows: Vec<RowView>,
+    total: i64,
+    tabs: Vec<Tab>,
+    next: Option<String>,
+    first_page: Option<String>,
+    f: Filters,
+    stages: Vec<Choice>,
+    temperatures: Vec<Choice>,
+    owners: Vec<Choice>,
+    sorts: Vec<Choice>,
+    notices: Vec<String>,
+    any_filter: bool,
+}
+
+/// The inbox filters as typed, to refill the filter form and to keep them in links.
+#[derive(Default)]
+pub(crate) struct Filters {
+    pub stages: Vec<Stage>,
+    pub temperature: String,
+    pub owner: String,
+    pub source: String,
+    pub medium: String,
+    pub campaign: String,
+    pub form: String,
+    pub from: String,
+    pub to: String,
+    pub q: String,
+    pub sort: String,
+}
+
+impl Filters {
+    /// Pairs for links; `stages` replaces the stage filter.
+    fn pairs(&self, stages: &[Stage]) -> Vec<(String, String)> {
+        let mut p = Vec::new();
+        if !stages.is_empty() {
+            let s: Vec<&str> = stages.iter().map(|s| s.as_str()).collect();
+            p.push(("stage".to_string(), s.join(",")));
+        }
+        for (k, v) in [
+            ("temperature", &self.temperature),
+            ("owner", &self.owner),
+            ("source", &self.source),
+            ("medium", &self.medium),
+            ("campaign", &self.campaign),
+            ("form", &self.form),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("q", &self.q),
+        ] {
+            p.push((k.to_string(), v.clone()));
+        }
+        if self.sort != LeadSort::Inbox.as_str() {
+            p.push(("sort".to_string(), self.sort.clone()));
+        }
+        p
+    }
+}
+
+/// Reads the inbox query string into a store query; unreadable values become notices, not errors.
+fn parse_filters(raw: Option<&str>, notices: &mut Vec<String>) -> (Filters, LeadQuery) {
+    let mut f = Filters {
+        sort: LeadSort::Inbox.as_str().to_string(),
+        ..Default::default()
+    };
+    let mut q = LeadQuery {
+        limit: PAGE + 1,
+        ..Default::default()
+    };
+    for (k, v) in query_pairs(raw) {
+        let v = v.trim().to_string();
+        if v.is_empty() {
+            continue;
+        }
+        match k.as_str() {
+            "stage" => {
+                for s in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                    match Stage::parse(s) {
+                        Ok(st) if !f.stages.contains(&st) => f.stages.push(st),
+                        Ok(_) => {}
+                        Err(_) => notices.push(format!("Unknown stage {s:?} was ignored.")),
+                    }
+                }
+            }
+            "temperature" => match Temperature::parse(&v) {
+                Some(tp) => {
+                    q.temperature = Some(tp);
+                    f.temperature = tp.as_str().into();
+                }
+                None => notices.push(format!("Unknown temperature {v:?} was ignored.")),
+            },
+            "owner" => {
+                if v == "none" {
+                    q.owner = Some(None);
+                    f.owner = v;
+                } else if let Ok(id) = v.parse::<Id>() {
+                    q.owner = Some(Some(id));
+                    f.owner = v;
+                } else {
+                    notices.push(format!("Unknown owner {v:?} was ignored."));
+                }
+            }
+            "source" => {
+                q.source = Some(v.clone());
+                f.source = v;
+            }
+            "medium" => {
+                q.medium = Some(v.clone());
+                f.medium = v;
+            }
+            "campaign" => {
+                q.campaign = Some(v.clone());
+                f.campaign = v;
+            }
+            "form" => match v.parse::<Id>() {
+                Ok(id) => {
+                    q.form_id = Some(id);
+                    f.form = v;
+                }
+                Err(_) => notices.push(format!("Unknown form {v:?} was ignored.")),
+            },
+            "from" => match fmt::parse_ymd(&v) {
+                Some(ms) => {
+                    q.created_from = Some(ms);
+                    f.from = v;
+                }
+                None => notices.push(format!("{} ({v:?})", t::ERR_BAD_DATE)),
+            },
+            "to" => match fmt::parse_ymd(&v) {
+                // The whole day is included.
+                Some(ms) => {
+                    q.created_to = Some(ms + 86_400_000);
+                    f.to = v;
+                }
+                None => notices.push(format!("{} ({v:?})", t::ERR_BAD_DATE)),
+            },
+            "q" => {
+                q.text = Some(v.clone());
+                f.q = v;
+            }
+            "sort" => match LeadSort::parse(&v) {
+                Some(s) => {
+                    q.sort = s;
+                    f.sort = v;
+                }
+                None => notices.push(format!("Unknown sort {v:?} was ignored.")),
+            },
+            "after" => match Cursor::decode(&v) {
+                Some(c) => q.after = Some(c),
+                None => notices
+                    .push("The page position was not readable; showing the first page.".into()),
+            },
+            _ => {}
+        }
+    }
+    q.stages = f.stages.clone();
+    (f, q)
+}
+
+pub(crate) async fn inbox(
+    State(state): State<AppState>,
+    user: WebUser,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    let actor = user.actor();
+    let mut notices = Vec::new();
+    let (f, q) = parse_filters(raw.as_deref(), &mut notices);
+    let paged = q.after.is_some();
+
+    // Counts per stage ignore the stage filter (they are the tabs) but honour the others.
+    let mut count_q = q.clone();
+    count_q.stages.clear();
+    count_q.after = None;
+    count_q.visibility = actor.visibility();
+
+    let (mut rows, total) = state.app.list_leads(&actor, q).await?;
+    let counts: HashMap<Stage, i64> = state
+        .app
+        .store()
+        .stage_counts(&count_q)
+        .await
+        .map_err(AppError::from)?
+        .into_iter()
+        .collect();
+
+    let more = rows.len() as i64 > PAGE;
+    rows.truncate(PAGE as usize);
+    let next = if more {
+        rows.last().map(|r| {
+            let mut p = f.pairs(&f.stages);
+            p.push(("after".into(), r.cursor().encode()));
+            link("/leads", &p)
+        })
+    } else {
+        None
+    };
+    let first_page = paged.then(|| link("/leads", &f.pairs(&f.stages)));
+
+    let all_count: i64 = counts.values().sum();
+    let mut tabs = vec![Tab {
+        label: "All",
+        href: link("/leads", &f.pairs(&[])),
+        count: all_count,
+        active: f.stages.is_empty(),
+        stage: "all",
+    }];
+    for s in Stage::ALL {
+        tabs.push(Tab {
+            label: s.label(),
+            href: link("/leads", &f.pairs(&[s])),
+            count: counts.get(&s).copied().unwrap_or(0),
+            active: f.stages == [s],
+            stage: s.as_str(),
+        });
+    }
+
+    let now = now();
+    let sellers = state.app.sellers().await?;
+    let mut owners = vec![
+        Choice::new("", "Anyone", f.owner.is_empty()),
+        Choice::new("none", "Unassigned", f.owner == "none"),
+    ];
+    owners.extend(sellers.iter().map(|u| {
+        Choice::new(
+            u.id.to_string(),
+            u.name.clone(),
+            f.owner == u.id.to_string(),
+        )
+    }));
+    let stages = Stage::ALL
+        .iter()
+        .map(|s| Choice::new(s.as_str(), s.label(), f.stages.contains(s)))
+        .collect();
+    let mut temperatures = vec![Choice::new("", "Any", f.temperature.is_empty())];
+    temperatures.extend(Temperature::ALL.iter().map(|tp| {
+        Choice::new(
+            tp.as_str(),
+            t::temperature_label(*tp),
+            f.temperature == tp.as_str(),
+        )
+    }));
+    let sorts = LeadSort::ALL
+        .iter()
+        .map(|s| Choice::new(s.as_str(), t::sort_label(s.as_str()), f.sort == s.as_str()))
+        .collect();
+    let any_filter = !f.pairs(&f.stages).iter().all(|(_, v)| v.is_empty());
+
+    Ok(render(&InboxPage {
+        layout: Layout::new(&user, "leads", t::NAV_LEADS),
+        rows: rows.iter().map(|r| RowView::new(r, now)).collect(),
+        total,
+        tabs,
+        next,
+        first_page,
+        f,
+        stages,
+        temperatures,
+        owners,
+        sorts,
+        notices,
+        any_filter,
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Lead card
+
+pub(crate) struct TouchView {
+    pub id: Id,
+    pub channel: &'static str,
+    pub form: String,
+    pub utm: Vec<(&'static str, String)>,
+    pub partner: String,
+    pub ip: String,
+    pub user_agent: String,
+    pub message: String,
+    pub raw: String,
+    pub when: When,
+}
+
+pub(crate) struct HistoryView {
+    pub who: String,
+    pub when: When,
+    pub from: &'static str,
+    pub from_label: &'static str,
+    pub to: &'static str,
+    pub to_label: &'static str,
+    pub reason: String,
+    pub comment: String,
+}
+
+pub(crate) struct NoteView {
+    pub author: String,
+    pub body: String,
+    pub when: When,
+}
+
+pub(crate) struct BriefView {
+    pub id: Id,
+    pub product: String,
+    pub stage: &'static str,
+    pub stage_label: &'static str,
+    pub temp: &'static str,
+    pub temp_label: &'static str,
+    pub when: When,
+}
+
+impl BriefView {
+    pub fn new(b: &voronka_store::LeadBrief, now: i64) -> BriefView {
+        BriefView {
+            id: b.id,
+            product: b.product.clone().unwrap_or_default(),
+            stage: b.stage.as_str(),
+            stage_label: b.stage.label(),
+            temp: b.temperature.as_str(),
+            temp_label: t::temperature_label(b.temperature),
+            when: When::new(b.created_at, now),
+        }
+    }
+}
+
+pub(crate) struct PhoneView {
+    pub raw: String,
+    pub e164: String,
+    pub valid: bool,
+}
+
+pub(crate) struct EmailView {
+    pub raw: String,
+    pub normalized: String,
+}
+
+pub(crate) struct ContactView {
+    pub id: Id,
+    pub name: String,
+    pub phones: Vec<PhoneView>,
+    pub emails: Vec<EmailView>,
+    pub socials: Vec<String>,
+    pub position: String,
+    pub country: String,
+    pub language: String,
+    pub account: Option<(Id, String)>,
+}
+
+impl ContactView {
+    pub fn new(c: &voronka_core::Contact, account: Option<&voronka_core::Account>) -> ContactView {
+        ContactView {
+            id: c.id,
+            name: c.full_name.clone(),
+            phones: c
+                .phones
+                .iter()
+                .map(|p| PhoneView {
+                    raw: p.raw.clone(),
+                    e164: p.e164.clone().unwrap_or_default(),
+                    valid: p.valid,
+                })
+                .collect(),
+            emails: c
+                .emails
+                .iter()
+                .map(|e| EmailView {
+                    raw: e.raw.clone(),
+                    normalized: e.normalized.clone(),
+                })
+                .collect(),
+            socials: c.socials.clone(),
+            position: c.position.clone().unwrap_or_default(),
+            country: c.country.clone().unwrap_or_default(),
+            language: c.language.clone().unwrap_or_default(),
+            account: account.map(|a| (a.id, a.name.clone())),
+        }
+    }
+}
+
+pub(crate) fn touch_view(
+    tc: &voronka_core::Touch,
+    forms: &HashMap<Id, String>,
+    now: i64,
+) -> TouchView {
+    let a = &tc.attribution;
+    let utm: Vec<(&'static str, String)> = [
+        ("Source", &a.utm_source),
+        ("Medium", &a.utm_medium),
+        ("Campaign", &a.utm_campaign),
+        ("Term", &a.utm_term),
+        ("Content", &a.utm_content),
+        ("Referrer", &a.referrer),
+        ("Landing page", &a.landing_page),
+    ]
+    .into_iter()
+    .filter_map(|(k, v)| v.clone().map(|v| (k, v)))
+    .collect();
+    TouchView {
+        id: tc.id,
+        channel: t::channel_label(tc.channel),
+        form: tc
+            .form_id
+            .map(|id| forms.get(&id).cloned().unwrap_or_else(|| format!("#{id}")))
+            .unwrap_or_default(),
+        utm,
+        partner: tc.partner.clone().unwrap_or_default(),
+        ip: tc.ip.clone().unwrap_or_default(),
+        user_agent: tc.user_agent.clone().unwrap_or_default(),
+        message: tc.message.clone().unwrap_or_default(),
+        raw: fmt::visible_controls(&serde_json::to_string_pretty(&tc.raw).unwrap_or_default()),
+        when: When::new(tc.created_at, now),
+    }
+}
+
+pub(crate) fn history_view(h: &voronka_core::StageChange, now: i64) -> HistoryView {
+    HistoryView {
+        who: h.actor.clone(),
+        when: When::new(h.at, now),
+        from: h.from.map(|s| s.as_str()).unwrap_or(""),
+        from_label: h.from.map(|s| s.label()).unwrap_or(""),
+        to: h.to.as_str(),
+        to_label: h.to.label(),
+        reason: h.reason.clone().unwrap_or_default(),
+        comment: h.comment.clone().unwrap_or_default(),
+    }
+}
+
+pub(crate) struct DealView {
+    pub id: Id,
+    pub title: String,
+    pub amount: String,
+    pub when: When,
+}
+
+#[derive(Template)]
+#[template(path = "lead.html")]
+struct CardPage {
+    layout: Layout,
+    id: Id,
+    contact: ContactView,
+    product: String,
+    message: String,
+    value: String,
+    stage: &'static str,
+    stage_label: &'static str,
+    temp: &'static str,
+    temp_label: &'static str,
+    owner: String,
+    score_reasons: Vec<String>,
+    route: String,
+    refuse_reason: String,
+    frozen_until: String,
+    junk_reason: String,
+    created: When,
+    updated: When,
+    first_response: Option<When>,
+    touches: Vec<TouchView>,
+    history: Vec<HistoryView>,
+    notes: Vec<NoteView>,
+    others: Vec<BriefView>,
+    customer: Option<(Id, String)>,
+    deals: Vec<DealView>,
+    // Actions.
+    can_write: bool,
+    can_assign: bool,
+    next_stages: Vec<Choice>,
+    can_refuse: bool,
+    can_junk: bool,
+    can_convert: bool,
+    refusal_reasons: Vec<String>,
+    temperatures: Vec<Choice>,
+    sellers: Vec<Choice>,
+    convert_amount: String,
+    convert_currency: String,
+    convert_title: String,
+    tomorrow: String,
+}
+
+/// Intake reasons are stored as a JSON list of `{code, field, message}`; anything else is shown as is.
+fn reason_lines(v: &serde_json::Value) -> Vec<String> {
+    match serde_json::from_value::<Vec<Reason>>(v.clone()) {
+        Ok(list) => list
+            .into_iter()
+            .map(|r| match r.field {
+                Some(f) => format!("{} ({}: {})", r.message, r.code, f),
+                None => format!("{} ({})", r.message, r.code),
+            })
+            .collect(),
+        Err(_) if v.is_null() => Vec::new(),
+        Err(_) => vec![v.to_string()],
+    }
+}
+
+async fn card_page(state: &AppState, user: &WebUser, d: LeadDetail) -> Result<CardPage, WebError> {
+    let now = now();
+    let l = &d.lead;
+    let role = user.user.role;
+    let forms: HashMap<Id, String> = state
+        .app
+        .list_forms(&user.actor())
+        .await
+        .map(|fs| fs.into_iter().map(|f| (f.form.id, f.form.name)).collect())
+        .unwrap_or_default();
+    let next_stages = Stage::ALL
+        .into_iter()
+        .filter(|s| {
+            !matches!(s, Stage::Refused | Stage::Junk | Stage::Converted)
+                && l.stage.check_transition(*s).is_ok()
+        })
+        .map(|s| Choice::new(s.as_str(), s.label(), false))
+        .collect();
+    let can_write = role.writes_leads();
+    let can_assign = role.assigns_leads() && can_write;
+    let sellers = if can_assign {
+        let mut v = vec![Choice::new("", "Unassigned", l.owner_id.is_none())];
+        v.extend(state.app.sellers().await?.into_iter().map(|u| {
+            Choice::new(
+                u.id.to_string(),
+                super::user_label(&u),
+                l.owner_id == Some(u.id),
+            )
+        }));
+        v
+    } else {
+        Vec::new()
+    };
+    let currency = l
+        .value
+        .map(|m| m.currency.as_str().to_string())
+        .unwrap_or_else(|| state.app.settings().default_currency.clone());
+    let amount = l
+        .value
+        .map(|m| format!("{}.{:02}", m.minor / 100, (m.minor % 100).abs()))
+        .unwrap_or_default();
+    Ok(CardPage {
+        layout: Layout::new(
+            user,
+            "leads",
+            format!("{} — lead #{}", d.contact.full_name, l.id),
+        ),
+        id: l.id,
+        contact: ContactView::new(&d.contact, d.account.as_ref()),
+        product: l.product.clone().unwrap_or_default(),
+        message: l.message.clone().unwrap_or_default(),
+        value: l.value.map(|m| m.to_string()).unwrap_or_default(),
+        stage: l.stage.as_str(),
+        stage_label: l.stage.label(),
+        temp: l.temperature.as_str(),
+        temp_label: t::temperature_label(l.temperature),
+        owner: d.owner.as_ref().map(|o| o.name.clone()).unwrap_or_default(),
+        score_reasons: reason_lines(&d.reasons),
+        route: d.route_explanation.clone().unwrap_or_default(),
+        refuse_reason: l.refuse_reason.clone().unwrap_or_default(),
+        frozen_until: l.frozen_until.map(fmt::date).unwrap_or_default(),
+        junk_reason: l.junk_reason.clone().unwrap_or_default(),
+        created: When::new(l.created_at, now),
+        updated: When::new(l.updated_at, now),
+        first_response: l.first_response_at.map(|ms| When::new(ms, now)),
+        touches: d
+            .touches
+            .iter()
+            .map(|tc| touch_view(tc, &forms, now))
+            .collect(),
+        history: d.history.iter().map(|h| history_view(h, now)).collect(),
+        notes: d
+            .notes
+            .iter()
+            .map(|n| NoteView {
+                author: n.author.clone(),
+                body: n.body.clone(),
+                when: When::new(n.created_at, now),
+            })
+            .collect(),
+        others: d
+            .other_leads
+            .iter()
+            .map(|b| BriefView::new(b, now))
+            .collect(),
+        customer: d.customer.as_ref().map(|c| (c.id, c.name.clone())),
+        deals: d
+            .deals
+            .iter()
+            .map(|x| DealView {
+                id: x.id,
+                title: x.title.clone(),
+                amount: x.amount.to_string(),
+                when: When::new(x.created_at, now),
+            })
+            .collect(),
+        can_write,
+        can_assign,
+        next_stages,
+        can_refuse: can_write && l.stage.check_transition(Stage::Refused).is_ok(),
+        can_junk: can_write && l.stage.check_transition(Stage::Junk).is_ok(),
+        can_convert: can_write && l.stage.can_convert(),
+        refusal_reasons: state.app.refusal_reasons().await?,
+        temperatures: Temperature::ALL
+            .iter()
+            .map(|tp| Choice::new(tp.as_str(), t::temperature_label(*tp), *tp == l.temperature))
+            .collect(),
+        sellers,
+        convert_amount: amount,
+        convert_currency: currency,
+        convert_title: l.product.clone().unwrap_or_default(),
+        tomorrow: fmt::ymd(now + 86_400_000),
+    })
+}
+
+pub(crate) async fn card(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<Id>,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    let d = state.app.lead_detail(&user.actor(), id).await?;
+    let mut page = card_page(&state, &user, d).await?;
+    let done = query_pairs(raw.as_deref())
+        .into_iter()
+        .find(|(k, _)| k == "done")
+        .map(|(_, v)| v);
+    page.layout = page.layout.with_flash(done.as_deref());
+    Ok(render(&page))
+}
+
+/// After an action: back to the card on success; on failure the card again, with the message
+/// and the status of the error.
+async fn after_action(
+    state: &AppState,
+    user: &WebUser,
+    id: Id,
+    done: &str,
+    result: Result<(), WebError>,
+) -> PageResult {
+    let err = match result {
+        Ok(()) => return Ok(see_other(&format!("/leads/{id}?done={done}"))),
+        Err(WebError::Csrf) => return Err(WebError::Csrf),
+        Err(e) => e,
+    };
+    let (status, message) = match &err {
+        WebError::App(e) => {
+            let (status, _) = classify(e);
+            if status.is_server_error() || status == StatusCode::NOT_FOUND {
+                return Err(err);
+            }
+            let (_, m) = err.status_message();
+            (status, m)
+        }
+        other => other.status_message(),
+    };
+    let d = state.app.lead_detail(&user.actor(), id).await?;
+    let mut page = card_page(state, user, d).await?;
+    page.layout = page.layout.with_error(Some(message));
+    Ok(render_status(status, &page))
+}
+
+fn invalid(field: &str, m: &str) -> WebError {
+    WebError::App(AppError::invalid(field, m))
+}
+
+pub(crate) async fn stage(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<Id>,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    let res = async {
+        let to =
+            Stage::parse(&form.text("stage")).map_err(|_| invalid("stage", t::ERR_BAD_STAGE))?;
+        state
+            .app
+            .change_stage(&user.actor(), id, to, form.opt("comment"))
+            .await?;
+        Ok(())
+    }
+    .await;
+    after_action(&state, &user, id, "stage", res).await
+}
+
+pub(crate) async fn refuse(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<Id>,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    let res = async {
+        let freeze_until = match form.opt("freeze_until") {
+            Some(d) => {
+                Some(fmt::parse_ymd(&d).ok_or_else(|| invalid("freeze_until", t::ERR_BAD_DATE))?)
+            }
+            None => None,
+        };
+        let input = RefuseInput {
+            reason: form.text("reason"),
+            comment: form.opt("comment"),
+            freeze_until,
+        };
+        state.app.refuse(&user.actor(), id, input).await?;
+        Ok(())
+    }
+    .await;
+    after_action(&state, &user, id, "refuse", res).await
+}
+
+pub(crate) async fn junk(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<Id>,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    let res = async {
+        state
+            .app
+            .mark_junk(&user.actor(), id, &form.text("reason"))
+            .await?;
+        Ok(())
+    }
+    .await;
+    after_action(&state, &user, id, "junk", res).await
+}
+
+pub(crate) async fn convert(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<Id>,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    let res = async {
+        let currency = Currency::parse(&form.text("currency"))
+            .map_err(|_| invalid("currency", t::ERR_BAD_CURRENCY))?;
+        let amount = Money::parse_major(&form.text("amount"), currency)
+            .map_err(|_| invalid("amount", t::ERR_BAD_AMOUNT))?;
+        let input = ConvertInput {
+            amount,
+            title: form.opt("title"),
+        };
+        state.app.convert(&user.actor(), id, input).await?;
+        Ok(())
+    }
+    .await;
+    after_action(&state, &user, id, "convert", res).await
+}
+
+pub(crate) async fn assign(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<Id>,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    let res = async {
+        let owner = match form.opt("owner") {
+            None => None,
+            Some(v) if v == "none" => None,
+            Some(v) => Some(
+                v.parse::<Id>()
+                    .map_err(|_| invalid("owner", t::ERR_BAD_OWNER))?,
+            ),
+        };
+        state.app.assign(&user.actor(), id, owner).await?;
+        Ok(())
+    }
+    .await;
+    after_action(&state, &user, id, "assign", res).await
+}
+
+pub(crate) async fn temperature(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<Id>,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    let res = async {
+        let tp = Temperature::parse(&form.text("temperature"))
+            .ok_or_else(|| invalid("temperature", t::ERR_BAD_TEMPERATURE))?;
+        state.app.set_temperature(&user.actor(), id, tp).await?;
+        Ok(())
+    }
+    .await;
+    after_action(&state, &user, id, "temperature", res).await
+}
+
+pub(crate) async fn note(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<Id>,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    let res = async {
+        state
+            .app
+            .add_note(&user.actor(), id, &form.text("body"))
+            .await?;
+        Ok(())
+    }
+    .await;
+    after_action(&state, &user, id, "note", res).await
+}

@@ -1,0 +1,402 @@
+//! The server-rendered web UI: thin handlers that parse, call `voronka_app`, and render askama pages.
+
+mod admin;
+mod auth;
+mod fmt;
+mod forms;
+mod leads;
+mod people;
+mod t;
+
+use crate::error::classify;
+use crate::extract::WebUser;
+use crate::AppState;
+use askama::Template;
+use axum::extract::Path;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use voronka_app::AppError;
+use voronka_core::{Role, User};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/leads") }))
+        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/assets/{file}", get(asset))
+        .route("/leads", get(leads::inbox))
+        .route("/leads/{id}", get(leads::card))
+        .route("/leads/{id}/stage", post(leads::stage))
+        .route("/leads/{id}/refuse", post(leads::refuse))
+        .route("/leads/{id}/junk", post(leads::junk))
+        .route("/leads/{id}/convert", post(leads::convert))
+        .route("/leads/{id}/assign", post(leads::assign))
+        .route("/leads/{id}/temperature", post(leads::temperature))
+        .route("/leads/{id}/notes", post(leads::note))
+        .route("/contacts/{id}", get(people::contact))
+        .route("/accounts/{id}", get(people::account))
+        .route("/customers", get(people::customers))
+        .route("/customers/{id}", get(people::customer))
+        .route("/deals/{id}", get(people::deal))
+        .route("/forms", get(forms::list).post(forms::create))
+        .route("/admin", get(|| async { Redirect::to("/admin/users") }))
+        .route("/admin/users", get(admin::users).post(admin::add_user))
+        .route("/admin/users/{id}", post(admin::update_user))
+        .route(
+            "/admin/tokens",
+            get(admin::tokens).post(admin::create_token),
+        )
+        .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
+        .route("/admin/audit", get(admin::audit))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Assets
+
+#[derive(rust_embed::Embed)]
+#[folder = "assets/"]
+struct Assets;
+
+fn content_type_of(name: &str) -> &'static str {
+    match name.rsplit('.').next().unwrap_or("") {
+        "css" => "text/css; charset=utf-8",
+        "js" => "text/javascript; charset=utf-8",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "woff2" => "font/woff2",
+        "json" => "application/json",
+        _ => "application/octet-stream",
+    }
+}
+
+/// A short content hash of the embedded assets, appended to their URLs so that browsers may cache
+/// them for long and still see a new version after an upgrade.
+pub(crate) fn asset_version() -> &'static str {
+    static V: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    V.get_or_init(|| {
+        let mut all = String::new();
+        for name in Assets::iter() {
+            if let Some(f) = Assets::get(&name) {
+                all.push_str(&hex::encode(f.metadata.sha256_hash()));
+            }
+        }
+        voronka_app::sha256_hex(&all)[..10].to_string()
+    })
+}
+
+async fn asset(Path(file): Path<String>) -> Response {
+    match Assets::get(&file) {
+        Some(f) => (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static(content_type_of(&file)),
+                ),
+                (
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("public, max-age=86400"),
+                ),
+                (
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ),
+            ],
+            f.data.into_owned(),
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layout and rendering
+
+/// What the frame of every signed-in page needs.
+pub(crate) struct Layout {
+    pub title: String,
+    pub user_name: String,
+    pub role_label: &'static str,
+    pub is_admin: bool,
+    pub csrf: String,
+    pub section: &'static str,
+    pub asset_v: &'static str,
+    pub flash: Option<&'static str>,
+    pub error: Option<String>,
+    pub t_leads: &'static str,
+    pub t_customers: &'static str,
+    pub t_forms: &'static str,
+    pub t_admin: &'static str,
+    pub t_logout: &'static str,
+    pub app_name: &'static str,
+}
+
+impl Layout {
+    pub fn new(u: &WebUser, section: &'static str, title: impl Into<String>) -> Layout {
+        Layout {
+            title: title.into(),
+            user_name: u.user.name.clone(),
+            role_label: t::role_label(u.user.role),
+            is_admin: u.user.role.is_admin(),
+            csrf: u.csrf.clone(),
+            section,
+            asset_v: asset_version(),
+            flash: None,
+            error: None,
+            t_leads: t::NAV_LEADS,
+            t_customers: t::NAV_CUSTOMERS,
+            t_forms: t::NAV_FORMS,
+            t_admin: t::NAV_ADMIN,
+            t_logout: t::NAV_LOGOUT,
+            app_name: t::APP_NAME,
+        }
+    }
+
+    pub fn with_flash(mut self, done: Option<&str>) -> Layout {
+        self.flash = done.and_then(t::flash);
+        self
+    }
+
+    pub fn with_error(mut self, e: Option<String>) -> Layout {
+        self.error = e;
+        self
+    }
+}
+
+/// Security headers of every page: no framing, no foreign scripts or styles.
+fn page_headers(resp: &mut Response) {
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
+/// Renders a page with a status; a template failure is an opaque 500.
+pub(crate) fn render_status<T: Template>(status: StatusCode, page: &T) -> Response {
+    match page.render() {
+        Ok(html) => {
+            let mut resp = (
+                status,
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/html; charset=utf-8"),
+                )],
+                html,
+            )
+                .into_response();
+            page_headers(&mut resp);
+            resp
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, t::ERR_INTERNAL).into_response()
+        }
+    }
+}
+
+pub(crate) fn render<T: Template>(page: &T) -> Response {
+    render_status(StatusCode::OK, page)
+}
+
+pub(crate) fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    title: String,
+    message: String,
+    status: u16,
+    signed_in: bool,
+    app_name: &'static str,
+    asset_v: &'static str,
+}
+
+/// An error of a page request, answered with a small HTML page.
+#[derive(Debug)]
+pub(crate) enum WebError {
+    App(AppError),
+    Csrf,
+    BadRequest(String),
+}
+
+impl From<AppError> for WebError {
+    fn from(e: AppError) -> Self {
+        WebError::App(e)
+    }
+}
+
+impl WebError {
+    /// Status and the message safe to show; internal details stay in the log.
+    pub fn status_message(&self) -> (StatusCode, String) {
+        match self {
+            WebError::App(e) => {
+                let (status, _) = classify(e);
+                if status.is_server_error() {
+                    tracing::error!(error = %e, "page failed");
+                    (status, t::ERR_INTERNAL.to_string())
+                } else {
+                    (status, e.to_string())
+                }
+            }
+            WebError::Csrf => (StatusCode::FORBIDDEN, t::ERR_CSRF.to_string()),
+            WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
+        }
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let (status, message) = self.status_message();
+        let title = match status {
+            StatusCode::FORBIDDEN => t::ERR_FORBIDDEN_TITLE,
+            StatusCode::NOT_FOUND => t::ERR_NOT_FOUND_TITLE,
+            _ => t::ERR_TITLE,
+        };
+        let message = if status == StatusCode::NOT_FOUND {
+            format!("{} ({message})", t::ERR_NOT_FOUND)
+        } else {
+            message
+        };
+        render_status(
+            status,
+            &ErrorPage {
+                title: title.to_string(),
+                message,
+                status: status.as_u16(),
+                signed_in: !matches!(self, WebError::App(AppError::Unauthorized(_))),
+                app_name: t::APP_NAME,
+                asset_v: asset_version(),
+            },
+        )
+    }
+}
+
+pub(crate) type PageResult = Result<Response, WebError>;
+
+// ---------------------------------------------------------------------------------------------
+// Form bodies
+
+/// A urlencoded form body whose CSRF token has been checked.
+pub(crate) struct PostForm {
+    pairs: Vec<(String, String)>,
+}
+
+impl PostForm {
+    /// Parses the body; the `csrf` field must equal the session's token.
+    pub fn checked(body: &[u8], user: &WebUser) -> Result<PostForm, WebError> {
+        let f = PostForm::parse(body)?;
+        match f.get("csrf") {
+            Some(c) if constant_time_eq(c.as_bytes(), user.csrf.as_bytes()) => Ok(f),
+            _ => Err(WebError::Csrf),
+        }
+    }
+
+    pub fn parse(body: &[u8]) -> Result<PostForm, WebError> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+            .map_err(|_| WebError::BadRequest(t::ERR_BAD_FORM.into()))?;
+        Ok(PostForm { pairs })
+    }
+
+    /// The first value of a field, as sent.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The first value, trimmed, or nothing when empty.
+    pub fn opt(&self, name: &str) -> Option<String> {
+        self.get(name)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    }
+
+    pub fn text(&self, name: &str) -> String {
+        self.get(name).unwrap_or("").to_string()
+    }
+
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.pairs
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Query-string pairs, keeping repeated keys.
+pub(crate) fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
+    raw.and_then(|q| serde_urlencoded::from_str(q).ok())
+        .unwrap_or_default()
+}
+
+/// Builds `path?k=v&…` from pairs, skipping empty values.
+pub(crate) fn link(path: &str, pairs: &[(String, String)]) -> String {
+    let kept: Vec<&(String, String)> = pairs.iter().filter(|(_, v)| !v.is_empty()).collect();
+    if kept.is_empty() {
+        return path.to_string();
+    }
+    match serde_urlencoded::to_string(kept) {
+        Ok(q) => format!("{path}?{q}"),
+        Err(_) => path.to_string(),
+    }
+}
+
+pub(crate) fn role_options(selected: Role) -> Vec<Choice> {
+    Role::ALL
+        .iter()
+        .map(|r| Choice::new(r.as_str(), t::role_label(*r), *r == selected))
+        .collect()
+}
+
+/// One `<option>` of a select.
+#[derive(Debug, Clone)]
+pub(crate) struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+impl Choice {
+    pub fn new(value: impl Into<String>, label: impl Into<String>, selected: bool) -> Choice {
+        Choice {
+            value: value.into(),
+            label: label.into(),
+            selected,
+        }
+    }
+}
+
+pub(crate) fn user_label(u: &User) -> String {
+    format!("{} ({})", u.name, t::role_label(u.role))
+}
+
+pub(crate) fn now() -> voronka_core::Millis {
+    voronka_app::now_ms()
+}

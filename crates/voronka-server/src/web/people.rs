@@ -1,0 +1,279 @@
+//! Contacts, accounts, customers and deals.
+
+use super::fmt::When;
+use super::leads::{
+    history_view, touch_view, BriefView, ContactView, DealView, HistoryView, TouchView,
+};
+use super::{link, now, query_pairs, render, t, Layout, PageResult};
+use crate::extract::WebUser;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use std::collections::HashMap;
+use voronka_core::Id;
+use voronka_store::SimpleQuery;
+
+#[derive(Template)]
+#[template(path = "contact.html")]
+struct ContactPage {
+    layout: Layout,
+    contact: ContactView,
+    created: When,
+    leads: Vec<BriefView>,
+    customer: Option<(Id, String)>,
+}
+
+pub(crate) async fn contact(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<Id>,
+) -> PageResult {
+    let d = state.app.contact_detail(&user.actor(), id).await?;
+    let now = now();
+    Ok(render(&ContactPage {
+        layout: Layout::new(&user, "leads", d.contact.full_name.clone()),
+        contact: ContactView::new(&d.contact, d.account.as_ref()),
+        created: When::new(d.contact.created_at, now),
+        leads: d.leads.iter().map(|b| BriefView::new(b, now)).collect(),
+        customer: d.customer.as_ref().map(|c| (c.id, c.name.clone())),
+    }))
+}
+
+pub(crate) struct ContactLine {
+    pub id: Id,
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub when: When,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    layout: Layout,
+    name: String,
+    domain: String,
+    created: When,
+    contacts: Vec<ContactLine>,
+}
+
+pub(crate) async fn account(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<Id>,
+) -> PageResult {
+    let (a, contacts) = state.app.account_detail(&user.actor(), id).await?;
+    let now = now();
+    Ok(render(&AccountPage {
+        layout: Layout::new(&user, "leads", a.name.clone()),
+        name: a.name.clone(),
+        domain: a.domain.clone().unwrap_or_default(),
+        created: When::new(a.created_at, now),
+        contacts: contacts
+            .iter()
+            .map(|c| ContactLine {
+                id: c.id,
+                name: c.full_name.clone(),
+                email: c.email.clone().unwrap_or_default(),
+                phone: c.phone.clone().unwrap_or_default(),
+                when: When::new(c.created_at, now),
+            })
+            .collect(),
+    }))
+}
+
+pub(crate) struct CustomerLine {
+    pub id: Id,
+    pub name: String,
+    pub when: When,
+}
+
+#[derive(Template)]
+#[template(path = "customers.html")]
+struct CustomersPage {
+    layout: Layout,
+    customers: Vec<CustomerLine>,
+    q: String,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+const CUSTOMERS_PAGE: i64 = 50;
+
+pub(crate) async fn customers(
+    State(state): State<AppState>,
+    user: WebUser,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    let pairs = query_pairs(raw.as_deref());
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let q = get("q");
+    let offset = get("offset").parse::<i64>().unwrap_or(0).max(0);
+    let list = state
+        .app
+        .list_customers(
+            &user.actor(),
+            SimpleQuery {
+                text: Some(q.clone()).filter(|s| !s.is_empty()),
+                offset,
+                limit: CUSTOMERS_PAGE + 1,
+                ..Default::default()
+            },
+        )
+        .await?;
+    let more = list.len() as i64 > CUSTOMERS_PAGE;
+    let now = now();
+    let page_link = |off: i64| {
+        link(
+            "/customers",
+            &[
+                ("q".into(), q.clone()),
+                (
+                    "offset".into(),
+                    if off > 0 {
+                        off.to_string()
+                    } else {
+                        String::new()
+                    },
+                ),
+            ],
+        )
+    };
+    Ok(render(&CustomersPage {
+        layout: Layout::new(&user, "customers", t::NAV_CUSTOMERS),
+        customers: list
+            .iter()
+            .take(CUSTOMERS_PAGE as usize)
+            .map(|c| CustomerLine {
+                id: c.id,
+                name: c.name.clone(),
+                when: When::new(c.created_at, now),
+            })
+            .collect(),
+        prev: (offset > 0).then(|| page_link((offset - CUSTOMERS_PAGE).max(0))),
+        next: more.then(|| page_link(offset + CUSTOMERS_PAGE)),
+        q,
+    }))
+}
+
+/// One entry of a customer's timeline: a touch or a stage change of one of the leads.
+pub(crate) struct TimelineItem {
+    pub at: i64,
+    pub lead_id: Id,
+    pub touch: Option<TouchView>,
+    pub change: Option<HistoryView>,
+}
+
+#[derive(Template)]
+#[template(path = "customer.html")]
+struct CustomerPage {
+    layout: Layout,
+    id: Id,
+    name: String,
+    created: When,
+    contact: ContactView,
+    deals: Vec<DealView>,
+    total: String,
+    leads: Vec<BriefView>,
+    timeline: Vec<TimelineItem>,
+}
+
+pub(crate) async fn customer(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<Id>,
+) -> PageResult {
+    let d = state.app.customer_detail(&user.actor(), id).await?;
+    let now = now();
+    let forms: HashMap<Id, String> = state
+        .app
+        .list_forms(&user.actor())
+        .await
+        .map(|fs| fs.into_iter().map(|f| (f.form.id, f.form.name)).collect())
+        .unwrap_or_default();
+    let mut timeline: Vec<TimelineItem> = d
+        .timeline
+        .iter()
+        .map(|tc| TimelineItem {
+            at: tc.created_at,
+            lead_id: tc.lead_id,
+            touch: Some(touch_view(tc, &forms, now)),
+            change: None,
+        })
+        .chain(d.history.iter().map(|h| TimelineItem {
+            at: h.at,
+            lead_id: h.lead_id,
+            touch: None,
+            change: Some(history_view(h, now)),
+        }))
+        .collect();
+    timeline.sort_by(|a, b| b.at.cmp(&a.at));
+    // Totals per currency: deals in different currencies are never added together.
+    let mut totals: Vec<(voronka_core::Currency, i64)> = Vec::new();
+    for deal in &d.deals {
+        match totals.iter_mut().find(|(c, _)| *c == deal.amount.currency) {
+            Some((_, sum)) => *sum += deal.amount.minor,
+            None => totals.push((deal.amount.currency, deal.amount.minor)),
+        }
+    }
+    let total = totals
+        .into_iter()
+        .map(|(c, m)| voronka_core::Money::new(m, c).to_string())
+        .collect::<Vec<_>>()
+        .join(" + ");
+    Ok(render(&CustomerPage {
+        layout: Layout::new(&user, "customers", d.customer.name.clone()),
+        id: d.customer.id,
+        name: d.customer.name.clone(),
+        created: When::new(d.customer.created_at, now),
+        contact: ContactView::new(&d.contact, d.account.as_ref()),
+        deals: d
+            .deals
+            .iter()
+            .map(|x| DealView {
+                id: x.id,
+                title: x.title.clone(),
+                amount: x.amount.to_string(),
+                when: When::new(x.created_at, now),
+            })
+            .collect(),
+        total,
+        leads: d.leads.iter().map(|b| BriefView::new(b, now)).collect(),
+        timeline,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "deal.html")]
+struct DealPage {
+    layout: Layout,
+    id: Id,
+    title: String,
+    amount: String,
+    created: When,
+    customer_id: Id,
+    lead_id: Id,
+}
+
+pub(crate) async fn deal(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<Id>,
+) -> PageResult {
+    let d = state.app.deal(&user.actor(), id).await?;
+    Ok(render(&DealPage {
+        layout: Layout::new(&user, "customers", d.title.clone()),
+        id: d.id,
+        title: d.title.clone(),
+        amount: d.amount.to_string(),
+        created: When::new(d.created_at, now()),
+        customer_id: d.customer_id,
+        lead_id: d.lead_id,
+    }))
+}

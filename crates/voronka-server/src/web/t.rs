@@ -1,0 +1,103 @@
+//! User-facing strings of the web UI, in one place so that they can be translated later.
+
+pub const APP_NAME: &str = "Voronka";
+
+// Navigation.
+pub const NAV_LEADS: &str = "Leads";
+pub const NAV_CUSTOMERS: &str = "Customers";
+pub const NAV_FORMS: &str = "Forms";
+pub const NAV_ADMIN: &str = "Admin";
+pub const NAV_LOGOUT: &str = "Log out";
+
+// Login.
+pub const LOGIN_TITLE: &str = "Sign in";
+pub const LOGIN_FAILED: &str = "Wrong email or password.";
+
+// Errors.
+pub const ERR_CSRF: &str =
+    "This form has expired or did not come from this site. Reload the page and try again.";
+pub const ERR_FORBIDDEN_TITLE: &str = "Not allowed";
+pub const ERR_NOT_FOUND_TITLE: &str = "Not found";
+pub const ERR_NOT_FOUND: &str = "There is nothing here, or you may not see it.";
+pub const ERR_INTERNAL: &str =
+    "Something went wrong on our side. It has been logged; please try again.";
+pub const ERR_TITLE: &str = "Something is not right";
+pub const ERR_BAD_DATE: &str = "Dates are written as YYYY-MM-DD.";
+pub const ERR_BAD_AMOUNT: &str = "The amount is not a number with at most two decimals.";
+pub const ERR_BAD_CURRENCY: &str = "The currency is a three-letter code, such as RUB or EUR.";
+pub const ERR_BAD_STAGE: &str = "Choose a stage from the list.";
+pub const ERR_BAD_TEMPERATURE: &str = "Choose cold, warm or hot.";
+pub const ERR_BAD_OWNER: &str = "Choose a person from the list.";
+pub const ERR_BAD_ROLE: &str = "Choose a role from the list.";
+pub const ERR_BAD_FORM: &str = "The submitted form could not be read.";
+
+// Flash messages (after a redirect, named by the `done` query parameter).
+pub fn flash(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "stage" => "Stage changed.",
+        "refuse" => "Lead refused.",
+        "junk" => "Lead marked as junk.",
+        "convert" => "Lead converted: the customer and the deal are created.",
+        "assign" => "Owner changed.",
+        "temperature" => "Temperature changed.",
+        "note" => "Note added.",
+        "form" => "Form created.",
+        "user" => "User saved.",
+        "revoked" => "Token revoked.",
+        _ => return None,
+    })
+}
+
+/// "received 3 min ago" and friends.
+pub const JUST_NOW: &str = "just now";
+pub const MIN_AGO: &str = "min ago";
+pub const H_AGO: &str = "h ago";
+pub const YESTERDAY: &str = "yesterday";
+pub const DAYS_AGO: &str = "days ago";
+pub const IN_FUTURE: &str = "in";
+
+pub const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+pub fn role_label(r: voronka_core::Role) -> &'static str {
+    use voronka_core::Role::*;
+    match r {
+        Admin => "Admin",
+        SalesManager => "Sales manager",
+        Salesperson => "Salesperson",
+        Marketer => "Marketer",
+        Viewer => "Viewer",
+    }
+}
+
+pub fn temperature_label(t: voronka_core::Temperature) -> &'static str {
+    use voronka_core::Temperature::*;
+    match t {
+        Cold => "Cold",
+        Warm => "Warm",
+        Hot => "Hot",
+    }
+}
+
+pub fn channel_label(c: voronka_core::Channel) -> &'static str {
+    use voronka_core::Channel::*;
+    match c {
+        WebForm => "Web form",
+        Api => "API",
+        Import => "Import",
+        Manual => "Manual",
+        Partner => "Partner",
+    }
+}
+
+pub fn sort_label(s: &str) -> &'static str {
+    match s {
+        "inbox" => "New and unassigned first",
+        "-created_at" => "Newest first",
+        "created_at" => "Oldest first",
+        "-updated_at" => "Recently updated",
+        "-score" => "Highest score",
+        _ => "",
+    }
+}

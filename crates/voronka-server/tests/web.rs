@@ -1,0 +1,927 @@
+//! The web UI end to end: a real server on 127.0.0.1:0 over a temporary SQLite file, driven with
+//! an HTTP client that keeps cookies, the way a browser would.
+
+use reqwest::redirect::Policy;
+use reqwest::{Client, StatusCode};
+use voronka_app::{Actor, App, CaptureRequest};
+use voronka_core::intake::Submission;
+use voronka_core::{Channel, Role};
+use voronka_server::{AppState, ServerConfig};
+
+const ADMIN_EMAIL: &str = "admin@example.com";
+const PASSWORD: &str = "correct horse battery";
+
+struct Server {
+    base: String,
+    app: App,
+    _dir: tempfile::TempDir,
+}
+
+async fn start() -> Server {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}/t.db", dir.path().display());
+    let app = App::open(&url, Default::default()).await.expect("open app");
+    app.add_user(ADMIN_EMAIL, "Anna Admin", PASSWORD, Role::Admin)
+        .await
+        .expect("admin");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let base = format!("http://{addr}");
+    let state = AppState::new(
+        app.clone(),
+        ServerConfig {
+            public_url: base.clone(),
+            ..Default::default()
+        },
+    );
+    tokio::spawn(async move {
+        let _ = voronka_server::serve(listener, state).await;
+    });
+    Server {
+        base,
+        app,
+        _dir: dir,
+    }
+}
+
+fn client() -> Client {
+    Client::builder()
+        .cookie_store(true)
+        .redirect(Policy::none())
+        .build()
+        .expect("client")
+}
+
+struct Resp {
+    status: StatusCode,
+    location: String,
+    cookie: String,
+    content_type: String,
+    cache: String,
+    body: String,
+}
+
+async fn read(r: reqwest::Response) -> Resp {
+    let h = |name: &str| {
+        r.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    let (location, cookie, content_type, cache) = (
+        h("location"),
+        h("set-cookie"),
+        h("content-type"),
+        h("cache-control"),
+    );
+    Resp {
+        status: r.status(),
+        location,
+        cookie,
+        content_type,
+        cache,
+        body: r.text().await.expect("body"),
+    }
+}
+
+impl Server {
+    async fn get(&self, c: &Client, path: &str) -> Resp {
+        read(
+            c.get(format!("{}{path}", self.base))
+                .send()
+                .await
+                .expect("get"),
+        )
+        .await
+    }
+
+    async fn post(&self, c: &Client, path: &str, form: &[(&str, &str)]) -> Resp {
+        read(
+            c.post(format!("{}{path}", self.base))
+                .form(form)
+                .send()
+                .await
+                .expect("post"),
+        )
+        .await
+    }
+
+    /// Signs in and returns the CSRF token found on the inbox page.
+    async fn login(&self, c: &Client, email: &str) -> String {
+        let r = self
+            .post(
+                c,
+                "/login",
+                &[("email", email), ("password", PASSWORD), ("next", "/leads")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(r.location, "/leads");
+        let page = self.get(c, "/leads").await;
+        assert_eq!(page.status, StatusCode::OK);
+        csrf_of(&page.body)
+    }
+
+    async fn capture(&self, name: &str, extra: &[(&str, &str)]) -> i64 {
+        let mut s = Submission::new(Channel::WebForm, voronka_app::now_ms()).with("name", name);
+        for (k, v) in extra {
+            s = s.with(k, *v);
+        }
+        let out = self
+            .app
+            .capture(CaptureRequest {
+                submission: s,
+                form: None,
+                idempotency_key: None,
+                client: None,
+            })
+            .await
+            .expect("capture");
+        out.lead_id.expect("a lead")
+    }
+}
+
+/// Some text around a needle, for failure messages.
+fn around(html: &str, needle: &str) -> String {
+    match html.find(needle) {
+        Some(i) => {
+            let start = html[..i]
+                .char_indices()
+                .rev()
+                .nth(120)
+                .map(|(j, _)| j)
+                .unwrap_or(0);
+            let end = html[i..]
+                .char_indices()
+                .nth(160)
+                .map(|(j, _)| i + j)
+                .unwrap_or(html.len());
+            html[start..end].to_string()
+        }
+        None => format!("{needle:?} not found"),
+    }
+}
+
+fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("a csrf field") + marker.len();
+    html[start..].split('"').next().unwrap_or("").to_string()
+}
+
+/// The text between `after` and the next `"`, e.g. the id in `href="/customers/`.
+fn value_after(html: &str, after: &str) -> String {
+    let start = html
+        .find(after)
+        .unwrap_or_else(|| panic!("{after:?} not in page"))
+        + after.len();
+    html[start..]
+        .split(['"', '#', '?'])
+        .next()
+        .unwrap_or("")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_inbox_card_actions_and_conversion() {
+    let srv = start().await;
+    let c = client();
+
+    // Pages need a session; the login page says so and keeps where we were going.
+    let r = srv.get(&c, "/leads?stage=new").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(r.location.starts_with("/login?next="), "{}", r.location);
+    let r = srv.get(&c, "/").await;
+    assert_eq!(r.location, "/leads");
+
+    let r = srv.get(&c, "/login").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("name=\"password\""));
+    assert!(r.body.contains("<meta charset=\"utf-8\">"));
+
+    let r = srv
+        .post(
+            &c,
+            "/login",
+            &[
+                ("email", ADMIN_EMAIL),
+                ("password", "wrong password"),
+                ("next", "/leads"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.body.contains("Wrong email or password."));
+    assert!(
+        r.body.contains(ADMIN_EMAIL),
+        "the email is kept in the form"
+    );
+
+    // A foreign `next` is not followed.
+    let r = srv
+        .post(
+            &c,
+            "/login",
+            &[
+                ("email", ADMIN_EMAIL),
+                ("password", PASSWORD),
+                ("next", "//evil.example/x"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location, "/leads");
+    assert!(r.cookie.starts_with("voronka_session="), "{}", r.cookie);
+    assert!(
+        r.cookie.contains("HttpOnly")
+            && r.cookie.contains("SameSite=Lax")
+            && r.cookie.contains("Path=/")
+    );
+    assert!(!r.cookie.contains("Secure"));
+
+    let inbox = srv.get(&c, "/leads").await;
+    assert_eq!(inbox.status, StatusCode::OK);
+    assert!(inbox.body.contains("No leads here."));
+    assert!(inbox.body.contains("Anna Admin"));
+    assert!(
+        inbox.body.contains("href=\"/admin/users\""),
+        "admins see Admin in the menu"
+    );
+    let csrf = csrf_of(&inbox.body);
+
+    // A lead arrives.
+    let id = srv
+        .capture(
+            "Иван Петров",
+            &[
+                ("phone", "8 (912) 345-67-89"),
+                ("email", "Ivan@Example.com"),
+                ("product", "Окна ПВХ"),
+                ("company", "ООО Ромашка"),
+                ("message", "Перезвоните, пожалуйста"),
+                ("utm_source", "yandex"),
+                ("utm_medium", "cpc"),
+                ("utm_campaign", "spring"),
+            ],
+        )
+        .await;
+
+    let inbox = srv.get(&c, "/leads").await;
+    assert!(inbox.body.contains("Иван Петров"));
+    assert!(inbox.body.contains("ООО Ромашка"));
+    assert!(inbox.body.contains("yandex / cpc"));
+    assert!(inbox.body.contains("received <time datetime=\""));
+    assert!(inbox.body.contains(">just now</time>"));
+    assert!(inbox.body.contains("stage-new"));
+    assert!(inbox.body.contains(&format!("href=\"/leads/{id}\"")));
+    assert!(
+        inbox.body.contains("UTC\">"),
+        "the exact time is in the title"
+    );
+
+    // Filters: the text search finds the lead, a stage filter and a bad date do not break the page.
+    let r = srv
+        .get(
+            &c,
+            "/leads?q=%D0%A0%D0%BE%D0%BC%D0%B0%D1%88%D0%BA%D0%B0&sort=-created_at",
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("Иван Петров"));
+    let r = srv.get(&c, "/leads?stage=working,mql").await;
+    assert!(!r.body.contains("Иван Петров"));
+    assert!(r.body.contains("No leads here."));
+    let r = srv.get(&c, "/leads?from=yesterday&stage=bogus").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("Dates are written as YYYY-MM-DD."));
+    assert!(r.body.contains("Unknown stage"));
+
+    // The card shows the contact, the request and the touch with its attribution.
+    let card = srv.get(&c, &format!("/leads/{id}")).await;
+    assert_eq!(card.status, StatusCode::OK);
+    assert!(card.body.contains("+79123456789"), "E.164 phone");
+    assert!(card.body.contains("8 (912) 345-67-89"), "phone as typed");
+    assert!(card.body.contains("Окна ПВХ"));
+    assert!(card.body.contains("Перезвоните, пожалуйста"));
+    assert!(card.body.contains("spring"));
+    assert!(card.body.contains("Raw payload"));
+    assert!(card.body.contains("Move to stage"));
+    assert!(card.body.contains("value=\"working\""));
+    assert!(
+        !card.body.contains("<option value=\"converted\""),
+        "converted is reached only by conversion"
+    );
+
+    // Stage change.
+    let r = srv
+        .post(
+            &c,
+            &format!("/leads/{id}/stage"),
+            &[
+                ("csrf", &csrf),
+                ("stage", "working"),
+                ("comment", "called back"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location, format!("/leads/{id}?done=stage"));
+    let card = srv.get(&c, &r.location).await;
+    assert!(card.body.contains("Stage changed."));
+    assert!(card.body.contains("called back"));
+    assert!(card.body.contains("badge stage-working"));
+
+    // An illegal move re-renders the card with the reason and a 409.
+    let r = srv
+        .post(
+            &c,
+            &format!("/leads/{id}/stage"),
+            &[("csrf", &csrf), ("stage", "new")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body.contains("flash-error"));
+    assert!(
+        r.body.contains("cannot move from working to new"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("Иван Петров"), "the card is shown again");
+
+    // A note.
+    let r = srv
+        .post(
+            &c,
+            &format!("/leads/{id}/notes"),
+            &[("csrf", &csrf), ("body", "Клиент просит смету до пятницы")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let card = srv.get(&c, &format!("/leads/{id}")).await;
+    assert!(card.body.contains("Клиент просит смету до пятницы"));
+    // An empty note is a 422 with the message.
+    let r = srv
+        .post(
+            &c,
+            &format!("/leads/{id}/notes"),
+            &[("csrf", &csrf), ("body", "  ")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("the note is empty"));
+
+    // Temperature.
+    let r = srv
+        .post(
+            &c,
+            &format!("/leads/{id}/temperature"),
+            &[("csrf", &csrf), ("temperature", "hot")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let card = srv.get(&c, &format!("/leads/{id}")).await;
+    assert!(card.body.contains("badge temp-hot"));
+
+    // Refuse with a reason from the list, a comment and a freeze date.
+    let reasons = srv.app.refusal_reasons().await.expect("reasons");
+    let reason = reasons.first().expect("default reasons").clone();
+    assert!(
+        card.body.contains(&format!("<option value=\"{reason}\">"))
+            || card.body.contains("name=\"reason\"")
+    );
+    let r = srv
+        .post(
+            &c,
+            &format!("/leads/{id}/refuse"),
+            &[
+                ("csrf", &csrf),
+                ("reason", "no such reason"),
+                ("comment", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("unknown refusal reason"));
+    let r = srv
+        .post(
+            &c,
+            &format!("/leads/{id}/refuse"),
+            &[
+                ("csrf", &csrf),
+                ("reason", &reason),
+                ("comment", "бюджет в следующем квартале"),
+                ("freeze_until", "2099-01-15"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let card = srv.get(&c, &format!("/leads/{id}")).await;
+    assert!(card.body.contains("badge stage-refused"));
+    assert!(card.body.contains("бюджет в следующем квартале"));
+    assert!(card.body.contains("15 Jan 2099"), "freeze date shown");
+    assert!(
+        !card.body.contains("Convert to a deal"),
+        "a refused lead is not converted"
+    );
+
+    // Back to working, then convert.
+    let r = srv
+        .post(
+            &c,
+            &format!("/leads/{id}/stage"),
+            &[("csrf", &csrf), ("stage", "working")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = srv
+        .post(
+            &c,
+            &format!("/leads/{id}/convert"),
+            &[
+                ("csrf", &csrf),
+                ("amount", "abc"),
+                ("currency", "RUB"),
+                ("title", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("The amount is not a number"));
+    let r = srv
+        .post(
+            &c,
+            &format!("/leads/{id}/convert"),
+            &[
+                ("csrf", &csrf),
+                ("amount", "125000,50"),
+                ("currency", "rub"),
+                ("title", "Остекление дачи"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let card = srv.get(&c, &format!("/leads/{id}")).await;
+    assert!(card.body.contains("badge stage-converted"));
+    assert!(card.body.contains("Остекление дачи"));
+    assert!(card.body.contains("125\u{202f}000.50 RUB"));
+    let customer_id = value_after(&card.body, "href=\"/customers/");
+    let deal_id = value_after(&card.body, "href=\"/deals/");
+
+    let customers = srv.get(&c, "/customers").await;
+    assert_eq!(customers.status, StatusCode::OK);
+    assert!(customers
+        .body
+        .contains(&format!("href=\"/customers/{customer_id}\"")));
+
+    let cust = srv.get(&c, &format!("/customers/{customer_id}")).await;
+    assert_eq!(cust.status, StatusCode::OK);
+    assert!(cust.body.contains("Остекление дачи"));
+    assert!(cust.body.contains("125\u{202f}000.50 RUB"));
+    assert!(cust.body.contains("Timeline"));
+    assert!(cust.body.contains("Touch: Web form"));
+    assert!(
+        cust.body.contains("бюджет в следующем квартале"),
+        "stage history across the leads"
+    );
+
+    let deal = srv.get(&c, &format!("/deals/{deal_id}")).await;
+    assert_eq!(deal.status, StatusCode::OK);
+    assert!(deal.body.contains("Остекление дачи"));
+    assert!(deal.body.contains(&format!("href=\"/leads/{id}\"")));
+
+    // Contact and company pages.
+    let contact_id = value_after(&card.body, "href=\"/contacts/");
+    let contact = srv.get(&c, &format!("/contacts/{contact_id}")).await;
+    assert_eq!(contact.status, StatusCode::OK);
+    assert!(contact.body.contains("Иван Петров"));
+    assert!(contact.body.contains(&format!("href=\"/leads/{id}\"")));
+    if card.body.contains("href=\"/accounts/") {
+        let account_id = value_after(&card.body, "href=\"/accounts/");
+        let account = srv.get(&c, &format!("/accounts/{account_id}")).await;
+        assert_eq!(account.status, StatusCode::OK);
+        assert!(account.body.contains("ООО Ромашка"));
+    }
+
+    // Missing things are a 404 page.
+    let r = srv.get(&c, "/leads/999999").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.body.contains("Not found"));
+
+    // The audit log records the changes.
+    let audit = srv.get(&c, "/admin/audit").await;
+    assert_eq!(audit.status, StatusCode::OK);
+    assert!(audit.body.contains("<code>convert</code>"));
+    assert!(audit.body.contains("<code>refuse</code>"));
+
+    // Logging out ends the session.
+    let r = srv.post(&c, "/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location, "/login");
+    let r = srv.get(&c, "/leads").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(r.location.starts_with("/login"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_input_is_rendered_escaped() {
+    let srv = start().await;
+    let c = client();
+    srv.login(&c, ADMIN_EMAIL).await;
+    let id = srv
+        .capture(
+            "<script>alert(1)</script> Mallory\u{202e}gnp.exe",
+            &[
+                ("email", "mallory@example.com"),
+                (
+                    "message",
+                    "<img src=x onerror=alert(2)> \"quoted\" \u{202e}reversed",
+                ),
+                ("product", "<b>bold</b>"),
+                ("utm_source", "\"><script>alert(3)</script>"),
+            ],
+        )
+        .await;
+    for path in ["/leads".to_string(), format!("/leads/{id}")] {
+        let r = srv.get(&c, &path).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let b = &r.body;
+        assert!(!b.contains("<script>alert"), "{path}: raw script tag");
+        assert!(!b.contains("<img src=x"), "{path}: raw img tag");
+        assert!(!b.contains("<b>bold</b>"), "{path}: raw markup");
+        assert!(!b.contains("\"><script>"), "{path}: attribute breakout");
+        assert!(
+            b.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+            "{path}: escaped name: {}",
+            around(b, "alert(1)")
+        );
+        assert!(
+            b.contains("&#60;b&#62;bold&#60;/b&#62;"),
+            "{path}: escaped product"
+        );
+        assert!(
+            !b.contains('\u{202e}'),
+            "{path}: a right-to-left override reached the page"
+        );
+        assert!(b.contains("<bdi>"), "{path}: user text is isolated");
+    }
+    let card = srv.get(&c, &format!("/leads/{id}")).await;
+    assert!(card.body.contains("&#60;img src=x onerror=alert(2)&#62;"));
+    // The raw payload keeps the override, shown as a visible code point.
+    assert!(
+        card.body.contains("&#60;U+202E&#62;"),
+        "raw payload shows the control character"
+    );
+    // Pages carry a content security policy that forbids inline scripts.
+    let r = c
+        .get(format!("{}/leads/{id}", srv.base))
+        .send()
+        .await
+        .expect("get");
+    let csp = r
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn posts_without_csrf_are_refused() {
+    let srv = start().await;
+    let c = client();
+    let csrf = srv.login(&c, ADMIN_EMAIL).await;
+    let id = srv
+        .capture("Пётр Сидоров", &[("phone", "+7 912 000-11-22")])
+        .await;
+
+    for (path, form) in [
+        (format!("/leads/{id}/notes"), vec![("body", "sneaky")]),
+        (format!("/leads/{id}/stage"), vec![("stage", "working")]),
+        (
+            format!("/leads/{id}/convert"),
+            vec![("amount", "1"), ("currency", "RUB")],
+        ),
+        ("/forms".to_string(), vec![("name", "Sneaky form")]),
+        (
+            "/admin/tokens".to_string(),
+            vec![("name", "sneaky"), ("scope", "admin")],
+        ),
+        ("/logout".to_string(), vec![]),
+    ] {
+        let r = srv.post(&c, &path, &form).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path} without csrf");
+        assert!(r.body.contains("did not come from this site"), "{path}");
+        let mut wrong = form.clone();
+        wrong.push(("csrf", "not-the-token"));
+        let r = srv.post(&c, &path, &wrong).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path} with a wrong csrf");
+    }
+    // Nothing happened.
+    let card = srv.get(&c, &format!("/leads/{id}")).await;
+    assert!(!card.body.contains("sneaky"));
+    assert!(card.body.contains("badge stage-new"));
+    assert!(
+        srv.get(&c, "/leads").await.status == StatusCode::OK,
+        "still signed in"
+    );
+    // The right token works.
+    let r = srv
+        .post(
+            &c,
+            &format!("/leads/{id}/notes"),
+            &[("csrf", &csrf), ("body", "fine")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn salesperson_sees_only_own_leads() {
+    let srv = start().await;
+    let sara = srv
+        .app
+        .add_user(
+            "sara@example.com",
+            "Sara Seller",
+            PASSWORD,
+            Role::Salesperson,
+        )
+        .await
+        .expect("sara");
+    srv.app
+        .add_user("tom@example.com", "Tom Seller", PASSWORD, Role::Salesperson)
+        .await
+        .expect("tom");
+    let id = srv
+        .capture(
+            "Ольга Клиентова",
+            &[("phone", "+7 912 555-44-33"), ("product", "Двери")],
+        )
+        .await;
+    srv.app
+        .assign(&Actor::system("test"), id, Some(sara.id))
+        .await
+        .expect("assign");
+
+    let tom = client();
+    let tom_csrf = srv.login(&tom, "tom@example.com").await;
+    let r = srv.get(&tom, &format!("/leads/{id}")).await;
+    assert_eq!(
+        r.status,
+        StatusCode::NOT_FOUND,
+        "another salesperson's lead is not even acknowledged"
+    );
+    assert!(!r.body.contains("Ольга"));
+    let inbox = srv.get(&tom, "/leads").await;
+    assert!(!inbox.body.contains("Ольга Клиентова"));
+    assert!(
+        !inbox.body.contains("href=\"/admin/users\""),
+        "no Admin menu for salespeople"
+    );
+    let r = srv
+        .post(
+            &tom,
+            &format!("/leads/{id}/notes"),
+            &[("csrf", &tom_csrf), ("body", "mine now")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = srv.get(&tom, "/admin/users").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(r.body.contains("Not allowed"));
+
+    let sara_c = client();
+    srv.login(&sara_c, "sara@example.com").await;
+    let inbox = srv.get(&sara_c, "/leads").await;
+    assert!(inbox.body.contains("Ольга Клиентова"));
+    let card = srv.get(&sara_c, &format!("/leads/{id}")).await;
+    assert_eq!(card.status, StatusCode::OK);
+    assert!(card.body.contains("Двери"));
+    assert!(card.body.contains("Change stage"), "the owner may act");
+    assert!(
+        !card.body.contains("action=\"/leads/{id}/assign\""),
+        "salespeople do not reassign"
+    );
+    assert!(!card
+        .body
+        .contains(&format!("action=\"/leads/{id}/assign\"")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forms_page_creates_a_form_with_embed_code() {
+    let srv = start().await;
+    let c = client();
+    let csrf = srv.login(&c, ADMIN_EMAIL).await;
+
+    let r = srv.get(&c, "/forms").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("No forms yet."));
+
+    let r = srv
+        .post(
+            &c,
+            "/forms",
+            &[
+                ("csrf", &csrf),
+                ("name", "Broken"),
+                ("redirect_url", "ftp://nope"),
+                ("default_region", "RU"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("is not an http(s) URL"));
+    assert!(r.body.contains("value=\"Broken\""), "the form is refilled");
+
+    let r = srv
+        .post(
+            &c,
+            &format!("/forms"),
+            &[
+                ("csrf", &csrf),
+                ("name", "Замер окон"),
+                ("redirect_url", "https://example.com/thanks"),
+                (
+                    "allowed_origins",
+                    "https://example.com\r\nhttps://www.example.com\r\n",
+                ),
+                ("default_region", "ru"),
+                ("product", "Окна"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(r.location.starts_with("/forms?done=form"));
+
+    let forms = srv
+        .app
+        .list_forms(&Actor::system("test"))
+        .await
+        .expect("forms");
+    assert_eq!(forms.len(), 1);
+    let form = &forms[0].form;
+    assert_eq!(form.allowed_origins.len(), 2);
+
+    let page = srv.get(&c, &r.location).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Form created."));
+    assert!(page.body.contains("Замер окон"));
+    assert!(page.body.contains(&form.public_key));
+    let action = format!(
+        "&#60;form method=&#34;post&#34; action=&#34;{}/f/{}&#34;",
+        srv.base, form.public_key
+    );
+    assert!(
+        page.body.contains(&action),
+        "embed code with the public URL: {}",
+        around(&page.body, "/f/")
+    );
+    assert!(
+        page.body.contains("name=&#34;website&#34;"),
+        "honeypot field"
+    );
+    assert!(
+        page.body.contains("position:absolute;left:-10000px"),
+        "honeypot hidden with CSS"
+    );
+    for field in ["name", "phone", "email", "message"] {
+        assert!(
+            page.body.contains(&format!("name=&#34;{field}&#34;")),
+            "{field}"
+        );
+    }
+    assert!(page.body.contains("data-copy=\"#embed-"), "copy button");
+
+    // A lead through the form shows in the counts.
+    let mut s = Submission::new(Channel::WebForm, voronka_app::now_ms())
+        .with("name", "Форма Тест")
+        .with("phone", "+7 912 111-22-33");
+    s.form_id = Some(form.id);
+    srv.app
+        .capture(CaptureRequest {
+            submission: s,
+            form: Some(form.clone()),
+            idempotency_key: None,
+            client: None,
+        })
+        .await
+        .expect("capture");
+    let page = srv.get(&c, "/forms").await;
+    assert!(page
+        .body
+        .contains("<span class=\"stat-n\">1</span><span class=\"stat-l\">leads</span>"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_pages_tokens_users_and_assets() {
+    let srv = start().await;
+    let c = client();
+    let csrf = srv.login(&c, ADMIN_EMAIL).await;
+
+    let r = srv
+        .post(
+            &c,
+            "/admin/users",
+            &[
+                ("csrf", &csrf),
+                ("email", "mia@example.com"),
+                ("name", "Мия Менеджер"),
+                ("password", PASSWORD),
+                ("role", "sales_manager"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let users = srv.get(&c, &r.location).await;
+    assert!(users.body.contains("Мия Менеджер"));
+    assert!(users.body.contains("User saved."));
+    let r = srv
+        .post(
+            &c,
+            "/admin/users",
+            &[
+                ("csrf", &csrf),
+                ("email", "x@example.com"),
+                ("password", "short"),
+                ("role", "viewer"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("at least 8 characters"));
+
+    // An admin cannot demote themselves.
+    let me = srv
+        .app
+        .store()
+        .list_users()
+        .await
+        .expect("users")
+        .into_iter()
+        .find(|u| u.email == ADMIN_EMAIL)
+        .expect("me");
+    let r = srv
+        .post(
+            &c,
+            &format!("/admin/users/{}", me.id),
+            &[("csrf", &csrf), ("role", "viewer")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("cannot demote or disable yourself"));
+
+    let r = srv
+        .post(
+            &c,
+            "/admin/tokens",
+            &[
+                ("csrf", &csrf),
+                ("name", "Сайт"),
+                ("scope", "leads:read"),
+                ("scope", "leads:write"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("shown only once"));
+    let secret = value_after(&r.body, "<pre class=\"code\" id=\"token-secret\">");
+    let secret = secret.split('<').next().unwrap_or("").to_string();
+    assert!(secret.starts_with("vk_"), "{secret}");
+    srv.app
+        .token_actor(&secret)
+        .await
+        .expect("the shown secret works");
+    let tokens = srv.get(&c, "/admin/tokens").await;
+    assert!(tokens.body.contains("leads:read leads:write"));
+    assert!(
+        !tokens.body.contains(&secret),
+        "the secret is not shown again"
+    );
+    let token_id = value_after(&tokens.body, "action=\"/admin/tokens/");
+    let token_id = token_id.split('/').next().unwrap_or("").to_string();
+    let r = srv
+        .post(
+            &c,
+            &format!("/admin/tokens/{token_id}/revoke"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(srv.app.token_actor(&secret).await.is_err(), "revoked");
+
+    let r = srv.get(&c, "/assets/app.css").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.content_type.starts_with("text/css"));
+    assert!(r.cache.contains("max-age"));
+    assert!(r.body.contains(".badge"));
+    let r = srv.get(&c, "/assets/app.js").await;
+    assert!(r.content_type.starts_with("text/javascript"));
+    assert!(r.body.contains("keydown"));
+    assert_eq!(
+        srv.get(&c, "/assets/nope.js").await.status,
+        StatusCode::NOT_FOUND
+    );
+}

@@ -1,0 +1,1686 @@
+// SQL shared by both backends. Included into `sqlite` and `postgres`, each of which defines
+// `DB`, `BACKEND`, `MIGRATOR`, `CLAIM_JOBS_SQL`, `SqlStore::connect` and `SqlStore::begin_tx`.
+// Placeholders are `$N`, which both engines accept.
+
+use crate::types::*;
+use crate::{Backend, Result, StageUpdate, Store, StoreError, Tx};
+use async_trait::async_trait;
+use sqlx::{Pool, QueryBuilder, Row};
+use voronka_core::intake::keys::{email_key, social_key};
+use voronka_core::intake::{Candidate, CandidateLead, Normalized, RouteContext};
+use voronka_core::{
+    Account, Attribution, Channel, Contact, Currency, Customer, Deal, Email, Form, Id, Lead,
+    Millis, Money, Note, Phone, Role, Stage, StageChange, Temperature, Touch, User,
+};
+
+type DbRow = <DB as sqlx::Database>::Row;
+
+pub struct SqlStore {
+    pool: Pool<DB>,
+}
+
+impl SqlStore {
+    pub fn pool(&self) -> &Pool<DB> {
+        &self.pool
+    }
+}
+
+const LEAD_COLS: &str = "l.id, l.contact_id, l.product, l.message, l.value_minor, l.value_currency, \
+    l.stage, l.temperature, l.score, l.owner_id, l.form_id, l.source, l.medium, l.campaign, \
+    l.refuse_reason, l.frozen_until, l.junk_reason, l.customer_id, l.touches, l.created_at, \
+    l.updated_at, l.first_response_at";
+
+const INBOX_RANK_SQL: &str = "UPDATE leads SET inbox_rank = CASE \
+    WHEN stage = 'new' AND owner_id IS NULL THEN 3 WHEN stage = 'new' THEN 2 \
+    WHEN stage IN ('working', 'mql', 'sql') AND owner_id IS NULL THEN 1 ELSE 0 END WHERE id = $1";
+
+fn corrupt(what: &str, v: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {v:?}"))
+}
+
+fn money(minor: Option<i64>, cur: Option<String>) -> Result<Option<Money>> {
+    match (minor, cur) {
+        (Some(m), Some(c)) => Ok(Some(Money::new(
+            m,
+            Currency::parse(&c).map_err(|_| corrupt("currency", &c))?,
+        ))),
+        _ => Ok(None),
+    }
+}
+
+fn lead_from(r: &DbRow) -> Result<Lead> {
+    let stage: String = r.try_get("stage")?;
+    let temp: String = r.try_get("temperature")?;
+    Ok(Lead {
+        id: r.try_get("id")?,
+        contact_id: r.try_get("contact_id")?,
+        product: r.try_get("product")?,
+        message: r.try_get("message")?,
+        value: money(r.try_get("value_minor")?, r.try_get("value_currency")?)?,
+        stage: Stage::parse(&stage).map_err(|_| corrupt("stage", &stage))?,
+        temperature: Temperature::parse(&temp).ok_or_else(|| corrupt("temperature", &temp))?,
+        owner_id: r.try_get("owner_id")?,
+        form_id: r.try_get("form_id")?,
+        source: r.try_get("source")?,
+        medium: r.try_get("medium")?,
+        campaign: r.try_get("campaign")?,
+        refuse_reason: r.try_get("refuse_reason")?,
+        frozen_until: r.try_get("frozen_until")?,
+        junk_reason: r.try_get("junk_reason")?,
+        customer_id: r.try_get("customer_id")?,
+        touches: r.try_get("touches")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+        first_response_at: r.try_get("first_response_at")?,
+    })
+}
+
+fn lead_brief_from(r: &DbRow) -> Result<LeadBrief> {
+    let stage: String = r.try_get("stage")?;
+    let temp: String = r.try_get("temperature")?;
+    Ok(LeadBrief {
+        id: r.try_get("id")?,
+        product: r.try_get("product")?,
+        stage: Stage::parse(&stage).map_err(|_| corrupt("stage", &stage))?,
+        temperature: Temperature::parse(&temp).ok_or_else(|| corrupt("temperature", &temp))?,
+        owner_id: r.try_get("owner_id")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn user_from(r: &DbRow) -> Result<User> {
+    let role: String = r.try_get("role")?;
+    Ok(User {
+        id: r.try_get("id")?,
+        email: r.try_get("email")?,
+        name: r.try_get("name")?,
+        role: Role::parse(&role).ok_or_else(|| corrupt("role", &role))?,
+        team_id: r.try_get("team_id")?,
+        active: r.try_get("active")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn form_from(r: &DbRow) -> Result<Form> {
+    let origins: String = r.try_get("allowed_origins")?;
+    Ok(Form {
+        id: r.try_get("id")?,
+        public_key: r.try_get("public_key")?,
+        name: r.try_get("name")?,
+        redirect_url: r.try_get("redirect_url")?,
+        allowed_origins: origins.split_whitespace().map(str::to_string).collect(),
+        default_region: r.try_get("default_region")?,
+        product: r.try_get("product")?,
+        honeypot_field: r.try_get("honeypot_field")?,
+        min_fill_ms: r.try_get("min_fill_ms")?,
+        active: r.try_get("active")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn account_from(r: &DbRow) -> Result<Account> {
+    Ok(Account {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        domain: r.try_get("domain")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn customer_from(r: &DbRow) -> Result<Customer> {
+    Ok(Customer {
+        id: r.try_get("id")?,
+        contact_id: r.try_get("contact_id")?,
+        account_id: r.try_get("account_id")?,
+        name: r.try_get("name")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn deal_from(r: &DbRow) -> Result<Deal> {
+    let cur: String = r.try_get("currency")?;
+    Ok(Deal {
+        id: r.try_get("id")?,
+        customer_id: r.try_get("customer_id")?,
+        lead_id: r.try_get("lead_id")?,
+        title: r.try_get("title")?,
+        amount: Money::new(
+            r.try_get("amount_minor")?,
+            Currency::parse(&cur).map_err(|_| corrupt("currency", &cur))?,
+        ),
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn touch_from(r: &DbRow) -> Result<Touch> {
+    let channel: String = r.try_get("channel")?;
+    let raw: String = r.try_get("raw")?;
+    Ok(Touch {
+        id: r.try_get("id")?,
+        lead_id: r.try_get("lead_id")?,
+        channel: Channel::parse(&channel).ok_or_else(|| corrupt("channel", &channel))?,
+        form_id: r.try_get("form_id")?,
+        attribution: Attribution {
+            utm_source: r.try_get("utm_source")?,
+            utm_medium: r.try_get("utm_medium")?,
+            utm_campaign: r.try_get("utm_campaign")?,
+            utm_term: r.try_get("utm_term")?,
+            utm_content: r.try_get("utm_content")?,
+            referrer: r.try_get("referrer")?,
+            landing_page: r.try_get("landing_page")?,
+        },
+        partner: r.try_get("partner")?,
+        ip: r.try_get("ip")?,
+        user_agent: r.try_get("user_agent")?,
+        message: r.try_get("message")?,
+        raw: serde_json::from_str(&raw).unwrap_or(serde_json::Value::String(raw)),
+        created_at: r.try_get("created_at")?,
+    })
+}
+
+fn stage_change_from(r: &DbRow) -> Result<StageChange> {
+    let from: Option<String> = r.try_get("from_stage")?;
+    let to: String = r.try_get("to_stage")?;
+    Ok(StageChange {
+        id: r.try_get("id")?,
+        lead_id: r.try_get("lead_id")?,
+        from: match from {
+            Some(f) => Some(Stage::parse(&f).map_err(|_| corrupt("stage", &f))?),
+            None => None,
+        },
+        to: Stage::parse(&to).map_err(|_| corrupt("stage", &to))?,
+        actor_id: r.try_get("actor_id")?,
+        actor: r.try_get("actor")?,
+        reason: r.try_get("reason")?,
+        comment: r.try_get("comment")?,
+        at: r.try_get("at")?,
+    })
+}
+
+fn audit_from(r: &DbRow) -> Result<AuditEntry> {
+    Ok(AuditEntry {
+        id: r.try_get("id")?,
+        actor_id: r.try_get("actor_id")?,
+        actor: r.try_get("actor")?,
+        action: r.try_get("action")?,
+        entity: r.try_get("entity")?,
+        entity_id: r.try_get("entity_id")?,
+        before: r.try_get("before")?,
+        after: r.try_get("after")?,
+        at: r.try_get("at")?,
+    })
+}
+
+fn token_from(r: &DbRow) -> Result<ApiToken> {
+    let scopes: String = r.try_get("scopes")?;
+    Ok(ApiToken {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        scopes: crate::scopes_from(&scopes),
+        user_id: r.try_get("user_id")?,
+        created_at: r.try_get("created_at")?,
+        expires_at: r.try_get("expires_at")?,
+        revoked_at: r.try_get("revoked_at")?,
+        last_used_at: r.try_get("last_used_at")?,
+    })
+}
+
+fn like_pattern(text: &str) -> String {
+    let mut p = String::from("%");
+    for c in text.trim().to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
+
+/// Adds the WHERE conditions of a lead query; they use only `leads l` columns so that
+/// the count needs no joins.
+fn push_lead_filters<'a>(qb: &mut QueryBuilder<'a, DB>, q: &'a LeadQuery) {
+    match &q.visibility {
+        Visibility::All => {}
+        Visibility::Owner(u) => {
+            qb.push(" AND l.owner_id = ").push_bind(*u);
+        }
+        Visibility::Team(t) => {
+            qb.push(" AND (l.owner_id IS NULL OR l.owner_id IN (SELECT id FROM users WHERE team_id = ")
+                .push_bind(*t)
+                .push("))");
+        }
+    }
+    if !q.stages.is_empty() {
+        qb.push(" AND l.stage IN (");
+        let mut sep = qb.separated(", ");
+        for s in &q.stages {
+            sep.push_bind(s.as_str());
+        }
+        qb.push(")");
+    }
+    if let Some(t) = q.temperature {
+        qb.push(" AND l.temperature = ").push_bind(t.as_str());
+    }
+    match q.owner {
+        Some(Some(o)) => {
+            qb.push(" AND l.owner_id = ").push_bind(o);
+        }
+        Some(None) => {
+            qb.push(" AND l.owner_id IS NULL");
+        }
+        None => {}
+    }
+    if let Some(s) = &q.source {
+        qb.push(" AND l.source = ").push_bind(s.to_lowercase());
+    }
+    if let Some(s) = &q.medium {
+        qb.push(" AND l.medium = ").push_bind(s.to_lowercase());
+    }
+    if let Some(s) = &q.campaign {
+        qb.push(" AND l.campaign = ").push_bind(s.as_str());
+    }
+    if let Some(f) = q.form_id {
+        qb.push(" AND l.form_id = ").push_bind(f);
+    }
+    if let Some(c) = q.contact_id {
+        qb.push(" AND l.contact_id = ").push_bind(c);
+    }
+    if let Some(t) = q.created_from {
+        qb.push(" AND l.created_at >= ").push_bind(t);
+    }
+    if let Some(t) = q.created_to {
+        qb.push(" AND l.created_at < ").push_bind(t);
+    }
+    if let Some(text) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
+        qb.push(" AND l.search_text LIKE ")
+            .push_bind(like_pattern(text))
+            .push(" ESCAPE '\\'");
+    }
+}
+
+impl SqlStore {
+    async fn contact_by_id(&self, id: Id) -> Result<Option<Contact>> {
+        let Some(r) = sqlx::query("SELECT * FROM contacts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let phones = sqlx::query("SELECT raw, e164, valid FROM contact_phones WHERE contact_id = $1")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|p| {
+                Ok(Phone {
+                    raw: p.try_get("raw")?,
+                    e164: p.try_get("e164")?,
+                    valid: p.try_get("valid")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let emails = sqlx::query("SELECT raw, normalized FROM contact_emails WHERE contact_id = $1")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|e| {
+                Ok(Email {
+                    raw: e.try_get("raw")?,
+                    normalized: e.try_get("normalized")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let socials: Vec<String> = sqlx::query_scalar("SELECT url FROM contact_socials WHERE contact_id = $1")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(Some(Contact {
+            id,
+            full_name: r.try_get("full_name")?,
+            first_name: r.try_get("first_name")?,
+            last_name: r.try_get("last_name")?,
+            emails,
+            phones,
+            socials,
+            position: r.try_get("position")?,
+            country: r.try_get("country")?,
+            language: r.try_get("language")?,
+            account_id: r.try_get("account_id")?,
+            created_at: r.try_get("created_at")?,
+        }))
+    }
+
+    async fn account_by_id(&self, id: Option<Id>) -> Result<Option<Account>> {
+        let Some(id) = id else { return Ok(None) };
+        sqlx::query("SELECT * FROM accounts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| account_from(&r))
+            .transpose()
+    }
+
+    async fn lead_briefs(&self, sql: &str, id: Id) -> Result<Vec<LeadBrief>> {
+        sqlx::query(sql)
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(lead_brief_from)
+            .collect()
+    }
+
+    async fn touches_of(&self, sql: &str, id: Id) -> Result<Vec<Touch>> {
+        sqlx::query(sql)
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(touch_from)
+            .collect()
+    }
+
+    async fn history_of(&self, sql: &str, id: Id) -> Result<Vec<StageChange>> {
+        sqlx::query(sql)
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(stage_change_from)
+            .collect()
+    }
+
+    async fn deals_of(&self, sql: &str, id: Id) -> Result<Vec<Deal>> {
+        sqlx::query(sql)
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(deal_from)
+            .collect()
+    }
+}
+
+const BRIEF_COLS: &str = "id, product, stage, temperature, owner_id, created_at";
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> Backend {
+        BACKEND
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        MIGRATOR.run(&self.pool).await?;
+        sqlx::query("INSERT INTO counters (name, value) VALUES ('round_robin', 0) ON CONFLICT (name) DO NOTHING")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn begin(&self) -> Result<Box<dyn Tx>> {
+        Ok(Box::new(SqlTx {
+            tx: self.begin_tx().await?,
+        }))
+    }
+
+    async fn lead(&self, id: Id) -> Result<Option<Lead>> {
+        sqlx::query(&format!("SELECT {LEAD_COLS} FROM leads l WHERE l.id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| lead_from(&r))
+            .transpose()
+    }
+
+    async fn lead_detail(&self, id: Id) -> Result<Option<LeadDetail>> {
+        let Some(r) = sqlx::query(&format!(
+            "SELECT {LEAD_COLS}, l.reasons, l.route_explanation FROM leads l WHERE l.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let lead = lead_from(&r)?;
+        let reasons: String = r.try_get("reasons")?;
+        let route_explanation: Option<String> = r.try_get("route_explanation")?;
+        let contact = self
+            .contact_by_id(lead.contact_id)
+            .await?
+            .ok_or_else(|| corrupt("lead without contact", &lead.id.to_string()))?;
+        let account = self.account_by_id(contact.account_id).await?;
+        let owner = match lead.owner_id {
+            Some(o) => sqlx::query("SELECT id, name, email FROM users WHERE id = $1")
+                .bind(o)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|u| -> Result<UserBrief> {
+                    Ok(UserBrief {
+                        id: u.try_get("id")?,
+                        name: u.try_get("name")?,
+                        email: u.try_get("email")?,
+                    })
+                })
+                .transpose()?,
+            None => None,
+        };
+        let touches = self
+            .touches_of("SELECT * FROM touches WHERE lead_id = $1 ORDER BY created_at DESC, id DESC", id)
+            .await?;
+        let history = self
+            .history_of("SELECT * FROM stage_changes WHERE lead_id = $1 ORDER BY at, id", id)
+            .await?;
+        let notes = sqlx::query("SELECT * FROM notes WHERE lead_id = $1 ORDER BY created_at DESC, id DESC")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|n| {
+                Ok(Note {
+                    id: n.try_get("id")?,
+                    lead_id: n.try_get("lead_id")?,
+                    author_id: n.try_get("author_id")?,
+                    author: n.try_get("author")?,
+                    body: n.try_get("body")?,
+                    created_at: n.try_get("created_at")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let customer = match lead.customer_id {
+            Some(c) => sqlx::query("SELECT * FROM customers WHERE id = $1")
+                .bind(c)
+                .fetch_optional(&self.pool)
+                .await?
+                .map(|r| customer_from(&r))
+                .transpose()?,
+            None => None,
+        };
+        let deals = self
+            .deals_of("SELECT * FROM deals WHERE lead_id = $1 ORDER BY created_at, id", id)
+            .await?;
+        let other_leads = self
+            .lead_briefs(
+                &format!("SELECT {BRIEF_COLS} FROM leads WHERE contact_id = $1 ORDER BY created_at DESC"),
+                lead.contact_id,
+            )
+            .await?
+            .into_iter()
+            .filter(|b| b.id != id)
+            .collect();
+        Ok(Some(LeadDetail {
+            lead,
+            contact,
+            account,
+            owner,
+            touches,
+            history,
+            notes,
+            customer,
+            deals,
+            reasons: serde_json::from_str(&reasons).unwrap_or(serde_json::Value::Null),
+            route_explanation,
+            other_leads,
+        }))
+    }
+
+    async fn list_leads(&self, q: &LeadQuery) -> Result<Vec<LeadRow>> {
+        let (cols, desc) = q.sort.columns();
+        let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
+            "SELECT {LEAD_COLS}, {keys}, c.full_name AS contact_name, \
+             (SELECT e.normalized FROM contact_emails e WHERE e.contact_id = c.id ORDER BY e.normalized LIMIT 1) AS email, \
+             (SELECT COALESCE(p.e164, p.raw) FROM contact_phones p WHERE p.contact_id = c.id ORDER BY p.valid DESC LIMIT 1) AS phone, \
+             a.name AS company, u.name AS owner_name \
+             FROM leads l JOIN contacts c ON c.id = l.contact_id \
+             LEFT JOIN accounts a ON a.id = c.account_id LEFT JOIN users u ON u.id = l.owner_id WHERE 1 = 1",
+            keys = cols
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("{c} AS sort_key{i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        push_lead_filters(&mut qb, q);
+        if let Some(after) = q.after.as_ref().filter(|a| a.keys.len() == cols.len()) {
+            qb.push(format!(" AND ({}, l.id) {} (", cols.join(", "), if desc { "<" } else { ">" }));
+            let mut sep = qb.separated(", ");
+            for k in &after.keys {
+                sep.push_bind(*k);
+            }
+            sep.push_bind(after.id);
+            qb.push(")");
+        }
+        let dir = if desc { " DESC" } else { " ASC" };
+        qb.push(" ORDER BY ");
+        for c in cols {
+            qb.push(*c).push(dir).push(", ");
+        }
+        qb.push("l.id").push(dir);
+        qb.push(" LIMIT ").push_bind(q.limit.clamp(1, 1000));
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(LeadRow {
+                    lead: lead_from(r)?,
+                    contact_name: r.try_get("contact_name")?,
+                    email: r.try_get("email")?,
+                    phone: r.try_get("phone")?,
+                    company: r.try_get("company")?,
+                    owner_name: r.try_get("owner_name")?,
+                    sort_keys: (0..cols.len())
+                        .map(|i| r.try_get::<i64, _>(format!("sort_key{i}").as_str()))
+                        .collect::<std::result::Result<Vec<_>, _>>()?,
+                })
+            })
+            .collect()
+    }
+
+    async fn count_leads(&self, q: &LeadQuery) -> Result<i64> {
+        let mut qb: QueryBuilder<DB> = QueryBuilder::new("SELECT COUNT(*) FROM leads l WHERE 1 = 1");
+        push_lead_filters(&mut qb, q);
+        Ok(qb.build_query_scalar::<i64>().fetch_one(&self.pool).await?)
+    }
+
+    async fn stage_counts(&self, q: &LeadQuery) -> Result<Vec<(Stage, i64)>> {
+        let mut qb: QueryBuilder<DB> =
+            QueryBuilder::new("SELECT l.stage, COUNT(*) AS n FROM leads l WHERE 1 = 1");
+        push_lead_filters(&mut qb, q);
+        qb.push(" GROUP BY l.stage");
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        let mut out = Vec::new();
+        for r in rows {
+            let s: String = r.try_get("stage")?;
+            out.push((Stage::parse(&s).map_err(|_| corrupt("stage", &s))?, r.try_get("n")?));
+        }
+        out.sort_by_key(|(s, _)| *s);
+        Ok(out)
+    }
+
+    async fn contact_detail(&self, id: Id) -> Result<Option<ContactDetail>> {
+        let Some(contact) = self.contact_by_id(id).await? else {
+            return Ok(None);
+        };
+        let account = self.account_by_id(contact.account_id).await?;
+        let leads = self
+            .lead_briefs(
+                &format!("SELECT {BRIEF_COLS} FROM leads WHERE contact_id = $1 ORDER BY created_at DESC"),
+                id,
+            )
+            .await?;
+        let customer = sqlx::query("SELECT * FROM customers WHERE contact_id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| customer_from(&r))
+            .transpose()?;
+        Ok(Some(ContactDetail {
+            contact,
+            account,
+            leads,
+            customer,
+        }))
+    }
+
+    async fn list_contacts(&self, q: &SimpleQuery) -> Result<Vec<ContactRow>> {
+        let mut qb: QueryBuilder<DB> = QueryBuilder::new(
+            "SELECT c.id, c.full_name, c.created_at, a.name AS company, \
+             (SELECT e.normalized FROM contact_emails e WHERE e.contact_id = c.id LIMIT 1) AS email, \
+             (SELECT COALESCE(p.e164, p.raw) FROM contact_phones p WHERE p.contact_id = c.id LIMIT 1) AS phone \
+             FROM contacts c LEFT JOIN accounts a ON a.id = c.account_id WHERE 1 = 1",
+        );
+        match &q.visibility {
+            Visibility::All => {}
+            Visibility::Owner(u) => {
+                qb.push(" AND c.id IN (SELECT contact_id FROM leads WHERE owner_id = ").push_bind(*u).push(")");
+            }
+            Visibility::Team(t) => {
+                qb.push(" AND c.id IN (SELECT contact_id FROM leads WHERE owner_id IS NULL OR owner_id IN (SELECT id FROM users WHERE team_id = ")
+                    .push_bind(*t)
+                    .push("))");
+            }
+        }
+        if let Some(t) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
+            qb.push(" AND c.id IN (SELECT contact_id FROM leads WHERE search_text LIKE ")
+                .push_bind(like_pattern(t))
+                .push(" ESCAPE '\\')");
+        }
+        qb.push(" ORDER BY c.id DESC LIMIT ")
+            .push_bind(q.limit.clamp(1, 1000))
+            .push(" OFFSET ")
+            .push_bind(q.offset.max(0));
+        qb.build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(ContactRow {
+                    id: r.try_get("id")?,
+                    full_name: r.try_get("full_name")?,
+                    email: r.try_get("email")?,
+                    phone: r.try_get("phone")?,
+                    company: r.try_get("company")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn account(&self, id: Id) -> Result<Option<(Account, Vec<ContactRow>)>> {
+        let Some(a) = self.account_by_id(Some(id)).await? else {
+            return Ok(None);
+        };
+        let contacts = sqlx::query(
+            "SELECT c.id, c.full_name, c.created_at, \
+             (SELECT e.normalized FROM contact_emails e WHERE e.contact_id = c.id LIMIT 1) AS email, \
+             (SELECT COALESCE(p.e164, p.raw) FROM contact_phones p WHERE p.contact_id = c.id LIMIT 1) AS phone \
+             FROM contacts c WHERE c.account_id = $1 ORDER BY c.id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(ContactRow {
+                id: r.try_get("id")?,
+                full_name: r.try_get("full_name")?,
+                email: r.try_get("email")?,
+                phone: r.try_get("phone")?,
+                company: Some(a.name.clone()),
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        Ok(Some((a, contacts)))
+    }
+
+    async fn list_accounts(&self, q: &SimpleQuery) -> Result<Vec<Account>> {
+        let mut qb: QueryBuilder<DB> = QueryBuilder::new("SELECT * FROM accounts WHERE 1 = 1");
+        if let Some(t) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
+            qb.push(" AND name_key LIKE ").push_bind(like_pattern(t)).push(" ESCAPE '\\'");
+        }
+        qb.push(" ORDER BY name LIMIT ")
+            .push_bind(q.limit.clamp(1, 1000))
+            .push(" OFFSET ")
+            .push_bind(q.offset.max(0));
+        qb.build().fetch_all(&self.pool).await?.iter().map(account_from).collect()
+    }
+
+    async fn customer_detail(&self, id: Id) -> Result<Option<CustomerDetail>> {
+        let Some(r) = sqlx::query("SELECT * FROM customers WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let customer = customer_from(&r)?;
+        let contact = self
+            .contact_by_id(customer.contact_id)
+            .await?
+            .ok_or_else(|| corrupt("customer without contact", &id.to_string()))?;
+        let account = self.account_by_id(customer.account_id).await?;
+        let deals = self
+            .deals_of("SELECT * FROM deals WHERE customer_id = $1 ORDER BY created_at DESC, id DESC", id)
+            .await?;
+        let leads = self
+            .lead_briefs(
+                &format!("SELECT {BRIEF_COLS} FROM leads WHERE contact_id = $1 ORDER BY created_at DESC"),
+                customer.contact_id,
+            )
+            .await?;
+        let timeline = self
+            .touches_of(
+                "SELECT t.* FROM touches t JOIN leads l ON l.id = t.lead_id WHERE l.contact_id = $1 \
+                 ORDER BY t.created_at DESC, t.id DESC",
+                customer.contact_id,
+            )
+            .await?;
+        let history = self
+            .history_of(
+                "SELECT s.* FROM stage_changes s JOIN leads l ON l.id = s.lead_id WHERE l.contact_id = $1 \
+                 ORDER BY s.at, s.id",
+                customer.contact_id,
+            )
+            .await?;
+        Ok(Some(CustomerDetail {
+            customer,
+            contact,
+            account,
+            deals,
+            leads,
+            timeline,
+            history,
+        }))
+    }
+
+    async fn list_customers(&self, q: &SimpleQuery) -> Result<Vec<Customer>> {
+        let mut qb: QueryBuilder<DB> = QueryBuilder::new("SELECT * FROM customers WHERE 1 = 1");
+        if let Some(t) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
+            qb.push(" AND contact_id IN (SELECT contact_id FROM leads WHERE search_text LIKE ")
+                .push_bind(like_pattern(t))
+                .push(" ESCAPE '\\')");
+        }
+        qb.push(" ORDER BY id DESC LIMIT ")
+            .push_bind(q.limit.clamp(1, 1000))
+            .push(" OFFSET ")
+            .push_bind(q.offset.max(0));
+        qb.build().fetch_all(&self.pool).await?.iter().map(customer_from).collect()
+    }
+
+    async fn deal(&self, id: Id) -> Result<Option<Deal>> {
+        sqlx::query("SELECT * FROM deals WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| deal_from(&r))
+            .transpose()
+    }
+
+    async fn list_deals(&self, q: &SimpleQuery) -> Result<Vec<Deal>> {
+        sqlx::query("SELECT * FROM deals ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2")
+            .bind(q.limit.clamp(1, 1000))
+            .bind(q.offset.max(0))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(deal_from)
+            .collect()
+    }
+
+    async fn count_interests(&self, since: Millis) -> Result<InterestCounts> {
+        let r = sqlx::query(
+            "SELECT CAST(COALESCE(SUM(CASE WHEN rejected THEN 0 ELSE 1 END), 0) AS BIGINT) AS i, \
+             CAST(COALESCE(SUM(CASE WHEN rejected THEN 1 ELSE 0 END), 0) AS BIGINT) AS r \
+             FROM interests WHERE created_at >= $1",
+        )
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(InterestCounts {
+            interests: r.try_get("i")?,
+            rejected: r.try_get("r")?,
+        })
+    }
+
+    async fn create_form(&self, f: &NewForm) -> Result<Form> {
+        let r = sqlx::query(
+            "INSERT INTO forms (public_key, name, redirect_url, allowed_origins, default_region, product, \
+             honeypot_field, min_fill_ms, active, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9) \
+             RETURNING *",
+        )
+        .bind(&f.public_key)
+        .bind(&f.name)
+        .bind(&f.redirect_url)
+        .bind(f.allowed_origins.join(" "))
+        .bind(&f.default_region)
+        .bind(&f.product)
+        .bind(&f.honeypot_field)
+        .bind(f.min_fill_ms)
+        .bind(f.created_at)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| StoreError::from_db(e, "form key"))?;
+        form_from(&r)
+    }
+
+    async fn update_form(&self, f: &Form) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE forms SET name = $1, redirect_url = $2, allowed_origins = $3, default_region = $4, \
+             product = $5, honeypot_field = $6, min_fill_ms = $7, active = $8 WHERE id = $9",
+        )
+        .bind(&f.name)
+        .bind(&f.redirect_url)
+        .bind(f.allowed_origins.join(" "))
+        .bind(&f.default_region)
+        .bind(&f.product)
+        .bind(&f.honeypot_field)
+        .bind(f.min_fill_ms)
+        .bind(f.active)
+        .bind(f.id)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn form(&self, id: Id) -> Result<Option<Form>> {
+        sqlx::query("SELECT * FROM forms WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| form_from(&r))
+            .transpose()
+    }
+
+    async fn form_by_key(&self, key: &str) -> Result<Option<Form>> {
+        sqlx::query("SELECT * FROM forms WHERE public_key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| form_from(&r))
+            .transpose()
+    }
+
+    async fn list_forms(&self) -> Result<Vec<FormStats>> {
+        let rows = sqlx::query(
+            "SELECT f.*, \
+             (SELECT COUNT(*) FROM leads l WHERE l.form_id = f.id) AS n_leads, \
+             (SELECT COUNT(*) FROM interests i WHERE i.form_id = f.id AND NOT i.rejected) AS n_interests, \
+             (SELECT COUNT(*) FROM interests i WHERE i.form_id = f.id AND i.rejected) AS n_rejected \
+             FROM forms f ORDER BY f.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(FormStats {
+                    form: form_from(r)?,
+                    leads: r.try_get("n_leads")?,
+                    interests: r.try_get("n_interests")?,
+                    rejected: r.try_get("n_rejected")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn create_user(&self, u: &NewUser) -> Result<User> {
+        let r = sqlx::query(
+            "INSERT INTO users (email, name, password_hash, role, team_id, active, created_at) \
+             VALUES ($1, $2, $3, $4, $5, TRUE, $6) RETURNING *",
+        )
+        .bind(u.email.trim().to_lowercase())
+        .bind(&u.name)
+        .bind(&u.password_hash)
+        .bind(u.role.as_str())
+        .bind(u.team_id)
+        .bind(u.created_at)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| StoreError::from_db(e, "a user with this email"))?;
+        user_from(&r)
+    }
+
+    async fn user(&self, id: Id) -> Result<Option<User>> {
+        sqlx::query("SELECT * FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| user_from(&r))
+            .transpose()
+    }
+
+    async fn user_with_hash(&self, email: &str) -> Result<Option<(User, String)>> {
+        sqlx::query("SELECT * FROM users WHERE email = $1")
+            .bind(email.trim().to_lowercase())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| Ok((user_from(&r)?, r.try_get("password_hash")?)))
+            .transpose()
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>> {
+        sqlx::query("SELECT * FROM users ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(user_from)
+            .collect()
+    }
+
+    async fn update_user(&self, id: Id, role: Role, active: bool, team_id: Option<Id>) -> Result<()> {
+        let done = sqlx::query("UPDATE users SET role = $1, active = $2, team_id = $3 WHERE id = $4")
+            .bind(role.as_str())
+            .bind(active)
+            .bind(team_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn set_password(&self, id: Id, hash: &str) -> Result<()> {
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn count_users(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn create_team(&self, name: &str) -> Result<Id> {
+        sqlx::query_scalar("INSERT INTO teams (name) VALUES ($1) RETURNING id")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(|e| StoreError::from_db(e, "team name"))
+    }
+
+    async fn list_teams(&self) -> Result<Vec<(Id, String)>> {
+        sqlx::query("SELECT id, name FROM teams ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
+            .collect()
+    }
+
+    async fn create_token(&self, t: &NewToken) -> Result<Id> {
+        sqlx::query_scalar(
+            "INSERT INTO api_tokens (name, token_hash, scopes, user_id, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(&t.name)
+        .bind(&t.token_hash)
+        .bind(t.scopes.to_text())
+        .bind(t.user_id)
+        .bind(t.created_at)
+        .bind(t.expires_at)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(|e| StoreError::from_db(e, "token"))
+    }
+
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>> {
+        sqlx::query("SELECT * FROM api_tokens WHERE token_hash = $1")
+            .bind(hash)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| token_from(&r))
+            .transpose()
+    }
+
+    async fn list_tokens(&self) -> Result<Vec<ApiToken>> {
+        sqlx::query("SELECT * FROM api_tokens ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(token_from)
+            .collect()
+    }
+
+    async fn revoke_token(&self, id: Id, at: Millis) -> Result<()> {
+        let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(at)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn mark_token_used(&self, id: Id, at: Millis) -> Result<()> {
+        sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn create_session(&self, s: &Session) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&s.token_hash)
+        .bind(s.user_id)
+        .bind(&s.csrf)
+        .bind(s.created_at)
+        .bind(s.expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &str) -> Result<Option<Session>> {
+        sqlx::query("SELECT * FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| {
+                Ok(Session {
+                    token_hash: r.try_get("token_hash")?,
+                    user_id: r.try_get("user_id")?,
+                    csrf: r.try_get("csrf")?,
+                    created_at: r.try_get("created_at")?,
+                    expires_at: r.try_get("expires_at")?,
+                })
+            })
+            .transpose()
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn refusal_reasons(&self) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar("SELECT label FROM refusal_reasons WHERE active ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn add_refusal_reason(&self, label: &str) -> Result<()> {
+        sqlx::query("INSERT INTO refusal_reasons (label, active) VALUES ($1, TRUE) ON CONFLICT (label) DO UPDATE SET active = TRUE")
+            .bind(label)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn audit_for(&self, entity: &str, id: Id) -> Result<Vec<AuditEntry>> {
+        sqlx::query("SELECT * FROM audit_log WHERE entity = $1 AND entity_id = $2 ORDER BY at, id")
+            .bind(entity)
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(audit_from)
+            .collect()
+    }
+
+    async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditEntry>> {
+        sqlx::query("SELECT * FROM audit_log ORDER BY id DESC LIMIT $1")
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(audit_from)
+            .collect()
+    }
+
+    async fn claim_jobs(&self, worker: &str, now: Millis, lease_ms: Millis, limit: i64) -> Result<Vec<Job>> {
+        let rows = sqlx::query(CLAIM_JOBS_SQL)
+            .bind(now + lease_ms)
+            .bind(worker)
+            .bind(now)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Job {
+                    id: r.try_get("id")?,
+                    kind: r.try_get("kind")?,
+                    payload: r.try_get("payload")?,
+                    run_at: r.try_get("run_at")?,
+                    attempts: r.try_get("attempts")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn finish_job(&self, id: Id, now: Millis) -> Result<()> {
+        sqlx::query("UPDATE jobs SET done_at = $1, locked_until = NULL WHERE id = $2")
+            .bind(now)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn fail_job(&self, id: Id, error: &str, retry_at: Millis) -> Result<()> {
+        sqlx::query("UPDATE jobs SET last_error = $1, run_at = $2, locked_until = NULL WHERE id = $3")
+            .bind(error)
+            .bind(retry_at)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn pending_jobs(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE done_at IS NULL")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+}
+
+pub struct SqlTx {
+    tx: sqlx::Transaction<'static, DB>,
+}
+
+#[async_trait]
+impl Tx for SqlTx {
+    async fn commit(self: Box<Self>) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    async fn savepoint(&mut self) -> Result<()> {
+        sqlx::query("SAVEPOINT item").execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
+    async fn rollback_to_savepoint(&mut self) -> Result<()> {
+        sqlx::query("ROLLBACK TO SAVEPOINT item").execute(&mut *self.tx).await?;
+        sqlx::query("RELEASE SAVEPOINT item").execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
+    async fn release_savepoint(&mut self) -> Result<()> {
+        sqlx::query("RELEASE SAVEPOINT item").execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
+    async fn capture_key(&mut self, key: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT result FROM capture_keys WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+
+    async fn recent_capture_key(&mut self, key: &str, since: Millis) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT result FROM capture_keys WHERE key = $1 AND created_at >= $2")
+            .bind(key)
+            .bind(since)
+            .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+
+    async fn put_capture_key(&mut self, key: &str, result: &str, at: Millis) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO capture_keys (key, result, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (key) DO UPDATE SET result = excluded.result, created_at = excluded.created_at",
+        )
+        .bind(key)
+        .bind(result)
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn candidates(&mut self, n: &Normalized) -> Result<Vec<Candidate>> {
+        let phones: Vec<String> = n
+            .phones
+            .iter()
+            .filter(|p| p.valid)
+            .filter_map(|p| p.e164.clone())
+            .collect();
+        let emails: Vec<String> = n.emails.iter().map(email_key).collect();
+        let socials: Vec<String> = n.socials.iter().map(|s| social_key(s)).collect();
+        if phones.is_empty() && emails.is_empty() && socials.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut qb: QueryBuilder<DB> = QueryBuilder::new("SELECT contact_id FROM (");
+        let mut first = true;
+        for (table, col, vals) in [
+            ("contact_phones", "e164", &phones),
+            ("contact_emails", "match_key", &emails),
+            ("contact_socials", "match_key", &socials),
+        ] {
+            if vals.is_empty() {
+                continue;
+            }
+            if !first {
+                qb.push(" UNION ");
+            }
+            first = false;
+            qb.push(format!("SELECT contact_id FROM {table} WHERE {col} IN ("));
+            let mut sep = qb.separated(", ");
+            for v in vals {
+                sep.push_bind(v.clone());
+            }
+            qb.push(")");
+        }
+        qb.push(") m ORDER BY contact_id LIMIT 20");
+        let ids: Vec<i64> = qb.build_query_scalar().fetch_all(&mut *self.tx).await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let phones = sqlx::query_scalar("SELECT e164 FROM contact_phones WHERE contact_id = $1 AND e164 IS NOT NULL")
+                .bind(id)
+                .fetch_all(&mut *self.tx)
+                .await?;
+            let emails = sqlx::query_scalar("SELECT match_key FROM contact_emails WHERE contact_id = $1")
+                .bind(id)
+                .fetch_all(&mut *self.tx)
+                .await?;
+            let socials = sqlx::query_scalar("SELECT match_key FROM contact_socials WHERE contact_id = $1")
+                .bind(id)
+                .fetch_all(&mut *self.tx)
+                .await?;
+            let leads = sqlx::query("SELECT id, product, stage, owner_id, updated_at FROM leads WHERE contact_id = $1")
+                .bind(id)
+                .fetch_all(&mut *self.tx)
+                .await?
+                .iter()
+                .map(|r| {
+                    let stage: String = r.try_get("stage")?;
+                    Ok(CandidateLead {
+                        lead_id: r.try_get("id")?,
+                        product: r.try_get("product")?,
+                        stage: Stage::parse(&stage).map_err(|_| corrupt("stage", &stage))?,
+                        owner_id: r.try_get("owner_id")?,
+                        updated_at: r.try_get("updated_at")?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            out.push(Candidate {
+                contact_id: id,
+                phones,
+                emails,
+                socials,
+                leads,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn route_context(&mut self) -> Result<RouteContext> {
+        let salespeople: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM users WHERE active AND role = 'salesperson' ORDER BY id",
+        )
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let counter: Option<i64> = sqlx::query_scalar("SELECT value FROM counters WHERE name = 'round_robin'")
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        Ok(RouteContext {
+            salespeople,
+            round_robin_counter: counter.unwrap_or(0).max(0) as u64,
+        })
+    }
+
+    async fn bump_counter(&mut self, name: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO counters (name, value) VALUES ($1, 1) ON CONFLICT (name) DO UPDATE SET value = counters.value + 1",
+        )
+        .bind(name)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_contact(&mut self, n: &Normalized, at: Millis) -> Result<Id> {
+        let account_id = match &n.company {
+            Some(company) => Some(self.account_for(company, n, at).await?),
+            None => None,
+        };
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO contacts (full_name, first_name, last_name, position, country, language, account_id, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+        )
+        .bind(n.full_name.clone().unwrap_or_default())
+        .bind(&n.first_name)
+        .bind(&n.last_name)
+        .bind(&n.position)
+        .bind(&n.country)
+        .bind(&n.language)
+        .bind(account_id)
+        .bind(at)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        self.add_details(id, n, &[], &[], &[]).await?;
+        Ok(id)
+    }
+
+    async fn enrich_contact(&mut self, id: Id, n: &Normalized, at: Millis) -> Result<()> {
+        let phones: Vec<String> = sqlx::query_scalar("SELECT COALESCE(e164, raw) FROM contact_phones WHERE contact_id = $1")
+            .bind(id)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        let emails: Vec<String> = sqlx::query_scalar("SELECT match_key FROM contact_emails WHERE contact_id = $1")
+            .bind(id)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        let socials: Vec<String> = sqlx::query_scalar("SELECT match_key FROM contact_socials WHERE contact_id = $1")
+            .bind(id)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        self.add_details(id, n, &phones, &emails, &socials).await?;
+        // Fill what the contact lacked; never overwrite what a salesperson may have corrected.
+        let account_id = match &n.company {
+            Some(company) => Some(self.account_for(company, n, at).await?),
+            None => None,
+        };
+        sqlx::query(
+            "UPDATE contacts SET position = COALESCE(position, $1), country = COALESCE(country, $2), \
+             language = COALESCE(language, $3), account_id = COALESCE(account_id, $4), updated_at = $5 WHERE id = $6",
+        )
+        .bind(&n.position)
+        .bind(&n.country)
+        .bind(&n.language)
+        .bind(account_id)
+        .bind(at)
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_lead(&mut self, l: &NewLead) -> Result<Id> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO leads (contact_id, product, message, value_minor, value_currency, stage, temperature, score, \
+             owner_id, form_id, source, medium, campaign, touches, reasons, route_explanation, search_text, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 0, $14, $15, $16, $17, $17) \
+             RETURNING id",
+        )
+        .bind(l.contact_id)
+        .bind(&l.product)
+        .bind(&l.message)
+        .bind(l.value.map(|m| m.minor))
+        .bind(l.value.map(|m| m.currency.as_str().to_string()))
+        .bind(l.stage.as_str())
+        .bind(l.temperature.as_str())
+        .bind(l.score)
+        .bind(l.owner_id)
+        .bind(l.form_id)
+        .bind(&l.attribution.utm_source)
+        .bind(&l.attribution.utm_medium)
+        .bind(&l.attribution.utm_campaign)
+        .bind(&l.reasons)
+        .bind(&l.route_explanation)
+        .bind(&l.search_text)
+        .bind(l.created_at)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        sqlx::query(INBOX_RANK_SQL).bind(id).execute(&mut *self.tx).await?;
+        Ok(id)
+    }
+
+    async fn lead_touched(&mut self, lead_id: Id, at: Millis) -> Result<()> {
+        sqlx::query("UPDATE leads SET updated_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(lead_id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_touch(&mut self, t: &NewTouch) -> Result<Id> {
+        let id = sqlx::query_scalar(
+            "INSERT INTO touches (lead_id, channel, form_id, utm_source, utm_medium, utm_campaign, utm_term, \
+             utm_content, referrer, landing_page, partner, visitor_id, ip, user_agent, message, raw, reasons, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
+        )
+        .bind(t.lead_id)
+        .bind(t.channel.as_str())
+        .bind(t.form_id)
+        .bind(&t.attribution.utm_source)
+        .bind(&t.attribution.utm_medium)
+        .bind(&t.attribution.utm_campaign)
+        .bind(&t.attribution.utm_term)
+        .bind(&t.attribution.utm_content)
+        .bind(&t.attribution.referrer)
+        .bind(&t.attribution.landing_page)
+        .bind(&t.partner)
+        .bind(&t.visitor_id)
+        .bind(&t.ip)
+        .bind(&t.user_agent)
+        .bind(&t.message)
+        .bind(&t.raw)
+        .bind(&t.reasons)
+        .bind(t.created_at)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        sqlx::query("UPDATE leads SET touches = touches + 1 WHERE id = $1")
+            .bind(t.lead_id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(id)
+    }
+
+    async fn insert_interest(&mut self, i: &NewInterest) -> Result<Id> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO interests (channel, form_id, rejected, visitor_id, utm_source, utm_medium, utm_campaign, ip, \
+             reasons, raw, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        )
+        .bind(i.channel.as_str())
+        .bind(i.form_id)
+        .bind(i.rejected)
+        .bind(&i.visitor_id)
+        .bind(&i.attribution.utm_source)
+        .bind(&i.attribution.utm_medium)
+        .bind(&i.attribution.utm_campaign)
+        .bind(&i.ip)
+        .bind(&i.reasons)
+        .bind(&i.raw)
+        .bind(i.created_at)
+        .fetch_one(&mut *self.tx)
+        .await?)
+    }
+
+    async fn lead_for_update(&mut self, id: Id) -> Result<Option<Lead>> {
+        let lock = if BACKEND == Backend::Postgres { " FOR UPDATE" } else { "" };
+        sqlx::query(&format!("SELECT {LEAD_COLS} FROM leads l WHERE l.id = $1{lock}"))
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?
+            .map(|r| lead_from(&r))
+            .transpose()
+    }
+
+    async fn set_stage(&mut self, id: Id, s: &StageUpdate, at: Millis) -> Result<()> {
+        sqlx::query(
+            "UPDATE leads SET stage = COALESCE($1, stage), refuse_reason = $2, frozen_until = $3, junk_reason = $4, \
+             updated_at = $5 WHERE id = $6",
+        )
+        .bind(s.stage.map(|s| s.as_str()))
+        .bind(&s.refuse_reason)
+        .bind(s.frozen_until)
+        .bind(&s.junk_reason)
+        .bind(at)
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query(INBOX_RANK_SQL).bind(id).execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
+    async fn add_stage_change(&mut self, c: &NewStageChange) -> Result<Id> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO stage_changes (lead_id, from_stage, to_stage, actor_id, actor, reason, comment, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(c.lead_id)
+        .bind(c.from.map(|s| s.as_str()))
+        .bind(c.to.as_str())
+        .bind(c.actor_id)
+        .bind(&c.actor)
+        .bind(&c.reason)
+        .bind(&c.comment)
+        .bind(c.at)
+        .fetch_one(&mut *self.tx)
+        .await?)
+    }
+
+    async fn set_owner(&mut self, id: Id, owner: Option<Id>, at: Millis) -> Result<()> {
+        sqlx::query("UPDATE leads SET owner_id = $1, updated_at = $2 WHERE id = $3")
+            .bind(owner)
+            .bind(at)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query(INBOX_RANK_SQL).bind(id).execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
+    async fn set_temperature(&mut self, id: Id, t: Temperature, at: Millis) -> Result<()> {
+        sqlx::query("UPDATE leads SET temperature = $1, updated_at = $2 WHERE id = $3")
+            .bind(t.as_str())
+            .bind(at)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn add_note(&mut self, lead_id: Id, author_id: Option<Id>, author: &str, body: &str, at: Millis) -> Result<Id> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO notes (lead_id, author_id, author, body, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(lead_id)
+        .bind(author_id)
+        .bind(author)
+        .bind(body)
+        .bind(at)
+        .fetch_one(&mut *self.tx)
+        .await?)
+    }
+
+    async fn customer_for_contact(&mut self, contact_id: Id, name: &str, at: Millis) -> Result<Id> {
+        if let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM customers WHERE contact_id = $1")
+            .bind(contact_id)
+            .fetch_optional(&mut *self.tx)
+            .await?
+        {
+            return Ok(id);
+        }
+        Ok(sqlx::query_scalar(
+            "INSERT INTO customers (contact_id, account_id, name, created_at) \
+             SELECT id, account_id, $2, $3 FROM contacts WHERE id = $1 RETURNING id",
+        )
+        .bind(contact_id)
+        .bind(name)
+        .bind(at)
+        .fetch_one(&mut *self.tx)
+        .await?)
+    }
+
+    async fn insert_deal(&mut self, d: &NewDeal) -> Result<Id> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO deals (customer_id, lead_id, title, amount_minor, currency, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(d.customer_id)
+        .bind(d.lead_id)
+        .bind(&d.title)
+        .bind(d.amount.minor)
+        .bind(d.amount.currency.as_str())
+        .bind(d.created_at)
+        .fetch_one(&mut *self.tx)
+        .await?)
+    }
+
+    async fn set_lead_customer(&mut self, lead_id: Id, customer_id: Id) -> Result<()> {
+        sqlx::query("UPDATE leads SET customer_id = $1 WHERE id = $2")
+            .bind(customer_id)
+            .bind(lead_id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn audit(&mut self, e: &NewAudit) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO audit_log (actor_id, actor, action, entity, entity_id, before, after, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(e.actor_id)
+        .bind(&e.actor)
+        .bind(&e.action)
+        .bind(&e.entity)
+        .bind(e.entity_id)
+        .bind(&e.before)
+        .bind(&e.after)
+        .bind(e.at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn enqueue_job(&mut self, kind: &str, payload: &str, run_at: Millis, now: Millis) -> Result<Id> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO jobs (kind, payload, run_at, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(kind)
+        .bind(payload)
+        .bind(run_at)
+        .bind(now)
+        .fetch_one(&mut *self.tx)
+        .await?)
+    }
+}
+
+impl SqlTx {
+    async fn account_for(&mut self, company: &str, n: &Normalized, at: Millis) -> Result<Id> {
+        let key = voronka_core::intake::keys::account_key(company);
+        let key = if key.is_empty() { company.to_lowercase() } else { key };
+        let domain = n
+            .emails
+            .first()
+            .and_then(|e| e.normalized.rsplit_once('@').map(|(_, d)| d.to_string()));
+        sqlx::query(
+            "INSERT INTO accounts (name, name_key, domain, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (name_key) DO NOTHING",
+        )
+        .bind(company)
+        .bind(&key)
+        .bind(domain)
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(sqlx::query_scalar("SELECT id FROM accounts WHERE name_key = $1")
+            .bind(&key)
+            .fetch_one(&mut *self.tx)
+            .await?)
+    }
+
+    async fn add_details(
+        &mut self,
+        id: Id,
+        n: &Normalized,
+        have_phones: &[String],
+        have_emails: &[String],
+        have_socials: &[String],
+    ) -> Result<()> {
+        for p in &n.phones {
+            let key = p.e164.clone().unwrap_or_else(|| p.raw.clone());
+            if have_phones.contains(&key) {
+                continue;
+            }
+            sqlx::query("INSERT INTO contact_phones (contact_id, raw, e164, valid) VALUES ($1, $2, $3, $4)")
+                .bind(id)
+                .bind(&p.raw)
+                .bind(&p.e164)
+                .bind(p.valid)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        for e in &n.emails {
+            let key = email_key(e);
+            if have_emails.contains(&key) {
+                continue;
+            }
+            sqlx::query("INSERT INTO contact_emails (contact_id, raw, normalized, match_key) VALUES ($1, $2, $3, $4)")
+                .bind(id)
+                .bind(&e.raw)
+                .bind(&e.normalized)
+                .bind(&key)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        for s in &n.socials {
+            let key = social_key(s);
+            if have_socials.contains(&key) {
+                continue;
+            }
+            sqlx::query("INSERT INTO contact_socials (contact_id, url, match_key) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(s)
+                .bind(&key)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+}

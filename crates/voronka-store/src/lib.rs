@@ -1,0 +1,200 @@
+//! Persistence for Voronka: one [`Store`] trait with an embedded SQLite backend (the default)
+//! and a PostgreSQL backend for production. Both pass the same conformance suite.
+
+mod types;
+
+pub mod postgres;
+pub mod sqlite;
+
+pub use types::*;
+
+use async_trait::async_trait;
+use std::sync::Arc;
+use voronka_core::intake::{Candidate, Normalized, RouteContext};
+use voronka_core::{
+    Account, Customer, Deal, Form, Id, Lead, Millis, Role, ScopeSet, Stage, Temperature, User,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("already exists: {0}")]
+    Conflict(String),
+    #[error("unsupported database URL {0:?}: use sqlite://FILE or postgres://…")]
+    BadUrl(String),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// Unique-constraint violations become conflicts so callers can answer 409.
+    pub(crate) fn from_db(e: sqlx::Error, what: &str) -> StoreError {
+        if let sqlx::Error::Database(d) = &e {
+            if d.is_unique_violation() {
+                return StoreError::Conflict(what.to_string());
+            }
+        }
+        StoreError::Db(e)
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Opens the database named by the URL (`sqlite://FILE`, `sqlite::memory:`, `postgres://…`).
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqlStore::connect(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::SqlStore::connect(url).await?))
+    } else {
+        Err(StoreError::BadUrl(url.to_string()))
+    }
+}
+
+/// Domain-level storage operations. Writes that belong together go through a [`Tx`].
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+    async fn migrate(&self) -> Result<()>;
+    async fn begin(&self) -> Result<Box<dyn Tx>>;
+
+    // Leads and their surroundings.
+    async fn lead(&self, id: Id) -> Result<Option<Lead>>;
+    async fn lead_detail(&self, id: Id) -> Result<Option<LeadDetail>>;
+    async fn list_leads(&self, q: &LeadQuery) -> Result<Vec<LeadRow>>;
+    async fn count_leads(&self, q: &LeadQuery) -> Result<i64>;
+    async fn contact_detail(&self, id: Id) -> Result<Option<ContactDetail>>;
+    async fn list_contacts(&self, q: &SimpleQuery) -> Result<Vec<ContactRow>>;
+    async fn account(&self, id: Id) -> Result<Option<(Account, Vec<ContactRow>)>>;
+    async fn list_accounts(&self, q: &SimpleQuery) -> Result<Vec<Account>>;
+    async fn customer_detail(&self, id: Id) -> Result<Option<CustomerDetail>>;
+    async fn list_customers(&self, q: &SimpleQuery) -> Result<Vec<Customer>>;
+    async fn deal(&self, id: Id) -> Result<Option<Deal>>;
+    async fn list_deals(&self, q: &SimpleQuery) -> Result<Vec<Deal>>;
+    async fn count_interests(&self, since: Millis) -> Result<InterestCounts>;
+    async fn stage_counts(&self, q: &LeadQuery) -> Result<Vec<(Stage, i64)>>;
+
+    // Forms.
+    async fn create_form(&self, f: &NewForm) -> Result<Form>;
+    async fn update_form(&self, f: &Form) -> Result<()>;
+    async fn form(&self, id: Id) -> Result<Option<Form>>;
+    async fn form_by_key(&self, key: &str) -> Result<Option<Form>>;
+    async fn list_forms(&self) -> Result<Vec<FormStats>>;
+
+    // People and access.
+    async fn create_user(&self, u: &NewUser) -> Result<User>;
+    async fn user(&self, id: Id) -> Result<Option<User>>;
+    async fn user_with_hash(&self, email: &str) -> Result<Option<(User, String)>>;
+    async fn list_users(&self) -> Result<Vec<User>>;
+    async fn update_user(
+        &self,
+        id: Id,
+        role: Role,
+        active: bool,
+        team_id: Option<Id>,
+    ) -> Result<()>;
+    async fn set_password(&self, id: Id, hash: &str) -> Result<()>;
+    async fn count_users(&self) -> Result<i64>;
+    async fn create_team(&self, name: &str) -> Result<Id>;
+    async fn list_teams(&self) -> Result<Vec<(Id, String)>>;
+
+    async fn create_token(&self, t: &NewToken) -> Result<Id>;
+    async fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>>;
+    async fn list_tokens(&self) -> Result<Vec<ApiToken>>;
+    async fn revoke_token(&self, id: Id, at: Millis) -> Result<()>;
+    async fn mark_token_used(&self, id: Id, at: Millis) -> Result<()>;
+
+    async fn create_session(&self, s: &Session) -> Result<()>;
+    async fn session(&self, token_hash: &str) -> Result<Option<Session>>;
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+
+    async fn refusal_reasons(&self) -> Result<Vec<String>>;
+    async fn add_refusal_reason(&self, label: &str) -> Result<()>;
+    async fn audit_for(&self, entity: &str, id: Id) -> Result<Vec<AuditEntry>>;
+    async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditEntry>>;
+
+    // Jobs: claimed so that several processes never run the same one twice.
+    async fn claim_jobs(
+        &self,
+        worker: &str,
+        now: Millis,
+        lease_ms: Millis,
+        limit: i64,
+    ) -> Result<Vec<Job>>;
+    async fn finish_job(&self, id: Id, now: Millis) -> Result<()>;
+    async fn fail_job(&self, id: Id, error: &str, retry_at: Millis) -> Result<()>;
+    async fn pending_jobs(&self) -> Result<i64>;
+}
+
+/// One transaction. Dropping it without `commit` rolls back.
+#[async_trait]
+pub trait Tx: Send {
+    async fn commit(self: Box<Self>) -> Result<()>;
+    async fn savepoint(&mut self) -> Result<()>;
+    async fn rollback_to_savepoint(&mut self) -> Result<()>;
+    async fn release_savepoint(&mut self) -> Result<()>;
+
+    async fn capture_key(&mut self, key: &str) -> Result<Option<String>>;
+    async fn put_capture_key(&mut self, key: &str, result: &str, at: Millis) -> Result<()>;
+    async fn recent_capture_key(&mut self, key: &str, since: Millis) -> Result<Option<String>>;
+
+    async fn candidates(&mut self, n: &Normalized) -> Result<Vec<Candidate>>;
+    async fn route_context(&mut self) -> Result<RouteContext>;
+    async fn bump_counter(&mut self, name: &str) -> Result<()>;
+
+    async fn insert_contact(&mut self, n: &Normalized, at: Millis) -> Result<Id>;
+    async fn enrich_contact(&mut self, id: Id, n: &Normalized, at: Millis) -> Result<()>;
+    async fn insert_lead(&mut self, l: &NewLead) -> Result<Id>;
+    async fn lead_touched(&mut self, lead_id: Id, at: Millis) -> Result<()>;
+    async fn insert_touch(&mut self, t: &NewTouch) -> Result<Id>;
+    async fn insert_interest(&mut self, i: &NewInterest) -> Result<Id>;
+
+    async fn lead_for_update(&mut self, id: Id) -> Result<Option<Lead>>;
+    async fn set_stage(&mut self, id: Id, s: &StageUpdate, at: Millis) -> Result<()>;
+    async fn add_stage_change(&mut self, c: &NewStageChange) -> Result<Id>;
+    async fn set_owner(&mut self, id: Id, owner: Option<Id>, at: Millis) -> Result<()>;
+    async fn set_temperature(&mut self, id: Id, t: Temperature, at: Millis) -> Result<()>;
+    async fn add_note(
+        &mut self,
+        lead_id: Id,
+        author_id: Option<Id>,
+        author: &str,
+        body: &str,
+        at: Millis,
+    ) -> Result<Id>;
+    async fn customer_for_contact(&mut self, contact_id: Id, name: &str, at: Millis) -> Result<Id>;
+    async fn insert_deal(&mut self, d: &NewDeal) -> Result<Id>;
+    async fn set_lead_customer(&mut self, lead_id: Id, customer_id: Id) -> Result<()>;
+    async fn audit(&mut self, e: &NewAudit) -> Result<()>;
+    async fn enqueue_job(
+        &mut self,
+        kind: &str,
+        payload: &str,
+        run_at: Millis,
+        now: Millis,
+    ) -> Result<Id>;
+}
+
+/// Values kept on a lead's row when its stage changes.
+#[derive(Debug, Clone, Default)]
+pub struct StageUpdate {
+    pub stage: Option<Stage>,
+    pub refuse_reason: Option<String>,
+    pub frozen_until: Option<Millis>,
+    pub junk_reason: Option<String>,
+}
+
+pub(crate) fn scopes_from(s: &str) -> ScopeSet {
+    ScopeSet::from_text(s)
+}

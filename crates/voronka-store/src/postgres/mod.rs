@@ -1,0 +1,31 @@
+//! Production backend: PostgreSQL, shared by several `voronka serve` processes.
+
+use sqlx::postgres::PgPoolOptions;
+use std::time::Duration;
+
+type DB = sqlx::Postgres;
+const BACKEND: crate::Backend = crate::Backend::Postgres;
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// SKIP LOCKED lets several processes claim different due jobs at the same moment.
+const CLAIM_JOBS_SQL: &str = "UPDATE jobs SET locked_until = $1, locked_by = $2, attempts = attempts + 1 \
+     WHERE id IN (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $3 \
+     AND (locked_until IS NULL OR locked_until < $3) ORDER BY run_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
+     RETURNING id, kind, payload, run_at, attempts";
+
+impl SqlStore {
+    pub async fn connect(url: &str) -> crate::Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect(url)
+            .await?;
+        Ok(SqlStore { pool })
+    }
+
+    async fn begin_tx(&self) -> crate::Result<sqlx::Transaction<'static, DB>> {
+        Ok(self.pool.begin().await?)
+    }
+}
+
+include!("../common.rs");

@@ -1,0 +1,46 @@
+//! Embedded default backend: one SQLite file in WAL mode.
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use std::str::FromStr;
+use std::time::Duration;
+
+type DB = sqlx::Sqlite;
+const BACKEND: crate::Backend = crate::Backend::Sqlite;
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// SQLite serializes writers, so claiming needs no row locks.
+const CLAIM_JOBS_SQL: &str =
+    "UPDATE jobs SET locked_until = $1, locked_by = $2, attempts = attempts + 1 \
+     WHERE id IN (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $3 \
+     AND (locked_until IS NULL OR locked_until < $3) ORDER BY run_at, id LIMIT $4) \
+     RETURNING id, kind, payload, run_at, attempts";
+
+impl SqlStore {
+    pub async fn connect(url: &str) -> crate::Result<Self> {
+        let opts = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: an acknowledged capture survives power loss; group commit pays for the fsync.
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(30))
+            .foreign_keys(true)
+            .pragma("cache_size", "-65536");
+        let memory = url.contains(":memory:");
+        let pool = SqlitePoolOptions::new()
+            .max_connections(if memory { 1 } else { 8 })
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(opts)
+            .await?;
+        Ok(SqlStore { pool })
+    }
+
+    async fn begin_tx(&self) -> crate::Result<sqlx::Transaction<'static, DB>> {
+        // BEGIN IMMEDIATE takes the write lock up front, so a read-then-write transaction never
+        // fails to upgrade its lock under concurrency.
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+include!("../common.rs");

@@ -1,0 +1,375 @@
+//! Values passed to and returned by the store.
+
+use serde::{Deserialize, Serialize};
+use voronka_core::{
+    Account, Attribution, Channel, Contact, Customer, Deal, Form, Id, Lead, Millis, Money, Note,
+    Role, ScopeSet, Stage, StageChange, Temperature, Touch,
+};
+
+/// Who is asking, so that row visibility is enforced in the query itself.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Visibility {
+    #[default]
+    All,
+    /// Leads owned by this user only.
+    Owner(Id),
+    /// Leads owned by members of this team, and unassigned ones.
+    Team(Id),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeadSort {
+    /// New and unassigned first, then newest.
+    #[default]
+    Inbox,
+    CreatedDesc,
+    CreatedAsc,
+    UpdatedDesc,
+    ScoreDesc,
+}
+
+impl LeadSort {
+    pub const ALL: [LeadSort; 5] = [
+        LeadSort::Inbox,
+        LeadSort::CreatedDesc,
+        LeadSort::CreatedAsc,
+        LeadSort::UpdatedDesc,
+        LeadSort::ScoreDesc,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LeadSort::Inbox => "inbox",
+            LeadSort::CreatedDesc => "-created_at",
+            LeadSort::CreatedAsc => "created_at",
+            LeadSort::UpdatedDesc => "-updated_at",
+            LeadSort::ScoreDesc => "-score",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        LeadSort::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+    /// Integer sort columns, most significant first, and whether the order is descending.
+    pub fn columns(self) -> (&'static [&'static str], bool) {
+        match self {
+            LeadSort::Inbox => (&["l.inbox_rank", "l.created_at"], true),
+            LeadSort::CreatedDesc => (&["l.created_at"], true),
+            LeadSort::CreatedAsc => (&["l.created_at"], false),
+            LeadSort::UpdatedDesc => (&["l.updated_at"], true),
+            LeadSort::ScoreDesc => (&["l.score", "l.created_at"], true),
+        }
+    }
+}
+
+/// Position after the last row of a page: the sort values of that row and its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub keys: Vec<i64>,
+    pub id: Id,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        let mut parts: Vec<String> = self.keys.iter().map(|k| k.to_string()).collect();
+        parts.push(self.id.to_string());
+        parts.join("_")
+    }
+    pub fn decode(s: &str) -> Option<Cursor> {
+        let nums: Vec<i64> = s
+            .split('_')
+            .map(|p| p.parse().ok())
+            .collect::<Option<Vec<_>>>()?;
+        let (id, keys) = nums.split_last()?;
+        Some(Cursor {
+            keys: keys.to_vec(),
+            id: *id,
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LeadQuery {
+    pub visibility: Visibility,
+    pub stages: Vec<Stage>,
+    pub temperature: Option<Temperature>,
+    /// `Some(None)` asks for unassigned leads.
+    pub owner: Option<Option<Id>>,
+    pub source: Option<String>,
+    pub medium: Option<String>,
+    pub campaign: Option<String>,
+    pub form_id: Option<Id>,
+    pub contact_id: Option<Id>,
+    pub created_from: Option<Millis>,
+    pub created_to: Option<Millis>,
+    /// Free text over name, email, phone and company.
+    pub text: Option<String>,
+    pub sort: LeadSort,
+    pub after: Option<Cursor>,
+    pub limit: i64,
+}
+
+/// A lead as shown in lists: the lead and the essentials of its contact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeadRow {
+    #[serde(flatten)]
+    pub lead: Lead,
+    pub contact_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    pub owner_name: Option<String>,
+    #[serde(skip)]
+    pub sort_keys: Vec<i64>,
+}
+
+impl LeadRow {
+    pub fn cursor(&self) -> Cursor {
+        Cursor {
+            keys: self.sort_keys.clone(),
+            id: self.lead.id,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeadDetail {
+    pub lead: Lead,
+    pub contact: Contact,
+    pub account: Option<Account>,
+    pub owner: Option<UserBrief>,
+    pub touches: Vec<Touch>,
+    pub history: Vec<StageChange>,
+    pub notes: Vec<Note>,
+    pub customer: Option<Customer>,
+    pub deals: Vec<Deal>,
+    /// Explanations recorded by the intake pipeline.
+    pub reasons: serde_json::Value,
+    pub route_explanation: Option<String>,
+    pub other_leads: Vec<LeadBrief>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserBrief {
+    pub id: Id,
+    pub name: String,
+    pub email: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeadBrief {
+    pub id: Id,
+    pub product: Option<String>,
+    pub stage: Stage,
+    pub temperature: Temperature,
+    pub owner_id: Option<Id>,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactDetail {
+    pub contact: Contact,
+    pub account: Option<Account>,
+    pub leads: Vec<LeadBrief>,
+    pub customer: Option<Customer>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactRow {
+    pub id: Id,
+    pub full_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerDetail {
+    pub customer: Customer,
+    pub contact: Contact,
+    pub account: Option<Account>,
+    pub deals: Vec<Deal>,
+    pub leads: Vec<LeadBrief>,
+    /// Every touch of every lead of this customer, newest first.
+    pub timeline: Vec<Touch>,
+    pub history: Vec<StageChange>,
+}
+
+/// Offset pagination for the smaller lists.
+#[derive(Debug, Clone, Default)]
+pub struct SimpleQuery {
+    pub text: Option<String>,
+    pub visibility: Visibility,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct InterestCounts {
+    pub interests: i64,
+    pub rejected: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewForm {
+    pub public_key: String,
+    pub name: String,
+    pub redirect_url: Option<String>,
+    pub allowed_origins: Vec<String>,
+    pub default_region: String,
+    pub product: Option<String>,
+    pub honeypot_field: String,
+    pub min_fill_ms: i64,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FormStats {
+    pub form: Form,
+    pub leads: i64,
+    pub interests: i64,
+    pub rejected: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub team_id: Option<Id>,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub name: String,
+    pub token_hash: String,
+    pub scopes: ScopeSet,
+    pub user_id: Option<Id>,
+    pub created_at: Millis,
+    pub expires_at: Option<Millis>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiToken {
+    pub id: Id,
+    pub name: String,
+    pub scopes: ScopeSet,
+    pub user_id: Option<Id>,
+    pub created_at: Millis,
+    pub expires_at: Option<Millis>,
+    pub revoked_at: Option<Millis>,
+    pub last_used_at: Option<Millis>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub token_hash: String,
+    pub user_id: Id,
+    pub csrf: String,
+    pub created_at: Millis,
+    pub expires_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub id: Id,
+    pub actor_id: Option<Id>,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<Id>,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAudit {
+    pub actor_id: Option<Id>,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<Id>,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    pub id: Id,
+    pub kind: String,
+    pub payload: String,
+    pub run_at: Millis,
+    pub attempts: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewLead {
+    pub contact_id: Id,
+    pub product: Option<String>,
+    pub message: Option<String>,
+    pub value: Option<Money>,
+    pub stage: Stage,
+    pub temperature: Temperature,
+    pub score: i64,
+    pub owner_id: Option<Id>,
+    pub form_id: Option<Id>,
+    pub attribution: Attribution,
+    pub reasons: String,
+    pub route_explanation: Option<String>,
+    pub search_text: String,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewTouch {
+    pub lead_id: Id,
+    pub channel: Channel,
+    pub form_id: Option<Id>,
+    pub attribution: Attribution,
+    pub partner: Option<String>,
+    pub visitor_id: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub message: Option<String>,
+    pub raw: String,
+    pub reasons: String,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewInterest {
+    pub channel: Channel,
+    pub form_id: Option<Id>,
+    pub rejected: bool,
+    pub visitor_id: Option<String>,
+    pub attribution: Attribution,
+    pub ip: Option<String>,
+    pub reasons: String,
+    pub raw: String,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewStageChange {
+    pub lead_id: Id,
+    pub from: Option<Stage>,
+    pub to: Stage,
+    pub actor_id: Option<Id>,
+    pub actor: String,
+    pub reason: Option<String>,
+    pub comment: Option<String>,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewDeal {
+    pub customer_id: Id,
+    pub lead_id: Id,
+    pub title: String,
+    pub amount: Money,
+    pub created_at: Millis,
+}
