@@ -750,46 +750,44 @@ fn tables() -> &'static Tables {
     })
 }
 
-/// Regular expressions, compiled once through the `phonenumber` crate's regex cache (this crate
-/// does not depend on `regex` directly).
+/// Regular expressions of the numbering plan, compiled once per thread: no lock on the hot path.
 mod re {
-    use phonenumber::metadata::DATABASE;
+    use regex::Regex;
+    use std::cell::RefCell;
+    use std::collections::HashMap;
 
-    /// Enough room for every pattern of the metadata, so none is compiled twice.
-    const CAPACITY: usize = 8192;
+    thread_local! {
+        static CACHE: RefCell<HashMap<String, Option<Regex>>> = RefCell::new(HashMap::new());
+    }
 
-    macro_rules! with_regex {
-        ($pattern:expr, |$re:ident| $body:expr) => {{
-            let cache = DATABASE.cache();
-            let mut cache = cache
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            if cache.capacity() < CAPACITY {
-                cache.set_capacity(CAPACITY);
+    fn with_regex<T>(pattern: &str, f: impl FnOnce(&Regex) -> T) -> Option<T> {
+        CACHE.with(|c| {
+            let mut c = c.borrow_mut();
+            if !c.contains_key(pattern) {
+                c.insert(pattern.to_string(), Regex::new(pattern).ok());
             }
-            match cache.compile($pattern) {
-                Ok($re) => Some($body),
-                Err(_) => None,
-            }
-        }};
+            c.get(pattern).and_then(|r| r.as_ref()).map(f)
+        })
     }
 
     pub fn is_match(pattern: &str, text: &str) -> bool {
-        with_regex!(pattern, |re| re.is_match(text)).unwrap_or(false)
+        with_regex(pattern, |re| re.is_match(text)).unwrap_or(false)
     }
 
     /// Byte range of the first match.
     pub fn find(pattern: &str, text: &str) -> Option<(usize, usize)> {
-        with_regex!(pattern, |re| re.find(text).map(|m| (m.start(), m.end()))).flatten()
+        with_regex(pattern, |re| re.find(text).map(|m| (m.start(), m.end()))).flatten()
     }
 
     /// Byte ranges of the whole first match (index 0) and of each group.
     pub fn captures(pattern: &str, text: &str) -> Option<Vec<Option<(usize, usize)>>> {
-        with_regex!(pattern, |re| re.captures(text).map(|c| {
-            c.iter()
-                .map(|m| m.map(|m| (m.start(), m.end())))
-                .collect::<Vec<_>>()
-        }))
+        with_regex(pattern, |re| {
+            re.captures(text).map(|c| {
+                c.iter()
+                    .map(|m| m.map(|m| (m.start(), m.end())))
+                    .collect::<Vec<_>>()
+            })
+        })
         .flatten()
     }
 }

@@ -2,7 +2,7 @@
 
 use super::fmt::When;
 use super::{
-    now, query_pairs, render, render_status, role_options, see_other, t, Choice, Layout,
+    now, query_pairs, render, render_status, role_options, see_other, t, Choice, IdPath, Layout,
     PageResult, PostForm, WebError,
 };
 use crate::error::classify;
@@ -10,7 +10,7 @@ use crate::extract::WebUser;
 use crate::AppState;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use voronka_app::AppError;
 use voronka_core::{Id, Role, Scope, ScopeSet};
 
@@ -124,7 +124,7 @@ pub(crate) async fn add_user(
 pub(crate) async fn update_user(
     State(state): State<AppState>,
     user: WebUser,
-    Path(id): Path<Id>,
+    IdPath(id): IdPath,
     body: Bytes,
 ) -> PageResult {
     let form = PostForm::checked(&body, &user)?;
@@ -263,7 +263,7 @@ pub(crate) async fn create_token(
 pub(crate) async fn revoke_token(
     State(state): State<AppState>,
     user: WebUser,
-    Path(id): Path<Id>,
+    IdPath(id): IdPath,
     body: Bytes,
 ) -> PageResult {
     PostForm::checked(&body, &user)?;

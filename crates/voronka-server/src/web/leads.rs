@@ -2,15 +2,15 @@
 
 use super::fmt::{self, When};
 use super::{
-    link, now, query_pairs, render, render_status, see_other, t, Choice, Layout, PageResult,
-    PostForm, WebError,
+    link, now, query_pairs, render, render_status, see_other, t, Choice, IdPath, Layout,
+    PageResult, PostForm, WebError,
 };
 use crate::error::classify;
 use crate::extract::WebUser;
 use crate::AppState;
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use std::collections::HashMap;
 use voronka_app::{AppError, ConvertInput, RefuseInput};
@@ -243,6 +243,10 @@ pub(crate) async fn inbox(
     user: WebUser,
     RawQuery(raw): RawQuery,
 ) -> PageResult {
+    if !user.user.role.reads_leads() {
+        // Marketers work with forms and reports, not with people's contact data.
+        return Ok(see_other("/forms"));
+    }
     let actor = user.actor();
     let mut notices = Vec::new();
     let (f, q) = parse_filters(raw.as_deref(), &mut notices);
@@ -686,7 +690,7 @@ async fn card_page(state: &AppState, user: &WebUser, d: LeadDetail) -> Result<Ca
 pub(crate) async fn card(
     State(state): State<AppState>,
     user: WebUser,
-    Path(id): Path<Id>,
+    IdPath(id): IdPath,
     RawQuery(raw): RawQuery,
 ) -> PageResult {
     let d = state.app.lead_detail(&user.actor(), id).await?;
@@ -737,7 +741,7 @@ fn invalid(field: &str, m: &str) -> WebError {
 pub(crate) async fn stage(
     State(state): State<AppState>,
     user: WebUser,
-    Path(id): Path<Id>,
+    IdPath(id): IdPath,
     body: Bytes,
 ) -> PageResult {
     let form = PostForm::checked(&body, &user)?;
@@ -757,7 +761,7 @@ pub(crate) async fn stage(
 pub(crate) async fn refuse(
     State(state): State<AppState>,
     user: WebUser,
-    Path(id): Path<Id>,
+    IdPath(id): IdPath,
     body: Bytes,
 ) -> PageResult {
     let form = PostForm::checked(&body, &user)?;
@@ -783,7 +787,7 @@ pub(crate) async fn refuse(
 pub(crate) async fn junk(
     State(state): State<AppState>,
     user: WebUser,
-    Path(id): Path<Id>,
+    IdPath(id): IdPath,
     body: Bytes,
 ) -> PageResult {
     let form = PostForm::checked(&body, &user)?;
@@ -801,7 +805,7 @@ pub(crate) async fn junk(
 pub(crate) async fn convert(
     State(state): State<AppState>,
     user: WebUser,
-    Path(id): Path<Id>,
+    IdPath(id): IdPath,
     body: Bytes,
 ) -> PageResult {
     let form = PostForm::checked(&body, &user)?;
@@ -824,7 +828,7 @@ pub(crate) async fn convert(
 pub(crate) async fn assign(
     State(state): State<AppState>,
     user: WebUser,
-    Path(id): Path<Id>,
+    IdPath(id): IdPath,
     body: Bytes,
 ) -> PageResult {
     let form = PostForm::checked(&body, &user)?;
@@ -847,7 +851,7 @@ pub(crate) async fn assign(
 pub(crate) async fn temperature(
     State(state): State<AppState>,
     user: WebUser,
-    Path(id): Path<Id>,
+    IdPath(id): IdPath,
     body: Bytes,
 ) -> PageResult {
     let form = PostForm::checked(&body, &user)?;
@@ -864,7 +868,7 @@ pub(crate) async fn temperature(
 pub(crate) async fn note(
     State(state): State<AppState>,
     user: WebUser,
-    Path(id): Path<Id>,
+    IdPath(id): IdPath,
     body: Bytes,
 ) -> PageResult {
     let form = PostForm::checked(&body, &user)?;

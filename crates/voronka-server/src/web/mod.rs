@@ -120,6 +120,7 @@ pub(crate) struct Layout {
     pub user_name: String,
     pub role_label: &'static str,
     pub is_admin: bool,
+    pub reads_leads: bool,
     pub csrf: String,
     pub section: &'static str,
     pub asset_v: &'static str,
@@ -140,6 +141,7 @@ impl Layout {
             user_name: u.user.name.clone(),
             role_label: t::role_label(u.user.role),
             is_admin: u.user.role.is_admin(),
+            reads_leads: u.user.role.reads_leads(),
             csrf: u.csrf.clone(),
             section,
             asset_v: asset_version(),
@@ -292,6 +294,26 @@ impl IntoResponse for WebError {
 }
 
 pub(crate) type PageResult = Result<Response, WebError>;
+
+/// A numeric id from the path; anything else is the "not found" page rather than a bare 400.
+pub(crate) struct IdPath(pub voronka_core::Id);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IdPath {
+    type Rejection = WebError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, WebError> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| WebError::App(AppError::NotFound("no such page".into())))?;
+        raw.trim()
+            .parse()
+            .map(IdPath)
+            .map_err(|_| WebError::App(AppError::NotFound(format!("{raw:?} is not an id"))))
+    }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Form bodies

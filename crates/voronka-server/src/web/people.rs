@@ -4,11 +4,11 @@ use super::fmt::When;
 use super::leads::{
     history_view, touch_view, BriefView, ContactView, DealView, HistoryView, TouchView,
 };
-use super::{link, now, query_pairs, render, t, Layout, PageResult};
+use super::{link, now, query_pairs, render, t, IdPath, Layout, PageResult};
 use crate::extract::WebUser;
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use std::collections::HashMap;
 use voronka_core::Id;
 use voronka_store::SimpleQuery;
@@ -26,7 +26,7 @@ struct ContactPage {
 pub(crate) async fn contact(
     State(state): State<AppState>,
     user: WebUser,
-    Path(id): Path<Id>,
+    IdPath(id): IdPath,
 ) -> PageResult {
     let d = state.app.contact_detail(&user.actor(), id).await?;
     let now = now();
@@ -60,7 +60,7 @@ struct AccountPage {
 pub(crate) async fn account(
     State(state): State<AppState>,
     user: WebUser,
-    Path(id): Path<Id>,
+    IdPath(id): IdPath,
 ) -> PageResult {
     let (a, contacts) = state.app.account_detail(&user.actor(), id).await?;
     let now = now();
@@ -187,7 +187,7 @@ struct CustomerPage {
 pub(crate) async fn customer(
     State(state): State<AppState>,
     user: WebUser,
-    Path(id): Path<Id>,
+    IdPath(id): IdPath,
 ) -> PageResult {
     let d = state.app.customer_detail(&user.actor(), id).await?;
     let now = now();
@@ -213,7 +213,7 @@ pub(crate) async fn customer(
             change: Some(history_view(h, now)),
         }))
         .collect();
-    timeline.sort_by(|a, b| b.at.cmp(&a.at));
+    timeline.sort_by_key(|item| std::cmp::Reverse(item.at));
     // Totals per currency: deals in different currencies are never added together.
     let mut totals: Vec<(voronka_core::Currency, i64)> = Vec::new();
     for deal in &d.deals {
@@ -264,7 +264,7 @@ struct DealPage {
 pub(crate) async fn deal(
     State(state): State<AppState>,
     user: WebUser,
-    Path(id): Path<Id>,
+    IdPath(id): IdPath,
 ) -> PageResult {
     let d = state.app.deal(&user.actor(), id).await?;
     Ok(render(&DealPage {

@@ -1,0 +1,238 @@
+//! Benchmarks with printed figures (see docs/benchmarks.md):
+//! - `capture`: public capture over loopback HTTP, N concurrent clients, durable commits.
+//! - `import`: CSV import of N generated rows through the full intake; time and peak memory.
+//! - `inbox`: a filtered inbox page plus its count on the database the import left.
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use voronka_app::{Actor, App, Settings};
+use voronka_server::{AppState, ServerConfig};
+use voronka_store::{LeadQuery, LeadSort};
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Public capture throughput and latency.
+    Capture {
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Database URL; default a new SQLite file in a temporary folder.
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// CSV import through the intake, then inbox queries on the result.
+    Import {
+        #[arg(long, default_value_t = 1_000_000)]
+        rows: usize,
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Keep the database here (SQLite file path) for later `inbox` runs.
+        #[arg(long)]
+        keep: Option<std::path::PathBuf>,
+    },
+    /// Inbox page + count on an existing database.
+    Inbox {
+        #[arg(long)]
+        database_url: String,
+        #[arg(long, default_value_t = 50)]
+        repeat: usize,
+    },
+}
+
+fn peak_rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
+        })
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+fn pct(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    match Cli::parse().cmd {
+        Cmd::Capture { clients, seconds, database_url } => capture(clients, seconds, database_url).await,
+        Cmd::Import { rows, database_url, keep } => import(rows, database_url, keep).await,
+        Cmd::Inbox { database_url, repeat } => {
+            let app = App::open(&database_url, Settings::default()).await?;
+            inbox(&app, repeat).await
+        }
+    }
+}
+
+async fn capture(clients: usize, seconds: u64, url: Option<String>) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let url = url.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
+    let app = App::open(&url, Settings::default()).await?;
+    let form = app
+        .create_form(
+            &Actor::system("bench"),
+            voronka_app::FormInput { name: "bench".into(), min_fill_ms: Some(0), ..Default::default() },
+        )
+        .await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let state = AppState::new(
+        app.clone(),
+        ServerConfig { capture_per_ip_per_sec: 1_000_000, public_url: format!("http://{addr}"), ..Default::default() },
+    );
+    tokio::spawn(voronka_server::serve(listener, state));
+    let endpoint = format!("http://{addr}/f/{}", form.public_key);
+    let http = reqwest::Client::builder().pool_max_idle_per_host(clients).build()?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let http = http.clone();
+        let endpoint = endpoint.clone();
+        let stop = stop.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(100_000);
+            let mut errors = 0u64;
+            let mut i = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                i += 1;
+                let n = (c as u64) * 10_000_000 + i;
+                let body = serde_json::json!({
+                    "name": "Иван Петров",
+                    "phone": format!("+7916{:07}", n % 10_000_000),
+                    "email": format!("lead{n}@example.com"),
+                    "utm_source": "google", "utm_medium": "cpc", "message": "Перезвоните, пожалуйста"
+                });
+                let t = Instant::now();
+                match http.post(&endpoint).json(&body).send().await {
+                    Ok(r) if r.status().is_success() => lat.push(t.elapsed().as_micros() as u64),
+                    _ => errors += 1,
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (l, e) = t.await?;
+        all.extend(l);
+        errors += e;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    all.sort_unstable();
+    let stored = app.store().count_leads(&LeadQuery::default()).await?;
+    println!(
+        "capture: backend {:?}, {clients} clients, {secs:.1} s: {} accepted ({:.0} leads/s), {errors} errors, latency p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms; stored leads {stored}",
+        app.store().backend(),
+        all.len(),
+        all.len() as f64 / secs,
+        pct(&all, 0.50),
+        pct(&all, 0.99),
+        pct(&all, 1.0),
+    );
+    if stored < all.len() as i64 {
+        bail!("acknowledged {} captures but only {stored} leads are stored", all.len());
+    }
+    Ok(())
+}
+
+const FIRST: &[&str] = &["Иван", "Ольга", "Anna", "Jan", "Claire", "Олена", "Sergey", "Emma", "Pieter", "Léa"];
+const LAST: &[&str] = &["Петров", "Смирнова", "de Vries", "Jansen", "Martin", "Коваленко", "Ivanov", "Wilson", "Bakker", "Dubois"];
+const SOURCES: &[&str] = &["google", "yandex", "facebook", "vk", "newsletter", "partner", "expo", "organic"];
+
+async fn import(rows: usize, url: Option<String>, keep: Option<std::path::PathBuf>) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let csv_path = dir.path().join("leads.csv");
+    {
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&csv_path)?);
+        writeln!(w, "Имя,Фамилия,Телефон,Email,Компания,Источник,Комментарий")?;
+        for i in 0..rows {
+            writeln!(
+                w,
+                "{},{},+7916{:07},lead{i}@example.com,Company {},{},Request {i}",
+                FIRST[i % FIRST.len()],
+                LAST[(i / 7) % LAST.len()],
+                i % 10_000_000,
+                i % 5000,
+                SOURCES[i % SOURCES.len()]
+            )?;
+        }
+    }
+    let size = std::fs::metadata(&csv_path)?.len();
+    let url = match (url, &keep) {
+        (Some(u), _) => u,
+        (None, Some(p)) => format!("sqlite://{}", p.display()),
+        (None, None) => format!("sqlite://{}", dir.path().join("import.db").display()),
+    };
+    let app = App::open(&url, Settings::default()).await?;
+    let file = std::fs::File::open(&csv_path)?;
+    let started = Instant::now();
+    let noop = |_: u64| {};
+    let s = app
+        .import_csv::<_, std::fs::File>(&Actor::system("bench"), std::io::BufReader::new(file), None, None, None, &noop)
+        .await
+        .context("import")?;
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "import: backend {:?}, {} rows ({:.0} MB CSV) in {secs:.1} s = {:.0} rows/s; created {}, attached {}, interests {}, rejected {}, failed {}; peak RSS {:.0} MB",
+        app.store().backend(),
+        s.rows,
+        size as f64 / 1e6,
+        s.rows as f64 / secs,
+        s.created,
+        s.attached,
+        s.interests,
+        s.rejected,
+        s.failed,
+        peak_rss_mb()
+    );
+    inbox(&app, 20).await
+}
+
+async fn inbox(app: &App, repeat: usize) -> Result<()> {
+    let actor = Actor::system("bench");
+    let queries: Vec<(&str, LeadQuery)> = vec![
+        ("default inbox", LeadQuery { limit: 50, ..Default::default() }),
+        ("stage=new source=google", LeadQuery { stages: vec![voronka_core::Stage::New], source: Some("google".into()), limit: 50, ..Default::default() }),
+        ("search \"petrov\"", LeadQuery { text: Some("petrov".into()), sort: LeadSort::CreatedDesc, limit: 50, ..Default::default() }),
+    ];
+    for (label, q) in queries {
+        let mut times = Vec::with_capacity(repeat);
+        let mut total = 0;
+        for _ in 0..repeat {
+            let t = Instant::now();
+            let (rows, n) = app.list_leads(&actor, q.clone()).await?;
+            times.push(t.elapsed().as_micros() as u64);
+            total = n;
+            std::hint::black_box(rows);
+        }
+        times.sort_unstable();
+        println!(
+            "inbox: {label}: page of 50 + count ({total} matching): median {:.1} ms, p95 {:.1} ms over {repeat} runs",
+            pct(&times, 0.5),
+            pct(&times, 0.95)
+        );
+    }
+    Ok(())
+}
