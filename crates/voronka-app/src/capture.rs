@@ -7,6 +7,7 @@
 use crate::{App, AppError, Result, Settings};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use voronka_core::intake::keys::{email_key, search_text};
@@ -15,6 +16,7 @@ use voronka_core::intake::{
     Plan, Reason, Submission, ValidationRules,
 };
 use voronka_core::{Currency, Form, Id, Stage};
+use voronka_store::{IdTable, NewContactRow};
 use voronka_store::{NewInterest, NewLead, NewStageChange, NewTouch, StageUpdate, Store, Tx};
 
 /// A submission with its context, as handed to [`App::capture`].
@@ -83,14 +85,24 @@ async fn run_committer(
     let mut batch = Vec::with_capacity(settings.max_batch);
     while rx.recv_many(&mut batch, settings.max_batch).await > 0 {
         let items = std::mem::take(&mut batch);
-        match commit_batch(
-            store.as_ref(),
-            &policy,
-            settings.duplicate_window_ms,
-            &items,
-        )
-        .await
-        {
+        let result = if settings.bulk_commit {
+            commit_batch(
+                store.as_ref(),
+                &policy,
+                settings.duplicate_window_ms,
+                &items,
+            )
+            .await
+        } else {
+            commit_each(
+                store.as_ref(),
+                &policy,
+                settings.duplicate_window_ms,
+                &items,
+            )
+            .await
+        };
+        match result {
             Ok(outcomes) => {
                 for ((_, reply), outcome) in items.into_iter().zip(outcomes) {
                     let _ = reply.send(outcome);
@@ -109,8 +121,25 @@ async fn run_committer(
     }
 }
 
-/// One transaction for the whole batch; a failing item is rolled back to its savepoint alone.
+/// The batch in bulk statements; if anything in it fails, item by item so that one bad
+/// submission cannot take the others down with it.
 async fn commit_batch(
+    store: &dyn Store,
+    policy: &DedupPolicy,
+    window: i64,
+    items: &[(Prepared, Reply)],
+) -> Result<Vec<Result<CaptureOutcome>>> {
+    match commit_bulk(store, policy, window, items).await {
+        Ok(outcomes) => Ok(outcomes),
+        Err(e) => {
+            tracing::warn!(error = %e, size = items.len(), "bulk intake failed; retrying one by one");
+            commit_each(store, policy, window, items).await
+        }
+    }
+}
+
+/// One transaction for the whole batch; a failing item is rolled back to its savepoint alone.
+async fn commit_each(
     store: &dyn Store,
     policy: &DedupPolicy,
     window: i64,
@@ -277,20 +306,6 @@ async fn commit_plan(tx: &mut dyn Tx, p: &Prepared, plan: Plan) -> Result<Captur
             (lead_id, "reopened")
         }
         MatchDecision::NewContact | MatchDecision::NewLead { .. } => {
-            let phones: Vec<&str> = n.phones.iter().filter_map(|p| p.e164.as_deref()).collect();
-            let digits: Vec<String> = phones
-                .iter()
-                .map(|p| p.trim_start_matches('+').to_string())
-                .collect();
-            let emails: Vec<String> = n.emails.iter().map(email_key).collect();
-            let mut parts: Vec<&str> = vec![
-                n.full_name.as_deref().unwrap_or(""),
-                n.company.as_deref().unwrap_or(""),
-                n.product.as_deref().unwrap_or(""),
-            ];
-            parts.extend(phones.iter().copied());
-            parts.extend(digits.iter().map(String::as_str));
-            parts.extend(emails.iter().map(String::as_str));
             let id = tx
                 .insert_lead(&NewLead {
                     contact_id,
@@ -305,7 +320,7 @@ async fn commit_plan(tx: &mut dyn Tx, p: &Prepared, plan: Plan) -> Result<Captur
                     attribution: n.attribution.clone(),
                     reasons: reasons_json(&reasons),
                     route_explanation: Some(route.explanation.clone()),
-                    search_text: search_text(&parts),
+                    search_text: lead_search_text(n),
                     created_at: now,
                 })
                 .await?;
@@ -355,6 +370,22 @@ async fn commit_plan(tx: &mut dyn Tx, p: &Prepared, plan: Plan) -> Result<Captur
         reasons,
         repeated: false,
     })
+}
+
+/// Lowercased text the lead list searches: name, company, product, phones (E.164 and digits), emails.
+fn lead_search_text(n: &Normalized) -> String {
+    let phones: Vec<&str> = n.phones.iter().filter_map(|p| p.e164.as_deref()).collect();
+    let digits: Vec<&str> = phones.iter().map(|p| p.trim_start_matches('+')).collect();
+    let emails: Vec<String> = n.emails.iter().map(email_key).collect();
+    let mut parts: Vec<&str> = vec![
+        n.full_name.as_deref().unwrap_or(""),
+        n.company.as_deref().unwrap_or(""),
+        n.product.as_deref().unwrap_or(""),
+    ];
+    parts.extend(phones.iter().copied());
+    parts.extend(digits);
+    parts.extend(emails.iter().map(String::as_str));
+    search_text(&parts)
 }
 
 fn payload_key(form: Option<Id>, client: &str, s: &Submission) -> String {
@@ -430,4 +461,472 @@ impl App {
             .map_err(|_| AppError::Unavailable)?;
         answer.await.map_err(|_| AppError::Unavailable)?
     }
+}
+
+/// Where one item of a bulk batch ended up, before ids are known.
+enum Slot {
+    Replay(CaptureOutcome),
+    /// The same submission as an earlier item of this batch.
+    SameAs(usize),
+    /// Index into the batch's interests.
+    Interest(usize, bool, Vec<Reason>),
+    Lead {
+        contact: Ref,
+        lead: Ref,
+        action: &'static str,
+        touch: usize,
+        reasons: Vec<Reason>,
+    },
+}
+
+/// An existing row, or the n-th row of its table that this batch creates.
+#[derive(Clone, Copy)]
+enum Ref {
+    Existing(Id),
+    New(usize),
+}
+
+impl Ref {
+    /// Negative ids stand for rows of this batch inside the pure decisions.
+    fn from_id(id: Id) -> Ref {
+        if id < 0 {
+            Ref::New((-id - 1) as usize)
+        } else {
+            Ref::Existing(id)
+        }
+    }
+    fn to_id(self) -> Id {
+        match self {
+            Ref::Existing(id) => id,
+            Ref::New(i) => -(i as Id) - 1,
+        }
+    }
+    fn resolve(self, fresh: &[Id]) -> Id {
+        match self {
+            Ref::Existing(id) => id,
+            Ref::New(i) => fresh[i],
+        }
+    }
+}
+
+fn shares_key(c: &intake::Candidate, n: &Normalized) -> bool {
+    n.phones
+        .iter()
+        .filter(|p| p.valid)
+        .filter_map(|p| p.e164.as_deref())
+        .any(|p| c.phones.iter().any(|x| x == p))
+        || n.emails
+            .iter()
+            .map(email_key)
+            .any(|e| c.emails.contains(&e))
+        || n.socials
+            .iter()
+            .map(|s| voronka_core::intake::keys::social_key(s))
+            .any(|s| c.socials.contains(&s))
+}
+
+fn account_row(n: &Normalized) -> Option<(String, String, Option<String>)> {
+    n.company.as_ref().map(|c| {
+        let key = voronka_core::intake::keys::account_key(c);
+        let key = if key.is_empty() {
+            c.to_lowercase()
+        } else {
+            key
+        };
+        let domain = n
+            .emails
+            .first()
+            .and_then(|e| e.normalized.rsplit_once('@').map(|(_, d)| d.to_string()));
+        (c.clone(), key, domain)
+    })
+}
+
+/// The whole batch in a few statements per table: lookups for every item at once, the pure
+/// decisions in memory (later items see what earlier items of the batch created), then
+/// multi-row inserts with ids reserved up front.
+async fn commit_bulk(
+    store: &dyn Store,
+    policy: &DedupPolicy,
+    window: i64,
+    items: &[(Prepared, Reply)],
+) -> Result<Vec<Result<CaptureOutcome>>> {
+    let mut tx = store.begin().await?;
+    let all_keys: Vec<String> = items
+        .iter()
+        .flat_map(|(p, _)| p.keys.iter().map(|(k, _)| k.clone()))
+        .collect();
+    let stored: HashMap<String, (String, i64)> = if all_keys.is_empty() {
+        HashMap::new()
+    } else {
+        tx.capture_keys_many(&all_keys)
+            .await?
+            .into_iter()
+            .map(|(k, r, at)| (k, (r, at)))
+            .collect()
+    };
+    let lead_subs: Vec<&Normalized> = items
+        .iter()
+        .filter(|(p, _)| p.validation.outcome == Outcome::Lead)
+        .map(|(p, _)| &p.normalized)
+        .collect();
+    let mut pool = if lead_subs.is_empty() {
+        Vec::new()
+    } else {
+        tx.candidates_many(&lead_subs).await?
+    };
+    let mut route_ctx = if lead_subs.is_empty() {
+        Default::default()
+    } else {
+        tx.route_context().await?
+    };
+    let rr_start = route_ctx.round_robin_counter;
+
+    let mut slots: Vec<Slot> = Vec::with_capacity(items.len());
+    let mut in_batch: HashMap<&str, usize> = HashMap::new();
+    let mut new_contacts: Vec<usize> = Vec::new();
+    let mut new_leads: Vec<NewLead> = Vec::new();
+    let mut touches: Vec<(Ref, NewTouch)> = Vec::new();
+    let mut interests: Vec<NewInterest> = Vec::new();
+    let mut touched: Vec<(Ref, i64)> = Vec::new();
+    let mut enrich: Vec<(Ref, usize)> = Vec::new();
+    let mut reopened: Vec<(Ref, Stage, i64)> = Vec::new();
+
+    for (idx, (p, _)) in items.iter().enumerate() {
+        let now = p.submission.received_at;
+        if let Some(first) = p
+            .keys
+            .iter()
+            .find_map(|(k, _)| in_batch.get(k.as_str()).copied())
+        {
+            slots.push(Slot::SameAs(first));
+            continue;
+        }
+        let earlier = p.keys.iter().find_map(|(k, permanent)| {
+            stored
+                .get(k)
+                .filter(|(_, at)| *permanent || *at >= now - window)
+                .map(|(r, _)| r.clone())
+        });
+        if let Some(json) = earlier {
+            let mut o: CaptureOutcome = serde_json::from_str(&json)
+                .map_err(|e| AppError::Io(format!("stored capture result is unreadable: {e}")))?;
+            o.repeated = true;
+            slots.push(Slot::Replay(o));
+            continue;
+        }
+        for (k, _) in &p.keys {
+            in_batch.insert(k.as_str(), idx);
+        }
+        let n = &p.normalized;
+        let s = &p.submission;
+        let candidates: Vec<intake::Candidate> = if p.validation.outcome == Outcome::Lead {
+            pool.iter().filter(|c| shares_key(c, n)).cloned().collect()
+        } else {
+            Vec::new()
+        };
+        let plan = intake::plan_lead(
+            n,
+            p.validation.clone(),
+            &candidates,
+            policy,
+            &route_ctx,
+            now,
+        );
+        let (decision, score, stage, route, reasons) = match plan {
+            Plan::Reject { reasons } | Plan::Interest { reasons } => {
+                let rejected = p.validation.outcome == Outcome::Reject;
+                interests.push(NewInterest {
+                    channel: s.channel,
+                    form_id: s.form_id,
+                    rejected,
+                    visitor_id: n.visitor_id.clone(),
+                    attribution: n.attribution.clone(),
+                    ip: s.ip.clone(),
+                    reasons: reasons_json(&reasons),
+                    raw: s.raw_json().to_string(),
+                    created_at: now,
+                });
+                slots.push(Slot::Interest(interests.len() - 1, rejected, reasons));
+                continue;
+            }
+            Plan::Lead {
+                decision,
+                score,
+                stage,
+                route,
+                reasons,
+            } => (decision, score, stage, route, reasons),
+        };
+        if route.used_round_robin {
+            route_ctx.round_robin_counter += 1;
+        }
+        let contact = match decision.contact_id() {
+            Some(id) => {
+                let r = Ref::from_id(id);
+                enrich.push((r, idx));
+                r
+            }
+            None => {
+                new_contacts.push(idx);
+                let r = Ref::New(new_contacts.len() - 1);
+                pool.push(intake::Candidate {
+                    contact_id: r.to_id(),
+                    phones: n
+                        .phones
+                        .iter()
+                        .filter(|p| p.valid)
+                        .filter_map(|p| p.e164.clone())
+                        .collect(),
+                    emails: n.emails.iter().map(email_key).collect(),
+                    socials: n
+                        .socials
+                        .iter()
+                        .map(|s| voronka_core::intake::keys::social_key(s))
+                        .collect(),
+                    leads: Vec::new(),
+                });
+                r
+            }
+        };
+        let (lead, action) = match decision {
+            MatchDecision::Touch { lead_id, .. } => (Ref::from_id(lead_id), "new_touch"),
+            MatchDecision::Reopen { lead_id, .. } => (Ref::from_id(lead_id), "reopened"),
+            MatchDecision::NewContact | MatchDecision::NewLead { .. } => {
+                new_leads.push(NewLead {
+                    contact_id: contact.to_id(),
+                    product: n.product.clone(),
+                    message: n.message.clone(),
+                    value: n.value,
+                    stage,
+                    temperature: score.temperature,
+                    score: score.points,
+                    owner_id: route.owner_id,
+                    form_id: s.form_id,
+                    attribution: n.attribution.clone(),
+                    reasons: reasons_json(&reasons),
+                    route_explanation: Some(route.explanation.clone()),
+                    search_text: lead_search_text(n),
+                    created_at: now,
+                });
+                (Ref::New(new_leads.len() - 1), "new_lead")
+            }
+        };
+        // Keep the pool current for the items after this one.
+        let contact_id = contact.to_id();
+        if let Some(c) = pool.iter_mut().find(|c| c.contact_id == contact_id) {
+            match c.leads.iter_mut().find(|l| l.lead_id == lead.to_id()) {
+                Some(l) => {
+                    l.updated_at = now;
+                    if action == "reopened" {
+                        reopened.push((lead, l.stage, now));
+                        l.stage = Stage::Working;
+                    }
+                }
+                None => c.leads.push(intake::CandidateLead {
+                    lead_id: lead.to_id(),
+                    product: n.product.clone(),
+                    stage,
+                    owner_id: route.owner_id,
+                    updated_at: now,
+                }),
+            }
+        }
+        if action != "new_lead" {
+            touched.push((lead, now));
+        }
+        touches.push((
+            lead,
+            NewTouch {
+                lead_id: 0,
+                channel: s.channel,
+                form_id: s.form_id,
+                attribution: n.attribution.clone(),
+                partner: s.partner.clone(),
+                visitor_id: n.visitor_id.clone(),
+                ip: s.ip.clone(),
+                user_agent: s.user_agent.clone(),
+                message: n.message.clone(),
+                raw: s.raw_json().to_string(),
+                reasons: reasons_json(&reasons),
+                created_at: now,
+            },
+        ));
+        slots.push(Slot::Lead {
+            contact,
+            lead,
+            action,
+            touch: touches.len() - 1,
+            reasons,
+        });
+    }
+
+    // Ids, then the rows.
+    let contact_ids = tx
+        .reserve_ids(IdTable::Contacts, new_contacts.len())
+        .await?;
+    let lead_ids = tx.reserve_ids(IdTable::Leads, new_leads.len()).await?;
+    let touch_ids = tx.reserve_ids(IdTable::Touches, touches.len()).await?;
+    let interest_ids = tx.reserve_ids(IdTable::Interests, interests.len()).await?;
+
+    let mut accounts: Vec<(String, String, Option<String>)> = new_contacts
+        .iter()
+        .filter_map(|&i| account_row(&items[i].0.normalized))
+        .collect();
+    accounts.sort_by(|a, b| a.1.cmp(&b.1));
+    accounts.dedup_by(|a, b| a.1 == b.1);
+    let account_ids: HashMap<String, Id> = if accounts.is_empty() {
+        HashMap::new()
+    } else {
+        let at = items[0].0.submission.received_at;
+        tx.accounts_for(&accounts, at).await?.into_iter().collect()
+    };
+    let contact_rows: Vec<NewContactRow> = new_contacts
+        .iter()
+        .enumerate()
+        .map(|(k, &i)| {
+            let n = &items[i].0.normalized;
+            NewContactRow {
+                id: contact_ids[k],
+                n,
+                account_id: account_row(n).and_then(|(_, key, _)| account_ids.get(&key).copied()),
+                at: items[i].0.submission.received_at,
+            }
+        })
+        .collect();
+    tx.insert_contacts(&contact_rows).await?;
+    for (r, i) in &enrich {
+        let (p, _) = &items[*i];
+        tx.enrich_contact(
+            r.resolve(&contact_ids),
+            &p.normalized,
+            p.submission.received_at,
+        )
+        .await?;
+    }
+    let lead_rows: Vec<(Id, NewLead)> = new_leads
+        .into_iter()
+        .enumerate()
+        .map(|(k, mut l)| {
+            l.contact_id = Ref::from_id(l.contact_id).resolve(&contact_ids);
+            (lead_ids[k], l)
+        })
+        .collect();
+    tx.insert_leads(&lead_rows).await?;
+    let changes: Vec<NewStageChange> = slots
+        .iter()
+        .filter_map(|slot| match slot {
+            Slot::Lead {
+                lead: Ref::New(k),
+                touch,
+                ..
+            } => Some((*k, touches[*touch].1.channel)),
+            _ => None,
+        })
+        .map(|(k, channel)| NewStageChange {
+            lead_id: lead_ids[k],
+            from: None,
+            to: lead_rows[k].1.stage,
+            actor_id: None,
+            actor: "intake".into(),
+            reason: Some(format!("captured via {}", channel.as_str())),
+            comment: None,
+            at: lead_rows[k].1.created_at,
+        })
+        .collect();
+    tx.insert_stage_changes(&changes).await?;
+    for (r, from, at) in &reopened {
+        let id = r.resolve(&lead_ids);
+        let upd = StageUpdate {
+            stage: Some(Stage::Working),
+            ..Default::default()
+        };
+        tx.set_stage(id, &upd, *at).await?;
+        tx.add_stage_change(&NewStageChange {
+            lead_id: id,
+            from: Some(*from),
+            to: Stage::Working,
+            actor_id: None,
+            actor: "intake".into(),
+            reason: Some("asked again".into()),
+            comment: Some("a new request reopened the refused lead".into()),
+            at: *at,
+        })
+        .await?;
+    }
+    for (r, at) in &touched {
+        tx.count_touch(r.resolve(&lead_ids), *at).await?;
+    }
+    let touch_rows: Vec<(Id, NewTouch)> = touches
+        .into_iter()
+        .enumerate()
+        .map(|(k, (r, mut t))| {
+            t.lead_id = r.resolve(&lead_ids);
+            (touch_ids[k], t)
+        })
+        .collect();
+    tx.insert_touches(&touch_rows).await?;
+    let interest_rows: Vec<(Id, NewInterest)> = interests
+        .into_iter()
+        .enumerate()
+        .map(|(k, i)| (interest_ids[k], i))
+        .collect();
+    tx.insert_interests(&interest_rows).await?;
+    let turns = route_ctx.round_robin_counter - rr_start;
+    tx.add_to_counter("round_robin", turns as i64).await?;
+
+    // Outcomes, stored under each item's keys so that repeats replay them.
+    let mut outcomes: Vec<CaptureOutcome> = Vec::with_capacity(slots.len());
+    for slot in slots {
+        let o = match slot {
+            Slot::Replay(o) => o,
+            Slot::SameAs(first) => CaptureOutcome {
+                repeated: true,
+                ..outcomes[first].clone()
+            },
+            Slot::Interest(k, rejected, reasons) => CaptureOutcome {
+                result: if rejected {
+                    CaptureResult::Rejected
+                } else {
+                    CaptureResult::Interest
+                },
+                action: if rejected { "rejected" } else { "interest" }.into(),
+                lead_id: None,
+                contact_id: None,
+                touch_id: None,
+                interest_id: Some(interest_ids[k]),
+                reasons,
+                repeated: false,
+            },
+            Slot::Lead {
+                contact,
+                lead,
+                action,
+                touch,
+                reasons,
+            } => CaptureOutcome {
+                result: CaptureResult::Lead,
+                action: action.into(),
+                lead_id: Some(lead.resolve(&lead_ids)),
+                contact_id: Some(contact.resolve(&contact_ids)),
+                touch_id: Some(touch_ids[touch]),
+                interest_id: None,
+                reasons,
+                repeated: false,
+            },
+        };
+        outcomes.push(o);
+    }
+    let mut key_rows = Vec::new();
+    for ((p, _), o) in items.iter().zip(&outcomes) {
+        if o.repeated {
+            continue;
+        }
+        let json = serde_json::to_string(o).map_err(|e| AppError::Io(e.to_string()))?;
+        for (k, _) in &p.keys {
+            key_rows.push((k.clone(), json.clone(), p.submission.received_at));
+        }
+    }
+    tx.put_capture_keys(&key_rows).await?;
+    tx.commit().await?;
+    Ok(outcomes.into_iter().map(Ok).collect())
 }

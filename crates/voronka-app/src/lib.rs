@@ -34,6 +34,8 @@ pub struct Settings {
     pub max_batch: usize,
     /// Identical payloads from one client within this window are one submission.
     pub duplicate_window_ms: Millis,
+    /// Write each batch with multi-row statements (falls back to one by one on any error).
+    pub bulk_commit: bool,
 }
 
 impl Default for Settings {
@@ -43,6 +45,7 @@ impl Default for Settings {
             default_currency: "RUB".into(),
             max_batch: 512,
             duplicate_window_ms: 10_000,
+            bulk_commit: true,
         }
     }
 }

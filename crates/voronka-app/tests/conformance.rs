@@ -533,3 +533,118 @@ async fn jobs_are_claimed_once_across_processes() {
         assert_eq!(a.store().pending_jobs().await.unwrap(), 0, "{n}");
     }
 }
+
+/// Many concurrent captures share transactions; both the bulk writer and the one-by-one writer
+/// must give the same result: later items of a batch see what earlier ones created.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_captures_group_commit() {
+    for db in TestDb::both().await {
+        for bulk in [true, false] {
+            let n = format!("{} bulk={bulk}", db.name);
+            let app = App::open(
+                &db.url,
+                Settings {
+                    bulk_commit: bulk,
+                    ..Settings::default()
+                },
+            )
+            .await
+            .unwrap();
+            let tag = if bulk { "b" } else { "e" };
+            let mut handles = Vec::new();
+            for round in 0..2 {
+                for i in 0..100 {
+                    let app = app.clone();
+                    let tag = tag.to_string();
+                    handles.push(tokio::spawn(async move {
+                        let phone = format!("+7925{}{:06}", if tag == "b" { 1 } else { 2 }, i);
+                        let mut r = req(&[
+                            ("name", &format!("Person {tag}{i}")),
+                            ("phone", &phone),
+                            ("company", &format!("Firm {}", i % 7)),
+                            ("product", "Plan"),
+                        ]);
+                        // Every tenth person sends round 2 with the key of round 1: one submission.
+                        if i % 10 == 0 {
+                            r.idempotency_key = Some(format!("{tag}-{i}"));
+                        }
+                        (round, i, app.capture(r).await)
+                    }));
+                }
+                for i in 0..20 {
+                    let app = app.clone();
+                    handles.push(tokio::spawn(async move {
+                        (
+                            9,
+                            i,
+                            app.capture(req(&[("name", "Nobody"), ("phone", "0")]))
+                                .await,
+                        )
+                    }));
+                }
+            }
+            let mut by_person: std::collections::HashMap<usize, Vec<voronka_app::CaptureOutcome>> =
+                Default::default();
+            let mut interests = 0;
+            for h in handles {
+                let (round, i, o) = h.await.unwrap();
+                let o = o.unwrap_or_else(|e| panic!("{n}: {e}"));
+                if round == 9 {
+                    assert_eq!(o.result, CaptureResult::Interest, "{n}");
+                    interests += 1;
+                } else {
+                    by_person.entry(i).or_default().push(o);
+                }
+            }
+            assert_eq!(interests, 40, "{n}");
+            let admin = Actor::system("t");
+            for (i, outs) in &by_person {
+                assert_eq!(outs.len(), 2, "{n}");
+                assert_eq!(
+                    outs[0].lead_id, outs[1].lead_id,
+                    "{n}: person {i} has one lead"
+                );
+                let d = app
+                    .lead_detail(&admin, outs[0].lead_id.unwrap())
+                    .await
+                    .unwrap();
+                let expected = if i % 10 == 0 { 1 } else { 2 };
+                assert_eq!(d.touches.len(), expected, "{n}: person {i}");
+                assert_eq!(d.lead.touches, expected as i64, "{n}: person {i}");
+                assert_eq!(d.history.len(), 1, "{n}");
+                assert_eq!(
+                    d.account.as_ref().map(|a| a.name.clone()),
+                    Some(format!("Firm {}", i % 7)),
+                    "{n}"
+                );
+                if i % 10 == 0 {
+                    assert!(
+                        outs.iter().any(|o| o.repeated),
+                        "{n}: the keyed repeat is replayed"
+                    );
+                    assert_eq!(outs[0].touch_id, outs[1].touch_id, "{n}");
+                }
+            }
+            let q = LeadQuery {
+                text: Some(format!("person {tag}")),
+                limit: 1000,
+                ..Default::default()
+            };
+            let (_, total) = app.list_leads(&admin, q).await.unwrap();
+            assert_eq!(total, 100, "{n}");
+            // Seven firms, each one account however many batches they came in.
+            let accounts = app
+                .list_accounts(
+                    &admin,
+                    voronka_store::SimpleQuery {
+                        text: Some("firm".into()),
+                        limit: 100,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            assert_eq!(accounts.len(), 7, "{n}");
+        }
+    }
+}

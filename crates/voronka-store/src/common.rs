@@ -3,7 +3,7 @@
 // Placeholders are `$N`, which both engines accept.
 
 use crate::types::*;
-use crate::{Backend, Result, StageUpdate, Store, StoreError, Tx};
+use crate::{Backend, IdTable, NewContactRow, Result, StageUpdate, Store, StoreError, Tx};
 use async_trait::async_trait;
 use sqlx::{Pool, QueryBuilder, Row};
 use voronka_core::intake::keys::{email_key, social_key};
@@ -1609,7 +1609,345 @@ impl Tx for SqlTx {
         .fetch_one(&mut *self.tx)
         .await?)
     }
+    async fn capture_keys_many(&mut self, keys: &[String]) -> Result<Vec<(String, String, Millis)>> {
+        let mut out = Vec::new();
+        for chunk in keys.chunks(CHUNK) {
+            let mut qb: QueryBuilder<DB> =
+                QueryBuilder::new("SELECT key, result, created_at FROM capture_keys WHERE key IN (");
+            let mut sep = qb.separated(", ");
+            for k in chunk {
+                sep.push_bind(k.clone());
+            }
+            qb.push(")");
+            for r in qb.build().fetch_all(&mut *self.tx).await? {
+                out.push((r.try_get("key")?, r.try_get("result")?, r.try_get("created_at")?));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn put_capture_keys(&mut self, rows: &[(String, String, Millis)]) -> Result<()> {
+        for chunk in rows.chunks(CHUNK) {
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new("INSERT INTO capture_keys (key, result, created_at) ");
+            qb.push_values(chunk, |mut b, (k, r, at)| {
+                b.push_bind(k.clone()).push_bind(r.clone()).push_bind(*at);
+            });
+            qb.push(" ON CONFLICT (key) DO UPDATE SET result = excluded.result, created_at = excluded.created_at");
+            qb.build().execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    async fn candidates_many(&mut self, subs: &[&Normalized]) -> Result<Vec<Candidate>> {
+        let mut phones = Vec::new();
+        let mut emails = Vec::new();
+        let mut socials = Vec::new();
+        for n in subs {
+            phones.extend(n.phones.iter().filter(|p| p.valid).filter_map(|p| p.e164.clone()));
+            emails.extend(n.emails.iter().map(email_key));
+            socials.extend(n.socials.iter().map(|s| social_key(s)));
+        }
+        for v in [&mut phones, &mut emails, &mut socials] {
+            v.sort_unstable();
+            v.dedup();
+        }
+        let mut ids: Vec<i64> = Vec::new();
+        for (table, col, vals) in [
+            ("contact_phones", "e164", &phones),
+            ("contact_emails", "match_key", &emails),
+            ("contact_socials", "match_key", &socials),
+        ] {
+            for chunk in vals.chunks(CHUNK) {
+                let mut qb: QueryBuilder<DB> =
+                    QueryBuilder::new(format!("SELECT contact_id FROM {table} WHERE {col} IN ("));
+                let mut sep = qb.separated(", ");
+                for v in chunk {
+                    sep.push_bind(v.clone());
+                }
+                qb.push(")");
+                ids.extend(qb.build_query_scalar::<i64>().fetch_all(&mut *self.tx).await?);
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let mut by_id: std::collections::BTreeMap<i64, Candidate> = ids
+            .iter()
+            .map(|&id| {
+                (
+                    id,
+                    Candidate { contact_id: id, phones: vec![], emails: vec![], socials: vec![], leads: vec![] },
+                )
+            })
+            .collect();
+        for chunk in ids.chunks(CHUNK) {
+            for (sql, kind) in [
+                ("SELECT contact_id, e164 AS v FROM contact_phones WHERE e164 IS NOT NULL AND contact_id IN (", 0),
+                ("SELECT contact_id, match_key AS v FROM contact_emails WHERE contact_id IN (", 1),
+                ("SELECT contact_id, match_key AS v FROM contact_socials WHERE contact_id IN (", 2),
+            ] {
+                let mut qb: QueryBuilder<DB> = QueryBuilder::new(sql);
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(*id);
+                }
+                qb.push(")");
+                for r in qb.build().fetch_all(&mut *self.tx).await? {
+                    let cid: i64 = r.try_get("contact_id")?;
+                    let v: String = r.try_get("v")?;
+                    if let Some(c) = by_id.get_mut(&cid) {
+                        match kind {
+                            0 => c.phones.push(v),
+                            1 => c.emails.push(v),
+                            _ => c.socials.push(v),
+                        }
+                    }
+                }
+            }
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new(
+                "SELECT id, contact_id, product, stage, owner_id, updated_at FROM leads WHERE contact_id IN (",
+            );
+            let mut sep = qb.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            qb.push(")");
+            for r in qb.build().fetch_all(&mut *self.tx).await? {
+                let cid: i64 = r.try_get("contact_id")?;
+                let stage: String = r.try_get("stage")?;
+                if let Some(c) = by_id.get_mut(&cid) {
+                    c.leads.push(CandidateLead {
+                        lead_id: r.try_get("id")?,
+                        product: r.try_get("product")?,
+                        stage: Stage::parse(&stage).map_err(|_| corrupt("stage", &stage))?,
+                        owner_id: r.try_get("owner_id")?,
+                        updated_at: r.try_get("updated_at")?,
+                    });
+                }
+            }
+        }
+        Ok(by_id.into_values().collect())
+    }
+
+    async fn reserve_ids(&mut self, table: IdTable, n: usize) -> Result<Vec<Id>> {
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        reserve_ids_sql(&mut self.tx, table.name(), n).await
+    }
+
+    async fn accounts_for(&mut self, rows: &[(String, String, Option<String>)], at: Millis) -> Result<Vec<(String, Id)>> {
+        let mut out = Vec::new();
+        for chunk in rows.chunks(CHUNK) {
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new("INSERT INTO accounts (name, name_key, domain, created_at) ");
+            qb.push_values(chunk, |mut b, (name, key, domain)| {
+                b.push_bind(name.clone()).push_bind(key.clone()).push_bind(domain.clone()).push_bind(at);
+            });
+            qb.push(" ON CONFLICT (name_key) DO NOTHING");
+            qb.build().execute(&mut *self.tx).await?;
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new("SELECT name_key, id FROM accounts WHERE name_key IN (");
+            let mut sep = qb.separated(", ");
+            for (_, key, _) in chunk {
+                sep.push_bind(key.clone());
+            }
+            qb.push(")");
+            for r in qb.build().fetch_all(&mut *self.tx).await? {
+                out.push((r.try_get("name_key")?, r.try_get("id")?));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn insert_contacts(&mut self, rows: &[NewContactRow<'_>]) -> Result<()> {
+        for chunk in rows.chunks(CHUNK) {
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new(
+                "INSERT INTO contacts (id, full_name, first_name, last_name, position, country, language, account_id, created_at, updated_at) ",
+            );
+            qb.push_values(chunk, |mut b, c| {
+                b.push_bind(c.id)
+                    .push_bind(c.n.full_name.clone().unwrap_or_default())
+                    .push_bind(c.n.first_name.clone())
+                    .push_bind(c.n.last_name.clone())
+                    .push_bind(c.n.position.clone())
+                    .push_bind(c.n.country.clone())
+                    .push_bind(c.n.language.clone())
+                    .push_bind(c.account_id)
+                    .push_bind(c.at)
+                    .push_bind(c.at);
+            });
+            qb.build().execute(&mut *self.tx).await?;
+        }
+        let phones: Vec<(Id, &voronka_core::Phone)> = rows.iter().flat_map(|c| c.n.phones.iter().map(move |p| (c.id, p))).collect();
+        for chunk in phones.chunks(CHUNK) {
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new("INSERT INTO contact_phones (contact_id, raw, e164, valid) ");
+            qb.push_values(chunk, |mut b, (id, p)| {
+                b.push_bind(*id).push_bind(p.raw.clone()).push_bind(p.e164.clone()).push_bind(p.valid);
+            });
+            qb.build().execute(&mut *self.tx).await?;
+        }
+        let emails: Vec<(Id, &Email)> = rows.iter().flat_map(|c| c.n.emails.iter().map(move |e| (c.id, e))).collect();
+        for chunk in emails.chunks(CHUNK) {
+            let mut qb: QueryBuilder<DB> =
+                QueryBuilder::new("INSERT INTO contact_emails (contact_id, raw, normalized, match_key) ");
+            qb.push_values(chunk, |mut b, (id, e)| {
+                b.push_bind(*id).push_bind(e.raw.clone()).push_bind(e.normalized.clone()).push_bind(email_key(e));
+            });
+            qb.build().execute(&mut *self.tx).await?;
+        }
+        let socials: Vec<(Id, &String)> = rows.iter().flat_map(|c| c.n.socials.iter().map(move |s| (c.id, s))).collect();
+        for chunk in socials.chunks(CHUNK) {
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new("INSERT INTO contact_socials (contact_id, url, match_key) ");
+            qb.push_values(chunk, |mut b, (id, s)| {
+                b.push_bind(*id).push_bind((*s).clone()).push_bind(social_key(s));
+            });
+            qb.build().execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_leads(&mut self, rows: &[(Id, NewLead)]) -> Result<()> {
+        for chunk in rows.chunks(CHUNK / 2) {
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new(
+                "INSERT INTO leads (id, contact_id, product, message, value_minor, value_currency, stage, temperature, score, \
+                 owner_id, form_id, source, medium, campaign, touches, reasons, route_explanation, search_text, inbox_rank, \
+                 created_at, updated_at) ",
+            );
+            qb.push_values(chunk, |mut b, (id, l)| {
+                let rank: i64 = match (l.stage, l.owner_id.is_none()) {
+                    (Stage::New, true) => 3,
+                    (Stage::New, false) => 2,
+                    (s, true) if s.is_open() => 1,
+                    _ => 0,
+                };
+                b.push_bind(*id)
+                    .push_bind(l.contact_id)
+                    .push_bind(l.product.clone())
+                    .push_bind(l.message.clone())
+                    .push_bind(l.value.map(|m| m.minor))
+                    .push_bind(l.value.map(|m| m.currency.as_str().to_string()))
+                    .push_bind(l.stage.as_str())
+                    .push_bind(l.temperature.as_str())
+                    .push_bind(l.score)
+                    .push_bind(l.owner_id)
+                    .push_bind(l.form_id)
+                    .push_bind(l.attribution.utm_source.clone())
+                    .push_bind(l.attribution.utm_medium.clone())
+                    .push_bind(l.attribution.utm_campaign.clone())
+                    .push_bind(1i64)
+                    .push_bind(l.reasons.clone())
+                    .push_bind(l.route_explanation.clone())
+                    .push_bind(l.search_text.clone())
+                    .push_bind(rank)
+                    .push_bind(l.created_at)
+                    .push_bind(l.created_at);
+            });
+            qb.build().execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_touches(&mut self, rows: &[(Id, NewTouch)]) -> Result<()> {
+        for chunk in rows.chunks(CHUNK / 2) {
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new(
+                "INSERT INTO touches (id, lead_id, channel, form_id, utm_source, utm_medium, utm_campaign, utm_term, \
+                 utm_content, referrer, landing_page, partner, visitor_id, ip, user_agent, message, raw, reasons, created_at) ",
+            );
+            qb.push_values(chunk, |mut b, (id, t)| {
+                b.push_bind(*id)
+                    .push_bind(t.lead_id)
+                    .push_bind(t.channel.as_str())
+                    .push_bind(t.form_id)
+                    .push_bind(t.attribution.utm_source.clone())
+                    .push_bind(t.attribution.utm_medium.clone())
+                    .push_bind(t.attribution.utm_campaign.clone())
+                    .push_bind(t.attribution.utm_term.clone())
+                    .push_bind(t.attribution.utm_content.clone())
+                    .push_bind(t.attribution.referrer.clone())
+                    .push_bind(t.attribution.landing_page.clone())
+                    .push_bind(t.partner.clone())
+                    .push_bind(t.visitor_id.clone())
+                    .push_bind(t.ip.clone())
+                    .push_bind(t.user_agent.clone())
+                    .push_bind(t.message.clone())
+                    .push_bind(t.raw.clone())
+                    .push_bind(t.reasons.clone())
+                    .push_bind(t.created_at);
+            });
+            qb.build().execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_interests(&mut self, rows: &[(Id, NewInterest)]) -> Result<()> {
+        for chunk in rows.chunks(CHUNK / 2) {
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new(
+                "INSERT INTO interests (id, channel, form_id, rejected, visitor_id, utm_source, utm_medium, utm_campaign, ip, \
+                 reasons, raw, created_at) ",
+            );
+            qb.push_values(chunk, |mut b, (id, i)| {
+                b.push_bind(*id)
+                    .push_bind(i.channel.as_str())
+                    .push_bind(i.form_id)
+                    .push_bind(i.rejected)
+                    .push_bind(i.visitor_id.clone())
+                    .push_bind(i.attribution.utm_source.clone())
+                    .push_bind(i.attribution.utm_medium.clone())
+                    .push_bind(i.attribution.utm_campaign.clone())
+                    .push_bind(i.ip.clone())
+                    .push_bind(i.reasons.clone())
+                    .push_bind(i.raw.clone())
+                    .push_bind(i.created_at);
+            });
+            qb.build().execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_stage_changes(&mut self, rows: &[NewStageChange]) -> Result<()> {
+        for chunk in rows.chunks(CHUNK) {
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new(
+                "INSERT INTO stage_changes (lead_id, from_stage, to_stage, actor_id, actor, reason, comment, at) ",
+            );
+            qb.push_values(chunk, |mut b, c| {
+                b.push_bind(c.lead_id)
+                    .push_bind(c.from.map(|s| s.as_str()))
+                    .push_bind(c.to.as_str())
+                    .push_bind(c.actor_id)
+                    .push_bind(c.actor.clone())
+                    .push_bind(c.reason.clone())
+                    .push_bind(c.comment.clone())
+                    .push_bind(c.at);
+            });
+            qb.build().execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    async fn count_touch(&mut self, lead_id: Id, at: Millis) -> Result<()> {
+        sqlx::query("UPDATE leads SET touches = touches + 1, updated_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(lead_id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn add_to_counter(&mut self, name: &str, by: i64) -> Result<()> {
+        if by == 0 {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO counters (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = counters.value + $2",
+        )
+        .bind(name)
+        .bind(by)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
 }
+
+/// Rows per multi-row statement: well under both engines' limits on bound parameters.
+const CHUNK: usize = 400;
 
 impl SqlTx {
     async fn account_for(&mut self, company: &str, n: &Normalized, at: Millis) -> Result<Id> {

@@ -184,6 +184,61 @@ pub trait Tx: Send {
         run_at: Millis,
         now: Millis,
     ) -> Result<Id>;
+
+    // Bulk forms used by the intake's group commit: a handful of statements per batch.
+    /// Stored results under any of these keys: (key, result, created_at).
+    async fn capture_keys_many(&mut self, keys: &[String])
+        -> Result<Vec<(String, String, Millis)>>;
+    async fn put_capture_keys(&mut self, rows: &[(String, String, Millis)]) -> Result<()>;
+    /// Every contact sharing a phone, email or social profile with any of the submissions.
+    async fn candidates_many(&mut self, subs: &[&Normalized]) -> Result<Vec<Candidate>>;
+    /// Reserves `n` fresh ids of a table for rows inserted with explicit ids.
+    async fn reserve_ids(&mut self, table: IdTable, n: usize) -> Result<Vec<Id>>;
+    /// Account ids by account key, creating the missing accounts: (name, key, domain).
+    async fn accounts_for(
+        &mut self,
+        rows: &[(String, String, Option<String>)],
+        at: Millis,
+    ) -> Result<Vec<(String, Id)>>;
+    async fn insert_contacts(&mut self, rows: &[NewContactRow<'_>]) -> Result<()>;
+    /// New leads, each counted with its first touch.
+    async fn insert_leads(&mut self, rows: &[(Id, NewLead)]) -> Result<()>;
+    /// Touches; the leads' touch counters are maintained by the caller.
+    async fn insert_touches(&mut self, rows: &[(Id, NewTouch)]) -> Result<()>;
+    async fn insert_interests(&mut self, rows: &[(Id, NewInterest)]) -> Result<()>;
+    async fn insert_stage_changes(&mut self, rows: &[NewStageChange]) -> Result<()>;
+    async fn add_to_counter(&mut self, name: &str, by: i64) -> Result<()>;
+    /// One more touch on a lead, received at `at`.
+    async fn count_touch(&mut self, lead_id: Id, at: Millis) -> Result<()>;
+}
+
+/// Tables whose ids the intake reserves in bulk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdTable {
+    Contacts,
+    Leads,
+    Touches,
+    Interests,
+}
+
+impl IdTable {
+    pub fn name(self) -> &'static str {
+        match self {
+            IdTable::Contacts => "contacts",
+            IdTable::Leads => "leads",
+            IdTable::Touches => "touches",
+            IdTable::Interests => "interests",
+        }
+    }
+}
+
+/// A new contact written with an id reserved beforehand.
+#[derive(Debug, Clone)]
+pub struct NewContactRow<'a> {
+    pub id: Id,
+    pub n: &'a Normalized,
+    pub account_id: Option<Id>,
+    pub at: Millis,
 }
 
 /// Values kept on a lead's row when its stage changes.

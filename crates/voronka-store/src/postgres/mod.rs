@@ -13,6 +13,21 @@ const CLAIM_JOBS_SQL: &str = "UPDATE jobs SET locked_until = $1, locked_by = $2,
      AND (locked_until IS NULL OR locked_until < $3) ORDER BY run_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \
      RETURNING id, kind, payload, run_at, attempts";
 
+/// Sequences hand out ids safely to concurrent writers.
+async fn reserve_ids_sql(
+    tx: &mut sqlx::Transaction<'static, DB>,
+    table: &str,
+    n: usize,
+) -> crate::Result<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)",
+    )
+    .bind(table)
+    .bind(n as i64)
+    .fetch_all(&mut **tx)
+    .await?)
+}
+
 impl SqlStore {
     pub async fn connect(url: &str) -> crate::Result<Self> {
         let pool = PgPoolOptions::new()

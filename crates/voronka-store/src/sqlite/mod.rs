@@ -15,6 +15,21 @@ const CLAIM_JOBS_SQL: &str =
      AND (locked_until IS NULL OR locked_until < $3) ORDER BY run_at, id LIMIT $4) \
      RETURNING id, kind, payload, run_at, attempts";
 
+/// The writer holds the database lock (BEGIN IMMEDIATE), so the next ids are simply above the highest.
+async fn reserve_ids_sql(
+    tx: &mut sqlx::Transaction<'static, DB>,
+    table: &str,
+    n: usize,
+) -> crate::Result<Vec<i64>> {
+    let top: i64 = sqlx::query_scalar(&format!(
+        "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0), \
+         COALESCE((SELECT MAX(id) FROM {table}), 0))"
+    ))
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok((1..=n as i64).map(|i| top + i).collect())
+}
+
 impl SqlStore {
     pub async fn connect(url: &str) -> crate::Result<Self> {
         let opts = SqliteConnectOptions::from_str(url)?
