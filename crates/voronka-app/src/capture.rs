@@ -818,6 +818,7 @@ async fn commit_bulk(
             Slot::Lead {
                 lead: Ref::New(k),
                 touch,
+                action: "new_lead",
                 ..
             } => Some((*k, touches[*touch].1.channel)),
             _ => None,

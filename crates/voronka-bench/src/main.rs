@@ -54,9 +54,11 @@ fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse::<f64>().ok()))
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|v| v.parse::<f64>().ok())
+            })
         })
         .map(|kb| kb / 1024.0)
         .unwrap_or(f64::NAN)
@@ -73,9 +75,20 @@ fn pct(sorted: &[u64], p: f64) -> f64 {
 #[tokio::main]
 async fn main() -> Result<()> {
     match Cli::parse().cmd {
-        Cmd::Capture { clients, seconds, database_url } => capture(clients, seconds, database_url).await,
-        Cmd::Import { rows, database_url, keep } => import(rows, database_url, keep).await,
-        Cmd::Inbox { database_url, repeat } => {
+        Cmd::Capture {
+            clients,
+            seconds,
+            database_url,
+        } => capture(clients, seconds, database_url).await,
+        Cmd::Import {
+            rows,
+            database_url,
+            keep,
+        } => import(rows, database_url, keep).await,
+        Cmd::Inbox {
+            database_url,
+            repeat,
+        } => {
             let app = App::open(&database_url, Settings::default()).await?;
             inbox(&app, repeat).await
         }
@@ -89,18 +102,28 @@ async fn capture(clients: usize, seconds: u64, url: Option<String>) -> Result<()
     let form = app
         .create_form(
             &Actor::system("bench"),
-            voronka_app::FormInput { name: "bench".into(), min_fill_ms: Some(0), ..Default::default() },
+            voronka_app::FormInput {
+                name: "bench".into(),
+                min_fill_ms: Some(0),
+                ..Default::default()
+            },
         )
         .await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let state = AppState::new(
         app.clone(),
-        ServerConfig { capture_per_ip_per_sec: 1_000_000, public_url: format!("http://{addr}"), ..Default::default() },
+        ServerConfig {
+            capture_per_ip_per_sec: 1_000_000,
+            public_url: format!("http://{addr}"),
+            ..Default::default()
+        },
     );
     tokio::spawn(voronka_server::serve(listener, state));
     let endpoint = format!("http://{addr}/f/{}", form.public_key);
-    let http = reqwest::Client::builder().pool_max_idle_per_host(clients).build()?;
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()?;
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let mut tasks = Vec::new();
@@ -117,7 +140,7 @@ async fn capture(clients: usize, seconds: u64, url: Option<String>) -> Result<()
                 let n = (c as u64) * 10_000_000 + i;
                 let body = serde_json::json!({
                     "name": "Иван Петров",
-                    "phone": format!("+7916{:07}", n % 10_000_000),
+                    "phone": format!("+7916{:07}", (c as u64 * 100_000 + i) % 10_000_000),
                     "email": format!("lead{n}@example.com"),
                     "utm_source": "google", "utm_medium": "cpc", "message": "Перезвоните, пожалуйста"
                 });
@@ -152,14 +175,48 @@ async fn capture(clients: usize, seconds: u64, url: Option<String>) -> Result<()
         pct(&all, 1.0),
     );
     if stored < all.len() as i64 {
-        bail!("acknowledged {} captures but only {stored} leads are stored", all.len());
+        bail!(
+            "acknowledged {} captures but only {stored} leads are stored",
+            all.len()
+        );
     }
     Ok(())
 }
 
-const FIRST: &[&str] = &["Иван", "Ольга", "Anna", "Jan", "Claire", "Олена", "Sergey", "Emma", "Pieter", "Léa"];
-const LAST: &[&str] = &["Петров", "Смирнова", "de Vries", "Jansen", "Martin", "Коваленко", "Ivanov", "Wilson", "Bakker", "Dubois"];
-const SOURCES: &[&str] = &["google", "yandex", "facebook", "vk", "newsletter", "partner", "expo", "organic"];
+const FIRST: &[&str] = &[
+    "Иван",
+    "Ольга",
+    "Anna",
+    "Jan",
+    "Claire",
+    "Олена",
+    "Sergey",
+    "Emma",
+    "Pieter",
+    "Léa",
+];
+const LAST: &[&str] = &[
+    "Петров",
+    "Смирнова",
+    "de Vries",
+    "Jansen",
+    "Martin",
+    "Коваленко",
+    "Ivanov",
+    "Wilson",
+    "Bakker",
+    "Dubois",
+];
+const SOURCES: &[&str] = &[
+    "google",
+    "yandex",
+    "facebook",
+    "vk",
+    "newsletter",
+    "partner",
+    "expo",
+    "organic",
+];
 
 async fn import(rows: usize, url: Option<String>, keep: Option<std::path::PathBuf>) -> Result<()> {
     let dir = tempfile::tempdir()?;
@@ -190,7 +247,14 @@ async fn import(rows: usize, url: Option<String>, keep: Option<std::path::PathBu
     let started = Instant::now();
     let noop = |_: u64| {};
     let s = app
-        .import_csv::<_, std::fs::File>(&Actor::system("bench"), std::io::BufReader::new(file), None, None, None, &noop)
+        .import_csv::<_, std::fs::File>(
+            &Actor::system("bench"),
+            std::io::BufReader::new(file),
+            None,
+            None,
+            None,
+            &noop,
+        )
         .await
         .context("import")?;
     let secs = started.elapsed().as_secs_f64();
@@ -213,9 +277,31 @@ async fn import(rows: usize, url: Option<String>, keep: Option<std::path::PathBu
 async fn inbox(app: &App, repeat: usize) -> Result<()> {
     let actor = Actor::system("bench");
     let queries: Vec<(&str, LeadQuery)> = vec![
-        ("default inbox", LeadQuery { limit: 50, ..Default::default() }),
-        ("stage=new source=google", LeadQuery { stages: vec![voronka_core::Stage::New], source: Some("google".into()), limit: 50, ..Default::default() }),
-        ("search \"petrov\"", LeadQuery { text: Some("petrov".into()), sort: LeadSort::CreatedDesc, limit: 50, ..Default::default() }),
+        (
+            "default inbox",
+            LeadQuery {
+                limit: 50,
+                ..Default::default()
+            },
+        ),
+        (
+            "stage=new source=google",
+            LeadQuery {
+                stages: vec![voronka_core::Stage::New],
+                source: Some("google".into()),
+                limit: 50,
+                ..Default::default()
+            },
+        ),
+        (
+            "search \"petrov\"",
+            LeadQuery {
+                text: Some("petrov".into()),
+                sort: LeadSort::CreatedDesc,
+                limit: 50,
+                ..Default::default()
+            },
+        ),
     ];
     for (label, q) in queries {
         let mut times = Vec::with_capacity(repeat);
