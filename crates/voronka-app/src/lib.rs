@@ -81,6 +81,7 @@ impl App {
     pub async fn open(url: &str, settings: Settings) -> Result<App> {
         let store = voronka_store::connect(url).await?;
         store.migrate().await?;
+        store.optimize().await?;
         let app = App::new(store, settings);
         app.ensure_defaults().await?;
         Ok(app)

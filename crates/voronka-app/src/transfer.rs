@@ -6,7 +6,8 @@ use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
 use tokio::task::JoinSet;
-use voronka_core::intake::Submission;
+use voronka_core::intake::keys::{email_key, social_key};
+use voronka_core::intake::{NormalizeSettings, Submission};
 use voronka_core::Channel;
 use voronka_store::{LeadQuery, LeadSort};
 
@@ -202,6 +203,20 @@ fn row_hash(source: &str, rec: &csv::StringRecord) -> [u8; 16] {
 /// At most this many rows are in the pipeline at once; memory stays flat for any file size.
 const IN_FLIGHT: usize = 2048;
 
+/// The keys dedup matches a person by (valid phones, emails, social profiles).
+fn person_keys(sub: &Submission, settings: &NormalizeSettings) -> Vec<String> {
+    let n = voronka_core::intake::normalize(sub, settings);
+    let phones = n
+        .phones
+        .iter()
+        .filter(|p| p.valid)
+        .filter_map(|p| p.e164.as_ref());
+    let mut keys: Vec<String> = phones.map(|p| format!("p:{p}")).collect();
+    keys.extend(n.emails.iter().map(|e| format!("e:{}", email_key(e))));
+    keys.extend(n.socials.iter().map(|s| format!("s:{}", social_key(s))));
+    keys
+}
+
 impl App {
     /// Imports a CSV through the intake pipeline. `rejected` receives each row that did not
     /// become a lead, with its reasons. `progress` is called with the number of rows read.
@@ -256,6 +271,14 @@ impl App {
             .map(|s| s.trim().to_lowercase())
             .filter(|s| !s.is_empty());
         let mut occurrences: HashMap<[u8; 16], u32> = HashMap::new();
+        // Rows run concurrently, but rows about the same person are captured in file order: a row
+        // waits until the earlier rows sharing a phone, email or social profile have committed,
+        // so the first of them makes the lead and the later ones attach to it.
+        let norm_settings = NormalizeSettings {
+            default_region: self.settings.default_region.clone(),
+            ..Default::default()
+        };
+        let mut people: HashMap<String, tokio::sync::watch::Receiver<()>> = HashMap::new();
         let mut tasks: JoinSet<(u64, csv::StringRecord, Result<crate::CaptureOutcome>)> =
             JoinSet::new();
         let mut record = csv::StringRecord::new();
@@ -299,9 +322,18 @@ impl App {
                     .entry("utm_source".into())
                     .or_insert_with(|| s.clone());
             }
+            let (done, done_rx) = tokio::sync::watch::channel(());
+            let earlier: Vec<_> = person_keys(&sub, &norm_settings)
+                .into_iter()
+                .filter_map(|k| people.insert(k, done_rx.clone()))
+                .collect();
             let app = self.clone();
             let rec = record.clone();
             tasks.spawn(async move {
+                for mut rx in earlier {
+                    // Resolves when the earlier row's task ends and drops its sender.
+                    let _ = rx.changed().await;
+                }
                 let out = app
                     .capture(CaptureRequest {
                         submission: sub,
@@ -310,8 +342,12 @@ impl App {
                         client: None,
                     })
                     .await;
+                drop(done);
                 (row_no, rec, out)
             });
+            if people.len() > 4 * IN_FLIGHT {
+                people.retain(|_, rx| rx.has_changed().is_ok());
+            }
             while tasks.len() >= IN_FLIGHT {
                 if let Some(done) = tasks.join_next().await {
                     account(&mut summary, done, rejected.as_deref_mut())?;
@@ -325,6 +361,9 @@ impl App {
             account(&mut summary, done, rejected.as_deref_mut())?;
         }
         progress(summary.rows);
+        if summary.created > 0 {
+            self.store.optimize().await?;
+        }
         if let Some(w) = rejected {
             w.flush().map_err(|e| AppError::Io(e.to_string()))?;
         }

@@ -294,6 +294,24 @@ async fn inbox(app: &App, repeat: usize) -> Result<()> {
             },
         ),
         (
+            "search \"lead12345\"",
+            LeadQuery {
+                text: Some("lead12345".into()),
+                sort: LeadSort::CreatedDesc,
+                limit: 50,
+                ..Default::default()
+            },
+        ),
+        (
+            "search \"петров\"",
+            LeadQuery {
+                text: Some("петров".into()),
+                sort: LeadSort::CreatedDesc,
+                limit: 50,
+                ..Default::default()
+            },
+        ),
+        (
             "search \"petrov\"",
             LeadQuery {
                 text: Some("petrov".into()),

@@ -293,9 +293,17 @@ fn push_lead_filters<'a>(qb: &mut QueryBuilder<'a, DB>, q: &'a LeadQuery) {
         qb.push(" AND l.created_at < ").push_bind(t);
     }
     if let Some(text) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
-        qb.push(" AND l.search_text LIKE ")
-            .push_bind(like_pattern(text))
-            .push(" ESCAPE '\\'");
+        // Without ESCAPE, so that the trigram index can serve the LIKE; wildcards typed by
+        // the user are dropped rather than escaped.
+        let term: String = text
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter(|c| !matches!(c, '%' | '_' | '\\'))
+            .collect();
+        qb.push(SEARCH_FILTER_SQL)
+            .push_bind(format!("%{term}%"))
+            .push(")");
     }
 }
 
@@ -417,6 +425,14 @@ impl Store for SqlStore {
         sqlx::query("INSERT INTO counters (name, value) VALUES ('round_robin', 0) ON CONFLICT (name) DO NOTHING")
             .execute(&self.pool)
             .await?;
+        Ok(())
+    }
+
+    async fn optimize(&self) -> Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        for sql in OPTIMIZE_SQL {
+            sqlx::query(sql).execute(&mut *conn).await?;
+        }
         Ok(())
     }
 

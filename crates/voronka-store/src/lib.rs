@@ -67,6 +67,8 @@ pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
 pub trait Store: Send + Sync + 'static {
     fn backend(&self) -> Backend;
     async fn migrate(&self) -> Result<()>;
+    /// Refreshes the query planner's statistics (after bulk loads).
+    async fn optimize(&self) -> Result<()>;
     async fn begin(&self) -> Result<Box<dyn Tx>>;
 
     // Leads and their surroundings.

@@ -450,7 +450,11 @@ async fn import(url: &str, a: ImportArgs) -> anyhow::Result<()> {
         bar.set_position(read.load(std::sync::atomic::Ordering::Relaxed));
         bar.set_message(format!("{rows} rows"));
     };
-    let mut rejected = csv::Writer::from_path(&rejected_path)
+    // Flexible: rejected rows are written as read, and a CSV row may be shorter or longer
+    // than the header (or unreadable, leaving only the row, result and reason).
+    let mut rejected = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_path(&rejected_path)
         .with_context(|| format!("cannot write {}", rejected_path.display()))?;
     let started = std::time::Instant::now();
     let s = app

@@ -8,6 +8,11 @@ const BACKEND: crate::Backend = crate::Backend::Postgres;
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 /// SKIP LOCKED lets several processes claim different due jobs at the same moment.
+const OPTIMIZE_SQL: &[&str] = &["ANALYZE"];
+
+/// pg_trgm's index serves LIKE on the column itself.
+const SEARCH_FILTER_SQL: &str = " AND l.id IN (SELECT id FROM leads WHERE search_text LIKE ";
+
 const CLAIM_JOBS_SQL: &str = "UPDATE jobs SET locked_until = $1, locked_by = $2, attempts = attempts + 1 \
      WHERE id IN (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $3 \
      AND (locked_until IS NULL OR locked_until < $3) ORDER BY run_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \

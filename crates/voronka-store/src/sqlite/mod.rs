@@ -9,6 +9,13 @@ const BACKEND: crate::Backend = crate::Backend::Sqlite;
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 
 /// SQLite serializes writers, so claiming needs no row locks.
+/// Approximate statistics are enough for the planner and take milliseconds even at millions of rows.
+const OPTIMIZE_SQL: &[&str] = &["PRAGMA analysis_limit = 1000", "ANALYZE"];
+
+/// Lead ids whose search text contains the bound pattern, through the trigram index.
+const SEARCH_FILTER_SQL: &str =
+    " AND l.id IN (SELECT rowid FROM leads_search WHERE search_text LIKE ";
+
 const CLAIM_JOBS_SQL: &str =
     "UPDATE jobs SET locked_until = $1, locked_by = $2, attempts = attempts + 1 \
      WHERE id IN (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $3 \
