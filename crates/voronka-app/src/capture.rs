@@ -146,6 +146,7 @@ async fn commit_each(
     items: &[(Prepared, Reply)],
 ) -> Result<Vec<Result<CaptureOutcome>>> {
     let mut tx = store.begin().await?;
+    tx.lock_intake().await?;
     let mut out = Vec::with_capacity(items.len());
     for (p, _) in items {
         tx.savepoint().await?;
@@ -551,6 +552,7 @@ async fn commit_bulk(
     items: &[(Prepared, Reply)],
 ) -> Result<Vec<Result<CaptureOutcome>>> {
     let mut tx = store.begin().await?;
+    tx.lock_intake().await?;
     let all_keys: Vec<String> = items
         .iter()
         .flat_map(|(p, _)| p.keys.iter().map(|(k, _)| k.clone()))

@@ -648,3 +648,56 @@ async fn concurrent_captures_group_commit() {
         }
     }
 }
+
+/// Two processes on one database capture the same people at the same time: each person ends up
+/// as one contact with one lead, whichever process saw them first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_never_duplicate_a_person() {
+    for db in TestDb::both().await {
+        let n = db.name;
+        let a = open(&db).await;
+        let b = App::open(&db.url, Settings::default()).await.unwrap();
+        let mut handles = Vec::new();
+        for i in 0..60 {
+            for app in [a.clone(), b.clone()] {
+                handles.push(tokio::spawn(async move {
+                    let phone = format!("+7926{:07}", i);
+                    app.capture(req(&[
+                        ("name", &format!("Twin {i}")),
+                        ("phone", &phone),
+                        ("product", "X"),
+                    ]))
+                    .await
+                }));
+            }
+        }
+        for h in handles {
+            let o = h.await.unwrap().unwrap();
+            assert_eq!(o.result, CaptureResult::Lead, "{n}");
+        }
+        let admin = Actor::system("t");
+        let q = LeadQuery {
+            text: Some("twin".into()),
+            limit: 1000,
+            ..Default::default()
+        };
+        let (rows, total) = a.list_leads(&admin, q).await.unwrap();
+        assert_eq!(total, 60, "{n}: one lead per person");
+        assert!(
+            rows.iter().all(|r| r.lead.touches == 2),
+            "{n}: the second capture is a touch"
+        );
+        let contacts = a
+            .list_contacts(
+                &admin,
+                voronka_store::SimpleQuery {
+                    text: Some("twin".into()),
+                    limit: 1000,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(contacts.len(), 60, "{n}: one contact per person");
+    }
+}

@@ -1181,6 +1181,13 @@ impl Tx for SqlTx {
         Ok(())
     }
 
+    async fn lock_intake(&mut self) -> Result<()> {
+        if let Some(sql) = LOCK_INTAKE_SQL {
+            sqlx::query(sql).execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
     async fn savepoint(&mut self) -> Result<()> {
         sqlx::query("SAVEPOINT item").execute(&mut *self.tx).await?;
         Ok(())

@@ -143,6 +143,9 @@ pub trait Store: Send + Sync + 'static {
 #[async_trait]
 pub trait Tx: Send {
     async fn commit(self: Box<Self>) -> Result<()>;
+    /// Serializes intake transactions across processes, so that two processes never both create
+    /// the same person (PostgreSQL: a transaction-level advisory lock; SQLite's writer lock already does).
+    async fn lock_intake(&mut self) -> Result<()>;
     async fn savepoint(&mut self) -> Result<()>;
     async fn rollback_to_savepoint(&mut self) -> Result<()>;
     async fn release_savepoint(&mut self) -> Result<()>;

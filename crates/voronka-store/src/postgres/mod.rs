@@ -13,6 +13,9 @@ const OPTIMIZE_SQL: &[&str] = &["ANALYZE"];
 /// pg_trgm's index serves LIKE on the column itself.
 const SEARCH_FILTER_SQL: &str = " AND l.id IN (SELECT id FROM leads WHERE search_text LIKE ";
 
+/// One intake transaction at a time across all processes sharing the database; released at commit.
+const LOCK_INTAKE_SQL: Option<&str> = Some("SELECT pg_advisory_xact_lock(7245315402)");
+
 const CLAIM_JOBS_SQL: &str = "UPDATE jobs SET locked_until = $1, locked_by = $2, attempts = attempts + 1 \
      WHERE id IN (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $3 \
      AND (locked_until IS NULL OR locked_until < $3) ORDER BY run_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \

@@ -16,6 +16,9 @@ const OPTIMIZE_SQL: &[&str] = &["PRAGMA analysis_limit = 1000", "ANALYZE"];
 const SEARCH_FILTER_SQL: &str =
     " AND l.id IN (SELECT rowid FROM leads_search WHERE search_text LIKE ";
 
+/// BEGIN IMMEDIATE already holds the only write lock.
+const LOCK_INTAKE_SQL: Option<&str> = None;
+
 const CLAIM_JOBS_SQL: &str =
     "UPDATE jobs SET locked_until = $1, locked_by = $2, attempts = attempts + 1 \
      WHERE id IN (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $3 \
