@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 use voronka_core::intake::keys::{email_key, search_text};
 use voronka_core::intake::{
     self, normalize, validate, DedupPolicy, MatchDecision, NormalizeSettings, Normalized, Outcome,
-    Plan, Reason, Submission, ValidationRules,
+    Plan, Reason, RouteDecision, Score, Submission, ValidationRules,
 };
 use voronka_core::{Currency, Form, Id, Stage};
 use voronka_store::{IdTable, NewContactRow};
@@ -59,6 +59,68 @@ struct Prepared {
     normalized: Normalized,
     validation: intake::Validation,
     keys: Vec<(String, bool)>,
+}
+
+impl Prepared {
+    fn interest_row(&self, rejected: bool, reasons: &[Reason]) -> NewInterest {
+        let (s, n) = (&self.submission, &self.normalized);
+        NewInterest {
+            channel: s.channel,
+            form_id: s.form_id,
+            rejected,
+            visitor_id: n.visitor_id.clone(),
+            attribution: n.attribution.clone(),
+            ip: s.ip.clone(),
+            reasons: reasons_json(reasons),
+            raw: s.raw_json().to_string(),
+            created_at: s.received_at,
+        }
+    }
+
+    fn lead_row(
+        &self,
+        contact_id: Id,
+        score: &Score,
+        stage: Stage,
+        route: &RouteDecision,
+        reasons: &[Reason],
+    ) -> NewLead {
+        let (s, n) = (&self.submission, &self.normalized);
+        NewLead {
+            contact_id,
+            product: n.product.clone(),
+            message: n.message.clone(),
+            value: n.value,
+            stage,
+            temperature: score.temperature,
+            score: score.points,
+            owner_id: route.owner_id,
+            form_id: s.form_id,
+            attribution: n.attribution.clone(),
+            reasons: reasons_json(reasons),
+            route_explanation: Some(route.explanation.clone()),
+            search_text: lead_search_text(n),
+            created_at: s.received_at,
+        }
+    }
+
+    fn touch_row(&self, lead_id: Id, reasons: &[Reason]) -> NewTouch {
+        let (s, n) = (&self.submission, &self.normalized);
+        NewTouch {
+            lead_id,
+            channel: s.channel,
+            form_id: s.form_id,
+            attribution: n.attribution.clone(),
+            partner: s.partner.clone(),
+            visitor_id: n.visitor_id.clone(),
+            ip: s.ip.clone(),
+            user_agent: s.user_agent.clone(),
+            message: n.message.clone(),
+            raw: s.raw_json().to_string(),
+            reasons: reasons_json(reasons),
+            created_at: s.received_at,
+        }
+    }
 }
 
 type Reply = oneshot::Sender<Result<CaptureOutcome>>;
@@ -220,7 +282,6 @@ async fn commit_plan(tx: &mut dyn Tx, p: &Prepared, plan: Plan) -> Result<Captur
     let s = &p.submission;
     let n = &p.normalized;
     let now = s.received_at;
-    let raw = s.raw_json().to_string();
     let (rejected, reasons, decision, score, stage, route) = match plan {
         Plan::Reject { reasons } => (true, reasons, None, None, None, None),
         Plan::Interest { reasons } => (false, reasons, None, None, None, None),
@@ -242,17 +303,7 @@ async fn commit_plan(tx: &mut dyn Tx, p: &Prepared, plan: Plan) -> Result<Captur
     let (Some(decision), Some(score), Some(stage), Some(route)) = (decision, score, stage, route)
     else {
         let interest_id = tx
-            .insert_interest(&NewInterest {
-                channel: s.channel,
-                form_id: s.form_id,
-                rejected,
-                visitor_id: n.visitor_id.clone(),
-                attribution: n.attribution.clone(),
-                ip: s.ip.clone(),
-                reasons: reasons_json(&reasons),
-                raw,
-                created_at: now,
-            })
+            .insert_interest(&p.interest_row(rejected, &reasons))
             .await?;
         return Ok(CaptureOutcome {
             result: if rejected {
@@ -308,22 +359,7 @@ async fn commit_plan(tx: &mut dyn Tx, p: &Prepared, plan: Plan) -> Result<Captur
         }
         MatchDecision::NewContact | MatchDecision::NewLead { .. } => {
             let id = tx
-                .insert_lead(&NewLead {
-                    contact_id,
-                    product: n.product.clone(),
-                    message: n.message.clone(),
-                    value: n.value,
-                    stage,
-                    temperature: score.temperature,
-                    score: score.points,
-                    owner_id: route.owner_id,
-                    form_id: s.form_id,
-                    attribution: n.attribution.clone(),
-                    reasons: reasons_json(&reasons),
-                    route_explanation: Some(route.explanation.clone()),
-                    search_text: lead_search_text(n),
-                    created_at: now,
-                })
+                .insert_lead(&p.lead_row(contact_id, &score, stage, &route, &reasons))
                 .await?;
             tx.add_stage_change(&NewStageChange {
                 lead_id: id,
@@ -345,22 +381,7 @@ async fn commit_plan(tx: &mut dyn Tx, p: &Prepared, plan: Plan) -> Result<Captur
     if action != "new_lead" {
         tx.lead_touched(lead_id, now).await?;
     }
-    let touch_id = tx
-        .insert_touch(&NewTouch {
-            lead_id,
-            channel: s.channel,
-            form_id: s.form_id,
-            attribution: n.attribution.clone(),
-            partner: s.partner.clone(),
-            visitor_id: n.visitor_id.clone(),
-            ip: s.ip.clone(),
-            user_agent: s.user_agent.clone(),
-            message: n.message.clone(),
-            raw,
-            reasons: reasons_json(&reasons),
-            created_at: now,
-        })
-        .await?;
+    let touch_id = tx.insert_touch(&p.touch_row(lead_id, &reasons)).await?;
     Ok(CaptureOutcome {
         result: CaptureResult::Lead,
         action: action.into(),
@@ -620,7 +641,6 @@ async fn commit_bulk(
             in_batch.insert(k.as_str(), idx);
         }
         let n = &p.normalized;
-        let s = &p.submission;
         let candidates: Vec<intake::Candidate> = if p.validation.outcome == Outcome::Lead {
             pool.iter().filter(|c| shares_key(c, n)).cloned().collect()
         } else {
@@ -637,17 +657,7 @@ async fn commit_bulk(
         let (decision, score, stage, route, reasons) = match plan {
             Plan::Reject { reasons } | Plan::Interest { reasons } => {
                 let rejected = p.validation.outcome == Outcome::Reject;
-                interests.push(NewInterest {
-                    channel: s.channel,
-                    form_id: s.form_id,
-                    rejected,
-                    visitor_id: n.visitor_id.clone(),
-                    attribution: n.attribution.clone(),
-                    ip: s.ip.clone(),
-                    reasons: reasons_json(&reasons),
-                    raw: s.raw_json().to_string(),
-                    created_at: now,
-                });
+                interests.push(p.interest_row(rejected, &reasons));
                 slots.push(Slot::Interest(interests.len() - 1, rejected, reasons));
                 continue;
             }
@@ -694,22 +704,7 @@ async fn commit_bulk(
             MatchDecision::Touch { lead_id, .. } => (Ref::from_id(lead_id), "new_touch"),
             MatchDecision::Reopen { lead_id, .. } => (Ref::from_id(lead_id), "reopened"),
             MatchDecision::NewContact | MatchDecision::NewLead { .. } => {
-                new_leads.push(NewLead {
-                    contact_id: contact.to_id(),
-                    product: n.product.clone(),
-                    message: n.message.clone(),
-                    value: n.value,
-                    stage,
-                    temperature: score.temperature,
-                    score: score.points,
-                    owner_id: route.owner_id,
-                    form_id: s.form_id,
-                    attribution: n.attribution.clone(),
-                    reasons: reasons_json(&reasons),
-                    route_explanation: Some(route.explanation.clone()),
-                    search_text: lead_search_text(n),
-                    created_at: now,
-                });
+                new_leads.push(p.lead_row(contact.to_id(), &score, stage, &route, &reasons));
                 (Ref::New(new_leads.len() - 1), "new_lead")
             }
         };
@@ -736,23 +731,7 @@ async fn commit_bulk(
         if action != "new_lead" {
             touched.push((lead, now));
         }
-        touches.push((
-            lead,
-            NewTouch {
-                lead_id: 0,
-                channel: s.channel,
-                form_id: s.form_id,
-                attribution: n.attribution.clone(),
-                partner: s.partner.clone(),
-                visitor_id: n.visitor_id.clone(),
-                ip: s.ip.clone(),
-                user_agent: s.user_agent.clone(),
-                message: n.message.clone(),
-                raw: s.raw_json().to_string(),
-                reasons: reasons_json(&reasons),
-                created_at: now,
-            },
-        ));
+        touches.push((lead, p.touch_row(0, &reasons)));
         slots.push(Slot::Lead {
             contact,
             lead,
