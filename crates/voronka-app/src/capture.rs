@@ -531,20 +531,107 @@ impl Ref {
     }
 }
 
-fn shares_key(c: &intake::Candidate, n: &Normalized) -> bool {
-    n.phones
+/// The batch's view of candidate contacts, indexed by matching key; it grows as items create
+/// contacts, leads and new phones or emails, so later items of the batch see them.
+struct Pool {
+    contacts: Vec<intake::Candidate>,
+    by_key: HashMap<String, Vec<usize>>,
+    by_id: HashMap<Id, usize>,
+}
+
+fn person_keys(n: &Normalized) -> Vec<String> {
+    let mut keys: Vec<String> = n
+        .phones
         .iter()
         .filter(|p| p.valid)
-        .filter_map(|p| p.e164.as_deref())
-        .any(|p| c.phones.iter().any(|x| x == p))
-        || n.emails
+        .filter_map(|p| p.e164.as_ref().map(|e| format!("p:{e}")))
+        .collect();
+    keys.extend(n.emails.iter().map(|e| format!("e:{}", email_key(e))));
+    keys.extend(
+        n.socials
             .iter()
-            .map(email_key)
-            .any(|e| c.emails.contains(&e))
-        || n.socials
+            .map(|s| format!("s:{}", voronka_core::intake::keys::social_key(s))),
+    );
+    keys
+}
+
+impl Pool {
+    fn new(found: Vec<intake::Candidate>) -> Pool {
+        let mut pool = Pool {
+            contacts: Vec::with_capacity(found.len()),
+            by_key: HashMap::new(),
+            by_id: HashMap::new(),
+        };
+        for c in found {
+            pool.add(c);
+        }
+        pool
+    }
+
+    fn index(&mut self, i: usize) {
+        let c = &self.contacts[i];
+        let keys = c
+            .phones
             .iter()
-            .map(|s| voronka_core::intake::keys::social_key(s))
-            .any(|s| c.socials.contains(&s))
+            .map(|p| format!("p:{p}"))
+            .chain(c.emails.iter().map(|e| format!("e:{e}")))
+            .chain(c.socials.iter().map(|s| format!("s:{s}")));
+        for k in keys.collect::<Vec<_>>() {
+            let v = self.by_key.entry(k).or_default();
+            if !v.contains(&i) {
+                v.push(i);
+            }
+        }
+    }
+
+    fn add(&mut self, c: intake::Candidate) {
+        let i = self.contacts.len();
+        self.by_id.insert(c.contact_id, i);
+        self.contacts.push(c);
+        self.index(i);
+    }
+
+    /// Contacts sharing a phone, email or social profile with the submission.
+    fn matching(&self, n: &Normalized) -> Vec<intake::Candidate> {
+        let mut idx: Vec<usize> = person_keys(n)
+            .iter()
+            .filter_map(|k| self.by_key.get(k))
+            .flatten()
+            .copied()
+            .collect();
+        idx.sort_unstable();
+        idx.dedup();
+        idx.into_iter().map(|i| self.contacts[i].clone()).collect()
+    }
+
+    fn get_mut(&mut self, contact_id: Id) -> Option<&mut intake::Candidate> {
+        let i = *self.by_id.get(&contact_id)?;
+        self.contacts.get_mut(i)
+    }
+
+    /// Records the submission's phones and emails on the contact it was matched to.
+    fn absorb(&mut self, contact_id: Id, n: &Normalized) {
+        let Some(&i) = self.by_id.get(&contact_id) else {
+            return;
+        };
+        let c = &mut self.contacts[i];
+        for p in n
+            .phones
+            .iter()
+            .filter(|p| p.valid)
+            .filter_map(|p| p.e164.clone())
+        {
+            if !c.phones.contains(&p) {
+                c.phones.push(p);
+            }
+        }
+        for e in n.emails.iter().map(email_key) {
+            if !c.emails.contains(&e) {
+                c.emails.push(e);
+            }
+        }
+        self.index(i);
+    }
 }
 
 fn account_row(n: &Normalized) -> Option<(String, String, Option<String>)> {
@@ -572,6 +659,7 @@ async fn commit_bulk(
     window: i64,
     items: &[(Prepared, Reply)],
 ) -> Result<Vec<Result<CaptureOutcome>>> {
+    let vkprof_t = std::time::Instant::now();
     let mut tx = store.begin().await?;
     tx.lock_intake().await?;
     let all_keys: Vec<String> = items
@@ -592,11 +680,11 @@ async fn commit_bulk(
         .filter(|(p, _)| p.validation.outcome == Outcome::Lead)
         .map(|(p, _)| &p.normalized)
         .collect();
-    let mut pool = if lead_subs.is_empty() {
+    let mut pool = Pool::new(if lead_subs.is_empty() {
         Vec::new()
     } else {
         tx.candidates_many(&lead_subs).await?
-    };
+    });
     let mut route_ctx = if lead_subs.is_empty() {
         Default::default()
     } else {
@@ -642,7 +730,7 @@ async fn commit_bulk(
         }
         let n = &p.normalized;
         let candidates: Vec<intake::Candidate> = if p.validation.outcome == Outcome::Lead {
-            pool.iter().filter(|c| shares_key(c, n)).cloned().collect()
+            pool.matching(n)
         } else {
             Vec::new()
         };
@@ -681,7 +769,7 @@ async fn commit_bulk(
             None => {
                 new_contacts.push(idx);
                 let r = Ref::New(new_contacts.len() - 1);
-                pool.push(intake::Candidate {
+                pool.add(intake::Candidate {
                     contact_id: r.to_id(),
                     phones: n
                         .phones
@@ -710,7 +798,8 @@ async fn commit_bulk(
         };
         // Keep the pool current for the items after this one.
         let contact_id = contact.to_id();
-        if let Some(c) = pool.iter_mut().find(|c| c.contact_id == contact_id) {
+        pool.absorb(contact_id, n);
+        if let Some(c) = pool.get_mut(contact_id) {
             match c.leads.iter_mut().find(|l| l.lead_id == lead.to_id()) {
                 Some(l) => {
                     l.updated_at = now;
@@ -910,5 +999,6 @@ async fn commit_bulk(
     }
     tx.put_capture_keys(&key_rows).await?;
     tx.commit().await?;
+    vkprof.push(("commit", vkprof_t.elapsed()));
     Ok(outcomes.into_iter().map(Ok).collect())
 }

@@ -263,7 +263,12 @@ mod tests {
     #[test]
     fn refused_lead_is_reopened() {
         let c = cand(vec![lead(3, None, Stage::Refused, 0)]);
-        let (d, _) = decide(&n(None), &[c.clone()], &DedupPolicy::default(), DAY);
+        let (d, _) = decide(
+            &n(None),
+            std::slice::from_ref(&c),
+            &DedupPolicy::default(),
+            DAY,
+        );
         assert_eq!(
             d,
             MatchDecision::Reopen {

@@ -122,7 +122,7 @@ mod tests {
                 contact_id: 1,
                 lead_id: 5,
             },
-            &[c.clone()],
+            std::slice::from_ref(&c),
             &ctx,
         );
         assert_eq!(d.owner_id, Some(30));

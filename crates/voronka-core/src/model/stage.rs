@@ -191,7 +191,7 @@ mod tests {
             Working.check_transition(Converted),
             Err(StageError::ConvertThroughConversion)
         );
-        assert_eq!(Junk.check_transition(Refused).is_err(), true);
+        assert!(Junk.check_transition(Refused).is_err());
         assert_eq!(New.check_transition(New), Err(StageError::Same(New)));
     }
 
