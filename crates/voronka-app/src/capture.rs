@@ -659,7 +659,6 @@ async fn commit_bulk(
     window: i64,
     items: &[(Prepared, Reply)],
 ) -> Result<Vec<Result<CaptureOutcome>>> {
-    let vkprof_t = std::time::Instant::now();
     let mut tx = store.begin().await?;
     tx.lock_intake().await?;
     let all_keys: Vec<String> = items
@@ -999,6 +998,5 @@ async fn commit_bulk(
     }
     tx.put_capture_keys(&key_rows).await?;
     tx.commit().await?;
-    vkprof.push(("commit", vkprof_t.elapsed()));
     Ok(outcomes.into_iter().map(Ok).collect())
 }
