@@ -111,6 +111,14 @@ async fn intake_dedup_and_interest() {
             .unwrap();
         assert_eq!(total, 2, "{n}: interests are not leads");
         assert_eq!(rows.len(), 2, "{n}");
+        // The email arrived with the second touch; the first lead is findable by it now.
+        let q = LeadQuery {
+            text: Some("ivan@example.ru".into()),
+            limit: 50,
+            ..Default::default()
+        };
+        let (found, _) = app.list_leads(&admin, q).await.unwrap();
+        assert!(found.iter().any(|r| Some(r.lead.id) == a.lead_id), "{n}");
         let counts = app.store().count_interests(0).await.unwrap();
         assert_eq!(counts.interests, 1, "{n}");
     }

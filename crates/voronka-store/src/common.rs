@@ -1369,7 +1369,15 @@ impl Tx for SqlTx {
             .bind(id)
             .fetch_all(&mut *self.tx)
             .await?;
-        self.add_details(id, n, &phones, &emails, &socials).await?;
+        let tokens = self.add_details(id, n, &phones, &emails, &socials).await?;
+        if !tokens.is_empty() {
+            // The contact's leads become findable by the new phone or email too.
+            sqlx::query("UPDATE leads SET search_text = search_text || ' ' || $1 WHERE contact_id = $2")
+                .bind(tokens.join(" "))
+                .bind(id)
+                .execute(&mut *self.tx)
+                .await?;
+        }
         // Fill what the contact lacked; never overwrite what a salesperson may have corrected.
         let account_id = match &n.company {
             Some(company) => Some(self.account_for(company, n, at).await?),
@@ -2003,11 +2011,17 @@ impl SqlTx {
         have_phones: &[String],
         have_emails: &[String],
         have_socials: &[String],
-    ) -> Result<()> {
+    ) -> Result<Vec<String>> {
+        // What was new, in the lowercased form the lead search runs over.
+        let mut tokens = Vec::new();
         for p in &n.phones {
             let key = p.e164.clone().unwrap_or_else(|| p.raw.clone());
             if have_phones.contains(&key) {
                 continue;
+            }
+            if let Some(e) = &p.e164 {
+                tokens.push(e.clone());
+                tokens.push(e.trim_start_matches('+').to_string());
             }
             sqlx::query("INSERT INTO contact_phones (contact_id, raw, e164, valid) VALUES ($1, $2, $3, $4)")
                 .bind(id)
@@ -2022,6 +2036,7 @@ impl SqlTx {
             if have_emails.contains(&key) {
                 continue;
             }
+            tokens.push(key.clone());
             sqlx::query("INSERT INTO contact_emails (contact_id, raw, normalized, match_key) VALUES ($1, $2, $3, $4)")
                 .bind(id)
                 .bind(&e.raw)
@@ -2042,6 +2057,6 @@ impl SqlTx {
                 .execute(&mut *self.tx)
                 .await?;
         }
-        Ok(())
+        Ok(tokens)
     }
 }
