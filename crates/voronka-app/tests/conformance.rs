@@ -72,6 +72,23 @@ async fn intake_dedup_and_interest() {
         assert_eq!(c.action, "new_lead", "{n}");
         assert_eq!(c.contact_id, a.contact_id, "{n}");
         assert_ne!(c.lead_id, a.lead_id, "{n}");
+        // Gmail ignores dots and +tags, and googlemail.com is gmail.com: the same mailbox.
+        let g1 = app
+            .capture(req(&[
+                ("name", "Olga"),
+                ("email", "olga.smirnova@gmail.com"),
+            ]))
+            .await
+            .unwrap();
+        let g2 = app
+            .capture(req(&[
+                ("name", "Olga S"),
+                ("email", "OlgaSmirnova+ads@googlemail.com"),
+            ]))
+            .await
+            .unwrap();
+        assert_eq!(g2.action, "new_touch", "{n}");
+        assert_eq!(g1.lead_id, g2.lead_id, "{n}");
         // No usable contact: an interest, never a lead.
         let d = app
             .capture(req(&[("name", "Anon"), ("phone", "123")]))
@@ -109,8 +126,8 @@ async fn intake_dedup_and_interest() {
             )
             .await
             .unwrap();
-        assert_eq!(total, 2, "{n}: interests are not leads");
-        assert_eq!(rows.len(), 2, "{n}");
+        assert_eq!(total, 3, "{n}: interests are not leads");
+        assert_eq!(rows.len(), 3, "{n}");
         // The email arrived with the second touch; the first lead is findable by it now.
         let q = LeadQuery {
             text: Some("ivan@example.ru".into()),

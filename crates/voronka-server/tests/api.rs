@@ -171,6 +171,24 @@ async fn public_capture_json_and_form() {
         .unwrap()
         .iter()
         .any(|r| r["code"] == "no_contact"));
+    // A mistyped popular domain comes back with a suggestion for the form to show.
+    let r = s
+        .http
+        .post(format!("{}/f/{key}", s.base))
+        .json(&json!({"name": "Ann", "email": "ann@gmial.com"}))
+        .send()
+        .await
+        .unwrap();
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["result"], "lead");
+    let typo = v["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "email_typo")
+        .unwrap();
+    assert_eq!(typo["field"], "email");
+    assert_eq!(typo["message"], "did you mean ann@gmail.com?");
     // Honeypot: rejected.
     let r = s
         .http
@@ -181,7 +199,7 @@ async fn public_capture_json_and_form() {
         .unwrap();
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["result"], "rejected");
-    assert_eq!(s.lead_count().await, 2);
+    assert_eq!(s.lead_count().await, 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -90,17 +90,19 @@ fn evidence(n: &Normalized, c: &Candidate) -> (u32, Vec<&'static str>) {
         score += 2;
         why.push("phone");
     }
-    if n.emails.iter().any(|e| {
-        c.emails
-            .iter()
-            .any(|x| x.eq_ignore_ascii_case(&e.normalized))
-    }) {
+    // Candidates carry matching keys, so the submission is compared in the same form.
+    if n.emails
+        .iter()
+        .map(super::keys::email_key)
+        .any(|e| c.emails.contains(&e))
+    {
         score += 2;
         why.push("email");
     }
     if n.socials
         .iter()
-        .any(|s| c.socials.iter().any(|x| x.eq_ignore_ascii_case(s)))
+        .map(|s| super::keys::social_key(s))
+        .any(|s| c.socials.contains(&s))
     {
         score += 2;
         why.push("social profile");

@@ -2,10 +2,9 @@
 
 use crate::model::Email;
 
-/// Key under which two emails are the same mailbox. Lowercased whole; provider rules
-/// (dots and +tags at Gmail, Yandex aliases) are applied by the dedup rules.
+/// Key under which two emails are the same mailbox (provider rules in [`super::email::match_key`]).
 pub fn email_key(e: &Email) -> String {
-    e.normalized.to_lowercase()
+    super::email::match_key(&e.normalized)
 }
 
 /// Key for a social profile link: lowercased, without scheme, `www.` and trailing slash.

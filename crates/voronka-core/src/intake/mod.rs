@@ -5,6 +5,7 @@
 //! routing context; the application layer runs the steps in one transaction.
 
 pub mod dedup;
+pub mod email;
 pub mod keys;
 pub mod normalize;
 pub mod route;

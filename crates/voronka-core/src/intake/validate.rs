@@ -135,23 +135,43 @@ pub fn validate(n: &Normalized, rules: &ValidationRules) -> Validation {
     }
     let mut valid_emails = 0;
     for e in &n.emails {
-        if email_address::EmailAddress::parse_with_options(
-            &e.normalized,
-            email_address::Options::default()
-                .without_display_text()
-                .without_domain_literal(),
-        )
-        .is_ok()
-            && e.normalized
-                .rsplit_once('@')
-                .is_some_and(|(_, d)| d.contains('.'))
-        {
-            valid_emails += 1;
-        } else {
+        let ascii = e
+            .normalized
+            .rsplit_once('@')
+            .and_then(|(local, d)| super::email::ascii_domain(d).map(|d| (local, d)));
+        let valid = ascii.as_ref().is_some_and(|(local, domain)| {
+            domain.contains('.')
+                && email_address::EmailAddress::parse_with_options(
+                    &format!("{local}@{domain}"),
+                    email_address::Options::default()
+                        .without_display_text()
+                        .without_domain_literal(),
+                )
+                .is_ok()
+        });
+        if !valid {
             reasons.push(Reason::new(
                 "email_invalid",
                 Some("email"),
                 format!("{:?} is not a valid email address", e.raw),
+            ));
+            continue;
+        }
+        valid_emails += 1;
+        if let Some((local, domain)) = &ascii {
+            if let Some(fix) = super::email::suggest_domain(domain) {
+                reasons.push(Reason::new(
+                    "email_typo",
+                    Some("email"),
+                    format!("did you mean {local}@{fix}?"),
+                ));
+            }
+        }
+        if super::email::is_role_address(&e.normalized) {
+            reasons.push(Reason::new(
+                "email_role",
+                Some("email"),
+                format!("{} is a shared mailbox, not a person", e.normalized),
             ));
         }
     }
@@ -238,6 +258,20 @@ mod tests {
         let v = validate(&normalize(&s, &Default::default()), &rules);
         assert_eq!(v.outcome, Outcome::Reject);
         assert_eq!(v.reasons[0].code, "too_fast");
+    }
+
+    #[test]
+    fn typos_and_role_mailboxes_are_flagged() {
+        let v = check(&[("name", "Ann"), ("email", "ann@gmial.com")]);
+        assert_eq!(v.outcome, Outcome::Lead);
+        let typo = v.reasons.iter().find(|r| r.code == "email_typo").unwrap();
+        assert_eq!(typo.message, "did you mean ann@gmail.com?");
+        let v = check(&[("name", "Acme"), ("email", "info@acme.com")]);
+        assert!(v.reasons.iter().any(|r| r.code == "email_role"));
+        let v = check(&[("name", "Олег"), ("email", "oleg@почта.рф")]);
+        assert_eq!(v.outcome, Outcome::Lead, "{:?}", v.reasons);
+        let v = check(&[("name", "Bad"), ("email", "bad@[127.0.0.1]")]);
+        assert_eq!(v.outcome, Outcome::Interest);
     }
 
     #[test]
