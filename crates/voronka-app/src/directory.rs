@@ -73,6 +73,9 @@ impl App {
                 created_at: now_ms(),
             })
             .await?;
+        if let Ok(mut cache) = self.forms.write() {
+            cache.remove(&form.public_key);
+        }
         self.audit_simple(actor, "create", "form", form.id, &form.name)
             .await?;
         Ok(form)
@@ -85,8 +88,25 @@ impl App {
         Ok(self.store.list_forms().await?)
     }
 
+    /// An active form by its public key (cached for [`crate::FORM_CACHE_TTL`]).
     pub async fn form_by_key(&self, key: &str) -> Result<Option<Form>> {
-        Ok(self.store.form_by_key(key).await?.filter(|f| f.active))
+        if let Ok(cache) = self.forms.read() {
+            if let Some((form, at)) = cache.get(key) {
+                if at.elapsed() < crate::FORM_CACHE_TTL {
+                    return Ok(form.clone());
+                }
+            }
+        }
+        let form = self.store.form_by_key(key).await?.filter(|f| f.active);
+        if let Ok(mut cache) = self.forms.write() {
+            // Unknown keys are cached too, so probing them cannot load the database; the map is
+            // bounded by dropping everything when it grows past a size no real site reaches.
+            if cache.len() > 10_000 {
+                cache.clear();
+            }
+            cache.insert(key.to_string(), (form.clone(), std::time::Instant::now()));
+        }
+        Ok(form)
     }
 
     pub async fn contact_detail(&self, actor: &Actor, id: Id) -> Result<ContactDetail> {

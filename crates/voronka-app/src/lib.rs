@@ -56,7 +56,15 @@ pub struct App {
     store: Arc<dyn Store>,
     committer: capture::Committer,
     settings: Arc<Settings>,
+    /// Public form lookups by key, kept for a few seconds: every capture needs its form.
+    forms: Arc<std::sync::RwLock<FormCache>>,
 }
+
+type FormCache =
+    std::collections::HashMap<String, (Option<voronka_core::Form>, std::time::Instant)>;
+
+/// How long a form lookup is reused; edits to a form reach the capture endpoint within this time.
+pub const FORM_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 pub fn now_ms() -> Millis {
     std::time::SystemTime::now()
@@ -74,6 +82,7 @@ impl App {
             store,
             committer,
             settings,
+            forms: Default::default(),
         }
     }
 
