@@ -181,13 +181,25 @@ impl FromRequestParts<AppState> for WebUser {
         use axum::response::IntoResponse;
         match session_user(&parts.headers, state).await {
             Ok(Some((user, csrf))) => Ok(WebUser { user, csrf }),
-            Ok(None) => Err(LoginRedirect(
+            // After signing in, a page comes back; a form post whose session expired cannot be
+            // replayed, so it returns to the page it was posted from.
+            Ok(None) => Err(LoginRedirect(if parts.method == axum::http::Method::GET {
                 parts
                     .uri
                     .path_and_query()
                     .map(|p| p.to_string())
-                    .unwrap_or_else(|| "/".into()),
-            )
+                    .unwrap_or_else(|| "/".into())
+            } else {
+                parts
+                    .headers
+                    .get(axum::http::header::REFERER)
+                    .and_then(|r| r.to_str().ok())
+                    .and_then(|r| {
+                        r.split_once("://")
+                            .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_string()))
+                    })
+                    .unwrap_or_else(|| "/leads".into())
+            })
             .into_response()),
             Err(e) => Err(e.into_response()),
         }

@@ -949,3 +949,40 @@ async fn admin_pages_tokens_users_and_assets() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_session_returns_to_the_page_after_login() {
+    let s = start().await;
+    let c = client();
+    // A page visit keeps its own address as the place to come back to.
+    let r = read(
+        c.get(format!("{}/leads?stage=new", s.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location, "/login?next=/leads%3Fstage%3Dnew");
+    // A form post cannot be replayed: it comes back to the page it was posted from.
+    let r = read(
+        c.post(format!("{}/leads/7/notes", s.base))
+            .header("referer", format!("{}/leads/7", s.base))
+            .form(&[("body", "x")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location, "/login?next=/leads/7");
+    let r = read(
+        c.post(format!("{}/leads/7/notes", s.base))
+            .form(&[("body", "x")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.location, "/login?next=/leads");
+}
