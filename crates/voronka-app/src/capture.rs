@@ -54,6 +54,38 @@ pub struct CaptureOutcome {
     pub repeated: bool,
 }
 
+impl CaptureOutcome {
+    fn interest(interest_id: Id, rejected: bool, reasons: Vec<Reason>) -> Self {
+        CaptureOutcome {
+            result: if rejected {
+                CaptureResult::Rejected
+            } else {
+                CaptureResult::Interest
+            },
+            action: if rejected { "rejected" } else { "interest" }.into(),
+            lead_id: None,
+            contact_id: None,
+            touch_id: None,
+            interest_id: Some(interest_id),
+            reasons,
+            repeated: false,
+        }
+    }
+
+    fn lead(action: &str, lead_id: Id, contact_id: Id, touch_id: Id, reasons: Vec<Reason>) -> Self {
+        CaptureOutcome {
+            result: CaptureResult::Lead,
+            action: action.into(),
+            lead_id: Some(lead_id),
+            contact_id: Some(contact_id),
+            touch_id: Some(touch_id),
+            interest_id: None,
+            reasons,
+            repeated: false,
+        }
+    }
+}
+
 struct Prepared {
     submission: Submission,
     normalized: Normalized,
@@ -305,20 +337,7 @@ async fn commit_plan(tx: &mut dyn Tx, p: &Prepared, plan: Plan) -> Result<Captur
         let interest_id = tx
             .insert_interest(&p.interest_row(rejected, &reasons))
             .await?;
-        return Ok(CaptureOutcome {
-            result: if rejected {
-                CaptureResult::Rejected
-            } else {
-                CaptureResult::Interest
-            },
-            action: if rejected { "rejected" } else { "interest" }.into(),
-            lead_id: None,
-            contact_id: None,
-            touch_id: None,
-            interest_id: Some(interest_id),
-            reasons,
-            repeated: false,
-        });
+        return Ok(CaptureOutcome::interest(interest_id, rejected, reasons));
     };
 
     let contact_id = match decision.contact_id() {
@@ -382,16 +401,9 @@ async fn commit_plan(tx: &mut dyn Tx, p: &Prepared, plan: Plan) -> Result<Captur
         tx.lead_touched(lead_id, now).await?;
     }
     let touch_id = tx.insert_touch(&p.touch_row(lead_id, &reasons)).await?;
-    Ok(CaptureOutcome {
-        result: CaptureResult::Lead,
-        action: action.into(),
-        lead_id: Some(lead_id),
-        contact_id: Some(contact_id),
-        touch_id: Some(touch_id),
-        interest_id: None,
-        reasons,
-        repeated: false,
-    })
+    Ok(CaptureOutcome::lead(
+        action, lead_id, contact_id, touch_id, reasons,
+    ))
 }
 
 /// Lowercased text the lead list searches: name, company, product, phones (E.164 and digits), emails.
@@ -953,36 +965,22 @@ async fn commit_bulk(
                 repeated: true,
                 ..outcomes[first].clone()
             },
-            Slot::Interest(k, rejected, reasons) => CaptureOutcome {
-                result: if rejected {
-                    CaptureResult::Rejected
-                } else {
-                    CaptureResult::Interest
-                },
-                action: if rejected { "rejected" } else { "interest" }.into(),
-                lead_id: None,
-                contact_id: None,
-                touch_id: None,
-                interest_id: Some(interest_ids[k]),
-                reasons,
-                repeated: false,
-            },
+            Slot::Interest(k, rejected, reasons) => {
+                CaptureOutcome::interest(interest_ids[k], rejected, reasons)
+            }
             Slot::Lead {
                 contact,
                 lead,
                 action,
                 touch,
                 reasons,
-            } => CaptureOutcome {
-                result: CaptureResult::Lead,
-                action: action.into(),
-                lead_id: Some(lead.resolve(&lead_ids)),
-                contact_id: Some(contact.resolve(&contact_ids)),
-                touch_id: Some(touch_ids[touch]),
-                interest_id: None,
+            } => CaptureOutcome::lead(
+                action,
+                lead.resolve(&lead_ids),
+                contact.resolve(&contact_ids),
+                touch_ids[touch],
                 reasons,
-                repeated: false,
-            },
+            ),
         };
         outcomes.push(o);
     }
