@@ -94,6 +94,10 @@ impl App {
         before: &Lead,
         at: Millis,
     ) -> Result<Lead> {
+        // Working the lead (not reassigning or re-rating it) is the first response to the client.
+        if actor.user_id().is_some() && matches!(action, "stage" | "refuse" | "junk" | "convert") {
+            tx.mark_first_response(before.id, at).await?;
+        }
         let after = tx
             .lead_for_update(before.id)
             .await?
@@ -414,6 +418,9 @@ impl App {
         let note_id = tx
             .add_note(id, actor.user_id(), &actor.name(), body, at)
             .await?;
+        if actor.user_id().is_some() {
+            tx.mark_first_response(id, at).await?;
+        }
         tx.audit(&NewAudit {
             actor_id: actor.user_id(),
             actor: actor.name(),

@@ -187,9 +187,30 @@ async fn stages_refusal_freeze_and_conversion() {
             .await
             .unwrap();
         let id = o.lead_id.unwrap();
+        assert_eq!(
+            app.store()
+                .lead(id)
+                .await
+                .unwrap()
+                .unwrap()
+                .first_response_at,
+            None,
+            "{n}"
+        );
         app.change_stage(&actor, id, Stage::Working, Some("called".into()))
             .await
             .unwrap();
+        let first = app
+            .store()
+            .lead(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .first_response_at;
+        assert!(
+            first.is_some(),
+            "{n}: the first stage change by a person is the first response"
+        );
         let err = app
             .change_stage(&actor, id, Stage::New, None)
             .await
@@ -228,6 +249,16 @@ async fn stages_refusal_freeze_and_conversion() {
             app.store().lead(id).await.unwrap().unwrap().stage,
             Stage::Refused,
             "{n}"
+        );
+        assert_eq!(
+            app.store()
+                .lead(id)
+                .await
+                .unwrap()
+                .unwrap()
+                .first_response_at,
+            first,
+            "{n}: later actions keep the first response time"
         );
         tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
         let ran = app.run_due_jobs("w1").await.unwrap();

@@ -1953,6 +1953,15 @@ impl Tx for SqlTx {
         Ok(())
     }
 
+    async fn mark_first_response(&mut self, lead_id: Id, at: Millis) -> Result<()> {
+        sqlx::query("UPDATE leads SET first_response_at = $1 WHERE id = $2 AND first_response_at IS NULL")
+            .bind(at)
+            .bind(lead_id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
     async fn count_touch(&mut self, lead_id: Id, at: Millis) -> Result<()> {
         sqlx::query("UPDATE leads SET touches = touches + 1, updated_at = $1 WHERE id = $2")
             .bind(at)

@@ -213,6 +213,8 @@ pub trait Tx: Send {
     async fn insert_interests(&mut self, rows: &[(Id, NewInterest)]) -> Result<()>;
     async fn insert_stage_changes(&mut self, rows: &[NewStageChange]) -> Result<()>;
     async fn add_to_counter(&mut self, name: &str, by: i64) -> Result<()>;
+    /// Records the first time a person acted on the lead (kept if already set).
+    async fn mark_first_response(&mut self, lead_id: Id, at: Millis) -> Result<()>;
     /// One more touch on a lead, received at `at`.
     async fn count_touch(&mut self, lead_id: Id, at: Millis) -> Result<()>;
 }
