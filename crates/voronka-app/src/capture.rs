@@ -422,6 +422,9 @@ fn lead_search_text(n: &Normalized) -> String {
     search_text(&parts)
 }
 
+/// Keys of the identical-payload window; they matter only for that window and are purged after.
+pub(crate) const PAYLOAD_KEY_PREFIX: &str = "payload:";
+
 fn payload_key(form: Option<Id>, client: &str, s: &Submission) -> String {
     let mut h = Sha256::new();
     h.update(form.unwrap_or(0).to_le_bytes());
@@ -436,7 +439,7 @@ fn payload_key(form: Option<Id>, client: &str, s: &Submission) -> String {
         h.update(v.as_bytes());
         h.update([0]);
     }
-    format!("payload:{}", hex::encode(h.finalize()))
+    format!("{PAYLOAD_KEY_PREFIX}{}", hex::encode(h.finalize()))
 }
 
 impl App {

@@ -44,11 +44,28 @@ impl App {
         Ok(n)
     }
 
+    /// Forgets identical-payload keys once their window has passed. Idempotency keys given by
+    /// clients and import row keys are kept: they are what makes a repeat or a re-run a no-op.
+    pub async fn purge_expired_keys(&self) -> Result<u64> {
+        let before = now_ms() - self.settings.duplicate_window_ms * 6;
+        Ok(self
+            .store
+            .purge_capture_keys(crate::capture::PAYLOAD_KEY_PREFIX, before)
+            .await?)
+    }
+
     /// Runs jobs until the process ends.
     pub fn spawn_job_runner(&self, worker: String, every: Duration) -> tokio::task::JoinHandle<()> {
         let app = self.clone();
         tokio::spawn(async move {
+            let mut last_purge = std::time::Instant::now();
             loop {
+                if last_purge.elapsed() > Duration::from_secs(60) {
+                    last_purge = std::time::Instant::now();
+                    if let Err(e) = app.purge_expired_keys().await {
+                        tracing::error!(error = %e, "purging capture keys");
+                    }
+                }
                 match app.run_due_jobs(&worker).await {
                     Ok(n) if n > 0 => continue,
                     Ok(_) => {}

@@ -165,6 +165,19 @@ async fn idempotent_captures() {
             .await
             .unwrap();
         assert_eq!(total, 2, "{n}");
+        // Payload keys are forgotten after their window; client idempotency keys are kept.
+        let mut old = req(&[("name", "Old Timer"), ("email", "old@example.nl")]);
+        old.submission.received_at -= 600_000;
+        old.client = Some("10.0.0.2".into());
+        old.idempotency_key = Some("k-old".into());
+        let first_old = app.capture(old.clone()).await.unwrap();
+        assert_eq!(app.purge_expired_keys().await.unwrap(), 1, "{n}");
+        old.client = None;
+        let again = app.capture(old).await.unwrap();
+        assert!(
+            again.repeated && again.touch_id == first_old.touch_id,
+            "{n}"
+        );
     }
 }
 

@@ -1163,6 +1163,15 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn purge_capture_keys(&self, prefix: &str, before: Millis) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM capture_keys WHERE key LIKE $1 AND created_at < $2")
+            .bind(format!("{prefix}%"))
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
     async fn pending_jobs(&self) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE done_at IS NULL")
             .fetch_one(&self.pool)

@@ -137,6 +137,8 @@ pub trait Store: Send + Sync + 'static {
     async fn finish_job(&self, id: Id, now: Millis) -> Result<()>;
     async fn fail_job(&self, id: Id, error: &str, retry_at: Millis) -> Result<()>;
     async fn pending_jobs(&self) -> Result<i64>;
+    /// Forgets capture keys with this prefix stored before `before`; returns how many.
+    async fn purge_capture_keys(&self, prefix: &str, before: Millis) -> Result<u64>;
 }
 
 /// One transaction. Dropping it without `commit` rolls back.
