@@ -499,6 +499,7 @@ async fn roles_filters_and_pagination() {
         assert_eq!(t, 0, "{n}");
         // Cursor pagination walks every lead exactly once, in order.
         let mut seen = Vec::new();
+        let mut cursors = Vec::new();
         let mut q = LeadQuery {
             sort: LeadSort::CreatedDesc,
             limit: 7,
@@ -511,7 +512,18 @@ async fn roles_filters_and_pagination() {
             }
             q.after = Some(page.last().unwrap().cursor());
             seen.extend(page.iter().map(|r| r.lead.id));
+            cursors.extend(page.iter().map(|r| r.cursor()));
         }
+        // And backwards: the page before a row is the seven rows above it, in the same order.
+        let back = LeadQuery {
+            sort: LeadSort::CreatedDesc,
+            limit: 7,
+            before: Some(cursors[14].clone()),
+            ..Default::default()
+        };
+        let (page, _) = app.list_leads(&admin, back).await.unwrap();
+        let ids: Vec<_> = page.iter().map(|r| r.lead.id).collect();
+        assert_eq!(ids, seen[7..14].to_vec(), "{n}");
         let mut sorted = seen.clone();
         sorted.sort_unstable_by(|a, b| b.cmp(a));
         sorted.dedup();

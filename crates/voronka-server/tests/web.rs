@@ -986,3 +986,54 @@ async fn expired_session_returns_to_the_page_after_login() {
     .await;
     assert_eq!(r.location, "/login?next=/leads");
 }
+
+/// The href of the link with this rel, HTML-unescaped.
+fn rel_link(html: &str, rel: &str) -> Option<String> {
+    let at = html.find(&format!("rel=\"{rel}\""))?;
+    let start = html[..at].rfind("href=\"")? + 6;
+    let end = start + html[start..].find('"')?;
+    Some(
+        html[start..end]
+            .replace("&amp;", "&")
+            .replace("&#x3D;", "="),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbox_pages_forward_and_back() {
+    let s = start().await;
+    for i in 0..120 {
+        s.capture(
+            &format!("Paged Person {i:03}"),
+            &[("email", &format!("p{i}@example.com"))],
+        )
+        .await;
+    }
+    let c = client();
+    s.login(&c, ADMIN_EMAIL).await;
+    let first = s.get(&c, "/leads?sort=-created_at").await;
+    assert!(
+        rel_link(&first.body, "prev").is_none(),
+        "the first page has no previous page"
+    );
+    let next = rel_link(&first.body, "next").expect("a next page");
+    let second = s.get(&c, &next).await;
+    assert_eq!(second.status, StatusCode::OK);
+    assert!(
+        !second.body.contains("Paged Person 119"),
+        "page two starts after page one: {next} {}",
+        around(&second.body, "Paged Person 119")
+    );
+    let prev = rel_link(&second.body, "prev").expect("a previous page");
+    let back = s.get(&c, &prev).await;
+    assert!(
+        back.body.contains("Paged Person 119") && back.body.contains("Paged Person 070"),
+        "back to page one"
+    );
+    assert!(!back.body.contains("Paged Person 069"));
+    assert!(
+        rel_link(&back.body, "prev").is_none(),
+        "nothing before page one"
+    );
+    assert!(rel_link(&back.body, "next").is_some());
+}

@@ -560,16 +560,20 @@ impl Store for SqlStore {
                 .join(", ")
         ));
         push_lead_filters(&mut qb, q);
-        if let Some(after) = q.after.as_ref().filter(|a| a.keys.len() == cols.len()) {
-            qb.push(format!(" AND ({}, l.id) {} (", cols.join(", "), if desc { "<" } else { ">" }));
+        // Backwards: walk the reversed order from the cursor, then flip the page back.
+        let backward = q.after.is_none() && q.before.is_some();
+        let walk_desc = desc != backward;
+        let cursor = if backward { q.before.as_ref() } else { q.after.as_ref() };
+        if let Some(at) = cursor.filter(|a| a.keys.len() == cols.len()) {
+            qb.push(format!(" AND ({}, l.id) {} (", cols.join(", "), if walk_desc { "<" } else { ">" }));
             let mut sep = qb.separated(", ");
-            for k in &after.keys {
+            for k in &at.keys {
                 sep.push_bind(*k);
             }
-            sep.push_bind(after.id);
+            sep.push_bind(at.id);
             qb.push(")");
         }
-        let dir = if desc { " DESC" } else { " ASC" };
+        let dir = if walk_desc { " DESC" } else { " ASC" };
         qb.push(" ORDER BY ");
         for c in cols {
             qb.push(*c).push(dir).push(", ");
@@ -577,7 +581,8 @@ impl Store for SqlStore {
         qb.push("l.id").push(dir);
         qb.push(" LIMIT ").push_bind(q.limit.clamp(1, 1000));
         let rows = qb.build().fetch_all(&self.pool).await?;
-        rows.iter()
+        let mut out = rows
+            .iter()
             .map(|r| {
                 Ok(LeadRow {
                     lead: lead_from(r)?,
@@ -591,7 +596,11 @@ impl Store for SqlStore {
                         .collect::<std::result::Result<Vec<_>, _>>()?,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        if backward {
+            out.reverse();
+        }
+        Ok(out)
     }
 
     async fn count_leads(&self, q: &LeadQuery) -> Result<i64> {

@@ -105,6 +105,8 @@ pub struct LeadQuery {
     pub text: Option<String>,
     pub sort: LeadSort,
     pub after: Option<Cursor>,
+    /// The page before this position (ignored when `after` is set); rows still come in sort order.
+    pub before: Option<Cursor>,
     pub limit: i64,
 }
 

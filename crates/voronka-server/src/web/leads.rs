@@ -84,6 +84,7 @@ struct InboxPage {
     total: i64,
     tabs: Vec<Tab>,
     next: Option<String>,
+    prev: Option<String>,
     first_page: Option<String>,
     f: Filters,
     stages: Vec<Choice>,
@@ -226,8 +227,9 @@ fn parse_filters(raw: Option<&str>, notices: &mut Vec<String>) -> (Filters, Lead
                 }
                 None => notices.push(format!("Unknown sort {v:?} was ignored.")),
             },
-            "after" => match Cursor::decode(&v) {
-                Some(c) => q.after = Some(c),
+            "after" | "before" => match Cursor::decode(&v) {
+                Some(c) if k == "after" => q.after = Some(c),
+                Some(c) => q.before = Some(c),
                 None => notices
                     .push("The page position was not readable; showing the first page.".into()),
             },
@@ -250,12 +252,14 @@ pub(crate) async fn inbox(
     let actor = user.actor();
     let mut notices = Vec::new();
     let (f, q) = parse_filters(raw.as_deref(), &mut notices);
-    let paged = q.after.is_some();
+    let paged = q.after.is_some() || q.before.is_some();
+    let backward = q.after.is_none() && q.before.is_some();
 
     // Counts per stage ignore the stage filter (they are the tabs) but honour the others.
     let mut count_q = q.clone();
     count_q.stages.clear();
     count_q.after = None;
+    count_q.before = None;
     count_q.visibility = actor.visibility();
 
     let (mut rows, total) = state.app.list_leads(&actor, q).await?;
@@ -268,14 +272,26 @@ pub(crate) async fn inbox(
         .into_iter()
         .collect();
 
+    // One row beyond the page tells whether there is more in the direction of travel.
     let more = rows.len() as i64 > PAGE;
+    if more && backward {
+        rows.remove(0);
+    }
     rows.truncate(PAGE as usize);
-    let next = if more {
-        rows.last().map(|r| {
+    let page_link = |key: &str, row: Option<&voronka_store::LeadRow>| {
+        row.map(|r| {
             let mut p = f.pairs(&f.stages);
-            p.push(("after".into(), r.cursor().encode()));
+            p.push((key.into(), r.cursor().encode()));
             link("/leads", &p)
         })
+    };
+    let next = if (more && !backward) || (backward && !rows.is_empty()) {
+        page_link("after", rows.last())
+    } else {
+        None
+    };
+    let prev = if (paged && !backward) || (backward && more) {
+        page_link("before", rows.first())
     } else {
         None
     };
@@ -336,6 +352,7 @@ pub(crate) async fn inbox(
         total,
         tabs,
         next,
+        prev,
         first_page,
         f,
         stages,
