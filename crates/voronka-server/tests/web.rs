@@ -995,7 +995,9 @@ fn rel_link(html: &str, rel: &str) -> Option<String> {
     Some(
         html[start..end]
             .replace("&amp;", "&")
-            .replace("&#x3D;", "="),
+            .replace("&#38;", "&")
+            .replace("&#x3D;", "=")
+            .replace("&#61;", "="),
     )
 }
 
