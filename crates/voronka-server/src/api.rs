@@ -92,6 +92,8 @@ pub(crate) struct LeadFilter {
     q: Option<String>,
     sort: Option<String>,
     cursor: Option<String>,
+    /// The page before this position.
+    before: Option<String>,
     limit: Option<i64>,
 }
 
@@ -158,6 +160,10 @@ impl LeadFilter {
             q.after =
                 Some(Cursor::decode(c).ok_or_else(|| bad("cursor", "unreadable cursor".into()))?);
         }
+        if let Some(c) = self.before.as_deref().filter(|s| !s.is_empty()) {
+            q.before =
+                Some(Cursor::decode(c).ok_or_else(|| bad("before", "unreadable cursor".into()))?);
+        }
         Ok(q)
     }
 }
@@ -169,13 +175,17 @@ async fn list_leads(
 ) -> ApiResult<Json<serde_json::Value>> {
     let q = f.to_query()?;
     let (rows, total) = s.app.list_leads(&actor, q.clone()).await?;
-    let next = if rows.len() as i64 == q.limit {
-        rows.last().map(|r| r.cursor().encode())
-    } else {
-        None
-    };
+    // A full page may have more beyond it; a page reached from a cursor has a page behind it.
+    let backward = q.after.is_none() && q.before.is_some();
+    let full = rows.len() as i64 == q.limit;
+    let next = (full || backward)
+        .then(|| rows.last().map(|r| r.cursor().encode()))
+        .flatten();
+    let prev = (q.after.is_some() || (backward && full))
+        .then(|| rows.first().map(|r| r.cursor().encode()))
+        .flatten();
     Ok(Json(
-        json!({ "items": rows, "total": total, "next_cursor": next }),
+        json!({ "items": rows, "total": total, "next_cursor": next, "prev_cursor": prev }),
     ))
 }
 

@@ -24,7 +24,7 @@ pub fn routes() -> Router<AppState> {
 
 /// (method, path, summary, scope, request body description)
 const OPERATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
-    ("get", "/api/v1/leads", "List leads (filters: stage, temperature, owner, source, medium, campaign, form, contact, created_from, created_to, q; sort; cursor; limit)", "leads:read", None),
+    ("get", "/api/v1/leads", "List leads (filters: stage, temperature, owner, source, medium, campaign, form, contact, created_from, created_to, q; sort; cursor or before; limit; answers next_cursor and prev_cursor)", "leads:read", None),
     ("post", "/api/v1/leads", "Create a lead through the intake pipeline", "leads:write", Some("Flat object of fields: name, first_name, last_name, email, phone, company, position, message, product, consent, utm_*, page, referrer, visitor_id, value, currency, temperature, form_key, channel, partner; other fields are kept as custom attributes")),
     ("get", "/api/v1/leads/{id}", "A lead with its contact, touches, stage history, notes, customer and deals", "leads:read", None),
     ("post", "/api/v1/leads/{id}/stage", "Change stage", "leads:write", Some("{stage, comment?}")),

@@ -690,6 +690,26 @@ async fn api_auth_roles_and_lead_actions() {
         .await
         .unwrap();
     assert_ne!(v["items"][0]["id"], v2["items"][0]["id"]);
+    let prev = v2["prev_cursor"].as_str().unwrap().to_string();
+    let v3: Value = s
+        .get(
+            &format!("/api/v1/leads?stage=new&limit=1&before={prev}"),
+            &admin,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        v3["items"][0]["id"], v["items"][0]["id"],
+        "back to the first page"
+    );
+    assert!(
+        v["prev_cursor"].is_null(),
+        "the first page has nothing before it"
+    );
     let (st, _) = error_of(
         s.get("/api/v1/leads?stage=bogus", &admin)
             .send()
