@@ -90,7 +90,11 @@ impl App {
     pub async fn open(url: &str, settings: Settings) -> Result<App> {
         let store = voronka_store::connect(url).await?;
         store.migrate().await?;
-        store.optimize().await?;
+        // SQLite keeps no statistics by itself, and bounded ANALYZE takes milliseconds; PostgreSQL's
+        // autovacuum analyzes on its own, and a full ANALYZE at every start would cost a large database dearly.
+        if store.backend() == voronka_store::Backend::Sqlite {
+            store.optimize().await?;
+        }
         let app = App::new(store, settings);
         app.ensure_defaults().await?;
         Ok(app)
