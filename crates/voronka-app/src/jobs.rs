@@ -59,7 +59,17 @@ impl App {
         let app = self.clone();
         tokio::spawn(async move {
             let mut last_purge = std::time::Instant::now();
+            let mut last_stats = std::time::Instant::now();
             loop {
+                // SQLite's planner statistics follow the data only if refreshed now and then.
+                if last_stats.elapsed() > Duration::from_secs(3600)
+                    && app.store.backend() == voronka_store::Backend::Sqlite
+                {
+                    last_stats = std::time::Instant::now();
+                    if let Err(e) = app.store.optimize().await {
+                        tracing::error!(error = %e, "refreshing planner statistics");
+                    }
+                }
                 if last_purge.elapsed() > Duration::from_secs(60) {
                     last_purge = std::time::Instant::now();
                     if let Err(e) = app.purge_expired_keys().await {
