@@ -242,12 +242,14 @@ async fn commit_each(
     let mut tx = store.begin().await?;
     tx.lock_intake().await?;
     let mut out = Vec::with_capacity(items.len());
-    for (p, _) in items {
+    for i in 0..items.len() {
         tx.savepoint().await?;
-        match apply_one(tx.as_mut(), policy, window, p).await {
-            Ok(o) => {
+        // The same writer as the bulk path, one submission at a time; earlier items of the
+        // batch are already in the transaction, so later ones see them.
+        match write_batch(tx.as_mut(), policy, window, &items[i..=i]).await {
+            Ok(mut o) => {
                 tx.release_savepoint().await?;
-                out.push(Ok(o));
+                out.push(o.pop().ok_or_else(|| AppError::Io("no outcome".into())));
             }
             Err(e) => {
                 tracing::warn!(error = %e, "a capture was rolled back");
@@ -260,150 +262,8 @@ async fn commit_each(
     Ok(out)
 }
 
-async fn apply_one(
-    tx: &mut dyn Tx,
-    policy: &DedupPolicy,
-    window: i64,
-    p: &Prepared,
-) -> Result<CaptureOutcome> {
-    let now = p.submission.received_at;
-    for (key, permanent) in &p.keys {
-        let hit = if *permanent {
-            tx.capture_key(key).await?
-        } else {
-            tx.recent_capture_key(key, now - window).await?
-        };
-        if let Some(stored) = hit {
-            let mut o: CaptureOutcome = serde_json::from_str(&stored)
-                .map_err(|e| AppError::Io(format!("stored capture result is unreadable: {e}")))?;
-            o.repeated = true;
-            return Ok(o);
-        }
-    }
-    let candidates = if p.validation.outcome == Outcome::Lead {
-        tx.candidates(&p.normalized).await?
-    } else {
-        Vec::new()
-    };
-    let route_ctx = if p.validation.outcome == Outcome::Lead {
-        tx.route_context().await?
-    } else {
-        Default::default()
-    };
-    let plan = intake::plan_lead(
-        &p.normalized,
-        p.validation.clone(),
-        &candidates,
-        policy,
-        &route_ctx,
-        now,
-    );
-    let outcome = commit_plan(tx, p, plan).await?;
-    let stored = serde_json::to_string(&outcome).map_err(|e| AppError::Io(e.to_string()))?;
-    for (key, _) in &p.keys {
-        tx.put_capture_key(key, &stored, now).await?;
-    }
-    Ok(outcome)
-}
-
 fn reasons_json(r: &[Reason]) -> String {
     serde_json::to_string(r).unwrap_or_else(|_| "[]".into())
-}
-
-async fn commit_plan(tx: &mut dyn Tx, p: &Prepared, plan: Plan) -> Result<CaptureOutcome> {
-    let s = &p.submission;
-    let n = &p.normalized;
-    let now = s.received_at;
-    let (rejected, reasons, decision, score, stage, route) = match plan {
-        Plan::Reject { reasons } => (true, reasons, None, None, None, None),
-        Plan::Interest { reasons } => (false, reasons, None, None, None, None),
-        Plan::Lead {
-            decision,
-            score,
-            stage,
-            route,
-            reasons,
-        } => (
-            false,
-            reasons,
-            Some(decision),
-            Some(score),
-            Some(stage),
-            Some(route),
-        ),
-    };
-    let (Some(decision), Some(score), Some(stage), Some(route)) = (decision, score, stage, route)
-    else {
-        let interest_id = tx
-            .insert_interest(&p.interest_row(rejected, &reasons))
-            .await?;
-        return Ok(CaptureOutcome::interest(interest_id, rejected, reasons));
-    };
-
-    let contact_id = match decision.contact_id() {
-        Some(id) => {
-            tx.enrich_contact(id, n, now).await?;
-            id
-        }
-        None => tx.insert_contact(n, now).await?,
-    };
-    let (lead_id, action) = match decision {
-        MatchDecision::Touch { lead_id, .. } => (lead_id, "new_touch"),
-        MatchDecision::Reopen { lead_id, .. } => {
-            let lead = tx
-                .lead_for_update(lead_id)
-                .await?
-                .ok_or_else(|| AppError::NotFound(format!("lead {lead_id}")))?;
-            tx.set_stage(
-                lead_id,
-                &StageUpdate {
-                    stage: Some(Stage::Working),
-                    ..Default::default()
-                },
-                now,
-            )
-            .await?;
-            tx.add_stage_change(&NewStageChange {
-                lead_id,
-                from: Some(lead.stage),
-                to: Stage::Working,
-                actor_id: None,
-                actor: "intake".into(),
-                reason: Some("asked again".into()),
-                comment: Some("a new request reopened the refused lead".into()),
-                at: now,
-            })
-            .await?;
-            (lead_id, "reopened")
-        }
-        MatchDecision::NewContact | MatchDecision::NewLead { .. } => {
-            let id = tx
-                .insert_lead(&p.lead_row(contact_id, &score, stage, &route, &reasons))
-                .await?;
-            tx.add_stage_change(&NewStageChange {
-                lead_id: id,
-                from: None,
-                to: stage,
-                actor_id: None,
-                actor: "intake".into(),
-                reason: Some(format!("captured via {}", s.channel.as_str())),
-                comment: None,
-                at: now,
-            })
-            .await?;
-            if route.used_round_robin {
-                tx.bump_counter("round_robin").await?;
-            }
-            (id, "new_lead")
-        }
-    };
-    if action != "new_lead" {
-        tx.lead_touched(lead_id, now).await?;
-    }
-    let touch_id = tx.insert_touch(&p.touch_row(lead_id, &reasons)).await?;
-    Ok(CaptureOutcome::lead(
-        action, lead_id, contact_id, touch_id, reasons,
-    ))
 }
 
 /// Lowercased text the lead list searches: name, company, product, phones (E.164 and digits), emails.
@@ -676,6 +536,18 @@ async fn commit_bulk(
 ) -> Result<Vec<Result<CaptureOutcome>>> {
     let mut tx = store.begin().await?;
     tx.lock_intake().await?;
+    let outcomes = write_batch(tx.as_mut(), policy, window, items).await?;
+    tx.commit().await?;
+    Ok(outcomes.into_iter().map(Ok).collect())
+}
+
+/// Writes the batch inside the caller's transaction and returns each item's outcome.
+async fn write_batch(
+    tx: &mut dyn Tx,
+    policy: &DedupPolicy,
+    window: i64,
+    items: &[(Prepared, Reply)],
+) -> Result<Vec<CaptureOutcome>> {
     let all_keys: Vec<String> = items
         .iter()
         .flat_map(|(p, _)| p.keys.iter().map(|(k, _)| k.clone()))
@@ -998,6 +870,5 @@ async fn commit_bulk(
         }
     }
     tx.put_capture_keys(&key_rows).await?;
-    tx.commit().await?;
-    Ok(outcomes.into_iter().map(Ok).collect())
+    Ok(outcomes)
 }

@@ -152,20 +152,9 @@ pub trait Tx: Send {
     async fn rollback_to_savepoint(&mut self) -> Result<()>;
     async fn release_savepoint(&mut self) -> Result<()>;
 
-    async fn capture_key(&mut self, key: &str) -> Result<Option<String>>;
-    async fn put_capture_key(&mut self, key: &str, result: &str, at: Millis) -> Result<()>;
-    async fn recent_capture_key(&mut self, key: &str, since: Millis) -> Result<Option<String>>;
-
-    async fn candidates(&mut self, n: &Normalized) -> Result<Vec<Candidate>>;
     async fn route_context(&mut self) -> Result<RouteContext>;
-    async fn bump_counter(&mut self, name: &str) -> Result<()>;
 
-    async fn insert_contact(&mut self, n: &Normalized, at: Millis) -> Result<Id>;
     async fn enrich_contact(&mut self, id: Id, n: &Normalized, at: Millis) -> Result<()>;
-    async fn insert_lead(&mut self, l: &NewLead) -> Result<Id>;
-    async fn lead_touched(&mut self, lead_id: Id, at: Millis) -> Result<()>;
-    async fn insert_touch(&mut self, t: &NewTouch) -> Result<Id>;
-    async fn insert_interest(&mut self, i: &NewInterest) -> Result<Id>;
 
     async fn lead_for_update(&mut self, id: Id) -> Result<Option<Lead>>;
     async fn set_stage(&mut self, id: Id, s: &StageUpdate, at: Millis) -> Result<()>;
