@@ -17,7 +17,7 @@ request = function()
   counter = counter + 1
   local n = tid * 1000000 + counter
   local body = string.format(
-    '{"name":"Иван Петров","phone":"+7916%07d","email":"lead%d@example.com","utm_source":"google","utm_medium":"cpc","message":"Перезвоните, пожалуйста"}',
+    '{"name":"Иван Петров","phone":"+7916%07d","email":"lead%d@mail.ru","utm_source":"google","utm_medium":"cpc","message":"Перезвоните, пожалуйста"}',
     n % 10000000, n)
   return wrk.format("POST", nil, { ["Content-Type"] = "application/json" }, body)
 end

@@ -151,6 +151,19 @@ impl Actor {
         }
         Ok(())
     }
+    /// Aggregate reports without personal data: everyone but salespeople, or a token that may
+    /// read leads or manage forms.
+    pub fn require_reports(&self) -> Result<()> {
+        if !(self.scope_ok(Scope::LeadsRead) || self.scope_ok(Scope::FormsWrite)) {
+            return Err(AppError::Forbidden(
+                "this token lacks the leads:read or forms:write scope".into(),
+            ));
+        }
+        if self.role() == voronka_core::Role::Salesperson {
+            return Err(AppError::Forbidden("your role cannot see reports".into()));
+        }
+        Ok(())
+    }
     pub fn require_export(&self) -> Result<()> {
         self.require_read_leads()?;
         if !self.role().exports_leads() {

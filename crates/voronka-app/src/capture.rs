@@ -105,6 +105,7 @@ impl Prepared {
             ip: s.ip.clone(),
             reasons: reasons_json(reasons),
             raw: s.raw_json().to_string(),
+            partner: s.partner.clone(),
             created_at: s.received_at,
         }
     }
@@ -124,6 +125,7 @@ impl Prepared {
             message: n.message.clone(),
             value: n.value,
             stage,
+            junk_reason: self.validation.junk.as_ref().map(|r| r.message.clone()),
             temperature: score.temperature,
             score: score.points,
             owner_id: route.owner_id,
@@ -150,7 +152,24 @@ impl Prepared {
             message: n.message.clone(),
             raw: s.raw_json().to_string(),
             reasons: reasons_json(reasons),
+            verdict: self.verdict().into(),
             created_at: s.received_at,
+        }
+    }
+
+    /// What the pseudo-lead rules said: junk, flagged by a rule, or clean.
+    fn verdict(&self) -> &'static str {
+        let v = &self.validation;
+        if v.junk.is_some() {
+            "junk"
+        } else if v
+            .reasons
+            .iter()
+            .any(|r| voronka_core::intake::scrub::rule_info(&r.code).is_some())
+        {
+            "flag"
+        } else {
+            "ok"
         }
     }
 }
@@ -327,7 +346,9 @@ impl App {
             min_fill_ms: form.map(|f| f.min_fill_ms).unwrap_or(0),
             ..Default::default()
         };
-        let validation = validate(&normalized, &rules);
+        let scrub = self.scrub_rules().await?;
+        let ctx = self.traffic.observe(&submission, &scrub);
+        let validation = validate(&normalized, &rules, &scrub, &ctx);
         let mut keys = Vec::new();
         if let Some(k) = req
             .idempotency_key
@@ -427,6 +448,7 @@ fn person_keys(n: &Normalized) -> Vec<String> {
             .iter()
             .map(|s| format!("s:{}", voronka_core::intake::keys::social_key(s))),
     );
+    keys.extend(voronka_core::intake::keys::block_key(n).map(|b| format!("b:{b}")));
     keys
 }
 
@@ -450,7 +472,8 @@ impl Pool {
             .iter()
             .map(|p| format!("p:{p}"))
             .chain(c.emails.iter().map(|e| format!("e:{e}")))
-            .chain(c.socials.iter().map(|s| format!("s:{s}")));
+            .chain(c.socials.iter().map(|s| format!("s:{s}")))
+            .chain(c.block_key.iter().map(|b| format!("b:{b}")));
         for k in keys.collect::<Vec<_>>() {
             let v = self.by_key.entry(k).or_default();
             if !v.contains(&i) {
@@ -587,6 +610,7 @@ async fn write_batch(
     let mut touched: Vec<(Ref, i64)> = Vec::new();
     let mut enrich: Vec<(Ref, usize)> = Vec::new();
     let mut reopened: Vec<(Ref, Stage, i64)> = Vec::new();
+    let mut pairs: Vec<(Ref, Ref, Option<String>)> = Vec::new();
 
     for (idx, (p, _)) in items.iter().enumerate() {
         let now = p.submission.received_at;
@@ -628,7 +652,7 @@ async fn write_batch(
             &route_ctx,
             now,
         );
-        let (decision, score, stage, route, reasons) = match plan {
+        let (decision, score, stage, route, reasons, maybe_same) = match plan {
             Plan::Reject { reasons } | Plan::Interest { reasons } => {
                 let rejected = p.validation.outcome == Outcome::Reject;
                 interests.push(p.interest_row(rejected, &reasons));
@@ -641,7 +665,15 @@ async fn write_batch(
                 stage,
                 route,
                 reasons,
-            } => (decision, score, stage, route, reasons),
+                possible_duplicate_of,
+            } => (
+                decision,
+                score,
+                stage,
+                route,
+                reasons,
+                possible_duplicate_of,
+            ),
         };
         if route.used_round_robin {
             route_ctx.round_robin_counter += 1;
@@ -669,6 +701,7 @@ async fn write_batch(
                         .iter()
                         .map(|s| voronka_core::intake::keys::social_key(s))
                         .collect(),
+                    block_key: voronka_core::intake::keys::block_key(n),
                     leads: Vec::new(),
                 });
                 r
@@ -679,7 +712,12 @@ async fn write_batch(
             MatchDecision::Reopen { lead_id, .. } => (Ref::from_id(lead_id), "reopened"),
             MatchDecision::NewContact | MatchDecision::NewLead { .. } => {
                 new_leads.push(p.lead_row(contact.to_id(), &score, stage, &route, &reasons));
-                (Ref::New(new_leads.len() - 1), "new_lead")
+                let lead = Ref::New(new_leads.len() - 1);
+                for other in maybe_same {
+                    let why = reasons.iter().find(|r| r.code == "possible_duplicate");
+                    pairs.push((lead, Ref::from_id(other), why.map(|r| r.message.clone())));
+                }
+                (lead, "new_lead")
             }
         };
         // Keep the pool current for the items after this one.
@@ -785,12 +823,29 @@ async fn write_batch(
             to: lead_rows[k].1.stage,
             actor_id: None,
             actor: "intake".into(),
-            reason: Some(format!("captured via {}", channel.as_str())),
+            reason: Some(match &lead_rows[k].1.junk_reason {
+                Some(why) => format!("captured via {} as junk: {why}", channel.as_str()),
+                None => format!("captured via {}", channel.as_str()),
+            }),
             comment: None,
             at: lead_rows[k].1.created_at,
         })
         .collect();
     tx.insert_stage_changes(&changes).await?;
+    let at = items[0].0.submission.received_at;
+    let pair_rows: Vec<voronka_store::NewDuplicatePair> = pairs
+        .iter()
+        .map(|(lead, other, why)| voronka_store::NewDuplicatePair {
+            lead_id: lead.resolve(&lead_ids),
+            other_lead_id: other.resolve(&lead_ids),
+            // Same name at the same company, nothing else shared: a coin toss until reviewed.
+            probability: 0.5,
+            explanation: serde_json::json!({ "reason": why, "shared": ["name", "company"] })
+                .to_string(),
+            at,
+        })
+        .collect();
+    tx.insert_duplicate_pairs(&pair_rows).await?;
     for (r, from, at) in &reopened {
         let id = r.resolve(&lead_ids);
         let upd = StageUpdate {

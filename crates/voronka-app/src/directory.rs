@@ -318,6 +318,32 @@ impl App {
         Ok(self.store.recent_audit(limit).await?)
     }
 
+    /// Writes a change of a settings document to the audit log.
+    pub(crate) async fn audit_setting<T: serde::Serialize>(
+        &self,
+        actor: &Actor,
+        name: &str,
+        before: &T,
+        after: &T,
+        at: voronka_core::Millis,
+    ) -> Result<()> {
+        let json = |v: &T| serde_json::to_string(v).ok();
+        let mut tx = self.store.begin().await?;
+        tx.audit(&voronka_store::NewAudit {
+            actor_id: actor.user_id(),
+            actor: actor.name(),
+            action: format!("{name}.update"),
+            entity: "settings".into(),
+            entity_id: None,
+            before: json(before),
+            after: json(after),
+            at,
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub(crate) async fn audit_simple(
         &self,
         actor: &Actor,

@@ -63,6 +63,8 @@ impl App {
 
     pub async fn lead_detail(&self, actor: &Actor, id: Id) -> Result<LeadDetail> {
         actor.require_read_leads()?;
+        // A merged lead answers with the lead it was merged into.
+        let id = self.store.resolve_lead(id).await?.unwrap_or(id);
         let d = self
             .store
             .lead_detail(id)

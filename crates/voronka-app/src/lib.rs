@@ -4,8 +4,10 @@
 mod auth;
 mod capture;
 mod directory;
+mod duplicates;
 mod error;
 mod leads;
+mod scrub;
 mod transfer;
 
 pub mod demo;
@@ -14,8 +16,10 @@ pub mod jobs;
 pub use auth::{hash_password, new_secret, sha256_hex, Actor, Principal};
 pub use capture::{CaptureOutcome, CaptureRequest, CaptureResult};
 pub use directory::FormInput;
+pub use duplicates::PairReview;
 pub use error::{AppError, FieldError};
 pub use leads::{ConvertInput, RefuseInput};
+pub use scrub::SCRUB_RULES;
 pub use transfer::{ExportFormat, ImportMap, ImportSummary};
 
 use std::sync::Arc;
@@ -58,6 +62,8 @@ pub struct App {
     settings: Arc<Settings>,
     /// Public form lookups by key, kept for a few seconds: every capture needs its form.
     forms: Arc<std::sync::RwLock<FormCache>>,
+    scrub_rules: Arc<scrub::RulesCache>,
+    traffic: Arc<scrub::Traffic>,
 }
 
 type FormCache =
@@ -83,6 +89,8 @@ impl App {
             committer,
             settings,
             forms: Default::default(),
+            scrub_rules: Default::default(),
+            traffic: Default::default(),
         }
     }
 

@@ -141,7 +141,7 @@ async fn capture(clients: usize, seconds: u64, url: Option<String>) -> Result<()
                 let body = serde_json::json!({
                     "name": "Иван Петров",
                     "phone": format!("+7916{:07}", (c as u64 * 100_000 + i) % 10_000_000),
-                    "email": format!("lead{n}@example.com"),
+                    "email": format!("lead{n}@mail.ru"),
                     "utm_source": "google", "utm_medium": "cpc", "message": "Перезвоните, пожалуйста"
                 });
                 let t = Instant::now();
@@ -227,7 +227,7 @@ async fn import(rows: usize, url: Option<String>, keep: Option<std::path::PathBu
         for i in 0..rows {
             writeln!(
                 w,
-                "{},{},+7916{:07},lead{i}@example.com,Company {},{},Request {i}",
+                "{},{},+7916{:07},lead{i}@mail.ru,Company {},{},Request {i}",
                 FIRST[i % FIRST.len()],
                 LAST[(i / 7) % LAST.len()],
                 i % 10_000_000,

@@ -3116,7 +3116,12 @@ mod tests {
             }
             let n = normalize(&l.submission, &Default::default());
             assert!(n.field_errors.is_empty(), "{:?}", n.field_errors);
-            let v = validate(&n, &ValidationRules::default());
+            let v = validate(
+                &n,
+                &ValidationRules::default(),
+                &crate::intake::ScrubRules::default(),
+                &Default::default(),
+            );
             assert_eq!(
                 v.outcome,
                 Outcome::Lead,

@@ -38,6 +38,15 @@ pub fn routes() -> Router<AppState> {
         .route("/deals/{id}", get(get_deal))
         .route("/forms", get(list_forms).post(create_form))
         .route("/refusal-reasons", get(list_reasons).post(add_reason))
+        .route("/scrub-rules", get(get_scrub_rules).put(put_scrub_rules))
+        .route("/duplicates", get(list_duplicates))
+        .route("/duplicates/{id}", get(get_duplicate))
+        .route("/duplicates/{id}/merge", post(merge_duplicate))
+        .route("/duplicates/{id}/not-duplicate", post(not_duplicate))
+        .route("/leads/{id}/merge", post(merge_lead))
+        .route("/leads/{id}/merges", get(lead_merges))
+        .route("/merges/{id}/undo", post(undo_merge))
+        .route("/reports/scrub", get(scrub_report))
         .route("/users", get(list_users).post(create_user))
         .route("/users/{id}", post(update_user))
         .route("/tokens", get(list_tokens).post(create_token))
@@ -626,6 +635,224 @@ async fn add_reason(
 ) -> ApiResult<StatusCode> {
     s.app.add_refusal_reason(&actor, &b.label).await?;
     Ok(StatusCode::CREATED)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PairsQuery {
+    status: Option<String>,
+}
+
+async fn list_duplicates(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<PairsQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let pairs = s
+        .app
+        .duplicate_pairs(&actor, q.status.as_deref().unwrap_or("open"))
+        .await?;
+    Ok(Json(json!({ "items": pairs })))
+}
+
+async fn get_duplicate(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<voronka_app::PairReview>> {
+    let id = parse_id(&id, "pair")?;
+    Ok(Json(s.app.duplicate_pair(&actor, id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PairMergeBody {
+    /// Id of the lead that survives: one of the pair's two leads.
+    survivor_id: Id,
+    #[serde(default)]
+    take: Vec<String>,
+}
+
+async fn merge_duplicate(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<PairMergeBody>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let id = parse_id(&id, "pair")?;
+    let review = s.app.duplicate_pair(&actor, id).await?;
+    let (a, o) = (review.pair.lead_id, review.pair.other_lead_id);
+    let merged = if b.survivor_id == a {
+        o
+    } else if b.survivor_id == o {
+        a
+    } else {
+        return Err(
+            AppError::invalid("survivor_id", format!("survivor_id must be {a} or {o}")).into(),
+        );
+    };
+    let merge_id = s
+        .app
+        .merge_leads(&actor, b.survivor_id, merged, &b.take)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "merge_id": merge_id, "survivor_id": b.survivor_id, "merged_id": merged })),
+    ))
+}
+
+async fn not_duplicate(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let id = parse_id(&id, "pair")?;
+    s.app.not_duplicate(&actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LeadMergeBody {
+    other_lead_id: Id,
+    #[serde(default)]
+    take: Vec<String>,
+}
+
+async fn merge_lead(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<LeadMergeBody>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let id = parse_id(&id, "lead")?;
+    let merge_id = s
+        .app
+        .merge_leads(&actor, id, b.other_lead_id, &b.take)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "merge_id": merge_id, "survivor_id": id, "merged_id": b.other_lead_id })),
+    ))
+}
+
+async fn lead_merges(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let id = parse_id(&id, "lead")?;
+    Ok(Json(
+        json!({ "items": s.app.merges_for(&actor, id).await? }),
+    ))
+}
+
+async fn undo_merge(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let id = parse_id(&id, "merge")?;
+    s.app.undo_merge(&actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesQuery {
+    format: Option<String>,
+}
+
+/// The pseudo-lead rules with the catalog of rule codes; `?format=toml` answers the TOML file.
+async fn get_scrub_rules(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<RulesQuery>,
+) -> ApiResult<Response> {
+    actor.require_admin()?;
+    let rules = s.app.scrub_rules().await?;
+    match q.format.as_deref() {
+        Some("toml") => {
+            let text = voronka_app::App::scrub_rules_toml(&rules)?;
+            Ok((
+                [(
+                    axum::http::header::CONTENT_TYPE,
+                    "application/toml; charset=utf-8",
+                )],
+                text,
+            )
+                .into_response())
+        }
+        None | Some("json") => {
+            let catalog: Vec<_> = voronka_core::intake::scrub::CATALOG
+                .iter()
+                .map(|r| {
+                    json!({
+                        "code": r.code,
+                        "description": r.description,
+                        "default_action": r.default_action,
+                        "action": rules.action(r.code),
+                    })
+                })
+                .collect();
+            Ok(Json(json!({ "rules": &*rules, "catalog": catalog })).into_response())
+        }
+        Some(other) => Err(ApiError::BadRequest(format!(
+            "format must be json or toml, got {other:?}"
+        ))),
+    }
+}
+
+/// Replaces the pseudo-lead rules from JSON or a TOML file (`Content-Type: application/toml`).
+async fn put_scrub_rules(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    req: Request,
+) -> ApiResult<StatusCode> {
+    let ct = content_type(req.headers());
+    let bytes = read_body(req, &s).await?;
+    let rules = match ct.as_str() {
+        "application/json" => crate::extract::parse_json(&bytes)?,
+        "application/toml" | "text/toml" | "text/plain" => {
+            let text = std::str::from_utf8(&bytes)
+                .map_err(|_| ApiError::BadRequest("the body is not valid UTF-8".into()))?;
+            voronka_app::App::parse_scrub_rules_toml(text)?
+        }
+        other => {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "expected application/json or application/toml, got {:?}",
+                if other.is_empty() { "nothing" } else { other }
+            )))
+        }
+    };
+    s.app.set_scrub_rules(&actor, rules).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScrubQuery {
+    by: Option<String>,
+    since: Option<String>,
+}
+
+async fn scrub_report(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<ScrubQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let by_text = q.by.as_deref().unwrap_or("form");
+    let by = voronka_store::ScrubBy::parse(by_text).ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "by must be form, source, campaign or partner, got {by_text:?}"
+        ))
+    })?;
+    let since = match q.since.as_deref() {
+        Some(t) => parse_moment("since", t)?,
+        None => 0,
+    };
+    let rows = s.app.scrub_report(&actor, by, since).await?;
+    Ok(Json(json!({ "by": by, "since": since, "rows": rows })))
 }
 
 async fn list_users(

@@ -47,6 +47,16 @@ const OPERATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
     ("post", "/api/v1/forms", "Create a form", "forms:write", Some("{name, redirect_url?, allowed_origins?, default_region?, product?, min_fill_ms?}")),
     ("get", "/api/v1/refusal-reasons", "Refusal reasons", "leads:read", None),
     ("post", "/api/v1/refusal-reasons", "Add a refusal reason", "admin", Some("{label}")),
+    ("get", "/api/v1/duplicates", "Possible duplicates for review (status: open, merged, not_duplicate)", "leads:write", None),
+    ("get", "/api/v1/duplicates/{id}", "A pair with both leads side by side and the matcher's explanation", "leads:write", None),
+    ("post", "/api/v1/duplicates/{id}/merge", "Merge the pair: the survivor keeps everything; fields in take come from the other lead", "leads:write", Some("{survivor_id, take?: [name, position, country, language, account, product, message, value, temperature, owner]}")),
+    ("post", "/api/v1/duplicates/{id}/not-duplicate", "Remember that the pair is not a duplicate", "leads:write", None),
+    ("post", "/api/v1/leads/{id}/merge", "Merge another lead into this one", "leads:write", Some("{other_lead_id, take?}")),
+    ("get", "/api/v1/leads/{id}/merges", "Merges this lead took part in (each can be undone)", "leads:read", None),
+    ("post", "/api/v1/merges/{id}/undo", "Undo a merge", "leads:write", None),
+    ("get", "/api/v1/scrub-rules", "Pseudo-lead rules with the catalog of rule codes and their actions (?format=toml for the file)", "admin", None),
+    ("put", "/api/v1/scrub-rules", "Replace the pseudo-lead rules (JSON, or a TOML file with Content-Type application/toml)", "admin", Some("{actions: {code: off|flag|junk|reject}, burst_window_secs, burst_max_per_ip, burst_max_per_visitor, identical_max_clients, burst_exempt_ips, test_names, joke_names, test_email_locals, test_email_domains, disposable_domains, allowed_domains, competitor_domains, stop_phrases, min_phone_digits}")),
+    ("get", "/api/v1/reports/scrub", "Scrub rate (rejected + junk / all submissions) by form, source, campaign or partner (by, since)", "leads:read", None),
     ("get", "/api/v1/users", "List users", "admin", None),
     ("post", "/api/v1/users", "Create a user", "admin", Some("{email, name?, password, role}")),
     ("post", "/api/v1/users/{id}", "Change a user's role or disable them", "admin", Some("{role, active}")),
@@ -60,6 +70,7 @@ fn method(m: &str) -> HttpMethod {
     match m {
         "post" => HttpMethod::Post,
         "delete" => HttpMethod::Delete,
+        "put" => HttpMethod::Put,
         _ => HttpMethod::Get,
     }
 }

@@ -206,7 +206,7 @@ async fn public_capture_json_and_form() {
 async fn double_submit_is_one_touch() {
     let s = start(1000).await;
     let key = s.form(&[]).await;
-    let body = json!({"name": "Anna", "email": "anna@example.com"});
+    let body = json!({"name": "Anna", "email": "anna@mail.ru"});
     let send = |idem: Option<&'static str>| {
         let mut r = s.http.post(format!("{}/f/{key}", s.base)).json(&body);
         if let Some(k) = idem {
@@ -345,7 +345,7 @@ async fn bad_input_is_answered_cleanly_and_loses_nothing() {
         .http
         .post(&f)
         .header("origin", "https://shop.example")
-        .json(&json!({"name": "Cors", "email": "cors@example.com"}))
+        .json(&json!({"name": "Cors", "email": "cors@mail.ru"}))
         .send()
         .await
         .unwrap();
@@ -374,7 +374,7 @@ async fn bad_input_is_answered_cleanly_and_loses_nothing() {
         let r = s
             .http
             .post(&f)
-            .json(&json!({"name": h, "email": format!("h{i}@example.com")}))
+            .json(&json!({"name": h, "email": format!("h{i}@mail.ru")}))
             .send()
             .await
             .unwrap();
@@ -423,7 +423,7 @@ async fn rate_limit_answers_429() {
         let r = s
             .http
             .post(format!("{}/f/{key}", s.base))
-            .json(&json!({"name": "Fast", "email": format!("f{i}@example.com")}))
+            .json(&json!({"name": "Fast", "email": format!("f{i}@mail.ru")}))
             .send()
             .await
             .unwrap();
@@ -473,7 +473,7 @@ async fn api_auth_roles_and_lead_actions() {
     // Read-only token cannot write.
     let (st, _) = error_of(
         s.post("/api/v1/leads", &ro)
-            .json(&json!({"name": "X", "email": "x@example.com"}))
+            .json(&json!({"name": "X", "email": "x@mail.ru"}))
             .send()
             .await
             .unwrap(),
@@ -495,12 +495,12 @@ async fn api_auth_roles_and_lead_actions() {
     // Two salespeople with tokens of their own: each sees only their leads.
     let s1 = s
         .app
-        .add_user("s1@example.com", "S1", "password-1", Role::Salesperson)
+        .add_user("s1@mail.ru", "S1", "password-1", Role::Salesperson)
         .await
         .unwrap();
     let s2 = s
         .app
-        .add_user("s2@example.com", "S2", "password-2", Role::Salesperson)
+        .add_user("s2@mail.ru", "S2", "password-2", Role::Salesperson)
         .await
         .unwrap();
     let (_, t1) = s
@@ -525,7 +525,7 @@ async fn api_auth_roles_and_lead_actions() {
         .unwrap();
     let mut ids = Vec::new();
     for i in 0..4 {
-        let r = s.post("/api/v1/leads", &admin).json(&json!({"name": format!("Lead {i}"), "email": format!("l{i}@example.com"), "product": "CRM", "value": "1500.50", "currency": "EUR"})).send().await.unwrap();
+        let r = s.post("/api/v1/leads", &admin).json(&json!({"name": format!("Lead {i}"), "email": format!("l{i}@mail.ru"), "product": "CRM", "value": "1500.50", "currency": "EUR"})).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::CREATED);
         let v: Value = r.json().await.unwrap();
         ids.push(v["lead_id"].as_i64().unwrap());
@@ -726,7 +726,7 @@ async fn api_auth_roles_and_lead_actions() {
     assert_eq!(st, StatusCode::NOT_FOUND);
     let (st, _) = error_of(
         s.post("/api/v1/users", &admin)
-            .json(&json!({"email": "s1@example.com", "password": "password-9", "role": "viewer"}))
+            .json(&json!({"email": "s1@mail.ru", "password": "password-9", "role": "viewer"}))
             .send()
             .await
             .unwrap(),
@@ -756,4 +756,390 @@ async fn api_auth_roles_and_lead_actions() {
         .await
         .unwrap();
     assert!(page.contains("/api/openapi.json"));
+}
+
+/// Pseudo-lead rules: junk leads with reasons, rules edited as JSON and TOML, bursts, and the
+/// scrub rate by form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pseudo_leads_are_junked_rejected_and_counted() {
+    let s = start(1000).await;
+    let key = s.form(&[]).await;
+    let capture = |body: Value| {
+        let req = s.http.post(format!("{}/f/{key}", s.base)).json(&body);
+        async move {
+            let r = req.send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::CREATED);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let codes = |v: &Value| -> Vec<String> {
+        v["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    // A test entry is stored as a junk lead with its reason, unassigned.
+    let v = capture(json!({"name": "Тест Тест", "phone": "+7 916 765-43-21"})).await;
+    assert_eq!(v["result"], "lead");
+    assert!(codes(&v).contains(&"name_test".to_string()), "{v}");
+    let lead = v["lead_id"].as_i64().unwrap();
+    let d: Value = s
+        .get(&format!("/api/v1/leads/{lead}"), &s.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d["lead"]["stage"], "junk", "{d}");
+    assert!(d["lead"]["junk_reason"]
+        .as_str()
+        .unwrap()
+        .contains("test name"));
+    assert!(d["lead"]["owner_id"].is_null());
+
+    // A disposable address: junk. A typo: a suggestion, and the lead is kept.
+    let v = capture(json!({"name": "Анна Смирнова", "email": "anna@mailinator.com"})).await;
+    assert!(codes(&v).contains(&"email_disposable".to_string()), "{v}");
+    let v = capture(json!({"name": "Ольга Иванова", "email": "olga@gmial.com"})).await;
+    let typo = v["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "email_typo")
+        .unwrap();
+    assert_eq!(typo["message"], "did you mean olga@gmail.com?");
+    assert_eq!(typo["field"], "email");
+    let clean = capture(json!({"name": "Пётр Соколов", "phone": "+7 903 555-01-23"})).await;
+    assert_eq!(clean["result"], "lead");
+
+    // Rules are data: competitors become junk and role mailboxes are rejected.
+    let toml = "competitor_domains = [\"rival.ru\"]\n[actions]\nemail_role = \"reject\"\n";
+    let r = s
+        .http
+        .put(format!("{}/api/v1/scrub-rules", s.base))
+        .bearer_auth(&s.admin_token)
+        .header("content-type", "application/toml")
+        .body(toml)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let v = capture(json!({"name": "Игорь Ким", "email": "igor@sales.rival.ru"})).await;
+    assert!(codes(&v).contains(&"email_competitor".to_string()), "{v}");
+    let v = capture(json!({"name": "Acme desk", "email": "info@acme.ru"})).await;
+    assert_eq!(v["result"], "rejected", "{v}");
+    let text = s
+        .get("/api/v1/scrub-rules?format=toml", &s.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("rival.ru") && text.contains("email_role = \"reject\""),
+        "{text}"
+    );
+    let j: Value = s
+        .get("/api/v1/scrub-rules", &s.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let role = j["catalog"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["code"] == "email_role")
+        .unwrap();
+    assert_eq!(role["action"], "reject");
+    assert_eq!(role["default_action"], "flag");
+
+    // Bad rules are refused and change nothing; only administrators may edit them.
+    let r = s
+        .http
+        .put(format!("{}/api/v1/scrub-rules", s.base))
+        .bearer_auth(&s.admin_token)
+        .json(&json!({"actions": {"no_such_rule": "junk"}}))
+        .send()
+        .await
+        .unwrap();
+    let (status, e) = error_of(r).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert!(e["message"].as_str().unwrap().contains("no_such_rule"));
+    let (_, reader) = s
+        .app
+        .create_token("reader", ScopeSet::new(vec![Scope::LeadsRead]), None, None)
+        .await
+        .unwrap();
+    let r = s
+        .http
+        .put(format!("{}/api/v1/scrub-rules", s.base))
+        .bearer_auth(&reader)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(r).await.0, StatusCode::FORBIDDEN);
+    let v = capture(json!({"name": "Игорь Ким", "email": "igor2@rival.ru"})).await;
+    assert!(
+        codes(&v).contains(&"email_competitor".to_string()),
+        "rules kept: {v}"
+    );
+
+    // Bursts from one address: loopback is exempt by default, so take the exemption away.
+    let r = s
+        .http
+        .put(format!("{}/api/v1/scrub-rules", s.base))
+        .bearer_auth(&s.admin_token)
+        .json(&json!({"burst_exempt_ips": [], "burst_max_per_ip": 2}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let mut results = Vec::new();
+    for i in 0..3 {
+        let v =
+            capture(json!({"name": "Мария Орлова", "phone": format!("+7 916 200-10-1{i}")})).await;
+        results.push(v["result"].as_str().unwrap().to_string());
+    }
+    assert_eq!(results, ["lead", "lead", "rejected"]);
+
+    // Scrub rate of the form: rejected + junk among all submissions.
+    let rep: Value = s
+        .get("/api/v1/reports/scrub?by=form", &s.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let row = &rep["rows"][0];
+    assert_eq!(row["submissions"], 10, "{rep}");
+    assert_eq!(row["rejected"], 2, "{rep}");
+    // gmial.com is a typo-trap domain on the disposable list as well: junk, with the suggestion.
+    assert_eq!(row["junk"], 5, "{rep}");
+    assert!(
+        (row["scrub_rate"].as_f64().unwrap() - 0.7).abs() < 1e-9,
+        "{rep}"
+    );
+    let r = s
+        .get("/api/v1/reports/scrub?by=colour", &s.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(r).await.0, StatusCode::BAD_REQUEST);
+}
+
+/// Merging two leads of one person moves everything into the survivor, the merged id keeps
+/// resolving, and the merge can be undone from its record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn merge_and_undo() {
+    let s = start(1000).await;
+    let key = s.form(&[]).await;
+    let capture = |body: Value| {
+        let req = s.http.post(format!("{}/f/{key}", s.base)).json(&body);
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let get = |path: String| {
+        let req = s.get(&path, &s.admin_token);
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let a = capture(json!({"name": "Иван Петров", "phone": "+7 916 111-22-33", "product": "Диван", "company": "Ромашка"})).await;
+    let b = capture(json!({"name": "Ivan Petrov", "email": "ivan.petrov@gmail.com", "product": "Кресло", "position": "CTO"})).await;
+    let (la, lb) = (
+        a["lead_id"].as_i64().unwrap(),
+        b["lead_id"].as_i64().unwrap(),
+    );
+    assert_ne!(a["contact_id"], b["contact_id"]);
+    let r = s
+        .post(&format!("/api/v1/leads/{lb}/notes"), &s.admin_token)
+        .json(&json!({"body": "Звонил, просил перезвонить"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    assert_eq!(s.lead_count().await, 2);
+
+    // Bad requests first: they change nothing.
+    let r = s
+        .post(&format!("/api/v1/leads/{la}/merge"), &s.admin_token)
+        .json(&json!({"other_lead_id": lb, "take": ["shoe_size"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(r).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = s
+        .post(&format!("/api/v1/leads/{la}/merge"), &s.admin_token)
+        .json(&json!({"other_lead_id": la}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(r).await.0, StatusCode::CONFLICT);
+
+    let r = s
+        .post(&format!("/api/v1/leads/{la}/merge"), &s.admin_token)
+        .json(&json!({"other_lead_id": lb, "take": ["position", "product"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let merge_id = r.json::<Value>().await.unwrap()["merge_id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(s.lead_count().await, 1);
+
+    // The merged id resolves to the survivor, which has everything of both.
+    let d = get(format!("/api/v1/leads/{lb}")).await;
+    assert_eq!(d["lead"]["id"], la, "{d}");
+    assert_eq!(d["lead"]["product"], "Кресло");
+    assert_eq!(d["lead"]["touches"], 2);
+    assert_eq!(d["touches"].as_array().unwrap().len(), 2);
+    assert_eq!(d["contact"]["position"], "CTO");
+    assert_eq!(d["contact"]["full_name"], "Иван Петров");
+    assert_eq!(
+        d["contact"]["emails"][0]["normalized"],
+        "ivan.petrov@gmail.com"
+    );
+    assert_eq!(d["contact"]["phones"][0]["e164"], "+79161112233");
+    assert_eq!(d["notes"][0]["body"], "Звонил, просил перезвонить");
+    // A new request by the merged contact's email lands on the survivor's contact.
+    let again = capture(
+        json!({"name": "Ivan Petrov", "email": "ivanpetrov@gmail.com", "product": "Кресло"}),
+    )
+    .await;
+    assert_eq!(again["lead_id"], la, "{again}");
+    let merges = get(format!("/api/v1/leads/{la}/merges")).await;
+    assert_eq!(merges["items"][0]["id"], merge_id);
+
+    // Undo: both leads and contacts come back as they were; the later touch stays on the survivor.
+    let r = s
+        .post(&format!("/api/v1/merges/{merge_id}/undo"), &s.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(s.lead_count().await, 2);
+    let da = get(format!("/api/v1/leads/{la}")).await;
+    let db = get(format!("/api/v1/leads/{lb}")).await;
+    assert_eq!(db["lead"]["id"], lb);
+    assert_eq!(db["lead"]["product"], "Кресло");
+    assert_eq!(db["notes"][0]["body"], "Звонил, просил перезвонить");
+    assert_eq!(db["contact"]["position"], "CTO");
+    assert_eq!(da["lead"]["product"], "Диван");
+    assert!(da["contact"]["position"].is_null(), "{da}");
+    assert_eq!(da["contact"]["emails"].as_array().unwrap().len(), 0);
+    assert!(da["notes"].as_array().unwrap().is_empty());
+    let r = s
+        .post(&format!("/api/v1/merges/{merge_id}/undo"), &s.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(r).await.0, StatusCode::CONFLICT);
+}
+
+/// Same name at the same company with nothing shared: a new lead flagged as a possible
+/// duplicate, reviewed through the API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn possible_duplicates_are_reviewed() {
+    let s = start(1000).await;
+    let key = s.form(&[]).await;
+    let capture = |body: Value| {
+        let req = s.http.post(format!("{}/f/{key}", s.base)).json(&body);
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let get = |path: String| {
+        let req = s.get(&path, &s.admin_token);
+        async move { req.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let a =
+        capture(json!({"name": "Иван Петров", "phone": "+7 916 111-22-33", "company": "Ромашка"}))
+            .await;
+    let b = capture(
+        json!({"name": "Петров Иван", "phone": "+7 926 444-55-66", "company": "ООО «Ромашка»"}),
+    )
+    .await;
+    assert_ne!(
+        a["contact_id"], b["contact_id"],
+        "nothing shared: a contact of its own"
+    );
+    assert!(
+        b["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["code"] == "possible_duplicate"),
+        "{b}"
+    );
+    let other =
+        capture(json!({"name": "Иван Петров", "phone": "+7 903 000-11-22", "company": "Лютик"}))
+            .await;
+    assert!(other["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["code"] != "possible_duplicate"));
+
+    let open = get("/api/v1/duplicates".into()).await;
+    let items = open["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{open}");
+    let pair = items[0]["id"].as_i64().unwrap();
+    assert_eq!(items[0]["lead_id"], b["lead_id"]);
+    assert_eq!(items[0]["other_lead_id"], a["lead_id"]);
+    let review = get(format!("/api/v1/duplicates/{pair}")).await;
+    assert_eq!(review["lead"]["contact"]["full_name"], "Петров Иван");
+    assert_eq!(review["other"]["contact"]["full_name"], "Иван Петров");
+
+    // "Not a duplicate" is remembered.
+    let r = s
+        .post(
+            &format!("/api/v1/duplicates/{pair}/not-duplicate"),
+            &s.admin_token,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        get("/api/v1/duplicates".into()).await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    let done = get("/api/v1/duplicates?status=not_duplicate".into()).await;
+    assert_eq!(done["items"][0]["id"], pair);
+    assert!(done["items"][0]["resolved_by"].is_string());
+
+    // A third one is flagged against the latest; merging it resolves the pair.
+    let c = capture(json!({"name": "Иван Петров", "phone": "+7 915 777-88-99", "company": "Ромашка", "product": "Стол"})).await;
+    let open = get("/api/v1/duplicates".into()).await;
+    let pair = open["items"][0]["id"].as_i64().unwrap();
+    let survivor = open["items"][0]["other_lead_id"].as_i64().unwrap();
+    let r = s
+        .post(&format!("/api/v1/duplicates/{pair}/merge"), &s.admin_token)
+        .json(&json!({"survivor_id": c["lead_id"].as_i64().unwrap() + 1000}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(r).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = s
+        .post(&format!("/api/v1/duplicates/{pair}/merge"), &s.admin_token)
+        .json(&json!({"survivor_id": survivor, "take": ["product"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let merged = get(format!("/api/v1/leads/{}", c["lead_id"])).await;
+    assert_eq!(merged["lead"]["id"], survivor);
+    assert_eq!(merged["lead"]["product"], "Стол");
+    assert_eq!(merged["contact"]["phones"].as_array().unwrap().len(), 2);
+    let done = get("/api/v1/duplicates?status=merged".into()).await;
+    assert_eq!(done["items"][0]["id"], pair);
 }

@@ -8,7 +8,7 @@ use voronka_core::intake::Submission;
 use voronka_core::{Channel, Role};
 use voronka_server::{AppState, ServerConfig};
 
-const ADMIN_EMAIL: &str = "admin@example.com";
+const ADMIN_EMAIL: &str = "admin@mail.ru";
 const PASSWORD: &str = "correct horse battery";
 
 struct Server {
@@ -257,7 +257,7 @@ async fn login_inbox_card_actions_and_conversion() {
             "Иван Петров",
             &[
                 ("phone", "8 (912) 345-67-89"),
-                ("email", "Ivan@Example.com"),
+                ("email", "Ivan@mail.ru"),
                 ("product", "Окна ПВХ"),
                 ("company", "ООО Ромашка"),
                 ("message", "Перезвоните, пожалуйста"),
@@ -533,7 +533,7 @@ async fn hostile_input_is_rendered_escaped() {
         .capture(
             "<script>alert(1)</script> Mallory\u{202e}gnp.exe",
             &[
-                ("email", "mallory@example.com"),
+                ("email", "mallory@mail.ru"),
                 (
                     "message",
                     "<img src=x onerror=alert(2)> \"quoted\" \u{202e}reversed",
@@ -643,16 +643,11 @@ async fn salesperson_sees_only_own_leads() {
     let srv = start().await;
     let sara = srv
         .app
-        .add_user(
-            "sara@example.com",
-            "Sara Seller",
-            PASSWORD,
-            Role::Salesperson,
-        )
+        .add_user("sara@mail.ru", "Sara Seller", PASSWORD, Role::Salesperson)
         .await
         .expect("sara");
     srv.app
-        .add_user("tom@example.com", "Tom Seller", PASSWORD, Role::Salesperson)
+        .add_user("tom@mail.ru", "Tom Seller", PASSWORD, Role::Salesperson)
         .await
         .expect("tom");
     let id = srv
@@ -667,7 +662,7 @@ async fn salesperson_sees_only_own_leads() {
         .expect("assign");
 
     let tom = client();
-    let tom_csrf = srv.login(&tom, "tom@example.com").await;
+    let tom_csrf = srv.login(&tom, "tom@mail.ru").await;
     let r = srv.get(&tom, &format!("/leads/{id}")).await;
     assert_eq!(
         r.status,
@@ -694,7 +689,7 @@ async fn salesperson_sees_only_own_leads() {
     assert!(r.body.contains("Not allowed"));
 
     let sara_c = client();
-    srv.login(&sara_c, "sara@example.com").await;
+    srv.login(&sara_c, "sara@mail.ru").await;
     let inbox = srv.get(&sara_c, "/leads").await;
     assert!(inbox.body.contains("Ольга Клиентова"));
     let card = srv.get(&sara_c, &format!("/leads/{id}")).await;
@@ -740,10 +735,10 @@ async fn forms_page_creates_a_form_with_embed_code() {
             &[
                 ("csrf", &csrf),
                 ("name", "Замер окон"),
-                ("redirect_url", "https://example.com/thanks"),
+                ("redirect_url", "https://mail.ru/thanks"),
                 (
                     "allowed_origins",
-                    "https://example.com\r\nhttps://www.example.com\r\n",
+                    "https://mail.ru\r\nhttps://www.mail.ru\r\n",
                 ),
                 ("default_region", "ru"),
                 ("product", "Окна"),
@@ -824,7 +819,7 @@ async fn admin_pages_tokens_users_and_assets() {
             "/admin/users",
             &[
                 ("csrf", &csrf),
-                ("email", "mia@example.com"),
+                ("email", "mia@mail.ru"),
                 ("name", "Мия Менеджер"),
                 ("password", PASSWORD),
                 ("role", "sales_manager"),
@@ -841,7 +836,7 @@ async fn admin_pages_tokens_users_and_assets() {
             "/admin/users",
             &[
                 ("csrf", &csrf),
-                ("email", "x@example.com"),
+                ("email", "x@mail.ru"),
                 ("password", "short"),
                 ("role", "viewer"),
             ],
@@ -916,7 +911,7 @@ async fn admin_pages_tokens_users_and_assets() {
 
     // Marketers work with forms: no leads in their menu, the inbox sends them to forms.
     srv.app
-        .add_user("max@example.com", "Max Marketer", PASSWORD, Role::Marketer)
+        .add_user("max@mail.ru", "Max Marketer", PASSWORD, Role::Marketer)
         .await
         .expect("marketer");
     let m = client();
@@ -924,7 +919,7 @@ async fn admin_pages_tokens_users_and_assets() {
         .post(
             &m,
             "/login",
-            &[("email", "max@example.com"), ("password", PASSWORD)],
+            &[("email", "max@mail.ru"), ("password", PASSWORD)],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
@@ -1007,7 +1002,7 @@ async fn inbox_pages_forward_and_back() {
     for i in 0..120 {
         s.capture(
             &format!("Paged Person {i:03}"),
-            &[("email", &format!("p{i}@example.com"))],
+            &[("email", &format!("p{i}@mail.ru"))],
         )
         .await;
     }

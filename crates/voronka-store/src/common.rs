@@ -240,6 +240,9 @@ fn like_pattern(text: &str) -> String {
 /// Adds the WHERE conditions of a lead query; they use only `leads l` columns so that
 /// the count needs no joins.
 fn push_lead_filters<'a>(qb: &mut QueryBuilder<'a, DB>, q: &'a LeadQuery) {
+    // Merged leads resolve to their survivor and are never listed; the list indexes are
+    // partial on this very condition.
+    qb.push(" AND l.merged_into IS NULL");
     match &q.visibility {
         Visibility::All => {}
         Visibility::Owner(u) => {
@@ -305,6 +308,33 @@ fn push_lead_filters<'a>(qb: &mut QueryBuilder<'a, DB>, q: &'a LeadQuery) {
             .push_bind(format!("%{term}%"))
             .push(")");
     }
+}
+
+fn pair_from(r: &<DB as sqlx::Database>::Row) -> Result<DuplicatePair> {
+    let explanation: String = r.try_get("explanation")?;
+    Ok(DuplicatePair {
+        id: r.try_get("id")?,
+        lead_id: r.try_get("lead_id")?,
+        other_lead_id: r.try_get("other_lead_id")?,
+        probability: r.try_get("probability")?,
+        explanation: serde_json::from_str(&explanation).unwrap_or(serde_json::Value::String(explanation)),
+        status: r.try_get("status")?,
+        created_at: r.try_get("created_at")?,
+        resolved_at: r.try_get("resolved_at")?,
+        resolved_by: r.try_get("resolved_by")?,
+    })
+}
+
+fn merge_from(r: &<DB as sqlx::Database>::Row) -> Result<MergeRecord> {
+    Ok(MergeRecord {
+        id: r.try_get("id")?,
+        survivor_lead_id: r.try_get("survivor_lead_id")?,
+        merged_lead_id: r.try_get("merged_lead_id")?,
+        actor: r.try_get("actor")?,
+        at: r.try_get("at")?,
+        undone_at: r.try_get("undone_at")?,
+        snapshot: r.try_get("snapshot")?,
+    })
 }
 
 impl SqlStore {
@@ -1097,6 +1127,120 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn resolve_lead(&self, id: Id) -> Result<Option<Id>> {
+        let mut cur = id;
+        // Merges chain (a survivor may itself be merged later); a chain is short.
+        for _ in 0..32 {
+            let next: Option<Option<Id>> = sqlx::query_scalar("SELECT merged_into FROM leads WHERE id = $1")
+                .bind(cur)
+                .fetch_optional(&self.pool)
+                .await?;
+            match next {
+                None => return Ok(None),
+                Some(None) => return Ok(Some(cur)),
+                Some(Some(n)) => cur = n,
+            }
+        }
+        Ok(Some(cur))
+    }
+
+    async fn duplicate_pairs(&self, status: &str, limit: i64) -> Result<Vec<DuplicatePair>> {
+        sqlx::query("SELECT * FROM duplicate_pairs WHERE status = $1 ORDER BY created_at DESC, id DESC LIMIT $2")
+            .bind(status)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(pair_from)
+            .collect()
+    }
+
+    async fn duplicate_pair(&self, id: Id) -> Result<Option<DuplicatePair>> {
+        sqlx::query("SELECT * FROM duplicate_pairs WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(pair_from)
+            .transpose()
+    }
+
+    async fn merges_for(&self, lead_id: Id) -> Result<Vec<MergeRecord>> {
+        sqlx::query("SELECT * FROM merges WHERE survivor_lead_id = $1 OR merged_lead_id = $1 ORDER BY id DESC")
+            .bind(lead_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(merge_from)
+            .collect()
+    }
+
+    async fn merge_record(&self, id: Id) -> Result<Option<MergeRecord>> {
+        sqlx::query("SELECT * FROM merges WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(merge_from)
+            .transpose()
+    }
+
+    async fn setting(&self, name: &str) -> Result<Option<String>> {
+        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn put_setting(&self, name: &str, value: &str, at: Millis) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO settings (name, value, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        )
+        .bind(name)
+        .bind(value)
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn scrub_report(&self, by: ScrubBy, since: Millis) -> Result<Vec<ScrubRow>> {
+        let (t, i) = match by {
+            ScrubBy::Form => ("CAST(form_id AS TEXT)", "CAST(form_id AS TEXT)"),
+            ScrubBy::Source => ("utm_source", "utm_source"),
+            ScrubBy::Campaign => ("utm_campaign", "utm_campaign"),
+            ScrubBy::Partner => ("partner", "partner"),
+        };
+        let sql = format!(
+            "SELECT k, CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(rej) AS BIGINT) AS rej, CAST(SUM(junk) AS BIGINT) AS junk, \
+             CAST(SUM(flag) AS BIGINT) AS flag, CAST(SUM(intr) AS BIGINT) AS intr FROM ( \
+             SELECT {t} AS k, COUNT(*) AS n, 0 AS rej, SUM(CASE WHEN verdict = 'junk' THEN 1 ELSE 0 END) AS junk, \
+             SUM(CASE WHEN verdict = 'flag' THEN 1 ELSE 0 END) AS flag, 0 AS intr FROM touches WHERE created_at >= $1 GROUP BY {t} \
+             UNION ALL \
+             SELECT {i} AS k, COUNT(*) AS n, SUM(CASE WHEN rejected THEN 1 ELSE 0 END) AS rej, 0 AS junk, 0 AS flag, \
+             SUM(CASE WHEN rejected THEN 0 ELSE 1 END) AS intr FROM interests WHERE created_at >= $1 GROUP BY {i} \
+             ) x GROUP BY k ORDER BY n DESC, k"
+        );
+        let rows = sqlx::query(&sql).bind(since).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let n: i64 = r.try_get("n")?;
+                let rej: i64 = r.try_get("rej")?;
+                let junk: i64 = r.try_get("junk")?;
+                Ok(ScrubRow {
+                    key: r.try_get("k")?,
+                    submissions: n,
+                    rejected: rej,
+                    junk,
+                    flagged: r.try_get("flag")?,
+                    interests: r.try_get("intr")?,
+                    scrub_rate: if n > 0 { (rej + junk) as f64 / n as f64 } else { 0.0 },
+                })
+            })
+            .collect()
+    }
+
     async fn refusal_reasons(&self) -> Result<Vec<String>> {
         Ok(sqlx::query_scalar("SELECT label FROM refusal_reasons WHERE active ORDER BY id")
             .fetch_all(&self.pool)
@@ -1462,12 +1606,14 @@ impl Tx for SqlTx {
         let mut phones = Vec::new();
         let mut emails = Vec::new();
         let mut socials = Vec::new();
+        let mut blocks = Vec::new();
         for n in subs {
+            blocks.extend(voronka_core::intake::keys::block_key(n));
             phones.extend(n.phones.iter().filter(|p| p.valid).filter_map(|p| p.e164.clone()));
             emails.extend(n.emails.iter().map(email_key));
             socials.extend(n.socials.iter().map(|s| social_key(s)));
         }
-        for v in [&mut phones, &mut emails, &mut socials] {
+        for v in [&mut phones, &mut emails, &mut socials, &mut blocks] {
             v.sort_unstable();
             v.dedup();
         }
@@ -1476,10 +1622,19 @@ impl Tx for SqlTx {
             ("contact_phones", "e164", &phones),
             ("contact_emails", "match_key", &emails),
             ("contact_socials", "match_key", &socials),
+            ("contacts", "name_key", &blocks),
         ] {
             for chunk in vals.chunks(CHUNK) {
-                let mut qb: QueryBuilder<DB> =
-                    QueryBuilder::new(format!("SELECT contact_id FROM {table} WHERE {col} IN ("));
+                // Merged contacts keep their rows for undo but are never matched again.
+                let sql = if table == "contacts" {
+                    format!("SELECT id FROM contacts WHERE merged_into IS NULL AND {col} IN (")
+                } else {
+                    format!(
+                        "SELECT t.contact_id FROM {table} t JOIN contacts c ON c.id = t.contact_id \
+                         WHERE c.merged_into IS NULL AND t.{col} IN ("
+                    )
+                };
+                let mut qb: QueryBuilder<DB> = QueryBuilder::new(sql);
                 let mut sep = qb.separated(", ");
                 for v in chunk {
                     sep.push_bind(v.clone());
@@ -1495,7 +1650,7 @@ impl Tx for SqlTx {
             .map(|&id| {
                 (
                     id,
-                    Candidate { contact_id: id, phones: vec![], emails: vec![], socials: vec![], leads: vec![] },
+                    Candidate { contact_id: id, phones: vec![], emails: vec![], socials: vec![], block_key: None, leads: vec![] },
                 )
             })
             .collect();
@@ -1504,6 +1659,7 @@ impl Tx for SqlTx {
                 ("SELECT contact_id, e164 AS v FROM contact_phones WHERE e164 IS NOT NULL AND contact_id IN (", 0),
                 ("SELECT contact_id, match_key AS v FROM contact_emails WHERE contact_id IN (", 1),
                 ("SELECT contact_id, match_key AS v FROM contact_socials WHERE contact_id IN (", 2),
+                ("SELECT id AS contact_id, name_key AS v FROM contacts WHERE name_key IS NOT NULL AND id IN (", 3),
             ] {
                 let mut qb: QueryBuilder<DB> = QueryBuilder::new(sql);
                 let mut sep = qb.separated(", ");
@@ -1518,13 +1674,14 @@ impl Tx for SqlTx {
                         match kind {
                             0 => c.phones.push(v),
                             1 => c.emails.push(v),
-                            _ => c.socials.push(v),
+                            2 => c.socials.push(v),
+                            _ => c.block_key = Some(v),
                         }
                     }
                 }
             }
             let mut qb: QueryBuilder<DB> = QueryBuilder::new(
-                "SELECT id, contact_id, product, stage, owner_id, updated_at FROM leads WHERE contact_id IN (",
+                "SELECT id, contact_id, product, stage, owner_id, updated_at FROM leads WHERE merged_into IS NULL AND contact_id IN (",
             );
             let mut sep = qb.separated(", ");
             for id in chunk {
@@ -1580,7 +1737,7 @@ impl Tx for SqlTx {
     async fn insert_contacts(&mut self, rows: &[NewContactRow<'_>]) -> Result<()> {
         for chunk in rows.chunks(CHUNK) {
             let mut qb: QueryBuilder<DB> = QueryBuilder::new(
-                "INSERT INTO contacts (id, full_name, first_name, last_name, position, country, language, account_id, created_at, updated_at) ",
+                "INSERT INTO contacts (id, full_name, first_name, last_name, position, country, language, account_id, created_at, updated_at, name_key) ",
             );
             qb.push_values(chunk, |mut b, c| {
                 b.push_bind(c.id)
@@ -1592,7 +1749,8 @@ impl Tx for SqlTx {
                     .push_bind(c.n.language.clone())
                     .push_bind(c.account_id)
                     .push_bind(c.at)
-                    .push_bind(c.at);
+                    .push_bind(c.at)
+                    .push_bind(voronka_core::intake::keys::block_key(c.n));
             });
             qb.build().execute(&mut *self.tx).await?;
         }
@@ -1629,7 +1787,7 @@ impl Tx for SqlTx {
             let mut qb: QueryBuilder<DB> = QueryBuilder::new(
                 "INSERT INTO leads (id, contact_id, product, message, value_minor, value_currency, stage, temperature, score, \
                  owner_id, form_id, source, medium, campaign, touches, reasons, route_explanation, search_text, inbox_rank, \
-                 created_at, updated_at) ",
+                 created_at, updated_at, junk_reason) ",
             );
             qb.push_values(chunk, |mut b, (id, l)| {
                 let rank: i64 = match (l.stage, l.owner_id.is_none()) {
@@ -1658,7 +1816,8 @@ impl Tx for SqlTx {
                     .push_bind(l.search_text.clone())
                     .push_bind(rank)
                     .push_bind(l.created_at)
-                    .push_bind(l.created_at);
+                    .push_bind(l.created_at)
+                    .push_bind(l.junk_reason.clone());
             });
             qb.build().execute(&mut *self.tx).await?;
         }
@@ -1669,7 +1828,7 @@ impl Tx for SqlTx {
         for chunk in rows.chunks(CHUNK / 2) {
             let mut qb: QueryBuilder<DB> = QueryBuilder::new(
                 "INSERT INTO touches (id, lead_id, channel, form_id, utm_source, utm_medium, utm_campaign, utm_term, \
-                 utm_content, referrer, landing_page, partner, visitor_id, ip, user_agent, message, raw, reasons, created_at) ",
+                 utm_content, referrer, landing_page, partner, visitor_id, ip, user_agent, message, raw, reasons, created_at, verdict) ",
             );
             qb.push_values(chunk, |mut b, (id, t)| {
                 b.push_bind(*id)
@@ -1690,7 +1849,8 @@ impl Tx for SqlTx {
                     .push_bind(t.message.clone())
                     .push_bind(t.raw.clone())
                     .push_bind(t.reasons.clone())
-                    .push_bind(t.created_at);
+                    .push_bind(t.created_at)
+                    .push_bind(t.verdict.clone());
             });
             qb.build().execute(&mut *self.tx).await?;
         }
@@ -1701,7 +1861,7 @@ impl Tx for SqlTx {
         for chunk in rows.chunks(CHUNK / 2) {
             let mut qb: QueryBuilder<DB> = QueryBuilder::new(
                 "INSERT INTO interests (id, channel, form_id, rejected, visitor_id, utm_source, utm_medium, utm_campaign, ip, \
-                 reasons, raw, created_at) ",
+                 reasons, raw, created_at, partner) ",
             );
             qb.push_values(chunk, |mut b, (id, i)| {
                 b.push_bind(*id)
@@ -1715,7 +1875,8 @@ impl Tx for SqlTx {
                     .push_bind(i.ip.clone())
                     .push_bind(i.reasons.clone())
                     .push_bind(i.raw.clone())
-                    .push_bind(i.created_at);
+                    .push_bind(i.created_at)
+                    .push_bind(i.partner.clone());
             });
             qb.build().execute(&mut *self.tx).await?;
         }
@@ -1739,6 +1900,368 @@ impl Tx for SqlTx {
             });
             qb.build().execute(&mut *self.tx).await?;
         }
+        Ok(())
+    }
+
+    async fn insert_duplicate_pairs(&mut self, rows: &[NewDuplicatePair]) -> Result<()> {
+        for chunk in rows.chunks(CHUNK / 2) {
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new(
+                "INSERT INTO duplicate_pairs (lead_id, other_lead_id, probability, explanation, status, created_at) ",
+            );
+            qb.push_values(chunk, |mut b, p| {
+                b.push_bind(p.lead_id)
+                    .push_bind(p.other_lead_id)
+                    .push_bind(p.probability)
+                    .push_bind(p.explanation.clone())
+                    .push_bind("open")
+                    .push_bind(p.at);
+            });
+            qb.push(" ON CONFLICT (lead_id, other_lead_id) DO NOTHING");
+            qb.build().execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    async fn set_pair_status(&mut self, id: Id, status: &str, by: Option<&str>, at: Millis) -> Result<()> {
+        sqlx::query("UPDATE duplicate_pairs SET status = $1, resolved_by = $2, resolved_at = $3 WHERE id = $4")
+            .bind(status)
+            .bind(by)
+            .bind(if status == "open" { None } else { Some(at) })
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_pairs_status_between(&mut self, a: Id, b: Id, status: &str, by: Option<&str>, at: Millis) -> Result<()> {
+        sqlx::query(
+            "UPDATE duplicate_pairs SET status = $1, resolved_by = $2, resolved_at = $3 \
+             WHERE (lead_id = $4 AND other_lead_id = $5) OR (lead_id = $5 AND other_lead_id = $4)",
+        )
+        .bind(status)
+        .bind(by)
+        .bind(if status == "open" { None } else { Some(at) })
+        .bind(a)
+        .bind(b)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn merge_leads(&mut self, survivor: Id, merged: Id, take: &[String], at: Millis) -> Result<MergeSnapshot> {
+        if survivor == merged {
+            return Err(StoreError::Conflict("a lead cannot be merged into itself".into()));
+        }
+        let row = |id: Id| {
+            sqlx::query(
+                "SELECT id, contact_id, merged_into, product, message, value_minor, value_currency, temperature, \
+                 owner_id, touches, search_text FROM leads WHERE id = $1",
+            )
+            .bind(id)
+        };
+        let s_row = row(survivor).fetch_optional(&mut *self.tx).await?.ok_or(StoreError::NotFound)?;
+        let m_row = row(merged).fetch_optional(&mut *self.tx).await?.ok_or(StoreError::NotFound)?;
+        let merged_already = |r: &<DB as sqlx::Database>::Row| -> Result<bool> {
+            Ok(r.try_get::<Option<Id>, _>("merged_into")?.is_some())
+        };
+        if merged_already(&s_row)? || merged_already(&m_row)? {
+            return Err(StoreError::Conflict("one of these leads was merged already".into()));
+        }
+        let cs: Id = s_row.try_get("contact_id")?;
+        let cm: Id = m_row.try_get("contact_id")?;
+        let lead_before = serde_json::json!({
+            "product": s_row.try_get::<Option<String>, _>("product")?,
+            "message": s_row.try_get::<Option<String>, _>("message")?,
+            "value_minor": s_row.try_get::<Option<i64>, _>("value_minor")?,
+            "value_currency": s_row.try_get::<Option<String>, _>("value_currency")?,
+            "temperature": s_row.try_get::<String, _>("temperature")?,
+            "owner_id": s_row.try_get::<Option<Id>, _>("owner_id")?,
+            "touches": s_row.try_get::<i64, _>("touches")?,
+            "search_text": s_row.try_get::<String, _>("search_text")?,
+        });
+        let takes = |f: &str| take.iter().any(|t| t == f);
+
+        // The lead: chosen fields, touches counted together, both searchable.
+        let mut sets: Vec<&str> = Vec::new();
+        for (field, cols) in [
+            ("product", &["product"][..]),
+            ("message", &["message"][..]),
+            ("value", &["value_minor", "value_currency"][..]),
+            ("temperature", &["temperature"][..]),
+            ("owner", &["owner_id"][..]),
+        ] {
+            if takes(field) {
+                sets.extend_from_slice(cols);
+            }
+        }
+        let mut qb: QueryBuilder<DB> = QueryBuilder::new("UPDATE leads SET touches = touches + ");
+        qb.push_bind(m_row.try_get::<i64, _>("touches")?);
+        qb.push(", search_text = search_text || ' ' || ").push_bind(m_row.try_get::<String, _>("search_text")?);
+        qb.push(", updated_at = ").push_bind(at);
+        for c in &sets {
+            qb.push(format!(", {c} = (SELECT m.{c} FROM leads m WHERE m.id = ")).push_bind(merged).push(")");
+        }
+        qb.push(" WHERE id = ").push_bind(survivor);
+        qb.build().execute(&mut *self.tx).await?;
+
+        let mut moved: Vec<Vec<Id>> = Vec::with_capacity(4);
+        for table in ["touches", "notes", "stage_changes", "deals"] {
+            let select = format!("SELECT id FROM {table} WHERE lead_id = $1 ORDER BY id");
+            let ids: Vec<Id> = sqlx::query_scalar(&select).bind(merged).fetch_all(&mut *self.tx).await?;
+            let update = format!("UPDATE {table} SET lead_id = $1 WHERE lead_id = $2");
+            sqlx::query(&update).bind(survivor).bind(merged).execute(&mut *self.tx).await?;
+            moved.push(ids);
+        }
+        let moved_deals = moved.pop().unwrap_or_default();
+        let moved_stage_changes = moved.pop().unwrap_or_default();
+        let moved_notes = moved.pop().unwrap_or_default();
+        let moved_touches = moved.pop().unwrap_or_default();
+
+        let mut snap = MergeSnapshot {
+            survivor_lead: survivor,
+            merged_lead: merged,
+            survivor_contact: cs,
+            merged_contact: cm,
+            lead_before,
+            contact_before: None,
+            moved_touches,
+            moved_notes,
+            moved_stage_changes,
+            moved_deals,
+            moved_leads: Vec::new(),
+            added_phones: Vec::new(),
+            added_emails: Vec::new(),
+            added_socials: Vec::new(),
+            moved_customer: None,
+        };
+        if cs != cm {
+            let c = sqlx::query(
+                "SELECT full_name, first_name, last_name, position, country, language, account_id, name_key \
+                 FROM contacts WHERE id = $1",
+            )
+            .bind(cs)
+            .fetch_one(&mut *self.tx)
+            .await?;
+            snap.contact_before = Some(serde_json::json!({
+                "full_name": c.try_get::<String, _>("full_name")?,
+                "first_name": c.try_get::<Option<String>, _>("first_name")?,
+                "last_name": c.try_get::<Option<String>, _>("last_name")?,
+                "position": c.try_get::<Option<String>, _>("position")?,
+                "country": c.try_get::<Option<String>, _>("country")?,
+                "language": c.try_get::<Option<String>, _>("language")?,
+                "account_id": c.try_get::<Option<Id>, _>("account_id")?,
+                "name_key": c.try_get::<Option<String>, _>("name_key")?,
+            }));
+            let customers: Vec<(Id, Id)> = sqlx::query_as("SELECT id, contact_id FROM customers WHERE contact_id IN ($1, $2)")
+                .bind(cs)
+                .bind(cm)
+                .fetch_all(&mut *self.tx)
+                .await?;
+            if customers.len() == 2 {
+                return Err(StoreError::Conflict(
+                    "both contacts are customers already; these leads cannot be merged".into(),
+                ));
+            }
+            if let Some((cid, _)) = customers.iter().find(|(_, contact)| *contact == cm) {
+                sqlx::query("UPDATE customers SET contact_id = $1 WHERE id = $2")
+                    .bind(cs)
+                    .bind(cid)
+                    .execute(&mut *self.tx)
+                    .await?;
+                snap.moved_customer = Some(*cid);
+            }
+            let mut sets: Vec<&str> = Vec::new();
+            for (field, cols) in [
+                ("name", &["full_name", "first_name", "last_name", "name_key"][..]),
+                ("position", &["position"][..]),
+                ("country", &["country"][..]),
+                ("language", &["language"][..]),
+                ("account", &["account_id"][..]),
+            ] {
+                if takes(field) {
+                    sets.extend_from_slice(cols);
+                }
+            }
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new("UPDATE contacts SET updated_at = ");
+            qb.push_bind(at);
+            for c in &sets {
+                qb.push(format!(", {c} = (SELECT m.{c} FROM contacts m WHERE m.id = ")).push_bind(cm).push(")");
+            }
+            qb.push(" WHERE id = ").push_bind(cs);
+            qb.build().execute(&mut *self.tx).await?;
+            snap.added_phones = sqlx::query_scalar(
+                "INSERT INTO contact_phones (contact_id, raw, e164, valid) SELECT $1, raw, e164, valid FROM contact_phones \
+                 WHERE contact_id = $2 AND raw NOT IN (SELECT raw FROM contact_phones WHERE contact_id = $1) \
+                 AND (e164 IS NULL OR e164 NOT IN (SELECT e164 FROM contact_phones WHERE contact_id = $1 AND e164 IS NOT NULL)) \
+                 RETURNING raw",
+            )
+            .bind(cs)
+            .bind(cm)
+            .fetch_all(&mut *self.tx)
+            .await?;
+            snap.added_emails = sqlx::query_scalar(
+                "INSERT INTO contact_emails (contact_id, raw, normalized, match_key) SELECT $1, raw, normalized, match_key \
+                 FROM contact_emails WHERE contact_id = $2 AND match_key NOT IN (SELECT match_key FROM contact_emails WHERE contact_id = $1) \
+                 RETURNING normalized",
+            )
+            .bind(cs)
+            .bind(cm)
+            .fetch_all(&mut *self.tx)
+            .await?;
+            snap.added_socials = sqlx::query_scalar(
+                "INSERT INTO contact_socials (contact_id, url, match_key) SELECT $1, url, match_key FROM contact_socials \
+                 WHERE contact_id = $2 AND match_key NOT IN (SELECT match_key FROM contact_socials WHERE contact_id = $1) \
+                 RETURNING url",
+            )
+            .bind(cs)
+            .bind(cm)
+            .fetch_all(&mut *self.tx)
+            .await?;
+            snap.moved_leads = sqlx::query_scalar("SELECT id FROM leads WHERE contact_id = $1 ORDER BY id")
+                .bind(cm)
+                .fetch_all(&mut *self.tx)
+                .await?;
+            sqlx::query("UPDATE leads SET contact_id = $1 WHERE contact_id = $2")
+                .bind(cs)
+                .bind(cm)
+                .execute(&mut *self.tx)
+                .await?;
+            sqlx::query("UPDATE contacts SET merged_into = $1, updated_at = $2 WHERE id = $3")
+                .bind(cs)
+                .bind(at)
+                .bind(cm)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        sqlx::query("UPDATE leads SET merged_into = $1, updated_at = $2 WHERE id = $3")
+            .bind(survivor)
+            .bind(at)
+            .bind(merged)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(snap)
+    }
+
+    async fn record_merge(&mut self, s: &MergeSnapshot, actor_id: Option<Id>, actor: &str, at: Millis) -> Result<Id> {
+        let json = serde_json::to_string(s).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(sqlx::query_scalar(
+            "INSERT INTO merges (survivor_lead_id, merged_lead_id, snapshot, actor_id, actor, at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(s.survivor_lead)
+        .bind(s.merged_lead)
+        .bind(json)
+        .bind(actor_id)
+        .bind(actor)
+        .bind(at)
+        .fetch_one(&mut *self.tx)
+        .await?)
+    }
+
+    async fn undo_merge(&mut self, merge_id: Id, s: &MergeSnapshot, at: Millis) -> Result<()> {
+        let later: Option<Id> = sqlx::query_scalar("SELECT merged_into FROM leads WHERE id = $1")
+            .bind(s.survivor_lead)
+            .fetch_optional(&mut *self.tx)
+            .await?
+            .flatten();
+        if later.is_some() {
+            return Err(StoreError::Conflict(
+                "the surviving lead was merged again since; undo that merge first".into(),
+            ));
+        }
+        let b = &s.lead_before;
+        sqlx::query(
+            "UPDATE leads SET product = $1, message = $2, value_minor = $3, value_currency = $4, temperature = $5, \
+             owner_id = $6, touches = CASE WHEN touches - $7 < 1 THEN 1 ELSE touches - $7 END, search_text = $8, updated_at = $9 WHERE id = $10",
+        )
+        .bind(b["product"].as_str())
+        .bind(b["message"].as_str())
+        .bind(b["value_minor"].as_i64())
+        .bind(b["value_currency"].as_str())
+        .bind(b["temperature"].as_str().unwrap_or("cold"))
+        .bind(b["owner_id"].as_i64())
+        .bind(s.moved_touches.len() as i64)
+        .bind(b["search_text"].as_str().unwrap_or(""))
+        .bind(at)
+        .bind(s.survivor_lead)
+        .execute(&mut *self.tx)
+        .await?;
+        for (table, ids) in [
+            ("touches", &s.moved_touches),
+            ("notes", &s.moved_notes),
+            ("stage_changes", &s.moved_stage_changes),
+            ("deals", &s.moved_deals),
+        ] {
+            for chunk in ids.chunks(CHUNK) {
+                let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!("UPDATE {table} SET lead_id = "));
+                qb.push_bind(s.merged_lead).push(" WHERE id IN (");
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(*id);
+                }
+                qb.push(")");
+                qb.build().execute(&mut *self.tx).await?;
+            }
+        }
+        if let Some(c) = &s.contact_before {
+            sqlx::query(
+                "UPDATE contacts SET full_name = $1, first_name = $2, last_name = $3, position = $4, country = $5, \
+                 language = $6, account_id = $7, name_key = $8, updated_at = $9 WHERE id = $10",
+            )
+            .bind(c["full_name"].as_str().unwrap_or(""))
+            .bind(c["first_name"].as_str())
+            .bind(c["last_name"].as_str())
+            .bind(c["position"].as_str())
+            .bind(c["country"].as_str())
+            .bind(c["language"].as_str())
+            .bind(c["account_id"].as_i64())
+            .bind(c["name_key"].as_str())
+            .bind(at)
+            .bind(s.survivor_contact)
+            .execute(&mut *self.tx)
+            .await?;
+            for (sql, values) in [
+                ("DELETE FROM contact_phones WHERE contact_id = $1 AND raw = $2", &s.added_phones),
+                ("DELETE FROM contact_emails WHERE contact_id = $1 AND normalized = $2", &s.added_emails),
+                ("DELETE FROM contact_socials WHERE contact_id = $1 AND url = $2", &s.added_socials),
+            ] {
+                for v in values {
+                    sqlx::query(sql).bind(s.survivor_contact).bind(v).execute(&mut *self.tx).await?;
+                }
+            }
+            for chunk in s.moved_leads.chunks(CHUNK) {
+                let mut qb: QueryBuilder<DB> = QueryBuilder::new("UPDATE leads SET contact_id = ");
+                qb.push_bind(s.merged_contact).push(" WHERE id IN (");
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(*id);
+                }
+                qb.push(")");
+                qb.build().execute(&mut *self.tx).await?;
+            }
+            if let Some(cid) = s.moved_customer {
+                sqlx::query("UPDATE customers SET contact_id = $1 WHERE id = $2")
+                    .bind(s.merged_contact)
+                    .bind(cid)
+                    .execute(&mut *self.tx)
+                    .await?;
+            }
+            sqlx::query("UPDATE contacts SET merged_into = NULL, updated_at = $1 WHERE id = $2")
+                .bind(at)
+                .bind(s.merged_contact)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        sqlx::query("UPDATE leads SET merged_into = NULL, updated_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(s.merged_lead)
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query("UPDATE merges SET undone_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(merge_id)
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 

@@ -121,6 +121,19 @@ pub trait Store: Send + Sync + 'static {
     async fn session(&self, token_hash: &str) -> Result<Option<Session>>;
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
 
+    /// The lead a merged lead now lives in (itself when it was never merged).
+    async fn resolve_lead(&self, id: Id) -> Result<Option<Id>>;
+    async fn duplicate_pairs(&self, status: &str, limit: i64) -> Result<Vec<DuplicatePair>>;
+    async fn duplicate_pair(&self, id: Id) -> Result<Option<DuplicatePair>>;
+    async fn merges_for(&self, lead_id: Id) -> Result<Vec<MergeRecord>>;
+    async fn merge_record(&self, id: Id) -> Result<Option<MergeRecord>>;
+
+    /// A stored rules document (JSON) by name.
+    async fn setting(&self, name: &str) -> Result<Option<String>>;
+    async fn put_setting(&self, name: &str, value: &str, at: Millis) -> Result<()>;
+    /// Scrub rate of submissions since `since`, grouped by form, source, campaign or partner.
+    async fn scrub_report(&self, by: ScrubBy, since: Millis) -> Result<Vec<ScrubRow>>;
+
     async fn refusal_reasons(&self) -> Result<Vec<String>>;
     async fn add_refusal_reason(&self, label: &str) -> Result<()>;
     async fn audit_for(&self, entity: &str, id: Id) -> Result<Vec<AuditEntry>>;
@@ -206,6 +219,40 @@ pub trait Tx: Send {
     async fn add_to_counter(&mut self, name: &str, by: i64) -> Result<()>;
     /// Records the first time a person acted on the lead (kept if already set).
     async fn mark_first_response(&mut self, lead_id: Id, at: Millis) -> Result<()>;
+    async fn insert_duplicate_pairs(&mut self, rows: &[NewDuplicatePair]) -> Result<()>;
+    async fn set_pair_status(
+        &mut self,
+        id: Id,
+        status: &str,
+        by: Option<&str>,
+        at: Millis,
+    ) -> Result<()>;
+    /// Pairs between these two leads, either way round, take this status.
+    async fn set_pairs_status_between(
+        &mut self,
+        a: Id,
+        b: Id,
+        status: &str,
+        by: Option<&str>,
+        at: Millis,
+    ) -> Result<()>;
+    /// Moves everything of `merged` into `survivor`, taking the named fields from `merged`.
+    async fn merge_leads(
+        &mut self,
+        survivor: Id,
+        merged: Id,
+        take: &[String],
+        at: Millis,
+    ) -> Result<MergeSnapshot>;
+    async fn record_merge(
+        &mut self,
+        s: &MergeSnapshot,
+        actor_id: Option<Id>,
+        actor: &str,
+        at: Millis,
+    ) -> Result<Id>;
+    /// Puts back what a merge moved and changed.
+    async fn undo_merge(&mut self, merge_id: Id, s: &MergeSnapshot, at: Millis) -> Result<()>;
     /// One more touch on a lead, received at `at`.
     async fn count_touch(&mut self, lead_id: Id, at: Millis) -> Result<()>;
 }

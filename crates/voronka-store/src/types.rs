@@ -315,6 +315,8 @@ pub struct NewLead {
     pub message: Option<String>,
     pub value: Option<Money>,
     pub stage: Stage,
+    /// Why the lead is junk when it is stored in stage junk.
+    pub junk_reason: Option<String>,
     pub temperature: Temperature,
     pub score: i64,
     pub owner_id: Option<Id>,
@@ -339,6 +341,8 @@ pub struct NewTouch {
     pub message: Option<String>,
     pub raw: String,
     pub reasons: String,
+    /// ok, flag or junk: what the pseudo-lead rules said of this submission.
+    pub verdict: String,
     pub created_at: Millis,
 }
 
@@ -352,6 +356,7 @@ pub struct NewInterest {
     pub ip: Option<String>,
     pub reasons: String,
     pub raw: String,
+    pub partner: Option<String>,
     pub created_at: Millis,
 }
 
@@ -375,3 +380,111 @@ pub struct NewDeal {
     pub amount: Money,
     pub created_at: Millis,
 }
+
+/// What a scrub-rate report is grouped by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScrubBy {
+    Form,
+    Source,
+    Campaign,
+    Partner,
+}
+
+impl ScrubBy {
+    pub fn parse(s: &str) -> Option<ScrubBy> {
+        match s {
+            "form" => Some(ScrubBy::Form),
+            "source" => Some(ScrubBy::Source),
+            "campaign" => Some(ScrubBy::Campaign),
+            "partner" => Some(ScrubBy::Partner),
+            _ => None,
+        }
+    }
+}
+
+/// Submissions of one form, source, campaign or partner and how many of them were scrubbed.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ScrubRow {
+    /// The form id, source, campaign or partner; `None` for submissions without one.
+    pub key: Option<String>,
+    pub submissions: i64,
+    pub rejected: i64,
+    pub junk: i64,
+    pub flagged: i64,
+    pub interests: i64,
+    /// (rejected + junk) / submissions.
+    pub scrub_rate: f64,
+}
+
+/// A pair of leads the matcher was unsure of, or that someone reviewed.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct DuplicatePair {
+    pub id: Id,
+    pub lead_id: Id,
+    pub other_lead_id: Id,
+    pub probability: f64,
+    /// The matcher's explanation (JSON).
+    pub explanation: serde_json::Value,
+    /// open, merged or not_duplicate.
+    pub status: String,
+    pub created_at: Millis,
+    pub resolved_at: Option<Millis>,
+    pub resolved_by: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewDuplicatePair {
+    pub lead_id: Id,
+    pub other_lead_id: Id,
+    pub probability: f64,
+    pub explanation: String,
+    pub at: Millis,
+}
+
+/// Fields of a survivor lead and its contact before a merge changed them.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MergeSnapshot {
+    pub survivor_lead: Id,
+    pub merged_lead: Id,
+    pub survivor_contact: Id,
+    pub merged_contact: Id,
+    pub lead_before: serde_json::Value,
+    pub contact_before: Option<serde_json::Value>,
+    pub moved_touches: Vec<Id>,
+    pub moved_notes: Vec<Id>,
+    pub moved_stage_changes: Vec<Id>,
+    pub moved_deals: Vec<Id>,
+    pub moved_leads: Vec<Id>,
+    pub added_phones: Vec<String>,
+    pub added_emails: Vec<String>,
+    pub added_socials: Vec<String>,
+    pub moved_customer: Option<Id>,
+}
+
+/// One merge as recorded, with what undoing it needs.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct MergeRecord {
+    pub id: Id,
+    pub survivor_lead_id: Id,
+    pub merged_lead_id: Id,
+    pub actor: String,
+    pub at: Millis,
+    pub undone_at: Option<Millis>,
+    #[serde(skip)]
+    pub snapshot: String,
+}
+
+/// Fields a merge takes from the merged lead (and its contact) instead of the survivor's.
+pub const MERGE_FIELDS: &[&str] = &[
+    "name",
+    "position",
+    "country",
+    "language",
+    "account",
+    "product",
+    "message",
+    "value",
+    "temperature",
+    "owner",
+];

@@ -11,6 +11,8 @@ pub struct Candidate {
     pub phones: Vec<String>,
     pub emails: Vec<String>,
     pub socials: Vec<String>,
+    /// Name with company or company mail domain ([`super::keys::block_key`]).
+    pub block_key: Option<String>,
     pub leads: Vec<CandidateLead>,
 }
 
@@ -108,6 +110,55 @@ fn evidence(n: &Normalized, c: &Candidate) -> (u32, Vec<&'static str>) {
         why.push("social profile");
     }
     (score, why)
+}
+
+/// Contacts that share no phone, email or profile with the submission but have its name at the
+/// same company: possibly the same person. Their latest lead is flagged for review; the
+/// submission still makes a contact of its own.
+pub fn possible_duplicates(n: &Normalized, candidates: &[Candidate]) -> Vec<(Id, Reason)> {
+    let Some(key) = super::keys::block_key(n) else {
+        return Vec::new();
+    };
+    candidates
+        .iter()
+        .filter(|c| c.block_key.as_deref() == Some(key.as_str()) && evidence(n, c).0 == 0)
+        .filter_map(|c| {
+            let lead = c.leads.iter().max_by_key(|l| l.updated_at)?;
+            Some((
+                lead.lead_id,
+                Reason::new(
+                    "possible_duplicate",
+                    None,
+                    format!(
+                        "possible duplicate of lead #{}: same name and company as contact #{}, but no shared phone or email",
+                        lead.lead_id, c.contact_id
+                    ),
+                ),
+            ))
+        })
+        .take(3)
+        .collect()
+}
+
+/// A junk lead of this contact about the same product, recent enough to take another touch.
+pub fn junk_lead_of(
+    n: &Normalized,
+    candidates: &[Candidate],
+    contact_id: Id,
+    policy: &DedupPolicy,
+    now: Millis,
+) -> Option<Id> {
+    candidates
+        .iter()
+        .find(|c| c.contact_id == contact_id)?
+        .leads
+        .iter()
+        .filter(|l| {
+            l.stage == Stage::Junk && same_product(l.product.as_deref(), n.product.as_deref())
+        })
+        .filter(|l| now - l.updated_at <= policy.same_request_window_ms)
+        .max_by_key(|l| l.updated_at)
+        .map(|l| l.lead_id)
 }
 
 /// Picks the matching contact and lead among the candidates.
@@ -214,6 +265,7 @@ mod tests {
             phones: vec!["+31612345678".into()],
             emails: vec![],
             socials: vec![],
+            block_key: None,
             leads,
         }
     }

@@ -37,6 +37,24 @@ pub fn match_key(address: &str) -> String {
     format!("{local}@{domain}")
 }
 
+/// Whether a domain belongs to a public mail service (anyone can have an address there), so
+/// that it says nothing about the person's company.
+pub fn is_public_provider(domain: &str) -> bool {
+    let d = canonical_provider(domain);
+    POPULAR.contains(&d)
+        || matches!(
+            d,
+            "mail.ua"
+                | "i.ua"
+                | "me.com"
+                | "aol.com"
+                | "protonmail.com"
+                | "yahoo.co.uk"
+                | "web.de"
+                | "gmx.net"
+        )
+}
+
 /// Popular domains people mistype; a typo of one of them gets a suggestion.
 const POPULAR: &[&str] = &[
     "gmail.com",

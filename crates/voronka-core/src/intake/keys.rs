@@ -60,6 +60,42 @@ pub fn account_key(name: &str) -> String {
     words.join(" ")
 }
 
+/// Key of a person's name for matching: words folded to lower case, `ё` as `е`, in sorted
+/// order, so "Иванов Иван" and "иван иванов" share it.
+pub fn name_key(name: &str) -> String {
+    let mut words: Vec<String> = super::normalize::clean_text(name)
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.replace('ё', "е"))
+        .collect();
+    words.sort();
+    words.join(" ")
+}
+
+/// Blocking key of a person without a shared phone or email: the name key with the company,
+/// or with the email domain when it is a company's own (not a public mail provider). Two
+/// contacts with one block key are possibly one person.
+pub fn block_key(n: &super::Normalized) -> Option<String> {
+    let name = name_key(n.full_name.as_deref()?);
+    if name.is_empty() {
+        return None;
+    }
+    if let Some(c) = n
+        .company
+        .as_deref()
+        .map(account_key)
+        .filter(|c| !c.is_empty())
+    {
+        return Some(format!("{name}|{c}"));
+    }
+    n.emails
+        .iter()
+        .filter_map(|e| e.normalized.rsplit_once('@').map(|(_, d)| d.to_lowercase()))
+        .find(|d| !super::email::is_public_provider(d))
+        .map(|d| format!("{name}|@{d}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,5 +106,24 @@ mod tests {
         assert_eq!(account_key("ООО «Ромашка»"), "ромашка");
         assert_eq!(account_key("Acme LLC"), "acme");
         assert_eq!(search_text(&["Иван", "", "+7916"]), "иван +7916");
+        assert_eq!(name_key("Иванов  Иван"), name_key("иван Иванов"));
+        assert_eq!(name_key("Семёнов"), "семенов");
+        use crate::intake::{normalize, Submission};
+        use crate::model::Channel;
+        let n = |fields: &[(&str, &str)]| {
+            let mut s = Submission::new(Channel::WebForm, 0);
+            for (k, v) in fields {
+                s = s.with(k, *v);
+            }
+            normalize(&s, &Default::default())
+        };
+        let a = n(&[("name", "Иван Петров"), ("company", "ООО «Ромашка»")]);
+        let b = n(&[("name", "Петров Иван"), ("company", "Ромашка")]);
+        assert_eq!(block_key(&a), block_key(&b));
+        assert!(block_key(&a).is_some());
+        let c = n(&[("name", "Ivan"), ("email", "ivan@gmail.com")]);
+        assert_eq!(block_key(&c), None, "a public mail domain says nothing");
+        let d = n(&[("name", "Ivan"), ("email", "ivan@acme.nl")]);
+        assert_eq!(block_key(&d).as_deref(), Some("ivan|@acme.nl"));
     }
 }

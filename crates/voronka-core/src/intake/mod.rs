@@ -10,6 +10,7 @@ pub mod keys;
 pub mod normalize;
 pub mod route;
 pub mod score;
+pub mod scrub;
 pub mod validate;
 
 use crate::model::{Channel, Id, Millis};
@@ -20,6 +21,7 @@ pub use dedup::{Candidate, CandidateLead, DedupPolicy, MatchDecision};
 pub use normalize::{normalize, NormalizeSettings, Normalized};
 pub use route::{route, RouteContext, RouteDecision};
 pub use score::{qualify, score, Score};
+pub use scrub::{Action, ScrubContext, ScrubRules};
 pub use validate::{validate, Outcome, Reason, Validation, ValidationRules};
 
 /// A raw request as it arrived, before any interpretation.
@@ -80,6 +82,8 @@ pub enum Plan {
         stage: crate::Stage,
         route: RouteDecision,
         reasons: Vec<Reason>,
+        /// Leads this one may duplicate (same name and company, nothing shared): for review.
+        possible_duplicate_of: Vec<Id>,
     },
 }
 
@@ -99,10 +103,51 @@ pub fn plan_lead(
         Outcome::Interest => Plan::Interest {
             reasons: validation.reasons,
         },
+        Outcome::Lead if validation.junk.is_some() => {
+            // A pseudo-lead repeated is a touch on the same junk lead (or a junk touch on a real
+            // one); it never reopens a refused lead and is not routed to anyone.
+            let mut reasons = validation.reasons;
+            let (decision, why) = dedup::decide(n, candidates, policy, now);
+            reasons.extend(why);
+            let decision = match decision {
+                MatchDecision::Reopen { contact_id, .. } => MatchDecision::NewLead { contact_id },
+                d => d,
+            };
+            // The same pseudo-lead again is a touch on its junk lead.
+            let decision = match decision {
+                MatchDecision::NewLead { contact_id } => dedup::junk_lead_of(
+                    n, candidates, contact_id, policy, now,
+                )
+                .map_or(decision, |lead_id| MatchDecision::Touch {
+                    contact_id,
+                    lead_id,
+                }),
+                d => d,
+            };
+            Plan::Lead {
+                decision,
+                score: score(n),
+                stage: crate::Stage::Junk,
+                route: RouteDecision {
+                    owner_id: None,
+                    explanation: "not routed: junk".into(),
+                    used_round_robin: false,
+                },
+                reasons,
+                possible_duplicate_of: Vec::new(),
+            }
+        }
         Outcome::Lead => {
             let mut reasons = validation.reasons;
             let (decision, why) = dedup::decide(n, candidates, policy, now);
             reasons.extend(why);
+            let mut possible_duplicate_of = Vec::new();
+            if decision == MatchDecision::NewContact {
+                for (lead, why) in dedup::possible_duplicates(n, candidates) {
+                    possible_duplicate_of.push(lead);
+                    reasons.push(why);
+                }
+            }
             let score = score(n);
             let stage = qualify(n, &score);
             let route = route(&decision, candidates, route_ctx);
@@ -112,6 +157,7 @@ pub fn plan_lead(
                 stage,
                 route,
                 reasons,
+                possible_duplicate_of,
             }
         }
     }

@@ -105,6 +105,7 @@ mod tests {
             phones: vec![],
             emails: vec![],
             socials: vec![],
+            block_key: None,
             leads: vec![CandidateLead {
                 lead_id: 5,
                 product: None,

@@ -1,5 +1,6 @@
 //! Validation and scrubbing: is this a reachable person, an interest, or a bot?
 
+use super::scrub::{self, Action, ScrubContext, ScrubRules};
 use super::Normalized;
 use crate::model::Millis;
 use serde::{Deserialize, Serialize};
@@ -45,8 +46,12 @@ impl Reason {
 pub struct Validation {
     pub outcome: Outcome,
     pub reasons: Vec<Reason>,
+    /// For a lead: the first reason whose rule sends it to junk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub junk: Option<Reason>,
 }
 
+/// Per-form settings of validation; the pseudo-lead rules are in [`ScrubRules`].
 #[derive(Debug, Clone)]
 pub struct ValidationRules {
     /// Submissions faster than this (form shown → submitted) are bots.
@@ -65,141 +70,299 @@ impl Default for ValidationRules {
     }
 }
 
+/// Reasons collected while checking, with the strongest action among the rules that fired.
+struct Findings<'a> {
+    scrub: &'a ScrubRules,
+    reasons: Vec<Reason>,
+    reject: bool,
+    junk: Option<Reason>,
+}
+
+impl Findings<'_> {
+    /// A fact about the submission: always reported, never configurable.
+    fn fact(&mut self, code: &str, field: Option<&str>, message: impl Into<String>) {
+        self.reasons.push(Reason::new(code, field, message));
+    }
+
+    /// A configurable rule fired; returns false when the rule is switched off.
+    fn rule(&mut self, code: &str, field: Option<&str>, message: impl Into<String>) -> bool {
+        let action = self.scrub.action(code);
+        if action == Action::Off {
+            return false;
+        }
+        let reason = Reason::new(code, field, message);
+        match action {
+            Action::Reject => self.reject = true,
+            Action::Junk if self.junk.is_none() => self.junk = Some(reason.clone()),
+            _ => {}
+        }
+        self.reasons.push(reason);
+        true
+    }
+}
+
+/// Whether `local@domain` (domain in ASCII form) is an address mail can be delivered to:
+/// strict syntax (no quoted local part, no IP literal) and a registrable domain under a known
+/// public suffix.
+pub fn email_deliverable(local: &str, domain: &str) -> bool {
+    if local.starts_with('"') || local.contains(' ') || !domain.contains('.') {
+        return false;
+    }
+    let syntax = email_address::EmailAddress::parse_with_options(
+        &format!("{local}@{domain}"),
+        email_address::Options::default()
+            .without_display_text()
+            .without_domain_literal(),
+    )
+    .is_ok();
+    syntax && psl::domain(domain.as_bytes()).is_some_and(|d| d.suffix().is_known())
+}
+
 /// Decides whether a submission is a lead, an interest or rejected, and says why.
-pub fn validate(n: &Normalized, rules: &ValidationRules) -> Validation {
-    let mut reasons = Vec::new();
+pub fn validate(
+    n: &Normalized,
+    rules: &ValidationRules,
+    scrub: &ScrubRules,
+    ctx: &ScrubContext,
+) -> Validation {
+    let mut f = Findings {
+        scrub,
+        reasons: Vec::new(),
+        reject: false,
+        junk: None,
+    };
 
     if n.honeypot.is_some() {
-        reasons.push(Reason::new(
-            "honeypot",
-            None,
-            "a hidden field meant for bots was filled",
-        ));
-        return Validation {
-            outcome: Outcome::Reject,
-            reasons,
-        };
+        f.rule("honeypot", None, "a hidden field meant for bots was filled");
     }
     if let Some(ms) = n.fill_ms {
         if rules.min_fill_ms > 0 && ms < rules.min_fill_ms {
-            reasons.push(Reason::new(
+            f.rule(
                 "too_fast",
                 None,
                 format!(
                     "the form was filled in {ms} ms, faster than {} ms",
                     rules.min_fill_ms
                 ),
-            ));
-            return Validation {
-                outcome: Outcome::Reject,
-                reasons,
-            };
+            );
         }
+    }
+    if ctx.from_ip > scrub.burst_max_per_ip {
+        f.rule(
+            "burst_ip",
+            None,
+            format!(
+                "{} submissions from this address in {} s",
+                ctx.from_ip, scrub.burst_window_secs
+            ),
+        );
+    }
+    if ctx.from_visitor > scrub.burst_max_per_visitor {
+        f.rule(
+            "burst_visitor",
+            None,
+            format!(
+                "{} submissions from this visitor in {} s",
+                ctx.from_visitor, scrub.burst_window_secs
+            ),
+        );
+    }
+    if ctx.identical_clients > scrub.identical_max_clients {
+        f.rule(
+            "identical_payload",
+            None,
+            format!(
+                "the same submission came from {} clients in {} s",
+                ctx.identical_clients, scrub.burst_window_secs
+            ),
+        );
     }
 
     for (field, message) in &n.field_errors {
-        reasons.push(Reason::new("field_invalid", Some(field), message.clone()));
+        f.fact("field_invalid", Some(field), message.clone());
     }
 
     let name_ok = match &n.full_name {
         None => {
-            reasons.push(Reason::new("name_missing", Some("name"), "name is missing"));
+            f.fact("name_missing", Some("name"), "name is missing");
             false
         }
         Some(name) if name.chars().count() > rules.max_name_chars => {
-            reasons.push(Reason::new(
+            f.fact(
                 "name_too_long",
                 Some("name"),
                 format!("name is longer than {} characters", rules.max_name_chars),
-            ));
+            );
             false
         }
         Some(name) if !name.chars().any(|c| c.is_alphabetic()) => {
-            reasons.push(Reason::new(
-                "name_invalid",
-                Some("name"),
-                "name has no letters",
-            ));
+            f.fact("name_invalid", Some("name"), "name has no letters");
             false
         }
-        Some(_) => true,
+        Some(name) => {
+            if scrub::name_has_link(name) {
+                f.rule("name_link", Some("name"), "the name contains a link");
+            }
+            if scrub.is_test_name(name) {
+                f.rule(
+                    "name_test",
+                    Some("name"),
+                    format!("{name:?} is a test name"),
+                );
+            } else if scrub::is_keyboard_walk(name) {
+                f.rule(
+                    "name_keyboard_walk",
+                    Some("name"),
+                    format!("{name:?} is a run of neighbouring keys"),
+                );
+            } else if scrub::is_gibberish(name) {
+                f.rule(
+                    "name_gibberish",
+                    Some("name"),
+                    format!("{name:?} does not look like a name"),
+                );
+            }
+            if scrub.is_joke_name(name) {
+                f.rule(
+                    "name_joke",
+                    Some("name"),
+                    format!("{name:?} is a joke name"),
+                );
+            }
+            true
+        }
     };
 
-    let valid_phones = n.phones.iter().filter(|p| p.valid).count();
-    for p in n.phones.iter().filter(|p| !p.valid) {
-        reasons.push(Reason::new(
-            "phone_invalid",
-            Some("phone"),
-            format!("{:?} is not a valid phone number", p.raw),
-        ));
+    let mut valid_phones = 0;
+    for p in &n.phones {
+        let digits = p.raw.chars().filter(char::is_ascii_digit).count();
+        if digits < scrub.min_phone_digits as usize {
+            f.rule(
+                "phone_too_short",
+                Some("phone"),
+                format!("{:?} has only {digits} digits", p.raw),
+            );
+            if !p.valid {
+                continue;
+            }
+        }
+        if !p.valid {
+            f.fact(
+                "phone_invalid",
+                Some("phone"),
+                format!("{:?} is not a valid phone number", p.raw),
+            );
+            continue;
+        }
+        let pattern = p.e164.as_deref().and_then(scrub::phone_pattern);
+        match pattern {
+            Some(why) => {
+                f.rule(
+                    "phone_pattern",
+                    Some("phone"),
+                    format!("{:?} is not a real number: {why}", p.raw),
+                );
+            }
+            None => valid_phones += 1,
+        }
     }
     let mut valid_emails = 0;
     for e in &n.emails {
-        let ascii = e
+        let parts = e
             .normalized
             .rsplit_once('@')
             .and_then(|(local, d)| super::email::ascii_domain(d).map(|d| (local, d)));
-        let valid = ascii.as_ref().is_some_and(|(local, domain)| {
-            domain.contains('.')
-                && email_address::EmailAddress::parse_with_options(
-                    &format!("{local}@{domain}"),
-                    email_address::Options::default()
-                        .without_display_text()
-                        .without_domain_literal(),
-                )
-                .is_ok()
-        });
-        if !valid {
-            reasons.push(Reason::new(
+        let Some((local, domain)) = parts else {
+            f.fact(
                 "email_invalid",
                 Some("email"),
                 format!("{:?} is not a valid email address", e.raw),
-            ));
+            );
+            continue;
+        };
+        if let Some(fix) = super::email::suggest_domain(&domain) {
+            f.rule(
+                "email_typo",
+                Some("email"),
+                format!("did you mean {local}@{fix}?"),
+            );
+        }
+        if !email_deliverable(local, &domain) {
+            f.fact(
+                "email_invalid",
+                Some("email"),
+                format!("{:?} is not a valid email address", e.raw),
+            );
             continue;
         }
         valid_emails += 1;
-        if let Some((local, domain)) = &ascii {
-            if let Some(fix) = super::email::suggest_domain(domain) {
-                reasons.push(Reason::new(
-                    "email_typo",
-                    Some("email"),
-                    format!("did you mean {local}@{fix}?"),
-                ));
-            }
+        if scrub.is_test_email(local, &domain) {
+            f.rule(
+                "email_test",
+                Some("email"),
+                format!("{} is a test address", e.normalized),
+            );
+        } else if scrub.is_disposable(&domain) {
+            f.rule(
+                "email_disposable",
+                Some("email"),
+                format!("{domain} is a disposable mail service"),
+            );
+        }
+        if scrub.is_competitor(&domain) {
+            f.rule(
+                "email_competitor",
+                Some("email"),
+                format!("{domain} is a competitor's domain"),
+            );
         }
         if super::email::is_role_address(&e.normalized) {
-            reasons.push(Reason::new(
+            f.rule(
                 "email_role",
                 Some("email"),
                 format!("{} is a shared mailbox, not a person", e.normalized),
-            ));
+            );
         }
+    }
+    if let Some(phrase) = n.message.as_deref().and_then(|m| scrub.stop_phrase(m)) {
+        f.rule(
+            "stop_phrase",
+            Some("message"),
+            format!("the message contains {phrase:?}"),
+        );
     }
     let has_contact = valid_phones > 0 || valid_emails > 0 || !n.socials.is_empty();
     if !has_contact {
-        reasons.push(Reason::new(
+        f.fact(
             "no_contact",
             None,
             "no valid phone, email or social profile",
-        ));
+        );
     }
-    if rules.require_consent && !n.consent {
-        reasons.push(Reason::new(
+    let consent_ok = !rules.require_consent || n.consent;
+    if !consent_ok {
+        f.fact(
             "consent_missing",
             Some("consent"),
             "consent to processing of personal data is required",
-        ));
-        return Validation {
-            outcome: Outcome::Interest,
-            reasons,
-        };
+        );
     }
-    let outcome = if name_ok && has_contact {
+    let outcome = if f.reject {
+        Outcome::Reject
+    } else if name_ok && has_contact && consent_ok {
         Outcome::Lead
     } else {
         Outcome::Interest
     };
-    Validation { outcome, reasons }
+    Validation {
+        outcome,
+        reasons: f.reasons,
+        junk: if outcome == Outcome::Lead {
+            f.junk
+        } else {
+            None
+        },
+    }
 }
 
 #[cfg(test)]
@@ -216,6 +379,8 @@ mod tests {
         validate(
             &normalize(&s, &Default::default()),
             &ValidationRules::default(),
+            &ScrubRules::default(),
+            &ScrubContext::default(),
         )
     }
 
@@ -255,7 +420,12 @@ mod tests {
             min_fill_ms: 2_000,
             ..Default::default()
         };
-        let v = validate(&normalize(&s, &Default::default()), &rules);
+        let v = validate(
+            &normalize(&s, &Default::default()),
+            &rules,
+            &ScrubRules::default(),
+            &ScrubContext::default(),
+        );
         assert_eq!(v.outcome, Outcome::Reject);
         assert_eq!(v.reasons[0].code, "too_fast");
     }
@@ -272,6 +442,248 @@ mod tests {
         assert_eq!(v.outcome, Outcome::Lead, "{:?}", v.reasons);
         let v = check(&[("name", "Bad"), ("email", "bad@[127.0.0.1]")]);
         assert_eq!(v.outcome, Outcome::Interest);
+    }
+
+    /// Every reason code, configurable or not, fired by a submission made for it.
+    #[test]
+    fn every_reason_code_fires() {
+        let ok = [("name", "Анна Смирнова"), ("phone", "+79161234567")];
+        fn with_fields<'a>(
+            base: &[(&'a str, &'a str)],
+            extra: &[(&'a str, &'a str)],
+        ) -> Vec<(&'a str, &'a str)> {
+            let mut f: Vec<(&str, &str)> = base.to_vec();
+            for (k, v) in extra {
+                f.retain(|(x, _)| x != k);
+                f.push((k, v));
+            }
+            f
+        }
+        let long = "Я".repeat(300);
+        let busy = ScrubContext {
+            from_ip: 99,
+            from_visitor: 99,
+            identical_clients: 99,
+        };
+        type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, ScrubContext, Outcome);
+        let cases: Vec<Case> = vec![
+            (
+                "honeypot",
+                with_fields(&ok, &[("website", "x")]),
+                Default::default(),
+                Outcome::Reject,
+            ),
+            (
+                "too_fast",
+                with_fields(&ok, &[("_fill_ms", "100")]),
+                Default::default(),
+                Outcome::Reject,
+            ),
+            ("burst_ip", ok.to_vec(), busy, Outcome::Reject),
+            ("burst_visitor", ok.to_vec(), busy, Outcome::Reject),
+            ("identical_payload", ok.to_vec(), busy, Outcome::Reject),
+            (
+                "name_link",
+                with_fields(&ok, &[("name", "Buy now http://spam.ru")]),
+                Default::default(),
+                Outcome::Lead,
+            ),
+            (
+                "name_gibberish",
+                with_fields(&ok, &[("name", "Sdfkjhsdkfjh")]),
+                Default::default(),
+                Outcome::Lead,
+            ),
+            (
+                "name_keyboard_walk",
+                with_fields(&ok, &[("name", "Qwerty Ivanov")]),
+                Default::default(),
+                Outcome::Lead,
+            ),
+            (
+                "name_test",
+                with_fields(&ok, &[("name", "Тест Тест")]),
+                Default::default(),
+                Outcome::Lead,
+            ),
+            (
+                "name_joke",
+                with_fields(&ok, &[("name", "Вася Пупкин")]),
+                Default::default(),
+                Outcome::Lead,
+            ),
+            (
+                "email_disposable",
+                with_fields(&ok, &[("email", "anna@mailinator.com")]),
+                Default::default(),
+                Outcome::Lead,
+            ),
+            (
+                "email_test",
+                with_fields(&ok, &[("email", "test@gmail.com")]),
+                Default::default(),
+                Outcome::Lead,
+            ),
+            (
+                "email_typo",
+                with_fields(&ok, &[("email", "anna@gmial.com")]),
+                Default::default(),
+                Outcome::Lead,
+            ),
+            (
+                "email_role",
+                with_fields(&ok, &[("email", "info@acme.ru")]),
+                Default::default(),
+                Outcome::Lead,
+            ),
+            (
+                "phone_pattern",
+                with_fields(&ok, &[("phone", "+7 999 999 99 99")]),
+                Default::default(),
+                Outcome::Interest,
+            ),
+            (
+                "phone_too_short",
+                with_fields(&ok, &[("phone", "12-34")]),
+                Default::default(),
+                Outcome::Interest,
+            ),
+            (
+                "stop_phrase",
+                with_fields(&ok, &[("message", "Это тест, не звоните")]),
+                Default::default(),
+                Outcome::Lead,
+            ),
+            (
+                "email_competitor",
+                with_fields(&ok, &[("email", "sales@rival.ru")]),
+                Default::default(),
+                Outcome::Lead,
+            ),
+            (
+                "field_invalid",
+                with_fields(&ok, &[("currency", "rubles"), ("value", "10")]),
+                Default::default(),
+                Outcome::Lead,
+            ),
+            (
+                "name_missing",
+                vec![("phone", "+79161234567")],
+                Default::default(),
+                Outcome::Interest,
+            ),
+            (
+                "name_too_long",
+                with_fields(&ok, &[("name", long.as_str())]),
+                Default::default(),
+                Outcome::Interest,
+            ),
+            (
+                "name_invalid",
+                with_fields(&ok, &[("name", "12345")]),
+                Default::default(),
+                Outcome::Interest,
+            ),
+            (
+                "phone_invalid",
+                with_fields(&ok, &[("phone", "+7 916 123")]),
+                Default::default(),
+                Outcome::Interest,
+            ),
+            (
+                "email_invalid",
+                vec![("name", "Анна"), ("email", "anna@yandex.ri")],
+                Default::default(),
+                Outcome::Interest,
+            ),
+            (
+                "no_contact",
+                vec![("name", "Анна")],
+                Default::default(),
+                Outcome::Interest,
+            ),
+        ];
+        for info in scrub::CATALOG {
+            assert!(
+                cases.iter().any(|(code, ..)| *code == info.code),
+                "rule {} has no case here",
+                info.code
+            );
+        }
+        let rules = ValidationRules {
+            min_fill_ms: 2_000,
+            ..Default::default()
+        };
+        let scrub = ScrubRules {
+            competitor_domains: vec!["rival.ru".into()],
+            ..Default::default()
+        };
+        for (code, fields, ctx, outcome) in cases {
+            let mut s = Submission::new(Channel::WebForm, 10_000);
+            for (k, v) in &fields {
+                s = s.with(k, *v);
+            }
+            s.form_id = Some(1);
+            let v = validate(&normalize(&s, &Default::default()), &rules, &scrub, &ctx);
+            assert!(
+                v.reasons.iter().any(|r| r.code == code),
+                "{code}: {:?}",
+                v.reasons
+            );
+            assert_eq!(v.outcome, outcome, "{code}: {:?}", v.reasons);
+            let junk = scrub::rule_info(code).map(|r| r.default_action) == Some(Action::Junk);
+            if junk && outcome == Outcome::Lead {
+                assert_eq!(v.junk.as_ref().map(|r| r.code.as_str()), Some(code));
+            }
+        }
+    }
+
+    #[test]
+    fn actions_are_configurable() {
+        let s = Submission::new(Channel::WebForm, 10_000)
+            .with("name", "Анна")
+            .with("email", "info@acme.ru");
+        let n = normalize(&s, &Default::default());
+        let mut scrub = ScrubRules::default();
+        let run = |scrub: &ScrubRules| {
+            validate(&n, &ValidationRules::default(), scrub, &Default::default())
+        };
+        assert_eq!(run(&scrub).outcome, Outcome::Lead);
+        assert!(run(&scrub).junk.is_none());
+        scrub.actions.insert("email_role".into(), Action::Junk);
+        assert_eq!(run(&scrub).junk.unwrap().code, "email_role");
+        scrub.actions.insert("email_role".into(), Action::Reject);
+        assert_eq!(run(&scrub).outcome, Outcome::Reject);
+        scrub.actions.insert("email_role".into(), Action::Off);
+        assert!(run(&scrub).reasons.iter().all(|r| r.code != "email_role"));
+    }
+
+    #[test]
+    fn typo_suggestion_comes_even_when_the_domain_does_not_exist() {
+        let v = check(&[("name", "Ann"), ("email", "ann@yandex.ri")]);
+        assert!(v.reasons.iter().any(|r| r.code == "email_invalid"));
+        let typo = v.reasons.iter().find(|r| r.code == "email_typo").unwrap();
+        assert_eq!(typo.message, "did you mean ann@yandex.ru?");
+        let v = check(&[("name", "Ann"), ("email", "ann@mail.ur")]);
+        assert!(v
+            .reasons
+            .iter()
+            .any(|r| r.message == "did you mean ann@mail.ru?"));
+        for bad in [
+            "a@b",
+            "\"john doe\"@gmail.com",
+            "x@[10.0.0.1]",
+            "x@localhost",
+            "x@co.uk",
+            "x@site.invalidtld",
+        ] {
+            let v = check(&[("name", "Ann"), ("email", bad)]);
+            assert!(
+                v.reasons.iter().any(|r| r.code == "email_invalid"),
+                "{bad}: {:?}",
+                v.reasons
+            );
+        }
     }
 
     #[test]

@@ -327,3 +327,200 @@ pub(crate) async fn audit(State(state): State<AppState>, user: WebUser) -> PageR
             .collect(),
     }))
 }
+
+// ---------------------------------------------------------------------------------------------
+// Pseudo-lead rules
+
+pub(crate) struct RuleView {
+    pub code: &'static str,
+    pub description: &'static str,
+    pub actions: Vec<Choice>,
+}
+
+#[derive(Template)]
+#[template(path = "scrub.html")]
+struct ScrubPage {
+    layout: Layout,
+    rules: Vec<RuleView>,
+    lists: Vec<(&'static str, &'static str, String)>,
+    numbers: Vec<(&'static str, &'static str, u32)>,
+    toml: String,
+}
+
+const ACTIONS: &[voronka_core::intake::Action] = &[
+    voronka_core::intake::Action::Off,
+    voronka_core::intake::Action::Flag,
+    voronka_core::intake::Action::Junk,
+    voronka_core::intake::Action::Reject,
+];
+
+fn scrub_page(user: &WebUser, r: &voronka_core::intake::ScrubRules) -> ScrubPage {
+    let lines = |v: &[String]| v.join("\n");
+    ScrubPage {
+        layout: Layout::new(user, "admin", t::SCRUB_TITLE),
+        rules: voronka_core::intake::scrub::CATALOG
+            .iter()
+            .map(|info| RuleView {
+                code: info.code,
+                description: info.description,
+                actions: ACTIONS
+                    .iter()
+                    .map(|a| {
+                        Choice::new(a.as_str(), t::action_label(*a), r.action(info.code) == *a)
+                    })
+                    .collect(),
+            })
+            .collect(),
+        lists: vec![
+            ("test_names", t::SCRUB_TEST_NAMES, lines(&r.test_names)),
+            ("joke_names", t::SCRUB_JOKE_NAMES, lines(&r.joke_names)),
+            (
+                "test_email_locals",
+                t::SCRUB_TEST_LOCALS,
+                lines(&r.test_email_locals),
+            ),
+            (
+                "test_email_domains",
+                t::SCRUB_TEST_DOMAINS,
+                lines(&r.test_email_domains),
+            ),
+            (
+                "disposable_domains",
+                t::SCRUB_DISPOSABLE,
+                lines(&r.disposable_domains),
+            ),
+            (
+                "allowed_domains",
+                t::SCRUB_ALLOWED,
+                lines(&r.allowed_domains),
+            ),
+            (
+                "competitor_domains",
+                t::SCRUB_COMPETITORS,
+                lines(&r.competitor_domains),
+            ),
+            (
+                "stop_phrases",
+                t::SCRUB_STOP_PHRASES,
+                lines(&r.stop_phrases),
+            ),
+            (
+                "burst_exempt_ips",
+                t::SCRUB_EXEMPT_IPS,
+                lines(&r.burst_exempt_ips),
+            ),
+        ],
+        numbers: vec![
+            ("burst_window_secs", t::SCRUB_WINDOW, r.burst_window_secs),
+            ("burst_max_per_ip", t::SCRUB_MAX_IP, r.burst_max_per_ip),
+            (
+                "burst_max_per_visitor",
+                t::SCRUB_MAX_VISITOR,
+                r.burst_max_per_visitor,
+            ),
+            (
+                "identical_max_clients",
+                t::SCRUB_MAX_IDENTICAL,
+                r.identical_max_clients,
+            ),
+            ("min_phone_digits", t::SCRUB_MIN_DIGITS, r.min_phone_digits),
+        ],
+        toml: voronka_app::App::scrub_rules_toml(r).unwrap_or_default(),
+    }
+}
+
+pub(crate) async fn scrub(
+    State(state): State<AppState>,
+    user: WebUser,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    user.actor().require_admin()?;
+    let rules = state.app.scrub_rules().await?;
+    let done = query_pairs(raw.as_deref())
+        .into_iter()
+        .find(|(k, _)| k == "done")
+        .map(|(_, v)| v);
+    let mut p = scrub_page(&user, &rules);
+    p.layout = p.layout.with_flash(done.as_deref());
+    Ok(render(&p))
+}
+
+/// Reads the rules page (or, when the TOML box was submitted, the TOML file) into rules.
+fn rules_from_form(
+    form: &PostForm,
+    current: &voronka_core::intake::ScrubRules,
+) -> Result<voronka_core::intake::ScrubRules, AppError> {
+    if form.get("mode") == Some("toml") {
+        return voronka_app::App::parse_scrub_rules_toml(&form.text("toml"));
+    }
+    let mut r = current.clone();
+    for info in voronka_core::intake::scrub::CATALOG {
+        if let Some(v) = form.get(&format!("action_{}", info.code)) {
+            let a = ACTIONS
+                .iter()
+                .find(|a| a.as_str() == v)
+                .ok_or_else(|| AppError::invalid(info.code, t::ERR_BAD_ACTION))?;
+            if *a == info.default_action {
+                r.actions.remove(info.code);
+            } else {
+                r.actions.insert(info.code.to_string(), *a);
+            }
+        }
+    }
+    let list = |name: &str| -> Vec<String> {
+        form.get(name)
+            .unwrap_or("")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    r.test_names = list("test_names");
+    r.joke_names = list("joke_names");
+    r.test_email_locals = list("test_email_locals");
+    r.test_email_domains = list("test_email_domains");
+    r.disposable_domains = list("disposable_domains");
+    r.allowed_domains = list("allowed_domains");
+    r.competitor_domains = list("competitor_domains");
+    r.stop_phrases = list("stop_phrases");
+    r.burst_exempt_ips = list("burst_exempt_ips");
+    let number = |name: &str| -> Result<u32, AppError> {
+        form.text(name)
+            .trim()
+            .parse::<u32>()
+            .map_err(|_| AppError::invalid(name, t::ERR_BAD_NUMBER))
+    };
+    r.burst_window_secs = number("burst_window_secs")?;
+    r.burst_max_per_ip = number("burst_max_per_ip")?;
+    r.burst_max_per_visitor = number("burst_max_per_visitor")?;
+    r.identical_max_clients = number("identical_max_clients")?;
+    r.min_phone_digits = number("min_phone_digits")?;
+    Ok(r)
+}
+
+pub(crate) async fn save_scrub(
+    State(state): State<AppState>,
+    user: WebUser,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    let current = state.app.scrub_rules().await?;
+    let res = match rules_from_form(&form, &current) {
+        Ok(r) => state.app.set_scrub_rules(&user.actor(), r).await,
+        Err(e) => Err(e),
+    };
+    match res {
+        Ok(()) => Ok(see_other("/admin/scrub?done=rules")),
+        Err(e) if recoverable(&e) => {
+            let (status, _) = classify(&e);
+            let mut p = scrub_page(&user, &current);
+            p.layout = p.layout.with_error(Some(e.to_string()));
+            if form.get("mode") == Some("toml") {
+                p.toml = form.text("toml");
+            }
+            Ok(render_status(status, &p))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

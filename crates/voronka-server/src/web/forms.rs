@@ -25,6 +25,9 @@ pub(crate) struct FormView {
     pub leads: i64,
     pub interests: i64,
     pub rejected: i64,
+    pub junk: i64,
+    /// Rejected and junk among all submissions, as a percentage with one decimal.
+    pub scrub_rate: String,
     pub created: When,
     pub snippet: String,
     pub highlight: bool,
@@ -71,6 +74,14 @@ struct FormsPage {
 
 async fn page(state: &AppState, user: &WebUser) -> Result<FormsPage, WebError> {
     let list = state.app.list_forms(&user.actor()).await?;
+    let scrub: std::collections::HashMap<String, voronka_store::ScrubRow> = state
+        .app
+        .scrub_report(&user.actor(), voronka_store::ScrubBy::Form, 0)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|r| r.key.clone().map(|k| (k, r)))
+        .collect();
     let now = now();
     Ok(FormsPage {
         layout: Layout::new(user, "forms", t::NAV_FORMS),
@@ -88,6 +99,10 @@ async fn page(state: &AppState, user: &WebUser) -> Result<FormsPage, WebError> {
                 leads: s.leads,
                 interests: s.interests,
                 rejected: s.rejected,
+                junk: scrub.get(&s.form.id.to_string()).map_or(0, |r| r.junk),
+                scrub_rate: scrub
+                    .get(&s.form.id.to_string())
+                    .map_or_else(|| "—".into(), |r| format!("{:.1}%", r.scrub_rate * 100.0)),
                 created: When::new(s.form.created_at, now),
                 snippet: embed_snippet(&state.config.public_url, &s.form),
                 highlight: false,

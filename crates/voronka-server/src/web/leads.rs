@@ -535,6 +535,8 @@ pub(crate) struct DealView {
 struct CardPage {
     layout: Layout,
     id: Id,
+    /// Merges this lead took part in: (merge id, other lead, how it reads, undoable).
+    merges: Vec<(Id, Id, String, bool)>,
     contact: ContactView,
     product: String,
     message: String,
@@ -593,6 +595,34 @@ async fn card_page(state: &AppState, user: &WebUser, d: LeadDetail) -> Result<Ca
     let now = now();
     let l = &d.lead;
     let role = user.user.role;
+    let merges = state
+        .app
+        .merges_for(&user.actor(), l.id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| {
+            let other = if m.survivor_lead_id == l.id {
+                m.merged_lead_id
+            } else {
+                m.survivor_lead_id
+            };
+            let when = fmt::When::new(m.at, now);
+            let text = match m.undone_at {
+                Some(_) => format!(
+                    "lead #{other} merged in {} by {}, undone",
+                    when.exact, m.actor
+                ),
+                None => format!("lead #{other} merged in {} by {}", when.exact, m.actor),
+            };
+            (
+                m.id,
+                other,
+                text,
+                m.undone_at.is_none() && role.assigns_leads(),
+            )
+        })
+        .collect();
     let forms: HashMap<Id, String> = state
         .app
         .list_forms(&user.actor())
@@ -636,6 +666,7 @@ async fn card_page(state: &AppState, user: &WebUser, d: LeadDetail) -> Result<Ca
             "leads",
             format!("{} — lead #{}", d.contact.full_name, l.id),
         ),
+        merges,
         id: l.id,
         contact: ContactView::new(&d.contact, d.account.as_ref()),
         product: l.product.clone().unwrap_or_default(),

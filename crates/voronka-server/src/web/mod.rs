@@ -2,6 +2,7 @@
 
 mod admin;
 mod auth;
+mod duplicates;
 mod fmt;
 mod forms;
 mod leads;
@@ -50,6 +51,15 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/admin/audit", get(admin::audit))
+        .route("/admin/scrub", get(admin::scrub).post(admin::save_scrub))
+        .route("/duplicates", get(duplicates::list))
+        .route("/duplicates/{id}", get(duplicates::review))
+        .route("/duplicates/{id}/merge", post(duplicates::merge))
+        .route(
+            "/duplicates/{id}/not-duplicate",
+            post(duplicates::not_duplicate),
+        )
+        .route("/merges/{id}/undo", post(duplicates::undo))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -121,6 +131,9 @@ pub(crate) struct Layout {
     pub role_label: &'static str,
     pub is_admin: bool,
     pub reads_leads: bool,
+    /// Sales managers and administrators review duplicates.
+    pub reviews_duplicates: bool,
+    pub t_duplicates: &'static str,
     pub csrf: String,
     pub section: &'static str,
     pub asset_v: &'static str,
@@ -142,6 +155,8 @@ impl Layout {
             role_label: t::role_label(u.user.role),
             is_admin: u.user.role.is_admin(),
             reads_leads: u.user.role.reads_leads(),
+            reviews_duplicates: u.user.role.assigns_leads(),
+            t_duplicates: t::NAV_DUPLICATES,
             csrf: u.csrf.clone(),
             section,
             asset_v: asset_version(),

@@ -6,6 +6,7 @@ pub const APP_NAME: &str = "Voronka";
 pub const NAV_LEADS: &str = "Leads";
 pub const NAV_CUSTOMERS: &str = "Customers";
 pub const NAV_FORMS: &str = "Forms";
+pub const NAV_DUPLICATES: &str = "Duplicates";
 pub const NAV_ADMIN: &str = "Admin";
 pub const NAV_LOGOUT: &str = "Log out";
 
@@ -44,6 +45,10 @@ pub fn flash(code: &str) -> Option<&'static str> {
         "form" => "Form created.",
         "user" => "User saved.",
         "revoked" => "Token revoked.",
+        "rules" => "Rules saved. They apply to new submissions.",
+        "merged" => "Leads merged. The merge can be undone from the lead card.",
+        "not_duplicate" => "Marked as not a duplicate.",
+        "unmerged" => "Merge undone.",
         _ => return None,
     })
 }
@@ -101,3 +106,35 @@ pub fn sort_label(s: &str) -> &'static str {
         _ => "",
     }
 }
+
+// Pseudo-lead rules.
+pub const SCRUB_TITLE: &str = "Pseudo-lead rules";
+pub const SCRUB_TEST_NAMES: &str = "Test names";
+pub const SCRUB_JOKE_NAMES: &str = "Joke names";
+pub const SCRUB_TEST_LOCALS: &str = "Test addresses (part before @)";
+pub const SCRUB_TEST_DOMAINS: &str = "Test mail domains";
+pub const SCRUB_DISPOSABLE: &str = "Extra disposable mail domains";
+pub const SCRUB_ALLOWED: &str = "Never disposable";
+pub const SCRUB_COMPETITORS: &str = "Competitors' domains";
+pub const SCRUB_STOP_PHRASES: &str = "Stop phrases in messages";
+pub const SCRUB_EXEMPT_IPS: &str = "Addresses exempt from burst limits";
+pub const SCRUB_WINDOW: &str = "Burst window, seconds";
+pub const SCRUB_MAX_IP: &str = "Most submissions per IP in the window";
+pub const SCRUB_MAX_VISITOR: &str = "Most submissions per visitor in the window";
+pub const SCRUB_MAX_IDENTICAL: &str = "Most clients sending one identical payload";
+pub const SCRUB_MIN_DIGITS: &str = "Fewest digits in a phone";
+pub const ERR_BAD_ACTION: &str = "Choose off, flag, junk or reject.";
+pub const ERR_BAD_NUMBER: &str = "Write a whole number, 0 or more.";
+
+pub fn action_label(a: voronka_core::intake::Action) -> &'static str {
+    use voronka_core::intake::Action;
+    match a {
+        Action::Off => "Off",
+        Action::Flag => "Flag",
+        Action::Junk => "Junk",
+        Action::Reject => "Reject",
+    }
+}
+
+// Duplicate review.
+pub const DUP_TITLE: &str = "Possible duplicates";

@@ -1,0 +1,173 @@
+//! Duplicate review: pairs the matcher was unsure of, merging two leads field by field, "not a
+//! duplicate", and undoing a merge from its record.
+
+use crate::{now_ms, Actor, App, AppError, Result};
+use voronka_core::Id;
+use voronka_store::{
+    DuplicatePair, LeadDetail, MergeRecord, MergeSnapshot, NewAudit, MERGE_FIELDS,
+};
+
+/// A pair for review: both leads side by side.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PairReview {
+    pub pair: DuplicatePair,
+    pub lead: LeadDetail,
+    pub other: LeadDetail,
+}
+
+fn require_reviewer(actor: &Actor) -> Result<()> {
+    actor.require_write_leads()?;
+    if !actor.role().assigns_leads() {
+        return Err(AppError::Forbidden(
+            "only sales managers and administrators merge leads".into(),
+        ));
+    }
+    Ok(())
+}
+
+impl App {
+    /// Pairs with this status (open, merged, not_duplicate), newest first.
+    pub async fn duplicate_pairs(&self, actor: &Actor, status: &str) -> Result<Vec<DuplicatePair>> {
+        require_reviewer(actor)?;
+        if !matches!(status, "open" | "merged" | "not_duplicate") {
+            return Err(AppError::invalid(
+                "status",
+                format!("status must be open, merged or not_duplicate, got {status:?}"),
+            ));
+        }
+        Ok(self.store.duplicate_pairs(status, 500).await?)
+    }
+
+    pub async fn duplicate_pair(&self, actor: &Actor, id: Id) -> Result<PairReview> {
+        require_reviewer(actor)?;
+        let pair = self
+            .store
+            .duplicate_pair(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("duplicate pair {id} not found")))?;
+        let lead = self.lead_detail(actor, pair.lead_id).await?;
+        let other = self.lead_detail(actor, pair.other_lead_id).await?;
+        Ok(PairReview { pair, lead, other })
+    }
+
+    /// The pair is two different requests or people; the matcher's suggestion is remembered as
+    /// rejected and not raised again.
+    pub async fn not_duplicate(&self, actor: &Actor, pair_id: Id) -> Result<()> {
+        let review = self.duplicate_pair(actor, pair_id).await?;
+        let now = now_ms();
+        let mut tx = self.store.begin().await?;
+        tx.set_pair_status(pair_id, "not_duplicate", Some(&actor.name()), now)
+            .await?;
+        tx.audit(&NewAudit {
+            actor_id: actor.user_id(),
+            actor: actor.name(),
+            action: "lead.not_duplicate".into(),
+            entity: "lead".into(),
+            entity_id: Some(review.pair.lead_id),
+            before: None,
+            after: Some(format!(
+                "not a duplicate of lead {}",
+                review.pair.other_lead_id
+            )),
+            at: now,
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Merges `merged` into `survivor`: every touch, note, stage change and deal moves, the
+    /// contacts become one, and the fields named in `take` come from the merged lead. The merged
+    /// id keeps resolving to the survivor. Returns the merge's id, which undoes it.
+    pub async fn merge_leads(
+        &self,
+        actor: &Actor,
+        survivor: Id,
+        merged: Id,
+        take: &[String],
+    ) -> Result<Id> {
+        require_reviewer(actor)?;
+        if let Some(bad) = take.iter().find(|f| !MERGE_FIELDS.contains(&f.as_str())) {
+            return Err(AppError::invalid(
+                "take",
+                format!(
+                    "{bad:?} is not a field a merge can take; choose from {}",
+                    MERGE_FIELDS.join(", ")
+                ),
+            ));
+        }
+        // Both must be visible to the actor.
+        self.lead_detail(actor, survivor).await?;
+        self.lead_detail(actor, merged).await?;
+        let now = now_ms();
+        let mut tx = self.store.begin().await?;
+        let snap = tx.merge_leads(survivor, merged, take, now).await?;
+        let id = tx
+            .record_merge(&snap, actor.user_id(), &actor.name(), now)
+            .await?;
+        tx.set_pairs_status_between(survivor, merged, "merged", Some(&actor.name()), now)
+            .await?;
+        tx.audit(&NewAudit {
+            actor_id: actor.user_id(),
+            actor: actor.name(),
+            action: "lead.merge".into(),
+            entity: "lead".into(),
+            entity_id: Some(survivor),
+            before: None,
+            after: Some(format!(
+                "lead {merged} merged in (merge {id}; fields taken from it: {})",
+                if take.is_empty() {
+                    "none".to_string()
+                } else {
+                    take.join(", ")
+                }
+            )),
+            at: now,
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn merges_for(&self, actor: &Actor, lead_id: Id) -> Result<Vec<MergeRecord>> {
+        self.lead_detail(actor, lead_id).await?;
+        Ok(self.store.merges_for(lead_id).await?)
+    }
+
+    /// Undoes a merge: the merged lead and contact come back with everything that was theirs.
+    pub async fn undo_merge(&self, actor: &Actor, merge_id: Id) -> Result<()> {
+        require_reviewer(actor)?;
+        let rec = self
+            .store
+            .merge_record(merge_id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("merge {merge_id} not found")))?;
+        if rec.undone_at.is_some() {
+            return Err(AppError::Conflict("this merge was undone already".into()));
+        }
+        self.lead_detail(actor, rec.survivor_lead_id).await?;
+        let snap: MergeSnapshot = serde_json::from_str(&rec.snapshot)
+            .map_err(|e| AppError::Io(format!("merge record is unreadable: {e}")))?;
+        let now = now_ms();
+        let mut tx = self.store.begin().await?;
+        tx.undo_merge(merge_id, &snap, now).await?;
+        tx.set_pairs_status_between(snap.survivor_lead, snap.merged_lead, "open", None, now)
+            .await?;
+        tx.audit(&NewAudit {
+            actor_id: actor.user_id(),
+            actor: actor.name(),
+            action: "lead.unmerge".into(),
+            entity: "lead".into(),
+            entity_id: Some(snap.survivor_lead),
+            before: None,
+            after: Some(format!(
+                "merge {merge_id} undone: lead {} is separate again",
+                snap.merged_lead
+            )),
+            at: now,
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
