@@ -2,6 +2,10 @@
 //! - `capture`: public capture over loopback HTTP, N concurrent clients, durable commits.
 //! - `import`: CSV import of N generated rows through the full intake; time and peak memory.
 //! - `inbox`: a filtered inbox page plus its count on the database the import left.
+//! - `link`: record linkage of FEBRL4, FEBRL3 and fake_1000 with the example configurations;
+//!   precision, recall, F1 and wall time.
+//! - `dedupe-synthetic`: record linkage dedupe of N generated contacts with duplicates; time and
+//!   peak memory.
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -12,6 +16,8 @@ use std::time::{Duration, Instant};
 use voronka_app::{Actor, App, Settings};
 use voronka_server::{AppState, ServerConfig};
 use voronka_store::{LeadQuery, LeadSort};
+
+mod link;
 
 #[derive(Parser)]
 struct Cli {
@@ -47,6 +53,22 @@ enum Cmd {
         database_url: String,
         #[arg(long, default_value_t = 50)]
         repeat: usize,
+    },
+    /// Record linkage on the reference data sets with their example configurations.
+    Link {
+        /// Folder with febrl3.csv, febrl4a.csv, febrl4b.csv, fake_1000.csv and the true pairs.
+        #[arg(long, default_value = "../shared/data/linkage")]
+        data: std::path::PathBuf,
+        /// Folder with febrl3.toml, febrl4.toml and fake_1000.toml.
+        #[arg(long, default_value = "examples/linkage")]
+        configs: std::path::PathBuf,
+    },
+    /// Dedupe of generated contact records with realistic duplicates.
+    DedupeSynthetic {
+        #[arg(long, default_value_t = 1_000_000)]
+        records: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
     },
 }
 
@@ -92,6 +114,8 @@ async fn main() -> Result<()> {
             let app = App::open(&database_url, Settings::default()).await?;
             inbox(&app, repeat).await
         }
+        Cmd::Link { data, configs } => link::reference(&data, &configs),
+        Cmd::DedupeSynthetic { records, seed } => link::synthetic(records, seed, peak_rss_mb),
     }
 }
 

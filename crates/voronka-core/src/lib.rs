@@ -4,6 +4,8 @@
 
 pub mod demo;
 pub mod intake;
+pub mod linkage;
 pub mod model;
+pub mod names;
 
 pub use model::*;

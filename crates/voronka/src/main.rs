@@ -10,6 +10,8 @@ use voronka_core::{Role, Scope, ScopeSet, Stage, Temperature};
 use voronka_server::{AppState, ServerConfig};
 use voronka_store::LeadQuery;
 
+mod link;
+
 #[derive(Parser)]
 #[command(
     name = "voronka",
@@ -51,6 +53,8 @@ enum Command {
     Export(ExportCmd),
     /// Load demo data: a sales team and leads over the last six months.
     Demo(DemoArgs),
+    /// Find duplicate records in one CSV file, or the same records in two (record linkage).
+    Link(link::LinkArgs),
 }
 
 #[derive(Args)]
@@ -336,6 +340,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Import(a) => import(&url, a).await?,
         Command::Export(ExportCmd::Leads(a)) => export(&url, a).await?,
+        Command::Link(a) => link::run(a)?,
         Command::Demo(a) => {
             let app = open(&url).await?;
             let s = load_demo(&app, a.seed, a.leads).await?;
