@@ -5,6 +5,7 @@ mod auth;
 mod capture;
 mod directory;
 mod error;
+mod forms;
 mod leads;
 mod transfer;
 
@@ -15,6 +16,7 @@ pub use auth::{hash_password, new_secret, sha256_hex, Actor, Principal};
 pub use capture::{CaptureOutcome, CaptureRequest, CaptureResult};
 pub use directory::FormInput;
 pub use error::{AppError, FieldError};
+pub use forms::{VariantStats, EVENT_KINDS};
 pub use leads::{ConvertInput, RefuseInput};
 pub use transfer::{ExportFormat, ImportMap, ImportSummary};
 

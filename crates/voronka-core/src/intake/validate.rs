@@ -97,11 +97,32 @@ pub fn validate(n: &Normalized, rules: &ValidationRules) -> Validation {
         }
     }
 
+    if let Some(why) = &n.form.disqualified {
+        reasons.push(Reason::new(
+            "disqualified",
+            None,
+            format!("a quiz answer rules the person out: {why}"),
+        ));
+        return Validation {
+            outcome: Outcome::Interest,
+            reasons,
+        };
+    }
+    for (field, label) in &n.form.missing {
+        reasons.push(Reason::new(
+            "required",
+            Some(field),
+            format!("{label} is required"),
+        ));
+    }
+
     for (field, message) in &n.field_errors {
         reasons.push(Reason::new("field_invalid", Some(field), message.clone()));
     }
 
     let name_ok = match &n.full_name {
+        // A callback request needs only the number to call.
+        None if n.form.kind.as_deref() == Some("callback") => true,
         None => {
             reasons.push(Reason::new("name_missing", Some("name"), "name is missing"));
             false
@@ -194,7 +215,7 @@ pub fn validate(n: &Normalized, rules: &ValidationRules) -> Validation {
             reasons,
         };
     }
-    let outcome = if name_ok && has_contact {
+    let outcome = if name_ok && has_contact && n.form.missing.is_empty() {
         Outcome::Lead
     } else {
         Outcome::Interest
