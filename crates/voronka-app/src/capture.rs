@@ -134,6 +134,11 @@ impl Prepared {
             reasons: reasons_json(reasons),
             route_explanation: Some(route.explanation.clone()),
             search_text: lead_search_text(n),
+            kind: n
+                .form
+                .kind
+                .clone()
+                .unwrap_or_else(voronka_core::request_kind),
             created_at: s.received_at,
         }
     }
@@ -154,6 +159,9 @@ impl Prepared {
             reasons: reasons_json(reasons),
             verdict: self.verdict().into(),
             created_at: s.received_at,
+            answers: serde_json::to_string(&n.form.answers).unwrap_or_else(|_| "[]".into()),
+            consent_text: n.form.consent_text.clone(),
+            variant: n.form.variant.clone(),
         }
     }
 
@@ -341,9 +349,15 @@ impl App {
                 .map(|f| f.honeypot_field.clone())
                 .or(Some("website".into())),
         };
-        let normalized = normalize(&submission, &norm_settings);
+        let mut normalized = normalize(&submission, &norm_settings);
+        if let Some(f) = form {
+            intake::apply_definition(&mut normalized, &submission, &f.definition);
+        }
         let rules = ValidationRules {
             min_fill_ms: form.map(|f| f.min_fill_ms).unwrap_or(0),
+            require_consent: form
+                .and_then(|f| f.definition.consent.as_ref())
+                .is_some_and(|c| c.required),
             ..Default::default()
         };
         let scrub = self.scrub_rules().await?;

@@ -32,9 +32,18 @@ fn check_url(field: &str, u: &str) -> Result<()> {
     }
 }
 
+/// A form's settings after checking.
+pub(crate) struct CheckedFormInput {
+    pub name: String,
+    pub redirect_url: Option<String>,
+    pub allowed_origins: Vec<String>,
+    pub default_region: String,
+    pub product: Option<String>,
+    pub min_fill_ms: Option<i64>,
+}
+
 impl App {
-    pub async fn create_form(&self, actor: &Actor, input: FormInput) -> Result<Form> {
-        actor.require_forms()?;
+    pub(crate) fn checked_form_input(&self, input: FormInput) -> Result<CheckedFormInput> {
         let name = voronka_core::intake::normalize::clean_text(&input.name);
         if name.is_empty() {
             return Err(AppError::invalid("name", "a form needs a name"));
@@ -55,21 +64,34 @@ impl App {
                 "a two-letter country code, such as RU or NL",
             ));
         }
+        Ok(CheckedFormInput {
+            name,
+            redirect_url: input.redirect_url,
+            allowed_origins: input
+                .allowed_origins
+                .iter()
+                .map(|o| o.trim_end_matches('/').to_string())
+                .collect(),
+            default_region: region,
+            product: input.product.filter(|p| !p.trim().is_empty()),
+            min_fill_ms: input.min_fill_ms,
+        })
+    }
+
+    pub async fn create_form(&self, actor: &Actor, input: FormInput) -> Result<Form> {
+        actor.require_forms()?;
+        let c = self.checked_form_input(input)?;
         let form = self
             .store
             .create_form(&NewForm {
                 public_key: new_secret("f_")[..26].to_string(),
-                name,
-                redirect_url: input.redirect_url,
-                allowed_origins: input
-                    .allowed_origins
-                    .iter()
-                    .map(|o| o.trim_end_matches('/').to_string())
-                    .collect(),
-                default_region: region,
-                product: input.product.filter(|p| !p.trim().is_empty()),
+                name: c.name,
+                redirect_url: c.redirect_url,
+                allowed_origins: c.allowed_origins,
+                default_region: c.default_region,
+                product: c.product,
                 honeypot_field: "website".into(),
-                min_fill_ms: input.min_fill_ms.unwrap_or(1500).max(0),
+                min_fill_ms: c.min_fill_ms.unwrap_or(1500).max(0),
                 created_at: now_ms(),
             })
             .await?;

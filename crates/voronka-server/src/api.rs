@@ -37,6 +37,10 @@ pub fn routes() -> Router<AppState> {
         .route("/deals", get(list_deals))
         .route("/deals/{id}", get(get_deal))
         .route("/forms", get(list_forms).post(create_form))
+        .route("/forms/{id}", get(get_form).put(update_form))
+        .route("/forms/{id}/definition", axum::routing::put(define_form))
+        .route("/forms/{id}/variants", get(form_variants))
+        .route("/forms/{id}/embed", get(form_embed))
         .route("/refusal-reasons", get(list_reasons).post(add_reason))
         .route("/scrub-rules", get(get_scrub_rules).put(put_scrub_rules))
         .route("/duplicates", get(list_duplicates))
@@ -612,6 +616,98 @@ async fn create_form(
         )
         .await?;
     Ok((StatusCode::CREATED, Json(form)))
+}
+
+async fn get_form(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<voronka_core::Form>> {
+    Ok(Json(s.app.form(&actor, parse_id(&id, "form")?).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FormUpdateBody {
+    name: String,
+    #[serde(default)]
+    redirect_url: Option<String>,
+    #[serde(default)]
+    allowed_origins: Vec<String>,
+    #[serde(default)]
+    default_region: Option<String>,
+    #[serde(default)]
+    product: Option<String>,
+    #[serde(default)]
+    min_fill_ms: Option<i64>,
+    #[serde(default = "yes")]
+    active: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+async fn update_form(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<FormUpdateBody>,
+) -> ApiResult<Json<voronka_core::Form>> {
+    let form = s
+        .app
+        .update_form(
+            &actor,
+            parse_id(&id, "form")?,
+            FormInput {
+                name: b.name,
+                redirect_url: b.redirect_url,
+                allowed_origins: b.allowed_origins,
+                default_region: b.default_region,
+                product: b.product,
+                min_fill_ms: b.min_fill_ms,
+            },
+            b.active,
+        )
+        .await?;
+    Ok(Json(form))
+}
+
+/// Replaces the definition: fields, quiz steps, texts, popup, lead magnet, landing page, variants.
+async fn define_form(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    JsonBody(def): JsonBody<voronka_core::capture::FormDefinition>,
+) -> ApiResult<Json<voronka_core::Form>> {
+    Ok(Json(
+        s.app
+            .set_form_definition(&actor, parse_id(&id, "form")?, def)
+            .await?,
+    ))
+}
+
+async fn form_variants(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let items = s.app.variant_stats(&actor, parse_id(&id, "form")?).await?;
+    Ok(Json(json!({ "items": items })))
+}
+
+async fn form_embed(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let form = s.app.form(&actor, parse_id(&id, "form")?).await?;
+    let base = s.config.public_url.trim_end_matches('/');
+    Ok(Json(json!({
+        "embed_code": crate::widget::embed_code(base, &form),
+        "widget_url": format!("{base}/w.js"),
+        "landing_url": form.definition.landing.as_ref().map(|l| format!("{base}/l/{}", l.slug)),
+    })))
 }
 
 async fn list_reasons(

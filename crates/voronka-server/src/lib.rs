@@ -7,6 +7,7 @@ mod extract;
 mod openapi;
 mod public;
 mod web;
+mod widget;
 
 pub use error::ApiError;
 
@@ -70,6 +71,7 @@ pub fn router(state: AppState) -> Router {
     let max = state.config.max_body_bytes;
     Router::new()
         .merge(public::routes())
+        .merge(widget::routes())
         .nest("/api/v1", api::routes())
         .merge(openapi::routes())
         .merge(web::routes())

@@ -45,6 +45,11 @@ const OPERATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
     ("get", "/api/v1/deals/{id}", "A deal", "leads:read", None),
     ("get", "/api/v1/forms", "List forms with lead, interest and rejection counts", "forms:write", None),
     ("post", "/api/v1/forms", "Create a form", "forms:write", Some("{name, redirect_url?, allowed_origins?, default_region?, product?, min_fill_ms?}")),
+    ("get", "/api/v1/forms/{id}", "A form with its definition", "forms:write", None),
+    ("put", "/api/v1/forms/{id}", "Change a form's settings", "forms:write", Some("{name, redirect_url?, allowed_origins?, default_region?, product?, min_fill_ms?, active?}")),
+    ("put", "/api/v1/forms/{id}/definition", "Replace a form's definition (what the widget renders)", "forms:write", Some("{kind: form|quiz|callback, language: en|ru, title?, text?, offer?, submit_label?, thank_you?, fields: [{name?, kind: name|phone|email|company|position|message|text|number|select|multi_select|checkbox|date, label?, required?, options?}], consent?: {text, policy_url?, required?}, steps?: [{id, question, multiple?, next?, options: [{id, label, image?, fit?, intent?, next?, disqualify?}]}], phone_countries?, popup?: {trigger: none|exit|timer|exit_or_timer, delay_seconds?}, lead_magnet?: {title, url}, landing?: {slug, headline?, text?, image_url?}, variants?: [{key, weight?, title?, text?, submit_label?, offer?, hide_fields?}]}")),
+    ("get", "/api/v1/forms/{id}/variants", "Views, submissions, downloads and take rate with a 95% interval per A/B variant", "forms:write", None),
+    ("get", "/api/v1/forms/{id}/embed", "The embed code (widget script and no-JavaScript fallback form) and the landing page URL", "forms:write", None),
     ("get", "/api/v1/refusal-reasons", "Refusal reasons", "leads:read", None),
     ("post", "/api/v1/refusal-reasons", "Add a refusal reason", "admin", Some("{label}")),
     ("get", "/api/v1/duplicates", "Possible duplicates for review (status: open, merged, not_duplicate)", "leads:write", None),
@@ -63,7 +68,13 @@ const OPERATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
     ("get", "/api/v1/tokens", "List API tokens", "admin", None),
     ("post", "/api/v1/tokens", "Create an API token (the secret is returned once)", "admin", Some("{name, scopes, ttl_days?}")),
     ("delete", "/api/v1/tokens/{id}", "Revoke a token", "admin", None),
-    ("post", "/f/{form_key}", "Public capture from a web form (JSON or form-encoded; no token)", "", Some("Form fields; header Idempotency-Key optional")),
+    ("post", "/f/{form_key}", "Public capture from a web form (JSON or form-encoded; no token)", "", Some("Form fields; quiz answers as quiz.<step> = option id(s); _variant names the A/B variant shown; header Idempotency-Key optional")),
+    ("get", "/w.js", "The capture widget script: <script src=\".../w.js\" data-form=\"KEY\" async>", "", None),
+    ("get", "/f/{form_key}/config", "What the widget renders for a form (public)", "", None),
+    ("post", "/f/{form_key}/event", "Record a widget view (public)", "", Some("{kind: view, variant?, visitor_id?}")),
+    ("post", "/f/{form_key}/check", "Check fields without storing anything; answers {reasons} (public)", "", Some("Form fields")),
+    ("get", "/f/{form_key}/download", "Download the form's lead magnet (recorded as an event; redirects to the file)", "", None),
+    ("get", "/l/{slug}", "Hosted landing page of a form (HTML)", "", None),
 ];
 
 fn method(m: &str) -> HttpMethod {
@@ -110,7 +121,7 @@ pub fn document() -> OpenApi {
                         .parameter_in(ParameterIn::Path)
                         .required(Required::True)
                         .schema(Some(ObjectBuilder::new().schema_type(
-                            if name == "form_key" {
+                            if name == "form_key" || name == "slug" {
                                 Type::String
                             } else {
                                 Type::Integer

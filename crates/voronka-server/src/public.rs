@@ -21,7 +21,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// Whether a browser on `origin` may post to this form. An empty list admits every origin.
-fn origin_allowed(form: &Form, origin: Option<&str>) -> bool {
+pub(crate) fn origin_allowed(form: &Form, origin: Option<&str>) -> bool {
     match origin {
         None => true,
         Some(o) => {
@@ -34,7 +34,7 @@ fn origin_allowed(form: &Form, origin: Option<&str>) -> bool {
     }
 }
 
-fn cors(headers: &mut HeaderMap, origin: Option<&str>) {
+pub(crate) fn cors(headers: &mut HeaderMap, origin: Option<&str>) {
     if let Some(o) = origin.and_then(|o| HeaderValue::from_str(o).ok()) {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, o);
         headers.insert(header::VARY, HeaderValue::from_static("Origin"));
@@ -49,7 +49,7 @@ async fn load_form(state: &AppState, key: &str) -> Result<Form, ApiError> {
         .ok_or_else(|| voronka_app::AppError::NotFound(format!("no form with key {key:?}")).into())
 }
 
-async fn preflight(
+pub(crate) async fn preflight(
     State(state): State<AppState>,
     Path(key): Path<String>,
     headers: HeaderMap,
@@ -181,6 +181,8 @@ async fn capture(
             sub.fields.insert("page".into(), r.to_string());
         }
     }
+    let variant = sub.fields.get("_variant").cloned();
+    let visitor = sub.fields.get("visitor_id").cloned();
     let idem = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
@@ -194,6 +196,16 @@ async fn capture(
             client: Some(peer.ip().to_string()),
         })
         .await?;
+    if !outcome.repeated && outcome.result != CaptureResult::Rejected {
+        // Counted for the take rate; a failure to count must not lose the answer to the visitor.
+        if let Err(e) = state
+            .app
+            .record_form_event(&form, "submit", variant.as_deref(), visitor.as_deref())
+            .await
+        {
+            tracing::warn!(error = %e, "could not record a submit event");
+        }
+    }
     if ct == "application/x-www-form-urlencoded" {
         let target = match (&form.redirect_url, outcome.result) {
             (Some(url), CaptureResult::Lead | CaptureResult::Rejected) => url.clone(),
@@ -223,24 +235,55 @@ struct ThanksQuery {
     r: Option<String>,
 }
 
-async fn thanks(Query(q): Query<ThanksQuery>) -> Html<String> {
-    let (title, text) = if q.r.as_deref() == Some("interest") {
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The page a plain (no-JavaScript) form lands on: the form's thank-you text in its language,
+/// and the lead magnet's download link when it has one.
+async fn thanks(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    Query(q): Query<ThanksQuery>,
+) -> Html<String> {
+    let form = state.app.form_by_key(&key).await.ok().flatten();
+    let def = form
+        .as_ref()
+        .map(|f| f.definition.clone())
+        .unwrap_or_default();
+    let tx = voronka_core::capture::texts(def.language);
+    let interest = q.r.as_deref() == Some("interest");
+    let (title, text) = if interest {
         (
             "Thank you",
             "We received your message, but without a valid phone number or email we cannot reply. \
-             Please go back and check your contact details.",
+             Please go back and check your contact details."
+                .to_string(),
         )
+    } else if def.thank_you.is_empty() {
+        ("Thank you!", tx.thank_you.to_string())
     } else {
-        (
-            "Thank you!",
-            "Your request has been received. We will contact you shortly.",
-        )
+        ("Thank you!", def.thank_you.clone())
+    };
+    let magnet = match (&def.lead_magnet, interest) {
+        (Some(m), false) => format!(
+            "<p><a href=\"/f/{}/download\">{}: {}</a></p>",
+            crate::extract::urlencode(&key),
+            esc(tx.download),
+            esc(&m.title)
+        ),
+        _ => String::new(),
     };
     Html(format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
          content=\"width=device-width, initial-scale=1\"><title>{title}</title><style>body{{font-family:system-ui,sans-serif;\
          display:grid;place-items:center;min-height:90vh;margin:0;background:#f6f7fb;color:#1d2433}}main{{background:#fff;\
          padding:2.5rem 3rem;border-radius:12px;box-shadow:0 4px 24px #0001;max-width:32rem}}</style></head>\
-         <body><main><h1>{title}</h1><p>{text}</p></main></body></html>"
+         <body><main><h1>{title}</h1><p>{text}</p>{magnet}</main></body></html>",
+        lang = def.language.as_str(),
+        text = esc(&text),
     ))
 }

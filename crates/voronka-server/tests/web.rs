@@ -808,6 +808,156 @@ async fn forms_page_creates_a_form_with_embed_code() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn form_and_quiz_builders_save_the_definition() {
+    let srv = start().await;
+    let c = client();
+    let csrf = srv.login(&c, ADMIN_EMAIL).await;
+    let r = srv
+        .post(
+            &c,
+            "/forms",
+            &[("csrf", &csrf), ("name", "Квиз"), ("default_region", "RU")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let form = srv.app.list_forms(&Actor::system("t")).await.unwrap()[0]
+        .form
+        .clone();
+    let page = srv.get(&c, &format!("/forms/{}", form.id)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Form builder"));
+    assert!(
+        page.body.contains("name=\"field_kind_0\""),
+        "an empty row to add a field"
+    );
+
+    // A bad image URL and a backward branch are refused, and what was typed is kept.
+    let path = format!("/forms/{}/quiz", form.id);
+    let bad = srv
+        .post(
+            &c,
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("s0_id", "who"),
+                ("s0_question", "Кто вы?"),
+                ("s0_o0_label", "Компания"),
+                ("s0_o0_image", "javascript:alert(1)"),
+                ("s0_o1_label", "Студент"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("an image must be an http(s) URL"));
+    assert!(bad.body.contains("value=\"Кто вы?\""));
+    let ok = srv
+        .post(
+            &c,
+            &path,
+            &[
+                ("csrf", &csrf),
+                ("make_quiz", "on"),
+                ("s0_id", "who"),
+                ("s0_question", "Кто вы?"),
+                ("s0_o0_label", "Компания"),
+                ("s0_o0_fit", "20"),
+                ("s0_o0_next", "contact"),
+                ("s0_o1_label", "Студент"),
+                ("s0_o1_dq", "on"),
+                ("s1_question", "Когда?"),
+                ("s1_o0_label", "Сейчас"),
+                ("s1_o0_intent", "30"),
+                ("s1_o1_label", "Потом"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+
+    let save = srv
+        .post(
+            &c,
+            &format!("/forms/{}", form.id),
+            &[
+                ("csrf", &csrf),
+                ("name", "Квиз"),
+                ("default_region", "RU"),
+                ("min_fill_ms", "0"),
+                ("active", "on"),
+                ("kind", "quiz"),
+                ("language", "ru"),
+                ("title", "Подберём окна"),
+                ("field_kind_0", "name"),
+                ("field_required_0", "on"),
+                ("field_kind_1", "phone"),
+                ("field_required_1", "on"),
+                ("field_kind_2", "multi_select"),
+                ("field_name_2", "rooms"),
+                ("field_label_2", "Комнаты"),
+                ("field_options_2", "Кухня\r\nСпальня"),
+                ("field_kind_3", ""),
+                ("consent_text", "Согласен на обработку данных"),
+                ("consent_url", "https://example.com/privacy"),
+                ("consent_required", "on"),
+                ("popup_trigger", "none"),
+                ("landing_slug", "okna"),
+                ("landing_headline", "Окна за 3 дня"),
+                ("var_key_0", "a"),
+                ("var_weight_0", "1"),
+                ("var_key_1", "b"),
+                ("var_weight_1", "1"),
+                ("var_title_1", "Окна со скидкой"),
+                ("var_hide_1", "rooms"),
+            ],
+        )
+        .await;
+    assert_eq!(save.status, StatusCode::SEE_OTHER, "{}", save.body);
+    let form = srv.app.form(&Actor::system("t"), form.id).await.unwrap();
+    let d = &form.definition;
+    assert_eq!(d.steps.len(), 2, "the form builder keeps the quiz");
+    assert!(d.steps[0].options[1].disqualify);
+    assert_eq!(d.fields.len(), 3);
+    assert_eq!(d.fields[2].options, vec!["Кухня", "Спальня"]);
+    assert_eq!(d.variants[1].hide_fields, vec!["rooms"]);
+    let page = srv.get(&c, &format!("/forms/{}?done=saved", form.id)).await;
+    assert!(page.body.contains("Form saved."));
+    assert!(page.body.contains("Take rate"));
+    assert!(page.body.contains("data-variant=\"b\""));
+    assert!(page.body.contains(&format!("{}/l/okna", srv.base)));
+    let quiz = srv.get(&c, &path).await;
+    assert!(quiz.body.contains("value=\"Когда?\""));
+    let landing = srv.get(&c, "/l/okna").await;
+    assert_eq!(landing.status, StatusCode::OK);
+    assert!(landing.body.contains("Окна за 3 дня"));
+
+    // The answers and the consent text show on the lead card.
+    let mut s = Submission::new(Channel::WebForm, voronka_app::now_ms())
+        .with("name", "Ответ Квизов")
+        .with("phone", "+7 912 444-55-66")
+        .with("consent", "yes")
+        .with("quiz.who", "a1")
+        .with("_variant", "b");
+    s.form_id = Some(form.id);
+    let out = srv
+        .app
+        .capture(CaptureRequest {
+            submission: s,
+            form: Some(form.clone()),
+            idempotency_key: None,
+            client: None,
+        })
+        .await
+        .expect("capture");
+    let card = srv
+        .get(&c, &format!("/leads/{}", out.lead_id.expect("a lead")))
+        .await;
+    assert!(card.body.contains("Quiz answers"), "{}", card.body);
+    assert!(card.body.contains("Кто вы?"));
+    assert!(card.body.contains("<strong>Компания</strong>"));
+    assert!(card.body.contains("fit +20"));
+    assert!(card.body.contains("Согласен на обработку данных"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn admin_pages_tokens_users_and_assets() {
     let srv = start().await;
     let c = client();

@@ -27,7 +27,7 @@ impl SqlStore {
 
 const LEAD_COLS: &str = "l.id, l.contact_id, l.product, l.message, l.value_minor, l.value_currency, \
     l.stage, l.temperature, l.score, l.owner_id, l.form_id, l.source, l.medium, l.campaign, \
-    l.refuse_reason, l.frozen_until, l.junk_reason, l.customer_id, l.touches, l.created_at, \
+    l.refuse_reason, l.frozen_until, l.junk_reason, l.customer_id, l.kind, l.touches, l.created_at, \
     l.updated_at, l.first_response_at";
 
 const INBOX_RANK_SQL: &str = "UPDATE leads SET inbox_rank = CASE \
@@ -68,6 +68,7 @@ fn lead_from(r: &DbRow) -> Result<Lead> {
         frozen_until: r.try_get("frozen_until")?,
         junk_reason: r.try_get("junk_reason")?,
         customer_id: r.try_get("customer_id")?,
+        kind: r.try_get("kind")?,
         touches: r.try_get("touches")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
@@ -115,6 +116,7 @@ fn form_from(r: &DbRow) -> Result<Form> {
         min_fill_ms: r.try_get("min_fill_ms")?,
         active: r.try_get("active")?,
         created_at: r.try_get("created_at")?,
+        definition: voronka_core::capture::FormDefinition::from_json(&r.try_get::<String, _>("definition")?),
     })
 }
 
@@ -174,6 +176,9 @@ fn touch_from(r: &DbRow) -> Result<Touch> {
         user_agent: r.try_get("user_agent")?,
         message: r.try_get("message")?,
         raw: serde_json::from_str(&raw).unwrap_or(serde_json::Value::String(raw)),
+        answers: serde_json::from_str(&r.try_get::<String, _>("answers")?).unwrap_or_default(),
+        consent_text: r.try_get("consent_text")?,
+        variant: r.try_get("variant")?,
         created_at: r.try_get("created_at")?,
     })
 }
@@ -938,6 +943,60 @@ impl Store for SqlStore {
                     leads: r.try_get("n_leads")?,
                     interests: r.try_get("n_interests")?,
                     rejected: r.try_get("n_rejected")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn set_form_definition(&self, id: Id, slug: Option<&str>, definition: &str) -> Result<()> {
+        let done = sqlx::query("UPDATE forms SET definition = $1, slug = $2 WHERE id = $3")
+            .bind(definition)
+            .bind(slug)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| StoreError::from_db(e, "landing page address"))?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn form_by_slug(&self, slug: &str) -> Result<Option<Form>> {
+        sqlx::query("SELECT * FROM forms WHERE slug = $1")
+            .bind(slug)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| form_from(&r))
+            .transpose()
+    }
+
+    async fn add_form_event(&self, e: &NewFormEvent) -> Result<()> {
+        sqlx::query("INSERT INTO form_events (form_id, variant, kind, visitor_id, at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(e.form_id)
+            .bind(&e.variant)
+            .bind(&e.kind)
+            .bind(&e.visitor_id)
+            .bind(e.at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn form_event_counts(&self, form_id: Id) -> Result<Vec<FormEventCount>> {
+        let rows = sqlx::query(
+            "SELECT variant, kind, COUNT(*) AS n FROM form_events WHERE form_id = $1 \
+             GROUP BY variant, kind ORDER BY variant, kind",
+        )
+        .bind(form_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(FormEventCount {
+                    variant: r.try_get("variant")?,
+                    kind: r.try_get("kind")?,
+                    count: r.try_get("n")?,
                 })
             })
             .collect()
@@ -1787,7 +1846,7 @@ impl Tx for SqlTx {
             let mut qb: QueryBuilder<DB> = QueryBuilder::new(
                 "INSERT INTO leads (id, contact_id, product, message, value_minor, value_currency, stage, temperature, score, \
                  owner_id, form_id, source, medium, campaign, touches, reasons, route_explanation, search_text, inbox_rank, \
-                 created_at, updated_at, junk_reason) ",
+                 created_at, updated_at, junk_reason, kind) ",
             );
             qb.push_values(chunk, |mut b, (id, l)| {
                 let rank: i64 = match (l.stage, l.owner_id.is_none()) {
@@ -1817,7 +1876,8 @@ impl Tx for SqlTx {
                     .push_bind(rank)
                     .push_bind(l.created_at)
                     .push_bind(l.created_at)
-                    .push_bind(l.junk_reason.clone());
+                    .push_bind(l.junk_reason.clone())
+                    .push_bind(l.kind.clone());
             });
             qb.build().execute(&mut *self.tx).await?;
         }
@@ -1828,7 +1888,8 @@ impl Tx for SqlTx {
         for chunk in rows.chunks(CHUNK / 2) {
             let mut qb: QueryBuilder<DB> = QueryBuilder::new(
                 "INSERT INTO touches (id, lead_id, channel, form_id, utm_source, utm_medium, utm_campaign, utm_term, \
-                 utm_content, referrer, landing_page, partner, visitor_id, ip, user_agent, message, raw, reasons, created_at, verdict) ",
+                 utm_content, referrer, landing_page, partner, visitor_id, ip, user_agent, message, raw, reasons, created_at, \
+                 verdict, answers, consent_text, variant) ",
             );
             qb.push_values(chunk, |mut b, (id, t)| {
                 b.push_bind(*id)
@@ -1850,7 +1911,10 @@ impl Tx for SqlTx {
                     .push_bind(t.raw.clone())
                     .push_bind(t.reasons.clone())
                     .push_bind(t.created_at)
-                    .push_bind(t.verdict.clone());
+                    .push_bind(t.verdict.clone())
+                    .push_bind(t.answers.clone())
+                    .push_bind(t.consent_text.clone())
+                    .push_bind(t.variant.clone());
             });
             qb.build().execute(&mut *self.tx).await?;
         }

@@ -93,6 +93,13 @@ pub trait Store: Send + Sync + 'static {
     async fn form(&self, id: Id) -> Result<Option<Form>>;
     async fn form_by_key(&self, key: &str) -> Result<Option<Form>>;
     async fn list_forms(&self) -> Result<Vec<FormStats>>;
+    /// Stores a form's definition and its landing page address (unique; `Conflict` when taken).
+    async fn set_form_definition(&self, id: Id, slug: Option<&str>, definition: &str)
+        -> Result<()>;
+    async fn form_by_slug(&self, slug: &str) -> Result<Option<Form>>;
+    async fn add_form_event(&self, e: &NewFormEvent) -> Result<()>;
+    /// Events of a form counted per variant and kind.
+    async fn form_event_counts(&self, form_id: Id) -> Result<Vec<FormEventCount>>;
 
     // People and access.
     async fn create_user(&self, u: &NewUser) -> Result<User>;

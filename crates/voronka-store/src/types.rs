@@ -325,6 +325,8 @@ pub struct NewLead {
     pub reasons: String,
     pub route_explanation: Option<String>,
     pub search_text: String,
+    /// `request` or `callback`.
+    pub kind: String,
     pub created_at: Millis,
 }
 
@@ -344,6 +346,10 @@ pub struct NewTouch {
     /// ok, flag or junk: what the pseudo-lead rules said of this submission.
     pub verdict: String,
     pub created_at: Millis,
+    /// Quiz answers, JSON.
+    pub answers: String,
+    pub consent_text: Option<String>,
+    pub variant: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -488,3 +494,21 @@ pub const MERGE_FIELDS: &[&str] = &[
     "temperature",
     "owner",
 ];
+
+/// A widget event: `view` (rendered), `submit` (accepted) or `download` (lead magnet taken).
+#[derive(Debug, Clone)]
+pub struct NewFormEvent {
+    pub form_id: Id,
+    /// Empty for a form without variants.
+    pub variant: String,
+    pub kind: String,
+    pub visitor_id: Option<String>,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormEventCount {
+    pub variant: String,
+    pub kind: String,
+    pub count: i64,
+}

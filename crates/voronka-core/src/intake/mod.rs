@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub use dedup::{Candidate, CandidateLead, DedupPolicy, MatchDecision};
-pub use normalize::{normalize, NormalizeSettings, Normalized};
+pub use normalize::{apply_definition, normalize, FormContext, NormalizeSettings, Normalized};
 pub use route::{route, RouteContext, RouteDecision};
 pub use score::{qualify, score, Score};
 pub use scrub::{Action, ScrubContext, ScrubRules};

@@ -82,6 +82,73 @@ pub struct Normalized {
     pub honeypot: Option<String>,
     pub fill_ms: Option<i64>,
     pub custom: BTreeMap<String, String>,
+    /// What the form's definition made of the submission (quiz, required fields, consent).
+    #[serde(default)]
+    pub form: FormContext,
+}
+
+/// The part of a submission read through its form's definition; filled by [`apply_definition`].
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct FormContext {
+    /// `callback` for the callback button; `None` is an ordinary request.
+    pub kind: Option<String>,
+    pub answers: Vec<crate::capture::QuizAnswer>,
+    pub fit: i64,
+    pub intent: i64,
+    pub disqualified: Option<String>,
+    /// Required fields left empty: (field, label).
+    pub missing: Vec<(String, String)>,
+    /// The consent text agreed to, when the form has a consent checkbox and it was ticked.
+    pub consent_text: Option<String>,
+    pub variant: Option<String>,
+}
+
+/// Reads the submission through its form's definition: quiz answers and points, required fields,
+/// the consent text, the callback kind and the variant shown.
+pub fn apply_definition(
+    n: &mut Normalized,
+    sub: &Submission,
+    def: &crate::capture::FormDefinition,
+) {
+    use crate::capture::{FieldKind, FormKind};
+    let mut ctx = FormContext::default();
+    if def.kind == FormKind::Callback {
+        ctx.kind = Some("callback".into());
+    }
+    let variant = sub.field("_variant").and_then(|v| def.variant(v));
+    ctx.variant = variant.map(|v| v.key.clone());
+    if !def.steps.is_empty() {
+        let q = def.evaluate(&sub.fields);
+        ctx.answers = q.answers;
+        ctx.fit = q.fit;
+        ctx.intent = q.intent;
+        ctx.disqualified = q.disqualified;
+    }
+    for f in def.effective_fields() {
+        if !f.required || variant.is_some_and(|v| v.hide_fields.contains(&f.name)) {
+            continue;
+        }
+        let filled = sub.field(&f.name).is_some_and(|v| {
+            f.kind != FieldKind::Checkbox || !matches!(v, "false" | "0" | "off" | "no")
+        });
+        if !filled {
+            let label = if f.label.is_empty() {
+                crate::capture::field_label(f.kind, def.language).to_string()
+            } else {
+                f.label.clone()
+            };
+            ctx.missing.push((f.name.clone(), label));
+        }
+    }
+    if let Some(c) = &def.consent {
+        if n.consent {
+            ctx.consent_text = Some(c.text.clone());
+        }
+    }
+    // Quiz answers and form bookkeeping are not custom attributes of the person.
+    n.custom
+        .retain(|k, _| !k.starts_with("quiz.") && !k.starts_with('_'));
+    n.form = ctx;
 }
 
 /// Unicode NFKC, control and bidi-override characters dropped, whitespace collapsed.
@@ -355,6 +422,7 @@ pub fn normalize(sub: &Submission, settings: &NormalizeSettings) -> Normalized {
         honeypot,
         fill_ms,
         custom,
+        form: FormContext::default(),
     }
 }
 

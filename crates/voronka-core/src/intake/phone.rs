@@ -933,3 +933,20 @@ mod tests {
         assert_eq!(PhoneType::TollFree.to_string(), "TOLL_FREE");
     }
 }
+
+/// The dialling prefix of a region ("RU" → "+7"), for the phone field's country selector.
+pub fn dial_prefix(region: &str) -> Option<String> {
+    tables()
+        .region(&region.trim().to_ascii_uppercase())
+        .map(|r| format!("+{}", r.country_code))
+}
+
+#[cfg(test)]
+mod dial_tests {
+    #[test]
+    fn prefixes_of_regions() {
+        assert_eq!(super::dial_prefix("ru").as_deref(), Some("+7"));
+        assert_eq!(super::dial_prefix("NL").as_deref(), Some("+31"));
+        assert_eq!(super::dial_prefix("XX"), None);
+    }
+}

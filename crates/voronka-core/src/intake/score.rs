@@ -42,8 +42,16 @@ pub fn score(n: &Normalized) -> Score {
     if n.value.is_some() {
         add("budget stated", 10);
     }
+    if n.form.fit != 0 {
+        add("quiz: fit", n.form.fit);
+    }
+    if n.form.intent != 0 {
+        add("quiz: intent", n.form.intent);
+    }
     let points = contributions.iter().map(|(_, p)| p).sum();
-    let temperature = n.temperature.unwrap_or(if points >= 45 {
+    // Someone asking to be called back now is the hottest request there is.
+    let callback = n.form.kind.as_deref() == Some("callback");
+    let temperature = n.temperature.unwrap_or(if callback || points >= 45 {
         Temperature::Hot
     } else if points >= 25 {
         Temperature::Warm

@@ -178,11 +178,33 @@ pub fn validate(
         );
     }
 
+    if let Some(why) = &n.form.disqualified {
+        f.fact(
+            "disqualified",
+            None,
+            format!("a quiz answer rules the person out: {why}"),
+        );
+        return Validation {
+            outcome: if f.reject {
+                Outcome::Reject
+            } else {
+                Outcome::Interest
+            },
+            reasons: f.reasons,
+            junk: None,
+        };
+    }
+    for (field, label) in &n.form.missing {
+        f.fact("required", Some(field), format!("{label} is required"));
+    }
+
     for (field, message) in &n.field_errors {
         f.fact("field_invalid", Some(field), message.clone());
     }
 
     let name_ok = match &n.full_name {
+        // A callback request needs only the number to call.
+        None if n.form.kind.as_deref() == Some("callback") => true,
         None => {
             f.fact("name_missing", Some("name"), "name is missing");
             false
@@ -349,7 +371,7 @@ pub fn validate(
     }
     let outcome = if f.reject {
         Outcome::Reject
-    } else if name_ok && has_contact && consent_ok {
+    } else if name_ok && has_contact && consent_ok && n.form.missing.is_empty() {
         Outcome::Lead
     } else {
         Outcome::Interest

@@ -117,6 +117,9 @@ pub struct Lead {
     pub frozen_until: Option<Millis>,
     pub junk_reason: Option<String>,
     pub customer_id: Option<Id>,
+    /// What was asked for: `request` (a form or an API call) or `callback` (the callback button).
+    #[serde(default = "request_kind")]
+    pub kind: String,
     pub touches: i64,
     pub created_at: Millis,
     pub updated_at: Millis,
@@ -135,7 +138,20 @@ pub struct Touch {
     pub user_agent: Option<String>,
     pub message: Option<String>,
     pub raw: serde_json::Value,
+    /// Quiz answers given with this touch.
+    #[serde(default)]
+    pub answers: Vec<crate::capture::QuizAnswer>,
+    /// The consent text the person agreed to, as it read at the time.
+    #[serde(default)]
+    pub consent_text: Option<String>,
+    /// The A/B variant of the form that was shown.
+    #[serde(default)]
+    pub variant: Option<String>,
     pub created_at: Millis,
+}
+
+pub fn request_kind() -> String {
+    "request".into()
 }
 
 /// A signal without usable contact. Kept and counted, never shown as a lead.
@@ -207,6 +223,9 @@ pub struct Form {
     pub min_fill_ms: i64,
     pub active: bool,
     pub created_at: Millis,
+    /// Fields, quiz, texts, popup, lead magnet, landing page and variants.
+    #[serde(default)]
+    pub definition: crate::capture::FormDefinition,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -33,28 +33,9 @@ pub(crate) struct FormView {
     pub highlight: bool,
 }
 
-/// A plain HTML form that posts to the public capture endpoint; the honeypot field is hidden
-/// with CSS so that people never fill it and naive bots do.
+/// The code to paste into a site: the widget script with its no-JavaScript fallback form.
 pub(crate) fn embed_snippet(public_url: &str, f: &Form) -> String {
-    let base = public_url.trim_end_matches('/');
-    let hp = if f.honeypot_field.is_empty() {
-        "website"
-    } else {
-        f.honeypot_field.as_str()
-    };
-    format!(
-        r#"<form method="post" action="{base}/f/{key}" accept-charset="utf-8">
-  <p><label>Name <input name="name" autocomplete="name" required></label></p>
-  <p><label>Phone <input name="phone" type="tel" autocomplete="tel"></label></p>
-  <p><label>Email <input name="email" type="email" autocomplete="email"></label></p>
-  <p><label>Message <textarea name="message" rows="3"></textarea></label></p>
-  <div style="position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden" aria-hidden="true">
-    <label>Leave this empty <input name="{hp}" tabindex="-1" autocomplete="off"></label>
-  </div>
-  <p><button type="submit">Send</button></p>
-</form>"#,
-        key = f.public_key,
-    )
+    crate::widget::embed_code(public_url, f)
 }
 
 #[derive(Template)]

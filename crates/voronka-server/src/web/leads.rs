@@ -378,6 +378,16 @@ pub(crate) struct TouchView {
     pub message: String,
     pub raw: String,
     pub when: When,
+    pub answers: Vec<AnswerView>,
+    pub consent_text: String,
+    pub variant: String,
+}
+
+/// One quiz answer on the lead card.
+pub(crate) struct AnswerView {
+    pub question: String,
+    pub answers: String,
+    pub points: String,
 }
 
 pub(crate) struct HistoryView {
@@ -507,6 +517,22 @@ pub(crate) fn touch_view(
         message: tc.message.clone().unwrap_or_default(),
         raw: fmt::visible_controls(&serde_json::to_string_pretty(&tc.raw).unwrap_or_default()),
         when: When::new(tc.created_at, now),
+        answers: tc
+            .answers
+            .iter()
+            .map(|a| AnswerView {
+                question: a.question.clone(),
+                answers: a.answers.join(", "),
+                points: match (a.fit, a.intent) {
+                    (0, 0) => String::new(),
+                    (f, 0) => format!("fit {f:+}"),
+                    (0, i) => format!("intent {i:+}"),
+                    (f, i) => format!("fit {f:+}, intent {i:+}"),
+                },
+            })
+            .collect(),
+        consent_text: tc.consent_text.clone().unwrap_or_default(),
+        variant: tc.variant.clone().unwrap_or_default(),
     }
 }
 
@@ -545,6 +571,7 @@ struct CardPage {
     stage_label: &'static str,
     temp: &'static str,
     temp_label: &'static str,
+    kind: String,
     owner: String,
     score_reasons: Vec<String>,
     route: String,
@@ -676,6 +703,7 @@ async fn card_page(state: &AppState, user: &WebUser, d: LeadDetail) -> Result<Ca
         stage_label: l.stage.label(),
         temp: l.temperature.as_str(),
         temp_label: t::temperature_label(l.temperature),
+        kind: l.kind.clone(),
         owner: d.owner.as_ref().map(|o| o.name.clone()).unwrap_or_default(),
         score_reasons: reason_lines(&d.reasons),
         route: d.route_explanation.clone().unwrap_or_default(),

@@ -2,6 +2,7 @@
 
 mod admin;
 mod auth;
+mod builder;
 mod duplicates;
 mod fmt;
 mod forms;
@@ -42,6 +43,11 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{id}", get(people::customer))
         .route("/deals/{id}", get(people::deal))
         .route("/forms", get(forms::list).post(forms::create))
+        .route("/forms/{id}", get(builder::edit).post(builder::save))
+        .route(
+            "/forms/{id}/quiz",
+            get(builder::quiz).post(builder::save_quiz),
+        )
         .route("/admin", get(|| async { Redirect::to("/admin/users") }))
         .route("/admin/users", get(admin::users).post(admin::add_user))
         .route("/admin/users/{id}", post(admin::update_user))

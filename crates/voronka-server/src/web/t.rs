@@ -43,6 +43,8 @@ pub fn flash(code: &str) -> Option<&'static str> {
         "temperature" => "Temperature changed.",
         "note" => "Note added.",
         "form" => "Form created.",
+        "saved" => "Form saved. The widget shows the change within a few seconds.",
+        "quiz" => "Quiz saved.",
         "user" => "User saved.",
         "revoked" => "Token revoked.",
         "rules" => "Rules saved. They apply to new submissions.",
