@@ -60,17 +60,10 @@ pub fn account_key(name: &str) -> String {
     words.join(" ")
 }
 
-/// Key of a person's name for matching: words folded to lower case, `ё` as `е`, in sorted
-/// order, so "Иванов Иван" and "иван иванов" share it.
+/// Key of a person's name for matching: word order, case and script folded, so "Иванов Иван",
+/// "иван иванов" and "Ivan Ivanov" share it (see [`crate::names::translit_key`]).
 pub fn name_key(name: &str) -> String {
-    let mut words: Vec<String> = super::normalize::clean_text(name)
-        .to_lowercase()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| w.replace('ё', "е"))
-        .collect();
-    words.sort();
-    words.join(" ")
+    crate::names::translit_key(name)
 }
 
 /// Blocking key of a person without a shared phone or email: the name key with the company,
@@ -107,7 +100,8 @@ mod tests {
         assert_eq!(account_key("Acme LLC"), "acme");
         assert_eq!(search_text(&["Иван", "", "+7916"]), "иван +7916");
         assert_eq!(name_key("Иванов  Иван"), name_key("иван Иванов"));
-        assert_eq!(name_key("Семёнов"), "семенов");
+        assert_eq!(name_key("Семёнов"), name_key("Semenov"));
+        assert_eq!(name_key("Иван Петров"), name_key("Petrov Ivan"));
         use crate::intake::{normalize, Submission};
         use crate::model::Channel;
         let n = |fields: &[(&str, &str)]| {
@@ -124,6 +118,12 @@ mod tests {
         let c = n(&[("name", "Ivan"), ("email", "ivan@gmail.com")]);
         assert_eq!(block_key(&c), None, "a public mail domain says nothing");
         let d = n(&[("name", "Ivan"), ("email", "ivan@acme.nl")]);
-        assert_eq!(block_key(&d).as_deref(), Some("ivan|@acme.nl"));
+        assert_eq!(
+            block_key(&d),
+            Some(format!("{}|@acme.nl", name_key("Ivan")))
+        );
+        let e = n(&[("name", "Ivan Petrov"), ("company", "Romashka")]);
+        let f = n(&[("name", "Иван Петров"), ("company", "Romashka LLC")]);
+        assert_eq!(block_key(&e), block_key(&f), "one person in two scripts");
     }
 }
