@@ -1184,3 +1184,125 @@ async fn inbox_pages_forward_and_back() {
     );
     assert!(rel_link(&back.body, "next").is_some());
 }
+
+/// The duplicates pages: a flagged pair side by side, a merge that takes a field from the other
+/// lead, the merged id resolving to the survivor, undo from the card, and the rules page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicates_review_merge_undo_and_rules_pages() {
+    let s = start().await;
+    let c = client();
+    let csrf = s.login(&c, ADMIN_EMAIL).await;
+    let a = s
+        .capture(
+            "Иван Петров",
+            &[
+                ("phone", "+7 916 111-22-33"),
+                ("company", "Ромашка"),
+                ("product", "Диван"),
+            ],
+        )
+        .await;
+    let b = s
+        .capture(
+            "Ivan Petrov",
+            &[
+                ("phone", "+7 926 444-55-66"),
+                ("company", "Romashka"),
+                ("product", "Кресло"),
+            ],
+        )
+        .await;
+    let list = s.get(&c, "/duplicates").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains("Ivan Petrov"), "{}", list.body);
+    let pair = s
+        .app
+        .duplicate_pairs(&voronka_app::Actor::system("t"), "open")
+        .await
+        .unwrap();
+    assert_eq!(
+        pair.len(),
+        1,
+        "one person in two scripts at one company is flagged"
+    );
+    let pid = pair[0].id;
+    let review = s.get(&c, &format!("/duplicates/{pid}")).await;
+    assert!(
+        review.body.contains("Диван") && review.body.contains("Кресло"),
+        "{}",
+        review.body
+    );
+
+    // Keep the first lead, take the product of the second.
+    let r = s
+        .post(
+            &c,
+            &format!("/duplicates/{pid}/merge"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("keep", &a.to_string()),
+                ("f_product", &b.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let card = s.get(&c, &format!("/leads/{b}")).await;
+    assert_eq!(card.status, StatusCode::OK);
+    assert!(
+        card.body.contains(&format!("lead #{a}")),
+        "the merged id shows the survivor"
+    );
+    assert!(card.body.contains("Кресло"));
+    assert!(
+        card.body.contains("+79264445566") || card.body.contains("+7 926"),
+        "both phones"
+    );
+    let merge_id = value_after(&card.body, "/merges/")
+        .split('/')
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let r = s
+        .post(
+            &c,
+            &format!("/merges/{merge_id}/undo"),
+            &[("csrf", csrf.as_str()), ("lead", &a.to_string())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let back = s.get(&c, &format!("/leads/{b}")).await;
+    assert!(back.body.contains(&format!("lead #{b}")), "separate again");
+    let card = s.get(&c, &format!("/leads/{a}")).await;
+    assert!(card.body.contains("Диван"));
+
+    // The rules page saves a competitor list and shows it again.
+    let rules = s.get(&c, "/admin/scrub").await;
+    assert_eq!(rules.status, StatusCode::OK);
+    assert!(rules.body.contains("email_disposable"));
+    let r = s
+        .post(
+            &c,
+            "/admin/scrub",
+            &[
+                ("csrf", csrf.as_str()),
+                ("mode", "toml"),
+                ("toml", "competitor_domains = [\"rival.ru\"]\n"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let rules = s.get(&c, "/admin/scrub").await;
+    assert!(rules.body.contains("rival.ru"));
+    let r = s
+        .post(
+            &c,
+            "/admin/scrub",
+            &[
+                ("csrf", csrf.as_str()),
+                ("mode", "toml"),
+                ("toml", "bogus = 1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+}

@@ -77,7 +77,8 @@ pub fn block_key(n: &super::Normalized) -> Option<String> {
     if let Some(c) = n
         .company
         .as_deref()
-        .map(account_key)
+        // The company folded like the name, so "Ромашка" and "Romashka" are one company.
+        .map(|c| crate::names::translit_key(&account_key(c)))
         .filter(|c| !c.is_empty())
     {
         return Some(format!("{name}|{c}"));
