@@ -274,7 +274,8 @@
         .then(function (j) {
           var rs = (j.reasons || []).filter(function (x) { return x.field === "email"; });
           showError("email", "");
-          rs.forEach(function (x) { showError("email", x.message, suggestionOf(x)); });
+          var pick = rs.filter(function (x) { return suggestionOf(x); })[0] || rs[0];
+          if (pick) showError("email", pick.message, suggestionOf(pick));
         }, function () {});
     }
 

@@ -302,7 +302,8 @@ pub fn validate(
             );
             continue;
         };
-        if let Some(fix) = super::email::suggest_domain(&domain) {
+        let typo = super::email::suggest_domain(&domain);
+        if let Some(fix) = typo {
             f.rule(
                 "email_typo",
                 Some("email"),
@@ -324,7 +325,9 @@ pub fn validate(
                 Some("email"),
                 format!("{} is a test address", e.normalized),
             );
-        } else if scrub.is_disposable(&domain) {
+        } else if typo.is_none() && scrub.is_disposable(&domain) {
+            // A typo of a popular domain is often on disposable lists as a trap; the person
+            // meant the real one, so they get the suggestion rather than junk.
             f.rule(
                 "email_disposable",
                 Some("email"),
