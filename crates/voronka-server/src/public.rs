@@ -146,6 +146,30 @@ pub(crate) fn submission_from(channel: Channel, pairs: Vec<(String, String)>) ->
     sub
 }
 
+/// A browser's post to a form: the origin must be one the form admits; answers the request's
+/// headers, its origin and the fields of its body (JSON or form-encoded).
+pub(crate) async fn read_form_post(
+    state: &AppState,
+    form: &Form,
+    req: Request,
+) -> Result<(HeaderMap, Option<String>, Vec<(String, String)>), ApiError> {
+    let headers = req.headers().clone();
+    let origin = headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    if !origin_allowed(form, origin.as_deref()) {
+        return Err(voronka_app::AppError::Forbidden(
+            "this origin may not post to this form".into(),
+        )
+        .into());
+    }
+    let ct = content_type(&headers);
+    let bytes = read_body(req, state).await?;
+    let pairs = fields_from_body(&ct, &bytes)?;
+    Ok((headers, origin, pairs))
+}
+
 async fn capture(
     State(state): State<AppState>,
     Path(key): Path<String>,
@@ -156,20 +180,7 @@ async fn capture(
         return Err(ApiError::TooManyRequests);
     }
     let form = load_form(&state, &key).await?;
-    let headers = req.headers().clone();
-    let origin = headers
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    if !origin_allowed(&form, origin.as_deref()) {
-        return Err(voronka_app::AppError::Forbidden(
-            "this origin may not post to this form".into(),
-        )
-        .into());
-    }
-    let ct = content_type(&headers);
-    let bytes = read_body(req, &state).await?;
-    let pairs = fields_from_body(&ct, &bytes)?;
+    let (headers, origin, pairs) = read_form_post(&state, &form, req).await?;
     let mut sub = submission_from(Channel::WebForm, pairs);
     sub.ip = Some(peer.ip().to_string());
     sub.user_agent = headers
@@ -206,7 +217,7 @@ async fn capture(
             tracing::warn!(error = %e, "could not record a submit event");
         }
     }
-    if ct == "application/x-www-form-urlencoded" {
+    if content_type(&headers) == "application/x-www-form-urlencoded" {
         let target = match (&form.redirect_url, outcome.result) {
             (Some(url), CaptureResult::Lead | CaptureResult::Rejected) => url.clone(),
             _ => format!(

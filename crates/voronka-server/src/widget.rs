@@ -2,8 +2,8 @@
 //! events, the pre-submit check, the embed code with its no-JavaScript fallback, and the hosted
 //! landing pages at `/l/{slug}`.
 
-use crate::extract::{content_type, read_body, urlencode};
-use crate::public::{fields_from_body, origin_allowed, submission_from};
+use crate::extract::{read_body, urlencode};
+use crate::public::submission_from;
 use crate::{ApiError, AppState};
 use askama::Template;
 use axum::extract::{Path, Query, Request, State};
@@ -257,20 +257,8 @@ async fn check(
         return Err(ApiError::TooManyRequests);
     }
     let form = active_form(&state, &key).await?;
-    let headers = req.headers().clone();
-    let origin = headers
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
-    if !origin_allowed(&form, origin.as_deref()) {
-        return Err(voronka_app::AppError::Forbidden(
-            "this origin may not post to this form".into(),
-        )
-        .into());
-    }
-    let ct = content_type(&headers);
-    let bytes = read_body(req, &state).await?;
-    let sub = submission_from(Channel::WebForm, fields_from_body(&ct, &bytes)?);
+    let (_, origin, pairs) = crate::public::read_form_post(&state, &form, req).await?;
+    let sub = submission_from(Channel::WebForm, pairs);
     let reasons = state.app.check_submission(&form, &sub).await?;
     let mut resp = Json(serde_json::json!({ "reasons": reasons })).into_response();
     crate::public::cors(resp.headers_mut(), origin.as_deref());
