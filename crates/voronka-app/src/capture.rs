@@ -15,7 +15,7 @@ use voronka_core::intake::{
     self, normalize, validate, DedupPolicy, MatchDecision, NormalizeSettings, Normalized, Outcome,
     Plan, Reason, RouteDecision, Score, Submission, ValidationRules,
 };
-use voronka_core::{Currency, Form, Id, Stage};
+use voronka_core::{Currency, Form, Id, Millis, Stage};
 use voronka_store::{IdTable, NewContactRow};
 use voronka_store::{NewInterest, NewLead, NewStageChange, NewTouch, StageUpdate, Store, Tx};
 
@@ -190,9 +190,13 @@ pub(crate) struct Committer {
 }
 
 impl Committer {
-    pub(crate) fn start(store: Arc<dyn Store>, settings: Arc<Settings>) -> Committer {
+    pub(crate) fn start(
+        store: Arc<dyn Store>,
+        settings: Arc<Settings>,
+        model: Arc<crate::predict::ModelSlot>,
+    ) -> Committer {
         let (tx, rx) = mpsc::channel(settings.max_batch * 4);
-        tokio::spawn(run_committer(store, settings, rx));
+        tokio::spawn(run_committer(store, settings, model, rx));
         Committer { tx }
     }
 }
@@ -200,28 +204,22 @@ impl Committer {
 async fn run_committer(
     store: Arc<dyn Store>,
     settings: Arc<Settings>,
+    model: Arc<crate::predict::ModelSlot>,
     mut rx: mpsc::Receiver<(Prepared, Reply)>,
 ) {
     let policy = DedupPolicy::default();
     let mut batch = Vec::with_capacity(settings.max_batch);
     while rx.recv_many(&mut batch, settings.max_batch).await > 0 {
         let items = std::mem::take(&mut batch);
+        let ctx = BatchContext {
+            policy: &policy,
+            window: settings.duplicate_window_ms,
+            model: model.get(),
+        };
         let result = if settings.bulk_commit {
-            commit_batch(
-                store.as_ref(),
-                &policy,
-                settings.duplicate_window_ms,
-                &items,
-            )
-            .await
+            commit_batch(store.as_ref(), &ctx, &items).await
         } else {
-            commit_each(
-                store.as_ref(),
-                &policy,
-                settings.duplicate_window_ms,
-                &items,
-            )
-            .await
+            commit_each(store.as_ref(), &ctx, &items).await
         };
         match result {
             Ok(outcomes) => {
@@ -246,24 +244,31 @@ async fn run_committer(
 /// submission cannot take the others down with it.
 async fn commit_batch(
     store: &dyn Store,
-    policy: &DedupPolicy,
-    window: i64,
+    ctx: &BatchContext<'_>,
     items: &[(Prepared, Reply)],
 ) -> Result<Vec<Result<CaptureOutcome>>> {
-    match commit_bulk(store, policy, window, items).await {
+    match commit_bulk(store, ctx, items).await {
         Ok(outcomes) => Ok(outcomes),
         Err(e) => {
             tracing::warn!(error = %e, size = items.len(), "bulk intake failed; retrying one by one");
-            commit_each(store, policy, window, items).await
+            commit_each(store, ctx, items).await
         }
     }
+}
+
+/// What every batch of the committer is decided with.
+struct BatchContext<'a> {
+    policy: &'a DedupPolicy,
+    /// Identical payloads from one client within this window are one submission.
+    window: i64,
+    /// The conversion model new leads are scored with, when one was trained.
+    model: Option<Arc<voronka_core::predict::ConversionModel>>,
 }
 
 /// One transaction for the whole batch; a failing item is rolled back to its savepoint alone.
 async fn commit_each(
     store: &dyn Store,
-    policy: &DedupPolicy,
-    window: i64,
+    ctx: &BatchContext<'_>,
     items: &[(Prepared, Reply)],
 ) -> Result<Vec<Result<CaptureOutcome>>> {
     let mut tx = store.begin().await?;
@@ -273,7 +278,7 @@ async fn commit_each(
         tx.savepoint().await?;
         // The same writer as the bulk path, one submission at a time; earlier items of the
         // batch are already in the transaction, so later ones see them.
-        match write_batch(tx.as_mut(), policy, window, &items[i..=i]).await {
+        match write_batch(tx.as_mut(), ctx, &items[i..=i]).await {
             Ok(mut o) => {
                 tx.release_savepoint().await?;
                 out.push(o.pop().ok_or_else(|| AppError::Io("no outcome".into())));
@@ -567,13 +572,12 @@ fn account_row(n: &Normalized) -> Option<(String, String, Option<String>)> {
 /// multi-row inserts with ids reserved up front.
 async fn commit_bulk(
     store: &dyn Store,
-    policy: &DedupPolicy,
-    window: i64,
+    ctx: &BatchContext<'_>,
     items: &[(Prepared, Reply)],
 ) -> Result<Vec<Result<CaptureOutcome>>> {
     let mut tx = store.begin().await?;
     tx.lock_intake().await?;
-    let outcomes = write_batch(tx.as_mut(), policy, window, items).await?;
+    let outcomes = write_batch(tx.as_mut(), ctx, items).await?;
     tx.commit().await?;
     Ok(outcomes.into_iter().map(Ok).collect())
 }
@@ -581,10 +585,10 @@ async fn commit_bulk(
 /// Writes the batch inside the caller's transaction and returns each item's outcome.
 async fn write_batch(
     tx: &mut dyn Tx,
-    policy: &DedupPolicy,
-    window: i64,
+    ctx: &BatchContext<'_>,
     items: &[(Prepared, Reply)],
 ) -> Result<Vec<CaptureOutcome>> {
+    let (policy, window) = (ctx.policy, ctx.window);
     let all_keys: Vec<String> = items
         .iter()
         .flat_map(|(p, _)| p.keys.iter().map(|(k, _)| k.clone()))
@@ -611,9 +615,11 @@ async fn write_batch(
     let mut route_ctx = if lead_subs.is_empty() {
         Default::default()
     } else {
-        tx.route_context().await?
+        crate::speed::route_context(tx, items[0].0.submission.received_at).await?
     };
-    let rr_start = route_ctx.round_robin_counter;
+    // New leads routed by the rules, by index in `new_leads`: what the assignment history,
+    // notifications and SLA timers need.
+    let mut routed: Vec<(usize, RouteDecision, voronka_core::Temperature, Millis)> = Vec::new();
 
     let mut slots: Vec<Slot> = Vec::with_capacity(items.len());
     let mut in_batch: HashMap<&str, usize> = HashMap::new();
@@ -624,7 +630,9 @@ async fn write_batch(
     let mut touched: Vec<(Ref, i64)> = Vec::new();
     let mut enrich: Vec<(Ref, usize)> = Vec::new();
     let mut reopened: Vec<(Ref, Stage, i64)> = Vec::new();
-    let mut pairs: Vec<(Ref, Ref, Option<String>)> = Vec::new();
+    let mut pairs: Vec<(Ref, Ref, voronka_core::linkage::Comparison)> = Vec::new();
+    // Probability of conversion of each new open lead (by index into `new_leads`).
+    let mut probabilities: Vec<(usize, f64)> = Vec::new();
 
     for (idx, (p, _)) in items.iter().enumerate() {
         let now = p.submission.received_at;
@@ -658,6 +666,12 @@ async fn write_batch(
         } else {
             Vec::new()
         };
+        route_ctx.origin = intake::Origin {
+            form_id: p.submission.form_id,
+            partner: p.submission.partner.clone(),
+            channel: Some(p.submission.channel.as_str().to_string()),
+            received_at: now,
+        };
         let plan = intake::plan_lead(
             n,
             p.validation.clone(),
@@ -689,9 +703,6 @@ async fn write_batch(
                 possible_duplicate_of,
             ),
         };
-        if route.used_round_robin {
-            route_ctx.round_robin_counter += 1;
-        }
         let contact = match decision.contact_id() {
             Some(id) => {
                 let r = Ref::from_id(id);
@@ -701,23 +712,7 @@ async fn write_batch(
             None => {
                 new_contacts.push(idx);
                 let r = Ref::New(new_contacts.len() - 1);
-                pool.add(intake::Candidate {
-                    contact_id: r.to_id(),
-                    phones: n
-                        .phones
-                        .iter()
-                        .filter(|p| p.valid)
-                        .filter_map(|p| p.e164.clone())
-                        .collect(),
-                    emails: n.emails.iter().map(email_key).collect(),
-                    socials: n
-                        .socials
-                        .iter()
-                        .map(|s| voronka_core::intake::keys::social_key(s))
-                        .collect(),
-                    block_key: voronka_core::intake::keys::block_key(n),
-                    leads: Vec::new(),
-                });
+                pool.add(intake::Candidate::from_submission(r.to_id(), n));
                 r
             }
         };
@@ -725,11 +720,25 @@ async fn write_batch(
             MatchDecision::Touch { lead_id, .. } => (Ref::from_id(lead_id), "new_touch"),
             MatchDecision::Reopen { lead_id, .. } => (Ref::from_id(lead_id), "reopened"),
             MatchDecision::NewContact | MatchDecision::NewLead { .. } => {
-                new_leads.push(p.lead_row(contact.to_id(), &score, stage, &route, &reasons));
+                let row = p.lead_row(contact.to_id(), &score, stage, &route, &reasons);
+                if let Some(m) = ctx.model.as_deref().filter(|_| stage.is_open()) {
+                    let f = voronka_core::predict::features::at_intake(
+                        n,
+                        p.submission.form_id,
+                        p.submission.channel,
+                        &row.kind,
+                        row.score,
+                    );
+                    probabilities.push((new_leads.len(), m.probability(&f)));
+                }
+                new_leads.push(row);
                 let lead = Ref::New(new_leads.len() - 1);
+                if stage != Stage::Junk {
+                    route_ctx.record(&route);
+                    routed.push((new_leads.len() - 1, route.clone(), score.temperature, now));
+                }
                 for other in maybe_same {
-                    let why = reasons.iter().find(|r| r.code == "possible_duplicate");
-                    pairs.push((lead, Ref::from_id(other), why.map(|r| r.message.clone())));
+                    pairs.push((lead, Ref::from_id(other.lead_id), other.comparison));
                 }
                 (lead, "new_lead")
             }
@@ -820,6 +829,13 @@ async fn write_batch(
         })
         .collect();
     tx.insert_leads(&lead_rows).await?;
+    if !probabilities.is_empty() {
+        let rows: Vec<(Id, f64)> = probabilities
+            .iter()
+            .map(|(k, p)| (lead_ids[*k], *p))
+            .collect();
+        tx.set_conversion_probabilities(&rows).await?;
+    }
     let changes: Vec<NewStageChange> = slots
         .iter()
         .filter_map(|slot| match slot {
@@ -849,13 +865,11 @@ async fn write_batch(
     let at = items[0].0.submission.received_at;
     let pair_rows: Vec<voronka_store::NewDuplicatePair> = pairs
         .iter()
-        .map(|(lead, other, why)| voronka_store::NewDuplicatePair {
+        .map(|(lead, other, cmp)| voronka_store::NewDuplicatePair {
             lead_id: lead.resolve(&lead_ids),
             other_lead_id: other.resolve(&lead_ids),
-            // Same name at the same company, nothing else shared: a coin toss until reviewed.
-            probability: 0.5,
-            explanation: serde_json::json!({ "reason": why, "shared": ["name", "company"] })
-                .to_string(),
+            probability: cmp.probability,
+            explanation: serde_json::to_string(cmp).unwrap_or_default(),
             at,
         })
         .collect();
@@ -897,8 +911,23 @@ async fn write_batch(
         .map(|(k, i)| (interest_ids[k], i))
         .collect();
     tx.insert_interests(&interest_rows).await?;
-    let turns = route_ctx.round_robin_counter - rr_start;
-    tx.add_to_counter("round_robin", turns as i64).await?;
+    for (name, by) in route_ctx.router.counter_deltas() {
+        tx.add_to_counter(name, by as i64).await?;
+    }
+    let routed: Vec<crate::speed::Routed> = routed
+        .into_iter()
+        .map(|(k, route, temperature, at)| crate::speed::Routed {
+            lead_id: lead_ids[k],
+            team: route
+                .owner_id
+                .and_then(|o| route_ctx.router.person(o))
+                .and_then(|p| p.team.clone()),
+            route,
+            temperature,
+            at,
+        })
+        .collect();
+    crate::speed::after_routing(tx, &route_ctx, &routed).await?;
 
     // Outcomes, stored under each item's keys so that repeats replay them.
     let mut outcomes: Vec<CaptureOutcome> = Vec::with_capacity(slots.len());

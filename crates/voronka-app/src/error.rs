@@ -57,7 +57,7 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => AppError::NotFound("not found".into()),
-            StoreError::Conflict(what) => AppError::Conflict(format!("{what} already exists")),
+            StoreError::Conflict(what) => AppError::Conflict(what),
             other => AppError::Store(other),
         }
     }

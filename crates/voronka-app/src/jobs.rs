@@ -18,7 +18,12 @@ struct RevivePayload {
 impl App {
     /// Claims and runs the jobs that are due now; returns how many ran.
     pub async fn run_due_jobs(&self, worker: &str) -> Result<usize> {
-        let now = now_ms();
+        self.run_due_jobs_at(worker, now_ms()).await
+    }
+
+    /// Claims and runs the jobs due at `now` (a later `now` runs timers early: for tests and
+    /// operators catching up).
+    pub async fn run_due_jobs_at(&self, worker: &str, now: crate::Millis) -> Result<usize> {
         let jobs = self.store.claim_jobs(worker, now, LEASE_MS, 100).await?;
         let n = jobs.len();
         for job in jobs {
@@ -27,6 +32,19 @@ impl App {
                     Ok(p) => self.revive_if_due(p.lead_id, now_ms()).await.map(|_| ()),
                     Err(e) => Err(crate::AppError::Io(format!("bad payload: {e}"))),
                 },
+                crate::predict::RETRAIN_MODEL => self.run_retraining(job.id).await,
+                crate::speed::SLA_STEP => {
+                    match serde_json::from_str::<crate::speed::SlaStepPayload>(&job.payload) {
+                        Ok(p) => self.run_sla_step(&p, worker).await,
+                        Err(e) => Err(crate::AppError::Io(format!("bad payload: {e}"))),
+                    }
+                }
+                crate::speed::WEBHOOK => {
+                    match serde_json::from_str::<crate::speed::WebhookPayload>(&job.payload) {
+                        Ok(p) => self.send_webhook(&p).await,
+                        Err(e) => Err(crate::AppError::Io(format!("bad payload: {e}"))),
+                    }
+                }
                 other => Err(crate::AppError::Io(format!("unknown job kind {other}"))),
             };
             match outcome {
@@ -72,6 +90,10 @@ impl App {
                 }
                 if last_purge.elapsed() > Duration::from_secs(60) {
                     last_purge = std::time::Instant::now();
+                    // A model trained by another process or the command line replaces ours.
+                    if let Err(e) = app.refresh_model().await {
+                        tracing::error!(error = %e, "loading the conversion model");
+                    }
                     if let Err(e) = app.purge_expired_keys().await {
                         tracing::error!(error = %e, "purging capture keys");
                     }

@@ -76,7 +76,7 @@ impl App {
     }
 
     /// Opens a transaction with the lead locked, after checking that the actor may change it.
-    async fn lead_tx(&self, actor: &Actor, id: Id) -> Result<(Box<dyn Tx>, Lead)> {
+    pub(crate) async fn lead_tx(&self, actor: &Actor, id: Id) -> Result<(Box<dyn Tx>, Lead)> {
         actor.require_write_leads()?;
         let mut tx = self.store.begin().await?;
         let lead = tx
@@ -88,7 +88,7 @@ impl App {
         Ok((tx, lead))
     }
 
-    async fn finish(
+    pub(crate) async fn finish(
         &self,
         mut tx: Box<dyn Tx>,
         actor: &Actor,
@@ -96,10 +96,7 @@ impl App {
         before: &Lead,
         at: Millis,
     ) -> Result<Lead> {
-        // Working the lead (not reassigning or re-rating it) is the first response to the client.
-        if actor.user_id().is_some() && matches!(action, "stage" | "refuse" | "junk" | "convert") {
-            tx.mark_first_response(before.id, at).await?;
-        }
+        // The first response is the first logged call, email or meeting (`log_activity`).
         let after = tx
             .lead_for_update(before.id)
             .await?
@@ -291,6 +288,28 @@ impl App {
             now,
         )
         .await?;
+        // The owner gets a task to call the revived lead, and a notification.
+        if let Some(owner) = lead.owner_id {
+            tx.add_task(&voronka_store::NewTask {
+                lead_id: Some(id),
+                owner_id: Some(owner),
+                kind: "call".into(),
+                title: "Call the revived lead".into(),
+                due_at: now,
+                remind_at: None,
+                created_by: actor.name(),
+                created_at: now,
+            })
+            .await?;
+            tx.add_notification(
+                owner,
+                "lead_revived",
+                Some(id),
+                &format!("Lead #{id} is back from the freeze: call it"),
+                now,
+            )
+            .await?;
+        }
         self.finish(tx, &actor, "revive", &lead, now).await?;
         Ok(true)
     }
@@ -391,6 +410,18 @@ impl App {
         let at = now_ms();
         let (mut tx, lead) = self.lead_tx(actor, id).await?;
         tx.set_owner(id, owner, at).await?;
+        // Every assignment keeps its history row beside the audit entry.
+        tx.insert_assignments(&[voronka_store::NewAssignment {
+            lead_id: id,
+            from_owner: lead.owner_id,
+            to_owner: owner,
+            rule: None,
+            explanation: format!("assigned by {}", actor.name()),
+            actor_id: actor.user_id(),
+            actor: actor.name(),
+            at,
+        }])
+        .await?;
         self.finish(tx, actor, "assign", &lead, at).await
     }
 
@@ -420,9 +451,6 @@ impl App {
         let note_id = tx
             .add_note(id, actor.user_id(), &actor.name(), body, at)
             .await?;
-        if actor.user_id().is_some() {
-            tx.mark_first_response(id, at).await?;
-        }
         tx.audit(&NewAudit {
             actor_id: actor.user_id(),
             actor: actor.name(),

@@ -2,26 +2,35 @@
 //! transactions, the group committer of the intake pipeline and the job runner.
 
 mod auth;
+mod batch_dedup;
 mod capture;
 mod directory;
 mod duplicates;
 mod error;
 mod forms;
 mod leads;
+mod predict;
 mod scrub;
+mod speed;
 mod transfer;
 
 pub mod demo;
 pub mod jobs;
 
 pub use auth::{hash_password, new_secret, sha256_hex, Actor, Principal};
+pub use batch_dedup::{DedupCluster, DedupMember, DedupOptions, DedupReport};
 pub use capture::{CaptureOutcome, CaptureRequest, CaptureResult};
 pub use directory::FormInput;
 pub use duplicates::PairReview;
 pub use error::{AppError, FieldError};
 pub use forms::{VariantStats, EVENT_KINDS};
 pub use leads::{ConvertInput, RefuseInput};
+pub use predict::{next_retrain_at, CurrentModel, TrainReport, RETRAIN_MODEL};
 pub use scrub::SCRUB_RULES;
+pub use speed::{
+    ical, sla_metrics_of, ActivityInput, ReassignTo, SlaDashboard, SlaMetrics, SlaStat, TaskInput,
+    NOTIFY_WEBHOOK, OUTCOMES, ROUTING_RULES, SLA_SETTINGS,
+};
 pub use transfer::{ExportFormat, ImportMap, ImportSummary};
 
 use std::sync::Arc;
@@ -66,6 +75,8 @@ pub struct App {
     forms: Arc<std::sync::RwLock<FormCache>>,
     scrub_rules: Arc<scrub::RulesCache>,
     traffic: Arc<scrub::Traffic>,
+    /// The current conversion model, shared with the intake committer.
+    model: Arc<predict::ModelSlot>,
 }
 
 type FormCache =
@@ -85,7 +96,8 @@ impl App {
     /// Starts the intake committer on the current Tokio runtime.
     pub fn new(store: Arc<dyn Store>, settings: Settings) -> App {
         let settings = Arc::new(settings);
-        let committer = capture::Committer::start(store.clone(), settings.clone());
+        let model: Arc<predict::ModelSlot> = Default::default();
+        let committer = capture::Committer::start(store.clone(), settings.clone(), model.clone());
         App {
             store,
             committer,
@@ -93,6 +105,7 @@ impl App {
             forms: Default::default(),
             scrub_rules: Default::default(),
             traffic: Default::default(),
+            model,
         }
     }
 
@@ -107,6 +120,7 @@ impl App {
         }
         let app = App::new(store, settings);
         app.ensure_defaults().await?;
+        app.refresh_model().await?;
         Ok(app)
     }
 

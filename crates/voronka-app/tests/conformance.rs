@@ -213,6 +213,27 @@ async fn stages_refusal_freeze_and_conversion() {
         app.change_stage(&actor, id, Stage::Working, Some("called".into()))
             .await
             .unwrap();
+        assert_eq!(
+            app.store()
+                .lead(id)
+                .await
+                .unwrap()
+                .unwrap()
+                .first_response_at,
+            None,
+            "{n}: a stage change is not a response to the client"
+        );
+        app.log_activity(
+            &actor,
+            id,
+            voronka_app::ActivityInput {
+                kind: "call".into(),
+                outcome: Some("reached".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
         let first = app
             .store()
             .lead(id)
@@ -222,7 +243,7 @@ async fn stages_refusal_freeze_and_conversion() {
             .first_response_at;
         assert!(
             first.is_some(),
-            "{n}: the first stage change by a person is the first response"
+            "{n}: the first logged call is the first response"
         );
         let err = app
             .change_stage(&actor, id, Stage::New, None)
@@ -601,7 +622,14 @@ async fn jobs_are_claimed_once_across_processes() {
             assert_eq!(revivals, 1, "{n}");
             assert_eq!(d.lead.stage, Stage::Working, "{n}");
         }
-        assert_eq!(a.store().pending_jobs().await.unwrap(), 0, "{n}");
+        // Revived leads get SLA timers of their own; no revival is left waiting.
+        assert!(
+            !a.store()
+                .has_pending_job(voronka_app::jobs::REVIVE_LEAD, None)
+                .await
+                .unwrap(),
+            "{n}"
+        );
     }
 }
 
@@ -780,4 +808,171 @@ fn letters(i: usize) -> String {
         .bytes()
         .map(|d| (b'a' + (d - b'0')) as char)
         .collect()
+}
+
+/// `voronka dedup` over the whole database: contacts the intake kept apart (no key shared when
+/// they came in) are one cluster once a later request joined them; applying merges them — a lead
+/// on the same request into the survivor's lead, a lead on another request kept as a lead of
+/// its own — and every merge undoes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_dedup_reports_merges_and_undoes() {
+    use voronka_app::DedupOptions;
+    for db in TestDb::both().await {
+        let app = open(&db).await;
+        let n = db.name;
+        let admin = Actor::system("test");
+        let capture = |fields: &'static [(&'static str, &'static str)]| {
+            let app = app.clone();
+            async move { app.capture(req(fields)).await.unwrap() }
+        };
+        let a = capture(&[
+            ("name", "Иван Петров"),
+            ("phone", "+7 916 123-45-67"),
+            ("product", "CRM"),
+        ])
+        .await;
+        let b = capture(&[
+            ("name", "Ivan Petrov"),
+            ("email", "ivan.petrov@mail.ru"),
+            ("product", "crm"),
+        ])
+        .await;
+        let c = capture(&[
+            ("name", "Petrov Ivan"),
+            ("email", "i.petrov@gmail.com"),
+            ("product", "Hosting"),
+        ])
+        .await;
+        // The same person with a's phone and the emails of b and c: a touch on a's or b's CRM
+        // lead, which joins the three contacts by their keys.
+        let j = capture(&[
+            ("name", "Иван Петров"),
+            ("phone", "8 916 123 45 67"),
+            ("email", "ivan.petrov@mail.ru, i.petrov@gmail.com"),
+            ("product", "CRM"),
+        ])
+        .await;
+        assert_eq!(j.action, "new_touch", "{n}");
+        assert!(
+            j.lead_id == a.lead_id || j.lead_id == b.lead_id,
+            "{n}: {j:?}"
+        );
+        // Someone else behind the same switchboard: uncertain, for review only.
+        let m = capture(&[
+            ("name", "Мария Соколова"),
+            ("phone", "+7 916 123-45-67"),
+            ("product", "CRM"),
+        ])
+        .await;
+        let contacts = [a.contact_id, b.contact_id, c.contact_id];
+        assert_eq!(
+            contacts
+                .iter()
+                .collect::<std::collections::HashSet<_>>()
+                .len(),
+            3,
+            "{n}: the intake kept them apart"
+        );
+
+        let dry = app
+            .dedup_contacts(&admin, DedupOptions { apply: false }, &mut |_| {})
+            .await
+            .unwrap();
+        assert_eq!(dry.clusters.len(), 1, "{n}: {dry:?}");
+        let mut members: Vec<_> = dry.clusters[0]
+            .members
+            .iter()
+            .map(|m| Some(m.contact_id))
+            .collect();
+        members.sort();
+        assert_eq!(members, contacts.to_vec(), "{n}");
+        assert_eq!(dry.contacts_to_merge, 2, "{n}");
+        assert!(dry.merges.is_empty(), "{n}");
+        let before = app
+            .list_leads(
+                &admin,
+                LeadQuery {
+                    limit: 50,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .1;
+
+        let done = app
+            .dedup_contacts(&admin, DedupOptions { apply: true }, &mut |_| {})
+            .await
+            .unwrap();
+        assert_eq!(done.merges.len(), 2, "{n}: {done:?}");
+        assert_eq!(done.clusters[0].survivor, a.contact_id.unwrap(), "{n}");
+        // b's CRM request merged into a's; c's hosting request stays a lead, now of a's contact.
+        let lb = app.lead_detail(&admin, b.lead_id.unwrap()).await.unwrap();
+        assert_eq!(
+            lb.lead.id,
+            a.lead_id.unwrap(),
+            "{n}: merged id resolves to the survivor"
+        );
+        let lc = app.lead_detail(&admin, c.lead_id.unwrap()).await.unwrap();
+        assert_eq!(lc.lead.id, c.lead_id.unwrap(), "{n}");
+        assert_eq!(Some(lc.lead.contact_id), a.contact_id, "{n}");
+        let after = app
+            .list_leads(
+                &admin,
+                LeadQuery {
+                    limit: 50,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .1;
+        assert_eq!(after, before - 1, "{n}");
+        // The shared-switchboard pair is queued for review, not merged.
+        assert!(done.queued_for_review >= 1, "{n}");
+        let ml = app.lead_detail(&admin, m.lead_id.unwrap()).await.unwrap();
+        assert_ne!(Some(ml.lead.contact_id), a.contact_id, "{n}");
+        let again = app
+            .dedup_contacts(&admin, DedupOptions { apply: false }, &mut |_| {})
+            .await
+            .unwrap();
+        assert!(again.clusters.is_empty(), "{n}: {again:?}");
+
+        // Undo, newest first: everything is where it was.
+        for id in done.merges.iter().rev() {
+            app.undo_merge(&admin, *id).await.unwrap();
+        }
+        let lc = app.lead_detail(&admin, c.lead_id.unwrap()).await.unwrap();
+        assert_eq!(Some(lc.lead.contact_id), c.contact_id, "{n}");
+        let lb = app.lead_detail(&admin, b.lead_id.unwrap()).await.unwrap();
+        assert_eq!(lb.lead.id, b.lead_id.unwrap(), "{n}");
+        assert_eq!(Some(lb.lead.contact_id), b.contact_id, "{n}");
+        let back = app
+            .list_leads(
+                &admin,
+                LeadQuery {
+                    limit: 50,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .1;
+        assert_eq!(back, before, "{n}");
+
+        // Only people who may merge leads may run it.
+        let viewer = Actor::user(voronka_core::User {
+            id: 999,
+            email: "v@example.org".into(),
+            name: "Viewer".into(),
+            role: Role::Viewer,
+            team_id: None,
+            active: true,
+            created_at: 0,
+        });
+        assert!(app
+            .dedup_contacts(&viewer, DedupOptions { apply: false }, &mut |_| {})
+            .await
+            .is_err());
+    }
 }

@@ -4,8 +4,12 @@
 //! - `inbox`: a filtered inbox page plus its count on the database the import left.
 //! - `link`: record linkage of FEBRL4, FEBRL3 and fake_1000 with the example configurations;
 //!   precision, recall, F1 and wall time.
+//! - `routing`: one routing decision with 50 rules and 200 salespeople, ns per decision.
+//! - `sla-timers`: the claim query with 100,000 pending SLA timers, and the firing lag.
 //! - `dedupe-synthetic`: record linkage dedupe of N generated contacts with duplicates; time and
 //!   peak memory.
+//! - `train`: the predictive conversion model on N generated closed leads; time, AUC of ours and
+//!   of the naive-Bayes baseline, peak memory.
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
@@ -18,6 +22,7 @@ use voronka_server::{AppState, ServerConfig};
 use voronka_store::{LeadQuery, LeadSort};
 
 mod link;
+mod speed;
 
 #[derive(Parser)]
 struct Cli {
@@ -63,10 +68,39 @@ enum Cmd {
         #[arg(long, default_value = "examples/linkage")]
         configs: std::path::PathBuf,
     },
+    /// Routing decision time: rules × salespeople, ns per decision.
+    Routing {
+        #[arg(long, default_value_t = 50)]
+        rules: usize,
+        #[arg(long, default_value_t = 200)]
+        people: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        decisions: usize,
+    },
+    /// SLA timers: claim query time with N pending, and the firing lag of those falling due.
+    SlaTimers {
+        #[arg(long, default_value_t = 100_000)]
+        pending: usize,
+        /// How many of them fall due during the run …
+        #[arg(long, default_value_t = 2_000)]
+        due: usize,
+        /// … spread over this many seconds.
+        #[arg(long, default_value_t = 60)]
+        window: u64,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Dedupe of generated contact records with realistic duplicates.
     DedupeSynthetic {
         #[arg(long, default_value_t = 1_000_000)]
         records: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
+    /// Training of the predictive conversion model on generated closed leads.
+    Train {
+        #[arg(long, default_value_t = 1_000_000)]
+        leads: usize,
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
@@ -114,9 +148,64 @@ async fn main() -> Result<()> {
             let app = App::open(&database_url, Settings::default()).await?;
             inbox(&app, repeat).await
         }
+        Cmd::Routing {
+            rules,
+            people,
+            decisions,
+        } => speed::routing(rules, people, decisions),
+        Cmd::SlaTimers {
+            pending,
+            due,
+            window,
+            database_url,
+        } => speed::sla_timers(pending, due, window, database_url).await,
         Cmd::Link { data, configs } => link::reference(&data, &configs),
         Cmd::DedupeSynthetic { records, seed } => link::synthetic(records, seed, peak_rss_mb),
+        Cmd::Train { leads, seed } => train(leads, seed),
     }
+}
+
+/// Trains on generated closed leads whose outcome depends on known features and prints the
+/// time (encoding, fitting, calibration, evaluation and the baseline together) and the AUCs.
+fn train(leads: usize, seed: u64) -> Result<()> {
+    use voronka_core::predict;
+    let started = Instant::now();
+    let rows = predict::synthetic::closed_leads(leads, seed);
+    let generated = started.elapsed();
+    let opts = predict::TrainOptions::default();
+    let threads = opts.logistic.threads;
+    let started = Instant::now();
+    let m = predict::train(&rows, &opts, 0)?;
+    let took = started.elapsed();
+    let x = &m.metrics;
+    println!(
+        "train: {} closed leads ({} converted) generated in {:.1} s",
+        leads,
+        x.won,
+        generated.as_secs_f64()
+    );
+    println!(
+        "train: {:.2} s to train on {} leads ({} fit, {} calibrate, {} held out; {} columns; {} Newton iterations; {} threads)",
+        took.as_secs_f64(),
+        leads,
+        x.fit_rows,
+        x.calibration_rows,
+        x.test_rows,
+        m.weights.len(),
+        x.iterations,
+        threads
+    );
+    println!(
+        "train: held-out AUC ours {:.4} (Brier {:.4}), naive-Bayes baseline {:.4} (Brier {:.4}); calibration error ours {:.4}, baseline {:.4}",
+        x.model.auc,
+        x.model.brier,
+        x.baseline.auc,
+        x.baseline.brier,
+        predict::metrics::calibration_error(&x.model.calibration),
+        predict::metrics::calibration_error(&x.baseline.calibration)
+    );
+    println!("train: peak RSS {:.0} MB", peak_rss_mb());
+    Ok(())
 }
 
 async fn capture(clients: usize, seconds: u64, url: Option<String>) -> Result<()> {

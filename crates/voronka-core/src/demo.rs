@@ -2160,7 +2160,7 @@ impl<'a> Gen<'a> {
             sub.fields.insert("temperature".into(), t.into());
         }
 
-        let destiny = self.destiny(slot.source);
+        let destiny = self.destiny(slot.source, product.b2b);
         let who = person
             .company
             .map(str::to_string)
@@ -2381,22 +2381,25 @@ impl<'a> Gen<'a> {
         round_to(eur * rate, step)
     }
 
-    fn destiny(&mut self, source: Source) -> Destiny {
+    /// How a request ends. The chances depend on the source and on whether the product is sold
+    /// to businesses, so that the predictive score has something to learn from the demo.
+    fn destiny(&mut self, source: Source, b2b: bool) -> Destiny {
         let (mut convert, refuse, mut junk) = (0.12, 0.25, 0.04);
         match source {
-            Source::Partner => convert *= 1.25,
-            Source::Expo => convert *= 1.35,
+            Source::Partner => convert *= 1.5,
+            Source::Expo => convert *= 1.6,
             Source::Phone => {
-                convert *= 1.4;
+                convert *= 1.6;
                 junk *= 0.5;
             }
             Source::Facebook | Source::Vk => {
-                convert *= 0.7;
+                convert *= 0.5;
                 junk *= 1.6;
             }
             Source::Direct | Source::OrganicGoogle | Source::OrganicYandex => convert *= 1.1,
             _ => {}
         }
+        convert *= if b2b { 1.2 } else { 0.85 };
         let r: f64 = self.rng.gen();
         if r < convert {
             Destiny::Convert

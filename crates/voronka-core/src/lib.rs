@@ -8,5 +8,8 @@ pub mod intake;
 pub mod linkage;
 pub mod model;
 pub mod names;
+pub mod predict;
+pub mod routing;
+pub mod sla;
 
 pub use model::*;

@@ -84,4 +84,53 @@
       window.location.href = list[current].getAttribute("data-href");
     }
   });
+
+  // Kanban: drag a card to a column; the server applies the stage rules and answers JSON.
+  var board = document.querySelector("[data-kanban]");
+  if (board) {
+    var dragged = null;
+    var errorBox = document.querySelector(".kanban-error");
+    board.addEventListener("dragstart", function (e) {
+      var card = e.target.closest && e.target.closest(".kanban-card");
+      if (!card) return;
+      dragged = card;
+      e.dataTransfer.setData("text/plain", card.getAttribute("data-lead"));
+    });
+    board.addEventListener("dragover", function (e) {
+      var col = e.target.closest && e.target.closest(".kanban-col");
+      if (!col || !dragged) return;
+      e.preventDefault();
+      col.classList.add("is-over");
+    });
+    board.addEventListener("dragleave", function (e) {
+      var col = e.target.closest && e.target.closest(".kanban-col");
+      if (col) col.classList.remove("is-over");
+    });
+    board.addEventListener("drop", function (e) {
+      var col = e.target.closest && e.target.closest(".kanban-col");
+      if (!col || !dragged) return;
+      e.preventDefault();
+      col.classList.remove("is-over");
+      var card = dragged, from = card.parentNode;
+      dragged = null;
+      if (from === col) return;
+      col.appendChild(card);
+      var body = new URLSearchParams();
+      body.set("csrf", board.getAttribute("data-csrf"));
+      body.set("stage", col.getAttribute("data-stage"));
+      fetch("/kanban/leads/" + card.getAttribute("data-lead") + "/stage", {
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: body.toString(),
+        credentials: "same-origin"
+      }).then(function (r) { return r.json(); }).then(function (v) {
+        if (!v.ok) {
+          from.appendChild(card);
+          if (errorBox) { errorBox.textContent = v.message; errorBox.hidden = false; }
+        } else if (errorBox) {
+          errorBox.hidden = true;
+        }
+      }, function () { from.appendChild(card); });
+    });
+  }
 })();

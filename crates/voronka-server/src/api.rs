@@ -51,10 +51,13 @@ pub fn routes() -> Router<AppState> {
         .route("/leads/{id}/merges", get(lead_merges))
         .route("/merges/{id}/undo", post(undo_merge))
         .route("/reports/scrub", get(scrub_report))
+        .route("/model", get(get_model))
+        .route("/model/train", post(train_model))
         .route("/users", get(list_users).post(create_user))
         .route("/users/{id}", post(update_user))
         .route("/tokens", get(list_tokens).post(create_token))
         .route("/tokens/{id}", delete(revoke_token))
+        .merge(crate::speed_api::routes())
         .fallback(not_found)
 }
 
@@ -103,6 +106,8 @@ pub(crate) struct LeadFilter {
     created_from: Option<String>,
     created_to: Option<String>,
     q: Option<String>,
+    /// Only leads whose probability of conversion is at least this (0–1).
+    min_conversion: Option<String>,
     sort: Option<String>,
     cursor: Option<String>,
     /// The page before this position.
@@ -158,6 +163,20 @@ impl LeadFilter {
             q.created_to = Some(parse_moment("created_to", t)?);
         }
         q.text = self.q.clone().filter(|s| !s.trim().is_empty());
+        if let Some(p) = self.min_conversion.as_deref().filter(|s| !s.is_empty()) {
+            q.min_conversion = Some(
+                p.trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|p| (0.0..=1.0).contains(p))
+                    .ok_or_else(|| {
+                        bad(
+                            "min_conversion",
+                            "min_conversion must be a probability between 0 and 1".into(),
+                        )
+                    })?,
+            );
+        }
         if let Some(s) = self.sort.as_deref().filter(|s| !s.is_empty()) {
             q.sort = LeadSort::parse(s).ok_or_else(|| {
                 bad(
@@ -949,6 +968,38 @@ async fn scrub_report(
     };
     let rows = s.app.scrub_report(&actor, by, since).await?;
     Ok(Json(json!({ "by": by, "since": since, "rows": rows })))
+}
+
+/// The current predictive model's figures.
+async fn get_model(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> ApiResult<Json<serde_json::Value>> {
+    let c = s
+        .app
+        .model_for(&actor)
+        .await?
+        .ok_or_else(|| AppError::NotFound("no conversion model has been trained yet".into()))?;
+    Ok(Json(json!({
+        "id": c.id,
+        "trained_at": c.trained_at,
+        "training_size": c.training_size,
+        "metrics": c.model.metrics,
+    })))
+}
+
+async fn train_model(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> ApiResult<Json<serde_json::Value>> {
+    let r = s.app.train_model_as(&actor).await?;
+    Ok(Json(json!({
+        "id": r.model_id,
+        "training_size": r.training_size,
+        "scored": r.scored,
+        "took_ms": r.took_ms,
+        "metrics": r.model.metrics,
+    })))
 }
 
 async fn list_users(

@@ -7,7 +7,7 @@ use crate::{Backend, IdTable, NewContactRow, Result, StageUpdate, Store, StoreEr
 use async_trait::async_trait;
 use sqlx::{Pool, QueryBuilder, Row};
 use voronka_core::intake::keys::{email_key, social_key};
-use voronka_core::intake::{Candidate, CandidateLead, Normalized, RouteContext};
+use voronka_core::intake::{Candidate, CandidateLead, Normalized};
 use voronka_core::{
     Account, Attribution, Channel, Contact, Currency, Customer, Deal, Email, Form, Id, Lead,
     Millis, Money, Note, Phone, Role, Stage, StageChange, Temperature, Touch, User,
@@ -28,7 +28,7 @@ impl SqlStore {
 const LEAD_COLS: &str = "l.id, l.contact_id, l.product, l.message, l.value_minor, l.value_currency, \
     l.stage, l.temperature, l.score, l.owner_id, l.form_id, l.source, l.medium, l.campaign, \
     l.refuse_reason, l.frozen_until, l.junk_reason, l.customer_id, l.kind, l.touches, l.created_at, \
-    l.updated_at, l.first_response_at";
+    l.updated_at, l.first_response_at, l.conversion_ppm";
 
 const INBOX_RANK_SQL: &str = "UPDATE leads SET inbox_rank = CASE \
     WHEN stage = 'new' AND owner_id IS NULL THEN 3 WHEN stage = 'new' THEN 2 \
@@ -73,6 +73,7 @@ fn lead_from(r: &DbRow) -> Result<Lead> {
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
         first_response_at: r.try_get("first_response_at")?,
+        conversion_probability: probability_from_ppm(r.try_get("conversion_ppm")?),
     })
 }
 
@@ -300,6 +301,9 @@ fn push_lead_filters<'a>(qb: &mut QueryBuilder<'a, DB>, q: &'a LeadQuery) {
     if let Some(t) = q.created_to {
         qb.push(" AND l.created_at < ").push_bind(t);
     }
+    if let Some(p) = q.min_conversion {
+        qb.push(" AND l.conversion_ppm >= ").push_bind(probability_to_ppm(p));
+    }
     if let Some(text) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
         // Without ESCAPE, so that the trigram index can serve the LIKE; wildcards typed by
         // the user are dropped rather than escaped.
@@ -342,7 +346,80 @@ fn merge_from(r: &<DB as sqlx::Database>::Row) -> Result<MergeRecord> {
     })
 }
 
+/// Stages whose leads the predictive model learns from (converted = won, refused = lost);
+/// junk is neither.
+const CLOSED_STAGES: &str = "('converted', 'refused')";
+/// Stages whose leads get a probability of conversion.
+const OPEN_STAGES: &str = "('new', 'working', 'mql', 'sql')";
+
+/// A lead's feature row: one row per lead, followed by ` AND l.stage IN (…)`.
+const FEATURE_SQL: &str = "SELECT l.id, l.stage, l.source, l.medium, l.campaign, l.form_id, l.product, \
+    l.kind, l.value_minor, l.score, l.touches, l.created_at, l.first_response_at, c.country, c.position, \
+    c.account_id, \
+    (SELECT COUNT(*) FROM contact_phones p WHERE p.contact_id = c.id AND p.valid) AS valid_phones, \
+    (SELECT COUNT(*) FROM contact_emails e WHERE e.contact_id = c.id) AS emails \
+    FROM leads l JOIN contacts c ON c.id = l.contact_id WHERE l.merged_into IS NULL";
+
+fn features_from(
+    r: &DbRow,
+    behaviour: &mut std::collections::HashMap<Id, std::collections::BTreeMap<String, i64>>,
+) -> Result<(Id, String, voronka_core::predict::LeadFeatures)> {
+    use voronka_core::predict::features::{fit_fields, TOUCHES};
+    let id: Id = r.try_get("id")?;
+    let stage: String = r.try_get("stage")?;
+    let kind: String = r.try_get("kind")?;
+    let position: Option<String> = r.try_get("position")?;
+    let account: Option<Id> = r.try_get("account_id")?;
+    let created: Millis = r.try_get("created_at")?;
+    let first: Option<Millis> = r.try_get("first_response_at")?;
+    let form: Option<Id> = r.try_get("form_id")?;
+    let mut counts = behaviour.remove(&id).unwrap_or_default();
+    counts.insert(TOUCHES.to_string(), r.try_get("touches")?);
+    let f = voronka_core::predict::LeadFeatures {
+        source: r.try_get("source")?,
+        medium: r.try_get("medium")?,
+        campaign: r.try_get("campaign")?,
+        form: form.map(|f| f.to_string()),
+        product: r.try_get("product")?,
+        country: r.try_get("country")?,
+        phone_valid: r.try_get::<i64, _>("valid_phones")? > 0,
+        email_valid: r.try_get::<i64, _>("emails")? > 0,
+        fit: fit_fields(
+            position.as_deref(),
+            account.is_some(),
+            &kind,
+            r.try_get("value_minor")?,
+            r.try_get("score")?,
+        ),
+        behaviour: counts,
+        first_response_ms: first.map(|t| (t - created).max(0)),
+    };
+    Ok((id, stage, f))
+}
+
 impl SqlStore {
+    /// Behaviour counts of the leads in these stages: lead → (name → count). Today these are
+    /// touches per channel; tracked events belong here too (add their counts to the UNION).
+    async fn behaviour_counts(
+        &self,
+        stages: &str,
+    ) -> Result<std::collections::HashMap<Id, std::collections::BTreeMap<String, i64>>> {
+        let sql = format!(
+            "SELECT t.lead_id, 'channel.' || t.channel AS name, COUNT(*) AS n FROM touches t \
+             JOIN leads l ON l.id = t.lead_id WHERE l.merged_into IS NULL AND l.stage IN {stages} \
+             GROUP BY t.lead_id, t.channel"
+        );
+        let mut out: std::collections::HashMap<Id, std::collections::BTreeMap<String, i64>> =
+            std::collections::HashMap::new();
+        let mut rows = sqlx::query(&sql).fetch(&self.pool);
+        while let Some(r) = futures::TryStreamExt::try_next(&mut rows).await? {
+            out.entry(r.try_get("lead_id")?)
+                .or_default()
+                .insert(r.try_get("name")?, r.try_get("n")?);
+        }
+        Ok(out)
+    }
+
     async fn contact_by_id(&self, id: Id) -> Result<Option<Contact>> {
         let Some(r) = sqlx::query("SELECT * FROM contacts WHERE id = $1")
             .bind(id)
@@ -555,7 +632,7 @@ impl Store for SqlStore {
             .await?;
         let other_leads = self
             .lead_briefs(
-                &format!("SELECT {BRIEF_COLS} FROM leads WHERE contact_id = $1 ORDER BY created_at DESC"),
+                &format!("SELECT {BRIEF_COLS} FROM leads WHERE contact_id = $1 AND merged_into IS NULL ORDER BY created_at DESC"),
                 lead.contact_id,
             )
             .await?
@@ -666,7 +743,7 @@ impl Store for SqlStore {
         let account = self.account_by_id(contact.account_id).await?;
         let leads = self
             .lead_briefs(
-                &format!("SELECT {BRIEF_COLS} FROM leads WHERE contact_id = $1 ORDER BY created_at DESC"),
+                &format!("SELECT {BRIEF_COLS} FROM leads WHERE contact_id = $1 AND merged_into IS NULL ORDER BY created_at DESC"),
                 id,
             )
             .await?;
@@ -787,7 +864,7 @@ impl Store for SqlStore {
             .await?;
         let leads = self
             .lead_briefs(
-                &format!("SELECT {BRIEF_COLS} FROM leads WHERE contact_id = $1 ORDER BY created_at DESC"),
+                &format!("SELECT {BRIEF_COLS} FROM leads WHERE contact_id = $1 AND merged_into IS NULL ORDER BY created_at DESC"),
                 customer.contact_id,
             )
             .await?;
@@ -1186,6 +1263,58 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn contacts_for_dedup(&self, after: Id, limit: i64) -> Result<Vec<DedupContact>> {
+        let rows = sqlx::query(
+            "SELECT c.id, c.full_name, c.name_key, c.created_at, a.name AS company \
+             FROM contacts c LEFT JOIN accounts a ON a.id = c.account_id \
+             WHERE c.id > $1 AND c.merged_into IS NULL ORDER BY c.id LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: Vec<DedupContact> = rows
+            .iter()
+            .map(|r| {
+                Ok(DedupContact {
+                    id: r.try_get("id")?,
+                    full_name: r.try_get("full_name")?,
+                    company: r.try_get("company")?,
+                    phones: Vec::new(),
+                    email_keys: Vec::new(),
+                    socials: Vec::new(),
+                    block_key: r.try_get("name_key")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        let (Some(first), Some(last)) = (out.first().map(|c| c.id), out.last().map(|c| c.id)) else {
+            return Ok(out);
+        };
+        let index: std::collections::HashMap<Id, usize> = out.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+        for (k, sql) in [
+            "SELECT contact_id, e164 AS v FROM contact_phones WHERE valid AND e164 IS NOT NULL AND contact_id BETWEEN $1 AND $2",
+            "SELECT contact_id, match_key AS v FROM contact_emails WHERE contact_id BETWEEN $1 AND $2",
+            "SELECT contact_id, match_key AS v FROM contact_socials WHERE contact_id BETWEEN $1 AND $2",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let rows: Vec<(Id, String)> = sqlx::query_as(sql).bind(first).bind(last).fetch_all(&self.pool).await?;
+            for (id, v) in rows {
+                if let Some(&i) = index.get(&id) {
+                    let c = &mut out[i];
+                    match k {
+                        0 => c.phones.push(v),
+                        1 => c.email_keys.push(v),
+                        _ => c.socials.push(v),
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
     async fn resolve_lead(&self, id: Id) -> Result<Option<Id>> {
         let mut cur = id;
         // Merges chain (a survivor may itself be merged later); a chain is short.
@@ -1389,10 +1518,300 @@ impl Store for SqlStore {
             .fetch_one(&self.pool)
             .await?)
     }
+
+    async fn has_pending_job(&self, kind: &str, except: Option<Id>) -> Result<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE done_at IS NULL AND kind = $1 AND id <> $2")
+            .bind(kind)
+            .bind(except.unwrap_or(-1))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn closed_lead_features(&self) -> Result<Vec<voronka_core::predict::Example>> {
+        let mut behaviour = self.behaviour_counts(CLOSED_STAGES).await?;
+        let sql = format!("{FEATURE_SQL} AND l.stage IN {CLOSED_STAGES}");
+        let mut rows = sqlx::query(&sql).fetch(&self.pool);
+        let mut out = Vec::new();
+        while let Some(r) = futures::TryStreamExt::try_next(&mut rows).await? {
+            let (_, stage, f) = features_from(&r, &mut behaviour)?;
+            out.push(voronka_core::predict::Example { features: f, won: stage == Stage::Converted.as_str() });
+        }
+        Ok(out)
+    }
+
+    async fn open_lead_features(&self) -> Result<Vec<(Id, voronka_core::predict::LeadFeatures)>> {
+        let mut behaviour = self.behaviour_counts(OPEN_STAGES).await?;
+        let sql = format!("{FEATURE_SQL} AND l.stage IN {OPEN_STAGES}");
+        let mut rows = sqlx::query(&sql).fetch(&self.pool);
+        let mut out = Vec::new();
+        while let Some(r) = futures::TryStreamExt::try_next(&mut rows).await? {
+            let (id, _, f) = features_from(&r, &mut behaviour)?;
+            out.push((id, f));
+        }
+        Ok(out)
+    }
+
+    async fn save_conversion_model(&self, m: &StoredModel) -> Result<Id> {
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO conversion_models (format, trained_at, training_size, auc, baseline_auc, model) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(m.format)
+        .bind(m.trained_at)
+        .bind(m.training_size)
+        .bind(m.auc)
+        .bind(m.baseline_auc)
+        .bind(&m.model)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(id)
+    }
+
+    async fn current_conversion_model(&self) -> Result<Option<StoredModel>> {
+        let r = sqlx::query("SELECT * FROM conversion_models ORDER BY id DESC LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        r.map(|r| {
+            Ok(StoredModel {
+                id: r.try_get("id")?,
+                format: r.try_get("format")?,
+                trained_at: r.try_get("trained_at")?,
+                training_size: r.try_get("training_size")?,
+                auc: r.try_get("auc")?,
+                baseline_auc: r.try_get("baseline_auc")?,
+                model: r.try_get("model")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn current_conversion_model_id(&self) -> Result<Option<Id>> {
+        Ok(sqlx::query_scalar("SELECT MAX(id) FROM conversion_models")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn set_conversion_probabilities(&self, rows: &[(Id, f64)]) -> Result<()> {
+        let mut tx = SqlTx { tx: self.begin_tx().await? };
+        tx.set_conversion_probabilities(rows).await?;
+        Box::new(tx).commit().await
+    }
 }
 
 pub struct SqlTx {
     tx: sqlx::Transaction<'static, DB>,
+}
+
+impl SqlTx {
+    /// A merge of two leads, or with `keep_lead` only of their contacts: the merged lead then
+    /// moves to the surviving contact as a lead of its own.
+    async fn merge(&mut self, survivor: Id, merged: Id, take: &[String], keep_lead: bool, at: Millis) -> Result<MergeSnapshot> {
+        if survivor == merged {
+            return Err(StoreError::Conflict("a lead cannot be merged into itself".into()));
+        }
+        let row = |id: Id| {
+            sqlx::query(
+                "SELECT id, contact_id, merged_into, product, message, value_minor, value_currency, temperature, \
+                 owner_id, touches, search_text FROM leads WHERE id = $1",
+            )
+            .bind(id)
+        };
+        let s_row = row(survivor).fetch_optional(&mut *self.tx).await?.ok_or(StoreError::NotFound)?;
+        let m_row = row(merged).fetch_optional(&mut *self.tx).await?.ok_or(StoreError::NotFound)?;
+        let merged_already = |r: &<DB as sqlx::Database>::Row| -> Result<bool> {
+            Ok(r.try_get::<Option<Id>, _>("merged_into")?.is_some())
+        };
+        if merged_already(&s_row)? || merged_already(&m_row)? {
+            return Err(StoreError::Conflict("one of these leads was merged already".into()));
+        }
+        let cs: Id = s_row.try_get("contact_id")?;
+        let cm: Id = m_row.try_get("contact_id")?;
+        let lead_before = serde_json::json!({
+            "product": s_row.try_get::<Option<String>, _>("product")?,
+            "message": s_row.try_get::<Option<String>, _>("message")?,
+            "value_minor": s_row.try_get::<Option<i64>, _>("value_minor")?,
+            "value_currency": s_row.try_get::<Option<String>, _>("value_currency")?,
+            "temperature": s_row.try_get::<String, _>("temperature")?,
+            "owner_id": s_row.try_get::<Option<Id>, _>("owner_id")?,
+            "touches": s_row.try_get::<i64, _>("touches")?,
+            "search_text": s_row.try_get::<String, _>("search_text")?,
+        });
+        if keep_lead && cs == cm {
+            return Err(StoreError::Conflict("these leads belong to one contact already".into()));
+        }
+        let takes = |f: &str| take.iter().any(|t| t == f) && !(keep_lead && LEAD_MERGE_FIELDS.contains(&f));
+
+        // The lead: chosen fields, touches counted together, both searchable.
+        let mut sets: Vec<&str> = Vec::new();
+        for (field, cols) in [
+            ("product", &["product"][..]),
+            ("message", &["message"][..]),
+            ("value", &["value_minor", "value_currency"][..]),
+            ("temperature", &["temperature"][..]),
+            ("owner", &["owner_id"][..]),
+        ] {
+            if takes(field) {
+                sets.extend_from_slice(cols);
+            }
+        }
+        let mut qb: QueryBuilder<DB> = QueryBuilder::new("UPDATE leads SET touches = touches + ");
+        qb.push_bind(m_row.try_get::<i64, _>("touches")?);
+        qb.push(", search_text = search_text || ' ' || ").push_bind(m_row.try_get::<String, _>("search_text")?);
+        qb.push(", updated_at = ").push_bind(at);
+        for c in &sets {
+            qb.push(format!(", {c} = (SELECT m.{c} FROM leads m WHERE m.id = ")).push_bind(merged).push(")");
+        }
+        qb.push(" WHERE id = ").push_bind(survivor);
+        if !keep_lead {
+            qb.build().execute(&mut *self.tx).await?;
+        }
+
+        let mut moved: Vec<Vec<Id>> = Vec::with_capacity(4);
+        for table in ["touches", "notes", "stage_changes", "deals"] {
+            if keep_lead {
+                moved.push(Vec::new());
+                continue;
+            }
+            let select = format!("SELECT id FROM {table} WHERE lead_id = $1 ORDER BY id");
+            let ids: Vec<Id> = sqlx::query_scalar(&select).bind(merged).fetch_all(&mut *self.tx).await?;
+            let update = format!("UPDATE {table} SET lead_id = $1 WHERE lead_id = $2");
+            sqlx::query(&update).bind(survivor).bind(merged).execute(&mut *self.tx).await?;
+            moved.push(ids);
+        }
+        let moved_deals = moved.pop().unwrap_or_default();
+        let moved_stage_changes = moved.pop().unwrap_or_default();
+        let moved_notes = moved.pop().unwrap_or_default();
+        let moved_touches = moved.pop().unwrap_or_default();
+
+        let mut snap = MergeSnapshot {
+            survivor_lead: survivor,
+            merged_lead: merged,
+            survivor_contact: cs,
+            merged_contact: cm,
+            lead_before,
+            contact_before: None,
+            moved_touches,
+            moved_notes,
+            moved_stage_changes,
+            moved_deals,
+            moved_leads: Vec::new(),
+            added_phones: Vec::new(),
+            added_emails: Vec::new(),
+            added_socials: Vec::new(),
+            moved_customer: None,
+            lead_kept: keep_lead,
+        };
+        if cs != cm {
+            let c = sqlx::query(
+                "SELECT full_name, first_name, last_name, position, country, language, account_id, name_key \
+                 FROM contacts WHERE id = $1",
+            )
+            .bind(cs)
+            .fetch_one(&mut *self.tx)
+            .await?;
+            snap.contact_before = Some(serde_json::json!({
+                "full_name": c.try_get::<String, _>("full_name")?,
+                "first_name": c.try_get::<Option<String>, _>("first_name")?,
+                "last_name": c.try_get::<Option<String>, _>("last_name")?,
+                "position": c.try_get::<Option<String>, _>("position")?,
+                "country": c.try_get::<Option<String>, _>("country")?,
+                "language": c.try_get::<Option<String>, _>("language")?,
+                "account_id": c.try_get::<Option<Id>, _>("account_id")?,
+                "name_key": c.try_get::<Option<String>, _>("name_key")?,
+            }));
+            let customers: Vec<(Id, Id)> = sqlx::query_as("SELECT id, contact_id FROM customers WHERE contact_id IN ($1, $2)")
+                .bind(cs)
+                .bind(cm)
+                .fetch_all(&mut *self.tx)
+                .await?;
+            if customers.len() == 2 {
+                return Err(StoreError::Conflict(
+                    "both contacts are customers already; these leads cannot be merged".into(),
+                ));
+            }
+            if let Some((cid, _)) = customers.iter().find(|(_, contact)| *contact == cm) {
+                sqlx::query("UPDATE customers SET contact_id = $1 WHERE id = $2")
+                    .bind(cs)
+                    .bind(cid)
+                    .execute(&mut *self.tx)
+                    .await?;
+                snap.moved_customer = Some(*cid);
+            }
+            let mut sets: Vec<&str> = Vec::new();
+            for (field, cols) in [
+                ("name", &["full_name", "first_name", "last_name", "name_key"][..]),
+                ("position", &["position"][..]),
+                ("country", &["country"][..]),
+                ("language", &["language"][..]),
+                ("account", &["account_id"][..]),
+            ] {
+                if takes(field) {
+                    sets.extend_from_slice(cols);
+                }
+            }
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new("UPDATE contacts SET updated_at = ");
+            qb.push_bind(at);
+            for c in &sets {
+                qb.push(format!(", {c} = (SELECT m.{c} FROM contacts m WHERE m.id = ")).push_bind(cm).push(")");
+            }
+            qb.push(" WHERE id = ").push_bind(cs);
+            qb.build().execute(&mut *self.tx).await?;
+            snap.added_phones = sqlx::query_scalar(
+                "INSERT INTO contact_phones (contact_id, raw, e164, valid) SELECT $1, raw, e164, valid FROM contact_phones \
+                 WHERE contact_id = $2 AND raw NOT IN (SELECT raw FROM contact_phones WHERE contact_id = $1) \
+                 AND (e164 IS NULL OR e164 NOT IN (SELECT e164 FROM contact_phones WHERE contact_id = $1 AND e164 IS NOT NULL)) \
+                 RETURNING raw",
+            )
+            .bind(cs)
+            .bind(cm)
+            .fetch_all(&mut *self.tx)
+            .await?;
+            snap.added_emails = sqlx::query_scalar(
+                "INSERT INTO contact_emails (contact_id, raw, normalized, match_key) SELECT $1, raw, normalized, match_key \
+                 FROM contact_emails WHERE contact_id = $2 AND match_key NOT IN (SELECT match_key FROM contact_emails WHERE contact_id = $1) \
+                 RETURNING normalized",
+            )
+            .bind(cs)
+            .bind(cm)
+            .fetch_all(&mut *self.tx)
+            .await?;
+            snap.added_socials = sqlx::query_scalar(
+                "INSERT INTO contact_socials (contact_id, url, match_key) SELECT $1, url, match_key FROM contact_socials \
+                 WHERE contact_id = $2 AND match_key NOT IN (SELECT match_key FROM contact_socials WHERE contact_id = $1) \
+                 RETURNING url",
+            )
+            .bind(cs)
+            .bind(cm)
+            .fetch_all(&mut *self.tx)
+            .await?;
+            snap.moved_leads = sqlx::query_scalar("SELECT id FROM leads WHERE contact_id = $1 ORDER BY id")
+                .bind(cm)
+                .fetch_all(&mut *self.tx)
+                .await?;
+            sqlx::query("UPDATE leads SET contact_id = $1 WHERE contact_id = $2")
+                .bind(cs)
+                .bind(cm)
+                .execute(&mut *self.tx)
+                .await?;
+            sqlx::query("UPDATE contacts SET merged_into = $1, updated_at = $2 WHERE id = $3")
+                .bind(cs)
+                .bind(at)
+                .bind(cm)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        if !keep_lead {
+            sqlx::query("UPDATE leads SET merged_into = $1, updated_at = $2 WHERE id = $3")
+                .bind(survivor)
+                .bind(at)
+                .bind(merged)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(snap)
+    }
+
 }
 
 #[async_trait]
@@ -1423,21 +1842,6 @@ impl Tx for SqlTx {
     async fn release_savepoint(&mut self) -> Result<()> {
         sqlx::query("RELEASE SAVEPOINT item").execute(&mut *self.tx).await?;
         Ok(())
-    }
-
-    async fn route_context(&mut self) -> Result<RouteContext> {
-        let salespeople: Vec<i64> = sqlx::query_scalar(
-            "SELECT id FROM users WHERE active AND role = 'salesperson' ORDER BY id",
-        )
-        .fetch_all(&mut *self.tx)
-        .await?;
-        let counter: Option<i64> = sqlx::query_scalar("SELECT value FROM counters WHERE name = 'round_robin'")
-            .fetch_optional(&mut *self.tx)
-            .await?;
-        Ok(RouteContext {
-            salespeople,
-            round_robin_counter: counter.unwrap_or(0).max(0) as u64,
-        })
     }
 
     async fn enrich_contact(&mut self, id: Id, n: &Normalized, at: Millis) -> Result<()> {
@@ -1709,7 +2113,7 @@ impl Tx for SqlTx {
             .map(|&id| {
                 (
                     id,
-                    Candidate { contact_id: id, phones: vec![], emails: vec![], socials: vec![], block_key: None, leads: vec![] },
+                    Candidate { contact_id: id, ..Default::default() },
                 )
             })
             .collect();
@@ -1718,7 +2122,6 @@ impl Tx for SqlTx {
                 ("SELECT contact_id, e164 AS v FROM contact_phones WHERE e164 IS NOT NULL AND contact_id IN (", 0),
                 ("SELECT contact_id, match_key AS v FROM contact_emails WHERE contact_id IN (", 1),
                 ("SELECT contact_id, match_key AS v FROM contact_socials WHERE contact_id IN (", 2),
-                ("SELECT id AS contact_id, name_key AS v FROM contacts WHERE name_key IS NOT NULL AND id IN (", 3),
             ] {
                 let mut qb: QueryBuilder<DB> = QueryBuilder::new(sql);
                 let mut sep = qb.separated(", ");
@@ -1733,10 +2136,25 @@ impl Tx for SqlTx {
                         match kind {
                             0 => c.phones.push(v),
                             1 => c.emails.push(v),
-                            2 => c.socials.push(v),
-                            _ => c.block_key = Some(v),
+                            _ => c.socials.push(v),
                         }
                     }
+                }
+            }
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new(
+                "SELECT c.id, c.full_name, c.name_key, a.name AS company FROM contacts c \
+                 LEFT JOIN accounts a ON a.id = c.account_id WHERE c.id IN (",
+            );
+            let mut sep = qb.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            qb.push(")");
+            for r in qb.build().fetch_all(&mut *self.tx).await? {
+                if let Some(c) = by_id.get_mut(&r.try_get::<i64, _>("id")?) {
+                    c.name = r.try_get("full_name")?;
+                    c.block_key = r.try_get("name_key")?;
+                    c.company = r.try_get("company")?;
                 }
             }
             let mut qb: QueryBuilder<DB> = QueryBuilder::new(
@@ -2013,197 +2431,11 @@ impl Tx for SqlTx {
     }
 
     async fn merge_leads(&mut self, survivor: Id, merged: Id, take: &[String], at: Millis) -> Result<MergeSnapshot> {
-        if survivor == merged {
-            return Err(StoreError::Conflict("a lead cannot be merged into itself".into()));
-        }
-        let row = |id: Id| {
-            sqlx::query(
-                "SELECT id, contact_id, merged_into, product, message, value_minor, value_currency, temperature, \
-                 owner_id, touches, search_text FROM leads WHERE id = $1",
-            )
-            .bind(id)
-        };
-        let s_row = row(survivor).fetch_optional(&mut *self.tx).await?.ok_or(StoreError::NotFound)?;
-        let m_row = row(merged).fetch_optional(&mut *self.tx).await?.ok_or(StoreError::NotFound)?;
-        let merged_already = |r: &<DB as sqlx::Database>::Row| -> Result<bool> {
-            Ok(r.try_get::<Option<Id>, _>("merged_into")?.is_some())
-        };
-        if merged_already(&s_row)? || merged_already(&m_row)? {
-            return Err(StoreError::Conflict("one of these leads was merged already".into()));
-        }
-        let cs: Id = s_row.try_get("contact_id")?;
-        let cm: Id = m_row.try_get("contact_id")?;
-        let lead_before = serde_json::json!({
-            "product": s_row.try_get::<Option<String>, _>("product")?,
-            "message": s_row.try_get::<Option<String>, _>("message")?,
-            "value_minor": s_row.try_get::<Option<i64>, _>("value_minor")?,
-            "value_currency": s_row.try_get::<Option<String>, _>("value_currency")?,
-            "temperature": s_row.try_get::<String, _>("temperature")?,
-            "owner_id": s_row.try_get::<Option<Id>, _>("owner_id")?,
-            "touches": s_row.try_get::<i64, _>("touches")?,
-            "search_text": s_row.try_get::<String, _>("search_text")?,
-        });
-        let takes = |f: &str| take.iter().any(|t| t == f);
+        self.merge(survivor, merged, take, false, at).await
+    }
 
-        // The lead: chosen fields, touches counted together, both searchable.
-        let mut sets: Vec<&str> = Vec::new();
-        for (field, cols) in [
-            ("product", &["product"][..]),
-            ("message", &["message"][..]),
-            ("value", &["value_minor", "value_currency"][..]),
-            ("temperature", &["temperature"][..]),
-            ("owner", &["owner_id"][..]),
-        ] {
-            if takes(field) {
-                sets.extend_from_slice(cols);
-            }
-        }
-        let mut qb: QueryBuilder<DB> = QueryBuilder::new("UPDATE leads SET touches = touches + ");
-        qb.push_bind(m_row.try_get::<i64, _>("touches")?);
-        qb.push(", search_text = search_text || ' ' || ").push_bind(m_row.try_get::<String, _>("search_text")?);
-        qb.push(", updated_at = ").push_bind(at);
-        for c in &sets {
-            qb.push(format!(", {c} = (SELECT m.{c} FROM leads m WHERE m.id = ")).push_bind(merged).push(")");
-        }
-        qb.push(" WHERE id = ").push_bind(survivor);
-        qb.build().execute(&mut *self.tx).await?;
-
-        let mut moved: Vec<Vec<Id>> = Vec::with_capacity(4);
-        for table in ["touches", "notes", "stage_changes", "deals"] {
-            let select = format!("SELECT id FROM {table} WHERE lead_id = $1 ORDER BY id");
-            let ids: Vec<Id> = sqlx::query_scalar(&select).bind(merged).fetch_all(&mut *self.tx).await?;
-            let update = format!("UPDATE {table} SET lead_id = $1 WHERE lead_id = $2");
-            sqlx::query(&update).bind(survivor).bind(merged).execute(&mut *self.tx).await?;
-            moved.push(ids);
-        }
-        let moved_deals = moved.pop().unwrap_or_default();
-        let moved_stage_changes = moved.pop().unwrap_or_default();
-        let moved_notes = moved.pop().unwrap_or_default();
-        let moved_touches = moved.pop().unwrap_or_default();
-
-        let mut snap = MergeSnapshot {
-            survivor_lead: survivor,
-            merged_lead: merged,
-            survivor_contact: cs,
-            merged_contact: cm,
-            lead_before,
-            contact_before: None,
-            moved_touches,
-            moved_notes,
-            moved_stage_changes,
-            moved_deals,
-            moved_leads: Vec::new(),
-            added_phones: Vec::new(),
-            added_emails: Vec::new(),
-            added_socials: Vec::new(),
-            moved_customer: None,
-        };
-        if cs != cm {
-            let c = sqlx::query(
-                "SELECT full_name, first_name, last_name, position, country, language, account_id, name_key \
-                 FROM contacts WHERE id = $1",
-            )
-            .bind(cs)
-            .fetch_one(&mut *self.tx)
-            .await?;
-            snap.contact_before = Some(serde_json::json!({
-                "full_name": c.try_get::<String, _>("full_name")?,
-                "first_name": c.try_get::<Option<String>, _>("first_name")?,
-                "last_name": c.try_get::<Option<String>, _>("last_name")?,
-                "position": c.try_get::<Option<String>, _>("position")?,
-                "country": c.try_get::<Option<String>, _>("country")?,
-                "language": c.try_get::<Option<String>, _>("language")?,
-                "account_id": c.try_get::<Option<Id>, _>("account_id")?,
-                "name_key": c.try_get::<Option<String>, _>("name_key")?,
-            }));
-            let customers: Vec<(Id, Id)> = sqlx::query_as("SELECT id, contact_id FROM customers WHERE contact_id IN ($1, $2)")
-                .bind(cs)
-                .bind(cm)
-                .fetch_all(&mut *self.tx)
-                .await?;
-            if customers.len() == 2 {
-                return Err(StoreError::Conflict(
-                    "both contacts are customers already; these leads cannot be merged".into(),
-                ));
-            }
-            if let Some((cid, _)) = customers.iter().find(|(_, contact)| *contact == cm) {
-                sqlx::query("UPDATE customers SET contact_id = $1 WHERE id = $2")
-                    .bind(cs)
-                    .bind(cid)
-                    .execute(&mut *self.tx)
-                    .await?;
-                snap.moved_customer = Some(*cid);
-            }
-            let mut sets: Vec<&str> = Vec::new();
-            for (field, cols) in [
-                ("name", &["full_name", "first_name", "last_name", "name_key"][..]),
-                ("position", &["position"][..]),
-                ("country", &["country"][..]),
-                ("language", &["language"][..]),
-                ("account", &["account_id"][..]),
-            ] {
-                if takes(field) {
-                    sets.extend_from_slice(cols);
-                }
-            }
-            let mut qb: QueryBuilder<DB> = QueryBuilder::new("UPDATE contacts SET updated_at = ");
-            qb.push_bind(at);
-            for c in &sets {
-                qb.push(format!(", {c} = (SELECT m.{c} FROM contacts m WHERE m.id = ")).push_bind(cm).push(")");
-            }
-            qb.push(" WHERE id = ").push_bind(cs);
-            qb.build().execute(&mut *self.tx).await?;
-            snap.added_phones = sqlx::query_scalar(
-                "INSERT INTO contact_phones (contact_id, raw, e164, valid) SELECT $1, raw, e164, valid FROM contact_phones \
-                 WHERE contact_id = $2 AND raw NOT IN (SELECT raw FROM contact_phones WHERE contact_id = $1) \
-                 AND (e164 IS NULL OR e164 NOT IN (SELECT e164 FROM contact_phones WHERE contact_id = $1 AND e164 IS NOT NULL)) \
-                 RETURNING raw",
-            )
-            .bind(cs)
-            .bind(cm)
-            .fetch_all(&mut *self.tx)
-            .await?;
-            snap.added_emails = sqlx::query_scalar(
-                "INSERT INTO contact_emails (contact_id, raw, normalized, match_key) SELECT $1, raw, normalized, match_key \
-                 FROM contact_emails WHERE contact_id = $2 AND match_key NOT IN (SELECT match_key FROM contact_emails WHERE contact_id = $1) \
-                 RETURNING normalized",
-            )
-            .bind(cs)
-            .bind(cm)
-            .fetch_all(&mut *self.tx)
-            .await?;
-            snap.added_socials = sqlx::query_scalar(
-                "INSERT INTO contact_socials (contact_id, url, match_key) SELECT $1, url, match_key FROM contact_socials \
-                 WHERE contact_id = $2 AND match_key NOT IN (SELECT match_key FROM contact_socials WHERE contact_id = $1) \
-                 RETURNING url",
-            )
-            .bind(cs)
-            .bind(cm)
-            .fetch_all(&mut *self.tx)
-            .await?;
-            snap.moved_leads = sqlx::query_scalar("SELECT id FROM leads WHERE contact_id = $1 ORDER BY id")
-                .bind(cm)
-                .fetch_all(&mut *self.tx)
-                .await?;
-            sqlx::query("UPDATE leads SET contact_id = $1 WHERE contact_id = $2")
-                .bind(cs)
-                .bind(cm)
-                .execute(&mut *self.tx)
-                .await?;
-            sqlx::query("UPDATE contacts SET merged_into = $1, updated_at = $2 WHERE id = $3")
-                .bind(cs)
-                .bind(at)
-                .bind(cm)
-                .execute(&mut *self.tx)
-                .await?;
-        }
-        sqlx::query("UPDATE leads SET merged_into = $1, updated_at = $2 WHERE id = $3")
-            .bind(survivor)
-            .bind(at)
-            .bind(merged)
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(snap)
+    async fn merge_contacts(&mut self, survivor: Id, merged: Id, take: &[String], at: Millis) -> Result<MergeSnapshot> {
+        self.merge(survivor, merged, take, true, at).await
     }
 
     async fn record_merge(&mut self, s: &MergeSnapshot, actor_id: Option<Id>, actor: &str, at: Millis) -> Result<Id> {
@@ -2234,6 +2466,7 @@ impl Tx for SqlTx {
             ));
         }
         let b = &s.lead_before;
+        if !s.lead_kept {
         sqlx::query(
             "UPDATE leads SET product = $1, message = $2, value_minor = $3, value_currency = $4, temperature = $5, \
              owner_id = $6, touches = CASE WHEN touches - $7 < 1 THEN 1 ELSE touches - $7 END, search_text = $8, updated_at = $9 WHERE id = $10",
@@ -2250,6 +2483,7 @@ impl Tx for SqlTx {
         .bind(s.survivor_lead)
         .execute(&mut *self.tx)
         .await?;
+        }
         for (table, ids) in [
             ("touches", &s.moved_touches),
             ("notes", &s.moved_notes),
@@ -2335,6 +2569,24 @@ impl Tx for SqlTx {
             .bind(lead_id)
             .execute(&mut *self.tx)
             .await?;
+        Ok(())
+    }
+
+    async fn set_conversion_probabilities(&mut self, rows: &[(Id, f64)]) -> Result<()> {
+        // One statement per chunk: CASE maps each id to its value in both engines.
+        for chunk in rows.chunks(CHUNK / 2) {
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new("UPDATE leads SET conversion_ppm = CASE id");
+            for (id, p) in chunk {
+                qb.push(" WHEN ").push_bind(*id).push(" THEN ").push_bind(probability_to_ppm(*p));
+            }
+            qb.push(" ELSE conversion_ppm END WHERE id IN (");
+            let mut sep = qb.separated(", ");
+            for (id, _) in chunk {
+                sep.push_bind(*id);
+            }
+            qb.push(")");
+            qb.build().execute(&mut *self.tx).await?;
+        }
         Ok(())
     }
 

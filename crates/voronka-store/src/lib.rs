@@ -1,16 +1,18 @@
 //! Persistence for Voronka: one [`Store`] trait with an embedded SQLite backend (the default)
 //! and a PostgreSQL backend for production. Both pass the same conformance suite.
 
+mod routing;
 mod types;
 
 pub mod postgres;
 pub mod sqlite;
 
+pub use routing::*;
 pub use types::*;
 
 use async_trait::async_trait;
 use std::sync::Arc;
-use voronka_core::intake::{Candidate, Normalized, RouteContext};
+use voronka_core::intake::{Candidate, Normalized};
 use voronka_core::{
     Account, Customer, Deal, Form, Id, Lead, Millis, Role, ScopeSet, Stage, Temperature, User,
 };
@@ -19,7 +21,7 @@ use voronka_core::{
 pub enum StoreError {
     #[error("not found")]
     NotFound,
-    #[error("already exists: {0}")]
+    #[error("{0}")]
     Conflict(String),
     #[error("unsupported database URL {0:?}: use sqlite://FILE or postgres://…")]
     BadUrl(String),
@@ -36,7 +38,7 @@ impl StoreError {
     pub(crate) fn from_db(e: sqlx::Error, what: &str) -> StoreError {
         if let sqlx::Error::Database(d) = &e {
             if d.is_unique_violation() {
-                return StoreError::Conflict(what.to_string());
+                return StoreError::Conflict(format!("{what} already exists"));
             }
         }
         StoreError::Db(e)
@@ -64,7 +66,7 @@ pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
 
 /// Domain-level storage operations. Writes that belong together go through a [`Tx`].
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: RoutingStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
     async fn migrate(&self) -> Result<()>;
     /// Refreshes the query planner's statistics (after bulk loads).
@@ -128,6 +130,8 @@ pub trait Store: Send + Sync + 'static {
     async fn session(&self, token_hash: &str) -> Result<Option<Session>>;
     async fn delete_session(&self, token_hash: &str) -> Result<()>;
 
+    /// Contacts not merged away, in id order after `after`, for batch deduplication.
+    async fn contacts_for_dedup(&self, after: Id, limit: i64) -> Result<Vec<DedupContact>>;
     /// The lead a merged lead now lives in (itself when it was never merged).
     async fn resolve_lead(&self, id: Id) -> Result<Option<Id>>;
     async fn duplicate_pairs(&self, status: &str, limit: i64) -> Result<Vec<DuplicatePair>>;
@@ -159,11 +163,25 @@ pub trait Store: Send + Sync + 'static {
     async fn pending_jobs(&self) -> Result<i64>;
     /// Forgets capture keys with this prefix stored before `before`; returns how many.
     async fn purge_capture_keys(&self, prefix: &str, before: Millis) -> Result<u64>;
+    /// Whether a job of this kind, other than `except`, is waiting to run.
+    async fn has_pending_job(&self, kind: &str, except: Option<Id>) -> Result<bool>;
+
+    // Predictive conversion score.
+    /// Every closed lead (converted = won, refused = lost; junk and merged leads left out) with its features.
+    async fn closed_lead_features(&self) -> Result<Vec<voronka_core::predict::Example>>;
+    /// Every open lead's features.
+    async fn open_lead_features(&self) -> Result<Vec<(Id, voronka_core::predict::LeadFeatures)>>;
+    async fn save_conversion_model(&self, m: &StoredModel) -> Result<Id>;
+    /// The newest model.
+    async fn current_conversion_model(&self) -> Result<Option<StoredModel>>;
+    async fn current_conversion_model_id(&self) -> Result<Option<Id>>;
+    /// Stores probabilities of conversion (lead, probability) in one transaction.
+    async fn set_conversion_probabilities(&self, rows: &[(Id, f64)]) -> Result<()>;
 }
 
 /// One transaction. Dropping it without `commit` rolls back.
 #[async_trait]
-pub trait Tx: Send {
+pub trait Tx: RoutingTx + Send {
     async fn commit(self: Box<Self>) -> Result<()>;
     /// Serializes intake transactions across processes, so that two processes never both create
     /// the same person (PostgreSQL: a transaction-level advisory lock; SQLite's writer lock already does).
@@ -171,8 +189,6 @@ pub trait Tx: Send {
     async fn savepoint(&mut self) -> Result<()>;
     async fn rollback_to_savepoint(&mut self) -> Result<()>;
     async fn release_savepoint(&mut self) -> Result<()>;
-
-    async fn route_context(&mut self) -> Result<RouteContext>;
 
     async fn enrich_contact(&mut self, id: Id, n: &Normalized, at: Millis) -> Result<()>;
 
@@ -251,6 +267,15 @@ pub trait Tx: Send {
         take: &[String],
         at: Millis,
     ) -> Result<MergeSnapshot>;
+    /// Merges the contact of `merged` into the contact of `survivor`; both leads stay leads of
+    /// their own, now of one contact. Undone like a lead merge.
+    async fn merge_contacts(
+        &mut self,
+        survivor: Id,
+        merged: Id,
+        take: &[String],
+        at: Millis,
+    ) -> Result<MergeSnapshot>;
     async fn record_merge(
         &mut self,
         s: &MergeSnapshot,
@@ -262,6 +287,8 @@ pub trait Tx: Send {
     async fn undo_merge(&mut self, merge_id: Id, s: &MergeSnapshot, at: Millis) -> Result<()>;
     /// One more touch on a lead, received at `at`.
     async fn count_touch(&mut self, lead_id: Id, at: Millis) -> Result<()>;
+    /// Stores probabilities of conversion (lead, probability).
+    async fn set_conversion_probabilities(&mut self, rows: &[(Id, f64)]) -> Result<()>;
 }
 
 /// Tables whose ids the intake reserves in bulk.

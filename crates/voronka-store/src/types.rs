@@ -27,15 +27,18 @@ pub enum LeadSort {
     CreatedAsc,
     UpdatedDesc,
     ScoreDesc,
+    /// Highest probability of conversion first; unscored leads last.
+    ConversionDesc,
 }
 
 impl LeadSort {
-    pub const ALL: [LeadSort; 5] = [
+    pub const ALL: [LeadSort; 6] = [
         LeadSort::Inbox,
         LeadSort::CreatedDesc,
         LeadSort::CreatedAsc,
         LeadSort::UpdatedDesc,
         LeadSort::ScoreDesc,
+        LeadSort::ConversionDesc,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -44,6 +47,7 @@ impl LeadSort {
             LeadSort::CreatedAsc => "created_at",
             LeadSort::UpdatedDesc => "-updated_at",
             LeadSort::ScoreDesc => "-score",
+            LeadSort::ConversionDesc => "-conversion",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -57,6 +61,7 @@ impl LeadSort {
             LeadSort::CreatedAsc => (&["l.created_at"], false),
             LeadSort::UpdatedDesc => (&["l.updated_at"], true),
             LeadSort::ScoreDesc => (&["l.score", "l.created_at"], true),
+            LeadSort::ConversionDesc => (&["l.conversion_ppm", "l.created_at"], true),
         }
     }
 }
@@ -103,6 +108,8 @@ pub struct LeadQuery {
     pub created_to: Option<Millis>,
     /// Free text over name, email, phone and company.
     pub text: Option<String>,
+    /// Only leads whose probability of conversion is at least this (0–1).
+    pub min_conversion: Option<f64>,
     pub sort: LeadSort,
     pub after: Option<Cursor>,
     /// The page before this position (ignored when `after` is set); rows still come in sort order.
@@ -466,6 +473,9 @@ pub struct MergeSnapshot {
     pub added_emails: Vec<String>,
     pub added_socials: Vec<String>,
     pub moved_customer: Option<Id>,
+    /// Only the contacts were merged: the merged lead stayed a lead of its own.
+    #[serde(default)]
+    pub lead_kept: bool,
 }
 
 /// One merge as recorded, with what undoing it needs.
@@ -495,6 +505,9 @@ pub const MERGE_FIELDS: &[&str] = &[
     "owner",
 ];
 
+/// The fields of `MERGE_FIELDS` that belong to the lead rather than the contact.
+pub const LEAD_MERGE_FIELDS: &[&str] = &["product", "message", "value", "temperature", "owner"];
+
 /// A widget event: `view` (rendered), `submit` (accepted) or `download` (lead magnet taken).
 #[derive(Debug, Clone)]
 pub struct NewFormEvent {
@@ -511,4 +524,42 @@ pub struct FormEventCount {
     pub variant: String,
     pub kind: String,
     pub count: i64,
+}
+
+/// A contact as the batch deduplication compares it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DedupContact {
+    pub id: Id,
+    pub full_name: String,
+    pub company: Option<String>,
+    /// Valid E.164 numbers.
+    pub phones: Vec<String>,
+    /// Email match keys.
+    pub email_keys: Vec<String>,
+    /// Social profile match keys.
+    pub socials: Vec<String>,
+    /// Name with company or company mail domain (`contacts.name_key`).
+    pub block_key: Option<String>,
+    pub created_at: Millis,
+}
+
+/// A trained conversion model as stored: its headline figures and the model as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredModel {
+    pub id: Id,
+    pub format: i64,
+    pub trained_at: Millis,
+    pub training_size: i64,
+    pub auc: f64,
+    pub baseline_auc: f64,
+    pub model: String,
+}
+
+/// Probability of conversion as stored on a lead: parts per million, -1 when not scored.
+pub fn probability_to_ppm(p: f64) -> i64 {
+    (p.clamp(0.0, 1.0) * 1_000_000.0).round() as i64
+}
+
+pub fn probability_from_ppm(ppm: i64) -> Option<f64> {
+    (ppm >= 0).then(|| ppm as f64 / 1_000_000.0)
 }

@@ -10,7 +10,9 @@ use voronka_core::{Role, Scope, ScopeSet, Stage, Temperature};
 use voronka_server::{AppState, ServerConfig};
 use voronka_store::LeadQuery;
 
+mod dedup;
 mod link;
+mod model;
 
 #[derive(Parser)]
 #[command(
@@ -55,6 +57,11 @@ enum Command {
     Demo(DemoArgs),
     /// Find duplicate records in one CSV file, or the same records in two (record linkage).
     Link(link::LinkArgs),
+    /// Find the contacts of the whole database that are one person; report or merge them.
+    Dedup(dedup::DedupArgs),
+    /// Predictive conversion score: train the model, show its report.
+    #[command(subcommand)]
+    Model(model::ModelCmd),
 }
 
 #[derive(Args)]
@@ -341,6 +348,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import(a) => import(&url, a).await?,
         Command::Export(ExportCmd::Leads(a)) => export(&url, a).await?,
         Command::Link(a) => link::run(a)?,
+        Command::Dedup(a) => dedup::run(&open(&url).await?, &cli_actor(), a).await?,
+        Command::Model(cmd) => model::run(&open(&url).await?, cmd).await?,
         Command::Demo(a) => {
             let app = open(&url).await?;
             let s = load_demo(&app, a.seed, a.leads).await?;

@@ -1335,3 +1335,59 @@ fn demo_is_deterministic_per_seed() {
         "converted leads have owners"
     );
 }
+
+// ---------- 10. dedup over the whole database ----------
+
+#[test]
+fn dedup_dry_run_reports_and_apply_merges() {
+    let pg = Postgres::new();
+    let lite = Sqlite::new();
+    // Imported one file at a time: the first two share nothing the intake could match on,
+    // the third joins them.
+    let rows = [
+        "Иван Петров,+7 916 123-45-67,",
+        "Ivan Petrov,,ivan.petrov@mail.ru",
+        "Иван Петров,8 (916) 123-45-67,ivan.petrov@mail.ru",
+        "Мария Соколова,+7 903 765-43-21,maria.sokolova@yandex.ru",
+    ];
+    for url in [&lite.url, &pg.url] {
+        for (i, row) in rows.iter().enumerate() {
+            let f = lite.path(&format!("part{i}.csv"));
+            std::fs::write(&f, format!("Имя,Телефон,Почта\n{row}\n")).unwrap();
+            vk(url, &["import", f.to_str().unwrap()]).ok();
+        }
+        assert_eq!(export_csv(url, &[]).len(), 3, "{url}");
+        let report = lite.path("clusters.csv");
+        let dry = vk(
+            url,
+            &["dedup", "--dry-run", "--report", report.to_str().unwrap()],
+        )
+        .ok();
+        assert!(
+            dry.stdout
+                .contains("1 clusters (largest 2 contacts): 1 contacts would be merged"),
+            "{}",
+            dry.stdout
+        );
+        assert!(dry.stdout.contains("Иван Петров"), "{}", dry.stdout);
+        let (header, clusters) = read_rejected(&report);
+        assert_eq!(header[..3], ["cluster", "contact_id", "survivor"]);
+        assert_eq!(clusters.len(), 2, "{clusters:?}");
+        assert!(clusters.iter().all(|r| r[0] == "1"));
+        assert_eq!(clusters.iter().filter(|r| r[2] == "true").count(), 1);
+        assert_eq!(export_csv(url, &[]).len(), 3, "a dry run changes nothing");
+
+        let applied = vk(url, &["dedup", "--apply"]).ok();
+        assert!(
+            applied.stdout.contains("1 merges recorded"),
+            "{}",
+            applied.stdout
+        );
+        assert_eq!(export_csv(url, &[]).len(), 2, "{url}");
+        let again = vk(url, &["dedup", "--dry-run"]).ok();
+        assert!(again.stdout.contains("0 clusters"), "{}", again.stdout);
+    }
+    // Exactly one of --dry-run and --apply.
+    assert_eq!(vk(&lite.url, &["dedup"]).code, 2);
+    assert_eq!(vk(&lite.url, &["dedup", "--dry-run", "--apply"]).code, 2);
+}

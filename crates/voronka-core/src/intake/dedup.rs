@@ -1,13 +1,20 @@
 //! Deduplication: is this the same person, and the same request?
 
 use super::{Normalized, Reason};
+use crate::linkage::contact::{ContactDecision, ContactFields, ContactMatcher};
+use crate::linkage::Comparison;
 use crate::model::{Id, Millis, Stage};
 use serde::{Deserialize, Serialize};
 
-/// An existing contact that shares a blocking key (phone, email, social profile) with the submission.
-#[derive(Debug, Clone, PartialEq)]
+/// An existing contact that shares a blocking key (phone, email, social profile, or name with
+/// company) with the submission.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Candidate {
     pub contact_id: Id,
+    /// Full name as stored.
+    pub name: String,
+    /// The contact's company (account name).
+    pub company: Option<String>,
     pub phones: Vec<String>,
     pub emails: Vec<String>,
     pub socials: Vec<String>,
@@ -31,6 +38,8 @@ pub struct DedupPolicy {
     pub same_request_window_ms: Millis,
     /// A refused lead asked about again is reopened rather than duplicated.
     pub reopen_refused: bool,
+    /// Decides whether a candidate is the same person, a possible duplicate or someone else.
+    pub matcher: ContactMatcher,
 }
 
 impl Default for DedupPolicy {
@@ -38,6 +47,7 @@ impl Default for DedupPolicy {
         DedupPolicy {
             same_request_window_ms: 90 * 24 * 3600 * 1000,
             reopen_refused: true,
+            matcher: ContactMatcher::default(),
         }
     }
 }
@@ -78,62 +88,129 @@ fn same_product(a: Option<&str>, b: Option<&str>) -> bool {
     }
 }
 
-/// Strength of the evidence that a candidate is the submitter: 2 for an exact email or social
-/// profile, 2 for a phone, summed. The strongest candidate wins; ties go to the older contact.
-fn evidence(n: &Normalized, c: &Candidate) -> (u32, Vec<&'static str>) {
-    let mut score = 0;
-    let mut why = Vec::new();
-    if n.phones
-        .iter()
-        .filter(|p| p.valid)
-        .filter_map(|p| p.e164.as_deref())
-        .any(|p| c.phones.iter().any(|x| x == p))
-    {
-        score += 2;
-        why.push("phone");
+impl Candidate {
+    /// A contact made from this submission, as later submissions see it (and as the matcher
+    /// sees the submission): valid E.164 phones and the matching keys of emails and profiles.
+    pub fn from_submission(contact_id: Id, n: &Normalized) -> Candidate {
+        Candidate {
+            contact_id,
+            name: n.full_name.clone().unwrap_or_default(),
+            company: n.company.clone(),
+            phones: n
+                .phones
+                .iter()
+                .filter(|p| p.valid)
+                .filter_map(|p| p.e164.clone())
+                .collect(),
+            emails: n.emails.iter().map(super::keys::email_key).collect(),
+            socials: n
+                .socials
+                .iter()
+                .map(|s| super::keys::social_key(s))
+                .collect(),
+            block_key: super::keys::block_key(n),
+            leads: Vec::new(),
+        }
     }
-    // Candidates carry matching keys, so the submission is compared in the same form.
-    if n.emails
-        .iter()
-        .map(super::keys::email_key)
-        .any(|e| c.emails.contains(&e))
-    {
-        score += 2;
-        why.push("email");
-    }
-    if n.socials
-        .iter()
-        .map(|s| super::keys::social_key(s))
-        .any(|s| c.socials.contains(&s))
-    {
-        score += 2;
-        why.push("social profile");
-    }
-    (score, why)
 }
 
-/// Contacts that share no phone, email or profile with the submission but have its name at the
-/// same company: possibly the same person. Their latest lead is flagged for review; the
-/// submission still makes a contact of its own.
-pub fn possible_duplicates(n: &Normalized, candidates: &[Candidate]) -> Vec<(Id, Reason)> {
-    let Some(key) = super::keys::block_key(n) else {
-        return Vec::new();
-    };
-    candidates
+fn candidate_fields(c: &Candidate) -> ContactFields {
+    ContactFields {
+        name: c.name.clone(),
+        phones: c.phones.clone(),
+        email_keys: c.emails.clone(),
+        socials: c.socials.clone(),
+        company: c.company.clone(),
+        city: None,
+    }
+}
+
+/// The fields the matcher found shared, for the reason's message.
+fn shared_fields(c: &Comparison) -> Vec<&str> {
+    c.explanation
         .iter()
-        .filter(|c| c.block_key.as_deref() == Some(key.as_str()) && evidence(n, c).0 == 0)
-        .filter_map(|c| {
+        .filter(|f| f.weight > 0.0)
+        .map(|f| f.field.as_str())
+        .collect()
+}
+
+/// Every candidate compared with the submission by the contact matcher, most probable first
+/// (ties: the older contact).
+pub fn compare_candidates<'a>(
+    n: &Normalized,
+    candidates: &'a [Candidate],
+    matcher: &ContactMatcher,
+) -> Vec<(&'a Candidate, Comparison, ContactDecision)> {
+    let me = candidate_fields(&Candidate::from_submission(0, n));
+    let mut out: Vec<_> = candidates
+        .iter()
+        .map(|c| {
+            let cmp = matcher.compare(&me, &candidate_fields(c));
+            let d = matcher.decide(&cmp);
+            (c, cmp, d)
+        })
+        .collect();
+    out.sort_by(|(ca, a, _), (cb, b, _)| {
+        b.probability
+            .total_cmp(&a.probability)
+            .then(ca.contact_id.cmp(&cb.contact_id))
+    });
+    out
+}
+
+/// A contact the matcher was unsure of: the submission makes a contact of its own and its new
+/// lead is flagged against this contact's latest lead for review.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PossibleDuplicate {
+    pub lead_id: Id,
+    pub contact_id: Id,
+    pub comparison: Comparison,
+}
+
+/// Uncertain candidates, and those with the submission's block key that the matcher calls
+/// different (at most three, the most probable first), each with the reason shown on the new
+/// lead.
+pub fn possible_duplicates(
+    n: &Normalized,
+    candidates: &[Candidate],
+    matcher: &ContactMatcher,
+) -> Vec<(PossibleDuplicate, Reason)> {
+    let key = super::keys::block_key(n);
+    compare_candidates(n, candidates, matcher)
+        .into_iter()
+        // The same name at the same company is worth a look even with other phones: people
+        // have a mobile and an office number.
+        .filter(|(c, _, d)| {
+            *d == ContactDecision::Uncertain
+                || (*d == ContactDecision::Different
+                    && key.is_some()
+                    && c.block_key.as_deref() == key.as_deref())
+        })
+        .filter_map(|(c, cmp, _)| {
             let lead = c.leads.iter().max_by_key(|l| l.updated_at)?;
-            Some((
-                lead.lead_id,
-                Reason::new(
-                    "possible_duplicate",
-                    None,
-                    format!(
-                        "possible duplicate of lead #{}: same name and company as contact #{}, but no shared phone or email",
-                        lead.lead_id, c.contact_id
-                    ),
+            let shared = shared_fields(&cmp);
+            let reason = Reason::new(
+                "possible_duplicate",
+                None,
+                format!(
+                    "possible duplicate of lead #{} (contact #{}): match probability {:.2}{}",
+                    lead.lead_id,
+                    c.contact_id,
+                    cmp.probability,
+                    if shared.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", shared {}", shared.join(", "))
+                    }
                 ),
+            );
+            Some((
+                PossibleDuplicate {
+                    lead_id: lead.lead_id,
+                    contact_id: c.contact_id,
+                    comparison: cmp,
+                },
+                reason,
             ))
         })
         .take(3)
@@ -168,21 +245,20 @@ pub fn decide(
     policy: &DedupPolicy,
     now: Millis,
 ) -> (MatchDecision, Vec<Reason>) {
-    let best = candidates
-        .iter()
-        .map(|c| (evidence(n, c), c))
-        .filter(|((s, _), _)| *s > 0)
-        .max_by(|((a, _), ca), ((b, _), cb)| a.cmp(b).then(cb.contact_id.cmp(&ca.contact_id)));
-    let Some(((_, why), contact)) = best else {
+    let best = compare_candidates(n, candidates, &policy.matcher)
+        .into_iter()
+        .find(|(_, _, d)| *d == ContactDecision::SamePerson);
+    let Some((contact, cmp, _)) = best else {
         return (MatchDecision::NewContact, Vec::new());
     };
     let mut reasons = vec![Reason::new(
         "same_contact",
         None,
         format!(
-            "same person as contact #{} by {}",
+            "same person as contact #{} (match probability {:.3}: {})",
             contact.contact_id,
-            why.join(" and ")
+            cmp.probability,
+            shared_fields(&cmp).join(", ")
         ),
     )];
     let product = n.product.as_deref();
@@ -262,11 +338,10 @@ mod tests {
     fn cand(leads: Vec<CandidateLead>) -> Candidate {
         Candidate {
             contact_id: 7,
+            name: "Anna".into(),
             phones: vec!["+31612345678".into()],
-            emails: vec![],
-            socials: vec![],
-            block_key: None,
             leads,
+            ..Default::default()
         }
     }
 
@@ -344,5 +419,44 @@ mod tests {
         c.phones = vec!["+70000000000".into()];
         let (d, _) = decide(&n(None), &[c], &DedupPolicy::default(), 0);
         assert_eq!(d, MatchDecision::NewContact);
+    }
+
+    #[test]
+    fn shared_phone_under_another_name_is_a_possible_duplicate_not_a_touch() {
+        let mut c = cand(vec![lead(1, None, Stage::Working, 0)]);
+        c.name = "Мария Соколова".into();
+        let (d, _) = decide(
+            &n(None),
+            std::slice::from_ref(&c),
+            &DedupPolicy::default(),
+            DAY,
+        );
+        assert_eq!(d, MatchDecision::NewContact);
+        let found = possible_duplicates(&n(None), &[c], &ContactMatcher::default());
+        assert_eq!(found.len(), 1);
+        let (p, reason) = &found[0];
+        assert_eq!((p.lead_id, p.contact_id), (1, 7));
+        assert!((0.3..0.95).contains(&p.comparison.probability), "{p:?}");
+        assert_eq!(reason.code, "possible_duplicate");
+        assert!(
+            reason.message.contains("shared phone"),
+            "{}",
+            reason.message
+        );
+    }
+
+    #[test]
+    fn same_name_in_another_script_with_the_phone_is_the_same_person() {
+        let mut c = cand(vec![lead(1, None, Stage::Working, 0)]);
+        c.name = "Анна".into();
+        let (d, why) = decide(&n(None), &[c], &DedupPolicy::default(), DAY);
+        assert_eq!(
+            d,
+            MatchDecision::Touch {
+                contact_id: 7,
+                lead_id: 1
+            }
+        );
+        assert!(why[0].message.contains("match probability"), "{why:?}");
     }
 }

@@ -17,9 +17,9 @@ use crate::model::{Channel, Id, Millis};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-pub use dedup::{Candidate, CandidateLead, DedupPolicy, MatchDecision};
+pub use dedup::{Candidate, CandidateLead, DedupPolicy, MatchDecision, PossibleDuplicate};
 pub use normalize::{apply_definition, normalize, FormContext, NormalizeSettings, Normalized};
-pub use route::{route, RouteContext, RouteDecision};
+pub use route::{route, Origin, RouteContext, RouteDecision};
 pub use score::{qualify, score, Score};
 pub use scrub::{Action, ScrubContext, ScrubRules};
 pub use validate::{validate, Outcome, Reason, Validation, ValidationRules};
@@ -82,8 +82,8 @@ pub enum Plan {
         stage: crate::Stage,
         route: RouteDecision,
         reasons: Vec<Reason>,
-        /// Leads this one may duplicate (same name and company, nothing shared): for review.
-        possible_duplicate_of: Vec<Id>,
+        /// Contacts the matcher was unsure of, each with its latest lead: for review.
+        possible_duplicate_of: Vec<dedup::PossibleDuplicate>,
     },
 }
 
@@ -128,11 +128,7 @@ pub fn plan_lead(
                 decision,
                 score: score(n),
                 stage: crate::Stage::Junk,
-                route: RouteDecision {
-                    owner_id: None,
-                    explanation: "not routed: junk".into(),
-                    used_round_robin: false,
-                },
+                route: RouteDecision::unrouted("not routed: junk"),
                 reasons,
                 possible_duplicate_of: Vec::new(),
             }
@@ -143,14 +139,14 @@ pub fn plan_lead(
             reasons.extend(why);
             let mut possible_duplicate_of = Vec::new();
             if decision == MatchDecision::NewContact {
-                for (lead, why) in dedup::possible_duplicates(n, candidates) {
+                for (lead, why) in dedup::possible_duplicates(n, candidates, &policy.matcher) {
                     possible_duplicate_of.push(lead);
                     reasons.push(why);
                 }
             }
             let score = score(n);
             let stage = qualify(n, &score);
-            let route = route(&decision, candidates, route_ctx);
+            let route = route(&decision, candidates, n, &score, route_ctx);
             Plan::Lead {
                 decision,
                 score,

@@ -1,31 +1,74 @@
-//! Routing: who works this lead.
+//! Routing step of the intake: who works this lead. The rules engine is
+//! [`crate::routing`]; this step reads the facts of a submission and its matched contact.
 
-use super::{Candidate, MatchDecision};
-use crate::model::Id;
+use super::{Candidate, MatchDecision, Normalized, Score};
+use crate::model::{Id, Millis, Stage};
+use crate::routing::{Assignment, LeadFacts, Router};
 use serde::{Deserialize, Serialize};
 
-/// What storage knows about the people who can take leads.
-#[derive(Debug, Clone, Default)]
+/// What storage knows about the people who can take leads, with the rules, plus where the
+/// submission being planned came from (set by the committer before each plan).
+#[derive(Debug, Default)]
 pub struct RouteContext {
-    /// Active salespeople in a stable order.
-    pub salespeople: Vec<Id>,
-    /// How many leads have been handed out by round robin so far.
-    pub round_robin_counter: u64,
+    pub router: Router,
+    pub origin: Origin,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Facts of the submission that are not part of its normalized content.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub form_id: Option<Id>,
+    pub partner: Option<String>,
+    /// The channel, used as the source when the submission names none.
+    pub channel: Option<String>,
+    pub received_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct RouteDecision {
     pub owner_id: Option<Id>,
     pub explanation: String,
     /// Whether this decision consumed a round-robin turn.
     pub used_round_robin: bool,
+    /// The rule that decided, and the round-robin counter whose turn it took.
+    #[serde(default)]
+    pub rule: Option<String>,
+    #[serde(default)]
+    pub counter: Option<String>,
 }
 
-/// Existing lead keeps its owner; a known contact goes to the owner of its other leads (sticky);
-/// otherwise round robin over active salespeople; nobody available → the unassigned queue.
+impl RouteDecision {
+    pub fn unrouted(why: &str) -> Self {
+        RouteDecision {
+            explanation: why.into(),
+            ..Default::default()
+        }
+    }
+
+    pub fn assignment(&self) -> Assignment {
+        Assignment {
+            owner_id: self.owner_id,
+            rule: self.rule.clone(),
+            explanation: self.explanation.clone(),
+            counter: self.counter.clone(),
+        }
+    }
+}
+
+impl RouteContext {
+    /// Counts a decision (owner's load, round-robin turn) so later leads of the batch see it.
+    pub fn record(&mut self, d: &RouteDecision) {
+        self.router.record(&d.assignment());
+    }
+}
+
+/// A touch on an existing lead keeps its owner; otherwise the routing rules decide, on the
+/// temperature and score the score step produced.
 pub fn route(
     decision: &MatchDecision,
     candidates: &[Candidate],
+    n: &Normalized,
+    score: &Score,
     ctx: &RouteContext,
 ) -> RouteDecision {
     let contact = decision
@@ -41,38 +84,43 @@ pub fn route(
             return RouteDecision {
                 owner_id: Some(owner),
                 explanation: "kept the lead's owner".into(),
-                used_round_robin: false,
+                ..Default::default()
             };
         }
     }
-    if let Some(c) = contact {
-        let sticky = c
-            .leads
-            .iter()
-            .filter(|l| l.owner_id.is_some_and(|o| ctx.salespeople.contains(&o)))
-            .max_by_key(|l| l.updated_at)
-            .and_then(|l| l.owner_id);
-        if let Some(owner) = sticky {
-            return RouteDecision {
-                owner_id: Some(owner),
-                explanation: "sticky owner: the contact's other lead belongs to this person".into(),
-                used_round_robin: false,
-            };
-        }
-    }
-    if ctx.salespeople.is_empty() {
-        return RouteDecision {
-            owner_id: None,
-            explanation: "nobody available: left in the unassigned queue".into(),
-            used_round_robin: false,
-        };
-    }
-    let n = ctx.salespeople.len() as u64;
-    let turn = ctx.round_robin_counter % n;
+    let leads = contact.map(|c| c.leads.as_slice()).unwrap_or(&[]);
+    let previous_owner = leads
+        .iter()
+        .filter(|l| l.owner_id.is_some())
+        .max_by_key(|l| l.updated_at)
+        .and_then(|l| l.owner_id);
+    let customer_lead = leads
+        .iter()
+        .filter(|l| l.stage == Stage::Converted)
+        .max_by_key(|l| l.updated_at);
+    let o = &ctx.origin;
+    let facts = LeadFacts {
+        country: n.country.as_deref(),
+        region: n.custom.get("region").map(String::as_str),
+        city: n.custom.get("city").map(String::as_str),
+        product: n.product.as_deref(),
+        source: n.attribution.utm_source.as_deref().or(o.channel.as_deref()),
+        partner: o.partner.as_deref(),
+        form_id: o.form_id,
+        language: n.language.as_deref(),
+        temperature: score.temperature,
+        score: score.points,
+        account_owner: customer_lead.and_then(|l| l.owner_id),
+        existing_customer: customer_lead.is_some(),
+        previous_owner,
+    };
+    let a = ctx.router.decide(&facts, o.received_at);
     RouteDecision {
-        owner_id: Some(ctx.salespeople[turn as usize]),
-        explanation: format!("round robin {} of {}", turn + 1, n),
-        used_round_robin: true,
+        owner_id: a.owner_id,
+        explanation: a.explanation,
+        used_round_robin: a.counter.is_some(),
+        rule: a.rule,
+        counter: a.counter,
     }
 }
 
@@ -80,18 +128,44 @@ pub fn route(
 mod tests {
     use super::*;
     use crate::intake::CandidateLead;
-    use crate::Stage;
+    use crate::routing::{Person, RoutingRules};
+    use crate::Temperature;
+    use std::collections::HashMap;
+
+    fn ctx(ids: &[Id]) -> RouteContext {
+        let people = ids
+            .iter()
+            .map(|&i| Person::new(i, &format!("P{i}"), &format!("p{i}@example.com")))
+            .collect();
+        RouteContext {
+            router: Router::new(RoutingRules::default(), people, HashMap::new()),
+            origin: Origin::default(),
+        }
+    }
+
+    fn blank() -> Normalized {
+        crate::intake::normalize(
+            &crate::intake::Submission::new(crate::Channel::Api, 0),
+            &crate::intake::NormalizeSettings::default(),
+        )
+    }
+
+    fn score() -> Score {
+        Score {
+            points: 10,
+            temperature: Temperature::Warm,
+            contributions: vec![],
+        }
+    }
 
     #[test]
     fn round_robin_cycles() {
-        let mut ctx = RouteContext {
-            salespeople: vec![10, 20, 30],
-            round_robin_counter: 0,
-        };
+        let mut ctx = ctx(&[10, 20, 30]);
+        let n = blank();
         let owners: Vec<_> = (0..4)
             .map(|_| {
-                let d = route(&MatchDecision::NewContact, &[], &ctx);
-                ctx.round_robin_counter += 1;
+                let d = route(&MatchDecision::NewContact, &[], &n, &score(), &ctx);
+                ctx.record(&d);
                 d.owner_id.unwrap()
             })
             .collect();
@@ -99,13 +173,9 @@ mod tests {
     }
 
     #[test]
-    fn touch_keeps_owner_and_known_contact_is_sticky() {
-        let c = Candidate {
+    fn touch_keeps_owner_known_contact_is_sticky_customer_goes_to_account_owner() {
+        let mut c = Candidate {
             contact_id: 1,
-            phones: vec![],
-            emails: vec![],
-            socials: vec![],
-            block_key: None,
             leads: vec![CandidateLead {
                 lead_id: 5,
                 product: None,
@@ -113,28 +183,57 @@ mod tests {
                 owner_id: Some(30),
                 updated_at: 0,
             }],
+            ..Default::default()
         };
-        let ctx = RouteContext {
-            salespeople: vec![10, 30],
-            round_robin_counter: 0,
-        };
+        let ctx = ctx(&[10, 30, 40]);
+        let n = blank();
         let d = route(
             &MatchDecision::Touch {
                 contact_id: 1,
                 lead_id: 5,
             },
             std::slice::from_ref(&c),
+            &n,
+            &score(),
             &ctx,
         );
         assert_eq!(d.owner_id, Some(30));
-        let d = route(&MatchDecision::NewLead { contact_id: 1 }, &[c], &ctx);
+        let d = route(
+            &MatchDecision::NewLead { contact_id: 1 },
+            std::slice::from_ref(&c),
+            &n,
+            &score(),
+            &ctx,
+        );
         assert_eq!(d.owner_id, Some(30));
         assert!(!d.used_round_robin);
+        c.leads.push(CandidateLead {
+            lead_id: 6,
+            product: None,
+            stage: Stage::Converted,
+            owner_id: Some(40),
+            updated_at: -1,
+        });
+        let d = route(
+            &MatchDecision::NewLead { contact_id: 1 },
+            &[c],
+            &n,
+            &score(),
+            &ctx,
+        );
+        assert_eq!(d.owner_id, Some(40));
+        assert_eq!(d.rule.as_deref(), Some("Existing customers"));
     }
 
     #[test]
     fn nobody_means_unassigned() {
-        let d = route(&MatchDecision::NewContact, &[], &RouteContext::default());
+        let d = route(
+            &MatchDecision::NewContact,
+            &[],
+            &blank(),
+            &score(),
+            &RouteContext::default(),
+        );
         assert_eq!(d.owner_id, None);
     }
 }

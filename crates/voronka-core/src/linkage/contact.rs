@@ -274,6 +274,137 @@ impl ContactMatcher {
     }
 }
 
+/// A stored contact as the batch deduplication sees it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ContactRecord {
+    pub fields: ContactFields,
+    /// The contact's block key (name with company or company mail domain), when it has one.
+    pub block_key: Option<String>,
+}
+
+/// A pair of records (indexes into the input) the matcher did not call different people.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScoredContactPair {
+    pub a: u32,
+    pub b: u32,
+    pub decision: ContactDecision,
+    pub comparison: Comparison,
+}
+
+/// What [`ContactMatcher::dedupe`] found.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContactDedup {
+    /// Distinct pairs that shared a phone, an email, a profile or a block key.
+    pub candidate_pairs: u64,
+    /// Keys shared by more records than the block limit; their records were not paired.
+    pub skipped_blocks: u64,
+    /// Same-person and uncertain pairs, in record order.
+    pub pairs: Vec<ScoredContactPair>,
+    /// Cluster number per record, over the same-person pairs (a record alone is a cluster).
+    pub cluster_of: Vec<u32>,
+}
+
+impl ContactMatcher {
+    /// Deduplicates a whole set of contacts: records sharing a phone, an email match key, a
+    /// profile or a block key are compared, and the same-person pairs are joined into clusters.
+    /// Keys shared by more than `max_block` records (a switchboard number, a test address) pair
+    /// nothing and are counted.
+    pub fn dedupe(
+        &self,
+        records: &[ContactRecord],
+        max_block: usize,
+        progress: &mut dyn FnMut(super::Progress),
+    ) -> ContactDedup {
+        use std::hash::{Hash, Hasher};
+        // Key hashes tagged by kind, so that a phone never meets an email with equal text.
+        let hash = |tag: u8, s: &str| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            tag.hash(&mut h);
+            s.hash(&mut h);
+            h.finish()
+        };
+        let mut keys: Vec<(u64, u32)> = Vec::with_capacity(records.len() * 3);
+        for (i, r) in records.iter().enumerate() {
+            let i = i as u32;
+            let f = &r.fields;
+            let mut own: Vec<u64> = Vec::new();
+            for (tag, list) in [(1u8, &f.phones), (2, &f.email_keys), (3, &f.socials)] {
+                for v in list.iter().map(|v| v.trim()).filter(|v| !v.is_empty()) {
+                    own.push(hash(tag, v));
+                }
+            }
+            if let Some(k) = r.block_key.as_deref().filter(|k| !k.is_empty()) {
+                own.push(hash(4, k));
+            }
+            own.sort_unstable();
+            own.dedup();
+            keys.extend(own.into_iter().map(|k| (k, i)));
+        }
+        keys.sort_unstable();
+        let mut pairs: Vec<(u32, u32)> = Vec::new();
+        let mut skipped_blocks = 0u64;
+        let mut start = 0;
+        while start < keys.len() {
+            let mut end = start + 1;
+            while end < keys.len() && keys[end].0 == keys[start].0 {
+                end += 1;
+            }
+            let block = &keys[start..end];
+            if block.len() > max_block {
+                skipped_blocks += 1;
+            } else {
+                for (x, &(_, a)) in block.iter().enumerate() {
+                    for &(_, b) in &block[x + 1..] {
+                        pairs.push((a.min(b), a.max(b)));
+                    }
+                }
+            }
+            start = end;
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        let total = pairs.len() as u64;
+        let mut scored = Vec::new();
+        for (n, &(a, b)) in pairs.iter().enumerate() {
+            if n % 10_000 == 0 {
+                progress(super::Progress {
+                    step: "comparing",
+                    done: n as u64,
+                    total,
+                });
+            }
+            let comparison = self.compare(&records[a as usize].fields, &records[b as usize].fields);
+            let decision = self.decide(&comparison);
+            if decision != ContactDecision::Different {
+                scored.push(ScoredContactPair {
+                    a,
+                    b,
+                    decision,
+                    comparison,
+                });
+            }
+        }
+        progress(super::Progress {
+            step: "comparing",
+            done: total,
+            total,
+        });
+        let cluster_of = super::cluster::clusters(
+            records.len(),
+            scored
+                .iter()
+                .filter(|p| p.decision == ContactDecision::SamePerson)
+                .map(|p| (p.a, p.b)),
+        );
+        ContactDedup {
+            candidate_pairs: total,
+            skipped_blocks,
+            pairs: scored,
+            cluster_of,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,5 +504,47 @@ mod tests {
         assert!((total - c.weight).abs() < 1e-9);
         let json = serde_json::to_string(&c).unwrap();
         assert!(json.contains("\"level\":\"shared\""));
+    }
+
+    fn record(name: &str, phones: &[&str], emails: &[&str], block: Option<&str>) -> ContactRecord {
+        ContactRecord {
+            fields: person(name, phones, emails),
+            block_key: block.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn batch_dedupe_clusters_the_same_person_and_keeps_the_uncertain_apart() {
+        let records = vec![
+            record("Иван Петров", &["+79161234567"], &[], None),
+            record("Ivan Petrov", &["+79161234567"], &["ivan@mail.ru"], None),
+            record("Petrov Ivan", &[], &["ivan@mail.ru"], None),
+            // An office phone shared by someone else entirely: not joined.
+            record("Мария Соколова", &["+79161234567"], &[], None),
+            record("Anna Smirnova", &["+79990000001"], &[], None),
+        ];
+        let d = ContactMatcher::default().dedupe(&records, 100, &mut |_| {});
+        assert_eq!(d.cluster_of[0], d.cluster_of[1]);
+        assert_eq!(d.cluster_of[1], d.cluster_of[2]);
+        assert_ne!(d.cluster_of[0], d.cluster_of[3]);
+        assert_ne!(d.cluster_of[0], d.cluster_of[4]);
+        // 0-1, 0-3, 1-3 share the phone; 1-2 the email.
+        assert_eq!(d.candidate_pairs, 4);
+        assert!(d
+            .pairs
+            .iter()
+            .any(|p| (p.a, p.b) == (0, 3) && p.decision == ContactDecision::Uncertain));
+    }
+
+    #[test]
+    fn batch_dedupe_skips_oversized_blocks() {
+        let records: Vec<ContactRecord> = (0..5)
+            .map(|i| record(&format!("Person {i}"), &["+74950000000"], &[], None))
+            .collect();
+        let d = ContactMatcher::default().dedupe(&records, 3, &mut |_| {});
+        assert_eq!(d.skipped_blocks, 1);
+        assert_eq!(d.candidate_pairs, 0);
+        let distinct: std::collections::HashSet<_> = d.cluster_of.iter().collect();
+        assert_eq!(distinct.len(), 5);
     }
 }

@@ -124,6 +124,9 @@ pub struct Lead {
     pub created_at: Millis,
     pub updated_at: Millis,
     pub first_response_at: Option<Millis>,
+    /// Probability of conversion from the current predictive model; `None` until scored.
+    #[serde(default)]
+    pub conversion_probability: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

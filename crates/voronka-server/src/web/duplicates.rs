@@ -29,11 +29,33 @@ struct ListPage {
     pairs: Vec<PairLine>,
 }
 
+/// The matcher's explanation in a line: each field's level and weight in bits, strongest first.
+/// Pairs recorded before the matcher explained itself carry a `reason` text instead.
 fn why(explanation: &serde_json::Value) -> String {
-    explanation["reason"]
-        .as_str()
-        .map(str::to_string)
-        .unwrap_or_else(|| explanation.to_string())
+    if let Some(reason) = explanation["reason"].as_str() {
+        return reason.to_string();
+    }
+    let mut parts: Vec<(f64, String)> = explanation["explanation"]
+        .as_array()
+        .map(|fields| {
+            fields
+                .iter()
+                .filter(|f| f["level"] != "null")
+                .map(|f| {
+                    let w = f["weight"].as_f64().unwrap_or(0.0);
+                    let field = f["field"].as_str().unwrap_or("");
+                    let level = f["level"].as_str().unwrap_or("");
+                    (w, format!("{field} {level} ({w:+.1})"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    parts.sort_by(|a, b| b.0.abs().total_cmp(&a.0.abs()));
+    parts
+        .into_iter()
+        .map(|(_, p)| p)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub(crate) async fn list(

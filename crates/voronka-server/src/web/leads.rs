@@ -38,6 +38,8 @@ pub(crate) struct RowView {
     pub owner: String,
     pub received: When,
     pub touches: i64,
+    /// Probability of conversion as a percentage, empty until scored.
+    pub conversion: String,
 }
 
 impl RowView {
@@ -64,6 +66,7 @@ impl RowView {
             owner: r.owner_name.clone().unwrap_or_default(),
             received: When::new(l.created_at, now),
             touches: l.touches,
+            conversion: t::conversion_percent(l.conversion_probability),
         }
     }
 }
@@ -108,6 +111,8 @@ pub(crate) struct Filters {
     pub from: String,
     pub to: String,
     pub q: String,
+    /// Least probability of conversion, in percent.
+    pub min_conversion: String,
     pub sort: String,
 }
 
@@ -129,6 +134,7 @@ impl Filters {
             ("from", &self.from),
             ("to", &self.to),
             ("q", &self.q),
+            ("min_conversion", &self.min_conversion),
         ] {
             p.push((k.to_string(), v.clone()));
         }
@@ -220,6 +226,13 @@ fn parse_filters(raw: Option<&str>, notices: &mut Vec<String>) -> (Filters, Lead
                 q.text = Some(v.clone());
                 f.q = v;
             }
+            "min_conversion" => match v.trim_end_matches('%').trim().parse::<f64>() {
+                Ok(pct) if (0.0..=100.0).contains(&pct) => {
+                    q.min_conversion = Some(pct / 100.0);
+                    f.min_conversion = v;
+                }
+                _ => notices.push(format!("{} ({v:?})", t::ERR_BAD_PERCENT)),
+            },
             "sort" => match LeadSort::parse(&v) {
                 Some(s) => {
                     q.sort = s;
@@ -573,6 +586,8 @@ struct CardPage {
     temp_label: &'static str,
     kind: String,
     owner: String,
+    /// Probability of conversion as a percentage, empty until scored.
+    conversion: String,
     score_reasons: Vec<String>,
     route: String,
     refuse_reason: String,
@@ -705,6 +720,7 @@ async fn card_page(state: &AppState, user: &WebUser, d: LeadDetail) -> Result<Ca
         temp_label: t::temperature_label(l.temperature),
         kind: l.kind.clone(),
         owner: d.owner.as_ref().map(|o| o.name.clone()).unwrap_or_default(),
+        conversion: t::conversion_percent(l.conversion_probability),
         score_reasons: reason_lines(&d.reasons),
         route: d.route_explanation.clone().unwrap_or_default(),
         refuse_reason: l.refuse_reason.clone().unwrap_or_default(),

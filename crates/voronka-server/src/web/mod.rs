@@ -8,6 +8,7 @@ mod fmt;
 mod forms;
 mod leads;
 mod people;
+mod speed;
 mod t;
 
 use crate::error::classify;
@@ -66,6 +67,16 @@ pub fn routes() -> Router<AppState> {
             post(duplicates::not_duplicate),
         )
         .route("/merges/{id}/undo", post(duplicates::undo))
+        .route("/work", get(speed::work))
+        .route("/work/leads/{id}/outcome", post(speed::log_outcome))
+        .route("/work/tasks/{id}/done", post(speed::task_done))
+        .route("/sla", get(speed::sla))
+        .route("/kanban", get(speed::kanban))
+        .route("/kanban/leads/{id}/stage", post(speed::kanban_move))
+        .route(
+            "/admin/routing",
+            get(speed::routing).post(speed::save_routing),
+        )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -150,6 +161,8 @@ pub(crate) struct Layout {
     pub t_forms: &'static str,
     pub t_admin: &'static str,
     pub t_logout: &'static str,
+    pub t_work: &'static str,
+    pub t_sla: &'static str,
     pub app_name: &'static str,
 }
 
@@ -173,6 +186,8 @@ impl Layout {
             t_forms: t::NAV_FORMS,
             t_admin: t::NAV_ADMIN,
             t_logout: t::NAV_LOGOUT,
+            t_work: t::NAV_WORK,
+            t_sla: t::NAV_SLA,
             app_name: t::APP_NAME,
         }
     }

@@ -9,6 +9,31 @@ pub const NAV_FORMS: &str = "Forms";
 pub const NAV_DUPLICATES: &str = "Duplicates";
 pub const NAV_ADMIN: &str = "Admin";
 pub const NAV_LOGOUT: &str = "Log out";
+pub const NAV_WORK: &str = "Work";
+pub const NAV_SLA: &str = "SLA";
+
+// Speed to lead.
+pub const WORK_TITLE: &str = "What to do now";
+pub const ROUTING_TITLE: &str = "Routing and SLA";
+pub const SLA_TITLE: &str = "SLA dashboard";
+pub const KANBAN_TITLE: &str = "Pipeline";
+pub const STAGE_NEW: &str = "New";
+pub const STAGE_WORKING: &str = "Working";
+pub const STAGE_MQL: &str = "MQL";
+pub const STAGE_SQL: &str = "SQL";
+pub const SLA_RESPONDED: &str = "responded";
+pub const SLA_OVERDUE: &str = "response overdue since";
+pub const SLA_DUE: &str = "respond by";
+pub const UNASSIGNED: &str = "unassigned";
+pub const ERR_MANAGERS_ONLY: &str = "Only sales managers and administrators see this page.";
+/// Outcomes offered when logging a call: (value, label).
+pub const OUTCOMES: [(&str, &str); 5] = [
+    ("reached", "Reached"),
+    ("no_answer", "No answer"),
+    ("wrong_number", "Wrong number"),
+    ("call_back", "Call back at …"),
+    ("sent", "Sent"),
+];
 
 // Login.
 pub const LOGIN_TITLE: &str = "Sign in";
@@ -51,6 +76,8 @@ pub fn flash(code: &str) -> Option<&'static str> {
         "merged" => "Leads merged. The merge can be undone from the lead card.",
         "not_duplicate" => "Marked as not a duplicate.",
         "unmerged" => "Merge undone.",
+        "activity" => "Logged. The next task is scheduled.",
+        "task" => "Task done.",
         _ => return None,
     })
 }
@@ -105,6 +132,7 @@ pub fn sort_label(s: &str) -> &'static str {
         "created_at" => "Oldest first",
         "-updated_at" => "Recently updated",
         "-score" => "Highest score",
+        "-conversion" => "Most likely to convert",
         _ => "",
     }
 }
@@ -140,3 +168,20 @@ pub fn action_label(a: voronka_core::intake::Action) -> &'static str {
 
 // Duplicate review.
 pub const DUP_TITLE: &str = "Possible duplicates";
+
+// Predictive conversion score.
+pub const CONVERSION: &str = "Conversion chance";
+pub const CONVERSION_HINT: &str =
+    "Probability of conversion learnt from closed leads (converted against refused)";
+pub const CONVERSION_NONE: &str = "not scored yet";
+pub const MIN_CONVERSION: &str = "Conversion chance at least, %";
+pub const ERR_BAD_PERCENT: &str = "A percentage is a number from 0 to 100; the filter was ignored.";
+
+/// A probability as shown beside the score: whole percent, or one decimal below 1%.
+pub fn conversion_percent(p: Option<f64>) -> String {
+    match p {
+        None => String::new(),
+        Some(p) if p < 0.01 => format!("{:.1}%", p * 100.0),
+        Some(p) => format!("{:.0}%", p * 100.0),
+    }
+}

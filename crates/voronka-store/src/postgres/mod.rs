@@ -52,3 +52,4 @@ impl SqlStore {
 }
 
 include!("../common.rs");
+include!("../routing_sql.rs");

@@ -51,6 +51,15 @@ impl SqlStore {
             .foreign_keys(true)
             .pragma("cache_size", "-65536");
         let memory = url.contains(":memory:");
+        if !memory {
+            // Switching a new file to WAL takes an exclusive lock that the busy timeout does not
+            // wait for: one connection does it before the pool opens several at once.
+            use sqlx::Connection;
+            sqlx::SqliteConnection::connect_with(&opts)
+                .await?
+                .close()
+                .await?;
+        }
         let pool = SqlitePoolOptions::new()
             .max_connections(if memory { 1 } else { 8 })
             .min_connections(1)
@@ -69,3 +78,35 @@ impl SqlStore {
 }
 
 include!("../common.rs");
+include!("../routing_sql.rs");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A new database file opened by a pool of several connections at once ends in WAL mode with
+    /// no connection failing on the journal-mode switch.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn new_files_open_in_wal_under_concurrent_connections() {
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..20 {
+            let url = format!("sqlite://{}/n{i}.db", dir.path().display());
+            let store = SqlStore::connect(&url).await.unwrap();
+            let mut tasks = Vec::new();
+            for _ in 0..8 {
+                let pool = store.pool.clone();
+                tasks.push(tokio::spawn(async move {
+                    let mut conn = pool.acquire().await?;
+                    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+                        .fetch_one(&mut *conn)
+                        .await?;
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    Ok::<_, sqlx::Error>(mode)
+                }));
+            }
+            for t in tasks {
+                assert_eq!(t.await.unwrap().unwrap(), "wal");
+            }
+        }
+    }
+}

@@ -1,0 +1,264 @@
+//! The predictive conversion score end to end on both backends: leads captured through the
+//! intake, some closed (converted or refused), a model trained, probabilities on open leads.
+
+mod common;
+
+use common::TestDb;
+use voronka_app::{Actor, App, AppError, CaptureRequest, ConvertInput, RefuseInput, Settings};
+use voronka_core::intake::Submission;
+use voronka_core::{Channel, Currency, Id, Money};
+use voronka_store::{LeadQuery, LeadSort};
+
+const FIRST: [&str; 10] = [
+    "Иван",
+    "Ольга",
+    "Пётр",
+    "Мария",
+    "Сергей",
+    "Анна",
+    "Дмитрий",
+    "Елена",
+    "Павел",
+    "Ирина",
+];
+const LAST: [&str; 10] = [
+    "Петров",
+    "Смирнова",
+    "Иванов",
+    "Кузнецова",
+    "Попов",
+    "Соколова",
+    "Лебедев",
+    "Козлова",
+    "Новиков",
+    "Морозова",
+];
+
+fn capture_req(i: usize, source: &str, product: &str) -> CaptureRequest {
+    let name = format!("{} {}", FIRST[i % 10], LAST[(i / 10) % 10]);
+    let s = Submission::new(Channel::Api, voronka_app::now_ms())
+        .with("name", name)
+        .with(
+            "phone",
+            format!("+7 916 {:03} {:02} {:02}", i / 100, i % 100, 11),
+        )
+        .with("product", product)
+        .with("utm_source", source);
+    CaptureRequest {
+        submission: s,
+        form: None,
+        idempotency_key: None,
+        client: None,
+    }
+}
+
+async fn capture(app: &App, i: usize, source: &str, product: &str) -> Id {
+    app.capture(capture_req(i, source, product))
+        .await
+        .unwrap()
+        .lead_id
+        .unwrap()
+}
+
+async fn refuse(app: &App, actor: &Actor, id: Id) {
+    app.refuse(
+        actor,
+        id,
+        RefuseInput {
+            reason: voronka_core::demo::REFUSAL_REASONS[0].into(),
+            comment: None,
+            freeze_until: None,
+        },
+    )
+    .await
+    .unwrap();
+}
+
+async fn convert(app: &App, actor: &Actor, id: Id) {
+    app.convert(
+        actor,
+        id,
+        ConvertInput {
+            amount: Money::new(100_000, Currency::parse("RUB").unwrap()),
+            title: None,
+        },
+    )
+    .await
+    .unwrap();
+}
+
+async fn probability(app: &App, id: Id) -> Option<f64> {
+    app.store()
+        .lead(id)
+        .await
+        .unwrap()
+        .unwrap()
+        .conversion_probability
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trains_on_closed_leads_and_scores_open_ones() {
+    for db in TestDb::both().await {
+        let n = db.name;
+        let app = App::open(&db.url, Settings::default()).await.unwrap();
+        let actor = Actor::system("test");
+
+        // Too few closed leads: a clear refusal, no model.
+        let e = app.train_model().await.unwrap_err();
+        assert!(matches!(e, AppError::Invalid { .. }), "{n}: {e:?}");
+        assert!(e.to_string().contains("too few closed leads"), "{n}: {e}");
+        assert!(app.current_model().await.unwrap().is_none(), "{n}");
+
+        // Expo leads mostly convert, Яндекс leads mostly refuse.
+        let mut expo = Vec::new();
+        let mut yandex = Vec::new();
+        for i in 0..30 {
+            expo.push(capture(&app, i, "expo", "CRM").await);
+            yandex.push(capture(&app, 100 + i, "Яндекс", "CRM").await);
+        }
+        for (k, id) in expo[..15].iter().enumerate() {
+            if k < 12 {
+                convert(&app, &actor, *id).await;
+            } else {
+                refuse(&app, &actor, *id).await;
+            }
+        }
+        for (k, id) in yandex[..15].iter().enumerate() {
+            if k < 3 {
+                convert(&app, &actor, *id).await;
+            } else {
+                refuse(&app, &actor, *id).await;
+            }
+        }
+        // A junk lead is neither won nor lost.
+        app.mark_junk(&actor, yandex[29], "test entry")
+            .await
+            .unwrap();
+        assert_eq!(
+            probability(&app, expo[20]).await,
+            None,
+            "{n}: not scored before training"
+        );
+
+        let r = app.train_model().await.unwrap();
+        assert_eq!(r.training_size, 30, "{n}");
+        assert_eq!(r.model.metrics.won, 15, "{n}");
+        assert_eq!(r.model.metrics.lost, 15, "{n}");
+        assert_eq!(
+            r.scored, 29,
+            "{n}: every open lead (the junk one is not open)"
+        );
+        for id in &expo[15..] {
+            let p = probability(&app, *id).await.expect("scored");
+            assert!(p > 0.5, "{n}: expo converts 80%: {p}");
+        }
+        for id in &yandex[15..29] {
+            let p = probability(&app, *id).await.expect("scored");
+            assert!(p < 0.5, "{n}: Яндекс converts 20%: {p}");
+        }
+        assert_eq!(
+            probability(&app, yandex[29]).await,
+            None,
+            "{n}: junk is not scored"
+        );
+
+        // The stored model is the current one, and the nightly retraining is scheduled.
+        let c = app.current_model().await.unwrap().unwrap();
+        assert_eq!(c.id, r.model_id, "{n}");
+        assert_eq!(c.training_size, 30, "{n}");
+        assert_eq!(c.model, r.model, "{n}: the model survives the database");
+        assert!(
+            app.store()
+                .has_pending_job(voronka_app::RETRAIN_MODEL, None)
+                .await
+                .unwrap(),
+            "{n}"
+        );
+
+        // A new lead is scored at intake with the current model.
+        let fresh_expo = capture(&app, 500, "expo", "CRM").await;
+        let fresh_yandex = capture(&app, 501, "яндекс", "CRM").await;
+        let (a, b) = (
+            probability(&app, fresh_expo)
+                .await
+                .expect("scored at intake"),
+            probability(&app, fresh_yandex)
+                .await
+                .expect("scored at intake"),
+        );
+        assert!(a > b, "{n}: {a} vs {b}");
+        // The intake and a full rescore agree on a new lead.
+        app.rescore_open_leads().await.unwrap();
+        let again = probability(&app, fresh_expo).await.unwrap();
+        assert!((again - a).abs() < 1e-6, "{n}: intake {a}, rescore {again}");
+
+        // The list sorts and filters by the probability.
+        let q = LeadQuery {
+            sort: LeadSort::ConversionDesc,
+            limit: 100,
+            ..Default::default()
+        };
+        let (rows, _) = app.list_leads(&actor, q.clone()).await.unwrap();
+        let ps: Vec<i64> = rows
+            .iter()
+            .map(|r| {
+                r.lead
+                    .conversion_probability
+                    .map_or(-1, |p| (p * 1e6).round() as i64)
+            })
+            .collect();
+        assert!(ps.windows(2).all(|w| w[0] >= w[1]), "{n}: {ps:?}");
+        assert!(ps[0] > 500_000, "{n}");
+        let likely = LeadQuery {
+            min_conversion: Some(0.5),
+            ..q
+        };
+        let (rows, total) = app.list_leads(&actor, likely).await.unwrap();
+        assert_eq!(total, 16, "{n}: 15 open expo leads and the new one");
+        assert!(rows
+            .iter()
+            .all(|r| r.lead.conversion_probability.unwrap() >= 0.5));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_retraining_job_retrains_and_schedules_the_next_night() {
+    for db in TestDb::both().await {
+        let n = db.name;
+        let app = App::open(&db.url, Settings::default()).await.unwrap();
+        let actor = Actor::system("test");
+        for i in 0..24 {
+            let id = capture(&app, i, if i % 2 == 0 { "expo" } else { "vk" }, "ERP").await;
+            if i % 4 == 0 || (i % 2 == 1 && i % 8 == 1) {
+                convert(&app, &actor, id).await;
+            } else {
+                refuse(&app, &actor, id).await;
+            }
+        }
+        // Due now, as if the night had come while no server ran.
+        let now = voronka_app::now_ms();
+        let mut tx = app.store().begin().await.unwrap();
+        tx.enqueue_job(voronka_app::RETRAIN_MODEL, "{}", now - 1000, now)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        assert!(app.current_model().await.unwrap().is_none(), "{n}");
+        assert_eq!(app.run_due_jobs("w").await.unwrap(), 1, "{n}");
+        let m = app
+            .current_model()
+            .await
+            .unwrap()
+            .expect("trained by the job");
+        assert_eq!(m.training_size, 24, "{n}");
+        // The next run is scheduled, not due yet (new leads' SLA timers are jobs too).
+        assert!(
+            app.store()
+                .has_pending_job(voronka_app::RETRAIN_MODEL, None)
+                .await
+                .unwrap(),
+            "{n}"
+        );
+        assert_eq!(app.run_due_jobs("w").await.unwrap(), 0, "{n}");
+        assert!(voronka_app::next_retrain_at(now) > now);
+    }
+}

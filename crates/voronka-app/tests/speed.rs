@@ -1,0 +1,547 @@
+//! Speed to lead against both backends: routing rules at intake, reassignment history, SLA
+//! steps that fire once, activities as the first response, tasks and the iCal feed.
+
+mod common;
+
+use common::TestDb;
+use voronka_app::{ActivityInput, Actor, App, CaptureRequest, ReassignTo, Settings, TaskInput};
+use voronka_core::intake::Submission;
+use voronka_core::{Channel, Role, User};
+
+const MIN: i64 = 60_000;
+
+fn req(fields: &[(&str, &str)]) -> CaptureRequest {
+    let mut s = Submission::new(Channel::Api, voronka_app::now_ms());
+    for (k, v) in fields {
+        s = s.with(k, *v);
+    }
+    CaptureRequest {
+        submission: s,
+        form: None,
+        idempotency_key: None,
+        client: None,
+    }
+}
+
+struct World {
+    app: App,
+    admin: Actor,
+    anna: User,
+    boris: User,
+    manager: User,
+}
+
+/// Two teams: Moscow (Анна, and the manager Мария) and Kazan (Борис). Every minute counts
+/// for the SLA, so the timers do not depend on when the test runs.
+async fn world(db: &TestDb) -> World {
+    let app = App::open(&db.url, Settings::default())
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e}", db.name));
+    let admin = Actor::system("test");
+    let moscow = app.store().create_team("Москва").await.unwrap();
+    let kazan = app.store().create_team("Казань").await.unwrap();
+    let anna = app
+        .add_user(
+            "anna@example.ru",
+            "Анна Иванова",
+            "password-1",
+            Role::Salesperson,
+        )
+        .await
+        .unwrap();
+    let boris = app
+        .add_user("boris@example.ru", "Борис", "password-1", Role::Salesperson)
+        .await
+        .unwrap();
+    let manager = app
+        .add_user(
+            "maria@example.ru",
+            "Мария",
+            "password-1",
+            Role::SalesManager,
+        )
+        .await
+        .unwrap();
+    for (u, role, team) in [
+        (&anna, Role::Salesperson, moscow),
+        (&boris, Role::Salesperson, kazan),
+        (&manager, Role::SalesManager, moscow),
+    ] {
+        app.store()
+            .update_user(u.id, role, true, Some(team))
+            .await
+            .unwrap();
+    }
+    let rules = App::parse_routing_rules(
+        r#"
+[[rules]]
+name = "Moscow B2B"
+team = "Москва"
+method = "round_robin"
+[rules.when]
+cities = ["Москва"]
+
+[[rules]]
+name = "Rest"
+people = ["boris@example.ru"]
+"#,
+        true,
+    )
+    .unwrap();
+    app.set_routing_rules(&admin, rules).await.unwrap();
+    let sla = App::parse_sla_settings(
+        r#"
+[default]
+hot = "5m"
+warm = "1h"
+cold = "1d"
+hours = "mon-sun 00:00-24:00"
+steps = [{ action = "notify_owner" }, { after = "30m", action = "escalate_team_lead" }, { after = "1h", action = "reassign" }]
+"#,
+        true,
+    )
+    .unwrap();
+    app.set_sla_settings(&admin, sla).await.unwrap();
+    World {
+        app,
+        admin,
+        anna,
+        boris,
+        manager,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_route_at_intake_and_reassignment_keeps_history() {
+    for db in TestDb::both().await {
+        let n = db.name;
+        let w = world(&db).await;
+        let app = &w.app;
+        let a = app
+            .capture(req(&[
+                ("name", "Олег Смирнов"),
+                ("phone", "+7 916 000 11 22"),
+                ("city", "москва"),
+            ]))
+            .await
+            .unwrap();
+        let lead = app
+            .store()
+            .lead_detail(a.lead_id.unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(lead.lead.owner_id, Some(w.anna.id), "{n}");
+        assert_eq!(
+            lead.route_explanation.as_deref(),
+            Some("assigned to Анна Иванова by rule \"Moscow B2B\", round robin 1 of 1"),
+            "{n}"
+        );
+        let b = app
+            .capture(req(&[
+                ("name", "Jean Dupont"),
+                ("email", "jean@example.fr"),
+            ]))
+            .await
+            .unwrap();
+        let lb = b.lead_id.unwrap();
+        assert_eq!(
+            app.store().lead(lb).await.unwrap().unwrap().owner_id,
+            Some(w.boris.id),
+            "{n}: no city: the second rule"
+        );
+        // History and notification of the intake assignment.
+        let h = app.store().assignments_for(lb).await.unwrap();
+        assert_eq!(h.len(), 1, "{n}");
+        assert_eq!(h[0].rule.as_deref(), Some("Rest"), "{n}");
+        assert_eq!(h[0].actor, "routing", "{n}");
+        let notes = app.store().notifications_for(w.boris.id, 10).await.unwrap();
+        assert!(
+            notes
+                .iter()
+                .any(|x| x.kind == "lead_assigned" && x.lead_id == Some(lb)),
+            "{n}: {notes:?}"
+        );
+        // Manual reassignment, then by the rules (the current owner left out).
+        let mgr = Actor::user(w.manager.clone());
+        app.reassign(
+            &w.admin,
+            lb,
+            &ReassignTo::Person {
+                owner_id: Some(w.anna.id),
+            },
+            Some("отпуск"),
+        )
+        .await
+        .unwrap();
+        let r = app
+            .bulk_reassign(&w.admin, &[lb], &ReassignTo::Rules, None)
+            .await
+            .unwrap();
+        assert!(r[0].1.is_ok(), "{n}: {r:?}");
+        let h = app.store().assignments_for(lb).await.unwrap();
+        assert_eq!(h.len(), 3, "{n}: {h:?}");
+        assert_eq!(h[1].from_owner, Some(w.boris.id), "{n}");
+        assert_eq!(h[1].to_owner, Some(w.anna.id), "{n}");
+        assert!(h[1].explanation.contains("отпуск"), "{n}");
+        assert_eq!(h[2].from_owner, Some(w.anna.id), "{n}");
+        assert_eq!(h[2].to_owner, Some(w.boris.id), "{n}: {:?}", h[2]);
+        // A salesperson may not reassign.
+        let err = app
+            .reassign(&Actor::user(w.anna.clone()), lb, &ReassignTo::Rules, None)
+            .await;
+        assert!(err.is_err(), "{n}");
+        let _ = mgr;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn away_and_capacity_send_leads_elsewhere() {
+    for db in TestDb::both().await {
+        let n = db.name;
+        let w = world(&db).await;
+        let app = &w.app;
+        let mut p = app.routing_profile(&w.admin, w.anna.id).await.unwrap();
+        p.daily_cap = Some(1);
+        app.set_routing_profile(&w.admin, w.anna.id, p)
+            .await
+            .unwrap();
+        let first = app
+            .capture(req(&[
+                ("name", "Клиент Один"),
+                ("phone", "+79160000001"),
+                ("city", "Москва"),
+            ]))
+            .await
+            .unwrap();
+        let second = app
+            .capture(req(&[
+                ("name", "Клиент Два"),
+                ("phone", "+79160000002"),
+                ("city", "Москва"),
+            ]))
+            .await
+            .unwrap();
+        let owner = |id| {
+            let app = app.clone();
+            async move { app.store().lead(id).await.unwrap().unwrap().owner_id }
+        };
+        assert_eq!(owner(first.lead_id.unwrap()).await, Some(w.anna.id), "{n}");
+        assert_eq!(
+            owner(second.lead_id.unwrap()).await,
+            Some(w.boris.id),
+            "{n}: Анна reached her daily capacity"
+        );
+        // Борис away: nobody fits, the lead waits in the fallback queue.
+        let mut p = app.routing_profile(&w.admin, w.boris.id).await.unwrap();
+        p.away_until = Some(voronka_app::now_ms() + 86_400_000);
+        app.set_routing_profile(&w.admin, w.boris.id, p)
+            .await
+            .unwrap();
+        let third = app
+            .capture(req(&[("name", "Клиент Три"), ("phone", "+79160000003")]))
+            .await
+            .unwrap();
+        let d = app
+            .store()
+            .lead_detail(third.lead_id.unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(d.lead.owner_id, None, "{n}");
+        assert!(
+            d.route_explanation
+                .as_deref()
+                .unwrap_or("")
+                .contains("fallback queue"),
+            "{n}: {:?}",
+            d.route_explanation
+        );
+        // A bad profile is refused.
+        let mut bad = app.routing_profile(&w.admin, w.anna.id).await.unwrap();
+        bad.timezone = "Луна/База".into();
+        assert!(app
+            .set_routing_profile(&w.admin, w.anna.id, bad)
+            .await
+            .is_err());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sla_steps_fire_once_each_and_a_call_stops_them() {
+    for db in TestDb::both().await {
+        let n = db.name;
+        let w = world(&db).await;
+        let app = &w.app;
+        let now = voronka_app::now_ms();
+        let a = app
+            .capture(req(&[
+                ("name", "Горячий Клиент"),
+                ("phone", "+79161112233"),
+                ("city", "Москва"),
+                ("temperature", "hot"),
+            ]))
+            .await
+            .unwrap();
+        let b = app
+            .capture(req(&[
+                ("name", "Ответили Вовремя"),
+                ("phone", "+79161112244"),
+                ("city", "Москва"),
+                ("temperature", "hot"),
+            ]))
+            .await
+            .unwrap();
+        let (la, lb) = (a.lead_id.unwrap(), b.lead_id.unwrap());
+        let rows = app.store().sla_rows(0).await.unwrap();
+        let due = rows
+            .iter()
+            .find(|r| r.lead_id == la)
+            .unwrap()
+            .sla_due_at
+            .unwrap();
+        assert!(
+            due >= now + 5 * MIN && due < now + 6 * MIN,
+            "{n}: hot is 5 minutes"
+        );
+        // Lead b is called in time: its timers do nothing.
+        app.log_activity(
+            &Actor::user(w.anna.clone()),
+            lb,
+            ActivityInput {
+                kind: "call".into(),
+                outcome: Some("no_answer".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        // Nothing is due yet.
+        app.run_due_jobs_at("w1", now + MIN).await.unwrap();
+        assert!(
+            app.store().sla_events_for(la).await.unwrap().is_empty(),
+            "{n}"
+        );
+        // Breach: the owner is notified, once, whichever worker runs.
+        app.run_due_jobs_at("w1", now + 6 * MIN).await.unwrap();
+        app.run_due_jobs_at("w2", now + 6 * MIN).await.unwrap();
+        let ev = app.store().sla_events_for(la).await.unwrap();
+        assert_eq!(ev.len(), 1, "{n}: {ev:?}");
+        assert_eq!(ev[0].action, "notify_owner", "{n}");
+        assert!(
+            app.store().sla_events_for(lb).await.unwrap().is_empty(),
+            "{n}"
+        );
+        let notes = app.store().notifications_for(w.anna.id, 20).await.unwrap();
+        assert_eq!(
+            notes.iter().filter(|x| x.kind == "sla_breached").count(),
+            1,
+            "{n}"
+        );
+        // 30 minutes later the team lead hears of it; an hour later the lead moves on.
+        app.run_due_jobs_at("w1", now + 40 * MIN).await.unwrap();
+        let mgr_notes = app
+            .store()
+            .notifications_for(w.manager.id, 20)
+            .await
+            .unwrap();
+        assert!(
+            mgr_notes
+                .iter()
+                .any(|x| x.kind == "sla_escalated" && x.lead_id == Some(la)),
+            "{n}: {mgr_notes:?}"
+        );
+        app.run_due_jobs_at("w2", now + 70 * MIN).await.unwrap();
+        app.run_due_jobs_at("w1", now + 70 * MIN).await.unwrap();
+        let ev = app.store().sla_events_for(la).await.unwrap();
+        assert_eq!(
+            ev.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+            vec!["notify_owner", "escalate_team_lead", "reassign"],
+            "{n}"
+        );
+        let lead = app.store().lead(la).await.unwrap().unwrap();
+        assert_ne!(
+            lead.owner_id,
+            Some(w.anna.id),
+            "{n}: reassigned away from Анна"
+        );
+        let h = app.store().assignments_for(la).await.unwrap();
+        assert_eq!(h.last().unwrap().actor, "sla", "{n}");
+        // Metrics: one of two judged leads hit its target.
+        let m = app.sla_metrics(&w.admin, 0).await.unwrap();
+        assert_eq!(m.overall.leads, 2, "{n}");
+        assert_eq!(m.overall.responded, 1, "{n}");
+        assert_eq!(m.overall.hit_rate, Some(0.5), "{n}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outcomes_schedule_tasks_and_the_queue_orders_by_urgency() {
+    for db in TestDb::both().await {
+        let n = db.name;
+        let w = world(&db).await;
+        let app = &w.app;
+        let anna = Actor::user(w.anna.clone());
+        let warm = app
+            .capture(req(&[
+                ("name", "Тёплый"),
+                ("phone", "+79162220001"),
+                ("city", "Москва"),
+                ("temperature", "warm"),
+            ]))
+            .await
+            .unwrap()
+            .lead_id
+            .unwrap();
+        let hot = app
+            .capture(req(&[
+                ("name", "Горячий"),
+                ("phone", "+79162220002"),
+                ("city", "Москва"),
+                ("temperature", "hot"),
+            ]))
+            .await
+            .unwrap()
+            .lead_id
+            .unwrap();
+        let q = app.work_queue(&anna).await.unwrap();
+        assert_eq!(
+            q.iter().map(|l| l.lead_id).collect::<Vec<_>>(),
+            vec![hot, warm],
+            "{n}: the hot lead's response is due first"
+        );
+        assert_eq!(q[0].phone.as_deref(), Some("+79162220002"), "{n}");
+        let at = voronka_app::now_ms();
+        let (_, task) = app
+            .log_activity(
+                &anna,
+                hot,
+                ActivityInput {
+                    kind: "call".into(),
+                    outcome: Some("call_back".into()),
+                    call_back_at: Some(at + 3 * 3_600_000),
+                    note: Some("просил перезвонить после обеда".into()),
+                },
+            )
+            .await
+            .unwrap();
+        let task = task.expect("call back schedules a task");
+        let tasks = app.tasks_of(&anna, w.anna.id, true).await.unwrap();
+        let t = tasks.iter().find(|t| t.id == task).unwrap();
+        assert_eq!(t.due_at, at + 3 * 3_600_000, "{n}");
+        assert_eq!(t.lead_id, Some(hot), "{n}");
+        // Responded leads go after those still waiting.
+        let q = app.work_queue(&anna).await.unwrap();
+        assert_eq!(q[0].lead_id, warm, "{n}");
+        let lead = app.store().lead(hot).await.unwrap().unwrap();
+        assert!(lead.first_response_at.is_some(), "{n}");
+        assert_eq!(lead.stage, voronka_core::Stage::Working, "{n}");
+        // A manual task, the iCal feed, completing.
+        let id = app
+            .create_task(
+                &anna,
+                TaskInput {
+                    lead_id: Some(warm),
+                    kind: "send_offer".into(),
+                    title: Some("КП по кухне".into()),
+                    due_at: at + 86_400_000,
+                    remind_at: None,
+                    owner_id: None,
+                },
+            )
+            .await
+            .unwrap();
+        let token = app.ical_token(&anna).await.unwrap();
+        let ics = app.ical_feed(&token).await.unwrap();
+        assert!(ics.contains("SUMMARY:КП по кухне (lead #"), "{n}: {ics}");
+        assert!(ics.contains(&format!("UID:task-{task}@voronka")), "{n}");
+        assert!(app.ical_feed("cal_wrong").await.is_err(), "{n}");
+        app.complete_task(&anna, id).await.unwrap();
+        assert!(
+            app.complete_task(&anna, id).await.is_err(),
+            "{n}: done twice"
+        );
+        assert!(
+            !app.ical_feed(&token).await.unwrap().contains("КП по кухне"),
+            "{n}"
+        );
+        // Bad input.
+        let bad = app
+            .log_activity(
+                &anna,
+                warm,
+                ActivityInput {
+                    kind: "telegram".into(),
+                    ..Default::default()
+                },
+            )
+            .await;
+        assert!(bad.is_err(), "{n}");
+        let boris = Actor::user(w.boris.clone());
+        assert!(
+            app.log_activity(
+                &boris,
+                warm,
+                ActivityInput {
+                    kind: "call".into(),
+                    ..Default::default()
+                }
+            )
+            .await
+            .is_err(),
+            "{n}: not Борис's lead"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revived_lead_gets_a_task_and_counts_as_recycled() {
+    for db in TestDb::both().await {
+        let n = db.name;
+        let w = world(&db).await;
+        let app = &w.app;
+        let anna = Actor::user(w.anna.clone());
+        let id = app
+            .capture(req(&[
+                ("name", "Заморозка"),
+                ("phone", "+79163330001"),
+                ("city", "Москва"),
+            ]))
+            .await
+            .unwrap()
+            .lead_id
+            .unwrap();
+        let now = voronka_app::now_ms();
+        app.refuse_at(
+            &anna,
+            id,
+            voronka_app::RefuseInput {
+                reason: "No budget now".into(),
+                comment: Some("вернуться весной".into()),
+                freeze_until: Some(now + 1_000),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        let before = app.recycling_report(&w.admin, 0).await.unwrap();
+        assert_eq!((before.refused, before.came_back), (1, 0), "{n}");
+        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        app.run_due_jobs("w1").await.unwrap();
+        let lead = app.store().lead(id).await.unwrap().unwrap();
+        assert_eq!(lead.stage, voronka_core::Stage::Working, "{n}");
+        let tasks = app.tasks_of(&anna, w.anna.id, true).await.unwrap();
+        assert!(
+            tasks
+                .iter()
+                .any(|t| t.lead_id == Some(id) && t.title == "Call the revived lead"),
+            "{n}: {tasks:?}"
+        );
+        let r = app.recycling_report(&w.admin, 0).await.unwrap();
+        assert_eq!(
+            (r.refused, r.came_back, r.revived, r.converted),
+            (1, 1, 1, 0),
+            "{n}"
+        );
+    }
+}

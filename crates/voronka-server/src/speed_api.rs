@@ -1,0 +1,454 @@
+//! Speed-to-lead endpoints under `/api/v1`: routing rules and profiles, reassignment, SLA
+//! settings, activities, tasks, the work queue, notifications and the SLA reports; and the
+//! iCal feed at `/ical/{token}` (the token in the URL is the credential, as calendars need).
+
+use crate::extract::{content_type, read_body, ApiActor, JsonBody};
+use crate::{ApiError, AppState};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
+use voronka_app::{ActivityInput, ReassignTo, TaskInput};
+use voronka_core::routing::RoutingProfile;
+use voronka_core::Id;
+
+type ApiResult<T> = Result<T, ApiError>;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/routing-rules", get(get_rules).put(put_rules))
+        .route("/sla-settings", get(get_sla).put(put_sla))
+        .route("/notify-webhook", get(get_webhook).put(put_webhook))
+        .route(
+            "/users/{id}/routing-profile",
+            get(get_profile).put(put_profile),
+        )
+        .route("/leads/{id}/routing", get(lead_routing))
+        .route("/leads/{id}/reassign", post(reassign))
+        .route("/leads/reassign", post(bulk_reassign))
+        .route(
+            "/leads/{id}/activities",
+            get(list_activities).post(log_activity),
+        )
+        .route("/leads/{id}/sla", get(lead_sla))
+        .route("/work-queue", get(work_queue))
+        .route("/tasks", get(list_tasks).post(create_task))
+        .route("/tasks/{id}/done", post(complete_task))
+        .route("/notifications", get(notifications))
+        .route("/ical-token", post(ical_token))
+        .route("/reports/sla", get(sla_report))
+        .route("/reports/sla-dashboard", get(sla_dashboard))
+        .route("/reports/team-load", get(team_load))
+        .route("/reports/recycling", get(recycling))
+}
+
+/// Public: the calendar feed.
+pub fn public_routes() -> Router<AppState> {
+    Router::new().route("/ical/{token}", get(ical_feed))
+}
+
+fn id(s: &str, what: &str) -> ApiResult<Id> {
+    s.trim_end_matches(".ics")
+        .parse::<Id>()
+        .ok()
+        .filter(|i| *i > 0)
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!("{what} id must be a positive integer, got {s:?}"))
+        })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FormatQuery {
+    format: Option<String>,
+}
+
+fn toml_response(text: String) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/toml; charset=utf-8")],
+        text,
+    )
+        .into_response()
+}
+
+/// Reads a JSON or TOML body as text plus whether it is TOML.
+async fn rules_body(s: &AppState, req: Request) -> ApiResult<(String, bool)> {
+    let ct = content_type(req.headers());
+    let toml = match ct.as_str() {
+        "application/json" => false,
+        "application/toml" | "text/toml" | "text/plain" => true,
+        other => {
+            return Err(ApiError::UnsupportedMediaType(format!(
+                "expected application/json or application/toml, got {:?}",
+                if other.is_empty() { "nothing" } else { other }
+            )))
+        }
+    };
+    let bytes = read_body(req, s).await?;
+    let text = String::from_utf8(bytes.to_vec())
+        .map_err(|_| ApiError::BadRequest("the body is not valid UTF-8".into()))?;
+    Ok((text, toml))
+}
+
+fn format_error(other: &str) -> ApiError {
+    ApiError::BadRequest(format!("format must be json or toml, got {other:?}"))
+}
+
+async fn get_rules(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<FormatQuery>,
+) -> ApiResult<Response> {
+    actor.require_admin()?;
+    let rules = s.app.routing_rules().await?;
+    match q.format.as_deref() {
+        Some("toml") => Ok(toml_response(rules.to_toml())),
+        None | Some("json") => Ok(Json(rules).into_response()),
+        Some(other) => Err(format_error(other)),
+    }
+}
+
+async fn put_rules(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    req: Request,
+) -> ApiResult<StatusCode> {
+    let (text, toml) = rules_body(&s, req).await?;
+    let rules = voronka_app::App::parse_routing_rules(&text, toml)?;
+    s.app.set_routing_rules(&actor, rules).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn get_sla(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<FormatQuery>,
+) -> ApiResult<Response> {
+    actor.require_admin()?;
+    let v = s.app.sla_settings().await?;
+    match q.format.as_deref() {
+        Some("toml") => Ok(toml_response(v.to_toml())),
+        None | Some("json") => Ok(Json(v).into_response()),
+        Some(other) => Err(format_error(other)),
+    }
+}
+
+async fn put_sla(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    req: Request,
+) -> ApiResult<StatusCode> {
+    let (text, toml) = rules_body(&s, req).await?;
+    let v = voronka_app::App::parse_sla_settings(&text, toml)?;
+    s.app.set_sla_settings(&actor, v).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WebhookBody {
+    url: String,
+}
+
+async fn get_webhook(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> ApiResult<Json<serde_json::Value>> {
+    actor.require_admin()?;
+    Ok(Json(
+        json!({ "url": s.app.notify_webhook().await?.unwrap_or_default() }),
+    ))
+}
+
+async fn put_webhook(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    JsonBody(b): JsonBody<WebhookBody>,
+) -> ApiResult<StatusCode> {
+    s.app.set_notify_webhook(&actor, &b.url).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn get_profile(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(uid): Path<String>,
+) -> ApiResult<Json<RoutingProfile>> {
+    Ok(Json(
+        s.app.routing_profile(&actor, id(&uid, "user")?).await?,
+    ))
+}
+
+async fn put_profile(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(uid): Path<String>,
+    JsonBody(p): JsonBody<RoutingProfile>,
+) -> ApiResult<StatusCode> {
+    s.app
+        .set_routing_profile(&actor, id(&uid, "user")?, p)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The routing explanation and the assignment history of a lead.
+async fn lead_routing(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(lid): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let lid = id(&lid, "lead")?;
+    let d = s.app.lead_detail(&actor, lid).await?;
+    let history = s.app.assignments(&actor, lid).await?;
+    Ok(Json(json!({
+        "owner_id": d.lead.owner_id,
+        "explanation": d.route_explanation,
+        "history": history,
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReassignBody {
+    /// `person` (with owner_id, null = back to the queue) or `rules`.
+    to: String,
+    #[serde(default)]
+    owner_id: Option<Id>,
+    #[serde(default)]
+    comment: Option<String>,
+    /// Bulk only: these leads …
+    #[serde(default)]
+    lead_ids: Vec<Id>,
+    /// … or every open lead of this person.
+    #[serde(default)]
+    from_owner: Option<Id>,
+}
+
+fn target(b: &ReassignBody) -> ApiResult<ReassignTo> {
+    match b.to.as_str() {
+        "person" => Ok(ReassignTo::Person {
+            owner_id: b.owner_id,
+        }),
+        "rules" => Ok(ReassignTo::Rules),
+        other => Err(ApiError::Unprocessable(
+            format!("to must be person or rules, got {other:?}"),
+            vec![voronka_app::FieldError::new("to", "person or rules")],
+        )),
+    }
+}
+
+async fn reassign(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(lid): Path<String>,
+    JsonBody(b): JsonBody<ReassignBody>,
+) -> ApiResult<Json<voronka_store::AssignmentRow>> {
+    let to = target(&b)?;
+    Ok(Json(
+        s.app
+            .reassign(&actor, id(&lid, "lead")?, &to, b.comment.as_deref())
+            .await?,
+    ))
+}
+
+async fn bulk_reassign(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    JsonBody(b): JsonBody<ReassignBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let to = target(&b)?;
+    let mut ids = b.lead_ids.clone();
+    if let Some(from) = b.from_owner {
+        ids.extend(s.app.open_leads_of(&actor, from).await?);
+    }
+    if ids.is_empty() {
+        return Err(ApiError::Unprocessable(
+            "name lead_ids or from_owner".into(),
+            vec![voronka_app::FieldError::new("lead_ids", "no leads given")],
+        ));
+    }
+    let out = s
+        .app
+        .bulk_reassign(&actor, &ids, &to, b.comment.as_deref())
+        .await?;
+    let ok = out.iter().filter(|(_, r)| r.is_ok()).count();
+    let results: Vec<_> = out
+        .into_iter()
+        .map(|(lead, r)| match r {
+            Ok(a) => json!({ "lead_id": lead, "ok": true, "owner_id": a.to_owner, "explanation": a.explanation }),
+            Err(e) => json!({ "lead_id": lead, "ok": false, "error": e }),
+        })
+        .collect();
+    Ok(Json(json!({ "reassigned": ok, "results": results })))
+}
+
+async fn list_activities(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(lid): Path<String>,
+) -> ApiResult<Json<Vec<voronka_store::Activity>>> {
+    Ok(Json(s.app.activities(&actor, id(&lid, "lead")?).await?))
+}
+
+async fn log_activity(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(lid): Path<String>,
+    JsonBody(b): JsonBody<ActivityInput>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let (activity, task) = s.app.log_activity(&actor, id(&lid, "lead")?, b).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": activity, "next_task_id": task })),
+    ))
+}
+
+async fn lead_sla(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(lid): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let lid = id(&lid, "lead")?;
+    let events = s.app.sla_events(&actor, lid).await?;
+    let row = s.app.lead_sla(&actor, lid).await?;
+    Ok(Json(json!({
+        "due_at": row.as_ref().and_then(|r| r.sla_due_at),
+        "breached_at": row.as_ref().and_then(|r| r.sla_breached_at),
+        "first_response_at": row.as_ref().and_then(|r| r.first_response_at),
+        "events": events,
+    })))
+}
+
+async fn work_queue(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> ApiResult<Json<serde_json::Value>> {
+    let leads = s.app.work_queue(&actor).await?;
+    let me = actor.user_id().unwrap_or(0);
+    let tasks = s.app.tasks_of(&actor, me, true).await?;
+    Ok(Json(json!({ "leads": leads, "tasks": tasks })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaskQuery {
+    user: Option<Id>,
+    /// `open` (default), `overdue` or `all`.
+    status: Option<String>,
+}
+
+async fn list_tasks(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<TaskQuery>,
+) -> ApiResult<Json<Vec<voronka_store::Task>>> {
+    let user = q
+        .user
+        .or(actor.user_id())
+        .ok_or_else(|| ApiError::BadRequest("name the user".into()))?;
+    let status = q.status.as_deref().unwrap_or("open");
+    let mut tasks = s.app.tasks_of(&actor, user, status != "all").await?;
+    match status {
+        "open" | "all" => {}
+        "overdue" => {
+            let now = voronka_app::now_ms();
+            tasks.retain(|t| t.due_at < now);
+        }
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "status must be open, overdue or all, got {other:?}"
+            )))
+        }
+    }
+    Ok(Json(tasks))
+}
+
+async fn create_task(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    JsonBody(b): JsonBody<TaskInput>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let id = s.app.create_task(&actor, b).await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))))
+}
+
+async fn complete_task(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(tid): Path<String>,
+) -> ApiResult<StatusCode> {
+    s.app.complete_task(&actor, id(&tid, "task")?).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn notifications(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> ApiResult<Json<Vec<voronka_store::Notification>>> {
+    Ok(Json(s.app.notifications(&actor).await?))
+}
+
+async fn ical_token(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> ApiResult<Json<serde_json::Value>> {
+    let token = s.app.ical_token(&actor).await?;
+    Ok(Json(json!({ "path": format!("/ical/{token}.ics") })))
+}
+
+async fn ical_feed(State(s): State<AppState>, Path(token): Path<String>) -> ApiResult<Response> {
+    let token = token.trim_end_matches(".ics");
+    let body = s.app.ical_feed(token).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/calendar; charset=utf-8")],
+        body,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SinceQuery {
+    since: Option<String>,
+}
+
+async fn sla_report(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<SinceQuery>,
+) -> ApiResult<Json<voronka_app::SlaMetrics>> {
+    let since = match q.since.as_deref() {
+        Some(v) => crate::api::parse_moment("since", v)?,
+        None => voronka_app::now_ms() - 30 * 86_400_000,
+    };
+    Ok(Json(s.app.sla_metrics(&actor, since).await?))
+}
+
+async fn sla_dashboard(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> ApiResult<Json<voronka_app::SlaDashboard>> {
+    Ok(Json(s.app.sla_dashboard(&actor).await?))
+}
+
+async fn team_load(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> ApiResult<Json<Vec<voronka_store::LoadRow>>> {
+    Ok(Json(s.app.team_load(&actor).await?))
+}
+
+async fn recycling(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Query(q): Query<SinceQuery>,
+) -> ApiResult<Json<voronka_store::RecyclingReport>> {
+    let since = match q.since.as_deref() {
+        Some(v) => crate::api::parse_moment("since", v)?,
+        None => 0,
+    };
+    Ok(Json(s.app.recycling_report(&actor, since).await?))
+}

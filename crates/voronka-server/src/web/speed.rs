@@ -1,0 +1,407 @@
+//! Speed-to-lead pages: the salesperson's work queue ("what to do now"), the routing and SLA
+//! settings (admin), and the SLA dashboard with team load (managers).
+
+use super::fmt::{ago, datetime};
+use super::{
+    now, query_pairs, render, render_status, see_other, t, IdPath, Layout, PageResult, PostForm,
+};
+use crate::error::classify;
+use crate::extract::WebUser;
+use crate::AppState;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use voronka_app::{ActivityInput, App, AppError};
+use voronka_core::Millis;
+
+pub(crate) struct QueueItem {
+    pub lead_id: i64,
+    pub name: String,
+    pub product: String,
+    pub temperature: String,
+    pub score: i64,
+    pub due: String,
+    pub overdue: bool,
+    pub tel: Option<String>,
+    pub phone: Option<String>,
+    pub mailto: Option<String>,
+    pub email: Option<String>,
+}
+
+pub(crate) struct TaskItem {
+    pub id: i64,
+    pub title: String,
+    pub lead_id: Option<i64>,
+    pub due: String,
+    pub overdue: bool,
+}
+
+#[derive(Template)]
+#[template(path = "work.html")]
+struct WorkPage {
+    layout: Layout,
+    leads: Vec<QueueItem>,
+    tasks: Vec<TaskItem>,
+    outcomes: Vec<(&'static str, &'static str)>,
+}
+
+fn due_text(due: Option<Millis>, responded: bool, now: Millis) -> (String, bool) {
+    match (due, responded) {
+        (_, true) => (t::SLA_RESPONDED.to_string(), false),
+        (Some(d), false) if d <= now => (format!("{} {}", t::SLA_OVERDUE, ago(d, now)), true),
+        (Some(d), false) => (format!("{} {}", t::SLA_DUE, datetime(d)), false),
+        (None, false) => (String::new(), false),
+    }
+}
+
+pub(crate) async fn work(
+    State(state): State<AppState>,
+    user: WebUser,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    let actor = user.actor();
+    let n = now();
+    let leads = state
+        .app
+        .work_queue(&actor)
+        .await?
+        .into_iter()
+        .map(|l| {
+            let (due, overdue) = due_text(l.sla_due_at, l.first_response_at.is_some(), n);
+            QueueItem {
+                lead_id: l.lead_id,
+                name: l.name,
+                product: l.product.unwrap_or_default(),
+                temperature: l.temperature,
+                score: l.score,
+                due,
+                overdue,
+                tel: l
+                    .phone
+                    .as_ref()
+                    .map(|p| format!("tel:{}", p.replace(' ', ""))),
+                phone: l.phone,
+                mailto: l.email.as_ref().map(|e| format!("mailto:{e}")),
+                email: l.email,
+            }
+        })
+        .collect();
+    let tasks = state
+        .app
+        .tasks_of(&actor, user.user.id, true)
+        .await?
+        .into_iter()
+        .map(|k| TaskItem {
+            id: k.id,
+            title: k.title,
+            lead_id: k.lead_id,
+            due: datetime(k.due_at),
+            overdue: k.due_at < n,
+        })
+        .collect();
+    let done = query_pairs(raw.as_deref())
+        .into_iter()
+        .find(|(k, _)| k == "done")
+        .map(|(_, v)| v);
+    let p = WorkPage {
+        layout: Layout::new(&user, "work", t::WORK_TITLE).with_flash(done.as_deref()),
+        leads,
+        tasks,
+        outcomes: t::OUTCOMES.to_vec(),
+    };
+    Ok(render(&p))
+}
+
+/// Logs a call, email or meeting with its outcome from the work queue.
+pub(crate) async fn log_outcome(
+    State(state): State<AppState>,
+    user: WebUser,
+    IdPath(id): IdPath,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    let call_back_at = match form.opt("call_back_at") {
+        Some(v) => Some(
+            crate::api::parse_moment("call_back_at", &v)
+                .or_else(|_| {
+                    chrono::NaiveDateTime::parse_from_str(&v, "%Y-%m-%dT%H:%M")
+                        .map(|d| d.and_utc().timestamp_millis())
+                })
+                .map_err(|_| AppError::invalid("call_back_at", t::ERR_BAD_DATE))?,
+        ),
+        None => None,
+    };
+    state
+        .app
+        .log_activity(
+            &user.actor(),
+            id,
+            ActivityInput {
+                kind: form.opt("kind").unwrap_or_else(|| "call".into()),
+                outcome: form.opt("outcome"),
+                note: form.opt("note"),
+                call_back_at,
+            },
+        )
+        .await?;
+    Ok(see_other("/work?done=activity"))
+}
+
+pub(crate) async fn task_done(
+    State(state): State<AppState>,
+    user: WebUser,
+    IdPath(id): IdPath,
+    body: Bytes,
+) -> PageResult {
+    PostForm::checked(&body, &user)?;
+    state.app.complete_task(&user.actor(), id).await?;
+    Ok(see_other("/work?done=task"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Routing and SLA settings
+
+#[derive(Template)]
+#[template(path = "routing.html")]
+struct RoutingPage {
+    layout: Layout,
+    rules_toml: String,
+    sla_toml: String,
+    webhook: String,
+}
+
+async fn routing_page(state: &AppState, user: &WebUser) -> Result<RoutingPage, AppError> {
+    Ok(RoutingPage {
+        layout: Layout::new(user, "admin", t::ROUTING_TITLE),
+        rules_toml: state.app.routing_rules().await?.to_toml(),
+        sla_toml: state.app.sla_settings().await?.to_toml(),
+        webhook: state.app.notify_webhook().await?.unwrap_or_default(),
+    })
+}
+
+pub(crate) async fn routing(
+    State(state): State<AppState>,
+    user: WebUser,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    user.actor().require_admin()?;
+    let done = query_pairs(raw.as_deref())
+        .into_iter()
+        .find(|(k, _)| k == "done")
+        .map(|(_, v)| v);
+    let mut p = routing_page(&state, &user).await?;
+    p.layout = p.layout.with_flash(done.as_deref());
+    Ok(render(&p))
+}
+
+pub(crate) async fn save_routing(
+    State(state): State<AppState>,
+    user: WebUser,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    let actor = user.actor();
+    let res = match form.get("mode") {
+        Some("sla") => match App::parse_sla_settings(&form.text("sla_toml"), true) {
+            Ok(s) => state.app.set_sla_settings(&actor, s).await,
+            Err(e) => Err(e),
+        },
+        Some("webhook") => {
+            state
+                .app
+                .set_notify_webhook(&actor, &form.text("webhook"))
+                .await
+        }
+        _ => match App::parse_routing_rules(&form.text("rules_toml"), true) {
+            Ok(r) => state.app.set_routing_rules(&actor, r).await,
+            Err(e) => Err(e),
+        },
+    };
+    match res {
+        Ok(()) => Ok(see_other("/admin/routing?done=rules")),
+        Err(e @ AppError::Invalid { .. }) => {
+            let (status, _) = classify(&e);
+            let mut p = routing_page(&state, &user).await?;
+            p.layout = p.layout.with_error(Some(e.to_string()));
+            match form.get("mode") {
+                Some("sla") => p.sla_toml = form.text("sla_toml"),
+                Some("webhook") => p.webhook = form.text("webhook"),
+                _ => p.rules_toml = form.text("rules_toml"),
+            }
+            Ok(render_status(status, &p))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// SLA dashboard and team load
+
+pub(crate) struct DueRow {
+    pub lead_id: i64,
+    pub owner: String,
+    pub due: String,
+    pub overdue: bool,
+}
+
+pub(crate) struct StatRow {
+    pub key: String,
+    pub leads: usize,
+    pub median: String,
+    pub p90: String,
+    pub hit: String,
+}
+
+#[derive(Template)]
+#[template(path = "sla.html")]
+struct SlaPage {
+    layout: Layout,
+    due: Vec<DueRow>,
+    breached_today: usize,
+    per_person: Vec<(String, usize, usize)>,
+    load: Vec<voronka_store::LoadRow>,
+    stats: Vec<StatRow>,
+}
+
+fn minutes(ms: Option<i64>) -> String {
+    ms.map(|m| format!("{:.1} min", m as f64 / 60_000.0))
+        .unwrap_or_else(|| "—".into())
+}
+
+pub(crate) async fn sla(State(state): State<AppState>, user: WebUser) -> PageResult {
+    let actor = user.actor();
+    if !actor.role().assigns_leads() {
+        return Err(AppError::Forbidden(t::ERR_MANAGERS_ONLY.into()).into());
+    }
+    let n = now();
+    let d = state.app.sla_dashboard(&actor).await?;
+    let m = state.app.sla_metrics(&actor, n - 30 * 86_400_000).await?;
+    let load = state.app.team_load(&actor).await?;
+    let stats = std::iter::once(m.overall)
+        .chain(m.by_person)
+        .map(|s| StatRow {
+            key: s.key,
+            leads: s.leads,
+            median: minutes(s.median_ms),
+            p90: minutes(s.p90_ms),
+            hit: s
+                .hit_rate
+                .map(|h| format!("{:.0}%", h * 100.0))
+                .unwrap_or_else(|| "—".into()),
+        })
+        .collect();
+    let p = SlaPage {
+        layout: Layout::new(&user, "sla", t::SLA_TITLE),
+        due: d
+            .due_now
+            .into_iter()
+            .map(|r| {
+                let due = r.sla_due_at.unwrap_or(n);
+                DueRow {
+                    lead_id: r.lead_id,
+                    owner: r.owner_name.unwrap_or_else(|| t::UNASSIGNED.into()),
+                    due: if due <= n { ago(due, n) } else { datetime(due) },
+                    overdue: due <= n,
+                }
+            })
+            .collect(),
+        breached_today: d.breached_today,
+        per_person: d.per_person,
+        load,
+        stats,
+    };
+    Ok(render(&p))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kanban by stage
+
+pub(crate) struct KanbanCard {
+    pub id: i64,
+    pub name: String,
+    pub owner: String,
+    pub temperature: String,
+}
+
+pub(crate) struct KanbanColumn {
+    pub stage: &'static str,
+    pub label: &'static str,
+    pub cards: Vec<KanbanCard>,
+}
+
+#[derive(Template)]
+#[template(path = "kanban.html")]
+struct KanbanPage {
+    layout: Layout,
+    columns: Vec<KanbanColumn>,
+}
+
+/// Open leads by stage; cards move by drag and drop (or the select on each card), and the
+/// server enforces the stage rules.
+pub(crate) async fn kanban(State(state): State<AppState>, user: WebUser) -> PageResult {
+    use voronka_core::Stage;
+    let actor = user.actor();
+    let mut columns = Vec::new();
+    for (stage, label) in [
+        (Stage::New, t::STAGE_NEW),
+        (Stage::Working, t::STAGE_WORKING),
+        (Stage::Mql, t::STAGE_MQL),
+        (Stage::Sql, t::STAGE_SQL),
+    ] {
+        let (rows, _) = state
+            .app
+            .list_leads(
+                &actor,
+                voronka_store::LeadQuery {
+                    stages: vec![stage],
+                    limit: 100,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        columns.push(KanbanColumn {
+            stage: stage.as_str(),
+            label,
+            cards: rows
+                .into_iter()
+                .map(|r| KanbanCard {
+                    id: r.lead.id,
+                    name: r.contact_name,
+                    owner: r.owner_name.unwrap_or_else(|| t::UNASSIGNED.into()),
+                    temperature: r.lead.temperature.as_str().into(),
+                })
+                .collect(),
+        });
+    }
+    Ok(render(&KanbanPage {
+        layout: Layout::new(&user, "kanban", t::KANBAN_TITLE),
+        columns,
+    }))
+}
+
+/// A card dropped on a column: JSON answer for the page's script (the stage rules decide).
+pub(crate) async fn kanban_move(
+    State(state): State<AppState>,
+    user: WebUser,
+    IdPath(id): IdPath,
+    body: Bytes,
+) -> Result<axum::response::Response, super::WebError> {
+    use axum::response::IntoResponse;
+    let form = PostForm::checked(&body, &user)?;
+    let to = voronka_core::Stage::parse(&form.text("stage"))
+        .map_err(|_| AppError::invalid("stage", t::ERR_BAD_STAGE))?;
+    match state.app.change_stage(&user.actor(), id, to, None).await {
+        Ok(l) => Ok(
+            axum::Json(serde_json::json!({ "ok": true, "stage": l.stage.as_str() }))
+                .into_response(),
+        ),
+        Err(e) => {
+            let (status, _) = classify(&e);
+            Ok((
+                status,
+                axum::Json(serde_json::json!({ "ok": false, "message": e.to_string() })),
+            )
+                .into_response())
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! Storage for speed to lead: routing profiles, assignment history, SLA timers and steps,
+//! activities, tasks and notifications. A supertrait of [`crate::Store`] and [`crate::Tx`], so
+//! its methods are called on the same objects.
+
+use crate::Result;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use voronka_core::routing::Person;
+use voronka_core::{Id, Millis};
+
+pub const ACTIVITY_KINDS: [&str; 3] = ["call", "email", "meeting"];
+pub const TASK_KINDS: [&str; 4] = ["call", "email", "meeting", "send_offer"];
+
+#[derive(Debug, Clone)]
+pub struct NewAssignment {
+    pub lead_id: Id,
+    pub from_owner: Option<Id>,
+    pub to_owner: Option<Id>,
+    pub rule: Option<String>,
+    pub explanation: String,
+    pub actor_id: Option<Id>,
+    pub actor: String,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssignmentRow {
+    pub id: Id,
+    pub lead_id: Id,
+    pub from_owner: Option<Id>,
+    pub to_owner: Option<Id>,
+    pub rule: Option<String>,
+    pub explanation: String,
+    pub actor: String,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Activity {
+    pub id: Id,
+    pub lead_id: Id,
+    pub user_id: Option<Id>,
+    /// call, email or meeting.
+    pub kind: String,
+    /// reached, no_answer, wrong_number, call_back … (free text for emails and meetings).
+    pub outcome: Option<String>,
+    pub note: Option<String>,
+    pub at: Millis,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewTask {
+    pub lead_id: Option<Id>,
+    pub owner_id: Option<Id>,
+    pub kind: String,
+    pub title: String,
+    pub due_at: Millis,
+    pub remind_at: Option<Millis>,
+    pub created_by: String,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Task {
+    pub id: Id,
+    pub lead_id: Option<Id>,
+    pub owner_id: Option<Id>,
+    pub kind: String,
+    pub title: String,
+    pub due_at: Millis,
+    pub remind_at: Option<Millis>,
+    pub done_at: Option<Millis>,
+    pub created_by: String,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notification {
+    pub id: Id,
+    pub user_id: Id,
+    /// lead_assigned, sla_breached, sla_escalated, task_due.
+    pub kind: String,
+    pub lead_id: Option<Id>,
+    pub body: String,
+    pub created_at: Millis,
+    pub read_at: Option<Millis>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlaEvent {
+    pub lead_id: Id,
+    pub step: i64,
+    pub action: String,
+    pub detail: String,
+    pub worker: Option<String>,
+    pub at: Millis,
+}
+
+/// A lead as the SLA metrics and the work queue see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlaRow {
+    pub lead_id: Id,
+    pub owner_id: Option<Id>,
+    pub owner_name: Option<String>,
+    pub team: Option<String>,
+    pub source: Option<String>,
+    pub created_at: Millis,
+    pub sla_due_at: Option<Millis>,
+    pub sla_breached_at: Option<Millis>,
+    pub first_response_at: Option<Millis>,
+}
+
+/// One line of a salesperson's "what to do now".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueueLead {
+    pub lead_id: Id,
+    pub name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub product: Option<String>,
+    pub stage: String,
+    pub temperature: String,
+    pub score: i64,
+    pub sla_due_at: Option<Millis>,
+    pub first_response_at: Option<Millis>,
+    pub created_at: Millis,
+}
+
+/// Open leads and assignments of a person, for the team-load view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoadRow {
+    pub user_id: Id,
+    pub name: String,
+    pub team: Option<String>,
+    pub open_leads: i64,
+    pub assigned_today: i64,
+    pub overdue_tasks: i64,
+}
+
+/// Refused leads that came back, and what became of them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct RecyclingReport {
+    /// Leads refused since the date.
+    pub refused: i64,
+    /// Of those, leads that came back to work: revived by their freeze date or reopened by a
+    /// new request.
+    pub came_back: i64,
+    pub revived: i64,
+    pub reopened_by_touch: i64,
+    /// Came back and converted later.
+    pub converted: i64,
+}
+
+#[async_trait]
+pub trait RoutingStore {
+    async fn recycling_report(&self, since: Millis) -> Result<RecyclingReport>;
+    async fn routing_profile(&self, user_id: Id) -> Result<Option<String>>;
+    async fn put_routing_profile(&self, user_id: Id, json: &str, at: Millis) -> Result<()>;
+    async fn assignments_for(&self, lead_id: Id) -> Result<Vec<AssignmentRow>>;
+    async fn activities_for(&self, lead_id: Id) -> Result<Vec<Activity>>;
+    async fn tasks_for_lead(&self, lead_id: Id) -> Result<Vec<Task>>;
+    /// A person's tasks: open ones (due first) or all.
+    async fn tasks_for_user(&self, user_id: Id, open_only: bool, limit: i64) -> Result<Vec<Task>>;
+    async fn task(&self, id: Id) -> Result<Option<Task>>;
+    async fn complete_task(&self, id: Id, at: Millis) -> Result<bool>;
+    async fn notifications_for(&self, user_id: Id, limit: i64) -> Result<Vec<Notification>>;
+    async fn sla_events_for(&self, lead_id: Id) -> Result<Vec<SlaEvent>>;
+    /// Every SLA step fired (for checks across processes).
+    async fn count_sla_events(&self) -> Result<i64>;
+    /// Leads created since `since` with their SLA facts.
+    async fn sla_rows(&self, since: Millis) -> Result<Vec<SlaRow>>;
+    /// A person's open leads, waiting for a first response first (earliest due), then by score.
+    async fn work_queue(&self, user_id: Id, limit: i64) -> Result<Vec<QueueLead>>;
+    async fn team_load(&self, now: Millis) -> Result<Vec<LoadRow>>;
+    /// Open leads of a person (for bulk reassignment).
+    async fn open_leads_of(&self, user_id: Id) -> Result<Vec<Id>>;
+    /// The sales managers of a user's team.
+    async fn team_leads_of(&self, user_id: Id) -> Result<Vec<Id>>;
+    /// Measurement only (the benchmark): spreads the pending jobs of a kind that fall due
+    /// before `start + window` evenly over `[start, start + window)`; returns how many.
+    async fn reschedule_jobs_for_bench(
+        &self,
+        kind: &str,
+        start: Millis,
+        window: Millis,
+    ) -> Result<u64>;
+    /// Measurement only: `done_at - run_at` of the finished jobs of a kind.
+    async fn job_lags_for_bench(&self, kind: &str) -> Result<Vec<i64>>;
+    /// Token of a user's iCal feed, stored hashed in `settings` under `ical:{hash}`.
+    async fn ical_user(&self, token_hash: &str) -> Result<Option<Id>>;
+}
+
+#[async_trait]
+pub trait RoutingTx {
+    /// Active salespeople with their profiles and counts at `now`.
+    async fn routing_people(&mut self, now: Millis) -> Result<Vec<Person>>;
+    /// Round-robin counters (`route:…`).
+    async fn route_counters(&mut self) -> Result<HashMap<String, u64>>;
+    async fn setting_in_tx(&mut self, name: &str) -> Result<Option<String>>;
+    async fn insert_assignments(&mut self, rows: &[NewAssignment]) -> Result<()>;
+    async fn set_sla_due_many(&mut self, rows: &[(Id, Millis)]) -> Result<()>;
+    async fn enqueue_jobs(&mut self, rows: &[(String, String, Millis)], now: Millis) -> Result<()>;
+    async fn add_activity(
+        &mut self,
+        lead_id: Id,
+        user_id: Option<Id>,
+        kind: &str,
+        outcome: Option<&str>,
+        note: Option<&str>,
+        at: Millis,
+    ) -> Result<Id>;
+    async fn add_task(&mut self, t: &NewTask) -> Result<Id>;
+    async fn add_notification(
+        &mut self,
+        user_id: Id,
+        kind: &str,
+        lead_id: Option<Id>,
+        body: &str,
+        at: Millis,
+    ) -> Result<()>;
+    /// Records that an SLA step fired; false when it had fired already (nothing recorded).
+    async fn record_sla_event(&mut self, e: &SlaEvent) -> Result<bool>;
+    async fn set_sla_breached(&mut self, lead_id: Id, at: Millis) -> Result<()>;
+}
