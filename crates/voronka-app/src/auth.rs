@@ -145,6 +145,19 @@ impl Actor {
         }
         Ok(())
     }
+    /// Behaviour events: a token with events:write or leads:write, or a person who may change
+    /// leads or manage forms.
+    pub fn require_events(&self) -> Result<()> {
+        if !(self.scope_ok(Scope::EventsWrite) || self.scope_ok(Scope::LeadsWrite)) {
+            return Err(AppError::Forbidden(
+                "this token lacks the events:write scope".into(),
+            ));
+        }
+        if !(self.role().writes_leads() || self.role().manages_forms()) {
+            return Err(AppError::Forbidden("your role cannot send events".into()));
+        }
+        Ok(())
+    }
     pub fn require_admin(&self) -> Result<()> {
         if !self.scope_ok(Scope::Admin) || !self.role().is_admin() {
             return Err(AppError::Forbidden("administrators only".into()));

@@ -140,6 +140,12 @@ impl Prepared {
                 .clone()
                 .unwrap_or_else(voronka_core::request_kind),
             created_at: s.received_at,
+            fit: score.fit,
+            engagement: score.engagement,
+            fit_level: score.fit_level,
+            activity: score.activity,
+            profile: serde_json::to_string(&score.profile).unwrap_or_else(|_| "{}".into()),
+            temperature_manual: n.temperature.is_some(),
         }
     }
 
@@ -194,9 +200,10 @@ impl Committer {
         store: Arc<dyn Store>,
         settings: Arc<Settings>,
         model: Arc<crate::predict::ModelSlot>,
+        scorer: Arc<crate::scoring::ScorerSlot>,
     ) -> Committer {
         let (tx, rx) = mpsc::channel(settings.max_batch * 4);
-        tokio::spawn(run_committer(store, settings, model, rx));
+        tokio::spawn(run_committer(store, settings, model, scorer, rx));
         Committer { tx }
     }
 }
@@ -205,6 +212,7 @@ async fn run_committer(
     store: Arc<dyn Store>,
     settings: Arc<Settings>,
     model: Arc<crate::predict::ModelSlot>,
+    scorer: Arc<crate::scoring::ScorerSlot>,
     mut rx: mpsc::Receiver<(Prepared, Reply)>,
 ) {
     let policy = DedupPolicy::default();
@@ -215,6 +223,7 @@ async fn run_committer(
             policy: &policy,
             window: settings.duplicate_window_ms,
             model: model.get(),
+            scorer: scorer.get(),
         };
         let result = if settings.bulk_commit {
             commit_batch(store.as_ref(), &ctx, &items).await
@@ -263,6 +272,8 @@ struct BatchContext<'a> {
     window: i64,
     /// The conversion model new leads are scored with, when one was trained.
     model: Option<Arc<voronka_core::predict::ConversionModel>>,
+    /// The scoring rules in force.
+    scorer: Arc<voronka_core::scoring::Scorer>,
 }
 
 /// One transaction for the whole batch; a failing item is rolled back to its savepoint alone.
@@ -292,6 +303,10 @@ async fn commit_each(
     }
     tx.commit().await?;
     Ok(out)
+}
+
+fn row_is_callback(n: &Normalized) -> bool {
+    n.form.kind.as_deref() == Some("callback")
 }
 
 fn reasons_json(r: &[Reason]) -> String {
@@ -633,6 +648,11 @@ async fn write_batch(
     let mut pairs: Vec<(Ref, Ref, voronka_core::linkage::Comparison)> = Vec::new();
     // Probability of conversion of each new open lead (by index into `new_leads`).
     let mut probabilities: Vec<(usize, f64)> = Vec::new();
+    // Scoring after the rows are written: visitors whose anonymous events join their lead,
+    // leads touched again (with the newer profile fields), new leads the rules qualify at once.
+    let mut visitors: Vec<(String, Ref)> = Vec::new();
+    let mut newer_profiles: Vec<(Ref, voronka_core::scoring::Profile)> = Vec::new();
+    let mut rescore: Vec<Ref> = Vec::new();
 
     for (idx, (p, _)) in items.iter().enumerate() {
         let now = p.submission.received_at;
@@ -678,6 +698,7 @@ async fn write_batch(
             &candidates,
             policy,
             &route_ctx,
+            &ctx.scorer,
             now,
         );
         let (decision, score, stage, route, reasons, maybe_same) = match plan {
@@ -715,6 +736,11 @@ async fn write_batch(
                 pool.add(intake::Candidate::from_submission(r.to_id(), n));
                 r
             }
+        };
+        let profile = score.profile.clone();
+        let qualifies_now = stage == Stage::New && {
+            let full = ctx.scorer.score(&profile, &[], row_is_callback(n), now);
+            !ctx.scorer.stage_moves(Stage::New, &full, &[]).is_empty()
         };
         let (lead, action) = match decision {
             MatchDecision::Touch { lead_id, .. } => (Ref::from_id(lead_id), "new_touch"),
@@ -766,6 +792,14 @@ async fn write_batch(
         }
         if action != "new_lead" {
             touched.push((lead, now));
+            newer_profiles.push((lead, profile));
+        } else if qualifies_now {
+            rescore.push(lead);
+        }
+        if let Some(v) = &n.visitor_id {
+            if stage != Stage::Junk {
+                visitors.push((v.clone(), lead));
+            }
         }
         touches.push((lead, p.touch_row(0, &reasons)));
         slots.push(Slot::Lead {
@@ -928,6 +962,28 @@ async fn write_batch(
         })
         .collect();
     crate::speed::after_routing(tx, &route_ctx, &routed).await?;
+
+    // Scoring: the identified visitors' events, the touched leads' merged profiles, and the
+    // moves the rules make (with history), in this same transaction.
+    let stitch: Vec<(String, Id)> = visitors
+        .iter()
+        .map(|(v, r)| (v.clone(), r.resolve(&lead_ids)))
+        .collect();
+    let mut ids: Vec<Id> = if stitch.is_empty() {
+        Vec::new()
+    } else {
+        tx.stitch_visitors(&stitch).await?
+    };
+    let mut newer: HashMap<Id, voronka_core::scoring::Profile> = HashMap::new();
+    for (r, p) in newer_profiles {
+        let id = r.resolve(&lead_ids);
+        voronka_core::scoring::merge_profile(newer.entry(id).or_default(), &p);
+        ids.push(id);
+    }
+    ids.extend(rescore.iter().map(|r| r.resolve(&lead_ids)));
+    ids.sort_unstable();
+    ids.dedup();
+    crate::scoring::rescore_in_tx(tx, &ctx.scorer, &ids, &newer, at).await?;
 
     // Outcomes, stored under each item's keys so that repeats replay them.
     let mut outcomes: Vec<CaptureOutcome> = Vec::with_capacity(slots.len());

@@ -1,6 +1,6 @@
 //! Loads the demo data set through the real intake and the real lead use cases.
 
-use crate::{Actor, App, CaptureRequest, ConvertInput, RefuseInput, Result};
+use crate::{Actor, App, CaptureRequest, ConvertInput, EventIn, RefuseInput, Result};
 use voronka_core::demo::{generate, team, DemoConfig, DemoStep};
 use voronka_core::Role;
 
@@ -54,7 +54,14 @@ impl App {
             .iter()
             .find(|u| u.role == Role::SalesManager)
             .cloned();
+        if self.store.tracking_sites().await?.is_empty() {
+            let key = crate::auth::new_secret("s_")[..26].to_string();
+            self.store
+                .create_tracking_site("Demo shop", &key, &[], true, crate::now_ms())
+                .await?;
+        }
         for dl in generate(cfg) {
+            let received_at = dl.submission.received_at;
             let outcome = self
                 .capture(CaptureRequest {
                     submission: dl.submission,
@@ -67,6 +74,7 @@ impl App {
                 continue;
             };
             summary.leads += 1;
+            let events = demo_events(summary.leads, lead_id, received_at);
             // The owner acts on their lead; a lead nobody owns is worked by the manager.
             let lead = self.store.lead(lead_id).await?;
             let owner = lead
@@ -121,7 +129,59 @@ impl App {
                     tracing::debug!(lead_id, error = %e, "demo step skipped");
                 }
             }
+            // Behaviour last, so that the history of the people's steps reads in order.
+            if !events.is_empty() {
+                self.ingest_events("demo", events).await?;
+            }
         }
         Ok(summary)
     }
+}
+
+/// Site and email behaviour of the `k`-th demo lead: browsing in the hours before the form,
+/// email engagement in the days after; deterministic, so a seed always gives the same data.
+fn demo_events(
+    k: usize,
+    lead_id: voronka_core::Id,
+    received_at: voronka_core::Millis,
+) -> Vec<EventIn> {
+    const HOUR: i64 = 3_600_000;
+    let mut out = Vec::new();
+    let mut add = |name: &str, at: i64, url: &str| {
+        out.push(EventIn {
+            name: name.into(),
+            visitor_id: None,
+            lead_id: Some(lead_id),
+            url: Some(format!("https://shop.example.com{url}")),
+            at: Some(at.min(crate::now_ms())),
+            properties: Default::default(),
+        });
+    };
+    for j in 0..(1 + k % 4) as i64 {
+        add("page_view", received_at - (j + 1) * HOUR, "/");
+    }
+    if !k.is_multiple_of(3) {
+        add("view_product", received_at - 2 * HOUR, "/catalog/item");
+    }
+    if k.is_multiple_of(2) {
+        add("view_pricing", received_at - HOUR, "/pricing");
+    }
+    if k.is_multiple_of(5) {
+        add("view_pricing", received_at - 30 * 60_000, "/pricing");
+        add("add_to_cart", received_at - 20 * 60_000, "/cart");
+    }
+    if k % 3 == 1 {
+        add("email_open", received_at + 24 * HOUR, "/");
+    }
+    if k.is_multiple_of(7) {
+        add(
+            "email_click_product",
+            received_at + 26 * HOUR,
+            "/catalog/item",
+        );
+    }
+    if k.is_multiple_of(17) {
+        add("page_view", received_at - 3 * HOUR, "/careers");
+    }
+    out
 }

@@ -33,6 +33,7 @@ impl App {
                     Err(e) => Err(crate::AppError::Io(format!("bad payload: {e}"))),
                 },
                 crate::predict::RETRAIN_MODEL => self.run_retraining(job.id).await,
+                crate::scoring::RESCORE => self.run_rescore_job(job.id, &job.payload).await,
                 crate::speed::SLA_STEP => {
                     match serde_json::from_str::<crate::speed::SlaStepPayload>(&job.payload) {
                         Ok(p) => self.run_sla_step(&p, worker).await,
@@ -93,6 +94,10 @@ impl App {
                     // A model trained by another process or the command line replaces ours.
                     if let Err(e) = app.refresh_model().await {
                         tracing::error!(error = %e, "loading the conversion model");
+                    }
+                    // So are scoring rules saved by another process.
+                    if let Err(e) = app.refresh_scoring_rules().await {
+                        tracing::error!(error = %e, "loading the scoring rules");
                     }
                     if let Err(e) = app.purge_expired_keys().await {
                         tracing::error!(error = %e, "purging capture keys");

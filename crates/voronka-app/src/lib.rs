@@ -10,6 +10,7 @@ mod error;
 mod forms;
 mod leads;
 mod predict;
+mod scoring;
 mod scrub;
 mod speed;
 mod transfer;
@@ -26,6 +27,7 @@ pub use error::{AppError, FieldError};
 pub use forms::{VariantStats, EVENT_KINDS};
 pub use leads::{ConvertInput, RefuseInput};
 pub use predict::{next_retrain_at, CurrentModel, TrainReport, RETRAIN_MODEL};
+pub use scoring::{EventIn, Explanation, MAX_EVENTS, RESCORE};
 pub use scrub::SCRUB_RULES;
 pub use speed::{
     ical, sla_metrics_of, ActivityInput, ReassignTo, SlaDashboard, SlaMetrics, SlaStat, TaskInput,
@@ -77,6 +79,8 @@ pub struct App {
     traffic: Arc<scrub::Traffic>,
     /// The current conversion model, shared with the intake committer.
     model: Arc<predict::ModelSlot>,
+    /// The scoring rules in force, shared with the intake committer.
+    scorer: Arc<scoring::ScorerSlot>,
 }
 
 type FormCache =
@@ -97,7 +101,13 @@ impl App {
     pub fn new(store: Arc<dyn Store>, settings: Settings) -> App {
         let settings = Arc::new(settings);
         let model: Arc<predict::ModelSlot> = Default::default();
-        let committer = capture::Committer::start(store.clone(), settings.clone(), model.clone());
+        let scorer: Arc<scoring::ScorerSlot> = Default::default();
+        let committer = capture::Committer::start(
+            store.clone(),
+            settings.clone(),
+            model.clone(),
+            scorer.clone(),
+        );
         App {
             store,
             committer,
@@ -106,6 +116,7 @@ impl App {
             scrub_rules: Default::default(),
             traffic: Default::default(),
             model,
+            scorer,
         }
     }
 
@@ -121,6 +132,7 @@ impl App {
         let app = App::new(store, settings);
         app.ensure_defaults().await?;
         app.refresh_model().await?;
+        app.refresh_scoring_rules().await?;
         Ok(app)
     }
 

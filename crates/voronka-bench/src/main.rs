@@ -22,6 +22,7 @@ use voronka_server::{AppState, ServerConfig};
 use voronka_store::{LeadQuery, LeadSort};
 
 mod link;
+mod score;
 mod speed;
 
 #[derive(Parser)]
@@ -97,6 +98,33 @@ enum Cmd {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
+    /// Scoring one lead with N events, in memory.
+    ScorePure {
+        #[arg(long, default_value_t = 50)]
+        events: usize,
+        #[arg(long, default_value_t = 100_000)]
+        repeat: usize,
+    },
+    /// Event ingest over HTTP and one event's latency to its lead's new score.
+    ScoreEvents {
+        #[arg(long, default_value_t = 1_000_000)]
+        leads: usize,
+        #[arg(long, default_value_t = 10_000_000)]
+        events: usize,
+        #[arg(long, default_value_t = 1_000)]
+        batch: usize,
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
+    /// A full rescoring of N leads (seeded when the database has fewer).
+    Rescore {
+        #[arg(long, default_value_t = 1_000_000)]
+        leads: usize,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Training of the predictive conversion model on generated closed leads.
     Train {
         #[arg(long, default_value_t = 1_000_000)]
@@ -162,6 +190,18 @@ async fn main() -> Result<()> {
         Cmd::Link { data, configs } => link::reference(&data, &configs),
         Cmd::DedupeSynthetic { records, seed } => link::synthetic(records, seed, peak_rss_mb),
         Cmd::Train { leads, seed } => train(leads, seed),
+        Cmd::ScorePure { events, repeat } => score::pure(events, repeat),
+        Cmd::ScoreEvents {
+            leads,
+            events,
+            batch,
+            clients,
+            database_url,
+        } => score::events(leads, events, batch, clients, database_url).await,
+        Cmd::Rescore {
+            leads,
+            database_url,
+        } => score::rescore(leads, database_url).await,
     }
 }
 

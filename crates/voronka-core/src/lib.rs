@@ -10,6 +10,7 @@ pub mod model;
 pub mod names;
 pub mod predict;
 pub mod routing;
+pub mod scoring;
 pub mod sla;
 
 pub use model::*;

@@ -11,6 +11,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use voronka_app::{AppError, CaptureRequest, ConvertInput, FormInput, RefuseInput};
+use voronka_core::scoring::{Activity, FitLevel};
 use voronka_core::{
     Channel, Currency, Id, Millis, Money, Role, Scope, ScopeSet, Stage, Temperature,
 };
@@ -58,6 +59,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tokens", get(list_tokens).post(create_token))
         .route("/tokens/{id}", delete(revoke_token))
         .merge(crate::speed_api::routes())
+        .merge(crate::scoring_api::routes())
         .fallback(not_found)
 }
 
@@ -108,6 +110,9 @@ pub(crate) struct LeadFilter {
     q: Option<String>,
     /// Only leads whose probability of conversion is at least this (0–1).
     min_conversion: Option<String>,
+    /// A cell of the fit × activity matrix.
+    fit_level: Option<String>,
+    activity: Option<String>,
     sort: Option<String>,
     cursor: Option<String>,
     /// The page before this position.
@@ -176,6 +181,22 @@ impl LeadFilter {
                         )
                     })?,
             );
+        }
+        if let Some(f) = self.fit_level.as_deref().filter(|s| !s.is_empty()) {
+            q.fit_level = Some(FitLevel::parse(f).ok_or_else(|| {
+                bad(
+                    "fit_level",
+                    "fit_level must be stranger, unsuitable, suitable or very_suitable".into(),
+                )
+            })?);
+        }
+        if let Some(a) = self.activity.as_deref().filter(|s| !s.is_empty()) {
+            q.activity = Some(Activity::parse(a).ok_or_else(|| {
+                bad(
+                    "activity",
+                    "activity must be inactive, less_active, active or very_active".into(),
+                )
+            })?);
         }
         if let Some(s) = self.sort.as_deref().filter(|s| !s.is_empty()) {
             q.sort = LeadSort::parse(s).ok_or_else(|| {

@@ -6,6 +6,7 @@ mod error;
 mod extract;
 mod openapi;
 mod public;
+mod scoring_api;
 mod speed_api;
 mod web;
 mod widget;
@@ -75,6 +76,7 @@ pub fn router(state: AppState) -> Router {
         .merge(widget::routes())
         .nest("/api/v1", api::routes())
         .merge(speed_api::public_routes())
+        .merge(scoring_api::public_routes())
         .merge(openapi::routes())
         .merge(web::routes())
         .layer(axum::extract::DefaultBodyLimit::max(max))

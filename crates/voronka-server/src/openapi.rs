@@ -24,7 +24,18 @@ pub fn routes() -> Router<AppState> {
 
 /// (method, path, summary, scope, request body description)
 const OPERATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
-    ("get", "/api/v1/leads", "List leads (filters: stage, temperature, owner, source, medium, campaign, form, contact, created_from, created_to, q, min_conversion (probability of conversion 0–1); sort (inbox, -created_at, created_at, -updated_at, -score, -conversion); cursor or before; limit; answers next_cursor and prev_cursor; each lead has conversion_probability, null until scored)", "leads:read", None),
+    ("get", "/api/v1/leads", "List leads (filters: stage, temperature, owner, source, medium, campaign, form, contact, created_from, created_to, q, min_conversion (probability of conversion 0–1), fit_level (stranger, unsuitable, suitable, very_suitable), activity (inactive, less_active, active, very_active); sort (inbox, -created_at, created_at, -updated_at, -score, -conversion); cursor or before; limit; answers next_cursor and prev_cursor; each lead has conversion_probability, null until scored)", "leads:read", None),
+    ("post", "/api/v1/events", "Behaviour events: one event or {events: [...]} (at most 1,000); each attaches to its lead (lead_id, or the visitor's latest form submission) and the leads reached are rescored at once; an unknown visitor's first event is an interest. Answers 202 {stored, leads, new_visitors}", "events:write", Some("{name, visitor_id? | lead_id?, url?, at? (ms), properties?} — names: page_view, view_catalog, view_product, view_pricing, view_delivery_terms, add_to_cart, cart_abandoned, click_social, subscribe_newsletter, unsubscribe, download, webinar_registered, chat_started, email_open, email_click_product, email_click_ad, email_click_other, email_no_reaction (properties.count), or custom")),
+    ("get", "/api/v1/scoring-rules", "The scoring rules in force (format=json or toml)", "leads:read", None),
+    ("put", "/api/v1/scoring-rules", "Replace the scoring rules (JSON or TOML body); every lead is rescored in the background; answers 202 with the rescoring run", "forms:write", Some("Rules: half_life_days, levels, temperature, qualify, [[profile]], [[behaviour]]")),
+    ("get", "/api/v1/scoring-rules/presets/{name}", "A shipped rule set: b2b or b2c (format=json or toml)", "leads:read", None),
+    ("post", "/api/v1/scoring/rescore", "Rescore every lead in the background", "forms:write", None),
+    ("get", "/api/v1/scoring/runs/latest", "The latest rescoring run and its progress", "leads:read", None),
+    ("get", "/api/v1/scoring/matrix", "Open leads per fit level × activity (a salesperson sees their own)", "leads:read", None),
+    ("get", "/api/v1/leads/{id}/score", "Every contribution to the lead's score as of now (rule, event, time, points, points after decay), the stored score and the stage moves the rules would make", "leads:read", None),
+    ("delete", "/api/v1/leads/{id}/temperature-override", "Clear a hand-set temperature: the rules decide again", "leads:write", None),
+    ("get", "/api/v1/tracking-sites", "Tracking sites with their embed code", "forms:write", None),
+    ("post", "/api/v1/tracking-sites", "Add a tracking site", "forms:write", Some("{name, origins?: [\"https://shop.example.com\"], honour_dnt?: true}")),
     ("post", "/api/v1/leads", "Create a lead through the intake pipeline", "leads:write", Some("Flat object of fields: name, first_name, last_name, email, phone, company, position, message, product, consent, utm_*, page, referrer, visitor_id, value, currency, temperature, form_key, channel, partner; other fields are kept as custom attributes")),
     ("get", "/api/v1/leads/{id}", "A lead with its contact, touches, stage history, notes, customer and deals", "leads:read", None),
     ("post", "/api/v1/leads/{id}/stage", "Change stage", "leads:write", Some("{stage, comment?}")),

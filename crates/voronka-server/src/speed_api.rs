@@ -62,11 +62,11 @@ fn id(s: &str, what: &str) -> ApiResult<Id> {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FormatQuery {
-    format: Option<String>,
+pub(crate) struct FormatQuery {
+    pub format: Option<String>,
 }
 
-fn toml_response(text: String) -> Response {
+pub(crate) fn toml_response(text: String) -> Response {
     (
         [(header::CONTENT_TYPE, "application/toml; charset=utf-8")],
         text,
@@ -75,7 +75,7 @@ fn toml_response(text: String) -> Response {
 }
 
 /// Reads a JSON or TOML body as text plus whether it is TOML.
-async fn rules_body(s: &AppState, req: Request) -> ApiResult<(String, bool)> {
+pub(crate) async fn rules_body(s: &AppState, req: Request) -> ApiResult<(String, bool)> {
     let ct = content_type(req.headers());
     let toml = match ct.as_str() {
         "application/json" => false,
@@ -93,7 +93,7 @@ async fn rules_body(s: &AppState, req: Request) -> ApiResult<(String, bool)> {
     Ok((text, toml))
 }
 
-fn format_error(other: &str) -> ApiError {
+pub(crate) fn format_error(other: &str) -> ApiError {
     ApiError::BadRequest(format!("format must be json or toml, got {other:?}"))
 }
 

@@ -36,6 +36,11 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn script() -> Response {
+    embeddable_script(WIDGET_JS)
+}
+
+/// A script that sites embed by URL: cacheable for a few minutes, readable from any origin.
+pub(crate) fn embeddable_script(body: &'static str) -> Response {
     (
         [
             (
@@ -56,7 +61,7 @@ async fn script() -> Response {
                 HeaderValue::from_static("*"),
             ),
         ],
-        WIDGET_JS,
+        body,
     )
         .into_response()
 }

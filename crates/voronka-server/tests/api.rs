@@ -1142,3 +1142,264 @@ async fn possible_duplicates_are_reviewed() {
     let done = get("/api/v1/duplicates?status=merged".into()).await;
     assert_eq!(done["items"][0]["id"], pair);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tracker_events_rules_and_score_explanation() {
+    let s = start(1000).await;
+    let t = &s.admin_token;
+    // A tracking site that accepts one origin.
+    let r = s
+        .post("/api/v1/tracking-sites", t)
+        .json(&json!({"name": "Магазин", "origins": ["https://Shop.example.com/"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    let site = v["site"]["key"].as_str().unwrap().to_string();
+    assert_eq!(v["site"]["origins"], json!(["https://shop.example.com"]));
+    assert!(v["embed"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("/t.js\" data-site=\"{site}\"")));
+    let r = s
+        .post("/api/v1/tracking-sites", t)
+        .json(&json!({"name": "x", "origins": ["shop.example.com/path"]}))
+        .send()
+        .await
+        .unwrap();
+    let (status, e) = error_of(r).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+
+    // The script itself.
+    let r = s.http.get(format!("{}/t.js", s.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
+    assert!(r.text().await.unwrap().contains("voronka:visitor"));
+
+    // Beacons from the allowed origin are stored; other origins are refused.
+    let beacon = |origin: &str, body: &str| {
+        s.http
+            .post(format!("{}/api/v1/events?site={site}", s.base))
+            .header("origin", origin)
+            .header("content-type", "text/plain")
+            .body(body.to_string())
+    };
+    let body = r#"{"events":[{"name":"view_pricing","visitor_id":"vis-9"},{"name":"view_pricing","visitor_id":"vis-9"}]}"#;
+    let r = beacon("https://shop.example.com", body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "https://shop.example.com"
+    );
+    let r = beacon("https://evil.example", body).send().await.unwrap();
+    assert_eq!(error_of(r).await.0, StatusCode::FORBIDDEN);
+    // Do-Not-Track is honoured: answered, nothing kept.
+    let r = beacon(
+        "https://shop.example.com",
+        r#"{"name":"view_product","visitor_id":"vis-9"}"#,
+    )
+    .header("dnt", "1")
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    for (bad, code) in [
+        ("{\"events\": [", StatusCode::BAD_REQUEST),
+        ("{\"name\": 5}", StatusCode::BAD_REQUEST),
+        (
+            r#"{"name":"page_view","visitor_id":"v","lead_id":1}"#,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let r = beacon("https://shop.example.com", bad)
+            .send()
+            .await
+            .unwrap();
+        let (status, e) = error_of(r).await;
+        assert_eq!(status, code, "{bad}: {e}");
+    }
+    let r = s
+        .http
+        .post(format!("{}/t/nope/events", s.base))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(r).await.0, StatusCode::NOT_FOUND);
+
+    // The visitor fills a form: the two pricing views count toward the new lead.
+    let key = s.form(&[]).await;
+    let r = s
+        .http
+        .post(format!("{}/f/{key}", s.base))
+        .json(&json!({"name": "Вера Лебедева", "phone": "+79161112233", "visitor_id": "vis-9"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let lead = r.json::<Value>().await.unwrap()["lead_id"]
+        .as_i64()
+        .unwrap();
+    let v: Value = s
+        .get(&format!("/api/v1/leads/{lead}/score"), t)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["score"]["engagement"], 20, "{v}");
+    assert_eq!(v["score"]["fit"], 15, "{v}");
+    let pricing: Vec<&Value> = v["score"]["contributions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["rule"] == "Pricing viewed")
+        .collect();
+    assert_eq!(pricing.len(), 2, "{v}");
+
+    // Server-side events with a token: one event or a batch; bad ones get clear errors.
+    let r = s
+        .post("/api/v1/events", t)
+        .json(&json!({"name": "email_click_product", "lead_id": lead}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    assert_eq!(r.json::<Value>().await.unwrap()["leads"], json!([lead]));
+    let r = s
+        .post("/api/v1/events", t)
+        .header("content-type", "text/plain")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(r).await.0, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let r = s
+        .post("/api/v1/events", t)
+        .json(&json!({"events": [{"name": "email_open", "lead_id": 987654}]}))
+        .send()
+        .await
+        .unwrap();
+    let (status, e) = error_of(r).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(e["message"].as_str().unwrap().contains("987654"), "{e}");
+    let r = s
+        .http
+        .post(format!("{}/api/v1/events", s.base))
+        .json(&json!({"name": "x", "lead_id": lead}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(r).await.0, StatusCode::UNAUTHORIZED);
+
+    // Rules as TOML: read, refused with the reason, replaced (a rescoring starts).
+    let r = s
+        .get("/api/v1/scoring-rules?format=toml", t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let toml = r.text().await.unwrap();
+    assert!(
+        toml.contains("[[profile]]") && toml.contains("half_life_days"),
+        "{toml}"
+    );
+    let r = s
+        .http
+        .put(format!("{}/api/v1/scoring-rules", s.base))
+        .bearer_auth(t)
+        .header("content-type", "application/toml")
+        .body("[levels]\nfit = [50, 10, 60]\nactivity = [1, 2, 3]\n")
+        .send()
+        .await
+        .unwrap();
+    let (status, e) = error_of(r).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(e["message"].as_str().unwrap().contains("fit level"), "{e}");
+    let changed = toml.replace(
+        "name = \"Valid phone\"\nfield = \"phone_valid\"\npoints = 15",
+        "name = \"Valid phone\"\nfield = \"phone_valid\"\npoints = 25",
+    );
+    assert_ne!(changed, toml);
+    let r = s
+        .http
+        .put(format!("{}/api/v1/scoring-rules", s.base))
+        .bearer_auth(t)
+        .header("content-type", "application/toml")
+        .body(changed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    assert!(
+        r.json::<Value>().await.unwrap()["rescoring"]["total"]
+            .as_i64()
+            .unwrap()
+            >= 1
+    );
+    s.app.run_due_jobs("test").await.unwrap();
+    let v: Value = s
+        .get("/api/v1/scoring/runs/latest", t)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["run"]["done"], v["run"]["total"], "{v}");
+    let v: Value = s
+        .get(&format!("/api/v1/leads/{lead}/score"), t)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["stored"]["fit"], 25, "{v}");
+
+    let v: Value = s
+        .get("/api/v1/scoring/matrix", t)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["rows"].as_array().unwrap().len(), 4);
+    assert_eq!(v["total"], 1, "{v}");
+    let r = s
+        .get("/api/v1/scoring-rules/presets/b2c", t)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.json::<Value>().await.unwrap()["profile"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["field"] == "income"));
+    let r = s
+        .get("/api/v1/scoring-rules/presets/b2x", t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(r).await.0, StatusCode::NOT_FOUND);
+    let r = s
+        .http
+        .delete(format!(
+            "{}/api/v1/leads/{lead}/temperature-override",
+            s.base
+        ))
+        .bearer_auth(t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+}

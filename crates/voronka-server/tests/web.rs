@@ -1306,3 +1306,129 @@ async fn duplicates_review_merge_undo_and_rules_pages() {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scoring_matrix_rules_editor_sites_and_card_explanation() {
+    let s = start().await;
+    let c = client();
+    let csrf = s.login(&c, ADMIN_EMAIL).await;
+    let lead = s
+        .capture(
+            "Вера Соколова",
+            &[
+                ("phone", "+7 916 555-44-33"),
+                ("company_size", "12"),
+                ("visitor_id", "web-v1"),
+            ],
+        )
+        .await;
+    s.app
+        .ingest_events(
+            "test",
+            vec![voronka_app::EventIn {
+                name: "view_pricing".into(),
+                visitor_id: Some("web-v1".into()),
+                lead_id: None,
+                url: Some("https://shop.example.com/<script>".into()),
+                at: None,
+                properties: Default::default(),
+            }],
+        )
+        .await
+        .unwrap();
+
+    // The matrix: the lead's cell counts it and links to the filtered inbox.
+    let m = s.get(&c, "/scoring").await;
+    assert_eq!(m.status, StatusCode::OK);
+    assert!(m.body.contains("id=\"score-matrix\""), "{}", m.body);
+    let cell = "/leads?stage=new,working,mql,sql&#38;fit_level=suitable&#38;activity=less_active";
+    assert!(m.body.contains(cell), "{}", around(&m.body, "Suitable"));
+    let inbox = s
+        .get(&c, "/leads?fit_level=suitable&activity=less_active")
+        .await;
+    assert!(
+        inbox.body.contains(&format!("/leads/{lead}")),
+        "{}",
+        inbox.body
+    );
+    let other = s.get(&c, "/leads?fit_level=very_suitable").await;
+    assert!(
+        !other.body.contains(&format!("/leads/{lead}\"")),
+        "{}",
+        other.body
+    );
+
+    // The card lists the contributions.
+    let card = s.get(&c, &format!("/leads/{lead}")).await;
+    assert!(
+        card.body.contains("Pricing viewed"),
+        "{}",
+        around(&card.body, "Score")
+    );
+    assert!(card.body.contains("Company size 1–20"));
+
+    // Rules editor: a preset loads into the editor, bad TOML is refused with the reason and kept.
+    let page = s.get(&c, "/admin/scoring").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("half_life_days"), "{}", page.body);
+    let preset = s.get(&c, "/admin/scoring?preset=b2c").await;
+    assert!(preset.body.contains("Income 150,000+"), "{}", preset.body);
+    let bad = s
+        .post(
+            &c,
+            "/admin/scoring",
+            &[
+                ("csrf", &csrf),
+                ("mode", "rules"),
+                ("rules_toml", "half_life_days = -3"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert!(
+        bad.body.contains("half-life") && bad.body.contains("half_life_days = -3"),
+        "{}",
+        bad.body
+    );
+    let rules = voronka_core::scoring::Rules {
+        half_life_days: 7.0,
+        ..Default::default()
+    };
+    let ok = s
+        .post(
+            &c,
+            "/admin/scoring",
+            &[
+                ("csrf", &csrf),
+                ("mode", "rules"),
+                ("rules_toml", &rules.to_toml()),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    assert_eq!(s.app.scorer().rules().half_life_days, 7.0);
+    let after = s.get(&c, "/admin/scoring").await;
+    assert!(after.body.contains("id=\"score-run\""), "{}", after.body);
+
+    // A tracking site with its embed code.
+    let r = s
+        .post(
+            &c,
+            "/admin/scoring",
+            &[
+                ("csrf", &csrf),
+                ("mode", "site"),
+                ("name", "Shop <1>"),
+                ("origins", "https://shop.example.com"),
+                ("honour_dnt", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = s.get(&c, "/admin/scoring").await;
+    assert!(
+        page.body.contains("Shop &#60;1&#62;") && page.body.contains("/t.js"),
+        "{}",
+        page.body
+    );
+}

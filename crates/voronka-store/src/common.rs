@@ -271,6 +271,12 @@ fn push_lead_filters<'a>(qb: &mut QueryBuilder<'a, DB>, q: &'a LeadQuery) {
     if let Some(t) = q.temperature {
         qb.push(" AND l.temperature = ").push_bind(t.as_str());
     }
+    if let Some(f) = q.fit_level {
+        qb.push(" AND l.fit_level = ").push_bind(f.as_str());
+    }
+    if let Some(a) = q.activity {
+        qb.push(" AND l.activity = ").push_bind(a.as_str());
+    }
     match q.owner {
         Some(Some(o)) => {
             qb.push(" AND l.owner_id = ").push_bind(o);
@@ -404,10 +410,17 @@ impl SqlStore {
         &self,
         stages: &str,
     ) -> Result<std::collections::HashMap<Id, std::collections::BTreeMap<String, i64>>> {
+        // Tracked events count too; for a closed lead only those until it closed (its last
+        // update), so that what happened after the outcome does not teach the outcome.
         let sql = format!(
             "SELECT t.lead_id, 'channel.' || t.channel AS name, COUNT(*) AS n FROM touches t \
              JOIN leads l ON l.id = t.lead_id WHERE l.merged_into IS NULL AND l.stage IN {stages} \
-             GROUP BY t.lead_id, t.channel"
+             GROUP BY t.lead_id, t.channel \
+             UNION ALL \
+             SELECT e.lead_id, 'event.' || e.name AS name, COUNT(*) AS n FROM events e \
+             JOIN leads l ON l.id = e.lead_id WHERE l.merged_into IS NULL AND l.stage IN {stages} \
+             AND (l.stage NOT IN ('converted', 'refused', 'junk') OR e.at <= l.updated_at) \
+             GROUP BY e.lead_id, e.name"
         );
         let mut out: std::collections::HashMap<Id, std::collections::BTreeMap<String, i64>> =
             std::collections::HashMap::new();
@@ -652,6 +665,7 @@ impl Store for SqlStore {
             reasons: serde_json::from_str(&reasons).unwrap_or(serde_json::Value::Null),
             route_explanation,
             other_leads,
+            score: crate::ScoreStore::lead_score(self, id).await?,
         }))
     }
 
@@ -1942,7 +1956,9 @@ impl Tx for SqlTx {
     }
 
     async fn set_temperature(&mut self, id: Id, t: Temperature, at: Millis) -> Result<()> {
-        sqlx::query("UPDATE leads SET temperature = $1, updated_at = $2 WHERE id = $3")
+        sqlx::query(
+            "UPDATE leads SET temperature = $1, temperature_manual = TRUE, updated_at = $2 WHERE id = $3",
+        )
             .bind(t.as_str())
             .bind(at)
             .bind(id)
@@ -2264,7 +2280,7 @@ impl Tx for SqlTx {
             let mut qb: QueryBuilder<DB> = QueryBuilder::new(
                 "INSERT INTO leads (id, contact_id, product, message, value_minor, value_currency, stage, temperature, score, \
                  owner_id, form_id, source, medium, campaign, touches, reasons, route_explanation, search_text, inbox_rank, \
-                 created_at, updated_at, junk_reason, kind) ",
+                 created_at, updated_at, junk_reason, kind, fit, engagement, fit_level, activity, profile, scored_at, temperature_manual) ",
             );
             qb.push_values(chunk, |mut b, (id, l)| {
                 let rank: i64 = match (l.stage, l.owner_id.is_none()) {
@@ -2295,7 +2311,14 @@ impl Tx for SqlTx {
                     .push_bind(l.created_at)
                     .push_bind(l.created_at)
                     .push_bind(l.junk_reason.clone())
-                    .push_bind(l.kind.clone());
+                    .push_bind(l.kind.clone())
+                    .push_bind(l.fit)
+                    .push_bind(l.engagement)
+                    .push_bind(l.fit_level.as_str())
+                    .push_bind(l.activity.as_str())
+                    .push_bind(l.profile.clone())
+                    .push_bind(l.created_at)
+                    .push_bind(l.temperature_manual);
             });
             qb.build().execute(&mut *self.tx).await?;
         }

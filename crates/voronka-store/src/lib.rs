@@ -2,12 +2,14 @@
 //! and a PostgreSQL backend for production. Both pass the same conformance suite.
 
 mod routing;
+mod scoring;
 mod types;
 
 pub mod postgres;
 pub mod sqlite;
 
 pub use routing::*;
+pub use scoring::*;
 pub use types::*;
 
 use async_trait::async_trait;
@@ -66,7 +68,7 @@ pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
 
 /// Domain-level storage operations. Writes that belong together go through a [`Tx`].
 #[async_trait]
-pub trait Store: RoutingStore + Send + Sync + 'static {
+pub trait Store: RoutingStore + ScoreStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
     async fn migrate(&self) -> Result<()>;
     /// Refreshes the query planner's statistics (after bulk loads).
@@ -181,7 +183,7 @@ pub trait Store: RoutingStore + Send + Sync + 'static {
 
 /// One transaction. Dropping it without `commit` rolls back.
 #[async_trait]
-pub trait Tx: RoutingTx + Send {
+pub trait Tx: RoutingTx + ScoreTx + Send {
     async fn commit(self: Box<Self>) -> Result<()>;
     /// Serializes intake transactions across processes, so that two processes never both create
     /// the same person (PostgreSQL: a transaction-level advisory lock; SQLite's writer lock already does).

@@ -110,6 +110,9 @@ pub struct LeadQuery {
     pub text: Option<String>,
     /// Only leads whose probability of conversion is at least this (0–1).
     pub min_conversion: Option<f64>,
+    /// A cell (or a row, or a column) of the fit × activity matrix.
+    pub fit_level: Option<voronka_core::scoring::FitLevel>,
+    pub activity: Option<voronka_core::scoring::Activity>,
     pub sort: LeadSort,
     pub after: Option<Cursor>,
     /// The page before this position (ignored when `after` is set); rows still come in sort order.
@@ -155,6 +158,8 @@ pub struct LeadDetail {
     pub reasons: serde_json::Value,
     pub route_explanation: Option<String>,
     pub other_leads: Vec<LeadBrief>,
+    /// Fit, engagement and their levels as last scored.
+    pub score: Option<crate::StoredScore>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -335,6 +340,14 @@ pub struct NewLead {
     /// `request` or `callback`.
     pub kind: String,
     pub created_at: Millis,
+    /// The score's parts and the profile it was computed from (JSON).
+    pub fit: i64,
+    pub engagement: i64,
+    pub fit_level: voronka_core::scoring::FitLevel,
+    pub activity: voronka_core::scoring::Activity,
+    pub profile: String,
+    /// The temperature was given (by the submitter or a person), not computed: rescoring keeps it.
+    pub temperature_manual: bool,
 }
 
 #[derive(Debug, Clone)]

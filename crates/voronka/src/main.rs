@@ -13,6 +13,7 @@ use voronka_store::LeadQuery;
 mod dedup;
 mod link;
 mod model;
+mod score;
 
 #[derive(Parser)]
 #[command(
@@ -62,6 +63,9 @@ enum Command {
     /// Predictive conversion score: train the model, show its report.
     #[command(subcommand)]
     Model(model::ModelCmd),
+    /// Rule-based scoring: explain a lead's score, rescore, export and import the rules.
+    #[command(subcommand)]
+    Score(score::ScoreCmd),
 }
 
 #[derive(Args)]
@@ -350,6 +354,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Link(a) => link::run(a)?,
         Command::Dedup(a) => dedup::run(&open(&url).await?, &cli_actor(), a).await?,
         Command::Model(cmd) => model::run(&open(&url).await?, cmd).await?,
+        Command::Score(cmd) => score::run(&open(&url).await?, &cli_actor(), cmd).await?,
         Command::Demo(a) => {
             let app = open(&url).await?;
             let s = load_demo(&app, a.seed, a.leads).await?;

@@ -1391,3 +1391,90 @@ fn dedup_dry_run_reports_and_apply_merges() {
     assert_eq!(vk(&lite.url, &["dedup"]).code, 2);
     assert_eq!(vk(&lite.url, &["dedup", "--dry-run", "--apply"]).code, 2);
 }
+
+// ---------- 11. scoring ----------
+
+#[test]
+fn score_rules_import_export_explain_and_rescore() {
+    let db = Sqlite::new();
+    let f = db.path("leads.csv");
+    std::fs::write(
+        &f,
+        "Имя,Телефон,Почта,Department\nИрина Волкова,+7 916 123-45-67,irina@mail.ru,IT\nПётр Орлов,,petr@mail.ru,Продажи\n",
+    )
+    .unwrap();
+    // An unknown column is kept as a custom attribute, which profile rules read by its name.
+    vk(&db.url, &["import", f.to_str().unwrap()]).ok();
+    let rows = export_csv(&db.url, &[]);
+    assert_eq!(rows.len(), 2);
+    // Export the rules in force as TOML; a preset as JSON.
+    let toml = vk(&db.url, &["score", "export-rules"]).ok().stdout;
+    assert!(
+        toml.contains("[[behaviour]]") && toml.contains("Email: product link clicked"),
+        "{toml}"
+    );
+    let json = vk(
+        &db.url,
+        &[
+            "score",
+            "export-rules",
+            "--preset",
+            "b2c",
+            "--format",
+            "json",
+        ],
+    )
+    .ok()
+    .stdout;
+    assert!(json.contains("\"income\""), "{json}");
+    let err = vk(&db.url, &["score", "export-rules", "--preset", "nope"]).runtime_error();
+    assert!(err.contains("b2b, b2c"), "{err}");
+
+    // Import a changed file: every lead is rescored.
+    let changed = toml.replace(
+        "name = \"Email given\"\nfield = \"email\"\npoints = 5",
+        "name = \"Email given\"\nfield = \"email\"\npoints = 12",
+    );
+    assert_ne!(changed, toml);
+    let rules = db.path("rules.toml");
+    std::fs::write(&rules, &changed).unwrap();
+    let r = vk(&db.url, &["score", "import-rules", rules.to_str().unwrap()]).ok();
+    assert!(r.stdout.contains("rescored 2 leads"), "{}", r.stdout);
+    let bad = db.path("bad.toml");
+    std::fs::write(
+        &bad,
+        "[[profile]]\nname = \"x\"\nfield = \"\"\npoints = 1\n",
+    )
+    .unwrap();
+    let err = vk(&db.url, &["score", "import-rules", bad.to_str().unwrap()]).runtime_error();
+    assert!(err.contains("field is empty"), "{err}");
+
+    // Explain: every contribution, in text and JSON.
+    let id = rows
+        .iter()
+        .find(|r| r["email"].contains("irina"))
+        .map(|r| r["id"].clone())
+        .unwrap();
+    let text = vk(&db.url, &["score", "explain", &id]).ok().stdout;
+    assert!(
+        text.contains("Email given") && text.contains("Department: IT"),
+        "{text}"
+    );
+    assert!(text.contains("fit 37"), "{text}");
+    let v: serde_json::Value = serde_json::from_str(
+        &vk(&db.url, &["score", "explain", &id, "--json"])
+            .ok()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(v["score"]["fit"], 37, "{v}");
+    let err = vk(&db.url, &["score", "explain", "999999"]).runtime_error();
+    assert!(err.contains("999999"), "{err}");
+    let r = vk(&db.url, &["score", "rescore"]).ok();
+    assert!(
+        r.stdout.contains("rescored 2 leads, 0 changed"),
+        "{}",
+        r.stdout
+    );
+    vk(&db.url, &["score", "explain", "abc"]).usage_error();
+}

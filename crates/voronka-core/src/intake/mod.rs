@@ -78,7 +78,7 @@ pub enum Plan {
     /// A lead: a new one, a new touch on an existing one, or a reopened one.
     Lead {
         decision: MatchDecision,
-        score: Score,
+        score: Box<Score>,
         stage: crate::Stage,
         route: RouteDecision,
         reasons: Vec<Reason>,
@@ -94,6 +94,7 @@ pub fn plan_lead(
     candidates: &[Candidate],
     policy: &DedupPolicy,
     route_ctx: &RouteContext,
+    scorer: &crate::scoring::Scorer,
     now: Millis,
 ) -> Plan {
     match validation.outcome {
@@ -126,7 +127,7 @@ pub fn plan_lead(
             };
             Plan::Lead {
                 decision,
-                score: score(n),
+                score: Box::new(score(n, scorer, now)),
                 stage: crate::Stage::Junk,
                 route: RouteDecision::unrouted("not routed: junk"),
                 reasons,
@@ -144,7 +145,7 @@ pub fn plan_lead(
                     reasons.push(why);
                 }
             }
-            let score = score(n);
+            let score = Box::new(score(n, scorer, now));
             let stage = qualify(n, &score);
             let route = route(&decision, candidates, n, &score, route_ctx);
             Plan::Lead {

@@ -153,8 +153,13 @@ mod tests {
     fn score() -> Score {
         Score {
             points: 10,
+            fit: 10,
+            engagement: 0,
+            fit_level: crate::scoring::FitLevel::Unsuitable,
+            activity: crate::scoring::Activity::Inactive,
             temperature: Temperature::Warm,
             contributions: vec![],
+            profile: Default::default(),
         }
     }
 

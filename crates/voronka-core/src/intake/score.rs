@@ -1,71 +1,49 @@
-//! Scoring and qualification from the submission's own content.
+//! The score step: the submission's profile through the scoring rules (see [`crate::scoring`]).
+//! Behaviour comes later (events stitched in the intake transaction, or arriving afterwards).
 
 use super::Normalized;
-use crate::model::{Stage, Temperature};
+use crate::model::{Millis, Stage, Temperature};
+use crate::scoring::{profile_of, Activity, FitLevel, Profile, Scorer};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Score {
-    /// Profile completeness and intent points.
+    /// Fit plus engagement.
     pub points: i64,
+    pub fit: i64,
+    pub engagement: i64,
+    pub fit_level: FitLevel,
+    pub activity: Activity,
     pub temperature: Temperature,
-    /// Which signals contributed, for the lead card.
+    /// Which rules contributed, for the lead card.
     pub contributions: Vec<(String, i64)>,
+    /// What the rules read: kept on the lead, so rescoring needs no submission.
+    pub profile: Profile,
 }
 
-/// Points for how reachable and specific the request is. An explicit temperature given by
-/// the submitter (an API client or an import) wins over the computed one.
-pub fn score(n: &Normalized) -> Score {
-    let mut contributions: Vec<(String, i64)> = Vec::new();
-    let mut add = |what: &str, pts: i64| contributions.push((what.to_string(), pts));
-    if n.phones.iter().any(|p| p.valid) {
-        add("valid phone", 15);
-    }
-    if !n.emails.is_empty() {
-        add("email", 5);
-    }
-    if n.company.is_some() {
-        add("company", 5);
-    }
-    if n.position.is_some() {
-        add("position", 5);
-    }
-    if n.product.is_some() {
-        add("product named", 10);
-    }
-    if n.message
-        .as_deref()
-        .is_some_and(|m| m.chars().count() >= 20)
-    {
-        add("detailed message", 10);
-    }
-    if n.value.is_some() {
-        add("budget stated", 10);
-    }
-    if n.form.fit != 0 {
-        add("quiz: fit", n.form.fit);
-    }
-    if n.form.intent != 0 {
-        add("quiz: intent", n.form.intent);
-    }
-    let points = contributions.iter().map(|(_, p)| p).sum();
-    // Someone asking to be called back now is the hottest request there is.
+/// Scores a submission with the rules. An explicit temperature given by the submitter (an API
+/// client or an import) wins over the computed one; a callback request is hot.
+pub fn score(n: &Normalized, scorer: &Scorer, now: Millis) -> Score {
+    let profile = profile_of(n);
     let callback = n.form.kind.as_deref() == Some("callback");
-    let temperature = n.temperature.unwrap_or(if callback || points >= 45 {
-        Temperature::Hot
-    } else if points >= 25 {
-        Temperature::Warm
-    } else {
-        Temperature::Cold
-    });
+    let s = scorer.score(&profile, &[], callback, now);
     Score {
-        points,
-        temperature,
-        contributions,
+        points: s.total,
+        fit: s.fit,
+        engagement: s.engagement,
+        fit_level: s.fit_level,
+        activity: s.activity,
+        temperature: n.temperature.unwrap_or(s.temperature),
+        contributions: s
+            .contributions
+            .into_iter()
+            .map(|c| (c.rule, c.points))
+            .collect(),
+        profile,
     }
 }
 
-/// Every new request starts in `new`; qualification rules move it on later.
+/// Every new request starts in `new`; the scoring rules move it on afterwards, with history.
 pub fn qualify(_n: &Normalized, _score: &Score) -> Stage {
     Stage::New
 }
@@ -85,17 +63,30 @@ mod tests {
             .with("company", "ACME")
             .with("product", "CRM")
             .with("message", "We need 40 seats by March, please call");
-        let s = score(&normalize(&full, &Default::default()));
+        let s = score(
+            &normalize(&full, &Default::default()),
+            &Scorer::default(),
+            0,
+        );
         assert_eq!(s.points, 45);
         assert_eq!(s.temperature, Temperature::Hot);
         let bare = Submission::new(Channel::WebForm, 0)
             .with("name", "Ivan")
             .with("email", "ivan@example.com");
-        let s = score(&normalize(&bare, &Default::default()));
+        let s = score(
+            &normalize(&bare, &Default::default()),
+            &Scorer::default(),
+            0,
+        );
         assert_eq!(s.temperature, Temperature::Cold);
         let explicit = bare.with("temperature", "hot");
         assert_eq!(
-            score(&normalize(&explicit, &Default::default())).temperature,
+            score(
+                &normalize(&explicit, &Default::default()),
+                &Scorer::default(),
+                0
+            )
+            .temperature,
             Temperature::Hot
         );
     }

@@ -23,6 +23,8 @@ pub enum Channel {
     Import,
     Manual,
     Partner,
+    /// The tracker script: page views and events of a site's visitors.
+    Tracking,
 }
 
 impl Channel {
@@ -33,6 +35,7 @@ impl Channel {
             Channel::Import => "import",
             Channel::Manual => "manual",
             Channel::Partner => "partner",
+            Channel::Tracking => "tracking",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
@@ -42,6 +45,7 @@ impl Channel {
             "import" => Channel::Import,
             "manual" => Channel::Manual,
             "partner" => Channel::Partner,
+            "tracking" => Channel::Tracking,
             _ => return None,
         })
     }

@@ -63,15 +63,19 @@ pub enum Scope {
     LeadsWrite,
     #[serde(rename = "forms:write")]
     FormsWrite,
+    /// Sends behaviour events (a site's backend, the mailing system).
+    #[serde(rename = "events:write")]
+    EventsWrite,
     #[serde(rename = "admin")]
     Admin,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 4] = [
+    pub const ALL: [Scope; 5] = [
         Scope::LeadsRead,
         Scope::LeadsWrite,
         Scope::FormsWrite,
+        Scope::EventsWrite,
         Scope::Admin,
     ];
     pub fn as_str(self) -> &'static str {
@@ -79,6 +83,7 @@ impl Scope {
             Scope::LeadsRead => "leads:read",
             Scope::LeadsWrite => "leads:write",
             Scope::FormsWrite => "forms:write",
+            Scope::EventsWrite => "events:write",
             Scope::Admin => "admin",
         }
     }

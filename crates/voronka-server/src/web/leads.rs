@@ -113,6 +113,8 @@ pub(crate) struct Filters {
     pub q: String,
     /// Least probability of conversion, in percent.
     pub min_conversion: String,
+    pub fit_level: String,
+    pub activity: String,
     pub sort: String,
 }
 
@@ -135,6 +137,8 @@ impl Filters {
             ("to", &self.to),
             ("q", &self.q),
             ("min_conversion", &self.min_conversion),
+            ("fit_level", &self.fit_level),
+            ("activity", &self.activity),
         ] {
             p.push((k.to_string(), v.clone()));
         }
@@ -232,6 +236,20 @@ fn parse_filters(raw: Option<&str>, notices: &mut Vec<String>) -> (Filters, Lead
                     f.min_conversion = v;
                 }
                 _ => notices.push(format!("{} ({v:?})", t::ERR_BAD_PERCENT)),
+            },
+            "fit_level" => match voronka_core::scoring::FitLevel::parse(&v) {
+                Some(l) => {
+                    q.fit_level = Some(l);
+                    f.fit_level = v;
+                }
+                None => notices.push(format!("Unknown fit level {v:?} was ignored.")),
+            },
+            "activity" => match voronka_core::scoring::Activity::parse(&v) {
+                Some(a) => {
+                    q.activity = Some(a);
+                    f.activity = v;
+                }
+                None => notices.push(format!("Unknown activity {v:?} was ignored.")),
             },
             "sort" => match LeadSort::parse(&v) {
                 Some(s) => {
@@ -569,6 +587,53 @@ pub(crate) struct DealView {
     pub when: When,
 }
 
+pub(crate) struct ContributionView {
+    pub part: &'static str,
+    pub rule: String,
+    pub matched: String,
+    pub points: i64,
+    pub effective: String,
+    pub when: String,
+}
+
+pub(crate) struct ScoreView {
+    pub fit: i64,
+    pub engagement: i64,
+    pub total: i64,
+    pub fit_level: &'static str,
+    pub activity: &'static str,
+    pub manual: bool,
+    pub contributions: Vec<ContributionView>,
+}
+
+fn score_view(e: voronka_app::Explanation) -> ScoreView {
+    use voronka_core::scoring::Part;
+    let s = e.score;
+    ScoreView {
+        fit: s.fit,
+        engagement: s.engagement,
+        total: s.total,
+        fit_level: s.fit_level.label(),
+        activity: s.activity.label(),
+        manual: e.stored.temperature_manual,
+        contributions: s
+            .contributions
+            .into_iter()
+            .map(|c| ContributionView {
+                part: match c.part {
+                    Part::Fit => t::SCORE_FIT,
+                    Part::Engagement => t::SCORE_ENGAGEMENT,
+                },
+                rule: c.rule,
+                matched: c.matched,
+                points: c.points,
+                effective: format!("{:.1}", c.effective),
+                when: c.at.map(fmt::datetime).unwrap_or_default(),
+            })
+            .collect(),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "lead.html")]
 struct CardPage {
@@ -589,6 +654,7 @@ struct CardPage {
     /// Probability of conversion as a percentage, empty until scored.
     conversion: String,
     score_reasons: Vec<String>,
+    score: Option<ScoreView>,
     route: String,
     refuse_reason: String,
     frozen_until: String,
@@ -722,6 +788,12 @@ async fn card_page(state: &AppState, user: &WebUser, d: LeadDetail) -> Result<Ca
         owner: d.owner.as_ref().map(|o| o.name.clone()).unwrap_or_default(),
         conversion: t::conversion_percent(l.conversion_probability),
         score_reasons: reason_lines(&d.reasons),
+        score: state
+            .app
+            .explain_score(&user.actor(), l.id)
+            .await
+            .ok()
+            .map(score_view),
         route: d.route_explanation.clone().unwrap_or_default(),
         refuse_reason: l.refuse_reason.clone().unwrap_or_default(),
         frozen_until: l.frozen_until.map(fmt::date).unwrap_or_default(),
@@ -948,6 +1020,13 @@ pub(crate) async fn temperature(
 ) -> PageResult {
     let form = PostForm::checked(&body, &user)?;
     let res = async {
+        if form.text("temperature") == "auto" {
+            state
+                .app
+                .clear_temperature_override(&user.actor(), id)
+                .await?;
+            return Ok(());
+        }
         let tp = Temperature::parse(&form.text("temperature"))
             .ok_or_else(|| invalid("temperature", t::ERR_BAD_TEMPERATURE))?;
         state.app.set_temperature(&user.actor(), id, tp).await?;

@@ -8,6 +8,7 @@ mod fmt;
 mod forms;
 mod leads;
 mod people;
+mod scoring;
 mod speed;
 mod t;
 
@@ -76,6 +77,11 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/admin/routing",
             get(speed::routing).post(speed::save_routing),
+        )
+        .route("/scoring", get(scoring::matrix))
+        .route(
+            "/admin/scoring",
+            get(scoring::rules).post(scoring::save_rules),
         )
 }
 
@@ -163,6 +169,7 @@ pub(crate) struct Layout {
     pub t_logout: &'static str,
     pub t_work: &'static str,
     pub t_sla: &'static str,
+    pub t_scoring: &'static str,
     pub app_name: &'static str,
 }
 
@@ -188,6 +195,7 @@ impl Layout {
             t_logout: t::NAV_LOGOUT,
             t_work: t::NAV_WORK,
             t_sla: t::NAV_SLA,
+            t_scoring: t::NAV_SCORING,
             app_name: t::APP_NAME,
         }
     }

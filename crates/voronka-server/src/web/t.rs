@@ -11,6 +11,13 @@ pub const NAV_ADMIN: &str = "Admin";
 pub const NAV_LOGOUT: &str = "Log out";
 pub const NAV_WORK: &str = "Work";
 pub const NAV_SLA: &str = "SLA";
+pub const NAV_SCORING: &str = "Scoring";
+
+// Scoring.
+pub const SCORING_TITLE: &str = "Fit and activity";
+pub const SCORING_RULES_TITLE: &str = "Scoring and tracking";
+pub const SCORE_FIT: &str = "Fit";
+pub const SCORE_ENGAGEMENT: &str = "Engagement";
 
 // Speed to lead.
 pub const WORK_TITLE: &str = "What to do now";
@@ -73,6 +80,11 @@ pub fn flash(code: &str) -> Option<&'static str> {
         "user" => "User saved.",
         "revoked" => "Token revoked.",
         "rules" => "Rules saved. They apply to new submissions.",
+        "scoring" => {
+            "Scoring rules saved. New submissions use them now; every lead is being rescored."
+        }
+        "rescore" => "Rescoring started.",
+        "site" => "Tracking site added. Put its embed code on every page of the site.",
         "merged" => "Leads merged. The merge can be undone from the lead card.",
         "not_duplicate" => "Marked as not a duplicate.",
         "unmerged" => "Merge undone.",
@@ -122,6 +134,7 @@ pub fn channel_label(c: voronka_core::Channel) -> &'static str {
         Import => "Import",
         Manual => "Manual",
         Partner => "Partner",
+        Tracking => "Site tracking",
     }
 }
 

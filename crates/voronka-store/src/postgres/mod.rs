@@ -53,3 +53,4 @@ impl SqlStore {
 
 include!("../common.rs");
 include!("../routing_sql.rs");
+include!("../scoring_sql.rs");

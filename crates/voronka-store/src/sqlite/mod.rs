@@ -79,6 +79,7 @@ impl SqlStore {
 
 include!("../common.rs");
 include!("../routing_sql.rs");
+include!("../scoring_sql.rs");
 
 #[cfg(test)]
 mod tests {

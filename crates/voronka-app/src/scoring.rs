@@ -1,0 +1,592 @@
+//! Scoring: the rules in force, behaviour events, rescoring (a lead at a time as its events
+//! arrive, all leads in the background when the rules change and every night for decay) and the
+//! explanation of a score.
+
+use crate::{now_ms, Actor, App, AppError, Result};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use voronka_core::intake::{normalize, NormalizeSettings, Submission};
+use voronka_core::scoring::{self, LeadScore, Matrix, Profile, Rules, Scorer, StageMove};
+use voronka_core::{Channel, Id, Millis, Stage};
+use voronka_store::{
+    Ingested, NewEvent, NewStageChange, ScoreRun, ScoreUpdate, ScoringInput, StageUpdate,
+    StoredScore, TrackingSite, Tx,
+};
+
+/// Rescores every lead: queued when the rules change, and every night so that engagement fades.
+pub const RESCORE: &str = "rescore_leads";
+
+/// Leads rescored per transaction, and per job run before the job hands over to the next.
+const PAGE: i64 = 2_000;
+const SLICE: i64 = 50_000;
+
+/// Most events one request may carry.
+pub const MAX_EVENTS: usize = 1_000;
+
+const DAY_MS: Millis = 86_400_000;
+
+/// The rules the intake and the rescoring apply; replaced when newer rules are saved.
+pub(crate) struct ScorerSlot(RwLock<(Option<Id>, Arc<Scorer>)>);
+
+impl Default for ScorerSlot {
+    fn default() -> Self {
+        ScorerSlot(RwLock::new((None, Arc::new(Scorer::default()))))
+    }
+}
+
+impl ScorerSlot {
+    pub(crate) fn get(&self) -> Arc<Scorer> {
+        self.0
+            .read()
+            .map(|g| g.1.clone())
+            .unwrap_or_else(|_| Arc::new(Scorer::default()))
+    }
+    fn id(&self) -> Option<Id> {
+        self.0.read().ok().and_then(|g| g.0)
+    }
+    fn set(&self, id: Id, s: Scorer) {
+        if let Ok(mut g) = self.0.write() {
+            *g = (Some(id), Arc::new(s));
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, Default)]
+struct RescorePayload {
+    run_id: Id,
+    after: Id,
+}
+
+/// A score with every contribution, as of now.
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    pub lead_id: Id,
+    pub stage: Stage,
+    pub score: LeadScore,
+    /// What is stored on the lead (from the last rescoring).
+    pub stored: StoredScore,
+    /// The moves the rules would make now.
+    pub moves: Vec<StageMove>,
+}
+
+/// One event as sent to the API or by the tracker.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventIn {
+    /// The event: `page_view`, `view_product`, `email_click_product` … or a custom name.
+    pub name: String,
+    /// The tracker's first-party visitor id.
+    #[serde(default)]
+    pub visitor_id: Option<String>,
+    /// The lead, when the sender knows it (server-side calls with a token).
+    #[serde(default)]
+    pub lead_id: Option<Id>,
+    #[serde(default)]
+    pub url: Option<String>,
+    /// When it happened, in milliseconds since the epoch (now when left out).
+    #[serde(default)]
+    pub at: Option<Millis>,
+    #[serde(default)]
+    pub properties: serde_json::Map<String, serde_json::Value>,
+}
+
+fn check_event(i: usize, e: &EventIn, now: Millis) -> Result<()> {
+    let bad = |msg: String| AppError::invalid(&format!("events[{i}]"), msg);
+    let name = e.name.trim();
+    if name.is_empty() || name.chars().count() > 64 {
+        return Err(bad("the event name must have 1 to 64 characters".into()));
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
+    {
+        return Err(bad(format!(
+            "the event name {name:?} may hold letters, digits and _ - . : only"
+        )));
+    }
+    if e.visitor_id.is_none() && e.lead_id.is_none() {
+        return Err(bad("an event needs a visitor_id or a lead_id".into()));
+    }
+    if e.visitor_id
+        .as_deref()
+        .is_some_and(|v| v.trim().is_empty() || v.len() > 128)
+    {
+        return Err(bad("the visitor_id must have 1 to 128 characters".into()));
+    }
+    if e.url.as_deref().is_some_and(|u| u.len() > 2048) {
+        return Err(bad("the url is longer than 2,048 characters".into()));
+    }
+    if serde_json::Value::Object(e.properties.clone())
+        .to_string()
+        .len()
+        > 8192
+    {
+        return Err(bad("the properties are larger than 8 KB".into()));
+    }
+    if e.at.is_some_and(|at| at > now + DAY_MS || at < 0) {
+        return Err(bad("the time is in the future".into()));
+    }
+    Ok(())
+}
+
+impl App {
+    /// The rules in force.
+    pub fn scorer(&self) -> Arc<Scorer> {
+        self.scorer.get()
+    }
+
+    /// Loads the newest saved rules (at start, and when another process saved some).
+    pub async fn refresh_scoring_rules(&self) -> Result<()> {
+        let Some(stored) = self.store.current_scoring_rules().await? else {
+            return Ok(());
+        };
+        if Some(stored.id) == self.scorer.id() {
+            return Ok(());
+        }
+        match Rules::from_json(&stored.body) {
+            Ok(r) => self.scorer.set(stored.id, Scorer::new(r)),
+            Err(e) => tracing::warn!(error = %e, "stored scoring rules not loaded"),
+        }
+        Ok(())
+    }
+
+    /// Saves new rules, puts them in force and rescores every lead in the background.
+    pub async fn save_scoring_rules(&self, actor: &Actor, rules: Rules) -> Result<ScoreRun> {
+        actor.require_forms()?;
+        rules
+            .check()
+            .map_err(|e| AppError::invalid("rules", e.to_string()))?;
+        let now = now_ms();
+        let id = self
+            .store
+            .save_scoring_rules(&rules.to_json(), &actor.name(), now)
+            .await?;
+        self.scorer.set(id, Scorer::new(rules));
+        self.start_rescore("the scoring rules changed", now).await
+    }
+
+    /// Queues a full rescoring; its progress is read with [`App::latest_score_run`].
+    pub async fn start_rescore(&self, reason: &str, now: Millis) -> Result<ScoreRun> {
+        let total = self.store.count_all_leads().await?;
+        let run_id = self.store.start_score_run(reason, total, now).await?;
+        let payload = serde_json::to_string(&RescorePayload { run_id, after: 0 })
+            .map_err(|e| AppError::Io(e.to_string()))?;
+        let mut tx = self.store.begin().await?;
+        tx.enqueue_job(RESCORE, &payload, now, now).await?;
+        tx.commit().await?;
+        self.store
+            .latest_score_run()
+            .await?
+            .ok_or_else(|| AppError::Io("the rescoring run was not recorded".into()))
+    }
+
+    pub async fn latest_score_run(&self) -> Result<Option<ScoreRun>> {
+        Ok(self.store.latest_score_run().await?)
+    }
+
+    /// The rescoring job: a slice of leads, then the next slice as a new job, so other jobs
+    /// (SLA timers) run in between. The last slice schedules the next nightly run.
+    pub(crate) async fn run_rescore_job(&self, job_id: Id, payload: &str) -> Result<()> {
+        let mut p: RescorePayload =
+            serde_json::from_str(payload).map_err(|e| AppError::Io(format!("bad payload: {e}")))?;
+        self.refresh_scoring_rules().await?;
+        if p.run_id == 0 {
+            // The nightly run is recorded when it starts.
+            let total = self.store.count_all_leads().await?;
+            p.run_id = self
+                .store
+                .start_score_run("nightly decay", total, now_ms())
+                .await?;
+        }
+        let run = self.store.latest_score_run().await?;
+        let (mut done, mut changed) = run
+            .as_ref()
+            .filter(|r| r.id == p.run_id)
+            .map_or((0, 0), |r| (r.done, r.changed));
+        let mut after = p.after;
+        let mut in_slice = 0;
+        loop {
+            let ids = self.store.lead_ids_after(after, PAGE).await?;
+            let Some(last) = ids.last().copied() else {
+                let now = now_ms();
+                self.store
+                    .progress_score_run(p.run_id, done, changed, Some(now))
+                    .await?;
+                return self.schedule_nightly_rescore(job_id, now).await;
+            };
+            changed += self.rescore_ids(&ids, now_ms()).await? as i64;
+            done += ids.len() as i64;
+            after = last;
+            in_slice += ids.len() as i64;
+            self.store
+                .progress_score_run(p.run_id, done, changed, None)
+                .await?;
+            if in_slice >= SLICE {
+                let now = now_ms();
+                let next = serde_json::to_string(&RescorePayload {
+                    run_id: p.run_id,
+                    after,
+                })
+                .map_err(|e| AppError::Io(e.to_string()))?;
+                let mut tx = self.store.begin().await?;
+                tx.enqueue_job(RESCORE, &next, now, now).await?;
+                tx.commit().await?;
+                return Ok(());
+            }
+        }
+    }
+
+    /// Queues tomorrow night's rescoring (decay moves scores even when nothing happens) unless
+    /// one is already waiting.
+    async fn schedule_nightly_rescore(&self, running: Id, now: Millis) -> Result<()> {
+        if self.store.has_pending_job(RESCORE, Some(running)).await? {
+            return Ok(());
+        }
+        let at = crate::predict::next_retrain_at(now) + 30 * 60_000;
+        let payload = serde_json::to_string(&RescorePayload::default())
+            .map_err(|e| AppError::Io(e.to_string()))?;
+        let mut tx = self.store.begin().await?;
+        tx.enqueue_job(RESCORE, &payload, at, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Rescores every lead now, in the caller's task (the command line), reporting progress.
+    pub async fn rescore_all(
+        &self,
+        reason: &str,
+        mut progress: impl FnMut(i64, i64),
+    ) -> Result<ScoreRun> {
+        self.refresh_scoring_rules().await?;
+        let now = now_ms();
+        let total = self.store.count_all_leads().await?;
+        let run_id = self.store.start_score_run(reason, total, now).await?;
+        let (mut done, mut changed, mut after) = (0i64, 0i64, 0);
+        loop {
+            let ids = self.store.lead_ids_after(after, PAGE).await?;
+            let Some(last) = ids.last().copied() else {
+                break;
+            };
+            changed += self.rescore_ids(&ids, now_ms()).await? as i64;
+            done += ids.len() as i64;
+            after = last;
+            progress(done, total);
+        }
+        self.store
+            .progress_score_run(run_id, done, changed, Some(now_ms()))
+            .await?;
+        self.store
+            .latest_score_run()
+            .await?
+            .ok_or_else(|| AppError::Io("the rescoring run was not recorded".into()))
+    }
+
+    /// Rescores these leads in one transaction; returns how many changed.
+    async fn rescore_ids(&self, ids: &[Id], now: Millis) -> Result<usize> {
+        let scorer = self.scorer();
+        let mut tx = self.store.begin().await?;
+        let n = rescore_in_tx(tx.as_mut(), &scorer, ids, &HashMap::new(), now).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Stores events and rescores the leads they belong to, in one transaction.
+    pub async fn ingest_events(&self, source: &str, events: Vec<EventIn>) -> Result<Ingested> {
+        if events.is_empty() {
+            return Err(AppError::invalid("events", "no events were sent"));
+        }
+        if events.len() > MAX_EVENTS {
+            return Err(AppError::invalid(
+                "events",
+                format!("at most {MAX_EVENTS} events per request"),
+            ));
+        }
+        let now = now_ms();
+        for (i, e) in events.iter().enumerate() {
+            check_event(i, e, now)?;
+        }
+        let rows: Vec<NewEvent> = events
+            .into_iter()
+            .map(|e| NewEvent {
+                visitor_id: e.visitor_id.map(|v| v.trim().to_string()),
+                lead_id: e.lead_id,
+                source: source.to_string(),
+                name: e.name.trim().to_string(),
+                url: e.url,
+                properties: e.properties,
+                at: e.at.unwrap_or(now),
+                received_at: now,
+            })
+            .collect();
+        let scorer = self.scorer();
+        let mut tx = self.store.begin().await?;
+        if let Some(missing) = missing_lead(tx.as_mut(), &rows).await? {
+            return Err(AppError::invalid(
+                "lead_id",
+                format!("lead {missing} not found"),
+            ));
+        }
+        let ingested = tx.insert_events(&rows).await?;
+        rescore_in_tx(tx.as_mut(), &scorer, &ingested.leads, &HashMap::new(), now).await?;
+        tx.commit().await?;
+        Ok(ingested)
+    }
+
+    /// Events from the tracker script of a site: the site must exist and the page's origin be
+    /// one it allows.
+    pub async fn ingest_tracked(
+        &self,
+        site_key: &str,
+        origin: Option<&str>,
+        events: Vec<EventIn>,
+    ) -> Result<Ingested> {
+        let site = self.tracking_site(site_key).await?;
+        if !site.origins.is_empty() {
+            let ok =
+                origin.is_some_and(|o| site.origins.iter().any(|a| a.trim_end_matches('/') == o));
+            if !ok {
+                return Err(AppError::Forbidden(format!(
+                    "this site does not accept events from {}",
+                    origin.unwrap_or("an unknown origin")
+                )));
+            }
+        }
+        if events.iter().any(|e| e.lead_id.is_some()) {
+            return Err(AppError::invalid(
+                "lead_id",
+                "the tracker sends visitor ids only; lead ids need a token",
+            ));
+        }
+        // A browser's clock is not to be trusted: tracked events are dated when they arrive
+        // (the tracker sends within a second or two).
+        let events = events
+            .into_iter()
+            .map(|e| EventIn { at: None, ..e })
+            .collect();
+        self.ingest_events(&format!("site:{}", site.key), events)
+            .await
+    }
+
+    pub async fn tracking_site(&self, key: &str) -> Result<TrackingSite> {
+        self.store
+            .tracking_site_by_key(key.trim())
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("no tracking site with key {key}")))
+    }
+
+    pub async fn tracking_sites(&self, actor: &Actor) -> Result<Vec<TrackingSite>> {
+        actor.require_forms()?;
+        Ok(self.store.tracking_sites().await?)
+    }
+
+    pub async fn create_tracking_site(
+        &self,
+        actor: &Actor,
+        name: &str,
+        origins: &[String],
+        honour_dnt: bool,
+    ) -> Result<TrackingSite> {
+        actor.require_forms()?;
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(AppError::invalid("name", "the site needs a name"));
+        }
+        let mut clean = Vec::new();
+        for o in origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {
+            clean.push(
+                origin_of(o).ok_or_else(|| {
+                    AppError::invalid("origins", format!("{o:?} is not an origin"))
+                })?,
+            );
+        }
+        let key = crate::auth::new_secret("s_")[..26].to_string();
+        Ok(self
+            .store
+            .create_tracking_site(name, &key, &clean, honour_dnt, now_ms())
+            .await?)
+    }
+
+    /// Every contribution to a lead's score as of now.
+    pub async fn explain_score(&self, actor: &Actor, lead_id: Id) -> Result<Explanation> {
+        self.lead_detail(actor, lead_id).await?;
+        let scorer = self.scorer();
+        let mut tx = self.store.begin().await?;
+        let input = tx
+            .scoring_inputs(&[lead_id])
+            .await?
+            .pop()
+            .ok_or_else(|| AppError::NotFound(format!("lead {lead_id} not found")))?;
+        drop(tx);
+        let profile = effective_profile(&input);
+        let now = now_ms();
+        let score = scorer.score(&profile, &input.events, input.callback, now);
+        let moves = scorer.stage_moves(input.stage, &score, &input.events);
+        Ok(Explanation {
+            lead_id,
+            stage: input.stage,
+            score,
+            stored: input.stored,
+            moves,
+        })
+    }
+
+    pub async fn score_matrix(&self, actor: &Actor) -> Result<Matrix> {
+        actor.require_read_leads()?;
+        let owner = match actor.visibility() {
+            voronka_store::Visibility::Owner(id) => Some(id),
+            _ => None,
+        };
+        Ok(self.store.score_matrix(owner).await?)
+    }
+
+    /// Clears a hand-set temperature: the rules decide again.
+    pub async fn clear_temperature_override(&self, actor: &Actor, lead_id: Id) -> Result<()> {
+        actor.require_write_leads()?;
+        self.lead_detail(actor, lead_id).await?;
+        let scorer = self.scorer();
+        let mut tx = self.store.begin().await?;
+        tx.set_temperature_manual(lead_id, false).await?;
+        rescore_in_tx(tx.as_mut(), &scorer, &[lead_id], &HashMap::new(), now_ms()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// `https://shop.example.com/` → `https://shop.example.com`; anything with a path is refused.
+fn origin_of(o: &str) -> Option<String> {
+    let (scheme, rest) = o.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let host = rest.strip_suffix('/').unwrap_or(rest);
+    if !matches!(scheme.as_str(), "http" | "https")
+        || host.is_empty()
+        || host.contains(['/', ' ', '?', '#', '@'])
+    {
+        return None;
+    }
+    Some(format!("{scheme}://{}", host.to_ascii_lowercase()))
+}
+
+/// The lead's profile, rebuilt from its submissions when it was never recorded.
+fn effective_profile(input: &ScoringInput) -> Profile {
+    if !input.profile.is_empty() || input.raws.is_empty() {
+        return input.profile.clone();
+    }
+    let mut p = Profile::new();
+    for raw in &input.raws {
+        let Some(fields) = raw.as_object() else {
+            continue;
+        };
+        let mut s = Submission::new(Channel::Api, 0);
+        for (k, v) in fields {
+            if let Some(v) = v.as_str() {
+                s = s.with(k, v);
+            }
+        }
+        scoring::merge_profile(
+            &mut p,
+            &scoring::profile_of(&normalize(&s, &NormalizeSettings::default())),
+        );
+    }
+    p
+}
+
+async fn missing_lead(tx: &mut dyn Tx, rows: &[NewEvent]) -> Result<Option<Id>> {
+    let mut ids: Vec<Id> = rows.iter().filter_map(|e| e.lead_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    let found: std::collections::HashSet<Id> = tx
+        .scoring_inputs(&ids)
+        .await?
+        .into_iter()
+        .map(|i| i.lead_id)
+        .collect();
+    Ok(ids.into_iter().find(|id| !found.contains(id)))
+}
+
+/// Rescores leads inside the caller's transaction: profiles (with `newer` profile fields folded
+/// in first), events, the stored score, the temperature unless set by hand, and the automatic
+/// stage moves with a history entry naming the rule. Returns how many leads changed.
+pub(crate) async fn rescore_in_tx(
+    tx: &mut dyn Tx,
+    scorer: &Scorer,
+    ids: &[Id],
+    newer: &HashMap<Id, Profile>,
+    now: Millis,
+) -> Result<usize> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let inputs = tx.scoring_inputs(ids).await?;
+    let mut updates = Vec::new();
+    let mut changes = Vec::new();
+    for input in &inputs {
+        let mut profile = effective_profile(input);
+        let rebuilt = input.profile.is_empty() && !profile.is_empty();
+        let merged = newer.get(&input.lead_id);
+        if let Some(p) = merged {
+            scoring::merge_profile(&mut profile, p);
+        }
+        if rebuilt || merged.is_some() {
+            tx.set_profile(input.lead_id, &profile).await?;
+        }
+        let s = scorer.score(&profile, &input.events, input.callback, now);
+        let temperature = (!input.temperature_manual).then_some(s.temperature);
+        let old = &input.stored;
+        if (
+            old.fit,
+            old.engagement,
+            old.total,
+            old.fit_level,
+            old.activity,
+        ) != (s.fit, s.engagement, s.total, s.fit_level, s.activity)
+            || temperature.is_some_and(|t| t != input.temperature)
+            || old.scored_at.is_none()
+        {
+            updates.push(ScoreUpdate {
+                lead_id: input.lead_id,
+                fit: s.fit,
+                engagement: s.engagement,
+                total: s.total,
+                fit_level: s.fit_level,
+                activity: s.activity,
+                temperature,
+                at: now,
+            });
+        }
+        let mut from = input.stage;
+        for m in scorer.stage_moves(input.stage, &s, &input.events) {
+            changes.push((input.lead_id, from, m));
+            from = changes
+                .last()
+                .map_or(from, |c: &(Id, Stage, StageMove)| c.2.to);
+        }
+    }
+    tx.update_scores(&updates).await?;
+    for (lead_id, from, m) in &changes {
+        tx.set_stage(
+            *lead_id,
+            &StageUpdate {
+                stage: Some(m.to),
+                ..Default::default()
+            },
+            now,
+        )
+        .await?;
+        tx.add_stage_change(&NewStageChange {
+            lead_id: *lead_id,
+            from: Some(*from),
+            to: m.to,
+            actor_id: None,
+            actor: "scoring".into(),
+            reason: Some(m.rule.clone()),
+            comment: None,
+            at: now,
+        })
+        .await?;
+    }
+    Ok(updates.len().max(changes.len()))
+}

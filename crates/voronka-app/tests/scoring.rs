@@ -1,0 +1,293 @@
+//! Scoring against both backends: anonymous events stitched to the lead of the visitor who
+//! fills a form, behaviour and profile points, decay, the automatic MQL move with its rule,
+//! hand-set temperatures, a rules change rescoring every lead through the job, and bad events
+//! refused whole.
+
+mod common;
+
+use common::TestDb;
+use serde_json::json;
+use voronka_app::{Actor, App, AppError, CaptureRequest, EventIn, Settings};
+use voronka_core::intake::Submission;
+use voronka_core::scoring::{Activity, FitLevel, Part, Rules};
+use voronka_core::{Channel, Stage, Temperature};
+
+const DAY: i64 = 86_400_000;
+
+fn req(fields: &[(&str, &str)]) -> CaptureRequest {
+    let mut s = Submission::new(Channel::Api, voronka_app::now_ms());
+    for (k, v) in fields {
+        s = s.with(k, *v);
+    }
+    CaptureRequest {
+        submission: s,
+        form: None,
+        idempotency_key: None,
+        client: None,
+    }
+}
+
+fn ev(name: &str, visitor: Option<&str>, lead: Option<i64>, days_ago: i64) -> EventIn {
+    EventIn {
+        name: name.into(),
+        visitor_id: visitor.map(str::to_string),
+        lead_id: lead,
+        url: Some("https://shop.example.com/pricing".into()),
+        at: Some(voronka_app::now_ms() - days_ago * DAY),
+        properties: Default::default(),
+    }
+}
+
+async fn open(db: &TestDb) -> App {
+    App::open(&db.url, Settings::default())
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e}", db.name))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anonymous_events_join_the_lead_and_qualify_it() {
+    for db in TestDb::both().await {
+        let app = open(&db).await;
+        let admin = Actor::system("test");
+        let before = app.store().count_interests(0).await.unwrap().interests;
+        // A visitor looks at prices twice and a product page, anonymously: one interest.
+        let done = app
+            .ingest_events(
+                "test",
+                vec![
+                    ev("view_pricing", Some("v-1"), None, 0),
+                    ev("view_pricing", Some("v-1"), None, 0),
+                    ev("view_product", Some("v-1"), None, 0),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!((done.stored, done.new_visitors), (3, 1), "{}", db.name);
+        assert!(done.leads.is_empty());
+        let after = app.store().count_interests(0).await.unwrap().interests;
+        assert_eq!(
+            after,
+            before + 1,
+            "{}: the visitor is one interest",
+            db.name
+        );
+        // More events of the same visitor are not another interest.
+        let again = app
+            .ingest_events("test", vec![ev("page_view", Some("v-1"), None, 0)])
+            .await
+            .unwrap();
+        assert_eq!(again.new_visitors, 0);
+
+        // The visitor fills a form: the past events join the new lead and count.
+        let o = app
+            .capture(req(&[
+                ("name", "Ирина Смирнова"),
+                ("phone", "+79161234567"),
+                ("email", "irina@example.ru"),
+                ("company_size", "12"),
+                ("visitor_id", "v-1"),
+            ]))
+            .await
+            .unwrap();
+        let lead = o.lead_id.unwrap();
+        let e = app.explain_score(&admin, lead).await.unwrap();
+        let rules: Vec<&str> = e
+            .score
+            .contributions
+            .iter()
+            .map(|c| c.rule.as_str())
+            .collect();
+        assert!(rules.contains(&"Pricing viewed"), "{}: {rules:?}", db.name);
+        assert!(rules.contains(&"Company size 1–20"), "{rules:?}");
+        // 15 phone + 5 email + 10 company size; 10 + 10 + 5 + 1 engagement.
+        assert_eq!((e.score.fit, e.score.engagement), (30, 26), "{}", db.name);
+        assert_eq!(e.stored.fit, 30);
+        assert_eq!(e.stored.engagement, 26);
+        assert_eq!(e.stored.fit_level, FitLevel::Suitable);
+        assert_eq!(e.stored.activity, Activity::LessActive);
+        // Fit 30 ≥ 20 and engagement 26 ≥ 20: an MQL, with the rule in the history.
+        let d = app.lead_detail(&admin, lead).await.unwrap();
+        assert_eq!(d.lead.stage, Stage::Mql, "{}", db.name);
+        assert_eq!(d.lead.temperature, Temperature::Hot);
+        let mql = d.history.iter().find(|h| h.to == Stage::Mql).unwrap();
+        assert_eq!(mql.actor, "scoring");
+        assert!(
+            mql.reason.as_deref().unwrap().contains("fit 30 ≥ 20"),
+            "{:?}",
+            mql.reason
+        );
+        let events = app.store().lead_events(lead, 10).await.unwrap();
+        assert_eq!(events.len(), 4, "{}", db.name);
+        // Later events of the visitor go straight to the lead.
+        let later = app
+            .ingest_events("test", vec![ev("add_to_cart", Some("v-1"), None, 0)])
+            .await
+            .unwrap();
+        assert_eq!(later.leads, vec![lead]);
+        let e = app.explain_score(&admin, lead).await.unwrap();
+        assert_eq!(e.stored.engagement, 41, "{}", db.name);
+
+        let m = app.score_matrix(&admin).await.unwrap();
+        assert_eq!(
+            m.get(FitLevel::Suitable, Activity::Active),
+            1,
+            "{}",
+            db.name
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn email_events_decay_manual_temperature_stays_and_bad_events_are_refused() {
+    for db in TestDb::both().await {
+        let app = open(&db).await;
+        let admin = Actor::system("test");
+        let o = app
+            .capture(req(&[
+                ("name", "Олег Петров"),
+                ("email", "oleg@example.ru"),
+            ]))
+            .await
+            .unwrap();
+        let lead = o.lead_id.unwrap();
+        let base = app.explain_score(&admin, lead).await.unwrap();
+        assert_eq!((base.score.fit, base.score.engagement), (5, 0));
+        // A product click a half-life ago counts half; an open today counts whole.
+        app.ingest_events(
+            "crm",
+            vec![
+                ev("email_click_product", None, Some(lead), 30),
+                ev("email_open", None, Some(lead), 0),
+            ],
+        )
+        .await
+        .unwrap();
+        let e = app.explain_score(&admin, lead).await.unwrap();
+        let click = e
+            .score
+            .contributions
+            .iter()
+            .find(|c| c.rule == "Email: product link clicked")
+            .unwrap();
+        assert_eq!((click.points, click.part), (30, Part::Engagement));
+        assert!((click.effective - 15.0).abs() < 0.1, "{}", click.effective);
+        assert_eq!(e.stored.engagement, 20, "{}", db.name);
+
+        // Set by hand: the rules leave the temperature alone until it is cleared.
+        app.set_temperature(&admin, lead, Temperature::Hot)
+            .await
+            .unwrap();
+        let mut quiet = ev("email_no_reaction", None, Some(lead), 0);
+        quiet.properties.insert("count".into(), json!(6));
+        app.ingest_events("crm", vec![quiet]).await.unwrap();
+        let d = app.lead_detail(&admin, lead).await.unwrap();
+        assert_eq!(d.lead.temperature, Temperature::Hot, "{}", db.name);
+        let e = app.explain_score(&admin, lead).await.unwrap();
+        assert!(e.stored.temperature_manual);
+        assert_eq!(e.stored.engagement, -5);
+        app.clear_temperature_override(&admin, lead).await.unwrap();
+        let d = app.lead_detail(&admin, lead).await.unwrap();
+        assert_eq!(d.lead.temperature, Temperature::Cold, "{}", db.name);
+
+        // Bad events: the whole request is refused and nothing is stored.
+        let stored = app.store().lead_events(lead, 100).await.unwrap().len();
+        for bad in [
+            vec![],
+            vec![ev("bad name!", None, Some(lead), 0)],
+            vec![ev("page_view", None, None, 0)],
+            vec![
+                ev("page_view", None, Some(lead), 0),
+                ev("page_view", None, Some(999_999), 0),
+            ],
+            vec![ev("page_view", Some("v"), None, -5)],
+        ] {
+            let err = app.ingest_events("crm", bad).await.unwrap_err();
+            assert!(matches!(err, AppError::Invalid { .. }), "{err}");
+        }
+        assert_eq!(
+            app.store().lead_events(lead, 100).await.unwrap().len(),
+            stored
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rules_change_rescores_every_lead_through_the_job() {
+    for db in TestDb::both().await {
+        let app = open(&db).await;
+        let admin = Actor::system("test");
+        let mut ids = Vec::new();
+        for i in 0..30 {
+            let o = app
+                .capture(req(&[
+                    ("name", &format!("Клиент {i}")),
+                    ("email", &format!("c{i}@example.ru")),
+                    ("department", if i % 2 == 0 { "IT" } else { "Sales" }),
+                ]))
+                .await
+                .unwrap();
+            ids.push(o.lead_id.unwrap());
+        }
+        let fit = |e: &voronka_app::Explanation| e.stored.fit;
+        assert_eq!(
+            fit(&app.explain_score(&admin, ids[0]).await.unwrap()),
+            5 + 10
+        );
+        assert_eq!(
+            fit(&app.explain_score(&admin, ids[1]).await.unwrap()),
+            5 + 1
+        );
+        // IT is now worth 40: saving queues a rescoring of every lead.
+        let mut rules = Rules::default();
+        for r in rules
+            .profile
+            .iter_mut()
+            .filter(|r| r.name == "Department: IT")
+        {
+            r.points = 40;
+        }
+        let run = app.save_scoring_rules(&admin, rules).await.unwrap();
+        assert!(run.total >= 30 && run.finished_at.is_none(), "{run:?}");
+        // Intake is not blocked meanwhile, and uses the new rules at once.
+        let o = app
+            .capture(req(&[
+                ("name", "Новый"),
+                ("email", "new@example.ru"),
+                ("department", "ИТ"),
+            ]))
+            .await
+            .unwrap();
+        assert_eq!(
+            fit(&app.explain_score(&admin, o.lead_id.unwrap()).await.unwrap()),
+            45
+        );
+        let ran = app
+            .run_due_jobs_at("test", voronka_app::now_ms())
+            .await
+            .unwrap();
+        assert!(ran >= 1);
+        let run = app.latest_score_run().await.unwrap().unwrap();
+        // Every lead, including the one captured after the run was queued.
+        assert_eq!(run.done, 31, "{}: {run:?}", db.name);
+        assert!(run.finished_at.is_some());
+        assert_eq!(run.changed, 15, "{}: the IT leads changed", db.name);
+        assert_eq!(fit(&app.explain_score(&admin, ids[0]).await.unwrap()), 45);
+        assert_eq!(fit(&app.explain_score(&admin, ids[1]).await.unwrap()), 6);
+        // The next nightly rescoring is queued for decay.
+        assert!(app
+            .store()
+            .has_pending_job(voronka_app::RESCORE, None)
+            .await
+            .unwrap());
+        // A saved rule set is what a new process starts with.
+        let again = open(&db).await;
+        let dept = again
+            .scorer()
+            .rules()
+            .profile
+            .iter()
+            .find(|r| r.name == "Department: IT")
+            .map(|r| r.points);
+        assert_eq!(dept, Some(40));
+    }
+}

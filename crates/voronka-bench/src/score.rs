@@ -1,0 +1,322 @@
+//! Scoring benchmarks: the pure scoring of one lead, event ingest throughput, the latency of
+//! one event reaching its lead's score, and a full rescoring.
+
+use anyhow::{Context, Result};
+use std::time::Instant;
+use voronka_app::{App, EventIn, Settings};
+use voronka_core::intake::{normalize, NormalizeSettings, Submission};
+use voronka_core::scoring::{Event, Profile, Scorer};
+use voronka_core::{Attribution, Channel, Stage, Temperature};
+use voronka_store::{IdTable, NewContactRow, NewLead, NewTouch};
+
+const EVENT_NAMES: [&str; 8] = [
+    "page_view",
+    "view_product",
+    "view_pricing",
+    "view_catalog",
+    "email_open",
+    "email_click_product",
+    "add_to_cart",
+    "download",
+];
+
+/// Microseconds to score one lead with `events` events (profile rules, decay, caps).
+pub fn pure(events: usize, repeat: usize) -> Result<()> {
+    let scorer = Scorer::default();
+    let now = 1_800_000_000_000;
+    let evs: Vec<Event> = (0..events)
+        .map(|i| Event {
+            id: i as i64,
+            name: EVENT_NAMES[i % EVENT_NAMES.len()].into(),
+            at: now - (i as i64 % 90) * 86_400_000,
+            url: Some(format!("https://shop.example.com/p/{i}")),
+            properties: Default::default(),
+        })
+        .collect();
+    let profile: Profile = [
+        ("phone_valid", "true"),
+        ("email", "a@example.com"),
+        ("company", "ACME"),
+        ("company_size", "21–100"),
+        ("department", "IT"),
+        ("position", "Head of sales"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let started = Instant::now();
+    let mut total = 0i64;
+    for _ in 0..repeat {
+        total += scorer.score(&profile, &evs, false, now).total;
+    }
+    let per = started.elapsed().as_secs_f64() * 1e6 / repeat as f64;
+    println!("pure scoring: {events} events per lead, {per:.2} µs per lead (checksum {total})");
+    Ok(())
+}
+
+/// Creates `leads` leads directly through the store's bulk inserts (no intake), each with a
+/// visitor id `v{i}` on its touch, in transactions of 10,000.
+async fn seed_leads(app: &App, leads: usize) -> Result<()> {
+    let store = app.store();
+    let now = voronka_app::now_ms();
+    let mut made = 0;
+    while made < leads {
+        let n = (leads - made).min(10_000);
+        let subs: Vec<_> = (made..made + n)
+            .map(|i| {
+                let s = Submission::new(Channel::Import, now)
+                    .with("name", format!("Клиент {i}"))
+                    .with("email", format!("lead{i}@example.com"))
+                    .with("phone", format!("+7916{:07}", i % 10_000_000))
+                    .with("company_size", ["5", "50", "500"][i % 3])
+                    .with("department", ["IT", "Sales", "HR"][i % 3]);
+                normalize(&s, &NormalizeSettings::default())
+            })
+            .collect();
+        let mut tx = store.begin().await?;
+        let cids = tx.reserve_ids(IdTable::Contacts, n).await?;
+        let lids = tx.reserve_ids(IdTable::Leads, n).await?;
+        let tids = tx.reserve_ids(IdTable::Touches, n).await?;
+        let contacts: Vec<NewContactRow> = subs
+            .iter()
+            .zip(&cids)
+            .map(|(s, id)| NewContactRow {
+                id: *id,
+                n: s,
+                account_id: None,
+                at: now,
+            })
+            .collect();
+        tx.insert_contacts(&contacts).await?;
+        let rows: Vec<(i64, NewLead)> = lids
+            .iter()
+            .zip(&cids)
+            .zip(&subs)
+            .map(|((id, c), sub)| {
+                (
+                    *id,
+                    NewLead {
+                        contact_id: *c,
+                        product: None,
+                        message: None,
+                        value: None,
+                        stage: Stage::New,
+                        junk_reason: None,
+                        temperature: Temperature::Cold,
+                        score: 0,
+                        owner_id: None,
+                        form_id: None,
+                        attribution: Attribution::default(),
+                        reasons: "[]".into(),
+                        route_explanation: None,
+                        search_text: String::new(),
+                        kind: "request".into(),
+                        created_at: now,
+                        fit: 0,
+                        engagement: 0,
+                        fit_level: voronka_core::scoring::FitLevel::Stranger,
+                        activity: voronka_core::scoring::Activity::Inactive,
+                        profile: serde_json::to_string(&voronka_core::scoring::profile_of(sub))
+                            .unwrap_or_default(),
+                        temperature_manual: false,
+                    },
+                )
+            })
+            .collect();
+        tx.insert_leads(&rows).await?;
+        let touches: Vec<(i64, NewTouch)> = tids
+            .iter()
+            .zip(&lids)
+            .enumerate()
+            .map(|(k, (tid, lid))| {
+                (
+                    *tid,
+                    NewTouch {
+                        lead_id: *lid,
+                        channel: Channel::Import,
+                        form_id: None,
+                        attribution: Attribution::default(),
+                        partner: None,
+                        visitor_id: Some(format!("v{}", made + k)),
+                        ip: None,
+                        user_agent: None,
+                        message: None,
+                        raw: "{}".into(),
+                        reasons: "[]".into(),
+                        verdict: "ok".into(),
+                        created_at: now,
+                        answers: "[]".into(),
+                        consent_text: None,
+                        variant: None,
+                    },
+                )
+            })
+            .collect();
+        tx.insert_touches(&touches).await?;
+        tx.commit().await?;
+        made += n;
+    }
+    Ok(())
+}
+
+fn events_for(visitors: usize, n: usize, offset: usize) -> Vec<EventIn> {
+    let now = voronka_app::now_ms();
+    (0..n)
+        .map(|i| {
+            let k = offset + i;
+            EventIn {
+                name: EVENT_NAMES[k % EVENT_NAMES.len()].into(),
+                // Every other event is of an anonymous visitor; the rest reach known leads.
+                visitor_id: Some(if k.is_multiple_of(2) {
+                    format!("anon{k}")
+                } else {
+                    format!("v{}", (k * 7919) % visitors)
+                }),
+                lead_id: None,
+                url: Some(format!("https://shop.example.com/p/{}", k % 500)),
+                at: Some(now - (k as i64 % 30) * 86_400_000),
+                properties: Default::default(),
+            }
+        })
+        .collect()
+}
+
+/// Event ingest over HTTP: `events` events posted to `/api/v1/events` in batches of `batch` by
+/// `clients` concurrent clients (half anonymous, half reaching one of `leads` leads, each of
+/// which is rescored in the same transaction); then the server time of single events reaching a
+/// known lead's score.
+pub async fn events(
+    leads: usize,
+    events: usize,
+    batch: usize,
+    clients: usize,
+    url: Option<String>,
+) -> Result<()> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use voronka_core::{Scope, ScopeSet};
+    let dir = tempfile::tempdir()?;
+    let url = url.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("events.db").display()));
+    let app = App::open(&url, Settings::default()).await?;
+    let started = Instant::now();
+    seed_leads(&app, leads).await.context("seeding leads")?;
+    println!(
+        "seeded {leads} leads in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let (_, token) = app
+        .create_token("bench", ScopeSet::new(vec![Scope::EventsWrite]), None, None)
+        .await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let state = voronka_server::AppState::new(
+        app.clone(),
+        voronka_server::ServerConfig {
+            max_body_bytes: 4 * 1024 * 1024,
+            public_url: format!("http://{addr}"),
+            ..Default::default()
+        },
+    );
+    tokio::spawn(voronka_server::serve(listener, state));
+    let endpoint = format!("http://{addr}/api/v1/events");
+    let http = reqwest::Client::new();
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (http, endpoint, token, next) =
+            (http.clone(), endpoint.clone(), token.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let from = next.fetch_add(batch, Ordering::Relaxed);
+                if from >= events {
+                    return Ok::<(), anyhow::Error>(());
+                }
+                let n = batch.min(events - from);
+                let body = serde_json::json!({ "events": events_for(leads, n, from) });
+                let r = http
+                    .post(&endpoint)
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+                    .await?;
+                anyhow::ensure!(r.status().is_success(), "status {}", r.status());
+            }
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "HTTP ingest: {events} events in batches of {batch} from {clients} clients in {secs:.1} s = {:.0} events/s",
+        events as f64 / secs
+    );
+    let mut lat = Vec::with_capacity(1000);
+    for i in 0..1000 {
+        let e = EventIn {
+            name: "view_pricing".into(),
+            visitor_id: Some(format!("v{}", i * 13 % leads)),
+            lead_id: None,
+            url: None,
+            at: None,
+            properties: Default::default(),
+        };
+        let t = Instant::now();
+        let done = app.ingest_events("bench", vec![e]).await?;
+        lat.push(t.elapsed().as_micros() as u64);
+        anyhow::ensure!(done.leads.len() == 1, "the event did not reach its lead");
+    }
+    lat.sort_unstable();
+    println!(
+        "one event to its lead's new score: p50 {:.2} ms, p99 {:.2} ms",
+        super::pct(&lat, 0.50),
+        super::pct(&lat, 0.99)
+    );
+    Ok(())
+}
+
+/// A full rescoring of `leads` leads, `events_per_lead` events each on a tenth of them.
+pub async fn rescore(leads: usize, url: Option<String>) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let url =
+        url.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("rescore.db").display()));
+    let app = App::open(&url, Settings::default()).await?;
+    let have = app.store().count_all_leads().await? as usize;
+    if have < leads {
+        let started = Instant::now();
+        seed_leads(&app, leads - have)
+            .await
+            .context("seeding leads")?;
+        println!(
+            "seeded {} leads in {:.1} s",
+            leads - have,
+            started.elapsed().as_secs_f64()
+        );
+        let started = Instant::now();
+        let n = leads / 10 * 5;
+        let mut sent = 0;
+        while sent < n {
+            let k = 1000.min(n - sent);
+            app.ingest_events("bench", events_for(leads, k, sent))
+                .await?;
+            sent += k;
+        }
+        println!("and {n} events in {:.1} s", started.elapsed().as_secs_f64());
+    }
+    app.store().optimize().await?;
+    let started = Instant::now();
+    let run = app.rescore_all("bench", |_, _| {}).await?;
+    let first = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let again = app.rescore_all("bench", |_, _| {}).await?;
+    let second = started.elapsed().as_secs_f64();
+    println!(
+        "full rescore of {} leads: {first:.1} s ({} changed); again with nothing to write: {second:.1} s ({} changed); peak RSS {:.0} MB",
+        run.done,
+        run.changed,
+        again.changed,
+        super::peak_rss_mb()
+    );
+    Ok(())
+}

@@ -1,0 +1,218 @@
+//! Scoring pages: the fit × activity matrix (each cell a link to its leads) and the scoring
+//! settings (rules editor with presets, rescoring progress, tracking sites and their embed code).
+
+use super::fmt::datetime;
+use super::{query_pairs, render, render_status, see_other, t, Layout, PageResult, PostForm};
+use crate::error::classify;
+use crate::extract::WebUser;
+use crate::AppState;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use voronka_app::AppError;
+use voronka_core::scoring::{Activity, FitLevel, Rules};
+use voronka_store::ScoreRun;
+
+pub(crate) struct Cell {
+    pub count: i64,
+    pub href: String,
+    pub label: String,
+    /// 0–4: how strong the cell's colour is.
+    pub heat: usize,
+}
+
+pub(crate) struct MatrixRow {
+    pub label: &'static str,
+    pub cells: Vec<Cell>,
+}
+
+pub(crate) struct RunView {
+    pub reason: String,
+    pub done: i64,
+    pub total: i64,
+    pub changed: i64,
+    pub percent: i64,
+    pub started: String,
+    pub finished: Option<String>,
+}
+
+fn run_view(r: ScoreRun) -> RunView {
+    RunView {
+        percent: if r.total > 0 {
+            (r.done * 100 / r.total).clamp(0, 100)
+        } else {
+            100
+        },
+        reason: r.reason,
+        done: r.done,
+        total: r.total,
+        changed: r.changed,
+        started: datetime(r.started_at),
+        finished: r.finished_at.map(datetime),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "scoring.html")]
+struct MatrixPage {
+    layout: Layout,
+    columns: Vec<&'static str>,
+    rows: Vec<MatrixRow>,
+    total: i64,
+    run: Option<RunView>,
+}
+
+pub(crate) async fn matrix(State(state): State<AppState>, user: WebUser) -> PageResult {
+    let actor = user.actor();
+    let m = state.app.score_matrix(&actor).await?;
+    let max = m.cells.iter().flatten().copied().max().unwrap_or(0).max(1);
+    let rows = FitLevel::ALL
+        .iter()
+        .rev()
+        .map(|f| MatrixRow {
+            label: f.label(),
+            cells: Activity::ALL
+                .iter()
+                .map(|a| {
+                    let count = m.get(*f, *a);
+                    Cell {
+                        count,
+                        href: format!(
+                            "/leads?stage=new,working,mql,sql&fit_level={}&activity={}",
+                            f.as_str(),
+                            a.as_str()
+                        ),
+                        label: format!("{} × {}: {count}", f.label(), a.label()),
+                        heat: if count == 0 {
+                            0
+                        } else {
+                            1 + (count * 3 / max) as usize
+                        },
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    let page = MatrixPage {
+        layout: Layout::new(&user, "scoring", t::SCORING_TITLE),
+        columns: Activity::ALL.iter().map(|a| a.label()).collect(),
+        rows,
+        total: m.total(),
+        run: state.app.latest_score_run().await?.map(run_view),
+    };
+    Ok(render(&page))
+}
+
+pub(crate) struct SiteView {
+    pub name: String,
+    pub origins: String,
+    pub honour_dnt: bool,
+    pub embed: String,
+}
+
+#[derive(Template)]
+#[template(path = "scoring_rules.html")]
+struct RulesPage {
+    layout: Layout,
+    rules_toml: String,
+    presets: Vec<&'static str>,
+    run: Option<RunView>,
+    sites: Vec<SiteView>,
+}
+
+async fn rules_page(state: &AppState, user: &WebUser) -> Result<RulesPage, AppError> {
+    let actor = user.actor();
+    let base = state.config.public_url.trim_end_matches('/').to_string();
+    let sites = state
+        .app
+        .tracking_sites(&actor)
+        .await?
+        .into_iter()
+        .map(|s| SiteView {
+            embed: crate::scoring_api::embed_code(&base, &s.key, s.honour_dnt),
+            name: s.name,
+            origins: s.origins.join(", "),
+            honour_dnt: s.honour_dnt,
+        })
+        .collect();
+    Ok(RulesPage {
+        layout: Layout::new(user, "admin", t::SCORING_RULES_TITLE),
+        rules_toml: state.app.scorer().rules().to_toml(),
+        presets: Rules::PRESETS.to_vec(),
+        run: state.app.latest_score_run().await?.map(run_view),
+        sites,
+    })
+}
+
+pub(crate) async fn rules(
+    State(state): State<AppState>,
+    user: WebUser,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    user.actor().require_forms()?;
+    let q = query_pairs(raw.as_deref());
+    let get = |name: &str| q.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let mut p = rules_page(&state, &user).await?;
+    p.layout = p.layout.with_flash(get("done").as_deref());
+    // A preset is loaded into the editor; it takes effect only when saved.
+    if let Some(preset) = get("preset").and_then(|n| Rules::preset(&n)) {
+        p.rules_toml = preset.to_toml();
+    }
+    Ok(render(&p))
+}
+
+pub(crate) async fn save_rules(
+    State(state): State<AppState>,
+    user: WebUser,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    let actor = user.actor();
+    let res = match form.get("mode") {
+        Some("rescore") => state
+            .app
+            .start_rescore("asked for", voronka_app::now_ms())
+            .await
+            .map(|_| "rescore"),
+        Some("site") => {
+            let origins: Vec<String> = form
+                .text("origins")
+                .split([',', '\n', ' '])
+                .map(str::trim)
+                .filter(|o| !o.is_empty())
+                .map(str::to_string)
+                .collect();
+            state
+                .app
+                .create_tracking_site(
+                    &actor,
+                    &form.text("name"),
+                    &origins,
+                    form.get("honour_dnt").is_some(),
+                )
+                .await
+                .map(|_| "site")
+        }
+        _ => match Rules::from_toml(&form.text("rules_toml")) {
+            Ok(r) => state
+                .app
+                .save_scoring_rules(&actor, r)
+                .await
+                .map(|_| "scoring"),
+            Err(e) => Err(AppError::invalid("rules", e.to_string())),
+        },
+    };
+    match res {
+        Ok(done) => Ok(see_other(&format!("/admin/scoring?done={done}"))),
+        Err(e @ AppError::Invalid { .. }) => {
+            let (status, _) = classify(&e);
+            let mut p = rules_page(&state, &user).await?;
+            p.layout = p.layout.with_error(Some(e.to_string()));
+            if form.get("mode").is_none_or(|m| m == "rules") {
+                p.rules_toml = form.text("rules_toml");
+            }
+            Ok(render_status(status, &p))
+        }
+        Err(e) => Err(e.into()),
+    }
+}

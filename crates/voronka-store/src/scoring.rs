@@ -1,0 +1,191 @@
+//! Storage for scoring: behaviour events, the scoring rules, tracking sites, lead scores and
+//! rescoring runs. A supertrait of [`crate::Store`] and [`crate::Tx`], so its methods are called
+//! on the same objects.
+
+use crate::Result;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use voronka_core::scoring::{Activity, Event, FitLevel, Matrix, Profile};
+use voronka_core::{Id, Millis, Stage, Temperature};
+
+/// One behaviour event to store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewEvent {
+    pub visitor_id: Option<String>,
+    /// Set when the sender knows the lead (server-side calls with a token).
+    pub lead_id: Option<Id>,
+    /// The tracking site's key, or the API token's name.
+    pub source: String,
+    pub name: String,
+    pub url: Option<String>,
+    pub properties: serde_json::Map<String, serde_json::Value>,
+    pub at: Millis,
+    pub received_at: Millis,
+}
+
+/// A stored event with the lead it belongs to (none while its visitor is anonymous).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventRow {
+    pub id: Id,
+    pub visitor_id: Option<String>,
+    pub lead_id: Option<Id>,
+    pub source: String,
+    pub name: String,
+    pub url: Option<String>,
+    pub properties: serde_json::Map<String, serde_json::Value>,
+    pub at: Millis,
+}
+
+impl EventRow {
+    pub fn scoring_event(&self) -> Event {
+        Event {
+            id: self.id,
+            name: self.name.clone(),
+            at: self.at,
+            url: self.url.clone(),
+            properties: self.properties.clone(),
+        }
+    }
+}
+
+/// What ingesting a batch of events did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ingested {
+    pub stored: usize,
+    /// Leads the events attached to (directly or through their visitor), to rescore.
+    pub leads: Vec<Id>,
+    /// Visitors seen for the first time, each counted as an interest.
+    pub new_visitors: usize,
+}
+
+/// What the scorer needs of one lead.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoringInput {
+    pub lead_id: Id,
+    pub stage: Stage,
+    pub callback: bool,
+    pub temperature: Temperature,
+    pub temperature_manual: bool,
+    pub profile: Profile,
+    /// The raw submissions of the lead's touches, oldest first, when its profile was never
+    /// recorded (leads from before scoring): the profile is rebuilt from them.
+    pub raws: Vec<serde_json::Value>,
+    pub events: Vec<Event>,
+    /// The score as stored, so unchanged leads are not written again.
+    pub stored: StoredScore,
+}
+
+/// A lead's new score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreUpdate {
+    pub lead_id: Id,
+    pub fit: i64,
+    pub engagement: i64,
+    pub total: i64,
+    pub fit_level: FitLevel,
+    pub activity: Activity,
+    /// `None` keeps the temperature (set by hand).
+    pub temperature: Option<Temperature>,
+    pub at: Millis,
+}
+
+/// A lead's stored score, for the card and the API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredScore {
+    pub fit: i64,
+    pub engagement: i64,
+    pub total: i64,
+    pub fit_level: FitLevel,
+    pub activity: Activity,
+    pub temperature_manual: bool,
+    pub scored_at: Option<Millis>,
+}
+
+/// A site the tracker script runs on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrackingSite {
+    pub id: Id,
+    pub key: String,
+    pub name: String,
+    /// Origins allowed to send events (`https://shop.example.com`); empty: any.
+    pub origins: Vec<String>,
+    /// Whether browsers sending Do-Not-Track are left untracked.
+    pub honour_dnt: bool,
+    pub created_at: Millis,
+}
+
+/// A full rescoring, with its progress.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreRun {
+    pub id: Id,
+    pub reason: String,
+    pub total: i64,
+    pub done: i64,
+    pub changed: i64,
+    pub started_at: Millis,
+    pub finished_at: Option<Millis>,
+}
+
+/// Stored rule sets, newest last.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredRules {
+    pub id: Id,
+    /// The rules as JSON.
+    pub body: String,
+    pub created_by: String,
+    pub created_at: Millis,
+}
+
+#[async_trait]
+pub trait ScoreStore {
+    /// The rules in force, if any were ever saved.
+    async fn current_scoring_rules(&self) -> Result<Option<StoredRules>>;
+    async fn save_scoring_rules(&self, body: &str, by: &str, at: Millis) -> Result<Id>;
+
+    async fn create_tracking_site(
+        &self,
+        name: &str,
+        key: &str,
+        origins: &[String],
+        honour_dnt: bool,
+        at: Millis,
+    ) -> Result<TrackingSite>;
+    async fn tracking_site_by_key(&self, key: &str) -> Result<Option<TrackingSite>>;
+    async fn tracking_sites(&self) -> Result<Vec<TrackingSite>>;
+
+    /// A lead's events, newest first.
+    async fn lead_events(&self, lead_id: Id, limit: i64) -> Result<Vec<EventRow>>;
+    async fn lead_score(&self, lead_id: Id) -> Result<Option<StoredScore>>;
+    /// Open leads per fit level × activity (all when `owner` is `None`).
+    async fn score_matrix(&self, owner: Option<Id>) -> Result<Matrix>;
+    /// Lead ids after `after`, in id order: the pages of a full rescoring.
+    async fn lead_ids_after(&self, after: Id, limit: i64) -> Result<Vec<Id>>;
+    async fn count_all_leads(&self) -> Result<i64>;
+
+    async fn start_score_run(&self, reason: &str, total: i64, at: Millis) -> Result<Id>;
+    async fn progress_score_run(
+        &self,
+        id: Id,
+        done: i64,
+        changed: i64,
+        finished_at: Option<Millis>,
+    ) -> Result<()>;
+    async fn latest_score_run(&self) -> Result<Option<ScoreRun>>;
+}
+
+#[async_trait]
+pub trait ScoreTx {
+    /// Stores events, attaching each to its lead (given, or through the visitor's latest touch),
+    /// and records an interest for each visitor never seen before.
+    async fn insert_events(&mut self, events: &[NewEvent]) -> Result<Ingested>;
+    /// Gives the anonymous events of these visitors to a lead (the visitor has just identified);
+    /// returns the leads that received any.
+    async fn stitch_visitors(&mut self, rows: &[(String, Id)]) -> Result<Vec<Id>>;
+    /// Scoring inputs of these leads (merged-away leads are left out).
+    async fn scoring_inputs(&mut self, lead_ids: &[Id]) -> Result<Vec<ScoringInput>>;
+    async fn update_scores(&mut self, rows: &[ScoreUpdate]) -> Result<()>;
+    /// Replaces a lead's profile.
+    async fn set_profile(&mut self, lead_id: Id, profile: &Profile) -> Result<()>;
+    /// Sets or clears the hand-set temperature mark.
+    async fn set_temperature_manual(&mut self, lead_id: Id, manual: bool) -> Result<()>;
+}
