@@ -60,6 +60,7 @@ impl App {
                 .create_tracking_site("Demo shop", &key, &[], true, crate::now_ms())
                 .await?;
         }
+        let mut behaviour: Vec<EventIn> = Vec::new();
         for dl in generate(cfg) {
             let received_at = dl.submission.received_at;
             let outcome = self
@@ -129,10 +130,11 @@ impl App {
                     tracing::debug!(lead_id, error = %e, "demo step skipped");
                 }
             }
-            // Behaviour last, so that the history of the people's steps reads in order.
-            if !events.is_empty() {
-                self.ingest_events("demo", events).await?;
-            }
+            behaviour.extend(events);
+        }
+        // Behaviour last (so the history of the people's steps reads in order), in batches.
+        for chunk in behaviour.chunks(crate::MAX_EVENTS) {
+            self.ingest_events("demo", chunk.to_vec()).await?;
         }
         Ok(summary)
     }

@@ -68,6 +68,8 @@ pub struct Explanation {
     pub stored: StoredScore,
     /// The moves the rules would make now.
     pub moves: Vec<StageMove>,
+    /// The lead's latest events (at most 50), newest first.
+    pub events: Vec<voronka_core::scoring::Event>,
 }
 
 /// One event as sent to the API or by the tracker.
@@ -422,12 +424,14 @@ impl App {
         let now = now_ms();
         let score = scorer.score(&profile, &input.events, input.callback, now);
         let moves = scorer.stage_moves(input.stage, &score, &input.events);
+        let events = input.events.iter().rev().take(50).cloned().collect();
         Ok(Explanation {
             lead_id,
             stage: input.stage,
             score,
             stored: input.stored,
             moves,
+            events,
         })
     }
 

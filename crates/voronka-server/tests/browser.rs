@@ -896,3 +896,144 @@ async fn hostile_name_is_shown_as_text_on_the_lead_card() {
     b.screenshot("hostile-name-lead-card").await;
     b.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tracker_joins_page_views_to_the_lead_of_the_visitor() {
+    let _one = BROWSER_LOCK.lock().await;
+    let v = voronka().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let site = v
+        .api(
+            reqwest::Method::POST,
+            "/api/v1/tracking-sites",
+            Some(json!({"name": "Acme", "origins": [origin]})),
+        )
+        .await;
+    let embed = site["embed"].as_str().unwrap().to_string();
+    let (_, key) = v
+        .form(&origin, json!({"kind": "callback", "language": "en"}))
+        .await;
+    // The pricing block reports itself when the page loads; the form is the callback button.
+    let page = page_with(&format!(
+        "{embed}<section data-voronka-event=\"view_pricing\" data-voronka-plan=\"pro\"><h2>Prices</h2></section>\
+         <script src=\"{}/w.js\" data-form=\"{key}\" async></script>",
+        v.base
+    ));
+    let app = axum::Router::new().route(
+        "/",
+        axum::routing::get(move || {
+            let page = page.clone();
+            async move { axum::response::Html(page) }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let b = Browser::start(true).await;
+    b.client.goto(&origin).await.unwrap();
+    // Tracker and widget share the first-party visitor id.
+    b.until(
+        "the tracker to set the visitor id",
+        "return !!(window.voronka && window.voronka.visitor && localStorage.getItem('voronka:visitor') === window.voronka.visitor)",
+        Duration::from_secs(10),
+    )
+    .await;
+    // A custom event through the page's own call.
+    b.client
+        .execute(
+            "window.voronka.track('price_calculator', {rooms: 3}); return true;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let w = b.widget(&key).await;
+    w.find(Locator::Css("button.fab"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    w.find(Locator::Css("input[name='phone']"))
+        .await
+        .unwrap()
+        .send_keys("9035551133")
+        .await
+        .unwrap();
+    w.find(Locator::Css("input[name='name']"))
+        .await
+        .unwrap()
+        .send_keys("Вера Тестова")
+        .await
+        .unwrap();
+    w.find(Locator::Css("button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.until(
+        "the callback to be accepted",
+        &format!(
+            "return {HOST}.shadowRoot.querySelector('.vk').getAttribute('data-result') === 'lead'"
+        ),
+        Duration::from_secs(10),
+    )
+    .await;
+    b.screenshot("tracker-callback").await;
+    b.finish().await;
+    let leads = v.wait_leads(1, Duration::from_secs(10)).await;
+    assert_eq!(leads.len(), 1);
+    let id = leads[0]["id"].clone();
+    // The page view, the pricing block and the custom event all reach the lead's score.
+    let start = Instant::now();
+    let explained = loop {
+        let e = v
+            .api(
+                reqwest::Method::GET,
+                &format!("/api/v1/leads/{id}/score"),
+                None,
+            )
+            .await;
+        let rules: Vec<String> = e["score"]["contributions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["rule"].as_str().unwrap_or("").to_string())
+            .collect();
+        let custom = e["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == "price_calculator");
+        if custom
+            && rules.iter().any(|r| r == "Pricing viewed")
+            && rules.iter().any(|r| r == "Page view")
+        {
+            break e;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the tracked events did not reach the lead: {e}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        explained["score"]["engagement"].as_i64().unwrap() >= 11,
+        "{explained}"
+    );
+    let names: Vec<&str> = explained["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["name"].as_str())
+        .collect();
+    assert!(names.contains(&"price_calculator"), "{names:?}");
+    let pricing = explained["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "view_pricing")
+        .unwrap();
+    assert_eq!(pricing["properties"]["plan"], "pro");
+    assert!(pricing["url"].as_str().unwrap().starts_with(&origin));
+}

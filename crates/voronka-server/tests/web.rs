@@ -1366,6 +1366,14 @@ async fn scoring_matrix_rules_editor_sites_and_card_explanation() {
         around(&card.body, "Score")
     );
     assert!(card.body.contains("Company size 1–20"));
+    // The latest behaviour, with the page address rendered as text.
+    assert!(card.body.contains("id=\"lead-events\""), "{}", card.body);
+    assert!(
+        card.body.contains("shop.example.com/&#60;script&#62;"),
+        "{}",
+        around(&card.body, "lead-events")
+    );
+    assert!(!card.body.contains("/<script>"));
 
     // Rules editor: a preset loads into the editor, bad TOML is refused with the reason and kept.
     let page = s.get(&c, "/admin/scoring").await;

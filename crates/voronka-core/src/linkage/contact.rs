@@ -373,8 +373,16 @@ impl ContactMatcher {
                     total,
                 });
             }
-            let comparison = self.compare(&records[a as usize].fields, &records[b as usize].fields);
-            let decision = self.decide(&comparison);
+            let (ra, rb) = (&records[a as usize], &records[b as usize]);
+            let comparison = self.compare(&ra.fields, &rb.fields);
+            let mut decision = self.decide(&comparison);
+            // The same name at the same company is worth a look whatever else differs, as at
+            // intake: a review, never a merge.
+            let same_block = ra.block_key.as_deref().is_some_and(|k| !k.is_empty())
+                && ra.block_key == rb.block_key;
+            if decision == ContactDecision::Different && same_block {
+                decision = ContactDecision::Uncertain;
+            }
             if decision != ContactDecision::Different {
                 scored.push(ScoredContactPair {
                     a,
@@ -534,6 +542,30 @@ mod tests {
             .pairs
             .iter()
             .any(|p| (p.a, p.b) == (0, 3) && p.decision == ContactDecision::Uncertain));
+    }
+
+    #[test]
+    fn batch_dedupe_sends_the_same_name_at_one_company_to_review() {
+        let records = vec![
+            record(
+                "Иван Петров",
+                &["+79161234567"],
+                &[],
+                Some("petrov|romashka"),
+            ),
+            record(
+                "Иван Петров",
+                &["+79267654321"],
+                &[],
+                Some("petrov|romashka"),
+            ),
+            record("Иван Петров", &["+79031112233"], &[], Some("petrov|lyutik")),
+        ];
+        let d = ContactMatcher::default().dedupe(&records, 100, &mut |_| {});
+        let flagged: Vec<(u32, u32, ContactDecision)> =
+            d.pairs.iter().map(|p| (p.a, p.b, p.decision)).collect();
+        assert_eq!(flagged, vec![(0, 1, ContactDecision::Uncertain)]);
+        assert_ne!(d.cluster_of[0], d.cluster_of[1], "reviewed, not merged");
     }
 
     #[test]

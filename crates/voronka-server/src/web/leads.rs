@@ -604,12 +604,27 @@ pub(crate) struct ScoreView {
     pub activity: &'static str,
     pub manual: bool,
     pub contributions: Vec<ContributionView>,
+    /// The latest events: (name, when, page).
+    pub events: Vec<(String, String, String)>,
 }
 
 fn score_view(e: voronka_app::Explanation) -> ScoreView {
     use voronka_core::scoring::Part;
     let s = e.score;
+    let events = e
+        .events
+        .iter()
+        .take(10)
+        .map(|ev| {
+            (
+                ev.name.clone(),
+                fmt::datetime(ev.at),
+                ev.url.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
     ScoreView {
+        events,
         fit: s.fit,
         engagement: s.engagement,
         total: s.total,
