@@ -307,6 +307,35 @@ async fn farewell_survey_from_the_card_is_answered_once_and_shown_escaped() {
     assert!(escaped.iter().any(|e| card.contains(e)), "{card}");
     assert!(!card.contains("<script>alert"), "{card}");
 
+    // A contact without an email address: refused, and the card says no farewell went out.
+    let silent = s
+        .capture(&[("name", "Без Почты"), ("phone", "+79161234567")])
+        .await;
+    let r = c
+        .post(s.url(&format!("/leads/{silent}/refuse")))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("reason", reason.as_str()),
+            ("farewell", "1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.headers()["location"].to_str().unwrap(),
+        format!("/leads/{silent}?done=refuse_no_farewell")
+    );
+    let card = c
+        .get(s.url(&format!("/leads/{silent}?done=refuse_no_farewell")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(card.contains("No farewell was sent"), "{card}");
+    assert!(!card.contains("Farewell survey"), "{card}");
+
     // In the lead's API detail.
     let v: Value = reqwest::Client::new()
         .get(s.url(&format!("/api/v1/leads/{lead}")))
