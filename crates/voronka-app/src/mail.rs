@@ -15,6 +15,9 @@ pub const SMTP_SETTINGS: &str = "smtp";
 /// The job that sends one email.
 pub const EMAIL: &str = "email";
 
+/// The longest a whole SMTP conversation may take, well inside a job's lease.
+const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// How the connection to the SMTP server is protected.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -295,11 +298,13 @@ impl App {
                 s.password.clone().unwrap_or_default(),
             ));
         }
-        builder
-            .build()
-            .send(msg)
-            .await
-            .map_err(|e| AppError::Io(format!("smtp: {e}")))?;
-        Ok(())
+        // A server that stops answering must not hold the job past its lease (another worker
+        // would send the message again).
+        let transport = builder.build();
+        match tokio::time::timeout(SEND_TIMEOUT, transport.send(msg)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(AppError::Io(format!("smtp: {e}"))),
+            Err(_) => Err(AppError::Io("smtp: no answer in time".into())),
+        }
     }
 }

@@ -21,6 +21,8 @@ pub struct Mail {
     pub raw_to: String,
     pub content_type: String,
     pub body: String,
+    /// The login the client authenticated with (the server accepts robot / s3cret), if any.
+    pub auth_user: Option<String>,
 }
 
 pub struct SmtpSink {
