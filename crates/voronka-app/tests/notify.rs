@@ -184,6 +184,29 @@ async fn assignment_and_sla_steps_are_emailed_once_each() {
         app.run_due_jobs_at("w1", now + 300 * MIN).await.unwrap();
         std::thread::sleep(std::time::Duration::from_millis(200));
         assert_eq!(sink.messages().len(), 3, "{n}");
+        // Reassigned by hand: the new owner is emailed.
+        app.reassign(
+            &w.admin,
+            lead,
+            &voronka_app::ReassignTo::Person {
+                owner_id: Some(w.manager.id),
+            },
+            Some("отпуск"),
+        )
+        .await
+        .unwrap();
+        app.run_due_jobs_at("w1", voronka_app::now_ms() + MIN)
+            .await
+            .unwrap();
+        let m = sink.wait_for(4);
+        assert_eq!(m.len(), 4, "{n}: {m:?}");
+        assert_eq!(m[3].rcpt_to, vec![w.manager.email.clone()], "{n}");
+        assert_eq!(
+            m[3].subject,
+            format!("New lead #{lead} assigned to you"),
+            "{n}"
+        );
+        assert!(m[3].body.contains("отпуск"), "{n}: {m:?}");
         // The API view of the settings hides the password.
         let mut with_login = smtp_to(&sink);
         with_login.username = Some("robot".into());
