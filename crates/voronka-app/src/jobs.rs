@@ -46,6 +46,12 @@ impl App {
                         Err(e) => Err(crate::AppError::Io(format!("bad payload: {e}"))),
                     }
                 }
+                crate::mail::EMAIL => {
+                    match serde_json::from_str::<crate::mail::EmailPayload>(&job.payload) {
+                        Ok(p) => self.send_email(&p).await,
+                        Err(e) => Err(crate::AppError::Io(format!("bad payload: {e}"))),
+                    }
+                }
                 other => Err(crate::AppError::Io(format!("unknown job kind {other}"))),
             };
             match outcome {

@@ -4,7 +4,8 @@ use crate::{now_ms, Actor, App, AppError, Result};
 use serde::Deserialize;
 use voronka_core::{Id, Lead, Millis, Money, Role, Stage, Temperature};
 use voronka_store::{
-    LeadDetail, LeadQuery, LeadRow, NewAudit, NewDeal, NewStageChange, StageUpdate, Tx, Visibility,
+    LeadDetail, LeadQuery, LeadRow, NewAudit, NewDeal, NewStageChange, StageUpdate, Survey, Tx,
+    Visibility,
 };
 
 #[derive(Debug, Clone, Deserialize)]
@@ -16,6 +17,9 @@ pub struct RefuseInput {
     #[serde(default)]
     pub freeze_until: Option<Millis>,
 }
+
+/// The answers of the farewell survey ("why did it not work out?").
+pub const SURVEY_ANSWERS: [&str; 4] = ["price", "timing", "other_supplier", "other"];
 
 #[derive(Debug, Clone)]
 pub struct ConvertInput {
@@ -196,6 +200,31 @@ impl App {
         input: RefuseInput,
         at: Millis,
     ) -> Result<Lead> {
+        Ok(self.refuse_inner(actor, id, input, None, at).await?.0)
+    }
+
+    /// Refuses a lead and, when `public_url` is given, emails the contact a farewell with the
+    /// link of a one-question survey (`{public_url}/s/{token}`). The farewell needs an email
+    /// address and SMTP settings; the answer tells whether it was queued.
+    pub async fn refuse_with_farewell(
+        &self,
+        actor: &Actor,
+        id: Id,
+        input: RefuseInput,
+        public_url: Option<&str>,
+    ) -> Result<(Lead, bool)> {
+        self.refuse_inner(actor, id, input, public_url, now_ms())
+            .await
+    }
+
+    async fn refuse_inner(
+        &self,
+        actor: &Actor,
+        id: Id,
+        input: RefuseInput,
+        farewell: Option<&str>,
+        at: Millis,
+    ) -> Result<(Lead, bool)> {
         let reason = voronka_core::intake::normalize::clean_text(&input.reason);
         if reason.is_empty() {
             return Err(AppError::invalid("reason", "a refusal needs a reason"));
@@ -241,7 +270,97 @@ impl App {
             tx.enqueue_job(crate::jobs::REVIVE_LEAD, &payload, until, at)
                 .await?;
         }
-        self.finish(tx, actor, "refuse", &lead, at).await
+        let mut farewell_sent = false;
+        if let Some(base) = farewell {
+            let contact = self
+                .store
+                .lead_detail(id)
+                .await?
+                .map(|d| d.contact)
+                .ok_or_else(|| AppError::NotFound(format!("lead {id} not found")))?;
+            let email = contact.emails.first().map(|e| e.normalized.clone());
+            if let Some(email) = email.filter(|e| !e.is_empty()) {
+                if crate::mail::smtp_in_tx(tx.as_mut()).await?.is_some() {
+                    let token = crate::new_secret("");
+                    tx.add_survey(id, &crate::sha256_hex(&token), at).await?;
+                    let url = format!("{}/s/{token}", base.trim_end_matches('/'));
+                    let (subject, body) = crate::mail::text::farewell(&contact.full_name, &url);
+                    let mail = crate::mail::EmailPayload {
+                        to: email,
+                        to_name: contact.full_name.clone(),
+                        subject,
+                        body,
+                        lead_id: Some(id),
+                    };
+                    tx.enqueue_jobs(&[crate::mail::email_job(&mail, at)], at)
+                        .await?;
+                    farewell_sent = true;
+                }
+            }
+        }
+        let lead = self.finish(tx, actor, "refuse", &lead, at).await?;
+        Ok((lead, farewell_sent))
+    }
+
+    /// The farewell surveys of a lead, with their answers.
+    pub async fn lead_surveys(&self, actor: &Actor, lead_id: Id) -> Result<Vec<Survey>> {
+        let d = self.lead_detail(actor, lead_id).await?;
+        Ok(self.store.surveys_for(d.lead.id).await?)
+    }
+
+    /// The survey behind a public link; an unknown token is "not found".
+    pub async fn survey(&self, token: &str) -> Result<Survey> {
+        let token = token.trim();
+        if token.is_empty() || token.len() > 200 {
+            return Err(AppError::NotFound("no such survey".into()));
+        }
+        self.store
+            .survey_by_token(&crate::sha256_hex(token))
+            .await?
+            .ok_or_else(|| AppError::NotFound("no such survey".into()))
+    }
+
+    /// Stores the answer of a survey; a second answer is refused.
+    pub async fn answer_survey(
+        &self,
+        token: &str,
+        answer: &str,
+        comment: Option<&str>,
+    ) -> Result<Survey> {
+        let survey = self.survey(token).await?;
+        if survey.answered_at.is_some() {
+            return Err(AppError::Conflict("this survey has been answered".into()));
+        }
+        let answer = answer.trim();
+        if !SURVEY_ANSWERS.contains(&answer) {
+            return Err(AppError::invalid(
+                "answer",
+                format!("the answer is one of: {}", SURVEY_ANSWERS.join(", ")),
+            ));
+        }
+        let comment = comment
+            .map(voronka_core::intake::normalize::clean_text)
+            .filter(|c| !c.is_empty());
+        if comment.as_ref().is_some_and(|c| c.chars().count() > 2000) {
+            return Err(AppError::invalid(
+                "comment",
+                "the comment is at most 2000 characters",
+            ));
+        }
+        let at = now_ms();
+        let done = self
+            .store
+            .answer_survey(
+                &crate::sha256_hex(token.trim()),
+                answer,
+                comment.as_deref(),
+                at,
+            )
+            .await?;
+        if !done {
+            return Err(AppError::Conflict("this survey has been answered".into()));
+        }
+        self.survey(token).await
     }
 
     pub async fn mark_junk(&self, actor: &Actor, id: Id, reason: &str) -> Result<Lead> {

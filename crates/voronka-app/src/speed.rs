@@ -1,6 +1,7 @@
 //! Speed to lead: routing rules and profiles, assignment at intake and by hand, SLA timers and
 //! their steps, activities (the first response), tasks, notifications and the metrics.
 
+use crate::mail::{email_job, smtp_in_tx, EmailPayload};
 use crate::{now_ms, Actor, App, AppError, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -95,6 +96,7 @@ pub(crate) async fn after_routing(
     }
     let sla = sla_in_tx(tx).await?;
     let hook = webhook_in_tx(tx).await?;
+    let smtp = smtp_in_tx(tx).await?.is_some();
     let now = routed[0].at;
     let mut assignments = Vec::with_capacity(routed.len());
     let mut due = Vec::with_capacity(routed.len());
@@ -122,17 +124,26 @@ pub(crate) async fn after_routing(
             jobs.push((SLA_STEP.to_string(), job_json(&p), d + first.after.0));
         }
         if let Some(owner) = r.route.owner_id {
-            let name = ctx
-                .router
-                .person(owner)
-                .map(|p| p.name.clone())
-                .unwrap_or_default();
+            let person = ctx.router.person(owner);
+            let name = person.map(|p| p.name.clone()).unwrap_or_default();
             let text = format!(
                 "New lead #{} assigned to {}: {}",
                 r.lead_id, name, r.route.explanation
             );
             tx.add_notification(owner, "lead_assigned", Some(r.lead_id), &text, r.at)
                 .await?;
+            if let Some(p) = person.filter(|p| smtp && !p.email.trim().is_empty()) {
+                let (subject, body) =
+                    crate::mail::text::notification("lead_assigned", r.lead_id, &p.name, &text);
+                let mail = EmailPayload {
+                    to: p.email.clone(),
+                    to_name: p.name.clone(),
+                    subject,
+                    body,
+                    lead_id: Some(r.lead_id),
+                };
+                jobs.push(email_job(&mail, r.at));
+            }
             if let Some(url) = &hook {
                 jobs.push((
                     WEBHOOK.to_string(),
@@ -476,6 +487,14 @@ impl App {
             let text = format!("Lead #{lead_id} assigned to you: {why}");
             tx.add_notification(o, "lead_assigned", Some(lead_id), &text, at)
                 .await?;
+            if smtp_in_tx(tx.as_mut()).await?.is_some() {
+                if let Some(job) = self
+                    .notification_email(o, "lead_assigned", lead_id, &text, at)
+                    .await?
+                {
+                    tx.enqueue_jobs(&[job], at).await?;
+                }
+            }
             if let Some(url) = webhook_in_tx(tx.as_mut()).await? {
                 let p = WebhookPayload {
                     url,
@@ -931,11 +950,20 @@ impl App {
         }
         tx.set_sla_breached(lead.id, p.due).await?;
         let hook = webhook_in_tx(tx.as_mut()).await?;
+        let smtp = smtp_in_tx(tx.as_mut()).await?.is_some();
+        let mut jobs = Vec::new();
         for (user, kind, text) in &notify {
             tx.add_notification(*user, kind, Some(lead.id), text, now)
                 .await?;
+            if smtp {
+                if let Some(job) = self
+                    .notification_email(*user, kind, lead.id, text, now)
+                    .await?
+                {
+                    jobs.push(job);
+                }
+            }
         }
-        let mut jobs = Vec::new();
         if let Some(url) = hook {
             jobs.push((
                 WEBHOOK.to_string(),
@@ -970,6 +998,34 @@ impl App {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The email twin of an in-app notification (none for an inactive user or no address).
+    async fn notification_email(
+        &self,
+        user: Id,
+        kind: &str,
+        lead_id: Id,
+        what: &str,
+        at: Millis,
+    ) -> Result<Option<(String, String, Millis)>> {
+        let Some(u) = self.store.user(user).await? else {
+            return Ok(None);
+        };
+        if !u.active || u.email.trim().is_empty() {
+            return Ok(None);
+        }
+        let (subject, body) = crate::mail::text::notification(kind, lead_id, &u.name, what);
+        Ok(Some(email_job(
+            &EmailPayload {
+                to: u.email,
+                to_name: u.name,
+                subject,
+                body,
+                lead_id: Some(lead_id),
+            },
+            at,
+        )))
     }
 
     async fn team_name_of(&self, user: Id) -> Result<Option<String>> {

@@ -308,14 +308,22 @@ async fn create_lead(
     Ok((status, Json(outcome)).into_response())
 }
 
+/// A lead with everything about it, and the answers of its farewell surveys.
+#[derive(Serialize)]
+struct LeadView {
+    #[serde(flatten)]
+    detail: voronka_store::LeadDetail,
+    surveys: Vec<voronka_store::Survey>,
+}
+
 async fn get_lead(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-) -> ApiResult<Json<voronka_store::LeadDetail>> {
-    Ok(Json(
-        s.app.lead_detail(&actor, parse_id(&id, "lead")?).await?,
-    ))
+) -> ApiResult<Json<LeadView>> {
+    let detail = s.app.lead_detail(&actor, parse_id(&id, "lead")?).await?;
+    let surveys = s.app.lead_surveys(&actor, detail.lead.id).await?;
+    Ok(Json(LeadView { detail, surveys }))
 }
 
 #[derive(Deserialize)]
@@ -348,6 +356,9 @@ struct RefuseBody {
     comment: Option<String>,
     #[serde(default)]
     freeze_until: Option<serde_json::Value>,
+    /// Email the contact a farewell with the survey link.
+    #[serde(default)]
+    farewell: bool,
 }
 
 async fn refuse(
@@ -355,7 +366,7 @@ async fn refuse(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
     JsonBody(b): JsonBody<RefuseBody>,
-) -> ApiResult<Json<voronka_core::Lead>> {
+) -> ApiResult<Json<serde_json::Value>> {
     let freeze_until = match b.freeze_until {
         None | Some(serde_json::Value::Null) => None,
         Some(serde_json::Value::String(t)) => Some(parse_moment("freeze_until", &t)?),
@@ -375,9 +386,20 @@ async fn refuse(
         comment: b.comment,
         freeze_until,
     };
-    Ok(Json(
-        s.app.refuse(&actor, parse_id(&id, "lead")?, input).await?,
-    ))
+    let id = parse_id(&id, "lead")?;
+    if !b.farewell {
+        let lead = s.app.refuse(&actor, id, input).await?;
+        return Ok(Json(serde_json::to_value(lead).unwrap_or_default()));
+    }
+    let (lead, sent) = s
+        .app
+        .refuse_with_farewell(&actor, id, input, Some(&s.config.public_url))
+        .await?;
+    let mut v = serde_json::to_value(lead).unwrap_or_default();
+    if let Some(m) = v.as_object_mut() {
+        m.insert("farewell_sent".into(), sent.into());
+    }
+    Ok(Json(v))
 }
 
 #[derive(Deserialize)]

@@ -23,6 +23,10 @@ pub fn routes() -> Router<AppState> {
         .route("/sla-settings", get(get_sla).put(put_sla))
         .route("/notify-webhook", get(get_webhook).put(put_webhook))
         .route(
+            "/smtp-settings",
+            get(get_smtp).put(put_smtp).delete(delete_smtp),
+        )
+        .route(
             "/users/{id}/routing-profile",
             get(get_profile).put(put_profile),
         )
@@ -169,6 +173,33 @@ async fn put_webhook(
     JsonBody(b): JsonBody<WebhookBody>,
 ) -> ApiResult<StatusCode> {
     s.app.set_notify_webhook(&actor, &b.url).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The SMTP settings without the password (`password_set` tells whether one is stored), or
+/// null when email is off.
+async fn get_smtp(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> ApiResult<Json<Option<voronka_app::SmtpView>>> {
+    actor.require_admin()?;
+    Ok(Json(s.app.smtp_settings().await?))
+}
+
+async fn put_smtp(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    JsonBody(b): JsonBody<voronka_app::SmtpSettings>,
+) -> ApiResult<StatusCode> {
+    s.app.set_smtp_settings(&actor, Some(b)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn delete_smtp(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> ApiResult<StatusCode> {
+    s.app.set_smtp_settings(&actor, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -152,6 +152,18 @@ pub struct RecyclingReport {
     pub converted: i64,
 }
 
+/// The farewell survey of a refused lead (one question, answered once).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Survey {
+    pub id: Id,
+    pub lead_id: Id,
+    pub created_at: Millis,
+    /// price, timing, other_supplier or other; none until answered.
+    pub answer: Option<String>,
+    pub comment: Option<String>,
+    pub answered_at: Option<Millis>,
+}
+
 #[async_trait]
 pub trait RoutingStore {
     async fn recycling_report(&self, since: Millis) -> Result<RecyclingReport>;
@@ -189,6 +201,16 @@ pub trait RoutingStore {
     async fn job_lags_for_bench(&self, kind: &str) -> Result<Vec<i64>>;
     /// Token of a user's iCal feed, stored hashed in `settings` under `ical:{hash}`.
     async fn ical_user(&self, token_hash: &str) -> Result<Option<Id>>;
+    async fn survey_by_token(&self, token_hash: &str) -> Result<Option<Survey>>;
+    /// Stores the answer unless one was given already (then false).
+    async fn answer_survey(
+        &self,
+        token_hash: &str,
+        answer: &str,
+        comment: Option<&str>,
+        at: Millis,
+    ) -> Result<bool>;
+    async fn surveys_for(&self, lead_id: Id) -> Result<Vec<Survey>>;
 }
 
 #[async_trait]
@@ -222,4 +244,5 @@ pub trait RoutingTx {
     /// Records that an SLA step fired; false when it had fired already (nothing recorded).
     async fn record_sla_event(&mut self, e: &SlaEvent) -> Result<bool>;
     async fn set_sla_breached(&mut self, lead_id: Id, at: Millis) -> Result<()>;
+    async fn add_survey(&mut self, lead_id: Id, token_hash: &str, at: Millis) -> Result<()>;
 }

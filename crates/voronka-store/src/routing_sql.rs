@@ -20,6 +20,19 @@ fn task_from(r: &DbRow) -> Result<Task> {
     })
 }
 
+const SURVEY_COLS: &str = "id, lead_id, created_at, answer, comment, answered_at";
+
+fn survey_from(r: &DbRow) -> Result<Survey> {
+    Ok(Survey {
+        id: r.try_get("id")?,
+        lead_id: r.try_get("lead_id")?,
+        created_at: r.try_get("created_at")?,
+        answer: r.try_get("answer")?,
+        comment: r.try_get("comment")?,
+        answered_at: r.try_get("answered_at")?,
+    })
+}
+
 const TASK_COLS: &str =
     "id, lead_id, owner_id, kind, title, due_at, remind_at, done_at, created_by, created_at";
 
@@ -337,6 +350,44 @@ impl RoutingStore for SqlStore {
             .await?;
         Ok(v.and_then(|v| v.parse().ok()))
     }
+
+    async fn survey_by_token(&self, token_hash: &str) -> Result<Option<Survey>> {
+        let r = sqlx::query(&format!("SELECT {SURVEY_COLS} FROM surveys WHERE token_hash = $1"))
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        r.as_ref().map(survey_from).transpose()
+    }
+
+    async fn answer_survey(
+        &self,
+        token_hash: &str,
+        answer: &str,
+        comment: Option<&str>,
+        at: Millis,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE surveys SET answer = $1, comment = $2, answered_at = $3 \
+             WHERE token_hash = $4 AND answered_at IS NULL",
+        )
+        .bind(answer)
+        .bind(comment)
+        .bind(at)
+        .bind(token_hash)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn surveys_for(&self, lead_id: Id) -> Result<Vec<Survey>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SURVEY_COLS} FROM surveys WHERE lead_id = $1 ORDER BY created_at, id"
+        ))
+        .bind(lead_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(survey_from).collect()
+    }
 }
 
 #[async_trait]
@@ -518,6 +569,16 @@ impl RoutingTx for SqlTx {
         sqlx::query("UPDATE leads SET sla_breached_at = $1 WHERE id = $2 AND sla_breached_at IS NULL")
             .bind(at)
             .bind(lead_id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn add_survey(&mut self, lead_id: Id, token_hash: &str, at: Millis) -> Result<()> {
+        sqlx::query("INSERT INTO surveys (lead_id, token_hash, created_at) VALUES ($1, $2, $3)")
+            .bind(lead_id)
+            .bind(token_hash)
+            .bind(at)
             .execute(&mut *self.tx)
             .await?;
         Ok(())

@@ -672,6 +672,8 @@ struct CardPage {
     score: Option<ScoreView>,
     route: String,
     refuse_reason: String,
+    /// Farewell surveys sent on refusal, with their answers.
+    surveys: Vec<SurveyView>,
     frozen_until: String,
     junk_reason: String,
     created: When,
@@ -697,6 +699,15 @@ struct CardPage {
     convert_currency: String,
     convert_title: String,
     tomorrow: String,
+}
+
+/// A farewell survey on the card.
+struct SurveyView {
+    sent: When,
+    /// The chosen answer's label; empty while unanswered.
+    answer: String,
+    comment: String,
+    answered: String,
 }
 
 /// Intake reasons are stored as a JSON list of `{code, field, message}`; anything else is shown as is.
@@ -811,6 +822,23 @@ async fn card_page(state: &AppState, user: &WebUser, d: LeadDetail) -> Result<Ca
             .map(score_view),
         route: d.route_explanation.clone().unwrap_or_default(),
         refuse_reason: l.refuse_reason.clone().unwrap_or_default(),
+        surveys: state
+            .app
+            .lead_surveys(&user.actor(), l.id)
+            .await?
+            .iter()
+            .map(|sv| SurveyView {
+                sent: When::new(sv.created_at, now),
+                answer: sv
+                    .answer
+                    .as_deref()
+                    .map(t::survey_answer_label)
+                    .unwrap_or_default()
+                    .to_string(),
+                comment: sv.comment.clone().unwrap_or_default(),
+                answered: sv.answered_at.map(fmt::date).unwrap_or_default(),
+            })
+            .collect(),
         frozen_until: l.frozen_until.map(fmt::date).unwrap_or_default(),
         junk_reason: l.junk_reason.clone().unwrap_or_default(),
         created: When::new(l.created_at, now),
@@ -956,11 +984,25 @@ pub(crate) async fn refuse(
             comment: form.opt("comment"),
             freeze_until,
         };
+        if form.get("farewell").is_some() {
+            let (_, sent) = state
+                .app
+                .refuse_with_farewell(&user.actor(), id, input, Some(&state.config.public_url))
+                .await?;
+            return Ok(if sent {
+                "refuse_farewell"
+            } else {
+                "refuse_no_farewell"
+            });
+        }
         state.app.refuse(&user.actor(), id, input).await?;
-        Ok(())
+        Ok("refuse")
     }
     .await;
-    after_action(&state, &user, id, "refuse", res).await
+    match res {
+        Ok(done) => after_action(&state, &user, id, done, Ok(())).await,
+        Err(e) => after_action(&state, &user, id, "refuse", Err(e)).await,
+    }
 }
 
 pub(crate) async fn junk(

@@ -10,6 +10,7 @@ mod leads;
 mod people;
 mod scoring;
 mod speed;
+mod survey;
 mod t;
 
 use crate::error::classify;
@@ -30,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/assets/{file}", get(asset))
+        .route("/s/{token}", get(survey::page).post(survey::answer))
         .route("/leads", get(leads::inbox))
         .route("/leads/{id}", get(leads::card))
         .route("/leads/{id}/stage", post(leads::stage))

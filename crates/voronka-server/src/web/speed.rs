@@ -3,7 +3,8 @@
 
 use super::fmt::{ago, datetime};
 use super::{
-    now, query_pairs, render, render_status, see_other, t, IdPath, Layout, PageResult, PostForm,
+    now, query_pairs, render, render_status, see_other, t, Choice, IdPath, Layout, PageResult,
+    PostForm,
 };
 use crate::error::classify;
 use crate::extract::WebUser;
@@ -11,7 +12,7 @@ use crate::AppState;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use voronka_app::{ActivityInput, App, AppError};
+use voronka_app::{ActivityInput, App, AppError, SmtpSecurity, SmtpSettings};
 use voronka_core::Millis;
 
 pub(crate) struct QueueItem {
@@ -168,6 +169,65 @@ struct RoutingPage {
     rules_toml: String,
     sla_toml: String,
     webhook: String,
+    smtp: SmtpForm,
+}
+
+/// The email (SMTP) settings as the form shows them; the password is never shown.
+struct SmtpForm {
+    host: String,
+    port: String,
+    from: String,
+    username: String,
+    password_set: bool,
+    security: Vec<Choice>,
+}
+
+impl SmtpForm {
+    fn new(v: Option<voronka_app::SmtpView>) -> SmtpForm {
+        let security = v.as_ref().map(|v| v.security).unwrap_or_default();
+        SmtpForm {
+            host: v.as_ref().map(|v| v.host.clone()).unwrap_or_default(),
+            port: v
+                .as_ref()
+                .map(|v| v.port.to_string())
+                .unwrap_or_else(|| "587".into()),
+            from: v.as_ref().map(|v| v.from.clone()).unwrap_or_default(),
+            username: v
+                .as_ref()
+                .and_then(|v| v.username.clone())
+                .unwrap_or_default(),
+            password_set: v.as_ref().is_some_and(|v| v.password_set),
+            security: security_choices(security),
+        }
+    }
+}
+
+fn security_choices(selected: SmtpSecurity) -> Vec<Choice> {
+    SmtpSecurity::ALL
+        .iter()
+        .map(|s| Choice::new(s.as_str(), s.as_str(), *s == selected))
+        .collect()
+}
+
+/// The SMTP settings of a posted form; an empty host turns email off.
+fn smtp_of(form: &PostForm) -> Result<Option<SmtpSettings>, AppError> {
+    let host = form.text("host");
+    if host.trim().is_empty() {
+        return Ok(None);
+    }
+    let port = form
+        .text("port")
+        .trim()
+        .parse::<u16>()
+        .map_err(|_| AppError::invalid("port", "the port is 1 to 65535"))?;
+    Ok(Some(SmtpSettings {
+        host,
+        port,
+        from: form.text("from"),
+        username: form.opt("username"),
+        password: form.get("password").map(str::to_string),
+        security: SmtpSecurity::parse(&form.text("security"))?,
+    }))
 }
 
 async fn routing_page(state: &AppState, user: &WebUser) -> Result<RoutingPage, AppError> {
@@ -176,6 +236,7 @@ async fn routing_page(state: &AppState, user: &WebUser) -> Result<RoutingPage, A
         rules_toml: state.app.routing_rules().await?.to_toml(),
         sla_toml: state.app.sla_settings().await?.to_toml(),
         webhook: state.app.notify_webhook().await?.unwrap_or_default(),
+        smtp: SmtpForm::new(state.app.smtp_settings().await?),
     })
 }
 
@@ -212,12 +273,17 @@ pub(crate) async fn save_routing(
                 .set_notify_webhook(&actor, &form.text("webhook"))
                 .await
         }
+        Some("smtp") => match smtp_of(&form) {
+            Ok(s) => state.app.set_smtp_settings(&actor, s).await,
+            Err(e) => Err(e),
+        },
         _ => match App::parse_routing_rules(&form.text("rules_toml"), true) {
             Ok(r) => state.app.set_routing_rules(&actor, r).await,
             Err(e) => Err(e),
         },
     };
     match res {
+        Ok(()) if form.get("mode") == Some("smtp") => Ok(see_other("/admin/routing?done=smtp")),
         Ok(()) => Ok(see_other("/admin/routing?done=rules")),
         Err(e @ AppError::Invalid { .. }) => {
             let (status, _) = classify(&e);
@@ -226,6 +292,15 @@ pub(crate) async fn save_routing(
             match form.get("mode") {
                 Some("sla") => p.sla_toml = form.text("sla_toml"),
                 Some("webhook") => p.webhook = form.text("webhook"),
+                Some("smtp") => {
+                    p.smtp.host = form.text("host");
+                    p.smtp.port = form.text("port");
+                    p.smtp.from = form.text("from");
+                    p.smtp.username = form.text("username");
+                    p.smtp.security = security_choices(
+                        SmtpSecurity::parse(&form.text("security")).unwrap_or_default(),
+                    );
+                }
                 _ => p.rules_toml = form.text("rules_toml"),
             }
             Ok(render_status(status, &p))

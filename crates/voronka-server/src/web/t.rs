@@ -69,6 +69,11 @@ pub fn flash(code: &str) -> Option<&'static str> {
     Some(match code {
         "stage" => "Stage changed.",
         "refuse" => "Lead refused.",
+        "refuse_farewell" => "Lead refused. The farewell message with the survey link is on its way.",
+        "refuse_no_farewell" => {
+            "Lead refused. No farewell was sent: the contact has no email address or email is not set up."
+        }
+        "smtp" => "Email settings saved.",
         "junk" => "Lead marked as junk.",
         "convert" => "Lead converted: the customer and the deal are created.",
         "assign" => "Owner changed.",
@@ -196,5 +201,32 @@ pub fn conversion_percent(p: Option<f64>) -> String {
         None => String::new(),
         Some(p) if p < 0.01 => format!("{:.1}%", p * 100.0),
         Some(p) => format!("{:.0}%", p * 100.0),
+    }
+}
+
+// Email and the farewell survey.
+pub const FAREWELL_OPTION: &str = "Send a farewell message";
+pub const FAREWELL_HINT: &str =
+    "Emails the contact a short thank-you with a one-question survey link (needs an email address and the email settings).";
+pub const SURVEY_ON_CARD: &str = "Farewell survey";
+pub const SURVEY_WAITING: &str = "sent, not answered yet";
+pub const SURVEY_TITLE: &str = "Why did it not work out?";
+pub const SURVEY_INTRO: &str =
+    "Thank you for considering us. One question, and it helps us do better:";
+pub const SURVEY_COMMENT: &str = "Anything you would like to add (optional)";
+pub const SURVEY_SUBMIT: &str = "Send";
+pub const SURVEY_THANKS: &str = "Thank you! Your answer has been received.";
+pub const SURVEY_ALREADY: &str = "This survey has already been answered. Thank you!";
+pub const SURVEY_NOT_FOUND_TITLE: &str = "Survey not found";
+pub const SURVEY_NOT_FOUND: &str =
+    "This survey link is not valid. Please check that the whole link was copied.";
+
+/// Labels of the survey's answers (`voronka_app::SURVEY_ANSWERS`).
+pub fn survey_answer_label(code: &str) -> &'static str {
+    match code {
+        "price" => "The price",
+        "timing" => "The timing is not right",
+        "other_supplier" => "Chose another supplier",
+        _ => "Other",
     }
 }
