@@ -209,8 +209,8 @@ impl App {
         let mut after = p.after;
         let mut in_slice = 0;
         loop {
-            let ids = self.store.lead_ids_after(after, PAGE).await?;
-            let Some(last) = ids.last().copied() else {
+            let (ids, last) = self.store.lead_ids_after(after, PAGE).await?;
+            let Some(last) = last else {
                 let now = now_ms();
                 self.store
                     .progress_score_run(p.run_id, done, changed, Some(now))
@@ -266,8 +266,8 @@ impl App {
         let run_id = self.store.start_score_run(reason, total, now).await?;
         let (mut done, mut changed, mut after) = (0i64, 0i64, 0);
         loop {
-            let ids = self.store.lead_ids_after(after, PAGE).await?;
-            let Some(last) = ids.last().copied() else {
+            let (ids, last) = self.store.lead_ids_after(after, PAGE).await?;
+            let Some(last) = last else {
                 break;
             };
             changed += self.rescore_ids(&ids, now_ms()).await? as i64;

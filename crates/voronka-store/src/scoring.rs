@@ -158,8 +158,9 @@ pub trait ScoreStore {
     async fn lead_score(&self, lead_id: Id) -> Result<Option<StoredScore>>;
     /// Open leads per fit level × activity (all when `owner` is `None`).
     async fn score_matrix(&self, owner: Option<Id>) -> Result<Matrix>;
-    /// Lead ids after `after`, in id order: the pages of a full rescoring.
-    async fn lead_ids_after(&self, after: Id, limit: i64) -> Result<Vec<Id>>;
+    /// The pages of a full rescoring: the unmerged lead ids among the `limit` leads after
+    /// `after` (in id order), and the last id looked at (`None` at the end).
+    async fn lead_ids_after(&self, after: Id, limit: i64) -> Result<(Vec<Id>, Option<Id>)>;
     async fn count_all_leads(&self) -> Result<i64>;
 
     async fn start_score_run(&self, reason: &str, total: i64, at: Millis) -> Result<Id>;

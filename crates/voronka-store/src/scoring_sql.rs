@@ -185,14 +185,23 @@ impl ScoreStore for SqlStore {
         Ok(m)
     }
 
-    async fn lead_ids_after(&self, after: Id, limit: i64) -> Result<Vec<Id>> {
-        Ok(sqlx::query_scalar(
-            "SELECT id FROM leads WHERE id > $1 AND merged_into IS NULL ORDER BY id LIMIT $2",
-        )
-        .bind(after)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?)
+    async fn lead_ids_after(&self, after: Id, limit: i64) -> Result<(Vec<Id>, Option<Id>)> {
+        // Walks the key; merged leads are skipped here, so every page is a range scan.
+        let rows = sqlx::query("SELECT id, merged_into FROM leads WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut ids = Vec::with_capacity(rows.len());
+        let mut last = None;
+        for r in rows {
+            let id: Id = r.try_get("id")?;
+            last = Some(id);
+            if r.try_get::<Option<Id>, _>("merged_into")?.is_none() {
+                ids.push(id);
+            }
+        }
+        Ok((ids, last))
     }
 
     async fn count_all_leads(&self) -> Result<i64> {
@@ -268,8 +277,11 @@ impl ScoreTx for SqlTx {
         let mut seen: HashSet<String> = HashSet::new();
         for chunk in anonymous.chunks(CHUNK) {
             let mut qb: QueryBuilder<DB> = QueryBuilder::new(
-                "SELECT t.visitor_id, t.lead_id FROM touches t JOIN leads l ON l.id = t.lead_id \
-                 WHERE l.merged_into IS NULL AND t.visitor_id IN (",
+                // Written so that both planners look each lead up by its key (a join let SQLite
+                // scan the leads).
+                "SELECT t.visitor_id, t.lead_id FROM touches t WHERE NOT EXISTS \
+                 (SELECT 1 FROM leads l WHERE l.id = t.lead_id AND l.merged_into IS NOT NULL) \
+                 AND t.visitor_id IN (",
             );
             push_texts(&mut qb, chunk);
             qb.push(") ORDER BY t.id");
@@ -380,9 +392,11 @@ impl ScoreTx for SqlTx {
     async fn scoring_inputs(&mut self, lead_ids: &[Id]) -> Result<Vec<ScoringInput>> {
         let mut out = Vec::with_capacity(lead_ids.len());
         for chunk in lead_ids.chunks(CHUNK) {
+            // Merged leads are skipped here rather than in SQL: with the filter in the query
+            // SQLite may prefer a partial index over the key lookups.
             let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
-                "SELECT id, stage, kind, temperature, profile, {SCORE_COLS} FROM leads \
-                 WHERE merged_into IS NULL AND id IN ("
+                "SELECT id, merged_into, stage, kind, temperature, profile, {SCORE_COLS} FROM leads \
+                 WHERE id IN ("
             ));
             push_ids(&mut qb, chunk);
             qb.push(") ORDER BY id");
@@ -391,6 +405,9 @@ impl ScoreTx for SqlTx {
             let first = out.len();
             for r in qb.build().fetch_all(&mut *self.tx).await? {
                 let id: Id = r.try_get("id")?;
+                if r.try_get::<Option<Id>, _>("merged_into")?.is_some() {
+                    continue;
+                }
                 let stage: String = r.try_get("stage")?;
                 let temp: String = r.try_get("temperature")?;
                 let kind: String = r.try_get("kind")?;
