@@ -125,6 +125,15 @@ enum Cmd {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// The intake's dedup decision (candidate lookup + matcher) with N contacts stored.
+    DedupDecision {
+        #[arg(long, default_value_t = 1_000_000)]
+        contacts: usize,
+        #[arg(long, default_value_t = 20_000)]
+        probes: usize,
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Training of the predictive conversion model on generated closed leads.
     Train {
         #[arg(long, default_value_t = 1_000_000)]
@@ -190,6 +199,11 @@ async fn main() -> Result<()> {
         Cmd::Link { data, configs } => link::reference(&data, &configs),
         Cmd::DedupeSynthetic { records, seed } => link::synthetic(records, seed, peak_rss_mb),
         Cmd::Train { leads, seed } => train(leads, seed),
+        Cmd::DedupDecision {
+            contacts,
+            probes,
+            database_url,
+        } => score::dedup_decision(contacts, probes, database_url).await,
         Cmd::ScorePure { events, repeat } => score::pure(events, repeat),
         Cmd::ScoreEvents {
             leads,

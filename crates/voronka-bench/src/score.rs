@@ -166,9 +166,10 @@ fn events_for(visitors: usize, n: usize, offset: usize) -> Vec<EventIn> {
             let k = offset + i;
             EventIn {
                 name: EVENT_NAMES[k % EVENT_NAMES.len()].into(),
-                // Every other event is of an anonymous visitor; the rest reach known leads.
+                // Every other event is of an anonymous visitor (as many visitors as leads, so
+                // each comes back several times); the rest reach known leads.
                 visitor_id: Some(if k.is_multiple_of(2) {
-                    format!("anon{k}")
+                    format!("anon{}", (k / 2 * 7919) % visitors)
                 } else {
                     format!("v{}", (k * 7919) % visitors)
                 }),
@@ -317,6 +318,72 @@ pub async fn rescore(leads: usize, url: Option<String>) -> Result<()> {
         run.changed,
         again.changed,
         super::peak_rss_mb()
+    );
+    Ok(())
+}
+
+/// The intake's dedup decision at scale: `contacts` contacts (and as many leads), then
+/// `probes` submissions — half the same person again (phone or email of an existing contact,
+/// the name in another script or order), half new people — each timed from the candidate
+/// lookup (one query on the blocking keys, inside a transaction as at intake) through the
+/// matcher's decision and the possible-duplicate check.
+pub async fn dedup_decision(contacts: usize, probes: usize, url: Option<String>) -> Result<()> {
+    use voronka_core::intake::{dedup, DedupPolicy, MatchDecision};
+    let dir = tempfile::tempdir()?;
+    let url = url.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("dedup.db").display()));
+    let app = App::open(&url, Settings::default()).await?;
+    let have = app.store().count_all_leads().await? as usize;
+    if have < contacts {
+        let started = Instant::now();
+        seed_leads(&app, contacts - have).await.context("seeding")?;
+        println!(
+            "seeded {} contacts in {:.1} s",
+            contacts - have,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    app.store().optimize().await?;
+    let policy = DedupPolicy::default();
+    let now = voronka_app::now_ms();
+    let mut lat = Vec::with_capacity(probes);
+    let (mut same, mut new) = (0, 0);
+    for p in 0..probes {
+        let i = (p * 7919) % contacts;
+        let s = if p.is_multiple_of(2) {
+            // An existing person again: their phone or their email, the name transliterated.
+            let s = Submission::new(Channel::WebForm, now).with("name", format!("Klient {i}"));
+            if p.is_multiple_of(4) {
+                s.with("phone", format!("+7916{:07}", i % 10_000_000))
+            } else {
+                s.with("email", format!("lead{i}@example.com"))
+            }
+        } else {
+            Submission::new(Channel::WebForm, now)
+                .with("name", format!("Новый Человек {p}"))
+                .with("phone", format!("+7903{:07}", p % 10_000_000))
+                .with("email", format!("new{p}@example.org"))
+        };
+        let n = normalize(&s, &NormalizeSettings::default());
+        let t = Instant::now();
+        let mut tx = app.store().begin().await?;
+        let candidates = tx.candidates_many(&[&n]).await?;
+        let (decision, _) = dedup::decide(&n, &candidates, &policy, now);
+        if decision == MatchDecision::NewContact {
+            let _ = dedup::possible_duplicates(&n, &candidates, &policy.matcher);
+        }
+        lat.push(t.elapsed().as_micros() as u64);
+        drop(tx);
+        match decision {
+            MatchDecision::NewContact => new += 1,
+            _ => same += 1,
+        }
+    }
+    lat.sort_unstable();
+    println!(
+        "dedup decision at {contacts} contacts, {probes} probes ({same} matched an existing contact, {new} new): p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+        super::pct(&lat, 0.50),
+        super::pct(&lat, 0.99),
+        super::pct(&lat, 1.0)
     );
     Ok(())
 }

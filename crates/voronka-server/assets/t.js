@@ -4,7 +4,7 @@
    so a visitor who fills a form is joined to their past events); no cookies, no third-party code.
    Browsers that send Do-Not-Track or Global Privacy Control are not tracked unless the embed
    code says data-dnt="ignore".
-   API: voronka.track(name, properties), voronka.page(); calls made before the script loaded are
+   API: voronka.track(name, properties), voronka.page(), voronka.flush(); calls made before the script loaded are
    read from window.voronkaq = [[name, properties], …].
    Markup: data-voronka-event="view_pricing" (+ data-voronka-*) on an element sends that event
    when the page loads; on a link or button, when it is clicked. Links to social networks send
@@ -90,6 +90,8 @@
   w.voronka = w.voronka || {};
   w.voronka.track = track;
   w.voronka.page = page;
+  // Sends what is queued now (a single-page app about to navigate, a test).
+  w.voronka.flush = flush;
   w.voronka.visitor = visitor;
   var early = w.voronkaq || [];
   w.voronkaq = { push: function (c) { track(c[0], c[1]); } };

@@ -980,7 +980,11 @@ async fn tracker_joins_page_views_to_the_lead_of_the_visitor() {
     )
     .await;
     b.screenshot("tracker-callback").await;
-    b.finish().await;
+    // Whatever the tracker still holds goes now, with the browser open.
+    b.client
+        .execute("window.voronka.flush(); return true;", vec![])
+        .await
+        .unwrap();
     let leads = v.wait_leads(1, Duration::from_secs(10)).await;
     assert_eq!(leads.len(), 1);
     let id = leads[0]["id"].clone();
@@ -1017,6 +1021,7 @@ async fn tracker_joins_page_views_to_the_lead_of_the_visitor() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
+    b.finish().await;
     assert!(
         explained["score"]["engagement"].as_i64().unwrap() >= 11,
         "{explained}"
