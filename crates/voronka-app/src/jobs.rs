@@ -108,6 +108,15 @@ impl App {
                     if let Err(e) = app.purge_expired_keys().await {
                         tracing::error!(error = %e, "purging capture keys");
                     }
+                    // SQLite's automatic checkpoints cannot restart the log while writers
+                    // queue back to back; a forced one each minute keeps it small.
+                    match app.store.checkpoint_log().await {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            tracing::warn!("the write-ahead log checkpoint was kept from finishing")
+                        }
+                        Err(e) => tracing::error!(error = %e, "checkpointing the write-ahead log"),
+                    }
                 }
                 match app.run_due_jobs(&worker).await {
                     Ok(n) if n > 0 => continue,

@@ -561,6 +561,18 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn checkpoint_log(&self) -> Result<bool> {
+        if BACKEND != Backend::Sqlite {
+            return Ok(true);
+        }
+        // (busy, log frames, frames checkpointed); busy = 1 when a reader kept it from finishing.
+        let row = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&self.pool)
+            .await?;
+        let busy: i64 = row.try_get(0)?;
+        Ok(busy == 0)
+    }
+
     async fn begin(&self) -> Result<Box<dyn Tx>> {
         Ok(Box::new(SqlTx {
             tx: self.begin_tx().await?,

@@ -73,6 +73,9 @@ pub trait Store: RoutingStore + ScoreStore + Send + Sync + 'static {
     async fn migrate(&self) -> Result<()>;
     /// Refreshes the query planner's statistics (after bulk loads).
     async fn optimize(&self) -> Result<()>;
+    /// SQLite: copies the write-ahead log into the database and truncates it, waiting for the
+    /// readers of the moment; returns whether it completed. PostgreSQL: nothing to do.
+    async fn checkpoint_log(&self) -> Result<bool>;
     async fn begin(&self) -> Result<Box<dyn Tx>>;
 
     // Leads and their surroundings.
