@@ -1440,3 +1440,109 @@ async fn scoring_matrix_rules_editor_sites_and_card_explanation() {
         page.body
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn work_queue_sla_dashboard_and_kanban() {
+    let s = start().await;
+    let seller = s
+        .app
+        .add_user("olga@mail.ru", "Ольга Продажи", PASSWORD, Role::Salesperson)
+        .await
+        .unwrap();
+    let lead = s
+        .capture(
+            "Пётр Звонков",
+            &[("phone", "+7 916 777-66-55"), ("email", "petr@mail.ru")],
+        )
+        .await;
+    s.app
+        .assign(&Actor::system("t"), lead, Some(seller.id))
+        .await
+        .unwrap();
+
+    // The salesperson's queue: the lead with one-click call and email, and an outcome form.
+    let c = client();
+    let csrf = s.login(&c, "olga@mail.ru").await;
+    let work = s.get(&c, "/work").await;
+    assert_eq!(work.status, StatusCode::OK);
+    assert!(work.body.contains("Пётр Звонков"), "{}", work.body);
+    assert!(
+        work.body.contains("href=\"tel:+79167776655\""),
+        "{}",
+        around(&work.body, "tel:")
+    );
+    assert!(work.body.contains("mailto:petr@mail.ru"));
+    let r = s
+        .post(
+            &c,
+            &format!("/work/leads/{lead}/outcome"),
+            &[("csrf", &csrf), ("kind", "call"), ("outcome", "no_answer")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // The call is the first response; no answer schedules the next call.
+    let d = s.app.lead_detail(&Actor::system("t"), lead).await.unwrap();
+    assert!(d.lead.first_response_at.is_some());
+    let work = s.get(&c, "/work?done=activity").await;
+    let task = value_after(&work.body, "action=\"/work/tasks/");
+    let task = task.trim_end_matches("/done").to_string();
+    assert!(
+        task.parse::<i64>().is_ok(),
+        "{}",
+        around(&work.body, "/work/tasks/")
+    );
+    let r = s
+        .post(&c, &format!("/work/tasks/{task}/done"), &[("csrf", &csrf)])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location, "/work?done=task");
+    // Managers' pages are not for salespeople.
+    let sla = s.get(&c, "/sla").await;
+    assert_ne!(sla.status, StatusCode::OK);
+    assert!(sla.body.contains("Only sales managers"), "{}", sla.body);
+
+    // The manager's views.
+    let m = client();
+    let mcsrf = s.login(&m, ADMIN_EMAIL).await;
+    let sla = s.get(&m, "/sla").await;
+    assert_eq!(sla.status, StatusCode::OK);
+    assert!(
+        sla.body.contains("id=\"team-load\"") && sla.body.contains("Ольга Продажи"),
+        "{}",
+        sla.body
+    );
+    let board = s.get(&m, "/kanban").await;
+    assert_eq!(board.status, StatusCode::OK);
+    assert!(
+        board.body.contains(&format!("data-lead=\"{lead}\"")),
+        "{}",
+        board.body
+    );
+    // Drag and drop: a legal move is made, an illegal one refused with the reason.
+    let moved = m
+        .post(format!("{}/kanban/leads/{lead}/stage", s.base))
+        .form(&[("csrf", mcsrf.as_str()), ("stage", "mql")])
+        .send()
+        .await
+        .unwrap();
+    assert!(moved.status().is_success());
+    let v: serde_json::Value = moved.json().await.unwrap();
+    assert_eq!(v["stage"], "mql", "{v}");
+    let refused = m
+        .post(format!("{}/kanban/leads/{lead}/stage", s.base))
+        .form(&[("csrf", mcsrf.as_str()), ("stage", "converted")])
+        .send()
+        .await
+        .unwrap();
+    assert!(refused.status().is_client_error());
+    let v: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(v["ok"], false, "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("conver"),
+        "{v}"
+    );
+}
