@@ -305,10 +305,6 @@ async fn commit_each(
     Ok(out)
 }
 
-fn row_is_callback(n: &Normalized) -> bool {
-    n.form.kind.as_deref() == Some("callback")
-}
-
 fn reasons_json(r: &[Reason]) -> String {
     serde_json::to_string(r).unwrap_or_else(|_| "[]".into())
 }
@@ -738,10 +734,11 @@ async fn write_batch(
             }
         };
         let profile = score.profile.clone();
-        let qualifies_now = stage == Stage::New && {
-            let full = ctx.scorer.score(&profile, &[], row_is_callback(n), now);
-            !ctx.scorer.stage_moves(Stage::New, &full, &[]).is_empty()
-        };
+        let qualifies_now = stage == Stage::New
+            && !ctx
+                .scorer
+                .stage_moves(Stage::New, score.fit, score.engagement, &[])
+                .is_empty();
         let (lead, action) = match decision {
             MatchDecision::Touch { lead_id, .. } => (Ref::from_id(lead_id), "new_touch"),
             MatchDecision::Reopen { lead_id, .. } => (Ref::from_id(lead_id), "reopened"),

@@ -80,6 +80,20 @@ impl App {
     }
 
     /// Opens a transaction with the lead locked, after checking that the actor may change it.
+    /// A lead the actor may see; a merged lead answers with the lead it was merged into.
+    pub(crate) async fn visible_lead(&self, actor: &Actor, id: Id) -> Result<Lead> {
+        actor.require_read_leads()?;
+        let id = self.store.resolve_lead(id).await?.unwrap_or(id);
+        let lead = self
+            .store
+            .lead(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("lead {id} not found")))?;
+        self.check_visible(actor, &lead)?;
+        self.check_team(actor, &lead).await?;
+        Ok(lead)
+    }
+
     pub(crate) async fn lead_tx(&self, actor: &Actor, id: Id) -> Result<(Box<dyn Tx>, Lead)> {
         actor.require_write_leads()?;
         let mut tx = self.store.begin().await?;

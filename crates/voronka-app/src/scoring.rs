@@ -411,19 +411,19 @@ impl App {
 
     /// Every contribution to a lead's score as of now.
     pub async fn explain_score(&self, actor: &Actor, lead_id: Id) -> Result<Explanation> {
-        self.lead_detail(actor, lead_id).await?;
+        // A merged lead answers with the lead it was merged into.
+        let lead_id = self.visible_lead(actor, lead_id).await?.id;
         let scorer = self.scorer();
-        let mut tx = self.store.begin().await?;
-        let input = tx
+        let input = self
+            .store
             .scoring_inputs(&[lead_id])
             .await?
             .pop()
             .ok_or_else(|| AppError::NotFound(format!("lead {lead_id} not found")))?;
-        drop(tx);
         let profile = effective_profile(&input);
         let now = now_ms();
         let score = scorer.score(&profile, &input.events, input.callback, now);
-        let moves = scorer.stage_moves(input.stage, &score, &input.events);
+        let moves = scorer.stage_moves(input.stage, score.fit, score.engagement, &input.events);
         let events = input.events.iter().rev().take(50).cloned().collect();
         Ok(Explanation {
             lead_id,
@@ -447,7 +447,7 @@ impl App {
     /// Clears a hand-set temperature: the rules decide again.
     pub async fn clear_temperature_override(&self, actor: &Actor, lead_id: Id) -> Result<()> {
         actor.require_write_leads()?;
-        self.lead_detail(actor, lead_id).await?;
+        let lead_id = self.visible_lead(actor, lead_id).await?.id;
         let scorer = self.scorer();
         let mut tx = self.store.begin().await?;
         tx.set_temperature_manual(lead_id, false).await?;
@@ -502,12 +502,7 @@ async fn missing_lead(tx: &mut dyn Tx, rows: &[NewEvent]) -> Result<Option<Id>> 
     if ids.is_empty() {
         return Ok(None);
     }
-    let found: std::collections::HashSet<Id> = tx
-        .scoring_inputs(&ids)
-        .await?
-        .into_iter()
-        .map(|i| i.lead_id)
-        .collect();
+    let found: std::collections::HashSet<Id> = tx.unmerged_leads(&ids).await?.into_iter().collect();
     Ok(ids.into_iter().find(|id| !found.contains(id)))
 }
 
@@ -562,11 +557,10 @@ pub(crate) async fn rescore_in_tx(
             });
         }
         let mut from = input.stage;
-        for m in scorer.stage_moves(input.stage, &s, &input.events) {
+        for m in scorer.stage_moves(input.stage, s.fit, s.engagement, &input.events) {
+            let to = m.to;
             changes.push((input.lead_id, from, m));
-            from = changes
-                .last()
-                .map_or(from, |c: &(Id, Stage, StageMove)| c.2.to);
+            from = to;
         }
     }
     tx.update_scores(&updates).await?;

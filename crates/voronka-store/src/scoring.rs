@@ -155,6 +155,8 @@ pub trait ScoreStore {
 
     /// A lead's events, newest first.
     async fn lead_events(&self, lead_id: Id, limit: i64) -> Result<Vec<EventRow>>;
+    /// Scoring inputs of these leads, read outside any transaction (explanations).
+    async fn scoring_inputs(&self, lead_ids: &[Id]) -> Result<Vec<ScoringInput>>;
     async fn lead_score(&self, lead_id: Id) -> Result<Option<StoredScore>>;
     /// Open leads per fit level × activity (all when `owner` is `None`).
     async fn score_matrix(&self, owner: Option<Id>) -> Result<Matrix>;
@@ -184,6 +186,8 @@ pub trait ScoreTx {
     async fn stitch_visitors(&mut self, rows: &[(String, Id)]) -> Result<Vec<Id>>;
     /// Scoring inputs of these leads (merged-away leads are left out).
     async fn scoring_inputs(&mut self, lead_ids: &[Id]) -> Result<Vec<ScoringInput>>;
+    /// Which of these leads exist and are not merged away.
+    async fn unmerged_leads(&mut self, lead_ids: &[Id]) -> Result<Vec<Id>>;
     async fn update_scores(&mut self, rows: &[ScoreUpdate]) -> Result<()>;
     /// Replaces a lead's profile.
     async fn set_profile(&mut self, lead_id: Id, profile: &Profile) -> Result<()>;

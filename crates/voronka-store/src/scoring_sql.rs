@@ -69,6 +69,82 @@ fn push_texts<'a>(qb: &mut QueryBuilder<'a, DB>, items: &'a [&'a str]) {
     }
 }
 
+/// Scoring inputs of these leads, read on one connection (a transaction's or the pool's).
+async fn read_scoring_inputs(
+conn: &mut <DB as sqlx::Database>::Connection,
+lead_ids: &[Id],
+) -> Result<Vec<ScoringInput>> {
+    let mut out = Vec::with_capacity(lead_ids.len());
+    for chunk in lead_ids.chunks(CHUNK) {
+        // Merged leads are skipped here rather than in SQL: with the filter in the query
+        // SQLite may prefer a partial index over the key lookups.
+        let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
+            "SELECT id, merged_into, stage, kind, temperature, profile, {SCORE_COLS} FROM leads \
+             WHERE id IN ("
+        ));
+        push_ids(&mut qb, chunk);
+        qb.push(") ORDER BY id");
+        let mut at: HashMap<Id, usize> = HashMap::new();
+        let mut empty_profiles = Vec::new();
+        let first = out.len();
+        for r in qb.build().fetch_all(&mut *conn).await? {
+            let id: Id = r.try_get("id")?;
+            if r.try_get::<Option<Id>, _>("merged_into")?.is_some() {
+                continue;
+            }
+            let stage: String = r.try_get("stage")?;
+            let temp: String = r.try_get("temperature")?;
+            let kind: String = r.try_get("kind")?;
+            let profile: String = r.try_get("profile")?;
+            let profile: Profile = serde_json::from_str(&profile).unwrap_or_default();
+            if profile.is_empty() {
+                empty_profiles.push(id);
+            }
+            at.insert(id, out.len());
+            out.push(ScoringInput {
+                lead_id: id,
+                stage: Stage::parse(&stage).map_err(|_| corrupt("stage", &stage))?,
+                callback: kind == "callback",
+                temperature: Temperature::parse(&temp)
+                    .ok_or_else(|| corrupt("temperature", &temp))?,
+                temperature_manual: r.try_get("temperature_manual")?,
+                profile,
+                raws: Vec::new(),
+                events: Vec::new(),
+                stored: stored_score_from(&r)?,
+            });
+        }
+        if out.len() == first {
+            continue;
+        }
+        let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
+            "SELECT {EVENT_COLS} FROM events WHERE lead_id IN ("
+        ));
+        push_ids(&mut qb, chunk);
+        qb.push(") ORDER BY at, id");
+        for r in qb.build().fetch_all(&mut *conn).await? {
+            let e = event_from(&r)?;
+            if let Some(i) = e.lead_id.and_then(|l| at.get(&l)) {
+                out[*i].events.push(e.scoring_event());
+            }
+        }
+        if !empty_profiles.is_empty() {
+            let mut qb: QueryBuilder<DB> =
+                QueryBuilder::new("SELECT lead_id, raw FROM touches WHERE lead_id IN (");
+            push_ids(&mut qb, &empty_profiles);
+            qb.push(") ORDER BY id");
+            for r in qb.build().fetch_all(&mut *conn).await? {
+                let lead: Id = r.try_get("lead_id")?;
+                let raw: String = r.try_get("raw")?;
+                if let (Some(i), Ok(v)) = (at.get(&lead), serde_json::from_str(&raw)) {
+                    out[*i].raws.push(v);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 #[async_trait]
 impl ScoreStore for SqlStore {
     async fn current_scoring_rules(&self) -> Result<Option<StoredRules>> {
@@ -151,6 +227,11 @@ impl ScoreStore for SqlStore {
         .iter()
         .map(event_from)
         .collect()
+    }
+
+    async fn scoring_inputs(&self, lead_ids: &[Id]) -> Result<Vec<ScoringInput>> {
+        let mut conn = self.pool.acquire().await?;
+        read_scoring_inputs(&mut conn, lead_ids).await
     }
 
     async fn lead_score(&self, lead_id: Id) -> Result<Option<StoredScore>> {
@@ -390,71 +471,19 @@ impl ScoreTx for SqlTx {
     }
 
     async fn scoring_inputs(&mut self, lead_ids: &[Id]) -> Result<Vec<ScoringInput>> {
+        read_scoring_inputs(&mut self.tx, lead_ids).await
+    }
+
+    async fn unmerged_leads(&mut self, lead_ids: &[Id]) -> Result<Vec<Id>> {
         let mut out = Vec::with_capacity(lead_ids.len());
         for chunk in lead_ids.chunks(CHUNK) {
-            // Merged leads are skipped here rather than in SQL: with the filter in the query
-            // SQLite may prefer a partial index over the key lookups.
-            let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
-                "SELECT id, merged_into, stage, kind, temperature, profile, {SCORE_COLS} FROM leads \
-                 WHERE id IN ("
-            ));
+            let mut qb: QueryBuilder<DB> =
+                QueryBuilder::new("SELECT id, merged_into FROM leads WHERE id IN (");
             push_ids(&mut qb, chunk);
-            qb.push(") ORDER BY id");
-            let mut at: HashMap<Id, usize> = HashMap::new();
-            let mut empty_profiles = Vec::new();
-            let first = out.len();
+            qb.push(")");
             for r in qb.build().fetch_all(&mut *self.tx).await? {
-                let id: Id = r.try_get("id")?;
-                if r.try_get::<Option<Id>, _>("merged_into")?.is_some() {
-                    continue;
-                }
-                let stage: String = r.try_get("stage")?;
-                let temp: String = r.try_get("temperature")?;
-                let kind: String = r.try_get("kind")?;
-                let profile: String = r.try_get("profile")?;
-                let profile: Profile = serde_json::from_str(&profile).unwrap_or_default();
-                if profile.is_empty() {
-                    empty_profiles.push(id);
-                }
-                at.insert(id, out.len());
-                out.push(ScoringInput {
-                    lead_id: id,
-                    stage: Stage::parse(&stage).map_err(|_| corrupt("stage", &stage))?,
-                    callback: kind == "callback",
-                    temperature: Temperature::parse(&temp)
-                        .ok_or_else(|| corrupt("temperature", &temp))?,
-                    temperature_manual: r.try_get("temperature_manual")?,
-                    profile,
-                    raws: Vec::new(),
-                    events: Vec::new(),
-                    stored: stored_score_from(&r)?,
-                });
-            }
-            if out.len() == first {
-                continue;
-            }
-            let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
-                "SELECT {EVENT_COLS} FROM events WHERE lead_id IN ("
-            ));
-            push_ids(&mut qb, chunk);
-            qb.push(") ORDER BY at, id");
-            for r in qb.build().fetch_all(&mut *self.tx).await? {
-                let e = event_from(&r)?;
-                if let Some(i) = e.lead_id.and_then(|l| at.get(&l)) {
-                    out[*i].events.push(e.scoring_event());
-                }
-            }
-            if !empty_profiles.is_empty() {
-                let mut qb: QueryBuilder<DB> =
-                    QueryBuilder::new("SELECT lead_id, raw FROM touches WHERE lead_id IN (");
-                push_ids(&mut qb, &empty_profiles);
-                qb.push(") ORDER BY id");
-                for r in qb.build().fetch_all(&mut *self.tx).await? {
-                    let lead: Id = r.try_get("lead_id")?;
-                    let raw: String = r.try_get("raw")?;
-                    if let (Some(i), Ok(v)) = (at.get(&lead), serde_json::from_str(&raw)) {
-                        out[*i].raws.push(v);
-                    }
+                if r.try_get::<Option<Id>, _>("merged_into")?.is_none() {
+                    out.push(r.try_get("id")?);
                 }
             }
         }

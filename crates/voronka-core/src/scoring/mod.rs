@@ -414,20 +414,26 @@ impl Scorer {
     /// The stage moves the score makes from `current`: new → MQL when fit and engagement pass
     /// their thresholds; MQL → SQL when engagement passes the SQL threshold or a qualifying event
     /// arrived. Leads in any other stage are left to people.
-    pub fn stage_moves(&self, current: Stage, s: &LeadScore, events: &[Event]) -> Vec<StageMove> {
+    pub fn stage_moves(
+        &self,
+        current: Stage,
+        fit: i64,
+        engagement: i64,
+        events: &[Event],
+    ) -> Vec<StageMove> {
         let q = &self.rules.qualify;
         let mut moves = Vec::new();
         let mut stage = current;
         if stage == Stage::New
             && q.mql_enabled()
-            && s.fit >= q.mql_fit
-            && s.engagement >= q.mql_engagement
+            && fit >= q.mql_fit
+            && engagement >= q.mql_engagement
         {
             moves.push(StageMove {
                 to: Stage::Mql,
                 rule: format!(
                     "MQL: fit {} ≥ {} and engagement {} ≥ {}",
-                    s.fit, q.mql_fit, s.engagement, q.mql_engagement
+                    fit, q.mql_fit, engagement, q.mql_engagement
                 ),
             });
             stage = Stage::Mql;
@@ -435,8 +441,8 @@ impl Scorer {
         if stage == Stage::Mql {
             let by_points = q
                 .sql_engagement
-                .filter(|t| s.engagement >= *t)
-                .map(|t| format!("SQL: engagement {} ≥ {}", s.engagement, t));
+                .filter(|t| engagement >= *t)
+                .map(|t| format!("SQL: engagement {} ≥ {}", engagement, t));
             let by_event = || {
                 events
                     .iter()

@@ -280,20 +280,24 @@ fn stage_moves_name_the_rule() {
     let p = profile(&[("phone_valid", "true"), ("email", "a@b.ru")]);
     let views = [event(1, "view_pricing", 0.0), event(2, "view_pricing", 0.0)];
     let sc = s.score(&p, &views, false, NOW);
-    let moves = s.stage_moves(Stage::New, &sc, &views);
+    let moves = s.stage_moves(Stage::New, sc.fit, sc.engagement, &views);
     assert_eq!(moves.len(), 1);
     assert_eq!(moves[0].to, Stage::Mql);
     assert!(moves[0].rule.contains("fit 20 ≥ 20"), "{}", moves[0].rule);
     // Not enough engagement: stays new. Working leads are left to people.
     let bare = s.score(&p, &[], false, NOW);
-    assert!(s.stage_moves(Stage::New, &bare, &[]).is_empty());
-    assert!(s.stage_moves(Stage::Working, &sc, &views).is_empty());
+    assert!(s
+        .stage_moves(Stage::New, bare.fit, bare.engagement, &[])
+        .is_empty());
+    assert!(s
+        .stage_moves(Stage::Working, sc.fit, sc.engagement, &views)
+        .is_empty());
     // Enough for SQL at once: both moves, in order.
     let clicks: Vec<Event> = (0..4)
         .map(|i| event(i, "email_click_product", 0.0))
         .collect();
     let hot = s.score(&p, &clicks, false, NOW);
-    let moves = s.stage_moves(Stage::New, &hot, &clicks);
+    let moves = s.stage_moves(Stage::New, hot.fit, hot.engagement, &clicks);
     assert_eq!(
         moves.iter().map(|m| m.to).collect::<Vec<_>>(),
         vec![Stage::Mql, Stage::Sql]
@@ -305,7 +309,7 @@ fn stage_moves_name_the_rule() {
     let s = Scorer::new(rules);
     let demo = [event(9, "demo_requested", 0.0)];
     let sc = s.score(&p, &demo, false, NOW);
-    let moves = s.stage_moves(Stage::Mql, &sc, &demo);
+    let moves = s.stage_moves(Stage::Mql, sc.fit, sc.engagement, &demo);
     assert_eq!(
         moves,
         vec![StageMove {
@@ -318,7 +322,7 @@ fn stage_moves_name_the_rule() {
     rules.qualify.manual_only = true;
     let s = Scorer::new(rules);
     assert!(s
-        .stage_moves(Stage::New, &hot, &clicks)
+        .stage_moves(Stage::New, hot.fit, hot.engagement, &clicks)
         .iter()
         .all(|m| m.to != Stage::Mql));
 }
