@@ -628,6 +628,7 @@ async fn write_batch(
     } else {
         crate::speed::route_context(tx, items[0].0.submission.received_at).await?
     };
+    route_ctx.model = ctx.model.clone();
     // New leads routed by the rules, by index in `new_leads`: what the assignment history,
     // notifications and SLA timers need.
     let mut routed: Vec<(usize, RouteDecision, voronka_core::Temperature, Millis)> = Vec::new();
@@ -711,15 +712,17 @@ async fn write_batch(
                 route,
                 reasons,
                 possible_duplicate_of,
+                conversion,
             } => (
                 decision,
                 score,
                 stage,
                 route,
                 reasons,
-                possible_duplicate_of,
+                (possible_duplicate_of, conversion),
             ),
         };
+        let (maybe_same, conversion) = maybe_same;
         let contact = match decision.contact_id() {
             Some(id) => {
                 let r = Ref::from_id(id);
@@ -744,15 +747,8 @@ async fn write_batch(
             MatchDecision::Reopen { lead_id, .. } => (Ref::from_id(lead_id), "reopened"),
             MatchDecision::NewContact | MatchDecision::NewLead { .. } => {
                 let row = p.lead_row(contact.to_id(), &score, stage, &route, &reasons);
-                if let Some(m) = ctx.model.as_deref().filter(|_| stage.is_open()) {
-                    let f = voronka_core::predict::features::at_intake(
-                        n,
-                        p.submission.form_id,
-                        p.submission.channel,
-                        &row.kind,
-                        row.score,
-                    );
-                    probabilities.push((new_leads.len(), m.probability(&f)));
+                if let Some(p) = conversion {
+                    probabilities.push((new_leads.len(), p));
                 }
                 new_leads.push(row);
                 let lead = Ref::New(new_leads.len() - 1);

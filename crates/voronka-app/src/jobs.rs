@@ -82,6 +82,7 @@ impl App {
     /// Runs jobs until the process ends.
     pub fn spawn_job_runner(&self, worker: String, every: Duration) -> tokio::task::JoinHandle<()> {
         let app = self.clone();
+        self.spawn_rescorer();
         tokio::spawn(async move {
             let mut last_purge = std::time::Instant::now();
             let mut last_stats = std::time::Instant::now();

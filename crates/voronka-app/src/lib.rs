@@ -83,6 +83,8 @@ pub struct App {
     model: Arc<predict::ModelSlot>,
     /// The scoring rules in force, shared with the intake committer.
     scorer: Arc<scoring::ScorerSlot>,
+    /// Wakes the rescoring worker when leads were queued.
+    rescore_wake: Arc<tokio::sync::Notify>,
 }
 
 type FormCache =
@@ -119,6 +121,7 @@ impl App {
             traffic: Default::default(),
             model,
             scorer,
+            rescore_wake: Default::default(),
         }
     }
 

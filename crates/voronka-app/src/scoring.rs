@@ -23,6 +23,12 @@ const SLICE: i64 = 50_000;
 
 /// Most events one request may carry.
 pub const MAX_EVENTS: usize = 1_000;
+/// A request whose events reach at most this many known leads rescores them in its own
+/// transaction (a tracker's beacon, one server-side event): the score is current when the
+/// request returns. Larger uploads queue their leads for the rescoring worker.
+pub const INLINE_RESCORE: usize = 32;
+/// Leads rescored per transaction by the queue worker.
+const QUEUE_SLICE: i64 = 1_000;
 
 const DAY_MS: Millis = 86_400_000;
 
@@ -329,10 +335,55 @@ impl App {
                 format!("lead {missing} not found"),
             ));
         }
-        let ingested = tx.insert_events(&rows).await?;
-        rescore_in_tx(tx.as_mut(), &scorer, &ingested.leads, &HashMap::new(), now).await?;
-        tx.commit().await?;
+        let mut ingested = tx.insert_events(&rows).await?;
+        if ingested.leads.len() <= INLINE_RESCORE {
+            rescore_in_tx(tx.as_mut(), &scorer, &ingested.leads, &HashMap::new(), now).await?;
+            tx.commit().await?;
+        } else {
+            // A bulk upload: the leads wait on the queue, and the worker rescores them in
+            // large slices while the next batches arrive.
+            tx.queue_rescore(&ingested.leads, now).await?;
+            tx.commit().await?;
+            ingested.queued = ingested.leads.len();
+            self.rescore_wake.notify_one();
+        }
         Ok(ingested)
+    }
+
+    /// Rescores the leads waiting on the queue, a slice per transaction, until it is empty;
+    /// returns how many were rescored.
+    pub async fn drain_rescore_queue(&self) -> Result<usize> {
+        let mut done = 0;
+        loop {
+            let scorer = self.scorer();
+            let mut tx = self.store.begin().await?;
+            let ids = tx.claim_rescore(QUEUE_SLICE).await?;
+            if ids.is_empty() {
+                return Ok(done);
+            }
+            rescore_in_tx(tx.as_mut(), &scorer, &ids, &HashMap::new(), now_ms()).await?;
+            tx.commit().await?;
+            done += ids.len();
+        }
+    }
+
+    /// Rescores queued leads until the process ends: woken by bulk ingests in this process,
+    /// and every second for leads queued by other processes.
+    pub fn spawn_rescorer(&self) -> tokio::task::JoinHandle<()> {
+        let app = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let _ = tokio::time::timeout(
+                    std::time::Duration::from_secs(1),
+                    app.rescore_wake.notified(),
+                )
+                .await;
+                if let Err(e) = app.drain_rescore_queue().await {
+                    tracing::error!(error = %e, "rescoring queued leads");
+                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                }
+            }
+        })
     }
 
     /// Events from the tracker script of a site: the site must exist and the page's origin be

@@ -62,6 +62,7 @@ pub(crate) async fn route_context(tx: &mut dyn Tx, now: Millis) -> Result<RouteC
     Ok(RouteContext {
         router: Router::new(rules, people, counters),
         origin: Origin::default(),
+        model: None,
     })
 }
 
@@ -550,12 +551,25 @@ impl App {
             // The current owner is not a candidate: mark them away for this decision.
             ctx.router = exclude(ctx.router, o, at);
         }
+        // The same facts the intake routed on: territory, language, product and source from
+        // the lead's profile, its partner, scores and the contact's other leads.
+        let stored = tx.route_facts(lead.id).await?.unwrap_or_default();
+        let field = |k: &str| stored.profile.get(k).map(String::as_str);
         let facts = voronka_core::routing::LeadFacts {
-            product: lead.product.as_deref(),
-            source: lead.source.as_deref(),
+            country: field("country"),
+            region: field("region"),
+            city: field("city"),
+            product: lead.product.as_deref().or(field("product")),
+            source: lead.source.as_deref().or(field("source")),
+            partner: stored.partner.as_deref(),
             form_id: lead.form_id,
+            language: field("language"),
             temperature: lead.temperature,
-            ..Default::default()
+            score: stored.score,
+            conversion: stored.conversion,
+            account_owner: stored.account_owner,
+            existing_customer: stored.existing_customer,
+            previous_owner: stored.previous_owner,
         };
         let a = ctx.router.decide(&facts, at);
         let d = RouteDecision {

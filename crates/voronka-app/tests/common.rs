@@ -92,3 +92,33 @@ impl Drop for TestDb {
         }
     }
 }
+
+const FIRST_NAMES: [&str; 10] = [
+    "Иван",
+    "Ольга",
+    "Пётр",
+    "Мария",
+    "Сергей",
+    "Анна",
+    "Дмитрий",
+    "Елена",
+    "Павел",
+    "Ирина",
+];
+const LAST_NAMES: [&str; 10] = [
+    "Петров",
+    "Смирнова",
+    "Иванов",
+    "Кузнецова",
+    "Попов",
+    "Соколова",
+    "Лебедев",
+    "Козлова",
+    "Новиков",
+    "Морозова",
+];
+
+/// The `i`-th of 100 distinct Russian names (first and last name).
+pub fn person_name(i: usize) -> String {
+    format!("{} {}", FIRST_NAMES[i % 10], LAST_NAMES[(i / 10) % 10])
+}

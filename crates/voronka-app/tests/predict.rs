@@ -9,33 +9,8 @@ use voronka_core::intake::Submission;
 use voronka_core::{Channel, Currency, Id, Money};
 use voronka_store::{LeadQuery, LeadSort};
 
-const FIRST: [&str; 10] = [
-    "Иван",
-    "Ольга",
-    "Пётр",
-    "Мария",
-    "Сергей",
-    "Анна",
-    "Дмитрий",
-    "Елена",
-    "Павел",
-    "Ирина",
-];
-const LAST: [&str; 10] = [
-    "Петров",
-    "Смирнова",
-    "Иванов",
-    "Кузнецова",
-    "Попов",
-    "Соколова",
-    "Лебедев",
-    "Козлова",
-    "Новиков",
-    "Морозова",
-];
-
 fn capture_req(i: usize, source: &str, product: &str) -> CaptureRequest {
-    let name = format!("{} {}", FIRST[i % 10], LAST[(i / 10) % 10]);
+    let name = common::person_name(i);
     let s = Submission::new(Channel::Api, voronka_app::now_ms())
         .with("name", name)
         .with(
@@ -218,6 +193,53 @@ async fn trains_on_closed_leads_and_scores_open_ones() {
         assert!(rows
             .iter()
             .all(|r| r.lead.conversion_probability.unwrap() >= 0.5));
+
+        // Routing rules can name the probability: likely buyers go to the senior salesperson.
+        let senior = app
+            .add_user(
+                "senior@example.ru",
+                "Старший продавец",
+                "password-1",
+                voronka_core::Role::Salesperson,
+            )
+            .await
+            .unwrap();
+        let junior = app
+            .add_user(
+                "junior@example.ru",
+                "Младший продавец",
+                "password-1",
+                voronka_core::Role::Salesperson,
+            )
+            .await
+            .unwrap();
+        let rules = App::parse_routing_rules(
+            r#"
+[[rules]]
+name = "Likely buyers"
+people = ["senior@example.ru"]
+[rules.when]
+conversion_min = 0.5
+
+[[rules]]
+name = "Everyone else"
+people = ["junior@example.ru"]
+"#,
+            true,
+        )
+        .unwrap();
+        app.set_routing_rules(&actor, rules).await.unwrap();
+        let likely = capture(&app, 700, "expo", "CRM").await;
+        let unlikely = capture(&app, 701, "Яндекс", "CRM").await;
+        for (id, who, rule) in [
+            (likely, senior.id, "Likely buyers"),
+            (unlikely, junior.id, "Everyone else"),
+        ] {
+            let l = app.store().lead(id).await.unwrap().unwrap();
+            assert_eq!(l.owner_id, Some(who), "{n}: {l:?}");
+            let h = app.store().assignments_for(id).await.unwrap();
+            assert_eq!(h[0].rule.as_deref(), Some(rule), "{n}: {h:?}");
+        }
     }
 }
 

@@ -291,3 +291,66 @@ async fn a_rules_change_rescores_every_lead_through_the_job() {
         assert_eq!(dept, Some(40));
     }
 }
+
+/// A bulk upload reaching more leads than one request rescores at once queues them: the events
+/// are stored at once, each lead waits once however many of its events came, and draining the
+/// queue brings every score up to date.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_uploads_queue_their_leads_for_the_worker() {
+    for db in TestDb::both().await {
+        let n = db.name;
+        let app = open(&db).await;
+        let admin = Actor::system("test");
+        let mut leads = Vec::new();
+        for i in 0..40 {
+            let name = common::person_name(i);
+            let o = app
+                .capture(req(&[
+                    ("name", &name),
+                    ("email", &format!("client{i}@example.ru")),
+                ]))
+                .await
+                .unwrap();
+            leads.push(o.lead_id.unwrap());
+        }
+        let before = app.explain_score(&admin, leads[0]).await.unwrap();
+        // Two product clicks for every lead: 80 events, 40 leads.
+        let events: Vec<EventIn> = leads
+            .iter()
+            .flat_map(|&l| {
+                [
+                    ev("email_click_product", None, Some(l), 0),
+                    ev("email_click_product", None, Some(l), 0),
+                ]
+            })
+            .collect();
+        let done = app.ingest_events("crm", events).await.unwrap();
+        assert_eq!((done.stored, done.queued), (80, 40), "{n}");
+        assert_eq!(app.store().rescore_backlog().await.unwrap(), 40, "{n}");
+        // Stored, not yet rescored.
+        let waiting = app.explain_score(&admin, leads[0]).await.unwrap();
+        assert_eq!(waiting.stored.engagement, before.stored.engagement, "{n}");
+        assert_eq!(app.drain_rescore_queue().await.unwrap(), 40, "{n}");
+        assert_eq!(app.store().rescore_backlog().await.unwrap(), 0, "{n}");
+        for &l in &leads {
+            let e = app.explain_score(&admin, l).await.unwrap();
+            assert_eq!(e.stored.engagement, 60, "{n}: lead {l}");
+            assert_eq!(e.stored.engagement, e.score.engagement, "{n}");
+        }
+        // The worker started with the job runner does the same without being asked.
+        let runner = app.spawn_job_runner("test".into(), std::time::Duration::from_secs(1));
+        let events: Vec<EventIn> = leads
+            .iter()
+            .map(|&l| ev("email_click_ad", None, Some(l), 0))
+            .collect();
+        assert_eq!(app.ingest_events("crm", events).await.unwrap().queued, 40);
+        let mut waited = 0;
+        while app.store().rescore_backlog().await.unwrap() > 0 && waited < 100 {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            waited += 1;
+        }
+        runner.abort();
+        let e = app.explain_score(&admin, leads[39]).await.unwrap();
+        assert_eq!(e.stored.engagement, 80, "{n}: the worker rescored it");
+    }
+}

@@ -191,6 +191,25 @@ async fn rules_route_at_intake_and_reassignment_keeps_history() {
             .reassign(&Actor::user(w.anna.clone()), lb, &ReassignTo::Rules, None)
             .await;
         assert!(err.is_err(), "{n}");
+        // Routing again reads the facts the intake routed on: the Moscow lead goes back to the
+        // Moscow rule, not to the catch-all.
+        let la = a.lead_id.unwrap();
+        app.reassign(
+            &w.admin,
+            la,
+            &ReassignTo::Person {
+                owner_id: Some(w.boris.id),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+        let back = app
+            .reassign(&w.admin, la, &ReassignTo::Rules, None)
+            .await
+            .unwrap();
+        assert_eq!(back.to_owner, Some(w.anna.id), "{n}: {back:?}");
+        assert_eq!(back.rule.as_deref(), Some("Moscow B2B"), "{n}: {back:?}");
         let _ = mgr;
     }
 }

@@ -109,6 +109,13 @@ pub struct Conditions {
     /// `true`: only contacts that are already customers; `false`: only those that are not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub existing_customer: Option<bool>,
+    /// Lowest predicted probability of conversion (0–1). A lead without a prediction (no model
+    /// trained yet) does not match a rule that names a bound.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversion_min: Option<f64>,
+    /// Highest predicted probability of conversion (0–1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversion_max: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -172,6 +179,8 @@ pub enum RulesError {
     DuplicateName(String),
     #[error("rule {0:?}: score_min is above score_max")]
     ScoreBand(String),
+    #[error("rule {0:?}: a conversion bound is a probability from 0 to 1, and conversion_min is at most conversion_max")]
+    ConversionBand(String),
 }
 
 impl RoutingRules {
@@ -209,6 +218,11 @@ impl RoutingRules {
                 if lo > hi {
                     return Err(RulesError::ScoreBand(r.name.clone()));
                 }
+            }
+            let (lo, hi) = (r.when.conversion_min, r.when.conversion_max);
+            let in_range = |p: Option<f64>| p.is_none_or(|p| (0.0..=1.0).contains(&p));
+            if !in_range(lo) || !in_range(hi) || lo.zip(hi).is_some_and(|(lo, hi)| lo > hi) {
+                return Err(RulesError::ConversionBand(r.name.clone()));
             }
         }
         Ok(())
@@ -508,6 +522,8 @@ pub struct LeadFacts<'a> {
     pub language: Option<&'a str>,
     pub temperature: Temperature,
     pub score: i64,
+    /// Predicted probability of conversion, when a model is trained.
+    pub conversion: Option<f64>,
     /// The owner of the contact's customer account, when the contact is a customer.
     pub account_owner: Option<Id>,
     pub existing_customer: bool,
@@ -751,6 +767,10 @@ impl Router {
             && w.score_min.is_none_or(|m| f.score >= m)
             && w.score_max.is_none_or(|m| f.score <= m)
             && w.existing_customer.is_none_or(|c| c == f.existing_customer)
+            && w.conversion_min
+                .is_none_or(|m| f.conversion.is_some_and(|p| p >= m))
+            && w.conversion_max
+                .is_none_or(|m| f.conversion.is_some_and(|p| p <= m))
     }
 
     /// Decides who takes the lead. Does not change any count: call [`Router::record`] with
@@ -1028,6 +1048,44 @@ mod tests {
         let a = r.decide(&cold_moscow, MONDAY_NOON_UTC);
         assert_eq!(a.rule.as_deref(), Some("Rest"));
         assert_eq!(a.owner_id, Some(11));
+    }
+
+    #[test]
+    fn conversion_band_needs_a_prediction_within_it() {
+        let mut likely = rule("Likely buyers", Method::RoundRobin);
+        likely.when.conversion_min = Some(0.4);
+        likely.people = vec!["p2@example.com".into()];
+        let rules = RoutingRules {
+            rules: vec![likely],
+            fallback: Fallback::default(),
+        };
+        let r = Router::new(rules, people(3), HashMap::new());
+        let mut f = LeadFacts {
+            conversion: Some(0.55),
+            ..LeadFacts::default()
+        };
+        let a = r.decide(&f, MONDAY_NOON_UTC);
+        assert_eq!(
+            (a.owner_id, a.rule.as_deref()),
+            (Some(12), Some("Likely buyers"))
+        );
+        f.conversion = Some(0.39);
+        assert_eq!(r.decide(&f, MONDAY_NOON_UTC).owner_id, None);
+        // No model trained: the bound cannot be checked, so the rule does not apply.
+        f.conversion = None;
+        assert_eq!(r.decide(&f, MONDAY_NOON_UTC).owner_id, None);
+        for bad in [
+            r#"{"rules":[{"name":"a","when":{"conversion_min":1.5}}]}"#,
+            r#"{"rules":[{"name":"a","when":{"conversion_min":0.6,"conversion_max":0.2}}]}"#,
+        ] {
+            assert!(matches!(
+                RoutingRules::from_json(bad),
+                Err(RulesError::ConversionBand(_))
+            ));
+        }
+        let toml = "[[rules]]\nname = \"b\"\n[rules.when]\nconversion_max = 0.1\n";
+        let parsed = RoutingRules::from_toml(toml).expect("rules with a conversion bound");
+        assert_eq!(parsed.rules[0].when.conversion_max, Some(0.1));
     }
 
     #[test]

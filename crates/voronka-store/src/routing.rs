@@ -138,6 +138,24 @@ pub struct LoadRow {
     pub overdue_tasks: i64,
 }
 
+/// What routing reads about a stored lead when it is routed again: the facts its first
+/// routing saw (kept in the lead's scoring profile), its first partner, scores and the other
+/// leads of its contact.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StoredRouteFacts {
+    /// The lead's profile: country, region, city, language, product, source ….
+    pub profile: std::collections::BTreeMap<String, String>,
+    pub partner: Option<String>,
+    pub score: i64,
+    /// Predicted probability of conversion, when scored.
+    pub conversion: Option<f64>,
+    /// The owner of the contact's most recently converted lead.
+    pub account_owner: Option<Id>,
+    pub existing_customer: bool,
+    /// The owner of the contact's most recently updated other lead with an owner.
+    pub previous_owner: Option<Id>,
+}
+
 /// Refused leads that came back, and what became of them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct RecyclingReport {
@@ -220,6 +238,8 @@ pub trait RoutingTx {
     /// Round-robin counters (`route:…`).
     async fn route_counters(&mut self) -> Result<HashMap<String, u64>>;
     async fn setting_in_tx(&mut self, name: &str) -> Result<Option<String>>;
+    /// Facts for routing this lead again; `None` when there is no such lead.
+    async fn route_facts(&mut self, lead_id: Id) -> Result<Option<StoredRouteFacts>>;
     async fn insert_assignments(&mut self, rows: &[NewAssignment]) -> Result<()>;
     async fn set_sla_due_many(&mut self, rows: &[(Id, Millis)]) -> Result<()>;
     async fn enqueue_jobs(&mut self, rows: &[(String, String, Millis)], now: Millis) -> Result<()>;

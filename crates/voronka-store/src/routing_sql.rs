@@ -440,6 +440,55 @@ impl RoutingTx for SqlTx {
             .await?)
     }
 
+    async fn route_facts(&mut self, lead_id: Id) -> Result<Option<StoredRouteFacts>> {
+        let Some(row) = sqlx::query(
+            "SELECT contact_id, profile, score, conversion_ppm FROM leads WHERE id = $1",
+        )
+        .bind(lead_id)
+        .fetch_optional(&mut *self.tx)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let contact_id: Id = row.try_get("contact_id")?;
+        let profile: Option<String> = row.try_get("profile")?;
+        let ppm: i64 = row.try_get("conversion_ppm")?;
+        let partner: Option<String> = sqlx::query_scalar(
+            "SELECT partner FROM touches WHERE lead_id = $1 AND partner IS NOT NULL ORDER BY id LIMIT 1",
+        )
+        .bind(lead_id)
+        .fetch_optional(&mut *self.tx)
+        .await?
+        .flatten();
+        let others: Vec<(Option<Id>, String, Millis)> = sqlx::query_as(
+            "SELECT owner_id, stage, updated_at FROM leads \
+             WHERE contact_id = $1 AND id <> $2 AND merged_into IS NULL",
+        )
+        .bind(contact_id)
+        .bind(lead_id)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let customer = others
+            .iter()
+            .filter(|(_, stage, _)| stage == "converted")
+            .max_by_key(|(_, _, at)| *at);
+        Ok(Some(StoredRouteFacts {
+            profile: profile
+                .and_then(|p| serde_json::from_str(&p).ok())
+                .unwrap_or_default(),
+            partner,
+            score: row.try_get("score")?,
+            conversion: (ppm >= 0).then(|| ppm as f64 / 1_000_000.0),
+            account_owner: customer.and_then(|(o, _, _)| *o),
+            existing_customer: customer.is_some(),
+            previous_owner: others
+                .iter()
+                .filter(|(o, _, _)| o.is_some())
+                .max_by_key(|(_, _, at)| *at)
+                .and_then(|(o, _, _)| *o),
+        }))
+    }
+
     async fn insert_assignments(&mut self, rows: &[NewAssignment]) -> Result<()> {
         for chunk in rows.chunks(CHUNK / 2) {
             let mut qb: QueryBuilder<DB> = QueryBuilder::new(

@@ -56,6 +56,9 @@ pub struct Ingested {
     pub leads: Vec<Id>,
     /// Visitors seen for the first time, each counted as an interest.
     pub new_visitors: usize,
+    /// How many of `leads` were queued for the rescoring worker rather than rescored at once.
+    #[serde(default)]
+    pub queued: usize,
 }
 
 /// What the scorer needs of one lead.
@@ -164,6 +167,8 @@ pub trait ScoreStore {
     /// `after` (in id order), and the last id looked at (`None` at the end).
     async fn lead_ids_after(&self, after: Id, limit: i64) -> Result<(Vec<Id>, Option<Id>)>;
     async fn count_all_leads(&self) -> Result<i64>;
+    /// Leads waiting on the rescoring queue.
+    async fn rescore_backlog(&self) -> Result<i64>;
 
     async fn start_score_run(&self, reason: &str, total: i64, at: Millis) -> Result<Id>;
     async fn progress_score_run(
@@ -193,4 +198,10 @@ pub trait ScoreTx {
     async fn set_profile(&mut self, lead_id: Id, profile: &Profile) -> Result<()>;
     /// Sets or clears the hand-set temperature mark.
     async fn set_temperature_manual(&mut self, lead_id: Id, manual: bool) -> Result<()>;
+    /// Puts leads on the rescoring queue (a lead already waiting keeps its place).
+    async fn queue_rescore(&mut self, lead_ids: &[Id], at: Millis) -> Result<()>;
+    /// Takes up to `limit` leads off the rescoring queue, those that waited longest first. They
+    /// return to the queue if the transaction does not commit; on PostgreSQL concurrent workers
+    /// take different leads.
+    async fn claim_rescore(&mut self, limit: i64) -> Result<Vec<Id>>;
 }

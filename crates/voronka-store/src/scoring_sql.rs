@@ -293,6 +293,12 @@ impl ScoreStore for SqlStore {
         )
     }
 
+    async fn rescore_backlog(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM rescore_queue")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
     async fn start_score_run(&self, reason: &str, total: i64, at: Millis) -> Result<Id> {
         Ok(sqlx::query_scalar(
             "INSERT INTO score_runs (reason, total, started_at) VALUES ($1, $2, $3) RETURNING id",
@@ -451,6 +457,7 @@ impl ScoreTx for SqlTx {
             stored: events.len(),
             leads,
             new_visitors: fresh.len(),
+            queued: 0,
         })
     }
 
@@ -523,6 +530,26 @@ impl ScoreTx for SqlTx {
             .execute(&mut *self.tx)
             .await?;
         Ok(())
+    }
+
+    async fn queue_rescore(&mut self, lead_ids: &[Id], at: Millis) -> Result<()> {
+        for chunk in lead_ids.chunks(CHUNK / 2) {
+            let mut qb: QueryBuilder<DB> =
+                QueryBuilder::new("INSERT INTO rescore_queue (lead_id, queued_at) ");
+            qb.push_values(chunk, |mut b, id| {
+                b.push_bind(*id).push_bind(at);
+            });
+            qb.push(" ON CONFLICT (lead_id) DO NOTHING");
+            qb.build().execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    async fn claim_rescore(&mut self, limit: i64) -> Result<Vec<Id>> {
+        Ok(sqlx::query_scalar(CLAIM_RESCORE_SQL)
+            .bind(limit)
+            .fetch_all(&mut *self.tx)
+            .await?)
     }
 
     async fn set_temperature_manual(&mut self, lead_id: Id, manual: bool) -> Result<()> {

@@ -84,6 +84,8 @@ pub enum Plan {
         reasons: Vec<Reason>,
         /// Contacts the matcher was unsure of, each with its latest lead: for review.
         possible_duplicate_of: Vec<dedup::PossibleDuplicate>,
+        /// Predicted probability of conversion of an open lead, when a model is trained.
+        conversion: Option<f64>,
     },
 }
 
@@ -132,6 +134,7 @@ pub fn plan_lead(
                 route: RouteDecision::unrouted("not routed: junk"),
                 reasons,
                 possible_duplicate_of: Vec::new(),
+                conversion: None,
             }
         }
         Outcome::Lead => {
@@ -147,7 +150,22 @@ pub fn plan_lead(
             }
             let score = Box::new(score(n, scorer, now));
             let stage = qualify(n, &score);
-            let route = route(&decision, candidates, n, &score, route_ctx);
+            let conversion = route_ctx
+                .model
+                .as_deref()
+                .filter(|_| stage.is_open())
+                .map(|m| {
+                    let o = &route_ctx.origin;
+                    let kind = n.form.kind.clone().unwrap_or_else(crate::request_kind);
+                    m.probability(&crate::predict::features::at_intake(
+                        n,
+                        o.form_id,
+                        o.channel.as_deref().unwrap_or_default(),
+                        &kind,
+                        score.points,
+                    ))
+                });
+            let route = route(&decision, candidates, n, &score, conversion, route_ctx);
             Plan::Lead {
                 decision,
                 score,
@@ -155,6 +173,7 @@ pub fn plan_lead(
                 route,
                 reasons,
                 possible_duplicate_of,
+                conversion,
             }
         }
     }

@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 pub struct RouteContext {
     pub router: Router,
     pub origin: Origin,
+    /// The conversion model, when one is trained: its probability is a fact rules can name.
+    pub model: Option<std::sync::Arc<crate::predict::ConversionModel>>,
 }
 
 /// Facts of the submission that are not part of its normalized content.
@@ -69,6 +71,7 @@ pub fn route(
     candidates: &[Candidate],
     n: &Normalized,
     score: &Score,
+    conversion: Option<f64>,
     ctx: &RouteContext,
 ) -> RouteDecision {
     let contact = decision
@@ -110,6 +113,7 @@ pub fn route(
         language: n.language.as_deref(),
         temperature: score.temperature,
         score: score.points,
+        conversion,
         account_owner: customer_lead.and_then(|l| l.owner_id),
         existing_customer: customer_lead.is_some(),
         previous_owner,
@@ -140,6 +144,7 @@ mod tests {
         RouteContext {
             router: Router::new(RoutingRules::default(), people, HashMap::new()),
             origin: Origin::default(),
+            model: None,
         }
     }
 
@@ -169,7 +174,7 @@ mod tests {
         let n = blank();
         let owners: Vec<_> = (0..4)
             .map(|_| {
-                let d = route(&MatchDecision::NewContact, &[], &n, &score(), &ctx);
+                let d = route(&MatchDecision::NewContact, &[], &n, &score(), None, &ctx);
                 ctx.record(&d);
                 d.owner_id.unwrap()
             })
@@ -200,6 +205,7 @@ mod tests {
             std::slice::from_ref(&c),
             &n,
             &score(),
+            None,
             &ctx,
         );
         assert_eq!(d.owner_id, Some(30));
@@ -208,6 +214,7 @@ mod tests {
             std::slice::from_ref(&c),
             &n,
             &score(),
+            None,
             &ctx,
         );
         assert_eq!(d.owner_id, Some(30));
@@ -224,6 +231,7 @@ mod tests {
             &[c],
             &n,
             &score(),
+            None,
             &ctx,
         );
         assert_eq!(d.owner_id, Some(40));
@@ -237,6 +245,7 @@ mod tests {
             &[],
             &blank(),
             &score(),
+            None,
             &RouteContext::default(),
         );
         assert_eq!(d.owner_id, None);

@@ -2,7 +2,7 @@
 
 use super::LeadFeatures;
 use crate::intake::Normalized;
-use crate::{Channel, Id};
+use crate::Id;
 use std::collections::BTreeMap;
 
 /// Behaviour count of all touches of a lead.
@@ -45,13 +45,13 @@ pub fn fit_fields(
 pub fn at_intake(
     n: &Normalized,
     form_id: Option<Id>,
-    channel: Channel,
+    channel: &str,
     kind: &str,
     score: i64,
 ) -> LeadFeatures {
     let mut behaviour = BTreeMap::new();
     behaviour.insert(TOUCHES.to_string(), 1);
-    behaviour.insert(channel_behaviour(channel.as_str()), 1);
+    behaviour.insert(channel_behaviour(channel), 1);
     LeadFeatures {
         source: n.attribution.utm_source.clone(),
         medium: n.attribution.utm_medium.clone(),

@@ -16,6 +16,11 @@ const SEARCH_FILTER_SQL: &str = " AND l.id IN (SELECT id FROM leads WHERE search
 /// One intake transaction at a time across all processes sharing the database; released at commit.
 const LOCK_INTAKE_SQL: Option<&str> = Some("SELECT pg_advisory_xact_lock(7245315402)");
 
+/// Takes the leads that waited longest off the rescoring queue (inside the caller's
+/// transaction, so they go back if the rescoring fails).
+const CLAIM_RESCORE_SQL: &str = "DELETE FROM rescore_queue WHERE lead_id IN \
+     (SELECT lead_id FROM rescore_queue ORDER BY queued_at, lead_id LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING lead_id";
+
 const CLAIM_JOBS_SQL: &str = "UPDATE jobs SET locked_until = $1, locked_by = $2, attempts = attempts + 1 \
      WHERE id IN (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $3 \
      AND (locked_until IS NULL OR locked_until < $3) ORDER BY run_at, id LIMIT $4 FOR UPDATE SKIP LOCKED) \

@@ -19,6 +19,11 @@ const SEARCH_FILTER_SQL: &str =
 /// BEGIN IMMEDIATE already holds the only write lock.
 const LOCK_INTAKE_SQL: Option<&str> = None;
 
+/// Takes the leads that waited longest off the rescoring queue (inside the caller's
+/// transaction, so they go back if the rescoring fails).
+const CLAIM_RESCORE_SQL: &str = "DELETE FROM rescore_queue WHERE lead_id IN \
+     (SELECT lead_id FROM rescore_queue ORDER BY queued_at, lead_id LIMIT $1) RETURNING lead_id";
+
 const CLAIM_JOBS_SQL: &str =
     "UPDATE jobs SET locked_until = $1, locked_by = $2, attempts = attempts + 1 \
      WHERE id IN (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $3 \
