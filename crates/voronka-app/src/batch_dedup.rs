@@ -283,6 +283,7 @@ impl App {
                 _ => return Ok(None),
             },
         };
+        self.rescore_merged(tx.as_mut(), &snap, false, now).await?;
         let id = tx
             .record_merge(&snap, actor.user_id(), &actor.name(), now)
             .await?;

@@ -102,6 +102,7 @@ impl App {
         let now = now_ms();
         let mut tx = self.store.begin().await?;
         let snap = tx.merge_leads(survivor, merged, take, now).await?;
+        self.rescore_merged(tx.as_mut(), &snap, false, now).await?;
         let id = tx
             .record_merge(&snap, actor.user_id(), &actor.name(), now)
             .await?;
@@ -134,6 +135,28 @@ impl App {
         Ok(self.store.merges_for(lead_id).await?)
     }
 
+    /// A merge (or its undo, `undone`) moved behaviour events between the two leads: their
+    /// scores follow, in the same transaction.
+    pub(crate) async fn rescore_merged(
+        &self,
+        tx: &mut dyn voronka_store::Tx,
+        snap: &MergeSnapshot,
+        undone: bool,
+        now: crate::Millis,
+    ) -> Result<()> {
+        if snap.moved_events.is_empty() {
+            return Ok(());
+        }
+        let leads: &[Id] = if undone {
+            &[snap.survivor_lead, snap.merged_lead]
+        } else {
+            &[snap.survivor_lead]
+        };
+        let scorer = self.scorer();
+        crate::scoring::rescore_in_tx(tx, &scorer, leads, &Default::default(), now).await?;
+        Ok(())
+    }
+
     /// Undoes a merge: the merged lead and contact come back with everything that was theirs.
     pub async fn undo_merge(&self, actor: &Actor, merge_id: Id) -> Result<()> {
         require_reviewer(actor)?;
@@ -151,6 +174,7 @@ impl App {
         let now = now_ms();
         let mut tx = self.store.begin().await?;
         tx.undo_merge(merge_id, &snap, now).await?;
+        self.rescore_merged(tx.as_mut(), &snap, true, now).await?;
         tx.set_pairs_status_between(snap.survivor_lead, snap.merged_lead, "open", None, now)
             .await?;
         tx.audit(&NewAudit {

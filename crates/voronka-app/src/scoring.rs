@@ -10,8 +10,8 @@ use voronka_core::intake::{normalize, NormalizeSettings, Submission};
 use voronka_core::scoring::{self, LeadScore, Matrix, Profile, Rules, Scorer, StageMove};
 use voronka_core::{Channel, Id, Millis, Stage};
 use voronka_store::{
-    Ingested, NewEvent, NewStageChange, ScoreRun, ScoreUpdate, ScoringInput, StageUpdate,
-    StoredScore, TrackingSite, Tx,
+    Ingested, NewEvent, NewStageChange, ScoreRun, ScoreUpdate, ScoringInput, StoredScore,
+    TrackingSite, Tx,
 };
 
 /// Rescores every lead: queued when the rules change, and every night so that engagement fades.
@@ -615,17 +615,17 @@ pub(crate) async fn rescore_in_tx(
         }
     }
     tx.update_scores(&updates).await?;
-    for (lead_id, from, m) in &changes {
-        tx.set_stage(
-            *lead_id,
-            &StageUpdate {
-                stage: Some(m.to),
-                ..Default::default()
-            },
-            now,
-        )
-        .await?;
-        tx.add_stage_change(&NewStageChange {
+    // Each lead's final stage, and a history row per move (a lead may pass MQL on to SQL).
+    let mut last: HashMap<Id, voronka_core::Stage> = HashMap::new();
+    for (lead_id, _, m) in &changes {
+        last.insert(*lead_id, m.to);
+    }
+    let mut stages: Vec<(Id, voronka_core::Stage)> = last.into_iter().collect();
+    stages.sort_unstable_by_key(|(id, _)| *id);
+    tx.set_stages(&stages, now).await?;
+    let history: Vec<NewStageChange> = changes
+        .iter()
+        .map(|(lead_id, from, m)| NewStageChange {
             lead_id: *lead_id,
             from: Some(*from),
             to: m.to,
@@ -635,7 +635,7 @@ pub(crate) async fn rescore_in_tx(
             comment: None,
             at: now,
         })
-        .await?;
-    }
+        .collect();
+    tx.insert_stage_changes(&history).await?;
     Ok(updates.len().max(changes.len()))
 }

@@ -354,3 +354,58 @@ async fn bulk_uploads_queue_their_leads_for_the_worker() {
         assert_eq!(e.stored.engagement, 80, "{n}: the worker rescored it");
     }
 }
+
+/// Merging two leads gives the survivor the merged lead's behaviour (and its score follows);
+/// undoing the merge gives it back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_follow_a_merge_and_its_undo() {
+    for db in TestDb::both().await {
+        let n = db.name;
+        let app = open(&db).await;
+        let admin = Actor::system("test");
+        let mut ids = Vec::new();
+        for (name, email) in [
+            ("Олег Петров", "oleg@example.ru"),
+            ("Oleg Petrov", "o.petrov@example.ru"),
+        ] {
+            let o = app
+                .capture(req(&[("name", name), ("email", email)]))
+                .await
+                .unwrap();
+            ids.push(o.lead_id.unwrap());
+        }
+        let (a, b) = (ids[0], ids[1]);
+        app.ingest_events("crm", vec![ev("email_open", None, Some(a), 0)])
+            .await
+            .unwrap();
+        app.ingest_events("crm", vec![ev("email_click_product", None, Some(b), 0)])
+            .await
+            .unwrap();
+        let engagement = |id| {
+            let app = app.clone();
+            let admin = admin.clone();
+            async move {
+                app.explain_score(&admin, id)
+                    .await
+                    .unwrap()
+                    .stored
+                    .engagement
+            }
+        };
+        assert_eq!((engagement(a).await, engagement(b).await), (5, 30), "{n}");
+        let merge = app.merge_leads(&admin, a, b, &[]).await.unwrap();
+        assert_eq!(engagement(a).await, 35, "{n}: both leads' behaviour");
+        assert_eq!(
+            app.store().lead_events(a, 10).await.unwrap().len(),
+            2,
+            "{n}"
+        );
+        app.undo_merge(&admin, merge).await.unwrap();
+        assert_eq!((engagement(a).await, engagement(b).await), (5, 30), "{n}");
+        assert_eq!(
+            app.store().lead_events(b, 10).await.unwrap().len(),
+            1,
+            "{n}"
+        );
+    }
+}

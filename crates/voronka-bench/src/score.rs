@@ -226,6 +226,16 @@ pub async fn events(
         },
     );
     tokio::spawn(voronka_server::serve(listener, state));
+    // As in `voronka serve`: the worker rescoring the leads bulk uploads queue.
+    // VORONKA_BENCH_DEFER_RESCORE=1: the worker starts only after the upload, so that the
+    // ingest and the rescoring are timed apart.
+    let defer = std::env::var_os("VORONKA_BENCH_DEFER_RESCORE").is_some();
+    let mut rescorer = (!defer).then(|| app.spawn_rescorer());
+    let checkpointer = if std::env::var_os("VORONKA_BENCH_NO_CHECKPOINTER").is_some() {
+        None
+    } else {
+        app.spawn_checkpointer()
+    };
     let endpoint = format!("http://{addr}/api/v1/events");
     let http = reqwest::Client::new();
     let next = Arc::new(AtomicUsize::new(0));
@@ -257,10 +267,34 @@ pub async fn events(
         t.await??;
     }
     let secs = started.elapsed().as_secs_f64();
+    let backlog = app.store().rescore_backlog().await?;
     println!(
-        "HTTP ingest: {events} events in batches of {batch} from {clients} clients in {secs:.1} s = {:.0} events/s",
+        "HTTP ingest: {events} events in batches of {batch} from {clients} clients in {secs:.1} s = {:.0} events/s ({backlog} leads still queued for rescoring)",
         events as f64 / secs
     );
+    if defer {
+        let t = Instant::now();
+        let n = app.drain_rescore_queue().await?;
+        println!(
+            "rescoring the {n} queued leads afterwards: {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+        rescorer = Some(app.spawn_rescorer());
+    }
+    while app.store().rescore_backlog().await? > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let all = started.elapsed().as_secs_f64();
+    println!(
+        "every score current {all:.1} s after the first batch: {:.0} events/s stored and scored",
+        events as f64 / all
+    );
+    if let Some(r) = rescorer {
+        r.abort();
+    }
+    if let Some(c) = checkpointer {
+        c.abort();
+    }
     let mut lat = Vec::with_capacity(1000);
     for i in 0..1000 {
         let e = EventIn {

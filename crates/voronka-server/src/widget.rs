@@ -424,12 +424,16 @@ pub(crate) fn plain_form(public_url: &str, f: &Form) -> String {
     h
 }
 
-/// The code a site pastes: the widget script, and the plain form for browsers without
-/// JavaScript. A popup or callback button has no place in the page, so it gets no fallback.
+/// The code a site pastes: a preload of the form's configuration (so that it travels while the
+/// script loads, and the first render needs no second round trip), the widget script, and the
+/// plain form for browsers without JavaScript. A popup or callback button has no place in the
+/// page, so it gets no fallback.
 pub(crate) fn embed_code(public_url: &str, f: &Form) -> String {
     let base = public_url.trim_end_matches('/');
     let script = format!(
-        "<script src=\"{base}/w.js\" data-form=\"{}\" async></script>",
+        "<link rel=\"preload\" href=\"{base}/f/{}/config\" as=\"fetch\" crossorigin=\"anonymous\">\n\
+         <script src=\"{base}/w.js\" data-form=\"{}\" async></script>",
+        esc(&urlencode(&f.public_key)),
         esc(&f.public_key)
     );
     if f.definition.kind == FormKind::Callback

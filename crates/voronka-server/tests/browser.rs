@@ -93,6 +93,18 @@ impl Voronka {
         (id, f["public_key"].as_str().unwrap().to_string())
     }
 
+    /// The code Voronka gives a site to paste for this form.
+    async fn embed_code(&self, form_id: i64) -> String {
+        let v = self
+            .api(
+                reqwest::Method::GET,
+                &format!("/api/v1/forms/{form_id}/embed"),
+                None,
+            )
+            .await;
+        v["embed_code"].as_str().unwrap().to_string()
+    }
+
     async fn leads(&self) -> Vec<Value> {
         let v = self
             .api(reqwest::Method::GET, "/api/v1/leads?limit=50", None)
@@ -300,12 +312,19 @@ async fn branching_quiz_from_another_origin() {
     // The site's origin must be known to allow it, and the page must name the key: bind first.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!("http://{}", listener.local_addr().unwrap());
-    let (_, key) = v.form(&origin, quiz()).await;
+    let (id, key) = v.form(&origin, quiz()).await;
     *key_cell.lock().unwrap() = key.clone();
-    let page = page_with(&format!(
-        "<script src=\"{}/w.js\" data-form=\"{key}\" async></script>",
-        v.base
-    ));
+    // The page carries the embed code exactly as Voronka gives it to the site.
+    let embed = v.embed_code(id).await;
+    let embed = embed.as_str();
+    assert!(
+        embed.contains(&format!(
+            "rel=\"preload\" href=\"{}/f/{key}/config\"",
+            v.base
+        )),
+        "{embed}"
+    );
+    let page = page_with(embed);
     let app = axum::Router::new().route(
         "/",
         axum::routing::get(move || {
@@ -321,7 +340,8 @@ async fn branching_quiz_from_another_origin() {
         .await
         .unwrap();
     // First render: from the moment the script starts to the form in place, in the page's own
-    // clock. Measured on the first (cold) load and two reloads; the median is held to the target.
+    // clock. Measured on the first (cold) load and two reloads; each is held to the target (the
+    // embed code preloads the configuration, so even the cold load needs no second round trip).
     let mut renders = Vec::new();
     for load in 0..3 {
         if load > 0 {
@@ -352,10 +372,8 @@ async fn branching_quiz_from_another_origin() {
         renders.push(ms);
     }
     let w = b.widget(&key).await;
-    let mut sorted = renders.clone();
-    sorted.sort_by(|a, b| a.total_cmp(b));
-    let render_ms = sorted[1];
-    println!("widget first render: median {render_ms:.1} ms of {renders:?}");
+    let render_ms = renders.iter().copied().fold(0.0, f64::max);
+    println!("widget first render: slowest {render_ms:.1} ms of {renders:?}");
     b.screenshot("quiz-step-1").await;
     // A company: the branch goes to the size question, and "more than 100" straight to contact.
     w.find(Locator::Css("[data-option='biz']"))
@@ -461,7 +479,7 @@ async fn branching_quiz_from_another_origin() {
         .starts_with(&origin));
     assert!(
         render_ms <= 100.0,
-        "first render took {render_ms} ms (median of {renders:?}), over the 100 ms target"
+        "a first render took {render_ms} ms (of {renders:?}), over the 100 ms target"
     );
 }
 
@@ -478,14 +496,7 @@ async fn plain_form_works_without_javascript() {
                    "fields": [{"kind": "name", "required": true}, {"kind": "phone"}, {"kind": "email"}]}),
         )
         .await;
-    let embed = v
-        .api(
-            reqwest::Method::GET,
-            &format!("/api/v1/forms/{id}/embed"),
-            None,
-        )
-        .await;
-    let page = page_with(embed["embed_code"].as_str().unwrap());
+    let page = page_with(&v.embed_code(id).await);
     let app = axum::Router::new().route(
         "/",
         axum::routing::get(move || {

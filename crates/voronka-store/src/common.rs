@@ -17,11 +17,22 @@ type DbRow = <DB as sqlx::Database>::Row;
 
 pub struct SqlStore {
     pool: Pool<DB>,
+    /// SQLite: this process's writers queue here for the one write lock, and the next is woken
+    /// the moment it is free (SQLite's own busy handler would poll with sleeps).
+    writer: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
 }
 
 impl SqlStore {
     pub fn pool(&self) -> &Pool<DB> {
         &self.pool
+    }
+
+    /// Waits for this process's turn to write (SQLite); no wait on PostgreSQL.
+    async fn writer_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match &self.writer {
+            Some(w) => Some(w.clone().lock_owned().await),
+            None => None,
+        }
     }
 }
 
@@ -30,9 +41,18 @@ const LEAD_COLS: &str = "l.id, l.contact_id, l.product, l.message, l.value_minor
     l.refuse_reason, l.frozen_until, l.junk_reason, l.customer_id, l.kind, l.touches, l.created_at, \
     l.updated_at, l.first_response_at, l.conversion_ppm";
 
-const INBOX_RANK_SQL: &str = "UPDATE leads SET inbox_rank = CASE \
-    WHEN stage = 'new' AND owner_id IS NULL THEN 3 WHEN stage = 'new' THEN 2 \
-    WHEN stage IN ('working', 'mql', 'sql') AND owner_id IS NULL THEN 1 ELSE 0 END WHERE id = $1";
+macro_rules! inbox_rank_update {
+    () => {
+        "UPDATE leads SET inbox_rank = CASE \
+         WHEN stage = 'new' AND owner_id IS NULL THEN 3 WHEN stage = 'new' THEN 2 \
+         WHEN stage IN ('working', 'mql', 'sql') AND owner_id IS NULL THEN 1 ELSE 0 END WHERE id "
+    };
+}
+
+const INBOX_RANK_SQL: &str = concat!(inbox_rank_update!(), "= $1");
+
+/// [`INBOX_RANK_SQL`] for a list of leads: append the ids and a closing parenthesis.
+const INBOX_RANK_MANY_SQL: &str = concat!(inbox_rank_update!(), "IN (");
 
 fn corrupt(what: &str, v: &str) -> StoreError {
     StoreError::Corrupt(format!("{what}: {v:?}"))
@@ -573,10 +593,17 @@ impl Store for SqlStore {
         Ok(busy == 0)
     }
 
+    async fn checkpoint_passive(&self) -> Result<()> {
+        if BACKEND == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
     async fn begin(&self) -> Result<Box<dyn Tx>> {
-        Ok(Box::new(SqlTx {
-            tx: self.begin_tx().await?,
-        }))
+        Ok(Box::new(self.begin_tx().await?))
     }
 
     async fn lead(&self, id: Id) -> Result<Option<Lead>> {
@@ -1619,7 +1646,7 @@ impl Store for SqlStore {
     }
 
     async fn set_conversion_probabilities(&self, rows: &[(Id, f64)]) -> Result<()> {
-        let mut tx = SqlTx { tx: self.begin_tx().await? };
+        let mut tx = self.begin_tx().await?;
         tx.set_conversion_probabilities(rows).await?;
         Box::new(tx).commit().await
     }
@@ -1627,6 +1654,8 @@ impl Store for SqlStore {
 
 pub struct SqlTx {
     tx: sqlx::Transaction<'static, DB>,
+    /// Held until the transaction ends (SQLite).
+    _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 impl SqlTx {
@@ -1693,8 +1722,8 @@ impl SqlTx {
             qb.build().execute(&mut *self.tx).await?;
         }
 
-        let mut moved: Vec<Vec<Id>> = Vec::with_capacity(4);
-        for table in ["touches", "notes", "stage_changes", "deals"] {
+        let mut moved: Vec<Vec<Id>> = Vec::with_capacity(5);
+        for table in ["touches", "notes", "stage_changes", "deals", "events"] {
             if keep_lead {
                 moved.push(Vec::new());
                 continue;
@@ -1705,6 +1734,7 @@ impl SqlTx {
             sqlx::query(&update).bind(survivor).bind(merged).execute(&mut *self.tx).await?;
             moved.push(ids);
         }
+        let moved_events = moved.pop().unwrap_or_default();
         let moved_deals = moved.pop().unwrap_or_default();
         let moved_stage_changes = moved.pop().unwrap_or_default();
         let moved_notes = moved.pop().unwrap_or_default();
@@ -1727,6 +1757,7 @@ impl SqlTx {
             added_socials: Vec::new(),
             moved_customer: None,
             lead_kept: keep_lead,
+            moved_events,
         };
         if cs != cm {
             let c = sqlx::query(
@@ -1936,6 +1967,26 @@ impl Tx for SqlTx {
         .execute(&mut *self.tx)
         .await?;
         sqlx::query(INBOX_RANK_SQL).bind(id).execute(&mut *self.tx).await?;
+        Ok(())
+    }
+
+    async fn set_stages(&mut self, rows: &[(Id, Stage)], at: Millis) -> Result<()> {
+        for chunk in rows.chunks(CHUNK / 2) {
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new(
+                "UPDATE leads SET stage = v.column2, updated_at = ",
+            );
+            qb.push_bind(at).push(" FROM (");
+            qb.push_values(chunk, |mut b, (id, stage)| {
+                b.push_bind(*id).push_bind(stage.as_str());
+            });
+            qb.push(") AS v WHERE leads.id = v.column1");
+            qb.build().execute(&mut *self.tx).await?;
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new(INBOX_RANK_MANY_SQL);
+            let ids: Vec<Id> = chunk.iter().map(|(id, _)| *id).collect();
+            push_ids(&mut qb, &ids);
+            qb.push(")");
+            qb.build().execute(&mut *self.tx).await?;
+        }
         Ok(())
     }
 
@@ -2524,6 +2575,7 @@ impl Tx for SqlTx {
             ("notes", &s.moved_notes),
             ("stage_changes", &s.moved_stage_changes),
             ("deals", &s.moved_deals),
+            ("events", &s.moved_events),
         ] {
             for chunk in ids.chunks(CHUNK) {
                 let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!("UPDATE {table} SET lead_id = "));
@@ -2615,10 +2667,8 @@ impl Tx for SqlTx {
                 qb.push(" WHEN ").push_bind(*id).push(" THEN ").push_bind(probability_to_ppm(*p));
             }
             qb.push(" ELSE conversion_ppm END WHERE id IN (");
-            let mut sep = qb.separated(", ");
-            for (id, _) in chunk {
-                sep.push_bind(*id);
-            }
+            let ids: Vec<Id> = chunk.iter().map(|(id, _)| *id).collect();
+            push_ids(&mut qb, &ids);
             qb.push(")");
             qb.build().execute(&mut *self.tx).await?;
         }

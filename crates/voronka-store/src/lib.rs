@@ -76,6 +76,9 @@ pub trait Store: RoutingStore + ScoreStore + Send + Sync + 'static {
     /// SQLite: copies the write-ahead log into the database and truncates it, waiting for the
     /// readers of the moment; returns whether it completed. PostgreSQL: nothing to do.
     async fn checkpoint_log(&self) -> Result<bool>;
+    /// SQLite: copies what it can of the write-ahead log into the database without waiting for
+    /// anybody, so that committing writers rarely have to (PostgreSQL: nothing to do).
+    async fn checkpoint_passive(&self) -> Result<()>;
     async fn begin(&self) -> Result<Box<dyn Tx>>;
 
     // Leads and their surroundings.
@@ -199,6 +202,9 @@ pub trait Tx: RoutingTx + ScoreTx + Send {
 
     async fn lead_for_update(&mut self, id: Id) -> Result<Option<Lead>>;
     async fn set_stage(&mut self, id: Id, s: &StageUpdate, at: Millis) -> Result<()>;
+    /// Moves many leads to a new stage each (the automatic moves of scoring), in a few
+    /// statements.
+    async fn set_stages(&mut self, rows: &[(Id, Stage)], at: Millis) -> Result<()>;
     async fn add_stage_change(&mut self, c: &NewStageChange) -> Result<Id>;
     async fn set_owner(&mut self, id: Id, owner: Option<Id>, at: Millis) -> Result<()>;
     async fn set_temperature(&mut self, id: Id, t: Temperature, at: Millis) -> Result<()>;

@@ -375,9 +375,20 @@ impl ScoreTx for SqlTx {
             for r in qb.build().fetch_all(&mut *self.tx).await? {
                 lead_of.insert(r.try_get("visitor_id")?, r.try_get("lead_id")?);
             }
-            let mut qb: QueryBuilder<DB> =
-                QueryBuilder::new("SELECT DISTINCT visitor_id FROM events WHERE visitor_id IN (");
-            push_texts(&mut qb, chunk);
+            // Seen before: a visitor with anonymous events already (an identified one has a
+            // touch, found above).
+            let unknown: Vec<&str> = chunk
+                .iter()
+                .copied()
+                .filter(|v| !lead_of.contains_key(*v))
+                .collect();
+            if unknown.is_empty() {
+                continue;
+            }
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new(
+                "SELECT DISTINCT visitor_id FROM events WHERE lead_id IS NULL AND visitor_id IN (",
+            );
+            push_texts(&mut qb, &unknown);
             qb.push(")");
             for r in qb.build().fetch_all(&mut *self.tx).await? {
                 seen.insert(r.try_get("visitor_id")?);

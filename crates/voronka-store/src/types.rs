@@ -489,6 +489,9 @@ pub struct MergeSnapshot {
     /// Only the contacts were merged: the merged lead stayed a lead of its own.
     #[serde(default)]
     pub lead_kept: bool,
+    /// Behaviour events of the merged lead, now the survivor's.
+    #[serde(default)]
+    pub moved_events: Vec<Id>,
 }
 
 /// One merge as recorded, with what undoing it needs.

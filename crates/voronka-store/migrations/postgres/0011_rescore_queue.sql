@@ -6,3 +6,8 @@ CREATE TABLE rescore_queue (
     queued_at BIGINT NOT NULL
 );
 CREATE INDEX rescore_queue_order ON rescore_queue(queued_at, lead_id);
+
+-- Events are looked up by visitor only while the visitor is anonymous (to stitch them to the
+-- lead when the visitor identifies, and to count a new visitor once): the partial index
+-- events_anonymous serves that, and an event of a known lead is indexed once, by its lead.
+DROP INDEX events_visitor;

@@ -48,11 +48,15 @@ impl SqlStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect(url)
             .await?;
-        Ok(SqlStore { pool })
+        Ok(SqlStore { pool, writer: None })
     }
 
-    async fn begin_tx(&self) -> crate::Result<sqlx::Transaction<'static, DB>> {
-        Ok(self.pool.begin().await?)
+    async fn begin_tx(&self) -> crate::Result<SqlTx> {
+        let writer = self.writer_turn().await;
+        Ok(SqlTx {
+            tx: self.pool.begin().await?,
+            _writer: writer,
+        })
     }
 }
 
