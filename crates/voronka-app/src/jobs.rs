@@ -24,8 +24,26 @@ impl App {
     /// Claims and runs the jobs due at `now` (a later `now` runs timers early: for tests and
     /// operators catching up).
     pub async fn run_due_jobs_at(&self, worker: &str, now: crate::Millis) -> Result<usize> {
-        let jobs = self.store.claim_jobs(worker, now, LEASE_MS, 100).await?;
+        let mut jobs = self.store.claim_jobs(worker, now, LEASE_MS, 100).await?;
         let n = jobs.len();
+        // SLA steps that fell due together run in one transaction; if that fails, one by one.
+        let steps: Vec<(voronka_core::Id, crate::speed::SlaStepPayload)> = jobs
+            .iter()
+            .filter(|j| j.kind == crate::speed::SLA_STEP)
+            .filter_map(|j| Some((j.id, serde_json::from_str(&j.payload).ok()?)))
+            .collect();
+        if steps.len() > 1 {
+            match self.run_sla_steps(&steps, worker).await {
+                Ok(()) => {
+                    let done: std::collections::HashSet<voronka_core::Id> =
+                        steps.iter().map(|(id, _)| *id).collect();
+                    jobs.retain(|j| !done.contains(&j.id));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "SLA steps as a batch failed; running them one by one")
+                }
+            }
+        }
         for job in jobs {
             let outcome = match job.kind.as_str() {
                 REVIVE_LEAD => match serde_json::from_str::<RevivePayload>(&job.payload) {

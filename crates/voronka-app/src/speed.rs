@@ -857,13 +857,65 @@ impl App {
         Ok(self.store.sla_events_for(lead_id).await?)
     }
 
-    /// Runs one SLA step of a lead. The step is recorded under a unique key in the same
-    /// transaction as its effects, so it fires once however many workers hold the job.
+    /// Runs one SLA step of a lead in its own transaction.
     pub(crate) async fn run_sla_step(&self, p: &SlaStepPayload, worker: &str) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        self.sla_step_in_tx(tx.as_mut(), p, worker, now_ms())
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Runs SLA steps that fell due together in one transaction (one durable commit for the
+    /// lot, so a burst of timers is not held to the disk's commit rate), marking their jobs
+    /// done in it. An error fails the whole batch; the caller then runs them one by one.
+    pub(crate) async fn run_sla_steps(
+        &self,
+        steps: &[(Id, SlaStepPayload)],
+        worker: &str,
+    ) -> Result<()> {
         let now = now_ms();
         let mut tx = self.store.begin().await?;
+        for (_, p) in steps {
+            self.sla_step_in_tx(tx.as_mut(), p, worker, now).await?;
+        }
+        let ids: Vec<Id> = steps.iter().map(|(id, _)| *id).collect();
+        tx.finish_jobs(&ids, now_ms()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// One SLA step inside the caller's transaction, behind a savepoint: a step with nothing
+    /// left to do, or fired already by another worker, leaves no trace. Returns whether it
+    /// fired.
+    async fn sla_step_in_tx(
+        &self,
+        tx: &mut dyn Tx,
+        p: &SlaStepPayload,
+        worker: &str,
+        now: Millis,
+    ) -> Result<bool> {
+        tx.savepoint().await?;
+        let fired = self.sla_step_body(tx, p, worker, now).await?;
+        if fired {
+            tx.release_savepoint().await?;
+        } else {
+            tx.rollback_to_savepoint().await?;
+        }
+        Ok(fired)
+    }
+
+    /// The step itself. It is recorded under a unique key in the same transaction as its
+    /// effects, so it fires once however many workers hold the job.
+    async fn sla_step_body(
+        &self,
+        tx: &mut dyn Tx,
+        p: &SlaStepPayload,
+        worker: &str,
+        now: Millis,
+    ) -> Result<bool> {
         let Some(lead) = tx.lead_for_update(p.lead_id).await? else {
-            return Ok(());
+            return Ok(false);
         };
         let open = matches!(
             lead.stage,
@@ -871,16 +923,16 @@ impl App {
         );
         // Somebody has responded (late ones count as breached in the metrics): no more steps.
         if !open || lead.first_response_at.is_some() {
-            return Ok(());
+            return Ok(false);
         }
-        let sla = sla_in_tx(tx.as_mut()).await?;
+        let sla = sla_in_tx(tx).await?;
         let team = match lead.owner_id {
             Some(o) => self.team_name_of(o).await?,
             None => None,
         };
         let policy = sla.for_team(team.as_deref());
         let Some(step) = policy.steps.get(p.step).copied() else {
-            return Ok(());
+            return Ok(false);
         };
         let owner_name = match lead.owner_id {
             Some(o) => self.store.user(o).await?.map(|u| u.name),
@@ -925,7 +977,7 @@ impl App {
                 }
             }
             StepAction::Reassign => {
-                let d = self.route_again(tx.as_mut(), &lead, now).await?;
+                let d = self.route_again(tx, &lead, now).await?;
                 tx.set_owner(lead.id, d.owner_id, now).await?;
                 tx.insert_assignments(&[NewAssignment {
                     lead_id: lead.id,
@@ -960,11 +1012,11 @@ impl App {
             .await?;
         if !fired {
             // Another worker fired this step: drop everything done here.
-            return Ok(());
+            return Ok(false);
         }
         tx.set_sla_breached(lead.id, p.due).await?;
-        let hook = webhook_in_tx(tx.as_mut()).await?;
-        let smtp = smtp_in_tx(tx.as_mut()).await?.is_some();
+        let hook = webhook_in_tx(tx).await?;
+        let smtp = smtp_in_tx(tx).await?.is_some();
         let mut jobs = Vec::new();
         for (user, kind, text) in &notify {
             tx.add_notification(*user, kind, Some(lead.id), text, now)
@@ -1010,8 +1062,7 @@ impl App {
             at: now,
         })
         .await?;
-        tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 
     /// The email twin of an in-app notification (none for an inactive user or no address).

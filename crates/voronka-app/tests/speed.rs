@@ -564,3 +564,54 @@ async fn revived_lead_gets_a_task_and_counts_as_recycled() {
         );
     }
 }
+
+/// Timers that fall due together fire together: thirty hot leads breach in the same minute,
+/// each step fires once, and the jobs are done after one pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_breaches_fires_each_step_once() {
+    for db in TestDb::both().await {
+        let n = db.name;
+        let w = world(&db).await;
+        let app = &w.app;
+        let now = voronka_app::now_ms();
+        let mut leads = Vec::new();
+        for i in 0..30 {
+            let o = app
+                .capture(req(&[
+                    ("name", &common::person_name(i)),
+                    ("phone", &format!("+7916555{i:04}")),
+                    ("city", "Москва"),
+                    ("temperature", "hot"),
+                ]))
+                .await
+                .unwrap();
+            leads.push(o.lead_id.unwrap());
+        }
+        let before = app.store().count_sla_events().await.unwrap();
+        let ran = app.run_due_jobs_at("w1", now + 6 * MIN).await.unwrap();
+        assert!(ran >= 30, "{n}: {ran}");
+        assert_eq!(
+            app.store().count_sla_events().await.unwrap() - before,
+            30,
+            "{n}"
+        );
+        for &l in &leads {
+            let ev = app.store().sla_events_for(l).await.unwrap();
+            assert_eq!(ev.len(), 1, "{n}: {ev:?}");
+            assert_eq!(ev[0].action, "notify_owner", "{n}");
+        }
+        // Done: another worker finds nothing left to fire now.
+        app.run_due_jobs_at("w2", now + 6 * MIN).await.unwrap();
+        assert_eq!(
+            app.store().count_sla_events().await.unwrap() - before,
+            30,
+            "{n}"
+        );
+        let notes = app.store().notifications_for(w.anna.id, 100).await.unwrap();
+        assert_eq!(
+            notes.iter().filter(|x| x.kind == "sla_breached").count(),
+            30,
+            "{n}"
+        );
+    }
+}

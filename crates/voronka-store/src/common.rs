@@ -2104,6 +2104,17 @@ impl Tx for SqlTx {
         Ok(())
     }
 
+    async fn finish_jobs(&mut self, ids: &[Id], at: Millis) -> Result<()> {
+        for chunk in ids.chunks(CHUNK) {
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new("UPDATE jobs SET done_at = ");
+            qb.push_bind(at).push(", locked_until = NULL WHERE id IN (");
+            push_ids(&mut qb, chunk);
+            qb.push(")");
+            qb.build().execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
     async fn enqueue_job(&mut self, kind: &str, payload: &str, run_at: Millis, now: Millis) -> Result<Id> {
         Ok(sqlx::query_scalar(
             "INSERT INTO jobs (kind, payload, run_at, created_at) VALUES ($1, $2, $3, $4) RETURNING id",

@@ -227,6 +227,8 @@ pub trait Tx: RoutingTx + ScoreTx + Send {
         run_at: Millis,
         now: Millis,
     ) -> Result<Id>;
+    /// Marks claimed jobs done, in the transaction that did their work.
+    async fn finish_jobs(&mut self, ids: &[Id], at: Millis) -> Result<()>;
 
     // Bulk forms used by the intake's group commit: a handful of statements per batch.
     /// Stored results under any of these keys: (key, result, created_at).
