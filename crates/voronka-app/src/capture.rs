@@ -698,7 +698,7 @@ async fn write_batch(
             &ctx.scorer,
             now,
         );
-        let (decision, score, stage, route, reasons, maybe_same) = match plan {
+        let (decision, score, stage, route, reasons, maybe_same, conversion) = match plan {
             Plan::Reject { reasons } | Plan::Interest { reasons } => {
                 let rejected = p.validation.outcome == Outcome::Reject;
                 interests.push(p.interest_row(rejected, &reasons));
@@ -719,10 +719,10 @@ async fn write_batch(
                 stage,
                 route,
                 reasons,
-                (possible_duplicate_of, conversion),
+                possible_duplicate_of,
+                conversion,
             ),
         };
-        let (maybe_same, conversion) = maybe_same;
         let contact = match decision.contact_id() {
             Some(id) => {
                 let r = Ref::from_id(id);

@@ -97,28 +97,10 @@ impl App {
             .await?)
     }
 
-    /// SQLite: checkpoints the write-ahead log in the background four times a second, so that
-    /// the transactions of captures and events seldom pay for a checkpoint themselves.
-    pub fn spawn_checkpointer(&self) -> Option<tokio::task::JoinHandle<()>> {
-        if self.store.backend() != voronka_store::Backend::Sqlite {
-            return None;
-        }
-        let app = self.clone();
-        Some(tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(Duration::from_millis(250)).await;
-                if let Err(e) = app.store.checkpoint_passive().await {
-                    tracing::warn!(error = %e, "checkpointing the write-ahead log");
-                }
-            }
-        }))
-    }
-
     /// Runs jobs until the process ends.
     pub fn spawn_job_runner(&self, worker: String, every: Duration) -> tokio::task::JoinHandle<()> {
         let app = self.clone();
         self.spawn_rescorer();
-        self.spawn_checkpointer();
         tokio::spawn(async move {
             let mut last_purge = std::time::Instant::now();
             let mut last_stats = std::time::Instant::now();

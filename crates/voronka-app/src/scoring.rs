@@ -353,6 +353,10 @@ impl App {
     /// Rescores the leads waiting on the queue, a slice per transaction, until it is empty;
     /// returns how many were rescored.
     pub async fn drain_rescore_queue(&self) -> Result<usize> {
+        // Looked at without the write lock: an idle worker takes no write transaction.
+        if self.store.rescore_backlog().await? == 0 {
+            return Ok(0);
+        }
         let mut done = 0;
         loop {
             let scorer = self.scorer();

@@ -555,6 +555,7 @@ impl App {
         // the lead's profile, its partner, scores and the contact's other leads.
         let stored = tx.route_facts(lead.id).await?.unwrap_or_default();
         let field = |k: &str| stored.profile.get(k).map(String::as_str);
+        let owners = voronka_core::intake::ContactOwners::of(&stored.others);
         let facts = voronka_core::routing::LeadFacts {
             country: field("country"),
             region: field("region"),
@@ -567,9 +568,9 @@ impl App {
             temperature: lead.temperature,
             score: stored.score,
             conversion: stored.conversion,
-            account_owner: stored.account_owner,
-            existing_customer: stored.existing_customer,
-            previous_owner: stored.previous_owner,
+            account_owner: owners.account_owner,
+            existing_customer: owners.existing_customer,
+            previous_owner: owners.previous_owner,
         };
         let a = ctx.router.decide(&facts, at);
         let d = RouteDecision {
@@ -886,23 +887,21 @@ impl App {
     }
 
     /// One SLA step inside the caller's transaction, behind a savepoint: a step with nothing
-    /// left to do, or fired already by another worker, leaves no trace. Returns whether it
-    /// fired.
+    /// left to do, or fired already by another worker, leaves no trace.
     async fn sla_step_in_tx(
         &self,
         tx: &mut dyn Tx,
         p: &SlaStepPayload,
         worker: &str,
         now: Millis,
-    ) -> Result<bool> {
+    ) -> Result<()> {
         tx.savepoint().await?;
-        let fired = self.sla_step_body(tx, p, worker, now).await?;
-        if fired {
+        if self.sla_step_body(tx, p, worker, now).await? {
             tx.release_savepoint().await?;
         } else {
             tx.rollback_to_savepoint().await?;
         }
-        Ok(fired)
+        Ok(())
     }
 
     /// The step itself. It is recorded under a unique key in the same transaction as its

@@ -231,11 +231,6 @@ pub async fn events(
     // ingest and the rescoring are timed apart.
     let defer = std::env::var_os("VORONKA_BENCH_DEFER_RESCORE").is_some();
     let mut rescorer = (!defer).then(|| app.spawn_rescorer());
-    let checkpointer = if std::env::var_os("VORONKA_BENCH_NO_CHECKPOINTER").is_some() {
-        None
-    } else {
-        app.spawn_checkpointer()
-    };
     let endpoint = format!("http://{addr}/api/v1/events");
     let http = reqwest::Client::new();
     let next = Arc::new(AtomicUsize::new(0));
@@ -291,9 +286,6 @@ pub async fn events(
     );
     if let Some(r) = rescorer {
         r.abort();
-    }
-    if let Some(c) = checkpointer {
-        c.abort();
     }
     let mut lat = Vec::with_capacity(1000);
     for i in 0..1000 {

@@ -593,15 +593,6 @@ impl Store for SqlStore {
         Ok(busy == 0)
     }
 
-    async fn checkpoint_passive(&self) -> Result<()> {
-        if BACKEND == Backend::Sqlite {
-            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(&self.pool)
-                .await?;
-        }
-        Ok(())
-    }
-
     async fn begin(&self) -> Result<Box<dyn Tx>> {
         Ok(Box::new(self.begin_tx().await?))
     }

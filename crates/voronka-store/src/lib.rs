@@ -76,9 +76,6 @@ pub trait Store: RoutingStore + ScoreStore + Send + Sync + 'static {
     /// SQLite: copies the write-ahead log into the database and truncates it, waiting for the
     /// readers of the moment; returns whether it completed. PostgreSQL: nothing to do.
     async fn checkpoint_log(&self) -> Result<bool>;
-    /// SQLite: copies what it can of the write-ahead log into the database without waiting for
-    /// anybody, so that committing writers rarely have to (PostgreSQL: nothing to do).
-    async fn checkpoint_passive(&self) -> Result<()>;
     async fn begin(&self) -> Result<Box<dyn Tx>>;
 
     // Leads and their surroundings.

@@ -149,11 +149,8 @@ pub struct StoredRouteFacts {
     pub score: i64,
     /// Predicted probability of conversion, when scored.
     pub conversion: Option<f64>,
-    /// The owner of the contact's most recently converted lead.
-    pub account_owner: Option<Id>,
-    pub existing_customer: bool,
-    /// The owner of the contact's most recently updated other lead with an owner.
-    pub previous_owner: Option<Id>,
+    /// The contact's other leads.
+    pub others: Vec<voronka_core::intake::CandidateLead>,
 }
 
 /// Refused leads that came back, and what became of them.

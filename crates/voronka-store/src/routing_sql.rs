@@ -460,18 +460,27 @@ impl RoutingTx for SqlTx {
         .fetch_optional(&mut *self.tx)
         .await?
         .flatten();
-        let others: Vec<(Option<Id>, String, Millis)> = sqlx::query_as(
-            "SELECT owner_id, stage, updated_at FROM leads \
+        let rows = sqlx::query(
+            "SELECT id, product, stage, owner_id, updated_at FROM leads \
              WHERE contact_id = $1 AND id <> $2 AND merged_into IS NULL",
         )
         .bind(contact_id)
         .bind(lead_id)
         .fetch_all(&mut *self.tx)
         .await?;
-        let customer = others
+        let others = rows
             .iter()
-            .filter(|(_, stage, _)| stage == "converted")
-            .max_by_key(|(_, _, at)| *at);
+            .map(|r| {
+                let stage: String = r.try_get("stage")?;
+                Ok(voronka_core::intake::CandidateLead {
+                    lead_id: r.try_get("id")?,
+                    product: r.try_get("product")?,
+                    stage: Stage::parse(&stage).map_err(|_| corrupt("stage", &stage))?,
+                    owner_id: r.try_get("owner_id")?,
+                    updated_at: r.try_get("updated_at")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
         Ok(Some(StoredRouteFacts {
             profile: profile
                 .and_then(|p| serde_json::from_str(&p).ok())
@@ -479,13 +488,7 @@ impl RoutingTx for SqlTx {
             partner,
             score: row.try_get("score")?,
             conversion: (ppm >= 0).then(|| ppm as f64 / 1_000_000.0),
-            account_owner: customer.and_then(|(o, _, _)| *o),
-            existing_customer: customer.is_some(),
-            previous_owner: others
-                .iter()
-                .filter(|(o, _, _)| o.is_some())
-                .max_by_key(|(_, _, at)| *at)
-                .and_then(|(o, _, _)| *o),
+            others,
         }))
     }
 

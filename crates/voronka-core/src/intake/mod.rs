@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 
 pub use dedup::{Candidate, CandidateLead, DedupPolicy, MatchDecision, PossibleDuplicate};
 pub use normalize::{apply_definition, normalize, FormContext, NormalizeSettings, Normalized};
-pub use route::{route, Origin, RouteContext, RouteDecision};
+pub use route::{route, ContactOwners, Origin, RouteContext, RouteDecision};
 pub use score::{qualify, score, Score};
 pub use scrub::{Action, ScrubContext, ScrubRules};
 pub use validate::{validate, Outcome, Reason, Validation, ValidationRules};

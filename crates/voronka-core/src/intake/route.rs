@@ -64,6 +64,34 @@ impl RouteContext {
     }
 }
 
+/// What a contact's other leads tell routing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ContactOwners {
+    /// The owner of the latest converted lead: the customer's account owner.
+    pub account_owner: Option<Id>,
+    pub existing_customer: bool,
+    /// The owner of the latest lead that has one.
+    pub previous_owner: Option<Id>,
+}
+
+impl ContactOwners {
+    pub fn of(leads: &[super::CandidateLead]) -> ContactOwners {
+        let customer_lead = leads
+            .iter()
+            .filter(|l| l.stage == Stage::Converted)
+            .max_by_key(|l| l.updated_at);
+        ContactOwners {
+            account_owner: customer_lead.and_then(|l| l.owner_id),
+            existing_customer: customer_lead.is_some(),
+            previous_owner: leads
+                .iter()
+                .filter(|l| l.owner_id.is_some())
+                .max_by_key(|l| l.updated_at)
+                .and_then(|l| l.owner_id),
+        }
+    }
+}
+
 /// A touch on an existing lead keeps its owner; otherwise the routing rules decide, on the
 /// temperature and score the score step produced.
 pub fn route(
@@ -91,16 +119,7 @@ pub fn route(
             };
         }
     }
-    let leads = contact.map(|c| c.leads.as_slice()).unwrap_or(&[]);
-    let previous_owner = leads
-        .iter()
-        .filter(|l| l.owner_id.is_some())
-        .max_by_key(|l| l.updated_at)
-        .and_then(|l| l.owner_id);
-    let customer_lead = leads
-        .iter()
-        .filter(|l| l.stage == Stage::Converted)
-        .max_by_key(|l| l.updated_at);
+    let owners = ContactOwners::of(contact.map(|c| c.leads.as_slice()).unwrap_or(&[]));
     let o = &ctx.origin;
     let facts = LeadFacts {
         country: n.country.as_deref(),
@@ -114,9 +133,9 @@ pub fn route(
         temperature: score.temperature,
         score: score.points,
         conversion,
-        account_owner: customer_lead.and_then(|l| l.owner_id),
-        existing_customer: customer_lead.is_some(),
-        previous_owner,
+        account_owner: owners.account_owner,
+        existing_customer: owners.existing_customer,
+        previous_owner: owners.previous_owner,
     };
     let a = ctx.router.decide(&facts, o.received_at);
     RouteDecision {

@@ -59,9 +59,6 @@ impl SqlStore {
             // restart the write-ahead log, which grew by gigabytes; the job runner forces one
             // every minute (`checkpoint_log`), after which the file is cut back to 64 MiB.
             .pragma("journal_size_limit", "67108864")
-            // Committing writers checkpoint only when the log passes 64 MiB: the job runner's
-            // checkpointer copies it into the database in the background, four times a second.
-            .pragma("wal_autocheckpoint", "16384")
             // Reads go through a memory map of the database instead of a read call per page.
             .pragma("mmap_size", "2147418112");
         let memory = url.contains(":memory:");
