@@ -17,7 +17,9 @@ use voronka_core::intake::{
 };
 use voronka_core::{Currency, Form, Id, Millis, Stage};
 use voronka_store::{IdTable, NewContactRow};
-use voronka_store::{NewInterest, NewLead, NewStageChange, NewTouch, StageUpdate, Store, Tx};
+use voronka_store::{
+    NewFormEvent, NewInterest, NewLead, NewStageChange, NewTouch, StageUpdate, Store, Tx,
+};
 
 /// A submission with its context, as handed to [`App::capture`].
 #[derive(Debug, Clone)]
@@ -91,6 +93,8 @@ struct Prepared {
     normalized: Normalized,
     validation: intake::Validation,
     keys: Vec<(String, bool)>,
+    /// The form submit this capture counts for the take rate, when it is not a repeat.
+    submit: Option<NewFormEvent>,
 }
 
 impl Prepared {
@@ -203,7 +207,25 @@ impl Committer {
         scorer: Arc<crate::scoring::ScorerSlot>,
     ) -> Committer {
         let (tx, rx) = mpsc::channel(settings.max_batch * 4);
-        tokio::spawn(run_committer(store, settings, model, scorer, rx));
+        // The committer runs on a thread and runtime of its own. On the shared runtime each of
+        // its awaits (a batch makes about twenty statements) queued behind every request handler
+        // ready at that moment, which stretched a batch's cycle, and with it every capture's
+        // latency, several times over under load. It ends when the last sender is dropped.
+        let committer = run_committer(store, settings, model, scorer, rx);
+        let spawned = std::thread::Builder::new()
+            .name("voronka-intake".into())
+            .spawn(move || {
+                match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt.block_on(committer),
+                    Err(e) => tracing::error!(error = %e, "the intake committer could not start"),
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "the intake committer thread could not start");
+        }
         Committer { tx }
     }
 }
@@ -215,6 +237,10 @@ async fn run_committer(
     scorer: Arc<crate::scoring::ScorerSlot>,
     mut rx: mpsc::Receiver<(Prepared, Reply)>,
 ) {
+    // Committed batches wait here for the log sync that makes them durable; meanwhile the
+    // committer writes the next batch. One sync covers every batch committed before it.
+    let (synced_tx, synced_rx) = mpsc::unbounded_channel();
+    let syncer = tokio::spawn(run_syncer(store.clone(), synced_rx));
     let policy = DedupPolicy::default();
     let mut batch = Vec::with_capacity(settings.max_batch);
     while rx.recv_many(&mut batch, settings.max_batch).await > 0 {
@@ -230,21 +256,62 @@ async fn run_committer(
         } else {
             commit_each(store.as_ref(), &ctx, &items).await
         };
-        match result {
-            Ok(outcomes) => {
-                for ((_, reply), outcome) in items.into_iter().zip(outcomes) {
-                    let _ = reply.send(outcome);
-                }
-            }
+        let answers: Vec<(Reply, Result<CaptureOutcome>)> = match result {
+            Ok(outcomes) => items
+                .into_iter()
+                .zip(outcomes)
+                .map(|((_, reply), outcome)| (reply, outcome))
+                .collect(),
             Err(e) => {
                 tracing::error!(error = %e, size = items.len(), "intake batch failed to commit");
                 let msg = e.to_string();
-                for (_, reply) in items {
-                    let _ = reply.send(Err(AppError::Io(format!(
-                        "could not store the submission: {msg}"
-                    ))));
-                }
+                items
+                    .into_iter()
+                    .map(|(_, reply)| {
+                        (
+                            reply,
+                            Err(AppError::Io(format!(
+                                "could not store the submission: {msg}"
+                            ))),
+                        )
+                    })
+                    .collect()
             }
+        };
+        if synced_tx.send(answers).is_err() {
+            break;
+        }
+    }
+    drop(synced_tx);
+    let _ = syncer.await;
+}
+
+/// Answers the callers of committed batches once the log holding them is synced.
+async fn run_syncer(
+    store: Arc<dyn Store>,
+    mut rx: mpsc::UnboundedReceiver<Vec<(Reply, Result<CaptureOutcome>)>>,
+) {
+    let mut groups = Vec::new();
+    while rx.recv_many(&mut groups, usize::MAX).await > 0 {
+        let started = std::time::Instant::now();
+        let synced = store.sync_log().await;
+        tracing::debug!(
+            batches = groups.len(),
+            captures = groups.iter().map(Vec::len).sum::<usize>(),
+            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "intake log synced"
+        );
+        if let Err(e) = &synced {
+            tracing::error!(error = %e, "the intake could not make its commits durable");
+        }
+        for (reply, outcome) in groups.drain(..).flatten() {
+            let answer = match (&synced, outcome) {
+                (Ok(()), outcome) => outcome,
+                (Err(e), _) => Err(AppError::Io(format!(
+                    "could not make the submission durable: {e}"
+                ))),
+            };
+            let _ = reply.send(answer);
         }
     }
 }
@@ -282,7 +349,7 @@ async fn commit_each(
     ctx: &BatchContext<'_>,
     items: &[(Prepared, Reply)],
 ) -> Result<Vec<Result<CaptureOutcome>>> {
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_deferred_sync().await?;
     tx.lock_intake().await?;
     let mut out = Vec::with_capacity(items.len());
     for i in 0..items.len() {
@@ -345,9 +412,28 @@ fn payload_key(form: Option<Id>, client: &str, s: &Submission) -> String {
     format!("{PAYLOAD_KEY_PREFIX}{}", hex::encode(h.finalize()))
 }
 
+/// A post of a form by a visitor, counted as a submit of the variant shown (for the take rate).
+#[derive(Debug, Clone, Default)]
+pub struct SubmitCount {
+    /// The variant the visitor was shown; an unknown one counts toward the base form.
+    pub variant: Option<String>,
+    pub visitor_id: Option<String>,
+}
+
 impl App {
     /// The intake pipeline. Every face (public form, API, import, demo) captures through here.
     pub async fn capture(&self, req: CaptureRequest) -> Result<CaptureOutcome> {
+        self.capture_counted(req, None).await
+    }
+
+    /// [`App::capture`] of a visitor's form post: an accepted capture that is not a repeat also
+    /// counts a submit of the form in the same transaction, so the take rate never disagrees
+    /// with the leads stored and the count costs no write of its own.
+    pub async fn capture_counted(
+        &self,
+        req: CaptureRequest,
+        submit: Option<SubmitCount>,
+    ) -> Result<CaptureOutcome> {
         let settings = &self.settings;
         let form = req.form.as_ref();
         let mut submission = req.submission;
@@ -393,6 +479,21 @@ impl App {
         if let Some(client) = req.client.as_deref() {
             keys.push((payload_key(submission.form_id, client, &submission), false));
         }
+        let submit = match (form, submit) {
+            (Some(f), Some(c)) => Some(NewFormEvent {
+                form_id: f.id,
+                variant: c
+                    .variant
+                    .as_deref()
+                    .and_then(|v| f.definition.variant(v))
+                    .map(|v| v.key.clone())
+                    .unwrap_or_default(),
+                kind: "submit".into(),
+                visitor_id: c.visitor_id.map(|v| v.chars().take(100).collect()),
+                at: submission.received_at,
+            }),
+            _ => None,
+        };
         let (reply, answer) = oneshot::channel();
         self.committer
             .tx
@@ -402,6 +503,7 @@ impl App {
                     normalized,
                     validation,
                     keys,
+                    submit,
                 },
                 reply,
             ))
@@ -586,10 +688,20 @@ async fn commit_bulk(
     ctx: &BatchContext<'_>,
     items: &[(Prepared, Reply)],
 ) -> Result<Vec<Result<CaptureOutcome>>> {
-    let mut tx = store.begin().await?;
+    let started = std::time::Instant::now();
+    let mut tx = store.begin_deferred_sync().await?;
     tx.lock_intake().await?;
+    let begun = started.elapsed();
     let outcomes = write_batch(tx.as_mut(), ctx, items).await?;
+    let written = started.elapsed();
     tx.commit().await?;
+    tracing::debug!(
+        size = items.len(),
+        begin_ms = begun.as_secs_f64() * 1000.0,
+        write_ms = (written - begun).as_secs_f64() * 1000.0,
+        commit_ms = (started.elapsed() - written).as_secs_f64() * 1000.0,
+        "intake batch committed"
+    );
     Ok(outcomes.into_iter().map(Ok).collect())
 }
 
@@ -1006,6 +1118,13 @@ async fn write_batch(
         };
         outcomes.push(o);
     }
+    let submits: Vec<NewFormEvent> = items
+        .iter()
+        .zip(&outcomes)
+        .filter(|(_, o)| !o.repeated && o.result != CaptureResult::Rejected)
+        .filter_map(|((p, _), _)| p.submit.clone())
+        .collect();
+    tx.insert_form_events(&submits).await?;
     let mut key_rows = Vec::new();
     for ((p, _), o) in items.iter().zip(&outcomes) {
         if o.repeated {

@@ -136,6 +136,7 @@ impl App {
         for chunk in behaviour.chunks(crate::MAX_EVENTS) {
             self.ingest_events("demo", chunk.to_vec()).await?;
         }
+        self.catch_up_search_index().await?;
         Ok(summary)
     }
 }

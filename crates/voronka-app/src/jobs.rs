@@ -10,6 +10,10 @@ pub const REVIVE_LEAD: &str = "revive_lead";
 
 const LEASE_MS: i64 = 60_000;
 
+/// Leads added to the search index per transaction: large enough to index in bulk, small enough
+/// that the intake waits at most a moment for the write lock.
+const SEARCH_INDEX_SLICE: i64 = 5_000;
+
 #[derive(Deserialize)]
 struct RevivePayload {
     lead_id: i64,
@@ -97,10 +101,42 @@ impl App {
             .await?)
     }
 
+    /// Adds the leads the search index does not hold yet, a slice per transaction, until it
+    /// holds them all; returns how many it added.
+    pub async fn catch_up_search_index(&self) -> Result<u64> {
+        let mut added = 0;
+        loop {
+            let n = self.store.index_search(SEARCH_INDEX_SLICE).await?;
+            if n == 0 {
+                return Ok(added);
+            }
+            added += n;
+        }
+    }
+
+    /// Keeps the search index (SQLite) up with new leads every second, until the process ends.
+    /// Nothing to do on PostgreSQL, whose index is kept in every transaction.
+    pub fn spawn_search_indexer(&self) -> Option<tokio::task::JoinHandle<()>> {
+        if self.store.backend() != voronka_store::Backend::Sqlite {
+            return None;
+        }
+        let app = self.clone();
+        Some(tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                if let Err(e) = app.catch_up_search_index().await {
+                    tracing::error!(error = %e, "adding new leads to the search index");
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                }
+            }
+        }))
+    }
+
     /// Runs jobs until the process ends.
     pub fn spawn_job_runner(&self, worker: String, every: Duration) -> tokio::task::JoinHandle<()> {
         let app = self.clone();
         self.spawn_rescorer();
+        self.spawn_search_indexer();
         tokio::spawn(async move {
             let mut last_purge = std::time::Instant::now();
             let mut last_stats = std::time::Instant::now();

@@ -21,7 +21,7 @@ pub mod jobs;
 
 pub use auth::{hash_password, new_secret, sha256_hex, Actor, Principal};
 pub use batch_dedup::{DedupCluster, DedupMember, DedupOptions, DedupReport};
-pub use capture::{CaptureOutcome, CaptureRequest, CaptureResult};
+pub use capture::{CaptureOutcome, CaptureRequest, CaptureResult, SubmitCount};
 pub use directory::FormInput;
 pub use duplicates::PairReview;
 pub use error::{AppError, FieldError};

@@ -328,7 +328,8 @@ impl App {
             })
             .collect();
         let scorer = self.scorer();
-        let mut tx = self.store.begin().await?;
+        // The log is synced after the commit, outside the write lock, and before the answer.
+        let mut tx = self.store.begin_deferred_sync().await?;
         if let Some(missing) = missing_lead(tx.as_mut(), &rows).await? {
             return Err(AppError::invalid(
                 "lead_id",
@@ -347,6 +348,7 @@ impl App {
             ingested.queued = ingested.leads.len();
             self.rescore_wake.notify_one();
         }
+        self.store.sync_log().await?;
         Ok(ingested)
     }
 
@@ -360,7 +362,9 @@ impl App {
         let mut done = 0;
         loop {
             let scorer = self.scorer();
-            let mut tx = self.store.begin().await?;
+            // Not synced: a slice lost to a power cut goes back on the queue with it (the
+            // claim is in the same transaction), and the next sync of the log keeps both.
+            let mut tx = self.store.begin_deferred_sync().await?;
             let ids = tx.claim_rescore(QUEUE_SLICE).await?;
             if ids.is_empty() {
                 return Ok(done);

@@ -362,6 +362,8 @@ impl App {
         }
         progress(summary.rows);
         if summary.created > 0 {
+            // The imported leads join the search index in bulk, not row by row.
+            self.catch_up_search_index().await?;
             self.store.optimize().await?;
         }
         if let Some(w) = rejected {

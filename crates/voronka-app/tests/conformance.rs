@@ -976,3 +976,68 @@ async fn batch_dedup_reports_merges_and_undoes() {
             .is_err());
     }
 }
+
+/// Search finds a lead before the search index takes it in and after, a lead whose search text
+/// grows after it was indexed is found by the new text, and nothing is counted twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_finds_leads_before_and_after_the_index_takes_them_in() {
+    for db in TestDb::both().await {
+        let app = open(&db).await;
+        let n = db.name;
+        let admin = Actor::system("t");
+        let search = |text: &str| LeadQuery {
+            text: Some(text.into()),
+            limit: 100,
+            ..Default::default()
+        };
+        let first = app
+            .capture(req(&[
+                ("name", "Зебулон Кварц"),
+                ("phone", "+7 916 555-01-01"),
+                ("product", "Склад"),
+            ]))
+            .await
+            .unwrap();
+        assert_eq!(first.result, CaptureResult::Lead, "{n}");
+        let (found, t) = app.list_leads(&admin, search("зебулон")).await.unwrap();
+        assert_eq!((t, found.len()), (1, 1), "{n}: found before indexing");
+        assert_eq!(Some(found[0].lead.id), first.lead_id, "{n}");
+        let added = app.catch_up_search_index().await.unwrap();
+        assert_eq!(added, if n == "sqlite" { 1 } else { 0 }, "{n}");
+        assert_eq!(app.catch_up_search_index().await.unwrap(), 0, "{n}");
+        let (_, t) = app.list_leads(&admin, search("зебулон")).await.unwrap();
+        assert_eq!(t, 1, "{n}: found once after indexing");
+        // A new address on the same person's next request joins the indexed lead's text.
+        let again = app
+            .capture(req(&[
+                ("name", "Зебулон Кварц"),
+                ("phone", "+7 916 555-01-01"),
+                ("product", "Склад"),
+                ("email", "quartz.new@example.org"),
+            ]))
+            .await
+            .unwrap();
+        assert_eq!(again.lead_id, first.lead_id, "{n}: {again:?}");
+        let (_, t) = app.list_leads(&admin, search("quartz.new")).await.unwrap();
+        assert_eq!(t, 1, "{n}: the grown text is searchable");
+        let second = app
+            .capture(req(&[
+                ("name", "Зебулон Второй"),
+                ("phone", "+7 916 555-02-02"),
+            ]))
+            .await
+            .unwrap();
+        let (found, t) = app.list_leads(&admin, search("зебулон")).await.unwrap();
+        assert_eq!((t, found.len()), (2, 2), "{n}: one indexed, one not yet");
+        let ids: Vec<_> = found.iter().map(|r| Some(r.lead.id)).collect();
+        assert!(
+            ids.contains(&second.lead_id) && ids.contains(&first.lead_id),
+            "{n}"
+        );
+        let (_, t) = app
+            .list_leads(&admin, search("nobody-like-this"))
+            .await
+            .unwrap();
+        assert_eq!(t, 0, "{n}");
+    }
+}

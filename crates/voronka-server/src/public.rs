@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use std::net::SocketAddr;
-use voronka_app::{CaptureRequest, CaptureResult};
+use voronka_app::{CaptureRequest, CaptureResult, SubmitCount};
 use voronka_core::intake::Submission;
 use voronka_core::{Channel, Form};
 
@@ -200,23 +200,19 @@ async fn capture(
         .map(|s| s.chars().take(200).collect::<String>());
     let outcome = state
         .app
-        .capture(CaptureRequest {
-            submission: sub,
-            form: Some(form.clone()),
-            idempotency_key: idem,
-            client: Some(peer.ip().to_string()),
-        })
+        .capture_counted(
+            CaptureRequest {
+                submission: sub,
+                form: Some(form.clone()),
+                idempotency_key: idem,
+                client: Some(peer.ip().to_string()),
+            },
+            Some(SubmitCount {
+                variant,
+                visitor_id: visitor,
+            }),
+        )
         .await?;
-    if !outcome.repeated && outcome.result != CaptureResult::Rejected {
-        // Counted for the take rate; a failure to count must not lose the answer to the visitor.
-        if let Err(e) = state
-            .app
-            .record_form_event(&form, "submit", variant.as_deref(), visitor.as_deref())
-            .await
-        {
-            tracing::warn!(error = %e, "could not record a submit event");
-        }
-    }
     if content_type(&headers) == "application/x-www-form-urlencoded" {
         let target = match (&form.redirect_url, outcome.result) {
             (Some(url), CaptureResult::Lead | CaptureResult::Rejected) => url.clone(),

@@ -20,6 +20,10 @@ pub struct SqlStore {
     /// SQLite: this process's writers queue here for the one write lock, and the next is woken
     /// the moment it is free (SQLite's own busy handler would poll with sleeps).
     writer: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    /// SQLite file: a connection whose commits leave the write-ahead log unsynced, and the log's
+    /// path, which [`Store::sync_log`] syncs. The intake commits through it and acknowledges only
+    /// after that sync, so the sync of one batch overlaps the writing of the next.
+    deferred: Option<(Pool<DB>, std::path::PathBuf)>,
 }
 
 impl SqlStore {
@@ -339,9 +343,17 @@ fn push_lead_filters<'a>(qb: &mut QueryBuilder<'a, DB>, q: &'a LeadQuery) {
             .chars()
             .filter(|c| !matches!(c, '%' | '_' | '\\'))
             .collect();
-        qb.push(SEARCH_FILTER_SQL)
-            .push_bind(format!("%{term}%"))
-            .push(")");
+        let pattern = format!("%{term}%");
+        match SEARCH_BEHIND_SQL {
+            // The index serves the leads it holds; the few added since are read directly.
+            Some(behind) => qb
+                .push(SEARCH_FILTER_SQL)
+                .push_bind(pattern.clone())
+                .push(behind)
+                .push_bind(pattern)
+                .push("))"),
+            None => qb.push(SEARCH_FILTER_SQL).push_bind(pattern).push(")"),
+        };
     }
 }
 
@@ -595,6 +607,67 @@ impl Store for SqlStore {
 
     async fn begin(&self) -> Result<Box<dyn Tx>> {
         Ok(Box::new(self.begin_tx().await?))
+    }
+
+    async fn index_search(&self, limit: i64) -> Result<u64> {
+        if SEARCH_BEHIND_SQL.is_none() {
+            return Ok(0);
+        }
+        let mut t = self.begin_tx().await?;
+        let upto: i64 = sqlx::query_scalar("SELECT indexed_upto FROM search_index_state")
+            .fetch_one(&mut *t.tx)
+            .await?;
+        let top: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM leads")
+            .fetch_one(&mut *t.tx)
+            .await?;
+        let to = top.min(upto.saturating_add(limit.max(1)));
+        if to <= upto {
+            return Ok(0);
+        }
+        sqlx::query(
+            "INSERT INTO leads_search (rowid, search_text) \
+             SELECT id, search_text FROM leads WHERE id > $1 AND id <= $2",
+        )
+        .bind(upto)
+        .bind(to)
+        .execute(&mut *t.tx)
+        .await?;
+        sqlx::query("UPDATE search_index_state SET indexed_upto = $1")
+            .bind(to)
+            .execute(&mut *t.tx)
+            .await?;
+        t.tx.commit().await?;
+        Ok((to - upto) as u64)
+    }
+
+    async fn begin_deferred_sync(&self) -> Result<Box<dyn Tx>> {
+        match &self.deferred {
+            Some((pool, _)) => {
+                let writer = self.writer_turn().await;
+                Ok(Box::new(SqlTx {
+                    tx: pool.begin_with(BEGIN_WRITE_SQL).await?,
+                    _writer: writer,
+                }))
+            }
+            None => self.begin().await,
+        }
+    }
+
+    async fn sync_log(&self) -> Result<()> {
+        let Some((_, wal)) = &self.deferred else {
+            return Ok(());
+        };
+        let wal = wal.clone();
+        let synced = tokio::task::spawn_blocking(move || match std::fs::File::open(&wal) {
+            // fsync flushes the file whichever descriptor asks.
+            Ok(f) => f.sync_data(),
+            // No log: everything was checkpointed into the database file, and synced there.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(e),
+        })
+        .await
+        .map_err(|e| StoreError::Io(format!("syncing the write-ahead log: {e}")))?;
+        synced.map_err(|e| StoreError::Io(format!("syncing the write-ahead log: {e}")))
     }
 
     async fn lead(&self, id: Id) -> Result<Option<Lead>> {
@@ -1260,6 +1333,9 @@ impl Store for SqlStore {
     }
 
     async fn mark_token_used(&self, id: Id, at: Millis) -> Result<()> {
+        // A write outside a transaction queues with the others (SQLite) instead of meeting
+        // SQLite's sleeping busy handler.
+        let _turn = self.writer_turn().await;
         sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
             .bind(at)
             .bind(id)
@@ -1509,6 +1585,9 @@ impl Store for SqlStore {
     }
 
     async fn claim_jobs(&self, worker: &str, now: Millis, lease_ms: Millis, limit: i64) -> Result<Vec<Job>> {
+        // A write outside a transaction queues with the others (SQLite) instead of meeting
+        // SQLite's sleeping busy handler.
+        let _turn = self.writer_turn().await;
         let rows = sqlx::query(CLAIM_JOBS_SQL)
             .bind(now + lease_ms)
             .bind(worker)
@@ -1530,6 +1609,9 @@ impl Store for SqlStore {
     }
 
     async fn finish_job(&self, id: Id, now: Millis) -> Result<()> {
+        // A write outside a transaction queues with the others (SQLite) instead of meeting
+        // SQLite's sleeping busy handler.
+        let _turn = self.writer_turn().await;
         sqlx::query("UPDATE jobs SET done_at = $1, locked_until = NULL WHERE id = $2")
             .bind(now)
             .bind(id)
@@ -1539,6 +1621,9 @@ impl Store for SqlStore {
     }
 
     async fn fail_job(&self, id: Id, error: &str, retry_at: Millis) -> Result<()> {
+        // A write outside a transaction queues with the others (SQLite) instead of meeting
+        // SQLite's sleeping busy handler.
+        let _turn = self.writer_turn().await;
         sqlx::query("UPDATE jobs SET last_error = $1, run_at = $2, locked_until = NULL WHERE id = $3")
             .bind(error)
             .bind(retry_at)
@@ -1549,6 +1634,9 @@ impl Store for SqlStore {
     }
 
     async fn purge_capture_keys(&self, prefix: &str, before: Millis) -> Result<u64> {
+        // A write outside a transaction queues with the others (SQLite) instead of meeting
+        // SQLite's sleeping busy handler.
+        let _turn = self.writer_turn().await;
         let done = sqlx::query("DELETE FROM capture_keys WHERE key LIKE $1 AND created_at < $2")
             .bind(format!("{prefix}%"))
             .bind(before)
@@ -2447,6 +2535,22 @@ impl Tx for SqlTx {
                     .push_bind(i.raw.clone())
                     .push_bind(i.created_at)
                     .push_bind(i.partner.clone());
+            });
+            qb.build().execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_form_events(&mut self, rows: &[NewFormEvent]) -> Result<()> {
+        for chunk in rows.chunks(CHUNK) {
+            let mut qb: QueryBuilder<DB> =
+                QueryBuilder::new("INSERT INTO form_events (form_id, variant, kind, visitor_id, at) ");
+            qb.push_values(chunk, |mut b, e| {
+                b.push_bind(e.form_id)
+                    .push_bind(e.variant.clone())
+                    .push_bind(e.kind.clone())
+                    .push_bind(e.visitor_id.clone())
+                    .push_bind(e.at);
             });
             qb.build().execute(&mut *self.tx).await?;
         }

@@ -33,6 +33,8 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    #[error("storage I/O failed: {0}")]
+    Io(String),
 }
 
 impl StoreError {
@@ -76,7 +78,19 @@ pub trait Store: RoutingStore + ScoreStore + Send + Sync + 'static {
     /// SQLite: copies the write-ahead log into the database and truncates it, waiting for the
     /// readers of the moment; returns whether it completed. PostgreSQL: nothing to do.
     async fn checkpoint_log(&self) -> Result<bool>;
+    /// SQLite: adds up to `limit` of the leads the trigram search index does not hold yet to it,
+    /// in one transaction, and returns how many it added (0 when it is current). Searches read
+    /// the leads above the index's mark directly, so they never miss one. PostgreSQL keeps its
+    /// index in every transaction: always 0.
+    async fn index_search(&self, limit: i64) -> Result<u64>;
     async fn begin(&self) -> Result<Box<dyn Tx>>;
+    /// A write transaction whose commit may return before it is durable (SQLite: the
+    /// write-ahead log is not synced). Whoever acknowledges its writes calls [`Store::sync_log`]
+    /// after the commit and before the acknowledgement. PostgreSQL commits durably as usual.
+    async fn begin_deferred_sync(&self) -> Result<Box<dyn Tx>>;
+    /// Makes every transaction committed so far durable (SQLite: syncs the write-ahead log; a
+    /// no-op where commits are durable already).
+    async fn sync_log(&self) -> Result<()>;
 
     // Leads and their surroundings.
     async fn lead(&self, id: Id) -> Result<Option<Lead>>;
@@ -249,6 +263,8 @@ pub trait Tx: RoutingTx + ScoreTx + Send {
     async fn insert_touches(&mut self, rows: &[(Id, NewTouch)]) -> Result<()>;
     async fn insert_interests(&mut self, rows: &[(Id, NewInterest)]) -> Result<()>;
     async fn insert_stage_changes(&mut self, rows: &[NewStageChange]) -> Result<()>;
+    /// Form events (submits counted for the take rate) written with the captures they count.
+    async fn insert_form_events(&mut self, rows: &[NewFormEvent]) -> Result<()>;
     async fn add_to_counter(&mut self, name: &str, by: i64) -> Result<()>;
     /// Records the first time a person acted on the lead (kept if already set).
     async fn mark_first_response(&mut self, lead_id: Id, at: Millis) -> Result<()>;

@@ -70,24 +70,29 @@ pub fn name_key(name: &str) -> String {
 /// or with the email domain when it is a company's own (not a public mail provider). Two
 /// contacts with one block key are possibly one person.
 pub fn block_key(n: &super::Normalized) -> Option<String> {
-    let name = name_key(n.full_name.as_deref()?);
-    if name.is_empty() {
-        return None;
-    }
-    if let Some(c) = n
+    let full_name = n.full_name.as_deref()?;
+    // What goes with the name first: without it there is no key, and the name's key (the
+    // dearer part) need not be made.
+    let with = match n
         .company
         .as_deref()
         // The company folded like the name, so "Ромашка" and "Romashka" are one company.
         .map(|c| crate::names::translit_key(&account_key(c)))
         .filter(|c| !c.is_empty())
     {
-        return Some(format!("{name}|{c}"));
+        Some(c) => c,
+        None => n
+            .emails
+            .iter()
+            .filter_map(|e| e.normalized.rsplit_once('@').map(|(_, d)| d.to_lowercase()))
+            .find(|d| !super::email::is_public_provider(d))
+            .map(|d| format!("@{d}"))?,
+    };
+    let name = name_key(full_name);
+    if name.is_empty() {
+        return None;
     }
-    n.emails
-        .iter()
-        .filter_map(|e| e.normalized.rsplit_once('@').map(|(_, d)| d.to_lowercase()))
-        .find(|d| !super::email::is_public_provider(d))
-        .map(|d| format!("{name}|@{d}"))
+    Some(format!("{name}|{with}"))
 }
 
 #[cfg(test)]

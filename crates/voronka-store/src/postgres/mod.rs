@@ -12,6 +12,8 @@ const OPTIMIZE_SQL: &[&str] = &["ANALYZE"];
 
 /// pg_trgm's index serves LIKE on the column itself.
 const SEARCH_FILTER_SQL: &str = " AND l.id IN (SELECT id FROM leads WHERE search_text LIKE ";
+/// The trigram index is kept in each transaction: nothing is behind it.
+const SEARCH_BEHIND_SQL: Option<&str> = None;
 
 /// One intake transaction at a time across all processes sharing the database; released at commit.
 const LOCK_INTAKE_SQL: Option<&str> = Some("SELECT pg_advisory_xact_lock(7245315402)");
@@ -41,6 +43,9 @@ async fn reserve_ids_sql(
     .await?)
 }
 
+/// Commits are durable, so the intake's transactions begin as any other.
+const BEGIN_WRITE_SQL: &str = "BEGIN";
+
 impl SqlStore {
     pub async fn connect(url: &str) -> crate::Result<Self> {
         let pool = PgPoolOptions::new()
@@ -48,7 +53,11 @@ impl SqlStore {
             .acquire_timeout(Duration::from_secs(30))
             .connect(url)
             .await?;
-        Ok(SqlStore { pool, writer: None })
+        Ok(SqlStore {
+            pool,
+            writer: None,
+            deferred: None,
+        })
     }
 
     async fn begin_tx(&self) -> crate::Result<SqlTx> {

@@ -12,9 +12,12 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 /// Approximate statistics are enough for the planner and take milliseconds even at millions of rows.
 const OPTIMIZE_SQL: &[&str] = &["PRAGMA analysis_limit = 1000", "ANALYZE"];
 
-/// Lead ids whose search text contains the bound pattern, through the trigram index.
+/// Lead ids whose search text contains the bound pattern: through the trigram index for the
+/// leads it holds, and directly for those above its mark (the indexer adds them in bulk).
 const SEARCH_FILTER_SQL: &str =
-    " AND l.id IN (SELECT rowid FROM leads_search WHERE search_text LIKE ";
+    " AND (l.id IN (SELECT rowid FROM leads_search WHERE search_text LIKE ";
+const SEARCH_BEHIND_SQL: Option<&str> =
+    Some(") OR (l.id > (SELECT indexed_upto FROM search_index_state) AND l.search_text LIKE ");
 
 /// BEGIN IMMEDIATE already holds the only write lock.
 const LOCK_INTAKE_SQL: Option<&str> = None;
@@ -45,6 +48,10 @@ async fn reserve_ids_sql(
     Ok((1..=n as i64).map(|i| top + i).collect())
 }
 
+/// BEGIN IMMEDIATE takes the write lock up front, so a read-then-write transaction never fails
+/// to upgrade its lock under concurrency.
+const BEGIN_WRITE_SQL: &str = "BEGIN IMMEDIATE";
+
 impl SqlStore {
     pub async fn connect(url: &str) -> crate::Result<Self> {
         let opts = SqliteConnectOptions::from_str(url)?
@@ -71,6 +78,25 @@ impl SqlStore {
                 .close()
                 .await?;
         }
+        let deferred = if memory {
+            None
+        } else {
+            // NORMAL: a commit writes the log without syncing it; the intake syncs it itself
+            // (`sync_log`) before it acknowledges, outside the write lock.
+            let wal = {
+                let mut name = opts.get_filename().as_os_str().to_owned();
+                name.push("-wal");
+                std::path::PathBuf::from(name)
+            };
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(opts.clone().synchronous(SqliteSynchronous::Normal))
+                .await?;
+            Some((pool, wal))
+        };
         let pool = SqlitePoolOptions::new()
             .max_connections(if memory { 1 } else { 8 })
             .min_connections(1)
@@ -81,15 +107,14 @@ impl SqlStore {
         Ok(SqlStore {
             pool,
             writer: Some(Default::default()),
+            deferred,
         })
     }
 
     async fn begin_tx(&self) -> crate::Result<SqlTx> {
         let writer = self.writer_turn().await;
-        // BEGIN IMMEDIATE takes the write lock up front, so a read-then-write transaction never
-        // fails to upgrade its lock under concurrency.
         Ok(SqlTx {
-            tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            tx: self.pool.begin_with(BEGIN_WRITE_SQL).await?,
             _writer: writer,
         })
     }
