@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-60}; conns=${2:-64}
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-cargo build --release -q -p voronka
+# Built with the bench crate, as the other benchmarks are, so that one set of features serves both.
+cargo build --release -q -p voronka -p voronka-bench
 dir=$(mktemp -d); trap 'kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
 url=${3:-sqlite://$dir/bench.db}
 bin=target/release/voronka

@@ -738,6 +738,7 @@ async fn write_batch(
     let mut route_ctx = if lead_subs.is_empty() {
         Default::default()
     } else {
+        crate::speed::prefetch_intake_settings(tx).await?;
         crate::speed::route_context(tx, items[0].0.submission.received_at).await?
     };
     route_ctx.model = ctx.model.clone();
@@ -917,12 +918,18 @@ async fn write_batch(
     }
 
     // Ids, then the rows.
-    let contact_ids = tx
-        .reserve_ids(IdTable::Contacts, new_contacts.len())
-        .await?;
-    let lead_ids = tx.reserve_ids(IdTable::Leads, new_leads.len()).await?;
-    let touch_ids = tx.reserve_ids(IdTable::Touches, touches.len()).await?;
-    let interest_ids = tx.reserve_ids(IdTable::Interests, interests.len()).await?;
+    let mut ids = tx
+        .reserve_ids_many(&[
+            (IdTable::Contacts, new_contacts.len()),
+            (IdTable::Leads, new_leads.len()),
+            (IdTable::Touches, touches.len()),
+            (IdTable::Interests, interests.len()),
+        ])
+        .await?
+        .into_iter();
+    let mut next_ids = || ids.next().unwrap_or_default();
+    let (contact_ids, lead_ids, touch_ids, interest_ids) =
+        (next_ids(), next_ids(), next_ids(), next_ids());
 
     let mut accounts: Vec<(String, String, Option<String>)> = new_contacts
         .iter()

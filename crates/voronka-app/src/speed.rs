@@ -49,6 +49,18 @@ pub(crate) struct Routed {
 }
 
 /// Loads the routing context inside the intake transaction (one query per kind of fact).
+/// Reads the settings the intake's routing and its aftermath use in one statement.
+pub(crate) async fn prefetch_intake_settings(tx: &mut dyn Tx) -> Result<()> {
+    tx.prefetch_settings(&[
+        ROUTING_RULES,
+        SLA_SETTINGS,
+        NOTIFY_WEBHOOK,
+        crate::mail::SMTP_SETTINGS,
+    ])
+    .await?;
+    Ok(())
+}
+
 pub(crate) async fn route_context(tx: &mut dyn Tx, now: Millis) -> Result<RouteContext> {
     let rules = match tx.setting_in_tx(ROUTING_RULES).await? {
         Some(json) => RoutingRules::from_json(&json).unwrap_or_else(|e| {

@@ -1041,3 +1041,45 @@ async fn search_finds_leads_before_and_after_the_index_takes_them_in() {
         assert_eq!(t, 0, "{n}");
     }
 }
+
+/// Many people of one name at one company: each newcomer is compared with the latest twenty of
+/// them only, and flagged against at most three, so the cost of a capture does not grow with a
+/// common name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crowded_block_key_brings_only_its_latest_contacts() {
+    for db in TestDb::both().await {
+        let app = open(&db).await;
+        let n = db.name;
+        let mut leads = Vec::new();
+        for i in 0..26 {
+            let phone = format!("+7 916 700-{:02}-{:02}", i / 100, i % 100);
+            let email = format!("worker{i}@ромашка-завод.рф");
+            let out = app
+                .capture(req(&[
+                    ("name", "Анна Смирнова"),
+                    ("company", "Ромашка"),
+                    ("phone", &phone),
+                    ("email", &email),
+                ]))
+                .await
+                .unwrap();
+            assert_eq!(out.action, "new_lead", "{n}: {out:?}");
+            leads.push(out.lead_id.unwrap());
+        }
+        let last = *leads.last().unwrap();
+        let pairs: Vec<_> = app
+            .store()
+            .duplicate_pairs("open", 1000)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|p| p.lead_id == last)
+            .collect();
+        assert!(!pairs.is_empty() && pairs.len() <= 3, "{n}: {pairs:?}");
+        // The 25 earlier ones: only the latest 20 were candidates.
+        let latest: Vec<_> = leads[5..25].to_vec();
+        for p in &pairs {
+            assert!(latest.contains(&p.other_lead_id), "{n}: {p:?}");
+        }
+    }
+}

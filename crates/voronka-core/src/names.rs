@@ -8,8 +8,37 @@
 //!
 //! The keys are for matching only; they are never shown. Every function is idempotent.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
+
+/// Keys already made on this thread, per kind of key. Matching compares one submission with
+/// many known contacts, and the same names and companies recur from batch to batch, so each
+/// key is worked out (NFKC, case folding, transliteration) once rather than per comparison.
+/// The keys are pure functions of their input; the memo only saves the work.
+pub(crate) fn memo(kind: usize, s: &str, make: impl FnOnce(&str) -> String) -> String {
+    const KINDS: usize = 3;
+    const MOST: usize = 20_000;
+    thread_local! {
+        static KEYS: RefCell<[HashMap<String, String>; KINDS]> = RefCell::new(Default::default());
+    }
+    if kind >= KINDS || s.len() > 200 {
+        return make(s);
+    }
+    if let Some(k) = KEYS.with(|m| m.borrow()[kind].get(s).cloned()) {
+        return k;
+    }
+    let k = make(s);
+    KEYS.with(|m| {
+        let map = &mut m.borrow_mut()[kind];
+        if map.len() >= MOST {
+            map.clear();
+        }
+        map.insert(s.to_string(), k.clone());
+    });
+    k
+}
 
 /// NFKC, lower case, apostrophes dropped, other punctuation and whitespace as single spaces.
 pub fn normalize_name(s: &str) -> String {
@@ -53,6 +82,10 @@ fn is_apostrophe(c: char) -> bool {
 
 /// The normalized words of a name in sorted order, joined by single spaces.
 pub fn name_key(s: &str) -> String {
+    memo(0, s, name_key_of)
+}
+
+fn name_key_of(s: &str) -> String {
     let n = normalize_name(s);
     let mut words: Vec<&str> = n.split(' ').filter(|w| !w.is_empty()).collect();
     words.sort_unstable();
@@ -62,6 +95,10 @@ pub fn name_key(s: &str) -> String {
 /// A spelling- and script-insensitive key: each word transliterated to ASCII and folded
 /// (see the module documentation), words sorted.
 pub fn translit_key(s: &str) -> String {
+    memo(1, s, translit_key_of)
+}
+
+fn translit_key_of(s: &str) -> String {
     let n = normalize_name(s);
     let mut words: Vec<String> = n
         .split(' ')
@@ -251,6 +288,36 @@ fn fold(w: &str) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Keys from the memo are the keys worked out afresh, the first time and every time after.
+    #[test]
+    fn memoized_keys_are_the_keys() {
+        let names = [
+            "Иван Петров",
+            "Petrov Ivan",
+            "Юлия Щербакова",
+            "O'Brien",
+            "Léa Dubois",
+            "",
+        ];
+        for _ in 0..3 {
+            for n in names {
+                assert_eq!(name_key(n), name_key_of(n), "{n}");
+                assert_eq!(translit_key(n), translit_key_of(n), "{n}");
+            }
+        }
+        let long = "Анна ".repeat(100);
+        assert_eq!(translit_key(&long), translit_key_of(&long));
+    }
+
+    proptest! {
+        #[test]
+        fn memo_never_changes_a_key(s in "\\PC{0,24}") {
+            prop_assert_eq!(translit_key(&s), translit_key_of(&s));
+            prop_assert_eq!(translit_key(&s), translit_key_of(&s));
+            prop_assert_eq!(name_key(&s), name_key_of(&s));
+        }
+    }
 
     #[test]
     fn normalization() {

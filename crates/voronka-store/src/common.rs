@@ -647,6 +647,7 @@ impl Store for SqlStore {
                 Ok(Box::new(SqlTx {
                     tx: pool.begin_with(BEGIN_WRITE_SQL).await?,
                     _writer: writer,
+                    settings: Default::default(),
                 }))
             }
             None => self.begin().await,
@@ -1735,6 +1736,8 @@ pub struct SqlTx {
     tx: sqlx::Transaction<'static, DB>,
     /// Held until the transaction ends (SQLite).
     _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+    /// Settings read ahead in this transaction (`prefetch_settings`); `None`: known absent.
+    settings: std::collections::HashMap<String, Option<String>>,
 }
 
 impl SqlTx {
@@ -2259,7 +2262,13 @@ impl Tx for SqlTx {
             for chunk in vals.chunks(CHUNK) {
                 // Merged contacts keep their rows for undo but are never matched again.
                 let sql = if table == "contacts" {
-                    format!("SELECT id FROM contacts WHERE merged_into IS NULL AND {col} IN (")
+                    // A block key (name and company) only ever flags possible duplicates, at
+                    // most three: its latest contacts are enough, and a key shared by many more
+                    // (a common name at a large company) would make every capture compare them all.
+                    format!(
+                        "SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY {col} ORDER BY id DESC) AS k \
+                         FROM contacts WHERE merged_into IS NULL AND {col} IN ("
+                    )
                 } else {
                     format!(
                         "SELECT t.contact_id FROM {table} t JOIN contacts c ON c.id = t.contact_id \
@@ -2272,6 +2281,9 @@ impl Tx for SqlTx {
                     sep.push_bind(v.clone());
                 }
                 qb.push(")");
+                if table == "contacts" {
+                    qb.push(") latest WHERE k <= ").push_bind(BLOCK_CANDIDATES);
+                }
                 ids.extend(qb.build_query_scalar::<i64>().fetch_all(&mut *self.tx).await?);
             }
         }
@@ -2356,6 +2368,11 @@ impl Tx for SqlTx {
             return Ok(Vec::new());
         }
         reserve_ids_sql(&mut self.tx, table.name(), n).await
+    }
+
+    async fn reserve_ids_many(&mut self, wants: &[(IdTable, usize)]) -> Result<Vec<Vec<Id>>> {
+        let named: Vec<(&str, usize)> = wants.iter().map(|(t, n)| (t.name(), *n)).collect();
+        reserve_many_ids_sql(&mut self.tx, &named).await
     }
 
     async fn accounts_for(&mut self, rows: &[(String, String, Option<String>)], at: Millis) -> Result<Vec<(String, Id)>> {
@@ -2807,6 +2824,9 @@ impl Tx for SqlTx {
 
 /// Rows per multi-row statement: well under both engines' limits on bound parameters.
 const CHUNK: usize = 400;
+
+/// The most contacts one block key brings to the intake's matcher as candidates (the latest).
+const BLOCK_CANDIDATES: i64 = 20;
 
 impl SqlTx {
     async fn account_for(&mut self, company: &str, n: &Normalized, at: Millis) -> Result<Id> {

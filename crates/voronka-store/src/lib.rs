@@ -250,6 +250,8 @@ pub trait Tx: RoutingTx + ScoreTx + Send {
     async fn candidates_many(&mut self, subs: &[&Normalized]) -> Result<Vec<Candidate>>;
     /// Reserves `n` fresh ids of a table for rows inserted with explicit ids.
     async fn reserve_ids(&mut self, table: IdTable, n: usize) -> Result<Vec<Id>>;
+    /// [`Tx::reserve_ids`] for several tables at once (one statement on SQLite).
+    async fn reserve_ids_many(&mut self, wants: &[(IdTable, usize)]) -> Result<Vec<Vec<Id>>>;
     /// Account ids by account key, creating the missing accounts: (name, key, domain).
     async fn accounts_for(
         &mut self,

@@ -235,6 +235,9 @@ pub trait RoutingTx {
     /// Round-robin counters (`route:…`).
     async fn route_counters(&mut self) -> Result<HashMap<String, u64>>;
     async fn setting_in_tx(&mut self, name: &str) -> Result<Option<String>>;
+    /// Reads these settings in one statement; `setting_in_tx` then answers them from memory
+    /// for the rest of the transaction.
+    async fn prefetch_settings(&mut self, names: &[&str]) -> Result<()>;
     /// Facts for routing this lead again; `None` when there is no such lead.
     async fn route_facts(&mut self, lead_id: Id) -> Result<Option<StoredRouteFacts>>;
     async fn insert_assignments(&mut self, rows: &[NewAssignment]) -> Result<()>;

@@ -433,7 +433,32 @@ impl RoutingTx for SqlTx {
         Ok(rows.into_iter().map(|(k, v)| (k, v.max(0) as u64)).collect())
     }
 
+    async fn prefetch_settings(&mut self, names: &[&str]) -> Result<()> {
+        if names.is_empty() {
+            return Ok(());
+        }
+        let mut qb: QueryBuilder<DB> =
+            QueryBuilder::new("SELECT name, value FROM settings WHERE name IN (");
+        let mut sep = qb.separated(", ");
+        for n in names {
+            sep.push_bind(n.to_string());
+        }
+        qb.push(")");
+        let rows = qb.build().fetch_all(&mut *self.tx).await?;
+        for n in names {
+            self.settings.insert(n.to_string(), None);
+        }
+        for r in rows {
+            self.settings
+                .insert(r.try_get("name")?, Some(r.try_get("value")?));
+        }
+        Ok(())
+    }
+
     async fn setting_in_tx(&mut self, name: &str) -> Result<Option<String>> {
+        if let Some(v) = self.settings.get(name) {
+            return Ok(v.clone());
+        }
         Ok(sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
             .bind(name)
             .fetch_optional(&mut *self.tx)

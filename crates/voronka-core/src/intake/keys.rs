@@ -31,6 +31,10 @@ pub fn search_text(parts: &[&str]) -> String {
 
 /// Key of an account (company) name: lowercased, quotes and legal forms dropped.
 pub fn account_key(name: &str) -> String {
+    crate::names::memo(2, name, account_key_of)
+}
+
+fn account_key_of(name: &str) -> String {
     let lowered = super::normalize::clean_text(name).to_lowercase();
     let words: Vec<&str> = lowered
         .split(|c: char| c.is_whitespace() || c == ',' || c == '"' || c == '«' || c == '»')

@@ -46,6 +46,22 @@ async fn reserve_ids_sql(
 /// Commits are durable, so the intake's transactions begin as any other.
 const BEGIN_WRITE_SQL: &str = "BEGIN";
 
+/// Each table's sequence in turn.
+async fn reserve_many_ids_sql(
+    tx: &mut sqlx::Transaction<'static, DB>,
+    wants: &[(&str, usize)],
+) -> crate::Result<Vec<Vec<i64>>> {
+    let mut out = Vec::with_capacity(wants.len());
+    for (table, n) in wants {
+        out.push(if *n == 0 {
+            Vec::new()
+        } else {
+            reserve_ids_sql(tx, table, *n).await?
+        });
+    }
+    Ok(out)
+}
+
 impl SqlStore {
     pub async fn connect(url: &str) -> crate::Result<Self> {
         let pool = PgPoolOptions::new()
@@ -65,6 +81,7 @@ impl SqlStore {
         Ok(SqlTx {
             tx: self.pool.begin().await?,
             _writer: writer,
+            settings: Default::default(),
         })
     }
 }

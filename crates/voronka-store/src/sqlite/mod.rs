@@ -52,6 +52,47 @@ async fn reserve_ids_sql(
 /// to upgrade its lock under concurrency.
 const BEGIN_WRITE_SQL: &str = "BEGIN IMMEDIATE";
 
+/// The next ids of several tables in one statement (the same rule as `reserve_ids_sql`).
+async fn reserve_many_ids_sql(
+    tx: &mut sqlx::Transaction<'static, DB>,
+    wants: &[(&str, usize)],
+) -> crate::Result<Vec<Vec<i64>>> {
+    let asked: Vec<&str> = wants
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(t, _)| *t)
+        .collect();
+    let mut tops: Vec<i64> = Vec::new();
+    if !asked.is_empty() {
+        let cols: Vec<String> = asked
+            .iter()
+            .map(|t| {
+                format!(
+                    "MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{t}'), 0), \
+                     COALESCE((SELECT MAX(id) FROM {t}), 0))"
+                )
+            })
+            .collect();
+        let row = sqlx::query(&format!("SELECT {}", cols.join(", ")))
+            .fetch_one(&mut **tx)
+            .await?;
+        for i in 0..asked.len() {
+            tops.push(sqlx::Row::try_get(&row, i)?);
+        }
+    }
+    let mut tops = tops.into_iter();
+    Ok(wants
+        .iter()
+        .map(|(_, n)| match n {
+            0 => Vec::new(),
+            n => {
+                let top = tops.next().unwrap_or(0);
+                (1..=*n as i64).map(|i| top + i).collect()
+            }
+        })
+        .collect())
+}
+
 impl SqlStore {
     pub async fn connect(url: &str) -> crate::Result<Self> {
         let opts = SqliteConnectOptions::from_str(url)?
@@ -116,6 +157,7 @@ impl SqlStore {
         Ok(SqlTx {
             tx: self.pool.begin_with(BEGIN_WRITE_SQL).await?,
             _writer: writer,
+            settings: Default::default(),
         })
     }
 }
