@@ -351,7 +351,7 @@ fn push_lead_filters<'a>(qb: &mut QueryBuilder<'a, DB>, q: &'a LeadQuery) {
                 .push_bind(pattern.clone())
                 .push(behind)
                 .push_bind(pattern)
-                .push("))"),
+                .push(")"),
             None => qb.push(SEARCH_FILTER_SQL).push_bind(pattern).push(")"),
         };
     }

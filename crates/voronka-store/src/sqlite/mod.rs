@@ -13,11 +13,15 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 const OPTIMIZE_SQL: &[&str] = &["PRAGMA analysis_limit = 1000", "ANALYZE"];
 
 /// Lead ids whose search text contains the bound pattern: through the trigram index for the
-/// leads it holds, and directly for those above its mark (the indexer adds them in bulk).
+/// leads it holds, and directly for those above its mark (the indexer adds them in bulk). One
+/// `IN` list, so that the planner drives the query from the matches as it did from the index
+/// alone (an `OR` of two conditions made it walk the inbox order instead).
 const SEARCH_FILTER_SQL: &str =
-    " AND (l.id IN (SELECT rowid FROM leads_search WHERE search_text LIKE ";
-const SEARCH_BEHIND_SQL: Option<&str> =
-    Some(") OR (l.id > (SELECT indexed_upto FROM search_index_state) AND l.search_text LIKE ");
+    " AND l.id IN (SELECT rowid FROM leads_search WHERE search_text LIKE ";
+const SEARCH_BEHIND_SQL: Option<&str> = Some(
+    " UNION ALL SELECT id FROM leads WHERE id > (SELECT indexed_upto FROM search_index_state) \
+     AND search_text LIKE ",
+);
 
 /// BEGIN IMMEDIATE already holds the only write lock.
 const LOCK_INTAKE_SQL: Option<&str> = None;
