@@ -328,8 +328,9 @@ impl App {
             })
             .collect();
         let scorer = self.scorer();
-        // The log is synced after the commit, outside the write lock, and before the answer.
-        let mut tx = self.store.begin_deferred_sync().await?;
+        // A durable commit of its own: syncing the log afterwards (as the intake does) was
+        // measured slower for one event (p99 4.5–14.6 ms against 1.6 ms).
+        let mut tx = self.store.begin().await?;
         if let Some(missing) = missing_lead(tx.as_mut(), &rows).await? {
             return Err(AppError::invalid(
                 "lead_id",
@@ -348,7 +349,6 @@ impl App {
             ingested.queued = ingested.leads.len();
             self.rescore_wake.notify_one();
         }
-        self.store.sync_log().await?;
         Ok(ingested)
     }
 
