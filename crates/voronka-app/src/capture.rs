@@ -480,18 +480,13 @@ impl App {
             keys.push((payload_key(submission.form_id, client, &submission), false));
         }
         let submit = match (form, submit) {
-            (Some(f), Some(c)) => Some(NewFormEvent {
-                form_id: f.id,
-                variant: c
-                    .variant
-                    .as_deref()
-                    .and_then(|v| f.definition.variant(v))
-                    .map(|v| v.key.clone())
-                    .unwrap_or_default(),
-                kind: "submit".into(),
-                visitor_id: c.visitor_id.map(|v| v.chars().take(100).collect()),
-                at: submission.received_at,
-            }),
+            (Some(f), Some(c)) => Some(crate::forms::form_event(
+                f,
+                "submit",
+                c.variant.as_deref(),
+                c.visitor_id.as_deref(),
+                submission.received_at,
+            )),
             _ => None,
         };
         let (reply, answer) = oneshot::channel();

@@ -27,6 +27,27 @@ pub struct VariantStats {
 /// Kinds of widget events.
 pub const EVENT_KINDS: [&str; 3] = ["view", "submit", "download"];
 
+/// A row of `form_events`: an unknown variant counts toward the base form, and the visitor id is
+/// cut to 100 characters.
+pub(crate) fn form_event(
+    form: &Form,
+    kind: &str,
+    variant: Option<&str>,
+    visitor_id: Option<&str>,
+    at: voronka_core::Millis,
+) -> NewFormEvent {
+    NewFormEvent {
+        form_id: form.id,
+        variant: variant
+            .and_then(|v| form.definition.variant(v))
+            .map(|v| v.key.clone())
+            .unwrap_or_default(),
+        kind: kind.to_string(),
+        visitor_id: visitor_id.map(|v| v.chars().take(100).collect()),
+        at,
+    }
+}
+
 impl App {
     /// A form by id for the builder pages and the API.
     pub async fn form(&self, actor: &Actor, id: Id) -> Result<Form> {
@@ -130,18 +151,8 @@ impl App {
                 format!("{kind:?} is not one of view, submit, download"),
             ));
         }
-        let variant = variant
-            .and_then(|v| form.definition.variant(v))
-            .map(|v| v.key.clone())
-            .unwrap_or_default();
         self.store
-            .add_form_event(&NewFormEvent {
-                form_id: form.id,
-                variant,
-                kind: kind.to_string(),
-                visitor_id: visitor_id.map(|v| v.chars().take(100).collect()),
-                at: now_ms(),
-            })
+            .add_form_event(&form_event(form, kind, variant, visitor_id, now_ms()))
             .await?;
         Ok(())
     }
