@@ -4,8 +4,8 @@ use crate::{now_ms, Actor, App, AppError, Result};
 use serde::Deserialize;
 use voronka_core::{Id, Lead, Millis, Money, Role, Stage, Temperature};
 use voronka_store::{
-    LeadDetail, LeadQuery, LeadRow, NewAudit, NewDeal, NewStageChange, StageUpdate, Survey, Tx,
-    Visibility,
+    LeadDetail, LeadQuery, LeadRow, LeadTotal, NewAudit, NewDeal, NewStageChange, StageUpdate,
+    Survey, Tx, Visibility,
 };
 
 #[derive(Debug, Clone, Deserialize)]
@@ -57,12 +57,23 @@ impl App {
         Ok(())
     }
 
-    pub async fn list_leads(&self, actor: &Actor, mut q: LeadQuery) -> Result<(Vec<LeadRow>, i64)> {
+    /// A page of leads and how many match (see [`App::list_leads_page`]); for a search that
+    /// matches very many leads the number is a lower bound.
+    pub async fn list_leads(&self, actor: &Actor, q: LeadQuery) -> Result<(Vec<LeadRow>, i64)> {
+        let (rows, total) = self.list_leads_page(actor, q).await?;
+        Ok((rows, total.n))
+    }
+
+    /// A page of leads the actor may see and their total: exact, except for a search whose term
+    /// matches very many leads, which is counted up to a bound (the list says "more than").
+    pub async fn list_leads_page(
+        &self,
+        actor: &Actor,
+        mut q: LeadQuery,
+    ) -> Result<(Vec<LeadRow>, LeadTotal)> {
         actor.require_read_leads()?;
         q.visibility = actor.visibility();
-        let rows = self.store.list_leads(&q).await?;
-        let total = self.store.count_leads(&q).await?;
-        Ok((rows, total))
+        Ok(self.store.list_leads_page(&q, true).await?)
     }
 
     pub async fn lead_detail(&self, actor: &Actor, id: Id) -> Result<LeadDetail> {

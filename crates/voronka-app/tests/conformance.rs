@@ -1083,3 +1083,199 @@ async fn a_crowded_block_key_brings_only_its_latest_contacts() {
         }
     }
 }
+
+/// Counts that filter on stages, owner and visibility only (the inbox's count and its stage
+/// tabs) agree with counting the leads themselves, through captures, assignment, stage moves,
+/// a merge and its undo.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbox_counts_follow_every_change() {
+    for db in TestDb::both().await {
+        let app = open(&db).await;
+        let n = db.name;
+        let s1 = app
+            .add_user("t1@mail.ru", "Seller One", "password-1", Role::Salesperson)
+            .await
+            .unwrap();
+        let mut ids = Vec::new();
+        for i in 0..12 {
+            let phone = format!("+7916{:07}", 2_000_000 + i);
+            let out = app
+                .capture(req(&[
+                    ("name", &format!("Считаемый {i}")),
+                    ("phone", &phone),
+                ]))
+                .await
+                .unwrap();
+            ids.push(out.lead_id.unwrap());
+        }
+        let admin = Actor::system("t");
+        let check = |step: &'static str| {
+            let app = app.clone();
+            let s1 = s1.clone();
+            async move {
+                let queries = [
+                    LeadQuery::default(),
+                    LeadQuery {
+                        stages: vec![Stage::New],
+                        ..Default::default()
+                    },
+                    LeadQuery {
+                        stages: vec![Stage::Working, Stage::Mql],
+                        ..Default::default()
+                    },
+                    LeadQuery {
+                        owner: Some(None),
+                        ..Default::default()
+                    },
+                    LeadQuery {
+                        owner: Some(Some(s1.id)),
+                        ..Default::default()
+                    },
+                    LeadQuery {
+                        visibility: Actor::user(s1.clone()).visibility(),
+                        ..Default::default()
+                    },
+                ];
+                let mut totals = Vec::new();
+                for q in queries {
+                    // A created-from bound of 0 filters nothing but makes the store count rows.
+                    let direct = LeadQuery {
+                        created_from: Some(0),
+                        ..q.clone()
+                    };
+                    let store = app.store();
+                    let quick = store.count_leads(&q).await.unwrap();
+                    let counted = store.count_leads(&direct).await.unwrap();
+                    assert_eq!(quick, counted, "{n}: {step}: {q:?}");
+                    let tabs = store.stage_counts(&q).await.unwrap();
+                    let counted_tabs = store.stage_counts(&direct).await.unwrap();
+                    assert_eq!(tabs, counted_tabs, "{n}: {step}: {q:?}");
+                    totals.push(quick);
+                }
+                totals
+            }
+        };
+        let t = check("captured").await;
+        assert_eq!(t[0], 12, "{n}");
+        let owned_at_start = t[4];
+        // Assign four leads to the salesperson and take one back.
+        for id in &ids[..4] {
+            app.assign(&admin, *id, Some(s1.id)).await.unwrap();
+        }
+        app.assign(&admin, ids[0], None).await.unwrap();
+        let t = check("assigned").await;
+        assert!(t[4] >= 3, "{n}: {t:?}");
+        assert!(t[4] > owned_at_start || owned_at_start >= 3, "{n}: {t:?}");
+        app.change_stage(&admin, ids[1], Stage::Working, None)
+            .await
+            .unwrap();
+        app.change_stage(&admin, ids[2], Stage::Working, None)
+            .await
+            .unwrap();
+        app.change_stage(&admin, ids[2], Stage::Mql, None)
+            .await
+            .unwrap();
+        let t = check("stages moved").await;
+        assert_eq!(t[2], 2, "{n}: {t:?}");
+        let merge = app.merge_leads(&admin, ids[5], ids[6], &[]).await.unwrap();
+        let t = check("merged").await;
+        assert_eq!(t[0], 11, "{n}: a merged lead is not listed");
+        app.undo_merge(&admin, merge).await.unwrap();
+        let t = check("merge undone").await;
+        assert_eq!(t[0], 12, "{n}");
+    }
+}
+
+/// A search matching more leads than the breadth is read by walking the list's order (or, when
+/// its matches lie beyond the walk, through the index after all): its pages are the same as a
+/// narrow search's, page after page, and its totals say they are lower bounds. A term shorter
+/// than a trigram is found too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn broad_searches_page_like_narrow_ones_and_say_their_count_is_a_bound() {
+    for db in TestDb::both().await {
+        let app = open(&db).await;
+        let n = db.name;
+        for i in 0..12 {
+            let phone = format!("+7916{:07}", 3_000_000 + i);
+            app.capture(req(&[("name", &format!("Широков {i}")), ("phone", &phone)]))
+                .await
+                .unwrap();
+        }
+        // Newer leads that do not match come first in the list's order.
+        for i in 0..6 {
+            let phone = format!("+7916{:07}", 3_100_000 + i);
+            app.capture(req(&[("name", &format!("Другой {i}")), ("phone", &phone)]))
+                .await
+                .unwrap();
+        }
+        app.catch_up_search_index().await.unwrap();
+        let admin = Actor::system("t");
+        let q = |text: &str, after: Option<voronka_store::Cursor>| LeadQuery {
+            text: Some(text.into()),
+            limit: 5,
+            after,
+            ..Default::default()
+        };
+        let pages = |app: App| {
+            let admin = admin.clone();
+            async move {
+                let (p1, t1) = app
+                    .list_leads_page(&admin, q("широков", None))
+                    .await
+                    .unwrap();
+                let after = p1.last().map(|r| r.cursor());
+                let (p2, _) = app
+                    .list_leads_page(&admin, q("широков", after))
+                    .await
+                    .unwrap();
+                let ids: Vec<_> = p1.iter().chain(&p2).map(|r| r.lead.id).collect();
+                (ids, t1)
+            }
+        };
+        let (narrow, total) = pages(app.clone()).await;
+        assert_eq!(narrow.len(), 10, "{n}");
+        assert_eq!(total, voronka_store::LeadTotal::exact(12), "{n}");
+        // Broad, matches beyond the walk: the index drives after all.
+        app.store().set_search_limits(3, 2);
+        let (far, total) = pages(app.clone()).await;
+        assert_eq!(far, narrow, "{n}");
+        assert!(!total.exact && total.n >= 5, "{n}: {total:?}");
+        // Broad, matches within the walk.
+        app.store().set_search_limits(3, 100);
+        let (near, total) = pages(app.clone()).await;
+        assert_eq!(near, narrow, "{n}");
+        assert!(!total.exact && total.n >= 5, "{n}: {total:?}");
+        let (tabs, exact) = app
+            .store()
+            .stage_counts(&LeadQuery {
+                text: Some("широков".into()),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert!(!exact && !tabs.is_empty(), "{n}: {tabs:?}");
+        // A two-letter term: no index serves it; the count is exact below its bound.
+        let (short, total) = app
+            .list_leads_page(
+                &admin,
+                LeadQuery {
+                    text: Some("ши".into()),
+                    limit: 50,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (short.len(), total),
+            (12, voronka_store::LeadTotal::exact(12)),
+            "{n}"
+        );
+        app.store().set_search_limits(10_000, 10_000);
+        let (_, total) = app
+            .list_leads_page(&admin, q("широков", None))
+            .await
+            .unwrap();
+        assert_eq!(total, voronka_store::LeadTotal::exact(12), "{n}");
+    }
+}

@@ -479,6 +479,32 @@ async fn inbox(app: &App, repeat: usize) -> Result<()> {
             },
         ),
         (
+            "search \"79160012\"",
+            LeadQuery {
+                text: Some("79160012".into()),
+                sort: LeadSort::CreatedDesc,
+                limit: 50,
+                ..Default::default()
+            },
+        ),
+        (
+            "search \"lead12\" in stage new",
+            LeadQuery {
+                text: Some("lead12".into()),
+                stages: vec![voronka_core::Stage::New],
+                limit: 50,
+                ..Default::default()
+            },
+        ),
+        (
+            "search \"12\"",
+            LeadQuery {
+                text: Some("12".into()),
+                limit: 50,
+                ..Default::default()
+            },
+        ),
+        (
             "search \"petrov\"",
             LeadQuery {
                 text: Some("petrov".into()),
@@ -490,12 +516,16 @@ async fn inbox(app: &App, repeat: usize) -> Result<()> {
     ];
     for (label, q) in queries {
         let mut times = Vec::with_capacity(repeat);
-        let mut total = 0;
+        let mut total = String::new();
         for _ in 0..repeat {
             let t = Instant::now();
-            let (rows, n) = app.list_leads(&actor, q.clone()).await?;
+            let (rows, n) = app.list_leads_page(&actor, q.clone()).await?;
             times.push(t.elapsed().as_micros() as u64);
-            total = n;
+            total = if n.exact {
+                n.n.to_string()
+            } else {
+                format!("at least {}", n.n)
+            };
             std::hint::black_box(rows);
         }
         times.sort_unstable();

@@ -227,7 +227,7 @@ async fn list_leads(
     Query(f): Query<LeadFilter>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let q = f.to_query()?;
-    let (rows, total) = s.app.list_leads(&actor, q.clone()).await?;
+    let (rows, total) = s.app.list_leads_page(&actor, q.clone()).await?;
     // A full page may have more beyond it; a page reached from a cursor has a page behind it.
     let backward = q.after.is_none() && q.before.is_some();
     let full = rows.len() as i64 == q.limit;
@@ -238,7 +238,7 @@ async fn list_leads(
         .then(|| rows.first().map(|r| r.cursor().encode()))
         .flatten();
     Ok(Json(
-        json!({ "items": rows, "total": total, "next_cursor": next, "prev_cursor": prev }),
+        json!({ "items": rows, "total": total.n, "total_exact": total.exact, "next_cursor": next, "prev_cursor": prev }),
     ))
 }
 

@@ -24,6 +24,34 @@ pub struct SqlStore {
     /// path, which [`Store::sync_log`] syncs. The intake commits through it and acknowledges only
     /// after that sync, so the sync of one batch overlaps the writing of the next.
     deferred: Option<(Pool<DB>, std::path::PathBuf)>,
+    /// How the lead list reads searches (see [`Store::set_search_limits`]).
+    search: SearchLimits,
+}
+
+/// Above `breadth` matches a search is broad: its page is found by walking the list's order
+/// (at most `walk` rows before the index drives after all), and its count stops at `breadth`.
+#[derive(Debug)]
+struct SearchLimits {
+    breadth: std::sync::atomic::AtomicI64,
+    walk: std::sync::atomic::AtomicI64,
+}
+
+impl Default for SearchLimits {
+    fn default() -> Self {
+        SearchLimits {
+            breadth: DEFAULT_SEARCH_BREADTH.into(),
+            walk: DEFAULT_SEARCH_WALK.into(),
+        }
+    }
+}
+
+impl SqlStore {
+    fn search_breadth(&self) -> i64 {
+        self.search.breadth.load(std::sync::atomic::Ordering::Relaxed)
+    }
+    fn search_walk(&self) -> i64 {
+        self.search.walk.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 impl SqlStore {
@@ -269,7 +297,7 @@ fn like_pattern(text: &str) -> String {
 
 /// Adds the WHERE conditions of a lead query; they use only `leads l` columns so that
 /// the count needs no joins.
-fn push_lead_filters<'a>(qb: &mut QueryBuilder<'a, DB>, q: &'a LeadQuery) {
+fn push_lead_filters<'a>(qb: &mut QueryBuilder<'a, DB>, q: &'a LeadQuery, text: Option<&TextPlan>) {
     // Merged leads resolve to their survivor and are never listed; the list indexes are
     // partial on this very condition.
     qb.push(" AND l.merged_into IS NULL");
@@ -334,26 +362,267 @@ fn push_lead_filters<'a>(qb: &mut QueryBuilder<'a, DB>, q: &'a LeadQuery) {
     if let Some(p) = q.min_conversion {
         qb.push(" AND l.conversion_ppm >= ").push_bind(probability_to_ppm(p));
     }
-    if let Some(text) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
-        // Without ESCAPE, so that the trigram index can serve the LIKE; wildcards typed by
-        // the user are dropped rather than escaped.
-        let term: String = text
-            .trim()
-            .to_lowercase()
-            .chars()
-            .filter(|c| !matches!(c, '%' | '_' | '\\'))
-            .collect();
-        let pattern = format!("%{term}%");
-        match SEARCH_BEHIND_SQL {
-            // The index serves the leads it holds; the few added since are read directly.
-            Some(behind) => qb
-                .push(SEARCH_FILTER_SQL)
-                .push_bind(pattern.clone())
-                .push(behind)
-                .push_bind(pattern)
-                .push(")"),
-            None => qb.push(SEARCH_FILTER_SQL).push_bind(pattern).push(")"),
-        };
+    if let (Some(term), Some(plan)) = (search_term(q), text) {
+        push_text_filter(qb, &term, plan);
+    }
+}
+
+/// The free text of a query as searched: trimmed, lowercased, without LIKE wildcards (dropped
+/// rather than escaped, so that the trigram indexes can serve the pattern).
+fn search_term(q: &LeadQuery) -> Option<String> {
+    let term: String = q
+        .text
+        .as_deref()?
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| !matches!(c, '%' | '_' | '\\'))
+        .collect();
+    (!term.is_empty()).then_some(term)
+}
+
+/// A search whose term matches more leads than this is broad: its page is found by walking the
+/// list's order, and its count stops here.
+const DEFAULT_SEARCH_BREADTH: i64 = 10_000;
+
+/// How far down the list's order a broad search walks for its page before the index drives.
+const DEFAULT_SEARCH_WALK: i64 = 10_000;
+
+/// A search term shorter than a trigram is counted up to this many leads.
+const SHORT_TERM_COUNT: i64 = 1_000;
+
+/// What the trigram index says of a search term.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum SearchMatches {
+    /// At most the breadth's number of leads, all of them (a JSON array of ids).
+    Narrow(String),
+    /// More than that; the first ones (a JSON array of ids).
+    Broad(String),
+    /// Shorter than a trigram: no index serves it.
+    Short,
+}
+
+/// A count that stopped at one more than `bound`: exact when it stopped before.
+fn bounded_total(n: i64, bound: i64) -> LeadTotal {
+    if n <= bound {
+        LeadTotal::exact(n)
+    } else {
+        LeadTotal { n: bound, exact: false }
+    }
+}
+
+/// How a query's free-text condition is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum TextPlan {
+    /// These leads (a JSON array of ids from [`SearchMatches`]), and with `true` also those the
+    /// background indexer has not reached yet (SQLite).
+    Ids(String, bool),
+    /// Each lead's own search text, checked as the query walks its order.
+    Scan,
+    /// Through the trigram index, however many it matches.
+    Index,
+}
+
+impl SqlStore {
+    /// The trigram index's matches of a search term, up to one more than the breadth,
+    /// read once for a page and its count.
+    async fn search_matches(&self, term: &str) -> Result<SearchMatches> {
+        if term.chars().count() < 3 {
+            return Ok(SearchMatches::Short);
+        }
+        let row = sqlx::query(SEARCH_MATCHES_SQL)
+            .bind(search_index_arg(term))
+            .bind(self.search_breadth() + 1)
+            .fetch_one(&self.pool)
+            .await?;
+        let n: i64 = row.try_get(0)?;
+        let ids: Option<String> = row.try_get(1)?;
+        let ids = ids.unwrap_or_else(|| "[]".into());
+        Ok(if n <= self.search_breadth() {
+            SearchMatches::Narrow(ids)
+        } else {
+            SearchMatches::Broad(ids)
+        })
+    }
+
+    /// The position `walk` rows down the query's order (ignoring its search), if the
+    /// list is that long: a broad search's walk stops there.
+    async fn walk_bound(&self, q: &LeadQuery) -> Result<Option<Cursor>> {
+        let (cols, _) = q.sort.columns();
+        let mut qb: QueryBuilder<DB> =
+            QueryBuilder::new(format!("SELECT {}, l.id FROM leads l WHERE 1 = 1", cols.join(", ")));
+        push_lead_filters(&mut qb, q, None);
+        push_order(&mut qb, q, None);
+        qb.push(" OFFSET ").push_bind(self.search_walk());
+        let row = qb.build().fetch_optional(&self.pool).await?;
+        row.map(|r| {
+            let keys = (0..cols.len())
+                .map(|i| r.try_get::<i64, _>(i))
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            Ok(Cursor {
+                keys,
+                id: r.try_get(cols.len())?,
+            })
+        })
+        .transpose()
+    }
+
+    /// How many leads match with the search read one way, stopping at `cap` if given.
+    async fn count_with(&self, q: &LeadQuery, text: &TextPlan, cap: Option<i64>) -> Result<i64> {
+        let mut qb: QueryBuilder<DB> = QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1 FROM leads l WHERE 1 = 1");
+        push_lead_filters(&mut qb, q, Some(text));
+        if let Some(cap) = cap {
+            qb.push(" LIMIT ").push_bind(cap);
+        }
+        qb.push(") x");
+        Ok(qb.build_query_scalar::<i64>().fetch_one(&self.pool).await?)
+    }
+
+    /// A page of the list, the search read one way; `bound` stops the walk at a position.
+    async fn lead_rows(&self, q: &LeadQuery, text: Option<&TextPlan>, bound: Option<&Cursor>) -> Result<Vec<LeadRow>> {
+        let (cols, _) = q.sort.columns();
+        let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
+            "SELECT {LEAD_COLS}, {keys}, c.full_name AS contact_name, \
+             (SELECT e.normalized FROM contact_emails e WHERE e.contact_id = c.id ORDER BY e.normalized LIMIT 1) AS email, \
+             (SELECT COALESCE(p.e164, p.raw) FROM contact_phones p WHERE p.contact_id = c.id ORDER BY p.valid DESC LIMIT 1) AS phone, \
+             a.name AS company, u.name AS owner_name \
+             FROM leads l JOIN contacts c ON c.id = l.contact_id \
+             LEFT JOIN accounts a ON a.id = c.account_id LEFT JOIN users u ON u.id = l.owner_id WHERE 1 = 1",
+            keys = cols
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("{c} AS sort_key{i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        push_lead_filters(&mut qb, q, text);
+        let backward = push_order(&mut qb, q, bound);
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        let mut out = rows
+            .iter()
+            .map(|r| {
+                Ok(LeadRow {
+                    lead: lead_from(r)?,
+                    contact_name: r.try_get("contact_name")?,
+                    email: r.try_get("email")?,
+                    phone: r.try_get("phone")?,
+                    company: r.try_get("company")?,
+                    owner_name: r.try_get("owner_name")?,
+                    sort_keys: (0..cols.len())
+                        .map(|i| r.try_get::<i64, _>(format!("sort_key{i}").as_str()))
+                        .collect::<std::result::Result<Vec<_>, _>>()?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        if backward {
+            out.reverse();
+        }
+        Ok(out)
+    }
+}
+
+
+/// Adds the cursor's condition (and a walk's bound), the order and the page's LIMIT; returns
+/// whether the page is walked backwards (it is then in reverse order).
+fn push_order<'a>(qb: &mut QueryBuilder<'a, DB>, q: &'a LeadQuery, bound: Option<&Cursor>) -> bool {
+    let (cols, desc) = q.sort.columns();
+    // Backwards: walk the reversed order from the cursor, then flip the page back.
+    let backward = q.after.is_none() && q.before.is_some();
+    let walk_desc = desc != backward;
+    let cursor = if backward { q.before.as_ref() } else { q.after.as_ref() };
+    let past = |qb: &mut QueryBuilder<'a, DB>, at: &Cursor, op: &str| {
+        qb.push(format!(" AND ({}, l.id) {op} (", cols.join(", ")));
+        let mut sep = qb.separated(", ");
+        for k in &at.keys {
+            sep.push_bind(*k);
+        }
+        sep.push_bind(at.id);
+        qb.push(")");
+    };
+    if let Some(at) = cursor.filter(|a| a.keys.len() == cols.len()) {
+        past(qb, at, if walk_desc { "<" } else { ">" });
+    }
+    if let Some(at) = bound.filter(|a| a.keys.len() == cols.len()) {
+        past(qb, at, if walk_desc { ">=" } else { "<=" });
+    }
+    let dir = if walk_desc { " DESC" } else { " ASC" };
+    qb.push(" ORDER BY ");
+    for c in cols {
+        qb.push(*c).push(dir).push(", ");
+    }
+    qb.push("l.id").push(dir);
+    qb.push(" LIMIT ").push_bind(q.limit.clamp(1, 1000));
+    backward
+}
+
+/// Whether the per-stage-and-owner tallies answer this query's count: it filters on nothing
+/// but stages, owner and visibility.
+fn tallies_answer(q: &LeadQuery) -> bool {
+    let LeadQuery {
+        visibility: _,
+        stages: _,
+        owner: _,
+        temperature,
+        source,
+        medium,
+        campaign,
+        form_id,
+        contact_id,
+        created_from,
+        created_to,
+        text,
+        min_conversion,
+        fit_level,
+        activity,
+        sort: _,
+        after: _,
+        before: _,
+        limit: _,
+    } = q;
+    temperature.is_none()
+        && source.is_none()
+        && medium.is_none()
+        && campaign.is_none()
+        && form_id.is_none()
+        && contact_id.is_none()
+        && created_from.is_none()
+        && created_to.is_none()
+        && text.as_deref().is_none_or(|t| t.trim().is_empty())
+        && min_conversion.is_none()
+        && fit_level.is_none()
+        && activity.is_none()
+}
+
+/// The conditions of [`push_lead_filters`] that [`tallies_answer`] allows, on `lead_tallies t`
+/// (owner 0 is unassigned).
+fn push_tally_filters<'a>(qb: &mut QueryBuilder<'a, DB>, q: &'a LeadQuery) {
+    match &q.visibility {
+        Visibility::All => {}
+        Visibility::Owner(u) => {
+            qb.push(" AND t.owner_key = ").push_bind(*u);
+        }
+        Visibility::Team(t) => {
+            qb.push(" AND (t.owner_key = 0 OR t.owner_key IN (SELECT id FROM users WHERE team_id = ")
+                .push_bind(*t)
+                .push("))");
+        }
+    }
+    if !q.stages.is_empty() {
+        qb.push(" AND t.stage IN (");
+        let mut sep = qb.separated(", ");
+        for s in &q.stages {
+            sep.push_bind(s.as_str());
+        }
+        qb.push(")");
+    }
+    match q.owner {
+        Some(Some(o)) => {
+            qb.push(" AND t.owner_key = ").push_bind(o);
+        }
+        Some(None) => {
+            qb.push(" AND t.owner_key = 0");
+        }
+        None => {}
     }
 }
 
@@ -610,7 +879,7 @@ impl Store for SqlStore {
     }
 
     async fn index_search(&self, limit: i64) -> Result<u64> {
-        if SEARCH_BEHIND_SQL.is_none() {
+        if !SEARCH_INDEX_BEHIND {
             return Ok(0);
         }
         let mut t = self.begin_tx().await?;
@@ -774,76 +1043,105 @@ impl Store for SqlStore {
     }
 
     async fn list_leads(&self, q: &LeadQuery) -> Result<Vec<LeadRow>> {
-        let (cols, desc) = q.sort.columns();
-        let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
-            "SELECT {LEAD_COLS}, {keys}, c.full_name AS contact_name, \
-             (SELECT e.normalized FROM contact_emails e WHERE e.contact_id = c.id ORDER BY e.normalized LIMIT 1) AS email, \
-             (SELECT COALESCE(p.e164, p.raw) FROM contact_phones p WHERE p.contact_id = c.id ORDER BY p.valid DESC LIMIT 1) AS phone, \
-             a.name AS company, u.name AS owner_name \
-             FROM leads l JOIN contacts c ON c.id = l.contact_id \
-             LEFT JOIN accounts a ON a.id = c.account_id LEFT JOIN users u ON u.id = l.owner_id WHERE 1 = 1",
-            keys = cols
-                .iter()
-                .enumerate()
-                .map(|(i, c)| format!("{c} AS sort_key{i}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-        push_lead_filters(&mut qb, q);
-        // Backwards: walk the reversed order from the cursor, then flip the page back.
-        let backward = q.after.is_none() && q.before.is_some();
-        let walk_desc = desc != backward;
-        let cursor = if backward { q.before.as_ref() } else { q.after.as_ref() };
-        if let Some(at) = cursor.filter(|a| a.keys.len() == cols.len()) {
-            qb.push(format!(" AND ({}, l.id) {} (", cols.join(", "), if walk_desc { "<" } else { ">" }));
-            let mut sep = qb.separated(", ");
-            for k in &at.keys {
-                sep.push_bind(*k);
+        Ok(self.list_leads_page(q, false).await?.0)
+    }
+
+    fn set_search_limits(&self, breadth: i64, walk: i64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.search.breadth.store(breadth.max(1), Relaxed);
+        self.search.walk.store(walk.max(1), Relaxed);
+    }
+
+    async fn list_leads_page(&self, q: &LeadQuery, count: bool) -> Result<(Vec<LeadRow>, LeadTotal)> {
+        let Some(term) = search_term(q) else {
+            let rows = self.lead_rows(q, None, None).await?;
+            let total = if count { self.count_leads(q).await? } else { 0 };
+            return Ok((rows, LeadTotal::exact(total)));
+        };
+        match self.search_matches(&term).await? {
+            // Few matches: they drive both the page and its exact count.
+            SearchMatches::Narrow(ids) => {
+                let plan = TextPlan::Ids(ids, true);
+                let rows = self.lead_rows(q, Some(&plan), None).await?;
+                let total = if count { self.count_with(q, &plan, None).await? } else { 0 };
+                Ok((rows, LeadTotal::exact(total)))
             }
-            sep.push_bind(at.id);
-            qb.push(")");
+            // Many matches, spread out: the page fills within the first rows of the list's
+            // order. Many matches far down the order: the index drives after all.
+            SearchMatches::Broad(first) => {
+                let rows = match self.walk_bound(q).await? {
+                    None => self.lead_rows(q, Some(&TextPlan::Scan), None).await?,
+                    Some(bound) => {
+                        let rows = self.lead_rows(q, Some(&TextPlan::Scan), Some(&bound)).await?;
+                        if rows.len() as i64 >= q.limit.clamp(1, 1000) {
+                            rows
+                        } else {
+                            self.lead_rows(q, Some(&TextPlan::Index), None).await?
+                        }
+                    }
+                };
+                let n = if count {
+                    self.count_with(q, &TextPlan::Ids(first, false), None).await?
+                } else {
+                    0
+                };
+                let n = n.min(self.search_breadth()).max(rows.len() as i64);
+                Ok((rows, LeadTotal { n, exact: false }))
+            }
+            // No index serves a term this short: walk the order; count up to the bound.
+            SearchMatches::Short => {
+                let rows = self.lead_rows(q, Some(&TextPlan::Scan), None).await?;
+                let n = if count {
+                    self.count_with(q, &TextPlan::Scan, Some(SHORT_TERM_COUNT + 1)).await?
+                } else {
+                    0
+                };
+                Ok((rows, bounded_total(n, SHORT_TERM_COUNT)))
+            }
         }
-        let dir = if walk_desc { " DESC" } else { " ASC" };
-        qb.push(" ORDER BY ");
-        for c in cols {
-            qb.push(*c).push(dir).push(", ");
-        }
-        qb.push("l.id").push(dir);
-        qb.push(" LIMIT ").push_bind(q.limit.clamp(1, 1000));
-        let rows = qb.build().fetch_all(&self.pool).await?;
-        let mut out = rows
-            .iter()
-            .map(|r| {
-                Ok(LeadRow {
-                    lead: lead_from(r)?,
-                    contact_name: r.try_get("contact_name")?,
-                    email: r.try_get("email")?,
-                    phone: r.try_get("phone")?,
-                    company: r.try_get("company")?,
-                    owner_name: r.try_get("owner_name")?,
-                    sort_keys: (0..cols.len())
-                        .map(|i| r.try_get::<i64, _>(format!("sort_key{i}").as_str()))
-                        .collect::<std::result::Result<Vec<_>, _>>()?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        if backward {
-            out.reverse();
-        }
-        Ok(out)
     }
 
     async fn count_leads(&self, q: &LeadQuery) -> Result<i64> {
+        if LEAD_TALLIES && tallies_answer(q) {
+            let mut qb: QueryBuilder<DB> =
+                QueryBuilder::new("SELECT CAST(COALESCE(SUM(t.n), 0) AS BIGINT) FROM lead_tallies t WHERE 1 = 1");
+            push_tally_filters(&mut qb, q);
+            return Ok(qb.build_query_scalar::<i64>().fetch_one(&self.pool).await?);
+        }
         let mut qb: QueryBuilder<DB> = QueryBuilder::new("SELECT COUNT(*) FROM leads l WHERE 1 = 1");
-        push_lead_filters(&mut qb, q);
+        push_lead_filters(&mut qb, q, Some(&TextPlan::Index));
         Ok(qb.build_query_scalar::<i64>().fetch_one(&self.pool).await?)
     }
 
-    async fn stage_counts(&self, q: &LeadQuery) -> Result<Vec<(Stage, i64)>> {
-        let mut qb: QueryBuilder<DB> =
-            QueryBuilder::new("SELECT l.stage, COUNT(*) AS n FROM leads l WHERE 1 = 1");
-        push_lead_filters(&mut qb, q);
-        qb.push(" GROUP BY l.stage");
+    async fn stage_counts(&self, q: &LeadQuery) -> Result<(Vec<(Stage, i64)>, bool)> {
+        let matches = match search_term(q) {
+            Some(term) => Some(self.search_matches(&term).await?),
+            None => None,
+        };
+        let (plan, cap) = match matches {
+            None => (None, None),
+            Some(SearchMatches::Narrow(ids)) => (Some(TextPlan::Ids(ids, true)), None),
+            Some(SearchMatches::Broad(first)) => (Some(TextPlan::Ids(first, false)), None),
+            Some(SearchMatches::Short) => (Some(TextPlan::Scan), Some(SHORT_TERM_COUNT + 1)),
+        };
+        let mut qb: QueryBuilder<DB> = if LEAD_TALLIES && tallies_answer(q) {
+            let mut qb = QueryBuilder::new(
+                "SELECT t.stage AS stage, CAST(SUM(t.n) AS BIGINT) AS n FROM lead_tallies t WHERE t.n <> 0",
+            );
+            push_tally_filters(&mut qb, q);
+            qb.push(" GROUP BY t.stage");
+            qb
+        } else {
+            let mut qb = QueryBuilder::new(
+                "SELECT x.stage AS stage, COUNT(*) AS n FROM (SELECT l.stage AS stage FROM leads l WHERE 1 = 1",
+            );
+            push_lead_filters(&mut qb, q, plan.as_ref());
+            if let Some(cap) = cap {
+                qb.push(" LIMIT ").push_bind(cap);
+            }
+            qb.push(") x GROUP BY x.stage");
+            qb
+        };
         let rows = qb.build().fetch_all(&self.pool).await?;
         let mut out = Vec::new();
         for r in rows {
@@ -851,7 +1149,12 @@ impl Store for SqlStore {
             out.push((Stage::parse(&s).map_err(|_| corrupt("stage", &s))?, r.try_get("n")?));
         }
         out.sort_by_key(|(s, _)| *s);
-        Ok(out)
+        let exact = match plan {
+            Some(TextPlan::Ids(_, false)) => false,
+            Some(TextPlan::Scan) => bounded_total(out.iter().map(|(_, n)| n).sum(), SHORT_TERM_COUNT).exact,
+            _ => true,
+        };
+        Ok((out, exact))
     }
 
     async fn contact_detail(&self, id: Id) -> Result<Option<ContactDetail>> {

@@ -96,6 +96,18 @@ pub trait Store: RoutingStore + ScoreStore + Send + Sync + 'static {
     async fn lead(&self, id: Id) -> Result<Option<Lead>>;
     async fn lead_detail(&self, id: Id) -> Result<Option<LeadDetail>>;
     async fn list_leads(&self, q: &LeadQuery) -> Result<Vec<LeadRow>>;
+    /// Tuning of the lead list's search: above `breadth` matches (default 10,000) a search is
+    /// broad (its page walks the list's order for at most `walk` rows, default 10,000, before
+    /// the index drives; its count stops at `breadth`).
+    fn set_search_limits(&self, breadth: i64, walk: i64);
+    /// A page of leads and, when `count` is set, how many match: exact, except for a search
+    /// that matches very many leads, which is counted up to a bound.
+    async fn list_leads_page(
+        &self,
+        q: &LeadQuery,
+        count: bool,
+    ) -> Result<(Vec<LeadRow>, LeadTotal)>;
+    /// Exact count of the leads a query matches.
     async fn count_leads(&self, q: &LeadQuery) -> Result<i64>;
     async fn contact_detail(&self, id: Id) -> Result<Option<ContactDetail>>;
     async fn list_contacts(&self, q: &SimpleQuery) -> Result<Vec<ContactRow>>;
@@ -106,7 +118,8 @@ pub trait Store: RoutingStore + ScoreStore + Send + Sync + 'static {
     async fn deal(&self, id: Id) -> Result<Option<Deal>>;
     async fn list_deals(&self, q: &SimpleQuery) -> Result<Vec<Deal>>;
     async fn count_interests(&self, since: Millis) -> Result<InterestCounts>;
-    async fn stage_counts(&self, q: &LeadQuery) -> Result<Vec<(Stage, i64)>>;
+    /// Leads per stage, and whether the counts are exact (see [`Store::list_leads_page`]).
+    async fn stage_counts(&self, q: &LeadQuery) -> Result<(Vec<(Stage, i64)>, bool)>;
 
     // Forms.
     async fn create_form(&self, f: &NewForm) -> Result<Form>;

@@ -120,6 +120,20 @@ pub struct LeadQuery {
     pub limit: i64,
 }
 
+/// How many leads a query matches: exact, or for a search whose term matches very many leads,
+/// a lower bound (counting every match of such a term would cost more than showing its page).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeadTotal {
+    pub n: i64,
+    pub exact: bool,
+}
+
+impl LeadTotal {
+    pub fn exact(n: i64) -> LeadTotal {
+        LeadTotal { n, exact: true }
+    }
+}
+
 /// A lead as shown in lists: the lead and the essentials of its contact.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LeadRow {

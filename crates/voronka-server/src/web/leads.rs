@@ -74,7 +74,8 @@ impl RowView {
 pub(crate) struct Tab {
     pub label: &'static str,
     pub href: String,
-    pub count: i64,
+    /// The number, with a "+" when it is a lower bound (a search matching very many leads).
+    pub count: String,
     pub active: bool,
     pub stage: &'static str,
 }
@@ -84,7 +85,7 @@ pub(crate) struct Tab {
 struct InboxPage {
     layout: Layout,
     rows: Vec<RowView>,
-    total: i64,
+    total: String,
     tabs: Vec<Tab>,
     next: Option<String>,
     prev: Option<String>,
@@ -293,15 +294,21 @@ pub(crate) async fn inbox(
     count_q.before = None;
     count_q.visibility = actor.visibility();
 
-    let (mut rows, total) = state.app.list_leads(&actor, q).await?;
-    let counts: HashMap<Stage, i64> = state
+    let (mut rows, total) = state.app.list_leads_page(&actor, q).await?;
+    let (counts, counts_exact) = state
         .app
         .store()
         .stage_counts(&count_q)
         .await
-        .map_err(AppError::from)?
-        .into_iter()
-        .collect();
+        .map_err(AppError::from)?;
+    let counts: HashMap<Stage, i64> = counts.into_iter().collect();
+    let shown = |n: i64, exact: bool| {
+        if exact {
+            n.to_string()
+        } else {
+            format!("{n}+")
+        }
+    };
 
     // One row beyond the page tells whether there is more in the direction of travel.
     let more = rows.len() as i64 > PAGE;
@@ -332,7 +339,7 @@ pub(crate) async fn inbox(
     let mut tabs = vec![Tab {
         label: "All",
         href: link("/leads", &f.pairs(&[])),
-        count: all_count,
+        count: shown(all_count, counts_exact),
         active: f.stages.is_empty(),
         stage: "all",
     }];
@@ -340,7 +347,7 @@ pub(crate) async fn inbox(
         tabs.push(Tab {
             label: s.label(),
             href: link("/leads", &f.pairs(&[s])),
-            count: counts.get(&s).copied().unwrap_or(0),
+            count: shown(counts.get(&s).copied().unwrap_or(0), counts_exact),
             active: f.stages == [s],
             stage: s.as_str(),
         });
@@ -380,7 +387,7 @@ pub(crate) async fn inbox(
     Ok(render(&InboxPage {
         layout: Layout::new(&user, "leads", t::NAV_LEADS),
         rows: rows.iter().map(|r| RowView::new(r, now)).collect(),
-        total,
+        total: shown(total.n, total.exact),
         tabs,
         next,
         prev,

@@ -10,10 +10,42 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres")
 /// SKIP LOCKED lets several processes claim different due jobs at the same moment.
 const OPTIMIZE_SQL: &[&str] = &["ANALYZE"];
 
-/// pg_trgm's index serves LIKE on the column itself.
-const SEARCH_FILTER_SQL: &str = " AND l.id IN (SELECT id FROM leads WHERE search_text LIKE ";
 /// The trigram index is kept in each transaction: nothing is behind it.
-const SEARCH_BEHIND_SQL: Option<&str> = None;
+const SEARCH_INDEX_BEHIND: bool = false;
+
+/// How many leads match a term (up to a bound; pg_trgm's index serves the LIKE), and their ids
+/// as a JSON array.
+const SEARCH_MATCHES_SQL: &str = "SELECT COUNT(*), CAST(json_agg(id) AS TEXT) FROM \
+     (SELECT id FROM leads WHERE search_text LIKE $1 LIMIT $2) x";
+
+fn search_index_arg(term: &str) -> String {
+    format!("%{term}%")
+}
+
+/// Adds a search condition read one way (see `TextPlan`).
+fn push_text_filter(qb: &mut sqlx::QueryBuilder<'_, DB>, term: &str, plan: &TextPlan) {
+    let pattern = format!("%{term}%");
+    match plan {
+        TextPlan::Ids(ids, _) => {
+            qb.push(
+                " AND l.id IN (SELECT CAST(value AS BIGINT) FROM json_array_elements_text(CAST(",
+            )
+            .push_bind(ids.clone())
+            .push(" AS json)))");
+        }
+        TextPlan::Index => {
+            qb.push(" AND l.id IN (SELECT id FROM leads WHERE search_text LIKE ")
+                .push_bind(pattern)
+                .push(")");
+        }
+        TextPlan::Scan => {
+            qb.push(" AND l.search_text LIKE ").push_bind(pattern);
+        }
+    }
+}
+
+/// No tallies: a tally row would be locked by every writing transaction; counts use the indexes.
+const LEAD_TALLIES: bool = false;
 
 /// One intake transaction at a time across all processes sharing the database; released at commit.
 const LOCK_INTAKE_SQL: Option<&str> = Some("SELECT pg_advisory_xact_lock(7245315402)");
@@ -73,6 +105,7 @@ impl SqlStore {
             pool,
             writer: None,
             deferred: None,
+            search: Default::default(),
         })
     }
 

@@ -12,16 +12,55 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 /// Approximate statistics are enough for the planner and take milliseconds even at millions of rows.
 const OPTIMIZE_SQL: &[&str] = &["PRAGMA analysis_limit = 1000", "ANALYZE"];
 
-/// Lead ids whose search text contains the bound pattern: through the trigram index for the
-/// leads it holds, and directly for those above its mark (the indexer adds them in bulk). One
-/// `IN` list, so that the planner drives the query from the matches as it did from the index
-/// alone (an `OR` of two conditions made it walk the inbox order instead).
-const SEARCH_FILTER_SQL: &str =
-    " AND l.id IN (SELECT rowid FROM leads_search WHERE search_text LIKE ";
-const SEARCH_BEHIND_SQL: Option<&str> = Some(
-    " UNION ALL SELECT id FROM leads WHERE id > (SELECT indexed_upto FROM search_index_state) \
-     AND search_text LIKE ",
-);
+/// The leads the background indexer has added to the trigram index are below its mark
+/// (`search_index_state`); those above it are read directly.
+const SEARCH_INDEX_BEHIND: bool = true;
+
+/// How many leads the trigram index matches for a term (up to a bound), and their ids as a
+/// JSON array.
+const SEARCH_MATCHES_SQL: &str = "SELECT COUNT(*), json_group_array(rowid) FROM \
+     (SELECT rowid FROM leads_search WHERE leads_search MATCH $1 LIMIT $2)";
+
+/// A term as an FTS5 phrase: with the trigram tokenizer a phrase matches as a substring, read
+/// from the index's positions alone (LIKE re-reads each candidate lead to check it).
+fn search_index_arg(term: &str) -> String {
+    format!("\"{}\"", term.replace('"', "\"\""))
+}
+
+/// Adds a search condition read one way (see `TextPlan`).
+fn push_text_filter(qb: &mut sqlx::QueryBuilder<'_, DB>, term: &str, plan: &TextPlan) {
+    let pattern = format!("%{term}%");
+    // Each is one `IN` list, so that the planner drives the query from the matches (an `OR` of
+    // two conditions made it walk the list's order instead).
+    let behind =
+        " UNION ALL SELECT id FROM leads WHERE id > (SELECT indexed_upto FROM search_index_state) \
+                  AND search_text LIKE ";
+    match plan {
+        TextPlan::Scan => {
+            qb.push(" AND l.search_text LIKE ").push_bind(pattern);
+        }
+        TextPlan::Ids(ids, with_behind) => {
+            qb.push(" AND l.id IN (SELECT value FROM json_each(")
+                .push_bind(ids.clone())
+                .push(")");
+            if *with_behind {
+                qb.push(behind).push_bind(pattern);
+            }
+            qb.push(")");
+        }
+        TextPlan::Index => {
+            qb.push(" AND l.id IN (SELECT rowid FROM leads_search WHERE leads_search MATCH ")
+                .push_bind(search_index_arg(term))
+                .push(behind)
+                .push_bind(pattern)
+                .push(")");
+        }
+    }
+}
+
+/// Listed leads are tallied per stage and owner by triggers (`lead_tallies`); counts that filter
+/// on nothing else read the tallies.
+const LEAD_TALLIES: bool = true;
 
 /// BEGIN IMMEDIATE already holds the only write lock.
 const LOCK_INTAKE_SQL: Option<&str> = None;
@@ -153,6 +192,7 @@ impl SqlStore {
             pool,
             writer: Some(Default::default()),
             deferred,
+            search: Default::default(),
         })
     }
 
