@@ -55,6 +55,8 @@ pub struct Settings {
     pub duplicate_window_ms: Millis,
     /// Write each batch with multi-row statements (falls back to one by one on any error).
     pub bulk_commit: bool,
+    /// Memory an embedded database may hold of its pages (`MemoryBudget::lean` for imports).
+    pub memory: voronka_store::MemoryBudget,
 }
 
 impl Default for Settings {
@@ -65,6 +67,7 @@ impl Default for Settings {
             max_batch: 512,
             duplicate_window_ms: 10_000,
             bulk_commit: true,
+            memory: Default::default(),
         }
     }
 }
@@ -127,7 +130,7 @@ impl App {
 
     /// Connects, applies migrations and starts the application.
     pub async fn open(url: &str, settings: Settings) -> Result<App> {
-        let store = voronka_store::connect(url).await?;
+        let store = voronka_store::connect_with(url, settings.memory).await?;
         store.migrate().await?;
         // SQLite keeps no statistics by itself, and bounded ANALYZE takes milliseconds; PostgreSQL's
         // autovacuum analyzes on its own, and a full ANALYZE at every start would cost a large database dearly.

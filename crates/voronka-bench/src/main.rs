@@ -409,7 +409,15 @@ async fn import(rows: usize, url: Option<String>, keep: Option<std::path::PathBu
         (None, Some(p)) => format!("sqlite://{}", p.display()),
         (None, None) => format!("sqlite://{}", dir.path().join("import.db").display()),
     };
-    let app = App::open(&url, Settings::default()).await?;
+    // As `voronka import` opens it.
+    let app = App::open(
+        &url,
+        Settings {
+            memory: voronka_store::MemoryBudget::lean(),
+            ..Settings::default()
+        },
+    )
+    .await?;
     let file = std::fs::File::open(&csv_path)?;
     let started = Instant::now();
     let noop = |_: u64| {};

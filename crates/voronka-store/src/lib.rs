@@ -57,10 +57,47 @@ pub enum Backend {
     Postgres,
 }
 
+/// How much memory an embedded (SQLite) database may hold of its own pages, per process.
+/// PostgreSQL keeps its pages in the server and ignores this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemoryBudget {
+    /// Page cache of each connection, in MiB.
+    pub page_cache_mib: u32,
+    /// Reads through a memory map of the file up to this size, in MiB (0: read calls). Mapped
+    /// pages count in the process's resident memory.
+    pub mmap_mib: u32,
+}
+
+impl Default for MemoryBudget {
+    /// A server: large caches, the database read through a memory map of up to 2 GiB.
+    fn default() -> Self {
+        MemoryBudget {
+            page_cache_mib: 64,
+            mmap_mib: 2047,
+        }
+    }
+}
+
+impl MemoryBudget {
+    /// A bulk job (import): small caches and no memory map, so that its resident memory stays
+    /// low however large the database grows.
+    pub fn lean() -> Self {
+        MemoryBudget {
+            page_cache_mib: 16,
+            mmap_mib: 0,
+        }
+    }
+}
+
 /// Opens the database named by the URL (`sqlite://FILE`, `sqlite::memory:`, `postgres://…`).
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>> {
+    connect_with(url, MemoryBudget::default()).await
+}
+
+/// [`connect`] within a memory budget.
+pub async fn connect_with(url: &str, memory: MemoryBudget) -> Result<Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
-        Ok(Arc::new(sqlite::SqlStore::connect(url).await?))
+        Ok(Arc::new(sqlite::SqlStore::connect(url, memory).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(postgres::SqlStore::connect(url).await?))
     } else {

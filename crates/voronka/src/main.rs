@@ -261,7 +261,11 @@ fn main() {
 }
 
 async fn open(url: &str) -> anyhow::Result<App> {
-    App::open(url, Settings::default())
+    open_with(url, Settings::default()).await
+}
+
+async fn open_with(url: &str, settings: Settings) -> anyhow::Result<App> {
+    App::open(url, settings)
         .await
         .with_context(|| format!("cannot open {url}"))
 }
@@ -454,7 +458,15 @@ async fn import(url: &str, a: ImportArgs) -> anyhow::Result<()> {
         p.push(".rejected.csv");
         p.into()
     });
-    let app = open(url).await?;
+    // An import holds little in memory however large the database grows.
+    let app = open_with(
+        url,
+        Settings {
+            memory: voronka_store::MemoryBudget::lean(),
+            ..Settings::default()
+        },
+    )
+    .await?;
     let counting = CountingReader {
         inner: std::io::BufReader::with_capacity(1 << 20, file),
         read: Default::default(),

@@ -137,7 +137,7 @@ async fn reserve_many_ids_sql(
 }
 
 impl SqlStore {
-    pub async fn connect(url: &str) -> crate::Result<Self> {
+    pub async fn connect(url: &str, memory: crate::MemoryBudget) -> crate::Result<Self> {
         let opts = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -145,13 +145,19 @@ impl SqlStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true)
-            .pragma("cache_size", "-65536")
+            .pragma(
+                "cache_size",
+                format!("-{}", u64::from(memory.page_cache_mib) * 1024),
+            )
             // Under steady concurrent writes the automatic checkpoints never find the moment to
             // restart the write-ahead log, which grew by gigabytes; the job runner forces one
             // every minute (`checkpoint_log`), after which the file is cut back to 64 MiB.
             .pragma("journal_size_limit", "67108864")
             // Reads go through a memory map of the database instead of a read call per page.
-            .pragma("mmap_size", "2147418112");
+            .pragma(
+                "mmap_size",
+                (u64::from(memory.mmap_mib) * 1024 * 1024).to_string(),
+            );
         let memory = url.contains(":memory:");
         if !memory {
             // Switching a new file to WAL takes an exclusive lock that the busy timeout does not
@@ -221,7 +227,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         for i in 0..20 {
             let url = format!("sqlite://{}/n{i}.db", dir.path().display());
-            let store = SqlStore::connect(&url).await.unwrap();
+            let store = SqlStore::connect(&url, Default::default()).await.unwrap();
             let mut tasks = Vec::new();
             for _ in 0..8 {
                 let pool = store.pool.clone();
@@ -247,7 +253,7 @@ mod tests {
         use crate::{ScoreStore, Store};
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.db");
-        let store = SqlStore::connect(&format!("sqlite://{}", path.display()))
+        let store = SqlStore::connect(&format!("sqlite://{}", path.display()), Default::default())
             .await
             .unwrap();
         store.migrate().await.unwrap();
