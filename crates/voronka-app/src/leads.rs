@@ -4,7 +4,7 @@ use crate::{now_ms, Actor, App, AppError, Result};
 use serde::Deserialize;
 use voronka_core::{Id, Lead, Millis, Money, Role, Stage, Temperature};
 use voronka_store::{
-    LeadDetail, LeadQuery, LeadRow, LeadTotal, NewAudit, NewDeal, NewStageChange, StageUpdate,
+    LeadDetail, LeadPage, LeadQuery, LeadRow, NewAudit, NewDeal, NewStageChange, StageUpdate,
     Survey, Tx, Visibility,
 };
 
@@ -60,20 +60,22 @@ impl App {
     /// A page of leads and how many match (see [`App::list_leads_page`]); for a search that
     /// matches very many leads the number is a lower bound.
     pub async fn list_leads(&self, actor: &Actor, q: LeadQuery) -> Result<(Vec<LeadRow>, i64)> {
-        let (rows, total) = self.list_leads_page(actor, q).await?;
-        Ok((rows, total.n))
+        let page = self.list_leads_page(actor, q, false).await?;
+        Ok((page.rows, page.total.n))
     }
 
     /// A page of leads the actor may see and their total: exact, except for a search whose term
-    /// matches very many leads, which is counted up to a bound (the list says "more than").
+    /// matches very many leads, which is counted up to a bound (the list says "more than");
+    /// with `tabs`, the counts of the stage tabs too.
     pub async fn list_leads_page(
         &self,
         actor: &Actor,
         mut q: LeadQuery,
-    ) -> Result<(Vec<LeadRow>, LeadTotal)> {
+        tabs: bool,
+    ) -> Result<LeadPage> {
         actor.require_read_leads()?;
         q.visibility = actor.visibility();
-        Ok(self.store.list_leads_page(&q, true).await?)
+        Ok(self.store.list_leads_page(&q, tabs).await?)
     }
 
     pub async fn lead_detail(&self, actor: &Actor, id: Id) -> Result<LeadDetail> {

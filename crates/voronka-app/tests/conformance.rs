@@ -1219,15 +1219,17 @@ async fn broad_searches_page_like_narrow_ones_and_say_their_count_is_a_bound() {
         let pages = |app: App| {
             let admin = admin.clone();
             async move {
-                let (p1, t1) = app
-                    .list_leads_page(&admin, q("широков", None))
+                let first = app
+                    .list_leads_page(&admin, q("широков", None), false)
                     .await
                     .unwrap();
+                let (p1, t1) = (first.rows, first.total);
                 let after = p1.last().map(|r| r.cursor());
-                let (p2, _) = app
-                    .list_leads_page(&admin, q("широков", after))
+                let p2 = app
+                    .list_leads_page(&admin, q("широков", after), false)
                     .await
-                    .unwrap();
+                    .unwrap()
+                    .rows;
                 let ids: Vec<_> = p1.iter().chain(&p2).map(|r| r.lead.id).collect();
                 (ids, t1)
             }
@@ -1254,8 +1256,22 @@ async fn broad_searches_page_like_narrow_ones_and_say_their_count_is_a_bound() {
             .await
             .unwrap();
         assert!(!exact && !tabs.is_empty(), "{n}: {tabs:?}");
+        // The page's own tabs read the same answer of the index as the counts above.
+        let page = app
+            .list_leads_page(
+                &admin,
+                LeadQuery {
+                    text: Some("широков".into()),
+                    stages: vec![Stage::New],
+                    ..Default::default()
+                },
+                true,
+            )
+            .await
+            .unwrap();
+        assert_eq!(page.tabs, Some((tabs, exact)), "{n}");
         // A two-letter term: no index serves it; the count is exact below its bound.
-        let (short, total) = app
+        let short_page = app
             .list_leads_page(
                 &admin,
                 LeadQuery {
@@ -1263,19 +1279,22 @@ async fn broad_searches_page_like_narrow_ones_and_say_their_count_is_a_bound() {
                     limit: 50,
                     ..Default::default()
                 },
+                false,
             )
             .await
             .unwrap();
+        let (short, total) = (short_page.rows, short_page.total);
         assert_eq!(
             (short.len(), total),
             (12, voronka_store::LeadTotal::exact(12)),
             "{n}"
         );
         app.store().set_search_limits(10_000, 10_000);
-        let (_, total) = app
-            .list_leads_page(&admin, q("широков", None))
+        let total = app
+            .list_leads_page(&admin, q("широков", None), false)
             .await
-            .unwrap();
+            .unwrap()
+            .total;
         assert_eq!(total, voronka_store::LeadTotal::exact(12), "{n}");
     }
 }

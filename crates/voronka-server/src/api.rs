@@ -227,7 +227,8 @@ async fn list_leads(
     Query(f): Query<LeadFilter>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let q = f.to_query()?;
-    let (rows, total) = s.app.list_leads_page(&actor, q.clone()).await?;
+    let page = s.app.list_leads_page(&actor, q.clone(), false).await?;
+    let (rows, total) = (page.rows, page.total);
     // A full page may have more beyond it; a page reached from a cursor has a page behind it.
     let backward = q.after.is_none() && q.before.is_some();
     let full = rows.len() as i64 == q.limit;

@@ -301,25 +301,7 @@ fn push_lead_filters<'a>(qb: &mut QueryBuilder<'a, DB>, q: &'a LeadQuery, text: 
     // Merged leads resolve to their survivor and are never listed; the list indexes are
     // partial on this very condition.
     qb.push(" AND l.merged_into IS NULL");
-    match &q.visibility {
-        Visibility::All => {}
-        Visibility::Owner(u) => {
-            qb.push(" AND l.owner_id = ").push_bind(*u);
-        }
-        Visibility::Team(t) => {
-            qb.push(" AND (l.owner_id IS NULL OR l.owner_id IN (SELECT id FROM users WHERE team_id = ")
-                .push_bind(*t)
-                .push("))");
-        }
-    }
-    if !q.stages.is_empty() {
-        qb.push(" AND l.stage IN (");
-        let mut sep = qb.separated(", ");
-        for s in &q.stages {
-            sep.push_bind(s.as_str());
-        }
-        qb.push(")");
-    }
+    push_who_filters(qb, q, &LEADS_WHO);
     if let Some(t) = q.temperature {
         qb.push(" AND l.temperature = ").push_bind(t.as_str());
     }
@@ -328,15 +310,6 @@ fn push_lead_filters<'a>(qb: &mut QueryBuilder<'a, DB>, q: &'a LeadQuery, text: 
     }
     if let Some(a) = q.activity {
         qb.push(" AND l.activity = ").push_bind(a.as_str());
-    }
-    match q.owner {
-        Some(Some(o)) => {
-            qb.push(" AND l.owner_id = ").push_bind(o);
-        }
-        Some(None) => {
-            qb.push(" AND l.owner_id IS NULL");
-        }
-        None => {}
     }
     if let Some(s) = &q.source {
         qb.push(" AND l.source = ").push_bind(s.to_lowercase());
@@ -467,6 +440,101 @@ impl SqlStore {
         .transpose()
     }
 
+    /// The index's answer for the query's search term, if it has one.
+    async fn matches_for(&self, q: &LeadQuery) -> Result<Option<SearchMatches>> {
+        match search_term(q) {
+            Some(term) => Ok(Some(self.search_matches(&term).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// A page of the list, the search read from the index's answer.
+    async fn page_rows(&self, q: &LeadQuery, matches: Option<&SearchMatches>) -> Result<Vec<LeadRow>> {
+        match matches {
+            None => self.lead_rows(q, None, None).await,
+            // Few matches: they drive the page.
+            Some(SearchMatches::Narrow(ids)) => self.lead_rows(q, Some(&TextPlan::Ids(ids.clone(), true)), None).await,
+            // Many matches, spread out: the page fills within the first rows of the list's
+            // order. Many matches far down the order: the index drives after all.
+            Some(SearchMatches::Broad(_)) => match self.walk_bound(q).await? {
+                None => self.lead_rows(q, Some(&TextPlan::Scan), None).await,
+                Some(bound) => {
+                    let rows = self.lead_rows(q, Some(&TextPlan::Scan), Some(&bound)).await?;
+                    if rows.len() as i64 >= q.limit.clamp(1, 1000) {
+                        Ok(rows)
+                    } else {
+                        self.lead_rows(q, Some(&TextPlan::Index), None).await
+                    }
+                }
+            },
+            // No index serves a term this short: walk the order.
+            Some(SearchMatches::Short) => self.lead_rows(q, Some(&TextPlan::Scan), None).await,
+        }
+    }
+
+    /// How many leads match, the search read from the index's answer: exact for few matches,
+    /// a lower bound (at least the page's rows) for many, a bounded count for a short term.
+    async fn page_total(&self, q: &LeadQuery, matches: Option<&SearchMatches>, shown: usize) -> Result<LeadTotal> {
+        match matches {
+            None => Ok(LeadTotal::exact(self.count_leads(q).await?)),
+            Some(SearchMatches::Narrow(ids)) => {
+                Ok(LeadTotal::exact(self.count_with(q, &TextPlan::Ids(ids.clone(), true), None).await?))
+            }
+            Some(SearchMatches::Broad(first)) => {
+                let n = self.count_with(q, &TextPlan::Ids(first.clone(), false), None).await?;
+                Ok(LeadTotal {
+                    n: n.min(self.search_breadth()).max(shown as i64),
+                    exact: false,
+                })
+            }
+            Some(SearchMatches::Short) => {
+                let n = self.count_with(q, &TextPlan::Scan, Some(SHORT_TERM_COUNT + 1)).await?;
+                Ok(bounded_total(n, SHORT_TERM_COUNT))
+            }
+        }
+    }
+
+    /// Leads per stage, the search read from the index's answer.
+    async fn tabs_with(&self, q: &LeadQuery, matches: Option<&SearchMatches>) -> Result<(Vec<(Stage, i64)>, bool)> {
+        let (plan, cap) = match matches {
+            None => (None, None),
+            Some(SearchMatches::Narrow(ids)) => (Some(TextPlan::Ids(ids.clone(), true)), None),
+            Some(SearchMatches::Broad(first)) => (Some(TextPlan::Ids(first.clone(), false)), None),
+            Some(SearchMatches::Short) => (Some(TextPlan::Scan), Some(SHORT_TERM_COUNT + 1)),
+        };
+        let mut qb: QueryBuilder<DB> = if LEAD_TALLIES && tallies_answer(q) {
+            let mut qb = QueryBuilder::new(
+                "SELECT t.stage AS stage, CAST(SUM(t.n) AS BIGINT) AS n FROM lead_tallies t WHERE t.n <> 0",
+            );
+            push_who_filters(&mut qb, q, &TALLIES_WHO);
+            qb.push(" GROUP BY t.stage");
+            qb
+        } else {
+            let mut qb = QueryBuilder::new(
+                "SELECT x.stage AS stage, COUNT(*) AS n FROM (SELECT l.stage AS stage FROM leads l WHERE 1 = 1",
+            );
+            push_lead_filters(&mut qb, q, plan.as_ref());
+            if let Some(cap) = cap {
+                qb.push(" LIMIT ").push_bind(cap);
+            }
+            qb.push(") x GROUP BY x.stage");
+            qb
+        };
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        let mut out = Vec::new();
+        for r in rows {
+            let s: String = r.try_get("stage")?;
+            out.push((Stage::parse(&s).map_err(|_| corrupt("stage", &s))?, r.try_get("n")?));
+        }
+        out.sort_by_key(|(s, _)| *s);
+        let exact = match plan {
+            Some(TextPlan::Ids(_, false)) => false,
+            Some(TextPlan::Scan) => bounded_total(out.iter().map(|(_, n)| n).sum(), SHORT_TERM_COUNT).exact,
+            _ => true,
+        };
+        Ok((out, exact))
+    }
+
     /// How many leads match with the search read one way, stopping at `cap` if given.
     async fn count_with(&self, q: &LeadQuery, text: &TextPlan, cap: Option<i64>) -> Result<i64> {
         let mut qb: QueryBuilder<DB> = QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1 FROM leads l WHERE 1 = 1");
@@ -593,22 +661,45 @@ fn tallies_answer(q: &LeadQuery) -> bool {
         && activity.is_none()
 }
 
-/// The conditions of [`push_lead_filters`] that [`tallies_answer`] allows, on `lead_tallies t`
-/// (owner 0 is unassigned).
-fn push_tally_filters<'a>(qb: &mut QueryBuilder<'a, DB>, q: &'a LeadQuery) {
+/// Where a table keeps a lead's stage and owner, for [`push_who_filters`].
+struct WhoColumns {
+    stage: &'static str,
+    owner: &'static str,
+    unassigned: &'static str,
+}
+
+const LEADS_WHO: WhoColumns = WhoColumns {
+    stage: "l.stage",
+    owner: "l.owner_id",
+    unassigned: "l.owner_id IS NULL",
+};
+
+/// `lead_tallies t` keeps unassigned leads under owner 0.
+const TALLIES_WHO: WhoColumns = WhoColumns {
+    stage: "t.stage",
+    owner: "t.owner_key",
+    unassigned: "t.owner_key = 0",
+};
+
+/// The query's visibility (who may see which leads), stages and owner: the conditions the
+/// lead list and the tallies share, so that both enforce visibility the same way.
+fn push_who_filters<'a>(qb: &mut QueryBuilder<'a, DB>, q: &'a LeadQuery, c: &WhoColumns) {
     match &q.visibility {
         Visibility::All => {}
         Visibility::Owner(u) => {
-            qb.push(" AND t.owner_key = ").push_bind(*u);
+            qb.push(format!(" AND {} = ", c.owner)).push_bind(*u);
         }
         Visibility::Team(t) => {
-            qb.push(" AND (t.owner_key = 0 OR t.owner_key IN (SELECT id FROM users WHERE team_id = ")
-                .push_bind(*t)
-                .push("))");
+            qb.push(format!(
+                " AND ({} OR {} IN (SELECT id FROM users WHERE team_id = ",
+                c.unassigned, c.owner
+            ))
+            .push_bind(*t)
+            .push("))");
         }
     }
     if !q.stages.is_empty() {
-        qb.push(" AND t.stage IN (");
+        qb.push(format!(" AND {} IN (", c.stage));
         let mut sep = qb.separated(", ");
         for s in &q.stages {
             sep.push_bind(s.as_str());
@@ -617,10 +708,10 @@ fn push_tally_filters<'a>(qb: &mut QueryBuilder<'a, DB>, q: &'a LeadQuery) {
     }
     match q.owner {
         Some(Some(o)) => {
-            qb.push(" AND t.owner_key = ").push_bind(o);
+            qb.push(format!(" AND {} = ", c.owner)).push_bind(o);
         }
         Some(None) => {
-            qb.push(" AND t.owner_key = 0");
+            qb.push(format!(" AND {}", c.unassigned));
         }
         None => {}
     }
@@ -1043,7 +1134,8 @@ impl Store for SqlStore {
     }
 
     async fn list_leads(&self, q: &LeadQuery) -> Result<Vec<LeadRow>> {
-        Ok(self.list_leads_page(q, false).await?.0)
+        let matches = self.matches_for(q).await?;
+        self.page_rows(q, matches.as_ref()).await
     }
 
     fn set_search_limits(&self, breadth: i64, walk: i64) {
@@ -1052,60 +1144,29 @@ impl Store for SqlStore {
         self.search.walk.store(walk.max(1), Relaxed);
     }
 
-    async fn list_leads_page(&self, q: &LeadQuery, count: bool) -> Result<(Vec<LeadRow>, LeadTotal)> {
-        let Some(term) = search_term(q) else {
-            let rows = self.lead_rows(q, None, None).await?;
-            let total = if count { self.count_leads(q).await? } else { 0 };
-            return Ok((rows, LeadTotal::exact(total)));
+    async fn list_leads_page(&self, q: &LeadQuery, tabs: bool) -> Result<LeadPage> {
+        // The index is asked once; the rows, the total and the tabs all read its answer.
+        let matches = self.matches_for(q).await?;
+        let rows = self.page_rows(q, matches.as_ref()).await?;
+        let total = self.page_total(q, matches.as_ref(), rows.len()).await?;
+        let tabs = if tabs {
+            // The tabs are the stages: they honour every filter but the stage.
+            let all_stages = LeadQuery {
+                stages: Vec::new(),
+                ..q.clone()
+            };
+            Some(self.tabs_with(&all_stages, matches.as_ref()).await?)
+        } else {
+            None
         };
-        match self.search_matches(&term).await? {
-            // Few matches: they drive both the page and its exact count.
-            SearchMatches::Narrow(ids) => {
-                let plan = TextPlan::Ids(ids, true);
-                let rows = self.lead_rows(q, Some(&plan), None).await?;
-                let total = if count { self.count_with(q, &plan, None).await? } else { 0 };
-                Ok((rows, LeadTotal::exact(total)))
-            }
-            // Many matches, spread out: the page fills within the first rows of the list's
-            // order. Many matches far down the order: the index drives after all.
-            SearchMatches::Broad(first) => {
-                let rows = match self.walk_bound(q).await? {
-                    None => self.lead_rows(q, Some(&TextPlan::Scan), None).await?,
-                    Some(bound) => {
-                        let rows = self.lead_rows(q, Some(&TextPlan::Scan), Some(&bound)).await?;
-                        if rows.len() as i64 >= q.limit.clamp(1, 1000) {
-                            rows
-                        } else {
-                            self.lead_rows(q, Some(&TextPlan::Index), None).await?
-                        }
-                    }
-                };
-                let n = if count {
-                    self.count_with(q, &TextPlan::Ids(first, false), None).await?
-                } else {
-                    0
-                };
-                let n = n.min(self.search_breadth()).max(rows.len() as i64);
-                Ok((rows, LeadTotal { n, exact: false }))
-            }
-            // No index serves a term this short: walk the order; count up to the bound.
-            SearchMatches::Short => {
-                let rows = self.lead_rows(q, Some(&TextPlan::Scan), None).await?;
-                let n = if count {
-                    self.count_with(q, &TextPlan::Scan, Some(SHORT_TERM_COUNT + 1)).await?
-                } else {
-                    0
-                };
-                Ok((rows, bounded_total(n, SHORT_TERM_COUNT)))
-            }
-        }
+        Ok(LeadPage { rows, total, tabs })
     }
 
     async fn count_leads(&self, q: &LeadQuery) -> Result<i64> {
         if LEAD_TALLIES && tallies_answer(q) {
             let mut qb: QueryBuilder<DB> =
                 QueryBuilder::new("SELECT CAST(COALESCE(SUM(t.n), 0) AS BIGINT) FROM lead_tallies t WHERE 1 = 1");
-            push_tally_filters(&mut qb, q);
+            push_who_filters(&mut qb, q, &TALLIES_WHO);
             return Ok(qb.build_query_scalar::<i64>().fetch_one(&self.pool).await?);
         }
         let mut qb: QueryBuilder<DB> = QueryBuilder::new("SELECT COUNT(*) FROM leads l WHERE 1 = 1");
@@ -1114,47 +1175,8 @@ impl Store for SqlStore {
     }
 
     async fn stage_counts(&self, q: &LeadQuery) -> Result<(Vec<(Stage, i64)>, bool)> {
-        let matches = match search_term(q) {
-            Some(term) => Some(self.search_matches(&term).await?),
-            None => None,
-        };
-        let (plan, cap) = match matches {
-            None => (None, None),
-            Some(SearchMatches::Narrow(ids)) => (Some(TextPlan::Ids(ids, true)), None),
-            Some(SearchMatches::Broad(first)) => (Some(TextPlan::Ids(first, false)), None),
-            Some(SearchMatches::Short) => (Some(TextPlan::Scan), Some(SHORT_TERM_COUNT + 1)),
-        };
-        let mut qb: QueryBuilder<DB> = if LEAD_TALLIES && tallies_answer(q) {
-            let mut qb = QueryBuilder::new(
-                "SELECT t.stage AS stage, CAST(SUM(t.n) AS BIGINT) AS n FROM lead_tallies t WHERE t.n <> 0",
-            );
-            push_tally_filters(&mut qb, q);
-            qb.push(" GROUP BY t.stage");
-            qb
-        } else {
-            let mut qb = QueryBuilder::new(
-                "SELECT x.stage AS stage, COUNT(*) AS n FROM (SELECT l.stage AS stage FROM leads l WHERE 1 = 1",
-            );
-            push_lead_filters(&mut qb, q, plan.as_ref());
-            if let Some(cap) = cap {
-                qb.push(" LIMIT ").push_bind(cap);
-            }
-            qb.push(") x GROUP BY x.stage");
-            qb
-        };
-        let rows = qb.build().fetch_all(&self.pool).await?;
-        let mut out = Vec::new();
-        for r in rows {
-            let s: String = r.try_get("stage")?;
-            out.push((Stage::parse(&s).map_err(|_| corrupt("stage", &s))?, r.try_get("n")?));
-        }
-        out.sort_by_key(|(s, _)| *s);
-        let exact = match plan {
-            Some(TextPlan::Ids(_, false)) => false,
-            Some(TextPlan::Scan) => bounded_total(out.iter().map(|(_, n)| n).sum(), SHORT_TERM_COUNT).exact,
-            _ => true,
-        };
-        Ok((out, exact))
+        let matches = self.matches_for(q).await?;
+        self.tabs_with(q, matches.as_ref()).await
     }
 
     async fn contact_detail(&self, id: Id) -> Result<Option<ContactDetail>> {

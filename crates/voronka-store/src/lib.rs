@@ -137,13 +137,10 @@ pub trait Store: RoutingStore + ScoreStore + Send + Sync + 'static {
     /// broad (its page walks the list's order for at most `walk` rows, default 10,000, before
     /// the index drives; its count stops at `breadth`).
     fn set_search_limits(&self, breadth: i64, walk: i64);
-    /// A page of leads and, when `count` is set, how many match: exact, except for a search
-    /// that matches very many leads, which is counted up to a bound.
-    async fn list_leads_page(
-        &self,
-        q: &LeadQuery,
-        count: bool,
-    ) -> Result<(Vec<LeadRow>, LeadTotal)>;
+    /// A page of leads and how many match: exact, except for a search that matches very many
+    /// leads, which is counted up to a bound; with `tabs`, the stage tabs' counts too. The search
+    /// index is asked once for all of them.
+    async fn list_leads_page(&self, q: &LeadQuery, tabs: bool) -> Result<LeadPage>;
     /// Exact count of the leads a query matches.
     async fn count_leads(&self, q: &LeadQuery) -> Result<i64>;
     async fn contact_detail(&self, id: Id) -> Result<Option<ContactDetail>>;

@@ -134,6 +134,15 @@ impl LeadTotal {
     }
 }
 
+/// A page of the lead list with how many leads match and, when asked, the counts of its stage
+/// tabs (every filter but the stage) and whether they are exact.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeadPage {
+    pub rows: Vec<LeadRow>,
+    pub total: LeadTotal,
+    pub tabs: Option<(Vec<(Stage, i64)>, bool)>,
+}
+
 /// A lead as shown in lists: the lead and the essentials of its contact.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LeadRow {

@@ -287,20 +287,10 @@ pub(crate) async fn inbox(
     let paged = q.after.is_some() || q.before.is_some();
     let backward = q.after.is_none() && q.before.is_some();
 
-    // Counts per stage ignore the stage filter (they are the tabs) but honour the others.
-    let mut count_q = q.clone();
-    count_q.stages.clear();
-    count_q.after = None;
-    count_q.before = None;
-    count_q.visibility = actor.visibility();
-
-    let (mut rows, total) = state.app.list_leads_page(&actor, q).await?;
-    let (counts, counts_exact) = state
-        .app
-        .store()
-        .stage_counts(&count_q)
-        .await
-        .map_err(AppError::from)?;
+    // The tabs' counts ignore the stage filter but honour the others.
+    let page = state.app.list_leads_page(&actor, q, true).await?;
+    let (mut rows, total) = (page.rows, page.total);
+    let (counts, counts_exact) = page.tabs.unwrap_or_default();
     let counts: HashMap<Stage, i64> = counts.into_iter().collect();
     let shown = |n: i64, exact: bool| {
         if exact {

@@ -32,9 +32,8 @@ fn push_text_filter(qb: &mut sqlx::QueryBuilder<'_, DB>, term: &str, plan: &Text
     let pattern = format!("%{term}%");
     // Each is one `IN` list, so that the planner drives the query from the matches (an `OR` of
     // two conditions made it walk the list's order instead).
-    let behind =
-        " UNION ALL SELECT id FROM leads WHERE id > (SELECT indexed_upto FROM search_index_state) \
-                  AND search_text LIKE ";
+    let behind = " UNION ALL SELECT id FROM leads \
+         WHERE id > (SELECT indexed_upto FROM search_index_state) AND search_text LIKE ";
     match plan {
         TextPlan::Scan => {
             qb.push(" AND l.search_text LIKE ").push_bind(pattern);
