@@ -409,3 +409,89 @@ async fn events_follow_a_merge_and_its_undo() {
         );
     }
 }
+
+/// Event properties reach the rules intact through the stored events, whatever their text:
+/// quotes, backslashes, markup and Cyrillic in a property value match the rule's condition,
+/// events are counted in time order (a `once` rule takes the latest), and a full rescoring
+/// reads every lead's events the same way a single event's rescoring does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn property_rules_match_any_text_through_a_full_rescoring() {
+    let category = "Диваны \"Люкс\" \\ <b>&amp;</b> 'x'";
+    for db in TestDb::both().await {
+        let app = open(&db).await;
+        let admin = Actor::system("test");
+        let mut rules = Rules::default();
+        rules.behaviour.push(voronka_core::scoring::BehaviourRule {
+            name: "Sofas viewed".into(),
+            event: "view_product".into(),
+            points: 7,
+            properties: [("category".to_string(), category.to_lowercase())].into(),
+            url_contains: None,
+            min_count: None,
+            cap: None,
+            once: true,
+            within_days: None,
+            decays: false,
+        });
+        app.save_scoring_rules(&admin, rules).await.unwrap();
+        let lead = app
+            .capture(req(&[("name", "Ольга"), ("email", "olga@example.ru")]))
+            .await
+            .unwrap()
+            .lead_id
+            .unwrap();
+        let other = app
+            .capture(req(&[("name", "Пётр"), ("email", "petr@example.ru")]))
+            .await
+            .unwrap()
+            .lead_id
+            .unwrap();
+        let with = |days_ago: i64, value: &str| {
+            let mut e = ev("view_product", None, Some(lead), days_ago);
+            e.properties.insert("category".into(), json!(value));
+            e
+        };
+        // Sent newest first: the rule's one counted event must still be the latest.
+        let mut wrong = ev("view_product", None, Some(other), 0);
+        wrong
+            .properties
+            .insert("category".into(), json!("Диваны \"Люкс\""));
+        app.ingest_events("crm", vec![with(1, category), with(3, category), wrong])
+            .await
+            .unwrap();
+        let check = |e: &voronka_app::Explanation| {
+            e.score
+                .contributions
+                .iter()
+                .filter(|c| c.rule == "Sofas viewed")
+                .map(|c| (c.points, c.at))
+                .collect::<Vec<_>>()
+        };
+        let e = app.explain_score(&admin, lead).await.unwrap();
+        let found = check(&e);
+        assert_eq!(found.len(), 1, "{}: {found:?}", db.name);
+        assert_eq!(found[0].0, 7, "{}", db.name);
+        let newest = app.store().lead_events(lead, 10).await.unwrap()[0].at;
+        assert_eq!(
+            found[0].1,
+            Some(newest),
+            "{}: the latest event counts",
+            db.name
+        );
+        assert!(check(&app.explain_score(&admin, other).await.unwrap()).is_empty());
+        let before = e.stored.engagement;
+        // Everything rescored from the stored events: the same answer.
+        let run = app.rescore_all("test", |_, _| {}).await.unwrap();
+        assert!(run.done >= 2, "{run:?}");
+        let e = app.explain_score(&admin, lead).await.unwrap();
+        assert_eq!(e.stored.engagement, before, "{}", db.name);
+        assert!(
+            e.stored.engagement >= 7,
+            "{}: {}",
+            db.name,
+            e.stored.engagement
+        );
+        let other_score = app.explain_score(&admin, other).await.unwrap();
+        assert!(check(&other_score).is_empty(), "{}", db.name);
+    }
+}

@@ -122,6 +122,11 @@ enum Cmd {
     Rescore {
         #[arg(long, default_value_t = 1_000_000)]
         leads: usize,
+        /// Events seeded with the leads (half of known leads, half of anonymous visitors),
+        /// stored straight through the store; by default half as many as leads, through the
+        /// ingest path.
+        #[arg(long)]
+        events: Option<usize>,
         #[arg(long)]
         database_url: Option<String>,
     },
@@ -214,8 +219,9 @@ async fn main() -> Result<()> {
         } => score::events(leads, events, batch, clients, database_url).await,
         Cmd::Rescore {
             leads,
+            events,
             database_url,
-        } => score::rescore(leads, database_url).await,
+        } => score::rescore(leads, events, database_url).await,
     }
 }
 

@@ -69,25 +69,31 @@ fn push_texts<'a>(qb: &mut QueryBuilder<'a, DB>, items: &'a [&'a str]) {
     }
 }
 
+/// One lead's events as `LEAD_EVENTS_SQL` aggregates them: `[[id, name, url, properties, at], …]`.
+type EventTuple = (Id, String, Option<String>, String, Millis);
+
 /// Scoring inputs of these leads, read on one connection (a transaction's or the pool's).
 async fn read_scoring_inputs(
-conn: &mut <DB as sqlx::Database>::Connection,
-lead_ids: &[Id],
+    conn: &mut <DB as sqlx::Database>::Connection,
+    lead_ids: &[Id],
 ) -> Result<Vec<ScoringInput>> {
     let mut out = Vec::with_capacity(lead_ids.len());
     for chunk in lead_ids.chunks(CHUNK) {
+        // One row per lead with its events folded into a JSON array: a rescoring reads far
+        // more events than leads, and a row costs far more to hand over than its bytes.
         // Merged leads are skipped here rather than in SQL: with the filter in the query
         // SQLite may prefer a partial index over the key lookups.
         let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
-            "SELECT id, merged_into, stage, kind, temperature, profile, {SCORE_COLS} FROM leads \
-             WHERE id IN ("
+            "SELECT l.id, l.merged_into, l.stage, l.kind, l.temperature, l.profile, {SCORE_COLS}, \
+             ({LEAD_EVENTS_SQL}) AS events FROM leads l WHERE l.id IN ("
         ));
         push_ids(&mut qb, chunk);
-        qb.push(") ORDER BY id");
+        qb.push(") ORDER BY l.id");
         let mut at: HashMap<Id, usize> = HashMap::new();
         let mut empty_profiles = Vec::new();
-        let first = out.len();
-        for r in qb.build().fetch_all(&mut *conn).await? {
+        // Streamed: each lead is decoded and its events parsed while the database reads the next.
+        let mut rows = qb.build().fetch(&mut *conn);
+        while let Some(r) = futures::TryStreamExt::try_next(&mut rows).await? {
             let id: Id = r.try_get("id")?;
             if r.try_get::<Option<Id>, _>("merged_into")?.is_some() {
                 continue;
@@ -100,6 +106,25 @@ lead_ids: &[Id],
             if profile.is_empty() {
                 empty_profiles.push(id);
             }
+            let events: String = r.try_get("events")?;
+            let tuples: Vec<EventTuple> = serde_json::from_str(&events)
+                .map_err(|e| corrupt("events of a lead", &e.to_string()))?;
+            let mut events: Vec<voronka_core::scoring::Event> = tuples
+                .into_iter()
+                .map(|(id, name, url, props, at)| voronka_core::scoring::Event {
+                    id,
+                    name,
+                    url,
+                    // Most events carry no properties; their empty object needs no parser.
+                    properties: if props == "{}" {
+                        serde_json::Map::new()
+                    } else {
+                        json_map(&props)
+                    },
+                    at,
+                })
+                .collect();
+            events.sort_unstable_by_key(|e| (e.at, e.id));
             at.insert(id, out.len());
             out.push(ScoringInput {
                 lead_id: id,
@@ -110,24 +135,11 @@ lead_ids: &[Id],
                 temperature_manual: r.try_get("temperature_manual")?,
                 profile,
                 raws: Vec::new(),
-                events: Vec::new(),
+                events,
                 stored: stored_score_from(&r)?,
             });
         }
-        if out.len() == first {
-            continue;
-        }
-        let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
-            "SELECT {EVENT_COLS} FROM events WHERE lead_id IN ("
-        ));
-        push_ids(&mut qb, chunk);
-        qb.push(") ORDER BY at, id");
-        for r in qb.build().fetch_all(&mut *conn).await? {
-            let e = event_from(&r)?;
-            if let Some(i) = e.lead_id.and_then(|l| at.get(&l)) {
-                out[*i].events.push(e.scoring_event());
-            }
-        }
+        drop(rows);
         if !empty_profiles.is_empty() {
             let mut qb: QueryBuilder<DB> =
                 QueryBuilder::new("SELECT lead_id, raw FROM touches WHERE lead_id IN (");

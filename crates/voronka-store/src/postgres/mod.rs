@@ -47,6 +47,10 @@ fn push_text_filter(qb: &mut sqlx::QueryBuilder<'_, DB>, term: &str, plan: &Text
 /// No tallies: a tally row would be locked by every writing transaction; counts use the indexes.
 const LEAD_TALLIES: bool = false;
 
+/// A lead's events (`l` is the lead) as one JSON array of `[id, name, url, properties, at]`.
+const LEAD_EVENTS_SQL: &str = "SELECT COALESCE(CAST(json_agg(json_build_array(e.id, e.name, e.url, e.properties, e.at)) AS TEXT), '[]') \
+     FROM events e WHERE e.lead_id = l.id";
+
 /// One intake transaction at a time across all processes sharing the database; released at commit.
 const LOCK_INTAKE_SQL: Option<&str> = Some("SELECT pg_advisory_xact_lock(7245315402)");
 

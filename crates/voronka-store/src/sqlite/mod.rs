@@ -61,6 +61,11 @@ fn push_text_filter(qb: &mut sqlx::QueryBuilder<'_, DB>, term: &str, plan: &Text
 /// on nothing else read the tallies.
 const LEAD_TALLIES: bool = true;
 
+/// A lead's events (`l` is the lead) as one JSON array of `[id, name, url, properties, at]`.
+const LEAD_EVENTS_SQL: &str =
+    "SELECT json_group_array(json_array(e.id, e.name, e.url, e.properties, e.at)) \
+     FROM events e WHERE e.lead_id = l.id";
+
 /// BEGIN IMMEDIATE already holds the only write lock.
 const LOCK_INTAKE_SQL: Option<&str> = None;
 
