@@ -397,9 +397,9 @@ impl ScoreTx for SqlTx {
             if unknown.is_empty() {
                 continue;
             }
-            let mut qb: QueryBuilder<DB> = QueryBuilder::new(
-                "SELECT DISTINCT visitor_id FROM events WHERE lead_id IS NULL AND visitor_id IN (",
-            );
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
+                "SELECT DISTINCT visitor_id FROM {ANONYMOUS_EVENTS} WHERE lead_id IS NULL AND visitor_id IN ("
+            ));
             push_texts(&mut qb, &unknown);
             qb.push(")");
             for r in qb.build().fetch_all(&mut *self.tx).await? {

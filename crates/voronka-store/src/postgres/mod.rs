@@ -47,6 +47,9 @@ fn push_text_filter(qb: &mut sqlx::QueryBuilder<'_, DB>, term: &str, plan: &Text
 /// No tallies: a tally row would be locked by every writing transaction; counts use the indexes.
 const LEAD_TALLIES: bool = false;
 
+/// The events table as the lookup of anonymous visitors reads it (SQLite names its index).
+const ANONYMOUS_EVENTS: &str = "events";
+
 /// A lead's events (`l` is the lead) as one JSON array of `[id, name, url, properties, at]`.
 const LEAD_EVENTS_SQL: &str = "SELECT COALESCE(CAST(json_agg(json_build_array(e.id, e.name, e.url, e.properties, e.at)) AS TEXT), '[]') \
      FROM events e WHERE e.lead_id = l.id";

@@ -61,6 +61,11 @@ fn push_text_filter(qb: &mut sqlx::QueryBuilder<'_, DB>, term: &str, plan: &Text
 /// on nothing else read the tallies.
 const LEAD_TALLIES: bool = true;
 
+/// The events table as the lookup of anonymous visitors reads it. Named, because once ANALYZE has
+/// run SQLite prices `lead_id IS NULL` as an equality on `events_lead` (a few rows per lead) and,
+/// for a long list of visitors, walks every anonymous event through that index instead.
+const ANONYMOUS_EVENTS: &str = "events INDEXED BY events_anonymous";
+
 /// A lead's events (`l` is the lead) as one JSON array of `[id, name, url, properties, at]`.
 const LEAD_EVENTS_SQL: &str =
     "SELECT json_group_array(json_array(e.id, e.name, e.url, e.properties, e.at)) \
