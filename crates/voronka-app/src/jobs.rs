@@ -13,6 +13,9 @@ const LEASE_MS: i64 = 60_000;
 /// Leads added to the search index per transaction: large enough to index in bulk, small enough
 /// that the intake waits at most a moment for the write lock.
 const SEARCH_INDEX_SLICE: i64 = 5_000;
+/// How often the search index takes in new leads (SQLite): each pass holds the write lock for
+/// one statement over the leads of that interval.
+const SEARCH_INDEX_EVERY: Duration = Duration::from_millis(250);
 
 #[derive(Deserialize)]
 struct RevivePayload {
@@ -102,19 +105,24 @@ impl App {
     }
 
     /// Adds the leads the search index does not hold yet, a slice per transaction, until it
-    /// holds them all; returns how many it added.
+    /// holds every lead there was when its last slice began; returns how many it added.
+    ///
+    /// A slice that is not full ends the pass: leads that arrived meanwhile wait for the next
+    /// one. Chasing them at once would index every few dozen captured leads in a transaction
+    /// of their own, taking the write lock between every two intake batches.
     pub async fn catch_up_search_index(&self) -> Result<u64> {
         let mut added = 0;
         loop {
             let n = self.store.index_search(SEARCH_INDEX_SLICE).await?;
-            if n == 0 {
+            added += n;
+            if n < SEARCH_INDEX_SLICE as u64 {
                 return Ok(added);
             }
-            added += n;
         }
     }
 
-    /// Keeps the search index (SQLite) up with new leads every second, until the process ends.
+    /// Keeps the search index (SQLite) up with new leads four times a second, until the process
+    /// ends.
     /// Nothing to do on PostgreSQL, whose index is kept in every transaction.
     pub fn spawn_search_indexer(&self) -> Option<tokio::task::JoinHandle<()>> {
         if self.store.backend() != voronka_store::Backend::Sqlite {
@@ -123,7 +131,7 @@ impl App {
         let app = self.clone();
         Some(tokio::spawn(async move {
             loop {
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                tokio::time::sleep(SEARCH_INDEX_EVERY).await;
                 if let Err(e) = app.catch_up_search_index().await {
                     tracing::error!(error = %e, "adding new leads to the search index");
                     tokio::time::sleep(Duration::from_secs(5)).await;
