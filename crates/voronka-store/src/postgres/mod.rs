@@ -103,10 +103,14 @@ async fn reserve_many_ids_sql(
 
 impl SqlStore {
     pub async fn connect(url: &str) -> crate::Result<Self> {
+        // No JIT: it compiles any statement the planner prices high — a rescoring slice, a count
+        // over a broad filter — and on statements that run in milliseconds compiling them took
+        // over 100 ms.
+        let opts: sqlx::postgres::PgConnectOptions = url.parse()?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(30))
-            .connect(url)
+            .connect_with(opts.options([("jit", "off")]))
             .await?;
         Ok(SqlStore {
             pool,
@@ -129,3 +133,27 @@ impl SqlStore {
 include!("../common.rs");
 include!("../routing_sql.rs");
 include!("../scoring_sql.rs");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every connection of the pool runs with JIT compilation off, whatever the server's default.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn connections_run_without_jit() {
+        let url = std::env::var("VORONKA_TEST_PG")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let store = SqlStore::connect(&url).await.unwrap();
+        let mut conns = Vec::new();
+        for _ in 0..3 {
+            conns.push(store.pool.acquire().await.unwrap());
+        }
+        for conn in &mut conns {
+            let jit: String = sqlx::query_scalar("SHOW jit")
+                .fetch_one(&mut **conn)
+                .await
+                .unwrap();
+            assert_eq!(jit, "off");
+        }
+    }
+}
