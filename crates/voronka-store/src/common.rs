@@ -26,6 +26,9 @@ pub struct SqlStore {
     deferred: Option<(Pool<DB>, std::path::PathBuf)>,
     /// How the lead list reads searches (see [`Store::set_search_limits`]).
     search: SearchLimits,
+    /// SQLite file: told of every commit, so that the background checkpointer copies the
+    /// committed log into the database file away from the writers (see `spawn_checkpointer`).
+    checkpoints: Option<tokio::sync::mpsc::Sender<()>>,
 }
 
 /// Above `breadth` matches a search is broad: its page is found by walking the list's order
@@ -996,7 +999,7 @@ impl Store for SqlStore {
             .bind(to)
             .execute(&mut *t.tx)
             .await?;
-        t.tx.commit().await?;
+        t.finish().await?;
         Ok((to - upto) as u64)
     }
 
@@ -1008,6 +1011,7 @@ impl Store for SqlStore {
                     tx: pool.begin_with(BEGIN_WRITE_SQL).await?,
                     _writer: writer,
                     settings: Default::default(),
+                    committed: self.checkpoints.clone(),
                 }))
             }
             None => self.begin().await,
@@ -2063,9 +2067,21 @@ pub struct SqlTx {
     _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
     /// Settings read ahead in this transaction (`prefetch_settings`); `None`: known absent.
     settings: std::collections::HashMap<String, Option<String>>,
+    /// Told once the transaction has committed (the background checkpointer, SQLite file).
+    committed: Option<tokio::sync::mpsc::Sender<()>>,
 }
 
 impl SqlTx {
+    /// Commits, and tells the background checkpointer.
+    async fn finish(self) -> Result<()> {
+        self.tx.commit().await?;
+        if let Some(c) = &self.committed {
+            // Full: a checkpoint is already due, and it will take this commit too.
+            let _ = c.try_send(());
+        }
+        Ok(())
+    }
+
     /// A merge of two leads, or with `keep_lead` only of their contacts: the merged lead then
     /// moves to the surviving contact as a lead of its own.
     async fn merge(&mut self, survivor: Id, merged: Id, take: &[String], keep_lead: bool, at: Millis) -> Result<MergeSnapshot> {
@@ -2281,8 +2297,7 @@ impl SqlTx {
 #[async_trait]
 impl Tx for SqlTx {
     async fn commit(self: Box<Self>) -> Result<()> {
-        self.tx.commit().await?;
-        Ok(())
+        (*self).finish().await
     }
 
     async fn lock_intake(&mut self) -> Result<()> {

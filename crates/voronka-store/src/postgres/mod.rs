@@ -117,6 +117,7 @@ impl SqlStore {
             writer: None,
             deferred: None,
             search: Default::default(),
+            checkpoints: None,
         })
     }
 
@@ -126,6 +127,7 @@ impl SqlStore {
             tx: self.pool.begin().await?,
             _writer: writer,
             settings: Default::default(),
+            committed: None,
         })
     }
 }

@@ -155,6 +155,42 @@ async fn reserve_many_ids_sql(
         .collect())
 }
 
+/// SQLite's automatic checkpoint runs inside the commit that crosses its threshold (1,000 pages
+/// by default): that writer copies the whole log into the database file and syncs it while
+/// holding the write lock, and every writer queued behind it waits. Here a connection of its own
+/// does it in the background, and the writers' own checkpoint is only a net for a log this long.
+const WAL_AUTOCHECKPOINT_PAGES: &str = "16384";
+
+/// How long the background checkpointer lets commits gather before it copies them: a page that
+/// several commits change in that time is written to the database file once.
+const CHECKPOINT_GATHER: Duration = Duration::from_millis(100);
+
+/// Starts the background checkpointer of a database file: after commits it copies the committed
+/// log into the database file (a passive checkpoint: it never waits for readers or writers). It
+/// ends when the last sender (the store's) is dropped.
+async fn spawn_checkpointer(
+    opts: SqliteConnectOptions,
+) -> crate::Result<tokio::sync::mpsc::Sender<()>> {
+    use sqlx::Connection;
+    let mut conn = sqlx::SqliteConnection::connect_with(&opts).await?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
+    tokio::spawn(async move {
+        while rx.recv().await.is_some() {
+            tokio::time::sleep(CHECKPOINT_GATHER).await;
+            // Commits made meanwhile are in this checkpoint too.
+            let _ = rx.try_recv();
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&mut conn)
+                .await
+            {
+                tracing::warn!(error = %e, "background checkpoint of the write-ahead log");
+            }
+        }
+        let _ = conn.close().await;
+    });
+    Ok(tx)
+}
+
 impl SqlStore {
     pub async fn connect(url: &str, memory: crate::MemoryBudget) -> crate::Result<Self> {
         let opts = SqliteConnectOptions::from_str(url)?
@@ -172,6 +208,9 @@ impl SqlStore {
             // restart the write-ahead log, which grew by gigabytes; the job runner forces one
             // every minute (`checkpoint_log`), after which the file is cut back to 64 MiB.
             .pragma("journal_size_limit", "67108864")
+            // Checkpoints run in the background (`spawn_checkpointer`); a writer checkpoints in
+            // its own commit only if the log has grown this far regardless.
+            .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)
             // Reads go through a memory map of the database instead of a read call per page.
             .pragma(
                 "mmap_size",
@@ -211,13 +250,19 @@ impl SqlStore {
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
-            .connect_with(opts)
+            .connect_with(opts.clone())
             .await?;
+        let checkpoints = if memory {
+            None
+        } else {
+            Some(spawn_checkpointer(opts).await?)
+        };
         Ok(SqlStore {
             pool,
             writer: Some(Default::default()),
             deferred,
             search: Default::default(),
+            checkpoints,
         })
     }
 
@@ -227,6 +272,7 @@ impl SqlStore {
             tx: self.pool.begin_with(BEGIN_WRITE_SQL).await?,
             _writer: writer,
             settings: Default::default(),
+            committed: self.checkpoints.clone(),
         })
     }
 }
@@ -309,6 +355,53 @@ mod tests {
         let explain = format!("{explain} AND 1");
         let after = plan(sqlx::query(&explain).fetch_all(&mut *early).await.unwrap());
         assert!(after.contains("INDEX t_y"), "{after}");
+    }
+
+    /// Committed writes reach the database file soon after their commit, without a writer
+    /// checkpointing (SQLite's own checkpoint waits for 1,000 pages of log, here far more).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn commits_are_checkpointed_in_the_background() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("b.db");
+        let store = SqlStore::connect(&format!("sqlite://{}", path.display()), Default::default())
+            .await
+            .unwrap();
+        sqlx::query("CREATE TABLE t (x BLOB)")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        let file_len = || std::fs::metadata(&path).unwrap().len();
+        let before = file_len();
+        // About 500 pages: over a megabyte, well under both thresholds.
+        let mut tx = store.begin_tx().await.unwrap();
+        for _ in 0..500 {
+            sqlx::query("INSERT INTO t VALUES (randomblob(4000))")
+                .execute(&mut *tx.tx)
+                .await
+                .unwrap();
+        }
+        tx.finish().await.unwrap();
+        let wal = std::fs::metadata(dir.path().join("b.db-wal"))
+            .unwrap()
+            .len();
+        assert!(
+            wal > 2_000_000,
+            "the rows are in the log first ({wal} bytes)"
+        );
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while file_len() < before + 2_000_000 && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(
+            file_len() >= before + 2_000_000,
+            "the database file is still {} bytes",
+            file_len()
+        );
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM t")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(n, 500);
     }
 
     /// After writes and reads on pooled connections, a forced checkpoint completes and leaves
