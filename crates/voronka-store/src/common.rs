@@ -552,13 +552,15 @@ impl SqlStore {
     /// A page of the list, the search read one way; `bound` stops the walk at a position.
     async fn lead_rows(&self, q: &LeadQuery, text: Option<&TextPlan>, bound: Option<&Cursor>) -> Result<Vec<LeadRow>> {
         let (cols, _) = q.sort.columns();
+        // The page's leads are chosen first, on the leads alone; their contact, first email and
+        // phone, company and owner are then read for those rows only. In one query SQLite read
+        // them for every row it sorted (for a broad search, thousands) before keeping the page.
         let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
             "SELECT {LEAD_COLS}, {keys}, c.full_name AS contact_name, \
              (SELECT e.normalized FROM contact_emails e WHERE e.contact_id = c.id ORDER BY e.normalized LIMIT 1) AS email, \
              (SELECT COALESCE(p.e164, p.raw) FROM contact_phones p WHERE p.contact_id = c.id ORDER BY p.valid DESC LIMIT 1) AS phone, \
              a.name AS company, u.name AS owner_name \
-             FROM leads l JOIN contacts c ON c.id = l.contact_id \
-             LEFT JOIN accounts a ON a.id = c.account_id LEFT JOIN users u ON u.id = l.owner_id WHERE 1 = 1",
+             FROM (SELECT l.id AS page_id FROM leads l WHERE 1 = 1",
             keys = cols
                 .iter()
                 .enumerate()
@@ -568,6 +570,11 @@ impl SqlStore {
         ));
         push_lead_filters(&mut qb, q, text);
         let backward = push_order(&mut qb, q, bound);
+        qb.push(
+            ") page JOIN leads l ON l.id = page.page_id JOIN contacts c ON c.id = l.contact_id \
+             LEFT JOIN accounts a ON a.id = c.account_id LEFT JOIN users u ON u.id = l.owner_id",
+        );
+        qb.push(order_by(q).0);
         let rows = qb.build().fetch_all(&self.pool).await?;
         let mut out = rows
             .iter()
@@ -596,10 +603,8 @@ impl SqlStore {
 /// Adds the cursor's condition (and a walk's bound), the order and the page's LIMIT; returns
 /// whether the page is walked backwards (it is then in reverse order).
 fn push_order<'a>(qb: &mut QueryBuilder<'a, DB>, q: &'a LeadQuery, bound: Option<&Cursor>) -> bool {
-    let (cols, desc) = q.sort.columns();
-    // Backwards: walk the reversed order from the cursor, then flip the page back.
-    let backward = q.after.is_none() && q.before.is_some();
-    let walk_desc = desc != backward;
+    let (cols, _) = q.sort.columns();
+    let (order, walk_desc, backward) = order_by(q);
     let cursor = if backward { q.before.as_ref() } else { q.after.as_ref() };
     let past = |qb: &mut QueryBuilder<'a, DB>, at: &Cursor, op: &str| {
         qb.push(format!(" AND ({}, l.id) {op} (", cols.join(", ")));
@@ -616,14 +621,27 @@ fn push_order<'a>(qb: &mut QueryBuilder<'a, DB>, q: &'a LeadQuery, bound: Option
     if let Some(at) = bound.filter(|a| a.keys.len() == cols.len()) {
         past(qb, at, if walk_desc { ">=" } else { "<=" });
     }
-    let dir = if walk_desc { " DESC" } else { " ASC" };
-    qb.push(" ORDER BY ");
-    for c in cols {
-        qb.push(*c).push(dir).push(", ");
-    }
-    qb.push("l.id").push(dir);
+    qb.push(order);
     qb.push(" LIMIT ").push_bind(q.limit.clamp(1, 1000));
     backward
+}
+
+/// The ORDER BY a page is walked in, whether it walks descending, and whether it walks
+/// backwards (from a `before` cursor: the reversed order, the page flipped back afterwards).
+fn order_by(q: &LeadQuery) -> (String, bool, bool) {
+    let (cols, desc) = q.sort.columns();
+    let backward = q.after.is_none() && q.before.is_some();
+    let walk_desc = desc != backward;
+    let dir = if walk_desc { " DESC" } else { " ASC" };
+    let mut order = String::from(" ORDER BY ");
+    for c in cols {
+        order.push_str(c);
+        order.push_str(dir);
+        order.push_str(", ");
+    }
+    order.push_str("l.id");
+    order.push_str(dir);
+    (order, walk_desc, backward)
 }
 
 /// Whether the per-stage-and-owner tallies answer this query's count: it filters on nothing
