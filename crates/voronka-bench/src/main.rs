@@ -416,6 +416,7 @@ async fn import(rows: usize, url: Option<String>, keep: Option<std::path::PathBu
         (None, None) => format!("sqlite://{}", dir.path().join("import.db").display()),
     };
     // As `voronka import` opens it.
+    voronka_app::cap_allocator_arenas();
     let app = App::open(
         &url,
         Settings {

@@ -459,6 +459,7 @@ async fn import(url: &str, a: ImportArgs) -> anyhow::Result<()> {
         p.into()
     });
     // An import holds little in memory however large the database grows.
+    voronka_app::cap_allocator_arenas();
     let app = open_with(
         url,
         Settings {
