@@ -55,7 +55,8 @@ pub struct Settings {
     pub duplicate_window_ms: Millis,
     /// Write each batch with multi-row statements (falls back to one by one on any error).
     pub bulk_commit: bool,
-    /// Memory an embedded database may hold of its pages (`MemoryBudget::lean` for imports).
+    /// Memory an embedded database may hold of its pages (`MemoryBudget::lean` for bulk jobs,
+    /// see [`App::open_bulk`]).
     pub memory: voronka_store::MemoryBudget,
 }
 
@@ -144,6 +145,21 @@ impl App {
         Ok(app)
     }
 
+    /// Opens the database for a bulk job (an import): small caches and no memory map
+    /// (`MemoryBudget::lean`), and the allocator's arenas capped, so that the process's memory
+    /// stays low however large the database grows.
+    pub async fn open_bulk(url: &str) -> Result<App> {
+        cap_allocator_arenas();
+        App::open(
+            url,
+            Settings {
+                memory: voronka_store::MemoryBudget::lean(),
+                ..Settings::default()
+            },
+        )
+        .await
+    }
+
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }
@@ -162,12 +178,12 @@ impl App {
     }
 }
 
-/// For a bulk job (import): caps the allocator's arenas at one per core (at least two). glibc
+/// For a bulk job ([`App::open_bulk`]): caps the allocator's arenas at one per core (at least two). glibc
 /// makes up to eight per core and lets each thread that meets a busy one start another; every
 /// arena keeps the memory freed in it, so the database's worker threads left a 100,000-row import
 /// at 262 MB of peak resident memory against 211 MB with two. Returns whether the cap was set
 /// (always `false` off glibc, which has no such arenas).
-pub fn cap_allocator_arenas() -> bool {
+fn cap_allocator_arenas() -> bool {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());

@@ -416,15 +416,7 @@ async fn import(rows: usize, url: Option<String>, keep: Option<std::path::PathBu
         (None, None) => format!("sqlite://{}", dir.path().join("import.db").display()),
     };
     // As `voronka import` opens it.
-    voronka_app::cap_allocator_arenas();
-    let app = App::open(
-        &url,
-        Settings {
-            memory: voronka_store::MemoryBudget::lean(),
-            ..Settings::default()
-        },
-    )
-    .await?;
+    let app = App::open_bulk(&url).await?;
     let file = std::fs::File::open(&csv_path)?;
     let started = Instant::now();
     let noop = |_: u64| {};

@@ -261,11 +261,7 @@ fn main() {
 }
 
 async fn open(url: &str) -> anyhow::Result<App> {
-    open_with(url, Settings::default()).await
-}
-
-async fn open_with(url: &str, settings: Settings) -> anyhow::Result<App> {
-    App::open(url, settings)
+    App::open(url, Settings::default())
         .await
         .with_context(|| format!("cannot open {url}"))
 }
@@ -459,15 +455,9 @@ async fn import(url: &str, a: ImportArgs) -> anyhow::Result<()> {
         p.into()
     });
     // An import holds little in memory however large the database grows.
-    voronka_app::cap_allocator_arenas();
-    let app = open_with(
-        url,
-        Settings {
-            memory: voronka_store::MemoryBudget::lean(),
-            ..Settings::default()
-        },
-    )
-    .await?;
+    let app = App::open_bulk(url)
+        .await
+        .with_context(|| format!("cannot open {url}"))?;
     let counting = CountingReader {
         inner: std::io::BufReader::with_capacity(1 << 20, file),
         read: Default::default(),

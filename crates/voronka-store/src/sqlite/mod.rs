@@ -285,6 +285,15 @@ include!("../scoring_sql.rs");
 mod tests {
     use super::*;
 
+    /// A store on a new database file in `dir`, and the file's path.
+    async fn file_store(dir: &std::path::Path, name: &str) -> (SqlStore, std::path::PathBuf) {
+        let path = dir.join(name);
+        let store = SqlStore::connect(&format!("sqlite://{}", path.display()), Default::default())
+            .await
+            .unwrap();
+        (store, path)
+    }
+
     /// A new database file opened by a pool of several connections at once ends in WAL mode with
     /// no connection failing on the journal-mode switch.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -317,8 +326,7 @@ mod tests {
     async fn new_statistics_reach_connections_already_open() {
         use crate::Store;
         let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("s.db").display());
-        let store = SqlStore::connect(&url, Default::default()).await.unwrap();
+        let (store, _) = file_store(dir.path(), "s.db").await;
         let mut early = store.pool.acquire().await.unwrap();
         for sql in [
             "CREATE TABLE t (x INTEGER, y INTEGER)",
@@ -362,10 +370,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn commits_are_checkpointed_in_the_background() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("b.db");
-        let store = SqlStore::connect(&format!("sqlite://{}", path.display()), Default::default())
-            .await
-            .unwrap();
+        let (store, path) = file_store(dir.path(), "b.db").await;
         sqlx::query("CREATE TABLE t (x BLOB)")
             .execute(&store.pool)
             .await
@@ -410,10 +415,7 @@ mod tests {
     async fn the_log_is_checkpointed_and_truncated_after_reads_and_writes() {
         use crate::{ScoreStore, Store};
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("c.db");
-        let store = SqlStore::connect(&format!("sqlite://{}", path.display()), Default::default())
-            .await
-            .unwrap();
+        let (store, _) = file_store(dir.path(), "c.db").await;
         store.migrate().await.unwrap();
         for i in 0..50 {
             store
