@@ -371,21 +371,29 @@ impl ScoreTx for SqlTx {
             .collect::<HashSet<_>>()
             .into_iter()
             .collect();
-        // Each visitor's lead: the latest touch that carried the visitor id.
-        let mut lead_of: HashMap<String, Id> = HashMap::new();
+        // Each visitor's lead: the latest touch that carried the visitor id. Each lookup comes
+        // back as one row (`json_rows`): a batch asks about hundreds of visitors.
+        let mut lead_of: HashMap<String, (Id, Id)> = HashMap::new();
         let mut seen: HashSet<String> = HashSet::new();
         for chunk in anonymous.chunks(CHUNK) {
-            let mut qb: QueryBuilder<DB> = QueryBuilder::new(
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
                 // Written so that both planners look each lead up by its key (a join let SQLite
                 // scan the leads).
-                "SELECT t.visitor_id, t.lead_id FROM touches t WHERE NOT EXISTS \
+                "SELECT {} FROM touches t WHERE NOT EXISTS \
                  (SELECT 1 FROM leads l WHERE l.id = t.lead_id AND l.merged_into IS NOT NULL) \
                  AND t.visitor_id IN (",
-            );
+                json_rows("t.visitor_id, t.lead_id, t.id")
+            ));
             push_texts(&mut qb, chunk);
-            qb.push(") ORDER BY t.id");
-            for r in qb.build().fetch_all(&mut *self.tx).await? {
-                lead_of.insert(r.try_get("visitor_id")?, r.try_get("lead_id")?);
+            qb.push(")");
+            let found: String = qb.build_query_scalar().fetch_one(&mut *self.tx).await?;
+            let found: Vec<(String, Id, Id)> = serde_json::from_str(&found)
+                .map_err(|e| corrupt("touches of visitors", &e.to_string()))?;
+            for (visitor, lead, touch) in found {
+                let latest = lead_of.entry(visitor).or_insert((lead, touch));
+                if touch > latest.1 {
+                    *latest = (lead, touch);
+                }
             }
             // Seen before: a visitor with anonymous events already (an identified one has a
             // touch, found above).
@@ -398,14 +406,21 @@ impl ScoreTx for SqlTx {
                 continue;
             }
             let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
-                "SELECT DISTINCT visitor_id FROM {ANONYMOUS_EVENTS} WHERE lead_id IS NULL AND visitor_id IN ("
+                "SELECT {} FROM (SELECT DISTINCT visitor_id FROM {ANONYMOUS_EVENTS} \
+                 WHERE lead_id IS NULL AND visitor_id IN (",
+                json_rows("visitor_id")
             ));
             push_texts(&mut qb, &unknown);
-            qb.push(")");
-            for r in qb.build().fetch_all(&mut *self.tx).await? {
-                seen.insert(r.try_get("visitor_id")?);
-            }
+            qb.push(")) v");
+            let found: String = qb.build_query_scalar().fetch_one(&mut *self.tx).await?;
+            let found: Vec<(String,)> = serde_json::from_str(&found)
+                .map_err(|e| corrupt("visitors seen", &e.to_string()))?;
+            seen.extend(found.into_iter().map(|(v,)| v));
         }
+        let lead_of: HashMap<String, Id> = lead_of
+            .into_iter()
+            .map(|(visitor, (lead, _))| (visitor, lead))
+            .collect();
         let resolved: Vec<Option<Id>> = events
             .iter()
             .map(|e| {

@@ -54,6 +54,11 @@ const ANONYMOUS_EVENTS: &str = "events";
 const LEAD_EVENTS_SQL: &str = "SELECT COALESCE(CAST(json_agg(json_build_array(e.id, e.name, e.url, e.properties, e.at)) AS TEXT), '[]') \
      FROM events e WHERE e.lead_id = l.id";
 
+/// Rows folded into one JSON array of `[cols…]` arrays (`[]` for none), as on SQLite.
+fn json_rows(cols: &str) -> String {
+    format!("COALESCE(CAST(json_agg(json_build_array({cols})) AS TEXT), '[]')")
+}
+
 /// One intake transaction at a time across all processes sharing the database; released at commit.
 const LOCK_INTAKE_SQL: Option<&str> = Some("SELECT pg_advisory_xact_lock(7245315402)");
 

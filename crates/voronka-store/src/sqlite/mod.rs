@@ -81,6 +81,12 @@ const LEAD_EVENTS_SQL: &str =
     "SELECT json_group_array(json_array(e.id, e.name, e.url, e.properties, e.at)) \
      FROM events e WHERE e.lead_id = l.id";
 
+/// Rows folded into one JSON array of `[cols…]` arrays: sqlx hands every SQLite row over from its
+/// worker thread on its own, which costs far more than the row's bytes.
+fn json_rows(cols: &str) -> String {
+    format!("json_group_array(json_array({cols}))")
+}
+
 /// BEGIN IMMEDIATE already holds the only write lock.
 const LOCK_INTAKE_SQL: Option<&str> = None;
 
