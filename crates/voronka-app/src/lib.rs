@@ -89,6 +89,8 @@ pub struct App {
     scorer: Arc<scoring::ScorerSlot>,
     /// Wakes the rescoring worker when leads were queued.
     rescore_wake: Arc<tokio::sync::Notify>,
+    /// Where the rescoring worker's sweep of the queue is: the last lead id it took.
+    rescore_sweep: Arc<std::sync::atomic::AtomicI64>,
 }
 
 type FormCache =
@@ -126,6 +128,7 @@ impl App {
             model,
             scorer,
             rescore_wake: Default::default(),
+            rescore_sweep: Default::default(),
         }
     }
 

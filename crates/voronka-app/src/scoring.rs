@@ -5,6 +5,7 @@
 use crate::{now_ms, Actor, App, AppError, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
 use voronka_core::intake::{normalize, NormalizeSettings, Submission};
 use voronka_core::scoring::{self, LeadScore, Matrix, Profile, Rules, Scorer, StageMove};
@@ -375,9 +376,19 @@ impl App {
             // Not synced: a slice lost to a power cut goes back on the queue with it (the
             // claim is in the same transaction), and the next sync of the log keeps both.
             let mut tx = self.store.begin_deferred_sync().await?;
-            let ids = tx.claim_rescore(QUEUE_SLICE).await?;
+            let after = self.rescore_sweep.load(Ordering::Relaxed);
+            let ids = tx.claim_rescore(after, QUEUE_SLICE).await?;
+            // The sweep starts again from the first lead once it has passed the last one.
+            let next = match ids.last() {
+                Some(&last) if ids.len() as i64 == QUEUE_SLICE => last,
+                _ => 0,
+            };
+            self.rescore_sweep.store(next, Ordering::Relaxed);
             if ids.is_empty() {
-                return Ok(done);
+                if after == 0 {
+                    return Ok(done);
+                }
+                continue;
             }
             rescore_in_tx(tx.as_mut(), &scorer, &ids, &HashMap::new(), now_ms()).await?;
             tx.commit().await?;

@@ -355,6 +355,54 @@ async fn bulk_uploads_queue_their_leads_for_the_worker() {
     }
 }
 
+/// The worker sweeps the queue by lead id: a claim takes the next queued leads above the sweep's
+/// position in ascending order, a claim rolled back puts its leads back, and a drain that ends a
+/// sweep on a full slice starts again from the first lead and finds the queue empty.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_rescoring_queue_is_swept_by_lead_id() {
+    for db in TestDb::both().await {
+        let n = db.name;
+        let app = open(&db).await;
+        let store = app.store();
+        let mut tx = store.begin().await.unwrap();
+        tx.queue_rescore(&[30, 10, 50, 20, 40], 1_000)
+            .await
+            .unwrap();
+        // Queued again later: the lead waits once.
+        tx.queue_rescore(&[20], 2_000).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(store.rescore_backlog().await.unwrap(), 5, "{n}");
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(tx.claim_rescore(0, 2).await.unwrap(), vec![10, 20], "{n}");
+        assert_eq!(tx.claim_rescore(20, 2).await.unwrap(), vec![30, 40], "{n}");
+        assert_eq!(tx.claim_rescore(40, 2).await.unwrap(), vec![50], "{n}");
+        assert!(tx.claim_rescore(50, 2).await.unwrap().is_empty(), "{n}");
+        drop(tx);
+        assert_eq!(
+            store.rescore_backlog().await.unwrap(),
+            5,
+            "{n}: back on the queue"
+        );
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(
+            tx.claim_rescore(25, 10).await.unwrap(),
+            vec![30, 40, 50],
+            "{n}"
+        );
+        tx.commit().await.unwrap();
+        assert_eq!(store.rescore_backlog().await.unwrap(), 2, "{n}");
+        // A thousand more (no such leads: nothing to score), one full slice: the drain passes the
+        // last of them, finds nothing above, and sweeps again from the first lead.
+        let many: Vec<i64> = (1_000_001..=1_000_998).collect();
+        let mut tx = store.begin().await.unwrap();
+        tx.queue_rescore(&many, 3_000).await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(app.drain_rescore_queue().await.unwrap(), 1_000, "{n}");
+        assert_eq!(store.rescore_backlog().await.unwrap(), 0, "{n}");
+        assert_eq!(app.drain_rescore_queue().await.unwrap(), 0, "{n}");
+    }
+}
+
 /// Merging two leads gives the survivor the merged lead's behaviour (and its score follows);
 /// undoing the merge gives it back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -200,8 +200,10 @@ pub trait ScoreTx {
     async fn set_temperature_manual(&mut self, lead_id: Id, manual: bool) -> Result<()>;
     /// Puts leads on the rescoring queue (a lead already waiting keeps its place).
     async fn queue_rescore(&mut self, lead_ids: &[Id], at: Millis) -> Result<()>;
-    /// Takes up to `limit` leads off the rescoring queue, those that waited longest first. They
-    /// return to the queue if the transaction does not commit; on PostgreSQL concurrent workers
-    /// take different leads.
-    async fn claim_rescore(&mut self, limit: i64) -> Result<Vec<Id>>;
+    /// Takes up to `limit` queued leads with ids above `after` off the rescoring queue, in
+    /// ascending order of id: the worker sweeps the queue by lead id, so that one transaction's
+    /// leads lie close together in the tables and their indexes, and a lead waits at most one
+    /// sweep. They return to the queue if the transaction does not commit; on PostgreSQL
+    /// concurrent workers take different leads.
+    async fn claim_rescore(&mut self, after: Id, limit: i64) -> Result<Vec<Id>>;
 }

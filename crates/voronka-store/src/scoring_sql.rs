@@ -583,11 +583,14 @@ impl ScoreTx for SqlTx {
         Ok(())
     }
 
-    async fn claim_rescore(&mut self, limit: i64) -> Result<Vec<Id>> {
-        Ok(sqlx::query_scalar(CLAIM_RESCORE_SQL)
+    async fn claim_rescore(&mut self, after: Id, limit: i64) -> Result<Vec<Id>> {
+        let mut ids: Vec<Id> = sqlx::query_scalar(CLAIM_RESCORE_SQL)
+            .bind(after)
             .bind(limit)
             .fetch_all(&mut *self.tx)
-            .await?)
+            .await?;
+        ids.sort_unstable();
+        Ok(ids)
     }
 
     async fn set_temperature_manual(&mut self, lead_id: Id, manual: bool) -> Result<()> {

@@ -62,10 +62,11 @@ fn json_rows(cols: &str) -> String {
 /// One intake transaction at a time across all processes sharing the database; released at commit.
 const LOCK_INTAKE_SQL: Option<&str> = Some("SELECT pg_advisory_xact_lock(7245315402)");
 
-/// Takes the leads that waited longest off the rescoring queue (inside the caller's
-/// transaction, so they go back if the rescoring fails).
+/// Takes the next queued leads after a lead id off the rescoring queue (inside the caller's
+/// transaction, so they go back if the rescoring fails); leads another process is claiming are
+/// skipped.
 const CLAIM_RESCORE_SQL: &str = "DELETE FROM rescore_queue WHERE lead_id IN \
-     (SELECT lead_id FROM rescore_queue ORDER BY queued_at, lead_id LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING lead_id";
+     (SELECT lead_id FROM rescore_queue WHERE lead_id > $1 ORDER BY lead_id LIMIT $2 FOR UPDATE SKIP LOCKED) RETURNING lead_id";
 
 const CLAIM_JOBS_SQL: &str = "UPDATE jobs SET locked_until = $1, locked_by = $2, attempts = attempts + 1 \
      WHERE id IN (SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $3 \

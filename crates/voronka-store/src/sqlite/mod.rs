@@ -90,10 +90,10 @@ fn json_rows(cols: &str) -> String {
 /// BEGIN IMMEDIATE already holds the only write lock.
 const LOCK_INTAKE_SQL: Option<&str> = None;
 
-/// Takes the leads that waited longest off the rescoring queue (inside the caller's
+/// Takes the next queued leads after a lead id off the rescoring queue (inside the caller's
 /// transaction, so they go back if the rescoring fails).
 const CLAIM_RESCORE_SQL: &str = "DELETE FROM rescore_queue WHERE lead_id IN \
-     (SELECT lead_id FROM rescore_queue ORDER BY queued_at, lead_id LIMIT $1) RETURNING lead_id";
+     (SELECT lead_id FROM rescore_queue WHERE lead_id > $1 ORDER BY lead_id LIMIT $2) RETURNING lead_id";
 
 const CLAIM_JOBS_SQL: &str =
     "UPDATE jobs SET locked_until = $1, locked_by = $2, attempts = attempts + 1 \
