@@ -126,6 +126,18 @@ fn check_event(i: usize, e: &EventIn, now: Millis) -> Result<()> {
     if e.url.as_deref().is_some_and(|u| u.len() > 2048) {
         return Err(bad("the url is longer than 2,048 characters".into()));
     }
+    // Stored as text as sent: a control character (a NUL cannot be stored in PostgreSQL text at
+    // all) is refused here with the event named, rather than failing the whole store write.
+    let control = |s: &Option<String>| {
+        s.as_deref()
+            .is_some_and(|s| s.chars().any(char::is_control))
+    };
+    if control(&e.visitor_id) {
+        return Err(bad("the visitor_id may not hold control characters".into()));
+    }
+    if control(&e.url) {
+        return Err(bad("the url may not hold control characters".into()));
+    }
     if serde_json::Value::Object(e.properties.clone())
         .to_string()
         .len()

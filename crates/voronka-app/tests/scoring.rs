@@ -200,6 +200,15 @@ async fn email_events_decay_manual_temperature_stays_and_bad_events_are_refused(
                 ev("page_view", None, Some(999_999), 0),
             ],
             vec![ev("page_view", Some("v"), None, -5)],
+            // Control characters (PostgreSQL cannot store a NUL in text at all).
+            vec![
+                ev("page_view", Some("v"), None, 0),
+                ev("page_view", Some("v\u{0}1"), None, 0),
+            ],
+            vec![EventIn {
+                url: Some("https://shop.example.com/\u{0}".into()),
+                ..ev("page_view", None, Some(lead), 0)
+            }],
         ] {
             let err = app.ingest_events("crm", bad).await.unwrap_err();
             assert!(matches!(err, AppError::Invalid { .. }), "{err}");
