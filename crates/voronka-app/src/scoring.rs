@@ -28,8 +28,10 @@ pub const MAX_EVENTS: usize = 1_000;
 /// transaction (a tracker's beacon, one server-side event): the score is current when the
 /// request returns. Larger uploads queue their leads for the rescoring worker.
 pub const INLINE_RESCORE: usize = 32;
-/// Leads rescored per transaction by the queue worker.
-const QUEUE_SLICE: i64 = 1_000;
+/// Leads rescored per transaction by the queue worker. Event batches wait for the write lock
+/// while a slice is written: 500 kept both the ingest and the scores ahead of 1,000 and as fast as
+/// 250 (docs/benchmarks.md).
+const QUEUE_SLICE: i64 = 500;
 
 const DAY_MS: Millis = 86_400_000;
 

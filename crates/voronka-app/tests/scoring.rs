@@ -400,8 +400,8 @@ async fn the_rescoring_queue_is_swept_by_lead_id() {
         );
         tx.commit().await.unwrap();
         assert_eq!(store.rescore_backlog().await.unwrap(), 2, "{n}");
-        // A thousand more (no such leads: nothing to score), one full slice: the drain passes the
-        // last of them, finds nothing above, and sweeps again from the first lead.
+        // A thousand in all (the rest no such leads: nothing to score), full slices only: the
+        // drain passes the last of them, finds nothing above, and sweeps again from the first lead.
         let many: Vec<i64> = (1_000_001..=1_000_998).collect();
         let mut tx = store.begin().await.unwrap();
         tx.queue_rescore(&many, 3_000).await.unwrap();
