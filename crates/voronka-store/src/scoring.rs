@@ -198,7 +198,7 @@ pub trait ScoreTx {
     async fn set_profile(&mut self, lead_id: Id, profile: &Profile) -> Result<()>;
     /// Sets or clears the hand-set temperature mark.
     async fn set_temperature_manual(&mut self, lead_id: Id, manual: bool) -> Result<()>;
-    /// Puts leads on the rescoring queue (a lead already waiting keeps its place).
+    /// Puts leads on the rescoring queue (a lead already waiting is queued once).
     async fn queue_rescore(&mut self, lead_ids: &[Id], at: Millis) -> Result<()>;
     /// Takes up to `limit` queued leads with ids above `after` off the rescoring queue, in
     /// ascending order of id: the worker sweeps the queue by lead id, so that one transaction's

@@ -373,6 +373,7 @@ impl ScoreTx for SqlTx {
             .collect();
         // Each visitor's lead: the latest touch that carried the visitor id. Each lookup comes
         // back as one row (`json_rows`): a batch asks about hundreds of visitors.
+        // Visitor → (lead, touch id).
         let mut lead_of: HashMap<String, (Id, Id)> = HashMap::new();
         let mut seen: HashSet<String> = HashSet::new();
         for chunk in anonymous.chunks(CHUNK) {
@@ -417,15 +418,11 @@ impl ScoreTx for SqlTx {
                 .map_err(|e| corrupt("visitors seen", &e.to_string()))?;
             seen.extend(found.into_iter().map(|(v,)| v));
         }
-        let lead_of: HashMap<String, Id> = lead_of
-            .into_iter()
-            .map(|(visitor, (lead, _))| (visitor, lead))
-            .collect();
         let resolved: Vec<Option<Id>> = events
             .iter()
             .map(|e| {
                 e.lead_id
-                    .or_else(|| e.visitor_id.as_ref().and_then(|v| lead_of.get(v).copied()))
+                    .or_else(|| e.visitor_id.as_ref().and_then(|v| lead_of.get(v)).map(|&(lead, _)| lead))
             })
             .collect();
         let rows: Vec<(&NewEvent, Option<Id>)> = events.iter().zip(resolved.iter().copied()).collect();
