@@ -616,8 +616,8 @@ impl Pool {
         self.index(i);
     }
 
-    /// Contacts sharing a phone, email or social profile with the submission.
-    fn matching(&self, n: &Normalized) -> Vec<intake::Candidate> {
+    /// Contacts sharing a phone, email, social profile or block key with the submission.
+    fn matching(&self, n: &Normalized) -> Vec<&intake::Candidate> {
         let mut idx: Vec<usize> = person_keys(n)
             .iter()
             .filter_map(|k| self.by_key.get(k))
@@ -626,7 +626,7 @@ impl Pool {
             .collect();
         idx.sort_unstable();
         idx.dedup();
-        idx.into_iter().map(|i| self.contacts[i].clone()).collect()
+        idx.into_iter().map(|i| &self.contacts[i]).collect()
     }
 
     fn get_mut(&mut self, contact_id: Id) -> Option<&mut intake::Candidate> {
@@ -707,6 +707,7 @@ async fn write_batch(
     items: &[(Prepared, Reply)],
 ) -> Result<Vec<CaptureOutcome>> {
     let (policy, window) = (ctx.policy, ctx.window);
+    let mut laps = Laps::new();
     let all_keys: Vec<String> = items
         .iter()
         .flat_map(|(p, _)| p.keys.iter().map(|(k, _)| k.clone()))
@@ -725,11 +726,13 @@ async fn write_batch(
         .filter(|(p, _)| p.validation.outcome == Outcome::Lead)
         .map(|(p, _)| &p.normalized)
         .collect();
+    laps.lap("keys");
     let mut pool = Pool::new(if lead_subs.is_empty() {
         Vec::new()
     } else {
         tx.candidates_many(&lead_subs).await?
     });
+    laps.lap("candidates");
     let mut route_ctx = if lead_subs.is_empty() {
         Default::default()
     } else {
@@ -786,7 +789,7 @@ async fn write_batch(
             in_batch.insert(k.as_str(), idx);
         }
         let n = &p.normalized;
-        let candidates: Vec<intake::Candidate> = if p.validation.outcome == Outcome::Lead {
+        let candidates: Vec<&intake::Candidate> = if p.validation.outcome == Outcome::Lead {
             pool.matching(n)
         } else {
             Vec::new()
@@ -912,6 +915,7 @@ async fn write_batch(
         });
     }
 
+    laps.lap("plan");
     // Ids, then the rows.
     let mut ids = tx
         .reserve_ids_many(&[
@@ -952,6 +956,7 @@ async fn write_batch(
         })
         .collect();
     tx.insert_contacts(&contact_rows).await?;
+    laps.lap("contacts");
     for (r, i) in &enrich {
         let (p, _) = &items[*i];
         tx.enrich_contact(
@@ -969,6 +974,7 @@ async fn write_batch(
             (lead_ids[k], l)
         })
         .collect();
+    laps.lap("enrich");
     tx.insert_leads(&lead_rows).await?;
     if !probabilities.is_empty() {
         let rows: Vec<(Id, f64)> = probabilities
@@ -1002,7 +1008,9 @@ async fn write_batch(
             at: lead_rows[k].1.created_at,
         })
         .collect();
+    laps.lap("leads");
     tx.insert_stage_changes(&changes).await?;
+    laps.lap("history");
     let at = items[0].0.submission.received_at;
     let pair_rows: Vec<voronka_store::NewDuplicatePair> = pairs
         .iter()
@@ -1015,6 +1023,7 @@ async fn write_batch(
         })
         .collect();
     tx.insert_duplicate_pairs(&pair_rows).await?;
+    laps.lap("pairs");
     for (r, from, at) in &reopened {
         let id = r.resolve(&lead_ids);
         let upd = StageUpdate {
@@ -1045,6 +1054,7 @@ async fn write_batch(
             (touch_ids[k], t)
         })
         .collect();
+    laps.lap("reopened");
     tx.insert_touches(&touch_rows).await?;
     let interest_rows: Vec<(Id, NewInterest)> = interests
         .into_iter()
@@ -1052,6 +1062,7 @@ async fn write_batch(
         .map(|(k, i)| (interest_ids[k], i))
         .collect();
     tx.insert_interests(&interest_rows).await?;
+    laps.lap("touches");
     for (name, by) in route_ctx.router.counter_deltas() {
         tx.add_to_counter(name, by as i64).await?;
     }
@@ -1069,6 +1080,7 @@ async fn write_batch(
         })
         .collect();
     crate::speed::after_routing(tx, &route_ctx, &routed).await?;
+    laps.lap("routing");
 
     // Scoring: the identified visitors' events, the touched leads' merged profiles, and the
     // moves the rules make (with history), in this same transaction.
@@ -1091,6 +1103,7 @@ async fn write_batch(
     ids.sort_unstable();
     ids.dedup();
     crate::scoring::rescore_in_tx(tx, &ctx.scorer, &ids, &newer, at).await?;
+    laps.lap("scoring");
 
     // Outcomes, stored under each item's keys so that repeats replay them.
     let mut outcomes: Vec<CaptureOutcome> = Vec::with_capacity(slots.len());
@@ -1138,5 +1151,41 @@ async fn write_batch(
         }
     }
     tx.put_capture_keys(&key_rows).await?;
+    laps.lap("outcomes");
+    tracing::debug!(size = items.len(), steps = %laps, "intake batch written");
     Ok(outcomes)
+}
+
+/// Milliseconds spent in each step of a batch, for the debug log.
+struct Laps {
+    last: std::time::Instant,
+    done: Vec<(&'static str, f64)>,
+}
+
+impl Laps {
+    fn new() -> Laps {
+        Laps {
+            last: std::time::Instant::now(),
+            done: Vec::new(),
+        }
+    }
+
+    fn lap(&mut self, step: &'static str) {
+        let now = std::time::Instant::now();
+        self.done
+            .push((step, (now - self.last).as_secs_f64() * 1000.0));
+        self.last = now;
+    }
+}
+
+impl std::fmt::Display for Laps {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, (step, ms)) in self.done.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            write!(f, "{step}={ms:.1}")?;
+        }
+        Ok(())
+    }
 }

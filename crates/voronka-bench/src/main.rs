@@ -52,6 +52,10 @@ enum Cmd {
         /// Keep the database here (SQLite file path) for later `inbox` runs.
         #[arg(long)]
         keep: Option<std::path::PathBuf>,
+        /// Number the generated rows from here: with `--database-url` pointing at a database an
+        /// earlier run kept, this measures the import's pace at that size.
+        #[arg(long, default_value_t = 0)]
+        first: usize,
     },
     /// Inbox page + count on an existing database.
     Inbox {
@@ -172,6 +176,13 @@ fn pct(sorted: &[u64], p: f64) -> f64 {
 
 #[tokio::main]
 async fn main() -> Result<()> {
+    // `VORONKA_LOG=voronka_app=debug` shows the intake's batch timings, as in `voronka serve`.
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_env("VORONKA_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
     match Cli::parse().cmd {
         Cmd::Capture {
             clients,
@@ -182,7 +193,8 @@ async fn main() -> Result<()> {
             rows,
             database_url,
             keep,
-        } => import(rows, database_url, keep).await,
+            first,
+        } => import(rows, first, database_url, keep).await,
         Cmd::Inbox {
             database_url,
             repeat,
@@ -391,13 +403,18 @@ const SOURCES: &[&str] = &[
     "organic",
 ];
 
-async fn import(rows: usize, url: Option<String>, keep: Option<std::path::PathBuf>) -> Result<()> {
+async fn import(
+    rows: usize,
+    first: usize,
+    url: Option<String>,
+    keep: Option<std::path::PathBuf>,
+) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let csv_path = dir.path().join("leads.csv");
     {
         let mut w = std::io::BufWriter::new(std::fs::File::create(&csv_path)?);
         writeln!(w, "Имя,Фамилия,Телефон,Email,Компания,Источник,Комментарий")?;
-        for i in 0..rows {
+        for i in first..first + rows {
             writeln!(
                 w,
                 "{},{},+7916{:07},lead{i}@mail.ru,Company {},{},Request {i}",
@@ -419,7 +436,20 @@ async fn import(rows: usize, url: Option<String>, keep: Option<std::path::PathBu
     let app = App::open_bulk(&url).await?;
     let file = std::fs::File::open(&csv_path)?;
     let started = Instant::now();
-    let noop = |_: u64| {};
+    // The pace of each 50,000 rows read, since it falls as the database grows.
+    let mark = std::sync::Mutex::new((Instant::now(), 0u64));
+    let pace = |n: u64| {
+        let Ok(mut m) = mark.lock() else { return };
+        if n >= m.1 + 50_000 {
+            let secs = m.0.elapsed().as_secs_f64();
+            eprintln!(
+                "  {n} rows read: {:.0} rows/s since {}",
+                (n - m.1) as f64 / secs,
+                m.1
+            );
+            *m = (Instant::now(), n);
+        }
+    };
     let s = app
         .import_csv::<_, std::fs::File>(
             &Actor::system("bench"),
@@ -427,7 +457,7 @@ async fn import(rows: usize, url: Option<String>, keep: Option<std::path::PathBu
             None,
             None,
             None,
-            &noop,
+            &pace,
         )
         .await
         .context("import")?;

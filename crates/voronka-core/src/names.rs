@@ -268,11 +268,11 @@ fn fold(w: &str) -> String {
     if let Some(rest) = s.strip_prefix("ie") {
         s = format!("e{rest}");
     }
-    // Collapse doubled letters.
+    // Collapse doubled letters; digits stay as they are ("Company 1881" is not "Company 181").
     let mut collapsed = String::with_capacity(s.len());
     let mut last = None;
     for c in s.chars() {
-        if Some(c) != last {
+        if Some(c) != last || c.is_ascii_digit() {
             collapsed.push(c);
         }
         last = Some(c);

@@ -93,6 +93,16 @@ fn corrupt(what: &str, v: &str) -> StoreError {
     StoreError::Corrupt(format!("{what}: {v:?}"))
 }
 
+/// Runs a query whose one row is a `json_rows` array and reads the array.
+async fn json_answer<T: serde::de::DeserializeOwned>(
+    tx: &mut sqlx::Transaction<'static, DB>,
+    mut qb: QueryBuilder<'_, DB>,
+    what: &str,
+) -> Result<Vec<T>> {
+    let found: String = qb.build_query_scalar().fetch_one(&mut **tx).await?;
+    serde_json::from_str(&found).map_err(|e| corrupt(what, &e.to_string()))
+}
+
 fn money(minor: Option<i64>, cur: Option<String>) -> Result<Option<Money>> {
     match (minor, cur) {
         (Some(m), Some(c)) => Ok(Some(Money::new(
@@ -2610,6 +2620,8 @@ impl Tx for SqlTx {
             v.sort_unstable();
             v.dedup();
         }
+        // Every answer comes back folded into one row (`json_rows`): a batch of 500 submissions
+        // brings thousands of candidates, and sqlx hands each SQLite row over on its own.
         let mut ids: Vec<i64> = Vec::new();
         for (table, col, vals) in [
             ("contact_phones", "e164", &phones),
@@ -2620,29 +2632,35 @@ impl Tx for SqlTx {
             for chunk in vals.chunks(CHUNK) {
                 // Merged contacts keep their rows for undo but are never matched again.
                 let sql = if table == "contacts" {
-                    // A block key (name and company) only ever flags possible duplicates, at
-                    // most three: its latest contacts are enough, and a key shared by many more
-                    // (a common name at a large company) would make every capture compare them all.
+                    // A block key (name and company) only ever flags possible duplicates: its
+                    // latest contacts are enough, and a key shared by many more (a common name
+                    // at a large company) would make every capture compare them all.
                     format!(
-                        "SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY {col} ORDER BY id DESC) AS k \
-                         FROM contacts WHERE merged_into IS NULL AND {col} IN ("
+                        "SELECT {} FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY {col} ORDER BY id DESC) AS k \
+                         FROM contacts WHERE merged_into IS NULL AND {col} IN (",
+                        json_rows("id")
                     )
                 } else {
+                    // Written so that both planners look each contact up by its key: a join
+                    // let SQLite scan the contacts when its statistics were taken on few rows.
                     format!(
-                        "SELECT t.contact_id FROM {table} t JOIN contacts c ON c.id = t.contact_id \
-                         WHERE c.merged_into IS NULL AND t.{col} IN ("
+                        "SELECT {} FROM {table} t WHERE NOT EXISTS \
+                         (SELECT 1 FROM contacts c WHERE c.id = t.contact_id AND c.merged_into IS NOT NULL) \
+                         AND t.{col} IN (",
+                        json_rows("t.contact_id")
                     )
                 };
                 let mut qb: QueryBuilder<DB> = QueryBuilder::new(sql);
                 let mut sep = qb.separated(", ");
                 for v in chunk {
-                    sep.push_bind(v.clone());
+                    sep.push_bind(v.as_str());
                 }
                 qb.push(")");
                 if table == "contacts" {
                     qb.push(") latest WHERE k <= ").push_bind(BLOCK_CANDIDATES);
                 }
-                ids.extend(qb.build_query_scalar::<i64>().fetch_all(&mut *self.tx).await?);
+                let found: Vec<(i64,)> = json_answer(&mut self.tx, qb, "candidate contacts").await?;
+                ids.extend(found.into_iter().map(|(id,)| id));
             }
         }
         ids.sort_unstable();
@@ -2657,20 +2675,23 @@ impl Tx for SqlTx {
             })
             .collect();
         for chunk in ids.chunks(CHUNK) {
-            for (sql, kind) in [
-                ("SELECT contact_id, e164 AS v FROM contact_phones WHERE e164 IS NOT NULL AND contact_id IN (", 0),
-                ("SELECT contact_id, match_key AS v FROM contact_emails WHERE contact_id IN (", 1),
-                ("SELECT contact_id, match_key AS v FROM contact_socials WHERE contact_id IN (", 2),
+            for (table, col, only, kind) in [
+                // A phone that is not a valid number has no e164.
+                ("contact_phones", "e164", "e164 IS NOT NULL AND ", 0),
+                ("contact_emails", "match_key", "", 1),
+                ("contact_socials", "match_key", "", 2),
             ] {
-                let mut qb: QueryBuilder<DB> = QueryBuilder::new(sql);
+                let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
+                    "SELECT {} FROM {table} WHERE {only}contact_id IN (",
+                    json_rows(&format!("contact_id, {col}"))
+                ));
                 let mut sep = qb.separated(", ");
                 for id in chunk {
                     sep.push_bind(*id);
                 }
                 qb.push(")");
-                for r in qb.build().fetch_all(&mut *self.tx).await? {
-                    let cid: i64 = r.try_get("contact_id")?;
-                    let v: String = r.try_get("v")?;
+                let found: Vec<(i64, String)> = json_answer(&mut self.tx, qb, table).await?;
+                for (cid, v) in found {
                     if let Some(c) = by_id.get_mut(&cid) {
                         match kind {
                             0 => c.phones.push(v),
@@ -2680,40 +2701,43 @@ impl Tx for SqlTx {
                     }
                 }
             }
-            let mut qb: QueryBuilder<DB> = QueryBuilder::new(
-                "SELECT c.id, c.full_name, c.name_key, a.name AS company FROM contacts c \
-                 LEFT JOIN accounts a ON a.id = c.account_id WHERE c.id IN (",
-            );
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
+                "SELECT {} FROM contacts c LEFT JOIN accounts a ON a.id = c.account_id WHERE c.id IN (",
+                json_rows("c.id, c.full_name, c.name_key, a.name")
+            ));
             let mut sep = qb.separated(", ");
             for id in chunk {
                 sep.push_bind(*id);
             }
             qb.push(")");
-            for r in qb.build().fetch_all(&mut *self.tx).await? {
-                if let Some(c) = by_id.get_mut(&r.try_get::<i64, _>("id")?) {
-                    c.name = r.try_get("full_name")?;
-                    c.block_key = r.try_get("name_key")?;
-                    c.company = r.try_get("company")?;
+            let found: Vec<(i64, String, Option<String>, Option<String>)> =
+                json_answer(&mut self.tx, qb, "candidate names").await?;
+            for (id, name, block_key, company) in found {
+                if let Some(c) = by_id.get_mut(&id) {
+                    c.name = name;
+                    c.block_key = block_key;
+                    c.company = company;
                 }
             }
-            let mut qb: QueryBuilder<DB> = QueryBuilder::new(
-                "SELECT id, contact_id, product, stage, owner_id, updated_at FROM leads WHERE merged_into IS NULL AND contact_id IN (",
-            );
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
+                "SELECT {} FROM leads WHERE merged_into IS NULL AND contact_id IN (",
+                json_rows("id, contact_id, product, stage, owner_id, updated_at")
+            ));
             let mut sep = qb.separated(", ");
             for id in chunk {
                 sep.push_bind(*id);
             }
             qb.push(")");
-            for r in qb.build().fetch_all(&mut *self.tx).await? {
-                let cid: i64 = r.try_get("contact_id")?;
-                let stage: String = r.try_get("stage")?;
+            type LeadTuple = (Id, Id, Option<String>, String, Option<Id>, Millis);
+            let found: Vec<LeadTuple> = json_answer(&mut self.tx, qb, "candidate leads").await?;
+            for (lead_id, cid, product, stage, owner_id, updated_at) in found {
                 if let Some(c) = by_id.get_mut(&cid) {
                     c.leads.push(CandidateLead {
-                        lead_id: r.try_get("id")?,
-                        product: r.try_get("product")?,
+                        lead_id,
+                        product,
                         stage: Stage::parse(&stage).map_err(|_| corrupt("stage", &stage))?,
-                        owner_id: r.try_get("owner_id")?,
-                        updated_at: r.try_get("updated_at")?,
+                        owner_id,
+                        updated_at,
                     });
                 }
             }

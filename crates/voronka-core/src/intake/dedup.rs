@@ -5,6 +5,7 @@ use crate::linkage::contact::{ContactDecision, ContactFields, ContactMatcher};
 use crate::linkage::Comparison;
 use crate::model::{Id, Millis, Stage};
 use serde::{Deserialize, Serialize};
+use std::borrow::Borrow;
 
 /// An existing contact that shares a blocking key (phone, email, social profile, or name with
 /// company) with the submission.
@@ -134,17 +135,21 @@ fn shared_fields(c: &Comparison) -> Vec<&str> {
         .collect()
 }
 
+/// A candidate with the matcher's comparison and decision.
+pub type Compared<'a> = (&'a Candidate, Comparison, ContactDecision);
+
 /// Every candidate compared with the submission by the contact matcher, most probable first
 /// (ties: the older contact).
-pub fn compare_candidates<'a>(
+pub fn compare_candidates<'a, C: Borrow<Candidate>>(
     n: &Normalized,
-    candidates: &'a [Candidate],
+    candidates: &'a [C],
     matcher: &ContactMatcher,
-) -> Vec<(&'a Candidate, Comparison, ContactDecision)> {
+) -> Vec<Compared<'a>> {
     let me = candidate_fields(&Candidate::from_submission(0, n));
     let mut out: Vec<_> = candidates
         .iter()
         .map(|c| {
+            let c: &Candidate = c.borrow();
             let cmp = matcher.compare(&me, &candidate_fields(c));
             let d = matcher.decide(&cmp);
             (c, cmp, d)
@@ -170,14 +175,22 @@ pub struct PossibleDuplicate {
 /// Uncertain candidates, and those with the submission's block key that the matcher calls
 /// different (at most three, the most probable first), each with the reason shown on the new
 /// lead.
-pub fn possible_duplicates(
+pub fn possible_duplicates<C: Borrow<Candidate>>(
     n: &Normalized,
-    candidates: &[Candidate],
+    candidates: &[C],
     matcher: &ContactMatcher,
 ) -> Vec<(PossibleDuplicate, Reason)> {
+    possible_among(n, &compare_candidates(n, candidates, matcher))
+}
+
+/// [`possible_duplicates`] among candidates already compared.
+pub fn possible_among(
+    n: &Normalized,
+    compared: &[Compared<'_>],
+) -> Vec<(PossibleDuplicate, Reason)> {
     let key = super::keys::block_key(n);
-    compare_candidates(n, candidates, matcher)
-        .into_iter()
+    compared
+        .iter()
         // The same name at the same company is worth a look even with other phones: people
         // have a mobile and an office number.
         .filter(|(c, _, d)| {
@@ -188,7 +201,7 @@ pub fn possible_duplicates(
         })
         .filter_map(|(c, cmp, _)| {
             let lead = c.leads.iter().max_by_key(|l| l.updated_at)?;
-            let shared = shared_fields(&cmp);
+            let shared = shared_fields(cmp);
             let reason = Reason::new(
                 "possible_duplicate",
                 None,
@@ -208,7 +221,7 @@ pub fn possible_duplicates(
                 PossibleDuplicate {
                     lead_id: lead.lead_id,
                     contact_id: c.contact_id,
-                    comparison: cmp,
+                    comparison: cmp.clone(),
                 },
                 reason,
             ))
@@ -218,16 +231,17 @@ pub fn possible_duplicates(
 }
 
 /// A junk lead of this contact about the same product, recent enough to take another touch.
-pub fn junk_lead_of(
+pub fn junk_lead_of<C: Borrow<Candidate>>(
     n: &Normalized,
-    candidates: &[Candidate],
+    candidates: &[C],
     contact_id: Id,
     policy: &DedupPolicy,
     now: Millis,
 ) -> Option<Id> {
     candidates
         .iter()
-        .find(|c| c.contact_id == contact_id)?
+        .map(Borrow::borrow)
+        .find(|c: &&Candidate| c.contact_id == contact_id)?
         .leads
         .iter()
         .filter(|l| {
@@ -239,14 +253,29 @@ pub fn junk_lead_of(
 }
 
 /// Picks the matching contact and lead among the candidates.
-pub fn decide(
+pub fn decide<C: Borrow<Candidate>>(
     n: &Normalized,
-    candidates: &[Candidate],
+    candidates: &[C],
     policy: &DedupPolicy,
     now: Millis,
 ) -> (MatchDecision, Vec<Reason>) {
-    let best = compare_candidates(n, candidates, &policy.matcher)
-        .into_iter()
+    decide_among(
+        n,
+        &compare_candidates(n, candidates, &policy.matcher),
+        policy,
+        now,
+    )
+}
+
+/// [`decide`] among candidates already compared.
+pub fn decide_among(
+    n: &Normalized,
+    compared: &[Compared<'_>],
+    policy: &DedupPolicy,
+    now: Millis,
+) -> (MatchDecision, Vec<Reason>) {
+    let best = compared
+        .iter()
         .find(|(_, _, d)| *d == ContactDecision::SamePerson);
     let Some((contact, cmp, _)) = best else {
         return (MatchDecision::NewContact, Vec::new());
@@ -258,7 +287,7 @@ pub fn decide(
             "same person as contact #{} (match probability {:.3}: {})",
             contact.contact_id,
             cmp.probability,
-            shared_fields(&cmp).join(", ")
+            shared_fields(cmp).join(", ")
         ),
     )];
     let product = n.product.as_deref();
@@ -357,7 +386,7 @@ mod tests {
 
     #[test]
     fn no_candidates_new_contact() {
-        let (d, r) = decide(&n(None), &[], &DedupPolicy::default(), 0);
+        let (d, r) = decide::<Candidate>(&n(None), &[], &DedupPolicy::default(), 0);
         assert_eq!(d, MatchDecision::NewContact);
         assert!(r.is_empty());
     }

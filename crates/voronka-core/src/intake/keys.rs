@@ -135,5 +135,13 @@ mod tests {
         let e = n(&[("name", "Ivan Petrov"), ("company", "Romashka")]);
         let f = n(&[("name", "Иван Петров"), ("company", "Romashka LLC")]);
         assert_eq!(block_key(&e), block_key(&f), "one person in two scripts");
+        let at = |company: &str| block_key(&n(&[("name", "Ольга Bakker"), ("company", company)]));
+        assert_ne!(
+            at("Company 1881"),
+            at("Company 1811"),
+            "digits are not letters"
+        );
+        assert_ne!(at("Company 11"), at("Company 1"));
+        assert_eq!(at("Kompaniya 1881"), at("Компания 1881"));
     }
 }

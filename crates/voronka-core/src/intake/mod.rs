@@ -90,10 +90,10 @@ pub enum Plan {
 }
 
 /// Runs every pure step after validation for a submission that has a usable contact.
-pub fn plan_lead(
+pub fn plan_lead<C: std::borrow::Borrow<Candidate>>(
     n: &Normalized,
     validation: Validation,
-    candidates: &[Candidate],
+    candidates: &[C],
     policy: &DedupPolicy,
     route_ctx: &RouteContext,
     scorer: &crate::scoring::Scorer,
@@ -139,11 +139,13 @@ pub fn plan_lead(
         }
         Outcome::Lead => {
             let mut reasons = validation.reasons;
-            let (decision, why) = dedup::decide(n, candidates, policy, now);
+            // Compared once: both the decision and the possible duplicates read it.
+            let compared = dedup::compare_candidates(n, candidates, &policy.matcher);
+            let (decision, why) = dedup::decide_among(n, &compared, policy, now);
             reasons.extend(why);
             let mut possible_duplicate_of = Vec::new();
             if decision == MatchDecision::NewContact {
-                for (lead, why) in dedup::possible_duplicates(n, candidates, &policy.matcher) {
+                for (lead, why) in dedup::possible_among(n, &compared) {
                     possible_duplicate_of.push(lead);
                     reasons.push(why);
                 }

@@ -94,17 +94,20 @@ impl ContactOwners {
 
 /// A touch on an existing lead keeps its owner; otherwise the routing rules decide, on the
 /// temperature and score the score step produced.
-pub fn route(
+pub fn route<C: std::borrow::Borrow<Candidate>>(
     decision: &MatchDecision,
-    candidates: &[Candidate],
+    candidates: &[C],
     n: &Normalized,
     score: &Score,
     conversion: Option<f64>,
     ctx: &RouteContext,
 ) -> RouteDecision {
-    let contact = decision
-        .contact_id()
-        .and_then(|id| candidates.iter().find(|c| c.contact_id == id));
+    let contact = decision.contact_id().and_then(|id| {
+        candidates
+            .iter()
+            .map(std::borrow::Borrow::borrow)
+            .find(|c: &&Candidate| c.contact_id == id)
+    });
     if let (Some(lead_id), Some(c)) = (decision.lead_id(), contact) {
         if let Some(owner) = c
             .leads
@@ -193,7 +196,8 @@ mod tests {
         let n = blank();
         let owners: Vec<_> = (0..4)
             .map(|_| {
-                let d = route(&MatchDecision::NewContact, &[], &n, &score(), None, &ctx);
+                let d =
+                    route::<Candidate>(&MatchDecision::NewContact, &[], &n, &score(), None, &ctx);
                 ctx.record(&d);
                 d.owner_id.unwrap()
             })
@@ -259,7 +263,7 @@ mod tests {
 
     #[test]
     fn nobody_means_unassigned() {
-        let d = route(
+        let d = route::<Candidate>(
             &MatchDecision::NewContact,
             &[],
             &blank(),
