@@ -2685,10 +2685,7 @@ impl Tx for SqlTx {
                     "SELECT {} FROM {table} WHERE {only}contact_id IN (",
                     json_rows(&format!("contact_id, {col}"))
                 ));
-                let mut sep = qb.separated(", ");
-                for id in chunk {
-                    sep.push_bind(*id);
-                }
+                push_ids(&mut qb, chunk);
                 qb.push(")");
                 let found: Vec<(i64, String)> = json_answer(&mut self.tx, qb, table).await?;
                 for (cid, v) in found {
@@ -2705,10 +2702,7 @@ impl Tx for SqlTx {
                 "SELECT {} FROM contacts c LEFT JOIN accounts a ON a.id = c.account_id WHERE c.id IN (",
                 json_rows("c.id, c.full_name, c.name_key, a.name")
             ));
-            let mut sep = qb.separated(", ");
-            for id in chunk {
-                sep.push_bind(*id);
-            }
+            push_ids(&mut qb, chunk);
             qb.push(")");
             let found: Vec<(i64, String, Option<String>, Option<String>)> =
                 json_answer(&mut self.tx, qb, "candidate names").await?;
@@ -2723,10 +2717,7 @@ impl Tx for SqlTx {
                 "SELECT {} FROM leads WHERE merged_into IS NULL AND contact_id IN (",
                 json_rows("id, contact_id, product, stage, owner_id, updated_at")
             ));
-            let mut sep = qb.separated(", ");
-            for id in chunk {
-                sep.push_bind(*id);
-            }
+            push_ids(&mut qb, chunk);
             qb.push(")");
             type LeadTuple = (Id, Id, Option<String>, String, Option<Id>, Millis);
             let found: Vec<LeadTuple> = json_answer(&mut self.tx, qb, "candidate leads").await?;

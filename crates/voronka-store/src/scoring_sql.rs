@@ -387,9 +387,8 @@ impl ScoreTx for SqlTx {
             ));
             push_texts(&mut qb, chunk);
             qb.push(")");
-            let found: String = qb.build_query_scalar().fetch_one(&mut *self.tx).await?;
-            let found: Vec<(String, Id, Id)> = serde_json::from_str(&found)
-                .map_err(|e| corrupt("touches of visitors", &e.to_string()))?;
+            let found: Vec<(String, Id, Id)> =
+                json_answer(&mut self.tx, qb, "touches of visitors").await?;
             for (visitor, lead, touch) in found {
                 let latest = lead_of.entry(visitor).or_insert((lead, touch));
                 if touch > latest.1 {
@@ -413,9 +412,7 @@ impl ScoreTx for SqlTx {
             ));
             push_texts(&mut qb, &unknown);
             qb.push(")) v");
-            let found: String = qb.build_query_scalar().fetch_one(&mut *self.tx).await?;
-            let found: Vec<(String,)> = serde_json::from_str(&found)
-                .map_err(|e| corrupt("visitors seen", &e.to_string()))?;
+            let found: Vec<(String,)> = json_answer(&mut self.tx, qb, "visitors seen").await?;
             seen.extend(found.into_iter().map(|(v,)| v));
         }
         let resolved: Vec<Option<Id>> = events
