@@ -206,6 +206,10 @@ impl SqlStore {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(30))
             .foreign_keys(true)
+            // A multi-row statement inside a transaction keeps a journal of the pages it changes,
+            // to undo just itself on a failure; past 64 KiB SQLite writes that journal to a temporary
+            // file, a write call per page in every bulk insert of the intake. Kept in memory.
+            .pragma("temp_store", "MEMORY")
             .pragma(
                 "cache_size",
                 format!("-{}", u64::from(memory.page_cache_mib) * 1024),
