@@ -158,6 +158,7 @@ fn demo_events(
             url: Some(format!("https://shop.example.com{url}")),
             at: Some(at.min(crate::now_ms())),
             properties: Default::default(),
+            id: None,
         });
     };
     for j in 0..(1 + k % 4) as i64 {

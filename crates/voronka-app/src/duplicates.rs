@@ -25,7 +25,60 @@ fn require_reviewer(actor: &Actor) -> Result<()> {
     Ok(())
 }
 
+/// The setting that holds the progress of [`App::refresh_block_keys`]: the last contact id
+/// looked at, or `done`.
+const BLOCK_KEYS_REFRESH: &str = "block_keys_refresh";
+
 impl App {
+    /// Brings block keys of an earlier folding up to date, if a migration marked that pending:
+    /// contacts whose key holds a digit, in slices, each key replaced only when the earlier
+    /// folding of the key made now is the key stored (see
+    /// [`voronka_core::intake::keys::refreshed_block_key`]). Resumes where it stopped; returns
+    /// how many keys it replaced.
+    pub async fn refresh_block_keys(&self) -> Result<usize> {
+        const SLICE: i64 = 2_000;
+        let Some(mut after) = self
+            .store
+            .setting(BLOCK_KEYS_REFRESH)
+            .await?
+            .and_then(|v| v.parse::<Id>().ok())
+        else {
+            return Ok(0);
+        };
+        let mut replaced = 0;
+        loop {
+            let contacts = self.store.contacts_with_digit_keys(after, SLICE).await?;
+            let Some(last) = contacts.last().map(|c| c.id) else {
+                break;
+            };
+            let keys: Vec<(Id, String)> = contacts
+                .iter()
+                .filter_map(|c| {
+                    voronka_core::intake::keys::refreshed_block_key(
+                        &c.block_key,
+                        &c.full_name,
+                        c.company.as_deref(),
+                        c.emails.iter().map(String::as_str),
+                    )
+                    .map(|k| (c.id, k))
+                })
+                .collect();
+            self.store.set_block_keys(&keys).await?;
+            replaced += keys.len();
+            after = last;
+            self.store
+                .put_setting(BLOCK_KEYS_REFRESH, &after.to_string(), now_ms())
+                .await?;
+        }
+        self.store
+            .put_setting(BLOCK_KEYS_REFRESH, "done", now_ms())
+            .await?;
+        if replaced > 0 {
+            tracing::info!(replaced, "block keys of contacts brought up to date");
+        }
+        Ok(replaced)
+    }
+
     /// Pairs with this status (open, merged, not_duplicate), newest first.
     pub async fn duplicate_pairs(&self, actor: &Actor, status: &str) -> Result<Vec<DuplicatePair>> {
         require_reviewer(actor)?;

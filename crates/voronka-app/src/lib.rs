@@ -143,6 +143,7 @@ impl App {
         }
         let app = App::new(store, settings);
         app.ensure_defaults().await?;
+        app.refresh_block_keys().await?;
         app.refresh_model().await?;
         app.refresh_scoring_rules().await?;
         Ok(app)

@@ -100,6 +100,10 @@ pub struct EventIn {
     pub at: Option<Millis>,
     #[serde(default)]
     pub properties: serde_json::Map<String, serde_json::Value>,
+    /// The sender's own id of the event (1 to 128 characters): sent again under the same id
+    /// by the same source (a retried request), it is stored once.
+    #[serde(default)]
+    pub id: Option<String>,
 }
 
 fn check_event(i: usize, e: &EventIn, now: Millis) -> Result<()> {
@@ -125,6 +129,12 @@ fn check_event(i: usize, e: &EventIn, now: Millis) -> Result<()> {
     {
         return Err(bad("the visitor_id must have 1 to 128 characters".into()));
     }
+    if e.id
+        .as_deref()
+        .is_some_and(|v| v.trim().is_empty() || v.len() > 128)
+    {
+        return Err(bad("the id must have 1 to 128 characters".into()));
+    }
     if e.url.as_deref().is_some_and(|u| u.len() > 2048) {
         return Err(bad("the url is longer than 2,048 characters".into()));
     }
@@ -136,6 +146,9 @@ fn check_event(i: usize, e: &EventIn, now: Millis) -> Result<()> {
     };
     if control(&e.visitor_id) {
         return Err(bad("the visitor_id may not hold control characters".into()));
+    }
+    if control(&e.id) {
+        return Err(bad("the id may not hold control characters".into()));
     }
     if control(&e.url) {
         return Err(bad("the url may not hold control characters".into()));
@@ -340,6 +353,7 @@ impl App {
                 properties: e.properties,
                 at: e.at.unwrap_or(now),
                 received_at: now,
+                key: e.id.map(|k| k.trim().to_string()),
             })
             .collect();
         let scorer = self.scorer();

@@ -1298,3 +1298,110 @@ async fn broad_searches_page_like_narrow_ones_and_say_their_count_is_a_bound() {
         assert_eq!(total, voronka_store::LeadTotal::exact(12), "{n}");
     }
 }
+
+/// A database whose block keys were made by the earlier folding (a run of one digit collapsed,
+/// so "Studio 2000" was "Studio 20") gets them brought up to date when it is opened after the
+/// migration that marks the work pending; a key the contact's data does not explain stays, and
+/// the refreshed key finds the person again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn block_keys_of_the_earlier_folding_are_refreshed_on_open() {
+    for db in TestDb::both().await {
+        let app = open(&db).await;
+        let n = db.name;
+        let store = app.store().clone();
+        assert_eq!(
+            store
+                .setting("block_keys_refresh")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("done"),
+            "{n}: a new database has nothing to refresh"
+        );
+        let first = app
+            .capture(req(&[
+                ("name", "Ольга Баккер"),
+                ("company", "Студия 2000"),
+                ("email", "olga@mail.ru"),
+            ]))
+            .await
+            .unwrap();
+        let other = app
+            .capture(req(&[
+                ("name", "Пётр Сидоров"),
+                ("company", "Офис 7"),
+                ("email", "petr@mail.ru"),
+            ]))
+            .await
+            .unwrap();
+        let keys = |store: std::sync::Arc<dyn voronka_store::Store>| async move {
+            store
+                .contacts_for_dedup(0, 100)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|c| (c.id, c.block_key.unwrap()))
+                .collect::<std::collections::HashMap<_, _>>()
+        };
+        let now = keys(store.clone()).await;
+        let (a, b) = (first.contact_id.unwrap(), other.contact_id.unwrap());
+        assert!(now[&a].contains("2000"), "{n}: {now:?}");
+        // As the earlier folding left them; the second key is one the contact's data does not
+        // explain (made from data it no longer holds).
+        let stale = now[&a].replace("2000", "20");
+        store
+            .set_block_keys(&[(a, stale.clone()), (b, "petr|ofis 77".into())])
+            .await
+            .unwrap();
+        store
+            .put_setting("block_keys_refresh", "0", 0)
+            .await
+            .unwrap();
+        let reopened = open(&db).await;
+        let after = keys(store.clone()).await;
+        assert_eq!(after[&a], now[&a], "{n}: brought up to date");
+        assert_eq!(after[&b], "petr|ofis 77", "{n}: left as it was");
+        assert_eq!(
+            store
+                .setting("block_keys_refresh")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("done"),
+            "{n}"
+        );
+        assert_eq!(reopened.refresh_block_keys().await.unwrap(), 0, "{n}");
+        // The same person from another mailbox: found by name and company again.
+        let again = reopened
+            .capture(req(&[
+                ("name", "Баккер Ольга"),
+                ("company", "Студия 2000"),
+                ("email", "olga.bakker@yandex.ru"),
+            ]))
+            .await
+            .unwrap();
+        let pairs = store.duplicate_pairs("open", 100).await.unwrap();
+        let found = again.contact_id == Some(a)
+            || pairs.iter().any(|p| {
+                p.lead_id == again.lead_id.unwrap() && p.other_lead_id == first.lead_id.unwrap()
+            });
+        assert!(found, "{n}: {again:?} {pairs:?}");
+        // And with the stale key it would not have been: the check above can fail.
+        store.set_block_keys(&[(a, stale)]).await.unwrap();
+        let missed = reopened
+            .capture(req(&[
+                ("name", "Ольга Баккер"),
+                ("company", "Студия 2000"),
+                ("email", "o.bakker@gmail.com"),
+            ]))
+            .await
+            .unwrap();
+        let pairs = store.duplicate_pairs("open", 100).await.unwrap();
+        assert!(
+            missed.contact_id != Some(a)
+                && !pairs.iter().any(|p| p.lead_id == missed.lead_id.unwrap()
+                    && p.other_lead_id == first.lead_id.unwrap()),
+            "{n}: {missed:?} {pairs:?}"
+        );
+    }
+}

@@ -35,6 +35,7 @@ fn ev(name: &str, visitor: Option<&str>, lead: Option<i64>, days_ago: i64) -> Ev
         url: Some("https://shop.example.com/pricing".into()),
         at: Some(voronka_app::now_ms() - days_ago * DAY),
         properties: Default::default(),
+        id: None,
     }
 }
 
@@ -361,6 +362,102 @@ async fn bulk_uploads_queue_their_leads_for_the_worker() {
         runner.abort();
         let e = app.explain_score(&admin, leads[39]).await.unwrap();
         assert_eq!(e.stored.engagement, 80, "{n}: the worker rescored it");
+    }
+}
+
+/// An event carries its sender's id: sent again under it by the same source (a retried
+/// request, or twice in one request) it is stored once and scores once; another source's event
+/// with the same id is its own; an empty id is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_sent_again_under_their_id_are_stored_once() {
+    for db in TestDb::both().await {
+        let n = db.name;
+        let app = open(&db).await;
+        let admin = Actor::system("test");
+        let lead = app
+            .capture(req(&[("name", "Дарья Ким"), ("email", "kim@example.ru")]))
+            .await
+            .unwrap()
+            .lead_id
+            .unwrap();
+        let with_id = |name: &str, id: &str| EventIn {
+            id: Some(id.into()),
+            ..ev(name, None, Some(lead), 0)
+        };
+        let first = app
+            .ingest_events(
+                "crm",
+                vec![
+                    with_id("email_click_product", "m-1"),
+                    with_id("email_click_product", "m-2"),
+                    with_id("email_click_product", "m-1"),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!((first.stored, first.duplicates), (2, 1), "{n}");
+        let once = app.explain_score(&admin, lead).await.unwrap();
+        // The request again, as a client retrying after a lost answer, with one new event.
+        let again = app
+            .ingest_events(
+                "crm",
+                vec![
+                    with_id("email_click_product", "m-1"),
+                    with_id("email_click_product", "m-2"),
+                    with_id("email_open", "m-3"),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!((again.stored, again.duplicates), (1, 2), "{n}");
+        let events = app.store().lead_events(lead, 100).await.unwrap();
+        assert_eq!(events.len(), 3, "{n}: {events:?}");
+        let clicks = events
+            .iter()
+            .filter(|e| e.name == "email_click_product")
+            .count();
+        assert_eq!(clicks, 2, "{n}");
+        let after = app.explain_score(&admin, lead).await.unwrap();
+        assert!(
+            after.stored.engagement > once.stored.engagement,
+            "{n}: the new event scores"
+        );
+        // Everything a duplicate: nothing stored, the score as it was.
+        let repeat = app
+            .ingest_events("crm", vec![with_id("email_click_product", "m-1")])
+            .await
+            .unwrap();
+        assert_eq!((repeat.stored, repeat.duplicates), (0, 1), "{n}");
+        assert!(repeat.leads.is_empty(), "{n}: no lead to rescore");
+        let same = app.explain_score(&admin, lead).await.unwrap();
+        assert_eq!(same.stored.engagement, after.stored.engagement, "{n}");
+        // Ids are the sender's own: another source may use the same one.
+        let other = app
+            .ingest_events("shop", vec![with_id("email_click_product", "m-1")])
+            .await
+            .unwrap();
+        assert_eq!((other.stored, other.duplicates), (1, 0), "{n}");
+        for bad in ["", "  ", "a\u{0}b"] {
+            let err = app
+                .ingest_events("crm", vec![with_id("page_view", bad)])
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err, AppError::Invalid { .. }),
+                "{n}: {bad:?}: {err}"
+            );
+        }
+        let long = "x".repeat(129);
+        let err = app
+            .ingest_events("crm", vec![with_id("page_view", &long)])
+            .await
+            .unwrap_err();
+        assert!(matches!(err, AppError::Invalid { .. }), "{n}: {err}");
+        assert_eq!(
+            app.store().lead_events(lead, 100).await.unwrap().len(),
+            4,
+            "{n}"
+        );
     }
 }
 

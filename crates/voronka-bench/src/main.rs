@@ -121,6 +121,10 @@ enum Cmd {
         clients: usize,
         #[arg(long)]
         database_url: Option<String>,
+        /// Each event carries an id of its own (the events API then checks it was not stored
+        /// before).
+        #[arg(long)]
+        ids: bool,
     },
     /// A full rescoring of N leads (seeded when the database has fewer).
     Rescore {
@@ -228,7 +232,8 @@ async fn main() -> Result<()> {
             batch,
             clients,
             database_url,
-        } => score::events(leads, events, batch, clients, database_url).await,
+            ids,
+        } => score::events(leads, events, batch, clients, database_url, ids).await,
         Cmd::Rescore {
             leads,
             events,

@@ -159,7 +159,8 @@ async fn seed_leads(app: &App, leads: usize) -> Result<()> {
     Ok(())
 }
 
-fn events_for(visitors: usize, n: usize, offset: usize) -> Vec<EventIn> {
+/// `with_ids`: each event carries its own id (`e{n}`), as a sender that may retry sends them.
+fn events_for(visitors: usize, n: usize, offset: usize, with_ids: bool) -> Vec<EventIn> {
     let now = voronka_app::now_ms();
     (0..n)
         .map(|i| {
@@ -177,6 +178,7 @@ fn events_for(visitors: usize, n: usize, offset: usize) -> Vec<EventIn> {
                 url: Some(format!("https://shop.example.com/p/{}", k % 500)),
                 at: Some(now - (k as i64 % 30) * 86_400_000),
                 properties: Default::default(),
+                id: with_ids.then(|| format!("e{k}")),
             }
         })
         .collect()
@@ -184,7 +186,8 @@ fn events_for(visitors: usize, n: usize, offset: usize) -> Vec<EventIn> {
 
 /// Event ingest over HTTP: `events` events posted to `/api/v1/events` in batches of `batch` by
 /// `clients` concurrent clients (half anonymous, half reaching one of `leads` leads, each of
-/// which is rescored in the same transaction); then the server time of single events reaching a
+/// which is rescored in the same transaction), each with an id of its own when `with_ids`; then
+/// the server time of single events reaching a
 /// known lead's score.
 pub async fn events(
     leads: usize,
@@ -192,6 +195,7 @@ pub async fn events(
     batch: usize,
     clients: usize,
     url: Option<String>,
+    with_ids: bool,
 ) -> Result<()> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
@@ -246,7 +250,7 @@ pub async fn events(
                     return Ok::<(), anyhow::Error>(());
                 }
                 let n = batch.min(events - from);
-                let body = serde_json::json!({ "events": events_for(leads, n, from) });
+                let body = serde_json::json!({ "events": events_for(leads, n, from, with_ids) });
                 let r = http
                     .post(&endpoint)
                     .bearer_auth(&token)
@@ -296,6 +300,7 @@ pub async fn events(
             url: None,
             at: None,
             properties: Default::default(),
+            id: None,
         };
         let t = Instant::now();
         let done = app.ingest_events("bench", vec![e]).await?;
@@ -338,7 +343,7 @@ pub async fn rescore(leads: usize, events: Option<usize>, url: Option<String>) -
                 // the ingest path to build it.
                 let k = 20_000.min(n - sent);
                 let received = voronka_app::now_ms();
-                let rows: Vec<voronka_store::NewEvent> = events_for(leads, k, sent)
+                let rows: Vec<voronka_store::NewEvent> = events_for(leads, k, sent, false)
                     .into_iter()
                     .map(|e| voronka_store::NewEvent {
                         visitor_id: e.visitor_id,
@@ -349,6 +354,7 @@ pub async fn rescore(leads: usize, events: Option<usize>, url: Option<String>) -
                         properties: e.properties,
                         at: e.at.unwrap_or(received),
                         received_at: received,
+                        key: e.id,
                     })
                     .collect();
                 let mut tx = app.store().begin().await?;
@@ -357,7 +363,7 @@ pub async fn rescore(leads: usize, events: Option<usize>, url: Option<String>) -
                 sent += k;
             } else {
                 let k = 1000.min(n - sent);
-                app.ingest_events("bench", events_for(leads, k, sent))
+                app.ingest_events("bench", events_for(leads, k, sent, false))
                     .await?;
                 sent += k;
             }

@@ -1274,6 +1274,35 @@ async fn tracker_events_rules_and_score_explanation() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     assert_eq!(r.json::<Value>().await.unwrap()["leads"], json!([lead]));
+    // A retried request with the events' own ids stores nothing twice.
+    let retried = json!({"events": [
+        {"id": "crm-77", "name": "email_open", "lead_id": lead},
+        {"id": "crm-78", "name": "email_open", "lead_id": lead},
+    ]});
+    for (stored, duplicates) in [(2, 0), (0, 2)] {
+        let r = s
+            .post("/api/v1/events", t)
+            .json(&retried)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::ACCEPTED);
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(
+            (&v["stored"], &v["duplicates"]),
+            (&json!(stored), &json!(duplicates)),
+            "{v}"
+        );
+    }
+    let r = s
+        .post("/api/v1/events", t)
+        .json(&json!({"id": "", "name": "email_open", "lead_id": lead}))
+        .send()
+        .await
+        .unwrap();
+    let (status, e) = error_of(r).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert!(e["message"].as_str().unwrap().contains("id"), "{e}");
     let r = s
         .post("/api/v1/events", t)
         .header("content-type", "text/plain")

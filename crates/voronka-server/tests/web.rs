@@ -1332,6 +1332,7 @@ async fn scoring_matrix_rules_editor_sites_and_card_explanation() {
                 url: Some("https://shop.example.com/<script>".into()),
                 at: None,
                 properties: Default::default(),
+                id: None,
             }],
         )
         .await

@@ -1741,6 +1741,60 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn contacts_with_digit_keys(&self, after: Id, limit: i64) -> Result<Vec<KeyedContact>> {
+        let rows = sqlx::query(&format!(
+            "SELECT c.id, c.full_name, c.name_key, a.name AS company \
+             FROM contacts c LEFT JOIN accounts a ON a.id = c.account_id \
+             WHERE c.id > $1 AND {HAS_DIGIT_KEY_SQL} ORDER BY c.id LIMIT $2"
+        ))
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: Vec<KeyedContact> = rows
+            .iter()
+            .map(|r| {
+                Ok(KeyedContact {
+                    id: r.try_get("id")?,
+                    full_name: r.try_get("full_name")?,
+                    company: r.try_get("company")?,
+                    emails: Vec::new(),
+                    block_key: r.try_get("name_key")?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        if out.is_empty() {
+            return Ok(out);
+        }
+        let index: std::collections::HashMap<Id, usize> = out.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+        let mut qb: QueryBuilder<DB> = QueryBuilder::new("SELECT contact_id, normalized FROM contact_emails WHERE contact_id IN (");
+        let mut sep = qb.separated(", ");
+        for c in &out {
+            sep.push_bind(c.id);
+        }
+        qb.push(")");
+        let emails: Vec<(Id, String)> = qb.build_query_as().fetch_all(&self.pool).await?;
+        for (contact, email) in emails {
+            if let Some(&i) = index.get(&contact) {
+                out[i].emails.push(email);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn set_block_keys(&self, keys: &[(Id, String)]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for (id, key) in keys {
+            sqlx::query("UPDATE contacts SET name_key = $1 WHERE id = $2")
+                .bind(key)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn contacts_for_dedup(&self, after: Id, limit: i64) -> Result<Vec<DedupContact>> {
         let rows = sqlx::query(
             "SELECT c.id, c.full_name, c.name_key, c.created_at, a.name AS company \

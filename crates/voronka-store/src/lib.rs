@@ -198,6 +198,10 @@ pub trait Store: RoutingStore + ScoreStore + Send + Sync + 'static {
 
     /// Contacts not merged away, in id order after `after`, for batch deduplication.
     async fn contacts_for_dedup(&self, after: Id, limit: i64) -> Result<Vec<DedupContact>>;
+    /// Contacts (merged ones too) whose block key holds a digit, in id order after `after`.
+    async fn contacts_with_digit_keys(&self, after: Id, limit: i64) -> Result<Vec<KeyedContact>>;
+    /// Replaces these contacts' block keys.
+    async fn set_block_keys(&self, keys: &[(Id, String)]) -> Result<()>;
     /// The lead a merged lead now lives in (itself when it was never merged).
     async fn resolve_lead(&self, id: Id) -> Result<Option<Id>>;
     async fn duplicate_pairs(&self, status: &str, limit: i64) -> Result<Vec<DuplicatePair>>;

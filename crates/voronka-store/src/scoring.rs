@@ -21,6 +21,9 @@ pub struct NewEvent {
     pub properties: serde_json::Map<String, serde_json::Value>,
     pub at: Millis,
     pub received_at: Millis,
+    /// The sender's own id of the event: one its source has stored already is not stored again.
+    #[serde(default)]
+    pub key: Option<String>,
 }
 
 /// A stored event with the lead it belongs to (none while its visitor is anonymous).
@@ -59,6 +62,9 @@ pub struct Ingested {
     /// How many of `leads` were queued for the rescoring worker rather than rescored at once.
     #[serde(default)]
     pub queued: usize,
+    /// Events skipped because their source had already sent them under the same id.
+    #[serde(default)]
+    pub duplicates: usize,
 }
 
 /// What the scorer needs of one lead.

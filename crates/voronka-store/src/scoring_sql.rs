@@ -69,6 +69,34 @@ fn push_texts<'a>(qb: &mut QueryBuilder<'a, DB>, items: &'a [&'a str]) {
     }
 }
 
+/// The (source, id) pairs among these events that are stored already.
+async fn stored_event_keys(
+    tx: &mut sqlx::Transaction<'static, DB>,
+    events: &[NewEvent],
+) -> Result<HashSet<(String, String)>> {
+    let mut by_source: HashMap<&str, Vec<&str>> = HashMap::new();
+    for e in events {
+        if let Some(k) = e.key.as_deref() {
+            by_source.entry(e.source.as_str()).or_default().push(k);
+        }
+    }
+    let mut stored = HashSet::new();
+    for (source, keys) in by_source {
+        for chunk in keys.chunks(CHUNK) {
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
+                "SELECT {} FROM events WHERE source = ",
+                json_rows("event_key")
+            ));
+            qb.push_bind(source).push(" AND event_key IN (");
+            push_texts(&mut qb, chunk);
+            qb.push(")");
+            let found: Vec<(String,)> = json_answer(tx, qb, "event ids").await?;
+            stored.extend(found.into_iter().map(|(k,)| (source.to_string(), k)));
+        }
+    }
+    Ok(stored)
+}
+
 /// One lead's events as `LEAD_EVENTS_SQL` aggregates them: `[[id, name, url, properties, at], …]`.
 type EventTuple = (Id, String, Option<String>, String, Millis);
 
@@ -364,6 +392,28 @@ impl ScoreStore for SqlStore {
 #[async_trait]
 impl ScoreTx for SqlTx {
     async fn insert_events(&mut self, events: &[NewEvent]) -> Result<Ingested> {
+        // Events sent again under an id their source has stored (or that came earlier in this
+        // batch) are left out before anything else, so they count nowhere.
+        let sent = events.len();
+        let fresh_events;
+        let events = if events.iter().any(|e| e.key.is_some()) {
+            let stored = stored_event_keys(&mut self.tx, events).await?;
+            let mut taken: HashSet<(&str, &str)> = HashSet::new();
+            fresh_events = events
+                .iter()
+                .filter(|e| match e.key.as_deref() {
+                    Some(k) => {
+                        !stored.contains(&(e.source.clone(), k.to_string()))
+                            && taken.insert((e.source.as_str(), k))
+                    }
+                    None => true,
+                })
+                .cloned()
+                .collect::<Vec<_>>();
+            &fresh_events[..]
+        } else {
+            events
+        };
         let anonymous: Vec<&str> = events
             .iter()
             .filter(|e| e.lead_id.is_none())
@@ -425,7 +475,7 @@ impl ScoreTx for SqlTx {
         let rows: Vec<(&NewEvent, Option<Id>)> = events.iter().zip(resolved.iter().copied()).collect();
         for chunk in rows.chunks(CHUNK / 2) {
             let mut qb: QueryBuilder<DB> = QueryBuilder::new(
-                "INSERT INTO events (visitor_id, lead_id, source, name, url, properties, at, received_at) ",
+                "INSERT INTO events (visitor_id, lead_id, source, name, url, properties, at, received_at, event_key) ",
             );
             qb.push_values(chunk, |mut b, (e, lead)| {
                 b.push_bind(e.visitor_id.clone())
@@ -435,8 +485,12 @@ impl ScoreTx for SqlTx {
                     .push_bind(e.url.clone())
                     .push_bind(serde_json::Value::Object(e.properties.clone()).to_string())
                     .push_bind(e.at)
-                    .push_bind(e.received_at);
+                    .push_bind(e.received_at)
+                    .push_bind(e.key.clone());
             });
+            // Another process may store the same id between the lookup above and this insert
+            // (PostgreSQL); the first one stays.
+            qb.push(" ON CONFLICT DO NOTHING");
             qb.build().execute(&mut *self.tx).await?;
         }
         // A visitor never seen and not identified is an interest: a signal without a contact.
@@ -490,6 +544,7 @@ impl ScoreTx for SqlTx {
             leads,
             new_visitors: fresh.len(),
             queued: 0,
+            duplicates: sent - events.len(),
         })
     }
 

@@ -565,6 +565,19 @@ pub struct FormEventCount {
     pub count: i64,
 }
 
+/// A contact whose block key holds a digit, with what the key is made from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyedContact {
+    pub id: Id,
+    pub full_name: String,
+    /// The name of its account.
+    pub company: Option<String>,
+    /// Its emails, normalized.
+    pub emails: Vec<String>,
+    /// `contacts.name_key` as stored.
+    pub block_key: String,
+}
+
 /// A contact as the batch deduplication compares it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DedupContact {

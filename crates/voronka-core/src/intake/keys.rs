@@ -75,20 +75,30 @@ pub fn name_key(name: &str) -> String {
 /// contacts with one block key are possibly one person.
 pub fn block_key(n: &super::Normalized) -> Option<String> {
     let full_name = n.full_name.as_deref()?;
+    block_key_of(
+        full_name,
+        n.company.as_deref(),
+        n.emails.iter().map(|e| e.normalized.as_str()),
+    )
+}
+
+/// [`block_key`] of a stored contact: its name, its company and its emails (normalized).
+pub fn block_key_of<'a>(
+    full_name: &str,
+    company: Option<&str>,
+    emails: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     // What goes with the name first: without it there is no key, and the name's key (the
     // dearer part) need not be made.
-    let with = match n
-        .company
-        .as_deref()
+    let with = match company
         // The company folded like the name, so "Ромашка" and "Romashka" are one company.
         .map(|c| crate::names::translit_key(&account_key(c)))
         .filter(|c| !c.is_empty())
     {
         Some(c) => c,
-        None => n
-            .emails
-            .iter()
-            .filter_map(|e| e.normalized.rsplit_once('@').map(|(_, d)| d.to_lowercase()))
+        None => emails
+            .into_iter()
+            .filter_map(|e| e.rsplit_once('@').map(|(_, d)| d.to_lowercase()))
             .find(|d| !super::email::is_public_provider(d))
             .map(|d| format!("@{d}"))?,
     };
@@ -97,6 +107,29 @@ pub fn block_key(n: &super::Normalized) -> Option<String> {
         return None;
     }
     Some(format!("{name}|{with}"))
+}
+
+/// The block key a contact stored with a key of the earlier folding should have now, if it
+/// differs. The earlier folding collapsed a run of one digit as it does doubled letters
+/// ("Company 1881" was "Company 181"); `stored` is replaced only when that alone tells the two
+/// apart, so a key made from other data than the contact holds now (an email added later, a
+/// name taken in a merge) stays as it is.
+pub fn refreshed_block_key<'a>(
+    stored: &str,
+    full_name: &str,
+    company: Option<&str>,
+    emails: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    let now = block_key_of(full_name, company, emails)?;
+    let mut folded = String::with_capacity(now.len());
+    let mut last = None;
+    for c in now.chars() {
+        if !(c.is_ascii_digit() && Some(c) == last) {
+            folded.push(c);
+        }
+        last = Some(c);
+    }
+    (now != stored && folded == stored).then_some(now)
 }
 
 #[cfg(test)]
@@ -142,6 +175,31 @@ mod tests {
             "digits are not letters"
         );
         assert_ne!(at("Company 11"), at("Company 1"));
+        // A key of the earlier folding is brought up to date; anything else stays.
+        let now = at("Company 1881").unwrap();
+        let old = now.replace("1881", "181");
+        let refresh = |stored: &str, company: &str| {
+            refreshed_block_key(stored, "Ольга Bakker", Some(company), [])
+        };
+        assert_eq!(refresh(&old, "Company 1881"), Some(now.clone()));
+        assert_eq!(refresh(&now, "Company 1881"), None, "current already");
+        assert_eq!(refresh(&old, "Company 1882"), None, "another company now");
+        assert_eq!(
+            refresh(&old, "Company 1811"),
+            Some(now.replace("1881", "1811")),
+            "which of the two the old key stood for, the company tells"
+        );
+        assert_eq!(refresh(&old, "Company 181"), None, "no doubled digit");
+        assert_eq!(
+            refreshed_block_key(
+                "x|@studio2000.ru",
+                "Ольга Bakker",
+                None,
+                ["o@studio2000.ru"]
+            ),
+            None,
+            "a different name"
+        );
         assert_eq!(at("Kompaniya 1881"), at("Компания 1881"));
     }
 }

@@ -59,6 +59,9 @@ fn json_rows(cols: &str) -> String {
     format!("COALESCE(CAST(json_agg(json_build_array({cols})) AS TEXT), '[]')")
 }
 
+/// A contact's block key holds a digit.
+const HAS_DIGIT_KEY_SQL: &str = "c.name_key ~ '[0-9]'";
+
 /// One intake transaction at a time across all processes sharing the database; released at commit.
 const LOCK_INTAKE_SQL: Option<&str> = Some("SELECT pg_advisory_xact_lock(7245315402)");
 

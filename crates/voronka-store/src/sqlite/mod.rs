@@ -87,6 +87,9 @@ fn json_rows(cols: &str) -> String {
     format!("json_group_array(json_array({cols}))")
 }
 
+/// A contact's block key holds a digit.
+const HAS_DIGIT_KEY_SQL: &str = "c.name_key GLOB '*[0-9]*'";
+
 /// BEGIN IMMEDIATE already holds the only write lock.
 const LOCK_INTAKE_SQL: Option<&str> = None;
 
