@@ -8,7 +8,12 @@
    read from window.voronkaq = [[name, properties], …].
    Markup: data-voronka-event="view_pricing" (+ data-voronka-*) on an element sends that event
    when the page loads; on a link or button, when it is clicked. Links to social networks send
-   click_social and links to files send download by themselves. */
+   click_social and links to files send download by themselves.
+   Every event carries an id of its own. A batch stays in localStorage ("voronka:events", at
+   most 500 events, five tries each) until the server has answered for it; one that could not
+   be sent (offline, a network error, a 429 or 5xx answer, a page closed first) is sent again
+   when the browser is back online, 30 s later, or on the next page of the site. The server
+   stores an id once, so an event sent twice is counted once. */
 (function () {
   "use strict";
   var d = document, w = window, n = navigator;
@@ -37,26 +42,93 @@
   var visitor = store("voronka:visitor");
   if (!visitor) { visitor = rid(); store("voronka:visitor", visitor); }
 
-  var queue = [], timer = null;
-  function flush() {
-    timer = null;
-    if (!queue.length) return;
-    var body = JSON.stringify({ events: queue.splice(0, 100) });
-    var sent = false;
-    try {
-      if (n.sendBeacon) sent = n.sendBeacon(url, new Blob([body], { type: "text/plain" }));
-    } catch (e) { sent = false; }
-    if (!sent && w.fetch) {
-      fetch(url, { method: "POST", body: body, keepalive: true, mode: "cors", credentials: "omit",
-        headers: { "content-type": "text/plain" } }).catch(function () {});
-    }
-    if (queue.length) flush();
+  // Events not yet sent (in memory) and batches that failed (kept in localStorage as
+  // [{e: event, t: tries}], until the server has answered for them).
+  var queue = [], timer = null, SAVED = "voronka:events", retry = null, resending = false;
+  function saved() {
+    try { return JSON.parse(store(SAVED) || "[]") || []; } catch (e) { return []; }
   }
+  function save(list) {
+    list = list.filter(function (k) { return k.t < 5; }).slice(-500);
+    try {
+      if (list.length) localStorage.setItem(SAVED, JSON.stringify(list));
+      else localStorage.removeItem(SAVED);
+    } catch (e) {}
+  }
+  // Adds a batch to the kept events; `failed`: it was tried and failed (one try more for each
+  // of its events), else it is on its way and stays kept until answered.
+  function keep(batch, failed) {
+    var list = saved(), have = {};
+    for (var i = 0; i < list.length; i++) have[list[i].e.id] = list[i];
+    for (var j = 0; j < batch.length; j++) {
+      var k = have[batch[j].id];
+      if (!k) { k = { e: batch[j], t: 0 }; list.push(k); }
+      if (failed) k.t++;
+    }
+    save(list);
+    if (failed && !retry) retry = setTimeout(resend, 30000);
+  }
+  function settle(batch) {
+    var done = {};
+    for (var i = 0; i < batch.length; i++) done[batch[i].id] = true;
+    save(saved().filter(function (k) { return !done[k.e.id]; }));
+  }
+  // Ids of the events on their way from this page.
+  var flying = {};
+  // Sends a batch, kept until the server answers for it: stored, or refused for itself (a 4xx
+  // other than 429) is done with; anything else is kept to be sent again. A page closed before
+  // the answer leaves it kept, and the next page sends it again (stored once by its id).
+  function send(batch) {
+    keep(batch, false);
+    if (n.onLine === false || !w.fetch) { keep(batch, true); return Promise.resolve(false); }
+    var body = JSON.stringify({ events: batch });
+    for (var i = 0; i < batch.length; i++) flying[batch[i].id] = true;
+    var landed = function (ok) {
+      for (var j = 0; j < batch.length; j++) delete flying[batch[j].id];
+      if (ok) settle(batch); else keep(batch, true);
+      return ok;
+    };
+    // keepalive lets a request outlive its page, for bodies up to 64 KB.
+    return fetch(url, { method: "POST", body: body, keepalive: body.length < 60000, mode: "cors",
+      credentials: "omit", headers: { "content-type": "text/plain" } })
+      .then(function (r) { return landed(r.status !== 429 && r.status < 500); },
+        function () { return landed(false); });
+  }
+  function resend() {
+    retry = null;
+    if (resending || n.onLine === false) return;
+    var batch = saved().filter(function (k) { return !flying[k.e.id]; }).slice(0, 100)
+      .map(function (k) { return k.e; });
+    if (!batch.length) return;
+    resending = true;
+    send(batch).then(function (ok) {
+      resending = false;
+      if (ok) resend();
+    });
+  }
+  // leaving: the page is being hidden or closed, when only a beacon is sure to go out (its
+  // answer cannot be read; a beacon the browser refuses is kept for the next page).
+  function flush(leaving) {
+    timer = null;
+    while (queue.length) {
+      var batch = queue.splice(0, 100);
+      if (n.onLine === false) { keep(batch, true); continue; }
+      if (leaving === true && n.sendBeacon) {
+        var sent = false;
+        try { sent = n.sendBeacon(url, new Blob([JSON.stringify({ events: batch })], { type: "text/plain" })); }
+        catch (e) { sent = false; }
+        if (!sent) keep(batch, true);
+        continue;
+      }
+      send(batch);
+    }
+  }
+  function leave() { flush(true); }
   function track(name, props) {
     if (off || !name) return;
     var p = {};
     for (var k in props || {}) if (Object.prototype.hasOwnProperty.call(props, k)) p[k] = props[k];
-    queue.push({ name: String(name), visitor_id: visitor, url: location.href, at: Date.now(), properties: p });
+    queue.push({ id: rid(), name: String(name), visitor_id: visitor, url: location.href, at: Date.now(), properties: p });
     if (!timer) timer = setTimeout(flush, 1000);
   }
   function page() {
@@ -84,18 +156,20 @@
     if (u.host !== location.host && SOCIAL.test(u.hostname)) track("click_social", { network: u.hostname });
     else if (FILE.test(u.pathname)) track("download", { file: u.pathname.split("/").pop() });
   }, true);
-  d.addEventListener("visibilitychange", function () { if (d.visibilityState === "hidden") flush(); });
-  w.addEventListener("pagehide", flush);
+  d.addEventListener("visibilitychange", function () { if (d.visibilityState === "hidden") leave(); });
+  w.addEventListener("pagehide", leave);
+  w.addEventListener("online", resend);
 
   w.voronka = w.voronka || {};
   w.voronka.track = track;
   w.voronka.page = page;
   // Sends what is queued now (a single-page app about to navigate, a test).
-  w.voronka.flush = flush;
+  w.voronka.flush = function () { flush(); };
   w.voronka.visitor = visitor;
   var early = w.voronkaq || [];
   w.voronkaq = { push: function (c) { track(c[0], c[1]); } };
 
+  if (!off) resend();
   page();
   for (var i = 0; i < early.length; i++) track(early[i][0], early[i][1]);
   function onLoad() {

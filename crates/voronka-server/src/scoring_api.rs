@@ -93,7 +93,7 @@ async fn post_events(
             .map(|(_, v)| v)
     });
     if let Some(site) = site.filter(|_| !req.headers().contains_key(header::AUTHORIZATION)) {
-        return tracked(s, site, peer, req).await;
+        return Ok(tracked_with_cors(s, site, peer, req).await);
     }
     let (mut parts, body) = req.into_parts();
     let ApiActor(actor) =
@@ -131,8 +131,29 @@ async fn tracked_events(
     Path(site): Path<String>,
     peer: axum::extract::ConnectInfo<std::net::SocketAddr>,
     req: Request,
-) -> ApiResult<Response> {
-    tracked(s, site, peer, req).await
+) -> Response {
+    tracked_with_cors(s, site, peer, req).await
+}
+
+async fn tracked_with_cors(
+    s: AppState,
+    site: String,
+    peer: axum::extract::ConnectInfo<std::net::SocketAddr>,
+    req: Request,
+) -> Response {
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    // Refusals carry the CORS headers too, so that the tracker can read them: it keeps a batch
+    // to send again only when the failure was not the batch's own (a 429 or a 5xx).
+    let mut resp = match tracked(s, site, peer, req).await {
+        Ok(resp) => resp,
+        Err(e) => e.into_response(),
+    };
+    crate::public::cors(resp.headers_mut(), origin.as_deref());
+    resp
 }
 
 fn url_pairs(q: &str) -> Vec<(String, String)> {
@@ -163,7 +184,7 @@ async fn tracked(
         )));
     }
     let bytes = read_body(req, &s).await?;
-    let mut resp = if site.honour_dnt && declines_tracking(&headers) {
+    let resp = if site.honour_dnt && declines_tracking(&headers) {
         StatusCode::NO_CONTENT.into_response()
     } else {
         let events = parse_events(&bytes)?;
@@ -173,7 +194,6 @@ async fn tracked(
             .await?;
         (StatusCode::ACCEPTED, Json(json!({ "stored": done.stored }))).into_response()
     };
-    crate::public::cors(resp.headers_mut(), origin.as_deref());
     Ok(resp)
 }
 

@@ -1222,8 +1222,24 @@ async fn tracker_events_rules_and_score_explanation() {
             .send()
             .await
             .unwrap();
+        // The page's script can read a refusal (and so drops the batch rather than retry it).
+        assert_eq!(
+            r.headers()["access-control-allow-origin"],
+            "https://shop.example.com",
+            "{bad}"
+        );
         let (status, e) = error_of(r).await;
         assert_eq!(status, code, "{bad}: {e}");
+    }
+    // The tracker's ids: a beacon sent twice stores its events once.
+    let twice = r#"{"events":[{"id":"b-1","name":"view_product","visitor_id":"vis-twice"}]}"#;
+    for stored in [1, 0] {
+        let r = beacon("https://shop.example.com", twice)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::ACCEPTED);
+        assert_eq!(r.json::<Value>().await.unwrap()["stored"], stored);
     }
     let r = s
         .http

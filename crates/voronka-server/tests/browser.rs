@@ -1053,3 +1053,164 @@ async fn tracker_joins_page_views_to_the_lead_of_the_visitor() {
     assert_eq!(pricing["properties"]["plan"], "pro");
     assert!(pricing["url"].as_str().unwrap().starts_with(&origin));
 }
+
+/// The tracker keeps what it could not send: an event made offline waits in localStorage and
+/// goes out once the browser is back online; an event whose answer was lost (kept when the page
+/// closed) is sent again by the next page and stored once, by its id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tracker_keeps_events_made_offline_and_stores_each_once() {
+    let _one = BROWSER_LOCK.lock().await;
+    let v = voronka().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let site = v
+        .api(
+            reqwest::Method::POST,
+            "/api/v1/tracking-sites",
+            Some(json!({"name": "Shop", "origins": [origin]})),
+        )
+        .await;
+    let page = page_with(site["embed"].as_str().unwrap());
+    let app = axum::Router::new().route(
+        "/",
+        axum::routing::get(move || {
+            let page = page.clone();
+            async move { axum::response::Html(page) }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    const KEPT: &str = "JSON.parse(localStorage.getItem('voronka:events') || '[]')";
+
+    let b = Browser::start(true).await;
+    b.client.goto(&origin).await.unwrap();
+    b.until(
+        "the tracker",
+        "return !!(window.voronka && window.voronka.visitor)",
+        Duration::from_secs(10),
+    )
+    .await;
+    // The page view goes out and is answered: nothing stays kept.
+    b.client
+        .execute("window.voronka.flush(); return true;", vec![])
+        .await
+        .unwrap();
+    b.until(
+        "the page view to be answered",
+        &format!("return {KEPT}.length === 0"),
+        Duration::from_secs(10),
+    )
+    .await;
+
+    b.set_offline(true).await;
+    b.client
+        .execute(
+            "window.voronka.track('offline_event', {n: 1}); window.voronka.flush(); return true;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    b.until(
+        "the event made offline to be kept",
+        &format!("var l = {KEPT}; return l.length === 1 && l[0].e.name === 'offline_event' && l[0].t >= 1"),
+        Duration::from_secs(10),
+    )
+    .await;
+    let kept = b
+        .client
+        .execute(&format!("return JSON.stringify({KEPT}[0].e)"), vec![])
+        .await
+        .unwrap();
+    let event: Value = serde_json::from_str(kept.as_str().unwrap()).unwrap();
+    assert!(
+        event["id"].as_str().is_some_and(|id| !id.is_empty()),
+        "{event}"
+    );
+    b.set_offline(false).await;
+    b.until(
+        "the kept event to be sent once online",
+        &format!("return {KEPT}.length === 0"),
+        Duration::from_secs(40),
+    )
+    .await;
+
+    // As if a page had closed before the answer came: the event is kept again, and the next
+    // page sends it again.
+    b.client
+        .execute(
+            "localStorage.setItem('voronka:events', JSON.stringify([{e: JSON.parse(arguments[0]), t: 0}])); return true;",
+            vec![Value::String(kept.as_str().unwrap().to_string())],
+        )
+        .await
+        .unwrap();
+    b.client.refresh().await.unwrap();
+    b.until(
+        "the next page to send the kept event",
+        &format!("return !!(window.voronka && window.voronka.visitor) && {KEPT}.length === 0"),
+        Duration::from_secs(10),
+    )
+    .await;
+    b.client
+        .execute("window.voronka.flush(); return true;", vec![])
+        .await
+        .unwrap();
+    b.until(
+        "the second page view to be answered",
+        &format!("return {KEPT}.length === 0"),
+        Duration::from_secs(10),
+    )
+    .await;
+    let visitor = b
+        .client
+        .execute("return window.voronka.visitor", vec![])
+        .await
+        .unwrap();
+    b.finish().await;
+
+    // The visitor leaves a contact: the events join the lead, the offline one once.
+    let out = v
+        .api(
+            reqwest::Method::POST,
+            "/api/v1/leads",
+            Some(
+                json!({"name": "Вера Соколова", "email": "vera.sokolova@mail.ru",
+                "visitor_id": visitor}),
+            ),
+        )
+        .await;
+    let id = out["lead_id"].clone();
+    assert!(id.is_i64(), "{out}");
+    let start = Instant::now();
+    let names = loop {
+        let e = v
+            .api(
+                reqwest::Method::GET,
+                &format!("/api/v1/leads/{id}/score"),
+                None,
+            )
+            .await;
+        let names: Vec<String> = e["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e["name"].as_str().map(str::to_string))
+            .collect();
+        if names.iter().filter(|n| *n == "page_view").count() >= 2 {
+            break names;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the tracked events did not reach the lead: {e}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(
+        names.iter().filter(|n| *n == "offline_event").count(),
+        1,
+        "{names:?}"
+    );
+    assert_eq!(
+        names.iter().filter(|n| *n == "page_view").count(),
+        2,
+        "{names:?}"
+    );
+}
