@@ -73,6 +73,18 @@ impl Voronka {
         v
     }
 
+    /// A tracking site accepting events from `origin`; returns its embed code.
+    async fn tracking_site(&self, origin: &str) -> String {
+        let site = self
+            .api(
+                reqwest::Method::POST,
+                "/api/v1/tracking-sites",
+                Some(json!({"name": "Acme", "origins": [origin]})),
+            )
+            .await;
+        site["embed"].as_str().unwrap().to_string()
+    }
+
     /// A form admitting posts from `origin` only; returns (id, key).
     async fn form(&self, origin: &str, def: Value) -> (i64, String) {
         let f = self
@@ -135,6 +147,12 @@ async fn site(html: impl Fn(&str) -> String) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!("http://{}", listener.local_addr().unwrap());
     let page = html(&origin);
+    serve_page(listener, page);
+    origin
+}
+
+/// Serves one page at `/` of the customer's site.
+fn serve_page(listener: tokio::net::TcpListener, page: String) {
     let app = axum::Router::new().route(
         "/",
         axum::routing::get(move || {
@@ -143,7 +161,6 @@ async fn site(html: impl Fn(&str) -> String) -> String {
         }),
     );
     tokio::spawn(async move { axum::serve(listener, app).await });
-    origin
 }
 
 fn page_with(body: &str) -> String {
@@ -325,14 +342,7 @@ async fn branching_quiz_from_another_origin() {
         "{embed}"
     );
     let page = page_with(embed);
-    let app = axum::Router::new().route(
-        "/",
-        axum::routing::get(move || {
-            let page = page.clone();
-            async move { axum::response::Html(page) }
-        }),
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    serve_page(listener, page);
 
     let b = Browser::start(true).await;
     b.client
@@ -497,14 +507,7 @@ async fn plain_form_works_without_javascript() {
         )
         .await;
     let page = page_with(&v.embed_code(id).await);
-    let app = axum::Router::new().route(
-        "/",
-        axum::routing::get(move || {
-            let page = page.clone();
-            async move { axum::response::Html(page) }
-        }),
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    serve_page(listener, page);
 
     let b = Browser::start(false).await;
     b.client.goto(&origin).await.unwrap();
@@ -569,14 +572,7 @@ async fn callback_button_makes_a_hot_callback_lead() {
         "<script src=\"{}/w.js\" data-form=\"{key}\" async></script>",
         v.base
     ));
-    let app = axum::Router::new().route(
-        "/",
-        axum::routing::get(move || {
-            let page = page.clone();
-            async move { axum::response::Html(page) }
-        }),
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    serve_page(listener, page);
 
     let b = Browser::start(true).await;
     b.client.goto(&origin).await.unwrap();
@@ -635,14 +631,7 @@ async fn exit_intent_popup_opens_once_and_counts_a_view() {
         "<script src=\"{}/w.js\" data-form=\"{key}\" async></script>",
         v.base
     ));
-    let app = axum::Router::new().route(
-        "/",
-        axum::routing::get(move || {
-            let page = page.clone();
-            async move { axum::response::Html(page) }
-        }),
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    serve_page(listener, page);
 
     let b = Browser::start(true).await;
     b.client.goto(&origin).await.unwrap();
@@ -746,14 +735,7 @@ async fn offline_submission_is_sent_once_when_back_online() {
         "<script src=\"{}/w.js\" data-form=\"{key}\" async></script>",
         v.base
     ));
-    let app = axum::Router::new().route(
-        "/",
-        axum::routing::get(move || {
-            let page = page.clone();
-            async move { axum::response::Html(page) }
-        }),
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    serve_page(listener, page);
 
     let b = Browser::start(true).await;
     b.client.goto(&origin).await.unwrap();
@@ -914,14 +896,7 @@ async fn tracker_joins_page_views_to_the_lead_of_the_visitor() {
     let v = voronka().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!("http://{}", listener.local_addr().unwrap());
-    let site = v
-        .api(
-            reqwest::Method::POST,
-            "/api/v1/tracking-sites",
-            Some(json!({"name": "Acme", "origins": [origin]})),
-        )
-        .await;
-    let embed = site["embed"].as_str().unwrap().to_string();
+    let embed = v.tracking_site(&origin).await;
     let (_, key) = v
         .form(&origin, json!({"kind": "callback", "language": "en"}))
         .await;
@@ -931,14 +906,7 @@ async fn tracker_joins_page_views_to_the_lead_of_the_visitor() {
          <script src=\"{}/w.js\" data-form=\"{key}\" async></script>",
         v.base
     ));
-    let app = axum::Router::new().route(
-        "/",
-        axum::routing::get(move || {
-            let page = page.clone();
-            async move { axum::response::Html(page) }
-        }),
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    serve_page(listener, page);
 
     let b = Browser::start(true).await;
     b.client.goto(&origin).await.unwrap();
@@ -1063,22 +1031,8 @@ async fn tracker_keeps_events_made_offline_and_stores_each_once() {
     let v = voronka().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!("http://{}", listener.local_addr().unwrap());
-    let site = v
-        .api(
-            reqwest::Method::POST,
-            "/api/v1/tracking-sites",
-            Some(json!({"name": "Shop", "origins": [origin]})),
-        )
-        .await;
-    let page = page_with(site["embed"].as_str().unwrap());
-    let app = axum::Router::new().route(
-        "/",
-        axum::routing::get(move || {
-            let page = page.clone();
-            async move { axum::response::Html(page) }
-        }),
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let page = page_with(&v.tracking_site(&origin).await);
+    serve_page(listener, page);
     const KEPT: &str = "JSON.parse(localStorage.getItem('voronka:events') || '[]')";
 
     let b = Browser::start(true).await;
