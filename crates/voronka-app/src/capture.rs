@@ -1157,20 +1157,20 @@ async fn write_batch(
 }
 
 /// Milliseconds spent in each step of a batch, for the debug log.
-struct Laps {
+pub(crate) struct Laps {
     last: std::time::Instant,
     done: Vec<(&'static str, f64)>,
 }
 
 impl Laps {
-    fn new() -> Laps {
+    pub(crate) fn new() -> Laps {
         Laps {
             last: std::time::Instant::now(),
             done: Vec::new(),
         }
     }
 
-    fn lap(&mut self, step: &'static str) {
+    pub(crate) fn lap(&mut self, step: &'static str) {
         let now = std::time::Instant::now();
         self.done
             .push((step, (now - self.last).as_secs_f64() * 1000.0));

@@ -362,11 +362,13 @@ impl App {
         // after the commit, outside the write lock, so that the next batch is written meanwhile;
         // either way nothing is acknowledged before it is on disk.
         let bulk = rows.len() > INLINE_RESCORE;
+        let mut laps = crate::capture::Laps::new();
         let mut tx = if bulk {
             self.store.begin_deferred_sync().await?
         } else {
             self.store.begin().await?
         };
+        laps.lap("begin");
         if let Some(missing) = missing_lead(tx.as_mut(), &rows).await? {
             return Err(AppError::invalid(
                 "lead_id",
@@ -374,20 +376,30 @@ impl App {
             ));
         }
         let mut ingested = tx.insert_events(&rows).await?;
+        laps.lap("store");
         if ingested.leads.len() <= INLINE_RESCORE {
             rescore_in_tx(tx.as_mut(), &scorer, &ingested.leads, &HashMap::new(), now).await?;
+            laps.lap("rescore");
             tx.commit().await?;
         } else {
             // A bulk upload: the leads wait on the queue, and the worker rescores them in
             // large slices while the next batches arrive.
             tx.queue_rescore(&ingested.leads, now).await?;
+            laps.lap("queue");
             tx.commit().await?;
             ingested.queued = ingested.leads.len();
             self.rescore_wake.notify_one();
         }
+        laps.lap("commit");
         if bulk {
             self.store.sync_log().await?;
+            laps.lap("sync");
         }
+        tracing::debug!(
+            events = rows.len(),
+            leads = ingested.leads.len(),
+            "event batch stored: {laps}"
+        );
         Ok(ingested)
     }
 

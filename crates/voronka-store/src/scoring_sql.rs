@@ -392,6 +392,7 @@ impl ScoreStore for SqlStore {
 #[async_trait]
 impl ScoreTx for SqlTx {
     async fn insert_events(&mut self, events: &[NewEvent]) -> Result<Ingested> {
+        let started = std::time::Instant::now();
         // Events sent again under an id their source has stored (or that came earlier in this
         // batch) are left out before anything else, so they count nowhere.
         let sent = events.len();
@@ -465,6 +466,7 @@ impl ScoreTx for SqlTx {
             let found: Vec<(String,)> = json_answer(&mut self.tx, qb, "visitors seen").await?;
             seen.extend(found.into_iter().map(|(v,)| v));
         }
+        let looked_up = started.elapsed();
         let resolved: Vec<Option<Id>> = events
             .iter()
             .map(|e| {
@@ -493,6 +495,7 @@ impl ScoreTx for SqlTx {
             qb.push(" ON CONFLICT DO NOTHING");
             qb.build().execute(&mut *self.tx).await?;
         }
+        let inserted = started.elapsed();
         // A visitor never seen and not identified is an interest: a signal without a contact.
         let mut fresh: Vec<&NewEvent> = Vec::new();
         let mut counted: HashSet<&str> = HashSet::new();
@@ -532,6 +535,12 @@ impl ScoreTx for SqlTx {
                 .collect();
             self.insert_interests(&rows).await?;
         }
+        tracing::debug!(
+            lookups_ms = looked_up.as_secs_f64() * 1000.0,
+            insert_ms = (inserted - looked_up).as_secs_f64() * 1000.0,
+            interests_ms = (started.elapsed() - inserted).as_secs_f64() * 1000.0,
+            "events written"
+        );
         let leads: Vec<Id> = resolved
             .iter()
             .flatten()
