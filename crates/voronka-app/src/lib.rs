@@ -14,6 +14,7 @@ mod predict;
 mod scoring;
 mod scrub;
 mod speed;
+mod status;
 mod transfer;
 
 pub mod demo;
@@ -35,6 +36,7 @@ pub use speed::{
     ical, sla_metrics_of, ActivityInput, ReassignTo, SlaDashboard, SlaMetrics, SlaStat, TaskInput,
     NOTIFY_WEBHOOK, OUTCOMES, ROUTING_RULES, SLA_SETTINGS,
 };
+pub use status::{RescoreQueue, Status};
 pub use transfer::{ExportFormat, ImportMap, ImportSummary};
 
 use std::sync::Arc;

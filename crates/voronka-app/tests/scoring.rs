@@ -337,6 +337,26 @@ async fn bulk_uploads_queue_their_leads_for_the_worker() {
         let done = app.ingest_events("crm", events).await.unwrap();
         assert_eq!((done.stored, done.queued), (80, 40), "{n}");
         assert_eq!(app.store().rescore_backlog().await.unwrap(), 40, "{n}");
+        // What an administrator sees of it; the database answers a health check.
+        app.health().await.unwrap();
+        let status = app.status(&admin).await.unwrap();
+        assert_eq!(status.backend, n);
+        assert_eq!(status.leads, 40, "{n}");
+        assert_eq!(status.rescore_queue.leads, 40, "{n}");
+        assert!(status.rescore_queue.oldest_queued_at.is_some(), "{n}");
+        let seller = app
+            .add_user(
+                "seller@mail.ru",
+                "Seller",
+                "password-1",
+                voronka_core::Role::Salesperson,
+            )
+            .await
+            .unwrap();
+        assert!(
+            app.status(&Actor::user(seller)).await.is_err(),
+            "{n}: administrators only"
+        );
         // Stored, not yet rescored.
         let waiting = app.explain_score(&admin, leads[0]).await.unwrap();
         assert_eq!(waiting.stored.engagement, before.stored.engagement, "{n}");

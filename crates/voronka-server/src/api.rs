@@ -54,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/scrub", get(scrub_report))
         .route("/model", get(get_model))
         .route("/model/train", post(train_model))
+        .route("/status", get(status))
         .route("/users", get(list_users).post(create_user))
         .route("/users/{id}", post(update_user))
         .route("/tokens", get(list_tokens).post(create_token))
@@ -1044,6 +1045,13 @@ async fn train_model(
         "took_ms": r.took_ms,
         "metrics": r.model.metrics,
     })))
+}
+
+async fn status(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> ApiResult<Json<voronka_app::Status>> {
+    Ok(Json(s.app.status(&actor).await?))
 }
 
 async fn list_users(

@@ -18,6 +18,29 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/f/{key}", post(capture).options(preflight))
         .route("/f/{key}/thanks", get(thanks))
+        .route("/healthz", get(healthz))
+}
+
+/// `GET /healthz` (no token): 200 while the database answers, 503 when it does not; for load
+/// balancers in front of several `serve` processes and for process supervisors.
+async fn healthz(State(s): State<AppState>) -> Response {
+    let (status, body) = match s.app.health().await {
+        Ok(()) => (StatusCode::OK, serde_json::json!({ "status": "ok" })),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check failed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                serde_json::json!({
+                    "error": "unavailable",
+                    "message": "the database does not answer",
+                }),
+            )
+        }
+    };
+    let mut resp = (status, Json(body)).into_response();
+    resp.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
 }
 
 /// Whether a browser on `origin` may post to this form. An empty list admits every origin.

@@ -1448,3 +1448,82 @@ async fn tracker_events_rules_and_score_explanation() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
 }
+
+/// `/healthz` answers without a token; `/api/v1/status` tells an administrator what is stored and
+/// what waits, and no one else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_check_and_status() {
+    let s = start(1000).await;
+    let r = s
+        .http
+        .get(format!("{}/healthz", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert_eq!(r.json::<Value>().await.unwrap(), json!({"status": "ok"}));
+
+    let r = s
+        .http
+        .get(format!("{}/api/v1/status", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_of(r).await.0, StatusCode::UNAUTHORIZED);
+    let (_, reader) = s
+        .app
+        .create_token("reader", ScopeSet::new(vec![Scope::LeadsRead]), None, None)
+        .await
+        .unwrap();
+    let r = s.get("/api/v1/status", &reader).send().await.unwrap();
+    assert_eq!(error_of(r).await.0, StatusCode::FORBIDDEN);
+
+    // 40 leads, then events for each of them in one upload: they wait for the worker.
+    let mut leads = Vec::new();
+    for i in 0..40 {
+        let r = s
+            .post("/api/v1/leads", &s.admin_token)
+            .json(&json!({"name": format!("Клиент Номер {i}"), "email": format!("client{i}@mail.ru")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        leads.push(r.json::<Value>().await.unwrap()["lead_id"].clone());
+    }
+    let status = |s: &Server| {
+        let r = s.get("/api/v1/status", &s.admin_token);
+        async move {
+            let r = r.send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let v = status(&s).await;
+    assert_eq!(v["backend"], "sqlite", "{v}");
+    assert_eq!(v["leads"], 40, "{v}");
+    assert_eq!(v["rescore_queue"]["leads"], 0, "{v}");
+    assert_eq!(v["rescore_queue"]["oldest_queued_at"], Value::Null, "{v}");
+    assert!(v["version"].as_str().is_some_and(|v| !v.is_empty()), "{v}");
+    let events: Vec<Value> = leads
+        .iter()
+        .map(|l| json!({"name": "email_open", "lead_id": l}))
+        .collect();
+    let r = s
+        .post("/api/v1/events", &s.admin_token)
+        .json(&json!({ "events": events }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    assert_eq!(r.json::<Value>().await.unwrap()["queued"], 40);
+    let v = status(&s).await;
+    assert_eq!(v["rescore_queue"]["leads"], 40, "{v}");
+    assert!(v["rescore_queue"]["oldest_queued_at"].is_i64(), "{v}");
+    assert!(
+        v["rescore_queue"]["oldest_wait_ms"]
+            .as_i64()
+            .is_some_and(|ms| (0..60_000).contains(&ms)),
+        "{v}"
+    );
+}

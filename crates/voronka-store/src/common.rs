@@ -2057,6 +2057,11 @@ impl Store for SqlStore {
         Ok(done.rows_affected())
     }
 
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn pending_jobs(&self) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE done_at IS NULL")
             .fetch_one(&self.pool)

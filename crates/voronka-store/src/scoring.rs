@@ -175,6 +175,8 @@ pub trait ScoreStore {
     async fn count_all_leads(&self) -> Result<i64>;
     /// Leads waiting on the rescoring queue.
     async fn rescore_backlog(&self) -> Result<i64>;
+    /// When the lead that has waited longest on the rescoring queue was queued.
+    async fn rescore_oldest(&self) -> Result<Option<Millis>>;
 
     async fn start_score_run(&self, reason: &str, total: i64, at: Millis) -> Result<Id>;
     async fn progress_score_run(

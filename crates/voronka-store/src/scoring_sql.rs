@@ -339,6 +339,12 @@ impl ScoreStore for SqlStore {
             .await?)
     }
 
+    async fn rescore_oldest(&self) -> Result<Option<Millis>> {
+        Ok(sqlx::query_scalar("SELECT MIN(queued_at) FROM rescore_queue")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
     async fn start_score_run(&self, reason: &str, total: i64, at: Millis) -> Result<Id> {
         Ok(sqlx::query_scalar(
             "INSERT INTO score_runs (reason, total, started_at) VALUES ($1, $2, $3) RETURNING id",
