@@ -50,7 +50,9 @@ impl Default for SearchLimits {
 
 impl SqlStore {
     fn search_breadth(&self) -> i64 {
-        self.search.breadth.load(std::sync::atomic::Ordering::Relaxed)
+        self.search
+            .breadth
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
     fn search_walk(&self) -> i64 {
         self.search.walk.load(std::sync::atomic::Ordering::Relaxed)
@@ -182,7 +184,9 @@ fn form_from(r: &DbRow) -> Result<Form> {
         min_fill_ms: r.try_get("min_fill_ms")?,
         active: r.try_get("active")?,
         created_at: r.try_get("created_at")?,
-        definition: voronka_core::capture::FormDefinition::from_json(&r.try_get::<String, _>("definition")?),
+        definition: voronka_core::capture::FormDefinition::from_json(
+            &r.try_get::<String, _>("definition")?,
+        ),
     })
 }
 
@@ -346,7 +350,8 @@ fn push_lead_filters<'a>(qb: &mut QueryBuilder<'a, DB>, q: &'a LeadQuery, text: 
         qb.push(" AND l.created_at < ").push_bind(t);
     }
     if let Some(p) = q.min_conversion {
-        qb.push(" AND l.conversion_ppm >= ").push_bind(probability_to_ppm(p));
+        qb.push(" AND l.conversion_ppm >= ")
+            .push_bind(probability_to_ppm(p));
     }
     if let (Some(term), Some(plan)) = (search_term(q), text) {
         push_text_filter(qb, &term, plan);
@@ -393,7 +398,10 @@ fn bounded_total(n: i64, bound: i64) -> LeadTotal {
     if n <= bound {
         LeadTotal::exact(n)
     } else {
-        LeadTotal { n: bound, exact: false }
+        LeadTotal {
+            n: bound,
+            exact: false,
+        }
     }
 }
 
@@ -435,8 +443,10 @@ impl SqlStore {
     /// list is that long: a broad search's walk stops there.
     async fn walk_bound(&self, q: &LeadQuery) -> Result<Option<Cursor>> {
         let (cols, _) = q.sort.columns();
-        let mut qb: QueryBuilder<DB> =
-            QueryBuilder::new(format!("SELECT {}, l.id FROM leads l WHERE 1 = 1", cols.join(", ")));
+        let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
+            "SELECT {}, l.id FROM leads l WHERE 1 = 1",
+            cols.join(", ")
+        ));
         push_lead_filters(&mut qb, q, None);
         push_order(&mut qb, q, None);
         qb.push(" OFFSET ").push_bind(self.search_walk());
@@ -462,17 +472,26 @@ impl SqlStore {
     }
 
     /// A page of the list, the search read from the index's answer.
-    async fn page_rows(&self, q: &LeadQuery, matches: Option<&SearchMatches>) -> Result<Vec<LeadRow>> {
+    async fn page_rows(
+        &self,
+        q: &LeadQuery,
+        matches: Option<&SearchMatches>,
+    ) -> Result<Vec<LeadRow>> {
         match matches {
             None => self.lead_rows(q, None, None).await,
             // Few matches: they drive the page.
-            Some(SearchMatches::Narrow(ids)) => self.lead_rows(q, Some(&TextPlan::Ids(ids.clone(), true)), None).await,
+            Some(SearchMatches::Narrow(ids)) => {
+                self.lead_rows(q, Some(&TextPlan::Ids(ids.clone(), true)), None)
+                    .await
+            }
             // Many matches, spread out: the page fills within the first rows of the list's
             // order. Many matches far down the order: the index drives after all.
             Some(SearchMatches::Broad(_)) => match self.walk_bound(q).await? {
                 None => self.lead_rows(q, Some(&TextPlan::Scan), None).await,
                 Some(bound) => {
-                    let rows = self.lead_rows(q, Some(&TextPlan::Scan), Some(&bound)).await?;
+                    let rows = self
+                        .lead_rows(q, Some(&TextPlan::Scan), Some(&bound))
+                        .await?;
                     if rows.len() as i64 >= q.limit.clamp(1, 1000) {
                         Ok(rows)
                     } else {
@@ -487,28 +506,42 @@ impl SqlStore {
 
     /// How many leads match, the search read from the index's answer: exact for few matches,
     /// a lower bound (at least the page's rows) for many, a bounded count for a short term.
-    async fn page_total(&self, q: &LeadQuery, matches: Option<&SearchMatches>, shown: usize) -> Result<LeadTotal> {
+    async fn page_total(
+        &self,
+        q: &LeadQuery,
+        matches: Option<&SearchMatches>,
+        shown: usize,
+    ) -> Result<LeadTotal> {
         match matches {
             None => Ok(LeadTotal::exact(self.count_leads(q).await?)),
-            Some(SearchMatches::Narrow(ids)) => {
-                Ok(LeadTotal::exact(self.count_with(q, &TextPlan::Ids(ids.clone(), true), None).await?))
-            }
+            Some(SearchMatches::Narrow(ids)) => Ok(LeadTotal::exact(
+                self.count_with(q, &TextPlan::Ids(ids.clone(), true), None)
+                    .await?,
+            )),
             Some(SearchMatches::Broad(first)) => {
-                let n = self.count_with(q, &TextPlan::Ids(first.clone(), false), None).await?;
+                let n = self
+                    .count_with(q, &TextPlan::Ids(first.clone(), false), None)
+                    .await?;
                 Ok(LeadTotal {
                     n: n.min(self.search_breadth()).max(shown as i64),
                     exact: false,
                 })
             }
             Some(SearchMatches::Short) => {
-                let n = self.count_with(q, &TextPlan::Scan, Some(SHORT_TERM_COUNT + 1)).await?;
+                let n = self
+                    .count_with(q, &TextPlan::Scan, Some(SHORT_TERM_COUNT + 1))
+                    .await?;
                 Ok(bounded_total(n, SHORT_TERM_COUNT))
             }
         }
     }
 
     /// Leads per stage, the search read from the index's answer.
-    async fn tabs_with(&self, q: &LeadQuery, matches: Option<&SearchMatches>) -> Result<(Vec<(Stage, i64)>, bool)> {
+    async fn tabs_with(
+        &self,
+        q: &LeadQuery,
+        matches: Option<&SearchMatches>,
+    ) -> Result<(Vec<(Stage, i64)>, bool)> {
         let (plan, cap) = match matches {
             None => (None, None),
             Some(SearchMatches::Narrow(ids)) => (Some(TextPlan::Ids(ids.clone(), true)), None),
@@ -537,12 +570,17 @@ impl SqlStore {
         let mut out = Vec::new();
         for r in rows {
             let s: String = r.try_get("stage")?;
-            out.push((Stage::parse(&s).map_err(|_| corrupt("stage", &s))?, r.try_get("n")?));
+            out.push((
+                Stage::parse(&s).map_err(|_| corrupt("stage", &s))?,
+                r.try_get("n")?,
+            ));
         }
         out.sort_by_key(|(s, _)| *s);
         let exact = match plan {
             Some(TextPlan::Ids(_, false)) => false,
-            Some(TextPlan::Scan) => bounded_total(out.iter().map(|(_, n)| n).sum(), SHORT_TERM_COUNT).exact,
+            Some(TextPlan::Scan) => {
+                bounded_total(out.iter().map(|(_, n)| n).sum(), SHORT_TERM_COUNT).exact
+            }
             _ => true,
         };
         Ok((out, exact))
@@ -550,7 +588,8 @@ impl SqlStore {
 
     /// How many leads match with the search read one way, stopping at `cap` if given.
     async fn count_with(&self, q: &LeadQuery, text: &TextPlan, cap: Option<i64>) -> Result<i64> {
-        let mut qb: QueryBuilder<DB> = QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1 FROM leads l WHERE 1 = 1");
+        let mut qb: QueryBuilder<DB> =
+            QueryBuilder::new("SELECT COUNT(*) FROM (SELECT 1 FROM leads l WHERE 1 = 1");
         push_lead_filters(&mut qb, q, Some(text));
         if let Some(cap) = cap {
             qb.push(" LIMIT ").push_bind(cap);
@@ -560,7 +599,12 @@ impl SqlStore {
     }
 
     /// A page of the list, the search read one way; `bound` stops the walk at a position.
-    async fn lead_rows(&self, q: &LeadQuery, text: Option<&TextPlan>, bound: Option<&Cursor>) -> Result<Vec<LeadRow>> {
+    async fn lead_rows(
+        &self,
+        q: &LeadQuery,
+        text: Option<&TextPlan>,
+        bound: Option<&Cursor>,
+    ) -> Result<Vec<LeadRow>> {
         let (cols, _) = q.sort.columns();
         // The page's leads are chosen first, on the leads alone; their contact, first email and
         // phone, company and owner are then read for those rows only. In one query SQLite read
@@ -609,13 +653,16 @@ impl SqlStore {
     }
 }
 
-
 /// Adds the cursor's condition (and a walk's bound), the order and the page's LIMIT; returns
 /// whether the page is walked backwards (it is then in reverse order).
 fn push_order<'a>(qb: &mut QueryBuilder<'a, DB>, q: &'a LeadQuery, bound: Option<&Cursor>) -> bool {
     let (cols, _) = q.sort.columns();
     let (order, walk_desc, backward) = order_by(q);
-    let cursor = if backward { q.before.as_ref() } else { q.after.as_ref() };
+    let cursor = if backward {
+        q.before.as_ref()
+    } else {
+        q.after.as_ref()
+    };
     let past = |qb: &mut QueryBuilder<'a, DB>, at: &Cursor, op: &str| {
         qb.push(format!(" AND ({}, l.id) {op} (", cols.join(", ")));
         let mut sep = qb.separated(", ");
@@ -755,7 +802,8 @@ fn pair_from(r: &<DB as sqlx::Database>::Row) -> Result<DuplicatePair> {
         lead_id: r.try_get("lead_id")?,
         other_lead_id: r.try_get("other_lead_id")?,
         probability: r.try_get("probability")?,
-        explanation: serde_json::from_str(&explanation).unwrap_or(serde_json::Value::String(explanation)),
+        explanation: serde_json::from_str(&explanation)
+            .unwrap_or(serde_json::Value::String(explanation)),
         status: r.try_get("status")?,
         created_at: r.try_get("created_at")?,
         resolved_at: r.try_get("resolved_at")?,
@@ -864,35 +912,38 @@ impl SqlStore {
         else {
             return Ok(None);
         };
-        let phones = sqlx::query("SELECT raw, e164, valid FROM contact_phones WHERE contact_id = $1")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|p| {
-                Ok(Phone {
-                    raw: p.try_get("raw")?,
-                    e164: p.try_get("e164")?,
-                    valid: p.try_get("valid")?,
+        let phones =
+            sqlx::query("SELECT raw, e164, valid FROM contact_phones WHERE contact_id = $1")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|p| {
+                    Ok(Phone {
+                        raw: p.try_get("raw")?,
+                        e164: p.try_get("e164")?,
+                        valid: p.try_get("valid")?,
+                    })
                 })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let emails = sqlx::query("SELECT raw, normalized FROM contact_emails WHERE contact_id = $1")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|e| {
-                Ok(Email {
-                    raw: e.try_get("raw")?,
-                    normalized: e.try_get("normalized")?,
+                .collect::<Result<Vec<_>>>()?;
+        let emails =
+            sqlx::query("SELECT raw, normalized FROM contact_emails WHERE contact_id = $1")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|e| {
+                    Ok(Email {
+                        raw: e.try_get("raw")?,
+                        normalized: e.try_get("normalized")?,
+                    })
                 })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let socials: Vec<String> = sqlx::query_scalar("SELECT url FROM contact_socials WHERE contact_id = $1")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?;
+                .collect::<Result<Vec<_>>>()?;
+        let socials: Vec<String> =
+            sqlx::query_scalar("SELECT url FROM contact_socials WHERE contact_id = $1")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
         Ok(Some(Contact {
             id,
             full_name: r.try_get("full_name")?,
@@ -1106,27 +1157,34 @@ impl Store for SqlStore {
             None => None,
         };
         let touches = self
-            .touches_of("SELECT * FROM touches WHERE lead_id = $1 ORDER BY created_at DESC, id DESC", id)
+            .touches_of(
+                "SELECT * FROM touches WHERE lead_id = $1 ORDER BY created_at DESC, id DESC",
+                id,
+            )
             .await?;
         let history = self
-            .history_of("SELECT * FROM stage_changes WHERE lead_id = $1 ORDER BY at, id", id)
+            .history_of(
+                "SELECT * FROM stage_changes WHERE lead_id = $1 ORDER BY at, id",
+                id,
+            )
             .await?;
-        let notes = sqlx::query("SELECT * FROM notes WHERE lead_id = $1 ORDER BY created_at DESC, id DESC")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|n| {
-                Ok(Note {
-                    id: n.try_get("id")?,
-                    lead_id: n.try_get("lead_id")?,
-                    author_id: n.try_get("author_id")?,
-                    author: n.try_get("author")?,
-                    body: n.try_get("body")?,
-                    created_at: n.try_get("created_at")?,
+        let notes =
+            sqlx::query("SELECT * FROM notes WHERE lead_id = $1 ORDER BY created_at DESC, id DESC")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|n| {
+                    Ok(Note {
+                        id: n.try_get("id")?,
+                        lead_id: n.try_get("lead_id")?,
+                        author_id: n.try_get("author_id")?,
+                        author: n.try_get("author")?,
+                        body: n.try_get("body")?,
+                        created_at: n.try_get("created_at")?,
+                    })
                 })
-            })
-            .collect::<Result<Vec<_>>>()?;
+                .collect::<Result<Vec<_>>>()?;
         let customer = match lead.customer_id {
             Some(c) => sqlx::query("SELECT * FROM customers WHERE id = $1")
                 .bind(c)
@@ -1137,7 +1195,10 @@ impl Store for SqlStore {
             None => None,
         };
         let deals = self
-            .deals_of("SELECT * FROM deals WHERE lead_id = $1 ORDER BY created_at, id", id)
+            .deals_of(
+                "SELECT * FROM deals WHERE lead_id = $1 ORDER BY created_at, id",
+                id,
+            )
             .await?;
         let other_leads = self
             .lead_briefs(
@@ -1196,12 +1257,14 @@ impl Store for SqlStore {
 
     async fn count_leads(&self, q: &LeadQuery) -> Result<i64> {
         if LEAD_TALLIES && tallies_answer(q) {
-            let mut qb: QueryBuilder<DB> =
-                QueryBuilder::new("SELECT CAST(COALESCE(SUM(t.n), 0) AS BIGINT) FROM lead_tallies t WHERE 1 = 1");
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new(
+                "SELECT CAST(COALESCE(SUM(t.n), 0) AS BIGINT) FROM lead_tallies t WHERE 1 = 1",
+            );
             push_who_filters(&mut qb, q, &TALLIES_WHO);
             return Ok(qb.build_query_scalar::<i64>().fetch_one(&self.pool).await?);
         }
-        let mut qb: QueryBuilder<DB> = QueryBuilder::new("SELECT COUNT(*) FROM leads l WHERE 1 = 1");
+        let mut qb: QueryBuilder<DB> =
+            QueryBuilder::new("SELECT COUNT(*) FROM leads l WHERE 1 = 1");
         push_lead_filters(&mut qb, q, Some(&TextPlan::Index));
         Ok(qb.build_query_scalar::<i64>().fetch_one(&self.pool).await?)
     }
@@ -1246,7 +1309,9 @@ impl Store for SqlStore {
         match &q.visibility {
             Visibility::All => {}
             Visibility::Owner(u) => {
-                qb.push(" AND c.id IN (SELECT contact_id FROM leads WHERE owner_id = ").push_bind(*u).push(")");
+                qb.push(" AND c.id IN (SELECT contact_id FROM leads WHERE owner_id = ")
+                    .push_bind(*u)
+                    .push(")");
             }
             Visibility::Team(t) => {
                 qb.push(" AND c.id IN (SELECT contact_id FROM leads WHERE owner_id IS NULL OR owner_id IN (SELECT id FROM users WHERE team_id = ")
@@ -1311,13 +1376,20 @@ impl Store for SqlStore {
     async fn list_accounts(&self, q: &SimpleQuery) -> Result<Vec<Account>> {
         let mut qb: QueryBuilder<DB> = QueryBuilder::new("SELECT * FROM accounts WHERE 1 = 1");
         if let Some(t) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
-            qb.push(" AND name_key LIKE ").push_bind(like_pattern(t)).push(" ESCAPE '\\'");
+            qb.push(" AND name_key LIKE ")
+                .push_bind(like_pattern(t))
+                .push(" ESCAPE '\\'");
         }
         qb.push(" ORDER BY name LIMIT ")
             .push_bind(q.limit.clamp(1, 1000))
             .push(" OFFSET ")
             .push_bind(q.offset.max(0));
-        qb.build().fetch_all(&self.pool).await?.iter().map(account_from).collect()
+        qb.build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(account_from)
+            .collect()
     }
 
     async fn customer_detail(&self, id: Id) -> Result<Option<CustomerDetail>> {
@@ -1335,7 +1407,10 @@ impl Store for SqlStore {
             .ok_or_else(|| corrupt("customer without contact", &id.to_string()))?;
         let account = self.account_by_id(customer.account_id).await?;
         let deals = self
-            .deals_of("SELECT * FROM deals WHERE customer_id = $1 ORDER BY created_at DESC, id DESC", id)
+            .deals_of(
+                "SELECT * FROM deals WHERE customer_id = $1 ORDER BY created_at DESC, id DESC",
+                id,
+            )
             .await?;
         let leads = self
             .lead_briefs(
@@ -1379,7 +1454,12 @@ impl Store for SqlStore {
             .push_bind(q.limit.clamp(1, 1000))
             .push(" OFFSET ")
             .push_bind(q.offset.max(0));
-        qb.build().fetch_all(&self.pool).await?.iter().map(customer_from).collect()
+        qb.build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(customer_from)
+            .collect()
     }
 
     async fn deal(&self, id: Id) -> Result<Option<Deal>> {
@@ -1500,7 +1580,12 @@ impl Store for SqlStore {
             .collect()
     }
 
-    async fn set_form_definition(&self, id: Id, slug: Option<&str>, definition: &str) -> Result<()> {
+    async fn set_form_definition(
+        &self,
+        id: Id,
+        slug: Option<&str>,
+        definition: &str,
+    ) -> Result<()> {
         let done = sqlx::query("UPDATE forms SET definition = $1, slug = $2 WHERE id = $3")
             .bind(definition)
             .bind(slug)
@@ -1598,14 +1683,21 @@ impl Store for SqlStore {
             .collect()
     }
 
-    async fn update_user(&self, id: Id, role: Role, active: bool, team_id: Option<Id>) -> Result<()> {
-        let done = sqlx::query("UPDATE users SET role = $1, active = $2, team_id = $3 WHERE id = $4")
-            .bind(role.as_str())
-            .bind(active)
-            .bind(team_id)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+    async fn update_user(
+        &self,
+        id: Id,
+        role: Role,
+        active: bool,
+        team_id: Option<Id>,
+    ) -> Result<()> {
+        let done =
+            sqlx::query("UPDATE users SET role = $1, active = $2, team_id = $3 WHERE id = $4")
+                .bind(role.as_str())
+                .bind(active)
+                .bind(team_id)
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -1679,11 +1771,13 @@ impl Store for SqlStore {
     }
 
     async fn revoke_token(&self, id: Id, at: Millis) -> Result<()> {
-        let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
-            .bind(at)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        )
+        .bind(at)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -1766,8 +1860,11 @@ impl Store for SqlStore {
         if out.is_empty() {
             return Ok(out);
         }
-        let index: std::collections::HashMap<Id, usize> = out.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
-        let mut qb: QueryBuilder<DB> = QueryBuilder::new("SELECT contact_id, normalized FROM contact_emails WHERE contact_id IN (");
+        let index: std::collections::HashMap<Id, usize> =
+            out.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+        let mut qb: QueryBuilder<DB> = QueryBuilder::new(
+            "SELECT contact_id, normalized FROM contact_emails WHERE contact_id IN (",
+        );
         let mut sep = qb.separated(", ");
         for c in &out {
             sep.push_bind(c.id);
@@ -1820,10 +1917,12 @@ impl Store for SqlStore {
                 })
             })
             .collect::<Result<_>>()?;
-        let (Some(first), Some(last)) = (out.first().map(|c| c.id), out.last().map(|c| c.id)) else {
+        let (Some(first), Some(last)) = (out.first().map(|c| c.id), out.last().map(|c| c.id))
+        else {
             return Ok(out);
         };
-        let index: std::collections::HashMap<Id, usize> = out.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+        let index: std::collections::HashMap<Id, usize> =
+            out.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
         for (k, sql) in [
             "SELECT contact_id, e164 AS v FROM contact_phones WHERE valid AND e164 IS NOT NULL AND contact_id BETWEEN $1 AND $2",
             "SELECT contact_id, match_key AS v FROM contact_emails WHERE contact_id BETWEEN $1 AND $2",
@@ -1851,10 +1950,11 @@ impl Store for SqlStore {
         let mut cur = id;
         // Merges chain (a survivor may itself be merged later); a chain is short.
         for _ in 0..32 {
-            let next: Option<Option<Id>> = sqlx::query_scalar("SELECT merged_into FROM leads WHERE id = $1")
-                .bind(cur)
-                .fetch_optional(&self.pool)
-                .await?;
+            let next: Option<Option<Id>> =
+                sqlx::query_scalar("SELECT merged_into FROM leads WHERE id = $1")
+                    .bind(cur)
+                    .fetch_optional(&self.pool)
+                    .await?;
             match next {
                 None => return Ok(None),
                 Some(None) => return Ok(Some(cur)),
@@ -1906,10 +2006,12 @@ impl Store for SqlStore {
     }
 
     async fn setting(&self, name: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     async fn put_setting(&self, name: &str, value: &str, at: Millis) -> Result<()> {
@@ -1955,16 +2057,22 @@ impl Store for SqlStore {
                     junk,
                     flagged: r.try_get("flag")?,
                     interests: r.try_get("intr")?,
-                    scrub_rate: if n > 0 { (rej + junk) as f64 / n as f64 } else { 0.0 },
+                    scrub_rate: if n > 0 {
+                        (rej + junk) as f64 / n as f64
+                    } else {
+                        0.0
+                    },
                 })
             })
             .collect()
     }
 
     async fn refusal_reasons(&self) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar("SELECT label FROM refusal_reasons WHERE active ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT label FROM refusal_reasons WHERE active ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     async fn add_refusal_reason(&self, label: &str) -> Result<()> {
@@ -1996,7 +2104,13 @@ impl Store for SqlStore {
             .collect()
     }
 
-    async fn claim_jobs(&self, worker: &str, now: Millis, lease_ms: Millis, limit: i64) -> Result<Vec<Job>> {
+    async fn claim_jobs(
+        &self,
+        worker: &str,
+        now: Millis,
+        lease_ms: Millis,
+        limit: i64,
+    ) -> Result<Vec<Job>> {
         // A write outside a transaction queues with the others (SQLite) instead of meeting
         // SQLite's sleeping busy handler.
         let _turn = self.writer_turn().await;
@@ -2036,12 +2150,14 @@ impl Store for SqlStore {
         // A write outside a transaction queues with the others (SQLite) instead of meeting
         // SQLite's sleeping busy handler.
         let _turn = self.writer_turn().await;
-        sqlx::query("UPDATE jobs SET last_error = $1, run_at = $2, locked_until = NULL WHERE id = $3")
-            .bind(error)
-            .bind(retry_at)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE jobs SET last_error = $1, run_at = $2, locked_until = NULL WHERE id = $3",
+        )
+        .bind(error)
+        .bind(retry_at)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -2063,17 +2179,21 @@ impl Store for SqlStore {
     }
 
     async fn pending_jobs(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE done_at IS NULL")
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE done_at IS NULL")
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     async fn has_pending_job(&self, kind: &str, except: Option<Id>) -> Result<bool> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE done_at IS NULL AND kind = $1 AND id <> $2")
-            .bind(kind)
-            .bind(except.unwrap_or(-1))
-            .fetch_one(&self.pool)
-            .await?;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM jobs WHERE done_at IS NULL AND kind = $1 AND id <> $2",
+        )
+        .bind(kind)
+        .bind(except.unwrap_or(-1))
+        .fetch_one(&self.pool)
+        .await?;
         Ok(n > 0)
     }
 
@@ -2084,7 +2204,10 @@ impl Store for SqlStore {
         let mut out = Vec::new();
         while let Some(r) = futures::TryStreamExt::try_next(&mut rows).await? {
             let (_, stage, f) = features_from(&r, &mut behaviour)?;
-            out.push(voronka_core::predict::Example { features: f, won: stage == Stage::Converted.as_str() });
+            out.push(voronka_core::predict::Example {
+                features: f,
+                won: stage == Stage::Converted.as_str(),
+            });
         }
         Ok(out)
     }
@@ -2171,9 +2294,18 @@ impl SqlTx {
 
     /// A merge of two leads, or with `keep_lead` only of their contacts: the merged lead then
     /// moves to the surviving contact as a lead of its own.
-    async fn merge(&mut self, survivor: Id, merged: Id, take: &[String], keep_lead: bool, at: Millis) -> Result<MergeSnapshot> {
+    async fn merge(
+        &mut self,
+        survivor: Id,
+        merged: Id,
+        take: &[String],
+        keep_lead: bool,
+        at: Millis,
+    ) -> Result<MergeSnapshot> {
         if survivor == merged {
-            return Err(StoreError::Conflict("a lead cannot be merged into itself".into()));
+            return Err(StoreError::Conflict(
+                "a lead cannot be merged into itself".into(),
+            ));
         }
         let row = |id: Id| {
             sqlx::query(
@@ -2182,13 +2314,21 @@ impl SqlTx {
             )
             .bind(id)
         };
-        let s_row = row(survivor).fetch_optional(&mut *self.tx).await?.ok_or(StoreError::NotFound)?;
-        let m_row = row(merged).fetch_optional(&mut *self.tx).await?.ok_or(StoreError::NotFound)?;
+        let s_row = row(survivor)
+            .fetch_optional(&mut *self.tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let m_row = row(merged)
+            .fetch_optional(&mut *self.tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let merged_already = |r: &<DB as sqlx::Database>::Row| -> Result<bool> {
             Ok(r.try_get::<Option<Id>, _>("merged_into")?.is_some())
         };
         if merged_already(&s_row)? || merged_already(&m_row)? {
-            return Err(StoreError::Conflict("one of these leads was merged already".into()));
+            return Err(StoreError::Conflict(
+                "one of these leads was merged already".into(),
+            ));
         }
         let cs: Id = s_row.try_get("contact_id")?;
         let cm: Id = m_row.try_get("contact_id")?;
@@ -2203,9 +2343,12 @@ impl SqlTx {
             "search_text": s_row.try_get::<String, _>("search_text")?,
         });
         if keep_lead && cs == cm {
-            return Err(StoreError::Conflict("these leads belong to one contact already".into()));
+            return Err(StoreError::Conflict(
+                "these leads belong to one contact already".into(),
+            ));
         }
-        let takes = |f: &str| take.iter().any(|t| t == f) && !(keep_lead && LEAD_MERGE_FIELDS.contains(&f));
+        let takes =
+            |f: &str| take.iter().any(|t| t == f) && !(keep_lead && LEAD_MERGE_FIELDS.contains(&f));
 
         // The lead: chosen fields, touches counted together, both searchable.
         let mut sets: Vec<&str> = Vec::new();
@@ -2222,10 +2365,13 @@ impl SqlTx {
         }
         let mut qb: QueryBuilder<DB> = QueryBuilder::new("UPDATE leads SET touches = touches + ");
         qb.push_bind(m_row.try_get::<i64, _>("touches")?);
-        qb.push(", search_text = search_text || ' ' || ").push_bind(m_row.try_get::<String, _>("search_text")?);
+        qb.push(", search_text = search_text || ' ' || ")
+            .push_bind(m_row.try_get::<String, _>("search_text")?);
         qb.push(", updated_at = ").push_bind(at);
         for c in &sets {
-            qb.push(format!(", {c} = (SELECT m.{c} FROM leads m WHERE m.id = ")).push_bind(merged).push(")");
+            qb.push(format!(", {c} = (SELECT m.{c} FROM leads m WHERE m.id = "))
+                .push_bind(merged)
+                .push(")");
         }
         qb.push(" WHERE id = ").push_bind(survivor);
         if !keep_lead {
@@ -2239,9 +2385,16 @@ impl SqlTx {
                 continue;
             }
             let select = format!("SELECT id FROM {table} WHERE lead_id = $1 ORDER BY id");
-            let ids: Vec<Id> = sqlx::query_scalar(&select).bind(merged).fetch_all(&mut *self.tx).await?;
+            let ids: Vec<Id> = sqlx::query_scalar(&select)
+                .bind(merged)
+                .fetch_all(&mut *self.tx)
+                .await?;
             let update = format!("UPDATE {table} SET lead_id = $1 WHERE lead_id = $2");
-            sqlx::query(&update).bind(survivor).bind(merged).execute(&mut *self.tx).await?;
+            sqlx::query(&update)
+                .bind(survivor)
+                .bind(merged)
+                .execute(&mut *self.tx)
+                .await?;
             moved.push(ids);
         }
         let moved_events = moved.pop().unwrap_or_default();
@@ -2287,11 +2440,12 @@ impl SqlTx {
                 "account_id": c.try_get::<Option<Id>, _>("account_id")?,
                 "name_key": c.try_get::<Option<String>, _>("name_key")?,
             }));
-            let customers: Vec<(Id, Id)> = sqlx::query_as("SELECT id, contact_id FROM customers WHERE contact_id IN ($1, $2)")
-                .bind(cs)
-                .bind(cm)
-                .fetch_all(&mut *self.tx)
-                .await?;
+            let customers: Vec<(Id, Id)> =
+                sqlx::query_as("SELECT id, contact_id FROM customers WHERE contact_id IN ($1, $2)")
+                    .bind(cs)
+                    .bind(cm)
+                    .fetch_all(&mut *self.tx)
+                    .await?;
             if customers.len() == 2 {
                 return Err(StoreError::Conflict(
                     "both contacts are customers already; these leads cannot be merged".into(),
@@ -2307,7 +2461,10 @@ impl SqlTx {
             }
             let mut sets: Vec<&str> = Vec::new();
             for (field, cols) in [
-                ("name", &["full_name", "first_name", "last_name", "name_key"][..]),
+                (
+                    "name",
+                    &["full_name", "first_name", "last_name", "name_key"][..],
+                ),
                 ("position", &["position"][..]),
                 ("country", &["country"][..]),
                 ("language", &["language"][..]),
@@ -2320,7 +2477,11 @@ impl SqlTx {
             let mut qb: QueryBuilder<DB> = QueryBuilder::new("UPDATE contacts SET updated_at = ");
             qb.push_bind(at);
             for c in &sets {
-                qb.push(format!(", {c} = (SELECT m.{c} FROM contacts m WHERE m.id = ")).push_bind(cm).push(")");
+                qb.push(format!(
+                    ", {c} = (SELECT m.{c} FROM contacts m WHERE m.id = "
+                ))
+                .push_bind(cm)
+                .push(")");
             }
             qb.push(" WHERE id = ").push_bind(cs);
             qb.build().execute(&mut *self.tx).await?;
@@ -2352,10 +2513,11 @@ impl SqlTx {
             .bind(cm)
             .fetch_all(&mut *self.tx)
             .await?;
-            snap.moved_leads = sqlx::query_scalar("SELECT id FROM leads WHERE contact_id = $1 ORDER BY id")
-                .bind(cm)
-                .fetch_all(&mut *self.tx)
-                .await?;
+            snap.moved_leads =
+                sqlx::query_scalar("SELECT id FROM leads WHERE contact_id = $1 ORDER BY id")
+                    .bind(cm)
+                    .fetch_all(&mut *self.tx)
+                    .await?;
             sqlx::query("UPDATE leads SET contact_id = $1 WHERE contact_id = $2")
                 .bind(cs)
                 .bind(cm)
@@ -2378,7 +2540,6 @@ impl SqlTx {
         }
         Ok(snap)
     }
-
 }
 
 #[async_trait]
@@ -2400,37 +2561,49 @@ impl Tx for SqlTx {
     }
 
     async fn rollback_to_savepoint(&mut self) -> Result<()> {
-        sqlx::query("ROLLBACK TO SAVEPOINT item").execute(&mut *self.tx).await?;
-        sqlx::query("RELEASE SAVEPOINT item").execute(&mut *self.tx).await?;
+        sqlx::query("ROLLBACK TO SAVEPOINT item")
+            .execute(&mut *self.tx)
+            .await?;
+        sqlx::query("RELEASE SAVEPOINT item")
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 
     async fn release_savepoint(&mut self) -> Result<()> {
-        sqlx::query("RELEASE SAVEPOINT item").execute(&mut *self.tx).await?;
+        sqlx::query("RELEASE SAVEPOINT item")
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 
     async fn enrich_contact(&mut self, id: Id, n: &Normalized, at: Millis) -> Result<()> {
-        let phones: Vec<String> = sqlx::query_scalar("SELECT COALESCE(e164, raw) FROM contact_phones WHERE contact_id = $1")
-            .bind(id)
-            .fetch_all(&mut *self.tx)
-            .await?;
-        let emails: Vec<String> = sqlx::query_scalar("SELECT match_key FROM contact_emails WHERE contact_id = $1")
-            .bind(id)
-            .fetch_all(&mut *self.tx)
-            .await?;
-        let socials: Vec<String> = sqlx::query_scalar("SELECT match_key FROM contact_socials WHERE contact_id = $1")
-            .bind(id)
-            .fetch_all(&mut *self.tx)
-            .await?;
+        let phones: Vec<String> = sqlx::query_scalar(
+            "SELECT COALESCE(e164, raw) FROM contact_phones WHERE contact_id = $1",
+        )
+        .bind(id)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let emails: Vec<String> =
+            sqlx::query_scalar("SELECT match_key FROM contact_emails WHERE contact_id = $1")
+                .bind(id)
+                .fetch_all(&mut *self.tx)
+                .await?;
+        let socials: Vec<String> =
+            sqlx::query_scalar("SELECT match_key FROM contact_socials WHERE contact_id = $1")
+                .bind(id)
+                .fetch_all(&mut *self.tx)
+                .await?;
         let tokens = self.add_details(id, n, &phones, &emails, &socials).await?;
         if !tokens.is_empty() {
             // The contact's leads become findable by the new phone or email too.
-            sqlx::query("UPDATE leads SET search_text = search_text || ' ' || $1 WHERE contact_id = $2")
-                .bind(tokens.join(" "))
-                .bind(id)
-                .execute(&mut *self.tx)
-                .await?;
+            sqlx::query(
+                "UPDATE leads SET search_text = search_text || ' ' || $1 WHERE contact_id = $2",
+            )
+            .bind(tokens.join(" "))
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
         }
         // Fill what the contact lacked; never overwrite what a salesperson may have corrected.
         let account_id = match &n.company {
@@ -2453,13 +2626,19 @@ impl Tx for SqlTx {
     }
 
     async fn lead_for_update(&mut self, id: Id) -> Result<Option<Lead>> {
-        let lock = if BACKEND == Backend::Postgres { " FOR UPDATE" } else { "" };
-        sqlx::query(&format!("SELECT {LEAD_COLS} FROM leads l WHERE l.id = $1{lock}"))
-            .bind(id)
-            .fetch_optional(&mut *self.tx)
-            .await?
-            .map(|r| lead_from(&r))
-            .transpose()
+        let lock = if BACKEND == Backend::Postgres {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
+        sqlx::query(&format!(
+            "SELECT {LEAD_COLS} FROM leads l WHERE l.id = $1{lock}"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *self.tx)
+        .await?
+        .map(|r| lead_from(&r))
+        .transpose()
     }
 
     async fn set_stage(&mut self, id: Id, s: &StageUpdate, at: Millis) -> Result<()> {
@@ -2475,15 +2654,17 @@ impl Tx for SqlTx {
         .bind(id)
         .execute(&mut *self.tx)
         .await?;
-        sqlx::query(INBOX_RANK_SQL).bind(id).execute(&mut *self.tx).await?;
+        sqlx::query(INBOX_RANK_SQL)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 
     async fn set_stages(&mut self, rows: &[(Id, Stage)], at: Millis) -> Result<()> {
         for chunk in rows.chunks(CHUNK / 2) {
-            let mut qb: QueryBuilder<DB> = QueryBuilder::new(
-                "UPDATE leads SET stage = v.column2, updated_at = ",
-            );
+            let mut qb: QueryBuilder<DB> =
+                QueryBuilder::new("UPDATE leads SET stage = v.column2, updated_at = ");
             qb.push_bind(at).push(" FROM (");
             qb.push_values(chunk, |mut b, (id, stage)| {
                 b.push_bind(*id).push_bind(stage.as_str());
@@ -2523,7 +2704,10 @@ impl Tx for SqlTx {
             .bind(id)
             .execute(&mut *self.tx)
             .await?;
-        sqlx::query(INBOX_RANK_SQL).bind(id).execute(&mut *self.tx).await?;
+        sqlx::query(INBOX_RANK_SQL)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
         Ok(())
     }
 
@@ -2539,7 +2723,14 @@ impl Tx for SqlTx {
         Ok(())
     }
 
-    async fn add_note(&mut self, lead_id: Id, author_id: Option<Id>, author: &str, body: &str, at: Millis) -> Result<Id> {
+    async fn add_note(
+        &mut self,
+        lead_id: Id,
+        author_id: Option<Id>,
+        author: &str,
+        body: &str,
+        at: Millis,
+    ) -> Result<Id> {
         Ok(sqlx::query_scalar(
             "INSERT INTO notes (lead_id, author_id, author, body, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
@@ -2553,10 +2744,11 @@ impl Tx for SqlTx {
     }
 
     async fn customer_for_contact(&mut self, contact_id: Id, name: &str, at: Millis) -> Result<Id> {
-        if let Some(id) = sqlx::query_scalar::<_, i64>("SELECT id FROM customers WHERE contact_id = $1")
-            .bind(contact_id)
-            .fetch_optional(&mut *self.tx)
-            .await?
+        if let Some(id) =
+            sqlx::query_scalar::<_, i64>("SELECT id FROM customers WHERE contact_id = $1")
+                .bind(contact_id)
+                .fetch_optional(&mut *self.tx)
+                .await?
         {
             return Ok(id);
         }
@@ -2624,7 +2816,13 @@ impl Tx for SqlTx {
         Ok(())
     }
 
-    async fn enqueue_job(&mut self, kind: &str, payload: &str, run_at: Millis, now: Millis) -> Result<Id> {
+    async fn enqueue_job(
+        &mut self,
+        kind: &str,
+        payload: &str,
+        run_at: Millis,
+        now: Millis,
+    ) -> Result<Id> {
         Ok(sqlx::query_scalar(
             "INSERT INTO jobs (kind, payload, run_at, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
         )
@@ -2635,18 +2833,26 @@ impl Tx for SqlTx {
         .fetch_one(&mut *self.tx)
         .await?)
     }
-    async fn capture_keys_many(&mut self, keys: &[String]) -> Result<Vec<(String, String, Millis)>> {
+    async fn capture_keys_many(
+        &mut self,
+        keys: &[String],
+    ) -> Result<Vec<(String, String, Millis)>> {
         let mut out = Vec::new();
         for chunk in keys.chunks(CHUNK) {
-            let mut qb: QueryBuilder<DB> =
-                QueryBuilder::new("SELECT key, result, created_at FROM capture_keys WHERE key IN (");
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new(
+                "SELECT key, result, created_at FROM capture_keys WHERE key IN (",
+            );
             let mut sep = qb.separated(", ");
             for k in chunk {
                 sep.push_bind(k.clone());
             }
             qb.push(")");
             for r in qb.build().fetch_all(&mut *self.tx).await? {
-                out.push((r.try_get("key")?, r.try_get("result")?, r.try_get("created_at")?));
+                out.push((
+                    r.try_get("key")?,
+                    r.try_get("result")?,
+                    r.try_get("created_at")?,
+                ));
             }
         }
         Ok(out)
@@ -2654,7 +2860,8 @@ impl Tx for SqlTx {
 
     async fn put_capture_keys(&mut self, rows: &[(String, String, Millis)]) -> Result<()> {
         for chunk in rows.chunks(CHUNK) {
-            let mut qb: QueryBuilder<DB> = QueryBuilder::new("INSERT INTO capture_keys (key, result, created_at) ");
+            let mut qb: QueryBuilder<DB> =
+                QueryBuilder::new("INSERT INTO capture_keys (key, result, created_at) ");
             qb.push_values(chunk, |mut b, (k, r, at)| {
                 b.push_bind(k.clone()).push_bind(r.clone()).push_bind(*at);
             });
@@ -2671,7 +2878,12 @@ impl Tx for SqlTx {
         let mut blocks = Vec::new();
         for n in subs {
             blocks.extend(voronka_core::intake::keys::block_key(n));
-            phones.extend(n.phones.iter().filter(|p| p.valid).filter_map(|p| p.e164.clone()));
+            phones.extend(
+                n.phones
+                    .iter()
+                    .filter(|p| p.valid)
+                    .filter_map(|p| p.e164.clone()),
+            );
             emails.extend(n.emails.iter().map(email_key));
             socials.extend(n.socials.iter().map(|s| social_key(s)));
         }
@@ -2718,7 +2930,8 @@ impl Tx for SqlTx {
                 if table == "contacts" {
                     qb.push(") latest WHERE k <= ").push_bind(BLOCK_CANDIDATES);
                 }
-                let found: Vec<(i64,)> = json_answer(&mut self.tx, qb, "candidate contacts").await?;
+                let found: Vec<(i64,)> =
+                    json_answer(&mut self.tx, qb, "candidate contacts").await?;
                 ids.extend(found.into_iter().map(|(id,)| id));
             }
         }
@@ -2729,7 +2942,10 @@ impl Tx for SqlTx {
             .map(|&id| {
                 (
                     id,
-                    Candidate { contact_id: id, ..Default::default() },
+                    Candidate {
+                        contact_id: id,
+                        ..Default::default()
+                    },
                 )
             })
             .collect();
@@ -2807,16 +3023,25 @@ impl Tx for SqlTx {
         reserve_many_ids_sql(&mut self.tx, &named).await
     }
 
-    async fn accounts_for(&mut self, rows: &[(String, String, Option<String>)], at: Millis) -> Result<Vec<(String, Id)>> {
+    async fn accounts_for(
+        &mut self,
+        rows: &[(String, String, Option<String>)],
+        at: Millis,
+    ) -> Result<Vec<(String, Id)>> {
         let mut out = Vec::new();
         for chunk in rows.chunks(CHUNK) {
-            let mut qb: QueryBuilder<DB> = QueryBuilder::new("INSERT INTO accounts (name, name_key, domain, created_at) ");
+            let mut qb: QueryBuilder<DB> =
+                QueryBuilder::new("INSERT INTO accounts (name, name_key, domain, created_at) ");
             qb.push_values(chunk, |mut b, (name, key, domain)| {
-                b.push_bind(name.clone()).push_bind(key.clone()).push_bind(domain.clone()).push_bind(at);
+                b.push_bind(name.clone())
+                    .push_bind(key.clone())
+                    .push_bind(domain.clone())
+                    .push_bind(at);
             });
             qb.push(" ON CONFLICT (name_key) DO NOTHING");
             qb.build().execute(&mut *self.tx).await?;
-            let mut qb: QueryBuilder<DB> = QueryBuilder::new("SELECT name_key, id FROM accounts WHERE name_key IN (");
+            let mut qb: QueryBuilder<DB> =
+                QueryBuilder::new("SELECT name_key, id FROM accounts WHERE name_key IN (");
             let mut sep = qb.separated(", ");
             for (_, key, _) in chunk {
                 sep.push_bind(key.clone());
@@ -2849,28 +3074,48 @@ impl Tx for SqlTx {
             });
             qb.build().execute(&mut *self.tx).await?;
         }
-        let phones: Vec<(Id, &voronka_core::Phone)> = rows.iter().flat_map(|c| c.n.phones.iter().map(move |p| (c.id, p))).collect();
+        let phones: Vec<(Id, &voronka_core::Phone)> = rows
+            .iter()
+            .flat_map(|c| c.n.phones.iter().map(move |p| (c.id, p)))
+            .collect();
         for chunk in phones.chunks(CHUNK) {
-            let mut qb: QueryBuilder<DB> = QueryBuilder::new("INSERT INTO contact_phones (contact_id, raw, e164, valid) ");
-            qb.push_values(chunk, |mut b, (id, p)| {
-                b.push_bind(*id).push_bind(p.raw.clone()).push_bind(p.e164.clone()).push_bind(p.valid);
-            });
-            qb.build().execute(&mut *self.tx).await?;
-        }
-        let emails: Vec<(Id, &Email)> = rows.iter().flat_map(|c| c.n.emails.iter().map(move |e| (c.id, e))).collect();
-        for chunk in emails.chunks(CHUNK) {
             let mut qb: QueryBuilder<DB> =
-                QueryBuilder::new("INSERT INTO contact_emails (contact_id, raw, normalized, match_key) ");
-            qb.push_values(chunk, |mut b, (id, e)| {
-                b.push_bind(*id).push_bind(e.raw.clone()).push_bind(e.normalized.clone()).push_bind(email_key(e));
+                QueryBuilder::new("INSERT INTO contact_phones (contact_id, raw, e164, valid) ");
+            qb.push_values(chunk, |mut b, (id, p)| {
+                b.push_bind(*id)
+                    .push_bind(p.raw.clone())
+                    .push_bind(p.e164.clone())
+                    .push_bind(p.valid);
             });
             qb.build().execute(&mut *self.tx).await?;
         }
-        let socials: Vec<(Id, &String)> = rows.iter().flat_map(|c| c.n.socials.iter().map(move |s| (c.id, s))).collect();
+        let emails: Vec<(Id, &Email)> = rows
+            .iter()
+            .flat_map(|c| c.n.emails.iter().map(move |e| (c.id, e)))
+            .collect();
+        for chunk in emails.chunks(CHUNK) {
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new(
+                "INSERT INTO contact_emails (contact_id, raw, normalized, match_key) ",
+            );
+            qb.push_values(chunk, |mut b, (id, e)| {
+                b.push_bind(*id)
+                    .push_bind(e.raw.clone())
+                    .push_bind(e.normalized.clone())
+                    .push_bind(email_key(e));
+            });
+            qb.build().execute(&mut *self.tx).await?;
+        }
+        let socials: Vec<(Id, &String)> = rows
+            .iter()
+            .flat_map(|c| c.n.socials.iter().map(move |s| (c.id, s)))
+            .collect();
         for chunk in socials.chunks(CHUNK) {
-            let mut qb: QueryBuilder<DB> = QueryBuilder::new("INSERT INTO contact_socials (contact_id, url, match_key) ");
+            let mut qb: QueryBuilder<DB> =
+                QueryBuilder::new("INSERT INTO contact_socials (contact_id, url, match_key) ");
             qb.push_values(chunk, |mut b, (id, s)| {
-                b.push_bind(*id).push_bind((*s).clone()).push_bind(social_key(s));
+                b.push_bind(*id)
+                    .push_bind((*s).clone())
+                    .push_bind(social_key(s));
             });
             qb.build().execute(&mut *self.tx).await?;
         }
@@ -2992,8 +3237,9 @@ impl Tx for SqlTx {
 
     async fn insert_form_events(&mut self, rows: &[NewFormEvent]) -> Result<()> {
         for chunk in rows.chunks(CHUNK) {
-            let mut qb: QueryBuilder<DB> =
-                QueryBuilder::new("INSERT INTO form_events (form_id, variant, kind, visitor_id, at) ");
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new(
+                "INSERT INTO form_events (form_id, variant, kind, visitor_id, at) ",
+            );
             qb.push_values(chunk, |mut b, e| {
                 b.push_bind(e.form_id)
                     .push_bind(e.variant.clone())
@@ -3045,7 +3291,13 @@ impl Tx for SqlTx {
         Ok(())
     }
 
-    async fn set_pair_status(&mut self, id: Id, status: &str, by: Option<&str>, at: Millis) -> Result<()> {
+    async fn set_pair_status(
+        &mut self,
+        id: Id,
+        status: &str,
+        by: Option<&str>,
+        at: Millis,
+    ) -> Result<()> {
         sqlx::query("UPDATE duplicate_pairs SET status = $1, resolved_by = $2, resolved_at = $3 WHERE id = $4")
             .bind(status)
             .bind(by)
@@ -3056,7 +3308,14 @@ impl Tx for SqlTx {
         Ok(())
     }
 
-    async fn set_pairs_status_between(&mut self, a: Id, b: Id, status: &str, by: Option<&str>, at: Millis) -> Result<()> {
+    async fn set_pairs_status_between(
+        &mut self,
+        a: Id,
+        b: Id,
+        status: &str,
+        by: Option<&str>,
+        at: Millis,
+    ) -> Result<()> {
         sqlx::query(
             "UPDATE duplicate_pairs SET status = $1, resolved_by = $2, resolved_at = $3 \
              WHERE (lead_id = $4 AND other_lead_id = $5) OR (lead_id = $5 AND other_lead_id = $4)",
@@ -3071,15 +3330,33 @@ impl Tx for SqlTx {
         Ok(())
     }
 
-    async fn merge_leads(&mut self, survivor: Id, merged: Id, take: &[String], at: Millis) -> Result<MergeSnapshot> {
+    async fn merge_leads(
+        &mut self,
+        survivor: Id,
+        merged: Id,
+        take: &[String],
+        at: Millis,
+    ) -> Result<MergeSnapshot> {
         self.merge(survivor, merged, take, false, at).await
     }
 
-    async fn merge_contacts(&mut self, survivor: Id, merged: Id, take: &[String], at: Millis) -> Result<MergeSnapshot> {
+    async fn merge_contacts(
+        &mut self,
+        survivor: Id,
+        merged: Id,
+        take: &[String],
+        at: Millis,
+    ) -> Result<MergeSnapshot> {
         self.merge(survivor, merged, take, true, at).await
     }
 
-    async fn record_merge(&mut self, s: &MergeSnapshot, actor_id: Option<Id>, actor: &str, at: Millis) -> Result<Id> {
+    async fn record_merge(
+        &mut self,
+        s: &MergeSnapshot,
+        actor_id: Option<Id>,
+        actor: &str,
+        at: Millis,
+    ) -> Result<Id> {
         let json = serde_json::to_string(s).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         Ok(sqlx::query_scalar(
             "INSERT INTO merges (survivor_lead_id, merged_lead_id, snapshot, actor_id, actor, at) \
@@ -3108,7 +3385,7 @@ impl Tx for SqlTx {
         }
         let b = &s.lead_before;
         if !s.lead_kept {
-        sqlx::query(
+            sqlx::query(
             "UPDATE leads SET product = $1, message = $2, value_minor = $3, value_currency = $4, temperature = $5, \
              owner_id = $6, touches = CASE WHEN touches - $7 < 1 THEN 1 ELSE touches - $7 END, search_text = $8, updated_at = $9 WHERE id = $10",
         )
@@ -3133,7 +3410,8 @@ impl Tx for SqlTx {
             ("events", &s.moved_events),
         ] {
             for chunk in ids.chunks(CHUNK) {
-                let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!("UPDATE {table} SET lead_id = "));
+                let mut qb: QueryBuilder<DB> =
+                    QueryBuilder::new(format!("UPDATE {table} SET lead_id = "));
                 qb.push_bind(s.merged_lead).push(" WHERE id IN (");
                 let mut sep = qb.separated(", ");
                 for id in chunk {
@@ -3161,12 +3439,25 @@ impl Tx for SqlTx {
             .execute(&mut *self.tx)
             .await?;
             for (sql, values) in [
-                ("DELETE FROM contact_phones WHERE contact_id = $1 AND raw = $2", &s.added_phones),
-                ("DELETE FROM contact_emails WHERE contact_id = $1 AND normalized = $2", &s.added_emails),
-                ("DELETE FROM contact_socials WHERE contact_id = $1 AND url = $2", &s.added_socials),
+                (
+                    "DELETE FROM contact_phones WHERE contact_id = $1 AND raw = $2",
+                    &s.added_phones,
+                ),
+                (
+                    "DELETE FROM contact_emails WHERE contact_id = $1 AND normalized = $2",
+                    &s.added_emails,
+                ),
+                (
+                    "DELETE FROM contact_socials WHERE contact_id = $1 AND url = $2",
+                    &s.added_socials,
+                ),
             ] {
                 for v in values {
-                    sqlx::query(sql).bind(s.survivor_contact).bind(v).execute(&mut *self.tx).await?;
+                    sqlx::query(sql)
+                        .bind(s.survivor_contact)
+                        .bind(v)
+                        .execute(&mut *self.tx)
+                        .await?;
                 }
             }
             for chunk in s.moved_leads.chunks(CHUNK) {
@@ -3206,20 +3497,26 @@ impl Tx for SqlTx {
     }
 
     async fn mark_first_response(&mut self, lead_id: Id, at: Millis) -> Result<()> {
-        sqlx::query("UPDATE leads SET first_response_at = $1 WHERE id = $2 AND first_response_at IS NULL")
-            .bind(at)
-            .bind(lead_id)
-            .execute(&mut *self.tx)
-            .await?;
+        sqlx::query(
+            "UPDATE leads SET first_response_at = $1 WHERE id = $2 AND first_response_at IS NULL",
+        )
+        .bind(at)
+        .bind(lead_id)
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 
     async fn set_conversion_probabilities(&mut self, rows: &[(Id, f64)]) -> Result<()> {
         // One statement per chunk: CASE maps each id to its value in both engines.
         for chunk in rows.chunks(CHUNK / 2) {
-            let mut qb: QueryBuilder<DB> = QueryBuilder::new("UPDATE leads SET conversion_ppm = CASE id");
+            let mut qb: QueryBuilder<DB> =
+                QueryBuilder::new("UPDATE leads SET conversion_ppm = CASE id");
             for (id, p) in chunk {
-                qb.push(" WHEN ").push_bind(*id).push(" THEN ").push_bind(probability_to_ppm(*p));
+                qb.push(" WHEN ")
+                    .push_bind(*id)
+                    .push(" THEN ")
+                    .push_bind(probability_to_ppm(*p));
             }
             qb.push(" ELSE conversion_ppm END WHERE id IN (");
             let ids: Vec<Id> = chunk.iter().map(|(id, _)| *id).collect();
@@ -3263,7 +3560,11 @@ const BLOCK_CANDIDATES: i64 = 20;
 impl SqlTx {
     async fn account_for(&mut self, company: &str, n: &Normalized, at: Millis) -> Result<Id> {
         let key = voronka_core::intake::keys::account_key(company);
-        let key = if key.is_empty() { company.to_lowercase() } else { key };
+        let key = if key.is_empty() {
+            company.to_lowercase()
+        } else {
+            key
+        };
         let domain = n
             .emails
             .first()
@@ -3278,10 +3579,12 @@ impl SqlTx {
         .bind(at)
         .execute(&mut *self.tx)
         .await?;
-        Ok(sqlx::query_scalar("SELECT id FROM accounts WHERE name_key = $1")
-            .bind(&key)
-            .fetch_one(&mut *self.tx)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT id FROM accounts WHERE name_key = $1")
+                .bind(&key)
+                .fetch_one(&mut *self.tx)
+                .await?,
+        )
     }
 
     async fn add_details(
@@ -3303,13 +3606,15 @@ impl SqlTx {
                 tokens.push(e.clone());
                 tokens.push(e.trim_start_matches('+').to_string());
             }
-            sqlx::query("INSERT INTO contact_phones (contact_id, raw, e164, valid) VALUES ($1, $2, $3, $4)")
-                .bind(id)
-                .bind(&p.raw)
-                .bind(&p.e164)
-                .bind(p.valid)
-                .execute(&mut *self.tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO contact_phones (contact_id, raw, e164, valid) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(id)
+            .bind(&p.raw)
+            .bind(&p.e164)
+            .bind(p.valid)
+            .execute(&mut *self.tx)
+            .await?;
         }
         for e in &n.emails {
             let key = email_key(e);
@@ -3330,12 +3635,14 @@ impl SqlTx {
             if have_socials.contains(&key) {
                 continue;
             }
-            sqlx::query("INSERT INTO contact_socials (contact_id, url, match_key) VALUES ($1, $2, $3)")
-                .bind(id)
-                .bind(s)
-                .bind(&key)
-                .execute(&mut *self.tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO contact_socials (contact_id, url, match_key) VALUES ($1, $2, $3)",
+            )
+            .bind(id)
+            .bind(s)
+            .bind(&key)
+            .execute(&mut *self.tx)
+            .await?;
         }
         Ok(tokens)
     }

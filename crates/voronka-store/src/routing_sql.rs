@@ -4,7 +4,6 @@
 use crate::routing::*;
 use voronka_core::routing::{Person, RoutingProfile};
 
-
 fn task_from(r: &DbRow) -> Result<Task> {
     Ok(Task {
         id: r.try_get("id")?,
@@ -59,10 +58,12 @@ impl RoutingStore for SqlStore {
     }
 
     async fn routing_profile(&self, user_id: Id) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT profile FROM routing_profiles WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_optional(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT profile FROM routing_profiles WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     async fn put_routing_profile(&self, user_id: Id, json: &str, at: Millis) -> Result<()> {
@@ -135,7 +136,11 @@ impl RoutingStore for SqlStore {
     }
 
     async fn tasks_for_user(&self, user_id: Id, open_only: bool, limit: i64) -> Result<Vec<Task>> {
-        let filter = if open_only { " AND done_at IS NULL" } else { "" };
+        let filter = if open_only {
+            " AND done_at IS NULL"
+        } else {
+            ""
+        };
         let rows = sqlx::query(&format!(
             "SELECT {TASK_COLS} FROM tasks WHERE owner_id = $1{filter} ORDER BY due_at, id LIMIT $2"
         ))
@@ -322,7 +327,12 @@ impl RoutingStore for SqlStore {
         .await?)
     }
 
-    async fn reschedule_jobs_for_bench(&self, kind: &str, start: Millis, window: Millis) -> Result<u64> {
+    async fn reschedule_jobs_for_bench(
+        &self,
+        kind: &str,
+        start: Millis,
+        window: Millis,
+    ) -> Result<u64> {
         let done = sqlx::query(
             "UPDATE jobs SET run_at = $1 + ((id * 7919) % $2) WHERE kind = $3 AND done_at IS NULL AND run_at < $1 + $2",
         )
@@ -352,10 +362,12 @@ impl RoutingStore for SqlStore {
     }
 
     async fn survey_by_token(&self, token_hash: &str) -> Result<Option<Survey>> {
-        let r = sqlx::query(&format!("SELECT {SURVEY_COLS} FROM surveys WHERE token_hash = $1"))
-            .bind(token_hash)
-            .fetch_optional(&self.pool)
-            .await?;
+        let r = sqlx::query(&format!(
+            "SELECT {SURVEY_COLS} FROM surveys WHERE token_hash = $1"
+        ))
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
         r.as_ref().map(survey_from).transpose()
     }
 
@@ -430,7 +442,10 @@ impl RoutingTx for SqlTx {
             sqlx::query_as("SELECT name, value FROM counters WHERE name LIKE 'route:%'")
                 .fetch_all(&mut *self.tx)
                 .await?;
-        Ok(rows.into_iter().map(|(k, v)| (k, v.max(0) as u64)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(k, v)| (k, v.max(0) as u64))
+            .collect())
     }
 
     async fn prefetch_settings(&mut self, names: &[&str]) -> Result<()> {
@@ -459,10 +474,12 @@ impl RoutingTx for SqlTx {
         if let Some(v) = self.settings.get(name) {
             return Ok(v.clone());
         }
-        Ok(sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&mut *self.tx)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&mut *self.tx)
+                .await?,
+        )
     }
 
     async fn route_facts(&mut self, lead_id: Id) -> Result<Option<StoredRouteFacts>> {
@@ -539,9 +556,8 @@ impl RoutingTx for SqlTx {
 
     async fn set_sla_due_many(&mut self, rows: &[(Id, Millis)]) -> Result<()> {
         for chunk in rows.chunks(CHUNK) {
-            let mut qb: QueryBuilder<DB> = QueryBuilder::new(
-                "UPDATE leads SET sla_due_at = v.column2 FROM (",
-            );
+            let mut qb: QueryBuilder<DB> =
+                QueryBuilder::new("UPDATE leads SET sla_due_at = v.column2 FROM (");
             qb.push_values(chunk, |mut b, (id, due)| {
                 b.push_bind(*id).push_bind(*due);
             });
@@ -643,11 +659,13 @@ impl RoutingTx for SqlTx {
     }
 
     async fn set_sla_breached(&mut self, lead_id: Id, at: Millis) -> Result<()> {
-        sqlx::query("UPDATE leads SET sla_breached_at = $1 WHERE id = $2 AND sla_breached_at IS NULL")
-            .bind(at)
-            .bind(lead_id)
-            .execute(&mut *self.tx)
-            .await?;
+        sqlx::query(
+            "UPDATE leads SET sla_breached_at = $1 WHERE id = $2 AND sla_breached_at IS NULL",
+        )
+        .bind(at)
+        .bind(lead_id)
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 

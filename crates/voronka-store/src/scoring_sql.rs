@@ -239,21 +239,25 @@ impl ScoreStore for SqlStore {
     }
 
     async fn tracking_site_by_key(&self, key: &str) -> Result<Option<TrackingSite>> {
-        sqlx::query(&format!("SELECT {SITE_COLS} FROM tracking_sites WHERE key = $1"))
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|r| site_from(&r))
-            .transpose()
+        sqlx::query(&format!(
+            "SELECT {SITE_COLS} FROM tracking_sites WHERE key = $1"
+        ))
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| site_from(&r))
+        .transpose()
     }
 
     async fn tracking_sites(&self) -> Result<Vec<TrackingSite>> {
-        sqlx::query(&format!("SELECT {SITE_COLS} FROM tracking_sites ORDER BY id"))
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(site_from)
-            .collect()
+        sqlx::query(&format!(
+            "SELECT {SITE_COLS} FROM tracking_sites ORDER BY id"
+        ))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(site_from)
+        .collect()
     }
 
     async fn lead_events(&self, lead_id: Id, limit: i64) -> Result<Vec<EventRow>> {
@@ -308,11 +312,12 @@ impl ScoreStore for SqlStore {
 
     async fn lead_ids_after(&self, after: Id, limit: i64) -> Result<(Vec<Id>, Option<Id>)> {
         // Walks the key; merged leads are skipped here, so every page is a range scan.
-        let rows = sqlx::query("SELECT id, merged_into FROM leads WHERE id > $1 ORDER BY id LIMIT $2")
-            .bind(after)
-            .bind(limit)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT id, merged_into FROM leads WHERE id > $1 ORDER BY id LIMIT $2")
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
         let mut ids = Vec::with_capacity(rows.len());
         let mut last = None;
         for r in rows {
@@ -340,9 +345,11 @@ impl ScoreStore for SqlStore {
     }
 
     async fn rescore_oldest(&self) -> Result<Option<Millis>> {
-        Ok(sqlx::query_scalar("SELECT MIN(queued_at) FROM rescore_queue")
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT MIN(queued_at) FROM rescore_queue")
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     async fn start_score_run(&self, reason: &str, total: i64, at: Millis) -> Result<Id> {
@@ -363,13 +370,15 @@ impl ScoreStore for SqlStore {
         changed: i64,
         finished_at: Option<Millis>,
     ) -> Result<()> {
-        sqlx::query("UPDATE score_runs SET done = $1, changed = $2, finished_at = $3 WHERE id = $4")
-            .bind(done)
-            .bind(changed)
-            .bind(finished_at)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE score_runs SET done = $1, changed = $2, finished_at = $3 WHERE id = $4",
+        )
+        .bind(done)
+        .bind(changed)
+        .bind(finished_at)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 
@@ -476,11 +485,16 @@ impl ScoreTx for SqlTx {
         let resolved: Vec<Option<Id>> = events
             .iter()
             .map(|e| {
-                e.lead_id
-                    .or_else(|| e.visitor_id.as_ref().and_then(|v| lead_of.get(v)).map(|&(lead, _)| lead))
+                e.lead_id.or_else(|| {
+                    e.visitor_id
+                        .as_ref()
+                        .and_then(|v| lead_of.get(v))
+                        .map(|&(lead, _)| lead)
+                })
             })
             .collect();
-        let rows: Vec<(&NewEvent, Option<Id>)> = events.iter().zip(resolved.iter().copied()).collect();
+        let rows: Vec<(&NewEvent, Option<Id>)> =
+            events.iter().zip(resolved.iter().copied()).collect();
         for chunk in rows.chunks(CHUNK / 2) {
             let mut qb: QueryBuilder<DB> = QueryBuilder::new(
                 "INSERT INTO events (visitor_id, lead_id, source, name, url, properties, at, received_at, event_key) ",
@@ -566,12 +580,14 @@ impl ScoreTx for SqlTx {
     async fn stitch_visitors(&mut self, rows: &[(String, Id)]) -> Result<Vec<Id>> {
         let mut leads = Vec::new();
         for (visitor, lead) in rows {
-            let n = sqlx::query("UPDATE events SET lead_id = $1 WHERE visitor_id = $2 AND lead_id IS NULL")
-                .bind(*lead)
-                .bind(visitor)
-                .execute(&mut *self.tx)
-                .await?
-                .rows_affected();
+            let n = sqlx::query(
+                "UPDATE events SET lead_id = $1 WHERE visitor_id = $2 AND lead_id IS NULL",
+            )
+            .bind(*lead)
+            .bind(visitor)
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected();
             if n > 0 && !leads.contains(lead) {
                 leads.push(*lead);
             }
