@@ -42,8 +42,8 @@
   var visitor = store("voronka:visitor");
   if (!visitor) { visitor = rid(); store("voronka:visitor", visitor); }
 
-  // Events not yet sent (in memory) and batches that failed (kept in localStorage as
-  // [{e: event, t: tries}], until the server has answered for them).
+  // Events not yet sent (in memory), and batches sent or failed: kept in localStorage as
+  // [{e: event, t: failed tries}] until the server has answered for them.
   var queue = [], timer = null, SAVED = "voronka:events", retry = null, resending = false;
   function saved() {
     try { return JSON.parse(store(SAVED) || "[]") || []; } catch (e) { return []; }
