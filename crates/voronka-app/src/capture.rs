@@ -707,7 +707,7 @@ async fn write_batch(
     items: &[(Prepared, Reply)],
 ) -> Result<Vec<CaptureOutcome>> {
     let (policy, window) = (ctx.policy, ctx.window);
-    let mut laps = Laps::new();
+    let mut laps = crate::Laps::new();
     let all_keys: Vec<String> = items
         .iter()
         .flat_map(|(p, _)| p.keys.iter().map(|(k, _)| k.clone()))
@@ -1154,38 +1154,4 @@ async fn write_batch(
     laps.lap("outcomes");
     tracing::debug!(size = items.len(), steps = %laps, "intake batch written");
     Ok(outcomes)
-}
-
-/// Milliseconds spent in each step of a batch, for the debug log.
-pub(crate) struct Laps {
-    last: std::time::Instant,
-    done: Vec<(&'static str, f64)>,
-}
-
-impl Laps {
-    pub(crate) fn new() -> Laps {
-        Laps {
-            last: std::time::Instant::now(),
-            done: Vec::new(),
-        }
-    }
-
-    pub(crate) fn lap(&mut self, step: &'static str) {
-        let now = std::time::Instant::now();
-        self.done
-            .push((step, (now - self.last).as_secs_f64() * 1000.0));
-        self.last = now;
-    }
-}
-
-impl std::fmt::Display for Laps {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (i, (step, ms)) in self.done.iter().enumerate() {
-            if i > 0 {
-                f.write_str(" ")?;
-            }
-            write!(f, "{step}={ms:.1}")?;
-        }
-        Ok(())
-    }
 }

@@ -184,6 +184,40 @@ impl App {
     }
 }
 
+/// Milliseconds spent in each step of a batch, for the debug log (an intake batch, an event batch).
+pub(crate) struct Laps {
+    last: std::time::Instant,
+    done: Vec<(&'static str, f64)>,
+}
+
+impl Laps {
+    pub(crate) fn new() -> Laps {
+        Laps {
+            last: std::time::Instant::now(),
+            done: Vec::new(),
+        }
+    }
+
+    pub(crate) fn lap(&mut self, step: &'static str) {
+        let now = std::time::Instant::now();
+        self.done
+            .push((step, (now - self.last).as_secs_f64() * 1000.0));
+        self.last = now;
+    }
+}
+
+impl std::fmt::Display for Laps {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, (step, ms)) in self.done.iter().enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            write!(f, "{step}={ms:.1}")?;
+        }
+        Ok(())
+    }
+}
+
 /// For a bulk job ([`App::open_bulk`]): caps the allocator's arenas at one per core (at least two). glibc
 /// makes up to eight per core and lets each thread that meets a busy one start another; every
 /// arena keeps the memory freed in it, so the database's worker threads left a 100,000-row import

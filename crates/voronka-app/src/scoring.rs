@@ -362,7 +362,7 @@ impl App {
         // after the commit, outside the write lock, so that the next batch is written meanwhile;
         // either way nothing is acknowledged before it is on disk.
         let bulk = rows.len() > INLINE_RESCORE;
-        let mut laps = crate::capture::Laps::new();
+        let mut laps = crate::Laps::new();
         let mut tx = if bulk {
             self.store.begin_deferred_sync().await?
         } else {

@@ -148,7 +148,7 @@ async fn tracked_with_cors(
         .map(str::to_string);
     // Refusals carry the CORS headers too, so that the tracker can read them: it keeps a batch
     // to send again only when the failure was not the batch's own (a 429 or a 5xx).
-    let mut resp = match tracked(s, site, peer, req).await {
+    let mut resp = match tracked(s, site, peer, origin.as_deref(), req).await {
         Ok(resp) => resp,
         Err(e) => e.into_response(),
     };
@@ -165,6 +165,7 @@ async fn tracked(
     s: AppState,
     site: String,
     axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    origin: Option<&str>,
     req: Request,
 ) -> ApiResult<Response> {
     if s.capture_limiter.check_key(&peer.ip()).is_err() {
@@ -172,10 +173,6 @@ async fn tracked(
     }
     let site = s.app.tracking_site(&site).await?;
     let headers = req.headers().clone();
-    let origin = headers
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
     // Beacons send text/plain, which needs no preflight.
     let ct = content_type(&headers);
     if !matches!(ct.as_str(), "text/plain" | "application/json" | "") {
@@ -188,10 +185,7 @@ async fn tracked(
         StatusCode::NO_CONTENT.into_response()
     } else {
         let events = parse_events(&bytes)?;
-        let done = s
-            .app
-            .ingest_tracked(&site.key, origin.as_deref(), events)
-            .await?;
+        let done = s.app.ingest_tracked(&site.key, origin, events).await?;
         (StatusCode::ACCEPTED, Json(json!({ "stored": done.stored }))).into_response()
     };
     Ok(resp)

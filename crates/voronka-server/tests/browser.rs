@@ -17,6 +17,9 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const ADMIN_EMAIL: &str = "admin@example.com";
 const PASSWORD: &str = "correct horse battery";
 
+/// The tracker's events sent and not yet answered for, as a JavaScript expression.
+const TRACKER_KEPT: &str = "JSON.parse(localStorage.getItem('voronka:events') || '[]')";
+
 /// One browser at a time: the machines running the suite are small.
 static BROWSER_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -262,6 +265,21 @@ impl Browser {
             assert!(start.elapsed() < within, "timed out waiting for {what}");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Sends what the tracker holds and waits until the server has answered for all of it
+    /// (nothing left in its store of unanswered events).
+    async fn flush_tracker(&self, what: &str) {
+        self.client
+            .execute("window.voronka.flush(); return true;", vec![])
+            .await
+            .unwrap();
+        self.until(
+            what,
+            &format!("return {TRACKER_KEPT}.length === 0"),
+            Duration::from_secs(10),
+        )
+        .await;
     }
 
     /// Chromium's network emulation through chromedriver: offline or back online.
@@ -1033,7 +1051,7 @@ async fn tracker_keeps_events_made_offline_and_stores_each_once() {
     let origin = format!("http://{}", listener.local_addr().unwrap());
     let page = page_with(&v.tracking_site(&origin).await);
     serve_page(listener, page);
-    const KEPT: &str = "JSON.parse(localStorage.getItem('voronka:events') || '[]')";
+    const KEPT: &str = TRACKER_KEPT;
 
     let b = Browser::start(true).await;
     b.client.goto(&origin).await.unwrap();
@@ -1044,16 +1062,7 @@ async fn tracker_keeps_events_made_offline_and_stores_each_once() {
     )
     .await;
     // The page view goes out and is answered: nothing stays kept.
-    b.client
-        .execute("window.voronka.flush(); return true;", vec![])
-        .await
-        .unwrap();
-    b.until(
-        "the page view to be answered",
-        &format!("return {KEPT}.length === 0"),
-        Duration::from_secs(10),
-    )
-    .await;
+    b.flush_tracker("the page view to be answered").await;
 
     b.set_offline(true).await;
     b.client
@@ -1103,16 +1112,7 @@ async fn tracker_keeps_events_made_offline_and_stores_each_once() {
         Duration::from_secs(10),
     )
     .await;
-    b.client
-        .execute("window.voronka.flush(); return true;", vec![])
-        .await
-        .unwrap();
-    b.until(
-        "the second page view to be answered",
-        &format!("return {KEPT}.length === 0"),
-        Duration::from_secs(10),
-    )
-    .await;
+    b.flush_tracker("the second page view to be answered").await;
     let visitor = b
         .client
         .execute("return window.voronka.visitor", vec![])

@@ -1865,10 +1865,7 @@ impl Store for SqlStore {
         let mut qb: QueryBuilder<DB> = QueryBuilder::new(
             "SELECT contact_id, normalized FROM contact_emails WHERE contact_id IN (",
         );
-        let mut sep = qb.separated(", ");
-        for c in &out {
-            sep.push_bind(c.id);
-        }
+        push_ids(&mut qb, &out.iter().map(|c| c.id).collect::<Vec<_>>());
         qb.push(")");
         let emails: Vec<(Id, String)> = qb.build_query_as().fetch_all(&self.pool).await?;
         for (contact, email) in emails {
@@ -1880,15 +1877,19 @@ impl Store for SqlStore {
     }
 
     async fn set_block_keys(&self, keys: &[(Id, String)]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        if keys.is_empty() {
+            return Ok(());
+        }
+        // The store's own write transaction (on SQLite: the writers' turn and BEGIN IMMEDIATE).
+        let mut t = self.begin_tx().await?;
         for (id, key) in keys {
             sqlx::query("UPDATE contacts SET name_key = $1 WHERE id = $2")
                 .bind(key)
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(&mut *t.tx)
                 .await?;
         }
-        tx.commit().await?;
+        t.finish().await?;
         Ok(())
     }
 

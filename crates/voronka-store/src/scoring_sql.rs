@@ -411,24 +411,24 @@ impl ScoreTx for SqlTx {
         // Events sent again under an id their source has stored (or that came earlier in this
         // batch) are left out before anything else, so they count nowhere.
         let sent = events.len();
-        let fresh_events;
-        let events = if events.iter().any(|e| e.key.is_some()) {
+        // Borrowed, not copied: the rest reads them.
+        let events: Vec<&NewEvent> = if events.iter().any(|e| e.key.is_some()) {
             let stored = stored_event_keys(&mut self.tx, events).await?;
-            let mut taken: HashSet<(&str, &str)> = HashSet::new();
-            fresh_events = events
+            // Stored ones and the batch's own earlier ones alike: taken.
+            let mut taken: HashSet<(&str, &str)> = stored
                 .iter()
-                .filter(|e| match e.key.as_deref() {
-                    Some(k) => {
-                        !stored.contains(&(e.source.clone(), k.to_string()))
-                            && taken.insert((e.source.as_str(), k))
-                    }
-                    None => true,
-                })
-                .cloned()
-                .collect::<Vec<_>>();
-            &fresh_events[..]
-        } else {
+                .map(|(source, key)| (source.as_str(), key.as_str()))
+                .collect();
             events
+                .iter()
+                .filter(|e| {
+                    e.key
+                        .as_deref()
+                        .is_none_or(|k| taken.insert((e.source.as_str(), k)))
+                })
+                .collect()
+        } else {
+            events.iter().collect()
         };
         let anonymous: Vec<&str> = events
             .iter()
@@ -493,8 +493,11 @@ impl ScoreTx for SqlTx {
                 })
             })
             .collect();
-        let rows: Vec<(&NewEvent, Option<Id>)> =
-            events.iter().zip(resolved.iter().copied()).collect();
+        let rows: Vec<(&NewEvent, Option<Id>)> = events
+            .iter()
+            .copied()
+            .zip(resolved.iter().copied())
+            .collect();
         for chunk in rows.chunks(CHUNK / 2) {
             let mut qb: QueryBuilder<DB> = QueryBuilder::new(
                 "INSERT INTO events (visitor_id, lead_id, source, name, url, properties, at, received_at, event_key) ",
