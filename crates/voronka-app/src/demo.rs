@@ -157,6 +157,7 @@ fn demo_events(
             lead_id: Some(lead_id),
             url: Some(format!("https://shop.example.com{url}")),
             at: Some(at.min(crate::now_ms())),
+            age: None,
             properties: Default::default(),
             id: None,
         });

@@ -113,7 +113,15 @@ impl App {
     pub async fn catch_up_search_index(&self) -> Result<u64> {
         let mut added = 0;
         loop {
+            let started = std::time::Instant::now();
             let n = self.store.index_search(SEARCH_INDEX_SLICE).await?;
+            if n > 0 {
+                tracing::debug!(
+                    leads = n,
+                    elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+                    "search index slice added"
+                );
+            }
             added += n;
             if n < SEARCH_INDEX_SLICE as u64 {
                 return Ok(added);

@@ -34,6 +34,8 @@ pub const INLINE_RESCORE: usize = 32;
 const QUEUE_SLICE: i64 = 500;
 
 const DAY_MS: Millis = 86_400_000;
+/// The oldest an event sent with its age may be.
+const MAX_AGE_MS: Millis = 365 * DAY_MS;
 
 /// The rules the intake and the rescoring apply; replaced when newer rules are saved.
 pub(crate) struct ScorerSlot(RwLock<(Option<Id>, Arc<Scorer>)>);
@@ -98,6 +100,11 @@ pub struct EventIn {
     /// When it happened, in milliseconds since the epoch (now when left out).
     #[serde(default)]
     pub at: Option<Millis>,
+    /// How long ago it happened, in milliseconds, as the sender counts at sending (instead of
+    /// `at`): a sender whose clock is wrong still dates its events right. The tracker sends it
+    /// for events it kept and sends again later.
+    #[serde(default)]
+    pub age: Option<Millis>,
     #[serde(default)]
     pub properties: serde_json::Map<String, serde_json::Value>,
     /// The sender's own id of the event (1 to 128 characters): sent again under the same id
@@ -162,6 +169,14 @@ fn check_event(i: usize, e: &EventIn, now: Millis) -> Result<()> {
     }
     if e.at.is_some_and(|at| at > now + DAY_MS || at < 0) {
         return Err(bad("the time is in the future".into()));
+    }
+    if e.at.is_some() && e.age.is_some() {
+        return Err(bad("give either at or age, not both".into()));
+    }
+    if e.age.is_some_and(|age| !(0..=MAX_AGE_MS).contains(&age)) {
+        return Err(bad(
+            "the age must be from 0 to 365 days, in milliseconds".into()
+        ));
     }
     Ok(())
 }
@@ -351,7 +366,7 @@ impl App {
                 name: e.name.trim().to_string(),
                 url: e.url,
                 properties: e.properties,
-                at: e.at.unwrap_or(now),
+                at: e.at.or(e.age.map(|age| now - age)).unwrap_or(now),
                 received_at: now,
                 key: e.id.map(|k| k.trim().to_string()),
             })
@@ -480,11 +495,17 @@ impl App {
                 "the tracker sends visitor ids only; lead ids need a token",
             ));
         }
-        // A browser's clock is not to be trusted: tracked events are dated when they arrive
-        // (the tracker sends within a second or two).
+        // A browser's clock is not to be trusted: a tracked event is dated by its age (how long
+        // ago it happened, by the browser's own clock, at sending), counted back from its
+        // arrival (within a year: a browser's clock may also jump); an event without one is
+        // dated when it arrives.
         let events = events
             .into_iter()
-            .map(|e| EventIn { at: None, ..e })
+            .map(|e| EventIn {
+                at: None,
+                age: e.age.map(|age| age.clamp(0, MAX_AGE_MS)),
+                ..e
+            })
             .collect();
         self.ingest_events(&format!("site:{}", site.key), events)
             .await

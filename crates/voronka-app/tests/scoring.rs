@@ -34,6 +34,7 @@ fn ev(name: &str, visitor: Option<&str>, lead: Option<i64>, days_ago: i64) -> Ev
         lead_id: lead,
         url: Some("https://shop.example.com/pricing".into()),
         at: Some(voronka_app::now_ms() - days_ago * DAY),
+        age: None,
         properties: Default::default(),
         id: None,
     }
@@ -208,6 +209,21 @@ async fn email_events_decay_manual_temperature_stays_and_bad_events_are_refused(
             ],
             vec![EventIn {
                 url: Some("https://shop.example.com/\u{0}".into()),
+                ..ev("page_view", None, Some(lead), 0)
+            }],
+            // Its time twice over, a negative age, an age past a year.
+            vec![EventIn {
+                age: Some(1_000),
+                ..ev("page_view", None, Some(lead), 0)
+            }],
+            vec![EventIn {
+                at: None,
+                age: Some(-1),
+                ..ev("page_view", None, Some(lead), 0)
+            }],
+            vec![EventIn {
+                at: None,
+                age: Some(366 * DAY),
                 ..ev("page_view", None, Some(lead), 0)
             }],
         ] {
@@ -667,5 +683,74 @@ async fn property_rules_match_any_text_through_a_full_rescoring() {
         );
         let other_score = app.explain_score(&admin, other).await.unwrap();
         assert!(check(&other_score).is_empty(), "{}", db.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tracked_events_are_dated_by_their_age_not_the_browser_clock() {
+    for db in TestDb::both().await {
+        let app = open(&db).await;
+        let admin = Actor::system("test");
+        let site = app
+            .create_tracking_site(&admin, "Shop", &[], false)
+            .await
+            .unwrap();
+        let o = app
+            .capture(req(&[
+                ("name", "Анна Смирнова"),
+                ("email", "anna@example.ru"),
+                ("visitor_id", "v-age"),
+            ]))
+            .await
+            .unwrap();
+        let lead = o.lead_id.unwrap();
+        let before = voronka_app::now_ms();
+        // A browser whose clock is a year behind: its `at` is ignored; the event kept three days
+        // in the browser and sent again is dated three days back from its arrival.
+        let year_ago = before - 365 * DAY;
+        let kept = EventIn {
+            age: Some(3 * DAY),
+            at: Some(year_ago),
+            ..ev("view_pricing", Some("v-age"), None, 0)
+        };
+        let fresh = EventIn {
+            at: Some(year_ago),
+            ..ev("view_product", Some("v-age"), None, 0)
+        };
+        app.ingest_tracked(&site.key, None, vec![kept, fresh])
+            .await
+            .unwrap();
+        let after = voronka_app::now_ms();
+        let events = app.store().lead_events(lead, 10).await.unwrap();
+        let at = |name: &str| events.iter().find(|e| e.name == name).unwrap().at;
+        let kept_at = at("view_pricing");
+        assert!(
+            (before - 3 * DAY..=after - 3 * DAY).contains(&kept_at),
+            "{}: {kept_at}",
+            db.name
+        );
+        assert!(
+            (before..=after).contains(&at("view_product")),
+            "{}",
+            db.name
+        );
+        // Through the API with a token, `age` dates an event the same way.
+        app.ingest_events(
+            "crm",
+            vec![EventIn {
+                at: None,
+                age: Some(DAY),
+                ..ev("email_open", None, Some(lead), 0)
+            }],
+        )
+        .await
+        .unwrap();
+        let events = app.store().lead_events(lead, 10).await.unwrap();
+        let open_at = events.iter().find(|e| e.name == "email_open").unwrap().at;
+        assert!(
+            (before - DAY..=voronka_app::now_ms() - DAY).contains(&open_at),
+            "{}",
+            db.name
+        );
     }
 }

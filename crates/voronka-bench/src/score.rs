@@ -177,6 +177,7 @@ fn events_for(visitors: usize, n: usize, offset: usize, with_ids: bool) -> Vec<E
                 lead_id: None,
                 url: Some(format!("https://shop.example.com/p/{}", k % 500)),
                 at: Some(now - (k as i64 % 30) * 86_400_000),
+                age: None,
                 properties: Default::default(),
                 id: with_ids.then(|| format!("e{k}")),
             }
@@ -299,6 +300,7 @@ pub async fn events(
             lead_id: None,
             url: None,
             at: None,
+            age: None,
             properties: Default::default(),
             id: None,
         };

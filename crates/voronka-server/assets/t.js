@@ -13,7 +13,8 @@
    most 500 events, five tries each) until the server has answered for it; one that could not
    be sent (offline, a network error, a 429 or 5xx answer, a page closed first) is sent again
    when the browser is back online, 30 s later, or on the next page of the site. The server
-   stores an id once, so an event sent twice is counted once. */
+   stores an id once, so an event sent twice is counted once. Each event is sent with its age, so
+   one sent days later is still dated when it happened. */
 (function () {
   "use strict";
   var d = document, w = window, n = navigator;
@@ -73,6 +74,17 @@
     for (var i = 0; i < batch.length; i++) done[batch[i].id] = true;
     save(saved().filter(function (k) { return !done[k.e.id]; }));
   }
+  // The body of a batch: each event with its age (how long ago it happened, by this browser's
+  // clock, now), by which the server dates it; the browser's clock itself may be wrong.
+  function bodyOf(batch) {
+    var now = Date.now();
+    return JSON.stringify({ events: batch.map(function (e) {
+      var o = {};
+      for (var k in e) if (k !== "at") o[k] = e[k];
+      o.age = Math.max(0, now - e.at);
+      return o;
+    }) });
+  }
   // Ids of the events on their way from this page.
   var flying = {};
   // Sends a batch, kept until the server answers for it: stored, or refused for itself (a 4xx
@@ -81,7 +93,7 @@
   function send(batch) {
     keep(batch, false);
     if (n.onLine === false || !w.fetch) { keep(batch, true); return Promise.resolve(false); }
-    var body = JSON.stringify({ events: batch });
+    var body = bodyOf(batch);
     for (var i = 0; i < batch.length; i++) flying[batch[i].id] = true;
     var landed = function (ok) {
       for (var j = 0; j < batch.length; j++) delete flying[batch[j].id];
@@ -115,7 +127,7 @@
       if (n.onLine === false) { keep(batch, true); continue; }
       if (leaving === true && n.sendBeacon) {
         var sent = false;
-        try { sent = n.sendBeacon(url, new Blob([JSON.stringify({ events: batch })], { type: "text/plain" })); }
+        try { sent = n.sendBeacon(url, new Blob([bodyOf(batch)], { type: "text/plain" })); }
         catch (e) { sent = false; }
         if (!sent) keep(batch, true);
         continue;

@@ -1042,7 +1042,8 @@ async fn tracker_joins_page_views_to_the_lead_of_the_visitor() {
 
 /// The tracker keeps what it could not send: an event made offline waits in localStorage and
 /// goes out once the browser is back online; an event whose answer was lost (kept when the page
-/// closed) is sent again by the next page and stored once, by its id.
+/// closed) is sent again by the next page and stored once, by its id; an event kept for days is
+/// dated when it was made.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tracker_keeps_events_made_offline_and_stores_each_once() {
     let _one = BROWSER_LOCK.lock().await;
@@ -1097,10 +1098,13 @@ async fn tracker_keeps_events_made_offline_and_stores_each_once() {
     .await;
 
     // As if a page had closed before the answer came: the event is kept again, and the next
-    // page sends it again.
+    // page sends it again. Beside it, an event kept for two days: it is dated when it was made.
+    let two_days_ago = voronka_app::now_ms() - 2 * 86_400_000;
     b.client
         .execute(
-            "localStorage.setItem('voronka:events', JSON.stringify([{e: JSON.parse(arguments[0]), t: 0}])); return true;",
+            "var old = {id: 'kept-2d', name: 'kept_two_days', visitor_id: window.voronka.visitor, \
+             url: location.href, at: Date.now() - 2 * 86400000, properties: {}}; \
+             localStorage.setItem('voronka:events', JSON.stringify([{e: JSON.parse(arguments[0]), t: 0}, {e: old, t: 1}])); return true;",
             vec![Value::String(kept.as_str().unwrap().to_string())],
         )
         .await
@@ -1134,7 +1138,7 @@ async fn tracker_keeps_events_made_offline_and_stores_each_once() {
     let id = out["lead_id"].clone();
     assert!(id.is_i64(), "{out}");
     let start = Instant::now();
-    let names = loop {
+    let (names, old) = loop {
         let e = v
             .api(
                 reqwest::Method::GET,
@@ -1149,7 +1153,13 @@ async fn tracker_keeps_events_made_offline_and_stores_each_once() {
             .filter_map(|e| e["name"].as_str().map(str::to_string))
             .collect();
         if names.iter().filter(|n| *n == "page_view").count() >= 2 {
-            break names;
+            let old = e["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["name"] == "kept_two_days")
+                .cloned();
+            break (names, old);
         }
         assert!(
             start.elapsed() < Duration::from_secs(10),
@@ -1166,5 +1176,12 @@ async fn tracker_keeps_events_made_offline_and_stores_each_once() {
         names.iter().filter(|n| *n == "page_view").count(),
         2,
         "{names:?}"
+    );
+    // Sent with its age: dated two days back (within the test's own minute), not on arrival.
+    let old = old.expect("the event kept for two days reached the lead");
+    let at = old["at"].as_i64().unwrap();
+    assert!(
+        (at - two_days_ago).abs() < 60_000,
+        "{old} against {two_days_ago}"
     );
 }

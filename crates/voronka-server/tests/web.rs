@@ -1331,6 +1331,7 @@ async fn scoring_matrix_rules_editor_sites_and_card_explanation() {
                 lead_id: None,
                 url: Some("https://shop.example.com/<script>".into()),
                 at: None,
+                age: None,
                 properties: Default::default(),
                 id: None,
             }],

@@ -71,6 +71,23 @@ impl SqlStore {
             None => None,
         }
     }
+
+    /// A write transaction whose commit does not sync the log (SQLite: the intake's connection,
+    /// whose log `sync_log` syncs); a plain one elsewhere.
+    async fn begin_unsynced_tx(&self) -> Result<SqlTx> {
+        match &self.deferred {
+            Some((pool, _)) => {
+                let writer = self.writer_turn().await;
+                Ok(SqlTx {
+                    tx: pool.begin_with(BEGIN_WRITE_SQL).await?,
+                    _writer: writer,
+                    settings: Default::default(),
+                    committed: self.checkpoints.clone(),
+                })
+            }
+            None => self.begin_tx().await,
+        }
+    }
 }
 
 const LEAD_COLS: &str = "l.id, l.contact_id, l.product, l.message, l.value_minor, l.value_currency, \
@@ -1055,7 +1072,10 @@ impl Store for SqlStore {
         if !SEARCH_INDEX_BEHIND {
             return Ok(0);
         }
-        let mut t = self.begin_tx().await?;
+        // The index and its mark commit together and can always be rebuilt from the leads, so
+        // the commit need not wait for a sync of its own while it holds the write lock: the
+        // intake's next sync makes it durable, and if a power cut takes it, both go.
+        let mut t = self.begin_unsynced_tx().await?;
         let upto: i64 = sqlx::query_scalar("SELECT indexed_upto FROM search_index_state")
             .fetch_one(&mut *t.tx)
             .await?;
@@ -1083,18 +1103,7 @@ impl Store for SqlStore {
     }
 
     async fn begin_deferred_sync(&self) -> Result<Box<dyn Tx>> {
-        match &self.deferred {
-            Some((pool, _)) => {
-                let writer = self.writer_turn().await;
-                Ok(Box::new(SqlTx {
-                    tx: pool.begin_with(BEGIN_WRITE_SQL).await?,
-                    _writer: writer,
-                    settings: Default::default(),
-                    committed: self.checkpoints.clone(),
-                }))
-            }
-            None => self.begin().await,
-        }
+        Ok(Box::new(self.begin_unsynced_tx().await?))
     }
 
     async fn sync_log(&self) -> Result<()> {
