@@ -1527,3 +1527,66 @@ async fn health_check_and_status() {
         "{v}"
     );
 }
+
+/// `/healthz` answers 503 while the database does not answer (here a PostgreSQL session holds the
+/// table it reads under an exclusive lock), and 200 again once it does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_check_fails_while_the_database_does_not_answer() {
+    use sqlx::Connection;
+    let admin = std::env::var("VORONKA_TEST_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let mut c = sqlx::PgConnection::connect(&admin)
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL is required for the test suite ({admin}): {e}; scripts/test starts it"
+            )
+        });
+    let db = format!("voronka_health_{}", std::process::id());
+    let drop_db = format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)");
+    sqlx::query(&drop_db).execute(&mut c).await.unwrap();
+    sqlx::query(&format!("CREATE DATABASE {db}"))
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let url = format!("{}/{db}", admin.rsplit_once('/').unwrap().0);
+    let app = App::open(&url, Settings::default()).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = AppState::new(
+        app.clone(),
+        ServerConfig {
+            max_body_bytes: 64 * 1024,
+            capture_per_ip_per_sec: 1000,
+            public_url: base.clone(),
+            secure_cookies: false,
+        },
+    );
+    tokio::spawn(voronka_server::serve(listener, state));
+    let http = reqwest::Client::new();
+    let health = || async {
+        let r = http.get(format!("{base}/healthz")).send().await.unwrap();
+        let status = r.status();
+        let store = r.headers()["cache-control"].clone();
+        (status, store, r.json::<Value>().await.unwrap())
+    };
+    assert_eq!(health().await.0, StatusCode::OK);
+
+    let mut locker = sqlx::PgConnection::connect(&url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut locker).await.unwrap();
+    sqlx::query("LOCK TABLE settings IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut locker)
+        .await
+        .unwrap();
+    let (status, store, body) = health().await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(store, "no-store");
+    assert_eq!(body["error"], "unavailable", "{body}");
+    sqlx::query("ROLLBACK").execute(&mut locker).await.unwrap();
+
+    let (status, _, body) = health().await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    drop(locker);
+    drop(app);
+    sqlx::query(&drop_db).execute(&mut c).await.unwrap();
+}

@@ -515,6 +515,28 @@ async fn login_inbox_card_actions_and_conversion() {
     assert!(audit.body.contains("<code>convert</code>"));
     assert!(audit.body.contains("<code>refuse</code>"));
 
+    // The instance's status: the health check and what is stored and waiting.
+    let status = srv.get(&c, "/admin/status").await;
+    assert_eq!(status.status, StatusCode::OK);
+    assert!(
+        status.body.contains("The database answers"),
+        "{}",
+        status.body
+    );
+    let leads = srv.app.status(&Actor::system("test")).await.unwrap().leads;
+    assert!(leads > 0);
+    assert!(
+        status
+            .body
+            .contains(&format!("<a href=\"/leads\">{leads}</a>")),
+        "{}",
+        status.body
+    );
+    assert!(status.body.contains("<dd>SQLite</dd>"));
+    assert!(status
+        .body
+        .contains("href=\"/admin/status\" aria-current=\"page\""));
+
     // Logging out ends the session.
     let r = srv.post(&c, "/logout", &[("csrf", &csrf)]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
@@ -687,6 +709,8 @@ async fn salesperson_sees_only_own_leads() {
     let r = srv.get(&tom, "/admin/users").await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(r.body.contains("Not allowed"));
+    let r = srv.get(&tom, "/admin/status").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
 
     let sara_c = client();
     srv.login(&sara_c, "sara@mail.ru").await;

@@ -2184,7 +2184,11 @@ impl Store for SqlStore {
     }
 
     async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        // A table, not a bare `SELECT 1`: that answers without the database (SQLite opens
+        // no read transaction for it, PostgreSQL reads no table).
+        sqlx::query("SELECT COUNT(*) FROM settings")
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

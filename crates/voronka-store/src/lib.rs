@@ -231,7 +231,7 @@ pub trait Store: RoutingStore + ScoreStore + Send + Sync + 'static {
     async fn finish_job(&self, id: Id, now: Millis) -> Result<()>;
     async fn fail_job(&self, id: Id, error: &str, retry_at: Millis) -> Result<()>;
     async fn pending_jobs(&self) -> Result<i64>;
-    /// A statement that touches no table: whether the database answers.
+    /// Reads one small table: whether the database answers.
     async fn ping(&self) -> Result<()>;
     /// Forgets capture keys with this prefix stored before `before`; returns how many.
     async fn purge_capture_keys(&self, prefix: &str, before: Millis) -> Result<u64>;

@@ -1,4 +1,5 @@
-//! Administration: users, API tokens and the audit log. The use cases enforce "admins only".
+//! Administration: users, API tokens, the audit log and the instance's status. The use cases
+//! enforce "admins only".
 
 use super::fmt::When;
 use super::{
@@ -325,6 +326,49 @@ pub(crate) async fn audit(State(state): State<AppState>, user: WebUser) -> PageR
                 when: When::new(a.at, now),
             })
             .collect(),
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Status
+
+#[derive(Template)]
+#[template(path = "status.html")]
+struct StatusPage {
+    layout: Layout,
+    /// Whether the database answered the health check, with the reason when it did not.
+    health: Result<(), String>,
+    version: &'static str,
+    backend: &'static str,
+    leads: i64,
+    jobs_pending: i64,
+    rescore_leads: i64,
+    /// When the longest-waiting lead of the rescoring queue was queued.
+    rescore_oldest: Option<When>,
+}
+
+/// What an administrator asks of the running instance: the health check a load balancer sees,
+/// what is stored and what waits (the page of `GET /api/v1/status`).
+pub(crate) async fn status(State(state): State<AppState>, user: WebUser) -> PageResult {
+    let status = state.app.status(&user.actor()).await?;
+    let health = state.app.health().await.map_err(|e| e.to_string());
+    let now = now();
+    Ok(render(&StatusPage {
+        layout: Layout::new(&user, "admin", t::STATUS_TITLE),
+        health,
+        version: status.version,
+        backend: match status.backend {
+            "sqlite" => "SQLite",
+            "postgres" => "PostgreSQL",
+            other => other,
+        },
+        leads: status.leads,
+        jobs_pending: status.jobs_pending,
+        rescore_leads: status.rescore_queue.leads,
+        rescore_oldest: status
+            .rescore_queue
+            .oldest_queued_at
+            .map(|at| When::new(at, now)),
     }))
 }
 

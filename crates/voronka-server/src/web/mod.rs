@@ -61,6 +61,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/admin/audit", get(admin::audit))
+        .route("/admin/status", get(admin::status))
         .route("/admin/scrub", get(admin::scrub).post(admin::save_scrub))
         .route("/duplicates", get(duplicates::list))
         .route("/duplicates/{id}", get(duplicates::review))

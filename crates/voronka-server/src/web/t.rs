@@ -12,6 +12,7 @@ pub const NAV_LOGOUT: &str = "Log out";
 pub const NAV_WORK: &str = "Work";
 pub const NAV_SLA: &str = "SLA";
 pub const NAV_SCORING: &str = "Scoring";
+pub const STATUS_TITLE: &str = "Status";
 
 // Scoring.
 pub const SCORING_TITLE: &str = "Fit and activity";
