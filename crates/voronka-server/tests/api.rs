@@ -18,6 +18,22 @@ async fn start(capture_rate: u32) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("api.db").display());
     let app = App::open(&url, Settings::default()).await.unwrap();
+    let base = serve(&app, capture_rate).await;
+    let (_, admin_token) = app
+        .create_token("test", ScopeSet::new(vec![Scope::Admin]), None, None)
+        .await
+        .unwrap();
+    Server {
+        base,
+        app,
+        admin_token,
+        http: reqwest::Client::new(),
+        _dir: dir,
+    }
+}
+
+/// Serves the app over HTTP on 127.0.0.1:0 and answers its base URL.
+async fn serve(app: &App, capture_rate: u32) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let state = AppState::new(
@@ -30,17 +46,7 @@ async fn start(capture_rate: u32) -> Server {
         },
     );
     tokio::spawn(voronka_server::serve(listener, state));
-    let (_, admin_token) = app
-        .create_token("test", ScopeSet::new(vec![Scope::Admin]), None, None)
-        .await
-        .unwrap();
-    Server {
-        base,
-        app,
-        admin_token,
-        http: reqwest::Client::new(),
-        _dir: dir,
-    }
+    base
 }
 
 impl Server {
@@ -1551,18 +1557,7 @@ async fn health_check_fails_while_the_database_does_not_answer() {
         .unwrap();
     let url = format!("{}/{db}", admin.rsplit_once('/').unwrap().0);
     let app = App::open(&url, Settings::default()).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = AppState::new(
-        app.clone(),
-        ServerConfig {
-            max_body_bytes: 64 * 1024,
-            capture_per_ip_per_sec: 1000,
-            public_url: base.clone(),
-            secure_cookies: false,
-        },
-    );
-    tokio::spawn(voronka_server::serve(listener, state));
+    let base = serve(&app, 1000).await;
     let http = reqwest::Client::new();
     let health = || async {
         let r = http.get(format!("{base}/healthz")).send().await.unwrap();
