@@ -440,6 +440,8 @@ impl App {
             };
             self.rescore_sweep.store(next, Ordering::Relaxed);
             if ids.is_empty() {
+                // Ended now, not when the connection is next used: its claim holds no rows.
+                tx.rollback().await?;
                 if after == 0 {
                     return Ok(done);
                 }

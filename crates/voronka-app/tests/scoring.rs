@@ -519,7 +519,7 @@ async fn the_rescoring_queue_is_swept_by_lead_id() {
         assert_eq!(tx.claim_rescore(20, 2).await.unwrap(), vec![30, 40], "{n}");
         assert_eq!(tx.claim_rescore(40, 2).await.unwrap(), vec![50], "{n}");
         assert!(tx.claim_rescore(50, 2).await.unwrap().is_empty(), "{n}");
-        drop(tx);
+        tx.rollback().await.unwrap();
         assert_eq!(
             store.rescore_backlog().await.unwrap(),
             5,

@@ -2562,6 +2562,11 @@ impl Tx for SqlTx {
         (*self).finish().await
     }
 
+    async fn rollback(self: Box<Self>) -> Result<()> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+
     async fn lock_intake(&mut self) -> Result<()> {
         if let Some(sql) = LOCK_INTAKE_SQL {
             sqlx::query(sql).execute(&mut *self.tx).await?;

@@ -251,10 +251,13 @@ pub trait Store: RoutingStore + ScoreStore + Send + Sync + 'static {
     async fn set_conversion_probabilities(&self, rows: &[(Id, f64)]) -> Result<()>;
 }
 
-/// One transaction. Dropping it without `commit` rolls back.
+/// One transaction. Dropping it without `commit` rolls back, but only when its connection is next
+/// used or returned to the pool: until then its locks stay (on PostgreSQL, rows it locked are
+/// skipped by `SKIP LOCKED` claims meanwhile). `rollback` ends it at once.
 #[async_trait]
 pub trait Tx: RoutingTx + ScoreTx + Send {
     async fn commit(self: Box<Self>) -> Result<()>;
+    async fn rollback(self: Box<Self>) -> Result<()>;
     /// Serializes intake transactions across processes, so that two processes never both create
     /// the same person (PostgreSQL: a transaction-level advisory lock; SQLite's writer lock already does).
     async fn lock_intake(&mut self) -> Result<()>;
