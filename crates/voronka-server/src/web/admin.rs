@@ -336,8 +336,13 @@ pub(crate) async fn audit(State(state): State<AppState>, user: WebUser) -> PageR
 #[template(path = "status.html")]
 struct StatusPage {
     layout: Layout,
-    /// Whether the database answered the health check, with the reason when it did not.
-    health: Result<(), String>,
+    /// Why the database did not answer the health check, if it did not.
+    unhealthy: Option<String>,
+    /// What is stored and what waits; not asked for when the database does not answer.
+    figures: Option<StatusView>,
+}
+
+struct StatusView {
     version: &'static str,
     backend: &'static str,
     leads: i64,
@@ -350,25 +355,36 @@ struct StatusPage {
 /// What an administrator asks of the running instance: the health check a load balancer sees,
 /// what is stored and what waits (the page of `GET /api/v1/status`).
 pub(crate) async fn status(State(state): State<AppState>, user: WebUser) -> PageResult {
-    let status = state.app.status(&user.actor()).await?;
-    let health = state.app.health().await.map_err(|e| e.to_string());
-    let now = now();
+    let actor = user.actor();
+    actor.require_admin()?;
+    // The health check first: when the database does not answer, the page says so at once
+    // instead of waiting for the figures' queries.
+    let unhealthy = state.app.health().await.err().map(|e| e.to_string());
+    let figures = match unhealthy {
+        Some(_) => None,
+        None => {
+            let s = state.app.status(&actor).await?;
+            Some(StatusView {
+                version: s.version,
+                backend: match s.backend {
+                    "sqlite" => "SQLite",
+                    "postgres" => "PostgreSQL",
+                    other => other,
+                },
+                leads: s.leads,
+                jobs_pending: s.jobs_pending,
+                rescore_leads: s.rescore_queue.leads,
+                rescore_oldest: s
+                    .rescore_queue
+                    .oldest_queued_at
+                    .map(|at| When::new(at, now())),
+            })
+        }
+    };
     Ok(render(&StatusPage {
         layout: Layout::new(&user, "admin", t::STATUS_TITLE),
-        health,
-        version: status.version,
-        backend: match status.backend {
-            "sqlite" => "SQLite",
-            "postgres" => "PostgreSQL",
-            other => other,
-        },
-        leads: status.leads,
-        jobs_pending: status.jobs_pending,
-        rescore_leads: status.rescore_queue.leads,
-        rescore_oldest: status
-            .rescore_queue
-            .oldest_queued_at
-            .map(|at| When::new(at, now)),
+        unhealthy,
+        figures,
     }))
 }
 
@@ -566,5 +582,45 @@ pub(crate) async fn save_scrub(
             Ok(render_status(status, &p))
         }
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::WebUser;
+
+    fn admin() -> WebUser {
+        WebUser {
+            user: voronka_core::User {
+                id: 1,
+                email: "anna@example.ru".into(),
+                name: "Анна".into(),
+                role: Role::Admin,
+                team_id: None,
+                active: true,
+                created_at: 0,
+            },
+            csrf: "c".into(),
+        }
+    }
+
+    #[test]
+    fn a_database_that_does_not_answer_is_said_so_without_figures() {
+        let page = StatusPage {
+            layout: Layout::new(&admin(), "admin", t::STATUS_TITLE),
+            unhealthy: Some("timed out <script>alert(1)</script>".into()),
+            figures: None,
+        }
+        .render()
+        .unwrap();
+        assert!(page.contains("The database does not answer"), "{page}");
+        assert!(
+            page.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+            "{page}"
+        );
+        assert!(!page.contains("<script>alert(1)"), "{page}");
+        assert!(!page.contains("Leads stored"), "{page}");
+        assert!(!page.contains("The database answers"), "{page}");
     }
 }
