@@ -242,26 +242,38 @@ async fn run_committer(
     let (synced_tx, synced_rx) = mpsc::unbounded_channel();
     let syncer = tokio::spawn(run_syncer(store.clone(), synced_rx));
     let policy = DedupPolicy::default();
+    // One process writes an SQLite database: its committer sees every capture and keeps the
+    // identical-payload keys itself.
+    let mut recent = (store.backend() == voronka_store::Backend::Sqlite).then(RecentKeys::default);
     let mut batch = Vec::with_capacity(settings.max_batch);
     while rx.recv_many(&mut batch, settings.max_batch).await > 0 {
         let items = std::mem::take(&mut batch);
-        let ctx = BatchContext {
-            policy: &policy,
-            window: settings.duplicate_window_ms,
-            model: model.get(),
-            scorer: scorer.get(),
-        };
-        let result = if settings.bulk_commit {
-            commit_batch(store.as_ref(), &ctx, &items).await
-        } else {
-            commit_each(store.as_ref(), &ctx, &items).await
+        let result = {
+            let ctx = BatchContext {
+                policy: &policy,
+                window: settings.duplicate_window_ms,
+                model: model.get(),
+                scorer: scorer.get(),
+                recent: recent.as_ref(),
+                pending: &[],
+            };
+            if settings.bulk_commit {
+                commit_batch(store.as_ref(), &ctx, &items).await
+            } else {
+                commit_each(store.as_ref(), &ctx, &items).await
+            }
         };
         let answers: Vec<(Reply, Result<CaptureOutcome>)> = match result {
-            Ok(outcomes) => items
-                .into_iter()
-                .zip(outcomes)
-                .map(|((_, reply), outcome)| (reply, outcome))
-                .collect(),
+            Ok(committed) => {
+                if let Some(r) = recent.as_mut() {
+                    r.remember(committed.remembered, settings.duplicate_window_ms);
+                }
+                items
+                    .into_iter()
+                    .zip(committed.outcomes)
+                    .map(|((_, reply), outcome)| (reply, outcome))
+                    .collect()
+            }
             Err(e) => {
                 tracing::error!(error = %e, size = items.len(), "intake batch failed to commit");
                 let msg = e.to_string();
@@ -322,7 +334,7 @@ async fn commit_batch(
     store: &dyn Store,
     ctx: &BatchContext<'_>,
     items: &[(Prepared, Reply)],
-) -> Result<Vec<Result<CaptureOutcome>>> {
+) -> Result<Committed> {
     match commit_bulk(store, ctx, items).await {
         Ok(outcomes) => Ok(outcomes),
         Err(e) => {
@@ -341,6 +353,59 @@ struct BatchContext<'a> {
     model: Option<Arc<voronka_core::predict::ConversionModel>>,
     /// The scoring rules in force.
     scorer: Arc<voronka_core::scoring::Scorer>,
+    /// Identical-payload keys of the last window, kept here instead of in the database when
+    /// this process is the database's only writer (SQLite); `None`: they are stored rows.
+    recent: Option<&'a RecentKeys>,
+    /// Keys kept in memory by earlier items of this batch, not committed yet (item by item).
+    pending: &'a [KeyRow],
+}
+
+/// A capture key with the stored outcome and when it was stored: (key, outcome JSON, at).
+type KeyRow = (String, String, Millis);
+
+/// Identical-payload keys of the last window, in memory. On SQLite one process writes the
+/// database, so every capture passes this committer: a row per capture (its outcome, a random
+/// index entry, a purge later) cost about a fifth of the intake's pace for a guard that lasts
+/// seconds. PostgreSQL may be shared by several processes and keeps them as rows.
+#[derive(Default)]
+pub(crate) struct RecentKeys {
+    keys: HashMap<String, (String, Millis)>,
+    order: std::collections::VecDeque<(Millis, String)>,
+    /// The latest time kept.
+    newest: Millis,
+}
+
+impl RecentKeys {
+    fn get(&self, key: &str) -> Option<&(String, Millis)> {
+        self.keys.get(key)
+    }
+
+    /// Keeps the keys of a committed batch and forgets those older than `window` before the
+    /// newest.
+    fn remember(&mut self, rows: Vec<KeyRow>, window: Millis) {
+        for (k, outcome, at) in rows {
+            self.newest = self.newest.max(at);
+            self.order.push_back((at, k.clone()));
+            self.keys.insert(k, (outcome, at));
+        }
+        while let Some((at, _)) = self.order.front() {
+            if *at >= self.newest - window {
+                break;
+            }
+            if let Some((at, k)) = self.order.pop_front() {
+                // A key stored again later stays for its newer time.
+                if self.keys.get(&k).is_some_and(|(_, kept)| *kept == at) {
+                    self.keys.remove(&k);
+                }
+            }
+        }
+    }
+}
+
+/// A committed batch: each item's outcome, and the identical-payload keys to keep in memory.
+struct Committed {
+    outcomes: Vec<Result<CaptureOutcome>>,
+    remembered: Vec<KeyRow>,
 }
 
 /// One transaction for the whole batch; a failing item is rolled back to its savepoint alone.
@@ -348,18 +413,34 @@ async fn commit_each(
     store: &dyn Store,
     ctx: &BatchContext<'_>,
     items: &[(Prepared, Reply)],
-) -> Result<Vec<Result<CaptureOutcome>>> {
+) -> Result<Committed> {
     let mut tx = store.begin_deferred_sync().await?;
     tx.lock_intake().await?;
     let mut out = Vec::with_capacity(items.len());
+    let mut remembered = Vec::new();
     for i in 0..items.len() {
         tx.savepoint().await?;
         // The same writer as the bulk path, one submission at a time; earlier items of the
-        // batch are already in the transaction, so later ones see them.
-        match write_batch(tx.as_mut(), ctx, &items[i..=i]).await {
-            Ok(mut o) => {
+        // batch are already in the transaction, so later ones see them (and the keys they keep
+        // in memory, through `pending`).
+        let item = BatchContext {
+            policy: ctx.policy,
+            window: ctx.window,
+            model: ctx.model.clone(),
+            scorer: ctx.scorer.clone(),
+            recent: ctx.recent,
+            pending: &remembered,
+        };
+        let written = write_batch(tx.as_mut(), &item, &items[i..=i]).await;
+        match written {
+            Ok(mut w) => {
                 tx.release_savepoint().await?;
-                out.push(o.pop().ok_or_else(|| AppError::Io("no outcome".into())));
+                remembered.append(&mut w.remembered);
+                out.push(
+                    w.outcomes
+                        .pop()
+                        .ok_or_else(|| AppError::Io("no outcome".into())),
+                );
             }
             Err(e) => {
                 tracing::warn!(error = %e, "a capture was rolled back");
@@ -369,7 +450,10 @@ async fn commit_each(
         }
     }
     tx.commit().await?;
-    Ok(out)
+    Ok(Committed {
+        outcomes: out,
+        remembered,
+    })
 }
 
 fn reasons_json(r: &[Reason]) -> String {
@@ -682,22 +766,25 @@ async fn commit_bulk(
     store: &dyn Store,
     ctx: &BatchContext<'_>,
     items: &[(Prepared, Reply)],
-) -> Result<Vec<Result<CaptureOutcome>>> {
+) -> Result<Committed> {
     let started = std::time::Instant::now();
     let mut tx = store.begin_deferred_sync().await?;
     tx.lock_intake().await?;
     let begun = started.elapsed();
-    let outcomes = write_batch(tx.as_mut(), ctx, items).await?;
-    let written = started.elapsed();
+    let written = write_batch(tx.as_mut(), ctx, items).await?;
+    let wrote = started.elapsed();
     tx.commit().await?;
     tracing::debug!(
         size = items.len(),
         begin_ms = begun.as_secs_f64() * 1000.0,
-        write_ms = (written - begun).as_secs_f64() * 1000.0,
-        commit_ms = (started.elapsed() - written).as_secs_f64() * 1000.0,
+        write_ms = (wrote - begun).as_secs_f64() * 1000.0,
+        commit_ms = (started.elapsed() - wrote).as_secs_f64() * 1000.0,
         "intake batch committed"
     );
-    Ok(outcomes.into_iter().map(Ok).collect())
+    Ok(Committed {
+        outcomes: written.outcomes.into_iter().map(Ok).collect(),
+        remembered: written.remembered,
+    })
 }
 
 /// Writes the batch inside the caller's transaction and returns each item's outcome.
@@ -705,14 +792,18 @@ async fn write_batch(
     tx: &mut dyn Tx,
     ctx: &BatchContext<'_>,
     items: &[(Prepared, Reply)],
-) -> Result<Vec<CaptureOutcome>> {
+) -> Result<Written> {
     let (policy, window) = (ctx.policy, ctx.window);
     let mut laps = crate::Laps::new();
+    // Kept in memory: identical-payload keys, when the committer keeps them (`recent`).
+    let in_memory = |permanent: bool| !permanent && ctx.recent.is_some();
     let all_keys: Vec<String> = items
         .iter()
-        .flat_map(|(p, _)| p.keys.iter().map(|(k, _)| k.clone()))
+        .flat_map(|(p, _)| p.keys.iter())
+        .filter(|(_, permanent)| !in_memory(*permanent))
+        .map(|(k, _)| k.clone())
         .collect();
-    let stored: HashMap<String, (String, i64)> = if all_keys.is_empty() {
+    let mut stored: HashMap<String, (String, i64)> = if all_keys.is_empty() {
         HashMap::new()
     } else {
         tx.capture_keys_many(&all_keys)
@@ -721,6 +812,20 @@ async fn write_batch(
             .map(|(k, r, at)| (k, (r, at)))
             .collect()
     };
+    if let Some(recent) = ctx.recent {
+        for (k, _) in items
+            .iter()
+            .flat_map(|(p, _)| p.keys.iter())
+            .filter(|(_, permanent)| !permanent)
+        {
+            let pending = ctx.pending.iter().rev().find(|(key, _, _)| key == k);
+            if let Some((_, outcome, at)) = pending {
+                stored.insert(k.clone(), (outcome.clone(), *at));
+            } else if let Some(kept) = recent.get(k) {
+                stored.insert(k.clone(), kept.clone());
+            }
+        }
+    }
     let lead_subs: Vec<&Normalized> = items
         .iter()
         .filter(|(p, _)| p.validation.outcome == Outcome::Lead)
@@ -1141,17 +1246,62 @@ async fn write_batch(
         .collect();
     tx.insert_form_events(&submits).await?;
     let mut key_rows = Vec::new();
+    let mut remembered = Vec::new();
     for ((p, _), o) in items.iter().zip(&outcomes) {
         if o.repeated {
             continue;
         }
         let json = serde_json::to_string(o).map_err(|e| AppError::Io(e.to_string()))?;
-        for (k, _) in &p.keys {
-            key_rows.push((k.clone(), json.clone(), p.submission.received_at));
+        for (k, permanent) in &p.keys {
+            let row = (k.clone(), json.clone(), p.submission.received_at);
+            if in_memory(*permanent) {
+                remembered.push(row);
+            } else {
+                key_rows.push(row);
+            }
         }
     }
     tx.put_capture_keys(&key_rows).await?;
     laps.lap("outcomes");
     tracing::debug!(size = items.len(), steps = %laps, "intake batch written");
-    Ok(outcomes)
+    Ok(Written {
+        outcomes,
+        remembered,
+    })
+}
+
+/// What a batch wrote: each item's outcome, and the identical-payload keys the committer keeps
+/// in memory once the batch has committed.
+struct Written {
+    outcomes: Vec<CaptureOutcome>,
+    remembered: Vec<KeyRow>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recent_keys_are_forgotten_after_their_window() {
+        let mut r = RecentKeys::default();
+        let row = |k: &str, at: Millis| (k.to_string(), format!("outcome of {k}"), at);
+        r.remember(vec![row("a", 1_000), row("b", 5_000)], 10_000);
+        assert_eq!(
+            r.get("a").map(|(o, at)| (o.as_str(), *at)),
+            Some(("outcome of a", 1_000))
+        );
+        // "a" stored again later stays for its newer time when its first time passes.
+        r.remember(vec![row("a", 9_000), row("c", 12_000)], 10_000);
+        r.remember(vec![row("d", 14_500)], 10_000);
+        assert_eq!(r.get("a").map(|(_, at)| *at), Some(9_000));
+        assert!(r.get("b").is_some());
+        r.remember(vec![row("e", 21_000)], 10_000);
+        assert!(
+            r.get("b").is_none(),
+            "older than the window before the newest"
+        );
+        assert!(r.get("a").is_none());
+        assert!(r.get("c").is_some() && r.get("e").is_some());
+        assert_eq!(r.keys.len(), r.order.len());
+    }
 }
