@@ -1072,6 +1072,17 @@ impl Store for SqlStore {
         if !SEARCH_INDEX_BEHIND {
             return Ok(0);
         }
+        // Looked at without the write lock first: an idle indexer (four passes a second) takes
+        // no write transaction.
+        let behind: bool = sqlx::query_scalar(
+            "SELECT (SELECT COALESCE(MAX(id), 0) FROM leads) > \
+             (SELECT indexed_upto FROM search_index_state)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        if !behind {
+            return Ok(0);
+        }
         // The index and its mark commit together and can always be rebuilt from the leads, so
         // the commit need not wait for a sync of its own while it holds the write lock: the
         // intake's next sync makes it durable, and if a power cut takes it, both go.
@@ -1084,6 +1095,7 @@ impl Store for SqlStore {
             .await?;
         let to = top.min(upto.saturating_add(limit.max(1)));
         if to <= upto {
+            t.tx.rollback().await?;
             return Ok(0);
         }
         sqlx::query(
