@@ -16,7 +16,7 @@ use voronka_core::intake::{
     Plan, Reason, RouteDecision, Score, Submission, ValidationRules,
 };
 use voronka_core::{Currency, Form, Id, Millis, Stage};
-use voronka_store::{IdTable, NewContactRow};
+use voronka_store::{IdTable, NewContactRow, PAYLOAD_KEY_PREFIX};
 use voronka_store::{
     NewFormEvent, NewInterest, NewLead, NewStageChange, NewTouch, StageUpdate, Store, Tx,
 };
@@ -95,6 +95,36 @@ struct Prepared {
     keys: Vec<(String, bool)>,
     /// The form submit this capture counts for the take rate, when it is not a repeat.
     submit: Option<NewFormEvent>,
+    /// What depends on the submission alone, worked out in the caller's task so that the
+    /// committer, which every capture waits for in turn, does not.
+    derived: Derived,
+}
+
+/// The parts of a capture's rows and decisions that depend on the submission alone.
+struct Derived {
+    /// The touch's raw payload (JSON).
+    raw: String,
+    /// The lead's search text.
+    search_text: String,
+    /// The emails' matching keys.
+    email_keys: Vec<String>,
+    /// The keys the batch's pool of candidates is searched by (phones, emails, socials, block).
+    person_keys: Vec<String>,
+    /// The submission's score under the rules in force.
+    score: Score,
+}
+
+impl Derived {
+    fn of(s: &Submission, n: &Normalized, scorer: &voronka_core::scoring::Scorer) -> Derived {
+        let email_keys: Vec<String> = n.emails.iter().map(email_key).collect();
+        Derived {
+            raw: serde_json::to_string(&s.fields).unwrap_or_else(|_| "null".into()),
+            search_text: lead_search_text(n, &email_keys),
+            person_keys: person_keys(n, &email_keys),
+            email_keys,
+            score: intake::score(n, scorer, s.received_at),
+        }
+    }
 }
 
 impl Prepared {
@@ -108,7 +138,7 @@ impl Prepared {
             attribution: n.attribution.clone(),
             ip: s.ip.clone(),
             reasons: reasons_json(reasons),
-            raw: s.raw_json().to_string(),
+            raw: self.derived.raw.clone(),
             partner: s.partner.clone(),
             created_at: s.received_at,
         }
@@ -137,7 +167,7 @@ impl Prepared {
             attribution: n.attribution.clone(),
             reasons: reasons_json(reasons),
             route_explanation: Some(route.explanation.clone()),
-            search_text: lead_search_text(n),
+            search_text: self.derived.search_text.clone(),
             kind: n
                 .form
                 .kind
@@ -150,6 +180,8 @@ impl Prepared {
             activity: score.activity,
             profile: serde_json::to_string(&score.profile).unwrap_or_else(|_| "{}".into()),
             temperature_manual: n.temperature.is_some(),
+            sla_due_at: None,
+            conversion: None,
         }
     }
 
@@ -165,7 +197,7 @@ impl Prepared {
             ip: s.ip.clone(),
             user_agent: s.user_agent.clone(),
             message: n.message.clone(),
-            raw: s.raw_json().to_string(),
+            raw: self.derived.raw.clone(),
             reasons: reasons_json(reasons),
             verdict: self.verdict().into(),
             created_at: s.received_at,
@@ -461,10 +493,9 @@ fn reasons_json(r: &[Reason]) -> String {
 }
 
 /// Lowercased text the lead list searches: name, company, product, phones (E.164 and digits), emails.
-fn lead_search_text(n: &Normalized) -> String {
+fn lead_search_text(n: &Normalized, emails: &[String]) -> String {
     let phones: Vec<&str> = n.phones.iter().filter_map(|p| p.e164.as_deref()).collect();
     let digits: Vec<&str> = phones.iter().map(|p| p.trim_start_matches('+')).collect();
-    let emails: Vec<String> = n.emails.iter().map(email_key).collect();
     let mut parts: Vec<&str> = vec![
         n.full_name.as_deref().unwrap_or(""),
         n.company.as_deref().unwrap_or(""),
@@ -476,9 +507,8 @@ fn lead_search_text(n: &Normalized) -> String {
     search_text(&parts)
 }
 
-/// Keys of the identical-payload window; they matter only for that window and are purged after.
-pub(crate) const PAYLOAD_KEY_PREFIX: &str = "payload:";
-
+/// The key of the identical-payload window (`PAYLOAD_KEY_PREFIX` and a hash of the form, the
+/// client and the fields); it matters only for that window.
 fn payload_key(form: Option<Id>, client: &str, s: &Submission) -> String {
     let mut h = Sha256::new();
     h.update(form.unwrap_or(0).to_le_bytes());
@@ -563,6 +593,7 @@ impl App {
         if let Some(client) = req.client.as_deref() {
             keys.push((payload_key(submission.form_id, client, &submission), false));
         }
+        let derived = Derived::of(&submission, &normalized, &self.scorer.get());
         let submit = match (form, submit) {
             (Some(f), Some(c)) => Some(crate::forms::form_event(
                 f,
@@ -583,6 +614,7 @@ impl App {
                     validation,
                     keys,
                     submit,
+                    derived,
                 },
                 reply,
             ))
@@ -646,14 +678,14 @@ struct Pool {
     by_id: HashMap<Id, usize>,
 }
 
-fn person_keys(n: &Normalized) -> Vec<String> {
+fn person_keys(n: &Normalized, email_keys: &[String]) -> Vec<String> {
     let mut keys: Vec<String> = n
         .phones
         .iter()
         .filter(|p| p.valid)
         .filter_map(|p| p.e164.as_ref().map(|e| format!("p:{e}")))
         .collect();
-    keys.extend(n.emails.iter().map(|e| format!("e:{}", email_key(e))));
+    keys.extend(email_keys.iter().map(|e| format!("e:{e}")));
     keys.extend(
         n.socials
             .iter()
@@ -700,9 +732,10 @@ impl Pool {
         self.index(i);
     }
 
-    /// Contacts sharing a phone, email, social profile or block key with the submission.
-    fn matching(&self, n: &Normalized) -> Vec<&intake::Candidate> {
-        let mut idx: Vec<usize> = person_keys(n)
+    /// Contacts sharing a phone, email, social profile or block key (`person_keys`) with the
+    /// submission.
+    fn matching(&self, person_keys: &[String]) -> Vec<&intake::Candidate> {
+        let mut idx: Vec<usize> = person_keys
             .iter()
             .filter_map(|k| self.by_key.get(k))
             .flatten()
@@ -718,8 +751,9 @@ impl Pool {
         self.contacts.get_mut(i)
     }
 
-    /// Records the submission's phones and emails on the contact it was matched to.
-    fn absorb(&mut self, contact_id: Id, n: &Normalized) {
+    /// Records the submission's phones and emails (by their keys) on the contact it was matched
+    /// to.
+    fn absorb(&mut self, contact_id: Id, n: &Normalized, email_keys: &[String]) {
         let Some(&i) = self.by_id.get(&contact_id) else {
             return;
         };
@@ -734,9 +768,9 @@ impl Pool {
                 c.phones.push(p);
             }
         }
-        for e in n.emails.iter().map(email_key) {
-            if !c.emails.contains(&e) {
-                c.emails.push(e);
+        for e in email_keys {
+            if !c.emails.contains(e) {
+                c.emails.push(e.clone());
             }
         }
         self.index(i);
@@ -859,8 +893,6 @@ async fn write_batch(
     let mut enrich: Vec<(Ref, usize)> = Vec::new();
     let mut reopened: Vec<(Ref, Stage, i64)> = Vec::new();
     let mut pairs: Vec<(Ref, Ref, voronka_core::linkage::Comparison)> = Vec::new();
-    // Probability of conversion of each new open lead (by index into `new_leads`).
-    let mut probabilities: Vec<(usize, f64)> = Vec::new();
     // Scoring after the rows are written: visitors whose anonymous events join their lead,
     // leads touched again (with the newer profile fields), new leads the rules qualify at once.
     let mut visitors: Vec<(String, Ref)> = Vec::new();
@@ -895,7 +927,7 @@ async fn write_batch(
         }
         let n = &p.normalized;
         let candidates: Vec<&intake::Candidate> = if p.validation.outcome == Outcome::Lead {
-            pool.matching(n)
+            pool.matching(&p.derived.person_keys)
         } else {
             Vec::new()
         };
@@ -908,10 +940,10 @@ async fn write_batch(
         let plan = intake::plan_lead(
             n,
             p.validation.clone(),
+            p.derived.score.clone(),
             &candidates,
             policy,
             &route_ctx,
-            &ctx.scorer,
             now,
         );
         let (decision, score, stage, route, reasons, maybe_same, conversion) = match plan {
@@ -962,10 +994,8 @@ async fn write_batch(
             MatchDecision::Touch { lead_id, .. } => (Ref::from_id(lead_id), "new_touch"),
             MatchDecision::Reopen { lead_id, .. } => (Ref::from_id(lead_id), "reopened"),
             MatchDecision::NewContact | MatchDecision::NewLead { .. } => {
-                let row = p.lead_row(contact.to_id(), &score, stage, &route, &reasons);
-                if let Some(p) = conversion {
-                    probabilities.push((new_leads.len(), p));
-                }
+                let mut row = p.lead_row(contact.to_id(), &score, stage, &route, &reasons);
+                row.conversion = conversion;
                 new_leads.push(row);
                 let lead = Ref::New(new_leads.len() - 1);
                 if stage != Stage::Junk {
@@ -980,7 +1010,7 @@ async fn write_batch(
         };
         // Keep the pool current for the items after this one.
         let contact_id = contact.to_id();
-        pool.absorb(contact_id, n);
+        pool.absorb(contact_id, n, &p.derived.email_keys);
         if let Some(c) = pool.get_mut(contact_id) {
             match c.leads.iter_mut().find(|l| l.lead_id == lead.to_id()) {
                 Some(l) => {
@@ -1071,6 +1101,32 @@ async fn write_batch(
         )
         .await?;
     }
+    // The routed leads' SLA due times go into their rows.
+    let sla = if routed.is_empty() {
+        None
+    } else {
+        Some(crate::speed::sla_in_tx(tx).await?)
+    };
+    let routed: Vec<crate::speed::Routed> = routed
+        .into_iter()
+        .map(|(k, route, temperature, at)| {
+            let team = route
+                .owner_id
+                .and_then(|o| route_ctx.router.person(o))
+                .and_then(|p| p.team.clone());
+            let due = sla.as_ref().map_or(at, |sla| {
+                crate::speed::sla_due(sla, team.as_deref(), temperature, at)
+            });
+            new_leads[k].sla_due_at = Some(due);
+            crate::speed::Routed {
+                lead_id: lead_ids[k],
+                team,
+                route,
+                at,
+                due,
+            }
+        })
+        .collect();
     let lead_rows: Vec<(Id, NewLead)> = new_leads
         .into_iter()
         .enumerate()
@@ -1081,13 +1137,6 @@ async fn write_batch(
         .collect();
     laps.lap("enrich");
     tx.insert_leads(&lead_rows).await?;
-    if !probabilities.is_empty() {
-        let rows: Vec<(Id, f64)> = probabilities
-            .iter()
-            .map(|(k, p)| (lead_ids[*k], *p))
-            .collect();
-        tx.set_conversion_probabilities(&rows).await?;
-    }
     let changes: Vec<NewStageChange> = slots
         .iter()
         .filter_map(|slot| match slot {
@@ -1171,20 +1220,9 @@ async fn write_batch(
     for (name, by) in route_ctx.router.counter_deltas() {
         tx.add_to_counter(name, by as i64).await?;
     }
-    let routed: Vec<crate::speed::Routed> = routed
-        .into_iter()
-        .map(|(k, route, temperature, at)| crate::speed::Routed {
-            lead_id: lead_ids[k],
-            team: route
-                .owner_id
-                .and_then(|o| route_ctx.router.person(o))
-                .and_then(|p| p.team.clone()),
-            route,
-            temperature,
-            at,
-        })
-        .collect();
-    crate::speed::after_routing(tx, &route_ctx, &routed).await?;
+    if let Some(sla) = &sla {
+        crate::speed::after_routing(tx, &route_ctx, sla, &routed).await?;
+    }
     laps.lap("routing");
 
     // Scoring: the identified visitors' events, the touched leads' merged profiles, and the

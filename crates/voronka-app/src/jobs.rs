@@ -98,10 +98,7 @@ impl App {
     /// clients and import row keys are kept: they are what makes a repeat or a re-run a no-op.
     pub async fn purge_expired_keys(&self) -> Result<u64> {
         let before = now_ms() - self.settings.duplicate_window_ms * 6;
-        Ok(self
-            .store
-            .purge_capture_keys(crate::capture::PAYLOAD_KEY_PREFIX, before)
-            .await?)
+        Ok(self.store.purge_payload_keys(before).await?)
     }
 
     /// Adds the leads the search index does not hold yet, a slice per transaction, until it

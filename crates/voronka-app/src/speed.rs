@@ -43,9 +43,17 @@ pub(crate) struct WebhookPayload {
 pub(crate) struct Routed {
     pub lead_id: Id,
     pub route: RouteDecision,
-    pub temperature: Temperature,
     pub team: Option<String>,
     pub at: Millis,
+    /// When the first response is due under the team's SLA ([`sla_due`]); the lead's row is
+    /// written with it.
+    pub due: Millis,
+}
+
+/// When a lead routed at `at` with this temperature is due a first response under its team's
+/// SLA.
+pub(crate) fn sla_due(sla: &SlaSettings, team: Option<&str>, t: Temperature, at: Millis) -> Millis {
+    sla.for_team(team).due_at(t, at)
 }
 
 /// Loads the routing context inside the intake transaction (one query per kind of fact).
@@ -78,7 +86,7 @@ pub(crate) async fn route_context(tx: &mut dyn Tx, now: Millis) -> Result<RouteC
     })
 }
 
-async fn sla_in_tx(tx: &mut dyn Tx) -> Result<SlaSettings> {
+pub(crate) async fn sla_in_tx(tx: &mut dyn Tx) -> Result<SlaSettings> {
     Ok(match tx.setting_in_tx(SLA_SETTINGS).await? {
         Some(json) => SlaSettings::from_json(&json).unwrap_or_default(),
         None => SlaSettings::default(),
@@ -98,21 +106,21 @@ fn job_json<T: Serialize>(v: &T) -> String {
 }
 
 /// Everything that follows the routing of new leads, inside the intake transaction: the
-/// assignment history, notifications, the SLA due time and the first SLA timer of each lead.
+/// assignment history, notifications and the first SLA timer of each lead (its due time is in
+/// its row already).
 pub(crate) async fn after_routing(
     tx: &mut dyn Tx,
     ctx: &RouteContext,
+    sla: &SlaSettings,
     routed: &[Routed],
 ) -> Result<()> {
     if routed.is_empty() {
         return Ok(());
     }
-    let sla = sla_in_tx(tx).await?;
     let hook = webhook_in_tx(tx).await?;
     let smtp = smtp_in_tx(tx).await?.is_some();
     let now = routed[0].at;
     let mut assignments = Vec::with_capacity(routed.len());
-    let mut due = Vec::with_capacity(routed.len());
     let mut jobs = Vec::with_capacity(routed.len() * 2);
     for r in routed {
         assignments.push(NewAssignment {
@@ -125,16 +133,13 @@ pub(crate) async fn after_routing(
             actor: "routing".into(),
             at: r.at,
         });
-        let policy = sla.for_team(r.team.as_deref());
-        let d = policy.due_at(r.temperature, r.at);
-        due.push((r.lead_id, d));
-        if let Some(first) = policy.steps.first() {
+        if let Some(first) = sla.for_team(r.team.as_deref()).steps.first() {
             let p = SlaStepPayload {
                 lead_id: r.lead_id,
                 step: 0,
-                due: d,
+                due: r.due,
             };
-            jobs.push((SLA_STEP.to_string(), job_json(&p), d + first.after.0));
+            jobs.push((SLA_STEP.to_string(), job_json(&p), r.due + first.after.0));
         }
         if let Some(owner) = r.route.owner_id {
             let person = ctx.router.person(owner);
@@ -172,7 +177,6 @@ pub(crate) async fn after_routing(
         }
     }
     tx.insert_assignments(&assignments).await?;
-    tx.set_sla_due_many(&due).await?;
     tx.enqueue_jobs(&jobs, now).await?;
     Ok(())
 }

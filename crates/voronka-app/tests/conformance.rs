@@ -183,6 +183,45 @@ async fn idempotent_captures() {
     }
 }
 
+/// The minute-by-minute purge of identical-payload keys reads their own partial index, not every
+/// capture key (clients' idempotency keys and every imported row's key stay for good).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_payload_key_purge_reads_its_own_index() {
+    use sqlx::{Connection, Row};
+    // A literal time: the plan is asked for without binding anything.
+    let purge = voronka_store::purge_payload_keys_sql().replace("$1", "0");
+    for db in TestDb::both().await {
+        let _app = open(&db).await;
+        let plan = if db.name == "sqlite" {
+            let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+            let rows = sqlx::query(&format!("EXPLAIN QUERY PLAN {purge}"))
+                .fetch_all(&mut c)
+                .await
+                .unwrap();
+            rows.iter()
+                .map(|r| r.get::<String, _>("detail"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        } else {
+            let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+            // Whether the index can serve the statement at all, whatever the table's size.
+            sqlx::query("SET enable_seqscan = off")
+                .execute(&mut c)
+                .await
+                .unwrap();
+            let rows = sqlx::query(&format!("EXPLAIN {purge}"))
+                .fetch_all(&mut c)
+                .await
+                .unwrap();
+            rows.iter()
+                .map(|r| r.get::<String, _>(0))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        assert!(plan.contains("capture_keys_payload"), "{}: {plan}", db.name);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stages_refusal_freeze_and_conversion() {
     for db in TestDb::both().await {

@@ -119,6 +119,8 @@ async fn seed_leads(app: &App, leads: usize) -> Result<()> {
                         profile: serde_json::to_string(&voronka_core::scoring::profile_of(sub))
                             .unwrap_or_default(),
                         temperature_manual: false,
+                        sla_due_at: None,
+                        conversion: None,
                     },
                 )
             })

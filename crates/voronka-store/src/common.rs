@@ -2183,12 +2183,11 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn purge_capture_keys(&self, prefix: &str, before: Millis) -> Result<u64> {
+    async fn purge_payload_keys(&self, before: Millis) -> Result<u64> {
         // A write outside a transaction queues with the others (SQLite) instead of meeting
         // SQLite's sleeping busy handler.
         let _turn = self.writer_turn().await;
-        let done = sqlx::query("DELETE FROM capture_keys WHERE key LIKE $1 AND created_at < $2")
-            .bind(format!("{prefix}%"))
+        let done = sqlx::query(&crate::purge_payload_keys_sql())
             .bind(before)
             .execute(&self.pool)
             .await?;
@@ -3158,7 +3157,8 @@ impl Tx for SqlTx {
             let mut qb: QueryBuilder<DB> = QueryBuilder::new(
                 "INSERT INTO leads (id, contact_id, product, message, value_minor, value_currency, stage, temperature, score, \
                  owner_id, form_id, source, medium, campaign, touches, reasons, route_explanation, search_text, inbox_rank, \
-                 created_at, updated_at, junk_reason, kind, fit, engagement, fit_level, activity, profile, scored_at, temperature_manual) ",
+                 created_at, updated_at, junk_reason, kind, fit, engagement, fit_level, activity, profile, scored_at, temperature_manual, \
+                 sla_due_at, conversion_ppm) ",
             );
             qb.push_values(chunk, |mut b, (id, l)| {
                 let rank: i64 = match (l.stage, l.owner_id.is_none()) {
@@ -3196,7 +3196,10 @@ impl Tx for SqlTx {
                     .push_bind(l.activity.as_str())
                     .push_bind(l.profile.clone())
                     .push_bind(l.created_at)
-                    .push_bind(l.temperature_manual);
+                    .push_bind(l.temperature_manual)
+                    .push_bind(l.sla_due_at)
+                    // -1: no probability, as the column's default says.
+                    .push_bind(l.conversion.map_or(-1, probability_to_ppm));
             });
             qb.build().execute(&mut *self.tx).await?;
         }

@@ -51,6 +51,18 @@ impl StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
+/// The prefix of identical-payload capture keys: they matter for seconds and are purged
+/// ([`Store::purge_payload_keys`]), unlike clients' idempotency keys and imported rows' keys.
+pub const PAYLOAD_KEY_PREFIX: &str = "payload:";
+
+/// The statement that purges identical-payload keys stored before `$1`. The prefix is written
+/// into it, not bound: it is then word for word the predicate of the partial index
+/// `capture_keys_payload` (migration 0019), which is how either planner knows it may read that
+/// index alone instead of every capture key.
+pub fn purge_payload_keys_sql() -> String {
+    format!("DELETE FROM capture_keys WHERE key LIKE '{PAYLOAD_KEY_PREFIX}%' AND created_at < $1")
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -233,8 +245,9 @@ pub trait Store: RoutingStore + ScoreStore + Send + Sync + 'static {
     async fn pending_jobs(&self) -> Result<i64>;
     /// Reads one small table: whether the database answers.
     async fn ping(&self) -> Result<()>;
-    /// Forgets capture keys with this prefix stored before `before`; returns how many.
-    async fn purge_capture_keys(&self, prefix: &str, before: Millis) -> Result<u64>;
+    /// Forgets identical-payload capture keys (those starting with [`PAYLOAD_KEY_PREFIX`])
+    /// stored before `before`; returns how many.
+    async fn purge_payload_keys(&self, before: Millis) -> Result<u64>;
     /// Whether a job of this kind, other than `except`, is waiting to run.
     async fn has_pending_job(&self, kind: &str, except: Option<Id>) -> Result<bool>;
 

@@ -241,7 +241,6 @@ pub trait RoutingTx {
     /// Facts for routing this lead again; `None` when there is no such lead.
     async fn route_facts(&mut self, lead_id: Id) -> Result<Option<StoredRouteFacts>>;
     async fn insert_assignments(&mut self, rows: &[NewAssignment]) -> Result<()>;
-    async fn set_sla_due_many(&mut self, rows: &[(Id, Millis)]) -> Result<()>;
     async fn enqueue_jobs(&mut self, rows: &[(String, String, Millis)], now: Millis) -> Result<()>;
     async fn add_activity(
         &mut self,

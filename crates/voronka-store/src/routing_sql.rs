@@ -554,19 +554,6 @@ impl RoutingTx for SqlTx {
         Ok(())
     }
 
-    async fn set_sla_due_many(&mut self, rows: &[(Id, Millis)]) -> Result<()> {
-        for chunk in rows.chunks(CHUNK) {
-            let mut qb: QueryBuilder<DB> =
-                QueryBuilder::new("UPDATE leads SET sla_due_at = v.column2 FROM (");
-            qb.push_values(chunk, |mut b, (id, due)| {
-                b.push_bind(*id).push_bind(*due);
-            });
-            qb.push(") AS v WHERE leads.id = v.column1");
-            qb.build().execute(&mut *self.tx).await?;
-        }
-        Ok(())
-    }
-
     async fn enqueue_jobs(&mut self, rows: &[(String, String, Millis)], now: Millis) -> Result<()> {
         for chunk in rows.chunks(CHUNK) {
             let mut qb: QueryBuilder<DB> =

@@ -371,6 +371,10 @@ pub struct NewLead {
     pub profile: String,
     /// The temperature was given (by the submitter or a person), not computed: rescoring keeps it.
     pub temperature_manual: bool,
+    /// When the first response is due under the SLA, for a routed lead.
+    pub sla_due_at: Option<Millis>,
+    /// The conversion model's probability at intake, when a model was trained.
+    pub conversion: Option<f64>,
 }
 
 #[derive(Debug, Clone)]

@@ -89,14 +89,16 @@ pub enum Plan {
     },
 }
 
-/// Runs every pure step after validation for a submission that has a usable contact.
+/// Runs every pure step after validation for a submission that has a usable contact. `score`
+/// is the submission's [`score`]: it depends on the submission alone, so the caller works it out
+/// beforehand (off the path that sees the candidates).
 pub fn plan_lead<C: std::borrow::Borrow<Candidate>>(
     n: &Normalized,
     validation: Validation,
+    score: Score,
     candidates: &[C],
     policy: &DedupPolicy,
     route_ctx: &RouteContext,
-    scorer: &crate::scoring::Scorer,
     now: Millis,
 ) -> Plan {
     match validation.outcome {
@@ -129,7 +131,7 @@ pub fn plan_lead<C: std::borrow::Borrow<Candidate>>(
             };
             Plan::Lead {
                 decision,
-                score: Box::new(score(n, scorer, now)),
+                score: Box::new(score),
                 stage: crate::Stage::Junk,
                 route: RouteDecision::unrouted("not routed: junk"),
                 reasons,
@@ -150,7 +152,7 @@ pub fn plan_lead<C: std::borrow::Borrow<Candidate>>(
                     reasons.push(why);
                 }
             }
-            let score = Box::new(score(n, scorer, now));
+            let score = Box::new(score);
             let stage = qualify(n, &score);
             let conversion = route_ctx
                 .model

@@ -254,6 +254,9 @@ impl SqlStore {
                 .min_connections(1)
                 .idle_timeout(None)
                 .max_lifetime(None)
+                // A file connection has nothing to lose between uses; the ping that would test
+                // it is a round trip to its thread before every intake batch.
+                .test_before_acquire(false)
                 .connect_with(opts.clone().synchronous(SqliteSynchronous::Normal))
                 .await?;
             Some((pool, wal))
