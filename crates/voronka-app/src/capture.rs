@@ -331,32 +331,71 @@ async fn run_committer(
 }
 
 /// Answers the callers of committed batches once the log holding them is synced.
+///
+/// A sync covers every batch committed before it began. Batches committed while one sync runs
+/// need a sync that begins after them, but waiting for the running one to end first made their
+/// callers wait for up to two syncs; a second sync starts at once instead (at most
+/// [`SYNCS_AT_ONCE`] run together; a sync's answers never wait for another's).
 async fn run_syncer(
     store: Arc<dyn Store>,
     mut rx: mpsc::UnboundedReceiver<Vec<(Reply, Result<CaptureOutcome>)>>,
 ) {
-    let mut groups = Vec::new();
-    while rx.recv_many(&mut groups, usize::MAX).await > 0 {
-        let started = std::time::Instant::now();
-        let synced = store.sync_log().await;
-        tracing::debug!(
-            batches = groups.len(),
-            captures = groups.iter().map(Vec::len).sum::<usize>(),
-            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
-            "intake log synced"
-        );
-        if let Err(e) = &synced {
-            tracing::error!(error = %e, "the intake could not make its commits durable");
+    type Answers = Vec<Vec<(Reply, Result<CaptureOutcome>)>>;
+    let mut running: tokio::task::JoinSet<(Answers, voronka_store::Result<()>)> =
+        tokio::task::JoinSet::new();
+    let mut open = true;
+    while open || !running.is_empty() {
+        let mut groups: Answers = Vec::new();
+        tokio::select! {
+            received = rx.recv_many(&mut groups, usize::MAX), if open && running.len() < SYNCS_AT_ONCE => {
+                if received == 0 {
+                    open = false;
+                    continue;
+                }
+                let store = store.clone();
+                running.spawn(async move {
+                    let started = std::time::Instant::now();
+                    let synced = store.sync_log().await;
+                    tracing::debug!(
+                        batches = groups.len(),
+                        captures = groups.iter().map(Vec::len).sum::<usize>(),
+                        elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+                        "intake log synced"
+                    );
+                    (groups, synced)
+                });
+            }
+            Some(done) = running.join_next() => {
+                match done {
+                    Ok((groups, synced)) => answer_synced(groups, &synced),
+                    // The task's answers are dropped with it: their callers hear that the
+                    // intake is unavailable, never that their capture is stored.
+                    Err(e) => tracing::error!(error = %e, "an intake log sync did not finish"),
+                }
+            }
         }
-        for (reply, outcome) in groups.drain(..).flatten() {
-            let answer = match (&synced, outcome) {
-                (Ok(()), outcome) => outcome,
-                (Err(e), _) => Err(AppError::Io(format!(
-                    "could not make the submission durable: {e}"
-                ))),
-            };
-            let _ = reply.send(answer);
-        }
+    }
+}
+
+/// At most this many syncs of the intake's log run at once.
+const SYNCS_AT_ONCE: usize = 2;
+
+/// Answers the callers of batches a sync covered: their outcomes, or the sync's failure.
+fn answer_synced(
+    groups: Vec<Vec<(Reply, Result<CaptureOutcome>)>>,
+    synced: &voronka_store::Result<()>,
+) {
+    if let Err(e) = synced {
+        tracing::error!(error = %e, "the intake could not make its commits durable");
+    }
+    for (reply, outcome) in groups.into_iter().flatten() {
+        let answer = match (synced, outcome) {
+            (Ok(()), outcome) => outcome,
+            (Err(e), _) => Err(AppError::Io(format!(
+                "could not make the submission durable: {e}"
+            ))),
+        };
+        let _ = reply.send(answer);
     }
 }
 
