@@ -4,7 +4,9 @@
 mod common;
 
 use common::TestDb;
-use voronka_app::{ActivityInput, Actor, App, CaptureRequest, ReassignTo, Settings, TaskInput};
+use voronka_app::{
+    ActivityInput, Actor, App, CaptureRequest, ReassignTo, RefuseInput, Settings, TaskInput,
+};
 use voronka_core::intake::Submission;
 use voronka_core::{Channel, Role, User};
 
@@ -283,6 +285,88 @@ async fn away_and_capacity_send_leads_elsewhere() {
             .set_routing_profile(&w.admin, w.anna.id, bad)
             .await
             .is_err());
+    }
+}
+
+/// "Least open load" counts each person's open leads as they are now: refused leads and stage
+/// changes after assignment count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn least_load_counts_open_leads_only() {
+    for db in TestDb::both().await {
+        let n = db.name;
+        let w = world(&db).await;
+        let app = &w.app;
+        let rules = App::parse_routing_rules(
+            r#"
+[[rules]]
+name = "Everyone"
+people = ["anna@example.ru", "boris@example.ru"]
+method = "least_load"
+"#,
+            true,
+        )
+        .unwrap();
+        app.set_routing_rules(&w.admin, rules).await.unwrap();
+        let mut leads = Vec::new();
+        for i in 1..=4 {
+            let phone = format!("+7916000001{i}");
+            let name = format!("Клиент {i}");
+            let o = app
+                .capture(req(&[("name", name.as_str()), ("phone", phone.as_str())]))
+                .await
+                .unwrap();
+            leads.push(o.lead_id.unwrap());
+        }
+        // Анна: two open leads. Борис: two, one of them refused.
+        for (k, owner) in [w.anna.id, w.anna.id, w.boris.id, w.boris.id]
+            .into_iter()
+            .enumerate()
+        {
+            app.reassign(
+                &w.admin,
+                leads[k],
+                &ReassignTo::Person {
+                    owner_id: Some(owner),
+                },
+                None,
+            )
+            .await
+            .unwrap();
+        }
+        let refuse = |id| {
+            app.refuse(
+                &w.admin,
+                id,
+                RefuseInput {
+                    reason: "No budget now".into(),
+                    comment: None,
+                    freeze_until: None,
+                },
+            )
+        };
+        refuse(leads[3]).await.unwrap();
+        let routed = |name: &'static str, phone: &'static str| async move {
+            let o = app
+                .capture(req(&[("name", name), ("phone", phone)]))
+                .await
+                .unwrap();
+            app.store()
+                .lead_detail(o.lead_id.unwrap())
+                .await
+                .unwrap()
+                .unwrap()
+        };
+        let d = routed("Клиент Пять", "+79160000021").await;
+        assert_eq!(d.lead.owner_id, Some(w.boris.id), "{n}");
+        let why = d.route_explanation.unwrap_or_default();
+        assert!(why.contains("least open load (1 open)"), "{n}: {why}");
+        // Анна's two leads refused: she has none open, Борис two.
+        refuse(leads[0]).await.unwrap();
+        refuse(leads[1]).await.unwrap();
+        let d = routed("Клиент Шесть", "+79160000022").await;
+        assert_eq!(d.lead.owner_id, Some(w.anna.id), "{n}");
+        let why = d.route_explanation.unwrap_or_default();
+        assert!(why.contains("least open load (0 open)"), "{n}: {why}");
     }
 }
 

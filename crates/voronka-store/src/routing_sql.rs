@@ -405,11 +405,26 @@ impl RoutingStore for SqlStore {
 #[async_trait]
 impl RoutingTx for SqlTx {
     async fn routing_people(&mut self, now: Millis) -> Result<Vec<Person>> {
+        // Every intake batch asks this. Counting a person's open leads from `leads` reads each
+        // of their leads' rows for its stage (the owner's index does not hold it): 20 people
+        // with 5,000 leads each took 300 ms a batch. SQLite's tallies per stage and owner hold
+        // the same number, kept in every writing transaction.
+        let open = if LEAD_TALLIES {
+            format!(
+                "(SELECT CAST(COALESCE(SUM(lt.n), 0) AS BIGINT) FROM lead_tallies lt \
+                 WHERE lt.owner_key = u.id AND lt.stage IN {OPEN_STAGES})"
+            )
+        } else {
+            format!(
+                "(SELECT COUNT(*) FROM leads l WHERE l.owner_id = u.id AND l.merged_into IS NULL \
+                 AND l.stage IN {OPEN_STAGES})"
+            )
+        };
         let rows = sqlx::query(&format!(
             "SELECT u.id, u.name, u.email, t.name AS team, rp.profile, \
              (SELECT COUNT(*) FROM assignments a WHERE a.to_owner = u.id AND a.at >= $1) AS day, \
              (SELECT COUNT(*) FROM assignments a WHERE a.to_owner = u.id AND a.at >= $2) AS month, \
-             (SELECT COUNT(*) FROM leads l WHERE l.owner_id = u.id AND l.merged_into IS NULL AND l.stage IN {OPEN_STAGES}) AS open \
+             {open} AS open \
              FROM users u LEFT JOIN teams t ON t.id = u.team_id LEFT JOIN routing_profiles rp ON rp.user_id = u.id \
              WHERE u.active AND u.role = 'salesperson' ORDER BY u.id"
         ))
