@@ -77,7 +77,7 @@ pub(crate) async fn route_context(tx: &mut dyn Tx, now: Millis) -> Result<RouteC
         }),
         None => RoutingRules::default(),
     };
-    let people = tx.routing_people(now).await?;
+    let people = tx.routing_people(now, rules.uses_least_load()).await?;
     let counters = tx.route_counters().await?;
     Ok(RouteContext {
         router: Router::new(rules, people, counters),
@@ -121,6 +121,7 @@ pub(crate) async fn after_routing(
     let smtp = smtp_in_tx(tx).await?.is_some();
     let now = routed[0].at;
     let mut assignments = Vec::with_capacity(routed.len());
+    let mut notifications = Vec::with_capacity(routed.len());
     let mut jobs = Vec::with_capacity(routed.len() * 2);
     for r in routed {
         assignments.push(NewAssignment {
@@ -148,8 +149,13 @@ pub(crate) async fn after_routing(
                 "New lead #{} assigned to {}: {}",
                 r.lead_id, name, r.route.explanation
             );
-            tx.add_notification(owner, "lead_assigned", Some(r.lead_id), &text, r.at)
-                .await?;
+            notifications.push(voronka_store::NewNotification {
+                user_id: owner,
+                kind: "lead_assigned".into(),
+                lead_id: Some(r.lead_id),
+                body: text.clone(),
+                at: r.at,
+            });
             if let Some(p) = person.filter(|p| smtp && !p.email.trim().is_empty()) {
                 let (subject, body) =
                     crate::mail::text::notification("lead_assigned", r.lead_id, &p.name, &text);
@@ -177,6 +183,7 @@ pub(crate) async fn after_routing(
         }
     }
     tx.insert_assignments(&assignments).await?;
+    tx.insert_notifications(&notifications).await?;
     tx.enqueue_jobs(&jobs, now).await?;
     Ok(())
 }

@@ -8,6 +8,7 @@ use voronka_app::{
     ActivityInput, Actor, App, CaptureRequest, ReassignTo, RefuseInput, Settings, TaskInput,
 };
 use voronka_core::intake::Submission;
+use voronka_core::routing::RoutingProfile;
 use voronka_core::{Channel, Role, User};
 
 const MIN: i64 = 60_000;
@@ -31,6 +32,18 @@ struct World {
     anna: User,
     boris: User,
     manager: User,
+}
+
+impl World {
+    /// Changes a person's routing profile as an admin would.
+    async fn change_profile(&self, id: i64, change: impl FnOnce(&mut RoutingProfile)) {
+        let mut p = self.app.routing_profile(&self.admin, id).await.unwrap();
+        change(&mut p);
+        self.app
+            .set_routing_profile(&self.admin, id, p)
+            .await
+            .unwrap();
+    }
 }
 
 /// Two teams: Moscow (Анна, and the manager Мария) and Kazan (Борис). Every minute counts
@@ -222,11 +235,7 @@ async fn away_and_capacity_send_leads_elsewhere() {
         let n = db.name;
         let w = world(&db).await;
         let app = &w.app;
-        let mut p = app.routing_profile(&w.admin, w.anna.id).await.unwrap();
-        p.daily_cap = Some(1);
-        app.set_routing_profile(&w.admin, w.anna.id, p)
-            .await
-            .unwrap();
+        w.change_profile(w.anna.id, |p| p.daily_cap = Some(1)).await;
         let first = app
             .capture(req(&[
                 ("name", "Клиент Один"),
@@ -254,11 +263,10 @@ async fn away_and_capacity_send_leads_elsewhere() {
             "{n}: Анна reached her daily capacity"
         );
         // Борис away: nobody fits, the lead waits in the fallback queue.
-        let mut p = app.routing_profile(&w.admin, w.boris.id).await.unwrap();
-        p.away_until = Some(voronka_app::now_ms() + 86_400_000);
-        app.set_routing_profile(&w.admin, w.boris.id, p)
-            .await
-            .unwrap();
+        w.change_profile(w.boris.id, |p| {
+            p.away_until = Some(voronka_app::now_ms() + 86_400_000)
+        })
+        .await;
         let third = app
             .capture(req(&[("name", "Клиент Три"), ("phone", "+79160000003")]))
             .await
@@ -285,6 +293,39 @@ async fn away_and_capacity_send_leads_elsewhere() {
             .set_routing_profile(&w.admin, w.anna.id, bad)
             .await
             .is_err());
+    }
+}
+
+/// A monthly cap counts the person's assignments of the last 30 days, stored ones included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_monthly_cap_counts_stored_assignments() {
+    for db in TestDb::both().await {
+        let n = db.name;
+        let w = world(&db).await;
+        let app = &w.app;
+        w.change_profile(w.anna.id, |p| p.monthly_cap = Some(2))
+            .await;
+        let mut owners = Vec::new();
+        for i in 1..=3 {
+            let phone = format!("+7916000003{i}");
+            let name = format!("Москвич {i}");
+            // One capture at a time: each is its own batch, so the count is read back each time.
+            let o = app
+                .capture(req(&[
+                    ("name", name.as_str()),
+                    ("phone", phone.as_str()),
+                    ("city", "Москва"),
+                ]))
+                .await
+                .unwrap();
+            let lead = app.store().lead(o.lead_id.unwrap()).await.unwrap().unwrap();
+            owners.push(lead.owner_id);
+        }
+        assert_eq!(
+            owners,
+            vec![Some(w.anna.id), Some(w.anna.id), Some(w.boris.id)],
+            "{n}: Анна takes two in 30 days, then the next rule's Борис"
+        );
     }
 }
 

@@ -25,6 +25,16 @@ pub struct RoutingRules {
     pub fallback: Fallback,
 }
 
+impl RoutingRules {
+    /// Whether an enabled rule routes by least open load, whose tie-break reads how many leads
+    /// each person was given in the last 24 hours.
+    pub fn uses_least_load(&self) -> bool {
+        self.rules
+            .iter()
+            .any(|r| r.enabled && r.method == Method::LeastLoad)
+    }
+}
+
 impl Default for RoutingRules {
     /// Existing customers go to their account owner; everybody else round robin over all
     /// salespeople.

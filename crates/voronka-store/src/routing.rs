@@ -24,6 +24,16 @@ pub struct NewAssignment {
     pub at: Millis,
 }
 
+/// A notification to write (`RoutingTx::insert_notifications`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewNotification {
+    pub user_id: Id,
+    pub kind: String,
+    pub lead_id: Option<Id>,
+    pub body: String,
+    pub at: Millis,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AssignmentRow {
     pub id: Id,
@@ -230,8 +240,12 @@ pub trait RoutingStore {
 
 #[async_trait]
 pub trait RoutingTx {
-    /// Active salespeople with their profiles and counts at `now`.
-    async fn routing_people(&mut self, now: Millis) -> Result<Vec<Person>>;
+    /// The active salespeople with their profiles and loads at `now`. Each count walks that
+    /// span of a person's assignments, so it is made only where something reads it (0 for the
+    /// others): `assigned_30d` for people whose profile sets a monthly cap, `assigned_day` for
+    /// people with a daily cap, or for everyone when `day_for_all` (a least-load rule's
+    /// tie-break reads it).
+    async fn routing_people(&mut self, now: Millis, day_for_all: bool) -> Result<Vec<Person>>;
     /// Round-robin counters (`route:…`).
     async fn route_counters(&mut self) -> Result<HashMap<String, u64>>;
     async fn setting_in_tx(&mut self, name: &str) -> Result<Option<String>>;
@@ -260,6 +274,8 @@ pub trait RoutingTx {
         body: &str,
         at: Millis,
     ) -> Result<()>;
+    /// Many notifications in a few statements (the intake's new leads, one each).
+    async fn insert_notifications(&mut self, rows: &[NewNotification]) -> Result<()>;
     /// Records that an SLA step fired; false when it had fired already (nothing recorded).
     async fn record_sla_event(&mut self, e: &SlaEvent) -> Result<bool>;
     async fn set_sla_breached(&mut self, lead_id: Id, at: Millis) -> Result<()>;

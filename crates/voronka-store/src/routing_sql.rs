@@ -404,10 +404,10 @@ impl RoutingStore for SqlStore {
 
 #[async_trait]
 impl RoutingTx for SqlTx {
-    async fn routing_people(&mut self, now: Millis) -> Result<Vec<Person>> {
+    async fn routing_people(&mut self, now: Millis, day_for_all: bool) -> Result<Vec<Person>> {
         // Every intake batch asks this. Counting a person's open leads from `leads` reads each
         // of their leads' rows for its stage (the owner's index does not hold it): 20 people
-        // with 5,000 leads each took 300 ms a batch. SQLite's tallies per stage and owner hold
+        // with 5,000 leads each took 150 ms a batch. SQLite's tallies per stage and owner hold
         // the same number, kept in every writing transaction.
         let open = if LEAD_TALLIES {
             format!(
@@ -420,16 +420,22 @@ impl RoutingTx for SqlTx {
                  AND l.stage IN {OPEN_STAGES})"
             )
         };
+        // A count walks that span of the person's assignments in the index: the last day's grew
+        // with the day's volume, and at a few thousand a second it was most of a batch's routing.
+        // Each is made only where it is read (a profile leaves an unset cap's key out).
         let rows = sqlx::query(&format!(
             "SELECT u.id, u.name, u.email, t.name AS team, rp.profile, \
-             (SELECT COUNT(*) FROM assignments a WHERE a.to_owner = u.id AND a.at >= $1) AS day, \
-             (SELECT COUNT(*) FROM assignments a WHERE a.to_owner = u.id AND a.at >= $2) AS month, \
+             CASE WHEN $3 OR rp.profile LIKE '%\"daily_cap\"%' THEN \
+             (SELECT COUNT(*) FROM assignments a WHERE a.to_owner = u.id AND a.at >= $1) ELSE 0 END AS day, \
+             CASE WHEN rp.profile LIKE '%\"monthly_cap\"%' THEN \
+             (SELECT COUNT(*) FROM assignments a WHERE a.to_owner = u.id AND a.at >= $2) ELSE 0 END AS month, \
              {open} AS open \
              FROM users u LEFT JOIN teams t ON t.id = u.team_id LEFT JOIN routing_profiles rp ON rp.user_id = u.id \
              WHERE u.active AND u.role = 'salesperson' ORDER BY u.id"
         ))
         .bind(now - 86_400_000)
         .bind(now - 30 * 86_400_000)
+        .bind(day_for_all)
         .fetch_all(&mut *self.tx)
         .await?;
         rows.iter()
@@ -631,16 +637,30 @@ impl RoutingTx for SqlTx {
         body: &str,
         at: Millis,
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO notifications (user_id, kind, lead_id, body, created_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(user_id)
-        .bind(kind)
-        .bind(lead_id)
-        .bind(body)
-        .bind(at)
-        .execute(&mut *self.tx)
-        .await?;
+        self.insert_notifications(&[NewNotification {
+            user_id,
+            kind: kind.to_string(),
+            lead_id,
+            body: body.to_string(),
+            at,
+        }])
+        .await
+    }
+
+    async fn insert_notifications(&mut self, rows: &[NewNotification]) -> Result<()> {
+        for chunk in rows.chunks(CHUNK) {
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new(
+                "INSERT INTO notifications (user_id, kind, lead_id, body, created_at) ",
+            );
+            qb.push_values(chunk, |mut b, n| {
+                b.push_bind(n.user_id)
+                    .push_bind(n.kind.clone())
+                    .push_bind(n.lead_id)
+                    .push_bind(n.body.clone())
+                    .push_bind(n.at);
+            });
+            qb.build().execute(&mut *self.tx).await?;
+        }
         Ok(())
     }
 
