@@ -843,7 +843,9 @@ fn merge_from(r: &<DB as sqlx::Database>::Row) -> Result<MergeRecord> {
 /// Stages whose leads the predictive model learns from (converted = won, refused = lost);
 /// junk is neither.
 const CLOSED_STAGES: &str = "('converted', 'refused')";
-/// Stages whose leads get a probability of conversion.
+/// The open stages, as SQL: leads that get a probability of conversion and count toward a
+/// salesperson's load. PostgreSQL's index `leads_owner_open` (migration 0020) names the same list
+/// in its predicate, which is what lets routing's count of open leads read that index alone.
 const OPEN_STAGES: &str = "('new', 'working', 'mql', 'sql')";
 
 /// A lead's feature row: one row per lead, followed by ` AND l.stage IN (…)`.

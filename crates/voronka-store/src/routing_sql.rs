@@ -408,7 +408,8 @@ impl RoutingTx for SqlTx {
         // Every intake batch asks this. Counting a person's open leads from `leads` reads each
         // of their leads' rows for its stage (the owner's index does not hold it): 20 people
         // with 5,000 leads each took 150 ms a batch. SQLite's tallies per stage and owner hold
-        // the same number, kept in every writing transaction.
+        // the same number, kept in every writing transaction; PostgreSQL reads its partial index
+        // of open leads alone (`leads_owner_open`), 110-140 → 5-9 ms there.
         let open = if LEAD_TALLIES {
             format!(
                 "(SELECT CAST(COALESCE(SUM(lt.n), 0) AS BIGINT) FROM lead_tallies lt \

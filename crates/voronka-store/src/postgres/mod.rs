@@ -149,6 +149,14 @@ include!("../scoring_sql.rs");
 mod tests {
     use super::*;
 
+    /// Routing's count of a person's open leads is answered from the partial index of open leads
+    /// only while the index's predicate names the same stages as the count.
+    #[test]
+    fn the_open_leads_index_names_the_open_stages() {
+        let sql = include_str!("../../migrations/postgres/0020_leads_owner_open.sql");
+        assert!(sql.contains(&format!("stage IN {OPEN_STAGES}")), "{sql}");
+    }
+
     /// Every connection of the pool runs with JIT compilation off, whatever the server's default.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn connections_run_without_jit() {
