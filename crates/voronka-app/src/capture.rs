@@ -118,7 +118,7 @@ impl Derived {
     fn of(s: &Submission, n: &Normalized, scorer: &voronka_core::scoring::Scorer) -> Derived {
         let email_keys: Vec<String> = n.emails.iter().map(email_key).collect();
         Derived {
-            raw: serde_json::to_string(&s.fields).unwrap_or_else(|_| "null".into()),
+            raw: s.raw_json(),
             search_text: lead_search_text(n, &email_keys),
             person_keys: person_keys(n, &email_keys),
             email_keys,
@@ -1141,31 +1141,30 @@ async fn write_batch(
         .await?;
     }
     // The routed leads' SLA due times go into their rows.
-    let sla = if routed.is_empty() {
-        None
+    let (sla, routed) = if routed.is_empty() {
+        (None, Vec::new())
     } else {
-        Some(crate::speed::sla_in_tx(tx).await?)
+        let sla = crate::speed::sla_in_tx(tx).await?;
+        let routed: Vec<crate::speed::Routed> = routed
+            .into_iter()
+            .map(|(k, route, temperature, at)| {
+                let team = route
+                    .owner_id
+                    .and_then(|o| route_ctx.router.person(o))
+                    .and_then(|p| p.team.clone());
+                let due = sla.for_team(team.as_deref()).due_at(temperature, at);
+                new_leads[k].sla_due_at = Some(due);
+                crate::speed::Routed {
+                    lead_id: lead_ids[k],
+                    team,
+                    route,
+                    at,
+                    due,
+                }
+            })
+            .collect();
+        (Some(sla), routed)
     };
-    let routed: Vec<crate::speed::Routed> = routed
-        .into_iter()
-        .map(|(k, route, temperature, at)| {
-            let team = route
-                .owner_id
-                .and_then(|o| route_ctx.router.person(o))
-                .and_then(|p| p.team.clone());
-            let due = sla.as_ref().map_or(at, |sla| {
-                crate::speed::sla_due(sla, team.as_deref(), temperature, at)
-            });
-            new_leads[k].sla_due_at = Some(due);
-            crate::speed::Routed {
-                lead_id: lead_ids[k],
-                team,
-                route,
-                at,
-                due,
-            }
-        })
-        .collect();
     let lead_rows: Vec<(Id, NewLead)> = new_leads
         .into_iter()
         .enumerate()

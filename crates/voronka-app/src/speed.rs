@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use voronka_core::intake::{Origin, RouteContext, RouteDecision};
 use voronka_core::routing::{Router, RoutingProfile, RoutingRules};
 use voronka_core::sla::{median_p90, SlaSettings, StepAction};
-use voronka_core::{Id, Millis, Role, Stage, Temperature};
+use voronka_core::{Id, Millis, Role, Stage};
 use voronka_store::{
     Activity, AssignmentRow, NewAssignment, NewTask, Notification, SlaEvent, SlaRow, Task, Tx,
     ACTIVITY_KINDS, TASK_KINDS,
@@ -45,15 +45,8 @@ pub(crate) struct Routed {
     pub route: RouteDecision,
     pub team: Option<String>,
     pub at: Millis,
-    /// When the first response is due under the team's SLA ([`sla_due`]); the lead's row is
-    /// written with it.
+    /// When the first response is due under the team's SLA; the lead's row is written with it.
     pub due: Millis,
-}
-
-/// When a lead routed at `at` with this temperature is due a first response under its team's
-/// SLA.
-pub(crate) fn sla_due(sla: &SlaSettings, team: Option<&str>, t: Temperature, at: Millis) -> Millis {
-    sla.for_team(team).due_at(t, at)
 }
 
 /// Loads the routing context inside the intake transaction (one query per kind of fact).

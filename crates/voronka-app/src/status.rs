@@ -51,10 +51,7 @@ impl App {
         let oldest = self.store.rescore_oldest().await?;
         Ok(Status {
             version: env!("CARGO_PKG_VERSION"),
-            backend: match self.store.backend() {
-                voronka_store::Backend::Sqlite => "sqlite",
-                voronka_store::Backend::Postgres => "postgres",
-            },
+            backend: self.store.backend().name(),
             leads: self.store.count_all_leads().await?,
             jobs_pending: self.store.pending_jobs().await?,
             rescore_queue: RescoreQueue {

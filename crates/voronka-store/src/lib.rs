@@ -69,6 +69,24 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// The backend's name in the API: `sqlite`, `postgres`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+
+    /// The backend's name as people write it: SQLite, PostgreSQL.
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+}
+
 /// How much memory an embedded (SQLite) database may hold of its own pages, per process.
 /// PostgreSQL keeps its pages in the server and ignores this.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

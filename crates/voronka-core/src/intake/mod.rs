@@ -62,9 +62,9 @@ impl Submission {
             .filter(|s| !s.is_empty())
     }
 
-    /// The submission as stored beside the lead, so any decision can be re-run.
-    pub fn raw_json(&self) -> serde_json::Value {
-        serde_json::to_value(&self.fields).unwrap_or(serde_json::Value::Null)
+    /// The submission as stored beside the lead (JSON text), so any decision can be re-run.
+    pub fn raw_json(&self) -> String {
+        serde_json::to_string(&self.fields).unwrap_or_else(|_| "null".into())
     }
 }
 

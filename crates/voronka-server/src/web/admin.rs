@@ -366,11 +366,7 @@ pub(crate) async fn status(State(state): State<AppState>, user: WebUser) -> Page
             let s = state.app.status(&actor).await?;
             Some(StatusView {
                 version: s.version,
-                backend: match s.backend {
-                    "sqlite" => "SQLite",
-                    "postgres" => "PostgreSQL",
-                    other => other,
-                },
+                backend: state.app.store().backend().display_name(),
                 leads: s.leads,
                 jobs_pending: s.jobs_pending,
                 rescore_leads: s.rescore_queue.leads,
