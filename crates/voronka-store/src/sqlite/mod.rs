@@ -172,6 +172,11 @@ const WAL_AUTOCHECKPOINT_PAGES: &str = "16384";
 
 /// How long the background checkpointer lets commits gather before it copies them: a page that
 /// several commits change in that time is written to the database file once.
+/// Prepared statements the intake's connection keeps. A batch's multi-row statements have one
+/// text per table and row count, so a busy intake cycles through some hundreds of texts; with
+/// sqlx's default of 100 most batches prepared their statements again.
+const INTAKE_STATEMENTS: usize = 4096;
+
 const CHECKPOINT_GATHER: Duration = Duration::from_millis(100);
 
 /// Starts the background checkpointer of a database file: after commits it copies the committed
@@ -257,7 +262,11 @@ impl SqlStore {
                 // A file connection has nothing to lose between uses; the ping that would test
                 // it is a round trip to its thread before every intake batch.
                 .test_before_acquire(false)
-                .connect_with(opts.clone().synchronous(SqliteSynchronous::Normal))
+                .connect_with(
+                    opts.clone()
+                        .synchronous(SqliteSynchronous::Normal)
+                        .statement_cache_capacity(INTAKE_STATEMENTS),
+                )
                 .await?;
             Some((pool, wal))
         };
