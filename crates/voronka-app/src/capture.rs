@@ -615,8 +615,8 @@ impl App {
                 .is_some_and(|c| c.required),
             ..Default::default()
         };
-        let scrub = self.scrub_rules().await?;
-        let ctx = self.traffic.observe(&submission, &scrub);
+        let scrub = self.scrub().await?;
+        let ctx = self.traffic.observe(&submission, scrub.rules());
         let validation = validate(&normalized, &rules, &scrub, &ctx);
         let mut keys = Vec::new();
         if let Some(k) = req

@@ -217,7 +217,7 @@ impl App {
             ..Default::default()
         };
         // The rules in force, but no traffic counted: a check is not a submission.
-        let scrub = self.scrub_rules().await?;
+        let scrub = self.scrub().await?;
         Ok(validate(&n, &rules, &scrub, &Default::default()).reasons)
     }
 

@@ -6,7 +6,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 use voronka_core::intake::scrub::RulesError;
-use voronka_core::intake::{ScrubContext, ScrubRules, Submission};
+use voronka_core::intake::{Scrub, ScrubContext, ScrubRules, Submission};
 use voronka_core::Millis;
 use voronka_store::{ScrubBy, ScrubRow};
 
@@ -18,7 +18,7 @@ pub const SCRUB_RULES: &str = "scrub_rules";
 const RULES_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 #[derive(Default)]
-pub(crate) struct RulesCache(RwLock<Option<(Arc<ScrubRules>, Instant)>>);
+pub(crate) struct RulesCache(RwLock<Option<(Arc<Scrub>, Instant)>>);
 
 /// Recent submissions per IP, per visitor id and per payload, kept in memory for the burst
 /// window. Each process counts what it receives.
@@ -117,8 +117,9 @@ fn rules_error(e: RulesError) -> AppError {
 }
 
 impl App {
-    /// The pseudo-lead rules in force: the stored document, or the defaults.
-    pub async fn scrub_rules(&self) -> Result<Arc<ScrubRules>> {
+    /// The pseudo-lead rules in force (the stored document, or the defaults), prepared for
+    /// matching.
+    pub(crate) async fn scrub(&self) -> Result<Arc<Scrub>> {
         if let Ok(c) = self.scrub_rules.0.read() {
             if let Some((r, at)) = c.as_ref() {
                 if at.elapsed() < RULES_TTL {
@@ -131,11 +132,16 @@ impl App {
                 .map_err(|e| AppError::Io(format!("stored scrub rules are unreadable: {e}")))?,
             None => ScrubRules::default(),
         };
-        let rules = Arc::new(rules);
+        let scrub = Arc::new(Scrub::new(rules));
         if let Ok(mut c) = self.scrub_rules.0.write() {
-            *c = Some((rules.clone(), Instant::now()));
+            *c = Some((scrub.clone(), Instant::now()));
         }
-        Ok(rules)
+        Ok(scrub)
+    }
+
+    /// The pseudo-lead rules in force: the stored document, or the defaults.
+    pub async fn scrub_rules(&self) -> Result<ScrubRules> {
+        Ok(self.scrub().await?.rules().clone())
     }
 
     /// Replaces the pseudo-lead rules (admin). Applies to submissions from now on.
@@ -147,9 +153,9 @@ impl App {
         let now = now_ms();
         self.store.put_setting(SCRUB_RULES, &json, now).await?;
         if let Ok(mut c) = self.scrub_rules.0.write() {
-            *c = Some((Arc::new(rules.clone()), Instant::now()));
+            *c = Some((Arc::new(Scrub::new(rules.clone())), Instant::now()));
         }
-        self.audit_setting(actor, SCRUB_RULES, &*before, &rules, now)
+        self.audit_setting(actor, SCRUB_RULES, &before, &rules, now)
             .await
     }
 

@@ -3122,7 +3122,7 @@ mod tests {
             let v = validate(
                 &n,
                 &ValidationRules::default(),
-                &crate::intake::ScrubRules::default(),
+                &crate::intake::Scrub::new(Default::default()),
                 &Default::default(),
             );
             assert_eq!(

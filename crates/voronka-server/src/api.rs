@@ -955,7 +955,7 @@ async fn get_scrub_rules(
                     })
                 })
                 .collect();
-            Ok(Json(json!({ "rules": &*rules, "catalog": catalog })).into_response())
+            Ok(Json(json!({ "rules": &rules, "catalog": catalog })).into_response())
         }
         Some(other) => Err(ApiError::BadRequest(format!(
             "format must be json or toml, got {other:?}"

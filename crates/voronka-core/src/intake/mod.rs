@@ -21,7 +21,7 @@ pub use dedup::{Candidate, CandidateLead, DedupPolicy, MatchDecision, PossibleDu
 pub use normalize::{apply_definition, normalize, FormContext, NormalizeSettings, Normalized};
 pub use route::{route, ContactOwners, Origin, RouteContext, RouteDecision};
 pub use score::{qualify, score, Score};
-pub use scrub::{Action, ScrubContext, ScrubRules};
+pub use scrub::{Action, Scrub, ScrubContext, ScrubRules};
 pub use validate::{validate, Outcome, Reason, Validation, ValidationRules};
 
 /// A raw request as it arrived, before any interpretation.

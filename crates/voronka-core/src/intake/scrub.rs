@@ -321,58 +321,133 @@ impl ScrubRules {
         }
         Ok(())
     }
+}
 
-    fn domain_listed(list: &[String], domain: &str) -> bool {
-        list.iter().any(|d| {
-            let d = d.trim().trim_start_matches('@').to_lowercase();
-            !d.is_empty() && (domain == d || domain.ends_with(&format!(".{d}")))
-        })
+/// The rules ready for matching: their lists folded once (case, word order, `ё`, stray `@`), so
+/// that checking a submission compares against sets instead of folding every entry again.
+/// Built when the rules are loaded or changed; the rules themselves stay as they were written.
+#[derive(Debug, Clone)]
+pub struct Scrub {
+    rules: ScrubRules,
+    test_names: HashSet<String>,
+    joke_words: HashSet<String>,
+    joke_names: HashSet<String>,
+    test_email_locals: HashSet<String>,
+    test_email_domains: Vec<String>,
+    disposable_domains: Vec<String>,
+    allowed_domains: Vec<String>,
+    competitor_domains: Vec<String>,
+    stop_phrases: Vec<(String, String)>,
+}
+
+fn domains(list: &[String]) -> Vec<String> {
+    list.iter()
+        .map(|d| d.trim().trim_start_matches('@').to_lowercase())
+        .filter(|d| !d.is_empty())
+        .collect()
+}
+
+/// Whether `domain` is one of the listed domains or belongs to one.
+fn domain_listed(list: &[String], domain: &str) -> bool {
+    list.iter().any(|d| {
+        domain == d
+            || domain
+                .strip_suffix(d.as_str())
+                .is_some_and(|head| head.ends_with('.'))
+    })
+}
+
+impl Scrub {
+    pub fn new(rules: ScrubRules) -> Scrub {
+        let mut joke_words = HashSet::new();
+        let mut joke_names = HashSet::new();
+        for j in &rules.joke_names {
+            match words_of(j).as_slice() {
+                [] => {}
+                [one] => {
+                    joke_words.insert(one.clone());
+                }
+                _ => {
+                    joke_names.insert(word_key(j));
+                }
+            }
+        }
+        Scrub {
+            test_names: rules
+                .test_names
+                .iter()
+                .map(|t| word_key(t))
+                .filter(|k| !k.is_empty())
+                .collect(),
+            joke_words,
+            joke_names,
+            test_email_locals: rules
+                .test_email_locals
+                .iter()
+                .map(|l| l.trim().to_lowercase())
+                .collect(),
+            test_email_domains: domains(&rules.test_email_domains),
+            disposable_domains: domains(&rules.disposable_domains),
+            allowed_domains: domains(&rules.allowed_domains),
+            competitor_domains: domains(&rules.competitor_domains),
+            stop_phrases: rules
+                .stop_phrases
+                .iter()
+                .map(|p| p.trim())
+                .filter(|p| !p.is_empty())
+                .map(|p| (p.to_string(), p.to_lowercase()))
+                .collect(),
+            rules,
+        }
+    }
+
+    /// The rules as written.
+    pub fn rules(&self) -> &ScrubRules {
+        &self.rules
     }
 
     /// Whether mail at this (ASCII, lowercased) domain is throwaway.
     pub fn is_disposable(&self, domain: &str) -> bool {
-        if Self::domain_listed(&self.allowed_domains, domain) {
+        if domain_listed(&self.allowed_domains, domain) {
             return false;
         }
-        Self::domain_listed(&self.disposable_domains, domain) || maintained_disposable(domain)
+        domain_listed(&self.disposable_domains, domain) || maintained_disposable(domain)
     }
 
     pub fn is_test_email(&self, local: &str, domain: &str) -> bool {
-        let local = local.to_lowercase();
-        self.test_email_locals
-            .iter()
-            .any(|l| l.trim().to_lowercase() == local)
-            || Self::domain_listed(&self.test_email_domains, domain)
+        self.test_email_locals.contains(&local.to_lowercase())
+            || domain_listed(&self.test_email_domains, domain)
     }
 
     pub fn is_competitor(&self, domain: &str) -> bool {
-        Self::domain_listed(&self.competitor_domains, domain)
+        domain_listed(&self.competitor_domains, domain)
     }
 
     pub fn is_test_name(&self, name: &str) -> bool {
         let key = word_key(name);
-        !key.is_empty() && self.test_names.iter().any(|t| word_key(t) == key)
+        !key.is_empty() && self.test_names.contains(&key)
     }
 
     pub fn is_joke_name(&self, name: &str) -> bool {
-        let words = words(name);
-        let key = word_key(name);
-        self.joke_names.iter().any(|j| {
-            let jw = words_of(j);
-            match jw.len() {
-                0 => false,
-                1 => words.contains(&jw[0]),
-                _ => word_key(j) == key,
-            }
-        })
+        let words = words_of(name);
+        if words.iter().any(|w| self.joke_words.contains(w)) {
+            return true;
+        }
+        if self.joke_names.is_empty() {
+            return false;
+        }
+        let mut sorted = words;
+        sorted.sort();
+        self.joke_names.contains(&sorted.join(" "))
     }
 
-    pub fn stop_phrase<'a>(&'a self, message: &str) -> Option<&'a str> {
+    /// The first stop phrase (as written) the message contains, case aside.
+    pub fn stop_phrase(&self, message: &str) -> Option<&str> {
         let m = message.to_lowercase();
         self.stop_phrases
             .iter()
-            .map(|p| p.trim())
-            .find(|p| !p.is_empty() && m.contains(&p.to_lowercase()))
+            .find(|(_, lower)| m.contains(lower.as_str()))
+            .map(|(p, _)| p.as_str())
     }
 }
 
@@ -381,10 +456,6 @@ fn words_of(s: &str) -> Vec<String> {
         .filter(|w| !w.is_empty())
         .map(|w| w.to_lowercase().replace('ё', "е"))
         .collect()
-}
-
-fn words(s: &str) -> Vec<String> {
-    words_of(s)
 }
 
 /// Lowercased words in sorted order: "Тест Тест" and "тест  тест" give one key.
@@ -434,21 +505,27 @@ const KEYBOARD_ROWS: &[&str] = &[
     "йфяцычувс",
 ];
 
+/// Every run of four neighbouring keys on a row, forwards and backwards.
+static KEYBOARD_RUNS: LazyLock<HashSet<[char; 4]>> = LazyLock::new(|| {
+    let mut runs = HashSet::new();
+    for row in KEYBOARD_ROWS {
+        let keys: Vec<char> = row.chars().collect();
+        for w in keys.windows(4) {
+            runs.insert([w[0], w[1], w[2], w[3]]);
+            runs.insert([w[3], w[2], w[1], w[0]]);
+        }
+    }
+    runs
+});
+
 /// A run of four or more neighbouring keys, forwards or backwards, in any word of the name.
 pub fn is_keyboard_walk(name: &str) -> bool {
     let lower = name.to_lowercase();
     lower.split_whitespace().any(|w| {
         let chars: Vec<char> = w.chars().collect();
-        if chars.len() < 4 {
-            return false;
-        }
-        KEYBOARD_ROWS.iter().any(|row| {
-            let row: Vec<char> = row.chars().collect();
-            let rev: Vec<char> = row.iter().rev().copied().collect();
-            chars
-                .windows(4)
-                .any(|win| row.windows(4).any(|r| r == win) || rev.windows(4).any(|r| r == win))
-        })
+        chars
+            .windows(4)
+            .any(|win| KEYBOARD_RUNS.contains(&[win[0], win[1], win[2], win[3]]))
     })
 }
 
@@ -535,8 +612,10 @@ mod tests {
         .unwrap();
         assert_eq!(partial.action("email_role"), Action::Junk);
         assert_eq!(partial.action("honeypot"), Action::Reject);
-        assert!(partial.is_competitor("sales.rival.ru"));
-        assert!(!partial.is_competitor("notrival.ru"));
+        let prepared = Scrub::new(partial);
+        assert!(prepared.is_competitor("sales.rival.ru"));
+        assert!(prepared.is_competitor("rival.ru"));
+        assert!(!prepared.is_competitor("notrival.ru"));
         assert!(toml::from_str::<ScrubRules>("no_such_key = 1").is_err());
     }
 
@@ -600,7 +679,7 @@ mod tests {
 
     #[test]
     fn test_and_joke_names_ignore_case_and_order() {
-        let r = ScrubRules::default();
+        let r = Scrub::new(ScrubRules::default());
         assert!(r.is_test_name("Тест  ТЕСТ"));
         assert!(r.is_test_name("Test"));
         assert!(!r.is_test_name("Tester Johnson"));
@@ -611,8 +690,10 @@ mod tests {
 
     #[test]
     fn test_disposable_and_competitor_mail() {
-        let mut r = ScrubRules::default();
+        let mut rules = ScrubRules::default();
+        let r = Scrub::new(rules.clone());
         assert!(r.is_test_email("test", "gmail.com"));
+        assert!(r.is_test_email("TEST", "gmail.com"));
         assert!(r.is_test_email("anna", "example.com"));
         assert!(r.is_test_email("anna", "sub.test.ru"));
         assert!(!r.is_test_email("anna", "gmail.com"));
@@ -620,10 +701,14 @@ mod tests {
         assert!(r.is_disposable("10minutemail.com"));
         assert!(!r.is_disposable("gmail.com"));
         assert!(!r.is_disposable("yandex.ru"));
-        r.allowed_domains.push("mailinator.com".into());
+        rules.allowed_domains.push(" @Mailinator.com".into());
+        rules.disposable_domains.push("throwaway.example".into());
+        let r = Scrub::new(rules);
         assert!(!r.is_disposable("mailinator.com"));
-        r.disposable_domains.push("throwaway.example".into());
+        assert!(!r.is_disposable("sub.mailinator.com"));
         assert!(r.is_disposable("throwaway.example"));
+        assert!(r.is_disposable("a.throwaway.example"));
+        assert!(!r.is_disposable("nothrowaway.example"));
     }
 
     /// The indexed list answers as the crate's own check does for the ASCII (punycode) domains the
@@ -661,7 +746,7 @@ mod tests {
 
     #[test]
     fn stop_phrases_in_messages() {
-        let r = ScrubRules::default();
+        let r = Scrub::new(ScrubRules::default());
         assert_eq!(r.stop_phrase("Привет, ЭТО ТЕСТ формы"), Some("это тест"));
         assert_eq!(r.stop_phrase("Нужен диван"), None);
     }

@@ -1,6 +1,6 @@
 //! Validation and scrubbing: is this a reachable person, an interest, or a bot?
 
-use super::scrub::{self, Action, ScrubContext, ScrubRules};
+use super::scrub::{self, Action, Scrub, ScrubContext};
 use super::Normalized;
 use crate::model::Millis;
 use serde::{Deserialize, Serialize};
@@ -72,7 +72,7 @@ impl Default for ValidationRules {
 
 /// Reasons collected while checking, with the strongest action among the rules that fired.
 struct Findings<'a> {
-    scrub: &'a ScrubRules,
+    scrub: &'a Scrub,
     reasons: Vec<Reason>,
     reject: bool,
     junk: Option<Reason>,
@@ -86,7 +86,7 @@ impl Findings<'_> {
 
     /// A configurable rule fired; returns false when the rule is switched off.
     fn rule(&mut self, code: &str, field: Option<&str>, message: impl Into<String>) -> bool {
-        let action = self.scrub.action(code);
+        let action = self.scrub.rules().action(code);
         if action == Action::Off {
             return false;
         }
@@ -122,7 +122,7 @@ pub fn email_deliverable(local: &str, domain: &str) -> bool {
 pub fn validate(
     n: &Normalized,
     rules: &ValidationRules,
-    scrub: &ScrubRules,
+    scrub: &Scrub,
     ctx: &ScrubContext,
 ) -> Validation {
     let mut f = Findings {
@@ -147,33 +147,36 @@ pub fn validate(
             );
         }
     }
-    if ctx.from_ip > scrub.burst_max_per_ip {
+    if ctx.from_ip > scrub.rules().burst_max_per_ip {
         f.rule(
             "burst_ip",
             None,
             format!(
                 "{} submissions from this address in {} s",
-                ctx.from_ip, scrub.burst_window_secs
+                ctx.from_ip,
+                scrub.rules().burst_window_secs
             ),
         );
     }
-    if ctx.from_visitor > scrub.burst_max_per_visitor {
+    if ctx.from_visitor > scrub.rules().burst_max_per_visitor {
         f.rule(
             "burst_visitor",
             None,
             format!(
                 "{} submissions from this visitor in {} s",
-                ctx.from_visitor, scrub.burst_window_secs
+                ctx.from_visitor,
+                scrub.rules().burst_window_secs
             ),
         );
     }
-    if ctx.identical_clients > scrub.identical_max_clients {
+    if ctx.identical_clients > scrub.rules().identical_max_clients {
         f.rule(
             "identical_payload",
             None,
             format!(
                 "the same submission came from {} clients in {} s",
-                ctx.identical_clients, scrub.burst_window_secs
+                ctx.identical_clients,
+                scrub.rules().burst_window_secs
             ),
         );
     }
@@ -258,7 +261,7 @@ pub fn validate(
     let mut valid_phones = 0;
     for p in &n.phones {
         let digits = p.raw.chars().filter(char::is_ascii_digit).count();
-        if digits < scrub.min_phone_digits as usize {
+        if digits < scrub.rules().min_phone_digits as usize {
             f.rule(
                 "phone_too_short",
                 Some("phone"),
@@ -393,7 +396,7 @@ pub fn validate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::intake::{normalize, Submission};
+    use crate::intake::{normalize, ScrubRules, Submission};
     use crate::model::Channel;
 
     fn check(fields: &[(&str, &str)]) -> Validation {
@@ -404,7 +407,7 @@ mod tests {
         validate(
             &normalize(&s, &Default::default()),
             &ValidationRules::default(),
-            &ScrubRules::default(),
+            &Scrub::new(ScrubRules::default()),
             &ScrubContext::default(),
         )
     }
@@ -448,7 +451,7 @@ mod tests {
         let v = validate(
             &normalize(&s, &Default::default()),
             &rules,
-            &ScrubRules::default(),
+            &Scrub::new(ScrubRules::default()),
             &ScrubContext::default(),
         );
         assert_eq!(v.outcome, Outcome::Reject);
@@ -639,10 +642,10 @@ mod tests {
             min_fill_ms: 2_000,
             ..Default::default()
         };
-        let scrub = ScrubRules {
+        let scrub = Scrub::new(ScrubRules {
             competitor_domains: vec!["rival.ru".into()],
             ..Default::default()
-        };
+        });
         for (code, fields, ctx, outcome) in cases {
             let mut s = Submission::new(Channel::WebForm, 10_000);
             for (k, v) in &fields {
@@ -671,7 +674,8 @@ mod tests {
         let n = normalize(&s, &Default::default());
         let mut scrub = ScrubRules::default();
         let run = |scrub: &ScrubRules| {
-            validate(&n, &ValidationRules::default(), scrub, &Default::default())
+            let scrub = Scrub::new(scrub.clone());
+            validate(&n, &ValidationRules::default(), &scrub, &Default::default())
         };
         assert_eq!(run(&scrub).outcome, Outcome::Lead);
         assert!(run(&scrub).junk.is_none());
