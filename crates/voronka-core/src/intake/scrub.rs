@@ -436,9 +436,7 @@ impl Scrub {
         if self.joke_names.is_empty() {
             return false;
         }
-        let mut sorted = words;
-        sorted.sort();
-        self.joke_names.contains(&sorted.join(" "))
+        self.joke_names.contains(&sorted_key(words))
     }
 
     /// The first stop phrase (as written) the message contains, case aside.
@@ -460,9 +458,12 @@ fn words_of(s: &str) -> Vec<String> {
 
 /// Lowercased words in sorted order: "Тест Тест" and "тест  тест" give one key.
 fn word_key(s: &str) -> String {
-    let mut w = words_of(s);
-    w.sort();
-    w.join(" ")
+    sorted_key(words_of(s))
+}
+
+fn sorted_key(mut words: Vec<String>) -> String {
+    words.sort();
+    words.join(" ")
 }
 
 /// What the application knows about recent traffic when a submission arrives.
