@@ -111,16 +111,17 @@ impl App {
         let mut added = 0;
         loop {
             let started = std::time::Instant::now();
-            let n = self.store.index_search(SEARCH_INDEX_SLICE).await?;
-            if n > 0 {
+            let slice = self.store.index_search(SEARCH_INDEX_SLICE).await?;
+            if slice.added > 0 {
                 tracing::debug!(
-                    leads = n,
+                    leads = slice.added,
                     elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+                    held_ms = slice.held.as_secs_f64() * 1000.0,
                     "search index slice added"
                 );
             }
-            added += n;
-            if n < SEARCH_INDEX_SLICE as u64 {
+            added += slice.added;
+            if slice.added < SEARCH_INDEX_SLICE as u64 {
                 return Ok(added);
             }
         }

@@ -1083,6 +1083,134 @@ async fn search_finds_leads_before_and_after_the_index_takes_them_in() {
     }
 }
 
+/// A merge adds the merged lead's text to the survivor's, and its undo takes it away again:
+/// search follows both at once (before the search index takes the change in) and after it has.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_follows_a_merge_and_its_undo() {
+    for db in TestDb::both().await {
+        let app = open(&db).await;
+        let n = db.name;
+        let admin = Actor::system("t");
+        let found = |text: &'static str| {
+            let app = app.clone();
+            let admin = admin.clone();
+            async move {
+                let q = LeadQuery {
+                    text: Some(text.into()),
+                    limit: 100,
+                    ..Default::default()
+                };
+                let (rows, total) = app.list_leads(&admin, q).await.unwrap();
+                let mut ids: Vec<_> = rows.iter().map(|r| r.lead.id).collect();
+                ids.sort_unstable();
+                assert_eq!(total, ids.len() as i64, "{text}");
+                ids
+            }
+        };
+        let a = app
+            .capture(req(&[
+                ("name", "Ярополк Сидоров"),
+                ("phone", "+7 916 555-11-11"),
+            ]))
+            .await
+            .unwrap()
+            .lead_id
+            .unwrap();
+        let b = app
+            .capture(req(&[
+                ("name", "Ростислава Жукова"),
+                ("phone", "+7 916 555-22-22"),
+            ]))
+            .await
+            .unwrap()
+            .lead_id
+            .unwrap();
+        app.catch_up_search_index().await.unwrap();
+        assert_eq!(found("жукова").await, vec![b], "{n}");
+        // A change the index takes in before the merge, so that there is one to prune.
+        let again = app
+            .capture(req(&[
+                ("name", "Ярополк Сидоров"),
+                ("phone", "+7 916 555-11-11"),
+                ("email", "yaropolk@example.org"),
+            ]))
+            .await
+            .unwrap();
+        assert_eq!(again.lead_id, Some(a), "{n}");
+        app.catch_up_search_index().await.unwrap();
+        assert_eq!(found("yaropolk@").await, vec![a], "{n}");
+        let merge = app.merge_leads(&admin, a, b, &[]).await.unwrap();
+        // Pruning the applied changes keeps those the index has not taken in yet.
+        app.store().checkpoint_log().await.unwrap();
+        for step in ["merged", "merged, indexed"] {
+            assert_eq!(found("жукова").await, vec![a], "{n}: {step}");
+            assert_eq!(found("ярополк").await, vec![a], "{n}: {step}");
+            app.catch_up_search_index().await.unwrap();
+        }
+        app.undo_merge(&admin, merge).await.unwrap();
+        for step in ["undone", "undone, indexed"] {
+            assert_eq!(found("жукова").await, vec![b], "{n}: {step}");
+            assert_eq!(found("ярополк").await, vec![a], "{n}: {step}");
+            app.catch_up_search_index().await.unwrap();
+        }
+        assert_eq!(app.catch_up_search_index().await.unwrap(), 0, "{n}");
+        app.store().checkpoint_log().await.unwrap();
+        assert_eq!(found("жукова").await, vec![b], "{n}: changes pruned");
+        assert_eq!(app.catch_up_search_index().await.unwrap(), 0, "{n}");
+    }
+}
+
+/// SQLite keeps the search index in a file of its own beside the database (`FILE-search`). An
+/// index file built from another database is recognised and built again, so that its ids never
+/// point at this database's leads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_index_file_of_another_database_is_built_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a_db, b_db) = (dir.path().join("a.db"), dir.path().join("b.db"));
+    let admin = Actor::system("t");
+    let search = |text: &str| LeadQuery {
+        text: Some(text.into()),
+        limit: 100,
+        ..Default::default()
+    };
+    {
+        let a = App::open(&format!("sqlite://{}", a_db.display()), Settings::default())
+            .await
+            .unwrap();
+        a.capture(req(&[
+            ("name", "Зебулон Кварц"),
+            ("phone", "+7 916 555-01-01"),
+        ]))
+        .await
+        .unwrap();
+        assert_eq!(a.catch_up_search_index().await.unwrap(), 1);
+        // Copies the index's log into its file.
+        a.store().checkpoint_log().await.unwrap();
+    }
+    let a_index = dir.path().join("a.db-search");
+    assert!(a_index.exists(), "the index has a file of its own");
+    std::fs::copy(&a_index, dir.path().join("b.db-search")).unwrap();
+    let b = App::open(&format!("sqlite://{}", b_db.display()), Settings::default())
+        .await
+        .unwrap();
+    let out = b
+        .capture(req(&[
+            ("name", "Аркадий Пестов"),
+            ("phone", "+7 916 555-02-02"),
+        ]))
+        .await
+        .unwrap();
+    // The same id as the other database's lead.
+    assert_eq!(out.lead_id, Some(1));
+    for step in ["opened", "indexed"] {
+        let (_, t) = b.list_leads(&admin, search("зебулон")).await.unwrap();
+        assert_eq!(t, 0, "{step}: the other database's lead");
+        let (rows, t) = b.list_leads(&admin, search("аркадий")).await.unwrap();
+        assert_eq!((t, rows[0].lead.id), (1, 1), "{step}");
+        b.catch_up_search_index().await.unwrap();
+    }
+}
+
 /// Many people of one name at one company: each newcomer is compared with the latest twenty of
 /// them only, and flagged against at most three, so the cost of a capture does not grow with a
 /// common name.

@@ -29,6 +29,10 @@ pub struct SqlStore {
     /// SQLite file: told of every commit, so that the background checkpointer copies the
     /// committed log into the database file away from the writers (see `spawn_checkpointer`).
     checkpoints: Option<tokio::sync::mpsc::Sender<()>>,
+    /// SQLite: the search indexer's connection, with the index's database attached as `search`
+    /// for writing (the other connections attach it read-only). Its transactions read the leads
+    /// and write only the index's file, so they never hold this database's write lock.
+    indexer: Option<Pool<DB>>,
 }
 
 /// Above `breadth` matches a search is broad: its page is found by walking the list's order
@@ -1040,6 +1044,9 @@ impl Store for SqlStore {
 
     async fn migrate(&self) -> Result<()> {
         MIGRATOR.run(&self.pool).await?;
+        // An index file of another database (or of an older copy of this one) is emptied
+        // before anything searches it.
+        self.search_pass(0).await?;
         sqlx::query("INSERT INTO counters (name, value) VALUES ('round_robin', 0) ON CONFLICT (name) DO NOTHING")
             .execute(&self.pool)
             .await?;
@@ -1058,11 +1065,37 @@ impl Store for SqlStore {
         if BACKEND != Backend::Sqlite {
             return Ok(true);
         }
+        if let Some(indexer) = &self.indexer {
+            // The changes the search index has taken in are no longer needed.
+            let applied: i64 = sqlx::query_scalar("SELECT changes_upto FROM search.search_state")
+                .fetch_one(indexer)
+                .await?;
+            let stale: bool =
+                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM search_changes WHERE seq <= $1)")
+                    .bind(applied)
+                    .fetch_one(&self.pool)
+                    .await?;
+            if stale {
+                let mut t = self.begin_unsynced_tx().await?;
+                sqlx::query("DELETE FROM search_changes WHERE seq <= $1")
+                    .bind(applied)
+                    .execute(&mut *t.tx)
+                    .await?;
+                t.finish().await?;
+            }
+        }
+        // `main`: the search index's file is attached read-only to these connections; its
+        // own log is checkpointed through the indexer's connection, which writes it.
         // (busy, log frames, frames checkpointed); busy = 1 when a reader kept it from finishing.
-        let row = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        let row = sqlx::query("PRAGMA main.wal_checkpoint(TRUNCATE)")
             .fetch_one(&self.pool)
             .await?;
         let busy: i64 = row.try_get(0)?;
+        if let Some(indexer) = &self.indexer {
+            sqlx::query("PRAGMA search.wal_checkpoint(TRUNCATE)")
+                .fetch_one(indexer)
+                .await?;
+        }
         Ok(busy == 0)
     }
 
@@ -1070,50 +1103,8 @@ impl Store for SqlStore {
         Ok(Box::new(self.begin_tx().await?))
     }
 
-    async fn index_search(&self, limit: i64) -> Result<u64> {
-        if !SEARCH_INDEX_BEHIND {
-            return Ok(0);
-        }
-        // Looked at without the write lock first: an idle indexer (four passes a second) takes
-        // no write transaction.
-        let behind: bool = sqlx::query_scalar(
-            "SELECT (SELECT COALESCE(MAX(id), 0) FROM leads) > \
-             (SELECT indexed_upto FROM search_index_state)",
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        if !behind {
-            return Ok(0);
-        }
-        // The index and its mark commit together and can always be rebuilt from the leads, so
-        // the commit need not wait for a sync of its own while it holds the write lock: the
-        // intake's next sync makes it durable, and if a power cut takes it, both go.
-        let mut t = self.begin_unsynced_tx().await?;
-        let upto: i64 = sqlx::query_scalar("SELECT indexed_upto FROM search_index_state")
-            .fetch_one(&mut *t.tx)
-            .await?;
-        let top: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM leads")
-            .fetch_one(&mut *t.tx)
-            .await?;
-        let to = top.min(upto.saturating_add(limit.max(1)));
-        if to <= upto {
-            t.tx.rollback().await?;
-            return Ok(0);
-        }
-        sqlx::query(
-            "INSERT INTO leads_search (rowid, search_text) \
-             SELECT id, search_text FROM leads WHERE id > $1 AND id <= $2",
-        )
-        .bind(upto)
-        .bind(to)
-        .execute(&mut *t.tx)
-        .await?;
-        sqlx::query("UPDATE search_index_state SET indexed_upto = $1")
-            .bind(to)
-            .execute(&mut *t.tx)
-            .await?;
-        t.finish().await?;
-        Ok((to - upto) as u64)
+    async fn index_search(&self, limit: i64) -> Result<SearchSlice> {
+        self.search_pass(limit.max(1)).await
     }
 
     async fn begin_deferred_sync(&self) -> Result<Box<dyn Tx>> {
@@ -3591,6 +3582,149 @@ impl Tx for SqlTx {
 const CHUNK: usize = 400;
 
 /// The most contacts one block key brings to the intake's matcher as candidates (the latest).
+/// The search index's mark (`search.search_state`) beside what the database holds now: whether
+/// the index belongs to it, and how far it is behind.
+const SEARCH_STATE_SQL: &str = "SELECT s.source = (SELECT token FROM search_source), \
+     s.indexed_upto, s.changes_upto, \
+     (SELECT COALESCE(MAX(id), 0) FROM leads), \
+     (SELECT COALESCE(MAX(seq), 0) FROM search_changes), \
+     COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'leads'), 0), \
+     COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'search_changes'), 0) \
+     FROM search.search_state s";
+
+/// One reading of [`SEARCH_STATE_SQL`].
+struct SearchState {
+    ours: bool,
+    indexed_upto: i64,
+    changes_upto: i64,
+    top_lead: i64,
+    top_change: i64,
+    /// The largest lead id and change number the database ever gave.
+    ever_lead: i64,
+    ever_change: i64,
+}
+
+impl SearchState {
+    async fn read(conn: &mut <DB as sqlx::Database>::Connection) -> Result<SearchState> {
+        let r = sqlx::query(SEARCH_STATE_SQL).fetch_one(conn).await?;
+        Ok(SearchState {
+            ours: r.try_get::<Option<bool>, _>(0)?.unwrap_or(false),
+            indexed_upto: r.try_get(1)?,
+            changes_upto: r.try_get(2)?,
+            top_lead: r.try_get(3)?,
+            top_change: r.try_get(4)?,
+            ever_lead: r.try_get(5)?,
+            ever_change: r.try_get(6)?,
+        })
+    }
+
+    /// The index was built from another database, or from a later state of this one (a copy
+    /// restored over it): it is emptied and built again.
+    fn foreign(&self) -> bool {
+        !self.ours || self.indexed_upto > self.ever_lead || self.changes_upto > self.ever_change
+    }
+
+    fn current(&self) -> bool {
+        !self.foreign()
+            && self.indexed_upto >= self.top_lead
+            && self.changes_upto >= self.top_change
+    }
+}
+
+impl SqlStore {
+    /// One slice of the search indexer (SQLite): first the changed leads the index holds (up
+    /// to `limit`), then up to `limit` new ones, in one transaction that reads this database
+    /// and writes only the index's file. With `limit` 0 it only empties an index that is not
+    /// this database's.
+    async fn search_pass(&self, limit: i64) -> Result<SearchSlice> {
+        let Some(indexer) = &self.indexer else {
+            return Ok(SearchSlice::default());
+        };
+        let mut conn = indexer.acquire().await?;
+        // Looked at outside a transaction first: an idle indexer writes nothing.
+        if SearchState::read(&mut conn).await?.current() {
+            return Ok(SearchSlice::default());
+        }
+        let held = std::time::Instant::now();
+        // A deferred transaction: the index's file is locked by the first write below, and
+        // this database is only read (a snapshot taken at its first read, after that lock).
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        sqlx::query("UPDATE search.search_state SET id = 1")
+            .execute(&mut *tx)
+            .await?;
+        let mut state = SearchState::read(&mut tx).await?;
+        if state.foreign() {
+            tracing::info!("the search index belongs to another database; building it again");
+            sqlx::query("DELETE FROM search.leads_search")
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "UPDATE search.search_state SET source = (SELECT token FROM search_source), \
+                 indexed_upto = 0, changes_upto = $1",
+            )
+            .bind(state.top_change)
+            .execute(&mut *tx)
+            .await?;
+            state = SearchState::read(&mut tx).await?;
+        }
+        let mut added = 0u64;
+        if limit > 0 && state.changes_upto < state.top_change {
+            let changes: Vec<(i64, i64)> = sqlx::query_as(
+                "SELECT seq, lead_id FROM search_changes WHERE seq > $1 ORDER BY seq LIMIT $2",
+            )
+            .bind(state.changes_upto)
+            .bind(limit)
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut ids: Vec<i64> = changes
+                .iter()
+                .map(|(_, id)| *id)
+                .filter(|id| *id <= state.indexed_upto)
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let ids_json = serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into());
+            sqlx::query(
+                "DELETE FROM search.leads_search WHERE rowid IN (SELECT value FROM json_each($1))",
+            )
+            .bind(&ids_json)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO search.leads_search (rowid, search_text) SELECT id, search_text \
+                 FROM leads WHERE id IN (SELECT value FROM json_each($1))",
+            )
+            .bind(&ids_json)
+            .execute(&mut *tx)
+            .await?;
+            state.changes_upto = changes.last().map_or(state.changes_upto, |(seq, _)| *seq);
+            added += ids.len() as u64;
+        }
+        let upto = state.indexed_upto;
+        let to = state.top_lead.min(upto.saturating_add(limit));
+        if to > upto {
+            sqlx::query(
+                "INSERT INTO search.leads_search (rowid, search_text) \
+                 SELECT id, search_text FROM leads WHERE id > $1 AND id <= $2",
+            )
+            .bind(upto)
+            .bind(to)
+            .execute(&mut *tx)
+            .await?;
+            added += (to - upto) as u64;
+        }
+        sqlx::query("UPDATE search.search_state SET indexed_upto = $1, changes_upto = $2")
+            .bind(to.max(upto))
+            .bind(state.changes_upto)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let held = held.elapsed();
+        drop(conn);
+        Ok(SearchSlice { added, held })
+    }
+}
+
 const BLOCK_CANDIDATES: i64 = 20;
 
 impl SqlTx {

@@ -146,10 +146,10 @@ pub trait Store: RoutingStore + ScoreStore + Send + Sync + 'static {
     /// readers of the moment; returns whether it completed. PostgreSQL: nothing to do.
     async fn checkpoint_log(&self) -> Result<bool>;
     /// SQLite: adds up to `limit` of the leads the trigram search index does not hold yet to it,
-    /// in one transaction, and returns how many it added (0 when it is current). Searches read
-    /// the leads above the index's mark directly, so they never miss one. PostgreSQL keeps its
-    /// index in every transaction: always 0.
-    async fn index_search(&self, limit: i64) -> Result<u64>;
+    /// in one transaction, and tells how many it added (0 when it is current) and how long it
+    /// held the write lock. Searches read the leads above the index's mark directly, so they
+    /// never miss one. PostgreSQL keeps its index in every transaction: always none added.
+    async fn index_search(&self, limit: i64) -> Result<SearchSlice>;
     async fn begin(&self) -> Result<Box<dyn Tx>>;
     /// A write transaction whose commit may return before it is durable (SQLite: the
     /// write-ahead log is not synced). Whoever acknowledges its writes calls [`Store::sync_log`]

@@ -619,3 +619,12 @@ pub fn probability_to_ppm(p: f64) -> i64 {
 pub fn probability_from_ppm(ppm: i64) -> Option<f64> {
     (ppm >= 0).then(|| ppm as f64 / 1_000_000.0)
 }
+
+/// One slice the search index took in (`Store::index_search`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SearchSlice {
+    /// Leads added to the index.
+    pub added: u64,
+    /// How long the slice held the write lock (zero when it took none).
+    pub held: std::time::Duration,
+}

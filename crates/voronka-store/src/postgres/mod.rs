@@ -10,9 +10,6 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres")
 /// SKIP LOCKED lets several processes claim different due jobs at the same moment.
 const OPTIMIZE_SQL: &[&str] = &["ANALYZE"];
 
-/// The trigram index is kept in each transaction: nothing is behind it.
-const SEARCH_INDEX_BEHIND: bool = false;
-
 /// How many leads match a term (up to a bound; pg_trgm's index serves the LIKE), and their ids
 /// as a JSON array.
 const SEARCH_MATCHES_SQL: &str = "SELECT COUNT(*), CAST(json_agg(id) AS TEXT) FROM \
@@ -127,6 +124,7 @@ impl SqlStore {
             deferred: None,
             search: Default::default(),
             checkpoints: None,
+            indexer: None,
         })
     }
 

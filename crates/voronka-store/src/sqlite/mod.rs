@@ -17,19 +17,24 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 /// new statistics, at its next statement.
 const OPTIMIZE_SQL: &[&str] = &[
     "PRAGMA analysis_limit = 1000",
-    "ANALYZE",
+    // The search index's file is attached read-only to these connections, and its table needs
+    // no statistics.
+    "ANALYZE main",
     "CREATE TABLE voronka_statistics_reload (x)",
     "DROP TABLE voronka_statistics_reload",
 ];
 
-/// The leads the background indexer has added to the trigram index are below its mark
-/// (`search_index_state`); those above it are read directly.
-const SEARCH_INDEX_BEHIND: bool = true;
+/// Indexed leads whose search text changed (or that were deleted) since the index took in
+/// changes: the index's entries for them may be stale, so their own text is read instead.
+const SEARCH_PENDING: &str = "(SELECT lead_id FROM search_changes \
+     WHERE seq > (SELECT changes_upto FROM search.search_state))";
 
 /// How many leads the trigram index matches for a term (up to a bound), and their ids as a
 /// JSON array.
 const SEARCH_MATCHES_SQL: &str = "SELECT COUNT(*), json_group_array(rowid) FROM \
-     (SELECT rowid FROM leads_search WHERE leads_search MATCH $1 LIMIT $2)";
+     (SELECT rowid FROM search.leads_search WHERE leads_search MATCH $1 AND rowid NOT IN \
+     (SELECT lead_id FROM search_changes WHERE seq > (SELECT changes_upto FROM search.search_state)) \
+     LIMIT $2)";
 
 /// A term as an FTS5 phrase: with the trigram tokenizer a phrase matches as a substring, read
 /// from the index's positions alone (LIKE re-reads each candidate lead to check it).
@@ -41,9 +46,20 @@ fn search_index_arg(term: &str) -> String {
 fn push_text_filter(qb: &mut sqlx::QueryBuilder<'_, DB>, term: &str, plan: &TextPlan) {
     let pattern = format!("%{term}%");
     // Each is one `IN` list, so that the planner drives the query from the matches (an `OR` of
-    // two conditions made it walk the list's order instead).
-    let behind = " UNION ALL SELECT id FROM leads \
-         WHERE id > (SELECT indexed_upto FROM search_index_state) AND search_text LIKE ";
+    // two conditions made it walk the list's order instead). The leads the index does not hold
+    // yet, and those whose text changed since it took them in, are read directly.
+    let behind = |qb: &mut sqlx::QueryBuilder<'_, DB>| {
+        qb.push(
+            " UNION ALL SELECT id FROM leads \
+             WHERE id > (SELECT indexed_upto FROM search.search_state) AND search_text LIKE ",
+        )
+        .push_bind(pattern.clone())
+        .push(format!(
+            " UNION ALL SELECT id FROM leads WHERE id IN {SEARCH_PENDING} \
+             AND id <= (SELECT indexed_upto FROM search.search_state) AND search_text LIKE "
+        ))
+        .push_bind(pattern.clone());
+    };
     match plan {
         TextPlan::Scan => {
             qb.push(" AND l.search_text LIKE ").push_bind(pattern);
@@ -53,16 +69,18 @@ fn push_text_filter(qb: &mut sqlx::QueryBuilder<'_, DB>, term: &str, plan: &Text
                 .push_bind(ids.clone())
                 .push(")");
             if *with_behind {
-                qb.push(behind).push_bind(pattern);
+                behind(qb);
             }
             qb.push(")");
         }
         TextPlan::Index => {
-            qb.push(" AND l.id IN (SELECT rowid FROM leads_search WHERE leads_search MATCH ")
-                .push_bind(search_index_arg(term))
-                .push(behind)
-                .push_bind(pattern)
-                .push(")");
+            qb.push(
+                " AND l.id IN (SELECT rowid FROM search.leads_search WHERE leads_search MATCH ",
+            )
+            .push_bind(search_index_arg(term))
+            .push(format!(" AND rowid NOT IN {SEARCH_PENDING}"));
+            behind(qb);
+            qb.push(")");
         }
     }
 }
@@ -205,8 +223,81 @@ async fn spawn_checkpointer(
     Ok(tx)
 }
 
+/// The search index's database file beside the database file `db` (`FILE-search`).
+fn search_file(db: &std::path::Path) -> std::path::PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push("-search");
+    std::path::PathBuf::from(name)
+}
+
+/// A file path as an SQLite URI opening it read-only: the characters a URI gives a meaning to
+/// (and any other outside the unreserved ones) are percent-encoded.
+fn read_only_uri(path: &std::path::Path) -> String {
+    use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+    const KEEP: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'/')
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    format!(
+        "file:{}?mode=ro",
+        utf8_percent_encode(&path.to_string_lossy(), KEEP)
+    )
+}
+
+/// The search index's schema, in the database attached as `search`. The table keeps no copy of
+/// the text (`content=''`) and deletes by id (`contentless_delete`).
+const SEARCH_SCHEMA: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS search.search_state (\
+        id INTEGER PRIMARY KEY CHECK (id = 1), \
+        source TEXT NOT NULL, \
+        indexed_upto INTEGER NOT NULL, \
+        changes_upto INTEGER NOT NULL)",
+    "INSERT OR IGNORE INTO search.search_state (id, source, indexed_upto, changes_upto) \
+     VALUES (1, '', 0, 0)",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS search.leads_search USING fts5(search_text, \
+     content='', contentless_delete=1, tokenize='trigram')",
+];
+
+/// Attaches the search index's database to a connection as `search`, writable (`None`: a new
+/// database in memory, beside an in-memory one), and makes its schema.
+async fn attach_search_writable(
+    conn: &mut sqlx::SqliteConnection,
+    file: Option<&std::path::Path>,
+    page_cache_mib: u32,
+) -> sqlx::Result<()> {
+    use sqlx::Executor;
+    match file {
+        Some(f) => {
+            sqlx::query("ATTACH DATABASE $1 AS search")
+                .bind(f.to_string_lossy().into_owned())
+                .execute(&mut *conn)
+                .await?;
+            conn.execute("PRAGMA search.journal_mode = WAL").await?;
+        }
+        None => {
+            conn.execute("ATTACH DATABASE ':memory:' AS search").await?;
+        }
+    }
+    // Derived data, built again from the leads if lost: a commit need not sync the log.
+    conn.execute("PRAGMA search.synchronous = NORMAL").await?;
+    let cache = format!(
+        "PRAGMA search.cache_size = -{}",
+        u64::from(page_cache_mib) * 1024
+    );
+    conn.execute(cache.as_str()).await?;
+    conn.execute("PRAGMA search.journal_size_limit = 67108864")
+        .await?;
+    for sql in SEARCH_SCHEMA {
+        conn.execute(*sql).await?;
+    }
+    Ok(())
+}
+
 impl SqlStore {
     pub async fn connect(url: &str, memory: crate::MemoryBudget) -> crate::Result<Self> {
+        let cache_mib = memory.page_cache_mib;
         let opts = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -235,15 +326,33 @@ impl SqlStore {
                 (u64::from(memory.mmap_mib) * 1024 * 1024).to_string(),
             );
         let memory = url.contains(":memory:");
-        if !memory {
+        let search = (!memory).then(|| search_file(opts.get_filename()));
+        let indexer = if let Some(search) = &search {
             // Switching a new file to WAL takes an exclusive lock that the busy timeout does not
-            // wait for: one connection does it before the pool opens several at once.
+            // wait for: one connection does it before the pool opens several at once, and makes
+            // the search index's file, which the other connections open read-only.
             use sqlx::Connection;
-            sqlx::SqliteConnection::connect_with(&opts)
-                .await?
-                .close()
+            let mut first = sqlx::SqliteConnection::connect_with(&opts).await?;
+            attach_search_writable(&mut first, Some(search), cache_mib).await?;
+            first.close().await?;
+            let search = search.clone();
+            let pool = SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .after_connect(move |conn, _| {
+                    let search = search.clone();
+                    Box::pin(
+                        async move { attach_search_writable(conn, Some(&search), cache_mib).await },
+                    )
+                })
+                .connect_with(opts.clone())
                 .await?;
-        }
+            Some(pool)
+        } else {
+            None
+        };
         let deferred = if memory {
             None
         } else {
@@ -270,13 +379,33 @@ impl SqlStore {
                 .await?;
             Some((pool, wal))
         };
+        let read_only = search.as_deref().map(read_only_uri);
         let pool = SqlitePoolOptions::new()
             .max_connections(if memory { 1 } else { 8 })
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
+            .after_connect(move |conn, _| {
+                let read_only = read_only.clone();
+                Box::pin(async move {
+                    match read_only {
+                        // Read-only: a write transaction here (`BEGIN IMMEDIATE` locks every
+                        // attached database it may write) leaves the index's lock alone.
+                        Some(uri) => {
+                            sqlx::query("ATTACH DATABASE $1 AS search")
+                                .bind(uri)
+                                .execute(&mut *conn)
+                                .await?;
+                            Ok(())
+                        }
+                        None => attach_search_writable(conn, None, cache_mib).await,
+                    }
+                })
+            })
             .connect_with(opts.clone())
             .await?;
+        // In memory the one connection attaches the index writable and indexes too.
+        let indexer = indexer.or_else(|| memory.then(|| pool.clone()));
         let checkpoints = if memory {
             None
         } else {
@@ -288,6 +417,7 @@ impl SqlStore {
             deferred,
             search: Default::default(),
             checkpoints,
+            indexer,
         })
     }
 
