@@ -20,6 +20,10 @@ pub struct Status {
     /// Background jobs not done yet (due now or later).
     pub jobs_pending: i64,
     pub rescore_queue: RescoreQueue,
+    /// Leads the search index has not taken in yet (SQLite; searches read them directly
+    /// meanwhile): a few seconds' worth while capture runs, the whole database after an upgrade
+    /// until the index is built.
+    pub search_backlog: i64,
 }
 
 /// Leads waiting for the rescoring worker after bulk event uploads.
@@ -59,6 +63,7 @@ impl App {
                 oldest_queued_at: oldest,
                 oldest_wait_ms: oldest.map(|at| (now - at).max(0)),
             },
+            search_backlog: self.store.search_backlog().await?,
         })
     }
 }

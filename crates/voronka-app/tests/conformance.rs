@@ -1043,9 +1043,12 @@ async fn search_finds_leads_before_and_after_the_index_takes_them_in() {
         let (found, t) = app.list_leads(&admin, search("зебулон")).await.unwrap();
         assert_eq!((t, found.len()), (1, 1), "{n}: found before indexing");
         assert_eq!(Some(found[0].lead.id), first.lead_id, "{n}");
+        let backlog = || async { app.status(&admin).await.unwrap().search_backlog };
+        assert_eq!(backlog().await, if n == "sqlite" { 1 } else { 0 }, "{n}");
         let added = app.catch_up_search_index().await.unwrap();
         assert_eq!(added, if n == "sqlite" { 1 } else { 0 }, "{n}");
         assert_eq!(app.catch_up_search_index().await.unwrap(), 0, "{n}");
+        assert_eq!(backlog().await, 0, "{n}");
         let (_, t) = app.list_leads(&admin, search("зебулон")).await.unwrap();
         assert_eq!(t, 1, "{n}: found once after indexing");
         // A new address on the same person's next request joins the indexed lead's text.
@@ -1140,6 +1143,15 @@ async fn search_follows_a_merge_and_its_undo() {
         app.catch_up_search_index().await.unwrap();
         assert_eq!(found("yaropolk@").await, vec![a], "{n}");
         let merge = app.merge_leads(&admin, a, b, &[]).await.unwrap();
+        let backlog = app.status(&admin).await.unwrap().search_backlog;
+        assert!(
+            if n == "sqlite" {
+                backlog >= 1
+            } else {
+                backlog == 0
+            },
+            "{n}: {backlog} changed leads to take in"
+        );
         // Pruning the applied changes keeps those the index has not taken in yet.
         app.store().checkpoint_log().await.unwrap();
         for step in ["merged", "merged, indexed"] {

@@ -2204,6 +2204,20 @@ impl Store for SqlStore {
         )
     }
 
+    async fn search_backlog(&self) -> Result<i64> {
+        if self.indexer.is_none() {
+            return Ok(0);
+        }
+        Ok(sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM leads \
+             WHERE id > (SELECT indexed_upto FROM search.search_state)) + \
+             (SELECT COUNT(DISTINCT lead_id) FROM search_changes \
+             WHERE seq > (SELECT changes_upto FROM search.search_state))",
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     async fn has_pending_job(&self, kind: &str, except: Option<Id>) -> Result<bool> {
         let n: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM jobs WHERE done_at IS NULL AND kind = $1 AND id <> $2",

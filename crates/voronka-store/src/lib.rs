@@ -261,6 +261,9 @@ pub trait Store: RoutingStore + ScoreStore + Send + Sync + 'static {
     async fn finish_job(&self, id: Id, now: Millis) -> Result<()>;
     async fn fail_job(&self, id: Id, error: &str, retry_at: Millis) -> Result<()>;
     async fn pending_jobs(&self) -> Result<i64>;
+    /// SQLite: leads the search index has not taken in yet (new ones, and indexed ones whose
+    /// text changed); searches read them directly meanwhile. PostgreSQL: always 0.
+    async fn search_backlog(&self) -> Result<i64>;
     /// Reads one small table: whether the database answers.
     async fn ping(&self) -> Result<()>;
     /// Forgets identical-payload capture keys (those starting with [`PAYLOAD_KEY_PREFIX`])

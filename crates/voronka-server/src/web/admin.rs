@@ -350,6 +350,7 @@ struct StatusView {
     rescore_leads: i64,
     /// When the longest-waiting lead of the rescoring queue was queued.
     rescore_oldest: Option<When>,
+    search_backlog: i64,
 }
 
 /// What an administrator asks of the running instance: the health check a load balancer sees,
@@ -374,6 +375,7 @@ pub(crate) async fn status(State(state): State<AppState>, user: WebUser) -> Page
                     .rescore_queue
                     .oldest_queued_at
                     .map(|at| When::new(at, now())),
+                search_backlog: s.search_backlog,
             })
         }
     };
