@@ -564,6 +564,32 @@ mod tests {
         assert_eq!(n, 500);
     }
 
+    /// A contact's social profiles are found through an index by contact, not by reading the
+    /// whole table: the lead's page and the intake's candidates ask for them by contact.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn social_profiles_are_read_by_contact_through_an_index() {
+        use crate::Store;
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = file_store(dir.path(), "s.db").await;
+        store.migrate().await.unwrap();
+        for sql in [
+            "SELECT url FROM contact_socials WHERE contact_id = 7",
+            "SELECT contact_id, match_key FROM contact_socials WHERE contact_id IN (1, 2, 3)",
+        ] {
+            let plan: Vec<(i64, i64, i64, String)> =
+                sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
+                    .fetch_all(&store.pool)
+                    .await
+                    .unwrap();
+            let plan: Vec<&str> = plan.iter().map(|r| r.3.as_str()).collect();
+            assert!(
+                plan.iter()
+                    .any(|s| s.contains("USING INDEX contact_socials_contact")),
+                "{sql}: {plan:?}"
+            );
+        }
+    }
+
     /// After writes and reads on pooled connections, a forced checkpoint completes and leaves
     /// the log file empty.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
