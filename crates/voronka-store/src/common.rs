@@ -3669,7 +3669,8 @@ impl SqlStore {
         let mut state = SearchState::read(&mut tx).await?;
         if state.foreign() {
             tracing::info!("the search index belongs to another database; building it again");
-            sqlx::query("DELETE FROM search.leads_search")
+            // All entries at once, rather than a delete per row.
+            sqlx::query("INSERT INTO search.leads_search (leads_search) VALUES ('delete-all')")
                 .execute(&mut *tx)
                 .await?;
             sqlx::query(
