@@ -3595,7 +3595,6 @@ impl Tx for SqlTx {
 /// Rows per multi-row statement: well under both engines' limits on bound parameters.
 const CHUNK: usize = 400;
 
-/// The most contacts one block key brings to the intake's matcher as candidates (the latest).
 /// The search index's mark (`search.search_state`) beside what the database holds now: whether
 /// the index belongs to it, and how far it is behind.
 const SEARCH_STATE_SQL: &str = "SELECT s.source = (SELECT token FROM search_source), \
@@ -3655,8 +3654,10 @@ impl SqlStore {
             return Ok(SearchSlice::default());
         };
         let mut conn = indexer.acquire().await?;
-        // Looked at outside a transaction first: an idle indexer writes nothing.
-        if SearchState::read(&mut conn).await?.current() {
+        // Looked at outside a transaction first: an idle indexer writes nothing, nor does a
+        // check (`limit` 0) of an index that is this database's.
+        let seen = SearchState::read(&mut conn).await?;
+        if seen.current() || (limit == 0 && !seen.foreign()) {
             return Ok(SearchSlice::default());
         }
         let held = std::time::Instant::now();
@@ -3680,7 +3681,7 @@ impl SqlStore {
             .bind(state.top_change)
             .execute(&mut *tx)
             .await?;
-            state = SearchState::read(&mut tx).await?;
+            (state.ours, state.indexed_upto, state.changes_upto) = (true, 0, state.top_change);
         }
         let mut added = 0u64;
         if limit > 0 && state.changes_upto < state.top_change {
@@ -3734,12 +3735,14 @@ impl SqlStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        let held = held.elapsed();
-        drop(conn);
-        Ok(SearchSlice { added, held })
+        Ok(SearchSlice {
+            added,
+            held: held.elapsed(),
+        })
     }
 }
 
+/// The most contacts one block key brings to the intake's matcher as candidates (the latest).
 const BLOCK_CANDIDATES: i64 = 20;
 
 impl SqlTx {

@@ -625,6 +625,7 @@ pub fn probability_from_ppm(ppm: i64) -> Option<f64> {
 pub struct SearchSlice {
     /// Leads added to the index.
     pub added: u64,
-    /// How long the slice held the write lock (zero when it took none).
+    /// How long the slice held the search index's write lock (zero when it took none); the
+    /// database's own lock it never takes.
     pub held: std::time::Duration,
 }

@@ -147,36 +147,34 @@ pub fn validate(
             );
         }
     }
-    if ctx.from_ip > scrub.rules().burst_max_per_ip {
+    let limits = scrub.rules();
+    if ctx.from_ip > limits.burst_max_per_ip {
         f.rule(
             "burst_ip",
             None,
             format!(
                 "{} submissions from this address in {} s",
-                ctx.from_ip,
-                scrub.rules().burst_window_secs
+                ctx.from_ip, limits.burst_window_secs
             ),
         );
     }
-    if ctx.from_visitor > scrub.rules().burst_max_per_visitor {
+    if ctx.from_visitor > limits.burst_max_per_visitor {
         f.rule(
             "burst_visitor",
             None,
             format!(
                 "{} submissions from this visitor in {} s",
-                ctx.from_visitor,
-                scrub.rules().burst_window_secs
+                ctx.from_visitor, limits.burst_window_secs
             ),
         );
     }
-    if ctx.identical_clients > scrub.rules().identical_max_clients {
+    if ctx.identical_clients > limits.identical_max_clients {
         f.rule(
             "identical_payload",
             None,
             format!(
                 "the same submission came from {} clients in {} s",
-                ctx.identical_clients,
-                scrub.rules().burst_window_secs
+                ctx.identical_clients, limits.burst_window_secs
             ),
         );
     }
@@ -261,7 +259,7 @@ pub fn validate(
     let mut valid_phones = 0;
     for p in &n.phones {
         let digits = p.raw.chars().filter(char::is_ascii_digit).count();
-        if digits < scrub.rules().min_phone_digits as usize {
+        if digits < limits.min_phone_digits as usize {
             f.rule(
                 "phone_too_short",
                 Some("phone"),

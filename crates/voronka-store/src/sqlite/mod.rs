@@ -26,15 +26,22 @@ const OPTIMIZE_SQL: &[&str] = &[
 
 /// Indexed leads whose search text changed (or that were deleted) since the index took in
 /// changes: the index's entries for them may be stale, so their own text is read instead.
-const SEARCH_PENDING: &str = "(SELECT lead_id FROM search_changes \
-     WHERE seq > (SELECT changes_upto FROM search.search_state))";
+macro_rules! search_pending {
+    () => {
+        "(SELECT lead_id FROM search_changes \
+         WHERE seq > (SELECT changes_upto FROM search.search_state))"
+    };
+}
+const SEARCH_PENDING: &str = search_pending!();
 
 /// How many leads the trigram index matches for a term (up to a bound), and their ids as a
 /// JSON array.
-const SEARCH_MATCHES_SQL: &str = "SELECT COUNT(*), json_group_array(rowid) FROM \
-     (SELECT rowid FROM search.leads_search WHERE leads_search MATCH $1 AND rowid NOT IN \
-     (SELECT lead_id FROM search_changes WHERE seq > (SELECT changes_upto FROM search.search_state)) \
-     LIMIT $2)";
+const SEARCH_MATCHES_SQL: &str = concat!(
+    "SELECT COUNT(*), json_group_array(rowid) FROM \
+     (SELECT rowid FROM search.leads_search WHERE leads_search MATCH $1 AND rowid NOT IN ",
+    search_pending!(),
+    " LIMIT $2)"
+);
 
 /// A term as an FTS5 phrase: with the trigram tokenizer a phrase matches as a substring, read
 /// from the index's positions alone (LIKE re-reads each candidate lead to check it).
@@ -188,13 +195,13 @@ async fn reserve_many_ids_sql(
 /// does it in the background, and the writers' own checkpoint is only a net for a log this long.
 const WAL_AUTOCHECKPOINT_PAGES: &str = "16384";
 
-/// How long the background checkpointer lets commits gather before it copies them: a page that
-/// several commits change in that time is written to the database file once.
 /// Prepared statements the intake's connection keeps. A batch's multi-row statements have one
 /// text per table and row count, so a busy intake cycles through some hundreds of texts; with
 /// sqlx's default of 100 most batches prepared their statements again.
 const INTAKE_STATEMENTS: usize = 4096;
 
+/// How long the background checkpointer lets commits gather before it copies them: a page that
+/// several commits change in that time is written to the database file once.
 const CHECKPOINT_GATHER: Duration = Duration::from_millis(100);
 
 /// Starts the background checkpointer of a database file: after commits it copies the committed
