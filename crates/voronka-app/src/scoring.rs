@@ -440,8 +440,9 @@ impl App {
             };
             self.rescore_sweep.store(next, Ordering::Relaxed);
             if ids.is_empty() {
-                // Ended now, not when the connection is next used: its claim holds no rows.
-                tx.rollback().await?;
+                // Ended now, not when the connection is next used; committed, so that the log
+                // the claim moved into the queue stays moved.
+                tx.commit().await?;
                 if after == 0 {
                     return Ok(done);
                 }

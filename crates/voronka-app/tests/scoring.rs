@@ -542,6 +542,25 @@ async fn the_rescoring_queue_is_swept_by_lead_id() {
         assert_eq!(app.drain_rescore_queue().await.unwrap(), 1_000, "{n}");
         assert_eq!(store.rescore_backlog().await.unwrap(), 0, "{n}");
         assert_eq!(app.drain_rescore_queue().await.unwrap(), 0, "{n}");
+        // Uploads append their leads to a log that a claim moves into the queue a hundred
+        // slices' worth at a time, oldest first: with 500 leads logged from the highest id
+        // down, a claim of two sees only the first 200 logged.
+        let mut tx = store.begin().await.unwrap();
+        for chunk in (2_001..=2_500).rev().collect::<Vec<i64>>().chunks(100) {
+            tx.queue_rescore(chunk, 4_000).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+        assert_eq!(store.rescore_backlog().await.unwrap(), 500, "{n}");
+        let mut tx = store.begin().await.unwrap();
+        assert_eq!(
+            tx.claim_rescore(0, 2).await.unwrap(),
+            vec![2_301, 2_302],
+            "{n}"
+        );
+        tx.commit().await.unwrap();
+        assert_eq!(store.rescore_backlog().await.unwrap(), 498, "{n}");
+        assert_eq!(app.drain_rescore_queue().await.unwrap(), 498, "{n}");
+        assert_eq!(store.rescore_backlog().await.unwrap(), 0, "{n}");
     }
 }
 

@@ -3595,6 +3595,10 @@ impl Tx for SqlTx {
 /// Rows per multi-row statement: well under both engines' limits on bound parameters.
 const CHUNK: usize = 400;
 
+/// A claim of the rescoring queue first moves at most this many slices' worth of the rescoring
+/// log into it.
+const FOLD_SLICES: i64 = 100;
+
 /// The search index's mark (`search.search_state`) beside what the database holds now: whether
 /// the index belongs to it, and how far it is behind.
 const SEARCH_STATE_SQL: &str = "SELECT s.source = (SELECT token FROM search_source), \

@@ -339,17 +339,22 @@ impl ScoreStore for SqlStore {
     }
 
     async fn rescore_backlog(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM rescore_queue")
-            .fetch_one(&self.pool)
-            .await?)
+        // A lead may be in the log several times and in the queue too: counted once.
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT lead_id FROM rescore_queue \
+             UNION SELECT lead_id FROM rescore_log) q",
+        )
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     async fn rescore_oldest(&self) -> Result<Option<Millis>> {
-        Ok(
-            sqlx::query_scalar("SELECT MIN(queued_at) FROM rescore_queue")
-                .fetch_one(&self.pool)
-                .await?,
+        Ok(sqlx::query_scalar(
+            "SELECT MIN(at) FROM (SELECT MIN(queued_at) AS at FROM rescore_queue \
+             UNION ALL SELECT MIN(queued_at) FROM rescore_log) q",
         )
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     async fn start_score_run(&self, reason: &str, total: i64, at: Millis) -> Result<Id> {
@@ -654,19 +659,27 @@ impl ScoreTx for SqlTx {
     }
 
     async fn queue_rescore(&mut self, lead_ids: &[Id], at: Millis) -> Result<()> {
+        // Appended to the log; the worker moves it into the queue as it claims.
         for chunk in lead_ids.chunks(CHUNK / 2) {
             let mut qb: QueryBuilder<DB> =
-                QueryBuilder::new("INSERT INTO rescore_queue (lead_id, queued_at) ");
+                QueryBuilder::new("INSERT INTO rescore_log (lead_id, queued_at) ");
             qb.push_values(chunk, |mut b, id| {
                 b.push_bind(*id).push_bind(at);
             });
-            qb.push(" ON CONFLICT (lead_id) DO NOTHING");
             qb.build().execute(&mut *self.tx).await?;
         }
         Ok(())
     }
 
     async fn claim_rescore(&mut self, after: Id, limit: i64) -> Result<Vec<Id>> {
+        // The log's oldest entries first, a hundred slices' worth at most, so that a long log
+        // (a bulk upload with the worker behind) is moved over several claims.
+        for sql in FOLD_RESCORE_SQL {
+            sqlx::query(sql)
+                .bind(limit.saturating_mul(FOLD_SLICES))
+                .execute(&mut *self.tx)
+                .await?;
+        }
         let mut ids: Vec<Id> = sqlx::query_scalar(CLAIM_RESCORE_SQL)
             .bind(after)
             .bind(limit)

@@ -62,6 +62,16 @@ const HAS_DIGIT_KEY_SQL: &str = "c.name_key ~ '[0-9]'";
 /// One intake transaction at a time across all processes sharing the database; released at commit.
 const LOCK_INTAKE_SQL: Option<&str> = Some("SELECT pg_advisory_xact_lock(7245315402)");
 
+/// Moves the oldest `$1` entries of the rescoring log into the queue, each lead once, inside the
+/// claim's transaction. Only the entries this statement deleted are moved: an upload that commits
+/// a lower id meanwhile (sequences do not follow commit order) keeps its entry for the next
+/// claim; entries another process is moving are skipped.
+const FOLD_RESCORE_SQL: &[&str] = &["WITH moved AS (DELETE FROM rescore_log WHERE id IN \
+     (SELECT id FROM rescore_log ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) \
+     RETURNING lead_id, queued_at) \
+     INSERT INTO rescore_queue (lead_id, queued_at) SELECT lead_id, MIN(queued_at) FROM moved \
+     GROUP BY lead_id ON CONFLICT (lead_id) DO NOTHING"];
+
 /// Takes the next queued leads after a lead id off the rescoring queue (inside the caller's
 /// transaction, so they go back if the rescoring fails); leads another process is claiming are
 /// skipped.

@@ -118,6 +118,16 @@ const HAS_DIGIT_KEY_SQL: &str = "c.name_key GLOB '*[0-9]*'";
 /// BEGIN IMMEDIATE already holds the only write lock.
 const LOCK_INTAKE_SQL: Option<&str> = None;
 
+/// Moves the oldest `$1` entries of the rescoring log into the queue, each lead once (run in
+/// order, inside the claim's transaction; the write lock keeps the log's first id the same for
+/// both).
+const FOLD_RESCORE_SQL: &[&str] = &[
+    "INSERT INTO rescore_queue (lead_id, queued_at) SELECT lead_id, MIN(queued_at) \
+     FROM rescore_log WHERE id < (SELECT MIN(id) FROM rescore_log) + $1 GROUP BY lead_id \
+     ON CONFLICT (lead_id) DO NOTHING",
+    "DELETE FROM rescore_log WHERE id < (SELECT MIN(id) FROM rescore_log) + $1",
+];
+
 /// Takes the next queued leads after a lead id off the rescoring queue (inside the caller's
 /// transaction, so they go back if the rescoring fails).
 const CLAIM_RESCORE_SQL: &str = "DELETE FROM rescore_queue WHERE lead_id IN \
