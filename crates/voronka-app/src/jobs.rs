@@ -178,7 +178,7 @@ impl App {
                         tracing::error!(error = %e, "purging capture keys");
                     }
                     // SQLite's automatic checkpoints cannot restart the log while writers
-                    // queue back to back; a forced one each minute keeps it small.
+                    // queue back to back; a forced one each minute restarts it.
                     match app.store.checkpoint_log().await {
                         Ok(true) => {}
                         Ok(false) => {

@@ -1085,9 +1085,11 @@ impl Store for SqlStore {
             }
         }
         // `main`: the search index's file is attached read-only to these connections; its
-        // own log is checkpointed through the indexer's connection, which writes it.
+        // own log is checkpointed through the indexer's connection, which writes it. RESTART,
+        // not TRUNCATE: single events committed after a truncation, while the log grew again,
+        // took p50 0.73–0.88 ms against 0.44 ms in a log whose file is reused.
         // (busy, log frames, frames checkpointed); busy = 1 when a reader kept it from finishing.
-        let row = sqlx::query("PRAGMA main.wal_checkpoint(TRUNCATE)")
+        let row = sqlx::query("PRAGMA main.wal_checkpoint(RESTART)")
             .fetch_one(&self.pool)
             .await?;
         let busy: i64 = row.try_get(0)?;

@@ -142,8 +142,9 @@ pub trait Store: RoutingStore + ScoreStore + Send + Sync + 'static {
     async fn migrate(&self) -> Result<()>;
     /// Refreshes the query planner's statistics (after bulk loads).
     async fn optimize(&self) -> Result<()>;
-    /// SQLite: copies the write-ahead log into the database and truncates it, waiting for the
-    /// readers of the moment; returns whether it completed. PostgreSQL: nothing to do.
+    /// SQLite: copies the write-ahead log into the database and has the next write restart it
+    /// (the file is reused, not cut back: a log grown anew from nothing syncs slower), waiting
+    /// for the readers of the moment; returns whether it completed. PostgreSQL: nothing to do.
     async fn checkpoint_log(&self) -> Result<bool>;
     /// SQLite: takes in up to `limit` indexed leads whose text changed or that were deleted, and
     /// adds up to `limit` of the leads the trigram search index does not hold yet to it, in one

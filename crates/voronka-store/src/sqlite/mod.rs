@@ -214,7 +214,7 @@ const WAL_AUTOCHECKPOINT_PAGES: u64 = 262_144;
 
 /// The log file's size past which a restart of the log cuts it back: above the threshold, so
 /// that a restart only reuses the file (truncating 1 GiB took 214 ms, with the write lock held).
-/// `checkpoint_log` empties the file every minute.
+/// The file thus keeps the size it reached (at most this limit) and is written from its start again.
 const WAL_SIZE_LIMIT: u64 = WAL_AUTOCHECKPOINT_PAGES * 4096 + 64 * 1024 * 1024;
 
 /// Prepared statements the intake's connection keeps. A batch's multi-row statements have one
@@ -222,13 +222,18 @@ const WAL_SIZE_LIMIT: u64 = WAL_AUTOCHECKPOINT_PAGES * 4096 + 64 * 1024 * 1024;
 /// sqlx's default of 100 most batches prepared their statements again.
 const INTAKE_STATEMENTS: usize = 4096;
 
+/// Pages the background checkpointer copies into the database file before it syncs the file
+/// itself (16 MiB of 4 KiB pages).
+const SYNC_AFTER_FRAMES: i64 = 4096;
+
 /// How long the background checkpointer lets commits gather before it copies them: a page that
 /// several commits change in that time is written to the database file once.
 const CHECKPOINT_GATHER: Duration = Duration::from_millis(100);
 
 /// Starts the background checkpointer of a database file: after commits it copies the committed
-/// log into the database file (a passive checkpoint: it never waits for readers or writers), then
-/// syncs the database file. SQLite syncs it only after a checkpoint that reached the log's end,
+/// log into the database file (a passive checkpoint: it never waits for readers or writers), and
+/// syncs the database file once its passes have copied [`SYNC_AFTER_FRAMES`] pages since. SQLite
+/// syncs it only after a checkpoint that reached the log's end,
 /// which under steady writes is the writer's own at the threshold: the pages of every pass before
 /// it waited in the OS's cache, and that writer's sync wrote them all with the write lock held.
 /// It ends when the last sender (the store's) is dropped.
@@ -244,30 +249,35 @@ async fn spawn_checkpointer(
     let file = std::sync::Arc::new(file);
     let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
     tokio::spawn(async move {
-        // The log's frames in the database file after the last pass.
-        let mut backfilled = 0;
+        // The log's frames in the database file after the last pass, and how many frames the
+        // passes have copied since the file was last synced.
+        let (mut backfilled, mut unsynced) = (0, 0);
         while rx.recv().await.is_some() {
             tokio::time::sleep(CHECKPOINT_GATHER).await;
             // Commits made meanwhile are in this checkpoint too.
             let _ = rx.try_recv();
             // (busy, frames in the log, frames of it in the database file).
-            let copied =
-                match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
-                    .fetch_one(&mut conn)
-                    .await
-                {
-                    Ok((_, _, frames)) => {
-                        // Fewer than before: the log restarted since.
-                        let copied = frames > 0 && frames != backfilled;
-                        backfilled = frames;
-                        copied
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "background checkpoint of the write-ahead log");
-                        false
-                    }
-                };
-            if copied {
+            match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(PASSIVE)")
+                .fetch_one(&mut conn)
+                .await
+            {
+                Ok((_, _, frames)) => {
+                    // Fewer than before: the log restarted since.
+                    unsynced += if frames >= backfilled {
+                        frames - backfilled
+                    } else {
+                        frames
+                    };
+                    backfilled = frames;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "background checkpoint of the write-ahead log");
+                }
+            }
+            // Under light load a pass reaches the log's end and SQLite syncs the file itself;
+            // a sync of ours then only competes with the commits' syncs of the log.
+            if unsynced >= SYNC_AFTER_FRAMES {
+                unsynced = 0;
                 let file = file.clone();
                 let synced = tokio::task::spawn_blocking(move || file.sync_data()).await;
                 if let Ok(Err(e)) = synced {
@@ -372,7 +382,7 @@ impl SqlStore {
             )
             // Under steady concurrent writes the automatic checkpoints never find the moment to
             // restart the write-ahead log, which grew by gigabytes; the job runner forces one
-            // every minute (`checkpoint_log`), which also empties the file.
+            // every minute (`checkpoint_log`).
             .pragma("journal_size_limit", WAL_SIZE_LIMIT.to_string())
             // Checkpoints run in the background (`spawn_checkpointer`); a writer checkpoints in
             // its own commit only if the log has grown this far regardless.
@@ -692,10 +702,10 @@ mod tests {
         }
     }
 
-    /// After writes and reads on pooled connections, a forced checkpoint completes and leaves
-    /// the log file empty.
+    /// After writes and reads on pooled connections, a forced checkpoint completes, and the next
+    /// write restarts the log at the start of its file.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn the_log_is_checkpointed_and_truncated_after_reads_and_writes() {
+    async fn the_log_is_checkpointed_and_restarted_after_reads_and_writes() {
         use crate::{ScoreStore, Store};
         let dir = tempfile::tempdir().unwrap();
         let (store, _) = file_store(dir.path(), "c.db").await;
@@ -715,6 +725,21 @@ mod tests {
             store.checkpoint_log().await.unwrap(),
             "a reader kept the checkpoint from finishing"
         );
-        assert_eq!(std::fs::metadata(&wal).unwrap().len(), 0);
+        let size = std::fs::metadata(&wal).unwrap().len();
+        store
+            .create_tracking_site("one more", "k-last", &[], true, 50)
+            .await
+            .unwrap();
+        assert_eq!(
+            std::fs::metadata(&wal).unwrap().len(),
+            size,
+            "the write went to the start of the log's file"
+        );
+        // (busy, frames in the log, frames checkpointed): the log holds that write alone.
+        let (_, frames, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert!(frames < 10, "{frames} frames in the log");
     }
 }
