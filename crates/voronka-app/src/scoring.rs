@@ -422,7 +422,7 @@ impl App {
     /// returns how many were rescored.
     pub async fn drain_rescore_queue(&self) -> Result<usize> {
         // Looked at without the write lock: an idle worker takes no write transaction.
-        if self.store.rescore_backlog().await? == 0 {
+        if !self.store.rescore_waiting().await? {
             return Ok(0);
         }
         let mut done = 0;

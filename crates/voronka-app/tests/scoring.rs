@@ -514,6 +514,7 @@ async fn the_rescoring_queue_is_swept_by_lead_id() {
         tx.queue_rescore(&[20], 2_000).await.unwrap();
         tx.commit().await.unwrap();
         assert_eq!(store.rescore_backlog().await.unwrap(), 5, "{n}");
+        assert!(store.rescore_waiting().await.unwrap(), "{n}");
         let mut tx = store.begin().await.unwrap();
         assert_eq!(tx.claim_rescore(0, 2).await.unwrap(), vec![10, 20], "{n}");
         assert_eq!(tx.claim_rescore(20, 2).await.unwrap(), vec![30, 40], "{n}");
@@ -561,6 +562,7 @@ async fn the_rescoring_queue_is_swept_by_lead_id() {
         assert_eq!(store.rescore_backlog().await.unwrap(), 498, "{n}");
         assert_eq!(app.drain_rescore_queue().await.unwrap(), 498, "{n}");
         assert_eq!(store.rescore_backlog().await.unwrap(), 0, "{n}");
+        assert!(!store.rescore_waiting().await.unwrap(), "{n}");
     }
 }
 

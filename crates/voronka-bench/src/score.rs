@@ -283,7 +283,7 @@ pub async fn events(
         );
         rescorer = Some(app.spawn_rescorer());
     }
-    while app.store().rescore_backlog().await? > 0 {
+    while app.store().rescore_waiting().await? {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let all = started.elapsed().as_secs_f64();

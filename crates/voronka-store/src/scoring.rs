@@ -173,8 +173,10 @@ pub trait ScoreStore {
     /// `after` (in id order), and the last id looked at (`None` at the end).
     async fn lead_ids_after(&self, after: Id, limit: i64) -> Result<(Vec<Id>, Option<Id>)>;
     async fn count_all_leads(&self) -> Result<i64>;
-    /// Leads waiting on the rescoring queue.
+    /// Leads waiting on the rescoring queue (each once, across the queue and the log).
     async fn rescore_backlog(&self) -> Result<i64>;
+    /// Whether any lead waits on the rescoring queue: cheap at any length, unlike the count.
+    async fn rescore_waiting(&self) -> Result<bool>;
     /// When the lead that has waited longest on the rescoring queue was queued.
     async fn rescore_oldest(&self) -> Result<Option<Millis>>;
 

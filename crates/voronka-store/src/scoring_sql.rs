@@ -348,6 +348,14 @@ impl ScoreStore for SqlStore {
         .await?)
     }
 
+    async fn rescore_waiting(&self) -> Result<bool> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM rescore_queue) OR EXISTS (SELECT 1 FROM rescore_log)",
+        )
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
     async fn rescore_oldest(&self) -> Result<Option<Millis>> {
         Ok(sqlx::query_scalar(
             "SELECT MIN(at) FROM (SELECT MIN(queued_at) AS at FROM rescore_queue \
