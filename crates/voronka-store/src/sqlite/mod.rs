@@ -233,10 +233,10 @@ const CHECKPOINT_GATHER: Duration = Duration::from_millis(100);
 /// Starts the background checkpointer of a database file: after commits it copies the committed
 /// log into the database file (a passive checkpoint: it never waits for readers or writers), and
 /// syncs the database file once its passes have copied [`SYNC_AFTER_FRAMES`] pages since. SQLite
-/// syncs it only after a checkpoint that reached the log's end,
-/// which under steady writes is the writer's own at the threshold: the pages of every pass before
-/// it waited in the OS's cache, and that writer's sync wrote them all with the write lock held.
-/// It ends when the last sender (the store's) is dropped.
+/// syncs it only after a checkpoint that reached the log's end, which under steady writes is the
+/// writer's own at the threshold: the pages of every pass before it waited in the OS's cache, and
+/// that writer's sync wrote them all with the write lock held. It ends when the last sender (the
+/// store's) is dropped.
 async fn spawn_checkpointer(
     opts: SqliteConnectOptions,
 ) -> crate::Result<tokio::sync::mpsc::Sender<()>> {
@@ -356,6 +356,10 @@ async fn attach_search_writable(
     conn.execute(cache.as_str()).await?;
     conn.execute("PRAGMA search.journal_size_limit = 67108864")
         .await?;
+    // This connection writes the index's file alone, and nothing else checkpoints its log
+    // between the job runner's checkpoints: its commits do, past 64 MiB (the threshold of
+    // `WAL_AUTOCHECKPOINT_PAGES` is for the writers of the database's own log).
+    conn.execute("PRAGMA wal_autocheckpoint = 16384").await?;
     for sql in SEARCH_SCHEMA {
         conn.execute(*sql).await?;
     }
@@ -535,6 +539,13 @@ mod tests {
         let [threshold, page, limit] = read[..] else {
             unreachable!()
         };
+        // The search index's writer keeps its own log short.
+        let indexer = store.indexer.as_ref().unwrap();
+        let own: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint")
+            .fetch_one(indexer)
+            .await
+            .unwrap();
+        assert_eq!(own, 16_384);
         assert_eq!(threshold, 262_144);
         assert!(
             limit > threshold * page,
