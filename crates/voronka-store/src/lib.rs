@@ -148,9 +148,10 @@ pub trait Store: RoutingStore + ScoreStore + Send + Sync + 'static {
     async fn checkpoint_log(&self) -> Result<bool>;
     /// SQLite: takes in up to `limit` indexed leads whose text changed or that were deleted, and
     /// adds up to `limit` of the leads the trigram search index does not hold yet to it, in one
-    /// transaction, and tells how many it added (0 when it is current) and how long it
-    /// held the index's write lock (SQLite keeps the index in a file of its own). Searches read the leads above the index's mark directly, so they
-    /// never miss one. PostgreSQL keeps its index in every transaction: always none added.
+    /// transaction, and tells how many it added (0 when it is current) and how long it held the
+    /// index's write lock (SQLite keeps the index in a file of its own). Searches read the leads
+    /// above the index's mark directly, so they never miss one. PostgreSQL keeps its index in
+    /// every transaction: always none added.
     async fn index_search(&self, limit: i64) -> Result<SearchSlice>;
     async fn begin(&self) -> Result<Box<dyn Tx>>;
     /// A write transaction whose commit may return before it is durable (SQLite: the

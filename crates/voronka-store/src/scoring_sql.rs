@@ -357,9 +357,11 @@ impl ScoreStore for SqlStore {
     }
 
     async fn rescore_oldest(&self) -> Result<Option<Millis>> {
+        // The log's first entry is its oldest (read by id, not by a scan of the log, which
+        // holds an entry per lead per upload while the worker is behind).
         Ok(sqlx::query_scalar(
             "SELECT MIN(at) FROM (SELECT MIN(queued_at) AS at FROM rescore_queue \
-             UNION ALL SELECT MIN(queued_at) FROM rescore_log) q",
+             UNION ALL SELECT (SELECT queued_at FROM rescore_log ORDER BY id LIMIT 1)) q",
         )
         .fetch_one(&self.pool)
         .await?)

@@ -212,6 +212,9 @@ async fn reserve_many_ids_sql(
 /// half the time of an upload; at this threshold it comes a few times per million events.
 const WAL_AUTOCHECKPOINT_PAGES: u64 = 262_144;
 
+/// The search indexer's connection checkpoints the index's own log past this many pages (64 MiB).
+const SEARCH_AUTOCHECKPOINT_PAGES: u64 = 16_384;
+
 /// The log file's size past which a restart of the log cuts it back: above the threshold, so
 /// that a restart only reuses the file (truncating 1 GiB took 214 ms, with the write lock held).
 /// The file thus keeps the size it reached (at most this limit) and is written from its start again.
@@ -359,7 +362,8 @@ async fn attach_search_writable(
     // This connection writes the index's file alone, and nothing else checkpoints its log
     // between the job runner's checkpoints: its commits do, past 64 MiB (the threshold of
     // `WAL_AUTOCHECKPOINT_PAGES` is for the writers of the database's own log).
-    conn.execute("PRAGMA wal_autocheckpoint = 16384").await?;
+    let own = format!("PRAGMA wal_autocheckpoint = {SEARCH_AUTOCHECKPOINT_PAGES}");
+    conn.execute(own.as_str()).await?;
     for sql in SEARCH_SCHEMA {
         conn.execute(*sql).await?;
     }
@@ -546,6 +550,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(own, 16_384);
+        assert_eq!(own as u64, SEARCH_AUTOCHECKPOINT_PAGES);
         assert_eq!(threshold, 262_144);
         assert!(
             limit > threshold * page,
