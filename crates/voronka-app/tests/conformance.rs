@@ -1262,6 +1262,52 @@ async fn a_crowded_block_key_brings_only_its_latest_contacts() {
         for p in &pairs {
             assert!(latest.contains(&p.other_lead_id), "{n}: {p:?}");
         }
+
+        // Two keys read in one batch: each brings its own latest twenty, not twenty in all.
+        let mut others = Vec::new();
+        for i in 0..3 {
+            let out = app
+                .capture(req(&[
+                    ("name", "Иван Петров"),
+                    ("company", "Ромашка"),
+                    ("phone", &format!("+7 916 701-00-{i:02}")),
+                ]))
+                .await
+                .unwrap();
+            others.push(out.contact_id.unwrap());
+        }
+        let settings = voronka_core::intake::NormalizeSettings::default();
+        let newcomers: Vec<_> = [
+            ("Анна Смирнова", "+7 916 702-00-01"),
+            ("Иван Петров", "+7 916 702-00-02"),
+        ]
+        .iter()
+        .map(|(name, phone)| {
+            voronka_core::intake::normalize(
+                &sub(&[("name", name), ("company", "Ромашка"), ("phone", phone)]),
+                &settings,
+            )
+        })
+        .collect();
+        let mut tx = app.store().begin_deferred_sync().await.unwrap();
+        let found = tx
+            .candidates_many(&newcomers.iter().collect::<Vec<_>>())
+            .await
+            .unwrap();
+        tx.rollback().await.unwrap();
+        let mut ids: Vec<_> = found.iter().map(|c| c.contact_id).collect();
+        ids.sort_unstable();
+        let mut expected = Vec::new();
+        for &l in &leads[6..26] {
+            expected.push(app.store().lead(l).await.unwrap().unwrap().contact_id);
+        }
+        expected.extend(others.iter().copied());
+        expected.sort_unstable();
+        assert_eq!(ids, expected, "{n}");
+        let anna = found.iter().find(|c| c.contact_id == expected[0]).unwrap();
+        assert_eq!(anna.leads.len(), 1, "{n}: {anna:?}");
+        assert_eq!(anna.phones.len(), 1, "{n}: {anna:?}");
+        assert_eq!(anna.emails.len(), 1, "{n}: {anna:?}");
     }
 }
 

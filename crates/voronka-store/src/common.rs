@@ -2937,42 +2937,34 @@ impl Tx for SqlTx {
             ("contact_phones", "e164", &phones),
             ("contact_emails", "match_key", &emails),
             ("contact_socials", "match_key", &socials),
-            ("contacts", "name_key", &blocks),
         ] {
             for chunk in vals.chunks(CHUNK) {
-                // Merged contacts keep their rows for undo but are never matched again.
-                let sql = if table == "contacts" {
-                    // A block key (name and company) only ever flags possible duplicates: its
-                    // latest contacts are enough, and a key shared by many more (a common name
-                    // at a large company) would make every capture compare them all.
-                    format!(
-                        "SELECT {} FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY {col} ORDER BY id DESC) AS k \
-                         FROM contacts WHERE merged_into IS NULL AND {col} IN (",
-                        json_rows("id")
-                    )
-                } else {
-                    // Written so that both planners look each contact up by its key: a join
-                    // let SQLite scan the contacts when its statistics were taken on few rows.
-                    format!(
-                        "SELECT {} FROM {table} t WHERE NOT EXISTS \
-                         (SELECT 1 FROM contacts c WHERE c.id = t.contact_id AND c.merged_into IS NOT NULL) \
-                         AND t.{col} IN (",
-                        json_rows("t.contact_id")
-                    )
-                };
-                let mut qb: QueryBuilder<DB> = QueryBuilder::new(sql);
+                // Merged contacts keep their rows for undo but are never matched again. Written
+                // so that both planners look each contact up by its key: a join let SQLite scan
+                // the contacts when its statistics were taken on few rows.
+                let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
+                    "SELECT {} FROM {table} t WHERE NOT EXISTS \
+                     (SELECT 1 FROM contacts c WHERE c.id = t.contact_id AND c.merged_into IS NOT NULL) \
+                     AND t.{col} IN (",
+                    json_rows("t.contact_id")
+                ));
                 let mut sep = qb.separated(", ");
                 for v in chunk {
                     sep.push_bind(v.as_str());
                 }
                 qb.push(")");
-                if table == "contacts" {
-                    qb.push(") latest WHERE k <= ").push_bind(BLOCK_CANDIDATES);
-                }
                 let found: Vec<(i64,)> =
                     json_answer(&mut self.tx, qb, "candidate contacts").await?;
                 ids.extend(found.into_iter().map(|(id,)| id));
             }
+        }
+        // A block key (name and company) only ever flags possible duplicates: its latest
+        // contacts are enough, and a key shared by many more (a common name at a large company)
+        // would make every capture compare them all.
+        if !blocks.is_empty() {
+            let qb = block_candidates_query(&blocks, BLOCK_CANDIDATES);
+            let found: Vec<Vec<i64>> = json_answer(&mut self.tx, qb, "candidate blocks").await?;
+            ids.extend(found.into_iter().flatten());
         }
         ids.sort_unstable();
         ids.dedup();

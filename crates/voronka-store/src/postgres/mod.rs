@@ -56,6 +56,21 @@ fn json_rows(cols: &str) -> String {
     format!("COALESCE(CAST(json_agg(json_build_array({cols})) AS TEXT), '[]')")
 }
 
+/// The latest `limit` live contacts of each block key, in one row: a JSON array of `[id]`
+/// arrays. Each key reads only the end of its range of `contacts_block`.
+fn block_candidates_query(keys: &[String], limit: i64) -> QueryBuilder<'static, DB> {
+    let mut qb: QueryBuilder<DB> =
+        QueryBuilder::new(format!("SELECT {} FROM unnest(", json_rows("c.id")));
+    qb.push_bind(keys.to_vec());
+    qb.push(
+        ") AS j(value) CROSS JOIN LATERAL (SELECT id FROM contacts \
+         WHERE name_key = j.value AND merged_into IS NULL ORDER BY id DESC LIMIT ",
+    );
+    qb.push_bind(limit);
+    qb.push(") c");
+    qb
+}
+
 /// A contact's block key holds a digit.
 const HAS_DIGIT_KEY_SQL: &str = "c.name_key ~ '[0-9]'";
 
