@@ -715,6 +715,9 @@ struct Pool {
     contacts: Vec<intake::Candidate>,
     by_key: HashMap<String, Vec<usize>>,
     by_id: HashMap<Id, usize>,
+    /// The keys the batch's items search by: only these are indexed. A crowded block key brings
+    /// thousands of namesakes a batch, whose own phones and emails no item asks for.
+    wanted: std::collections::HashSet<String>,
 }
 
 fn person_keys(n: &Normalized, email_keys: &[String]) -> Vec<String> {
@@ -735,11 +738,12 @@ fn person_keys(n: &Normalized, email_keys: &[String]) -> Vec<String> {
 }
 
 impl Pool {
-    fn new(found: Vec<intake::Candidate>) -> Pool {
+    fn new<'a>(found: Vec<intake::Candidate>, wanted: impl Iterator<Item = &'a String>) -> Pool {
         let mut pool = Pool {
             contacts: Vec::with_capacity(found.len()),
             by_key: HashMap::new(),
             by_id: HashMap::new(),
+            wanted: wanted.cloned().collect(),
         };
         for c in found {
             pool.add(c);
@@ -752,12 +756,19 @@ impl Pool {
         let keys = c
             .phones
             .iter()
-            .map(|p| format!("p:{p}"))
-            .chain(c.emails.iter().map(|e| format!("e:{e}")))
-            .chain(c.socials.iter().map(|s| format!("s:{s}")))
-            .chain(c.block_key.iter().map(|b| format!("b:{b}")));
-        for k in keys.collect::<Vec<_>>() {
-            let v = self.by_key.entry(k).or_default();
+            .map(|p| ("p:", p))
+            .chain(c.emails.iter().map(|e| ("e:", e)))
+            .chain(c.socials.iter().map(|s| ("s:", s)))
+            .chain(c.block_key.iter().map(|b| ("b:", b)));
+        let mut key = String::new();
+        for (kind, value) in keys {
+            key.clear();
+            key.push_str(kind);
+            key.push_str(value);
+            if !self.wanted.contains(&key) {
+                continue;
+            }
+            let v = self.by_key.entry(key.clone()).or_default();
             if !v.contains(&i) {
                 v.push(i);
             }
@@ -905,11 +916,18 @@ async fn write_batch(
         .map(|(p, _)| &p.normalized)
         .collect();
     laps.lap("keys");
-    let mut pool = Pool::new(if lead_subs.is_empty() {
+    let found = if lead_subs.is_empty() {
         Vec::new()
     } else {
         tx.candidates_many(&lead_subs).await?
-    });
+    };
+    let mut pool = Pool::new(
+        found,
+        items
+            .iter()
+            .filter(|(p, _)| p.validation.outcome == Outcome::Lead)
+            .flat_map(|(p, _)| p.derived.person_keys.iter()),
+    );
     laps.lap("candidates");
     let mut route_ctx = if lead_subs.is_empty() {
         Default::default()

@@ -1,7 +1,7 @@
 //! Deduplication: is this the same person, and the same request?
 
 use super::{Normalized, Reason};
-use crate::linkage::contact::{ContactDecision, ContactFields, ContactMatcher};
+use crate::linkage::contact::{ContactDecision, ContactMatcher, FieldsRef, Scored};
 use crate::linkage::Comparison;
 use crate::model::{Id, Millis, Stage};
 use serde::{Deserialize, Serialize};
@@ -115,44 +115,38 @@ impl Candidate {
     }
 }
 
-fn candidate_fields(c: &Candidate) -> ContactFields {
-    ContactFields {
-        name: c.name.clone(),
-        phones: c.phones.clone(),
-        email_keys: c.emails.clone(),
-        socials: c.socials.clone(),
-        company: c.company.clone(),
-        city: None,
+impl Candidate {
+    /// The fields the contact matcher compares, borrowed.
+    fn fields(&self) -> FieldsRef<'_> {
+        FieldsRef {
+            name: &self.name,
+            phones: &self.phones,
+            email_keys: &self.emails,
+            socials: &self.socials,
+            company: self.company.as_deref(),
+            city: None,
+        }
     }
 }
 
-/// The fields the matcher found shared, for the reason's message.
-fn shared_fields(c: &Comparison) -> Vec<&str> {
-    c.explanation
-        .iter()
-        .filter(|f| f.weight > 0.0)
-        .map(|f| f.field.as_str())
-        .collect()
-}
-
-/// A candidate with the matcher's comparison and decision.
-pub type Compared<'a> = (&'a Candidate, Comparison, ContactDecision);
+/// A candidate with the matcher's score and decision.
+pub type Compared<'a> = (&'a Candidate, Scored, ContactDecision);
 
 /// Every candidate compared with the submission by the contact matcher, most probable first
-/// (ties: the older contact).
+/// (ties: the older contact). Only scored: the full comparison is made for the few kept.
 pub fn compare_candidates<'a, C: Borrow<Candidate>>(
     n: &Normalized,
     candidates: &'a [C],
     matcher: &ContactMatcher,
 ) -> Vec<Compared<'a>> {
-    let me = candidate_fields(&Candidate::from_submission(0, n));
+    let me = Candidate::from_submission(0, n);
     let mut out: Vec<_> = candidates
         .iter()
         .map(|c| {
             let c: &Candidate = c.borrow();
-            let cmp = matcher.compare(&me, &candidate_fields(c));
-            let d = matcher.decide(&cmp);
-            (c, cmp, d)
+            let scored = matcher.score(me.fields(), c.fields());
+            let d = matcher.decide_probability(scored.probability);
+            (c, scored, d)
         })
         .collect();
     out.sort_by(|(ca, a, _), (cb, b, _)| {
@@ -180,15 +174,17 @@ pub fn possible_duplicates<C: Borrow<Candidate>>(
     candidates: &[C],
     matcher: &ContactMatcher,
 ) -> Vec<(PossibleDuplicate, Reason)> {
-    possible_among(n, &compare_candidates(n, candidates, matcher))
+    possible_among(n, &compare_candidates(n, candidates, matcher), matcher)
 }
 
 /// [`possible_duplicates`] among candidates already compared.
 pub fn possible_among(
     n: &Normalized,
     compared: &[Compared<'_>],
+    matcher: &ContactMatcher,
 ) -> Vec<(PossibleDuplicate, Reason)> {
     let key = super::keys::block_key(n);
+    let me = Candidate::from_submission(0, n);
     compared
         .iter()
         // The same name at the same company is worth a look even with other phones: people
@@ -201,7 +197,7 @@ pub fn possible_among(
         })
         .filter_map(|(c, cmp, _)| {
             let lead = c.leads.iter().max_by_key(|l| l.updated_at)?;
-            let shared = shared_fields(cmp);
+            let shared = cmp.shared_fields();
             let reason = Reason::new(
                 "possible_duplicate",
                 None,
@@ -221,7 +217,7 @@ pub fn possible_among(
                 PossibleDuplicate {
                     lead_id: lead.lead_id,
                     contact_id: c.contact_id,
-                    comparison: cmp.clone(),
+                    comparison: matcher.explain(me.fields(), c.fields(), cmp),
                 },
                 reason,
             ))
@@ -287,7 +283,7 @@ pub fn decide_among(
             "same person as contact #{} (match probability {:.3}: {})",
             contact.contact_id,
             cmp.probability,
-            shared_fields(cmp).join(", ")
+            cmp.shared_fields().join(", ")
         ),
     )];
     let product = n.product.as_deref();
@@ -448,6 +444,48 @@ mod tests {
         c.phones = vec!["+70000000000".into()];
         let (d, _) = decide(&n(None), &[c], &DedupPolicy::default(), 0);
         assert_eq!(d, MatchDecision::NewContact);
+    }
+
+    /// Candidates are only scored; the comparison kept with a possible duplicate is made whole
+    /// afterwards and is the one the matcher gives for the two contacts' fields.
+    #[test]
+    fn a_kept_comparison_is_the_matchers_whole_comparison() {
+        let mut c = cand(vec![lead(1, None, Stage::Working, 0)]);
+        c.name = "Мария Соколова".into();
+        c.emails = vec!["anna@other.example".into(), "a.smit@work.example".into()];
+        c.company = Some("Acme B.V.".into());
+        let sub = normalize(
+            &Submission::new(Channel::WebForm, 0)
+                .with("name", "Anna")
+                .with("phone", "+31612345678")
+                .with("email", "Anna@Example.com")
+                .with("company", "ACME B.V."),
+            &Default::default(),
+        );
+        let matcher = ContactMatcher::default();
+        let found = possible_duplicates(&sub, std::slice::from_ref(&c), &matcher);
+        assert_eq!(found.len(), 1);
+        let me = Candidate::from_submission(0, &sub);
+        let whole = |c: &Candidate| crate::linkage::contact::ContactFields {
+            name: c.name.clone(),
+            phones: c.phones.clone(),
+            email_keys: c.emails.clone(),
+            socials: c.socials.clone(),
+            company: c.company.clone(),
+            city: None,
+        };
+        let expected = matcher.compare(&whole(&me), &whole(&c));
+        assert_eq!(found[0].0.comparison, expected);
+        assert_eq!(
+            expected.explanation[1].values,
+            [
+                "anna@example.com".to_string(),
+                "anna@other.example a.smit@work.example".to_string()
+            ]
+        );
+        let scored = &compare_candidates(&sub, std::slice::from_ref(&c), &matcher)[0].1;
+        assert_eq!(scored.probability, expected.probability);
+        assert_eq!(scored.shared_fields(), vec!["phone", "company"]);
     }
 
     #[test]

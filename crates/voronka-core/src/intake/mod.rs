@@ -147,7 +147,7 @@ pub fn plan_lead<C: std::borrow::Borrow<Candidate>>(
             reasons.extend(why);
             let mut possible_duplicate_of = Vec::new();
             if decision == MatchDecision::NewContact {
-                for (lead, why) in dedup::possible_among(n, &compared) {
+                for (lead, why) in dedup::possible_among(n, &compared, &policy.matcher) {
                     possible_duplicate_of.push(lead);
                     reasons.push(why);
                 }

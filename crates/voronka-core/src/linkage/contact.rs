@@ -112,121 +112,149 @@ impl Default for ContactMatcher {
     }
 }
 
-fn contribution(field: &str, level: &str, weight: f64, a: String, b: String) -> FieldContribution {
-    FieldContribution {
-        field: field.to_string(),
-        level: level.to_string(),
-        weight,
-        values: [a, b],
+/// A contact's fields borrowed for one comparison, so that comparing a submission with many
+/// candidates copies none of them.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldsRef<'a> {
+    pub name: &'a str,
+    pub phones: &'a [String],
+    pub email_keys: &'a [String],
+    pub socials: &'a [String],
+    pub company: Option<&'a str>,
+    pub city: Option<&'a str>,
+}
+
+impl ContactFields {
+    pub fn view(&self) -> FieldsRef<'_> {
+        FieldsRef {
+            name: &self.name,
+            phones: &self.phones,
+            email_keys: &self.email_keys,
+            socials: &self.socials,
+            company: self.company.as_deref(),
+            city: self.city.as_deref(),
+        }
+    }
+}
+
+/// The fields a comparison looks at, in the order of its explanation.
+const FIELDS: [&str; 6] = ["phone", "email", "social", "name", "company", "city"];
+
+/// A comparison without the values that explain it: each field's level and weight, in the
+/// order of [`FIELDS`]. [`ContactMatcher::explain`] makes the full [`Comparison`] when one is
+/// kept or shown; most candidates are only ranked and decided on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Scored {
+    pub probability: f64,
+    pub weight: f64,
+    pub levels: [(&'static str, f64); 6],
+}
+
+impl Scored {
+    /// The fields that counted for the same person.
+    pub fn shared_fields(&self) -> Vec<&'static str> {
+        FIELDS
+            .iter()
+            .zip(&self.levels)
+            .filter(|(_, (_, w))| *w > 0.0)
+            .map(|(f, _)| *f)
+            .collect()
     }
 }
 
 /// Whether two lists share an element; `None` when either is empty.
 fn shared(a: &[String], b: &[String]) -> Option<bool> {
-    let a: Vec<&str> = a
+    let mut a = a
         .iter()
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())
-        .collect();
-    let b: Vec<&str> = b
-        .iter()
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .collect();
-    if a.is_empty() || b.is_empty() {
+        .peekable();
+    let b = || b.iter().map(|s| s.trim()).filter(|s| !s.is_empty());
+    if a.peek().is_none() || b().next().is_none() {
         return None;
     }
-    Some(a.iter().any(|x| b.contains(x)))
+    Some(a.any(|x| b().any(|y| y == x)))
 }
 
 impl ContactMatcher {
     pub fn compare(&self, a: &ContactFields, b: &ContactFields) -> Comparison {
+        let scored = self.score(a.view(), b.view());
+        self.explain(a.view(), b.view(), &scored)
+    }
+
+    /// Each field's level and weight, and the probability they make.
+    pub fn score(&self, a: FieldsRef<'_>, b: FieldsRef<'_>) -> Scored {
         let w = &self.weights;
-        let mut out = Vec::with_capacity(6);
-        for (field, la, lb, agree, disagree) in [
-            (
-                "phone",
-                &a.phones,
-                &b.phones,
-                w.phone_agree,
-                w.phone_disagree,
-            ),
-            (
-                "email",
-                &a.email_keys,
-                &b.email_keys,
-                w.email_agree,
-                w.email_disagree,
-            ),
-            (
-                "social",
-                &a.socials,
-                &b.socials,
-                w.social_agree,
-                w.social_disagree,
-            ),
-        ] {
-            let (level, weight) = match shared(la, lb) {
-                None => ("null", 0.0),
-                Some(true) => ("shared", agree),
-                Some(false) => ("different", disagree),
+        let list = |la: &[String], lb: &[String], agree: f64, disagree: f64| match shared(la, lb) {
+            None => ("null", 0.0),
+            Some(true) => ("shared", agree),
+            Some(false) => ("different", disagree),
+        };
+        let keyed =
+            |va: Option<&str>, vb: Option<&str>, key: fn(&str) -> String, agree, disagree| {
+                let ka = va.map(key).unwrap_or_default();
+                let kb = vb.map(key).unwrap_or_default();
+                if ka.is_empty() || kb.is_empty() {
+                    ("null", 0.0)
+                } else if ka == kb {
+                    ("exact", agree)
+                } else {
+                    ("different", disagree)
+                }
             };
-            out.push(contribution(
-                field,
-                level,
-                weight,
-                la.join(" "),
-                lb.join(" "),
-            ));
-        }
-        let (level, weight) = self.name_level(&a.name, &b.name);
-        out.push(contribution(
-            "name",
-            level,
-            weight,
-            a.name.clone(),
-            b.name.clone(),
-        ));
-        for (field, va, vb, agree, disagree, key) in [
-            (
-                "company",
-                &a.company,
-                &b.company,
+        let levels = [
+            list(a.phones, b.phones, w.phone_agree, w.phone_disagree),
+            list(a.email_keys, b.email_keys, w.email_agree, w.email_disagree),
+            list(a.socials, b.socials, w.social_agree, w.social_disagree),
+            self.name_level(a.name, b.name),
+            keyed(
+                a.company,
+                b.company,
+                account_key,
                 w.company_agree,
                 w.company_disagree,
-                account_key as fn(&str) -> String,
             ),
-            (
-                "city",
-                &a.city,
-                &b.city,
-                w.city_agree,
-                w.city_disagree,
-                translit_key as fn(&str) -> String,
-            ),
-        ] {
-            let ka = va.as_deref().map(key).unwrap_or_default();
-            let kb = vb.as_deref().map(key).unwrap_or_default();
-            let (level, weight) = if ka.is_empty() || kb.is_empty() {
-                ("null", 0.0)
-            } else if ka == kb {
-                ("exact", agree)
-            } else {
-                ("different", disagree)
-            };
-            out.push(contribution(
-                field,
-                level,
-                weight,
-                va.clone().unwrap_or_default(),
-                vb.clone().unwrap_or_default(),
-            ));
-        }
-        let weight = w.prior + out.iter().map(|c| c.weight).sum::<f64>();
-        Comparison {
+            keyed(a.city, b.city, translit_key, w.city_agree, w.city_disagree),
+        ];
+        let weight = w.prior + levels.iter().map(|(_, w)| w).sum::<f64>();
+        Scored {
             probability: super::Model::probability(weight),
             weight,
-            explanation: out,
+            levels,
+        }
+    }
+
+    /// The full comparison of a scored pair: each field with both sides' values.
+    pub fn explain(&self, a: FieldsRef<'_>, b: FieldsRef<'_>, scored: &Scored) -> Comparison {
+        let values = [
+            (a.phones.join(" "), b.phones.join(" ")),
+            (a.email_keys.join(" "), b.email_keys.join(" ")),
+            (a.socials.join(" "), b.socials.join(" ")),
+            (a.name.to_string(), b.name.to_string()),
+            (
+                a.company.unwrap_or_default().to_string(),
+                b.company.unwrap_or_default().to_string(),
+            ),
+            (
+                a.city.unwrap_or_default().to_string(),
+                b.city.unwrap_or_default().to_string(),
+            ),
+        ];
+        let explanation = FIELDS
+            .iter()
+            .zip(scored.levels)
+            .zip(values)
+            .map(|((field, (level, weight)), (va, vb))| FieldContribution {
+                field: field.to_string(),
+                level: level.to_string(),
+                weight,
+                values: [va, vb],
+            })
+            .collect();
+        Comparison {
+            probability: scored.probability,
+            weight: scored.weight,
+            explanation,
         }
     }
 
@@ -264,9 +292,14 @@ impl ContactMatcher {
     }
 
     pub fn decide(&self, c: &Comparison) -> ContactDecision {
-        if c.probability >= self.upper {
+        self.decide_probability(c.probability)
+    }
+
+    /// The decision at a pair's match probability.
+    pub fn decide_probability(&self, probability: f64) -> ContactDecision {
+        if probability >= self.upper {
             ContactDecision::SamePerson
-        } else if c.probability >= self.lower {
+        } else if probability >= self.lower {
             ContactDecision::Uncertain
         } else {
             ContactDecision::Different
@@ -374,8 +407,9 @@ impl ContactMatcher {
                 });
             }
             let (ra, rb) = (&records[a as usize], &records[b as usize]);
-            let comparison = self.compare(&ra.fields, &rb.fields);
-            let mut decision = self.decide(&comparison);
+            let (va, vb) = (ra.fields.view(), rb.fields.view());
+            let score = self.score(va, vb);
+            let mut decision = self.decide_probability(score.probability);
             // The same name at the same company is worth a look whatever else differs, as at
             // intake: a review, never a merge.
             let same_block = ra.block_key.as_deref().is_some_and(|k| !k.is_empty())
@@ -388,7 +422,7 @@ impl ContactMatcher {
                     a,
                     b,
                     decision,
-                    comparison,
+                    comparison: self.explain(va, vb, &score),
                 });
             }
         }
