@@ -184,7 +184,8 @@ pub fn possible_among(
     matcher: &ContactMatcher,
 ) -> Vec<(PossibleDuplicate, Reason)> {
     let key = super::keys::block_key(n);
-    let me = Candidate::from_submission(0, n);
+    // The submission as a contact, made only if a candidate is kept.
+    let mut me = None;
     compared
         .iter()
         // The same name at the same company is worth a look even with other phones: people
@@ -217,7 +218,12 @@ pub fn possible_among(
                 PossibleDuplicate {
                     lead_id: lead.lead_id,
                     contact_id: c.contact_id,
-                    comparison: matcher.explain(me.fields(), c.fields(), cmp),
+                    comparison: matcher.explain(
+                        me.get_or_insert_with(|| Candidate::from_submission(0, n))
+                            .fields(),
+                        c.fields(),
+                        cmp,
+                    ),
                 },
                 reason,
             ))

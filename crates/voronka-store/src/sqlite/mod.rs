@@ -123,7 +123,7 @@ fn block_candidates_query(keys: &[String], limit: i64) -> QueryBuilder<'static, 
     );
     qb.push_bind(limit);
     qb.push(")))) FROM json_each(");
-    qb.push_bind(serde_json::Value::from(keys.to_vec()).to_string());
+    qb.push_bind(serde_json::to_string(keys).unwrap_or_else(|_| "[]".into()));
     qb.push(") j");
     qb
 }
