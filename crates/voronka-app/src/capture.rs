@@ -229,6 +229,38 @@ type Reply = oneshot::Sender<Result<CaptureOutcome>>;
 #[derive(Clone)]
 pub(crate) struct Committer {
     tx: mpsc::Sender<(Prepared, Reply)>,
+    counts: Arc<IntakeCounters>,
+}
+
+/// What the committer has done since the process started.
+#[derive(Default)]
+struct IntakeCounters {
+    batches: std::sync::atomic::AtomicU64,
+    read_ahead: std::sync::atomic::AtomicU64,
+    stale: std::sync::atomic::AtomicU64,
+}
+
+/// The intake committer's work since this process started.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct IntakeCounts {
+    /// Batches committed.
+    pub batches: u64,
+    /// Batches whose candidates were read on another connection while the batch before them
+    /// was written (when a whole batch waits: imports, bursts).
+    pub candidates_read_ahead: u64,
+    /// Candidates read ahead and then read again, because something else had committed.
+    pub read_ahead_stale: u64,
+}
+
+impl Committer {
+    pub(crate) fn counts(&self) -> IntakeCounts {
+        use std::sync::atomic::Ordering::Relaxed;
+        IntakeCounts {
+            batches: self.counts.batches.load(Relaxed),
+            candidates_read_ahead: self.counts.read_ahead.load(Relaxed),
+            read_ahead_stale: self.counts.stale.load(Relaxed),
+        }
+    }
 }
 
 impl Committer {
@@ -243,7 +275,10 @@ impl Committer {
         // its awaits (a batch makes about twenty statements) queued behind every request handler
         // ready at that moment, which stretched a batch's cycle, and with it every capture's
         // latency, several times over under load. It ends when the last sender is dropped.
-        let committer = run_committer(store, settings, model, scorer, rx);
+        let counts: Arc<IntakeCounters> = Default::default();
+        // Candidates read ahead are parsed on the caller's runtime, off the committer's thread.
+        let ahead_on = tokio::runtime::Handle::try_current().ok();
+        let committer = run_committer(store, settings, model, scorer, rx, counts.clone(), ahead_on);
         let spawned = std::thread::Builder::new()
             .name("voronka-intake".into())
             .spawn(move || {
@@ -258,7 +293,7 @@ impl Committer {
         if let Err(e) = spawned {
             tracing::error!(error = %e, "the intake committer thread could not start");
         }
-        Committer { tx }
+        Committer { tx, counts }
     }
 }
 
@@ -268,6 +303,8 @@ async fn run_committer(
     model: Arc<crate::predict::ModelSlot>,
     scorer: Arc<crate::scoring::ScorerSlot>,
     mut rx: mpsc::Receiver<(Prepared, Reply)>,
+    counts: Arc<IntakeCounters>,
+    ahead_on: Option<tokio::runtime::Handle>,
 ) {
     // Committed batches wait here for the log sync that makes them durable; meanwhile the
     // committer writes the next batch. One sync covers every batch committed before it.
@@ -278,8 +315,30 @@ async fn run_committer(
     // identical-payload keys itself.
     let mut recent = (store.backend() == voronka_store::Backend::Sqlite).then(RecentKeys::default);
     let mut batch = Vec::with_capacity(settings.max_batch);
-    while rx.recv_many(&mut batch, settings.max_batch).await > 0 {
-        let items = std::mem::take(&mut batch);
+    // A whole batch that was already waiting when the one before it began, with the candidates
+    // read for it meanwhile (`None`: not read, or the read failed).
+    let mut waiting: Option<(Batch, Option<Vec<intake::Candidate>>)> = None;
+    // What the last committed batch left for the next one to bring its candidates up to date.
+    let mut handoff: Option<Handoff> = None;
+    loop {
+        let (items, found_ahead) = match waiting.take() {
+            Some(w) => w,
+            None => {
+                if rx.recv_many(&mut batch, settings.max_batch).await == 0 {
+                    break;
+                }
+                (std::mem::take(&mut batch), None)
+            }
+        };
+        // When a whole batch waits behind this one (an import, a burst), its candidates are read
+        // on another connection while this one is written.
+        let mut next = Vec::new();
+        if settings.bulk_commit && rx.len() >= settings.max_batch {
+            rx.recv_many(&mut next, settings.max_batch).await;
+        }
+        let carried = found_ahead
+            .zip(handoff.take())
+            .map(|(found, after)| Carried { found, after });
         let result = {
             let ctx = BatchContext {
                 policy: &policy,
@@ -288,18 +347,27 @@ async fn run_committer(
                 scorer: scorer.get(),
                 recent: recent.as_ref(),
                 pending: &[],
+                counts: &counts,
+                ahead_on: ahead_on.as_ref(),
             };
             if settings.bulk_commit {
-                commit_batch(store.as_ref(), &ctx, &items).await
+                let next = (!next.is_empty()).then_some(&next[..]);
+                commit_batch(&store, &ctx, &items, carried, next).await
             } else {
                 commit_each(store.as_ref(), &ctx, &items).await
             }
         };
+        let mut next_found = None;
         let answers: Vec<(Reply, Result<CaptureOutcome>)> = match result {
             Ok(committed) => {
+                counts
+                    .batches
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 if let Some(r) = recent.as_mut() {
                     r.remember(committed.remembered, settings.duplicate_window_ms);
                 }
+                handoff = committed.handoff;
+                next_found = committed.next_found;
                 items
                     .into_iter()
                     .zip(committed.outcomes)
@@ -322,6 +390,9 @@ async fn run_committer(
                     .collect()
             }
         };
+        if !next.is_empty() {
+            waiting = Some((next, next_found));
+        }
         if synced_tx.send(answers).is_err() {
             break;
         }
@@ -402,15 +473,17 @@ fn answer_synced(
 /// The batch in bulk statements; if anything in it fails, item by item so that one bad
 /// submission cannot take the others down with it.
 async fn commit_batch(
-    store: &dyn Store,
+    store: &Arc<dyn Store>,
     ctx: &BatchContext<'_>,
     items: &[(Prepared, Reply)],
+    carried: Option<Carried>,
+    next: Option<&[(Prepared, Reply)]>,
 ) -> Result<Committed> {
-    match commit_bulk(store, ctx, items).await {
+    match commit_bulk(store, ctx, items, carried, next).await {
         Ok(outcomes) => Ok(outcomes),
         Err(e) => {
             tracing::warn!(error = %e, size = items.len(), "bulk intake failed; retrying one by one");
-            commit_each(store, ctx, items).await
+            commit_each(store.as_ref(), ctx, items).await
         }
     }
 }
@@ -429,6 +502,9 @@ struct BatchContext<'a> {
     recent: Option<&'a RecentKeys>,
     /// Keys kept in memory by earlier items of this batch, not committed yet (item by item).
     pending: &'a [KeyRow],
+    counts: &'a IntakeCounters,
+    /// Where the next batch's candidates are read ahead; `None`: they are not.
+    ahead_on: Option<&'a tokio::runtime::Handle>,
 }
 
 /// A capture key with the stored outcome and when it was stored: (key, outcome JSON, at).
@@ -477,6 +553,95 @@ impl RecentKeys {
 struct Committed {
     outcomes: Vec<Result<CaptureOutcome>>,
     remembered: Vec<KeyRow>,
+    /// For the next batch, when the database's history could be followed (SQLite file).
+    handoff: Option<Handoff>,
+    /// The next batch's candidates, read while this one was written.
+    next_found: Option<Vec<intake::Candidate>>,
+}
+
+/// The submissions of one batch, each with its caller's reply.
+type Batch = Vec<(Prepared, Reply)>;
+
+/// What a committed batch tells the next one about candidates read before it committed.
+struct Handoff {
+    /// The generation the next batch finds when nothing but this batch committed in between.
+    expected: (i64, u64),
+    /// The contacts this batch created or changed (ids) with their matching keys
+    /// (`person_keys` form).
+    written: Vec<(Id, Vec<String>)>,
+}
+
+/// Candidates read for a batch while the batch before it was written, and what that batch
+/// handed over.
+struct Carried {
+    found: Vec<intake::Candidate>,
+    after: Handoff,
+}
+
+/// A batch's candidates read ahead (`Carried::found`) made current: they were read from a
+/// snapshot taken once the batch before began, and nothing but that batch committed since (the
+/// generation says so). The contacts it wrote that this batch may match, or that the snapshot
+/// brought in their older state, are read again here; the rest is as the snapshot had it.
+async fn candidates_made_current(
+    tx: &mut dyn Tx,
+    mut found: Vec<intake::Candidate>,
+    written: &[(Id, Vec<String>)],
+    wanted: &std::collections::HashSet<&str>,
+) -> Result<Vec<intake::Candidate>> {
+    let read: std::collections::HashSet<Id> = found.iter().map(|c| c.contact_id).collect();
+    let mut again: Vec<Id> = written
+        .iter()
+        .filter(|(id, keys)| read.contains(id) || keys.iter().any(|k| wanted.contains(k.as_str())))
+        .map(|(id, _)| *id)
+        .collect();
+    if again.is_empty() {
+        return Ok(found);
+    }
+    again.sort_unstable();
+    again.dedup();
+    tracing::debug!(
+        read_ahead = found.len(),
+        read_again = again.len(),
+        "candidates read ahead made current"
+    );
+    found.retain(|c| again.binary_search(&c.contact_id).is_err());
+    found.extend(tx.candidate_cards(&again).await?);
+    Ok(as_the_store_reads(found, wanted))
+}
+
+/// Of contacts that include every one the store would bring for the `wanted` keys, those it
+/// brings, in id order: each sharing a phone, email or social profile key, and of each wanted
+/// block key its latest [`voronka_store::BLOCK_CANDIDATES`]. The batch before may have added
+/// contacts to a block key the snapshot had already filled.
+fn as_the_store_reads(
+    mut contacts: Vec<intake::Candidate>,
+    wanted: &std::collections::HashSet<&str>,
+) -> Vec<intake::Candidate> {
+    contacts.sort_by_key(|c| std::cmp::Reverse(c.contact_id));
+    let mut per_block: HashMap<String, usize> = HashMap::new();
+    let wants = |kind: &str, value: &str| wanted.contains(format!("{kind}{value}").as_str());
+    let keep: Vec<bool> = contacts
+        .iter()
+        .map(|c| {
+            let by_block = c.block_key.as_ref().is_some_and(|b| {
+                let key = format!("b:{b}");
+                if !wanted.contains(key.as_str()) {
+                    return false;
+                }
+                let n = per_block.entry(key).or_default();
+                *n += 1;
+                *n <= voronka_store::BLOCK_CANDIDATES
+            });
+            by_block
+                || c.phones.iter().any(|p| wants("p:", p))
+                || c.emails.iter().any(|e| wants("e:", e))
+                || c.socials.iter().any(|s| wants("s:", s))
+        })
+        .collect();
+    let mut keep = keep.into_iter();
+    contacts.retain(|_| keep.next().unwrap_or(false));
+    contacts.reverse();
+    contacts
 }
 
 /// One transaction for the whole batch; a failing item is rolled back to its savepoint alone.
@@ -501,8 +666,10 @@ async fn commit_each(
             scorer: ctx.scorer.clone(),
             recent: ctx.recent,
             pending: &remembered,
+            counts: ctx.counts,
+            ahead_on: None,
         };
-        let written = write_batch(tx.as_mut(), &item, &items[i..=i]).await;
+        let written = write_batch(tx.as_mut(), &item, &items[i..=i], None).await;
         match written {
             Ok(mut w) => {
                 tx.release_savepoint().await?;
@@ -524,6 +691,8 @@ async fn commit_each(
     Ok(Committed {
         outcomes: out,
         remembered,
+        handoff: None,
+        next_found: None,
     })
 }
 
@@ -738,17 +907,29 @@ fn person_keys(n: &Normalized, email_keys: &[String]) -> Vec<String> {
 }
 
 impl Pool {
-    fn new<'a>(found: Vec<intake::Candidate>, wanted: impl Iterator<Item = &'a String>) -> Pool {
+    fn new(found: Vec<intake::Candidate>, wanted: impl Iterator<Item = String>) -> Pool {
         let mut pool = Pool {
             contacts: Vec::with_capacity(found.len()),
             by_key: HashMap::new(),
             by_id: HashMap::new(),
-            wanted: wanted.cloned().collect(),
+            wanted: wanted.collect(),
         };
         for c in found {
             pool.add(c);
         }
         pool
+    }
+
+    /// Every matching key of the contact (`person_keys` form), wanted or not.
+    fn keys_of(&self, contact_id: Id) -> Vec<String> {
+        let Some(c) = self.by_id.get(&contact_id).map(|&i| &self.contacts[i]) else {
+            return Vec::new();
+        };
+        let phones = c.phones.iter().map(|p| format!("p:{p}"));
+        let emails = c.emails.iter().map(|e| format!("e:{e}"));
+        let socials = c.socials.iter().map(|s| format!("s:{s}"));
+        let blocks = c.block_key.iter().map(|b| format!("b:{b}"));
+        phones.chain(emails).chain(socials).chain(blocks).collect()
     }
 
     fn index(&mut self, i: usize) {
@@ -847,17 +1028,66 @@ fn account_row(n: &Normalized) -> Option<(String, String, Option<String>)> {
 /// decisions in memory (later items see what earlier items of the batch created), then
 /// multi-row inserts with ids reserved up front.
 async fn commit_bulk(
-    store: &dyn Store,
+    store: &Arc<dyn Store>,
     ctx: &BatchContext<'_>,
     items: &[(Prepared, Reply)],
+    carried: Option<Carried>,
+    next: Option<&[(Prepared, Reply)]>,
 ) -> Result<Committed> {
     let started = std::time::Instant::now();
     let mut tx = store.begin_deferred_sync().await?;
     tx.lock_intake().await?;
+    // Read once this batch holds the write lock: a snapshot taken after it (for the next
+    // batch's candidates) misses only what this batch writes, and anything else committed
+    // before the next batch begins shows in the next batch's generation.
+    let generation = tx.intake_generation().await?;
+    let ahead = carried.and_then(|c| {
+        let current = generation == Some(c.after.expected);
+        let counter = if current {
+            &ctx.counts.read_ahead
+        } else {
+            tracing::debug!("candidates read ahead are stale; read again");
+            &ctx.counts.stale
+        };
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        current.then_some(c)
+    });
     let begun = started.elapsed();
-    let written = write_batch(tx.as_mut(), ctx, items).await?;
+    let next_subs: Vec<Normalized> = match (generation, next, ctx.ahead_on) {
+        (Some(_), Some(next), Some(_)) => next
+            .iter()
+            .filter(|(p, _)| p.validation.outcome == Outcome::Lead)
+            .map(|(p, _)| p.normalized.clone())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let read_ahead = match ctx.ahead_on {
+        Some(runtime) if !next_subs.is_empty() => {
+            let store = store.clone();
+            Some(runtime.spawn(async move {
+                let subs: Vec<&Normalized> = next_subs.iter().collect();
+                store.candidates_ahead(&subs).await
+            }))
+        }
+        _ => None,
+    };
+    let written = write_batch(tx.as_mut(), ctx, items, ahead).await?;
     let wrote = started.elapsed();
     tx.commit().await?;
+    let next_found = match read_ahead {
+        None => None,
+        Some(read) => match read.await {
+            Ok(Ok(found)) => Some(found),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "reading the next batch's candidates failed");
+                None
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the next batch's candidates did not finish");
+                None
+            }
+        },
+    };
     tracing::debug!(
         size = items.len(),
         begin_ms = begun.as_secs_f64() * 1000.0,
@@ -868,14 +1098,23 @@ async fn commit_bulk(
     Ok(Committed {
         outcomes: written.outcomes.into_iter().map(Ok).collect(),
         remembered: written.remembered,
+        handoff: generation.map(|(others, own)| Handoff {
+            expected: (others, own + 1),
+            written: written.contacts,
+        }),
+        next_found,
     })
 }
 
 /// Writes the batch inside the caller's transaction and returns each item's outcome.
+///
+/// `ahead`: the batch's candidates read before the batch before it committed, still current but
+/// for what that batch wrote; `None`: they are read here.
 async fn write_batch(
     tx: &mut dyn Tx,
     ctx: &BatchContext<'_>,
     items: &[(Prepared, Reply)],
+    ahead: Option<Carried>,
 ) -> Result<Written> {
     let (policy, window) = (ctx.policy, ctx.window);
     let mut laps = crate::Laps::new();
@@ -916,18 +1155,17 @@ async fn write_batch(
         .map(|(p, _)| &p.normalized)
         .collect();
     laps.lap("keys");
-    let found = if lead_subs.is_empty() {
-        Vec::new()
-    } else {
-        tx.candidates_many(&lead_subs).await?
+    let wanted: std::collections::HashSet<&str> = items
+        .iter()
+        .filter(|(p, _)| p.validation.outcome == Outcome::Lead)
+        .flat_map(|(p, _)| p.derived.person_keys.iter().map(String::as_str))
+        .collect();
+    let found = match ahead {
+        _ if lead_subs.is_empty() => Vec::new(),
+        Some(c) => candidates_made_current(tx, c.found, &c.after.written, &wanted).await?,
+        None => tx.candidates_many(&lead_subs).await?,
     };
-    let mut pool = Pool::new(
-        found,
-        items
-            .iter()
-            .filter(|(p, _)| p.validation.outcome == Outcome::Lead)
-            .flat_map(|(p, _)| p.derived.person_keys.iter()),
-    );
+    let mut pool = Pool::new(found, wanted.iter().map(|k| k.to_string()));
     laps.lap("candidates");
     let mut route_ctx = if lead_subs.is_empty() {
         Default::default()
@@ -1304,6 +1542,17 @@ async fn write_batch(
     crate::scoring::rescore_in_tx(tx, &ctx.scorer, &ids, &newer, at).await?;
     laps.lap("scoring");
 
+    // Every lead item wrote its contact: a new one, or a new lead, touch or phone on one.
+    let mut contacts: Vec<(Id, Vec<String>)> = Vec::new();
+    let mut listed = std::collections::HashSet::new();
+    for slot in &slots {
+        if let Slot::Lead { contact, .. } = slot {
+            let id = contact.resolve(&contact_ids);
+            if listed.insert(id) {
+                contacts.push((id, pool.keys_of(contact.to_id())));
+            }
+        }
+    }
     // Outcomes, stored under each item's keys so that repeats replay them.
     let mut outcomes: Vec<CaptureOutcome> = Vec::with_capacity(slots.len());
     for slot in slots {
@@ -1361,6 +1610,7 @@ async fn write_batch(
     Ok(Written {
         outcomes,
         remembered,
+        contacts,
     })
 }
 
@@ -1369,11 +1619,41 @@ async fn write_batch(
 struct Written {
     outcomes: Vec<CaptureOutcome>,
     remembered: Vec<KeyRow>,
+    /// The contacts the batch created or changed, with their matching keys (see [`Handoff`]).
+    contacts: Vec<(Id, Vec<String>)>,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn contact(id: Id, block: &str, phone: &str) -> intake::Candidate {
+        intake::Candidate {
+            contact_id: id,
+            block_key: Some(block.into()),
+            phones: vec![phone.into()],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn candidates_are_trimmed_to_what_the_store_reads() {
+        // 25 namesakes, one of them also sharing the phone asked for, and one of another key.
+        let mut all: Vec<_> = (1..=25)
+            .map(|i| contact(i, "anna|firm", &format!("+7916000{i:04}")))
+            .collect();
+        all.push(contact(26, "ivan|firm", "+79160009999"));
+        all.reverse();
+        let wanted: std::collections::HashSet<&str> =
+            ["b:anna|firm", "p:+79160000002"].into_iter().collect();
+        let ids: Vec<Id> = as_the_store_reads(all, &wanted)
+            .iter()
+            .map(|c| c.contact_id)
+            .collect();
+        let mut expected = vec![2];
+        expected.extend(6..=25);
+        assert_eq!(ids, expected);
+    }
 
     #[test]
     fn recent_keys_are_forgotten_after_their_window() {

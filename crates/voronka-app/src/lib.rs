@@ -22,7 +22,7 @@ pub mod jobs;
 
 pub use auth::{hash_password, new_secret, sha256_hex, Actor, Principal};
 pub use batch_dedup::{DedupCluster, DedupMember, DedupOptions, DedupReport};
-pub use capture::{CaptureOutcome, CaptureRequest, CaptureResult, SubmitCount};
+pub use capture::{CaptureOutcome, CaptureRequest, CaptureResult, IntakeCounts, SubmitCount};
 pub use directory::FormInput;
 pub use duplicates::PairReview;
 pub use error::{AppError, FieldError};
@@ -109,6 +109,11 @@ pub fn now_ms() -> Millis {
 }
 
 impl App {
+    /// The intake committer's work since this process started.
+    pub fn intake_counts(&self) -> IntakeCounts {
+        self.committer.counts()
+    }
+
     /// Starts the intake committer on the current Tokio runtime.
     pub fn new(store: Arc<dyn Store>, settings: Settings) -> App {
         let settings = Arc::new(settings);

@@ -24,6 +24,8 @@ pub struct Status {
     /// meanwhile): a few seconds' worth while capture runs, the whole database after an upgrade
     /// until the index is built.
     pub search_backlog: i64,
+    /// This process's intake committer since it started.
+    pub intake: crate::IntakeCounts,
 }
 
 /// Leads waiting for the rescoring worker after bulk event uploads.
@@ -64,6 +66,7 @@ impl App {
                 oldest_wait_ms: oldest.map(|at| (now - at).max(0)),
             },
             search_backlog: self.store.search_backlog().await?,
+            intake: self.intake_counts(),
         })
     }
 }

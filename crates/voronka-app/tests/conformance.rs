@@ -1632,3 +1632,199 @@ async fn block_keys_of_the_earlier_folding_are_refreshed_on_open() {
         );
     }
 }
+
+/// A burst fills the intake's queue, so each batch's candidates are read on another connection
+/// while the batch before it is written (SQLite). What that batch wrote still counts: a second
+/// request of a person whose first request is in the batch before joins the lead it made, and a
+/// request to a contact that batch gave a new lead finds that lead. Both backends, same answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn candidates_read_ahead_see_what_the_batch_before_wrote() {
+    for db in TestDb::both().await {
+        let n = db.name;
+        let app = App::open(
+            &db.url,
+            Settings {
+                max_batch: 8,
+                ..Settings::default()
+            },
+        )
+        .await
+        .unwrap();
+        // Known contacts, each with a lead on an older request.
+        let mut known = Vec::new();
+        for i in 0..16 {
+            let out = app
+                .capture(req(&[
+                    ("name", &format!("Known {}", letters(i))),
+                    ("email", &format!("known{i}@example.org")),
+                    ("product", "Старый тариф"),
+                ]))
+                .await
+                .unwrap();
+            known.push((out.contact_id.unwrap(), out.lead_id.unwrap()));
+        }
+        // Eight people at a time, their first requests queued just before their second ones.
+        let mut order: Vec<(bool, usize, u8)> = Vec::new();
+        for chunk in 0..6 {
+            let existing = chunk % 3 == 0 && chunk / 3 < 2;
+            let base = if existing { chunk / 3 * 8 } else { chunk * 8 };
+            for round in 0..2u8 {
+                for i in base..base + 8 {
+                    order.push((existing, i, round));
+                }
+            }
+        }
+        let mut handles = Vec::new();
+        for (existing, i, round) in order {
+            let app = app.clone();
+            let fields: Vec<(String, String)> = if existing {
+                vec![
+                    ("name".into(), format!("Known {}", letters(i))),
+                    ("email".into(), format!("known{i}@example.org")),
+                    ("product".into(), "Новый тариф".into()),
+                    ("message".into(), format!("round {round}")),
+                ]
+            } else {
+                vec![
+                    ("name".into(), format!("Burst {}", letters(i))),
+                    (
+                        "phone".into(),
+                        format!("+7 926 400-{:02}-{:02}", i / 100, i % 100),
+                    ),
+                    ("product".into(), "Plan".into()),
+                    ("message".into(), format!("round {round}")),
+                ]
+            };
+            handles.push(tokio::spawn(async move {
+                let f: Vec<(&str, &str)> = fields
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                (existing, i, app.capture(req(&f)).await)
+            }));
+        }
+        let mut outs: std::collections::HashMap<(bool, usize), Vec<voronka_app::CaptureOutcome>> =
+            Default::default();
+        for h in handles {
+            let (existing, i, o) = h.await.unwrap();
+            let o = o.unwrap_or_else(|e| panic!("{n}: {e}"));
+            outs.entry((existing, i)).or_default().push(o);
+        }
+        let admin = Actor::system("t");
+        for ((existing, i), list) in &outs {
+            assert_eq!(list.len(), 2, "{n}");
+            let mut actions: Vec<&str> = list.iter().map(|o| o.action.as_str()).collect();
+            actions.sort_unstable();
+            assert_eq!(
+                actions,
+                ["new_lead", "new_touch"],
+                "{n}: {existing} {i}: {list:?}"
+            );
+            assert_eq!(
+                list[0].lead_id, list[1].lead_id,
+                "{n}: {existing} {i}: {list:?}"
+            );
+            assert_eq!(
+                list[0].contact_id, list[1].contact_id,
+                "{n}: {existing} {i}"
+            );
+            let lead = list[0].lead_id.unwrap();
+            let d = app.lead_detail(&admin, lead).await.unwrap();
+            assert_eq!(d.touches.len(), 2, "{n}: {existing} {i}");
+            if *existing {
+                let (contact, old_lead) = known[*i];
+                assert_eq!(list[0].contact_id, Some(contact), "{n}: {i}");
+                assert_ne!(lead, old_lead, "{n}: {i}: a new request is a new lead");
+            }
+        }
+        assert_eq!(outs.len(), 48, "{n}");
+        let counts = app.intake_counts();
+        assert!(counts.batches >= 12, "{n}: {counts:?}");
+        if n == "sqlite" {
+            assert!(counts.candidates_read_ahead > 0, "{n}: {counts:?}");
+        } else {
+            // Several processes may write PostgreSQL: its candidates are read in the batch.
+            assert_eq!(counts.candidates_read_ahead, 0, "{n}: {counts:?}");
+        }
+    }
+}
+
+/// The intake's generation: its own connection's commits and every other connection's, so that
+/// candidates read ahead are used only when nothing but the batch before them committed; and
+/// candidates read ahead or by id are those the intake reads in its transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_intake_generation_follows_every_commit() {
+    for db in TestDb::both().await {
+        let n = db.name;
+        let app = open(&db).await;
+        let out = app
+            .capture(req(&[
+                ("name", "Ольга Зайцева"),
+                ("company", "Ромашка"),
+                ("phone", "+7 916 703-00-01"),
+                ("email", "olga@example.org"),
+            ]))
+            .await
+            .unwrap();
+        let generation = || async {
+            let mut tx = app.store().begin_deferred_sync().await.unwrap();
+            let g = tx.intake_generation().await.unwrap();
+            tx.rollback().await.unwrap();
+            g
+        };
+        let first = generation().await;
+        if n != "sqlite" {
+            assert_eq!(first, None, "{n}");
+        } else {
+            let (others, own) = first.unwrap();
+            assert_eq!(
+                generation().await,
+                Some((others, own)),
+                "{n}: nothing committed"
+            );
+            // The intake commits on its own connection.
+            app.capture(req(&[
+                ("name", "Пётр Иванов"),
+                ("phone", "+7 916 703-00-02"),
+            ]))
+            .await
+            .unwrap();
+            let (others2, own2) = generation().await.unwrap();
+            assert_eq!((others2, own2), (others, own + 1), "{n}");
+            // A salesperson's change commits on another.
+            let admin = Actor::system("t");
+            app.add_note(&admin, out.lead_id.unwrap(), "called back")
+                .await
+                .unwrap();
+            let (others3, own3) = generation().await.unwrap();
+            assert_ne!(others3, others2, "{n}: another connection committed");
+            assert_eq!(own3, own2, "{n}");
+        }
+        let settings = voronka_core::intake::NormalizeSettings::default();
+        let subs: Vec<_> = [
+            sub(&[
+                ("name", "Ольга Зайцева"),
+                ("company", "Ромашка"),
+                ("phone", "+7 916 703-99-99"),
+            ]),
+            sub(&[("name", "Someone"), ("email", "OLGA@example.org")]),
+        ]
+        .iter()
+        .map(|s| voronka_core::intake::normalize(s, &settings))
+        .collect();
+        let subs: Vec<_> = subs.iter().collect();
+        let ahead = app.store().candidates_ahead(&subs).await.unwrap();
+        let mut tx = app.store().begin_deferred_sync().await.unwrap();
+        let within = tx.candidates_many(&subs).await.unwrap();
+        let by_id = tx
+            .candidate_cards(&[out.contact_id.unwrap()])
+            .await
+            .unwrap();
+        tx.rollback().await.unwrap();
+        assert_eq!(ahead, within, "{n}");
+        assert_eq!(within.len(), 1, "{n}: {within:?}");
+        assert_eq!(by_id, within, "{n}");
+        assert_eq!(within[0].leads.len(), 1, "{n}");
+        assert_eq!(within[0].company.as_deref(), Some("Ромашка"), "{n}");
+    }
+}

@@ -75,7 +75,7 @@ const OPERATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
     ("get", "/api/v1/reports/scrub", "Scrub rate (rejected + junk / all submissions) by form, source, campaign or partner (by, since)", "leads:read", None),
     ("get", "/api/v1/model", "The current predictive conversion model: training size and date, and on held-out closed leads its AUC, Brier score, calibration deciles and top features beside the naive-Bayes baseline's (404 before the first training)", "leads:read", None),
     ("post", "/api/v1/model/train", "Train the predictive conversion model on closed leads now and score every open lead (422 when there are too few closed leads)", "admin", None),
-    ("get", "/api/v1/status", "What is waiting in this database: {version, backend, leads, jobs_pending, rescore_queue: {leads, oldest_queued_at, oldest_wait_ms}, search_backlog}", "admin", None),
+    ("get", "/api/v1/status", "What is waiting in this database: {version, backend, leads, jobs_pending, rescore_queue: {leads, oldest_queued_at, oldest_wait_ms}, search_backlog, intake: {batches, candidates_read_ahead, read_ahead_stale}}", "admin", None),
     ("get", "/api/v1/users", "List users", "admin", None),
     ("post", "/api/v1/users", "Create a user", "admin", Some("{email, name?, password, role}")),
     ("post", "/api/v1/users/{id}", "Change a user's role or disable them", "admin", Some("{role, active}")),

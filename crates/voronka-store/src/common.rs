@@ -33,6 +33,12 @@ pub struct SqlStore {
     /// for writing (the other connections attach it read-only). Its transactions read the leads
     /// and write only the index's file, so they never hold this database's write lock.
     indexer: Option<Pool<DB>>,
+    /// SQLite file: the commits of the intake's own connection (`deferred`), which SQLite's
+    /// `data_version` does not count (see [`Tx::intake_generation`]).
+    intake_commits: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// SQLite file: the one connection that reads candidates ahead (`candidates_ahead`), so that
+    /// the pages those reads bring in are cached once, not in every connection of the pool.
+    ahead: Option<Pool<DB>>,
 }
 
 /// Above `breadth` matches a search is broad: its page is found by walking the list's order
@@ -87,6 +93,7 @@ impl SqlStore {
                     _writer: writer,
                     settings: Default::default(),
                     committed: self.checkpoints.clone(),
+                    intake_commits: Some(self.intake_commits.clone()),
                 })
             }
             None => self.begin_tx().await,
@@ -1111,6 +1118,13 @@ impl Store for SqlStore {
 
     async fn begin_deferred_sync(&self) -> Result<Box<dyn Tx>> {
         Ok(Box::new(self.begin_unsynced_tx().await?))
+    }
+
+    async fn candidates_ahead(&self, subs: &[&Normalized]) -> Result<Vec<Candidate>> {
+        let mut tx = self.ahead.as_ref().unwrap_or(&self.pool).begin().await?;
+        let found = candidates_in(&mut tx, subs).await?;
+        tx.rollback().await?;
+        Ok(found)
     }
 
     async fn sync_log(&self) -> Result<()> {
@@ -2313,12 +2327,17 @@ pub struct SqlTx {
     settings: std::collections::HashMap<String, Option<String>>,
     /// Told once the transaction has committed (the background checkpointer, SQLite file).
     committed: Option<tokio::sync::mpsc::Sender<()>>,
+    /// SQLite file, the intake's connection: counts its commits.
+    intake_commits: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 impl SqlTx {
     /// Commits, and tells the background checkpointer.
     async fn finish(self) -> Result<()> {
         self.tx.commit().await?;
+        if let Some(n) = &self.intake_commits {
+            n.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        }
         if let Some(c) = &self.committed {
             // Full: a checkpoint is already due, and it will take this commit too.
             let _ = c.try_send(());
@@ -2592,6 +2611,23 @@ impl Tx for SqlTx {
             sqlx::query(sql).execute(&mut *self.tx).await?;
         }
         Ok(())
+    }
+
+    async fn intake_generation(&mut self) -> Result<Option<(i64, u64)>> {
+        let Some(own) = &self.intake_commits else {
+            return Ok(None);
+        };
+        if BACKEND != Backend::Sqlite {
+            return Ok(None);
+        }
+        // Changes whenever another connection has committed since this one last looked.
+        let others: i64 = sqlx::query_scalar("PRAGMA data_version")
+            .fetch_one(&mut *self.tx)
+            .await?;
+        Ok(Some((
+            others,
+            own.load(std::sync::atomic::Ordering::Acquire),
+        )))
     }
 
     async fn savepoint(&mut self) -> Result<()> {
@@ -2911,135 +2947,11 @@ impl Tx for SqlTx {
     }
 
     async fn candidates_many(&mut self, subs: &[&Normalized]) -> Result<Vec<Candidate>> {
-        let mut phones = Vec::new();
-        let mut emails = Vec::new();
-        let mut socials = Vec::new();
-        let mut blocks = Vec::new();
-        for n in subs {
-            blocks.extend(voronka_core::intake::keys::block_key(n));
-            phones.extend(
-                n.phones
-                    .iter()
-                    .filter(|p| p.valid)
-                    .filter_map(|p| p.e164.clone()),
-            );
-            emails.extend(n.emails.iter().map(email_key));
-            socials.extend(n.socials.iter().map(|s| social_key(s)));
-        }
-        for v in [&mut phones, &mut emails, &mut socials, &mut blocks] {
-            v.sort_unstable();
-            v.dedup();
-        }
-        // Every answer comes back folded into one row (`json_rows`): a batch of 500 submissions
-        // brings thousands of candidates, and sqlx hands each SQLite row over on its own.
-        let mut ids: Vec<i64> = Vec::new();
-        for (table, col, vals) in [
-            ("contact_phones", "e164", &phones),
-            ("contact_emails", "match_key", &emails),
-            ("contact_socials", "match_key", &socials),
-        ] {
-            for chunk in vals.chunks(CHUNK) {
-                // Merged contacts keep their rows for undo but are never matched again. Written
-                // so that both planners look each contact up by its key: a join let SQLite scan
-                // the contacts when its statistics were taken on few rows.
-                let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
-                    "SELECT {} FROM {table} t WHERE NOT EXISTS \
-                     (SELECT 1 FROM contacts c WHERE c.id = t.contact_id AND c.merged_into IS NOT NULL) \
-                     AND t.{col} IN (",
-                    json_rows("t.contact_id")
-                ));
-                let mut sep = qb.separated(", ");
-                for v in chunk {
-                    sep.push_bind(v.as_str());
-                }
-                qb.push(")");
-                let found: Vec<(i64,)> =
-                    json_answer(&mut self.tx, qb, "candidate contacts").await?;
-                ids.extend(found.into_iter().map(|(id,)| id));
-            }
-        }
-        // A block key (name and company) only ever flags possible duplicates: its latest
-        // contacts are enough, and a key shared by many more (a common name at a large company)
-        // would make every capture compare them all.
-        if !blocks.is_empty() {
-            let qb = block_candidates_query(&blocks, BLOCK_CANDIDATES);
-            let found: Vec<Vec<i64>> = json_answer(&mut self.tx, qb, "candidate blocks").await?;
-            ids.extend(found.into_iter().flatten());
-        }
-        ids.sort_unstable();
-        ids.dedup();
-        let mut by_id: std::collections::BTreeMap<i64, Candidate> = ids
-            .iter()
-            .map(|&id| {
-                (
-                    id,
-                    Candidate {
-                        contact_id: id,
-                        ..Default::default()
-                    },
-                )
-            })
-            .collect();
-        for chunk in ids.chunks(CHUNK) {
-            for (table, col, only, kind) in [
-                // A phone that is not a valid number has no e164.
-                ("contact_phones", "e164", "e164 IS NOT NULL AND ", 0),
-                ("contact_emails", "match_key", "", 1),
-                ("contact_socials", "match_key", "", 2),
-            ] {
-                let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
-                    "SELECT {} FROM {table} WHERE {only}contact_id IN (",
-                    json_rows(&format!("contact_id, {col}"))
-                ));
-                push_ids(&mut qb, chunk);
-                qb.push(")");
-                let found: Vec<(i64, String)> = json_answer(&mut self.tx, qb, table).await?;
-                for (cid, v) in found {
-                    if let Some(c) = by_id.get_mut(&cid) {
-                        match kind {
-                            0 => c.phones.push(v),
-                            1 => c.emails.push(v),
-                            _ => c.socials.push(v),
-                        }
-                    }
-                }
-            }
-            let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
-                "SELECT {} FROM contacts c LEFT JOIN accounts a ON a.id = c.account_id WHERE c.id IN (",
-                json_rows("c.id, c.full_name, c.name_key, a.name")
-            ));
-            push_ids(&mut qb, chunk);
-            qb.push(")");
-            let found: Vec<(i64, String, Option<String>, Option<String>)> =
-                json_answer(&mut self.tx, qb, "candidate names").await?;
-            for (id, name, block_key, company) in found {
-                if let Some(c) = by_id.get_mut(&id) {
-                    c.name = name;
-                    c.block_key = block_key;
-                    c.company = company;
-                }
-            }
-            let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
-                "SELECT {} FROM leads WHERE merged_into IS NULL AND contact_id IN (",
-                json_rows("id, contact_id, product, stage, owner_id, updated_at")
-            ));
-            push_ids(&mut qb, chunk);
-            qb.push(")");
-            type LeadTuple = (Id, Id, Option<String>, String, Option<Id>, Millis);
-            let found: Vec<LeadTuple> = json_answer(&mut self.tx, qb, "candidate leads").await?;
-            for (lead_id, cid, product, stage, owner_id, updated_at) in found {
-                if let Some(c) = by_id.get_mut(&cid) {
-                    c.leads.push(CandidateLead {
-                        lead_id,
-                        product,
-                        stage: Stage::parse(&stage).map_err(|_| corrupt("stage", &stage))?,
-                        owner_id,
-                        updated_at,
-                    });
-                }
-            }
-        }
-        Ok(by_id.into_values().collect())
+        candidates_in(&mut self.tx, subs).await
+    }
+
+    async fn candidate_cards(&mut self, ids: &[Id]) -> Result<Vec<Candidate>> {
+        candidate_cards_in(&mut self.tx, ids.to_vec()).await
     }
 
     async fn reserve_ids(&mut self, table: IdTable, n: usize) -> Result<Vec<Id>> {
@@ -3587,6 +3499,151 @@ impl Tx for SqlTx {
 }
 
 /// Rows per multi-row statement: well under both engines' limits on bound parameters.
+/// Every contact sharing a phone, email or social profile with any of the submissions, and the
+/// latest of those sharing a block key (see [`Tx::candidates_many`]).
+async fn candidates_in(
+    tx: &mut sqlx::Transaction<'static, DB>,
+    subs: &[&Normalized],
+) -> Result<Vec<Candidate>> {
+    let mut phones = Vec::new();
+    let mut emails = Vec::new();
+    let mut socials = Vec::new();
+    let mut blocks = Vec::new();
+    for n in subs {
+        blocks.extend(voronka_core::intake::keys::block_key(n));
+        phones.extend(
+            n.phones
+                .iter()
+                .filter(|p| p.valid)
+                .filter_map(|p| p.e164.clone()),
+        );
+        emails.extend(n.emails.iter().map(email_key));
+        socials.extend(n.socials.iter().map(|s| social_key(s)));
+    }
+    for v in [&mut phones, &mut emails, &mut socials, &mut blocks] {
+        v.sort_unstable();
+        v.dedup();
+    }
+    // Every answer comes back folded into one row (`json_rows`): a batch of 500 submissions
+    // brings thousands of candidates, and sqlx hands each SQLite row over on its own.
+    let mut ids: Vec<i64> = Vec::new();
+    for (table, col, vals) in [
+        ("contact_phones", "e164", &phones),
+        ("contact_emails", "match_key", &emails),
+        ("contact_socials", "match_key", &socials),
+    ] {
+        for chunk in vals.chunks(CHUNK) {
+            // Merged contacts keep their rows for undo but are never matched again. Written
+            // so that both planners look each contact up by its key: a join let SQLite scan
+            // the contacts when its statistics were taken on few rows.
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
+                "SELECT {} FROM {table} t WHERE NOT EXISTS \
+                 (SELECT 1 FROM contacts c WHERE c.id = t.contact_id AND c.merged_into IS NOT NULL) \
+                 AND t.{col} IN (",
+                json_rows("t.contact_id")
+            ));
+            let mut sep = qb.separated(", ");
+            for v in chunk {
+                sep.push_bind(v.as_str());
+            }
+            qb.push(")");
+            let found: Vec<(i64,)> = json_answer(tx, qb, "candidate contacts").await?;
+            ids.extend(found.into_iter().map(|(id,)| id));
+        }
+    }
+    // A block key (name and company) only ever flags possible duplicates: its latest
+    // contacts are enough, and a key shared by many more (a common name at a large company)
+    // would make every capture compare them all.
+    if !blocks.is_empty() {
+        let qb = block_candidates_query(&blocks, BLOCK_CANDIDATES);
+        let found: Vec<Vec<i64>> = json_answer(tx, qb, "candidate blocks").await?;
+        ids.extend(found.into_iter().flatten());
+    }
+    candidate_cards_in(tx, ids).await
+}
+
+/// The contacts' cards as candidates: phones, emails, social profiles, name and company,
+/// and their leads; by id.
+async fn candidate_cards_in(
+    tx: &mut sqlx::Transaction<'static, DB>,
+    mut ids: Vec<i64>,
+) -> Result<Vec<Candidate>> {
+    ids.sort_unstable();
+    ids.dedup();
+    let mut by_id: std::collections::BTreeMap<i64, Candidate> = ids
+        .iter()
+        .map(|&id| {
+            (
+                id,
+                Candidate {
+                    contact_id: id,
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    for chunk in ids.chunks(CHUNK) {
+        for (table, col, only, kind) in [
+            // A phone that is not a valid number has no e164.
+            ("contact_phones", "e164", "e164 IS NOT NULL AND ", 0),
+            ("contact_emails", "match_key", "", 1),
+            ("contact_socials", "match_key", "", 2),
+        ] {
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
+                "SELECT {} FROM {table} WHERE {only}contact_id IN (",
+                json_rows(&format!("contact_id, {col}"))
+            ));
+            push_ids(&mut qb, chunk);
+            qb.push(")");
+            let found: Vec<(i64, String)> = json_answer(tx, qb, table).await?;
+            for (cid, v) in found {
+                if let Some(c) = by_id.get_mut(&cid) {
+                    match kind {
+                        0 => c.phones.push(v),
+                        1 => c.emails.push(v),
+                        _ => c.socials.push(v),
+                    }
+                }
+            }
+        }
+        let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
+            "SELECT {} FROM contacts c LEFT JOIN accounts a ON a.id = c.account_id WHERE c.id IN (",
+            json_rows("c.id, c.full_name, c.name_key, a.name")
+        ));
+        push_ids(&mut qb, chunk);
+        qb.push(")");
+        let found: Vec<(i64, String, Option<String>, Option<String>)> =
+            json_answer(tx, qb, "candidate names").await?;
+        for (id, name, block_key, company) in found {
+            if let Some(c) = by_id.get_mut(&id) {
+                c.name = name;
+                c.block_key = block_key;
+                c.company = company;
+            }
+        }
+        let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
+            "SELECT {} FROM leads WHERE merged_into IS NULL AND contact_id IN (",
+            json_rows("id, contact_id, product, stage, owner_id, updated_at")
+        ));
+        push_ids(&mut qb, chunk);
+        qb.push(")");
+        type LeadTuple = (Id, Id, Option<String>, String, Option<Id>, Millis);
+        let found: Vec<LeadTuple> = json_answer(tx, qb, "candidate leads").await?;
+        for (lead_id, cid, product, stage, owner_id, updated_at) in found {
+            if let Some(c) = by_id.get_mut(&cid) {
+                c.leads.push(CandidateLead {
+                    lead_id,
+                    product,
+                    stage: Stage::parse(&stage).map_err(|_| corrupt("stage", &stage))?,
+                    owner_id,
+                    updated_at,
+                });
+            }
+        }
+    }
+    Ok(by_id.into_values().collect())
+}
+
 const CHUNK: usize = 400;
 
 /// A claim of the rescoring queue first moves at most this many slices' worth of the rescoring
@@ -3740,8 +3797,7 @@ impl SqlStore {
     }
 }
 
-/// The most contacts one block key brings to the intake's matcher as candidates (the latest).
-const BLOCK_CANDIDATES: i64 = 20;
+const BLOCK_CANDIDATES: i64 = crate::BLOCK_CANDIDATES as i64;
 
 impl SqlTx {
     async fn account_for(&mut self, company: &str, n: &Normalized, at: Millis) -> Result<Id> {

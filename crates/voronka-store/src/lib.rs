@@ -87,6 +87,10 @@ impl Backend {
     }
 }
 
+/// The most contacts one block key brings to the intake's matcher as candidates
+/// ([`Tx::candidates_many`]): those with the highest ids, the latest.
+pub const BLOCK_CANDIDATES: usize = 20;
+
 /// How much memory an embedded (SQLite) database may hold of its own pages, per process.
 /// PostgreSQL keeps its pages in the server and ignores this.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -161,6 +165,10 @@ pub trait Store: RoutingStore + ScoreStore + Send + Sync + 'static {
     /// Makes every transaction committed so far durable (SQLite: syncs the write-ahead log; a
     /// no-op where commits are durable already).
     async fn sync_log(&self) -> Result<()>;
+    /// [`Tx::candidates_many`] read from a snapshot of its own, outside any write transaction,
+    /// so that the intake can read the next batch's candidates while it writes the current one
+    /// (see [`Tx::intake_generation`] for when such a read is still current).
+    async fn candidates_ahead(&self, subs: &[&Normalized]) -> Result<Vec<Candidate>>;
 
     // Leads and their surroundings.
     async fn lead(&self, id: Id) -> Result<Option<Lead>>;
@@ -298,6 +306,12 @@ pub trait Tx: RoutingTx + ScoreTx + Send {
     /// Serializes intake transactions across processes, so that two processes never both create
     /// the same person (PostgreSQL: a transaction-level advisory lock; SQLite's writer lock already does).
     async fn lock_intake(&mut self) -> Result<()>;
+    /// Where the database's history stands, read in an intake transaction: the commits of every
+    /// other connection, and those of the intake's own connection, as two counters. Between two
+    /// intake transactions with readings (a, b) and (a, b + 1), the only commit was the first of
+    /// them. `None` where commits cannot be followed this way (PostgreSQL, shared by processes;
+    /// SQLite in memory).
+    async fn intake_generation(&mut self) -> Result<Option<(i64, u64)>>;
     async fn savepoint(&mut self) -> Result<()>;
     async fn rollback_to_savepoint(&mut self) -> Result<()>;
     async fn release_savepoint(&mut self) -> Result<()>;
@@ -341,6 +355,8 @@ pub trait Tx: RoutingTx + ScoreTx + Send {
     async fn put_capture_keys(&mut self, rows: &[(String, String, Millis)]) -> Result<()>;
     /// Every contact sharing a phone, email or social profile with any of the submissions.
     async fn candidates_many(&mut self, subs: &[&Normalized]) -> Result<Vec<Candidate>>;
+    /// The contacts as [`Tx::candidates_many`] brings them, by id.
+    async fn candidate_cards(&mut self, ids: &[Id]) -> Result<Vec<Candidate>>;
     /// Reserves `n` fresh ids of a table for rows inserted with explicit ids.
     async fn reserve_ids(&mut self, table: IdTable, n: usize) -> Result<Vec<Id>>;
     /// [`Tx::reserve_ids`] for several tables at once (one statement on SQLite).

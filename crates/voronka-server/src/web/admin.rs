@@ -351,6 +351,7 @@ struct StatusView {
     /// When the longest-waiting lead of the rescoring queue was queued.
     rescore_oldest: Option<When>,
     search_backlog: i64,
+    intake: voronka_app::IntakeCounts,
 }
 
 /// What an administrator asks of the running instance: the health check a load balancer sees,
@@ -376,6 +377,7 @@ pub(crate) async fn status(State(state): State<AppState>, user: WebUser) -> Page
                     .oldest_queued_at
                     .map(|at| When::new(at, now())),
                 search_backlog: s.search_backlog,
+                intake: s.intake,
             })
         }
     };

@@ -150,6 +150,8 @@ impl SqlStore {
             search: Default::default(),
             checkpoints: None,
             indexer: None,
+            intake_commits: Default::default(),
+            ahead: None,
         })
     }
 
@@ -160,6 +162,7 @@ impl SqlStore {
             _writer: writer,
             settings: Default::default(),
             committed: None,
+            intake_commits: None,
         })
     }
 }

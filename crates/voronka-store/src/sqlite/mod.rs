@@ -497,6 +497,16 @@ impl SqlStore {
             .await?;
         // In memory the one connection attaches the index writable and indexes too.
         let indexer = indexer.or_else(|| memory.then(|| pool.clone()));
+        // Opened when the intake first reads ahead (a burst, an import).
+        let ahead = (!memory).then(|| {
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(0)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .test_before_acquire(false)
+                .connect_lazy_with(opts.clone())
+        });
         let checkpoints = if memory {
             None
         } else {
@@ -509,6 +519,8 @@ impl SqlStore {
             search: Default::default(),
             checkpoints,
             indexer,
+            intake_commits: Default::default(),
+            ahead,
         })
     }
 
@@ -519,6 +531,7 @@ impl SqlStore {
             _writer: writer,
             settings: Default::default(),
             committed: self.checkpoints.clone(),
+            intake_commits: None,
         })
     }
 }
