@@ -315,13 +315,13 @@ async fn run_committer(
     // identical-payload keys itself.
     let mut recent = (store.backend() == voronka_store::Backend::Sqlite).then(RecentKeys::default);
     let mut batch = Vec::with_capacity(settings.max_batch);
-    // A whole batch that was already waiting when the one before it began, with the candidates
-    // read for it meanwhile (`None`: not read, or the read failed).
-    let mut waiting: Option<(Batch, Option<Vec<intake::Candidate>>)> = None;
+    // A whole batch that was already waiting when the one before it began, with the pool of
+    // candidates read for it meanwhile (`None`: not read, or the read failed).
+    let mut waiting: Option<(Batch, Option<Pool>)> = None;
     // What the last committed batch left for the next one to bring its candidates up to date.
     let mut handoff: Option<Handoff> = None;
     loop {
-        let (items, found_ahead) = match waiting.take() {
+        let (items, pool_ahead) = match waiting.take() {
             Some(w) => w,
             None => {
                 if rx.recv_many(&mut batch, settings.max_batch).await == 0 {
@@ -336,9 +336,9 @@ async fn run_committer(
         if settings.bulk_commit && rx.len() >= settings.max_batch {
             rx.recv_many(&mut next, settings.max_batch).await;
         }
-        let carried = found_ahead
+        let carried = pool_ahead
             .zip(handoff.take())
-            .map(|(found, after)| Carried { found, after });
+            .map(|(pool, after)| Carried { pool, after });
         let result = {
             let ctx = BatchContext {
                 policy: &policy,
@@ -555,8 +555,8 @@ struct Committed {
     remembered: Vec<KeyRow>,
     /// For the next batch, when the database's history could be followed (SQLite file).
     handoff: Option<Handoff>,
-    /// The next batch's candidates, read while this one was written.
-    next_found: Option<Vec<intake::Candidate>>,
+    /// The next batch's pool of candidates, read while this one was written.
+    next_found: Option<Pool>,
 }
 
 /// The submissions of one batch, each with its caller's reply.
@@ -571,32 +571,33 @@ struct Handoff {
     written: Vec<(Id, Vec<String>)>,
 }
 
-/// Candidates read for a batch while the batch before it was written, and what that batch
-/// handed over.
+/// The pool of candidates read for a batch while the batch before it was written, and what that
+/// batch handed over.
 struct Carried {
-    found: Vec<intake::Candidate>,
+    pool: Pool,
     after: Handoff,
 }
 
-/// A batch's candidates read ahead (`Carried::found`) made current: they were read from a
+/// A batch's pool of candidates read ahead (`Carried::pool`) made current: they were read from a
 /// snapshot taken once the batch before began, and nothing but that batch committed since (the
 /// generation says so). The contacts it wrote that this batch may match, or that the snapshot
 /// brought in their older state, are read again here; the rest is as the snapshot had it.
-async fn candidates_made_current(
+async fn pool_made_current(
     tx: &mut dyn Tx,
-    mut found: Vec<intake::Candidate>,
+    pool: Pool,
     written: &[(Id, Vec<String>)],
     wanted: &std::collections::HashSet<&str>,
-) -> Result<Vec<intake::Candidate>> {
-    let read: std::collections::HashSet<Id> = found.iter().map(|c| c.contact_id).collect();
+) -> Result<Pool> {
+    let read: std::collections::HashSet<Id> = pool.contacts.iter().map(|c| c.contact_id).collect();
     let mut again: Vec<Id> = written
         .iter()
         .filter(|(id, keys)| read.contains(id) || keys.iter().any(|k| wanted.contains(k.as_str())))
         .map(|(id, _)| *id)
         .collect();
     if again.is_empty() {
-        return Ok(found);
+        return Ok(pool);
     }
+    let mut found = pool.contacts;
     again.sort_unstable();
     again.dedup();
     tracing::debug!(
@@ -606,7 +607,8 @@ async fn candidates_made_current(
     );
     found.retain(|c| again.binary_search(&c.contact_id).is_err());
     found.extend(tx.candidate_cards(&again).await?);
-    Ok(as_the_store_reads(found, wanted))
+    let found = as_the_store_reads(found, wanted);
+    Ok(Pool::new(found, wanted.iter().map(|k| k.to_string())))
 }
 
 /// Of contacts that include every one the store would bring for the `wanted` keys, those it
@@ -1053,20 +1055,27 @@ async fn commit_bulk(
         current.then_some(c)
     });
     let begun = started.elapsed();
-    let next_subs: Vec<Normalized> = match (generation, next, ctx.ahead_on) {
-        (Some(_), Some(next), Some(_)) => next
-            .iter()
-            .filter(|(p, _)| p.validation.outcome == Outcome::Lead)
-            .map(|(p, _)| p.normalized.clone())
-            .collect(),
-        _ => Vec::new(),
-    };
+    let (next_subs, next_wanted): (Vec<Normalized>, Vec<String>) =
+        match (generation, next, ctx.ahead_on) {
+            (Some(_), Some(next), Some(_)) => next
+                .iter()
+                .filter(|(p, _)| p.validation.outcome == Outcome::Lead)
+                .map(|(p, _)| (p.normalized.clone(), p.derived.person_keys.clone()))
+                .fold(Default::default(), |(mut subs, mut wanted), (n, keys)| {
+                    subs.push(n);
+                    wanted.extend(keys);
+                    (subs, wanted)
+                }),
+            _ => Default::default(),
+        };
+    // The pool is built there too: a crowded database brings thousands of candidates a batch.
     let read_ahead = match ctx.ahead_on {
         Some(runtime) if !next_subs.is_empty() => {
             let store = store.clone();
             Some(runtime.spawn(async move {
                 let subs: Vec<&Normalized> = next_subs.iter().collect();
-                store.candidates_ahead(&subs).await
+                let found = store.candidates_ahead(&subs).await?;
+                Ok::<_, voronka_store::StoreError>(Pool::new(found, next_wanted.into_iter()))
             }))
         }
         _ => None,
@@ -1160,12 +1169,12 @@ async fn write_batch(
         .filter(|(p, _)| p.validation.outcome == Outcome::Lead)
         .flat_map(|(p, _)| p.derived.person_keys.iter().map(String::as_str))
         .collect();
-    let found = match ahead {
-        _ if lead_subs.is_empty() => Vec::new(),
-        Some(c) => candidates_made_current(tx, c.found, &c.after.written, &wanted).await?,
-        None => tx.candidates_many(&lead_subs).await?,
+    let new_pool = |found| Pool::new(found, wanted.iter().map(|k| k.to_string()));
+    let mut pool = match ahead {
+        _ if lead_subs.is_empty() => new_pool(Vec::new()),
+        Some(c) => pool_made_current(tx, c.pool, &c.after.written, &wanted).await?,
+        None => new_pool(tx.candidates_many(&lead_subs).await?),
     };
-    let mut pool = Pool::new(found, wanted.iter().map(|k| k.to_string()));
     laps.lap("candidates");
     let mut route_ctx = if lead_subs.is_empty() {
         Default::default()
