@@ -357,7 +357,7 @@ async fn run_committer(
                 commit_each(store.as_ref(), &ctx, &items).await
             }
         };
-        let mut next_found = None;
+        let mut next_pool = None;
         let answers: Vec<(Reply, Result<CaptureOutcome>)> = match result {
             Ok(committed) => {
                 counts
@@ -367,7 +367,7 @@ async fn run_committer(
                     r.remember(committed.remembered, settings.duplicate_window_ms);
                 }
                 handoff = committed.handoff;
-                next_found = committed.next_found;
+                next_pool = committed.next_pool;
                 items
                     .into_iter()
                     .zip(committed.outcomes)
@@ -391,7 +391,7 @@ async fn run_committer(
             }
         };
         if !next.is_empty() {
-            waiting = Some((next, next_found));
+            waiting = Some((next, next_pool));
         }
         if synced_tx.send(answers).is_err() {
             break;
@@ -556,7 +556,7 @@ struct Committed {
     /// For the next batch, when the database's history could be followed (SQLite file).
     handoff: Option<Handoff>,
     /// The next batch's pool of candidates, read while this one was written.
-    next_found: Option<Pool>,
+    next_pool: Option<Pool>,
 }
 
 /// The submissions of one batch, each with its caller's reply.
@@ -621,23 +621,23 @@ fn as_the_store_reads(
 ) -> Vec<intake::Candidate> {
     contacts.sort_by_key(|c| std::cmp::Reverse(c.contact_id));
     let mut per_block: HashMap<String, usize> = HashMap::new();
-    let wants = |kind: &str, value: &str| wanted.contains(format!("{kind}{value}").as_str());
     let keep: Vec<bool> = contacts
         .iter()
         .map(|c| {
-            let by_block = c.block_key.as_ref().is_some_and(|b| {
-                let key = format!("b:{b}");
+            // Every block key counts its latest, whether or not a person key brings them too.
+            let mut kept = false;
+            for (kind, value) in keyed(c) {
+                let key = format!("{kind}{value}");
                 if !wanted.contains(key.as_str()) {
-                    return false;
+                    continue;
                 }
-                let n = per_block.entry(key).or_default();
-                *n += 1;
-                *n <= voronka_store::BLOCK_CANDIDATES
-            });
-            by_block
-                || c.phones.iter().any(|p| wants("p:", p))
-                || c.emails.iter().any(|e| wants("e:", e))
-                || c.socials.iter().any(|s| wants("s:", s))
+                kept |= kind != "b:" || {
+                    let n = per_block.entry(key).or_default();
+                    *n += 1;
+                    *n <= voronka_store::BLOCK_CANDIDATES
+                };
+            }
+            kept
         })
         .collect();
     let mut keep = keep.into_iter();
@@ -671,7 +671,7 @@ async fn commit_each(
             counts: ctx.counts,
             ahead_on: None,
         };
-        let written = write_batch(tx.as_mut(), &item, &items[i..=i], None).await;
+        let written = write_batch(tx.as_mut(), &item, &items[i..=i], None, false).await;
         match written {
             Ok(mut w) => {
                 tx.release_savepoint().await?;
@@ -694,7 +694,7 @@ async fn commit_each(
         outcomes: out,
         remembered,
         handoff: None,
-        next_found: None,
+        next_pool: None,
     })
 }
 
@@ -891,6 +891,24 @@ struct Pool {
     wanted: std::collections::HashSet<String>,
 }
 
+/// The batch's items that may become leads: the ones matched against candidates.
+fn lead_items(items: &[(Prepared, Reply)]) -> impl Iterator<Item = &Prepared> {
+    items
+        .iter()
+        .map(|(p, _)| p)
+        .filter(|p| p.validation.outcome == Outcome::Lead)
+}
+
+/// A candidate's matching keys as (kind, value); `kind` + `value` is the `person_keys` form.
+fn keyed(c: &intake::Candidate) -> impl Iterator<Item = (&'static str, &String)> {
+    c.phones
+        .iter()
+        .map(|p| ("p:", p))
+        .chain(c.emails.iter().map(|e| ("e:", e)))
+        .chain(c.socials.iter().map(|s| ("s:", s)))
+        .chain(c.block_key.iter().map(|b| ("b:", b)))
+}
+
 fn person_keys(n: &Normalized, email_keys: &[String]) -> Vec<String> {
     let mut keys: Vec<String> = n
         .phones
@@ -927,24 +945,15 @@ impl Pool {
         let Some(c) = self.by_id.get(&contact_id).map(|&i| &self.contacts[i]) else {
             return Vec::new();
         };
-        let phones = c.phones.iter().map(|p| format!("p:{p}"));
-        let emails = c.emails.iter().map(|e| format!("e:{e}"));
-        let socials = c.socials.iter().map(|s| format!("s:{s}"));
-        let blocks = c.block_key.iter().map(|b| format!("b:{b}"));
-        phones.chain(emails).chain(socials).chain(blocks).collect()
+        keyed(c)
+            .map(|(kind, value)| format!("{kind}{value}"))
+            .collect()
     }
 
     fn index(&mut self, i: usize) {
         let c = &self.contacts[i];
-        let keys = c
-            .phones
-            .iter()
-            .map(|p| ("p:", p))
-            .chain(c.emails.iter().map(|e| ("e:", e)))
-            .chain(c.socials.iter().map(|s| ("s:", s)))
-            .chain(c.block_key.iter().map(|b| ("b:", b)));
         let mut key = String::new();
-        for (kind, value) in keys {
+        for (kind, value) in keyed(c) {
             key.clear();
             key.push_str(kind);
             key.push_str(value);
@@ -1042,7 +1051,11 @@ async fn commit_bulk(
     // Read once this batch holds the write lock: a snapshot taken after it (for the next
     // batch's candidates) misses only what this batch writes, and anything else committed
     // before the next batch begins shows in the next batch's generation.
-    let generation = tx.intake_generation().await?;
+    let generation = if carried.is_some() || next.is_some() {
+        tx.intake_generation().await?
+    } else {
+        None
+    };
     let ahead = carried.and_then(|c| {
         let current = generation == Some(c.after.expected);
         let counter = if current {
@@ -1057,10 +1070,8 @@ async fn commit_bulk(
     let begun = started.elapsed();
     let (next_subs, next_wanted): (Vec<Normalized>, Vec<String>) =
         match (generation, next, ctx.ahead_on) {
-            (Some(_), Some(next), Some(_)) => next
-                .iter()
-                .filter(|(p, _)| p.validation.outcome == Outcome::Lead)
-                .map(|(p, _)| (p.normalized.clone(), p.derived.person_keys.clone()))
+            (Some(_), Some(next), Some(_)) => lead_items(next)
+                .map(|p| (p.normalized.clone(), p.derived.person_keys.clone()))
                 .fold(Default::default(), |(mut subs, mut wanted), (n, keys)| {
                     subs.push(n);
                     wanted.extend(keys);
@@ -1080,13 +1091,14 @@ async fn commit_bulk(
         }
         _ => None,
     };
-    let written = write_batch(tx.as_mut(), ctx, items, ahead).await?;
+    let hand_over = read_ahead.is_some();
+    let written = write_batch(tx.as_mut(), ctx, items, ahead, hand_over).await?;
     let wrote = started.elapsed();
     tx.commit().await?;
-    let next_found = match read_ahead {
+    let next_pool = match read_ahead {
         None => None,
         Some(read) => match read.await {
-            Ok(Ok(found)) => Some(found),
+            Ok(Ok(pool)) => Some(pool),
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "reading the next batch's candidates failed");
                 None
@@ -1107,23 +1119,27 @@ async fn commit_bulk(
     Ok(Committed {
         outcomes: written.outcomes.into_iter().map(Ok).collect(),
         remembered: written.remembered,
-        handoff: generation.map(|(others, own)| Handoff {
-            expected: (others, own + 1),
-            written: written.contacts,
-        }),
-        next_found,
+        handoff: generation
+            .filter(|_| hand_over)
+            .map(|(others, own)| Handoff {
+                expected: (others, own + 1),
+                written: written.contacts,
+            }),
+        next_pool,
     })
 }
 
 /// Writes the batch inside the caller's transaction and returns each item's outcome.
 ///
 /// `ahead`: the batch's candidates read before the batch before it committed, still current but
-/// for what that batch wrote; `None`: they are read here.
+/// for what that batch wrote; `None`: they are read here. `hand_over`: the next batch's
+/// candidates are being read ahead, so the contacts this batch writes are listed for it.
 async fn write_batch(
     tx: &mut dyn Tx,
     ctx: &BatchContext<'_>,
     items: &[(Prepared, Reply)],
     ahead: Option<Carried>,
+    hand_over: bool,
 ) -> Result<Written> {
     let (policy, window) = (ctx.policy, ctx.window);
     let mut laps = crate::Laps::new();
@@ -1158,16 +1174,10 @@ async fn write_batch(
             }
         }
     }
-    let lead_subs: Vec<&Normalized> = items
-        .iter()
-        .filter(|(p, _)| p.validation.outcome == Outcome::Lead)
-        .map(|(p, _)| &p.normalized)
-        .collect();
+    let lead_subs: Vec<&Normalized> = lead_items(items).map(|p| &p.normalized).collect();
     laps.lap("keys");
-    let wanted: std::collections::HashSet<&str> = items
-        .iter()
-        .filter(|(p, _)| p.validation.outcome == Outcome::Lead)
-        .flat_map(|(p, _)| p.derived.person_keys.iter().map(String::as_str))
+    let wanted: std::collections::HashSet<&str> = lead_items(items)
+        .flat_map(|p| p.derived.person_keys.iter().map(String::as_str))
         .collect();
     let new_pool = |found| Pool::new(found, wanted.iter().map(|k| k.to_string()));
     let mut pool = match ahead {
@@ -1554,7 +1564,7 @@ async fn write_batch(
     // Every lead item wrote its contact: a new one, or a new lead, touch or phone on one.
     let mut contacts: Vec<(Id, Vec<String>)> = Vec::new();
     let mut listed = std::collections::HashSet::new();
-    for slot in &slots {
+    for slot in slots.iter().filter(|_| hand_over) {
         if let Slot::Lead { contact, .. } = slot {
             let id = contact.resolve(&contact_ids);
             if listed.insert(id) {
@@ -1628,7 +1638,8 @@ async fn write_batch(
 struct Written {
     outcomes: Vec<CaptureOutcome>,
     remembered: Vec<KeyRow>,
-    /// The contacts the batch created or changed, with their matching keys (see [`Handoff`]).
+    /// The contacts the batch created or changed, with their matching keys (see [`Handoff`]);
+    /// listed only when the next batch's candidates are read ahead.
     contacts: Vec<(Id, Vec<String>)>,
 }
 
