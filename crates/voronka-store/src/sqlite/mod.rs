@@ -476,6 +476,9 @@ impl SqlStore {
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
+            // As for the intake's connection: the ping would be a round trip to the
+            // connection's thread before every request's first statement.
+            .test_before_acquire(false)
             .after_connect(move |conn, _| {
                 let read_only = read_only.clone();
                 Box::pin(async move {
