@@ -237,9 +237,7 @@ impl App {
                     queue.push(NewDuplicatePair {
                         lead_id: la.max(lb),
                         other_lead_id: la.min(lb),
-                        probability: p.comparison.probability,
-                        explanation: serde_json::to_string(&p.comparison)
-                            .map_err(|e| AppError::Io(e.to_string()))?,
+                        comparison: p.comparison.clone(),
                         at: now,
                     });
                 }

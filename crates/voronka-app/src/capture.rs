@@ -1480,14 +1480,15 @@ async fn write_batch(
     laps.lap("history");
     let at = items[0].0.submission.received_at;
     let pair_rows: Vec<voronka_store::NewDuplicatePair> = pairs
-        .iter()
-        .map(|(lead, other, cmp)| voronka_store::NewDuplicatePair {
-            lead_id: lead.resolve(&lead_ids),
-            other_lead_id: other.resolve(&lead_ids),
-            probability: cmp.probability,
-            explanation: serde_json::to_string(cmp).unwrap_or_default(),
-            at,
-        })
+        .into_iter()
+        .map(
+            |(lead, other, comparison)| voronka_store::NewDuplicatePair {
+                lead_id: lead.resolve(&lead_ids),
+                other_lead_id: other.resolve(&lead_ids),
+                comparison,
+                at,
+            },
+        )
         .collect();
     tx.insert_duplicate_pairs(&pair_rows).await?;
     laps.lap("pairs");

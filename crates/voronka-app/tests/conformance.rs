@@ -1828,3 +1828,104 @@ async fn the_intake_generation_follows_every_commit() {
         assert_eq!(within[0].company.as_deref(), Some("Ромашка"), "{n}");
     }
 }
+
+/// A possible duplicate keeps the matcher's explanation in a compact form and reads back with it
+/// whole, as the API and the review page show it; a pair stored earlier as a JSON object reads as
+/// it was. Both backends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn possible_duplicates_read_back_with_the_whole_explanation() {
+    use sqlx::Connection;
+    /// The stored text of pair `id`, after storing `set` in its place if given.
+    async fn stored(db: &TestDb, id: i64, set: Option<&str>) -> String {
+        macro_rules! on {
+            ($conn:ty) => {{
+                let mut c = <$conn>::connect(&db.url).await.unwrap();
+                if let Some(text) = set {
+                    sqlx::query("UPDATE duplicate_pairs SET explanation = $1 WHERE id = $2")
+                        .bind(text)
+                        .bind(id)
+                        .execute(&mut c)
+                        .await
+                        .unwrap();
+                }
+                sqlx::query_scalar("SELECT explanation FROM duplicate_pairs WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&mut c)
+                    .await
+                    .unwrap()
+            }};
+        }
+        if db.name == "sqlite" {
+            on!(sqlx::SqliteConnection)
+        } else {
+            on!(sqlx::PgConnection)
+        }
+    }
+    for db in TestDb::both().await {
+        let app = open(&db).await;
+        let n = db.name;
+        let store = app.store();
+        // The same name at the same company, another phone and mailbox: worth a look.
+        let person = |phone: &'static str, email: &'static str| {
+            app.capture(req(&[
+                ("name", "Ольга Баккер"),
+                ("company", "Студия <2000> & \"Co\""),
+                ("phone", phone),
+                ("email", email),
+            ]))
+        };
+        let first = person("+31 6 12345678", "olga@studio.nl").await.unwrap();
+        let second = person("+31 6 87654321", "o.bakker@gmail.com")
+            .await
+            .unwrap();
+        assert_ne!(second.contact_id, first.contact_id, "{n}");
+        let pairs = store.duplicate_pairs("open", 100).await.unwrap();
+        let pair = pairs
+            .iter()
+            .find(|p| p.lead_id == second.lead_id.unwrap())
+            .unwrap_or_else(|| panic!("{n}: no pair in {pairs:?}"));
+        assert_eq!(pair.other_lead_id, first.lead_id.unwrap(), "{n}");
+        let e = &pair.explanation;
+        assert_eq!(
+            e["probability"].as_f64(),
+            Some(pair.probability),
+            "{n}: {e}"
+        );
+        assert!(e["weight"].is_f64(), "{n}: {e}");
+        let fields = e["explanation"].as_array().unwrap();
+        let field = |name: &str| {
+            fields
+                .iter()
+                .find(|f| f["field"] == name)
+                .unwrap_or_else(|| panic!("{n}: no {name} in {e}"))
+        };
+        for f in fields {
+            let keys: Vec<&str> = f.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+            assert_eq!(keys, ["field", "level", "values", "weight"], "{n}: {f}");
+            assert_eq!(f["values"].as_array().unwrap().len(), 2, "{n}: {f}");
+        }
+        assert_eq!(
+            field("phone")["values"],
+            serde_json::json!(["+31687654321", "+31612345678"]),
+            "{n}"
+        );
+        let company = &field("company")["values"];
+        assert_eq!(company[0], company[1], "{n}: {e}");
+        assert_eq!(company[0], "Студия <2000> & \"Co\"", "{n}: {e}");
+        // Stored compact: an array, not the object the API shows.
+        let text = stored(&db, pair.id, None).await;
+        assert!(text.starts_with('['), "{n}: {text}");
+        let full = serde_json::to_string(e).unwrap();
+        assert!(
+            text.len() < full.len() * 2 / 3,
+            "{n}: {text} against {full}"
+        );
+        // A pair stored as a JSON object, as before the compact form: read as it was.
+        let mut older = e.clone();
+        older["weight"] = serde_json::json!(-1.5);
+        stored(&db, pair.id, Some(&older.to_string())).await;
+        let again = store.duplicate_pairs("open", 100).await.unwrap();
+        let read = again.iter().find(|p| p.id == pair.id).unwrap();
+        assert_eq!(read.explanation, older, "{n}");
+    }
+}

@@ -830,8 +830,13 @@ fn pair_from(r: &<DB as sqlx::Database>::Row) -> Result<DuplicatePair> {
         lead_id: r.try_get("lead_id")?,
         other_lead_id: r.try_get("other_lead_id")?,
         probability: r.try_get("probability")?,
-        explanation: serde_json::from_str(&explanation)
-            .unwrap_or(serde_json::Value::String(explanation)),
+        // The compact form, or a JSON object as pairs were stored before it.
+        explanation: match voronka_core::linkage::Comparison::from_compact(&explanation) {
+            Some(c) => serde_json::to_value(c).unwrap_or_default(),
+            None => {
+                serde_json::from_str(&explanation).unwrap_or(serde_json::Value::String(explanation))
+            }
+        },
         status: r.try_get("status")?,
         created_at: r.try_get("created_at")?,
         resolved_at: r.try_get("resolved_at")?,
@@ -3227,8 +3232,8 @@ impl Tx for SqlTx {
             qb.push_values(chunk, |mut b, p| {
                 b.push_bind(p.lead_id)
                     .push_bind(p.other_lead_id)
-                    .push_bind(p.probability)
-                    .push_bind(p.explanation.clone())
+                    .push_bind(p.comparison.probability)
+                    .push_bind(p.comparison.to_compact())
                     .push_bind("open")
                     .push_bind(p.at);
             });

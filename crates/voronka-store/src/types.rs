@@ -490,8 +490,9 @@ pub struct DuplicatePair {
 pub struct NewDuplicatePair {
     pub lead_id: Id,
     pub other_lead_id: Id,
-    pub probability: f64,
-    pub explanation: String,
+    /// The matcher's verdict: its probability, and its explanation, stored in the compact form
+    /// ([`voronka_core::linkage::Comparison::to_compact`]).
+    pub comparison: voronka_core::linkage::Comparison,
     pub at: Millis,
 }
 

@@ -61,6 +61,59 @@ pub struct Comparison {
     pub explanation: Vec<FieldContribution>,
 }
 
+/// One field of [`Comparison::to_compact`]: field, level, weight and the first value, then the
+/// second value, or null when it is the same as the first.
+#[derive(Serialize, Deserialize)]
+struct CompactField(String, String, f64, String, Option<String>);
+
+/// [`Comparison::to_compact`]: probability, weight, fields.
+#[derive(Serialize, Deserialize)]
+struct CompactComparison(f64, f64, Vec<CompactField>);
+
+impl Comparison {
+    /// The comparison as a JSON array without the field names of its objects, for storage
+    /// (a stored possible duplicate keeps one per pair): about half the size of its JSON
+    /// object. [`Comparison::from_compact`] reads it back whole.
+    pub fn to_compact(&self) -> String {
+        let fields = self
+            .explanation
+            .iter()
+            .map(|f| {
+                let [a, b] = &f.values;
+                CompactField(
+                    f.field.clone(),
+                    f.level.clone(),
+                    f.weight,
+                    a.clone(),
+                    (a != b).then(|| b.clone()),
+                )
+            })
+            .collect();
+        serde_json::to_string(&CompactComparison(self.probability, self.weight, fields))
+            .unwrap_or_default()
+    }
+
+    /// A comparison written by [`Comparison::to_compact`]; `None` for any other text.
+    pub fn from_compact(text: &str) -> Option<Comparison> {
+        let CompactComparison(probability, weight, fields) = serde_json::from_str(text).ok()?;
+        Some(Comparison {
+            probability,
+            weight,
+            explanation: fields
+                .into_iter()
+                .map(
+                    |CompactField(field, level, weight, a, b)| FieldContribution {
+                        field,
+                        level,
+                        weight,
+                        values: [a.clone(), b.unwrap_or(a)],
+                    },
+                )
+                .collect(),
+        })
+    }
+}
+
 /// Where a run is, for progress display.
 #[derive(Debug, Clone, Copy)]
 pub struct Progress {
@@ -396,5 +449,77 @@ pub fn evaluate<S: AsRef<str>>(predicted: &[(S, S)], truth: &[(S, S)]) -> Qualit
         precision,
         recall,
         f1,
+    }
+}
+
+#[cfg(test)]
+mod compact_tests {
+    use super::*;
+
+    fn field(field: &str, level: &str, weight: f64, a: &str, b: &str) -> FieldContribution {
+        FieldContribution {
+            field: field.into(),
+            level: level.into(),
+            weight,
+            values: [a.into(), b.into()],
+        }
+    }
+
+    fn comparison() -> Comparison {
+        Comparison {
+            probability: 0.058823529411764705,
+            weight: -4.0,
+            explanation: vec![
+                field("phone", "different", -2.0, "+79160035000", "+79160000000"),
+                field(
+                    "email",
+                    "different",
+                    -2.0,
+                    "lead35000@mail.ru",
+                    "lead0@mail.ru",
+                ),
+                field("social", "null", 0.0, "", ""),
+                field("name", "exact", 4.0, "Иван Петров", "Иван Петров"),
+                field(
+                    "company",
+                    "exact",
+                    2.0,
+                    "Company \"0\" <b>",
+                    "Company \"0\" <b>",
+                ),
+                field("city", "else", -0.1, "", "Київ"),
+            ],
+        }
+    }
+
+    #[test]
+    fn the_compact_form_reads_back_whole() {
+        let c = comparison();
+        let compact = c.to_compact();
+        assert_eq!(Comparison::from_compact(&compact), Some(c.clone()));
+        // As the API shows it: the same JSON as the comparison written out in full.
+        assert_eq!(
+            serde_json::to_value(Comparison::from_compact(&compact).unwrap()).unwrap(),
+            serde_json::to_value(&c).unwrap()
+        );
+        let full = serde_json::to_string(&c).unwrap();
+        assert!(
+            compact.len() * 10 < full.len() * 6,
+            "{} bytes compact against {} in full",
+            compact.len(),
+            full.len()
+        );
+    }
+
+    #[test]
+    fn other_text_is_not_a_compact_comparison() {
+        let full = serde_json::to_string(&comparison()).unwrap();
+        assert_eq!(Comparison::from_compact(&full), None);
+        assert_eq!(
+            Comparison::from_compact(r#"{"reason":"merged by hand"}"#),
+            None
+        );
+        assert_eq!(Comparison::from_compact("[1, 2]"), None);
+        assert_eq!(Comparison::from_compact("not json"), None);
     }
 }
