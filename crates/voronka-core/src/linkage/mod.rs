@@ -64,11 +64,11 @@ pub struct Comparison {
 /// One field of [`Comparison::to_compact`]: field, level, weight and the first value, then the
 /// second value, or null when it is the same as the first.
 #[derive(Serialize, Deserialize)]
-struct CompactField(String, String, f64, String, Option<String>);
+struct CompactField<S>(S, S, f64, S, Option<S>);
 
 /// [`Comparison::to_compact`]: probability, weight, fields.
 #[derive(Serialize, Deserialize)]
-struct CompactComparison(f64, f64, Vec<CompactField>);
+struct CompactComparison<S>(f64, f64, Vec<CompactField<S>>);
 
 impl Comparison {
     /// The comparison as a JSON array without the field names of its objects, for storage
@@ -81,11 +81,11 @@ impl Comparison {
             .map(|f| {
                 let [a, b] = &f.values;
                 CompactField(
-                    f.field.clone(),
-                    f.level.clone(),
+                    f.field.as_str(),
+                    f.level.as_str(),
                     f.weight,
-                    a.clone(),
-                    (a != b).then(|| b.clone()),
+                    a.as_str(),
+                    (a != b).then_some(b.as_str()),
                 )
             })
             .collect();
@@ -95,7 +95,8 @@ impl Comparison {
 
     /// A comparison written by [`Comparison::to_compact`]; `None` for any other text.
     pub fn from_compact(text: &str) -> Option<Comparison> {
-        let CompactComparison(probability, weight, fields) = serde_json::from_str(text).ok()?;
+        let CompactComparison::<String>(probability, weight, fields) =
+            serde_json::from_str(text).ok()?;
         Some(Comparison {
             probability,
             weight,
