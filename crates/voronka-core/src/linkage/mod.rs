@@ -62,13 +62,14 @@ pub struct Comparison {
 }
 
 /// One field of [`Comparison::to_compact`]: field, level, weight and the first value, then the
-/// second value, or null when it is the same as the first.
+/// second value, or null when it is the same as the first. Numbers that are not finite are
+/// written as null, as in the JSON object, and read back as NaN.
 #[derive(Serialize, Deserialize)]
-struct CompactField<S>(S, S, f64, S, Option<S>);
+struct CompactField<S>(S, S, Option<f64>, S, Option<S>);
 
 /// [`Comparison::to_compact`]: probability, weight, fields.
 #[derive(Serialize, Deserialize)]
-struct CompactComparison<S>(f64, f64, Vec<CompactField<S>>);
+struct CompactComparison<S>(Option<f64>, Option<f64>, Vec<CompactField<S>>);
 
 impl Comparison {
     /// The comparison as a JSON array without the field names of its objects, for storage
@@ -83,14 +84,14 @@ impl Comparison {
                 CompactField(
                     f.field.as_str(),
                     f.level.as_str(),
-                    f.weight,
+                    Some(f.weight),
                     a.as_str(),
                     (a != b).then_some(b.as_str()),
                 )
             })
             .collect();
-        serde_json::to_string(&CompactComparison(self.probability, self.weight, fields))
-            .unwrap_or_default()
+        let (p, w) = (Some(self.probability), Some(self.weight));
+        serde_json::to_string(&CompactComparison(p, w, fields)).unwrap_or_default()
     }
 
     /// A comparison written by [`Comparison::to_compact`]; `None` for any other text.
@@ -98,15 +99,15 @@ impl Comparison {
         let CompactComparison::<String>(probability, weight, fields) =
             serde_json::from_str(text).ok()?;
         Some(Comparison {
-            probability,
-            weight,
+            probability: probability.unwrap_or(f64::NAN),
+            weight: weight.unwrap_or(f64::NAN),
             explanation: fields
                 .into_iter()
                 .map(
                     |CompactField(field, level, weight, a, b)| FieldContribution {
                         field,
                         level,
-                        weight,
+                        weight: weight.unwrap_or(f64::NAN),
                         values: [a.clone(), b.unwrap_or(a)],
                     },
                 )
@@ -509,6 +510,20 @@ mod compact_tests {
             "{} bytes compact against {} in full",
             compact.len(),
             full.len()
+        );
+    }
+
+    #[test]
+    fn numbers_that_are_not_finite_read_back_as_the_object_shows_them() {
+        let mut c = comparison();
+        c.weight = f64::NEG_INFINITY;
+        c.explanation[0].weight = f64::NAN;
+        let back = Comparison::from_compact(&c.to_compact()).expect("read back");
+        assert!(back.weight.is_nan() && back.explanation[0].weight.is_nan());
+        assert_eq!(back.explanation[1], c.explanation[1]);
+        assert_eq!(
+            serde_json::to_value(&back).unwrap(),
+            serde_json::to_value(&c).unwrap()
         );
     }
 
