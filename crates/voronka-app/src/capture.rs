@@ -88,6 +88,87 @@ impl CaptureOutcome {
     }
 }
 
+/// A capture outcome as its keys store it. An outcome that made a touch or an interest gives
+/// the same reasons as that row keeps, so they are left to the row ([`StoredOutcome::stored`])
+/// and read back from it for a replay ([`restore_reasons`]): a lead's possible duplicates made
+/// its reasons most of the stored outcome. Outcomes stored whole, and those stored before this
+/// form, have no `reasons_on_row`.
+#[derive(Serialize, Deserialize)]
+struct StoredOutcome {
+    #[serde(flatten)]
+    outcome: CaptureOutcome,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    reasons_on_row: bool,
+}
+
+/// How [`StoredOutcome`] marks the outcomes whose reasons are on their row.
+const REASONS_ON_ROW: &str = "\"reasons_on_row\":true";
+
+impl StoredOutcome {
+    /// The text stored under the outcome's permanent keys.
+    fn stored(o: &CaptureOutcome) -> Result<String> {
+        let on_row = !o.reasons.is_empty() && (o.touch_id.is_some() || o.interest_id.is_some());
+        let text = if on_row {
+            serde_json::to_string(&StoredOutcome {
+                outcome: CaptureOutcome {
+                    reasons: Vec::new(),
+                    ..o.clone()
+                },
+                reasons_on_row: true,
+            })
+        } else {
+            serde_json::to_string(o)
+        };
+        text.map_err(|e| AppError::Io(e.to_string()))
+    }
+}
+
+/// Stored outcomes that left their reasons to their touch or interest get them back, so that
+/// each text in `stored` is the whole outcome.
+async fn restore_reasons(
+    tx: &mut dyn Tx,
+    stored: &mut HashMap<String, (String, i64)>,
+) -> Result<()> {
+    let unreadable =
+        |e: serde_json::Error| AppError::Io(format!("stored capture result is unreadable: {e}"));
+    let mut partial: Vec<(String, CaptureOutcome)> = Vec::new();
+    for (key, (text, _)) in stored.iter() {
+        if text.contains(REASONS_ON_ROW) {
+            let s: StoredOutcome = serde_json::from_str(text).map_err(unreadable)?;
+            if s.reasons_on_row {
+                partial.push((key.clone(), s.outcome));
+            }
+        }
+    }
+    if partial.is_empty() {
+        return Ok(());
+    }
+    let touches: Vec<Id> = partial.iter().filter_map(|(_, o)| o.touch_id).collect();
+    let interests: Vec<Id> = partial
+        .iter()
+        .filter(|(_, o)| o.touch_id.is_none())
+        .filter_map(|(_, o)| o.interest_id)
+        .collect();
+    let rows = tx.stored_reasons(&touches, &interests).await?;
+    for (key, mut o) in partial {
+        let list = match (o.touch_id, o.interest_id) {
+            (Some(id), _) => rows.touches.get(&id),
+            (None, Some(id)) => rows.interests.get(&id),
+            (None, None) => None,
+        };
+        let Some(list) = list else {
+            return Err(AppError::Io(format!(
+                "the stored capture result under {key} names a row that is gone"
+            )));
+        };
+        o.reasons = serde_json::from_str(list).map_err(unreadable)?;
+        if let Some((text, _)) = stored.get_mut(&key) {
+            *text = serde_json::to_string(&o).map_err(|e| AppError::Io(e.to_string()))?;
+        }
+    }
+    Ok(())
+}
+
 struct Prepared {
     submission: Submission,
     normalized: Normalized,
@@ -1174,6 +1255,7 @@ async fn write_batch(
             }
         }
     }
+    restore_reasons(tx, &mut stored).await?;
     let lead_subs: Vec<&Normalized> = lead_items(items).map(|p| &p.normalized).collect();
     laps.lap("keys");
     let wanted: std::collections::HashSet<&str> = lead_items(items)
@@ -1614,14 +1696,19 @@ async fn write_batch(
         if o.repeated {
             continue;
         }
-        let json = serde_json::to_string(o).map_err(|e| AppError::Io(e.to_string()))?;
-        for (k, permanent) in &p.keys {
-            let row = (k.clone(), json.clone(), p.submission.received_at);
-            if in_memory(*permanent) {
-                remembered.push(row);
-            } else {
-                key_rows.push(row);
-            }
+        // Whole in memory; in the store, without the reasons the touch or interest keeps.
+        let at = p.submission.received_at;
+        let (mem, kept): (Vec<_>, Vec<_>) = p
+            .keys
+            .iter()
+            .partition(|(_, permanent)| in_memory(*permanent));
+        if !mem.is_empty() {
+            let whole = serde_json::to_string(o).map_err(|e| AppError::Io(e.to_string()))?;
+            remembered.extend(mem.into_iter().map(|(k, _)| (k.clone(), whole.clone(), at)));
+        }
+        if !kept.is_empty() {
+            let text = StoredOutcome::stored(o)?;
+            key_rows.extend(kept.into_iter().map(|(k, _)| (k.clone(), text.clone(), at)));
         }
     }
     tx.put_capture_keys(&key_rows).await?;

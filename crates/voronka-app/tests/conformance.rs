@@ -1829,37 +1829,47 @@ async fn the_intake_generation_follows_every_commit() {
     }
 }
 
+/// On a connection of its own (as stored, under the store): runs `update` binding `set` and
+/// `arg` when `set` is given, then answers the text `select` reads binding `arg`.
+async fn raw_text(db: &TestDb, select: &str, update: &str, arg: &str, set: Option<&str>) -> String {
+    use sqlx::Connection;
+    macro_rules! on {
+        ($conn:ty) => {{
+            let mut c = <$conn>::connect(&db.url).await.unwrap();
+            if let Some(text) = set {
+                sqlx::query(update)
+                    .bind(text)
+                    .bind(arg)
+                    .execute(&mut c)
+                    .await
+                    .unwrap();
+            }
+            sqlx::query_scalar(select)
+                .bind(arg)
+                .fetch_one(&mut c)
+                .await
+                .unwrap()
+        }};
+    }
+    if db.name == "sqlite" {
+        on!(sqlx::SqliteConnection)
+    } else {
+        on!(sqlx::PgConnection)
+    }
+}
+
 /// A possible duplicate keeps the matcher's explanation in a compact form and reads back with it
 /// whole, as the API and the review page show it; a pair stored earlier as a JSON object reads as
 /// it was. Both backends.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn possible_duplicates_read_back_with_the_whole_explanation() {
-    use sqlx::Connection;
     /// The stored text of pair `id`, after storing `set` in its place if given.
     async fn stored(db: &TestDb, id: i64, set: Option<&str>) -> String {
-        macro_rules! on {
-            ($conn:ty) => {{
-                let mut c = <$conn>::connect(&db.url).await.unwrap();
-                if let Some(text) = set {
-                    sqlx::query("UPDATE duplicate_pairs SET explanation = $1 WHERE id = $2")
-                        .bind(text)
-                        .bind(id)
-                        .execute(&mut c)
-                        .await
-                        .unwrap();
-                }
-                sqlx::query_scalar("SELECT explanation FROM duplicate_pairs WHERE id = $1")
-                    .bind(id)
-                    .fetch_one(&mut c)
-                    .await
-                    .unwrap()
-            }};
-        }
-        if db.name == "sqlite" {
-            on!(sqlx::SqliteConnection)
-        } else {
-            on!(sqlx::PgConnection)
-        }
+        let (select, update) = (
+            "SELECT explanation FROM duplicate_pairs WHERE id = CAST($1 AS BIGINT)",
+            "UPDATE duplicate_pairs SET explanation = $1 WHERE id = CAST($2 AS BIGINT)",
+        );
+        raw_text(db, select, update, &id.to_string(), set).await
     }
     for db in TestDb::both().await {
         let app = open(&db).await;
@@ -1927,5 +1937,93 @@ async fn possible_duplicates_read_back_with_the_whole_explanation() {
         let again = store.duplicate_pairs("open", 100).await.unwrap();
         let read = again.iter().find(|p| p.id == pair.id).unwrap();
         assert_eq!(read.explanation, older, "{n}");
+    }
+}
+
+/// A repeat under the same idempotency key answers with the first outcome's reasons, which the
+/// stored outcome leaves to the touch or interest that keeps them; an outcome stored whole (as
+/// before that form) answers with its own. Both backends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeats_answer_with_the_reasons_their_row_keeps() {
+    /// The stored result under the key ending in `key`, after storing `set` in its place.
+    async fn result(db: &TestDb, key: &str, set: Option<&str>) -> String {
+        let (select, update) = (
+            "SELECT result FROM capture_keys WHERE key LIKE $1",
+            "UPDATE capture_keys SET result = $1 WHERE key LIKE $2",
+        );
+        raw_text(db, select, update, &format!("%:{key}"), set).await
+    }
+    for db in TestDb::both().await {
+        let app = open(&db).await;
+        let n = db.name;
+        let keyed = |key: &str, fields: &[(&str, &str)]| CaptureRequest {
+            idempotency_key: Some(key.to_string()),
+            ..req(fields)
+        };
+        let person = |phone: &'static str| {
+            vec![
+                ("name", "Анна Смирнова"),
+                ("company", "Ромашка <ООО>"),
+                ("phone", phone),
+            ]
+        };
+        app.capture(keyed("first", &person("+7 916 555 01 01")))
+            .await
+            .unwrap();
+        // The same name at the same company with another phone: a lead with a possible
+        // duplicate among its reasons.
+        let lead = app
+            .capture(keyed("lead", &person("+7 916 555 02 02")))
+            .await
+            .unwrap();
+        assert!(
+            lead.reasons.iter().any(|r| r.code == "possible_duplicate"),
+            "{n}: {lead:?}"
+        );
+        // No usable contact: an interest, with the reason.
+        let interest = app
+            .capture(keyed(
+                "interest",
+                &[("name", "Аноним"), ("message", "цена?")],
+            ))
+            .await
+            .unwrap();
+        assert_eq!(interest.result, CaptureResult::Interest, "{n}");
+        assert!(!interest.reasons.is_empty(), "{n}: {interest:?}");
+        for (key, first, fields) in [
+            ("lead", &lead, person("+7 916 555 02 02")),
+            (
+                "interest",
+                &interest,
+                vec![("name", "Аноним"), ("message", "цена?")],
+            ),
+        ] {
+            let text = result(&db, key, None).await;
+            assert!(
+                text.contains("\"reasons_on_row\":true")
+                    && !text.contains(&first.reasons[0].message),
+                "{n}: {text}"
+            );
+            let again = app.capture(keyed(key, &fields)).await.unwrap();
+            assert!(again.repeated, "{n}: {again:?}");
+            assert_eq!(
+                voronka_app::CaptureOutcome {
+                    repeated: false,
+                    ..again
+                },
+                first.clone(),
+                "{n}: {key}"
+            );
+        }
+        // Stored whole, as before: answered as stored.
+        let mut older = lead.clone();
+        older.reasons[0].message = "as stored before".into();
+        result(&db, "lead", Some(&serde_json::to_string(&older).unwrap())).await;
+        let again = app
+            .capture(keyed("lead", &person("+7 916 555 02 02")))
+            .await
+            .unwrap();
+        assert_eq!(again.reasons, older.reasons, "{n}");
+        assert_eq!(again.lead_id, lead.lead_id, "{n}");
     }
 }

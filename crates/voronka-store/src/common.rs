@@ -2951,6 +2951,28 @@ impl Tx for SqlTx {
         Ok(())
     }
 
+    async fn stored_reasons(&mut self, touches: &[Id], interests: &[Id]) -> Result<StoredReasons> {
+        let mut found = StoredReasons::default();
+        for (table, ids, into) in [
+            ("touches", touches, &mut found.touches),
+            ("interests", interests, &mut found.interests),
+        ] {
+            for chunk in ids.chunks(CHUNK) {
+                let mut qb: QueryBuilder<DB> =
+                    QueryBuilder::new(format!("SELECT id, reasons FROM {table} WHERE id IN ("));
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(*id);
+                }
+                qb.push(")");
+                for r in qb.build().fetch_all(&mut *self.tx).await? {
+                    into.insert(r.try_get("id")?, r.try_get("reasons")?);
+                }
+            }
+        }
+        Ok(found)
+    }
+
     async fn candidates_many(&mut self, subs: &[&Normalized]) -> Result<Vec<Candidate>> {
         candidates_in(&mut self.tx, subs).await
     }

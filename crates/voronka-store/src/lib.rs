@@ -353,6 +353,9 @@ pub trait Tx: RoutingTx + ScoreTx + Send {
     async fn capture_keys_many(&mut self, keys: &[String])
         -> Result<Vec<(String, String, Millis)>>;
     async fn put_capture_keys(&mut self, rows: &[(String, String, Millis)]) -> Result<()>;
+    /// The reasons (JSON lists) kept on these touches and interests, by id: what a stored capture
+    /// outcome that left its reasons to its row answers with again.
+    async fn stored_reasons(&mut self, touches: &[Id], interests: &[Id]) -> Result<StoredReasons>;
     /// Every contact sharing a phone, email or social profile with any of the submissions.
     async fn candidates_many(&mut self, subs: &[&Normalized]) -> Result<Vec<Candidate>>;
     /// The contacts as [`Tx::candidates_many`] brings them, by id.

@@ -486,6 +486,13 @@ pub struct DuplicatePair {
     pub resolved_by: Option<String>,
 }
 
+/// [`crate::Tx::stored_reasons`]: each touch's and interest's reasons (a JSON list), by id.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StoredReasons {
+    pub touches: std::collections::HashMap<Id, String>,
+    pub interests: std::collections::HashMap<Id, String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewDuplicatePair {
     pub lead_id: Id,
