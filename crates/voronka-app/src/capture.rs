@@ -156,12 +156,14 @@ async fn restore_reasons(
             (None, Some(id)) => rows.interests.get(&id),
             (None, None) => None,
         };
-        let Some(list) = list else {
-            return Err(AppError::Io(format!(
-                "the stored capture result under {key} names a row that is gone"
-            )));
+        // Touches and interests are never deleted; were one gone, the repeat is still a repeat.
+        o.reasons = match list {
+            Some(list) => serde_json::from_str(list).map_err(unreadable)?,
+            None => {
+                tracing::warn!(key, "a stored capture result names a row that is gone");
+                Vec::new()
+            }
         };
-        o.reasons = serde_json::from_str(list).map_err(unreadable)?;
         if let Some((text, _)) = stored.get_mut(&key) {
             *text = serde_json::to_string(&o).map_err(|e| AppError::Io(e.to_string()))?;
         }
@@ -1647,11 +1649,13 @@ async fn write_batch(
     // Every lead item wrote its contact: a new one, or a new lead, touch or phone on one.
     let mut contacts: Vec<(Id, Vec<String>)> = Vec::new();
     let mut listed = std::collections::HashSet::new();
-    for slot in slots.iter().filter(|_| hand_over) {
-        if let Slot::Lead { contact, .. } = slot {
-            let id = contact.resolve(&contact_ids);
-            if listed.insert(id) {
-                contacts.push((id, pool.keys_of(contact.to_id())));
+    if hand_over {
+        for slot in &slots {
+            if let Slot::Lead { contact, .. } = slot {
+                let id = contact.resolve(&contact_ids);
+                if listed.insert(id) {
+                    contacts.push((id, pool.keys_of(contact.to_id())));
+                }
             }
         }
     }

@@ -2960,10 +2960,7 @@ impl Tx for SqlTx {
             for chunk in ids.chunks(CHUNK) {
                 let mut qb: QueryBuilder<DB> =
                     QueryBuilder::new(format!("SELECT id, reasons FROM {table} WHERE id IN ("));
-                let mut sep = qb.separated(", ");
-                for id in chunk {
-                    sep.push_bind(*id);
-                }
+                push_ids(&mut qb, chunk);
                 qb.push(")");
                 for r in qb.build().fetch_all(&mut *self.tx).await? {
                     into.insert(r.try_get("id")?, r.try_get("reasons")?);
@@ -3525,7 +3522,6 @@ impl Tx for SqlTx {
     }
 }
 
-/// Rows per multi-row statement: well under both engines' limits on bound parameters.
 /// Every contact sharing a phone, email or social profile with any of the submissions, and the
 /// latest of those sharing a block key (see [`Tx::candidates_many`]).
 async fn candidates_in(
@@ -3671,6 +3667,7 @@ async fn candidate_cards_in(
     Ok(by_id.into_values().collect())
 }
 
+/// Rows per multi-row statement: well under both engines' limits on bound parameters.
 const CHUNK: usize = 400;
 
 /// A claim of the rescoring queue first moves at most this many slices' worth of the rescoring
