@@ -220,7 +220,7 @@ impl Prepared {
             visitor_id: n.visitor_id.clone(),
             attribution: n.attribution.clone(),
             ip: s.ip.clone(),
-            reasons: reasons_json(reasons),
+            reasons: Reason::stored_json(reasons),
             raw: self.derived.raw.clone(),
             partner: s.partner.clone(),
             created_at: s.received_at,
@@ -248,7 +248,7 @@ impl Prepared {
             owner_id: route.owner_id,
             form_id: s.form_id,
             attribution: n.attribution.clone(),
-            reasons: reasons_json(reasons),
+            reasons: Reason::stored_json(reasons),
             route_explanation: Some(route.explanation.clone()),
             search_text: self.derived.search_text.clone(),
             kind: n
@@ -281,7 +281,7 @@ impl Prepared {
             user_agent: s.user_agent.clone(),
             message: n.message.clone(),
             raw: self.derived.raw.clone(),
-            reasons: reasons_json(reasons),
+            reasons: Reason::stored_json(reasons),
             verdict: self.verdict().into(),
             created_at: s.received_at,
             answers: serde_json::to_string(&n.form.answers).unwrap_or_else(|_| "[]".into()),
@@ -779,10 +779,6 @@ async fn commit_each(
         handoff: None,
         next_pool: None,
     })
-}
-
-fn reasons_json(r: &[Reason]) -> String {
-    serde_json::to_string(r).unwrap_or_else(|_| "[]".into())
 }
 
 /// Lowercased text the lead list searches: name, company, product, phones (E.164 and digits), emails.

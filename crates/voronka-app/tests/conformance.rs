@@ -2027,3 +2027,81 @@ async fn repeats_answer_with_the_reasons_their_row_keeps() {
         assert_eq!(again.lead_id, lead.lead_id, "{n}");
     }
 }
+
+/// A lead's reasons are stored as their codes and values, and read with the messages the
+/// catalog makes from them; reasons stored with their messages (as before) read as stored.
+/// Both backends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reasons_are_stored_as_codes_and_values_and_read_with_their_messages() {
+    /// The stored reasons of lead `id`, after storing `set` in their place.
+    async fn stored(db: &TestDb, id: i64, set: Option<&str>) -> String {
+        let (select, update) = (
+            "SELECT reasons FROM leads WHERE CAST(id AS TEXT) = $1",
+            "UPDATE leads SET reasons = $1 WHERE CAST(id AS TEXT) = $2",
+        );
+        raw_text(db, select, update, &id.to_string(), set).await
+    }
+    for db in TestDb::both().await {
+        let app = open(&db).await;
+        let n = db.name;
+        let admin = Actor::system("t");
+        let person = |phone: &'static str, email: &'static str| {
+            req(&[
+                ("name", "Анна \"<Смирнова>\""),
+                ("company", "Ромашка <ООО>"),
+                ("phone", phone),
+                ("email", email),
+            ])
+        };
+        app.capture(person("+7 916 555 01 01", "anna@romashka-ooo.ru"))
+            .await
+            .unwrap();
+        // The same name at the same company with another phone and email: a possible
+        // duplicate; a shared mailbox: flagged.
+        let lead = app
+            .capture(person("+7 916 555 02 02", "info@romashka-ooo.ru"))
+            .await
+            .unwrap();
+        let id = lead.lead_id.unwrap();
+        let codes: Vec<&str> = lead.reasons.iter().map(|r| r.code.as_str()).collect();
+        assert!(
+            codes.contains(&"possible_duplicate") && codes.contains(&"email_role"),
+            "{n}: {lead:?}"
+        );
+        let dup = lead
+            .reasons
+            .iter()
+            .find(|r| r.code == "possible_duplicate")
+            .unwrap();
+        assert_eq!(dup.args["shared"], "name,company", "{n}: {dup:?}");
+        assert!(
+            dup.message.starts_with("possible duplicate of lead #")
+                && dup.message.ends_with(", shared name, company"),
+            "{n}: {dup:?}"
+        );
+        let text = stored(&db, id, None).await;
+        assert!(
+            text.contains("\"args\":") && !text.contains("\"message\""),
+            "{n}: {text}"
+        );
+        // Read back: the same reasons, messages made again.
+        let detail = app.lead_detail(&admin, id).await.unwrap();
+        assert_eq!(
+            detail.reasons,
+            serde_json::to_value(&lead.reasons).unwrap(),
+            "{n}"
+        );
+        // As stored before reasons kept their values: message only, shown as stored.
+        let older = r#"[{"code":"email_role","field":"email","message":"as stored before"},{"code":"custom","message":"kept"}]"#;
+        stored(&db, id, Some(older)).await;
+        let detail = app.lead_detail(&admin, id).await.unwrap();
+        assert_eq!(
+            detail.reasons,
+            serde_json::json!([
+                {"code": "email_role", "field": "email", "message": "as stored before"},
+                {"code": "custom", "message": "kept"}
+            ]),
+            "{n}"
+        );
+    }
+}

@@ -198,21 +198,17 @@ pub fn possible_among(
         })
         .filter_map(|(c, cmp, _)| {
             let lead = c.leads.iter().max_by_key(|l| l.updated_at)?;
-            let shared = cmp.shared_fields();
             let reason = Reason::new(
                 "possible_duplicate",
                 None,
-                format!(
-                    "possible duplicate of lead #{} (contact #{}): match probability {:.2}{}",
-                    lead.lead_id,
-                    c.contact_id,
-                    cmp.probability,
-                    if shared.is_empty() {
-                        String::new()
-                    } else {
-                        format!(", shared {}", shared.join(", "))
-                    }
-                ),
+                [
+                    ("lead", lead.lead_id.to_string()),
+                    ("contact", c.contact_id.to_string()),
+                    ("probability", format!("{:.2}", cmp.probability)),
+                    ("shared", cmp.shared_fields().join(",")),
+                ]
+                .into_iter()
+                .filter(|(_, v)| !v.is_empty()),
             );
             Some((
                 PossibleDuplicate {
@@ -285,12 +281,11 @@ pub fn decide_among(
     let mut reasons = vec![Reason::new(
         "same_contact",
         None,
-        format!(
-            "same person as contact #{} (match probability {:.3}: {})",
-            contact.contact_id,
-            cmp.probability,
-            cmp.shared_fields().join(", ")
-        ),
+        [
+            ("contact", contact.contact_id.to_string()),
+            ("probability", format!("{:.3}", cmp.probability)),
+            ("shared", cmp.shared_fields().join(",")),
+        ],
     )];
     let product = n.product.as_deref();
     let open = contact
@@ -303,7 +298,7 @@ pub fn decide_among(
         reasons.push(Reason::new(
             "same_request",
             None,
-            format!("same request as open lead #{}: added as a touch", l.lead_id),
+            [("lead", l.lead_id.to_string())],
         ));
         return (
             MatchDecision::Touch {
@@ -323,7 +318,7 @@ pub fn decide_among(
             reasons.push(Reason::new(
                 "reopened",
                 None,
-                format!("refused lead #{} asked again: reopened", l.lead_id),
+                [("lead", l.lead_id.to_string())],
             ));
             return (
                 MatchDecision::Reopen {
@@ -334,11 +329,7 @@ pub fn decide_among(
             );
         }
     }
-    reasons.push(Reason::new(
-        "new_request",
-        None,
-        "a new request of a known contact",
-    ));
+    reasons.push(Reason::new("new_request", None, []));
     (
         MatchDecision::NewLead {
             contact_id: contact.contact_id,

@@ -11,6 +11,7 @@ pub mod normalize;
 pub mod route;
 pub mod score;
 pub mod scrub;
+pub mod text;
 pub mod validate;
 
 use crate::model::{Channel, Id, Millis};

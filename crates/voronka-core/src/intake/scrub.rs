@@ -570,8 +570,30 @@ pub fn is_gibberish(name: &str) -> bool {
     })
 }
 
+/// Why a phone cannot be a real number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhonePattern {
+    /// The subscriber part is one digit repeated.
+    RepeatedDigit,
+    /// The national part is a run of consecutive digits, up or down.
+    ConsecutiveDigits,
+    /// A Russian number with the area code 000.
+    ZeroAreaCode,
+}
+
+impl PhonePattern {
+    /// The code a reason keeps (its message is in [`super::text`]).
+    pub fn code(self) -> &'static str {
+        match self {
+            PhonePattern::RepeatedDigit => "repeated_digit",
+            PhonePattern::ConsecutiveDigits => "consecutive_digits",
+            PhonePattern::ZeroAreaCode => "zero_area_code",
+        }
+    }
+}
+
 /// Why a phone (its national digits) cannot be a real number, if it cannot.
-pub fn phone_pattern(e164_or_digits: &str) -> Option<&'static str> {
+pub fn phone_pattern(e164_or_digits: &str) -> Option<PhonePattern> {
     let digits: Vec<u8> = e164_or_digits
         .chars()
         .filter_map(|c| c.to_digit(10).map(|d| d as u8))
@@ -582,17 +604,17 @@ pub fn phone_pattern(e164_or_digits: &str) -> Option<&'static str> {
     // The subscriber part: the last seven digits carry the pattern whatever the country code.
     let tail = &digits[digits.len() - 7..];
     if tail.iter().all(|d| *d == tail[0]) {
-        return Some("one digit repeated");
+        return Some(PhonePattern::RepeatedDigit);
     }
     // A run over the whole national part: the last ten digits, or all but the country code.
     let run = &digits[digits.len().saturating_sub(10).max(1)..];
     let ascending = run.windows(2).all(|w| w[1] == (w[0] + 1) % 10);
     let descending = run.windows(2).all(|w| w[0] == (w[1] + 1) % 10);
     if ascending || descending {
-        return Some("a run of consecutive digits");
+        return Some(PhonePattern::ConsecutiveDigits);
     }
     if e164_or_digits.starts_with("+7") && digits.len() == 11 && digits[1..4] == [0, 0, 0] {
-        return Some("a zero area code");
+        return Some(PhonePattern::ZeroAreaCode);
     }
     None
 }
@@ -754,18 +776,27 @@ mod tests {
 
     #[test]
     fn impossible_phones() {
-        assert_eq!(phone_pattern("+79999999999"), Some("one digit repeated"));
+        assert_eq!(
+            phone_pattern("+79999999999"),
+            Some(PhonePattern::RepeatedDigit)
+        );
         assert_eq!(
             phone_pattern("+71234567890"),
-            Some("a run of consecutive digits")
+            Some(PhonePattern::ConsecutiveDigits)
         );
-        assert_eq!(phone_pattern("+70001234967"), Some("a zero area code"));
+        assert_eq!(
+            phone_pattern("+70001234967"),
+            Some(PhonePattern::ZeroAreaCode)
+        );
         assert_eq!(phone_pattern("+79161234567"), None);
         assert_eq!(phone_pattern("+31612345678"), None);
         assert_eq!(
             phone_pattern("+79876543210"),
-            Some("a run of consecutive digits")
+            Some(PhonePattern::ConsecutiveDigits)
         );
-        assert_eq!(phone_pattern("+74951111111"), Some("one digit repeated"));
+        assert_eq!(
+            phone_pattern("+74951111111"),
+            Some(PhonePattern::RepeatedDigit)
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Validation and scrubbing: is this a reachable person, an interest, or a bot?
 
 use super::scrub::{self, Action, Scrub, ScrubContext};
+use super::text::{self, Args};
 use super::Normalized;
 use crate::model::Millis;
 use serde::{Deserialize, Serialize};
@@ -23,21 +24,92 @@ impl Outcome {
     }
 }
 
-/// One explained decision: a stable code, the field it concerns and a human message.
+/// One explained decision: a stable code, the field it concerns, the values its message names,
+/// and the message the catalog makes from them ([`text::reason_message`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "ReasonIn")]
 pub struct Reason {
     pub code: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    #[serde(default, skip_serializing_if = "Args::is_empty")]
+    pub args: Args,
     pub message: String,
 }
 
 impl Reason {
-    pub fn new(code: &str, field: Option<&str>, message: impl Into<String>) -> Self {
+    /// A reason with the catalog's message for its code and values.
+    pub fn new<'a>(
+        code: &str,
+        field: Option<&str>,
+        args: impl IntoIterator<Item = (&'a str, String)>,
+    ) -> Self {
+        let args: Args = args.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         Reason {
+            message: text::reason_message(code, &args).unwrap_or_else(|| code.to_string()),
             code: code.to_string(),
             field: field.map(str::to_string),
-            message: message.into(),
+            args,
+        }
+    }
+
+    /// The JSON list a lead, touch or interest stores: each reason's code, field and values,
+    /// and its message only where the catalog would not make the same one from them.
+    pub fn stored_json(list: &[Reason]) -> String {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            code: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            field: Option<&'a str>,
+            #[serde(skip_serializing_if = "Args::is_empty")]
+            args: &'a Args,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            message: Option<&'a str>,
+        }
+        let out: Vec<Out> = list
+            .iter()
+            .map(|r| Out {
+                code: &r.code,
+                field: r.field.as_deref(),
+                args: &r.args,
+                message: (text::reason_message(&r.code, &r.args).as_deref()
+                    != Some(r.message.as_str()))
+                .then_some(r.message.as_str()),
+            })
+            .collect();
+        serde_json::to_string(&out).expect("reasons serialize")
+    }
+
+    /// A stored list of reasons with each message made again; `None` when `v` is not one.
+    pub fn list_from_json(v: &serde_json::Value) -> Option<Vec<Reason>> {
+        Vec::<Reason>::deserialize(v).ok()
+    }
+}
+
+/// A reason as read: stored reasons leave out the message the catalog makes; those stored
+/// before reasons kept their values have only the message.
+#[derive(Deserialize)]
+struct ReasonIn {
+    code: String,
+    #[serde(default)]
+    field: Option<String>,
+    #[serde(default)]
+    args: Args,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+impl From<ReasonIn> for Reason {
+    fn from(r: ReasonIn) -> Self {
+        let message = r
+            .message
+            .or_else(|| text::reason_message(&r.code, &r.args))
+            .unwrap_or_else(|| r.code.clone());
+        Reason {
+            code: r.code,
+            field: r.field,
+            args: r.args,
+            message,
         }
     }
 }
@@ -80,17 +152,27 @@ struct Findings<'a> {
 
 impl Findings<'_> {
     /// A fact about the submission: always reported, never configurable.
-    fn fact(&mut self, code: &str, field: Option<&str>, message: impl Into<String>) {
-        self.reasons.push(Reason::new(code, field, message));
+    fn fact<'a>(
+        &mut self,
+        code: &str,
+        field: Option<&str>,
+        args: impl IntoIterator<Item = (&'a str, String)>,
+    ) {
+        self.reasons.push(Reason::new(code, field, args));
     }
 
     /// A configurable rule fired; returns false when the rule is switched off.
-    fn rule(&mut self, code: &str, field: Option<&str>, message: impl Into<String>) -> bool {
+    fn rule<'a>(
+        &mut self,
+        code: &str,
+        field: Option<&str>,
+        args: impl IntoIterator<Item = (&'a str, String)>,
+    ) -> bool {
         let action = self.scrub.rules().action(code);
         if action == Action::Off {
             return false;
         }
-        let reason = Reason::new(code, field, message);
+        let reason = Reason::new(code, field, args);
         match action {
             Action::Reject => self.reject = true,
             Action::Junk if self.junk.is_none() => self.junk = Some(reason.clone()),
@@ -133,17 +215,17 @@ pub fn validate(
     };
 
     if n.honeypot.is_some() {
-        f.rule("honeypot", None, "a hidden field meant for bots was filled");
+        f.rule("honeypot", None, []);
     }
     if let Some(ms) = n.fill_ms {
         if rules.min_fill_ms > 0 && ms < rules.min_fill_ms {
             f.rule(
                 "too_fast",
                 None,
-                format!(
-                    "the form was filled in {ms} ms, faster than {} ms",
-                    rules.min_fill_ms
-                ),
+                [
+                    ("ms", ms.to_string()),
+                    ("min_ms", rules.min_fill_ms.to_string()),
+                ],
             );
         }
     }
@@ -152,39 +234,35 @@ pub fn validate(
         f.rule(
             "burst_ip",
             None,
-            format!(
-                "{} submissions from this address in {} s",
-                ctx.from_ip, limits.burst_window_secs
-            ),
+            [
+                ("count", ctx.from_ip.to_string()),
+                ("secs", limits.burst_window_secs.to_string()),
+            ],
         );
     }
     if ctx.from_visitor > limits.burst_max_per_visitor {
         f.rule(
             "burst_visitor",
             None,
-            format!(
-                "{} submissions from this visitor in {} s",
-                ctx.from_visitor, limits.burst_window_secs
-            ),
+            [
+                ("count", ctx.from_visitor.to_string()),
+                ("secs", limits.burst_window_secs.to_string()),
+            ],
         );
     }
     if ctx.identical_clients > limits.identical_max_clients {
         f.rule(
             "identical_payload",
             None,
-            format!(
-                "the same submission came from {} clients in {} s",
-                ctx.identical_clients, limits.burst_window_secs
-            ),
+            [
+                ("count", ctx.identical_clients.to_string()),
+                ("secs", limits.burst_window_secs.to_string()),
+            ],
         );
     }
 
     if let Some(why) = &n.form.disqualified {
-        f.fact(
-            "disqualified",
-            None,
-            format!("a quiz answer rules the person out: {why}"),
-        );
+        f.fact("disqualified", None, [("why", why.clone())]);
         return Validation {
             outcome: if f.reject {
                 Outcome::Reject
@@ -196,61 +274,45 @@ pub fn validate(
         };
     }
     for (field, label) in &n.form.missing {
-        f.fact("required", Some(field), format!("{label} is required"));
+        f.fact("required", Some(field), [("label", label.clone())]);
     }
 
     for (field, message) in &n.field_errors {
-        f.fact("field_invalid", Some(field), message.clone());
+        f.fact("field_invalid", Some(field), [("problem", message.clone())]);
     }
 
     let name_ok = match &n.full_name {
         // A callback request needs only the number to call.
         None if n.form.kind.as_deref() == Some("callback") => true,
         None => {
-            f.fact("name_missing", Some("name"), "name is missing");
+            f.fact("name_missing", Some("name"), []);
             false
         }
         Some(name) if name.chars().count() > rules.max_name_chars => {
             f.fact(
                 "name_too_long",
                 Some("name"),
-                format!("name is longer than {} characters", rules.max_name_chars),
+                [("max", rules.max_name_chars.to_string())],
             );
             false
         }
         Some(name) if !name.chars().any(|c| c.is_alphabetic()) => {
-            f.fact("name_invalid", Some("name"), "name has no letters");
+            f.fact("name_invalid", Some("name"), []);
             false
         }
         Some(name) => {
             if scrub::name_has_link(name) {
-                f.rule("name_link", Some("name"), "the name contains a link");
+                f.rule("name_link", Some("name"), []);
             }
             if scrub.is_test_name(name) {
-                f.rule(
-                    "name_test",
-                    Some("name"),
-                    format!("{name:?} is a test name"),
-                );
+                f.rule("name_test", Some("name"), [("name", name.clone())]);
             } else if scrub::is_keyboard_walk(name) {
-                f.rule(
-                    "name_keyboard_walk",
-                    Some("name"),
-                    format!("{name:?} is a run of neighbouring keys"),
-                );
+                f.rule("name_keyboard_walk", Some("name"), [("name", name.clone())]);
             } else if scrub::is_gibberish(name) {
-                f.rule(
-                    "name_gibberish",
-                    Some("name"),
-                    format!("{name:?} does not look like a name"),
-                );
+                f.rule("name_gibberish", Some("name"), [("name", name.clone())]);
             }
             if scrub.is_joke_name(name) {
-                f.rule(
-                    "name_joke",
-                    Some("name"),
-                    format!("{name:?} is a joke name"),
-                );
+                f.rule("name_joke", Some("name"), [("name", name.clone())]);
             }
             true
         }
@@ -263,18 +325,14 @@ pub fn validate(
             f.rule(
                 "phone_too_short",
                 Some("phone"),
-                format!("{:?} has only {digits} digits", p.raw),
+                [("phone", p.raw.clone()), ("digits", digits.to_string())],
             );
             if !p.valid {
                 continue;
             }
         }
         if !p.valid {
-            f.fact(
-                "phone_invalid",
-                Some("phone"),
-                format!("{:?} is not a valid phone number", p.raw),
-            );
+            f.fact("phone_invalid", Some("phone"), [("phone", p.raw.clone())]);
             continue;
         }
         let pattern = p.e164.as_deref().and_then(scrub::phone_pattern);
@@ -283,7 +341,10 @@ pub fn validate(
                 f.rule(
                     "phone_pattern",
                     Some("phone"),
-                    format!("{:?} is not a real number: {why}", p.raw),
+                    [
+                        ("phone", p.raw.clone()),
+                        ("pattern", why.code().to_string()),
+                    ],
                 );
             }
             None => valid_phones += 1,
@@ -296,11 +357,7 @@ pub fn validate(
             .rsplit_once('@')
             .and_then(|(local, d)| super::email::ascii_domain(d).map(|d| (local, d)));
         let Some((local, domain)) = parts else {
-            f.fact(
-                "email_invalid",
-                Some("email"),
-                format!("{:?} is not a valid email address", e.raw),
-            );
+            f.fact("email_invalid", Some("email"), [("email", e.raw.clone())]);
             continue;
         };
         let typo = super::email::suggest_domain(&domain);
@@ -308,15 +365,11 @@ pub fn validate(
             f.rule(
                 "email_typo",
                 Some("email"),
-                format!("did you mean {local}@{fix}?"),
+                [("suggestion", format!("{local}@{fix}"))],
             );
         }
         if !email_deliverable(local, &domain) {
-            f.fact(
-                "email_invalid",
-                Some("email"),
-                format!("{:?} is not a valid email address", e.raw),
-            );
+            f.fact("email_invalid", Some("email"), [("email", e.raw.clone())]);
             continue;
         }
         valid_emails += 1;
@@ -324,7 +377,7 @@ pub fn validate(
             f.rule(
                 "email_test",
                 Some("email"),
-                format!("{} is a test address", e.normalized),
+                [("email", e.normalized.clone())],
             );
         } else if typo.is_none() && scrub.is_disposable(&domain) {
             // A typo of a popular domain is often on disposable lists as a trap; the person
@@ -332,21 +385,21 @@ pub fn validate(
             f.rule(
                 "email_disposable",
                 Some("email"),
-                format!("{domain} is a disposable mail service"),
+                [("domain", domain.to_string())],
             );
         }
         if scrub.is_competitor(&domain) {
             f.rule(
                 "email_competitor",
                 Some("email"),
-                format!("{domain} is a competitor's domain"),
+                [("domain", domain.to_string())],
             );
         }
         if super::email::is_role_address(&e.normalized) {
             f.rule(
                 "email_role",
                 Some("email"),
-                format!("{} is a shared mailbox, not a person", e.normalized),
+                [("email", e.normalized.clone())],
             );
         }
     }
@@ -354,24 +407,16 @@ pub fn validate(
         f.rule(
             "stop_phrase",
             Some("message"),
-            format!("the message contains {phrase:?}"),
+            [("phrase", phrase.to_string())],
         );
     }
     let has_contact = valid_phones > 0 || valid_emails > 0 || !n.socials.is_empty();
     if !has_contact {
-        f.fact(
-            "no_contact",
-            None,
-            "no valid phone, email or social profile",
-        );
+        f.fact("no_contact", None, []);
     }
     let consent_ok = !rules.require_consent || n.consent;
     if !consent_ok {
-        f.fact(
-            "consent_missing",
-            Some("consent"),
-            "consent to processing of personal data is required",
-        );
+        f.fact("consent_missing", Some("consent"), []);
     }
     let outcome = if f.reject {
         Outcome::Reject
@@ -719,5 +764,39 @@ mod tests {
         let v = check(&[("name", &long), ("phone", "+79161234567")]);
         assert_eq!(v.outcome, Outcome::Interest);
         assert!(v.reasons.iter().any(|r| r.code == "name_too_long"));
+    }
+}
+
+#[cfg(test)]
+mod stored_tests {
+    use super::*;
+
+    #[test]
+    fn stored_reasons_keep_codes_and_values_and_read_back_whole() {
+        let list = vec![
+            Reason::new(
+                "name_test",
+                Some("name"),
+                [("name", "Тест <b>\"x\"</b>".to_string())],
+            ),
+            Reason::new("no_contact", None, []),
+            // Not in the catalog: its message is kept.
+            Reason {
+                code: "custom".into(),
+                field: None,
+                args: Args::new(),
+                message: "a message of its own".into(),
+            },
+        ];
+        assert_eq!(list[0].message, "\"Тест <b>\\\"x\\\"</b>\" is a test name");
+        let text = Reason::stored_json(&list);
+        assert_eq!(text.matches("\"message\"").count(), 1, "{text}");
+        assert!(text.contains("a message of its own"), "{text}");
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(Reason::list_from_json(&value).unwrap(), list);
+        // The API's form (messages included) reads back the same.
+        let full = serde_json::to_value(&list).unwrap();
+        assert_eq!(Reason::list_from_json(&full).unwrap(), list);
+        assert_eq!(Reason::list_from_json(&serde_json::json!({"a": 1})), None);
     }
 }

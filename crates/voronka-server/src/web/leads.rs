@@ -707,18 +707,18 @@ struct SurveyView {
     answered: String,
 }
 
-/// Intake reasons are stored as a JSON list of `{code, field, message}`; anything else is shown as is.
+/// Intake reasons are a JSON list of `{code, field?, args?, message}`; anything else is shown as is.
 fn reason_lines(v: &serde_json::Value) -> Vec<String> {
-    match serde_json::from_value::<Vec<Reason>>(v.clone()) {
-        Ok(list) => list
+    match Reason::list_from_json(v) {
+        Some(list) => list
             .into_iter()
             .map(|r| match r.field {
                 Some(f) => format!("{} ({}: {})", r.message, r.code, f),
                 None => format!("{} ({})", r.message, r.code),
             })
             .collect(),
-        Err(_) if v.is_null() => Vec::new(),
-        Err(_) => vec![v.to_string()],
+        None if v.is_null() => Vec::new(),
+        None => vec![v.to_string()],
     }
 }
 
