@@ -1250,6 +1250,19 @@ async fn duplicates_review_merge_undo_and_rules_pages() {
         "one person in two scripts at one company is flagged"
     );
     let pid = pair[0].id;
+    // The second lead's card explains the possible duplicate and links the first lead.
+    let card = s.get(&c, &format!("/leads/{b}")).await;
+    let why = card
+        .body
+        .split("data-reason=\"possible_duplicate\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</li>").next())
+        .unwrap_or_else(|| panic!("no possible duplicate on the card: {}", card.body));
+    assert!(
+        why.contains(&format!("possible duplicate of lead #{a}"))
+            && why.contains(&format!("<a href=\"/leads/{a}\">Lead #{a}</a>")),
+        "{why}"
+    );
     let review = s.get(&c, &format!("/duplicates/{pid}")).await;
     assert!(
         review.body.contains("Диван") && review.body.contains("Кресло"),

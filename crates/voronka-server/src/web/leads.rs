@@ -665,7 +665,7 @@ struct CardPage {
     owner: String,
     /// Probability of conversion as a percentage, empty until scored.
     conversion: String,
-    score_reasons: Vec<String>,
+    score_reasons: Vec<ReasonView>,
     score: Option<ScoreView>,
     route: String,
     refuse_reason: String,
@@ -707,18 +707,34 @@ struct SurveyView {
     answered: String,
 }
 
+/// One intake reason on the card: its message, its code (and field), and the other lead it
+/// names (a possible duplicate, the open lead a touch joined, a reopened lead), linked.
+pub(crate) struct ReasonView {
+    pub text: String,
+    pub code: String,
+    pub lead: Option<Id>,
+}
+
 /// Intake reasons are a JSON list of `{code, field?, args?, message}`; anything else is shown as is.
-fn reason_lines(v: &serde_json::Value) -> Vec<String> {
+fn reason_lines(v: &serde_json::Value) -> Vec<ReasonView> {
     match Reason::list_from_json(v) {
         Some(list) => list
             .into_iter()
-            .map(|r| match r.field {
-                Some(f) => format!("{} ({}: {})", r.message, r.code, f),
-                None => format!("{} ({})", r.message, r.code),
+            .map(|r| ReasonView {
+                lead: r.args.get("lead").and_then(|id| id.parse().ok()),
+                code: match r.field {
+                    Some(f) => format!("{}: {f}", r.code),
+                    None => r.code,
+                },
+                text: r.message,
             })
             .collect(),
         None if v.is_null() => Vec::new(),
-        None => vec![v.to_string()],
+        None => vec![ReasonView {
+            text: v.to_string(),
+            code: String::new(),
+            lead: None,
+        }],
     }
 }
 

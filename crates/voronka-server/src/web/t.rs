@@ -193,6 +193,8 @@ pub const CONVERSION: &str = "Conversion chance";
 pub const CONVERSION_HINT: &str =
     "Probability of conversion learnt from closed leads (converted against refused)";
 pub const CONVERSION_NONE: &str = "not scored yet";
+/// Links an intake reason to the other lead it names.
+pub const REASON_OPEN_LEAD: &str = "Lead";
 pub const MIN_CONVERSION: &str = "Conversion chance at least, %";
 pub const ERR_BAD_PERCENT: &str = "A percentage is a number from 0 to 100; the filter was ignored.";
 
