@@ -158,6 +158,15 @@ impl Actor {
         }
         Ok(())
     }
+    /// Operational metrics (no personal data): a token with metrics:read, or an administrator.
+    pub fn require_metrics(&self) -> Result<()> {
+        if !self.scope_ok(Scope::MetricsRead) || !self.role().is_admin() {
+            return Err(AppError::Forbidden(
+                "this token lacks the metrics:read scope".into(),
+            ));
+        }
+        Ok(())
+    }
     pub fn require_admin(&self) -> Result<()> {
         if !self.scope_ok(Scope::Admin) || !self.role().is_admin() {
             return Err(AppError::Forbidden("administrators only".into()));

@@ -422,6 +422,7 @@ async fn run_committer(
         let carried = pool_ahead
             .zip(handoff.take())
             .map(|(pool, after)| Carried { pool, after });
+        let started = std::time::Instant::now();
         let result = {
             let ctx = BatchContext {
                 policy: &policy,
@@ -440,6 +441,11 @@ async fn run_committer(
                 commit_each(store.as_ref(), &ctx, &items).await
             }
         };
+        crate::telemetry::intake_batch(
+            items.len(),
+            started.elapsed().as_secs_f64(),
+            result.is_ok(),
+        );
         let mut next_pool = None;
         let answers: Vec<(Reply, Result<CaptureOutcome>)> = match result {
             Ok(committed) => {
@@ -454,7 +460,10 @@ async fn run_committer(
                 items
                     .into_iter()
                     .zip(committed.outcomes)
-                    .map(|((_, reply), outcome)| (reply, outcome))
+                    .map(|((p, reply), outcome)| {
+                        crate::telemetry::capture(p.submission.channel.as_str(), &outcome);
+                        (reply, outcome)
+                    })
                     .collect()
             }
             Err(e) => {
@@ -462,13 +471,12 @@ async fn run_committer(
                 let msg = e.to_string();
                 items
                     .into_iter()
-                    .map(|(_, reply)| {
-                        (
-                            reply,
-                            Err(AppError::Io(format!(
-                                "could not store the submission: {msg}"
-                            ))),
-                        )
+                    .map(|(p, reply)| {
+                        let failed = Err(AppError::Io(format!(
+                            "could not store the submission: {msg}"
+                        )));
+                        crate::telemetry::capture(p.submission.channel.as_str(), &failed);
+                        (reply, failed)
                     })
                     .collect()
             }

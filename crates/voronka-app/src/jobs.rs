@@ -42,6 +42,7 @@ impl App {
         if steps.len() > 1 {
             match self.run_sla_steps(&steps, worker).await {
                 Ok(()) => {
+                    crate::telemetry::jobs(crate::speed::SLA_STEP, true, steps.len());
                     let done: std::collections::HashSet<voronka_core::Id> =
                         steps.iter().map(|(id, _)| *id).collect();
                     jobs.retain(|j| !done.contains(&j.id));
@@ -79,6 +80,7 @@ impl App {
                 }
                 other => Err(crate::AppError::Io(format!("unknown job kind {other}"))),
             };
+            crate::telemetry::jobs(&job.kind, outcome.is_ok(), 1);
             match outcome {
                 Ok(()) => self.store.finish_job(job.id, now_ms()).await?,
                 Err(e) => {

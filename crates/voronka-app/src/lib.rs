@@ -15,6 +15,7 @@ mod scoring;
 mod scrub;
 mod speed;
 mod status;
+pub mod telemetry;
 mod transfer;
 
 pub mod demo;

@@ -415,6 +415,7 @@ impl App {
             leads = ingested.leads.len(),
             "event batch stored: {laps}"
         );
+        crate::telemetry::events(ingested.stored, ingested.duplicates);
         Ok(ingested)
     }
 

@@ -53,6 +53,16 @@ impl App {
     /// The work waiting in this database (administrators only).
     pub async fn status(&self, actor: &Actor) -> Result<Status> {
         actor.require_admin()?;
+        self.current_status().await
+    }
+
+    /// The same figures for the metrics' scrape (a token with metrics:read).
+    pub async fn metrics_status(&self, actor: &Actor) -> Result<Status> {
+        actor.require_metrics()?;
+        self.current_status().await
+    }
+
+    async fn current_status(&self) -> Result<Status> {
         let now = now_ms();
         let oldest = self.store.rescore_oldest().await?;
         Ok(Status {

@@ -8,6 +8,7 @@ mod openapi;
 mod public;
 mod scoring_api;
 mod speed_api;
+mod telemetry;
 mod web;
 mod widget;
 
@@ -50,6 +51,8 @@ pub struct AppState {
     pub app: App,
     pub config: Arc<ServerConfig>,
     pub(crate) capture_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    /// The process's metrics, for `/metrics`; `None` when another recorder holds them.
+    pub(crate) metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
 impl AppState {
@@ -64,6 +67,7 @@ impl AppState {
             capture_limiter: Arc::new(RateLimiter::keyed(
                 Quota::per_second(per_sec).allow_burst(burst),
             )),
+            metrics: telemetry::recorder(),
         }
     }
 }
@@ -79,6 +83,8 @@ pub fn router(state: AppState) -> Router {
         .merge(scoring_api::public_routes())
         .merge(openapi::routes())
         .merge(web::routes())
+        .merge(telemetry::routes())
+        .layer(axum::middleware::from_fn(telemetry::track))
         .layer(axum::extract::DefaultBodyLimit::max(max))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

@@ -117,6 +117,7 @@ const OPERATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
     ("post", "/f/{form_key}/check", "Check fields without storing anything; answers {reasons} (public)", "", Some("Form fields")),
     ("get", "/f/{form_key}/download", "Download the form's lead magnet (recorded as an event; redirects to the file)", "", None),
     ("get", "/l/{slug}", "Hosted landing page of a form (HTML)", "", None),
+    ("get", "/metrics", "Operational metrics in Prometheus' text format (no personal data): voronka_captures_total{channel, result}, voronka_intake_batch_size and _seconds, voronka_events_stored_total, voronka_jobs_total{kind, outcome}, voronka_http_requests_total{method, route, status}, voronka_http_request_duration_seconds, and the gauges voronka_leads, voronka_jobs_pending, voronka_rescore_queue_leads, voronka_rescore_queue_oldest_wait_seconds, voronka_search_backlog_leads", "metrics:read", None),
     ("get", "/healthz", "Health check (no token): 200 {status: ok} while the database answers, 503 {error: unavailable} when it does not", "", None),
 ];
 

@@ -1592,3 +1592,135 @@ async fn health_check_fails_while_the_database_does_not_answer() {
     drop(app);
     sqlx::query(&drop_db).execute(&mut c).await.unwrap();
 }
+
+/// The value of a series in Prometheus' text format: the line of `name` whose labels include
+/// every one of `labels`, summed over the others; 0 when there is none.
+fn series(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (head, value) = l.rsplit_once(' ')?;
+            let (n, set) = match head.split_once('{') {
+                Some((n, rest)) => (n, rest.trim_end_matches('}')),
+                None => (head, ""),
+            };
+            let has: Vec<(&str, &str)> = set
+                .split(',')
+                .filter_map(|kv| kv.split_once('='))
+                .map(|(k, v)| (k, v.trim_matches('"')))
+                .collect();
+            (n == name && labels.iter().all(|want| has.contains(want)))
+                .then(|| value.parse::<f64>().ok())?
+        })
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_served_to_a_token_that_may_read_them() {
+    let s = start(1000).await;
+    let key = s.form(&[]).await;
+    let (_, reader) = s
+        .app
+        .create_token(
+            "prometheus",
+            ScopeSet::new(vec![Scope::MetricsRead]),
+            None,
+            None,
+        )
+        .await
+        .unwrap();
+    let (_, leads_only) = s
+        .app
+        .create_token("crm", ScopeSet::new(vec![Scope::LeadsRead]), None, None)
+        .await
+        .unwrap();
+    let scrape = |token: String| {
+        let req = s.get("/metrics", &token);
+        async move {
+            let r = req.send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            let kind = r.headers()["content-type"].to_str().unwrap().to_string();
+            assert!(kind.starts_with("text/plain; version=0.0.4"), "{kind}");
+            r.text().await.unwrap()
+        }
+    };
+    // Counters are the process's, shared with the tests running beside this one: compared
+    // before and after.
+    let before = scrape(reader.clone()).await;
+    for body in [
+        json!({"name": "Мария \"<Метрика>\"", "phone": "+7 916 777-10-20"}),
+        json!({"name": "Без контакта"}),
+    ] {
+        let r = s
+            .http
+            .post(format!("{}/f/{key}", s.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    let after = scrape(reader.clone()).await;
+    let grew = |name: &str, labels: &[(&str, &str)]| {
+        series(&after, name, labels) - series(&before, name, labels)
+    };
+    for result in ["lead", "interest"] {
+        assert!(
+            grew(
+                "voronka_captures_total",
+                &[("channel", "web_form"), ("result", result)]
+            ) >= 1.0,
+            "{result}: {after}"
+        );
+    }
+    assert!(
+        grew(
+            "voronka_http_requests_total",
+            &[("method", "POST"), ("route", "/f/{key}"), ("status", "201")]
+        ) >= 2.0,
+        "{after}"
+    );
+    assert!(
+        series(
+            &after,
+            "voronka_http_request_duration_seconds_count",
+            &[("method", "POST"), ("route", "/f/{key}")]
+        ) >= 2.0,
+        "{after}"
+    );
+    assert!(
+        series(&after, "voronka_intake_batch_size_count", &[]) >= 1.0,
+        "{after}"
+    );
+    // The gauges are this database's, read at the scrape.
+    assert_eq!(series(&after, "voronka_leads", &[]), 1.0, "{after}");
+    assert_eq!(
+        series(&after, "voronka_build_info", &[("backend", "sqlite")]),
+        1.0,
+        "{after}"
+    );
+    assert!(
+        after.contains("# HELP voronka_captures_total Submissions through the intake"),
+        "{after}"
+    );
+    // No personal data: the name captured is nowhere in it.
+    assert!(!after.contains("Метрика"), "{after}");
+
+    // A token without the scope, and no token at all, are refused.
+    let r = s.get("/metrics", &leads_only).send().await.unwrap();
+    let (status, e) = error_of(r).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{e}");
+    assert!(
+        e["message"].as_str().unwrap().contains("metrics:read"),
+        "{e}"
+    );
+    let r = s
+        .http
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // An administrator's token reads them too.
+    scrape(s.admin_token.clone()).await;
+}

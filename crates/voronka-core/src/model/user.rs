@@ -66,16 +66,20 @@ pub enum Scope {
     /// Sends behaviour events (a site's backend, the mailing system).
     #[serde(rename = "events:write")]
     EventsWrite,
+    /// Reads the operational metrics (`/metrics`, for Prometheus): no personal data.
+    #[serde(rename = "metrics:read")]
+    MetricsRead,
     #[serde(rename = "admin")]
     Admin,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 6] = [
         Scope::LeadsRead,
         Scope::LeadsWrite,
         Scope::FormsWrite,
         Scope::EventsWrite,
+        Scope::MetricsRead,
         Scope::Admin,
     ];
     pub fn as_str(self) -> &'static str {
@@ -84,6 +88,7 @@ impl Scope {
             Scope::LeadsWrite => "leads:write",
             Scope::FormsWrite => "forms:write",
             Scope::EventsWrite => "events:write",
+            Scope::MetricsRead => "metrics:read",
             Scope::Admin => "admin",
         }
     }
