@@ -13,7 +13,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use std::sync::OnceLock;
+use std::collections::HashSet;
+use std::sync::{OnceLock, RwLock};
 use std::time::{Duration, Instant};
 use voronka_app::AppError;
 
@@ -130,18 +131,21 @@ async fn scrape(
 /// so that ids do not multiply the series) and status, and times it.
 pub(crate) async fn track(req: Request, next: Next) -> Response {
     let started = Instant::now();
-    let method = req.method().as_str().to_string();
+    // Any token is a method to HTTP; only the standard ones are named.
+    let method = match req.method().as_str() {
+        m @ ("GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS") => label(m),
+        _ => "other",
+    };
     let route = req
         .extensions()
         .get::<MatchedPath>()
-        .map(|p| p.as_str().to_string())
-        .unwrap_or_else(|| "unmatched".to_string());
+        .map_or("unmatched", |p| label(p.as_str()));
     let response = next.run(req).await;
-    let status = response.status().as_u16().to_string();
+    let status = label(response.status().as_str());
     metrics::histogram!(
         "voronka_http_request_duration_seconds",
-        "method" => method.clone(),
-        "route" => route.clone()
+        "method" => method,
+        "route" => route
     )
     .record(started.elapsed().as_secs_f64());
     metrics::counter!(
@@ -152,4 +156,22 @@ pub(crate) async fn track(req: Request, next: Next) -> Response {
     )
     .increment(1);
     response
+}
+
+/// A label value kept for the life of the process, so that recording copies no text. Only
+/// bounded sets come here: the router's route patterns, the standard methods and the status
+/// codes (a few hundred values at most).
+fn label(value: &str) -> &'static str {
+    static KNOWN: OnceLock<RwLock<HashSet<&'static str>>> = OnceLock::new();
+    let known = KNOWN.get_or_init(Default::default);
+    if let Some(v) = known.read().unwrap_or_else(|e| e.into_inner()).get(value) {
+        return v;
+    }
+    let mut known = known.write().unwrap_or_else(|e| e.into_inner());
+    if let Some(v) = known.get(value) {
+        return v;
+    }
+    let v: &'static str = Box::leak(value.to_string().into_boxed_str());
+    known.insert(v);
+    v
 }

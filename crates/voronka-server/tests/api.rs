@@ -1660,7 +1660,19 @@ async fn metrics_are_served_to_a_token_that_may_read_them() {
             .unwrap();
         assert_eq!(r.status(), StatusCode::CREATED);
     }
+    // A method of the client's own invention counts without naming it.
+    let r = s
+        .http
+        .request(
+            reqwest::Method::from_bytes(b"FROBNICATE").unwrap(),
+            format!("{}/api/v1/leads", s.base),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
     let after = scrape(reader.clone()).await;
+    assert!(!after.contains("FROBNICATE"), "{after}");
     let grew = |name: &str, labels: &[(&str, &str)]| {
         series(&after, name, labels) - series(&before, name, labels)
     };
@@ -1686,6 +1698,10 @@ async fn metrics_are_served_to_a_token_that_may_read_them() {
             "voronka_http_request_duration_seconds_count",
             &[("method", "POST"), ("route", "/f/{key}")]
         ) >= 2.0,
+        "{after}"
+    );
+    assert!(
+        grew("voronka_http_requests_total", &[("method", "other")]) >= 1.0,
         "{after}"
     );
     assert!(
