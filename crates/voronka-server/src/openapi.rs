@@ -110,7 +110,7 @@ const OPERATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
     ("get", "/api/v1/reports/sla-dashboard", "Leads due now, breached today, per person", "leads:read", None),
     ("get", "/api/v1/reports/recycling", "Refused leads that came back (revived by their freeze date or asked again) and how many converted later (since)", "leads:read", None),
     ("get", "/api/v1/reports/team-load", "Open leads, assignments in 24 h and overdue tasks per salesperson", "leads:read", None),
-    ("post", "/f/{form_key}", "Public capture from a web form (JSON or form-encoded; no token)", "", Some("Form fields; quiz answers as quiz.<step> = option id(s); _variant names the A/B variant shown; header Idempotency-Key optional")),
+    ("post", "/f/{form_key}", "Public capture from a web form (JSON or form-encoded; no token). JSON answers 201 {result: lead|interest|rejected, action, lead_id, contact_id, touch_id, interest_id, reasons: [{code, field?, args?, message}], repeated}; args are the values the message names", "", Some("Form fields; quiz answers as quiz.<step> = option id(s); _variant names the A/B variant shown; header Idempotency-Key optional")),
     ("get", "/w.js", "The capture widget script: <script src=\".../w.js\" data-form=\"KEY\" async>", "", None),
     ("get", "/f/{form_key}/config", "What the widget renders for a form (public)", "", None),
     ("post", "/f/{form_key}/event", "Record a widget view (public)", "", Some("{kind: view, variant?, visitor_id?}")),
