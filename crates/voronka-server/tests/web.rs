@@ -1342,6 +1342,29 @@ async fn duplicates_review_merge_undo_and_rules_pages() {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    // A reason about a field names it beside the code; the card's markup keeps the code alone.
+    let flagged = s
+        .capture(
+            "Пётр Сидоров",
+            &[
+                ("phone", "+7 903 222-33-44"),
+                ("email", "info@sidorov-stroy.ru"),
+            ],
+        )
+        .await;
+    let card = s.get(&c, &format!("/leads/{flagged}")).await;
+    let why = card
+        .body
+        .split("data-reason=\"email_role\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</li>").next())
+        .unwrap_or_else(|| panic!("no email_role on the card: {}", card.body));
+    assert!(
+        why.contains("info@sidorov-stroy.ru is a shared mailbox, not a person")
+            && why.contains("(email_role: email)")
+            && !why.contains("/leads/"),
+        "{why}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

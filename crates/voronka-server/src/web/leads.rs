@@ -712,6 +712,8 @@ struct SurveyView {
 pub(crate) struct ReasonView {
     pub text: String,
     pub code: String,
+    /// The field it concerns; empty when none.
+    pub field: String,
     pub lead: Option<Id>,
 }
 
@@ -722,10 +724,8 @@ fn reason_lines(v: &serde_json::Value) -> Vec<ReasonView> {
             .into_iter()
             .map(|r| ReasonView {
                 lead: r.args.get("lead").and_then(|id| id.parse().ok()),
-                code: match r.field {
-                    Some(f) => format!("{}: {f}", r.code),
-                    None => r.code,
-                },
+                code: r.code,
+                field: r.field.unwrap_or_default(),
                 text: r.message,
             })
             .collect(),
@@ -733,6 +733,7 @@ fn reason_lines(v: &serde_json::Value) -> Vec<ReasonView> {
         None => vec![ReasonView {
             text: v.to_string(),
             code: String::new(),
+            field: String::new(),
             lead: None,
         }],
     }
