@@ -165,6 +165,14 @@ fn around(html: &str, needle: &str) -> String {
     }
 }
 
+/// The card's item of the intake reason with this code, from its mark to its end.
+fn reason_item<'a>(html: &'a str, code: &str) -> &'a str {
+    html.split(&format!("data-reason=\"{code}\""))
+        .nth(1)
+        .and_then(|rest| rest.split("</li>").next())
+        .unwrap_or_else(|| panic!("no {code} reason on the card: {html}"))
+}
+
 fn csrf_of(html: &str) -> String {
     let marker = "name=\"csrf\" value=\"";
     let start = html.find(marker).expect("a csrf field") + marker.len();
@@ -1252,12 +1260,7 @@ async fn duplicates_review_merge_undo_and_rules_pages() {
     let pid = pair[0].id;
     // The second lead's card explains the possible duplicate and links the first lead.
     let card = s.get(&c, &format!("/leads/{b}")).await;
-    let why = card
-        .body
-        .split("data-reason=\"possible_duplicate\"")
-        .nth(1)
-        .and_then(|rest| rest.split("</li>").next())
-        .unwrap_or_else(|| panic!("no possible duplicate on the card: {}", card.body));
+    let why = reason_item(&card.body, "possible_duplicate");
     assert!(
         why.contains(&format!("possible duplicate of lead #{a}"))
             && why.contains(&format!("<a href=\"/leads/{a}\">Lead #{a}</a>")),
@@ -1353,12 +1356,7 @@ async fn duplicates_review_merge_undo_and_rules_pages() {
         )
         .await;
     let card = s.get(&c, &format!("/leads/{flagged}")).await;
-    let why = card
-        .body
-        .split("data-reason=\"email_role\"")
-        .nth(1)
-        .and_then(|rest| rest.split("</li>").next())
-        .unwrap_or_else(|| panic!("no email_role on the card: {}", card.body));
+    let why = reason_item(&card.body, "email_role");
     assert!(
         why.contains("info@sidorov-stroy.ru is a shared mailbox, not a person")
             && why.contains("(email_role: email)")
