@@ -114,7 +114,7 @@ enum TokenCmd {
     Create {
         #[arg(long)]
         name: String,
-        /// leads:read, leads:write, forms:write, admin (repeatable)
+        /// leads:read, leads:write, forms:write, events:write, metrics:read, admin (repeatable)
         #[arg(long = "scope", required = true, num_args = 1.., value_parser = parse_scope)]
         scopes: Vec<Scope>,
         /// Days until the token expires.

@@ -344,7 +344,10 @@ fn usage_errors_exit_2() {
         &["token", "create", "--name", "x", "--scope", "everything"],
     )
     .usage_error();
-    assert!(e.contains("leads:read"), "{e}");
+    assert!(
+        e.contains("leads:read") && e.contains("metrics:read"),
+        "{e}"
+    );
     vk(u, &["import"]).usage_error();
     vk(u, &["export", "leads", "--stage", "nowhere"]).usage_error();
     let e = vk(u, &["export", "leads", "--from", "01.02.2024"]).usage_error();
