@@ -541,6 +541,14 @@ async fn login_inbox_card_actions_and_conversion() {
         status.body
     );
     assert!(status.body.contains("<dd>SQLite</dd>"));
+    assert!(
+        status.body.contains(&format!(
+            "<code data-metrics-url>{}/metrics</code>",
+            srv.base
+        )),
+        "{}",
+        status.body
+    );
     assert!(status
         .body
         .contains("href=\"/admin/status\" aria-current=\"page\""));

@@ -340,6 +340,8 @@ struct StatusPage {
     unhealthy: Option<String>,
     /// What is stored and what waits; not asked for when the database does not answer.
     figures: Option<StatusView>,
+    /// Where Prometheus scrapes this instance's metrics.
+    metrics_url: String,
 }
 
 struct StatusView {
@@ -385,6 +387,7 @@ pub(crate) async fn status(State(state): State<AppState>, user: WebUser) -> Page
         layout: Layout::new(&user, "admin", t::STATUS_TITLE),
         unhealthy,
         figures,
+        metrics_url: format!("{}/metrics", state.config.public_url.trim_end_matches('/')),
     }))
 }
 
@@ -611,6 +614,7 @@ mod tests {
             layout: Layout::new(&admin(), "admin", t::STATUS_TITLE),
             unhealthy: Some("timed out <script>alert(1)</script>".into()),
             figures: None,
+            metrics_url: "https://crm.example.ru/metrics".into(),
         }
         .render()
         .unwrap();
