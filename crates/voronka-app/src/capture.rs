@@ -109,10 +109,17 @@ impl StoredOutcome {
     fn stored(o: &CaptureOutcome) -> Result<String> {
         let on_row = !o.reasons.is_empty() && (o.touch_id.is_some() || o.interest_id.is_some());
         let text = if on_row {
+            // Every field but the reasons, which are left to the row.
             serde_json::to_string(&StoredOutcome {
                 outcome: CaptureOutcome {
+                    result: o.result,
+                    action: o.action.clone(),
+                    lead_id: o.lead_id,
+                    contact_id: o.contact_id,
+                    touch_id: o.touch_id,
+                    interest_id: o.interest_id,
                     reasons: Vec::new(),
-                    ..o.clone()
+                    repeated: o.repeated,
                 },
                 reasons_on_row: true,
             })

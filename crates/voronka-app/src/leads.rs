@@ -82,17 +82,13 @@ impl App {
         actor.require_read_leads()?;
         // A merged lead answers with the lead it was merged into.
         let id = self.store.resolve_lead(id).await?.unwrap_or(id);
-        let mut d = self
+        let d = self
             .store
             .lead_detail(id)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("lead {id} not found")))?;
         self.check_visible(actor, &d.lead)?;
         self.check_team(actor, &d.lead).await?;
-        // Stored reasons leave out the messages the catalog makes from their values.
-        if let Some(list) = voronka_core::intake::Reason::list_from_json(&d.reasons) {
-            d.reasons = serde_json::to_value(list).map_err(|e| AppError::Io(e.to_string()))?;
-        }
         Ok(d)
     }
 

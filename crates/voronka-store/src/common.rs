@@ -1254,7 +1254,11 @@ impl Store for SqlStore {
             notes,
             customer,
             deals,
-            reasons: serde_json::from_str(&reasons).unwrap_or(serde_json::Value::Null),
+            // Stored without the messages the catalog makes from the values; read with them.
+            reasons: match serde_json::from_str::<Vec<voronka_core::intake::Reason>>(&reasons) {
+                Ok(list) => serde_json::to_value(list).unwrap_or_default(),
+                Err(_) => serde_json::from_str(&reasons).unwrap_or(serde_json::Value::Null),
+            },
             route_explanation,
             other_leads,
             score: crate::ScoreStore::lead_score(self, id).await?,
