@@ -15,7 +15,7 @@ use voronka_core::intake::{
     self, normalize, validate, DedupPolicy, MatchDecision, NormalizeSettings, Normalized, Outcome,
     Plan, Reason, RouteDecision, Score, Submission, ValidationRules,
 };
-use voronka_core::{Currency, Form, Id, Millis, Stage};
+use voronka_core::{Currency, Form, Id, Millis, Stage, SystemMove};
 use voronka_store::{IdTable, NewContactRow, PAYLOAD_KEY_PREFIX};
 use voronka_store::{
     NewFormEvent, NewInterest, NewLead, NewStageChange, NewTouch, StageUpdate, Store, Tx,
@@ -1296,6 +1296,8 @@ async fn write_batch(
     let mut in_batch: HashMap<&str, usize> = HashMap::new();
     let mut new_contacts: Vec<usize> = Vec::new();
     let mut new_leads: Vec<NewLead> = Vec::new();
+    // How each new lead came in, for its first entry in the stage history.
+    let mut captured: Vec<SystemMove> = Vec::new();
     let mut touches: Vec<(Ref, NewTouch)> = Vec::new();
     let mut interests: Vec<NewInterest> = Vec::new();
     let mut touched: Vec<(Ref, i64)> = Vec::new();
@@ -1406,6 +1408,11 @@ async fn write_batch(
                 let mut row = p.lead_row(contact.to_id(), &score, stage, &route, &reasons);
                 row.conversion = conversion;
                 new_leads.push(row);
+                let channel = p.submission.channel;
+                captured.push(match &p.validation.junk {
+                    Some(reason) => SystemMove::CapturedJunk { channel, reason },
+                    None => SystemMove::Captured { channel },
+                });
                 let lead = Ref::New(new_leads.len() - 1);
                 if stage != Stage::Junk {
                     route_ctx.record(&route);
@@ -1545,29 +1552,11 @@ async fn write_batch(
         .collect();
     laps.lap("enrich");
     tx.insert_leads(&lead_rows).await?;
-    let changes: Vec<NewStageChange> = slots
+    let changes: Vec<NewStageChange> = lead_rows
         .iter()
-        .filter_map(|slot| match slot {
-            Slot::Lead {
-                lead: Ref::New(k),
-                touch,
-                action: "new_lead",
-                ..
-            } => Some((*k, touches[*touch].1.channel)),
-            _ => None,
-        })
-        .map(|(k, channel)| NewStageChange {
-            lead_id: lead_ids[k],
-            from: None,
-            to: lead_rows[k].1.stage,
-            actor_id: None,
-            actor: "intake".into(),
-            reason: Some(match &lead_rows[k].1.junk_reason {
-                Some(why) => format!("captured via {} as junk: {why}", channel.as_str()),
-                None => format!("captured via {}", channel.as_str()),
-            }),
-            comment: None,
-            at: lead_rows[k].1.created_at,
+        .zip(&captured)
+        .map(|((id, l), how)| {
+            NewStageChange::system(*id, None, l.stage, None, "intake", how, l.created_at)
         })
         .collect();
     laps.lap("leads");
@@ -1594,16 +1583,15 @@ async fn write_batch(
             ..Default::default()
         };
         tx.set_stage(id, &upd, *at).await?;
-        tx.add_stage_change(&NewStageChange {
-            lead_id: id,
-            from: Some(*from),
-            to: Stage::Working,
-            actor_id: None,
-            actor: "intake".into(),
-            reason: Some("asked again".into()),
-            comment: Some("a new request reopened the refused lead".into()),
-            at: *at,
-        })
+        tx.add_stage_change(&NewStageChange::system(
+            id,
+            Some(*from),
+            Stage::Working,
+            None,
+            "intake",
+            &SystemMove::AskedAgain,
+            *at,
+        ))
         .await?;
     }
     for (r, at) in &touched {

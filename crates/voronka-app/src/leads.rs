@@ -165,6 +165,7 @@ impl App {
             actor_id: actor.user_id(),
             actor: actor.name(),
             reason,
+            code: None,
             comment,
             at,
         })
@@ -422,17 +423,18 @@ impl App {
             stage: Some(Stage::Working),
             ..Default::default()
         };
-        Self::record_stage(
-            tx.as_mut(),
-            &actor,
-            &lead,
-            upd,
-            Some("freeze date passed".into()),
-            lead.refuse_reason
-                .clone()
-                .map(|r| format!("was refused: {r}")),
+        tx.set_stage(lead.id, &upd, now).await?;
+        tx.add_stage_change(&NewStageChange::system(
+            lead.id,
+            Some(lead.stage),
+            Stage::Working,
+            None,
+            &actor.name(),
+            &voronka_core::SystemMove::FreezePassed {
+                refused: lead.refuse_reason.as_deref(),
+            },
             now,
-        )
+        ))
         .await?;
         // The owner gets a task to call the revived lead, and a notification.
         if let Some(owner) = lead.owner_id {

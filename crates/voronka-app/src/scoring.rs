@@ -719,15 +719,16 @@ pub(crate) async fn rescore_in_tx(
     tx.set_stages(&stages, now).await?;
     let history: Vec<NewStageChange> = changes
         .iter()
-        .map(|(lead_id, from, m)| NewStageChange {
-            lead_id: *lead_id,
-            from: Some(*from),
-            to: m.to,
-            actor_id: None,
-            actor: "scoring".into(),
-            reason: Some(m.rule.clone()),
-            comment: None,
-            at: now,
+        .map(|(lead_id, from, m)| {
+            NewStageChange::system(
+                *lead_id,
+                Some(*from),
+                m.to,
+                None,
+                "scoring",
+                &voronka_core::SystemMove::ScoreRule { rule: &m.rule },
+                now,
+            )
         })
         .collect();
     tx.insert_stage_changes(&history).await?;

@@ -704,16 +704,15 @@ impl App {
                 at,
             )
             .await?;
-            tx.add_stage_change(&voronka_store::NewStageChange {
+            tx.add_stage_change(&voronka_store::NewStageChange::system(
                 lead_id,
-                from: Some(Stage::New),
-                to: Stage::Working,
-                actor_id: actor.user_id(),
-                actor: actor.name(),
-                reason: Some(format!("{kind} logged")),
-                comment: None,
+                Some(Stage::New),
+                Stage::Working,
+                actor.user_id(),
+                &actor.name(),
+                &voronka_core::SystemMove::ActivityLogged { kind: &kind },
                 at,
-            })
+            ))
             .await?;
         }
         self.finish(tx, actor, "activity", &lead, at).await?;

@@ -2105,3 +2105,180 @@ async fn reasons_are_stored_as_codes_and_values_and_read_with_their_messages() {
         );
     }
 }
+
+/// Captures a request that must make a lead, and gives the lead's id.
+async fn new_lead(app: &App, fields: &[(&str, &str)]) -> i64 {
+    let out = app.capture(req(fields)).await.unwrap();
+    out.lead_id.unwrap_or_else(|| panic!("not a lead: {out:?}"))
+}
+
+/// Runs `sql` (several statements, no parameters) on the test database.
+async fn raw_exec(db: &TestDb, sql: &str) {
+    use sqlx::Connection;
+    if db.name == "sqlite" {
+        let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+        sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+    } else {
+        let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+    }
+}
+
+/// The history entries of a stage move the system made keep a code and values, not words, and
+/// read back with their text; a person's own reason reads as written. Both backends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn system_stage_moves_are_stored_as_codes_and_read_as_text() {
+    for db in TestDb::both().await {
+        let app = open(&db).await;
+        let n = db.name;
+        let admin = Actor::system("t");
+        let id = new_lead(
+            &app,
+            &[("name", "Ольга <Ким>"), ("phone", "+7 916 555 11 22")],
+        )
+        .await;
+        let history = app.lead_detail(&admin, id).await.unwrap().history;
+        let first = &history[0];
+        assert_eq!(first.reason_code.as_deref(), Some("captured"), "{n}");
+        assert_eq!(first.reason_args["channel"], "api", "{n}");
+        assert_eq!(first.reason.as_deref(), Some("captured via API"), "{n}");
+        assert_eq!(first.actor, "intake", "{n}");
+        let stored = raw_text(
+            &db,
+            "SELECT COALESCE(reason, '(none)') FROM stage_changes WHERE lead_id = CAST($1 AS BIGINT)",
+            "",
+            &id.to_string(),
+            None,
+        )
+        .await;
+        assert_eq!(stored, "(none)", "{n}: the words are not stored");
+
+        // A person's refusal keeps its reason; the freeze timer's revival names it.
+        let now = voronka_app::now_ms();
+        app.change_stage_at(&admin, id, Stage::Working, None, now)
+            .await
+            .unwrap();
+        app.refuse_at(
+            &admin,
+            id,
+            RefuseInput {
+                reason: "No budget now".into(),
+                comment: Some("весной".into()),
+                freeze_until: Some(now + 1_000),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        assert!(app.revive_if_due(id, now + 2_000).await.unwrap(), "{n}");
+        let history = app.lead_detail(&admin, id).await.unwrap().history;
+        let refused = history.iter().find(|h| h.to == Stage::Refused).unwrap();
+        assert_eq!(refused.reason.as_deref(), Some("No budget now"), "{n}");
+        assert_eq!(refused.reason_code, None, "{n}");
+        assert_eq!(refused.comment.as_deref(), Some("весной"), "{n}");
+        let revived = history.last().unwrap();
+        assert_eq!(
+            (revived.from, revived.to),
+            (Some(Stage::Refused), Stage::Working),
+            "{n}"
+        );
+        assert_eq!(revived.reason_code.as_deref(), Some("freeze_passed"), "{n}");
+        assert_eq!(
+            revived.reason.as_deref(),
+            Some("freeze date passed (was refused: No budget now)"),
+            "{n}"
+        );
+        assert_eq!(revived.actor, "freeze timer", "{n}");
+
+        // A test name comes in as junk: the entry names the channel and the intake's reason.
+        let junk = app
+            .capture(req(&[("name", "Test"), ("phone", "+7 916 555 33 44")]))
+            .await
+            .unwrap();
+        let junk_id = junk.lead_id.unwrap();
+        let entry = &app.lead_detail(&admin, junk_id).await.unwrap().history[0];
+        assert_eq!(entry.to, Stage::Junk, "{n}: {junk:?}");
+        assert_eq!(entry.reason_code.as_deref(), Some("captured_junk"), "{n}");
+        assert_eq!(entry.reason_args["junk"], "name_test", "{n}: {entry:?}");
+        assert_eq!(
+            entry.reason.as_deref(),
+            Some("captured via API as junk: \"Test\" is a test name"),
+            "{n}"
+        );
+    }
+}
+
+/// Entries written before codes were kept are recognised by their exact system wording and
+/// given codes by the migration; a person's words, and a junk reason the code cannot be told
+/// from, stay as written. Both backends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_migration_gives_earlier_system_entries_their_codes() {
+    for db in TestDb::both().await {
+        let app = open(&db).await;
+        let n = db.name;
+        let admin = Actor::system("t");
+        let id = new_lead(
+            &app,
+            &[("name", "Jan de Vries"), ("phone", "+31 6 12345678")],
+        )
+        .await;
+        raw_exec(
+            &db,
+            &format!(
+                "INSERT INTO stage_changes (lead_id, from_stage, to_stage, actor_id, actor, reason, comment, at) VALUES \
+                 ({id}, NULL, 'new', NULL, 'intake', 'captured via import', NULL, 1), \
+                 ({id}, 'refused', 'working', NULL, 'intake', 'asked again', 'a new request reopened the refused lead', 2), \
+                 ({id}, 'refused', 'working', NULL, 'freeze timer', 'freeze date passed', 'was refused: Дорого', 3), \
+                 ({id}, 'new', 'mql', NULL, 'scoring', 'Hot B2B', NULL, 4), \
+                 ({id}, 'new', 'working', 7, 'Анна', 'captured via web_form', 'her own words', 5), \
+                 ({id}, NULL, 'junk', NULL, 'intake', 'captured via api as junk: older words', NULL, 6)"
+            ),
+        )
+        .await;
+        let script = if n == "sqlite" {
+            include_str!("../../voronka-store/migrations/sqlite/0026_stage_change_codes.sql")
+        } else {
+            include_str!("../../voronka-store/migrations/postgres/0025_stage_change_codes.sql")
+        };
+        let updates: String = script
+            .lines()
+            .filter(|l| !l.starts_with("ALTER TABLE"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        raw_exec(&db, &updates).await;
+        let history = app.lead_detail(&admin, id).await.unwrap().history;
+        let got: Vec<(Option<&str>, Option<&str>, Option<&str>)> = history
+            .iter()
+            .filter(|h| h.at < 10)
+            .map(|h| {
+                (
+                    h.reason_code.as_deref(),
+                    h.reason.as_deref(),
+                    h.comment.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (Some("captured"), Some("captured via import"), None),
+                (
+                    Some("asked_again"),
+                    Some("asked again: a new request reopened the refused lead"),
+                    None
+                ),
+                (
+                    Some("freeze_passed"),
+                    Some("freeze date passed (was refused: Дорого)"),
+                    None
+                ),
+                (Some("score_rule"), Some("scoring rule \"Hot B2B\""), None),
+                (None, Some("captured via web_form"), Some("her own words")),
+                (None, Some("captured via api as junk: older words"), None),
+            ],
+            "{n}"
+        );
+        let hot = history.iter().find(|h| h.at == 4).unwrap();
+        assert_eq!(hot.reason_args["rule"], "Hot B2B", "{n}");
+    }
+}

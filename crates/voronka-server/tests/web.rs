@@ -315,6 +315,18 @@ async fn login_inbox_card_actions_and_conversion() {
     assert!(card.body.contains("Перезвоните, пожалуйста"));
     assert!(card.body.contains("spring"));
     assert!(card.body.contains("Raw payload"));
+    // The history's first entry is the system's: marked with its code, its text and its
+    // actor named for people.
+    let entry = card
+        .body
+        .split("data-history=\"captured\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</li>").next())
+        .unwrap_or_else(|| panic!("no captured entry: {}", around(&card.body, "h-history")));
+    assert!(
+        entry.contains("captured via web form") && entry.contains("<bdi>Intake</bdi>"),
+        "{entry}"
+    );
     assert!(card.body.contains("Move to stage"));
     assert!(card.body.contains("value=\"working\""));
     assert!(

@@ -284,6 +284,17 @@ fn touch_from(r: &DbRow) -> Result<Touch> {
 fn stage_change_from(r: &DbRow) -> Result<StageChange> {
     let from: Option<String> = r.try_get("from_stage")?;
     let to: String = r.try_get("to_stage")?;
+    let code: Option<String> = r.try_get("reason_code")?;
+    let stored_args: Option<String> = r.try_get("reason_args")?;
+    let args: voronka_core::intake::text::Args = match &stored_args {
+        Some(text) => serde_json::from_str(text).map_err(|_| corrupt("reason_args", text))?,
+        None => Default::default(),
+    };
+    // A system move's text is made from its code; a person's reason is read as written.
+    let reason: Option<String> = match &code {
+        Some(c) => Some(voronka_core::history_reason(c, &args).unwrap_or_else(|| c.clone())),
+        None => r.try_get("reason")?,
+    };
     Ok(StageChange {
         id: r.try_get("id")?,
         lead_id: r.try_get("lead_id")?,
@@ -294,7 +305,9 @@ fn stage_change_from(r: &DbRow) -> Result<StageChange> {
         to: Stage::parse(&to).map_err(|_| corrupt("stage", &to))?,
         actor_id: r.try_get("actor_id")?,
         actor: r.try_get("actor")?,
-        reason: r.try_get("reason")?,
+        reason,
+        reason_code: code,
+        reason_args: args,
         comment: r.try_get("comment")?,
         at: r.try_get("at")?,
     })
@@ -2766,8 +2779,8 @@ impl Tx for SqlTx {
 
     async fn add_stage_change(&mut self, c: &NewStageChange) -> Result<Id> {
         Ok(sqlx::query_scalar(
-            "INSERT INTO stage_changes (lead_id, from_stage, to_stage, actor_id, actor, reason, comment, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            "INSERT INTO stage_changes (lead_id, from_stage, to_stage, actor_id, actor, reason, reason_code, reason_args, comment, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(c.lead_id)
         .bind(c.from.map(|s| s.as_str()))
@@ -2775,6 +2788,8 @@ impl Tx for SqlTx {
         .bind(c.actor_id)
         .bind(&c.actor)
         .bind(&c.reason)
+        .bind(c.stored_code().0)
+        .bind(c.stored_code().1)
         .bind(&c.comment)
         .bind(c.at)
         .fetch_one(&mut *self.tx)
@@ -3230,15 +3245,18 @@ impl Tx for SqlTx {
     async fn insert_stage_changes(&mut self, rows: &[NewStageChange]) -> Result<()> {
         for chunk in rows.chunks(CHUNK) {
             let mut qb: QueryBuilder<DB> = QueryBuilder::new(
-                "INSERT INTO stage_changes (lead_id, from_stage, to_stage, actor_id, actor, reason, comment, at) ",
+                "INSERT INTO stage_changes (lead_id, from_stage, to_stage, actor_id, actor, reason, reason_code, reason_args, comment, at) ",
             );
             qb.push_values(chunk, |mut b, c| {
+                let (code, args) = c.stored_code();
                 b.push_bind(c.lead_id)
                     .push_bind(c.from.map(|s| s.as_str()))
                     .push_bind(c.to.as_str())
                     .push_bind(c.actor_id)
                     .push_bind(c.actor.clone())
                     .push_bind(c.reason.clone())
+                    .push_bind(code)
+                    .push_bind(args)
                     .push_bind(c.comment.clone())
                     .push_bind(c.at);
             });

@@ -420,9 +420,46 @@ pub struct NewStageChange {
     pub to: Stage,
     pub actor_id: Option<Id>,
     pub actor: String,
+    /// A person's own reason; a move the system made keeps `code` instead.
     pub reason: Option<String>,
+    /// A system move's code and the values its text names ([`voronka_core::SystemMove`]).
+    pub code: Option<(&'static str, voronka_core::intake::text::Args)>,
     pub comment: Option<String>,
     pub at: Millis,
+}
+
+impl NewStageChange {
+    /// An entry for a move the system made: its reason is kept as a code and values.
+    pub fn system(
+        lead_id: Id,
+        from: Option<Stage>,
+        to: Stage,
+        actor_id: Option<Id>,
+        actor: &str,
+        why: &voronka_core::SystemMove<'_>,
+        at: Millis,
+    ) -> Self {
+        NewStageChange {
+            lead_id,
+            from,
+            to,
+            actor_id,
+            actor: actor.to_string(),
+            reason: None,
+            code: Some(why.coded()),
+            comment: None,
+            at,
+        }
+    }
+
+    /// The code and its values as stored: the code, and the values as a JSON object (or none).
+    pub(crate) fn stored_code(&self) -> (Option<&'static str>, Option<String>) {
+        match &self.code {
+            Some((code, args)) if args.is_empty() => (Some(code), None),
+            Some((code, args)) => (Some(code), serde_json::to_string(args).ok()),
+            None => (None, None),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -1,9 +1,11 @@
 //! Domain types: contacts, accounts, leads, touches, interests, customers and deals.
 
+mod history;
 mod money;
 mod stage;
 mod user;
 
+pub use history::{channel_label, history_reason, SystemMove};
 pub use money::{Currency, Money, MoneyError};
 pub use stage::{Stage, StageError, Temperature};
 pub use user::{Role, Scope, ScopeSet};
@@ -202,7 +204,14 @@ pub struct StageChange {
     pub to: Stage,
     pub actor_id: Option<Id>,
     pub actor: String,
+    /// The reason as people read it: a person's own words, or the text of the system's code.
     pub reason: Option<String>,
+    /// The code of a move the system made ([`SystemMove`]), from which `reason` is made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_code: Option<String>,
+    /// The values the code's text names.
+    #[serde(default, skip_serializing_if = "crate::intake::text::Args::is_empty")]
+    pub reason_args: crate::intake::text::Args,
     pub comment: Option<String>,
     pub at: Millis,
 }

@@ -426,6 +426,8 @@ pub(crate) struct HistoryView {
     pub to: &'static str,
     pub to_label: &'static str,
     pub reason: String,
+    /// The code of a move the system made (empty for a person's own reason).
+    pub code: String,
     pub comment: String,
 }
 
@@ -565,14 +567,19 @@ pub(crate) fn touch_view(
 }
 
 pub(crate) fn history_view(h: &voronka_core::StageChange, now: i64) -> HistoryView {
+    let who = match h.actor_id {
+        None => t::system_actor(&h.actor).map_or_else(|| h.actor.clone(), str::to_string),
+        Some(_) => h.actor.clone(),
+    };
     HistoryView {
-        who: h.actor.clone(),
+        who,
         when: When::new(h.at, now),
         from: h.from.map(|s| s.as_str()).unwrap_or(""),
         from_label: h.from.map(|s| s.label()).unwrap_or(""),
         to: h.to.as_str(),
         to_label: h.to.label(),
         reason: h.reason.clone().unwrap_or_default(),
+        code: h.reason_code.clone().unwrap_or_default(),
         comment: h.comment.clone().unwrap_or_default(),
     }
 }

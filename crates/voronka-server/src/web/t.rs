@@ -43,6 +43,17 @@ pub const OUTCOMES: [(&str, &str); 5] = [
     ("sent", "Sent"),
 ];
 
+// Who made a change when no person did, by the name the system writes.
+pub fn system_actor(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "intake" => "Intake",
+        "scoring" => "Scoring",
+        "freeze timer" => "Freeze timer",
+        "demo" => "Demo data",
+        _ => return None,
+    })
+}
+
 // Login.
 pub const LOGIN_TITLE: &str = "Sign in";
 pub const LOGIN_FAILED: &str = "Wrong email or password.";
