@@ -37,11 +37,28 @@ pub fn content_type(headers: &HeaderMap) -> String {
         .unwrap_or_default()
 }
 
+/// Every JSON body the API takes is an object. Checked before reading it into a struct, which
+/// would otherwise take an array as the struct's fields in order (and `[]` as all defaults).
+/// Malformed JSON is 400; well-formed JSON that is not an object is 422.
+pub fn require_object(bytes: &[u8]) -> Result<(), ApiError> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+        return Ok(());
+    }
+    match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+        Err(e) => Err(ApiError::BadRequest(format!("malformed JSON: {e}"))),
+        Ok(_) => Err(ApiError::Unprocessable(
+            "the body must be a JSON object".into(),
+            vec![FieldError::new("body", "expected a JSON object")],
+        )),
+    }
+}
+
 /// Parses JSON into `T`: syntax errors are 400, wrong shapes are 422 naming the field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if std::str::from_utf8(bytes).is_err() {
         return Err(ApiError::BadRequest("the body is not valid UTF-8".into()));
     }
+    require_object(bytes)?;
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();

@@ -121,6 +121,205 @@ const OPERATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
     ("get", "/healthz", "Health check (no token): 200 {status: ok} while the database answers, 503 {error: unavailable} when it does not", "", None),
 ];
 
+/// What an operation answers when it succeeds.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Answer {
+    /// A JSON object with this status.
+    Object(u16),
+    /// A JSON array.
+    Array,
+    /// A JSON object, or `null` when there is nothing set.
+    Nullable,
+    /// A JSON object, or TOML with `format=toml`.
+    JsonOrToml,
+    /// No body, with this status.
+    Empty(u16),
+    /// A body of this media type.
+    Text(&'static str),
+    /// 303 See Other to where the client goes next.
+    Redirect,
+}
+
+use Answer::*;
+
+/// Every operation whose success is not a JSON object with 200, by method and path.
+const ANSWERS: &[(&str, &str, &[Answer])] = &[
+    ("post", "/api/v1/leads", &[Object(201), Object(200)]),
+    ("post", "/api/v1/events", &[Object(202)]),
+    ("get", "/api/v1/scoring-rules", &[JsonOrToml]),
+    ("put", "/api/v1/scoring-rules", &[Object(202)]),
+    ("get", "/api/v1/scoring-rules/presets/{name}", &[JsonOrToml]),
+    ("post", "/api/v1/scoring/rescore", &[Object(202)]),
+    (
+        "delete",
+        "/api/v1/leads/{id}/temperature-override",
+        &[Empty(204)],
+    ),
+    ("post", "/api/v1/tracking-sites", &[Object(201)]),
+    ("post", "/api/v1/leads/{id}/convert", &[Object(201)]),
+    ("post", "/api/v1/leads/{id}/notes", &[Object(201)]),
+    ("get", "/api/v1/leads/{id}/audit", &[Array]),
+    ("post", "/api/v1/forms", &[Object(201)]),
+    ("get", "/api/v1/refusal-reasons", &[Array]),
+    ("post", "/api/v1/refusal-reasons", &[Empty(201)]),
+    ("post", "/api/v1/duplicates/{id}/merge", &[Object(201)]),
+    (
+        "post",
+        "/api/v1/duplicates/{id}/not-duplicate",
+        &[Empty(204)],
+    ),
+    ("post", "/api/v1/leads/{id}/merge", &[Object(201)]),
+    ("post", "/api/v1/merges/{id}/undo", &[Empty(204)]),
+    ("get", "/api/v1/scrub-rules", &[JsonOrToml]),
+    ("put", "/api/v1/scrub-rules", &[Empty(204)]),
+    ("get", "/api/v1/users", &[Array]),
+    ("post", "/api/v1/users", &[Object(201)]),
+    ("post", "/api/v1/users/{id}", &[Empty(204)]),
+    ("get", "/api/v1/tokens", &[Array]),
+    ("post", "/api/v1/tokens", &[Object(201)]),
+    ("delete", "/api/v1/tokens/{id}", &[Empty(204)]),
+    ("get", "/api/v1/routing-rules", &[JsonOrToml]),
+    ("put", "/api/v1/routing-rules", &[Empty(204)]),
+    ("get", "/api/v1/sla-settings", &[JsonOrToml]),
+    ("put", "/api/v1/sla-settings", &[Empty(204)]),
+    ("put", "/api/v1/notify-webhook", &[Empty(204)]),
+    ("get", "/api/v1/smtp-settings", &[Nullable]),
+    ("put", "/api/v1/smtp-settings", &[Empty(204)]),
+    ("delete", "/api/v1/smtp-settings", &[Empty(204)]),
+    ("put", "/api/v1/users/{id}/routing-profile", &[Empty(204)]),
+    ("get", "/api/v1/leads/{id}/activities", &[Array]),
+    ("post", "/api/v1/leads/{id}/activities", &[Object(201)]),
+    ("get", "/api/v1/tasks", &[Array]),
+    ("post", "/api/v1/tasks", &[Object(201)]),
+    ("post", "/api/v1/tasks/{id}/done", &[Empty(204)]),
+    ("get", "/api/v1/notifications", &[Array]),
+    ("get", "/api/v1/reports/team-load", &[Array]),
+    ("get", "/ical/{token}", &[Text("text/calendar")]),
+    (
+        "post",
+        "/f/{form_key}",
+        &[Object(201), Object(200), Redirect],
+    ),
+    ("get", "/w.js", &[Text("text/javascript")]),
+    ("post", "/f/{form_key}/event", &[Empty(204)]),
+    ("get", "/f/{form_key}/download", &[Redirect]),
+    ("get", "/l/{slug}", &[Text("text/html")]),
+    ("get", "/metrics", &[Text("text/plain")]),
+];
+
+/// Request bodies taken in another form besides JSON, by media type.
+const OTHER_BODIES: &[(&str, &[&str])] = &[
+    (
+        "application/toml",
+        &[
+            "/api/v1/scoring-rules",
+            "/api/v1/scrub-rules",
+            "/api/v1/routing-rules",
+            "/api/v1/sla-settings",
+        ],
+    ),
+    ("application/x-www-form-urlencoded", &["/f/{form_key}"]),
+];
+
+/// Pages for people answer their errors as HTML pages too.
+const HTML_ERRORS: &[&str] = &["/l/{slug}"];
+
+fn answers(m: &str, path: &str) -> &'static [Answer] {
+    ANSWERS
+        .iter()
+        .find(|(am, ap, _)| *am == m && *ap == path)
+        .map_or(&[Object(200)], |(_, _, a)| a)
+}
+
+fn text_content(kind: &str) -> utoipa::openapi::content::Content {
+    ContentBuilder::new()
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .description(Some(kind)),
+        ))
+        .build()
+}
+
+/// The operation with its success answers added.
+fn with_answers(mut op: OperationBuilder, list: &[Answer]) -> OperationBuilder {
+    for a in list {
+        op = match *a {
+            Object(code) => op.response(
+                code.to_string(),
+                ResponseBuilder::new()
+                    .description(if code == 201 {
+                        "Created"
+                    } else if code == 202 {
+                        "Accepted"
+                    } else {
+                        "OK"
+                    })
+                    .content("application/json", json_object("result")),
+            ),
+            Array => op.response(
+                "200",
+                ResponseBuilder::new().description("OK").content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(
+                            utoipa::openapi::schema::ArrayBuilder::new().items(
+                                ObjectBuilder::new()
+                                    .schema_type(utoipa::openapi::schema::SchemaType::AnyValue),
+                            ),
+                        ))
+                        .build(),
+                ),
+            ),
+            Nullable => op.response(
+                "200",
+                ResponseBuilder::new()
+                    .description("OK, or null when nothing is set")
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(
+                                ObjectBuilder::new()
+                                    .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+                                        Type::Object,
+                                        Type::Null,
+                                    ]))
+                                    .description(Some("result or null")),
+                            ))
+                            .build(),
+                    ),
+            ),
+            JsonOrToml => op.response(
+                "200",
+                ResponseBuilder::new()
+                    .description("OK: JSON, or TOML with format=toml")
+                    .content("application/json", json_object("result"))
+                    .content("application/toml", text_content("TOML")),
+            ),
+            Empty(code) => op.response(
+                code.to_string(),
+                ResponseBuilder::new().description(if code == 201 {
+                    "Created"
+                } else {
+                    "Done; no body"
+                }),
+            ),
+            Text(kind) => op.response(
+                "200",
+                ResponseBuilder::new()
+                    .description("OK")
+                    .content(kind, text_content(kind)),
+            ),
+            Redirect => op.response(
+                "303",
+                ResponseBuilder::new()
+                    .description("See Other: the Location header says where to go next"),
+            ),
+        };
+    }
+    op
+}
+
 fn method(m: &str) -> HttpMethod {
     match m {
         "post" => HttpMethod::Post,
@@ -143,20 +342,33 @@ fn json_object(description: &str) -> utoipa::openapi::content::Content {
 pub fn document() -> OpenApi {
     let mut paths = PathsBuilder::new();
     for (m, path, summary, scope, body) in OPERATIONS {
-        let mut op = OperationBuilder::new()
-            .summary(Some(*summary))
-            .description(if scope.is_empty() {
-                None
+        let mut op =
+            OperationBuilder::new()
+                .summary(Some(*summary))
+                .description(if scope.is_empty() {
+                    None
+                } else {
+                    Some(format!("Requires scope `{scope}`."))
+                });
+        op = with_answers(op, answers(m, path));
+        let errors = ResponseBuilder::new()
+            .description("Error: 400 malformed, 401 no or bad token, 403 not allowed, 404 not found, 405 method not allowed, 409 conflict or illegal stage move, 413 too large, 415 wrong content type, 422 invalid field, 429 rate limited");
+        op = op.response(
+            "4XX",
+            if HTML_ERRORS.contains(path) {
+                errors.content("text/html", text_content("an error page"))
             } else {
-                Some(format!("Requires scope `{scope}`."))
-            })
-            .response("200", ResponseBuilder::new().description("OK").content("application/json", json_object("result")))
-            .response(
-                "4XX",
+                errors.content("application/json", json_object("{error, message, fields?}"))
+            },
+        );
+        if *path == "/healthz" {
+            op = op.response(
+                "503",
                 ResponseBuilder::new()
-                    .description("Error: 400 malformed, 401 no or bad token, 403 not allowed, 404 not found, 409 conflict or illegal stage move, 413 too large, 415 wrong content type, 422 invalid field, 429 rate limited")
-                    .content("application/json", json_object("{error, message, fields?}")),
+                    .description("The database does not answer")
+                    .content("application/json", json_object("{error, message}")),
             );
+        }
         for seg in path.split('/') {
             if let Some(name) = seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
                 op = op.parameter(
@@ -175,13 +387,16 @@ pub fn document() -> OpenApi {
             }
         }
         if let Some(b) = body {
-            op = op.request_body(Some(
-                RequestBodyBuilder::new()
-                    .description(Some(*b))
-                    .content("application/json", json_object(b))
-                    .required(Some(Required::True))
-                    .build(),
-            ));
+            let mut rb = RequestBodyBuilder::new()
+                .description(Some(*b))
+                .content("application/json", json_object(b))
+                .required(Some(Required::True));
+            for (kind, paths) in OTHER_BODIES {
+                if paths.contains(path) {
+                    rb = rb.content(*kind, text_content(kind));
+                }
+            }
+            op = op.request_body(Some(rb.build()));
         }
         if !scope.is_empty() {
             op = op.security(SecurityRequirement::new("bearer", Vec::<String>::new()));
@@ -242,3 +457,44 @@ fetch('/api/openapi.json').then(r=>r.json()).then(doc=>{
   }
 }).catch(e=>{document.getElementById('ops').textContent='Could not load the document: '+e});
 </script></body></html>"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_answer_and_body_names_a_documented_operation() {
+        let documented =
+            |m: &str, p: &str| OPERATIONS.iter().any(|(om, op, ..)| *om == m && *op == p);
+        for (m, p, list) in ANSWERS {
+            assert!(documented(m, p), "{m} {p} is not an operation");
+            assert!(!list.is_empty(), "{m} {p}");
+        }
+        for (_, paths) in OTHER_BODIES {
+            for p in *paths {
+                assert!(
+                    OPERATIONS
+                        .iter()
+                        .any(|(_, op, _, _, body)| op == p && body.is_some()),
+                    "{p} takes no body"
+                );
+            }
+        }
+        for p in HTML_ERRORS {
+            assert!(OPERATIONS.iter().any(|(_, op, ..)| op == p), "{p}");
+        }
+        // The document says so: a creation answers 201, a list an array.
+        let doc = serde_json::to_value(document()).unwrap();
+        let responses = |m: &str, p: &str| doc["paths"][p][m]["responses"].clone();
+        assert!(responses("post", "/api/v1/forms")["201"].is_object());
+        assert!(responses("post", "/api/v1/forms")["200"].is_null());
+        assert_eq!(
+            responses("get", "/api/v1/users")["200"]["content"]["application/json"]["schema"]
+                ["type"],
+            "array"
+        );
+        assert!(responses("get", "/api/v1/leads")["200"].is_object());
+        assert!(responses("get", "/metrics")["200"]["content"]["text/plain"].is_object());
+        assert!(responses("get", "/l/{slug}")["4XX"]["content"]["text/html"].is_object());
+    }
+}

@@ -94,6 +94,9 @@ pub(crate) async fn rules_body(s: &AppState, req: Request) -> ApiResult<(String,
     let bytes = read_body(req, s).await?;
     let text = String::from_utf8(bytes.to_vec())
         .map_err(|_| ApiError::BadRequest("the body is not valid UTF-8".into()))?;
+    if !toml {
+        crate::extract::require_object(text.as_bytes())?;
+    }
     Ok((text, toml))
 }
 

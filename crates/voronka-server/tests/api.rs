@@ -1,10 +1,12 @@
 //! The REST API and the public capture endpoint over real HTTP on 127.0.0.1:0.
 
+mod common;
+
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use voronka_app::{App, Settings};
 use voronka_core::{Role, Scope, ScopeSet};
-use voronka_server::{AppState, ServerConfig};
+use voronka_server::ServerConfig;
 
 struct Server {
     base: String,
@@ -34,19 +36,15 @@ async fn start(capture_rate: u32) -> Server {
 
 /// Serves the app over HTTP on 127.0.0.1:0 and answers its base URL.
 async fn serve(app: &App, capture_rate: u32) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = AppState::new(
-        app.clone(),
+    common::serve(
+        app,
         ServerConfig {
             max_body_bytes: 64 * 1024,
             capture_per_ip_per_sec: capture_rate,
-            public_url: base.clone(),
-            secure_cookies: false,
+            ..Default::default()
         },
-    );
-    tokio::spawn(voronka_server::serve(listener, state));
-    base
+    )
+    .await
 }
 
 impl Server {
@@ -624,6 +622,17 @@ async fn api_auth_roles_and_lead_actions() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
+    // The fields in order, as an array, are not a refusal.
+    let (st, v) = error_of(
+        s.post(&format!("/api/v1/leads/{}/refuse", ids[1]), &admin)
+            .json(&json!(["Too expensive", null, "2099-01-01"]))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["message"], "the body must be a JSON object");
     let r = s
         .post(&format!("/api/v1/leads/{}/refuse", ids[1]), &admin)
         .json(&json!({"reason": "Too expensive", "freeze_until": "2099-01-01"}))

@@ -3,6 +3,8 @@
 //! server on another port, so it runs cross-origin the way it does on a customer's site.
 //! Screenshots go to `target/test-artifacts/`.
 
+mod common;
+
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -10,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use voronka_app::{App, Settings};
 use voronka_core::{Role, Scope, ScopeSet};
-use voronka_server::{AppState, ServerConfig};
+use voronka_server::ServerConfig;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -37,17 +39,14 @@ async fn voronka() -> Voronka {
     app.add_user(ADMIN_EMAIL, "Anna Admin", PASSWORD, Role::Admin)
         .await
         .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = AppState::new(
-        app.clone(),
+    let base = common::serve(
+        &app,
         ServerConfig {
             capture_per_ip_per_sec: 1000,
-            public_url: base.clone(),
             ..Default::default()
         },
-    );
-    tokio::spawn(voronka_server::serve(listener, state));
+    )
+    .await;
     let (_, token) = app
         .create_token("t", ScopeSet::new(vec![Scope::Admin]), None, None)
         .await

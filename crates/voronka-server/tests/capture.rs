@@ -2,12 +2,14 @@
 //! configuration, quiz answers on the touch, callbacks, A/B events, lead magnets, landing pages,
 //! the no-JavaScript fallback and the widget's size.
 
+mod common;
+
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::io::Write;
 use voronka_app::{App, Settings};
 use voronka_core::{Scope, ScopeSet};
-use voronka_server::{AppState, ServerConfig};
+use voronka_server::ServerConfig;
 
 struct Server {
     base: String,
@@ -20,17 +22,14 @@ async fn start() -> Server {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("c.db").display());
     let app = App::open(&url, Settings::default()).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = AppState::new(
-        app.clone(),
+    let base = common::serve(
+        &app,
         ServerConfig {
             capture_per_ip_per_sec: 1000,
-            public_url: base.clone(),
             ..Default::default()
         },
-    );
-    tokio::spawn(voronka_server::serve(listener, state));
+    )
+    .await;
     let (_, token) = app
         .create_token("t", ScopeSet::new(vec![Scope::Admin]), None, None)
         .await

@@ -3,6 +3,8 @@
 //! farewell from the lead card and the API, the public survey page (answered once, unknown
 //! tokens 404) and the answer on the card (escaped) and in the lead's API detail.
 
+mod common;
+
 #[path = "../../voronka-app/tests/smtp.rs"]
 mod smtp;
 
@@ -13,7 +15,7 @@ use smtp::SmtpSink;
 use voronka_app::{App, CaptureRequest, Settings};
 use voronka_core::intake::Submission;
 use voronka_core::{Channel, Role, Scope, ScopeSet};
-use voronka_server::{AppState, ServerConfig};
+use voronka_server::ServerConfig;
 
 const ADMIN_EMAIL: &str = "admin@mail.ru";
 const PASSWORD: &str = "correct horse battery";
@@ -32,16 +34,13 @@ async fn start() -> Server {
     app.add_user(ADMIN_EMAIL, "Анна Админ", PASSWORD, Role::Admin)
         .await
         .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = AppState::new(
-        app.clone(),
+    let base = common::serve(
+        &app,
         ServerConfig {
-            public_url: base.clone(),
             ..Default::default()
         },
-    );
-    tokio::spawn(voronka_server::serve(listener, state));
+    )
+    .await;
     let (_, token) = app
         .create_token(
             "test",

@@ -2,11 +2,13 @@
 //! through the API, the model trained and read through the API, probabilities on leads, in the
 //! list (sort and filter) and on the lead card.
 
+mod common;
+
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use voronka_app::{App, Settings};
 use voronka_core::{Role, Scope, ScopeSet};
-use voronka_server::{AppState, ServerConfig};
+use voronka_server::ServerConfig;
 
 const PASSWORD: &str = "correct horse battery";
 
@@ -22,18 +24,15 @@ async fn start() -> Server {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("p.db").display());
     let app = App::open(&url, Settings::default()).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = AppState::new(
-        app.clone(),
+    let base = common::serve(
+        &app,
         ServerConfig {
             max_body_bytes: 64 * 1024,
             capture_per_ip_per_sec: 10_000,
-            public_url: base.clone(),
-            secure_cookies: false,
+            ..Default::default()
         },
-    );
-    tokio::spawn(voronka_server::serve(listener, state));
+    )
+    .await;
     let (_, token) = app
         .create_token("test", ScopeSet::new(vec![Scope::Admin]), None, None)
         .await

@@ -2,13 +2,15 @@
 //! reassignment with history, activities, tasks, the work queue, the iCal feed, SLA reports and
 //! the outgoing webhook against a real local receiver.
 
+mod common;
+
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use voronka_app::{App, Settings};
 use voronka_core::{Role, Scope, ScopeSet};
-use voronka_server::{AppState, ServerConfig};
+use voronka_server::ServerConfig;
 
 struct Server {
     base: String,
@@ -22,18 +24,15 @@ async fn start() -> Server {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("api.db").display());
     let app = App::open(&url, Settings::default()).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = AppState::new(
-        app.clone(),
+    let base = common::serve(
+        &app,
         ServerConfig {
             max_body_bytes: 64 * 1024,
             capture_per_ip_per_sec: 1000,
-            public_url: base.clone(),
-            secure_cookies: false,
+            ..Default::default()
         },
-    );
-    tokio::spawn(voronka_server::serve(listener, state));
+    )
+    .await;
     let (_, admin) = app
         .create_token(
             "test",
@@ -55,6 +54,18 @@ async fn start() -> Server {
 impl Server {
     fn url(&self, p: &str) -> String {
         format!("{}{p}", self.base)
+    }
+    /// The JSON an administrator gets from `p`.
+    async fn admin_json(&self, p: &str) -> Value {
+        let r = self
+            .http
+            .get(self.url(p))
+            .bearer_auth(&self.admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{p}");
+        r.json().await.unwrap()
     }
     async fn token_for(&self, u: &voronka_core::User) -> String {
         self.app
@@ -173,6 +184,33 @@ async fn routing_rules_api_json_and_toml() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // A JSON array is not read as the settings' fields in order: `[]` would be all defaults.
+    let before = s.admin_json("/api/v1/sla-settings").await;
+    for (path, body) in [
+        ("/api/v1/sla-settings", "[]"),
+        ("/api/v1/routing-rules", "[[]]"),
+        ("/api/v1/scoring-rules", "[30]"),
+        ("/api/v1/scrub-rules", " []"),
+    ] {
+        let r = s
+            .http
+            .put(s.url(path))
+            .bearer_auth(&s.admin)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{path}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(
+            v["message"], "the body must be a JSON object",
+            "{path}: {v}"
+        );
+        assert_eq!(v["fields"][0]["field"], "body", "{path}: {v}");
+    }
+    let after = s.admin_json("/api/v1/sla-settings").await;
+    assert_eq!(before, after, "the settings are kept");
     // A salesperson may not read the rules.
     let u = s
         .app

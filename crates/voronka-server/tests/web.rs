@@ -1,12 +1,14 @@
 //! The web UI end to end: a real server on 127.0.0.1:0 over a temporary SQLite file, driven with
 //! an HTTP client that keeps cookies, the way a browser would.
 
+mod common;
+
 use reqwest::redirect::Policy;
 use reqwest::{Client, StatusCode};
 use voronka_app::{Actor, App, CaptureRequest};
 use voronka_core::intake::Submission;
 use voronka_core::{Channel, Role};
-use voronka_server::{AppState, ServerConfig};
+use voronka_server::ServerConfig;
 
 const ADMIN_EMAIL: &str = "admin@mail.ru";
 const PASSWORD: &str = "correct horse battery";
@@ -24,21 +26,13 @@ async fn start() -> Server {
     app.add_user(ADMIN_EMAIL, "Anna Admin", PASSWORD, Role::Admin)
         .await
         .expect("admin");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let base = format!("http://{addr}");
-    let state = AppState::new(
-        app.clone(),
+    let base = common::serve(
+        &app,
         ServerConfig {
-            public_url: base.clone(),
             ..Default::default()
         },
-    );
-    tokio::spawn(async move {
-        let _ = voronka_server::serve(listener, state).await;
-    });
+    )
+    .await;
     Server {
         base,
         app,
