@@ -328,9 +328,9 @@ async fn get_lead(
     Ok(Json(LeadView { detail, surveys }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct StageBody {
+pub(crate) struct StageBody {
     stage: String,
     #[serde(default)]
     comment: Option<String>,
@@ -350,9 +350,9 @@ async fn change_stage(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RefuseBody {
+pub(crate) struct RefuseBody {
     reason: String,
     #[serde(default)]
     comment: Option<String>,
@@ -404,9 +404,9 @@ async fn refuse(
     Ok(Json(v))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct JunkBody {
+pub(crate) struct JunkBody {
     reason: String,
 }
 
@@ -423,9 +423,9 @@ async fn junk(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ConvertBody {
+pub(crate) struct ConvertBody {
     /// Amount in minor units (cents, kopecks).
     amount_minor: i64,
     currency: String,
@@ -462,9 +462,9 @@ async fn convert(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct AssignBody {
+pub(crate) struct AssignBody {
     owner_id: Option<Id>,
 }
 
@@ -481,9 +481,9 @@ async fn assign(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct TemperatureBody {
+pub(crate) struct TemperatureBody {
     temperature: String,
 }
 
@@ -502,9 +502,9 @@ async fn temperature(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NoteBody {
+pub(crate) struct NoteBody {
     body: String,
 }
 
@@ -644,9 +644,9 @@ async fn list_forms(
     Ok(Json(json!({ "items": s.app.list_forms(&actor).await? })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct FormBody {
+pub(crate) struct FormBody {
     name: String,
     #[serde(default)]
     redirect_url: Option<String>,
@@ -690,9 +690,9 @@ async fn get_form(
     Ok(Json(s.app.form(&actor, parse_id(&id, "form")?).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct FormUpdateBody {
+pub(crate) struct FormUpdateBody {
     name: String,
     #[serde(default)]
     redirect_url: Option<String>,
@@ -782,9 +782,9 @@ async fn list_reasons(
     Ok(Json(s.app.refusal_reasons().await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ReasonBody {
+pub(crate) struct ReasonBody {
     label: String,
 }
 
@@ -824,9 +824,9 @@ async fn get_duplicate(
     Ok(Json(s.app.duplicate_pair(&actor, id).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PairMergeBody {
+pub(crate) struct PairMergeBody {
     /// Id of the lead that survives: one of the pair's two leads.
     survivor_id: Id,
     #[serde(default)]
@@ -871,9 +871,9 @@ async fn not_duplicate(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct LeadMergeBody {
+pub(crate) struct LeadMergeBody {
     other_lead_id: Id,
     #[serde(default)]
     take: Vec<String>,
@@ -1061,9 +1061,9 @@ async fn list_users(
     Ok(Json(s.app.list_users(&actor).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct UserBody {
+pub(crate) struct UserBody {
     email: String,
     #[serde(default)]
     name: String,
@@ -1095,9 +1095,9 @@ async fn create_user(
     Ok((StatusCode::CREATED, Json(u)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct UserUpdateBody {
+pub(crate) struct UserUpdateBody {
     role: String,
     active: bool,
 }
@@ -1147,9 +1147,9 @@ async fn list_tokens(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct TokenBody {
+pub(crate) struct TokenBody {
     name: String,
     scopes: Vec<String>,
     #[serde(default)]

@@ -15,6 +15,7 @@ use utoipa::openapi::{
     ComponentsBuilder, ContentBuilder, InfoBuilder, ObjectBuilder, OpenApi, OpenApiBuilder,
     PathsBuilder, Required, ResponseBuilder, Type,
 };
+use utoipa::PartialSchema;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -207,6 +208,108 @@ const ANSWERS: &[(&str, &str, &[Answer])] = &[
     ("get", "/metrics", &[Text("text/plain")]),
 ];
 
+type SchemaFn = fn() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>;
+
+/// The JSON schema of each request body read into a struct of ours, by method and path: its
+/// fields, which of them are required, and that no others are taken.
+const BODY_SCHEMAS: &[(&str, &str, SchemaFn)] = &[
+    (
+        "post",
+        "/api/v1/leads/{id}/stage",
+        <crate::api::StageBody as PartialSchema>::schema,
+    ),
+    (
+        "post",
+        "/api/v1/leads/{id}/refuse",
+        <crate::api::RefuseBody as PartialSchema>::schema,
+    ),
+    (
+        "post",
+        "/api/v1/leads/{id}/junk",
+        <crate::api::JunkBody as PartialSchema>::schema,
+    ),
+    (
+        "post",
+        "/api/v1/leads/{id}/convert",
+        <crate::api::ConvertBody as PartialSchema>::schema,
+    ),
+    (
+        "post",
+        "/api/v1/leads/{id}/assign",
+        <crate::api::AssignBody as PartialSchema>::schema,
+    ),
+    (
+        "post",
+        "/api/v1/leads/{id}/temperature",
+        <crate::api::TemperatureBody as PartialSchema>::schema,
+    ),
+    (
+        "post",
+        "/api/v1/leads/{id}/notes",
+        <crate::api::NoteBody as PartialSchema>::schema,
+    ),
+    (
+        "post",
+        "/api/v1/forms",
+        <crate::api::FormBody as PartialSchema>::schema,
+    ),
+    (
+        "put",
+        "/api/v1/forms/{id}",
+        <crate::api::FormUpdateBody as PartialSchema>::schema,
+    ),
+    (
+        "post",
+        "/api/v1/refusal-reasons",
+        <crate::api::ReasonBody as PartialSchema>::schema,
+    ),
+    (
+        "post",
+        "/api/v1/duplicates/{id}/merge",
+        <crate::api::PairMergeBody as PartialSchema>::schema,
+    ),
+    (
+        "post",
+        "/api/v1/leads/{id}/merge",
+        <crate::api::LeadMergeBody as PartialSchema>::schema,
+    ),
+    (
+        "post",
+        "/api/v1/users",
+        <crate::api::UserBody as PartialSchema>::schema,
+    ),
+    (
+        "post",
+        "/api/v1/users/{id}",
+        <crate::api::UserUpdateBody as PartialSchema>::schema,
+    ),
+    (
+        "post",
+        "/api/v1/tokens",
+        <crate::api::TokenBody as PartialSchema>::schema,
+    ),
+    (
+        "post",
+        "/api/v1/tracking-sites",
+        <crate::scoring_api::NewSite as PartialSchema>::schema,
+    ),
+    (
+        "put",
+        "/api/v1/notify-webhook",
+        <crate::speed_api::WebhookBody as PartialSchema>::schema,
+    ),
+    (
+        "post",
+        "/api/v1/leads/{id}/reassign",
+        <crate::speed_api::ReassignBody as PartialSchema>::schema,
+    ),
+    (
+        "post",
+        "/api/v1/leads/reassign",
+        <crate::speed_api::ReassignBody as PartialSchema>::schema,
+    ),
+];
+
 /// Request bodies taken in another form besides JSON, by media type.
 const OTHER_BODIES: &[(&str, &[&str])] = &[
     (
@@ -387,9 +490,16 @@ pub fn document() -> OpenApi {
             }
         }
         if let Some(b) = body {
+            let json = match BODY_SCHEMAS
+                .iter()
+                .find(|(bm, bp, _)| bm == m && bp == path)
+            {
+                Some((.., schema)) => ContentBuilder::new().schema(Some(schema())).build(),
+                None => json_object(b),
+            };
             let mut rb = RequestBodyBuilder::new()
                 .description(Some(*b))
-                .content("application/json", json_object(b))
+                .content("application/json", json)
                 .required(Some(Required::True));
             for (kind, paths) in OTHER_BODIES {
                 if paths.contains(path) {
@@ -480,6 +590,14 @@ mod tests {
                 );
             }
         }
+        for (m, p, _) in BODY_SCHEMAS {
+            assert!(
+                OPERATIONS
+                    .iter()
+                    .any(|(om, op, _, _, body)| om == m && op == p && body.is_some()),
+                "{m} {p} takes no body"
+            );
+        }
         for p in HTML_ERRORS {
             assert!(OPERATIONS.iter().any(|(_, op, ..)| op == p), "{p}");
         }
@@ -496,5 +614,15 @@ mod tests {
         assert!(responses("get", "/api/v1/leads")["200"].is_object());
         assert!(responses("get", "/metrics")["200"]["content"]["text/plain"].is_object());
         assert!(responses("get", "/l/{slug}")["4XX"]["content"]["text/html"].is_object());
+        // A body read into a struct has its fields, the required ones, and no others.
+        let refuse = &doc["paths"]["/api/v1/leads/{id}/refuse"]["post"]["requestBody"]["content"]
+            ["application/json"]["schema"];
+        assert_eq!(
+            refuse["required"],
+            serde_json::json!(["reason"]),
+            "{refuse}"
+        );
+        assert_eq!(refuse["additionalProperties"], false, "{refuse}");
+        assert!(refuse["properties"]["freeze_until"].is_object(), "{refuse}");
     }
 }

@@ -309,9 +309,9 @@ async fn list_sites(
     Ok(Json(json!({ "items": items })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewSite {
+pub(crate) struct NewSite {
     name: String,
     #[serde(default)]
     origins: Vec<String>,

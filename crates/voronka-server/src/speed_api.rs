@@ -154,9 +154,9 @@ async fn put_sla(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct WebhookBody {
+pub(crate) struct WebhookBody {
     url: String,
 }
 
@@ -244,9 +244,9 @@ async fn lead_routing(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ReassignBody {
+pub(crate) struct ReassignBody {
     /// `person` (with owner_id, null = back to the queue) or `rules`.
     to: String,
     #[serde(default)]
