@@ -38,7 +38,9 @@ pub use speed::{
     NOTIFY_WEBHOOK, OUTCOMES, ROUTING_RULES, SLA_SETTINGS,
 };
 pub use status::{RescoreQueue, Status};
-pub use transfer::{ExportFormat, ImportMap, ImportSummary};
+pub use transfer::{
+    sniff_delimiter, sniff_encoding, CsvFormat, ExportFormat, ImportMap, ImportSummary,
+};
 
 use std::sync::Arc;
 use voronka_core::Millis;

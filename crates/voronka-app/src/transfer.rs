@@ -57,6 +57,167 @@ pub struct ImportSummary {
     pub failed: u64,
     /// Column → field as detected.
     pub mapping: Vec<(String, String)>,
+    /// The text encoding the file was read in (its WHATWG name, e.g. `windows-1251`).
+    pub encoding: String,
+    /// The field delimiter the file was read with.
+    pub delimiter: char,
+}
+
+/// How a CSV file's bytes are read: its text encoding and its field delimiter. Either one not
+/// given is found from the file's first bytes ([`sniff_encoding`], [`sniff_delimiter`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CsvFormat {
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+    pub delimiter: Option<u8>,
+}
+
+impl CsvFormat {
+    /// An encoding by any of its WHATWG labels (`utf-8`, `windows-1251`, `cp1251`, `koi8-r`,
+    /// `utf-16le`, …).
+    pub fn encoding_named(label: &str) -> Result<&'static encoding_rs::Encoding> {
+        encoding_rs::Encoding::for_label(label.trim().as_bytes()).ok_or_else(|| {
+            AppError::invalid(
+                "encoding",
+                format!(
+                    "unknown text encoding {label:?}; try utf-8, windows-1251, koi8-r or utf-16le"
+                ),
+            )
+        })
+    }
+
+    /// A delimiter given as itself (`,` `;` `|`) or by name (`tab`, `comma`, `semicolon`).
+    pub fn delimiter_named(text: &str) -> Result<u8> {
+        match text {
+            "tab" | "\\t" | "\t" => Ok(b'\t'),
+            "comma" => Ok(b','),
+            "semicolon" => Ok(b';'),
+            "pipe" => Ok(b'|'),
+            t if t.len() == 1 && t.is_ascii() && t != "\"" && t != "\n" && t != "\r" => {
+                Ok(t.as_bytes()[0])
+            }
+            _ => Err(AppError::invalid(
+                "delimiter",
+                format!("a delimiter is one character such as , ; | or the word tab, not {text:?}"),
+            )),
+        }
+    }
+}
+
+/// How many bytes of a file its encoding and delimiter are judged by.
+const SNIFF_BYTES: usize = 64 * 1024;
+
+/// The text encoding of a file from its first bytes (`complete` when that is the whole file): a
+/// byte-order mark names it; text that is valid UTF-8 is UTF-8; anything else is the legacy
+/// encoding the text most looks like (Windows-1251 for Cyrillic saved by Excel on a Russian
+/// Windows, Windows-1252 for Western European text, …).
+pub fn sniff_encoding(sample: &[u8], complete: bool) -> &'static encoding_rs::Encoding {
+    if let Some((enc, _)) = encoding_rs::Encoding::for_bom(sample) {
+        return enc;
+    }
+    // A UTF-8 file with a few broken rows is still UTF-8 (those rows are reported unreadable);
+    // text in a legacy encoding has almost no byte runs that are UTF-8 characters beyond ASCII.
+    let (wide, broken) = utf8_census(sample, complete);
+    if broken == 0 || wide >= broken * 2 {
+        return encoding_rs::UTF_8;
+    }
+    let mut d = chardetng::EncodingDetector::new();
+    d.feed(sample, complete);
+    d.guess(None, false)
+}
+
+/// How many characters beyond ASCII the bytes hold as UTF-8, and how many byte runs are not
+/// UTF-8 (a character cut off at the end of an incomplete sample does not count).
+fn utf8_census(mut bytes: &[u8], complete: bool) -> (usize, usize) {
+    let (mut wide, mut broken) = (0, 0);
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => {
+                wide += text.chars().filter(|c| !c.is_ascii()).count();
+                return (wide, broken);
+            }
+            Err(e) => {
+                let good = e.valid_up_to();
+                wide += std::str::from_utf8(&bytes[..good])
+                    .map(|t| t.chars().filter(|c| !c.is_ascii()).count())
+                    .unwrap_or(0);
+                match e.error_len() {
+                    Some(n) => {
+                        broken += 1;
+                        bytes = &bytes[good + n..];
+                    }
+                    None => {
+                        broken += usize::from(complete);
+                        return (wide, broken);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The field delimiter of a CSV file from its header line: whichever of `,` `;` tab `|` it has
+/// most of outside quotes; a comma when it has none.
+pub fn sniff_delimiter(text: &str) -> u8 {
+    let mut counts = [0usize; 4];
+    let candidates = [b',', b';', b'\t', b'|'];
+    let mut quoted = false;
+    for b in text.bytes() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' | b'\r' if !quoted => break,
+            _ if !quoted => {
+                if let Some(i) = candidates.iter().position(|c| *c == b) {
+                    counts[i] += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    let (best, n) = counts
+        .iter()
+        .enumerate()
+        .max_by_key(|(i, n)| (**n, std::cmp::Reverse(*i)))
+        .unwrap_or((0, &0));
+    if *n == 0 {
+        b','
+    } else {
+        candidates[best]
+    }
+}
+
+/// The file as UTF-8 in the format it was judged to have (or was given), and that format.
+fn decoded<'a, R: Read + Send + 'a>(
+    mut input: R,
+    given: &CsvFormat,
+) -> Result<(
+    Box<dyn Read + Send + 'a>,
+    &'static encoding_rs::Encoding,
+    u8,
+)> {
+    let mut sample = Vec::with_capacity(SNIFF_BYTES);
+    (&mut input)
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut sample)
+        .map_err(|e| AppError::Io(format!("cannot read the file: {e}")))?;
+    let complete = sample.len() < SNIFF_BYTES;
+    let encoding = given
+        .encoding
+        .unwrap_or_else(|| sniff_encoding(&sample, complete));
+    let delimiter = given
+        .delimiter
+        .unwrap_or_else(|| sniff_delimiter(&encoding.decode(&sample).0));
+    let whole = std::io::Cursor::new(sample).chain(input);
+    let reader: Box<dyn Read + Send + 'a> = if encoding == encoding_rs::UTF_8 {
+        // Read as it is; a byte-order mark is dropped from the first header.
+        Box::new(whole)
+    } else {
+        Box::new(
+            encoding_rs_io::DecodeReaderBytesBuilder::new()
+                .encoding(Some(encoding))
+                .build(whole),
+        )
+    };
+    Ok((reader, encoding, delimiter))
 }
 
 /// Recognizes the usual headers of spreadsheets and of HubSpot, Salesforce, amoCRM and Bitrix24 exports.
@@ -220,19 +381,23 @@ fn person_keys(sub: &Submission, settings: &NormalizeSettings) -> Vec<String> {
 impl App {
     /// Imports a CSV through the intake pipeline. `rejected` receives each row that did not
     /// become a lead, with its reasons. `progress` is called with the number of rows read.
-    pub async fn import_csv<R: Read, W: Write>(
+    #[allow(clippy::too_many_arguments)]
+    pub async fn import_csv<R: Read + Send, W: Write>(
         &self,
         actor: &Actor,
         input: R,
+        format: &CsvFormat,
         map: Option<&ImportMap>,
         source: Option<&str>,
         rejected: Option<&mut csv::Writer<W>>,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<ImportSummary> {
         actor.require_write_leads()?;
+        let (input, encoding, delimiter) = decoded(input, format)?;
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
             .trim(csv::Trim::All)
+            .delimiter(delimiter)
             .from_reader(input);
         let headers = reader
             .headers()
@@ -258,6 +423,8 @@ impl App {
                         .map(|f| (h.to_string(), f.clone()))
                 })
                 .collect(),
+            encoding: encoding.name().to_ascii_lowercase(),
+            delimiter: delimiter as char,
             ..Default::default()
         };
         let mut rejected = rejected;
@@ -548,6 +715,49 @@ fn account<W: Write>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_encoding_is_found_from_the_first_bytes() {
+        let text = "Имя;Телефон;Почта\nИван Петров;+7 912 345-67-89;ivan@mail.ru\nОльга;+7 916 555 01 01;\n";
+        let (cp1251, _, _) = encoding_rs::WINDOWS_1251.encode(text);
+        assert_eq!(sniff_encoding(&cp1251, true), encoding_rs::WINDOWS_1251);
+        assert_eq!(sniff_encoding(text.as_bytes(), true), encoding_rs::UTF_8);
+        // Cut in the middle of a character: still UTF-8 when more is to come.
+        let cut = &text.as_bytes()[..4];
+        assert_eq!(sniff_encoding(cut, false), encoding_rs::UTF_8);
+        // A UTF-8 file with one broken row stays UTF-8.
+        let mut broken = text.as_bytes().to_vec();
+        broken.extend_from_slice(b"\xff\xfe;+79161234568\n");
+        assert_eq!(sniff_encoding(&broken, true), encoding_rs::UTF_8);
+        // A byte-order mark names the encoding.
+        let mut utf16: Vec<u8> = vec![0xff, 0xfe];
+        for u in "Name\tPhone\n".encode_utf16() {
+            utf16.extend_from_slice(&u.to_le_bytes());
+        }
+        assert_eq!(sniff_encoding(&utf16, true), encoding_rs::UTF_16LE);
+        let (latin, _, _) = encoding_rs::WINDOWS_1252
+            .encode("Name;Ort\nJürgen Müller;Düsseldorf\nFrançois Lefèvre;Besançon\n");
+        assert_eq!(sniff_encoding(&latin, true), encoding_rs::WINDOWS_1252);
+    }
+
+    #[test]
+    fn the_delimiter_is_the_header_lines_most_frequent_outside_quotes() {
+        assert_eq!(sniff_delimiter("Имя;Телефон;Почта\nа,б,в,г,д\n"), b';');
+        assert_eq!(sniff_delimiter("\"Name, full\";Phone;Email\n"), b';');
+        assert_eq!(sniff_delimiter("Name\tPhone\tEmail\r\n"), b'\t');
+        assert_eq!(sniff_delimiter("Name,Phone\n"), b',');
+        assert_eq!(sniff_delimiter("Name|Phone|Email"), b'|');
+        assert_eq!(sniff_delimiter("Phone\n"), b',');
+        assert_eq!(CsvFormat::delimiter_named("tab").unwrap(), b'\t');
+        assert_eq!(CsvFormat::delimiter_named(";").unwrap(), b';');
+        assert!(CsvFormat::delimiter_named(";;").is_err());
+        assert!(CsvFormat::delimiter_named("\"").is_err());
+        assert_eq!(
+            CsvFormat::encoding_named("cp1251").unwrap(),
+            encoding_rs::WINDOWS_1251
+        );
+        assert!(CsvFormat::encoding_named("martian").is_err());
+    }
 
     #[test]
     fn detects_common_headers() {

@@ -13,6 +13,7 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
+use std::fmt::Write as _;
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -61,6 +62,10 @@ enum Cmd {
         /// earlier run kept, this measures the import's pace at that size.
         #[arg(long, default_value_t = 0)]
         first: usize,
+        /// Write the generated file in this encoding (e.g. windows-1251, as Excel on a Russian
+        /// Windows saves it) with `;` between fields; the import finds both.
+        #[arg(long)]
+        encoding: Option<String>,
     },
     /// Inbox page + count on an existing database.
     Inbox {
@@ -203,7 +208,8 @@ async fn main() -> Result<()> {
             database_url,
             keep,
             first,
-        } => import(rows, first, database_url, keep).await,
+            encoding,
+        } => import(rows, first, database_url, keep, encoding).await,
         Cmd::Inbox {
             database_url,
             repeat,
@@ -418,16 +424,33 @@ async fn import(
     first: usize,
     url: Option<String>,
     keep: Option<std::path::PathBuf>,
+    encoding: Option<String>,
 ) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let csv_path = dir.path().join("leads.csv");
+    let legacy = match &encoding {
+        Some(label) => Some(voronka_app::CsvFormat::encoding_named(label)?),
+        None => None,
+    };
+    let sep = if legacy.is_some() { ';' } else { ',' };
     {
+        let mut text = String::new();
         let mut w = std::io::BufWriter::new(std::fs::File::create(&csv_path)?);
-        writeln!(w, "Имя,Фамилия,Телефон,Email,Компания,Источник,Комментарий")?;
+        let flush = |text: &mut String, w: &mut std::io::BufWriter<std::fs::File>| match legacy {
+            Some(enc) => w.write_all(&enc.encode(text).0).map(|_| text.clear()),
+            None => w.write_all(text.as_bytes()).map(|_| text.clear()),
+        };
+        writeln!(
+            text,
+            "Имя{sep}Фамилия{sep}Телефон{sep}Email{sep}Компания{sep}Источник{sep}Комментарий"
+        )?;
         for i in first..first + rows {
+            if text.len() > 1 << 16 {
+                flush(&mut text, &mut w)?;
+            }
             writeln!(
-                w,
-                "{},{},+7916{:07},lead{i}@mail.ru,Company {},{},Request {i}",
+                text,
+                "{}{sep}{}{sep}+7916{:07}{sep}lead{i}@mail.ru{sep}Company {}{sep}{}{sep}Request {i}",
                 FIRST[i % FIRST.len()],
                 LAST[(i / 7) % LAST.len()],
                 i % 10_000_000,
@@ -435,6 +458,7 @@ async fn import(
                 SOURCES[i % SOURCES.len()]
             )?;
         }
+        flush(&mut text, &mut w)?;
     }
     let size = std::fs::metadata(&csv_path)?.len();
     let url = match (url, &keep) {
@@ -464,6 +488,7 @@ async fn import(
         .import_csv::<_, std::fs::File>(
             &Actor::system("bench"),
             std::io::BufReader::new(file),
+            &voronka_app::CsvFormat::default(),
             None,
             None,
             None,
@@ -472,6 +497,10 @@ async fn import(
         .await
         .context("import")?;
     let secs = started.elapsed().as_secs_f64();
+    println!(
+        "read as {} with {:?} between fields",
+        s.encoding, s.delimiter
+    );
     println!(
         "import: backend {:?}, {} rows ({:.0} MB CSV) in {secs:.1} s = {:.0} rows/s; created {}, attached {}, interests {}, rejected {}, failed {}; peak RSS {:.0} MB",
         app.store().backend(),

@@ -53,6 +53,8 @@ pub struct AppState {
     pub(crate) capture_limiter: Arc<DefaultKeyedRateLimiter<IpAddr>>,
     /// The process's metrics, for `/metrics`; `None` when another recorder holds them.
     pub(crate) metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// The CSV imports started from the web UI, for their pages.
+    pub(crate) imports: Arc<web::import::Imports>,
 }
 
 impl AppState {
@@ -68,6 +70,7 @@ impl AppState {
                 Quota::per_second(per_sec).allow_burst(burst),
             )),
             metrics: telemetry::recorder(),
+            imports: Default::default(),
         }
     }
 }

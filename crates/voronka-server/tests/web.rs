@@ -1620,3 +1620,178 @@ async fn work_queue_sla_dashboard_and_kanban() {
         "{v}"
     );
 }
+
+/// An import from the browser: a Windows-1251 file with `;` between fields is uploaded, read
+/// through the intake in the background, and its page shows the summary, the columns and the
+/// rows that did not become leads; only managers may import, and only with the form's token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csv_import_from_the_browser() {
+    let srv = start().await;
+    let c = client();
+    let csrf = srv.login(&c, ADMIN_EMAIL).await;
+    let inbox = srv.get(&c, "/leads").await;
+    assert!(
+        inbox.body.contains("href=\"/import\""),
+        "managers see the way in"
+    );
+    let page = srv.get(&c, "/import").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("enctype=\"multipart/form-data\""));
+    assert!(page.body.contains("Windows-1251"));
+
+    let text = "ФИО;Телефон;Компания\r\n\
+                Иван <b>Петров</b>;+7 912 345-67-89;ООО Ромашка\r\n\
+                Ольга Смирнова;8 (916) 555-01-01;\r\n\
+                Пётр;12345;\r\n";
+    let bytes = encoding_rs::WINDOWS_1251.encode(text).0.into_owned();
+    let upload = |csrf: &str, bytes: Vec<u8>| {
+        reqwest::multipart::Form::new()
+            .text("csrf", csrf.to_string())
+            .text("source", "выставка-2026")
+            .text("encoding", "")
+            .text("delimiter", "")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name("клиенты <1>.csv"),
+            )
+    };
+    // Without the form's token nothing is imported.
+    let r = read(
+        c.post(format!("{}/import", srv.base))
+            .multipart(upload("forged", bytes.clone()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+
+    let r = read(
+        c.post(format!("{}/import", srv.base))
+            .multipart(upload(&csrf, bytes.clone()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let job = r.location.clone();
+    assert!(job.starts_with("/import/"), "{job}");
+    // The page reloads itself while the import runs; then it shows the summary.
+    let mut done = None;
+    for _ in 0..100 {
+        let p = srv.get(&c, &job).await;
+        assert_eq!(p.status, StatusCode::OK);
+        if p.body.contains("data-state=\"done\"") {
+            done = Some(p);
+            break;
+        }
+        assert!(p.body.contains("http-equiv=\"refresh\""), "{}", p.body);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let p = done.expect("the import ends");
+    assert!(!p.body.contains("http-equiv=\"refresh\""));
+    let n = |name: &str| {
+        p.body
+            .split(&format!("data-n=\"{name}\">"))
+            .nth(1)
+            .and_then(|r| r.split('<').next())
+            .unwrap_or_else(|| panic!("no {name}: {}", p.body))
+            .to_string()
+    };
+    assert_eq!(
+        (n("created"), n("interests"), n("failed")),
+        ("2".into(), "1".into(), "0".into())
+    );
+    assert!(
+        p.body.contains("read as windows-1251 with <code>;</code>"),
+        "{}",
+        p.body
+    );
+    assert!(
+        p.body.contains("клиенты &#60;1&#62;.csv"),
+        "the file name is escaped: {}",
+        p.body.split("<h1>").nth(1).unwrap_or("")
+    );
+    assert!(
+        p.body.contains("<bdi>ФИО</bdi></td><td><code>name</code>"),
+        "{}",
+        p.body
+    );
+    // The row that became an interest, with its reason.
+    let rej = c
+        .get(format!("{}{job}/rejected.csv", srv.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rej.status(), StatusCode::OK);
+    assert!(rej.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment"));
+    let rej = rej.text().await.unwrap();
+    assert!(
+        rej.starts_with("row,result,reasons,ФИО,Телефон,Компания"),
+        "{rej}"
+    );
+    assert!(rej.contains("4,interest,") && rej.contains("Пётр"), "{rej}");
+    // The leads are there, their names escaped on the inbox page.
+    let inbox = srv
+        .get(
+            &c,
+            "/leads?source=%D0%B2%D1%8B%D1%81%D1%82%D0%B0%D0%B2%D0%BA%D0%B0-2026",
+        )
+        .await;
+    assert!(inbox.body.contains("Ольга Смирнова"), "{}", inbox.body);
+    assert!(inbox.body.contains("Иван &#60;b&#62;Петров&#60;/b&#62;"));
+    // The same file again adds nothing; the list of imports names both.
+    let r = read(
+        c.post(format!("{}/import", srv.base))
+            .multipart(upload(&csrf, bytes))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let again = r.location.clone();
+    for _ in 0..100 {
+        let p = srv.get(&c, &again).await;
+        if p.body.contains("data-state=\"done\"") {
+            assert!(p.body.contains("data-n=\"skipped\">3<"), "{}", p.body);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let list = srv.get(&c, "/import").await;
+    assert_eq!(list.body.matches("клиенты &#60;1&#62;.csv").count(), 2);
+    // An empty upload is refused with a message; an unknown import is not found.
+    let r = read(
+        c.post(format!("{}/import", srv.base))
+            .multipart(upload(&csrf, Vec::new()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("Choose a CSV file"), "{}", r.body);
+    assert_eq!(
+        srv.get(&c, "/import/999").await.status,
+        StatusCode::NOT_FOUND
+    );
+
+    // A salesperson may not import.
+    srv.app
+        .add_user("sp@mail.ru", "Продавец", PASSWORD, Role::Salesperson)
+        .await
+        .unwrap();
+    let sp = client();
+    srv.login(&sp, "sp@mail.ru").await;
+    assert!(!srv
+        .get(&sp, "/leads")
+        .await
+        .body
+        .contains("href=\"/import\""));
+    assert_eq!(srv.get(&sp, "/import").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(srv.get(&sp, &job).await.status, StatusCode::FORBIDDEN);
+}

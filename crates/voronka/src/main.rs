@@ -157,6 +157,21 @@ struct ImportArgs {
     /// Where to write rows that did not become leads (default FILE.rejected.csv).
     #[arg(long)]
     rejected: Option<std::path::PathBuf>,
+    /// The file's text encoding (utf-8, windows-1251, koi8-r, utf-16le, …); found from the
+    /// file when not given.
+    #[arg(long, value_parser = encoding_arg)]
+    encoding: Option<&'static encoding_rs::Encoding>,
+    /// The field delimiter (, ; | or tab); found from the header line when not given.
+    #[arg(long, value_parser = delimiter_arg)]
+    delimiter: Option<u8>,
+}
+
+fn encoding_arg(label: &str) -> Result<&'static encoding_rs::Encoding, String> {
+    voronka_app::CsvFormat::encoding_named(label).map_err(|e| e.to_string())
+}
+
+fn delimiter_arg(text: &str) -> Result<u8, String> {
+    voronka_app::CsvFormat::delimiter_named(text).map_err(|e| e.to_string())
 }
 
 #[derive(Subcommand)]
@@ -483,11 +498,16 @@ async fn import(url: &str, a: ImportArgs) -> anyhow::Result<()> {
         .flexible(true)
         .from_path(&rejected_path)
         .with_context(|| format!("cannot write {}", rejected_path.display()))?;
+    let format = voronka_app::CsvFormat {
+        encoding: a.encoding,
+        delimiter: a.delimiter,
+    };
     let started = std::time::Instant::now();
     let s = app
         .import_csv(
             &cli_actor(),
             counting,
+            &format,
             map.as_ref(),
             a.source.as_deref(),
             Some(&mut rejected),
@@ -496,6 +516,11 @@ async fn import(url: &str, a: ImportArgs) -> anyhow::Result<()> {
         .await?;
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
+    let delimiter = match s.delimiter {
+        '\t' => "tab".to_string(),
+        d => format!("{d:?}"),
+    };
+    println!("read as {} with {delimiter} between fields", s.encoding);
     println!(
         "imported {} rows in {:.1} s: {} new leads, {} attached to existing leads, {} reopened, {} interests, {} rejected, {} already imported, {} failed",
         s.rows, secs, s.created, s.attached, s.reopened, s.interests, s.rejected, s.skipped, s.failed

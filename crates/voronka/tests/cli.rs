@@ -349,6 +349,10 @@ fn usage_errors_exit_2() {
         "{e}"
     );
     vk(u, &["import"]).usage_error();
+    let e = vk(u, &["import", "x.csv", "--encoding", "martian"]).usage_error();
+    assert!(e.contains("martian") && e.contains("windows-1251"), "{e}");
+    let e = vk(u, &["import", "x.csv", "--delimiter", ";;"]).usage_error();
+    assert!(e.contains("tab"), "{e}");
     vk(u, &["export", "leads", "--stage", "nowhere"]).usage_error();
     let e = vk(u, &["export", "leads", "--from", "01.02.2024"]).usage_error();
     assert!(e.contains("YYYY-MM-DD"), "{e}");
@@ -801,6 +805,94 @@ fn import_ragged_and_unreadable_rows() {
         .collect();
     names.sort();
     assert_eq!(names, ["Анна", "Иван", "Мария"]);
+}
+
+/// Files as spreadsheets save them: Excel on a Russian Windows writes Windows-1251 with `;`
+/// between fields, its "Unicode text" is UTF-16 with tabs. Both are read as such, found from the
+/// file, and an encoding can be given when the file cannot tell.
+#[test]
+fn import_reads_spreadsheet_encodings_and_delimiters() {
+    let db = Sqlite::new();
+    let cp1251 = db.path("excel.csv");
+    let text = "ФИО;Телефон;Компания;Комментарий\r\n\
+                Иван Петров;+7 912 345-67-89;\"ООО \"\"Ромашка; и партнёры\"\"\";Перезвонить вечером\r\n\
+                Ольга Смирнова;8 (916) 555-01-01;ИП Смирнова;\r\n";
+    std::fs::write(&cp1251, encoding_rs::WINDOWS_1251.encode(text).0).unwrap();
+    let r = vk(&db.url, &["import", cp1251.to_str().unwrap()]).ok();
+    assert!(
+        r.stdout
+            .contains("read as windows-1251 with ';' between fields"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        summary(&r.stdout),
+        "imported 2 rows: 2 new leads, 0 attached to existing leads, 0 reopened, 0 interests, \
+         0 rejected, 0 already imported, 0 failed"
+    );
+    let mut leads: Vec<(String, String)> = export_csv(&db.url, &[])
+        .into_iter()
+        .map(|r| (r["name"].clone(), r["company"].clone()))
+        .collect();
+    leads.sort();
+    assert_eq!(
+        leads,
+        [
+            (
+                "Иван Петров".to_string(),
+                "ООО \"Ромашка; и партнёры\"".to_string()
+            ),
+            ("Ольга Смирнова".to_string(), "ИП Смирнова".to_string()),
+        ]
+    );
+    // The same file again adds nothing.
+    let r = vk(&db.url, &["import", cp1251.to_str().unwrap()]).ok();
+    assert!(
+        summary(&r.stdout).contains("2 already imported"),
+        "{}",
+        r.stdout
+    );
+
+    // UTF-16 with a byte-order mark and tabs.
+    let utf16 = db.path("unicode.txt");
+    let mut bytes = vec![0xff, 0xfe];
+    for u in "Name\tPhone\tEmail\r\nJan de Vries\t+31 6 12345678\tjan@example.nl\r\n".encode_utf16()
+    {
+        bytes.extend_from_slice(&u.to_le_bytes());
+    }
+    std::fs::write(&utf16, bytes).unwrap();
+    let r = vk(&db.url, &["import", utf16.to_str().unwrap()]).ok();
+    assert!(
+        r.stdout
+            .contains("read as utf-16le with tab between fields"),
+        "{}",
+        r.stdout
+    );
+    assert!(summary(&r.stdout).contains("1 new leads"), "{}", r.stdout);
+
+    // KOI8-R, named on the command line, with the delimiter given too.
+    let koi = db.path("koi8.csv");
+    let text = "Имя|Почта\nФёдор|fedor@example.ru\n";
+    std::fs::write(&koi, encoding_rs::KOI8_R.encode(text).0).unwrap();
+    let r = vk(
+        &db.url,
+        &[
+            "import",
+            koi.to_str().unwrap(),
+            "--encoding",
+            "koi8-r",
+            "--delimiter",
+            "|",
+        ],
+    )
+    .ok();
+    assert!(r.stdout.contains("read as koi8-r with '|'"), "{}", r.stdout);
+    let names: Vec<String> = export_csv(&db.url, &[])
+        .into_iter()
+        .map(|r| r["name"].clone())
+        .collect();
+    assert!(names.contains(&"Фёдор".to_string()), "{names:?}");
+    assert!(names.contains(&"Jan de Vries".to_string()), "{names:?}");
 }
 
 /// Rows run concurrently, yet rows about one person keep their file order: the first makes the

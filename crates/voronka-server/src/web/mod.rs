@@ -6,6 +6,7 @@ mod builder;
 mod duplicates;
 mod fmt;
 mod forms;
+pub(crate) mod import;
 mod leads;
 mod people;
 mod scoring;
@@ -33,6 +34,16 @@ pub fn routes() -> Router<AppState> {
         .route("/assets/{file}", get(asset))
         .route("/s/{token}", get(survey::page).post(survey::answer))
         .route("/leads", get(leads::inbox))
+        .route(
+            "/import",
+            get(import::form)
+                .post(import::start)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    import::MAX_UPLOAD_BYTES,
+                )),
+        )
+        .route("/import/{id}", get(import::show))
+        .route("/import/{id}/rejected.csv", get(import::rejected))
         .route("/leads/{id}", get(leads::card))
         .route("/leads/{id}/stage", post(leads::stage))
         .route("/leads/{id}/refuse", post(leads::refuse))
@@ -165,6 +176,10 @@ pub(crate) struct Layout {
     pub asset_v: &'static str,
     pub flash: Option<&'static str>,
     pub error: Option<String>,
+    /// Reload the page after this many seconds (a page showing work in progress).
+    pub refresh: Option<u32>,
+    /// May import leads from a CSV file.
+    pub imports: bool,
     pub t_leads: &'static str,
     pub t_customers: &'static str,
     pub t_forms: &'static str,
@@ -191,6 +206,8 @@ impl Layout {
             asset_v: asset_version(),
             flash: None,
             error: None,
+            refresh: None,
+            imports: u.user.role.assigns_leads(),
             t_leads: t::NAV_LEADS,
             t_customers: t::NAV_CUSTOMERS,
             t_forms: t::NAV_FORMS,
@@ -415,7 +432,7 @@ impl PostForm {
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

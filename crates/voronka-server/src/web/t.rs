@@ -54,6 +54,34 @@ pub fn system_actor(name: &str) -> Option<&'static str> {
     })
 }
 
+// CSV import.
+pub const IMPORT_TITLE: &str = "Import leads";
+pub const IMPORT_TAB: &str = "tab";
+pub const IMPORT_NO_FILE: &str = "Choose a CSV file to import.";
+pub const IMPORT_UNREADABLE: &str = "The upload could not be read";
+pub const IMPORT_NOT_FOUND: &str =
+    "No such import here: imports are shown by the server that ran them until it restarts.";
+pub fn import_too_large(mb: usize) -> String {
+    format!("The file is larger than {mb} MB; import it with `voronka import` instead.")
+}
+/// Encodings offered on the import page: (label, shown as).
+pub const IMPORT_ENCODINGS: [(&str, &str); 6] = [
+    ("", "Find from the file"),
+    ("utf-8", "UTF-8"),
+    ("windows-1251", "Windows-1251 (Excel, Cyrillic)"),
+    ("koi8-r", "KOI8-R"),
+    ("windows-1252", "Windows-1252 (Excel, Western)"),
+    ("utf-16le", "UTF-16 (Excel “Unicode text”)"),
+];
+/// Delimiters offered on the import page: (value, shown as).
+pub const IMPORT_DELIMITERS: [(&str, &str); 5] = [
+    ("", "Find from the header line"),
+    (",", "Comma ,"),
+    (";", "Semicolon ;"),
+    ("tab", "Tab"),
+    ("|", "Vertical bar |"),
+];
+
 // Login.
 pub const LOGIN_TITLE: &str = "Sign in";
 pub const LOGIN_FAILED: &str = "Wrong email or password.";

@@ -1,0 +1,379 @@
+//! CSV import from the browser: the file is uploaded, read through the same intake as
+//! `voronka import` in the background, and its progress and summary are shown on a page, with
+//! the rows that did not become leads to download.
+//!
+//! Imports are kept by the process that ran them (the last [`KEPT`]), not in the database: a
+//! restart forgets the pages, never the leads.
+
+use super::fmt::When;
+use super::{constant_time_eq, now, render, t, IdPath, Layout, PageResult, WebError};
+use crate::extract::WebUser;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Multipart, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use std::collections::VecDeque;
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use voronka_app::{CsvFormat, ImportSummary};
+use voronka_core::Millis;
+
+/// Largest file the page takes.
+pub(crate) const MAX_UPLOAD_BYTES: usize = 512 * 1024 * 1024;
+/// How many imports a process keeps for their pages.
+const KEPT: usize = 20;
+
+/// The imports this process ran or runs.
+#[derive(Default)]
+pub(crate) struct Imports {
+    jobs: Mutex<VecDeque<Arc<Job>>>,
+    next: AtomicU64,
+}
+
+impl Imports {
+    fn add(&self, job: Job) -> Arc<Job> {
+        let job = Arc::new(job);
+        if let Ok(mut jobs) = self.jobs.lock() {
+            jobs.push_front(job.clone());
+            jobs.truncate(KEPT);
+        }
+        job
+    }
+
+    fn get(&self, id: u64) -> Option<Arc<Job>> {
+        self.jobs
+            .lock()
+            .ok()
+            .and_then(|jobs| jobs.iter().find(|j| j.id == id).cloned())
+    }
+
+    fn list(&self) -> Vec<Arc<Job>> {
+        self.jobs
+            .lock()
+            .map(|jobs| jobs.iter().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+enum Progress {
+    Running,
+    Done { summary: ImportSummary, secs: f64 },
+    Failed(String),
+}
+
+struct Job {
+    id: u64,
+    file_name: String,
+    bytes: u64,
+    by: String,
+    started: Millis,
+    rows: AtomicU64,
+    progress: Mutex<Progress>,
+    /// The rows that did not become leads, with their reasons (a CSV file).
+    rejected: tempfile::TempPath,
+}
+
+impl Job {
+    fn view(&self, now: Millis) -> JobView {
+        let (state, summary, secs, error) = match self.progress.lock().as_deref() {
+            Ok(Progress::Running) => ("running", None, 0.0, String::new()),
+            Ok(Progress::Done { summary, secs }) => {
+                ("done", Some(summary.clone()), *secs, String::new())
+            }
+            Ok(Progress::Failed(e)) => ("failed", None, 0.0, e.clone()),
+            Err(_) => ("failed", None, 0.0, t::ERR_INTERNAL.to_string()),
+        };
+        let not_leads = summary
+            .as_ref()
+            .map_or(0, |s| s.interests + s.rejected + s.failed);
+        JobView {
+            id: self.id,
+            file_name: self.file_name.clone(),
+            size: human_bytes(self.bytes),
+            by: self.by.clone(),
+            started: When::new(self.started, now),
+            rows: self.rows.load(Ordering::Relaxed),
+            state,
+            secs: format!("{secs:.1}"),
+            delimiter: summary
+                .as_ref()
+                .map_or_else(String::new, |s| match s.delimiter {
+                    '\t' => t::IMPORT_TAB.to_string(),
+                    d => d.to_string(),
+                }),
+            summary,
+            not_leads,
+            error,
+        }
+    }
+}
+
+pub(crate) struct JobView {
+    pub id: u64,
+    pub file_name: String,
+    pub size: String,
+    pub by: String,
+    pub started: When,
+    pub rows: u64,
+    pub state: &'static str,
+    pub secs: String,
+    pub delimiter: String,
+    pub summary: Option<ImportSummary>,
+    pub not_leads: u64,
+    pub error: String,
+}
+
+fn human_bytes(n: u64) -> String {
+    match n {
+        n if n >= 1 << 20 => format!("{:.1} MB", n as f64 / (1u64 << 20) as f64),
+        n if n >= 1 << 10 => format!("{:.0} KB", n as f64 / 1024.0),
+        n => format!("{n} B"),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "import.html")]
+struct ImportPage {
+    layout: Layout,
+    jobs: Vec<JobView>,
+    encodings: [(&'static str, &'static str); 6],
+    delimiters: [(&'static str, &'static str); 5],
+    max_mb: usize,
+}
+
+#[derive(Template)]
+#[template(path = "import_job.html")]
+struct JobPage {
+    layout: Layout,
+    job: JobView,
+}
+
+/// Who may import: those who see every lead and assign them (sales managers, administrators).
+fn may_import(user: &WebUser) -> Result<(), WebError> {
+    if user.user.role.assigns_leads() {
+        Ok(())
+    } else {
+        Err(WebError::App(voronka_app::AppError::Forbidden(
+            t::ERR_MANAGERS_ONLY.into(),
+        )))
+    }
+}
+
+fn page(state: &AppState, user: &WebUser) -> ImportPage {
+    let now = now();
+    ImportPage {
+        layout: Layout::new(user, "leads", t::IMPORT_TITLE),
+        jobs: state.imports.list().iter().map(|j| j.view(now)).collect(),
+        encodings: t::IMPORT_ENCODINGS,
+        delimiters: t::IMPORT_DELIMITERS,
+        max_mb: MAX_UPLOAD_BYTES >> 20,
+    }
+}
+
+pub(crate) async fn form(State(state): State<AppState>, user: WebUser) -> PageResult {
+    may_import(&user)?;
+    Ok(render(&page(&state, &user)))
+}
+
+/// What the upload form sent besides the file.
+#[derive(Default)]
+struct Upload {
+    csrf: String,
+    source: String,
+    encoding: String,
+    delimiter: String,
+    file_name: String,
+    bytes: u64,
+}
+
+pub(crate) async fn start(
+    State(state): State<AppState>,
+    user: WebUser,
+    mut multipart: Multipart,
+) -> PageResult {
+    may_import(&user)?;
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            WebError::BadRequest(t::import_too_large(MAX_UPLOAD_BYTES >> 20))
+        } else {
+            WebError::BadRequest(format!("{}: {}", t::IMPORT_UNREADABLE, e.body_text()))
+        }
+    };
+    let io = |e: std::io::Error| WebError::App(voronka_app::AppError::Io(e.to_string()));
+    let mut file = tempfile::NamedTempFile::new().map_err(io)?;
+    let mut up = Upload::default();
+    while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or("").to_string();
+        match name.as_str() {
+            "file" => {
+                up.file_name = field.file_name().unwrap_or("").to_string();
+                while let Some(chunk) = field.chunk().await.map_err(bad)? {
+                    file.write_all(&chunk).map_err(io)?;
+                    up.bytes += chunk.len() as u64;
+                }
+            }
+            other => {
+                let value = field.text().await.map_err(bad)?;
+                match other {
+                    "csrf" => up.csrf = value,
+                    "source" => up.source = value,
+                    "encoding" => up.encoding = value,
+                    "delimiter" => up.delimiter = value,
+                    _ => {}
+                }
+            }
+        }
+    }
+    if !constant_time_eq(up.csrf.as_bytes(), user.csrf.as_bytes()) {
+        return Err(WebError::Csrf);
+    }
+    if up.bytes == 0 {
+        return Err(WebError::BadRequest(t::IMPORT_NO_FILE.into()));
+    }
+    let format = CsvFormat {
+        encoding: match up.encoding.trim() {
+            "" => None,
+            label => Some(CsvFormat::encoding_named(label)?),
+        },
+        delimiter: match up.delimiter.trim() {
+            "" => None,
+            d => Some(CsvFormat::delimiter_named(d)?),
+        },
+    };
+    file.flush().map_err(io)?;
+    let rejected = tempfile::NamedTempFile::new().map_err(io)?.into_temp_path();
+    let job = state.imports.add(Job {
+        id: state.imports.next.fetch_add(1, Ordering::Relaxed) + 1,
+        file_name: up.file_name,
+        bytes: up.bytes,
+        by: user.user.name.clone(),
+        started: now(),
+        rows: AtomicU64::new(0),
+        progress: Mutex::new(Progress::Running),
+        rejected,
+    });
+    let source = Some(up.source.trim().to_string()).filter(|s| !s.is_empty());
+    tokio::spawn(run(
+        state.app.clone(),
+        user.actor(),
+        job.clone(),
+        file,
+        format,
+        source,
+    ));
+    Ok(super::see_other(&format!("/import/{}", job.id)))
+}
+
+/// Runs one import to its end and records how it ended.
+async fn run(
+    app: voronka_app::App,
+    actor: voronka_app::Actor,
+    job: Arc<Job>,
+    file: tempfile::NamedTempFile,
+    format: CsvFormat,
+    source: Option<String>,
+) {
+    let started = std::time::Instant::now();
+    let result = async {
+        let input = std::io::BufReader::with_capacity(
+            1 << 20,
+            file.reopen()
+                .map_err(|e| voronka_app::AppError::Io(e.to_string()))?,
+        );
+        let mut rejected = csv::WriterBuilder::new()
+            .flexible(true)
+            .from_path(&job.rejected)
+            .map_err(|e| voronka_app::AppError::Io(e.to_string()))?;
+        let progress = |rows: u64| job.rows.store(rows, Ordering::Relaxed);
+        let summary = app
+            .import_csv(
+                &actor,
+                input,
+                &format,
+                None,
+                source.as_deref(),
+                Some(&mut rejected),
+                &progress,
+            )
+            .await?;
+        rejected
+            .flush()
+            .map_err(|e| voronka_app::AppError::Io(e.to_string()))?;
+        Ok::<_, voronka_app::AppError>(summary)
+    }
+    .await;
+    let done = match result {
+        Ok(summary) => {
+            job.rows.store(summary.rows, Ordering::Relaxed);
+            Progress::Done {
+                summary,
+                secs: started.elapsed().as_secs_f64(),
+            }
+        }
+        Err(e) => {
+            let (status, _) = crate::error::classify(&e);
+            if status.is_server_error() {
+                tracing::error!(error = %e, "import failed");
+                Progress::Failed(t::ERR_INTERNAL.to_string())
+            } else {
+                Progress::Failed(e.to_string())
+            }
+        }
+    };
+    if let Ok(mut p) = job.progress.lock() {
+        *p = done;
+    }
+}
+
+pub(crate) async fn show(
+    State(state): State<AppState>,
+    user: WebUser,
+    IdPath(id): IdPath,
+) -> PageResult {
+    may_import(&user)?;
+    let job =
+        state
+            .imports
+            .get(id as u64)
+            .ok_or(WebError::App(voronka_app::AppError::NotFound(
+                t::IMPORT_NOT_FOUND.into(),
+            )))?;
+    let view = job.view(now());
+    let mut layout = Layout::new(&user, "leads", t::IMPORT_TITLE);
+    if view.state == "running" {
+        layout.refresh = Some(2);
+    }
+    Ok(render(&JobPage { layout, job: view }))
+}
+
+/// The rows of an import that did not become leads, as a CSV file.
+pub(crate) async fn rejected(
+    State(state): State<AppState>,
+    user: WebUser,
+    IdPath(id): IdPath,
+) -> Result<Response, WebError> {
+    may_import(&user)?;
+    let job = state
+        .imports
+        .get(id as u64)
+        .filter(|j| matches!(j.progress.lock().as_deref(), Ok(Progress::Done { .. })))
+        .ok_or(WebError::App(voronka_app::AppError::NotFound(
+            t::IMPORT_NOT_FOUND.into(),
+        )))?;
+    let bytes = tokio::fs::read(&job.rejected)
+        .await
+        .map_err(|e| WebError::App(voronka_app::AppError::Io(e.to_string())))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"import-{id}-rejected.csv\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
