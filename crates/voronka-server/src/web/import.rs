@@ -70,6 +70,8 @@ struct Job {
     by: String,
     started: Millis,
     rows: AtomicU64,
+    /// Bytes of the file read so far.
+    read: Arc<AtomicU64>,
     progress: Mutex<Progress>,
     /// The rows that did not become leads, with their reasons (a CSV file).
     rejected: tempfile::TempPath,
@@ -95,6 +97,10 @@ impl Job {
             by: self.by.clone(),
             started: When::new(self.started, now),
             rows: self.rows.load(Ordering::Relaxed),
+            percent: (self.read.load(Ordering::Relaxed) * 100)
+                .checked_div(self.bytes)
+                .unwrap_or(0)
+                .min(100),
             state,
             secs: format!("{secs:.1}"),
             delimiter: summary
@@ -117,6 +123,8 @@ pub(crate) struct JobView {
     pub by: String,
     pub started: When,
     pub rows: u64,
+    /// How much of the file has been read, in per cent.
+    pub percent: u64,
     pub state: &'static str,
     pub secs: String,
     pub delimiter: String,
@@ -251,6 +259,7 @@ pub(crate) async fn start(
         by: user.user.name.clone(),
         started: now(),
         rows: AtomicU64::new(0),
+        read: Default::default(),
         progress: Mutex::new(Progress::Running),
         rejected,
     });
@@ -266,6 +275,20 @@ pub(crate) async fn start(
     Ok(super::see_other(&format!("/import/{}", job.id)))
 }
 
+/// A reader that counts the bytes read through it, for the page's progress bar.
+struct Counting<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: std::io::Read> std::io::Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
 /// Runs one import to its end and records how it ended.
 async fn run(
     app: voronka_app::App,
@@ -277,11 +300,14 @@ async fn run(
 ) {
     let started = std::time::Instant::now();
     let result = async {
-        let input = std::io::BufReader::with_capacity(
-            1 << 20,
-            file.reopen()
-                .map_err(|e| voronka_app::AppError::Io(e.to_string()))?,
-        );
+        let input = Counting {
+            inner: std::io::BufReader::with_capacity(
+                1 << 20,
+                file.reopen()
+                    .map_err(|e| voronka_app::AppError::Io(e.to_string()))?,
+            ),
+            read: job.read.clone(),
+        };
         let mut rejected = csv::WriterBuilder::new()
             .flexible(true)
             .from_path(&job.rejected)
@@ -376,4 +402,87 @@ pub(crate) async fn rejected(
         bytes,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manager() -> WebUser {
+        WebUser {
+            user: voronka_core::User {
+                id: 1,
+                email: "olga@example.ru".into(),
+                name: "Ольга".into(),
+                role: voronka_core::Role::SalesManager,
+                team_id: None,
+                active: true,
+                created_at: 0,
+            },
+            csrf: "c".into(),
+        }
+    }
+
+    fn job(bytes: u64, read: u64) -> Job {
+        Job {
+            id: 7,
+            file_name: "leads <b>.csv".into(),
+            bytes,
+            by: "Ольга".into(),
+            started: 0,
+            rows: AtomicU64::new(1_234),
+            read: Arc::new(AtomicU64::new(read)),
+            progress: Mutex::new(Progress::Running),
+            rejected: tempfile::NamedTempFile::new().unwrap().into_temp_path(),
+        }
+    }
+
+    #[test]
+    fn a_running_import_shows_how_much_is_read_and_reloads() {
+        let j = job(2_000, 500);
+        let mut layout = Layout::new(&manager(), "leads", t::IMPORT_TITLE);
+        layout.refresh = Some(2);
+        let page = JobPage {
+            layout,
+            job: j.view(60_000),
+        }
+        .render()
+        .unwrap();
+        assert!(page.contains(r#"<progress max="100" value="25""#), "{page}");
+        assert!(page.contains("1234</strong> rows read so far"), "{page}");
+        assert!(
+            page.contains(r#"http-equiv="refresh" content="2""#),
+            "{page}"
+        );
+        assert!(page.contains("leads &#60;b&#62;.csv"), "{page}");
+        assert!(!page.contains("leads <b>"), "{page}");
+        // Reading past the size given (never expected) does not show more than the whole.
+        assert_eq!(job(100, 150).view(0).percent, 100);
+        assert_eq!(job(0, 0).view(0).percent, 0);
+        // Finished: the summary, no bar.
+        let j = job(2_000, 2_000);
+        *j.progress.lock().unwrap() = Progress::Done {
+            summary: ImportSummary {
+                rows: 3,
+                created: 2,
+                interests: 1,
+                encoding: "windows-1251".into(),
+                delimiter: '\t',
+                ..Default::default()
+            },
+            secs: 0.25,
+        };
+        let page = JobPage {
+            layout: Layout::new(&manager(), "leads", t::IMPORT_TITLE),
+            job: j.view(0),
+        }
+        .render()
+        .unwrap();
+        assert!(!page.contains("<progress"), "{page}");
+        assert!(
+            page.contains("read as windows-1251 with <code>tab</code>"),
+            "{page}"
+        );
+        assert!(page.contains(r#"href="/import/7/rejected.csv""#), "{page}");
+    }
 }
