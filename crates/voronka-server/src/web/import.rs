@@ -388,9 +388,23 @@ pub(crate) async fn rejected(
         .ok_or(WebError::App(voronka_app::AppError::NotFound(
             t::IMPORT_NOT_FOUND.into(),
         )))?;
-    let bytes = tokio::fs::read(&job.rejected)
+    let file = tokio::fs::File::open(&job.rejected)
         .await
         .map_err(|e| WebError::App(voronka_app::AppError::Io(e.to_string())))?;
+    // Streamed: the file may be as large as the import.
+    let chunks = futures::stream::unfold(Some(file), |file| async move {
+        use tokio::io::AsyncReadExt;
+        let mut file = file?;
+        let mut buf = vec![0u8; 64 * 1024];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(axum::body::Bytes::from(buf)), Some(file)))
+            }
+            Err(e) => Some((Err(e), None)),
+        }
+    });
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -399,7 +413,7 @@ pub(crate) async fn rejected(
                 format!("attachment; filename=\"import-{id}-rejected.csv\""),
             ),
         ],
-        bytes,
+        axum::body::Body::from_stream(chunks),
     )
         .into_response())
 }
