@@ -11,14 +11,21 @@ use voronka_core::intake::{NormalizeSettings, Submission};
 use voronka_core::Channel;
 use voronka_store::{LeadQuery, LeadSort};
 
-/// Header → field overrides, read from a TOML file:
+/// Header → field overrides, read from a TOML file, and optionally how the file is written:
 /// ```toml
+/// encoding = "windows-1251"   # optional: found from the file when not given
+/// delimiter = ";"             # optional: , ; | or tab
 /// [columns]
 /// "Client" = "name"
 /// "Cell" = "phone"
 /// ```
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ImportMap {
+    #[serde(default)]
+    pub encoding: Option<String>,
+    #[serde(default)]
+    pub delimiter: Option<String>,
     #[serde(default)]
     pub columns: BTreeMap<String, String>,
 }
@@ -40,7 +47,23 @@ impl ImportMap {
                 ));
             }
         }
+        m.format()?;
         Ok(m)
+    }
+
+    /// The encoding and delimiter the mapping file names (each `None` when it names none).
+    pub fn format(&self) -> Result<CsvFormat> {
+        let named = |e: AppError| AppError::invalid("map", format!("mapping file: {e}"));
+        Ok(CsvFormat {
+            encoding: match &self.encoding {
+                Some(label) => Some(CsvFormat::encoding_named(label).map_err(named)?),
+                None => None,
+            },
+            delimiter: match &self.delimiter {
+                Some(d) => Some(CsvFormat::delimiter_named(d).map_err(named)?),
+                None => None,
+            },
+        })
     }
 }
 

@@ -892,6 +892,34 @@ fn import_reads_spreadsheet_encodings_and_delimiters() {
         .map(|r| r["name"].clone())
         .collect();
     assert!(names.contains(&"Фёдор".to_string()), "{names:?}");
+
+    // The mapping file may say how the file is written; the command line overrides it.
+    let latin = db.path("latin.csv");
+    let text = "Client|Cell\nJürgen Müller|+49 30 1234567\n";
+    std::fs::write(&latin, encoding_rs::WINDOWS_1252.encode(text).0).unwrap();
+    let map = db.path("latin.toml");
+    std::fs::write(
+        &map,
+        "encoding = \"windows-1252\"\ndelimiter = \";\"\n[columns]\n\"Client\" = \"name\"\n\"Cell\" = \"phone\"\n",
+    )
+    .unwrap();
+    let (file, map) = (latin.to_str().unwrap(), map.to_str().unwrap());
+    let r = vk(&db.url, &["import", file, "--map", map, "--delimiter", "|"]).ok();
+    assert!(
+        r.stdout.contains("read as windows-1252 with '|'"),
+        "{}",
+        r.stdout
+    );
+    let names: Vec<String> = export_csv(&db.url, &[])
+        .into_iter()
+        .map(|r| r["name"].clone())
+        .collect();
+    assert!(names.contains(&"Jürgen Müller".to_string()), "{names:?}");
+    // A mapping file naming an encoding that does not exist is refused before anything is read.
+    let bad = db.path("bad.toml");
+    std::fs::write(&bad, "encoding = \"martian\"\n").unwrap();
+    let e = vk(&db.url, &["import", file, "--map", bad.to_str().unwrap()]).runtime_error();
+    assert!(e.contains("mapping file") && e.contains("martian"), "{e}");
     assert!(names.contains(&"Jan de Vries".to_string()), "{names:?}");
 }
 
