@@ -465,6 +465,7 @@ async fn convert(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AssignBody {
+    #[schema(value_type = Option<i64>)]
     owner_id: Option<Id>,
 }
 
@@ -828,6 +829,7 @@ async fn get_duplicate(
 #[serde(deny_unknown_fields)]
 pub(crate) struct PairMergeBody {
     /// Id of the lead that survives: one of the pair's two leads.
+    #[schema(value_type = i64)]
     survivor_id: Id,
     #[serde(default)]
     take: Vec<String>,
@@ -874,6 +876,7 @@ async fn not_duplicate(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LeadMergeBody {
+    #[schema(value_type = i64)]
     other_lead_id: Id,
     #[serde(default)]
     take: Vec<String>,

@@ -113,6 +113,9 @@ const OPERATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
     ("get", "/api/v1/reports/team-load", "Open leads, assignments in 24 h and overdue tasks per salesperson", "leads:read", None),
     ("post", "/f/{form_key}", "Public capture from a web form (JSON or form-encoded; no token). JSON answers 201 {result: lead|interest|rejected, action, lead_id, contact_id, touch_id, interest_id, reasons: [{code, field?, args?, message}], repeated}; args are the values the message names", "", Some("Form fields; quiz answers as quiz.<step> = option id(s); _variant names the A/B variant shown; header Idempotency-Key optional")),
     ("get", "/w.js", "The capture widget script: <script src=\".../w.js\" data-form=\"KEY\" async>", "", None),
+    ("get", "/f/{form_key}/thanks", "The built-in thank-you page a plain HTML form lands on (r=ok or r=interest)", "", None),
+    ("get", "/t.js", "The tracker script: <script src=\".../t.js\" data-site=\"KEY\" async>", "", None),
+    ("post", "/t/{site}/events", "Events from a site's tracker (no token: the site's key; CORS for its origins). Answers 202 {stored}, or 204 storing nothing when the browser asks not to be tracked (DNT or Sec-GPC) and the site honours it", "", Some("One event {name, visitor_id, url?, age?, properties?} or {events: [...]}; text/plain is taken too (beacons)")),
     ("get", "/f/{form_key}/config", "What the widget renders for a form (public)", "", None),
     ("post", "/f/{form_key}/event", "Record a widget view (public)", "", Some("{kind: view, variant?, visitor_id?}")),
     ("post", "/f/{form_key}/check", "Check fields without storing anything; answers {reasons} (public)", "", Some("Form fields")),
@@ -202,6 +205,9 @@ const ANSWERS: &[(&str, &str, &[Answer])] = &[
         &[Object(201), Object(200), Redirect],
     ),
     ("get", "/w.js", &[Text("text/javascript")]),
+    ("get", "/f/{form_key}/thanks", &[Text("text/html")]),
+    ("get", "/t.js", &[Text("text/javascript")]),
+    ("post", "/t/{site}/events", &[Object(202), Empty(204)]),
     ("post", "/f/{form_key}/event", &[Empty(204)]),
     ("get", "/f/{form_key}/download", &[Redirect]),
     ("get", "/l/{slug}", &[Text("text/html")]),
@@ -322,6 +328,7 @@ const OTHER_BODIES: &[(&str, &[&str])] = &[
         ],
     ),
     ("application/x-www-form-urlencoded", &["/f/{form_key}"]),
+    ("text/plain", &["/t/{site}/events"]),
 ];
 
 /// Pages for people answer their errors as HTML pages too.
@@ -480,10 +487,11 @@ pub fn document() -> OpenApi {
                         .parameter_in(ParameterIn::Path)
                         .required(Required::True)
                         .schema(Some(ObjectBuilder::new().schema_type(
-                            if name == "form_key" || name == "slug" {
-                                Type::String
-                            } else {
+                            // Ids are numbers; keys, slugs, tokens and names are text.
+                            if name == "id" {
                                 Type::Integer
+                            } else {
+                                Type::String
                             },
                         ))),
                 );
@@ -624,5 +632,14 @@ mod tests {
         );
         assert_eq!(refuse["additionalProperties"], false, "{refuse}");
         assert!(refuse["properties"]["freeze_until"].is_object(), "{refuse}");
+        // Every schema is written out where it is used: no reference to a schema not there.
+        let text = doc.to_string();
+        assert!(!text.contains("#/components/schemas/"), "{text}");
+        let reassign = &doc["paths"]["/api/v1/leads/reassign"]["post"]["requestBody"]["content"]
+            ["application/json"]["schema"];
+        assert_eq!(
+            reassign["properties"]["lead_ids"]["items"]["type"], "integer",
+            "{reassign}"
+        );
     }
 }

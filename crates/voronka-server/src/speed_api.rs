@@ -250,14 +250,17 @@ pub(crate) struct ReassignBody {
     /// `person` (with owner_id, null = back to the queue) or `rules`.
     to: String,
     #[serde(default)]
+    #[schema(value_type = Option<i64>)]
     owner_id: Option<Id>,
     #[serde(default)]
     comment: Option<String>,
     /// Bulk only: these leads …
     #[serde(default)]
+    #[schema(value_type = Vec<i64>)]
     lead_ids: Vec<Id>,
     /// … or every open lead of this person.
     #[serde(default)]
+    #[schema(value_type = Option<i64>)]
     from_owner: Option<Id>,
 }
 

@@ -65,8 +65,10 @@ async fn the_api_keeps_to_its_openapi_document() {
         "20261206".into(),
         "--generation-database".into(),
         "none".into(),
+        // One worker: hypothesis' caches are not safe across schemathesis' worker threads (runs
+        // with two ended now and then in an internal error of the tool, not an answer of ours).
         "--workers".into(),
-        "2".into(),
+        "1".into(),
         "--no-color".into(),
     ];
     let out = tokio::task::spawn_blocking(move || {
