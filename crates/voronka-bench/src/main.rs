@@ -437,7 +437,22 @@ async fn import(
         let mut text = String::new();
         let mut w = std::io::BufWriter::new(std::fs::File::create(&csv_path)?);
         let flush = |text: &mut String, w: &mut std::io::BufWriter<std::fs::File>| match legacy {
-            Some(enc) => w.write_all(&enc.encode(text).0).map(|_| text.clear()),
+            Some(enc) => {
+                // A letter the encoding lacks (an accented Latin letter in Windows-1251) is
+                // written as "?", as spreadsheets save it, not as an HTML reference with a ';'.
+                let kept: String = text
+                    .chars()
+                    .map(|c| {
+                        let mut b = [0u8; 4];
+                        if enc.encode(c.encode_utf8(&mut b)).2 {
+                            '?'
+                        } else {
+                            c
+                        }
+                    })
+                    .collect();
+                w.write_all(&enc.encode(&kept).0).map(|_| text.clear())
+            }
             None => w.write_all(text.as_bytes()).map(|_| text.clear()),
         };
         writeln!(
