@@ -87,6 +87,8 @@ async fn the_api_keeps_to_its_openapi_document() {
         String::from_utf8_lossy(&version.stdout).trim(),
         String::from_utf8_lossy(&out.stderr)
     );
+    // Shown with --nocapture: how many operations and requests the run made.
+    println!("{report}");
     // It did test the operations: the summary counts them.
     assert!(report.contains("Tested: "), "{report}");
     assert!(report.contains("passed"), "{report}");
