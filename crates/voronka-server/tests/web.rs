@@ -1621,6 +1621,21 @@ async fn work_queue_sla_dashboard_and_kanban() {
     );
 }
 
+/// The page of an import once it has ended (done or stopped), read as the browser reloads it.
+async fn import_ended(srv: &Server, c: &Client, job: &str) -> Resp {
+    for _ in 0..200 {
+        let p = srv.get(c, job).await;
+        assert_eq!(p.status, StatusCode::OK, "{}", p.body);
+        if !p.body.contains("data-state=\"running\"") {
+            assert!(!p.body.contains("http-equiv=\"refresh\""), "{}", p.body);
+            return p;
+        }
+        assert!(p.body.contains("http-equiv=\"refresh\""), "{}", p.body);
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the import {job} did not end");
+}
+
 /// An import from the browser: a Windows-1251 file with `;` between fields is uploaded, read
 /// through the intake in the background, and its page shows the summary, the columns and the
 /// rows that did not become leads; only managers may import, and only with the form's token.
@@ -1678,19 +1693,8 @@ async fn csv_import_from_the_browser() {
     let job = r.location.clone();
     assert!(job.starts_with("/import/"), "{job}");
     // The page reloads itself while the import runs; then it shows the summary.
-    let mut done = None;
-    for _ in 0..100 {
-        let p = srv.get(&c, &job).await;
-        assert_eq!(p.status, StatusCode::OK);
-        if p.body.contains("data-state=\"done\"") {
-            done = Some(p);
-            break;
-        }
-        assert!(p.body.contains("http-equiv=\"refresh\""), "{}", p.body);
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let p = done.expect("the import ends");
-    assert!(!p.body.contains("http-equiv=\"refresh\""));
+    let p = import_ended(&srv, &c, &job).await;
+    assert!(p.body.contains("data-state=\"done\""), "{}", p.body);
     let n = |name: &str| {
         p.body
             .split(&format!("data-n=\"{name}\">"))
@@ -1754,14 +1758,8 @@ async fn csv_import_from_the_browser() {
     )
     .await;
     let again = r.location.clone();
-    for _ in 0..100 {
-        let p = srv.get(&c, &again).await;
-        if p.body.contains("data-state=\"done\"") {
-            assert!(p.body.contains("data-n=\"skipped\">3<"), "{}", p.body);
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let p = import_ended(&srv, &c, &again).await;
+    assert!(p.body.contains("data-n=\"skipped\">3<"), "{}", p.body);
     let list = srv.get(&c, "/import").await;
     assert_eq!(list.body.matches("клиенты &#60;1&#62;.csv").count(), 2);
     // An empty upload is refused with a message; an unknown import is not found.
@@ -1775,6 +1773,38 @@ async fn csv_import_from_the_browser() {
     .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.body.contains("Choose a CSV file"), "{}", r.body);
+    // A file that is not a table of people (a picture's bytes) stops with the reason, adding nothing.
+    let before = srv
+        .get(&c, "/leads")
+        .await
+        .body
+        .matches("href=\"/leads/")
+        .count();
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    png.extend((0..4096u32).map(|i| (i * 7919 % 251) as u8));
+    let r = read(
+        c.post(format!("{}/import", srv.base))
+            .multipart(upload(&csrf, png))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let bad = r.location.clone();
+    let p = import_ended(&srv, &c, &bad).await;
+    assert!(p.body.contains("data-state=\"failed\""), "{}", p.body);
+    assert!(
+        p.body.contains("no phone, email or social column found"),
+        "{}",
+        p.body
+    );
+    let after = srv
+        .get(&c, "/leads")
+        .await
+        .body
+        .matches("href=\"/leads/")
+        .count();
+    assert_eq!(before, after);
     assert_eq!(
         srv.get(&c, "/import/999").await.status,
         StatusCode::NOT_FOUND
