@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use voronka_core::intake::{Origin, RouteContext, RouteDecision};
 use voronka_core::routing::{Router, RoutingProfile, RoutingRules};
 use voronka_core::sla::{median_p90, SlaSettings, StepAction};
+use voronka_core::SystemTask;
 use voronka_core::{Id, Millis, Role, Stage};
 use voronka_store::{
     Activity, AssignmentRow, NewAssignment, NewTask, Notification, SlaEvent, SlaRow, Task, Tx,
@@ -667,14 +668,14 @@ impl App {
             tx.mark_first_response(lead_id, at).await?;
         }
         let next = match outcome.as_deref() {
-            Some("no_answer") => Some(("call", "Call again", at + 2 * HOUR)),
+            Some("no_answer") => Some(("call", SystemTask::CallAgain, at + 2 * HOUR)),
             Some("call_back") => Some((
                 "call",
-                "Call back as agreed",
+                SystemTask::CallBack,
                 input.call_back_at.unwrap_or(at),
             )),
-            Some("wrong_number") => Some(("email", "Wrong number: write instead", at + HOUR)),
-            Some("reached") => Some(("send_offer", "Send the offer", at + 24 * HOUR)),
+            Some("wrong_number") => Some(("email", SystemTask::WriteInstead, at + HOUR)),
+            Some("reached") => Some(("send_offer", SystemTask::SendOffer, at + 24 * HOUR)),
             _ => None,
         };
         let task = match next {
@@ -683,7 +684,8 @@ impl App {
                     lead_id: Some(lead_id),
                     owner_id: lead.owner_id.or(actor.user_id()),
                     kind: k.into(),
-                    title: title.into(),
+                    title: title.title().into(),
+                    title_code: Some(title.code()),
                     due_at: due,
                     remind_at: Some(due - 15 * 60_000),
                     created_by: "outcome".into(),
@@ -753,6 +755,7 @@ impl App {
                 owner_id: owner,
                 kind,
                 title,
+                title_code: None,
                 due_at: input.due_at,
                 remind_at: input.remind_at,
                 created_by: actor.name(),
@@ -1269,6 +1272,7 @@ mod tests {
             owner_id: Some(1),
             kind: "call".into(),
             title: "Позвонить; уточнить, бюджет".into(),
+            title_code: None,
             due_at: 1_795_000_000_000,
             remind_at: Some(1_795_000_000_000 - 900_000),
             done_at: None,

@@ -2112,6 +2112,21 @@ async fn new_lead(app: &App, fields: &[(&str, &str)]) -> i64 {
     out.lead_id.unwrap_or_else(|| panic!("not a lead: {out:?}"))
 }
 
+/// Runs a migration's data statements again (all but its `ALTER TABLE` lines), as on a database
+/// whose rows were written before it; `scripts` are its SQLite and PostgreSQL texts.
+async fn rerun_updates(db: &TestDb, scripts: (&str, &str)) {
+    let script = if db.name == "sqlite" {
+        scripts.0
+    } else {
+        scripts.1
+    };
+    let updates: Vec<&str> = script
+        .lines()
+        .filter(|l| !l.starts_with("ALTER TABLE"))
+        .collect();
+    raw_exec(db, &updates.join("\n")).await;
+}
+
 /// Runs `sql` (several statements, no parameters) on the test database.
 async fn raw_exec(db: &TestDb, sql: &str) {
     use sqlx::Connection;
@@ -2235,17 +2250,14 @@ async fn the_migration_gives_earlier_system_entries_their_codes() {
             ),
         )
         .await;
-        let script = if n == "sqlite" {
-            include_str!("../../voronka-store/migrations/sqlite/0026_stage_change_codes.sql")
-        } else {
-            include_str!("../../voronka-store/migrations/postgres/0025_stage_change_codes.sql")
-        };
-        let updates: String = script
-            .lines()
-            .filter(|l| !l.starts_with("ALTER TABLE"))
-            .collect::<Vec<_>>()
-            .join("\n");
-        raw_exec(&db, &updates).await;
+        rerun_updates(
+            &db,
+            (
+                include_str!("../../voronka-store/migrations/sqlite/0026_stage_change_codes.sql"),
+                include_str!("../../voronka-store/migrations/postgres/0025_stage_change_codes.sql"),
+            ),
+        )
+        .await;
         let history = app.lead_detail(&admin, id).await.unwrap().history;
         let got: Vec<(Option<&str>, Option<&str>, Option<&str>)> = history
             .iter()
@@ -2280,5 +2292,75 @@ async fn the_migration_gives_earlier_system_entries_their_codes() {
         );
         let hot = history.iter().find(|h| h.at == 4).unwrap();
         assert_eq!(hot.reason_args["rule"], "Hot B2B", "{n}");
+    }
+}
+
+/// A task the system makes (the next step after a call's outcome) keeps a code for its title,
+/// and the title is read from it; a person's own title reads as written; tasks made before the
+/// codes are given theirs by the migration. Both backends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn system_tasks_keep_a_code_for_their_title() {
+    for db in TestDb::both().await {
+        let app = open(&db).await;
+        let n = db.name;
+        let admin = app
+            .add_user("boss@mail.ru", "Анна Главная", "password-1", Role::Admin)
+            .await
+            .unwrap();
+        let id = new_lead(&app, &[("name", "Ли Вэй"), ("phone", "+7 916 555 44 33")]).await;
+        let (_, task) = app
+            .log_activity(
+                &Actor::user(admin),
+                id,
+                voronka_app::ActivityInput {
+                    kind: "call".into(),
+                    outcome: Some("no_answer".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(task.is_some(), "{n}");
+        let tasks = app.store().tasks_for_lead(id).await.unwrap();
+        assert_eq!(tasks.len(), 1, "{n}: {tasks:?}");
+        assert_eq!(tasks[0].title_code.as_deref(), Some("call_again"), "{n}");
+        assert_eq!(tasks[0].title, "Call again", "{n}");
+        raw_exec(
+            &db,
+            &format!(
+                "UPDATE tasks SET title = 'stale words' WHERE title_code = 'call_again'; \
+                 INSERT INTO tasks (lead_id, owner_id, kind, title, due_at, created_by, created_at) VALUES \
+                 ({id}, NULL, 'send_offer', 'Send the offer', 1, 'outcome', 1), \
+                 ({id}, NULL, 'call', 'Send the offer', 2, 'Анна Главная', 2), \
+                 ({id}, NULL, 'call', 'Позвонить после обеда', 3, 'Анна Главная', 3)"
+            ),
+        )
+        .await;
+        rerun_updates(
+            &db,
+            (
+                include_str!("../../voronka-store/migrations/sqlite/0027_task_title_codes.sql"),
+                include_str!("../../voronka-store/migrations/postgres/0026_task_title_codes.sql"),
+            ),
+        )
+        .await;
+        let got: Vec<(Option<String>, String)> = app
+            .store()
+            .tasks_for_lead(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.title_code, t.title))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (Some("send_offer".into()), "Send the offer".into()),
+                (None, "Send the offer".into()),
+                (None, "Позвонить после обеда".into()),
+                (Some("call_again".into()), "Call again".into()),
+            ],
+            "{n}: the code decides the title read; a person's words stay theirs"
+        );
     }
 }

@@ -64,7 +64,10 @@ pub struct NewTask {
     pub lead_id: Option<Id>,
     pub owner_id: Option<Id>,
     pub kind: String,
+    /// A person's own title; a task the system makes gives `title_code` and its text here.
     pub title: String,
+    /// The code of a task the system makes ([`voronka_core::SystemTask`]).
+    pub title_code: Option<&'static str>,
     pub due_at: Millis,
     pub remind_at: Option<Millis>,
     pub created_by: String,
@@ -77,7 +80,11 @@ pub struct Task {
     pub lead_id: Option<Id>,
     pub owner_id: Option<Id>,
     pub kind: String,
+    /// The title as people read it: their own, or the text of the system's code.
     pub title: String,
+    /// The code of a task the system made, from which `title` is made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title_code: Option<String>,
     pub due_at: Millis,
     pub remind_at: Option<Millis>,
     pub done_at: Option<Millis>,

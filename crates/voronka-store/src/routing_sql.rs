@@ -5,12 +5,19 @@ use crate::routing::*;
 use voronka_core::routing::{Person, RoutingProfile};
 
 fn task_from(r: &DbRow) -> Result<Task> {
+    let code: Option<String> = r.try_get("title_code")?;
+    // A system task's title is made from its code; a person's reads as written.
+    let title = match code.as_deref().and_then(voronka_core::task_title) {
+        Some(text) => text.to_string(),
+        None => r.try_get("title")?,
+    };
     Ok(Task {
         id: r.try_get("id")?,
         lead_id: r.try_get("lead_id")?,
         owner_id: r.try_get("owner_id")?,
         kind: r.try_get("kind")?,
-        title: r.try_get("title")?,
+        title,
+        title_code: code,
         due_at: r.try_get("due_at")?,
         remind_at: r.try_get("remind_at")?,
         done_at: r.try_get("done_at")?,
@@ -33,7 +40,7 @@ fn survey_from(r: &DbRow) -> Result<Survey> {
 }
 
 const TASK_COLS: &str =
-    "id, lead_id, owner_id, kind, title, due_at, remind_at, done_at, created_by, created_at";
+    "id, lead_id, owner_id, kind, title, title_code, due_at, remind_at, done_at, created_by, created_at";
 
 #[async_trait]
 impl RoutingStore for SqlStore {
@@ -615,13 +622,14 @@ impl RoutingTx for SqlTx {
 
     async fn add_task(&mut self, t: &NewTask) -> Result<Id> {
         Ok(sqlx::query_scalar(
-            "INSERT INTO tasks (lead_id, owner_id, kind, title, due_at, remind_at, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            "INSERT INTO tasks (lead_id, owner_id, kind, title, title_code, due_at, remind_at, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
         )
         .bind(t.lead_id)
         .bind(t.owner_id)
         .bind(&t.kind)
         .bind(&t.title)
+        .bind(t.title_code)
         .bind(t.due_at)
         .bind(t.remind_at)
         .bind(&t.created_by)

@@ -3,11 +3,13 @@
 mod history;
 mod money;
 mod stage;
+mod task;
 mod user;
 
 pub use history::{channel_label, history_reason, SystemMove};
 pub use money::{Currency, Money, MoneyError};
 pub use stage::{Stage, StageError, Temperature};
+pub use task::{task_title, SystemTask};
 pub use user::{Role, Scope, ScopeSet};
 
 use serde::{Deserialize, Serialize};
