@@ -1810,6 +1810,53 @@ async fn csv_import_from_the_browser() {
         StatusCode::NOT_FOUND
     );
 
+    // Headers the import does not know, with a mapping file; a mapping file that names an
+    // unknown field is refused before anything is read.
+    let with_map = |map: &str| {
+        reqwest::multipart::Form::new()
+            .text("csrf", csrf.clone())
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(
+                    b"Client|Cell\nJan de Vries|+31 6 12345678\n".to_vec(),
+                )
+                .file_name("partner.csv"),
+            )
+            .part(
+                "map",
+                reqwest::multipart::Part::bytes(map.as_bytes().to_vec()).file_name("partner.toml"),
+            )
+    };
+    let r = read(
+        c.post(format!("{}/import", srv.base))
+            .multipart(with_map(
+                "delimiter = \"|\"\n[columns]\n\"Client\" = \"name\"\n\"Cell\" = \"phone\"\n",
+            ))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let p = import_ended(&srv, &c, &r.location).await;
+    assert!(p.body.contains("data-n=\"created\">1<"), "{}", p.body);
+    assert!(
+        p.body
+            .contains("<bdi>Cell</bdi></td><td><code>phone</code>"),
+        "{}",
+        p.body
+    );
+    let r = read(
+        c.post(format!("{}/import", srv.base))
+            .multipart(with_map("[columns]\n\"Cell\" = \"mobile\"\n"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("unknown field"), "{}", r.body);
+
     // A salesperson may not import.
     srv.app
         .add_user("sp@mail.ru", "Продавец", PASSWORD, Role::Salesperson)

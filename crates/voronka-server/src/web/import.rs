@@ -17,7 +17,7 @@ use std::collections::VecDeque;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use voronka_app::{CsvFormat, ImportSummary};
+use voronka_app::{CsvFormat, ImportMap, ImportSummary};
 use voronka_core::Millis;
 
 /// Largest file the page takes.
@@ -192,6 +192,8 @@ struct Upload {
     source: String,
     encoding: String,
     delimiter: String,
+    /// A mapping file's text (TOML), as `voronka import --map` takes it.
+    map: String,
     file_name: String,
     bytes: u64,
 }
@@ -229,6 +231,7 @@ pub(crate) async fn start(
                     "source" => up.source = value,
                     "encoding" => up.encoding = value,
                     "delimiter" => up.delimiter = value,
+                    "map" => up.map = value,
                     _ => {}
                 }
             }
@@ -240,13 +243,22 @@ pub(crate) async fn start(
     if up.bytes == 0 {
         return Err(WebError::BadRequest(t::IMPORT_NO_FILE.into()));
     }
+    let map = match up.map.trim() {
+        "" => None,
+        text => Some(ImportMap::from_toml(text)?),
+    };
+    // The page's choices, else the mapping file's, else found from the file.
+    let named = match &map {
+        Some(m) => m.format()?,
+        None => CsvFormat::default(),
+    };
     let format = CsvFormat {
         encoding: match up.encoding.trim() {
-            "" => None,
+            "" => named.encoding,
             label => Some(CsvFormat::encoding_named(label)?),
         },
         delimiter: match up.delimiter.trim() {
-            "" => None,
+            "" => named.delimiter,
             d => Some(CsvFormat::delimiter_named(d)?),
         },
     };
@@ -270,6 +282,7 @@ pub(crate) async fn start(
         job.clone(),
         file,
         format,
+        map,
         source,
     ));
     Ok(super::see_other(&format!("/import/{}", job.id)))
@@ -296,6 +309,7 @@ async fn run(
     job: Arc<Job>,
     file: tempfile::NamedTempFile,
     format: CsvFormat,
+    map: Option<ImportMap>,
     source: Option<String>,
 ) {
     let started = std::time::Instant::now();
@@ -318,7 +332,7 @@ async fn run(
                 &actor,
                 input,
                 &format,
-                None,
+                map.as_ref(),
                 source.as_deref(),
                 Some(&mut rejected),
                 &progress,
