@@ -249,7 +249,12 @@ impl Prepared {
             message: n.message.clone(),
             value: n.value,
             stage,
-            junk_reason: self.validation.junk.as_ref().map(|r| r.message.clone()),
+            junk_reason: None,
+            junk_stored: self
+                .validation
+                .junk
+                .as_ref()
+                .map(|r| Reason::stored_json(std::slice::from_ref(r))),
             temperature: score.temperature,
             score: score.points,
             owner_id: route.owner_id,

@@ -2220,6 +2220,30 @@ async fn system_stage_moves_are_stored_as_codes_and_read_as_text() {
             Some("captured via API as junk: \"Test\" is a test name"),
             "{n}"
         );
+        // The lead's own junk reason is the intake's, kept as its code and read as its text.
+        let lead = app.store().lead(junk_id).await.unwrap().unwrap();
+        assert_eq!(lead.junk_code.as_deref(), Some("name_test"), "{n}");
+        assert_eq!(
+            lead.junk_reason.as_deref(),
+            Some("\"Test\" is a test name"),
+            "{n}"
+        );
+        let stored = raw_text(
+            &db,
+            "SELECT COALESCE(junk_reason, '(none)') || ' ' || junk_args FROM leads WHERE id = CAST($1 AS BIGINT)",
+            "",
+            &junk_id.to_string(),
+            None,
+        )
+        .await;
+        assert!(
+            stored.starts_with("(none) [{\"code\":\"name_test\"") && !stored.contains("message"),
+            "{n}: {stored}"
+        );
+        // A person's junk reason is kept as written.
+        let lead = app.mark_junk(&admin, id, "Спам <от бота>").await.unwrap();
+        assert_eq!(lead.junk_code, None, "{n}");
+        assert_eq!(lead.junk_reason.as_deref(), Some("Спам <от бота>"), "{n}");
     }
 }
 

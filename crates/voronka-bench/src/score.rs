@@ -102,6 +102,7 @@ async fn seed_leads(app: &App, leads: usize) -> Result<()> {
                         value: None,
                         stage: Stage::New,
                         junk_reason: None,
+                        junk_stored: None,
                         temperature: Temperature::Cold,
                         score: 0,
                         owner_id: None,

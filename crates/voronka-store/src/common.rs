@@ -103,7 +103,7 @@ impl SqlStore {
 
 const LEAD_COLS: &str = "l.id, l.contact_id, l.product, l.message, l.value_minor, l.value_currency, \
     l.stage, l.temperature, l.score, l.owner_id, l.form_id, l.source, l.medium, l.campaign, \
-    l.refuse_reason, l.frozen_until, l.junk_reason, l.customer_id, l.kind, l.touches, l.created_at, \
+    l.refuse_reason, l.frozen_until, l.junk_reason, l.junk_args, l.customer_id, l.kind, l.touches, l.created_at, \
     l.updated_at, l.first_response_at, l.conversion_ppm";
 
 macro_rules! inbox_rank_update {
@@ -146,6 +146,15 @@ fn money(minor: Option<i64>, cur: Option<String>) -> Result<Option<Money>> {
 fn lead_from(r: &DbRow) -> Result<Lead> {
     let stage: String = r.try_get("stage")?;
     let temp: String = r.try_get("temperature")?;
+    // The intake's junk reason is kept as its code and values; its text is made here.
+    let stored: Option<String> = r.try_get("junk_args")?;
+    let junk: Option<voronka_core::intake::Reason> = match &stored {
+        Some(text) => serde_json::from_str::<Vec<voronka_core::intake::Reason>>(text)
+            .map_err(|_| corrupt("junk_args", text))?
+            .into_iter()
+            .next(),
+        None => None,
+    };
     Ok(Lead {
         id: r.try_get("id")?,
         contact_id: r.try_get("contact_id")?,
@@ -161,7 +170,11 @@ fn lead_from(r: &DbRow) -> Result<Lead> {
         campaign: r.try_get("campaign")?,
         refuse_reason: r.try_get("refuse_reason")?,
         frozen_until: r.try_get("frozen_until")?,
-        junk_reason: r.try_get("junk_reason")?,
+        junk_reason: match &junk {
+            Some(reason) => Some(reason.message.clone()),
+            None => r.try_get("junk_reason")?,
+        },
+        junk_code: junk.map(|reason| reason.code),
         customer_id: r.try_get("customer_id")?,
         kind: r.try_get("kind")?,
         touches: r.try_get("touches")?,
@@ -2741,7 +2754,7 @@ impl Tx for SqlTx {
     async fn set_stage(&mut self, id: Id, s: &StageUpdate, at: Millis) -> Result<()> {
         sqlx::query(
             "UPDATE leads SET stage = COALESCE($1, stage), refuse_reason = $2, frozen_until = $3, junk_reason = $4, \
-             updated_at = $5 WHERE id = $6",
+             junk_args = NULL, updated_at = $5 WHERE id = $6",
         )
         .bind(s.stage.map(|s| s.as_str()))
         .bind(&s.refuse_reason)
@@ -3113,7 +3126,7 @@ impl Tx for SqlTx {
             let mut qb: QueryBuilder<DB> = QueryBuilder::new(
                 "INSERT INTO leads (id, contact_id, product, message, value_minor, value_currency, stage, temperature, score, \
                  owner_id, form_id, source, medium, campaign, touches, reasons, route_explanation, search_text, inbox_rank, \
-                 created_at, updated_at, junk_reason, kind, fit, engagement, fit_level, activity, profile, scored_at, temperature_manual, \
+                 created_at, updated_at, junk_reason, junk_args, kind, fit, engagement, fit_level, activity, profile, scored_at, temperature_manual, \
                  sla_due_at, conversion_ppm) ",
             );
             qb.push_values(chunk, |mut b, (id, l)| {
@@ -3145,6 +3158,7 @@ impl Tx for SqlTx {
                     .push_bind(l.created_at)
                     .push_bind(l.created_at)
                     .push_bind(l.junk_reason.clone())
+                    .push_bind(l.junk_stored.clone())
                     .push_bind(l.kind.clone())
                     .push_bind(l.fit)
                     .push_bind(l.engagement)

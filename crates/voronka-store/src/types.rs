@@ -350,8 +350,10 @@ pub struct NewLead {
     pub message: Option<String>,
     pub value: Option<Money>,
     pub stage: Stage,
-    /// Why the lead is junk when it is stored in stage junk.
+    /// Why the lead is junk when it is stored in stage junk: a person's words ...
     pub junk_reason: Option<String>,
+    /// ... or the intake's reason, kept as its code and values (`Reason::stored_json` of it).
+    pub junk_stored: Option<String>,
     pub temperature: Temperature,
     pub score: i64,
     pub owner_id: Option<Id>,

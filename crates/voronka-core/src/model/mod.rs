@@ -123,7 +123,12 @@ pub struct Lead {
     pub campaign: Option<String>,
     pub refuse_reason: Option<String>,
     pub frozen_until: Option<Millis>,
+    /// Why the lead is junk, as people read it: a person's words, or the text of the intake's
+    /// reason, made from `junk_code` and its values when read.
     pub junk_reason: Option<String>,
+    /// The code of the intake's reason when the intake found the lead to be junk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub junk_code: Option<String>,
     pub customer_id: Option<Id>,
     /// What was asked for: `request` (a form or an API call) or `callback` (the callback button).
     #[serde(default = "request_kind")]
