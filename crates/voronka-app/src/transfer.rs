@@ -402,7 +402,8 @@ fn person_keys(sub: &Submission, settings: &NormalizeSettings) -> Vec<String> {
 }
 
 impl App {
-    /// Imports a CSV through the intake pipeline. `rejected` receives each row that did not
+    /// Imports a CSV through the intake pipeline, read in `format` where it makes a choice, else
+    /// as the mapping file says, else as found from the file. `rejected` receives each row that did not
     /// become a lead, with its reasons. `progress` is called with the number of rows read.
     #[allow(clippy::too_many_arguments)]
     pub async fn import_csv<R: Read + Send, W: Write>(
@@ -416,7 +417,16 @@ impl App {
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<ImportSummary> {
         actor.require_write_leads()?;
-        let (input, encoding, delimiter) = decoded(input, format)?;
+        // The caller's choices, else the mapping file's, else found from the file.
+        let mapped = match map {
+            Some(m) => m.format()?,
+            None => CsvFormat::default(),
+        };
+        let format = CsvFormat {
+            encoding: format.encoding.or(mapped.encoding),
+            delimiter: format.delimiter.or(mapped.delimiter),
+        };
+        let (input, encoding, delimiter) = decoded(input, &format)?;
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
             .trim(csv::Trim::All)

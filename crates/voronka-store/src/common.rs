@@ -2791,6 +2791,7 @@ impl Tx for SqlTx {
     }
 
     async fn add_stage_change(&mut self, c: &NewStageChange) -> Result<Id> {
+        let (code, args) = c.stored_code();
         Ok(sqlx::query_scalar(
             "INSERT INTO stage_changes (lead_id, from_stage, to_stage, actor_id, actor, reason, reason_code, reason_args, comment, at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
@@ -2801,8 +2802,8 @@ impl Tx for SqlTx {
         .bind(c.actor_id)
         .bind(&c.actor)
         .bind(&c.reason)
-        .bind(c.stored_code().0)
-        .bind(c.stored_code().1)
+        .bind(code)
+        .bind(args)
         .bind(&c.comment)
         .bind(c.at)
         .fetch_one(&mut *self.tx)

@@ -498,14 +498,9 @@ async fn import(url: &str, a: ImportArgs) -> anyhow::Result<()> {
         .flexible(true)
         .from_path(&rejected_path)
         .with_context(|| format!("cannot write {}", rejected_path.display()))?;
-    // The command line's encoding and delimiter, else the mapping file's, else found from the file.
-    let named = match &map {
-        Some(m) => m.format()?,
-        None => Default::default(),
-    };
     let format = voronka_app::CsvFormat {
-        encoding: a.encoding.or(named.encoding),
-        delimiter: a.delimiter.or(named.delimiter),
+        encoding: a.encoding,
+        delimiter: a.delimiter,
     };
     let started = std::time::Instant::now();
     let s = app

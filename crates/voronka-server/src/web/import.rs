@@ -247,18 +247,14 @@ pub(crate) async fn start(
         "" => None,
         text => Some(ImportMap::from_toml(text)?),
     };
-    // The page's choices, else the mapping file's, else found from the file.
-    let named = match &map {
-        Some(m) => m.format()?,
-        None => CsvFormat::default(),
-    };
+    // The page's choices; the import falls back on the mapping file's, then on the file.
     let format = CsvFormat {
         encoding: match up.encoding.trim() {
-            "" => named.encoding,
+            "" => None,
             label => Some(CsvFormat::encoding_named(label)?),
         },
         delimiter: match up.delimiter.trim() {
-            "" => named.delimiter,
+            "" => None,
             d => Some(CsvFormat::delimiter_named(d)?),
         },
     };
