@@ -261,7 +261,7 @@ impl Prepared {
             form_id: s.form_id,
             attribution: n.attribution.clone(),
             reasons: Reason::stored_json(reasons),
-            route_explanation: Some(route.explanation.clone()),
+            route: Some(route.why.clone()),
             search_text: self.derived.search_text.clone(),
             kind: n
                 .form

@@ -454,7 +454,7 @@ impl App {
                 owner,
                 "lead_revived",
                 Some(id),
-                &format!("Lead #{id} is back from the freeze: call it"),
+                &voronka_core::Notice::new("lead_revived").with("lead", id),
                 now,
             )
             .await?;
@@ -565,7 +565,7 @@ impl App {
             from_owner: lead.owner_id,
             to_owner: owner,
             rule: None,
-            explanation: format!("assigned by {}", actor.name()),
+            why: voronka_core::Notice::new("assigned_by").with("actor", actor.name()),
             actor_id: actor.user_id(),
             actor: actor.name(),
             at,

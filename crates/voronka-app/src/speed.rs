@@ -9,7 +9,7 @@ use voronka_core::intake::{Origin, RouteContext, RouteDecision};
 use voronka_core::routing::{Router, RoutingProfile, RoutingRules};
 use voronka_core::sla::{median_p90, SlaSettings, StepAction};
 use voronka_core::SystemTask;
-use voronka_core::{Id, Millis, Role, Stage};
+use voronka_core::{Id, Millis, Notice, Role, Stage};
 use voronka_store::{
     Activity, AssignmentRow, NewAssignment, NewTask, Notification, SlaEvent, SlaRow, Task, Tx,
     ACTIVITY_KINDS, TASK_KINDS,
@@ -36,6 +36,9 @@ pub(crate) struct SlaStepPayload {
 pub(crate) struct WebhookPayload {
     pub url: String,
     pub text: String,
+    /// What `text` says, as its code and values (for a receiver that words it itself).
+    #[serde(default)]
+    pub notice: Option<Notice>,
     pub event: String,
     pub lead_id: Id,
 }
@@ -123,7 +126,7 @@ pub(crate) async fn after_routing(
             from_owner: None,
             to_owner: r.route.owner_id,
             rule: r.route.rule.clone(),
-            explanation: r.route.explanation.clone(),
+            why: r.route.why.clone(),
             actor_id: None,
             actor: "routing".into(),
             at: r.at,
@@ -139,15 +142,16 @@ pub(crate) async fn after_routing(
         if let Some(owner) = r.route.owner_id {
             let person = ctx.router.person(owner);
             let name = person.map(|p| p.name.clone()).unwrap_or_default();
-            let text = format!(
-                "New lead #{} assigned to {}: {}",
-                r.lead_id, name, r.route.explanation
-            );
+            let notice = Notice::new("new_lead_assigned")
+                .with("lead", r.lead_id)
+                .with("person", &name)
+                .naming("decision", &r.route.why);
+            let text = notice.text();
             notifications.push(voronka_store::NewNotification {
                 user_id: owner,
                 kind: "lead_assigned".into(),
                 lead_id: Some(r.lead_id),
-                body: text.clone(),
+                body: notice.clone(),
                 at: r.at,
             });
             if let Some(p) = person.filter(|p| smtp && !p.email.trim().is_empty()) {
@@ -168,6 +172,7 @@ pub(crate) async fn after_routing(
                     job_json(&WebhookPayload {
                         url: url.clone(),
                         text,
+                        notice: Some(notice),
                         event: "lead_assigned".into(),
                         lead_id: r.lead_id,
                     }),
@@ -474,10 +479,10 @@ impl App {
                         return Err(AppError::invalid("owner_id", "leads go to people who sell"));
                     }
                 }
-                let why = match comment.map(str::trim).filter(|c| !c.is_empty()) {
-                    Some(c) => format!("reassigned by {}: {c}", actor.name()),
-                    None => format!("reassigned by {}", actor.name()),
-                };
+                let mut why = Notice::new("reassigned_by").with("actor", actor.name());
+                if let Some(c) = comment.map(str::trim).filter(|c| !c.is_empty()) {
+                    why = why.with("comment", c);
+                }
                 (*owner_id, None, why)
             }
             ReassignTo::Rules => {
@@ -485,7 +490,9 @@ impl App {
                 (
                     d.owner_id,
                     d.rule,
-                    format!("reassigned by {}: {}", actor.name(), d.explanation),
+                    Notice::new("reassigned_by_rules")
+                        .with("actor", actor.name())
+                        .naming("decision", &d.why),
                 )
             }
         };
@@ -495,15 +502,18 @@ impl App {
             from_owner: lead.owner_id,
             to_owner: owner,
             rule: rule.clone(),
-            explanation: why.clone(),
+            why: why.clone(),
             actor_id: actor.user_id(),
             actor: actor.name(),
             at,
         };
         tx.insert_assignments(std::slice::from_ref(&row)).await?;
         if let Some(o) = owner {
-            let text = format!("Lead #{lead_id} assigned to you: {why}");
-            tx.add_notification(o, "lead_assigned", Some(lead_id), &text, at)
+            let notice = Notice::new("lead_assigned_to_you")
+                .with("lead", lead_id)
+                .naming("why", &why);
+            let text = notice.text();
+            tx.add_notification(o, "lead_assigned", Some(lead_id), &notice, at)
                 .await?;
             if smtp_in_tx(tx.as_mut()).await?.is_some() {
                 if let Some(job) = self
@@ -517,6 +527,7 @@ impl App {
                 let p = WebhookPayload {
                     url,
                     text,
+                    notice: Some(notice),
                     event: "lead_assigned".into(),
                     lead_id,
                 };
@@ -530,7 +541,8 @@ impl App {
             from_owner: row.from_owner,
             to_owner: owner,
             rule,
-            explanation: why,
+            explanation: why.text(),
+            why: Some(why),
             actor: row.actor,
             at,
         })
@@ -592,7 +604,7 @@ impl App {
         let a = ctx.router.decide(&facts, at);
         let d = RouteDecision {
             owner_id: a.owner_id,
-            explanation: a.explanation.clone(),
+            why: a.why.clone(),
             used_round_robin: a.counter.is_some(),
             rule: a.rule.clone(),
             counter: a.counter.clone(),
@@ -955,20 +967,24 @@ impl App {
             Some(o) => self.store.user(o).await?.map(|u| u.name),
             None => None,
         };
-        let who = owner_name.clone().unwrap_or_else(|| "nobody".into());
-        let detail: String;
-        let mut notify: Vec<(Id, &str, String)> = Vec::new();
+        // The owner's name where the step's detail names them; left out for none ("nobody").
+        let of_lead = |code: &str| {
+            let n = Notice::new(code).with("lead", lead.id);
+            match &owner_name {
+                Some(name) => n.with("owner", name),
+                None => n,
+            }
+        };
+        let detail: Notice;
+        let mut notify: Vec<(Id, &str, Notice)> = Vec::new();
         match step.action {
             StepAction::NotifyOwner => {
-                detail = format!(
-                    "first response to lead #{} overdue; owner {who} notified",
-                    lead.id
-                );
+                detail = of_lead("sla_owner_notified");
                 if let Some(o) = lead.owner_id {
                     notify.push((
                         o,
                         "sla_breached",
-                        format!("SLA breached: lead #{} has had no response", lead.id),
+                        Notice::new("sla_no_response").with("lead", lead.id),
                     ));
                 }
             }
@@ -977,19 +993,14 @@ impl App {
                     Some(o) => self.store.team_leads_of(o).await?,
                     None => Vec::new(),
                 };
-                detail = format!(
-                    "lead #{} escalated to {} team lead(s); owner {who}",
-                    lead.id,
-                    managers.len()
-                );
+                detail = of_lead("sla_escalated").with("count", managers.len());
                 for m in managers {
                     notify.push((
                         m,
                         "sla_escalated",
-                        format!(
-                            "SLA breached: lead #{} of {who} has had no response",
-                            lead.id
-                        ),
+                        Notice::new("sla_no_response_of")
+                            .with("lead", lead.id)
+                            .with("owner", owner_name.as_deref().unwrap_or("nobody")),
                     ));
                 }
             }
@@ -1001,18 +1012,18 @@ impl App {
                     from_owner: lead.owner_id,
                     to_owner: d.owner_id,
                     rule: d.rule.clone(),
-                    explanation: format!("SLA breached: {}", d.explanation),
+                    why: Notice::new("reassigned_sla").naming("decision", &d.why),
                     actor_id: None,
                     actor: "sla".into(),
                     at: now,
                 }])
                 .await?;
-                detail = format!("lead #{} reassigned from {who}: {}", lead.id, d.explanation);
+                detail = of_lead("sla_reassigned").naming("decision", &d.why);
                 if let Some(o) = d.owner_id {
                     notify.push((
                         o,
                         "lead_assigned",
-                        format!("Lead #{} reassigned to you after an SLA breach", lead.id),
+                        Notice::new("sla_reassigned_to_you").with("lead", lead.id),
                     ));
                 }
             }
@@ -1022,7 +1033,8 @@ impl App {
                 lead_id: lead.id,
                 step: p.step as i64,
                 action: step.action.as_str().into(),
-                detail: detail.clone(),
+                detail: detail.text(),
+                notice: Some(detail.clone()),
                 worker: Some(worker.into()),
                 at: now,
             })
@@ -1035,12 +1047,12 @@ impl App {
         let hook = webhook_in_tx(tx).await?;
         let smtp = smtp_in_tx(tx).await?.is_some();
         let mut jobs = Vec::new();
-        for (user, kind, text) in &notify {
-            tx.add_notification(*user, kind, Some(lead.id), text, now)
+        for (user, kind, notice) in &notify {
+            tx.add_notification(*user, kind, Some(lead.id), notice, now)
                 .await?;
             if smtp {
                 if let Some(job) = self
-                    .notification_email(*user, kind, lead.id, text, now)
+                    .notification_email(*user, kind, lead.id, &notice.text(), now)
                     .await?
                 {
                     jobs.push(job);
@@ -1050,11 +1062,15 @@ impl App {
         if let Some(url) = hook {
             jobs.push((
                 WEBHOOK.to_string(),
-                job_json(&WebhookPayload {
-                    url,
-                    text: format!("SLA breached: {detail}"),
-                    event: "sla_breached".into(),
-                    lead_id: lead.id,
+                job_json(&{
+                    let breached = Notice::new("sla_breached").naming("detail", &detail);
+                    WebhookPayload {
+                        url,
+                        text: breached.text(),
+                        notice: Some(breached),
+                        event: "sla_breached".into(),
+                        lead_id: lead.id,
+                    }
                 }),
                 now,
             ));
@@ -1075,7 +1091,7 @@ impl App {
             entity: "lead".into(),
             entity_id: Some(lead.id),
             before: None,
-            after: Some(detail),
+            after: Some(detail.to_json()),
             at: now,
         })
         .await?;
@@ -1128,7 +1144,12 @@ impl App {
 
     /// Sends a Slack-compatible message (`{"text": …}` plus the event) to the webhook.
     pub(crate) async fn send_webhook(&self, p: &WebhookPayload) -> Result<()> {
-        let body = serde_json::json!({ "text": p.text, "event": p.event, "lead_id": p.lead_id });
+        let mut body =
+            serde_json::json!({ "text": p.text, "event": p.event, "lead_id": p.lead_id });
+        if let Some(n) = &p.notice {
+            body["code"] = serde_json::json!(n.code);
+            body["args"] = serde_json::json!(n.args);
+        }
         let resp = reqwest::Client::new()
             .post(&p.url)
             .timeout(std::time::Duration::from_secs(10))

@@ -2388,3 +2388,142 @@ async fn system_tasks_keep_a_code_for_their_title() {
         );
     }
 }
+
+/// Why a lead went to whom, the notifications and what an SLA step did are stored as a code
+/// and values and read as their text; rows stored as text before the codes read as written.
+/// Names in any script, markup included, come back as they were given. Both backends.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routing_notices_are_stored_as_codes_and_read_as_text() {
+    use voronka_core::Notice;
+    for db in TestDb::both().await {
+        let app = open(&db).await;
+        let n = db.name;
+        let admin = app
+            .add_user(
+                "boss@mail.ru",
+                "Анна <i>Главная</i>",
+                "password-1",
+                Role::Admin,
+            )
+            .await
+            .unwrap();
+        let seller = app
+            .add_user("olga@mail.ru", "Ольга", "password-2", Role::Salesperson)
+            .await
+            .unwrap()
+            .id;
+        let boss = Actor::user(admin);
+        let id = new_lead(&app, &[("name", "Ли Вэй"), ("phone", "+7 916 555 44 34")]).await;
+
+        // The intake's decision: kept as a code, read as its text.
+        let d = app.store().lead_detail(id).await.unwrap().unwrap();
+        let route = d.route.clone().expect("the intake's decision keeps a code");
+        assert!(route.code.starts_with("route_"), "{n}: {route:?}");
+        assert_eq!(
+            d.route_explanation.as_deref(),
+            Some(route.text().as_str()),
+            "{n}"
+        );
+
+        // A manager's reassignment: the history row and the new owner's notification.
+        app.reassign(
+            &boss,
+            id,
+            &voronka_app::ReassignTo::Person {
+                owner_id: Some(seller),
+            },
+            Some("на время отпуска <script>"),
+        )
+        .await
+        .unwrap();
+        let why = "reassigned by Анна <i>Главная</i>: на время отпуска <script>";
+        let rows = app.assignments(&boss, id).await.unwrap();
+        let last = rows.last().unwrap();
+        assert_eq!(last.explanation, why, "{n}");
+        let code = last.why.as_ref().map(|w| w.code.as_str());
+        assert_eq!(code, Some("reassigned_by"), "{n}");
+        assert_eq!(
+            last.why.as_ref().unwrap().args["comment"],
+            "на время отпуска <script>",
+            "{n}"
+        );
+        // Newest first: the reassignment's, then the intake's (the default rule routed the new
+        // lead to the one salesperson).
+        let notes = app.store().notifications_for(seller, 10).await.unwrap();
+        let got: Vec<(&str, Option<&str>)> = notes
+            .iter()
+            .map(|x| (x.body.as_str(), x.notice.as_ref().map(|c| c.code.as_str())))
+            .collect();
+        let intake = format!("New lead #{id} assigned to Ольга: {}", route.text());
+        assert_eq!(
+            got,
+            vec![
+                (
+                    format!("Lead #{id} assigned to you: {why}").as_str(),
+                    Some("lead_assigned_to_you")
+                ),
+                (intake.as_str(), Some("new_lead_assigned")),
+            ],
+            "{n}"
+        );
+        assert_eq!(route.args["person"], "Ольга", "{n}");
+
+        // An SLA step's detail.
+        let detail = Notice::new("sla_escalated")
+            .with("lead", id)
+            .with("count", 2)
+            .with("owner", "Ольга");
+        let mut tx = app.store().begin().await.unwrap();
+        let fired = tx
+            .record_sla_event(&voronka_store::SlaEvent {
+                lead_id: id,
+                step: 0,
+                action: "escalate_team_lead".into(),
+                detail: detail.text(),
+                notice: Some(detail.clone()),
+                worker: None,
+                at: 5,
+            })
+            .await
+            .unwrap();
+        assert!(fired, "{n}");
+        tx.commit().await.unwrap();
+
+        // Rows stored before the codes: their words, no code.
+        raw_exec(
+            &db,
+            &format!(
+                "INSERT INTO assignments (lead_id, from_owner, to_owner, rule, explanation, actor_id, actor, at) \
+                 VALUES ({id}, NULL, NULL, NULL, 'older words', NULL, 'routing', 9999999999999); \
+                 INSERT INTO notifications (user_id, kind, lead_id, body, created_at) \
+                 VALUES ({seller}, 'lead_assigned', {id}, 'older body', 9999999999999); \
+                 INSERT INTO sla_events (lead_id, step, action, detail, worker, at) \
+                 VALUES ({id}, 1, 'notify_owner', 'older detail', NULL, 6)"
+            ),
+        )
+        .await;
+        let events = app.sla_events(&boss, id).await.unwrap();
+        let got: Vec<(String, Option<Notice>)> =
+            events.into_iter().map(|e| (e.detail, e.notice)).collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    format!("lead #{id} escalated to 2 team lead(s); owner Ольга"),
+                    Some(detail)
+                ),
+                ("older detail".into(), None),
+            ],
+            "{n}"
+        );
+        let last = app.assignments(&boss, id).await.unwrap().pop().unwrap();
+        assert_eq!(
+            (last.explanation.as_str(), last.why),
+            ("older words", None),
+            "{n}"
+        );
+        let newest = app.store().notifications_for(seller, 10).await.unwrap();
+        assert_eq!(newest[0].body, "older body", "{n}");
+        assert_eq!(newest[0].notice, None, "{n}");
+    }
+}

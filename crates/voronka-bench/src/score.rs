@@ -109,7 +109,7 @@ async fn seed_leads(app: &App, leads: usize) -> Result<()> {
                         form_id: None,
                         attribution: Attribution::default(),
                         reasons: "[]".into(),
-                        route_explanation: None,
+                        route: None,
                         search_text: String::new(),
                         kind: "request".into(),
                         created_at: now,

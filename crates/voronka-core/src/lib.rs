@@ -8,9 +8,11 @@ pub mod intake;
 pub mod linkage;
 pub mod model;
 pub mod names;
+pub mod notice;
 pub mod predict;
 pub mod routing;
 pub mod scoring;
 pub mod sla;
 
 pub use model::*;
+pub use notice::{notice_text, Notice};

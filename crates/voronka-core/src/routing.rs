@@ -10,6 +10,7 @@
 //! counters, the caller supplies the clock.
 
 use crate::model::{Id, Millis, Temperature};
+use crate::notice::Notice;
 use chrono::{Datelike, TimeZone, Timelike};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -546,7 +547,8 @@ pub struct Assignment {
     pub owner_id: Option<Id>,
     /// Name of the rule that decided (none for the fallback).
     pub rule: Option<String>,
-    pub explanation: String,
+    /// Why: a routing decision's code and values (`crate::notice_text` makes its text).
+    pub why: Notice,
     /// The round-robin counter this decision consumed a turn of.
     pub counter: Option<String>,
 }
@@ -805,24 +807,12 @@ impl Router {
                     .account_owner
                     .and_then(|o| self.by_id.get(&o).copied())
                     .filter(|&i| self.availability(i, now).is_ok())
-                    .map(|i| {
-                        (
-                            i,
-                            "account owner of the existing customer".to_string(),
-                            false,
-                        )
-                    }),
+                    .map(|i| (i, Notice::new("route_account_owner"), false)),
                 Method::StickyOwner => f
                     .previous_owner
                     .and_then(|o| self.by_id.get(&o).copied())
                     .filter(|&i| c.members.contains(&i) && self.availability(i, now).is_ok())
-                    .map(|i| {
-                        (
-                            i,
-                            "sticky owner: the contact's previous owner".to_string(),
-                            false,
-                        )
-                    })
+                    .map(|i| (i, Notice::new("route_sticky_owner"), false))
                     .or_else(|| self.round_robin(k, now)),
                 Method::RoundRobin => self.round_robin(k, now),
                 Method::LeastLoad => self.least_load(k, now),
@@ -832,10 +822,7 @@ impl Router {
                 return Assignment {
                     owner_id: Some(p.id),
                     rule: Some(rule.name.clone()),
-                    explanation: format!(
-                        "assigned to {} by rule \"{}\", {}",
-                        p.name, rule.name, how
-                    ),
+                    why: how.with("person", &p.name).with("rule", &rule.name),
                     counter: turn.then(|| c.counter.clone()),
                 };
             }
@@ -858,20 +845,16 @@ impl Router {
             return Assignment {
                 owner_id: Some(self.people[i].id),
                 rule: None,
-                explanation: format!(
-                    "assigned to {} from the fallback queue \"{}\": no rule found anybody available",
-                    self.people[i].name, fb.queue
-                ),
+                why: Notice::new("route_fallback")
+                    .with("person", &self.people[i].name)
+                    .with("queue", &fb.queue),
                 counter: Some(name),
             };
         }
         Assignment {
             owner_id: None,
             rule: None,
-            explanation: format!(
-                "left in the fallback queue \"{}\": no rule found anybody available",
-                fb.queue
-            ),
+            why: Notice::new("route_left_in_queue").with("queue", &fb.queue),
             counter: None,
         }
     }
@@ -882,7 +865,7 @@ impl Router {
 
     /// Weighted round robin: the counter picks a slot in the cycle of total weight; the first
     /// available member from that slot on takes the lead.
-    fn round_robin(&self, k: usize, now: Millis) -> Option<(usize, String, bool)> {
+    fn round_robin(&self, k: usize, now: Millis) -> Option<(usize, Notice, bool)> {
         let c = &self.compiled[k];
         let n = c.members.len();
         let total = *c.cum_weight.last()?;
@@ -894,13 +877,15 @@ impl Router {
             .map(|j| {
                 (
                     c.members[j],
-                    format!("round robin {} of {}", j + 1, n),
+                    Notice::new("route_round_robin")
+                        .with("turn", j + 1)
+                        .with("of", n),
                     true,
                 )
             })
     }
 
-    fn least_load(&self, k: usize, now: Millis) -> Option<(usize, String, bool)> {
+    fn least_load(&self, k: usize, now: Millis) -> Option<(usize, Notice, bool)> {
         let c = &self.compiled[k];
         c.members
             .iter()
@@ -918,7 +903,7 @@ impl Router {
             .map(|i| {
                 (
                     i,
-                    format!("least open load ({} open)", self.people[i].open_load),
+                    Notice::new("route_least_load").with("open", self.people[i].open_load),
                     false,
                 )
             })
@@ -990,7 +975,7 @@ mod tests {
         let f = LeadFacts::default();
         let a = r.decide(&f, MONDAY_NOON_UTC);
         assert_eq!(
-            a.explanation,
+            a.why.text(),
             "assigned to Продавец 0 by rule \"Moscow B2B\", round robin 1 of 5"
         );
         let owners = decide_n(&mut r, &f, 6);
@@ -1013,7 +998,7 @@ mod tests {
         let r = Router::new(rules, people(5), HashMap::from([(counter_name("All"), 7)]));
         let a = r.decide(&LeadFacts::default(), MONDAY_NOON_UTC);
         assert_eq!(a.owner_id, Some(12));
-        assert!(a.explanation.ends_with("round robin 3 of 5"));
+        assert!(a.why.text().ends_with("round robin 3 of 5"));
     }
 
     #[test]
@@ -1122,7 +1107,7 @@ mod tests {
         f.score = 49;
         let a = r.decide(&f, MONDAY_NOON_UTC);
         assert_eq!(a.owner_id, None);
-        assert!(a.explanation.contains("fallback queue \"unassigned\""));
+        assert!(a.why.text().contains("fallback queue \"unassigned\""));
     }
 
     #[test]
@@ -1147,7 +1132,7 @@ mod tests {
             Some(11),
             "sticky owner takes it while the account owner is away"
         );
-        assert!(a.explanation.contains("sticky owner"));
+        assert!(a.why.text().contains("sticky owner"));
     }
 
     #[test]
@@ -1188,9 +1173,9 @@ mod tests {
         assert_eq!(owners, vec![Some(10), Some(12), Some(11)]);
         let a = r.decide(&LeadFacts::default(), MONDAY_NOON_UTC);
         assert!(
-            a.explanation.contains("fallback queue \"night\""),
+            a.why.text().contains("fallback queue \"night\""),
             "{}",
-            a.explanation
+            a.why.text()
         );
         // Inside Vladivostok hours (02:00 UTC = 12:00 local) p1 takes turns normally.
         assert!(r.is_available(11, MONDAY_NOON_UTC - 10 * 3_600_000));
@@ -1302,7 +1287,7 @@ queue = "night"
             let r = Router::new(rules, people(n), HashMap::new());
             let f = LeadFacts { score, temperature: if hot { Temperature::Hot } else { Temperature::Cold }, ..LeadFacts::default() };
             let a = r.decide(&f, MONDAY_NOON_UTC);
-            prop_assert!(!a.explanation.is_empty());
+            prop_assert!(!a.why.text().is_empty());
             prop_assert_eq!(a.owner_id.is_some(), n > 0);
             if let Some(o) = a.owner_id { prop_assert!(r.person(o).is_some()); }
         }

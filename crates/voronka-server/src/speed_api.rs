@@ -240,6 +240,7 @@ async fn lead_routing(
     Ok(Json(json!({
         "owner_id": d.lead.owner_id,
         "explanation": d.route_explanation,
+        "why": d.route,
         "history": history,
     })))
 }
@@ -315,7 +316,7 @@ async fn bulk_reassign(
     let results: Vec<_> = out
         .into_iter()
         .map(|(lead, r)| match r {
-            Ok(a) => json!({ "lead_id": lead, "ok": true, "owner_id": a.to_owner, "explanation": a.explanation }),
+            Ok(a) => json!({ "lead_id": lead, "ok": true, "owner_id": a.to_owner, "explanation": a.explanation, "why": a.why }),
             Err(e) => json!({ "lead_id": lead, "ok": false, "error": e }),
         })
         .collect();

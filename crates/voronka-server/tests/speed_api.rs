@@ -278,13 +278,26 @@ async fn lead_routing_reassign_activities_queue_tasks_and_ical() {
         v["explanation"],
         "assigned to Анна by rule \"Everyone\", round robin 1 of 2"
     );
+    // The decision's code and values, for a client that words it itself.
+    assert_eq!(
+        v["why"],
+        json!({"code": "route_round_robin", "args": {"person": "Анна", "rule": "Everyone", "turn": "1", "of": "2"}}),
+        "{v}"
+    );
     assert_eq!(v["history"].as_array().unwrap().len(), 1);
+    assert_eq!(v["history"][0]["why"], v["why"], "{v}");
     // The webhook hears of the assignment (the job runner sends it).
     s.app.run_due_jobs("t").await.unwrap();
     {
         let got = got.lock().unwrap();
         assert_eq!(got.len(), 1, "{got:?}");
         assert_eq!(got[0]["event"], "lead_assigned");
+        assert_eq!(got[0]["code"], "new_lead_assigned", "{:?}", got[0]);
+        assert_eq!(
+            got[0]["args"]["decision"], "route_round_robin",
+            "{:?}",
+            got[0]
+        );
         assert!(
             got[0]["text"].as_str().unwrap().contains("Анна"),
             "{:?}",
@@ -329,7 +342,10 @@ async fn lead_routing_reassign_activities_queue_tasks_and_ical() {
         .as_str()
         .unwrap()
         .contains("по-татарски"));
+    assert_eq!(h[1]["why"]["code"], "reassigned_by", "{v}");
+    assert_eq!(h[1]["why"]["args"]["comment"], "говорит по-татарски", "{v}");
     assert_eq!(h[2]["to_owner"], anna.id);
+    assert_eq!(h[2]["why"]["code"], "reassigned_by_rules", "{v}");
     // Анна's queue: the lead with tel: and mailto: material; log a call.
     let ta = s.token_for(&anna).await;
     let q: Value = s
@@ -445,6 +461,17 @@ async fn lead_routing_reassign_activities_queue_tasks_and_ical() {
         .iter()
         .all(|x| x["user_id"] == anna.id));
     assert!(n.as_array().unwrap().len() >= 2, "{n}");
+    // Each notification's text is made from its code and values.
+    for x in n.as_array().unwrap() {
+        let code = x["notice"]["code"].as_str().unwrap_or_default();
+        let args: std::collections::BTreeMap<String, String> =
+            serde_json::from_value(x["notice"]["args"].clone()).unwrap();
+        assert_eq!(
+            voronka_core::notice_text(code, &args).as_deref(),
+            x["body"].as_str(),
+            "{x}"
+        );
+    }
     let m: Value = s
         .http
         .get(s.url("/api/v1/reports/sla?since=2000-01-01"))

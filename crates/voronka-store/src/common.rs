@@ -1186,7 +1186,7 @@ impl Store for SqlStore {
 
     async fn lead_detail(&self, id: Id) -> Result<Option<LeadDetail>> {
         let Some(r) = sqlx::query(&format!(
-            "SELECT {LEAD_COLS}, l.reasons, l.route_explanation FROM leads l WHERE l.id = $1"
+            "SELECT {LEAD_COLS}, l.reasons, l.route_explanation, l.route_coded FROM leads l WHERE l.id = $1"
         ))
         .bind(id)
         .fetch_optional(&self.pool)
@@ -1196,7 +1196,14 @@ impl Store for SqlStore {
         };
         let lead = lead_from(&r)?;
         let reasons: String = r.try_get("reasons")?;
-        let route_explanation: Option<String> = r.try_get("route_explanation")?;
+        let route = r
+            .try_get::<Option<String>, _>("route_coded")?
+            .as_deref()
+            .and_then(voronka_core::Notice::from_json);
+        let route_explanation: Option<String> = match &route {
+            Some(n) => Some(n.text()),
+            None => r.try_get("route_explanation")?,
+        };
         let contact = self
             .contact_by_id(lead.contact_id)
             .await?
@@ -1286,6 +1293,7 @@ impl Store for SqlStore {
                 Err(_) => serde_json::from_str(&reasons).unwrap_or(serde_json::Value::Null),
             },
             route_explanation,
+            route,
             other_leads,
             score: crate::ScoreStore::lead_score(self, id).await?,
         }))
@@ -3126,7 +3134,7 @@ impl Tx for SqlTx {
         for chunk in rows.chunks(CHUNK / 2) {
             let mut qb: QueryBuilder<DB> = QueryBuilder::new(
                 "INSERT INTO leads (id, contact_id, product, message, value_minor, value_currency, stage, temperature, score, \
-                 owner_id, form_id, source, medium, campaign, touches, reasons, route_explanation, search_text, inbox_rank, \
+                 owner_id, form_id, source, medium, campaign, touches, reasons, route_coded, search_text, inbox_rank, \
                  created_at, updated_at, junk_reason, junk_args, kind, fit, engagement, fit_level, activity, profile, scored_at, temperature_manual, \
                  sla_due_at, conversion_ppm) ",
             );
@@ -3153,7 +3161,7 @@ impl Tx for SqlTx {
                     .push_bind(l.attribution.utm_campaign.clone())
                     .push_bind(1i64)
                     .push_bind(l.reasons.clone())
-                    .push_bind(l.route_explanation.clone())
+                    .push_bind(l.route.as_ref().map(voronka_core::Notice::to_json))
                     .push_bind(l.search_text.clone())
                     .push_bind(rank)
                     .push_bind(l.created_at)

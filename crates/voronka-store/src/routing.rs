@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use voronka_core::routing::Person;
-use voronka_core::{Id, Millis};
+use voronka_core::{Id, Millis, Notice};
 
 pub const ACTIVITY_KINDS: [&str; 3] = ["call", "email", "meeting"];
 pub const TASK_KINDS: [&str; 4] = ["call", "email", "meeting", "send_offer"];
@@ -18,7 +18,8 @@ pub struct NewAssignment {
     pub from_owner: Option<Id>,
     pub to_owner: Option<Id>,
     pub rule: Option<String>,
-    pub explanation: String,
+    /// Why, as a code and values; stored so, its text made when read.
+    pub why: Notice,
     pub actor_id: Option<Id>,
     pub actor: String,
     pub at: Millis,
@@ -30,7 +31,8 @@ pub struct NewNotification {
     pub user_id: Id,
     pub kind: String,
     pub lead_id: Option<Id>,
-    pub body: String,
+    /// What it says, as a code and values; stored so, its text made when read.
+    pub body: Notice,
     pub at: Millis,
 }
 
@@ -41,7 +43,11 @@ pub struct AssignmentRow {
     pub from_owner: Option<Id>,
     pub to_owner: Option<Id>,
     pub rule: Option<String>,
+    /// Why, in words (made from `why` when the row keeps a code).
     pub explanation: String,
+    /// Why, as its code and values (`None` for rows stored as text only).
+    #[serde(default)]
+    pub why: Option<Notice>,
     pub actor: String,
     pub at: Millis,
 }
@@ -99,7 +105,11 @@ pub struct Notification {
     /// lead_assigned, sla_breached, sla_escalated, task_due.
     pub kind: String,
     pub lead_id: Option<Id>,
+    /// What it says, in words (made from `notice` when the row keeps a code).
     pub body: String,
+    /// What it says, as its code and values (`None` for rows stored as text only).
+    #[serde(default)]
+    pub notice: Option<Notice>,
     pub created_at: Millis,
     pub read_at: Option<Millis>,
 }
@@ -109,7 +119,11 @@ pub struct SlaEvent {
     pub lead_id: Id,
     pub step: i64,
     pub action: String,
+    /// What the step did, in words (made from `notice` when the row keeps a code).
     pub detail: String,
+    /// What the step did, as its code and values; a row written with one keeps only it.
+    #[serde(default)]
+    pub notice: Option<Notice>,
     pub worker: Option<String>,
     pub at: Millis,
 }
@@ -278,7 +292,7 @@ pub trait RoutingTx {
         user_id: Id,
         kind: &str,
         lead_id: Option<Id>,
-        body: &str,
+        body: &Notice,
         at: Millis,
     ) -> Result<()>;
     /// Many notifications in a few statements (the intake's new leads, one each).

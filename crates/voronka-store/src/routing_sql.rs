@@ -3,6 +3,17 @@
 
 use crate::routing::*;
 use voronka_core::routing::{Person, RoutingProfile};
+use voronka_core::Notice;
+
+/// A sentence kept as a code (the row's `coded`) or, written before codes, as the text of
+/// `text_column`: its text, made from the code when there is one, and the code.
+fn read_coded(r: &DbRow, text_column: &str) -> Result<(String, Option<Notice>)> {
+    let coded: Option<String> = r.try_get("coded")?;
+    match coded.as_deref().and_then(Notice::from_json) {
+        Some(n) => Ok((n.text(), Some(n))),
+        None => Ok((r.try_get(text_column)?, None)),
+    }
+}
 
 fn task_from(r: &DbRow) -> Result<Task> {
     let code: Option<String> = r.try_get("title_code")?;
@@ -88,7 +99,7 @@ impl RoutingStore for SqlStore {
 
     async fn assignments_for(&self, lead_id: Id) -> Result<Vec<AssignmentRow>> {
         let rows = sqlx::query(
-            "SELECT id, lead_id, from_owner, to_owner, rule, explanation, actor, at FROM assignments \
+            "SELECT id, lead_id, from_owner, to_owner, rule, explanation, coded, actor, at FROM assignments \
              WHERE lead_id = $1 ORDER BY at, id",
         )
         .bind(lead_id)
@@ -96,13 +107,15 @@ impl RoutingStore for SqlStore {
         .await?;
         rows.iter()
             .map(|r| {
+                let (explanation, why) = read_coded(r, "explanation")?;
                 Ok(AssignmentRow {
                     id: r.try_get("id")?,
                     lead_id: r.try_get("lead_id")?,
                     from_owner: r.try_get("from_owner")?,
                     to_owner: r.try_get("to_owner")?,
                     rule: r.try_get("rule")?,
-                    explanation: r.try_get("explanation")?,
+                    explanation,
+                    why,
                     actor: r.try_get("actor")?,
                     at: r.try_get("at")?,
                 })
@@ -177,7 +190,7 @@ impl RoutingStore for SqlStore {
 
     async fn notifications_for(&self, user_id: Id, limit: i64) -> Result<Vec<Notification>> {
         let rows = sqlx::query(
-            "SELECT id, user_id, kind, lead_id, body, created_at, read_at FROM notifications \
+            "SELECT id, user_id, kind, lead_id, body, coded, created_at, read_at FROM notifications \
              WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2",
         )
         .bind(user_id)
@@ -186,12 +199,14 @@ impl RoutingStore for SqlStore {
         .await?;
         rows.iter()
             .map(|r| {
+                let (body, notice) = read_coded(r, "body")?;
                 Ok(Notification {
                     id: r.try_get("id")?,
                     user_id: r.try_get("user_id")?,
                     kind: r.try_get("kind")?,
                     lead_id: r.try_get("lead_id")?,
-                    body: r.try_get("body")?,
+                    body,
+                    notice,
                     created_at: r.try_get("created_at")?,
                     read_at: r.try_get("read_at")?,
                 })
@@ -201,18 +216,20 @@ impl RoutingStore for SqlStore {
 
     async fn sla_events_for(&self, lead_id: Id) -> Result<Vec<SlaEvent>> {
         let rows = sqlx::query(
-            "SELECT lead_id, step, action, detail, worker, at FROM sla_events WHERE lead_id = $1 ORDER BY step",
+            "SELECT lead_id, step, action, detail, coded, worker, at FROM sla_events WHERE lead_id = $1 ORDER BY step",
         )
         .bind(lead_id)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
             .map(|r| {
+                let (detail, notice) = read_coded(r, "detail")?;
                 Ok(SlaEvent {
                     lead_id: r.try_get("lead_id")?,
                     step: r.try_get("step")?,
                     action: r.try_get("action")?,
-                    detail: r.try_get("detail")?,
+                    detail,
+                    notice,
                     worker: r.try_get("worker")?,
                     at: r.try_get("at")?,
                 })
@@ -566,14 +583,15 @@ impl RoutingTx for SqlTx {
     async fn insert_assignments(&mut self, rows: &[NewAssignment]) -> Result<()> {
         for chunk in rows.chunks(CHUNK / 2) {
             let mut qb: QueryBuilder<DB> = QueryBuilder::new(
-                "INSERT INTO assignments (lead_id, from_owner, to_owner, rule, explanation, actor_id, actor, at) ",
+                "INSERT INTO assignments (lead_id, from_owner, to_owner, rule, explanation, coded, actor_id, actor, at) ",
             );
             qb.push_values(chunk, |mut b, a| {
                 b.push_bind(a.lead_id)
                     .push_bind(a.from_owner)
                     .push_bind(a.to_owner)
                     .push_bind(a.rule.clone())
-                    .push_bind(a.explanation.clone())
+                    .push_bind("")
+                    .push_bind(a.why.to_json())
                     .push_bind(a.actor_id)
                     .push_bind(a.actor.clone())
                     .push_bind(a.at);
@@ -643,14 +661,14 @@ impl RoutingTx for SqlTx {
         user_id: Id,
         kind: &str,
         lead_id: Option<Id>,
-        body: &str,
+        body: &Notice,
         at: Millis,
     ) -> Result<()> {
         self.insert_notifications(&[NewNotification {
             user_id,
             kind: kind.to_string(),
             lead_id,
-            body: body.to_string(),
+            body: body.clone(),
             at,
         }])
         .await
@@ -659,13 +677,14 @@ impl RoutingTx for SqlTx {
     async fn insert_notifications(&mut self, rows: &[NewNotification]) -> Result<()> {
         for chunk in rows.chunks(CHUNK) {
             let mut qb: QueryBuilder<DB> = QueryBuilder::new(
-                "INSERT INTO notifications (user_id, kind, lead_id, body, created_at) ",
+                "INSERT INTO notifications (user_id, kind, lead_id, body, coded, created_at) ",
             );
             qb.push_values(chunk, |mut b, n| {
                 b.push_bind(n.user_id)
                     .push_bind(n.kind.clone())
                     .push_bind(n.lead_id)
-                    .push_bind(n.body.clone())
+                    .push_bind("")
+                    .push_bind(n.body.to_json())
                     .push_bind(n.at);
             });
             qb.build().execute(&mut *self.tx).await?;
@@ -675,13 +694,15 @@ impl RoutingTx for SqlTx {
 
     async fn record_sla_event(&mut self, e: &SlaEvent) -> Result<bool> {
         let done = sqlx::query(
-            "INSERT INTO sla_events (lead_id, step, action, detail, worker, at) VALUES ($1, $2, $3, $4, $5, $6) \
+            "INSERT INTO sla_events (lead_id, step, action, detail, coded, worker, at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (lead_id, step) DO NOTHING",
         )
         .bind(e.lead_id)
         .bind(e.step)
         .bind(&e.action)
-        .bind(&e.detail)
+        // A step with a code keeps only it; its text is made when read.
+        .bind(if e.notice.is_some() { "" } else { e.detail.as_str() })
+        .bind(e.notice.as_ref().map(Notice::to_json))
         .bind(&e.worker)
         .bind(e.at)
         .execute(&mut *self.tx)

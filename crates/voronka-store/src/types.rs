@@ -179,7 +179,10 @@ pub struct LeadDetail {
     pub deals: Vec<Deal>,
     /// Explanations recorded by the intake pipeline.
     pub reasons: serde_json::Value,
+    /// Why the lead went to whom, in words (made from `route` when the lead keeps a code).
     pub route_explanation: Option<String>,
+    /// Why the lead went to whom, as its code and values (`None` for leads stored as text).
+    pub route: Option<voronka_core::Notice>,
     pub other_leads: Vec<LeadBrief>,
     /// Fit, engagement and their levels as last scored.
     pub score: Option<crate::StoredScore>,
@@ -360,7 +363,8 @@ pub struct NewLead {
     pub form_id: Option<Id>,
     pub attribution: Attribution,
     pub reasons: String,
-    pub route_explanation: Option<String>,
+    /// The routing decision's code and values (stored as such; its text is made when read).
+    pub route: Option<voronka_core::Notice>,
     pub search_text: String,
     /// `request` or `callback`.
     pub kind: String,

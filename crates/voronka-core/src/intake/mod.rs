@@ -134,7 +134,7 @@ pub fn plan_lead<C: std::borrow::Borrow<Candidate>>(
                 decision,
                 score: Box::new(score),
                 stage: crate::Stage::Junk,
-                route: RouteDecision::unrouted("not routed: junk"),
+                route: RouteDecision::unrouted("route_junk"),
                 reasons,
                 possible_duplicate_of: Vec::new(),
                 conversion: None,

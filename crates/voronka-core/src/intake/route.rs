@@ -3,6 +3,7 @@
 
 use super::{Candidate, MatchDecision, Normalized, Score};
 use crate::model::{Id, Millis, Stage};
+use crate::notice::Notice;
 use crate::routing::{Assignment, LeadFacts, Router};
 use serde::{Deserialize, Serialize};
 
@@ -29,7 +30,8 @@ pub struct Origin {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct RouteDecision {
     pub owner_id: Option<Id>,
-    pub explanation: String,
+    /// Why: the decision's code and values (`crate::notice_text` makes its text).
+    pub why: Notice,
     /// Whether this decision consumed a round-robin turn.
     pub used_round_robin: bool,
     /// The rule that decided, and the round-robin counter whose turn it took.
@@ -40,18 +42,24 @@ pub struct RouteDecision {
 }
 
 impl RouteDecision {
-    pub fn unrouted(why: &str) -> Self {
+    /// A decision to route nobody, for the reason of `code` (a notice with no values).
+    pub fn unrouted(code: &str) -> Self {
         RouteDecision {
-            explanation: why.into(),
+            why: Notice::new(code),
             ..Default::default()
         }
+    }
+
+    /// The decision's text, as the catalog makes it.
+    pub fn explanation(&self) -> String {
+        self.why.text()
     }
 
     pub fn assignment(&self) -> Assignment {
         Assignment {
             owner_id: self.owner_id,
             rule: self.rule.clone(),
-            explanation: self.explanation.clone(),
+            why: self.why.clone(),
             counter: self.counter.clone(),
         }
     }
@@ -117,7 +125,7 @@ pub fn route<C: std::borrow::Borrow<Candidate>>(
         {
             return RouteDecision {
                 owner_id: Some(owner),
-                explanation: "kept the lead's owner".into(),
+                why: Notice::new("route_kept_owner"),
                 ..Default::default()
             };
         }
@@ -143,7 +151,7 @@ pub fn route<C: std::borrow::Borrow<Candidate>>(
     let a = ctx.router.decide(&facts, o.received_at);
     RouteDecision {
         owner_id: a.owner_id,
-        explanation: a.explanation,
+        why: a.why,
         used_round_robin: a.counter.is_some(),
         rule: a.rule,
         counter: a.counter,
