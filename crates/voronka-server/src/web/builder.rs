@@ -2,7 +2,7 @@
 //! Rows are plain numbered inputs, so the pages work without JavaScript; a few empty rows are
 //! always offered for adding fields, answers, steps and variants.
 
-use super::{render, render_status, see_other, Choice, IdPath, Layout, PageResult, PostForm};
+use super::{render, render_status, see_other, t, Choice, IdPath, Layout, PageResult, PostForm};
 use crate::error::classify;
 use crate::extract::WebUser;
 use crate::AppState;

@@ -272,3 +272,563 @@ pub fn survey_answer_label(code: &str) -> &'static str {
         _ => "Other",
     }
 }
+
+// Words of the pages, by the page that first uses them. A constant ending in _HTML holds
+// markup of our own (code, links, emphasis) and is shown unescaped; the others are escaped.
+
+// account.html
+pub const COMPANY: &str = "Company";
+pub const PEOPLE: &str = "People";
+pub const NAME: &str = "Name";
+pub const PHONE: &str = "Phone";
+pub const EMAIL: &str = "Email";
+pub const KNOWN_SINCE: &str = "Known since";
+pub const COMPANY_KNOWN_SINCE: &str = "Company known since";
+pub const BREADCRUMB: &str = "Breadcrumb";
+
+// admin_nav.html
+pub const ADMINISTRATION: &str = "Administration";
+pub const USERS: &str = "Users";
+pub const API_TOKENS: &str = "API tokens";
+pub const AUDIT_LOG: &str = "Audit log";
+
+// audit.html
+pub const RECENT_CHANGES: &str = "Recent changes";
+pub const WHEN: &str = "When";
+pub const WHO: &str = "Who";
+pub const ACTION: &str = "Action";
+pub const WHAT: &str = "What";
+pub const DETAILS: &str = "Details";
+
+// base.html
+pub const SKIP_TO_CONTENT: &str = "Skip to content";
+pub const MAIN: &str = "Main";
+
+// contact.html
+pub const CONTACT_NO: &str = "Contact #";
+pub const PRODUCT: &str = "Product";
+pub const STAGE: &str = "Stage";
+pub const TEMP: &str = "Temp.";
+pub const RECEIVED: &str = "Received";
+pub const COMPANY_LABEL: &str = "Company:";
+pub const CUSTOMER_LABEL: &str = "Customer:";
+pub const TYPED_AS: &str = "typed as";
+pub const SOCIAL: &str = "Social";
+pub const COUNTRY: &str = "Country";
+pub const LANGUAGE: &str = "Language";
+
+// customer.html
+pub const DEALS: &str = "Deals";
+pub const DEAL: &str = "Deal";
+pub const AMOUNT: &str = "Amount";
+pub const CLOSED: &str = "Closed";
+pub const TIMELINE: &str = "Timeline";
+pub const LEAD_NO: &str = "lead #";
+pub const TOUCH_LABEL: &str = "Touch:";
+pub const FORM: &str = "form";
+pub const CONTACT: &str = "Contact";
+pub const CUSTOMER_SINCE: &str = "Customer since";
+pub const SUM_OF_DEALS: &str = "Sum of deals";
+
+// customers.html
+pub const NO_CUSTOMERS_YET_HTML: &str = "<strong>No customers yet.</strong>";
+pub const SEARCH: &str = "Search";
+pub const A_LEAD_BECOMES_A_CUSTOMER_WHEN: &str =
+    "A lead becomes a customer when you convert it into a deal.";
+pub const CUSTOMER: &str = "Customer";
+pub const SINCE: &str = "Since";
+pub const PREVIOUS: &str = "Previous";
+pub const NEXT_PAGE: &str = "Next page";
+pub const SEARCH_CUSTOMERS: &str = "Search customers  ( / )";
+pub const CUSTOMERS_SEARCH_CUSTOMERS: &str = "Search customers";
+pub const PAGES: &str = "Pages";
+
+// deal.html
+pub const CUSTOMER_NO: &str = "Customer #";
+pub const DEAL_NO: &str = "Deal #";
+pub const FROM_LEAD: &str = "From lead";
+pub const DEAL_LEAD_NO: &str = "Lead #";
+pub const CREATED: &str = "Created";
+
+// duplicate.html
+pub const REVIEW_A_POSSIBLE_DUPLICATE: &str = "Review a possible duplicate";
+pub const MATCH_PROBABILITY: &str = "match probability";
+pub const STATUS: &str = "status";
+pub const FIELD: &str = "Field";
+pub const STAYS: &str = "Stays";
+pub const KEEP_THIS_LEAD: &str = "keep this lead";
+pub const PHONES: &str = "Phones";
+pub const EMAILS: &str = "Emails";
+pub const TOUCHES: &str = "Touches";
+pub const PHONES_EMAILS_TOUCHES_NOTES_STAGE_HISTORY: &str = "Phones, emails, touches, notes, stage history and deals of both are kept on the lead that stays. The merge can be undone from its card.";
+pub const MERGE: &str = "Merge";
+pub const NOT_A_DUPLICATE: &str = "Not a duplicate";
+
+// duplicates.html
+pub const TO_REVIEW: &str = "To review";
+pub const MERGED: &str = "Merged";
+pub const NOT_DUPLICATES: &str = "Not duplicates";
+pub const NOTHING_HERE: &str = "Nothing here.";
+pub const POSSIBLY_THE_SAME_AS: &str = "Possibly the same as";
+pub const WHY: &str = "Why";
+pub const FOUND: &str = "Found";
+pub const REVIEW: &str = "Review";
+
+// error.html
+pub const GO_TO_LEADS: &str = "Go to leads";
+
+// form_edit.html
+pub const FORM_BUILDER: &str = "Form builder";
+pub const QUIZ_BUILDER: &str = "Quiz builder";
+pub const STEPS: &str = "steps";
+pub const NOT_SHOWN_THE_TYPE_IS_NOT: &str = ", not shown: the type is not “Quiz”";
+pub const LANDING_PAGE: &str = "Landing page";
+pub const SETTINGS: &str = "Settings";
+pub const REDIRECT_AFTER_SENDING_INSTEAD_OF_THE: &str =
+    "Redirect after sending (instead of the thank-you message)";
+pub const ALLOWED_ORIGINS_ONE_PER_LINE_EMPTY: &str =
+    "Allowed origins, one per line (empty: any site)";
+pub const DEFAULT_PHONE_REGION: &str = "Default phone region";
+pub const MINIMUM_FILL_TIME_MS_FASTER_SUBMISSIONS: &str =
+    "Minimum fill time, ms (faster submissions are bots)";
+pub const ACTIVE: &str = "Active";
+pub const WHAT_THE_VISITOR_SEES: &str = "What the visitor sees";
+pub const TYPE: &str = "Type";
+pub const LANGUAGE_OF_LABELS: &str = "Language of labels";
+pub const TITLE: &str = "Title";
+pub const TEXT: &str = "Text";
+pub const OFFER: &str = "Offer";
+pub const BUTTON_LABEL_EMPTY_SEND_IN_THE: &str =
+    "Button label (empty: “Send” in the form's language)";
+pub const THANK_YOU_MESSAGE: &str = "Thank-you message";
+pub const COUNTRIES_OF_THE_PHONE_SELECTOR_COMMA: &str =
+    "Countries of the phone selector, comma separated (empty: a common list)";
+pub const FIELDS: &str = "Fields";
+pub const NAME_PHONE_AND_EMAIL_BY_DEFAULT: &str = "Name, phone and email by default. UTM tags, the referrer and the landing page are captured without fields. Leave the type empty to drop a row; save to get more empty rows.";
+pub const FIELD_NAME: &str = "Field name";
+pub const LABEL: &str = "Label";
+pub const REQUIRED: &str = "Required";
+pub const OPTIONS_ONE_PER_LINE: &str = "Options (one per line)";
+pub const CONSENT: &str = "Consent";
+pub const CONSENT_TEXT_EMPTY_NO_CHECKBOX_THE: &str =
+    "Consent text (empty: no checkbox). The text is recorded on each touch as agreed to.";
+pub const PRIVACY_POLICY_LINK: &str = "Privacy policy link";
+pub const POPUP_AND_LEAD_MAGNET: &str = "Popup and lead magnet";
+pub const DISPLAY: &str = "Display";
+pub const DELAY_OF_A_TIMED_POPUP_SECONDS: &str = "Delay of a timed popup, seconds";
+pub const FILE_HANDED_OUT_AFTER_SUBMITTING_TITLE: &str = "File handed out after submitting: title";
+pub const FILE_URL: &str = "File URL";
+pub const ADDRESS_LABEL: &str = "Address:";
+pub const HEADLINE: &str = "Headline";
+pub const IMAGE_URL: &str = "Image URL";
+pub const A_B_VARIANTS: &str = "A/B variants";
+pub const EACH_VISITOR_IS_SHOWN_ONE_VARIANT: &str = "Each visitor is shown one variant, chosen by share of traffic and kept for their next visits. Empty texts keep the form's own.";
+pub const KEY: &str = "Key";
+pub const SHARE: &str = "Share";
+pub const BUTTON: &str = "Button";
+pub const HIDE_FIELDS: &str = "Hide fields";
+pub const SAVE_FORM: &str = "Save form";
+pub const TAKE_RATE: &str = "Take rate";
+pub const VARIANT: &str = "Variant";
+pub const VIEWS: &str = "Views";
+pub const SUBMITS: &str = "Submits";
+pub const T_95_INTERVAL: &str = "95% interval";
+pub const DOWNLOADS: &str = "Downloads";
+pub const TAKE_RATE_IS_SUBMISSIONS_OVER_VIEWS: &str = "Take rate is submissions over views (each render of the widget is a view). Where two intervals overlap, the difference may be chance.";
+pub const EMBED_CODE: &str = "Embed code";
+pub const COPY: &str = "Copy";
+pub const PUBLIC_KEY: &str = "Public key";
+pub const THE_PLAIN_FORM_INSIDE: &str = ". The plain form inside";
+pub const WORKS_WITH_JAVASCRIPT_DISABLED: &str = "works with JavaScript disabled.";
+pub const HTTPS_EXAMPLE_COM_THANKS: &str = "https://example.com/thanks";
+pub const A_FREE_AUDIT_FOR_THE_FIRST: &str = "A free audit for the first 10 requests";
+pub const RU_KZ_BY: &str = "RU, KZ, BY";
+pub const FOR_CUSTOM_FIELDS: &str = "for custom fields";
+pub const HTTPS_EXAMPLE_COM_CHECKLIST_PDF: &str = "https://example.com/checklist.pdf";
+pub const SPRING_OFFER: &str = "spring-offer";
+pub const COMPANY_POSITION: &str = "company, position";
+
+// forms.html
+pub const NO_FORMS_YET_HTML: &str = "<strong>No forms yet.</strong>";
+pub const CREATE_A_FORM_THEN_PASTE_ITS: &str =
+    "Create a form, then paste its embed code into your site.";
+pub const INACTIVE: &str = "inactive";
+pub const EDIT_BUILDER: &str = "Edit · builder";
+pub const LEADS: &str = "leads";
+pub const INTERESTS: &str = "interests";
+pub const REJECTED: &str = "rejected";
+pub const JUNK: &str = "junk";
+pub const SCRUB_RATE: &str = "scrub rate";
+pub const DEFAULT_REGION: &str = "Default region";
+pub const REDIRECT: &str = "Redirect";
+pub const ALLOWED_ORIGINS: &str = "Allowed origins";
+pub const NEW_FORM: &str = "New form";
+pub const REDIRECT_AFTER_SENDING: &str = "Redirect after sending";
+pub const ALLOWED_ORIGINS_ONE_PER_LINE: &str = "Allowed origins, one per line";
+pub const CREATE_FORM: &str = "Create form";
+pub const SUBMISSIONS_ARE_POSTED_TO: &str = "Submissions are posted to";
+pub const REJECTED_AND_JUNK_AMONG_ALL_SUBMISSIONS: &str = "Rejected and junk among all submissions";
+pub const HTTPS_EXAMPLE_COM: &str = "https://example.com";
+
+// import.html
+pub const A_TOML_FILE_NAMING_THE_FIELD_HTML: &str = "A TOML file naming the field of each column, as <code>voronka import --map</code> takes it: <code>[columns]</code> then lines such as <code>\"Client\" = \"name\"</code>, <code>\"Cell\" = \"phone\"</code>, <code>\"Internal id\" = \"ignore\"</code>; it may also give <code>encoding</code> and <code>delimiter</code>.";
+pub const A_CSV_FILE: &str = "A CSV file";
+pub const EVERY_ROW_GOES_THROUGH_THE_SAME: &str = "Every row goes through the same intake as a web form: checked, matched against the people you have, scored and routed. Headers in English or Russian, and the exports of HubSpot, Salesforce, amoCRM and Bitrix24, are recognised. The same file again adds nothing.";
+pub const FILE: &str = "File";
+pub const SOURCE: &str = "Source";
+pub const ENCODING: &str = "Encoding";
+pub const BETWEEN_FIELDS: &str = "Between fields";
+pub const MAPPING_FILE_OPTIONAL: &str = "Mapping file (optional)";
+pub const FILES_UP_TO: &str = "Files up to";
+pub const MB_LARGER_ONES_WITH: &str = "MB; larger ones with";
+pub const IMPORT: &str = "Import";
+pub const RECENT_IMPORTS: &str = "Recent imports";
+pub const NONE_SINCE_THE_SERVER_STARTED: &str = "None since the server started.";
+pub const ROWS: &str = "rows";
+pub const E_G_EXHIBITION_2026_KEPT_AS: &str =
+    "e.g. exhibition-2026 (kept as utm_source when a row has none)";
+
+// import_job.html
+pub const SEE_THE_NEWEST_LEADS_HTML: &str =
+    "<a href=\"/leads?sort=-created_at\">See the newest leads</a>";
+pub const IMPORT_OF: &str = "Import of";
+pub const NEW_IMPORT: &str = "New import";
+pub const IMPORTING: &str = "Importing…";
+pub const DONE: &str = "Done";
+pub const STOPPED: &str = "Stopped";
+pub const STARTED_BY: &str = "started by";
+pub const OF_THE_FILE: &str = "% of the file";
+pub const ROWS_READ_SO_FAR_THIS_PAGE: &str = "rows read so far. This page reloads by itself.";
+pub const ROWS_IN: &str = "rows in";
+pub const S_READ_AS: &str = "s, read as";
+pub const WITH: &str = "with";
+pub const IMPORT_JOB_BETWEEN_FIELDS: &str = "between fields.";
+pub const NEW_LEADS: &str = "new leads";
+pub const ATTACHED_TO_EXISTING_LEADS: &str = "attached to existing leads";
+pub const REOPENED: &str = "reopened";
+pub const ALREADY_IMPORTED: &str = "already imported";
+pub const FAILED: &str = "failed";
+pub const ROWS_THAT_DID_NOT_BECOME_LEADS: &str =
+    "Rows that did not become leads, with reasons (CSV)";
+pub const COLUMNS: &str = "Columns";
+pub const COLUMN: &str = "Column";
+pub const READ_AS: &str = "Read as";
+pub const READ_SO_FAR: &str = "Read so far";
+
+// kanban.html
+pub const DRAG_A_CARD_TO_ANOTHER_STAGE: &str = "Drag a card to another stage; moves the stage rules forbid are refused and the card goes back. Refusing and converting are done on the lead card.";
+
+// lead.html
+pub const CALLBACK_REQUESTED: &str = "Callback requested";
+pub const LEAD_UNASSIGNED: &str = "Unassigned";
+pub const OWNER_LABEL: &str = "Owner:";
+pub const REQUEST: &str = "Request";
+pub const VALUE: &str = "Value";
+pub const REASON_LABEL: &str = "reason:";
+pub const FROZEN_UNTIL: &str = "frozen until";
+pub const JUNK_LABEL: &str = "junk:";
+pub const TEMPERATURE: &str = "Temperature";
+pub const OWNER: &str = "Owner";
+pub const UPDATED: &str = "Updated";
+pub const FIRST_RESPONSE: &str = "First response";
+pub const NOT_YET: &str = "not yet";
+pub const CUSTOMER_AND_DEALS: &str = "Customer and deals";
+pub const PARTNER: &str = "partner";
+pub const QUESTION: &str = "Question";
+pub const ANSWER: &str = "Answer";
+pub const POINTS: &str = "Points";
+pub const CONSENT_GIVEN: &str = "Consent given";
+pub const IP: &str = "IP";
+pub const USER_AGENT: &str = "User agent";
+pub const RAW_PAYLOAD: &str = "Raw payload";
+pub const MERGES: &str = "Merges";
+pub const UNDO: &str = "Undo";
+pub const STAGE_HISTORY: &str = "Stage history";
+pub const NOTES: &str = "Notes";
+pub const NOTE: &str = "Note";
+pub const ADD_NOTE: &str = "Add note";
+pub const SCORE: &str = "Score";
+pub const ENGAGEMENT: &str = ") · engagement";
+pub const TOTAL: &str = ") · total";
+pub const NO_SCORING_RULE_MATCHED_YET: &str = "No scoring rule matched yet.";
+pub const PART: &str = "Part";
+pub const RULE: &str = "Rule";
+pub const MATCHED: &str = "Matched";
+pub const NOW: &str = "Now";
+pub const LATEST_BEHAVIOUR: &str = "Latest behaviour";
+pub const WHY_THIS_LEAD_LOOKS_LIKE_THIS: &str = "Why this lead looks like this";
+pub const ROUTING_LABEL: &str = "Routing:";
+pub const NOT_PARSED: &str = "not parsed";
+pub const UNVERIFIED: &str = "unverified";
+pub const OTHER_LEADS_OF_THIS_CONTACT: &str = "Other leads of this contact";
+pub const ACTIONS: &str = "Actions";
+pub const MOVE_TO_STAGE: &str = "Move to stage";
+pub const COMMENT: &str = "Comment";
+pub const CHANGE_STAGE: &str = "Change stage";
+pub const SET_BY_HAND_THE_SCORING_RULES: &str = "Set by hand; the scoring rules leave it alone.";
+pub const LET_THE_RULES_DECIDE: &str = "Let the rules decide";
+pub const ASSIGN: &str = "Assign";
+pub const CONVERT_TO_A_DEAL: &str = "Convert to a deal";
+pub const DEAL_TITLE: &str = "Deal title";
+pub const CURRENCY: &str = "Currency";
+pub const CONVERT: &str = "Convert";
+pub const REFUSE: &str = "Refuse";
+pub const REASON: &str = "Reason";
+pub const FREEZE_UNTIL_OPTIONAL: &str = "Freeze until (optional)";
+pub const A_FROZEN_LEAD_RETURNS_TO_WORKING: &str =
+    "A frozen lead returns to working by itself on that date.";
+pub const MARK_AS_JUNK: &str = "Mark as junk";
+pub const QUIZ_ANSWERS: &str = "Quiz answers";
+pub const WRITE_A_NOTE: &str = "Write a note…";
+pub const SPAM_TEST_WRONG_NUMBER: &str = "spam, test, wrong number…";
+
+// leads.html
+pub const NO_LEADS_HERE_HTML: &str = "<strong>No leads here.</strong>";
+pub const KEYS_SEARCH_J_K_MOVE_ENTER_HTML: &str =
+    "Keys: <kbd>/</kbd> search, <kbd>j</kbd>/<kbd>k</kbd> move, <kbd>Enter</kbd> open";
+pub const IMPORT_CSV: &str = "Import CSV";
+pub const FILTERS: &str = "Filters";
+pub const LEADS_ACTIVE: &str = "(active)";
+pub const MEDIUM: &str = "Medium";
+pub const CAMPAIGN: &str = "Campaign";
+pub const FORM_ID: &str = "Form id";
+pub const RECEIVED_FROM: &str = "Received from";
+pub const RECEIVED_TO: &str = "Received to";
+pub const SORT: &str = "Sort";
+pub const APPLY: &str = "Apply";
+pub const RESET: &str = "Reset";
+pub const NOTHING_MATCHES_THESE_FILTERS: &str = "Nothing matches these filters.";
+pub const SHOW_ALL_LEADS: &str = "Show all leads";
+pub const NEW_REQUESTS_FROM_YOUR_FORMS_THE: &str =
+    "New requests from your forms, the API and imports appear here.";
+pub const SOURCE_MEDIUM: &str = "Source / medium";
+pub const LEADS_RECEIVED: &str = "received";
+pub const FIRST_PAGE: &str = "⇤ First page";
+pub const PREVIOUS_PAGE: &str = "Previous page";
+pub const LEADS_MATCHING_THE_FILTERS: &str = "Leads matching the filters";
+pub const SEARCH_NAME_EMAIL_PHONE_COMPANY: &str = "Search name, email, phone, company  ( / )";
+pub const SEARCH_LEADS: &str = "Search leads";
+pub const STAGES: &str = "Stages";
+
+// login.html
+pub const TO_YOUR_LEAD_INBOX: &str = "to your lead inbox.";
+pub const PASSWORD: &str = "Password";
+
+// quiz_edit.html
+pub const STEPS_ARE_SHOWN_IN_ORDER_AN_HTML: &str = "Steps are shown in order; an answer or a step can jump forward to a later step, or to <code>contact</code> (the contact step, always last). Points toward fit and intent add to the lead's score; a disqualifying answer makes the respondent an interest, not a lead.";
+pub const QUIZ: &str = "Quiz";
+pub const STEP: &str = "Step";
+pub const NEW: &str = "(new)";
+pub const STEP_ID: &str = "Step id";
+pub const THEN_GO_TO_EMPTY_NEXT_STEP: &str = "Then go to (empty: next step)";
+pub const SEVERAL_ANSWERS_ALLOWED: &str = "Several answers allowed";
+pub const ID: &str = "Id";
+pub const INTENT: &str = "Intent";
+pub const GO_TO: &str = "Go to";
+pub const DISQUALIFIES: &str = "Disqualifies";
+pub const SHOW_THIS_FORM_AS_A_QUIZ: &str = "Show this form as a quiz";
+pub const SAVE_QUIZ: &str = "Save quiz";
+pub const BACK_TO_THE_FORM: &str = "Back to the form";
+pub const QUIZ_EDIT_CONTACT: &str = "contact";
+
+// routing.html
+pub const ROUTING_RULES_ARE_CHECKED_IN_ORDER_HTML: &str = "Routing rules are checked in order; the first rule whose conditions hold and that finds somebody available (working hours, capacity, not away) takes the lead. Conditions: countries, regions, cities, products, sources, partners, forms, languages, temperatures, score_min/score_max, existing_customer, conversion_min/conversion_max (the predicted probability of conversion, 0–1; a lead without a prediction does not match). Methods: round_robin (weighted), least_load, sticky_owner, account_owner. Also at <code>/api/v1/routing-rules</code> and <code>/api/v1/sla-settings</code> (JSON or TOML).";
+pub const TARGETS_PER_TEMPERATURE_5M_1H_1D_HTML: &str = "Targets per temperature (<code>5m</code>, <code>1h</code>, <code>1d</code> = one business day), business hours, time zone and holidays, per team under <code>[teams.NAME]</code>; steps after a breach: notify_owner, escalate_team_lead, reassign.";
+pub const SLACK_COMPATIBLE_JSON_TEXT_FOR_NEW_HTML: &str = "Slack-compatible JSON (<code>{\"text\": …}</code>) for \"new lead assigned\" and \"SLA breached\". Empty: off.";
+pub const ROUTING_RULES: &str = "Routing rules";
+pub const SAVE_RULES: &str = "Save rules";
+pub const FIRST_RESPONSE_TARGETS_SLA: &str = "First-response targets (SLA)";
+pub const SAVE_SLA: &str = "Save SLA";
+pub const OUTGOING_WEBHOOK: &str = "Outgoing webhook";
+pub const SAVE_WEBHOOK: &str = "Save webhook";
+pub const EMAIL_SMTP: &str = "Email (SMTP)";
+pub const EMAILS_NEW_LEAD_ASSIGNED_TO_THE: &str = "Emails \"new lead assigned\" to the new owner and \"SLA breached\" to the owner and, on escalation, to the team's sales managers; sends the farewell with the survey link when a lead is refused. Empty host: no email.";
+pub const HOST: &str = "Host";
+pub const PORT: &str = "Port";
+pub const SECURITY: &str = "Security";
+pub const FROM: &str = "From";
+pub const USERNAME_OPTIONAL: &str = "Username (optional)";
+pub const PASSWORD_OPTIONAL: &str = "Password (optional)";
+pub const SAVE_EMAIL_SETTINGS: &str = "Save email settings";
+pub const ROUTING_RULES_AS_TOML: &str = "Routing rules as TOML";
+pub const SLA_SETTINGS_AS_TOML: &str = "SLA settings as TOML";
+pub const WEBHOOK_URL: &str = "Webhook URL";
+pub const SMTP_EXAMPLE_COM: &str = "smtp.example.com";
+pub const SALES_SALES_EXAMPLE_COM: &str = "Sales <sales@example.com>";
+
+// score_run.html
+pub const STARTED: &str = ", started";
+pub const OF: &str = "of";
+pub const SCORE_RUN_LEADS: &str = "leads (";
+pub const CHANGED: &str = "changed";
+pub const FINISHED: &str = "; finished";
+pub const RUNNING: &str = "; running";
+pub const RESCORING_PROGRESS: &str = "Rescoring progress";
+
+// scoring.html
+pub const FIT_ACTIVITY: &str = "Fit × activity";
+pub const OPEN_LEADS_BY_FIT_PROFILE_POINTS_LABEL: &str =
+    "Open leads by fit (profile points) and activity (behaviour points after decay):";
+pub const IN_ALL_EACH_CELL_OPENS_ITS: &str =
+    "in all. Each cell opens its leads; call the top right first.";
+pub const SCORING_FIT_ACTIVITY: &str = "Fit \\ activity";
+pub const LAST_RESCORING: &str = "Last rescoring";
+
+// scoring_rules.html
+pub const PROFILE_RULES_PROFILE_FIELD_ANY_OF_HTML: &str = "Profile rules (<code>[[profile]]</code>: field, any_of, contains, none_of, min, max, group, points) make a lead's fit; behaviour rules (<code>[[behaviour]]</code>: event, where, url_contains, min_count, cap, once, within_days, decays, points) make its engagement, which fades with <code>half_life_days</code>. Saving rescores every lead in the background; new submissions use the new rules at once. Also at <code>/api/v1/scoring-rules</code> (JSON or TOML).";
+pub const RESCORING: &str = "Rescoring";
+pub const SCORING_RULES: &str = "Scoring rules";
+pub const LOAD_A_PRESET_INTO_THE_EDITOR_LABEL: &str = "Load a preset into the editor:";
+pub const SAVE_AND_RESCORE: &str = "Save and rescore";
+pub const RESCORE_ALL_LEADS_NOW: &str = "Rescore all leads now";
+pub const TRACKING_SITES: &str = "Tracking sites";
+pub const PUT_THE_EMBED_CODE_ON_EVERY: &str = "Put the embed code on every page of the site. Page views and events of a visitor are kept as an interest until the visitor fills a form; then they join the lead and count toward its engagement.";
+pub const SITE: &str = "Site";
+pub const ORIGINS: &str = "Origins";
+pub const DO_NOT_TRACK: &str = "Do-Not-Track";
+pub const HONOURED: &str = "honoured";
+pub const IGNORED: &str = "ignored";
+pub const ALLOWED_ORIGINS_COMMA_SEPARATED_EMPTY_ANY: &str =
+    "Allowed origins (comma separated; empty: any)";
+pub const HONOUR_DO_NOT_TRACK: &str = "Honour Do-Not-Track";
+pub const ADD_SITE: &str = "Add site";
+pub const SCORING_RULES_AS_TOML: &str = "Scoring rules as TOML";
+pub const HTTPS_SHOP_EXAMPLE_COM: &str = "https://shop.example.com";
+
+// scrub.html
+pub const RULES_THAT_SPOT_BOTS_TESTS_AND_HTML: &str = "Rules that spot bots, tests and pranks. <strong>Flag</strong> shows the reason on the lead, <strong>junk</strong> stores the lead in stage junk out of the salespeople's way, <strong>reject</strong> keeps the submission with its reasons but creates no lead. Changes apply to new submissions.";
+pub const THE_SAME_RULES_AS_TOML_COPY_HTML: &str = "The same rules as TOML: copy them to another installation, or paste a file here. Keys left out take their defaults. Also at <code>/api/v1/scrub-rules?format=toml</code>.";
+pub const RULES: &str = "Rules";
+pub const CODE: &str = "Code";
+pub const WHAT_IT_CHECKS: &str = "What it checks";
+pub const LIMITS: &str = "Limits";
+pub const LISTS: &str = "Lists";
+pub const ONE_ENTRY_PER_LINE: &str = "one entry per line";
+pub const AS_A_FILE: &str = "As a file";
+pub const REPLACE_WITH_THIS_FILE: &str = "Replace with this file";
+pub const RULES_AS_TOML: &str = "Rules as TOML";
+
+// sla.html
+pub const BY_TEAM_SOURCE_AND_HOUR_OF_HTML: &str =
+    "By team, source and hour of day: <code>/api/v1/reports/sla</code>.";
+pub const DUE_NOW: &str = "Due now";
+pub const BREACHED_TODAY_LABEL: &str = "Breached today:";
+pub const NOTHING_IS_WAITING: &str = "Nothing is waiting.";
+pub const DUE: &str = "Due";
+pub const PER_PERSON: &str = "Per person";
+pub const DUE_2: &str = "due,";
+pub const BREACHED_TODAY: &str = "breached today";
+pub const TEAM_LOAD: &str = "Team load";
+pub const PERSON: &str = "Person";
+pub const TEAM: &str = "Team";
+pub const OPEN_LEADS: &str = "Open leads";
+pub const ASSIGNED_24_H: &str = "Assigned 24 h";
+pub const OVERDUE_TASKS: &str = "Overdue tasks";
+pub const TIME_TO_FIRST_RESPONSE_LAST_30: &str = "Time to first response, last 30 days";
+pub const MEDIAN: &str = "Median";
+pub const SLA_HIT_RATE: &str = "SLA hit rate";
+
+// status.html
+pub const THE_DATABASE_ANSWERS_GET_HEALTHZ_SAYS_HTML: &str =
+    "The database answers: <code>GET /healthz</code> says 200 to a load balancer.";
+pub const THE_SAME_FIGURES_FOR_A_SCRIPT_HTML: &str = "The same figures, for a script: <code>GET /api/v1/status</code> with an administrator's token.";
+pub const THE_DATABASE_DOES_NOT_ANSWER_LABEL: &str = "The database does not answer:";
+pub const SAYS_503: &str = "says 503.";
+pub const THIS_INSTANCE: &str = "This instance";
+pub const VERSION: &str = "Version";
+pub const DATABASE: &str = "Database";
+pub const LEADS_STORED: &str = "Leads stored";
+pub const BACKGROUND_JOBS_WAITING: &str = "Background jobs waiting";
+pub const LEADS_WAITING_TO_BE_RESCORED: &str = "Leads waiting to be rescored";
+pub const THE_LONGEST_QUEUED: &str = "the longest queued";
+pub const LEADS_THE_SEARCH_INDEX_HAS_NOT: &str = "Leads the search index has not taken in yet";
+pub const SEARCHES_READ_THEM_DIRECTLY_MEANWHILE: &str = "searches read them directly meanwhile";
+pub const INTAKE_BATCHES_COMMITTED_SINCE_START: &str = "Intake batches committed since start";
+pub const WITH_THEIR_CANDIDATES_READ_WHILE_THE: &str =
+    "with their candidates read while the batch before was written,";
+pub const READ_AGAIN: &str = "read again";
+pub const METRICS_FOR_PROMETHEUS: &str = "Metrics for Prometheus";
+pub const SCRAPE: &str = "Scrape";
+pub const WITH_A_TOKEN_THAT_HAS_THE: &str = "with a token that has the";
+pub const SCOPE_MADE_ON: &str = "scope, made on";
+pub const TOKENS: &str = "Tokens";
+pub const OR_WITH: &str = "or with";
+pub const AS_THE_SCRAPE_S_BEARER_TOKEN: &str = ", as the scrape's bearer token. It counts captures by channel and result, intake batches, events, jobs and HTTP requests, and reports the waiting work above; it holds no personal data.";
+
+// tokens.html
+pub const USE_IT_AS_AUTHORIZATION_BEARER_SECRET_HTML: &str =
+    "Use it as <code>Authorization: Bearer &lt;secret&gt;</code>.";
+pub const TOKEN: &str = "Token “";
+pub const TOKENS_CREATED: &str = "” created";
+pub const COPY_THE_SECRET_NOW_IT_IS: &str =
+    "Copy the secret now: it is shown only once and cannot be recovered.";
+pub const SECRET: &str = "Secret";
+pub const NO_TOKENS_YET: &str = "No tokens yet.";
+pub const SCOPES: &str = "Scopes";
+pub const LAST_USED: &str = "Last used";
+pub const STATE: &str = "State";
+pub const NEVER: &str = "never";
+pub const REVOKED: &str = "revoked";
+pub const EXPIRES: &str = "expires";
+pub const REVOKE: &str = "Revoke";
+pub const NEW_TOKEN: &str = "New token";
+pub const CREATE_TOKEN: &str = "Create token";
+pub const WEBSITE_BACKEND: &str = "Website backend";
+
+// users.html
+pub const ROLE_AND_ACCESS: &str = "Role and access";
+pub const YOU: &str = "you";
+pub const USERS_SINCE: &str = "since";
+pub const USERS_ACTIVE: &str = "active";
+pub const SAVE: &str = "Save";
+pub const ADD_USER: &str = "Add user";
+pub const ROLE: &str = "Role";
+
+// work.html
+pub const LEADS_WAITING_FOR_A_FIRST_RESPONSE: &str = "Leads waiting for a first response come first, the most urgent on top, then the rest by score. Log each call, email or meeting: the outcome schedules the next task.";
+pub const NO_OPEN_LEADS: &str = "No open leads.";
+pub const LOG: &str = "Log";
+pub const CALL: &str = "Call";
+pub const MEETING: &str = "Meeting";
+pub const TASKS: &str = "Tasks";
+pub const NO_OPEN_TASKS: &str = "No open tasks.";
+pub const ACTIVITY: &str = "Activity";
+pub const OUTCOME: &str = "Outcome";
+pub const CALL_BACK_AT_UTC: &str = "Call back at (UTC)";
+
+// Sentences around values: `{1}`, `{2}` stand for the values (`fill1`, `fill2`), so that a
+// translation puts them where its word order wants them.
+pub const PASSWORD_SET_KEEP: &str = "set; leave empty to keep it";
+pub const TYPE_OF_FIELD_N: &str = "Type of field {1}";
+pub const NAME_OF_FIELD_N: &str = "Name of field {1}";
+pub const LABEL_OF_FIELD_N: &str = "Label of field {1}";
+pub const FIELD_IS_REQUIRED_N: &str = "Field {1} is required";
+pub const OPTIONS_OF_FIELD_N: &str = "Options of field {1}";
+pub const KEY_OF_VARIANT_N: &str = "Key of variant {1}";
+pub const SHARE_OF_VARIANT_N: &str = "Share of variant {1}";
+pub const TITLE_OF_VARIANT_N: &str = "Title of variant {1}";
+pub const TEXT_OF_VARIANT_N: &str = "Text of variant {1}";
+pub const BUTTON_OF_VARIANT_N: &str = "Button of variant {1}";
+pub const OFFER_OF_VARIANT_N: &str = "Offer of variant {1}";
+pub const FIELDS_VARIANT_HIDES_N: &str = "Fields variant {1} hides";
+pub const ANSWER_OF_STEP_N: &str = "Answer {1} of step {2}";
+pub const ID_OF_ANSWER_OF_STEP_N: &str = "Id of answer {1} of step {2}";
+pub const IMAGE_OF_ANSWER_OF_STEP_N: &str = "Image of answer {1} of step {2}";
+pub const FIT_POINTS_OF_ANSWER_OF_STEP_N: &str = "Fit points of answer {1} of step {2}";
+pub const INTENT_POINTS_OF_ANSWER_OF_STEP_N: &str = "Intent points of answer {1} of step {2}";
+pub const STEP_AFTER_ANSWER_OF_STEP_N: &str = "Step after answer {1} of step {2}";
+pub const ANSWER_OF_STEP_DISQUALIFIES_N: &str = "Answer {1} of step {2} disqualifies";
+pub const ACTION_OF_N: &str = "Action of {1}";
+pub const ROLE_OF_N: &str = "Role of {1}";
+
+/// The sentence with `{1}` put in its place.
+pub fn fill1(sentence: &str, a: impl std::fmt::Display) -> String {
+    sentence.replace("{1}", &a.to_string())
+}
+
+/// The sentence with `{1}` and `{2}` put in their places.
+pub fn fill2(sentence: &str, a: impl std::fmt::Display, b: impl std::fmt::Display) -> String {
+    sentence
+        .replace("{1}", &a.to_string())
+        .replace("{2}", &b.to_string())
+}
