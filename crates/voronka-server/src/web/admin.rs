@@ -292,7 +292,10 @@ struct AuditPage {
 }
 
 fn summary(s: &str) -> String {
-    let s = super::fmt::visible_controls(s);
+    // A sentence the system keeps as a code and values (what an SLA step did) reads as its text.
+    let worded = voronka_core::Notice::from_json(s)
+        .and_then(|n| voronka_core::notice_text(&n.code, &n.args));
+    let s = super::fmt::visible_controls(worded.as_deref().unwrap_or(s));
     if s.chars().count() > 160 {
         let cut: String = s.chars().take(160).collect();
         format!("{cut}…")
@@ -606,6 +609,22 @@ mod tests {
             },
             csrf: "c".into(),
         }
+    }
+
+    #[test]
+    fn an_audit_entry_kept_as_a_code_reads_as_its_text() {
+        let step = voronka_core::Notice::new("sla_escalated")
+            .with("lead", 7)
+            .with("count", 1)
+            .with("owner", "Ольга");
+        assert_eq!(
+            summary(&step.to_json()),
+            "lead #7 escalated to 1 team lead(s); owner Ольга"
+        );
+        // Anything else is shown as stored: settings, and a code no catalog knows.
+        let settings = r#"{"code":"x1","args":{"a":"b"}}"#;
+        assert_eq!(summary(settings), settings);
+        assert_eq!(summary(r#"{"weight":2}"#), r#"{"weight":2}"#);
     }
 
     #[test]
