@@ -51,7 +51,7 @@ async fn users_page(state: &AppState, user: &WebUser) -> Result<UsersPage, WebEr
     let list = state.app.list_users(&user.actor()).await?;
     let now = now();
     Ok(UsersPage {
-        layout: Layout::new(user, "admin", "Users"),
+        layout: Layout::new(user, "admin", t::USERS),
         users: list
             .iter()
             .map(|u| UserView {
@@ -308,7 +308,7 @@ pub(crate) async fn audit(State(state): State<AppState>, user: WebUser) -> PageR
     let list = state.app.recent_audit(&user.actor(), 200).await?;
     let now = now();
     Ok(render(&AuditPage {
-        layout: Layout::new(&user, "admin", "Audit log"),
+        layout: Layout::new(&user, "admin", t::AUDIT_LOG),
         entries: list
             .iter()
             .map(|a| AuditView {

@@ -22,18 +22,18 @@ const SPARE_OPTIONS: usize = 2;
 
 fn kind_label(k: FieldKind) -> &'static str {
     match k {
-        FieldKind::Name => "Name",
-        FieldKind::Phone => "Phone (country selector and mask)",
-        FieldKind::Email => "Email",
-        FieldKind::Company => "Company",
-        FieldKind::Position => "Position",
-        FieldKind::Message => "Message",
-        FieldKind::Text => "Text",
-        FieldKind::Number => "Number",
-        FieldKind::Select => "Select",
-        FieldKind::MultiSelect => "Multi-select",
-        FieldKind::Checkbox => "Checkbox",
-        FieldKind::Date => "Date",
+        FieldKind::Name => t::NAME,
+        FieldKind::Phone => t::PHONE_COUNTRY_SELECTOR_AND_MASK,
+        FieldKind::Email => t::EMAIL,
+        FieldKind::Company => t::COMPANY,
+        FieldKind::Position => t::POSITION,
+        FieldKind::Message => t::MESSAGE,
+        FieldKind::Text => t::TEXT,
+        FieldKind::Number => t::NUMBER,
+        FieldKind::Select => t::SELECT,
+        FieldKind::MultiSelect => t::MULTI_SELECT,
+        FieldKind::Checkbox => t::CHECKBOX,
+        FieldKind::Date => t::DATE,
     }
 }
 
@@ -217,9 +217,9 @@ fn edit_page(
                 Choice::new(
                     k.as_str(),
                     match k {
-                        FormKind::Form => "Form",
-                        FormKind::Quiz => "Quiz (steps, then contact)",
-                        FormKind::Callback => "Callback button",
+                        FormKind::Form => t::FORM_KIND,
+                        FormKind::Quiz => t::QUIZ_STEPS_THEN_CONTACT,
+                        FormKind::Callback => t::CALLBACK_BUTTON,
                     },
                     *k == def.kind,
                 )
@@ -231,7 +231,7 @@ fn edit_page(
                 Choice::new(
                     l.as_str(),
                     match l {
-                        Language::En => "English",
+                        Language::En => t::ENGLISH,
                         Language::Ru => "Русский",
                     },
                     *l == def.language,
@@ -261,10 +261,10 @@ fn edit_page(
                 Choice::new(
                     p.as_str(),
                     match p {
-                        PopupTrigger::None => "In the page (no popup)",
-                        PopupTrigger::Exit => "Popup on exit intent",
-                        PopupTrigger::Timer => "Popup after a delay",
-                        PopupTrigger::ExitOrTimer => "Popup on exit intent or after a delay",
+                        PopupTrigger::None => t::IN_THE_PAGE_NO_POPUP,
+                        PopupTrigger::Exit => t::POPUP_ON_EXIT_INTENT,
+                        PopupTrigger::Timer => t::POPUP_AFTER_A_DELAY,
+                        PopupTrigger::ExitOrTimer => t::POPUP_ON_EXIT_INTENT_OR_AFTER,
                     },
                     *p == def.popup.trigger,
                 )

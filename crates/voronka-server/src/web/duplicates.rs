@@ -154,16 +154,16 @@ fn field_value(d: &LeadDetail, field: &str) -> String {
 
 fn label(field: &str) -> &'static str {
     match field {
-        "name" => "Name",
-        "position" => "Position",
-        "country" => "Country",
-        "language" => "Language",
-        "account" => "Company",
-        "product" => "Product",
-        "message" => "Message",
-        "value" => "Value",
-        "temperature" => "Temperature",
-        "owner" => "Owner",
+        "name" => t::NAME,
+        "position" => t::POSITION,
+        "country" => t::COUNTRY,
+        "language" => t::LANGUAGE,
+        "account" => t::COMPANY,
+        "product" => t::PRODUCT,
+        "message" => t::MESSAGE,
+        "value" => t::VALUE,
+        "temperature" => t::TEMPERATURE,
+        "owner" => t::OWNER,
         _ => "",
     }
 }

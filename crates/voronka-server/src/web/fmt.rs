@@ -40,11 +40,11 @@ pub fn ago(ms: Millis, now: Millis) -> String {
 fn duration(ms: i64) -> String {
     let min = ms / 60_000;
     if min < 60 {
-        format!("{min} min")
+        format!("{min} {}", t::MIN)
     } else if min < 48 * 60 {
-        format!("{} h", min / 60)
+        format!("{} {}", min / 60, t::H)
     } else {
-        format!("{} days", min / 1440)
+        format!("{} {}", min / 1440, t::DAYS)
     }
 }
 

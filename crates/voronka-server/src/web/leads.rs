@@ -262,8 +262,7 @@ fn parse_filters(raw: Option<&str>, notices: &mut Vec<String>) -> (Filters, Lead
             "after" | "before" => match Cursor::decode(&v) {
                 Some(c) if k == "after" => q.after = Some(c),
                 Some(c) => q.before = Some(c),
-                None => notices
-                    .push("The page position was not readable; showing the first page.".into()),
+                None => notices.push(t::THE_PAGE_POSITION_WAS_NOT_READABLE.into()),
             },
             _ => {}
         }
@@ -327,7 +326,7 @@ pub(crate) async fn inbox(
 
     let all_count: i64 = counts.values().sum();
     let mut tabs = vec![Tab {
-        label: "All",
+        label: t::ALL,
         href: link("/leads", &f.pairs(&[])),
         count: shown(all_count, counts_exact),
         active: f.stages.is_empty(),
@@ -346,8 +345,8 @@ pub(crate) async fn inbox(
     let now = now();
     let sellers = state.app.sellers().await?;
     let mut owners = vec![
-        Choice::new("", "Anyone", f.owner.is_empty()),
-        Choice::new("none", "Unassigned", f.owner == "none"),
+        Choice::new("", t::ANYONE, f.owner.is_empty()),
+        Choice::new("none", t::LEAD_UNASSIGNED, f.owner == "none"),
     ];
     owners.extend(sellers.iter().map(|u| {
         Choice::new(
@@ -360,7 +359,7 @@ pub(crate) async fn inbox(
         .iter()
         .map(|s| Choice::new(s.as_str(), s.label(), f.stages.contains(s)))
         .collect();
-    let mut temperatures = vec![Choice::new("", "Any", f.temperature.is_empty())];
+    let mut temperatures = vec![Choice::new("", t::ANY, f.temperature.is_empty())];
     temperatures.extend(Temperature::ALL.iter().map(|tp| {
         Choice::new(
             tp.as_str(),
@@ -522,13 +521,13 @@ pub(crate) fn touch_view(
 ) -> TouchView {
     let a = &tc.attribution;
     let utm: Vec<(&'static str, String)> = [
-        ("Source", &a.utm_source),
-        ("Medium", &a.utm_medium),
-        ("Campaign", &a.utm_campaign),
-        ("Term", &a.utm_term),
-        ("Content", &a.utm_content),
-        ("Referrer", &a.referrer),
-        ("Landing page", &a.landing_page),
+        (t::SOURCE, &a.utm_source),
+        (t::MEDIUM, &a.utm_medium),
+        (t::CAMPAIGN, &a.utm_campaign),
+        (t::TERM, &a.utm_term),
+        (t::CONTENT, &a.utm_content),
+        (t::REFERRER, &a.referrer),
+        (t::LANDING_PAGE, &a.landing_page),
     ]
     .into_iter()
     .filter_map(|(k, v)| v.clone().map(|v| (k, v)))
@@ -795,7 +794,7 @@ async fn card_page(state: &AppState, user: &WebUser, d: LeadDetail) -> Result<Ca
     let can_write = role.writes_leads();
     let can_assign = role.assigns_leads() && can_write;
     let sellers = if can_assign {
-        let mut v = vec![Choice::new("", "Unassigned", l.owner_id.is_none())];
+        let mut v = vec![Choice::new("", t::LEAD_UNASSIGNED, l.owner_id.is_none())];
         v.extend(state.app.sellers().await?.into_iter().map(|u| {
             Choice::new(
                 u.id.to_string(),

@@ -832,3 +832,32 @@ pub fn fill2(sentence: &str, a: impl std::fmt::Display, b: impl std::fmt::Displa
         .replace("{1}", &a.to_string())
         .replace("{2}", &b.to_string())
 }
+
+// Words the pages' code puts in them (labels of choices, fields and durations).
+pub const PHONE_COUNTRY_SELECTOR_AND_MASK: &str = "Phone (country selector and mask)";
+pub const POSITION: &str = "Position";
+pub const MESSAGE: &str = "Message";
+pub const NUMBER: &str = "Number";
+pub const SELECT: &str = "Select";
+pub const MULTI_SELECT: &str = "Multi-select";
+pub const CHECKBOX: &str = "Checkbox";
+pub const DATE: &str = "Date";
+pub const FORM_KIND: &str = "Form";
+pub const QUIZ_STEPS_THEN_CONTACT: &str = "Quiz (steps, then contact)";
+pub const CALLBACK_BUTTON: &str = "Callback button";
+pub const ENGLISH: &str = "English";
+pub const IN_THE_PAGE_NO_POPUP: &str = "In the page (no popup)";
+pub const POPUP_ON_EXIT_INTENT: &str = "Popup on exit intent";
+pub const POPUP_AFTER_A_DELAY: &str = "Popup after a delay";
+pub const POPUP_ON_EXIT_INTENT_OR_AFTER: &str = "Popup on exit intent or after a delay";
+pub const THE_PAGE_POSITION_WAS_NOT_READABLE: &str =
+    "The page position was not readable; showing the first page.";
+pub const ALL: &str = "All";
+pub const ANYONE: &str = "Anyone";
+pub const ANY: &str = "Any";
+pub const TERM: &str = "Term";
+pub const CONTENT: &str = "Content";
+pub const REFERRER: &str = "Referrer";
+pub const MIN: &str = "min";
+pub const H: &str = "h";
+pub const DAYS: &str = "days";
