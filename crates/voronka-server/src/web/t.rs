@@ -823,14 +823,39 @@ pub const ROLE_OF_N: &str = "Role of {1}";
 
 /// The sentence with `{1}` put in its place.
 pub fn fill1(sentence: &str, a: impl std::fmt::Display) -> String {
-    sentence.replace("{1}", &a.to_string())
+    fill(sentence, &[&a])
 }
 
 /// The sentence with `{1}` and `{2}` put in their places.
 pub fn fill2(sentence: &str, a: impl std::fmt::Display, b: impl std::fmt::Display) -> String {
-    sentence
-        .replace("{1}", &a.to_string())
-        .replace("{2}", &b.to_string())
+    fill(sentence, &[&a, &b])
+}
+
+/// `{1}`, `{2}` … of the sentence replaced by the values, in one pass: a value that itself holds
+/// `{2}` (a person's name may) is kept as it is.
+fn fill(sentence: &str, values: &[&dyn std::fmt::Display]) -> String {
+    let mut out = String::with_capacity(sentence.len() + 16);
+    let mut rest = sentence;
+    while let Some(i) = rest.find('{') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let value = after
+            .find('}')
+            .and_then(|j| after[..j].parse::<usize>().ok().map(|n| (n, j)))
+            .and_then(|(n, j)| Some((values.get(n.checked_sub(1)?)?, j)));
+        match value {
+            Some((v, j)) => {
+                out.push_str(&v.to_string());
+                rest = &after[j + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 // Words the pages' code puts in them (labels of choices, fields and durations).
@@ -861,3 +886,18 @@ pub const REFERRER: &str = "Referrer";
 pub const MIN: &str = "min";
 pub const H: &str = "h";
 pub const DAYS: &str = "days";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_take_their_places_once_whatever_they_hold() {
+        assert_eq!(fill2(ANSWER_OF_STEP_N, 2, 3), "Answer 2 of step 3");
+        assert_eq!(fill1(ROLE_OF_N, "Ольга {2} <b>"), "Role of Ольга {2} <b>");
+        assert_eq!(
+            fill2("{2} before {1}, {3} and {x} stay", "a{1}", "b"),
+            "b before a{1}, {3} and {x} stay"
+        );
+    }
+}
