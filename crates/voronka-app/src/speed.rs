@@ -995,13 +995,7 @@ impl App {
                 };
                 detail = of_lead("sla_escalated").with("count", managers.len());
                 for m in managers {
-                    notify.push((
-                        m,
-                        "sla_escalated",
-                        Notice::new("sla_no_response_of")
-                            .with("lead", lead.id)
-                            .with("owner", owner_name.as_deref().unwrap_or("nobody")),
-                    ));
+                    notify.push((m, "sla_escalated", of_lead("sla_no_response_of")));
                 }
             }
             StepAction::Reassign => {

@@ -503,6 +503,43 @@ async fn sla_steps_fire_once_each_and_a_call_stops_them() {
             vec!["notify_owner", "escalate_team_lead", "reassign"],
             "{n}"
         );
+        // Each step keeps what it did as a code and values, read as its text.
+        let codes: Vec<&str> = ev
+            .iter()
+            .map(|e| e.notice.as_ref().map_or("", |x| x.code.as_str()))
+            .collect();
+        assert_eq!(
+            codes,
+            vec!["sla_owner_notified", "sla_escalated", "sla_reassigned"],
+            "{n}"
+        );
+        let anna = &w.anna.name;
+        assert_eq!(
+            ev[0].detail,
+            format!("first response to lead #{la} overdue; owner {anna} notified"),
+            "{n}"
+        );
+        assert_eq!(
+            ev[1].detail,
+            format!("lead #{la} escalated to 1 team lead(s); owner {anna}"),
+            "{n}"
+        );
+        assert!(
+            ev[2]
+                .detail
+                .starts_with(&format!("lead #{la} reassigned from {anna}: assigned to ")),
+            "{n}: {}",
+            ev[2].detail
+        );
+        let escalation = mgr_notes
+            .iter()
+            .find(|x| x.kind == "sla_escalated" && x.lead_id == Some(la))
+            .unwrap();
+        assert_eq!(
+            escalation.body,
+            format!("SLA breached: lead #{la} of {anna} has had no response"),
+            "{n}"
+        );
         let lead = app.store().lead(la).await.unwrap().unwrap();
         assert_ne!(
             lead.owner_id,
@@ -511,6 +548,15 @@ async fn sla_steps_fire_once_each_and_a_call_stops_them() {
         );
         let h = app.store().assignments_for(la).await.unwrap();
         assert_eq!(h.last().unwrap().actor, "sla", "{n}");
+        let why = h.last().unwrap().why.clone().unwrap();
+        assert_eq!(why.code, "reassigned_sla", "{n}");
+        assert!(why.args["decision"].starts_with("route_"), "{n}: {why:?}");
+        let explanation = &h.last().unwrap().explanation;
+        assert_eq!(explanation, &why.text(), "{n}");
+        assert!(
+            explanation.starts_with("SLA breached: "),
+            "{n}: {explanation}"
+        );
         // Metrics: one of two judged leads hit its target.
         let m = app.sla_metrics(&w.admin, 0).await.unwrap();
         assert_eq!(m.overall.leads, 2, "{n}");

@@ -136,7 +136,7 @@ fn text_at(code: &str, args: &Args, depth: usize) -> Option<String> {
         "sla_no_response_of" => format!(
             "SLA breached: lead #{} of {} has had no response",
             a("lead"),
-            a("owner")
+            owner(args)
         ),
         "sla_reassigned_to_you" => {
             format!("Lead #{} reassigned to you after an SLA breach", a("lead"))
@@ -272,6 +272,10 @@ mod tests {
                     .with("lead", 7)
                     .with("owner", "Ann"),
                 "SLA breached: lead #7 of Ann has had no response",
+            ),
+            (
+                Notice::new("sla_no_response_of").with("lead", 7),
+                "SLA breached: lead #7 of nobody has had no response",
             ),
             (
                 Notice::new("sla_reassigned_to_you").with("lead", 7),
