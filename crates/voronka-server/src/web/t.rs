@@ -1,5 +1,7 @@
 //! User-facing strings of the web UI, in one place so that they can be translated later.
 
+use std::fmt::Display;
+
 pub const APP_NAME: &str = "Voronka";
 
 // Navigation.
@@ -438,8 +440,6 @@ pub const TAKE_RATE_IS_SUBMISSIONS_OVER_VIEWS: &str = "Take rate is submissions 
 pub const EMBED_CODE: &str = "Embed code";
 pub const COPY: &str = "Copy";
 pub const PUBLIC_KEY: &str = "Public key";
-pub const THE_PLAIN_FORM_INSIDE: &str = ". The plain form inside";
-pub const WORKS_WITH_JAVASCRIPT_DISABLED: &str = "works with JavaScript disabled.";
 pub const HTTPS_EXAMPLE_COM_THANKS: &str = "https://example.com/thanks";
 pub const A_FREE_AUDIT_FOR_THE_FIRST: &str = "A free audit for the first 10 requests";
 pub const RU_KZ_BY: &str = "RU, KZ, BY";
@@ -479,8 +479,6 @@ pub const SOURCE: &str = "Source";
 pub const ENCODING: &str = "Encoding";
 pub const BETWEEN_FIELDS: &str = "Between fields";
 pub const MAPPING_FILE_OPTIONAL: &str = "Mapping file (optional)";
-pub const FILES_UP_TO: &str = "Files up to";
-pub const MB_LARGER_ONES_WITH: &str = "MB; larger ones with";
 pub const IMPORT: &str = "Import";
 pub const RECENT_IMPORTS: &str = "Recent imports";
 pub const NONE_SINCE_THE_SERVER_STARTED: &str = "None since the server started.";
@@ -497,12 +495,7 @@ pub const IMPORTING: &str = "Importing…";
 pub const DONE: &str = "Done";
 pub const STOPPED: &str = "Stopped";
 pub const STARTED_BY: &str = "started by";
-pub const OF_THE_FILE: &str = "% of the file";
 pub const ROWS_READ_SO_FAR_THIS_PAGE: &str = "rows read so far. This page reloads by itself.";
-pub const ROWS_IN: &str = "rows in";
-pub const S_READ_AS: &str = "s, read as";
-pub const WITH: &str = "with";
-pub const IMPORT_JOB_BETWEEN_FIELDS: &str = "between fields.";
 pub const NEW_LEADS: &str = "new leads";
 pub const ATTACHED_TO_EXISTING_LEADS: &str = "attached to existing leads";
 pub const REOPENED: &str = "reopened";
@@ -548,8 +541,6 @@ pub const NOTES: &str = "Notes";
 pub const NOTE: &str = "Note";
 pub const ADD_NOTE: &str = "Add note";
 pub const SCORE: &str = "Score";
-pub const ENGAGEMENT: &str = ") · engagement";
-pub const TOTAL: &str = ") · total";
 pub const NO_SCORING_RULE_MATCHED_YET: &str = "No scoring rule matched yet.";
 pub const PART: &str = "Part";
 pub const RULE: &str = "Rule";
@@ -657,20 +648,10 @@ pub const SMTP_EXAMPLE_COM: &str = "smtp.example.com";
 pub const SALES_SALES_EXAMPLE_COM: &str = "Sales <sales@example.com>";
 
 // score_run.html
-pub const STARTED: &str = ", started";
-pub const OF: &str = "of";
-pub const SCORE_RUN_LEADS: &str = "leads (";
-pub const CHANGED: &str = "changed";
-pub const FINISHED: &str = "; finished";
-pub const RUNNING: &str = "; running";
 pub const RESCORING_PROGRESS: &str = "Rescoring progress";
 
 // scoring.html
 pub const FIT_ACTIVITY: &str = "Fit × activity";
-pub const OPEN_LEADS_BY_FIT_PROFILE_POINTS_LABEL: &str =
-    "Open leads by fit (profile points) and activity (behaviour points after decay):";
-pub const IN_ALL_EACH_CELL_OPENS_ITS: &str =
-    "in all. Each cell opens its leads; call the top right first.";
 pub const SCORING_FIT_ACTIVITY: &str = "Fit \\ activity";
 pub const LAST_RESCORING: &str = "Last rescoring";
 
@@ -716,8 +697,6 @@ pub const BREACHED_TODAY_LABEL: &str = "Breached today:";
 pub const NOTHING_IS_WAITING: &str = "Nothing is waiting.";
 pub const DUE: &str = "Due";
 pub const PER_PERSON: &str = "Per person";
-pub const DUE_2: &str = "due,";
-pub const BREACHED_TODAY: &str = "breached today";
 pub const TEAM_LOAD: &str = "Team load";
 pub const PERSON: &str = "Person";
 pub const TEAM: &str = "Team";
@@ -732,8 +711,6 @@ pub const SLA_HIT_RATE: &str = "SLA hit rate";
 pub const THE_DATABASE_ANSWERS_GET_HEALTHZ_SAYS_HTML: &str =
     "The database answers: <code>GET /healthz</code> says 200 to a load balancer.";
 pub const THE_SAME_FIGURES_FOR_A_SCRIPT_HTML: &str = "The same figures, for a script: <code>GET /api/v1/status</code> with an administrator's token.";
-pub const THE_DATABASE_DOES_NOT_ANSWER_LABEL: &str = "The database does not answer:";
-pub const SAYS_503: &str = "says 503.";
 pub const THIS_INSTANCE: &str = "This instance";
 pub const VERSION: &str = "Version";
 pub const DATABASE: &str = "Database";
@@ -744,22 +721,11 @@ pub const THE_LONGEST_QUEUED: &str = "the longest queued";
 pub const LEADS_THE_SEARCH_INDEX_HAS_NOT: &str = "Leads the search index has not taken in yet";
 pub const SEARCHES_READ_THEM_DIRECTLY_MEANWHILE: &str = "searches read them directly meanwhile";
 pub const INTAKE_BATCHES_COMMITTED_SINCE_START: &str = "Intake batches committed since start";
-pub const WITH_THEIR_CANDIDATES_READ_WHILE_THE: &str =
-    "with their candidates read while the batch before was written,";
-pub const READ_AGAIN: &str = "read again";
 pub const METRICS_FOR_PROMETHEUS: &str = "Metrics for Prometheus";
-pub const SCRAPE: &str = "Scrape";
-pub const WITH_A_TOKEN_THAT_HAS_THE: &str = "with a token that has the";
-pub const SCOPE_MADE_ON: &str = "scope, made on";
-pub const TOKENS: &str = "Tokens";
-pub const OR_WITH: &str = "or with";
-pub const AS_THE_SCRAPE_S_BEARER_TOKEN: &str = ", as the scrape's bearer token. It counts captures by channel and result, intake batches, events, jobs and HTTP requests, and reports the waiting work above; it holds no personal data.";
 
 // tokens.html
 pub const USE_IT_AS_AUTHORIZATION_BEARER_SECRET_HTML: &str =
     "Use it as <code>Authorization: Bearer &lt;secret&gt;</code>.";
-pub const TOKEN: &str = "Token “";
-pub const TOKENS_CREATED: &str = "” created";
 pub const COPY_THE_SECRET_NOW_IT_IS: &str =
     "Copy the secret now: it is shown only once and cannot be recovered.";
 pub const SECRET: &str = "Secret";
@@ -831,9 +797,78 @@ pub fn fill2(sentence: &str, a: impl std::fmt::Display, b: impl std::fmt::Displa
     fill(sentence, &[&a, &b])
 }
 
+/// A sentence of our own markup with `{1}` … put in their places, each value escaped.
+pub fn html1(sentence: &str, a: impl Display) -> String {
+    html(sentence, &[&a])
+}
+
+pub fn html3(sentence: &str, a: impl Display, b: impl Display, c: impl Display) -> String {
+    html(sentence, &[&a, &b, &c])
+}
+
+pub fn html4(
+    sentence: &str,
+    a: impl Display,
+    b: impl Display,
+    c: impl Display,
+    d: impl Display,
+) -> String {
+    html(sentence, &[&a, &b, &c, &d])
+}
+
+pub fn html5(
+    sentence: &str,
+    a: impl Display,
+    b: impl Display,
+    c: impl Display,
+    d: impl Display,
+    e: impl Display,
+) -> String {
+    html(sentence, &[&a, &b, &c, &d, &e])
+}
+
+pub fn html6(
+    sentence: &str,
+    a: impl Display,
+    b: impl Display,
+    c: impl Display,
+    d: impl Display,
+    e: impl Display,
+    f: impl Display,
+) -> String {
+    html(sentence, &[&a, &b, &c, &d, &e, &f])
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn html7(
+    sentence: &str,
+    a: impl Display,
+    b: impl Display,
+    c: impl Display,
+    d: impl Display,
+    e: impl Display,
+    f: impl Display,
+    g: impl Display,
+) -> String {
+    html(sentence, &[&a, &b, &c, &d, &e, &f, &g])
+}
+
+fn html(sentence: &str, values: &[&dyn Display]) -> String {
+    let escaped: Vec<String> = values
+        .iter()
+        .map(|v| {
+            askama::filters::escape(v, askama::filters::Html)
+                .map(|s| s.to_string())
+                .unwrap_or_default()
+        })
+        .collect();
+    let shown: Vec<&dyn Display> = escaped.iter().map(|s| s as &dyn Display).collect();
+    fill(sentence, &shown)
+}
+
 /// `{1}`, `{2}` … of the sentence replaced by the values, in one pass: a value that itself holds
 /// `{2}` (a person's name may) is kept as it is.
-fn fill(sentence: &str, values: &[&dyn std::fmt::Display]) -> String {
+fn fill(sentence: &str, values: &[&dyn Display]) -> String {
     let mut out = String::with_capacity(sentence.len() + 16);
     let mut rest = sentence;
     while let Some(i) = rest.find('{') {
@@ -887,9 +922,45 @@ pub const MIN: &str = "min";
 pub const H: &str = "h";
 pub const DAYS: &str = "days";
 
+// Sentences around values, whole: `{1}`, `{2}` … stand for the values, so that a translation puts them
+// where its word order wants them. `fill…` escapes as any text; `html…` fills our own markup with
+// escaped values (shown with `|safe`).
+pub const RESCORE_RUNNING_HTML: &str =
+    "<bdi>{1}</bdi>, started {2}: {3} of {4} leads ({5} %), {6} changed; running.";
+pub const RESCORE_FINISHED_HTML: &str =
+    "<bdi>{1}</bdi>, started {2}: {3} of {4} leads ({5} %), {6} changed; finished {7}.";
+pub const DATABASE_DOES_NOT_ANSWER_HTML: &str =
+    "The database does not answer: <code>GET /healthz</code> says 503. {1}";
+pub const INTAKE_READ_AHEAD_N: &str =
+    "{1} with their candidates read while the batch before was written, {2} read again";
+pub const SCRAPE_METRICS_HTML: &str = "Scrape <code data-metrics-url>{1}</code> with a token that has the <code>metrics:read</code> scope, made on <a href=\"/admin/tokens\">Tokens</a> or with <code>voronka token create --name prometheus --scope metrics:read</code>, as the scrape's bearer token. It counts captures by channel and result, intake batches, events, jobs and HTTP requests, and reports the waiting work above; it holds no personal data.";
+pub const OPEN_LEADS_BY_FIT_AND_ACTIVITY_N: &str = "Open leads by fit (profile points) and activity (behaviour points after decay): {1} in all. Each cell opens its leads; call the top right first.";
+pub const PERSON_DUE_BREACHED_HTML: &str = "<bdi>{1}</bdi>: {2} due, {3} breached today";
+pub const TOKEN_CREATED_HTML: &str = "Token “<bdi>{1}</bdi>” created";
+pub const PUBLIC_KEY_NOSCRIPT_HTML: &str = "Public key <code class=\"key\">{1}</code>. The plain form inside <code>&lt;noscript&gt;</code> works with JavaScript disabled.";
+pub const SCORE_SUMMARY_HTML: &str = "Fit <strong>{1}</strong> ({2}) · engagement <strong>{3}</strong> ({4}) · total <strong>{5}</strong>";
+pub const FILES_UP_TO_HTML: &str =
+    "Files up to {1} MB; larger ones with <code>voronka import</code>.";
+pub const PERCENT_OF_THE_FILE_N: &str = "{1} % of the file";
+pub const ROWS_READ_AS_HTML: &str =
+    "{1} rows in {2} s, read as {3} with <code>{4}</code> between fields.";
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn our_markup_stays_and_the_values_in_it_are_escaped() {
+        let shown = html1(TOKEN_CREATED_HTML, "<script>alert(1)</script> {2}");
+        assert!(shown.starts_with("Token “<bdi>"), "{shown}");
+        assert!(shown.ends_with("</bdi>” created"), "{shown}");
+        assert!(!shown.contains("<script>"), "{shown}");
+        assert!(shown.contains("alert(1)") && shown.contains("{2}"), "{shown}");
+        assert_eq!(
+            html4(ROWS_READ_AS_HTML, 3, "0.1", "windows-1251", ';'),
+            "3 rows in 0.1 s, read as windows-1251 with <code>;</code> between fields."
+        );
+    }
 
     #[test]
     fn values_take_their_places_once_whatever_they_hold() {
