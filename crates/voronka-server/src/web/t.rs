@@ -797,60 +797,24 @@ pub fn fill2(sentence: &str, a: impl std::fmt::Display, b: impl std::fmt::Displa
     fill(sentence, &[&a, &b])
 }
 
-/// A sentence of our own markup with `{1}` … put in their places, each value escaped.
-pub fn html1(sentence: &str, a: impl Display) -> String {
-    html(sentence, &[&a])
+/// `html1` … `html7`: a sentence of our own markup with `{1}` … put in their places, each value
+/// escaped (askama passes the values to a function one by one).
+macro_rules! html_n {
+    ($($name:ident($($v:ident),+);)+) => {$(
+        #[allow(clippy::too_many_arguments)]
+        pub fn $name(sentence: &str, $($v: impl Display),+) -> String {
+            html(sentence, &[$(&$v),+])
+        }
+    )+};
 }
 
-pub fn html3(sentence: &str, a: impl Display, b: impl Display, c: impl Display) -> String {
-    html(sentence, &[&a, &b, &c])
-}
-
-pub fn html4(
-    sentence: &str,
-    a: impl Display,
-    b: impl Display,
-    c: impl Display,
-    d: impl Display,
-) -> String {
-    html(sentence, &[&a, &b, &c, &d])
-}
-
-pub fn html5(
-    sentence: &str,
-    a: impl Display,
-    b: impl Display,
-    c: impl Display,
-    d: impl Display,
-    e: impl Display,
-) -> String {
-    html(sentence, &[&a, &b, &c, &d, &e])
-}
-
-pub fn html6(
-    sentence: &str,
-    a: impl Display,
-    b: impl Display,
-    c: impl Display,
-    d: impl Display,
-    e: impl Display,
-    f: impl Display,
-) -> String {
-    html(sentence, &[&a, &b, &c, &d, &e, &f])
-}
-
-#[allow(clippy::too_many_arguments)]
-pub fn html7(
-    sentence: &str,
-    a: impl Display,
-    b: impl Display,
-    c: impl Display,
-    d: impl Display,
-    e: impl Display,
-    f: impl Display,
-    g: impl Display,
-) -> String {
-    html(sentence, &[&a, &b, &c, &d, &e, &f, &g])
+html_n! {
+    html1(a);
+    html3(a, b, c);
+    html4(a, b, c, d);
+    html5(a, b, c, d, e);
+    html6(a, b, c, d, e, f);
+    html7(a, b, c, d, e, f, g);
 }
 
 fn html(sentence: &str, values: &[&dyn Display]) -> String {
@@ -955,7 +919,10 @@ mod tests {
         assert!(shown.starts_with("Token “<bdi>"), "{shown}");
         assert!(shown.ends_with("</bdi>” created"), "{shown}");
         assert!(!shown.contains("<script>"), "{shown}");
-        assert!(shown.contains("alert(1)") && shown.contains("{2}"), "{shown}");
+        assert!(
+            shown.contains("alert(1)") && shown.contains("{2}"),
+            "{shown}"
+        );
         assert_eq!(
             html4(ROWS_READ_AS_HTML, 3, "0.1", "windows-1251", ';'),
             "3 rows in 0.1 s, read as windows-1251 with <code>;</code> between fields."
