@@ -50,11 +50,6 @@ impl RouteDecision {
         }
     }
 
-    /// The decision's text, as the catalog makes it.
-    pub fn explanation(&self) -> String {
-        self.why.text()
-    }
-
     pub fn assignment(&self) -> Assignment {
         Assignment {
             owner_id: self.owner_id,
