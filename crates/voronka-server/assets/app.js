@@ -25,7 +25,8 @@
     var text = src.textContent;
     var done = function () {
       var label = btn.textContent;
-      btn.textContent = "Copied";
+      // The words come with the button (data-copied), from the pages' strings.
+      btn.textContent = btn.getAttribute("data-copied") || label;
       btn.classList.add("is-copied");
       setTimeout(function () { btn.textContent = label; btn.classList.remove("is-copied"); }, 1500);
     };

@@ -1,6 +1,7 @@
 //! The pages' words live in `web/t.rs`, the one place to translate them: no template holds
 //! English text of its own, neither between tags nor in the attributes people read
-//! (placeholder, title, aria-label, alt). Code shown on a page (`<code>`, `<kbd>`, `<pre>`) and
+//! (placeholder, title, aria-label, alt, and the confirmations and labels our script shows:
+//! data-confirm, data-copied). Code shown on a page (`<code>`, `<kbd>`, `<pre>`) and
 //! scripts are not words to translate.
 
 use std::path::Path;
@@ -93,7 +94,14 @@ fn words_in(src: &str) -> Vec<String> {
         if ["script", "style", "code", "kbd", "pre", "samp"].contains(&name.as_str()) {
             skip_until = Some(format!("/{name}"));
         }
-        for attr in ["placeholder=\"", "title=\"", "aria-label=\"", "alt=\""] {
+        for attr in [
+            "placeholder=\"",
+            "title=\"",
+            "aria-label=\"",
+            "alt=\"",
+            "data-confirm=\"",
+            "data-copied=\"",
+        ] {
             let mut t = tag;
             while let Some(k) = t.find(attr) {
                 let v = &t[k + attr.len()..];
@@ -113,14 +121,15 @@ fn the_scanner_finds_words_and_passes_what_is_not_words() {
     let found = words_in(
         "<h1>Leads</h1><p title=\"Hint\">{{ t::X }}</p><input placeholder=\"{{ t::Y }}\">\
          <code>voronka import</code><script>let a = 1;</script>&nbsp;·&mdash;{# note #}\
-         {% if x %}<span aria-label=\"Close\">×</span>{% endif %}",
+         {% if x %}<span aria-label=\"Close\">×</span>{% endif %}<form data-confirm=\"Sure?\">",
     );
     assert_eq!(
         found,
         vec![
             "text \"Leads\"".to_string(),
             "title=\"Hint\"".to_string(),
-            "aria-label=\"Close\"".to_string()
+            "aria-label=\"Close\"".to_string(),
+            "data-confirm=\"Sure?\"".to_string()
         ]
     );
 }
