@@ -220,7 +220,7 @@ impl std::fmt::Display for Laps {
             if i > 0 {
                 f.write_str(" ")?;
             }
-            write!(f, "{step}={ms:.1}")?;
+            write!(f, "{step}={ms:.2}")?;
         }
         Ok(())
     }
