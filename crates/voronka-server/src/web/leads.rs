@@ -171,7 +171,9 @@ fn parse_filters(raw: Option<&str>, notices: &mut Vec<String>) -> (Filters, Lead
                     match Stage::parse(s) {
                         Ok(st) if !f.stages.contains(&st) => f.stages.push(st),
                         Ok(_) => {}
-                        Err(_) => notices.push(format!("Unknown stage {s:?} was ignored.")),
+                        Err(_) => {
+                            notices.push(t::fill1(t::UNKNOWN_STAGE_IGNORED_N, format!("{s:?}")))
+                        }
                     }
                 }
             }
@@ -180,7 +182,7 @@ fn parse_filters(raw: Option<&str>, notices: &mut Vec<String>) -> (Filters, Lead
                     q.temperature = Some(tp);
                     f.temperature = tp.as_str().into();
                 }
-                None => notices.push(format!("Unknown temperature {v:?} was ignored.")),
+                None => notices.push(t::fill1(t::UNKNOWN_TEMPERATURE_IGNORED_N, format!("{v:?}"))),
             },
             "owner" => {
                 if v == "none" {
@@ -190,7 +192,7 @@ fn parse_filters(raw: Option<&str>, notices: &mut Vec<String>) -> (Filters, Lead
                     q.owner = Some(Some(id));
                     f.owner = v;
                 } else {
-                    notices.push(format!("Unknown owner {v:?} was ignored."));
+                    notices.push(t::fill1(t::UNKNOWN_OWNER_IGNORED_N, format!("{v:?}")));
                 }
             }
             "source" => {
@@ -210,7 +212,7 @@ fn parse_filters(raw: Option<&str>, notices: &mut Vec<String>) -> (Filters, Lead
                     q.form_id = Some(id);
                     f.form = v;
                 }
-                Err(_) => notices.push(format!("Unknown form {v:?} was ignored.")),
+                Err(_) => notices.push(t::fill1(t::UNKNOWN_FORM_IGNORED_N, format!("{v:?}"))),
             },
             "from" => match fmt::parse_ymd(&v) {
                 Some(ms) => {
@@ -243,21 +245,21 @@ fn parse_filters(raw: Option<&str>, notices: &mut Vec<String>) -> (Filters, Lead
                     q.fit_level = Some(l);
                     f.fit_level = v;
                 }
-                None => notices.push(format!("Unknown fit level {v:?} was ignored.")),
+                None => notices.push(t::fill1(t::UNKNOWN_FIT_LEVEL_IGNORED_N, format!("{v:?}"))),
             },
             "activity" => match voronka_core::scoring::Activity::parse(&v) {
                 Some(a) => {
                     q.activity = Some(a);
                     f.activity = v;
                 }
-                None => notices.push(format!("Unknown activity {v:?} was ignored.")),
+                None => notices.push(t::fill1(t::UNKNOWN_ACTIVITY_IGNORED_N, format!("{v:?}"))),
             },
             "sort" => match LeadSort::parse(&v) {
                 Some(s) => {
                     q.sort = s;
                     f.sort = v;
                 }
-                None => notices.push(format!("Unknown sort {v:?} was ignored.")),
+                None => notices.push(t::fill1(t::UNKNOWN_SORT_IGNORED_N, format!("{v:?}"))),
             },
             "after" | "before" => match Cursor::decode(&v) {
                 Some(c) if k == "after" => q.after = Some(c),
@@ -763,11 +765,8 @@ async fn card_page(state: &AppState, user: &WebUser, d: LeadDetail) -> Result<Ca
             };
             let when = fmt::When::new(m.at, now);
             let text = match m.undone_at {
-                Some(_) => format!(
-                    "lead #{other} merged in {} by {}, undone",
-                    when.exact, m.actor
-                ),
-                None => format!("lead #{other} merged in {} by {}", when.exact, m.actor),
+                Some(_) => t::fill3(t::MERGED_UNDONE_N, other, &when.exact, &m.actor),
+                None => t::fill3(t::MERGED_N, other, &when.exact, &m.actor),
             };
             (
                 m.id,

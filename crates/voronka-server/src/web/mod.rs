@@ -372,10 +372,12 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IdPath {
         let Path(raw) = Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|_| WebError::App(AppError::NotFound("no such page".into())))?;
-        raw.trim()
-            .parse()
-            .map(IdPath)
-            .map_err(|_| WebError::App(AppError::NotFound(format!("{raw:?} is not an id"))))
+        raw.trim().parse().map(IdPath).map_err(|_| {
+            WebError::App(AppError::NotFound(t::fill1(
+                t::NOT_AN_ID_N,
+                format!("{raw:?}"),
+            )))
+        })
     }
 }
 

@@ -768,6 +768,16 @@ pub const CALL_BACK_AT_UTC: &str = "Call back at (UTC)";
 // Sentences around values: `{1}`, `{2}` stand for the values (`fill1`, `fill2`), so that a
 // translation puts them where its word order wants them.
 pub const PASSWORD_SET_KEEP: &str = "set; leave empty to keep it";
+pub const UNKNOWN_STAGE_IGNORED_N: &str = "Unknown stage {1} was ignored.";
+pub const UNKNOWN_TEMPERATURE_IGNORED_N: &str = "Unknown temperature {1} was ignored.";
+pub const UNKNOWN_OWNER_IGNORED_N: &str = "Unknown owner {1} was ignored.";
+pub const UNKNOWN_FORM_IGNORED_N: &str = "Unknown form {1} was ignored.";
+pub const UNKNOWN_FIT_LEVEL_IGNORED_N: &str = "Unknown fit level {1} was ignored.";
+pub const UNKNOWN_ACTIVITY_IGNORED_N: &str = "Unknown activity {1} was ignored.";
+pub const UNKNOWN_SORT_IGNORED_N: &str = "Unknown sort {1} was ignored.";
+pub const MERGED_N: &str = "lead #{1} merged in {2} by {3}";
+pub const MERGED_UNDONE_N: &str = "lead #{1} merged in {2} by {3}, undone";
+pub const NOT_AN_ID_N: &str = "{1} is not an id";
 pub const TYPE_OF_FIELD_N: &str = "Type of field {1}";
 pub const NAME_OF_FIELD_N: &str = "Name of field {1}";
 pub const LABEL_OF_FIELD_N: &str = "Label of field {1}";
@@ -798,6 +808,11 @@ pub fn fill1(sentence: &str, a: impl std::fmt::Display) -> String {
 /// The sentence with `{1}` and `{2}` put in their places.
 pub fn fill2(sentence: &str, a: impl std::fmt::Display, b: impl std::fmt::Display) -> String {
     fill(sentence, &[&a, &b])
+}
+
+/// The sentence with `{1}`, `{2}` and `{3}` put in their places.
+pub fn fill3(sentence: &str, a: impl Display, b: impl Display, c: impl Display) -> String {
+    fill(sentence, &[&a, &b, &c])
 }
 
 /// `html1` … `html7`: a sentence of our own markup with `{1}` … put in their places, each value
