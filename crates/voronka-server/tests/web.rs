@@ -298,7 +298,12 @@ async fn login_inbox_card_actions_and_conversion() {
     let r = srv.get(&c, "/leads?from=yesterday&stage=bogus").await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("Dates are written as YYYY-MM-DD."));
-    assert!(r.body.contains("Unknown stage &#34;bogus&#34; was ignored."), "{}", r.body);
+    assert!(
+        r.body
+            .contains("Unknown stage &#34;bogus&#34; was ignored."),
+        "{}",
+        r.body
+    );
 
     // The card shows the contact, the request and the touch with its attribution.
     let card = srv.get(&c, &format!("/leads/{id}")).await;

@@ -240,7 +240,7 @@ pub(crate) async fn merge(
         .parse()
         .ok()
         .filter(|k| *k == a || *k == b)
-        .ok_or_else(|| AppError::invalid("keep", "choose which lead stays"))?;
+        .ok_or_else(|| AppError::invalid("keep", t::CHOOSE_WHICH_LEAD_STAYS))?;
     let merged = if keep == a { b } else { a };
     let take: Vec<String> = MERGE_FIELDS
         .iter()

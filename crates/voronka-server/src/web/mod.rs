@@ -154,7 +154,7 @@ async fn asset(Path(file): Path<String>) -> Response {
             f.data.into_owned(),
         )
             .into_response(),
-        None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
+        None => (StatusCode::NOT_FOUND, t::NO_SUCH_ASSET).into_response(),
     }
 }
 
@@ -371,7 +371,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IdPath {
     ) -> Result<Self, WebError> {
         let Path(raw) = Path::<String>::from_request_parts(parts, state)
             .await
-            .map_err(|_| WebError::App(AppError::NotFound("no such page".into())))?;
+            .map_err(|_| WebError::App(AppError::NotFound(t::NO_SUCH_PAGE.into())))?;
         raw.trim().parse().map(IdPath).map_err(|_| {
             WebError::App(AppError::NotFound(t::fill1(
                 t::NOT_AN_ID_N,

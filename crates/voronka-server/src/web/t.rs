@@ -105,6 +105,9 @@ pub const ERR_BAD_TEMPERATURE: &str = "Choose cold, warm or hot.";
 pub const ERR_BAD_OWNER: &str = "Choose a person from the list.";
 pub const ERR_BAD_ROLE: &str = "Choose a role from the list.";
 pub const ERR_BAD_FORM: &str = "The submitted form could not be read.";
+pub const CHOOSE_WHICH_LEAD_STAYS: &str = "choose which lead stays";
+pub const NO_SUCH_ASSET: &str = "no such asset";
+pub const NO_SUCH_PAGE: &str = "no such page";
 
 // Flash messages (after a redirect, named by the `done` query parameter).
 pub fn flash(code: &str) -> Option<&'static str> {
