@@ -214,10 +214,11 @@ impl App {
             .save_scoring_rules(&rules.to_json(), &actor.name(), now)
             .await?;
         self.scorer.set(id, Scorer::new(rules));
-        self.start_rescore("the scoring rules changed", now).await
+        self.start_rescore("rescore_rules_changed", now).await
     }
 
     /// Queues a full rescoring; its progress is read with [`App::latest_score_run`].
+    /// Starts rescoring every lead; `reason` is a code of `voronka_core::notice_text`.
     pub async fn start_rescore(&self, reason: &str, now: Millis) -> Result<ScoreRun> {
         let total = self.store.count_all_leads().await?;
         let run_id = self.store.start_score_run(reason, total, now).await?;
@@ -247,7 +248,7 @@ impl App {
             let total = self.store.count_all_leads().await?;
             p.run_id = self
                 .store
-                .start_score_run("nightly decay", total, now_ms())
+                .start_score_run("rescore_nightly", total, now_ms())
                 .await?;
         }
         let run = self.store.latest_score_run().await?;
@@ -303,7 +304,8 @@ impl App {
         Ok(())
     }
 
-    /// Rescores every lead now, in the caller's task (the command line), reporting progress.
+    /// Rescores every lead now, in the caller's task (the command line), reporting progress;
+    /// `reason` is a code of `voronka_core::notice_text` (other words are kept as they are).
     pub async fn rescore_all(
         &self,
         reason: &str,

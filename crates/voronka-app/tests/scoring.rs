@@ -296,6 +296,14 @@ async fn a_rules_change_rescores_every_lead_through_the_job() {
         // Every lead, including the one captured after the run was queued.
         assert_eq!(run.done, 31, "{}: {run:?}", db.name);
         assert!(run.finished_at.is_some());
+        // The run keeps why it started as a code, and reads as its words.
+        assert_eq!(
+            run.reason_code.as_deref(),
+            Some("rescore_rules_changed"),
+            "{}",
+            db.name
+        );
+        assert_eq!(run.reason, "the scoring rules changed", "{}", db.name);
         assert_eq!(run.changed, 15, "{}: the IT leads changed", db.name);
         assert_eq!(fit(&app.explain_score(&admin, ids[0]).await.unwrap()), 45);
         assert_eq!(fit(&app.explain_score(&admin, ids[1]).await.unwrap()), 6);
@@ -694,6 +702,9 @@ async fn property_rules_match_any_text_through_a_full_rescoring() {
         // Everything rescored from the stored events: the same answer.
         let run = app.rescore_all("test", |_, _| {}).await.unwrap();
         assert!(run.done >= 2, "{run:?}");
+        // Words that are no code are kept as they are.
+        let kept = app.latest_score_run().await.unwrap().unwrap();
+        assert_eq!((kept.reason.as_str(), kept.reason_code), ("test", None));
         let e = app.explain_score(&admin, lead).await.unwrap();
         assert_eq!(e.stored.engagement, before, "{}", db.name);
         assert!(

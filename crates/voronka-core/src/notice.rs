@@ -141,6 +141,12 @@ fn text_at(code: &str, args: &Args, depth: usize) -> Option<String> {
         "sla_reassigned_to_you" => {
             format!("Lead #{} reassigned to you after an SLA breach", a("lead"))
         }
+        // Why all leads are being rescored.
+        "rescore_asked" => "asked for".to_string(),
+        "rescore_rules_changed" => "the scoring rules changed".to_string(),
+        "rescore_nightly" => "nightly decay".to_string(),
+        "rescore_command_line" => "command line".to_string(),
+        "rescore_rules_imported" => "rules imported".to_string(),
         // What an SLA step did.
         "sla_owner_notified" => format!(
             "first response to lead #{} overdue; owner {} notified",
@@ -221,6 +227,11 @@ mod tests {
                 "left in the fallback queue \"unassigned\": no rule found anybody available",
             ),
             (Notice::new("route_kept_owner"), "kept the lead's owner"),
+            (Notice::new("rescore_asked"), "asked for"),
+            (Notice::new("rescore_rules_changed"), "the scoring rules changed"),
+            (Notice::new("rescore_nightly"), "nightly decay"),
+            (Notice::new("rescore_command_line"), "command line"),
+            (Notice::new("rescore_rules_imported"), "rules imported"),
             (Notice::new("route_junk"), "not routed: junk"),
             (
                 Notice::new("assigned_by").with("actor", "Ann"),

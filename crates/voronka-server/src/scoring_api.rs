@@ -243,7 +243,7 @@ async fn rescore(State(s): State<AppState>, ApiActor(actor): ApiActor) -> ApiRes
     actor.require_forms()?;
     let run = s
         .app
-        .start_rescore("asked for", voronka_app::now_ms())
+        .start_rescore("rescore_asked", voronka_app::now_ms())
         .await?;
     Ok((StatusCode::ACCEPTED, Json(run)).into_response())
 }

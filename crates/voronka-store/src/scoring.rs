@@ -127,7 +127,12 @@ pub struct TrackingSite {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScoreRun {
     pub id: Id,
+    /// Why the run started, in words (made from `reason_code` when the run keeps one).
     pub reason: String,
+    /// Why the run started, as a code of `voronka_core::notice_text` (`None` for runs stored
+    /// with their words).
+    #[serde(default)]
+    pub reason_code: Option<String>,
     pub total: i64,
     pub done: i64,
     pub changed: i64,

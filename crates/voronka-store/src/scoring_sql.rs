@@ -405,9 +405,13 @@ impl ScoreStore for SqlStore {
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| {
+            // A run started since the codes keeps a code in `reason`; earlier ones their words.
+            let stored: String = r.try_get("reason")?;
+            let worded = voronka_core::notice_text(&stored, &Default::default());
             Ok(ScoreRun {
                 id: r.try_get("id")?,
-                reason: r.try_get("reason")?,
+                reason: worded.clone().unwrap_or_else(|| stored.clone()),
+                reason_code: worded.map(|_| stored),
                 total: r.try_get("total")?,
                 done: r.try_get("done")?,
                 changed: r.try_get("changed")?,

@@ -49,7 +49,7 @@ pub async fn run(app: &App, actor: &Actor, cmd: ScoreCmd) -> anyhow::Result<()> 
         ScoreCmd::Rescore => {
             let mut last = 0;
             let run = app
-                .rescore_all("command line", |done, total| {
+                .rescore_all("rescore_command_line", |done, total| {
                     let pct = if total > 0 { done * 100 / total } else { 100 };
                     if pct >= last + 10 || done == total {
                         last = pct;
@@ -88,7 +88,7 @@ pub async fn run(app: &App, actor: &Actor, cmd: ScoreCmd) -> anyhow::Result<()> 
             .with_context(|| format!("{} holds no valid scoring rules", file.display()))?;
             let (p, b) = (rules.profile.len(), rules.behaviour.len());
             app.save_scoring_rules(actor, rules).await?;
-            let run = app.rescore_all("rules imported", |_, _| {}).await?;
+            let run = app.rescore_all("rescore_rules_imported", |_, _| {}).await?;
             println!(
                 "imported {p} profile and {b} behaviour rules; rescored {} leads, {} changed",
                 run.done, run.changed

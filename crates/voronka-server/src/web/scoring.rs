@@ -171,7 +171,7 @@ pub(crate) async fn save_rules(
     let res = match form.get("mode") {
         Some("rescore") => state
             .app
-            .start_rescore("asked for", voronka_app::now_ms())
+            .start_rescore("rescore_asked", voronka_app::now_ms())
             .await
             .map(|_| "rescore"),
         Some("site") => {
