@@ -146,17 +146,14 @@ pub(crate) async fn after_routing(
                 .with("lead", r.lead_id)
                 .with("person", &name)
                 .naming("decision", &r.route.why);
-            let text = notice.text();
-            notifications.push(voronka_store::NewNotification {
-                user_id: owner,
-                kind: "lead_assigned".into(),
-                lead_id: Some(r.lead_id),
-                body: notice.clone(),
-                at: r.at,
-            });
+            // Worded here only for an email or a webhook; the in-app one is worded when read.
             if let Some(p) = person.filter(|p| smtp && !p.email.trim().is_empty()) {
-                let (subject, body) =
-                    crate::mail::text::notification("lead_assigned", r.lead_id, &p.name, &text);
+                let (subject, body) = crate::mail::text::notification(
+                    "lead_assigned",
+                    r.lead_id,
+                    &p.name,
+                    &notice.text(),
+                );
                 let mail = EmailPayload {
                     to: p.email.clone(),
                     to_name: p.name.clone(),
@@ -171,14 +168,21 @@ pub(crate) async fn after_routing(
                     WEBHOOK.to_string(),
                     job_json(&WebhookPayload {
                         url: url.clone(),
-                        text,
-                        notice: Some(notice),
+                        text: notice.text(),
+                        notice: Some(notice.clone()),
                         event: "lead_assigned".into(),
                         lead_id: r.lead_id,
                     }),
                     r.at,
                 ));
             }
+            notifications.push(voronka_store::NewNotification {
+                user_id: owner,
+                kind: "lead_assigned".into(),
+                lead_id: Some(r.lead_id),
+                body: notice,
+                at: r.at,
+            });
         }
     }
     tx.insert_assignments(&assignments).await?;

@@ -1196,10 +1196,7 @@ impl Store for SqlStore {
         };
         let lead = lead_from(&r)?;
         let reasons: String = r.try_get("reasons")?;
-        let route = r
-            .try_get::<Option<String>, _>("route_coded")?
-            .as_deref()
-            .and_then(voronka_core::Notice::from_json);
+        let route = notice_in(&r, "route_coded")?;
         let route_explanation: Option<String> = match &route {
             Some(n) => Some(n.text()),
             None => r.try_get("route_explanation")?,

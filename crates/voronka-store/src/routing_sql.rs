@@ -5,11 +5,16 @@ use crate::routing::*;
 use voronka_core::routing::{Person, RoutingProfile};
 use voronka_core::Notice;
 
+/// The notice a column keeps as `{"code":…,"args":{…}}` (`None` when empty or not one).
+fn notice_in(r: &DbRow, column: &str) -> Result<Option<Notice>> {
+    let stored: Option<String> = r.try_get(column)?;
+    Ok(stored.as_deref().and_then(Notice::from_json))
+}
+
 /// A sentence kept as a code (the row's `coded`) or, written before codes, as the text of
 /// `text_column`: its text, made from the code when there is one, and the code.
 fn read_coded(r: &DbRow, text_column: &str) -> Result<(String, Option<Notice>)> {
-    let coded: Option<String> = r.try_get("coded")?;
-    match coded.as_deref().and_then(Notice::from_json) {
+    match notice_in(r, "coded")? {
         Some(n) => Ok((n.text(), Some(n))),
         None => Ok((r.try_get(text_column)?, None)),
     }

@@ -803,39 +803,28 @@ pub const ANSWER_OF_STEP_DISQUALIFIES_N: &str = "Answer {1} of step {2} disquali
 pub const ACTION_OF_N: &str = "Action of {1}";
 pub const ROLE_OF_N: &str = "Role of {1}";
 
-/// The sentence with `{1}` put in its place.
-pub fn fill1(sentence: &str, a: impl std::fmt::Display) -> String {
-    fill(sentence, &[&a])
-}
-
-/// The sentence with `{1}` and `{2}` put in their places.
-pub fn fill2(sentence: &str, a: impl std::fmt::Display, b: impl std::fmt::Display) -> String {
-    fill(sentence, &[&a, &b])
-}
-
-/// The sentence with `{1}`, `{2}` and `{3}` put in their places.
-pub fn fill3(sentence: &str, a: impl Display, b: impl Display, c: impl Display) -> String {
-    fill(sentence, &[&a, &b, &c])
-}
-
-/// `html1` … `html7`: a sentence of our own markup with `{1}` … put in their places, each value
-/// escaped (askama passes the values to a function one by one).
-macro_rules! html_n {
-    ($($name:ident($($v:ident),+);)+) => {$(
+/// `fill1` … `fill3`: the sentence with `{1}` … put in their places, escaped later as any text;
+/// `html1` … `html7`: a sentence of our own markup with each value escaped as it is put in (shown
+/// with `|safe`). One function per count of values: askama passes the values one by one.
+macro_rules! filled {
+    ($($name:ident = $with:ident($($v:ident),+);)+) => {$(
         #[allow(clippy::too_many_arguments)]
         pub fn $name(sentence: &str, $($v: impl Display),+) -> String {
-            html(sentence, &[$(&$v),+])
+            $with(sentence, &[$(&$v),+])
         }
     )+};
 }
 
-html_n! {
-    html1(a);
-    html3(a, b, c);
-    html4(a, b, c, d);
-    html5(a, b, c, d, e);
-    html6(a, b, c, d, e, f);
-    html7(a, b, c, d, e, f, g);
+filled! {
+    fill1 = fill(a);
+    fill2 = fill(a, b);
+    fill3 = fill(a, b, c);
+    html1 = html(a);
+    html3 = html(a, b, c);
+    html4 = html(a, b, c, d);
+    html5 = html(a, b, c, d, e);
+    html6 = html(a, b, c, d, e, f);
+    html7 = html(a, b, c, d, e, f, g);
 }
 
 fn html(sentence: &str, values: &[&dyn Display]) -> String {
