@@ -1685,6 +1685,24 @@ async fn csv_import_from_the_browser() {
     )
     .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    // A file sent before the token is refused before it is stored, whatever token follows.
+    let file_first = reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes.clone()).file_name("клиенты.csv"),
+        )
+        .text("csrf", csrf.clone());
+    let r = read(
+        c.post(format!("{}/import", srv.base))
+            .multipart(file_first)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let listed = srv.get(&c, "/import").await;
+    assert!(!listed.body.contains("/import/1\""), "nothing started");
 
     let r = read(
         c.post(format!("{}/import", srv.base))

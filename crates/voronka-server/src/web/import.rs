@@ -188,7 +188,6 @@ pub(crate) async fn form(State(state): State<AppState>, user: WebUser) -> PageRe
 /// What the upload form sent besides the file.
 #[derive(Default)]
 struct Upload {
-    csrf: String,
     source: String,
     encoding: String,
     delimiter: String,
@@ -214,9 +213,13 @@ pub(crate) async fn start(
     let io = |e: std::io::Error| WebError::App(voronka_app::AppError::Io(e.to_string()));
     let mut file = tempfile::NamedTempFile::new().map_err(io)?;
     let mut up = Upload::default();
+    // The token is checked as it arrives: the page's form sends it first, and a file that
+    // comes without one before it is refused before any of its bytes are stored.
+    let mut csrf_ok = false;
     while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
         let name = field.name().unwrap_or("").to_string();
         match name.as_str() {
+            "file" | "map" if !csrf_ok => return Err(WebError::Csrf),
             "file" => {
                 up.file_name = field.file_name().unwrap_or("").to_string();
                 while let Some(chunk) = field.chunk().await.map_err(bad)? {
@@ -227,7 +230,12 @@ pub(crate) async fn start(
             other => {
                 let value = field.text().await.map_err(bad)?;
                 match other {
-                    "csrf" => up.csrf = value,
+                    "csrf" => {
+                        csrf_ok = constant_time_eq(value.as_bytes(), user.csrf.as_bytes());
+                        if !csrf_ok {
+                            return Err(WebError::Csrf);
+                        }
+                    }
                     "source" => up.source = value,
                     "encoding" => up.encoding = value,
                     "delimiter" => up.delimiter = value,
@@ -237,7 +245,7 @@ pub(crate) async fn start(
             }
         }
     }
-    if !constant_time_eq(up.csrf.as_bytes(), user.csrf.as_bytes()) {
+    if !csrf_ok {
         return Err(WebError::Csrf);
     }
     if up.bytes == 0 {
