@@ -4,15 +4,16 @@
 # VORONKA_LOG sets the server's log filter (e.g. voronka_app=debug for each intake batch's timings)
 # and KEEP_LOG=FILE keeps its log. SALESPEOPLE=N adds N active salespeople first, so that every
 # intake batch loads a routing context and routes each lead to one of them (default: none).
+# VORONKA_BIN=PATH runs that binary instead of building this checkout (to alternate two builds).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-60}; conns=${2:-64}
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 # Built with the bench crate, as the other benchmarks are, so that one set of features serves both.
-cargo build --release -q -p voronka -p voronka-bench
+[ -n "${VORONKA_BIN:-}" ] || cargo build --release -q -p voronka -p voronka-bench
 dir=$(mktemp -d); trap 'kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
 url=${3:-sqlite://$dir/bench.db}
-bin=target/release/voronka
+bin=${VORONKA_BIN:-target/release/voronka}
 key=$($bin --database-url "$url" form create --name bench)
 for i in $(seq 1 "${SALESPEOPLE:-0}"); do
   echo "bench-password-$i" | $bin --database-url "$url" user add --email "sales$i@bench.example" \
