@@ -21,6 +21,15 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use voronka_app::App;
 
+/// Text made safe to put in HTML, between tags or in a quoted attribute (`& < > " '` become
+/// entities): the one escaper of the pages, the plain forms and the thank-you page that are written
+/// without a template, the same as the templates' own.
+pub(crate) fn escape_html(text: &(impl std::fmt::Display + ?Sized)) -> String {
+    askama::filters::escape(text, askama::filters::Html)
+        .map(|s| s.to_string())
+        .unwrap_or_default()
+}
+
 /// Settings of the HTTP face.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -100,4 +109,20 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    /// Markup, quotes of either kind and ampersands become entities; any script stays as written.
+    #[test]
+    fn escaped_text_cannot_open_a_tag_or_leave_an_attribute() {
+        let hostile = r#"Пётр "<script>alert('x')</script>" & O'Brien"#;
+        let out = super::escape_html(hostile);
+        for raw in ['<', '>', '"', '\''] {
+            assert!(!out.contains(raw), "{raw} left raw in {out}");
+        }
+        assert!(out.starts_with("Пётр "), "{out}");
+        assert!(out.contains("&#38; O&#39;Brien"), "{out}");
+        assert_eq!(super::escape_html("Анна Smith-Jones"), "Анна Smith-Jones");
+    }
 }

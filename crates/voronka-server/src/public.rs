@@ -1,5 +1,6 @@
 //! The public front door: `POST /f/{form_key}` from any site, with or without JavaScript.
 
+use crate::escape_html;
 use crate::extract::{content_type, parse_json, read_body};
 use crate::{ApiError, AppState};
 use axum::extract::{ConnectInfo, Path, Query, Request, State};
@@ -265,13 +266,6 @@ struct ThanksQuery {
     r: Option<String>,
 }
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// The page a plain (no-JavaScript) form lands on: the form's thank-you text in its language,
 /// and the lead magnet's download link when it has one.
 async fn thanks(
@@ -302,8 +296,8 @@ async fn thanks(
         (Some(m), false) => format!(
             "<p><a href=\"/f/{}/download\">{}: {}</a></p>",
             crate::extract::urlencode(&key),
-            esc(tx.download),
-            esc(&m.title)
+            escape_html(tx.download),
+            escape_html(&m.title)
         ),
         _ => String::new(),
     };
@@ -314,6 +308,6 @@ async fn thanks(
          padding:2.5rem 3rem;border-radius:12px;box-shadow:0 4px 24px #0001;max-width:32rem}}</style></head>\
          <body><main><h1>{title}</h1><p>{text}</p>{magnet}</main></body></html>",
         lang = def.language.as_str(),
-        text = esc(&text),
+        text = escape_html(&text),
     ))
 }

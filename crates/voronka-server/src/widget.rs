@@ -2,6 +2,7 @@
 //! events, the pre-submit check, the embed code with its no-JavaScript fallback, and the hosted
 //! landing pages at `/l/{slug}`.
 
+use crate::escape_html;
 use crate::extract::{read_body, urlencode};
 use crate::public::submission_from;
 use crate::{ApiError, AppState};
@@ -292,21 +293,6 @@ async fn download(
     Ok(Redirect::to(&m.url).into_response())
 }
 
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// A plain HTML form posting to `/f/{key}`: works with JavaScript disabled. Quiz questions are
 /// all shown at once (branches cannot be followed without a script; the server follows them).
 pub(crate) fn plain_form(public_url: &str, f: &Form) -> String {
@@ -315,26 +301,26 @@ pub(crate) fn plain_form(public_url: &str, f: &Form) -> String {
     let tx = texts(def.language);
     let mut h = format!(
         "<form method=\"post\" action=\"{base}/f/{key}\" accept-charset=\"utf-8\" class=\"voronka-form\">\n",
-        key = esc(&f.public_key)
+        key = escape_html(&f.public_key)
     );
     if !def.title.is_empty() {
-        h.push_str(&format!("  <h2>{}</h2>\n", esc(&def.title)));
+        h.push_str(&format!("  <h2>{}</h2>\n", escape_html(&def.title)));
     }
     if !def.text.is_empty() {
-        h.push_str(&format!("  <p>{}</p>\n", esc(&def.text)));
+        h.push_str(&format!("  <p>{}</p>\n", escape_html(&def.text)));
     }
     for s in &def.steps {
         h.push_str(&format!(
             "  <fieldset>\n    <legend>{}</legend>\n",
-            esc(&s.question)
+            escape_html(&s.question)
         ));
         let ty = if s.multiple { "checkbox" } else { "radio" };
         for o in &s.options {
             h.push_str(&format!(
                 "    <p><label><input type=\"{ty}\" name=\"quiz.{}\" value=\"{}\"> {}</label></p>\n",
-                esc(&s.id),
-                esc(&o.id),
-                esc(&o.label)
+                escape_html(&s.id),
+                escape_html(&o.id),
+                escape_html(&o.label)
             ));
         }
         h.push_str("  </fieldset>\n");
@@ -342,8 +328,8 @@ pub(crate) fn plain_form(public_url: &str, f: &Form) -> String {
     for fd in labelled_fields(def) {
         let req = if fd.required { " required" } else { "" };
         let star = if fd.required { " *" } else { "" };
-        let name = esc(&fd.name);
-        let label = esc(&fd.label);
+        let name = escape_html(&fd.name);
+        let label = escape_html(&fd.label);
         let kind = FieldKind::parse(fd.kind).unwrap_or(FieldKind::Text);
         let input = match kind {
             FieldKind::Message => format!("<textarea name=\"{name}\" rows=\"3\"{req}></textarea>"),
@@ -361,10 +347,13 @@ pub(crate) fn plain_form(public_url: &str, f: &Form) -> String {
                 };
                 let mut s = format!("<select name=\"{name}\"{multi}{req}>");
                 if multi.is_empty() {
-                    s.push_str(&format!("<option value=\"\">{}</option>", esc(tx.choose)));
+                    s.push_str(&format!(
+                        "<option value=\"\">{}</option>",
+                        escape_html(tx.choose)
+                    ));
                 }
                 for o in &fd.options {
-                    s.push_str(&format!("<option>{}</option>", esc(o)));
+                    s.push_str(&format!("<option>{}</option>", escape_html(o)));
                 }
                 s.push_str("</select>");
                 s
@@ -392,14 +381,14 @@ pub(crate) fn plain_form(public_url: &str, f: &Form) -> String {
             .map(|u| {
                 format!(
                     " <a href=\"{}\" target=\"_blank\" rel=\"noopener\">{}</a>",
-                    esc(u),
-                    esc(tx.privacy_policy)
+                    escape_html(u),
+                    escape_html(tx.privacy_policy)
                 )
             })
             .unwrap_or_default();
         h.push_str(&format!(
             "  <p><label><input type=\"checkbox\" name=\"consent\" value=\"yes\"{req}> {}</label>{link}</p>\n",
-            esc(&c.text)
+            escape_html(&c.text)
         ));
     }
     let hp = if f.honeypot_field.is_empty() {
@@ -410,7 +399,7 @@ pub(crate) fn plain_form(public_url: &str, f: &Form) -> String {
     h.push_str(&format!(
         "  <div class=\"vk-hp\" style=\"position:absolute;left:-10000px;width:1px;height:1px;overflow:hidden\" aria-hidden=\"true\">\n    \
          <label>Leave this empty <input name=\"{}\" tabindex=\"-1\" autocomplete=\"off\"></label>\n  </div>\n",
-        esc(hp)
+        escape_html(hp)
     ));
     let submit = if def.submit_label.is_empty() {
         tx.submit
@@ -419,7 +408,7 @@ pub(crate) fn plain_form(public_url: &str, f: &Form) -> String {
     };
     h.push_str(&format!(
         "  <p><button type=\"submit\">{}</button></p>\n</form>",
-        esc(submit)
+        escape_html(submit)
     ));
     h
 }
@@ -433,8 +422,8 @@ pub(crate) fn embed_code(public_url: &str, f: &Form) -> String {
     let script = format!(
         "<link rel=\"preload\" href=\"{base}/f/{}/config\" as=\"fetch\" crossorigin=\"anonymous\">\n\
          <script src=\"{base}/w.js\" data-form=\"{}\" async></script>",
-        esc(&urlencode(&f.public_key)),
-        esc(&f.public_key)
+        escape_html(&urlencode(&f.public_key)),
+        escape_html(&f.public_key)
     );
     if f.definition.kind == FormKind::Callback
         || f.definition.popup.trigger != voronka_core::capture::PopupTrigger::None

@@ -14,9 +14,9 @@ use axum::extract::{Multipart, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::collections::VecDeque;
-use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use tokio::io::AsyncWriteExt;
 use voronka_app::{CsvFormat, ImportMap, ImportSummary};
 use voronka_core::Millis;
 
@@ -211,7 +211,16 @@ pub(crate) async fn start(
         }
     };
     let io = |e: std::io::Error| WebError::App(voronka_app::AppError::Io(e.to_string()));
-    let mut file = tempfile::NamedTempFile::new().map_err(io)?;
+    // The upload is stored through tokio's file, whose writes run on the blocking pool: a
+    // request handler never stalls its worker thread (and the requests queued on it) on the disk.
+    let file = tokio::task::spawn_blocking(tempfile::NamedTempFile::new)
+        .await
+        .map_err(|e| WebError::App(voronka_app::AppError::Io(e.to_string())))?
+        .map_err(io)?;
+    let mut writer = tokio::io::BufWriter::with_capacity(
+        1 << 20,
+        tokio::fs::File::from_std(file.as_file().try_clone().map_err(io)?),
+    );
     let mut up = Upload::default();
     // The token is checked as it arrives: the page's form sends it first, and a file that
     // comes without one before it is refused before any of its bytes are stored.
@@ -223,7 +232,7 @@ pub(crate) async fn start(
             "file" => {
                 up.file_name = field.file_name().unwrap_or("").to_string();
                 while let Some(chunk) = field.chunk().await.map_err(bad)? {
-                    file.write_all(&chunk).map_err(io)?;
+                    writer.write_all(&chunk).await.map_err(io)?;
                     up.bytes += chunk.len() as u64;
                 }
             }
@@ -266,8 +275,13 @@ pub(crate) async fn start(
             d => Some(CsvFormat::delimiter_named(d)?),
         },
     };
-    file.flush().map_err(io)?;
-    let rejected = tempfile::NamedTempFile::new().map_err(io)?.into_temp_path();
+    writer.flush().await.map_err(io)?;
+    drop(writer);
+    let rejected = tokio::task::spawn_blocking(tempfile::NamedTempFile::new)
+        .await
+        .map_err(|e| WebError::App(voronka_app::AppError::Io(e.to_string())))?
+        .map_err(io)?
+        .into_temp_path();
     let job = state.imports.add(Job {
         id: state.imports.next.fetch_add(1, Ordering::Relaxed) + 1,
         file_name: up.file_name,

@@ -828,14 +828,7 @@ filled! {
 }
 
 fn html(sentence: &str, values: &[&dyn Display]) -> String {
-    let escaped: Vec<String> = values
-        .iter()
-        .map(|v| {
-            askama::filters::escape(v, askama::filters::Html)
-                .map(|s| s.to_string())
-                .unwrap_or_default()
-        })
-        .collect();
+    let escaped: Vec<String> = values.iter().map(crate::escape_html).collect();
     let shown: Vec<&dyn Display> = escaped.iter().map(|s| s as &dyn Display).collect();
     fill(sentence, &shown)
 }
