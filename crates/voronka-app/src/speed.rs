@@ -102,6 +102,56 @@ fn job_json<T: Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
+/// Where a notice goes besides a person's in-app list, as the settings read in this transaction
+/// say: an email when SMTP is set up and the person has an address, and the team's webhook when
+/// one is set. Collects the jobs that deliver them, to be queued with the transaction's others.
+struct Outbox {
+    smtp: bool,
+    hook: Option<String>,
+    jobs: Vec<(String, String, Millis)>,
+}
+
+impl Outbox {
+    async fn open(tx: &mut dyn Tx) -> Result<Outbox> {
+        Ok(Outbox {
+            smtp: smtp_in_tx(tx).await?.is_some(),
+            hook: webhook_in_tx(tx).await?,
+            jobs: Vec::new(),
+        })
+    }
+
+    /// The email twin of a notification of this kind to the person (name, address), worded
+    /// from the notice; none without SMTP or without an address.
+    fn email(&mut self, kind: &str, lead_id: Id, to: (&str, &str), notice: &Notice, at: Millis) {
+        let (name, address) = to;
+        if !self.smtp || address.trim().is_empty() {
+            return;
+        }
+        let (subject, body) = crate::mail::text::notification(kind, lead_id, name, &notice.text());
+        let mail = EmailPayload {
+            to: address.to_string(),
+            to_name: name.to_string(),
+            subject,
+            body,
+            lead_id: Some(lead_id),
+        };
+        self.jobs.push(email_job(&mail, at));
+    }
+
+    /// The notice posted to the webhook as this event; none when no webhook is set.
+    fn webhook(&mut self, event: &str, lead_id: Id, notice: &Notice, at: Millis) {
+        let Some(url) = &self.hook else { return };
+        let p = WebhookPayload {
+            url: url.clone(),
+            text: notice.text(),
+            notice: Some(notice.clone()),
+            event: event.to_string(),
+            lead_id,
+        };
+        self.jobs.push((WEBHOOK.to_string(), job_json(&p), at));
+    }
+}
+
 /// Everything that follows the routing of new leads, inside the intake transaction: the
 /// assignment history, notifications and the first SLA timer of each lead (its due time is in
 /// its row already).
@@ -114,12 +164,10 @@ pub(crate) async fn after_routing(
     if routed.is_empty() {
         return Ok(());
     }
-    let hook = webhook_in_tx(tx).await?;
-    let smtp = smtp_in_tx(tx).await?.is_some();
+    let mut out = Outbox::open(tx).await?;
     let now = routed[0].at;
     let mut assignments = Vec::with_capacity(routed.len());
     let mut notifications = Vec::with_capacity(routed.len());
-    let mut jobs = Vec::with_capacity(routed.len() * 2);
     for r in routed {
         assignments.push(NewAssignment {
             lead_id: r.lead_id,
@@ -137,7 +185,8 @@ pub(crate) async fn after_routing(
                 step: 0,
                 due: r.due,
             };
-            jobs.push((SLA_STEP.to_string(), job_json(&p), r.due + first.after.0));
+            out.jobs
+                .push((SLA_STEP.to_string(), job_json(&p), r.due + first.after.0));
         }
         if let Some(owner) = r.route.owner_id {
             let person = ctx.router.person(owner);
@@ -147,35 +196,16 @@ pub(crate) async fn after_routing(
                 .with("person", &name)
                 .naming("decision", &r.route.why);
             // Worded here only for an email or a webhook; the in-app one is worded when read.
-            if let Some(p) = person.filter(|p| smtp && !p.email.trim().is_empty()) {
-                let (subject, body) = crate::mail::text::notification(
+            if let Some(p) = person {
+                out.email(
                     "lead_assigned",
                     r.lead_id,
-                    &p.name,
-                    &notice.text(),
-                );
-                let mail = EmailPayload {
-                    to: p.email.clone(),
-                    to_name: p.name.clone(),
-                    subject,
-                    body,
-                    lead_id: Some(r.lead_id),
-                };
-                jobs.push(email_job(&mail, r.at));
-            }
-            if let Some(url) = &hook {
-                jobs.push((
-                    WEBHOOK.to_string(),
-                    job_json(&WebhookPayload {
-                        url: url.clone(),
-                        text: notice.text(),
-                        notice: Some(notice.clone()),
-                        event: "lead_assigned".into(),
-                        lead_id: r.lead_id,
-                    }),
+                    (&p.name, &p.email),
+                    &notice,
                     r.at,
-                ));
+                );
             }
+            out.webhook("lead_assigned", r.lead_id, &notice, r.at);
             notifications.push(voronka_store::NewNotification {
                 user_id: owner,
                 kind: "lead_assigned".into(),
@@ -187,7 +217,7 @@ pub(crate) async fn after_routing(
     }
     tx.insert_assignments(&assignments).await?;
     tx.insert_notifications(&notifications).await?;
-    tx.enqueue_jobs(&jobs, now).await?;
+    tx.enqueue_jobs(&out.jobs, now).await?;
     Ok(())
 }
 
@@ -516,27 +546,14 @@ impl App {
             let notice = Notice::new("lead_assigned_to_you")
                 .with("lead", lead_id)
                 .naming("why", &why);
-            let text = notice.text();
             tx.add_notification(o, "lead_assigned", Some(lead_id), &notice, at)
                 .await?;
-            if smtp_in_tx(tx.as_mut()).await?.is_some() {
-                if let Some(job) = self
-                    .notification_email(o, "lead_assigned", lead_id, &text, at)
-                    .await?
-                {
-                    tx.enqueue_jobs(&[job], at).await?;
-                }
+            let mut out = Outbox::open(tx.as_mut()).await?;
+            if let Some(u) = self.reachable(&out, o).await? {
+                out.email("lead_assigned", lead_id, (&u.name, &u.email), &notice, at);
             }
-            if let Some(url) = webhook_in_tx(tx.as_mut()).await? {
-                let p = WebhookPayload {
-                    url,
-                    text,
-                    notice: Some(notice),
-                    event: "lead_assigned".into(),
-                    lead_id,
-                };
-                tx.enqueue_job(WEBHOOK, &job_json(&p), at, at).await?;
-            }
+            out.webhook("lead_assigned", lead_id, &notice, at);
+            tx.enqueue_jobs(&out.jobs, at).await?;
         }
         self.finish(tx, actor, "assign", &lead, at).await?;
         Ok(AssignmentRow {
@@ -1042,46 +1059,26 @@ impl App {
             return Ok(false);
         }
         tx.set_sla_breached(lead.id, p.due).await?;
-        let hook = webhook_in_tx(tx).await?;
-        let smtp = smtp_in_tx(tx).await?.is_some();
-        let mut jobs = Vec::new();
+        let mut out = Outbox::open(tx).await?;
         for (user, kind, notice) in &notify {
             tx.add_notification(*user, kind, Some(lead.id), notice, now)
                 .await?;
-            if smtp {
-                if let Some(job) = self
-                    .notification_email(*user, kind, lead.id, &notice.text(), now)
-                    .await?
-                {
-                    jobs.push(job);
-                }
+            if let Some(u) = self.reachable(&out, *user).await? {
+                out.email(kind, lead.id, (&u.name, &u.email), notice, now);
             }
         }
-        if let Some(url) = hook {
-            jobs.push((
-                WEBHOOK.to_string(),
-                job_json(&{
-                    let breached = Notice::new("sla_breached").naming("detail", &detail);
-                    WebhookPayload {
-                        url,
-                        text: breached.text(),
-                        notice: Some(breached),
-                        event: "sla_breached".into(),
-                        lead_id: lead.id,
-                    }
-                }),
-                now,
-            ));
-        }
+        let breached = Notice::new("sla_breached").naming("detail", &detail);
+        out.webhook("sla_breached", lead.id, &breached, now);
         if let Some(next) = policy.steps.get(p.step + 1) {
             let q = SlaStepPayload {
                 lead_id: lead.id,
                 step: p.step + 1,
                 due: p.due,
             };
-            jobs.push((SLA_STEP.to_string(), job_json(&q), p.due + next.after.0));
+            out.jobs
+                .push((SLA_STEP.to_string(), job_json(&q), p.due + next.after.0));
         }
-        tx.enqueue_jobs(&jobs, now).await?;
+        tx.enqueue_jobs(&out.jobs, now).await?;
         tx.audit(&voronka_store::NewAudit {
             actor_id: None,
             actor: "sla".into(),
@@ -1096,32 +1093,17 @@ impl App {
         Ok(true)
     }
 
-    /// The email twin of an in-app notification (none for an inactive user or no address).
-    async fn notification_email(
-        &self,
-        user: Id,
-        kind: &str,
-        lead_id: Id,
-        what: &str,
-        at: Millis,
-    ) -> Result<Option<(String, String, Millis)>> {
-        let Some(u) = self.store.user(user).await? else {
-            return Ok(None);
-        };
-        if !u.active || u.email.trim().is_empty() {
+    /// The person an email of this outbox would reach: an active user with an address, and
+    /// only looked up when the outbox sends email at all.
+    async fn reachable(&self, out: &Outbox, user: Id) -> Result<Option<voronka_core::User>> {
+        if !out.smtp {
             return Ok(None);
         }
-        let (subject, body) = crate::mail::text::notification(kind, lead_id, &u.name, what);
-        Ok(Some(email_job(
-            &EmailPayload {
-                to: u.email,
-                to_name: u.name,
-                subject,
-                body,
-                lead_id: Some(lead_id),
-            },
-            at,
-        )))
+        Ok(self
+            .store
+            .user(user)
+            .await?
+            .filter(|u| u.active && !u.email.trim().is_empty()))
     }
 
     async fn team_name_of(&self, user: Id) -> Result<Option<String>> {
