@@ -1,6 +1,7 @@
 //! Predictive conversion score: training on closed leads, scoring open leads, the current model
 //! kept in memory for the intake, and nightly retraining as a durable job.
 
+use crate::Message;
 use crate::{now_ms, App, AppError, Result};
 use serde::Serialize;
 use std::sync::{Arc, RwLock};
@@ -66,7 +67,7 @@ pub fn next_retrain_at(now: Millis) -> Millis {
 
 fn too_few(e: predict::PredictError) -> AppError {
     AppError::Invalid {
-        message: e.to_string(),
+        message: Message::new("model_not_trained_reason").with("problem", e),
         fields: Vec::new(),
     }
 }

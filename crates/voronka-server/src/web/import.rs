@@ -17,6 +17,7 @@ use std::collections::VecDeque;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use voronka_app::Message;
 use voronka_app::{CsvFormat, ImportMap, ImportSummary};
 use voronka_core::Millis;
 
@@ -164,7 +165,7 @@ fn may_import(user: &WebUser) -> Result<(), WebError> {
         Ok(())
     } else {
         Err(WebError::App(voronka_app::AppError::Forbidden(
-            t::ERR_MANAGERS_ONLY.into(),
+            Message::new("managers_only_page"),
         )))
     }
 }
@@ -382,7 +383,7 @@ pub(crate) async fn show(
             .imports
             .get(id as u64)
             .ok_or(WebError::App(voronka_app::AppError::NotFound(
-                t::IMPORT_NOT_FOUND.into(),
+                Message::new("import_not_found"),
             )))?;
     let view = job.view(now());
     let mut layout = Layout::new(&user, "leads", t::IMPORT_TITLE);
@@ -404,7 +405,7 @@ pub(crate) async fn rejected(
         .get(id as u64)
         .filter(|j| matches!(j.progress.lock().as_deref(), Ok(Progress::Done { .. })))
         .ok_or(WebError::App(voronka_app::AppError::NotFound(
-            t::IMPORT_NOT_FOUND.into(),
+            Message::new("import_not_found"),
         )))?;
     let file = tokio::fs::File::open(&job.rejected)
         .await
