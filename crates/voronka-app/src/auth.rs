@@ -1,7 +1,6 @@
 //! Passwords, secrets, and who is acting.
 
-use crate::Message;
-use crate::{now_ms, App, AppError, Result};
+use crate::{now_ms, App, AppError, Message, Result};
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };

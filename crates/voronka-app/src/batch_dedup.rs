@@ -3,8 +3,7 @@
 //! compares every pair sharing a phone, an email, a profile or a block key; same-person pairs
 //! form clusters, which a dry run reports and an apply merges — undoably, one merge per contact.
 
-use crate::Message;
-use crate::{now_ms, Actor, App, AppError, Result};
+use crate::{now_ms, Actor, App, AppError, Message, Result};
 use serde::Serialize;
 use voronka_core::linkage::contact::{ContactDecision, ContactMatcher, ContactRecord};
 use voronka_core::linkage::{Comparison, Progress};

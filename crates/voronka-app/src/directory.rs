@@ -1,7 +1,6 @@
 //! Forms, contacts, accounts, customers, deals and people: reads and admin changes with access checks.
 
-use crate::Message;
-use crate::{new_secret, now_ms, Actor, App, AppError, Result};
+use crate::{new_secret, now_ms, Actor, App, AppError, Message, Result};
 use voronka_core::{Account, Customer, Deal, Form, Id, Role, ScopeSet, User};
 use voronka_store::{
     ApiToken, AuditEntry, ContactDetail, ContactRow, CustomerDetail, FormStats, NewForm,

@@ -1,8 +1,7 @@
 //! Duplicate review: pairs the matcher was unsure of, merging two leads field by field, "not a
 //! duplicate", and undoing a merge from its record.
 
-use crate::Message;
-use crate::{now_ms, Actor, App, AppError, Result};
+use crate::{now_ms, Actor, App, AppError, Message, Result};
 use voronka_core::Id;
 use voronka_store::{
     DuplicatePair, LeadDetail, MergeRecord, MergeSnapshot, NewAudit, MERGE_FIELDS,

@@ -1,7 +1,6 @@
 //! Form definitions (builders), widget events and A/B statistics.
 
-use crate::Message;
-use crate::{now_ms, Actor, App, AppError, FieldError, Result};
+use crate::{now_ms, Actor, App, AppError, FieldError, Message, Result};
 use serde::{Deserialize, Serialize};
 use voronka_core::capture::{take_rate, FormDefinition};
 use voronka_core::intake::{

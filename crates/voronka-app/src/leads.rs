@@ -1,7 +1,6 @@
 //! Use cases on leads: reading with row-level access, stage changes, conversion, assignment, notes.
 
-use crate::Message;
-use crate::{now_ms, Actor, App, AppError, Result};
+use crate::{now_ms, Actor, App, AppError, Message, Result};
 use serde::Deserialize;
 use voronka_core::{Id, Lead, Millis, Money, Role, Stage, Temperature};
 use voronka_store::{

@@ -72,7 +72,8 @@ fn or_nothing(s: &str) -> &str {
 pub fn message_text(code: &str, args: &Args) -> Option<String> {
     let a = |name: &str| args.get(name).map(String::as_str).unwrap_or("?");
     let text = match code {
-        // Stage changes and the intake.
+        // Stage changes, storage and the intake.
+        "not_found" => "not found".to_string(),
         "stage_illegal" => format!("a lead cannot move from {} to {}", a("from"), a("to")),
         "stage_same" => format!("the lead is already {}", a("stage")),
         "stage_reason_required" => format!("moving to {} needs a reason", a("stage")),
@@ -331,6 +332,7 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "whole_number_invalid" => "Write a whole number, 0 or more.".to_string(),
         // Sentences of a check made elsewhere (rules, settings, a form definition, a parser),
         // passed through as they are.
+        "conflict" => a("what").to_string(),
         "form_definition_invalid" => a("problems").to_string(),
         "form_field_invalid" => a("problem").to_string(),
         "rules_invalid" => a("problem").to_string(),

@@ -1,8 +1,7 @@
 //! Predictive conversion score: training on closed leads, scoring open leads, the current model
 //! kept in memory for the intake, and nightly retraining as a durable job.
 
-use crate::Message;
-use crate::{now_ms, App, AppError, Result};
+use crate::{now_ms, App, AppError, Message, Result};
 use serde::Serialize;
 use std::sync::{Arc, RwLock};
 use voronka_core::predict::{self, ConversionModel, TrainOptions};

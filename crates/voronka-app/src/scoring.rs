@@ -2,8 +2,7 @@
 //! arrive, all leads in the background when the rules change and every night for decay) and the
 //! explanation of a score.
 
-use crate::Message;
-use crate::{now_ms, Actor, App, AppError, Result};
+use crate::{now_ms, Actor, App, AppError, Message, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;

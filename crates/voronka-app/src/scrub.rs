@@ -1,8 +1,7 @@
 //! Pseudo-lead rules as stored data, the recent-traffic counts the burst rules need, and the
 //! scrub-rate report.
 
-use crate::Message;
-use crate::{now_ms, Actor, App, AppError, Result};
+use crate::{now_ms, Actor, App, AppError, Message, Result};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;

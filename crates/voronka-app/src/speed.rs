@@ -2,8 +2,7 @@
 //! their steps, activities (the first response), tasks, notifications and the metrics.
 
 use crate::mail::{email_job, smtp_in_tx, EmailPayload};
-use crate::Message;
-use crate::{now_ms, Actor, App, AppError, Result};
+use crate::{now_ms, Actor, App, AppError, Message, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use voronka_core::intake::{Origin, RouteContext, RouteDecision};

@@ -1,7 +1,6 @@
 //! CSV import through the intake pipeline, and streamed export of leads.
 
-use crate::Message;
-use crate::{Actor, App, AppError, CaptureRequest, CaptureResult, Result};
+use crate::{Actor, App, AppError, CaptureRequest, CaptureResult, Message, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};

@@ -10,8 +10,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use voronka_app::Message;
-use voronka_app::{AppError, CaptureRequest, ConvertInput, FormInput, RefuseInput};
+use voronka_app::{AppError, CaptureRequest, ConvertInput, FormInput, Message, RefuseInput};
 use voronka_core::scoring::{Activity, FitLevel};
 use voronka_core::{
     Channel, Currency, Id, Millis, Money, Role, Scope, ScopeSet, Stage, Temperature,

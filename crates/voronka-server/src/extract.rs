@@ -7,8 +7,7 @@ use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use serde::de::DeserializeOwned;
-use voronka_app::Message;
-use voronka_app::{Actor, AppError, FieldError};
+use voronka_app::{Actor, AppError, FieldError, Message};
 use voronka_core::User;
 
 pub const SESSION_COOKIE: &str = "voronka_session";

@@ -10,8 +10,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use std::net::SocketAddr;
-use voronka_app::Message;
-use voronka_app::{CaptureRequest, CaptureResult, SubmitCount};
+use voronka_app::{CaptureRequest, CaptureResult, Message, SubmitCount};
 use voronka_core::intake::Submission;
 use voronka_core::{Channel, Form};
 

@@ -13,8 +13,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
-use voronka_app::Message;
-use voronka_app::{EventIn, Explanation};
+use voronka_app::{EventIn, Explanation, Message};
 use voronka_core::scoring::{Activity, FitLevel, Rules};
 use voronka_core::Id;
 

@@ -11,8 +11,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
-use voronka_app::Message;
-use voronka_app::{ActivityInput, ReassignTo, TaskInput};
+use voronka_app::{ActivityInput, Message, ReassignTo, TaskInput};
 use voronka_core::routing::RoutingProfile;
 use voronka_core::Id;
 

@@ -12,8 +12,7 @@ use crate::AppState;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use voronka_app::AppError;
-use voronka_app::Message;
+use voronka_app::{AppError, Message};
 use voronka_core::{Id, Role, Scope, ScopeSet};
 
 /// Shows a failed admin change on its page again; 5xx and 403 become the error page.

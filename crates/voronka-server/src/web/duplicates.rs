@@ -7,8 +7,7 @@ use crate::AppState;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use voronka_app::AppError;
-use voronka_app::Message;
+use voronka_app::{AppError, Message};
 use voronka_core::Id;
 use voronka_store::{LeadDetail, MERGE_FIELDS};
 

@@ -17,8 +17,7 @@ use std::collections::VecDeque;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use voronka_app::Message;
-use voronka_app::{CsvFormat, ImportMap, ImportSummary};
+use voronka_app::{CsvFormat, ImportMap, ImportSummary, Message};
 use voronka_core::Millis;
 
 /// Largest file the page takes.

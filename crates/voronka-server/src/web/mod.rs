@@ -23,8 +23,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use voronka_app::AppError;
-use voronka_app::Message;
+use voronka_app::{AppError, Message};
 use voronka_core::{Role, User};
 
 pub fn routes() -> Router<AppState> {

@@ -12,8 +12,7 @@ use crate::AppState;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use voronka_app::Message;
-use voronka_app::{ActivityInput, App, AppError, SmtpSecurity, SmtpSettings};
+use voronka_app::{ActivityInput, App, AppError, Message, SmtpSecurity, SmtpSettings};
 use voronka_core::Millis;
 
 pub(crate) struct QueueItem {
