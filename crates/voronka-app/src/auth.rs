@@ -1,6 +1,6 @@
 //! Passwords, secrets, and who is acting.
 
-use crate::{now_ms, App, AppError, Result};
+use crate::{now_ms, App, AppError, Message, Result};
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
@@ -113,35 +113,39 @@ impl Actor {
     pub fn require_read_leads(&self) -> Result<()> {
         if !self.scope_ok(Scope::LeadsRead) {
             return Err(AppError::Forbidden(
-                "this token lacks the leads:read scope".into(),
+                Message::new("token_lacks_scope").with("scope", "leads:read"),
             ));
         }
         if !self.role().reads_leads() {
-            return Err(AppError::Forbidden(
-                "your role cannot see leads' personal data".into(),
-            ));
+            return Err(AppError::Forbidden(Message::new(
+                "role_cannot_see_personal_data",
+            )));
         }
         Ok(())
     }
     pub fn require_write_leads(&self) -> Result<()> {
         if !self.scope_ok(Scope::LeadsWrite) {
             return Err(AppError::Forbidden(
-                "this token lacks the leads:write scope".into(),
+                Message::new("token_lacks_scope").with("scope", "leads:write"),
             ));
         }
         if !self.role().writes_leads() {
-            return Err(AppError::Forbidden("your role cannot change leads".into()));
+            return Err(AppError::Forbidden(Message::new(
+                "role_cannot_change_leads",
+            )));
         }
         Ok(())
     }
     pub fn require_forms(&self) -> Result<()> {
         if !self.scope_ok(Scope::FormsWrite) {
             return Err(AppError::Forbidden(
-                "this token lacks the forms:write scope".into(),
+                Message::new("token_lacks_scope").with("scope", "forms:write"),
             ));
         }
         if !self.role().manages_forms() {
-            return Err(AppError::Forbidden("your role cannot manage forms".into()));
+            return Err(AppError::Forbidden(Message::new(
+                "role_cannot_manage_forms",
+            )));
         }
         Ok(())
     }
@@ -150,11 +154,11 @@ impl Actor {
     pub fn require_events(&self) -> Result<()> {
         if !(self.scope_ok(Scope::EventsWrite) || self.scope_ok(Scope::LeadsWrite)) {
             return Err(AppError::Forbidden(
-                "this token lacks the events:write scope".into(),
+                Message::new("token_lacks_scope").with("scope", "events:write"),
             ));
         }
         if !(self.role().writes_leads() || self.role().manages_forms()) {
-            return Err(AppError::Forbidden("your role cannot send events".into()));
+            return Err(AppError::Forbidden(Message::new("role_cannot_send_events")));
         }
         Ok(())
     }
@@ -162,14 +166,14 @@ impl Actor {
     pub fn require_metrics(&self) -> Result<()> {
         if !self.scope_ok(Scope::MetricsRead) || !self.role().is_admin() {
             return Err(AppError::Forbidden(
-                "this token lacks the metrics:read scope".into(),
+                Message::new("token_lacks_scope").with("scope", "metrics:read"),
             ));
         }
         Ok(())
     }
     pub fn require_admin(&self) -> Result<()> {
         if !self.scope_ok(Scope::Admin) || !self.role().is_admin() {
-            return Err(AppError::Forbidden("administrators only".into()));
+            return Err(AppError::Forbidden(Message::new("admins_only")));
         }
         Ok(())
     }
@@ -178,20 +182,20 @@ impl Actor {
     pub fn require_reports(&self) -> Result<()> {
         if !(self.scope_ok(Scope::LeadsRead) || self.scope_ok(Scope::FormsWrite)) {
             return Err(AppError::Forbidden(
-                "this token lacks the leads:read or forms:write scope".into(),
+                Message::new("token_lacks_scope").with("scope", "leads:read or forms:write"),
             ));
         }
         if self.role() == voronka_core::Role::Salesperson {
-            return Err(AppError::Forbidden("your role cannot see reports".into()));
+            return Err(AppError::Forbidden(Message::new("role_cannot_see_reports")));
         }
         Ok(())
     }
     pub fn require_export(&self) -> Result<()> {
         self.require_read_leads()?;
         if !self.role().exports_leads() {
-            return Err(AppError::Forbidden(
-                "your role cannot export personal data".into(),
-            ));
+            return Err(AppError::Forbidden(Message::new(
+                "role_cannot_export_personal_data",
+            )));
         }
         Ok(())
     }
@@ -211,13 +215,13 @@ impl App {
         if !email.contains('@') || email.len() > 254 {
             return Err(AppError::invalid(
                 "email",
-                "a valid email address is required",
+                Message::new("user_email_invalid"),
             ));
         }
         if password.chars().count() < 8 {
             return Err(AppError::invalid(
                 "password",
-                "the password needs at least 8 characters",
+                Message::new("password_too_short").with("min", 8),
             ));
         }
         let name = if name.trim().is_empty() {
@@ -245,10 +249,14 @@ impl App {
         let Some((user, hash)) = found.filter(|(u, _)| u.active) else {
             // Same work and same answer whether the user exists or not.
             let _ = verify_password(password, "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$UqHFMoH3A1Kyq5j6BsoE1QG3K6Xc9m6r3Bq0fWQ2b7g");
-            return Err(AppError::Unauthorized("wrong email or password".into()));
+            return Err(AppError::Unauthorized(Message::new(
+                "wrong_email_or_password",
+            )));
         };
         if !verify_password(password, &hash) {
-            return Err(AppError::Unauthorized("wrong email or password".into()));
+            return Err(AppError::Unauthorized(Message::new(
+                "wrong_email_or_password",
+            )));
         }
         let token = new_secret("");
         let csrf = new_secret("");
@@ -296,12 +304,15 @@ impl App {
         ttl_days: Option<i64>,
     ) -> Result<(Id, String)> {
         if name.trim().is_empty() {
-            return Err(AppError::invalid("name", "a token needs a name"));
+            return Err(AppError::invalid(
+                "name",
+                Message::new("token_name_required"),
+            ));
         }
         if scopes.as_slice().is_empty() {
             return Err(AppError::invalid(
                 "scopes",
-                "a token needs at least one scope",
+                Message::new("token_scopes_required"),
             ));
         }
         let secret = new_secret("vk_");
@@ -326,21 +337,24 @@ impl App {
             .store
             .token_by_hash(&sha256_hex(secret.trim()))
             .await?
-            .ok_or_else(|| AppError::Unauthorized("unknown API token".into()))?;
+            .ok_or_else(|| AppError::Unauthorized(Message::new("token_unknown")))?;
         let now = now_ms();
         if t.revoked_at.is_some() {
-            return Err(AppError::Unauthorized("this API token was revoked".into()));
+            return Err(AppError::Unauthorized(Message::new("token_revoked")));
         }
         if t.expires_at.is_some_and(|e| e < now) {
-            return Err(AppError::Unauthorized("this API token has expired".into()));
+            return Err(AppError::Unauthorized(Message::new("token_expired")));
         }
-        let user =
-            match t.user_id {
-                Some(u) => Some(self.store.user(u).await?.filter(|u| u.active).ok_or_else(
-                    || AppError::Unauthorized("the token's user is disabled".into()),
-                )?),
-                None => None,
-            };
+        let user = match t.user_id {
+            Some(u) => Some(
+                self.store
+                    .user(u)
+                    .await?
+                    .filter(|u| u.active)
+                    .ok_or_else(|| AppError::Unauthorized(Message::new("token_user_disabled")))?,
+            ),
+            None => None,
+        };
         // Last-used is informative; a failure to record it must not refuse the request.
         if t.last_used_at.is_none_or(|l| now - l > 60_000) {
             let _ = self.store.mark_token_used(t.id, now).await;

@@ -3,7 +3,7 @@
 //! compares every pair sharing a phone, an email, a profile or a block key; same-person pairs
 //! form clusters, which a dry run reports and an apply merges — undoably, one merge per contact.
 
-use crate::{now_ms, Actor, App, AppError, Result};
+use crate::{now_ms, Actor, App, AppError, Message, Result};
 use serde::Serialize;
 use voronka_core::linkage::contact::{ContactDecision, ContactMatcher, ContactRecord};
 use voronka_core::linkage::{Comparison, Progress};
@@ -80,9 +80,9 @@ impl App {
     ) -> Result<DedupReport> {
         actor.require_write_leads()?;
         if !actor.role().assigns_leads() {
-            return Err(AppError::Forbidden(
-                "only sales managers and administrators merge contacts".into(),
-            ));
+            return Err(AppError::Forbidden(Message::new(
+                "merge_contacts_forbidden",
+            )));
         }
         let mut contacts = Vec::new();
         let mut after = 0;
@@ -204,7 +204,9 @@ impl App {
                     Ok(None) => report
                         .not_merged
                         .push((d.contact.id, "it has no lead left to merge".into())),
-                    Err(AppError::Conflict(why)) => report.not_merged.push((d.contact.id, why)),
+                    Err(AppError::Conflict(why)) => {
+                        report.not_merged.push((d.contact.id, why.to_string()))
+                    }
                     Err(e) => return Err(e),
                 }
             }

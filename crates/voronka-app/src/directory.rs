@@ -1,6 +1,6 @@
 //! Forms, contacts, accounts, customers, deals and people: reads and admin changes with access checks.
 
-use crate::{new_secret, now_ms, Actor, App, AppError, Result};
+use crate::{new_secret, now_ms, Actor, App, AppError, Message, Result};
 use voronka_core::{Account, Customer, Deal, Form, Id, Role, ScopeSet, User};
 use voronka_store::{
     ApiToken, AuditEntry, ContactDetail, ContactRow, CustomerDetail, FormStats, NewForm,
@@ -27,7 +27,7 @@ fn check_url(field: &str, u: &str) -> Result<()> {
     } else {
         Err(AppError::invalid(
             field,
-            format!("{u:?} is not an http(s) URL"),
+            Message::new("url_invalid").with("url", u),
         ))
     }
 }
@@ -46,7 +46,10 @@ impl App {
     pub(crate) fn checked_form_input(&self, input: FormInput) -> Result<CheckedFormInput> {
         let name = voronka_core::intake::normalize::clean_text(&input.name);
         if name.is_empty() {
-            return Err(AppError::invalid("name", "a form needs a name"));
+            return Err(AppError::invalid(
+                "name",
+                Message::new("form_name_required"),
+            ));
         }
         if let Some(r) = &input.redirect_url {
             check_url("redirect_url", r)?;
@@ -61,7 +64,7 @@ impl App {
         if region.len() != 2 || !region.chars().all(|c| c.is_ascii_alphabetic()) {
             return Err(AppError::invalid(
                 "default_region",
-                "a two-letter country code, such as RU or NL",
+                Message::new("region_invalid"),
             ));
         }
         Ok(CheckedFormInput {
@@ -105,7 +108,7 @@ impl App {
 
     pub async fn list_forms(&self, actor: &Actor) -> Result<Vec<FormStats>> {
         if !actor.role().manages_forms() && !actor.role().reads_leads() {
-            return Err(AppError::Forbidden("your role cannot see forms".into()));
+            return Err(AppError::Forbidden(Message::new("role_cannot_see_forms")));
         }
         Ok(self.store.list_forms().await?)
     }
@@ -133,14 +136,15 @@ impl App {
 
     pub async fn contact_detail(&self, actor: &Actor, id: Id) -> Result<ContactDetail> {
         actor.require_read_leads()?;
-        let d = self
-            .store
-            .contact_detail(id)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("contact {id} not found")))?;
+        let d =
+            self.store.contact_detail(id).await?.ok_or_else(|| {
+                AppError::NotFound(Message::new("contact_not_found").with("id", id))
+            })?;
         if let voronka_store::Visibility::Owner(u) = actor.visibility() {
             if !d.leads.iter().any(|l| l.owner_id == Some(u)) {
-                return Err(AppError::NotFound(format!("contact {id} not found")));
+                return Err(AppError::NotFound(
+                    Message::new("contact_not_found").with("id", id),
+                ));
             }
         }
         Ok(d)
@@ -165,7 +169,7 @@ impl App {
         self.store
             .account(id)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("account {id} not found")))
+            .ok_or_else(|| AppError::NotFound(Message::new("account_not_found").with("id", id)))
     }
 
     pub async fn list_accounts(&self, actor: &Actor, q: SimpleQuery) -> Result<Vec<Account>> {
@@ -175,14 +179,15 @@ impl App {
 
     pub async fn customer_detail(&self, actor: &Actor, id: Id) -> Result<CustomerDetail> {
         actor.require_read_leads()?;
-        let d = self
-            .store
-            .customer_detail(id)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("customer {id} not found")))?;
+        let d =
+            self.store.customer_detail(id).await?.ok_or_else(|| {
+                AppError::NotFound(Message::new("customer_not_found").with("id", id))
+            })?;
         if let voronka_store::Visibility::Owner(u) = actor.visibility() {
             if !d.leads.iter().any(|l| l.owner_id == Some(u)) {
-                return Err(AppError::NotFound(format!("customer {id} not found")));
+                return Err(AppError::NotFound(
+                    Message::new("customer_not_found").with("id", id),
+                ));
             }
         }
         Ok(d)
@@ -199,7 +204,7 @@ impl App {
             .store
             .deal(id)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("deal {id} not found")))?;
+            .ok_or_else(|| AppError::NotFound(Message::new("deal_not_found").with("id", id)))?;
         // Access follows the lead the deal came from.
         self.lead_detail(actor, d.lead_id).await?;
         Ok(d)
@@ -218,7 +223,10 @@ impl App {
         actor.require_admin()?;
         let label = voronka_core::intake::normalize::clean_text(label);
         if label.is_empty() {
-            return Err(AppError::invalid("label", "the reason is empty"));
+            return Err(AppError::invalid(
+                "label",
+                Message::new("refusal_reason_empty"),
+            ));
         }
         self.store.add_refusal_reason(&label).await?;
         Ok(())
@@ -275,11 +283,11 @@ impl App {
             .store
             .user(id)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("user {id} not found")))?;
+            .ok_or_else(|| AppError::NotFound(Message::new("user_not_found").with("id", id)))?;
         if actor.user_id() == Some(id) && (!active || role != Role::Admin) {
             return Err(AppError::invalid(
                 "role",
-                "you cannot demote or disable yourself",
+                Message::new("cannot_demote_self"),
             ));
         }
         self.store

@@ -1,7 +1,7 @@
 //! Duplicate review: pairs the matcher was unsure of, merging two leads field by field, "not a
 //! duplicate", and undoing a merge from its record.
 
-use crate::{now_ms, Actor, App, AppError, Result};
+use crate::{now_ms, Actor, App, AppError, Message, Result};
 use voronka_core::Id;
 use voronka_store::{
     DuplicatePair, LeadDetail, MergeRecord, MergeSnapshot, NewAudit, MERGE_FIELDS,
@@ -18,9 +18,7 @@ pub struct PairReview {
 fn require_reviewer(actor: &Actor) -> Result<()> {
     actor.require_write_leads()?;
     if !actor.role().assigns_leads() {
-        return Err(AppError::Forbidden(
-            "only sales managers and administrators merge leads".into(),
-        ));
+        return Err(AppError::Forbidden(Message::new("merge_leads_forbidden")));
     }
     Ok(())
 }
@@ -85,7 +83,7 @@ impl App {
         if !matches!(status, "open" | "merged" | "not_duplicate") {
             return Err(AppError::invalid(
                 "status",
-                format!("status must be open, merged or not_duplicate, got {status:?}"),
+                Message::new("duplicate_status_unknown").with("status", status),
             ));
         }
         Ok(self.store.duplicate_pairs(status, 500).await?)
@@ -93,11 +91,9 @@ impl App {
 
     pub async fn duplicate_pair(&self, actor: &Actor, id: Id) -> Result<PairReview> {
         require_reviewer(actor)?;
-        let pair = self
-            .store
-            .duplicate_pair(id)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("duplicate pair {id} not found")))?;
+        let pair = self.store.duplicate_pair(id).await?.ok_or_else(|| {
+            AppError::NotFound(Message::new("duplicate_pair_not_found").with("id", id))
+        })?;
         let lead = self.lead_detail(actor, pair.lead_id).await?;
         let other = self.lead_detail(actor, pair.other_lead_id).await?;
         Ok(PairReview { pair, lead, other })
@@ -143,10 +139,9 @@ impl App {
         if let Some(bad) = take.iter().find(|f| !MERGE_FIELDS.contains(&f.as_str())) {
             return Err(AppError::invalid(
                 "take",
-                format!(
-                    "{bad:?} is not a field a merge can take; choose from {}",
-                    MERGE_FIELDS.join(", ")
-                ),
+                Message::new("merge_field_unknown")
+                    .with("field", bad)
+                    .with("choices", MERGE_FIELDS.join(", ")),
             ));
         }
         // Both must be visible to the actor.
@@ -213,13 +208,11 @@ impl App {
     /// Undoes a merge: the merged lead and contact come back with everything that was theirs.
     pub async fn undo_merge(&self, actor: &Actor, merge_id: Id) -> Result<()> {
         require_reviewer(actor)?;
-        let rec = self
-            .store
-            .merge_record(merge_id)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("merge {merge_id} not found")))?;
+        let rec = self.store.merge_record(merge_id).await?.ok_or_else(|| {
+            AppError::NotFound(Message::new("merge_not_found").with("id", merge_id))
+        })?;
         if rec.undone_at.is_some() {
-            return Err(AppError::Conflict("this merge was undone already".into()));
+            return Err(AppError::Conflict(Message::new("merge_already_undone")));
         }
         self.lead_detail(actor, rec.survivor_lead_id).await?;
         let snap: MergeSnapshot = serde_json::from_str(&rec.snapshot)

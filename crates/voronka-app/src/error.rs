@@ -1,18 +1,27 @@
+use crate::message::Message;
 use serde::Serialize;
+use voronka_core::intake::text::Args;
 use voronka_core::StageError;
 use voronka_store::StoreError;
 
+/// What is wrong with one field: its code and values ([`Message`]) and, for clients that show
+/// it as it comes, the catalog's text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
+    pub code: String,
+    #[serde(skip_serializing_if = "Args::is_empty")]
+    pub args: Args,
 }
 
 impl FieldError {
-    pub fn new(field: &str, message: impl Into<String>) -> Self {
+    pub fn new(field: &str, message: Message) -> Self {
         FieldError {
             field: field.to_string(),
-            message: message.into(),
+            message: message.to_string(),
+            code: message.code,
+            args: message.args,
         }
     }
 }
@@ -21,18 +30,18 @@ impl FieldError {
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("{0}")]
-    NotFound(String),
+    NotFound(Message),
     #[error("{0}")]
-    Forbidden(String),
+    Forbidden(Message),
     #[error("{0}")]
-    Unauthorized(String),
+    Unauthorized(Message),
     #[error("{message}")]
     Invalid {
-        message: String,
+        message: Message,
         fields: Vec<FieldError>,
     },
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Message),
     #[error(transparent)]
     Stage(#[from] StageError),
     #[error("the intake is shutting down")]
@@ -44,11 +53,26 @@ pub enum AppError {
 }
 
 impl AppError {
-    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        let message = message.into();
+    /// One field is wrong; the error says what, with the field's own message.
+    pub fn invalid(field: &str, message: Message) -> Self {
         AppError::Invalid {
-            message: message.clone(),
-            fields: vec![FieldError::new(field, message)],
+            fields: vec![FieldError::new(field, message.clone())],
+            message,
+        }
+    }
+
+    /// The code and values of what the error says to people (`None` for the kinds that only
+    /// go to the log).
+    pub fn message(&self) -> Option<Message> {
+        match self {
+            AppError::NotFound(m)
+            | AppError::Forbidden(m)
+            | AppError::Unauthorized(m)
+            | AppError::Conflict(m)
+            | AppError::Invalid { message: m, .. } => Some(m.clone()),
+            AppError::Stage(e) => Some(Message::from(e)),
+            AppError::Unavailable => Some(Message::new("unavailable")),
+            AppError::Store(_) | AppError::Io(_) => None,
         }
     }
 }
@@ -56,8 +80,10 @@ impl AppError {
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NotFound => AppError::NotFound("not found".into()),
-            StoreError::Conflict(what) => AppError::Conflict(what),
+            StoreError::NotFound => AppError::NotFound(Message::new("not_found")),
+            StoreError::Conflict(what) => {
+                AppError::Conflict(Message::new("conflict").with("what", what))
+            }
             other => AppError::Store(other),
         }
     }

@@ -1,6 +1,6 @@
 //! Form definitions (builders), widget events and A/B statistics.
 
-use crate::{now_ms, Actor, App, AppError, FieldError, Result};
+use crate::{now_ms, Actor, App, AppError, FieldError, Message, Result};
 use serde::{Deserialize, Serialize};
 use voronka_core::capture::{take_rate, FormDefinition};
 use voronka_core::intake::{
@@ -52,12 +52,12 @@ impl App {
     /// A form by id for the builder pages and the API.
     pub async fn form(&self, actor: &Actor, id: Id) -> Result<Form> {
         if !actor.role().manages_forms() && !actor.role().reads_leads() {
-            return Err(AppError::Forbidden("your role cannot see forms".into()));
+            return Err(AppError::Forbidden(Message::new("role_cannot_see_forms")));
         }
         self.store
             .form(id)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("form {id} not found")))
+            .ok_or_else(|| AppError::NotFound(Message::new("form_not_found").with("id", id)))
     }
 
     /// Replaces a form's definition after checking every part of it.
@@ -73,14 +73,22 @@ impl App {
         let problems = def.check();
         if !problems.is_empty() {
             return Err(AppError::Invalid {
-                message: problems
-                    .iter()
-                    .map(|p| format!("{}: {}", p.field, p.message))
-                    .collect::<Vec<_>>()
-                    .join("; "),
+                message: Message::new("form_definition_invalid").with(
+                    "problems",
+                    problems
+                        .iter()
+                        .map(|p| format!("{}: {}", p.field, p.message))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
                 fields: problems
                     .iter()
-                    .map(|p| FieldError::new(&p.field, p.message.clone()))
+                    .map(|p| {
+                        FieldError::new(
+                            &p.field,
+                            Message::new("form_field_invalid").with("problem", &p.message),
+                        )
+                    })
                     .collect(),
             });
         }
@@ -92,10 +100,8 @@ impl App {
             .map_err(|e| match AppError::from(e) {
                 AppError::Conflict(_) => AppError::invalid(
                     "landing",
-                    format!(
-                        "the address /l/{} is taken by another form",
-                        slug.clone().unwrap_or_default()
-                    ),
+                    Message::new("landing_address_taken")
+                        .with("slug", slug.clone().unwrap_or_default()),
                 ),
                 other => other,
             })?;
@@ -148,7 +154,7 @@ impl App {
         if !EVENT_KINDS.contains(&kind) {
             return Err(AppError::invalid(
                 "kind",
-                format!("{kind:?} is not one of view, submit, download"),
+                Message::new("form_event_kind_unknown").with("kind", kind),
             ));
         }
         self.store

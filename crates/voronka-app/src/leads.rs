@@ -1,6 +1,6 @@
 //! Use cases on leads: reading with row-level access, stage changes, conversion, assignment, notes.
 
-use crate::{now_ms, Actor, App, AppError, Result};
+use crate::{now_ms, Actor, App, AppError, Message, Result};
 use serde::Deserialize;
 use voronka_core::{Id, Lead, Millis, Money, Role, Stage, Temperature};
 use voronka_store::{
@@ -43,7 +43,9 @@ impl App {
             Ok(())
         } else {
             // Not 403: a salesperson must not learn which ids exist.
-            Err(AppError::NotFound(format!("lead {} not found", lead.id)))
+            Err(AppError::NotFound(
+                Message::new("lead_not_found").with("id", lead.id),
+            ))
         }
     }
 
@@ -51,7 +53,9 @@ impl App {
         if let (Visibility::Team(team), Some(owner)) = (actor.visibility(), lead.owner_id) {
             let owner = self.store.user(owner).await?;
             if owner.and_then(|o| o.team_id) != Some(team) {
-                return Err(AppError::NotFound(format!("lead {} not found", lead.id)));
+                return Err(AppError::NotFound(
+                    Message::new("lead_not_found").with("id", lead.id),
+                ));
             }
         }
         Ok(())
@@ -86,7 +90,7 @@ impl App {
             .store
             .lead_detail(id)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("lead {id} not found")))?;
+            .ok_or_else(|| AppError::NotFound(Message::new("lead_not_found").with("id", id)))?;
         self.check_visible(actor, &d.lead)?;
         self.check_team(actor, &d.lead).await?;
         Ok(d)
@@ -101,7 +105,7 @@ impl App {
             .store
             .lead(id)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("lead {id} not found")))?;
+            .ok_or_else(|| AppError::NotFound(Message::new("lead_not_found").with("id", id)))?;
         self.check_visible(actor, &lead)?;
         self.check_team(actor, &lead).await?;
         Ok(lead)
@@ -113,7 +117,7 @@ impl App {
         let lead = tx
             .lead_for_update(id)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("lead {id} not found")))?;
+            .ok_or_else(|| AppError::NotFound(Message::new("lead_not_found").with("id", id)))?;
         self.check_visible(actor, &lead)?;
         self.check_team(actor, &lead).await?;
         Ok((tx, lead))
@@ -128,10 +132,9 @@ impl App {
         at: Millis,
     ) -> Result<Lead> {
         // The first response is the first logged call, email or meeting (`log_activity`).
-        let after = tx
-            .lead_for_update(before.id)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("lead {} not found", before.id)))?;
+        let after = tx.lead_for_update(before.id).await?.ok_or_else(|| {
+            AppError::NotFound(Message::new("lead_not_found").with("id", before.id))
+        })?;
         tx.audit(&NewAudit {
             actor_id: actor.user_id(),
             actor: actor.name(),
@@ -194,17 +197,9 @@ impl App {
     ) -> Result<Lead> {
         match to {
             Stage::Refused => {
-                return Err(AppError::invalid(
-                    "stage",
-                    "use refuse, which records the reason",
-                ))
+                return Err(AppError::invalid("stage", Message::new("stage_use_refuse")))
             }
-            Stage::Junk => {
-                return Err(AppError::invalid(
-                    "stage",
-                    "use junk, which records the reason",
-                ))
-            }
+            Stage::Junk => return Err(AppError::invalid("stage", Message::new("stage_use_junk"))),
             _ => {}
         }
         let (mut tx, lead) = self.lead_tx(actor, id).await?;
@@ -255,23 +250,23 @@ impl App {
     ) -> Result<(Lead, bool)> {
         let reason = voronka_core::intake::normalize::clean_text(&input.reason);
         if reason.is_empty() {
-            return Err(AppError::invalid("reason", "a refusal needs a reason"));
+            return Err(AppError::invalid(
+                "reason",
+                Message::new("refusal_reason_required"),
+            ));
         }
         let known = self.store.refusal_reasons().await?;
         if !known.iter().any(|k| k == &reason) {
             return Err(AppError::invalid(
                 "reason",
-                format!(
-                    "unknown refusal reason; choose one of: {}",
-                    known.join(", ")
-                ),
+                Message::new("refusal_reason_unknown").with("choices", known.join(", ")),
             ));
         }
         if let Some(f) = input.freeze_until {
             if f <= at {
                 return Err(AppError::invalid(
                     "freeze_until",
-                    "the freeze date must be in the future",
+                    Message::new("freeze_date_in_past"),
                 ));
             }
         }
@@ -305,7 +300,7 @@ impl App {
                 .lead_detail(id)
                 .await?
                 .map(|d| d.contact)
-                .ok_or_else(|| AppError::NotFound(format!("lead {id} not found")))?;
+                .ok_or_else(|| AppError::NotFound(Message::new("lead_not_found").with("id", id)))?;
             let email = contact.emails.first().map(|e| e.normalized.clone());
             if let Some(email) = email.filter(|e| !e.is_empty()) {
                 if crate::mail::smtp_in_tx(tx.as_mut()).await?.is_some() {
@@ -340,12 +335,12 @@ impl App {
     pub async fn survey(&self, token: &str) -> Result<Survey> {
         let token = token.trim();
         if token.is_empty() || token.len() > 200 {
-            return Err(AppError::NotFound("no such survey".into()));
+            return Err(AppError::NotFound(Message::new("survey_not_found")));
         }
         self.store
             .survey_by_token(&crate::sha256_hex(token))
             .await?
-            .ok_or_else(|| AppError::NotFound("no such survey".into()))
+            .ok_or_else(|| AppError::NotFound(Message::new("survey_not_found")))
     }
 
     /// Stores the answer of a survey; a second answer is refused.
@@ -357,13 +352,13 @@ impl App {
     ) -> Result<Survey> {
         let survey = self.survey(token).await?;
         if survey.answered_at.is_some() {
-            return Err(AppError::Conflict("this survey has been answered".into()));
+            return Err(AppError::Conflict(Message::new("survey_answered")));
         }
         let answer = answer.trim();
         if !SURVEY_ANSWERS.contains(&answer) {
             return Err(AppError::invalid(
                 "answer",
-                format!("the answer is one of: {}", SURVEY_ANSWERS.join(", ")),
+                Message::new("survey_answer_unknown").with("choices", SURVEY_ANSWERS.join(", ")),
             ));
         }
         let comment = comment
@@ -372,7 +367,7 @@ impl App {
         if comment.as_ref().is_some_and(|c| c.chars().count() > 2000) {
             return Err(AppError::invalid(
                 "comment",
-                "the comment is at most 2000 characters",
+                Message::new("survey_comment_too_long").with("max", 2000),
             ));
         }
         let at = now_ms();
@@ -386,7 +381,7 @@ impl App {
             )
             .await?;
         if !done {
-            return Err(AppError::Conflict("this survey has been answered".into()));
+            return Err(AppError::Conflict(Message::new("survey_answered")));
         }
         self.survey(token).await
     }
@@ -394,7 +389,10 @@ impl App {
     pub async fn mark_junk(&self, actor: &Actor, id: Id, reason: &str) -> Result<Lead> {
         let reason = voronka_core::intake::normalize::clean_text(reason);
         if reason.is_empty() {
-            return Err(AppError::invalid("reason", "junk needs a reason"));
+            return Err(AppError::invalid(
+                "reason",
+                Message::new("junk_reason_required"),
+            ));
         }
         let at = now_ms();
         let (mut tx, lead) = self.lead_tx(actor, id).await?;
@@ -483,7 +481,7 @@ impl App {
         if input.amount.minor < 0 {
             return Err(AppError::invalid(
                 "amount",
-                "the deal amount must not be negative",
+                Message::new("deal_amount_negative"),
             ));
         }
         let (mut tx, lead) = self.lead_tx(actor, id).await?;
@@ -498,7 +496,7 @@ impl App {
             .store
             .contact_detail(lead.contact_id)
             .await?
-            .ok_or_else(|| AppError::NotFound("contact".into()))?;
+            .ok_or_else(|| AppError::NotFound(Message::new("lead_contact_missing")))?;
         let name = detail
             .account
             .as_ref()
@@ -541,9 +539,7 @@ impl App {
 
     pub async fn assign(&self, actor: &Actor, id: Id, owner: Option<Id>) -> Result<Lead> {
         if !actor.role().assigns_leads() {
-            return Err(AppError::Forbidden(
-                "only managers and admins reassign leads".into(),
-            ));
+            return Err(AppError::Forbidden(Message::new("reassign_forbidden")));
         }
         if let Some(o) = owner {
             let u = self
@@ -551,9 +547,14 @@ impl App {
                 .user(o)
                 .await?
                 .filter(|u| u.active)
-                .ok_or_else(|| AppError::invalid("owner_id", format!("no active user {o}")))?;
+                .ok_or_else(|| {
+                    AppError::invalid("owner_id", Message::new("owner_not_active").with("id", o))
+                })?;
             if matches!(u.role, Role::Marketer | Role::Viewer) {
-                return Err(AppError::invalid("owner_id", "leads go to people who sell"));
+                return Err(AppError::invalid(
+                    "owner_id",
+                    Message::new("owner_does_not_sell"),
+                ));
             }
         }
         let at = now_ms();
@@ -588,12 +589,12 @@ impl App {
     pub async fn add_note_at(&self, actor: &Actor, id: Id, body: &str, at: Millis) -> Result<Id> {
         let body = body.trim();
         if body.is_empty() {
-            return Err(AppError::invalid("body", "the note is empty"));
+            return Err(AppError::invalid("body", Message::new("note_empty")));
         }
         if body.chars().count() > 20_000 {
             return Err(AppError::invalid(
                 "body",
-                "the note is longer than 20000 characters",
+                Message::new("note_too_long").with("max", 20_000),
             ));
         }
         let (mut tx, lead) = self.lead_tx(actor, id).await?;

@@ -53,7 +53,7 @@ impl SmtpSecurity {
             "tls" => Ok(SmtpSecurity::Tls),
             _ => Err(AppError::invalid(
                 "security",
-                "the security is none, starttls or tls",
+                crate::Message::new("smtp_security_unknown"),
             )),
         }
     }
@@ -110,19 +110,28 @@ impl SmtpSettings {
             .filter(|u| !u.is_empty());
         self.password = self.password.filter(|p| !p.is_empty());
         if self.host.is_empty() || self.host.contains(char::is_whitespace) {
-            return Err(AppError::invalid("host", "the SMTP host is a host name"));
+            return Err(AppError::invalid(
+                "host",
+                crate::Message::new("smtp_host_invalid"),
+            ));
         }
         if self.port == 0 {
-            return Err(AppError::invalid("port", "the port is 1 to 65535"));
+            return Err(AppError::invalid(
+                "port",
+                crate::Message::new("smtp_port_invalid"),
+            ));
         }
         if self.from.parse::<Mailbox>().is_err() {
             return Err(AppError::invalid(
                 "from",
-                "the sender is an address such as sales@example.com",
+                crate::Message::new("smtp_sender_invalid"),
             ));
         }
         if self.password.is_some() && self.username.is_none() {
-            return Err(AppError::invalid("username", "a password needs a username"));
+            return Err(AppError::invalid(
+                "username",
+                crate::Message::new("smtp_username_required"),
+            ));
         }
         Ok(self)
     }

@@ -1,7 +1,7 @@
 //! Predictive conversion score: training on closed leads, scoring open leads, the current model
 //! kept in memory for the intake, and nightly retraining as a durable job.
 
-use crate::{now_ms, App, AppError, Result};
+use crate::{now_ms, App, AppError, Message, Result};
 use serde::Serialize;
 use std::sync::{Arc, RwLock};
 use voronka_core::predict::{self, ConversionModel, TrainOptions};
@@ -66,7 +66,7 @@ pub fn next_retrain_at(now: Millis) -> Millis {
 
 fn too_few(e: predict::PredictError) -> AppError {
     AppError::Invalid {
-        message: e.to_string(),
+        message: Message::new("model_not_trained_reason").with("problem", e),
         fields: Vec::new(),
     }
 }

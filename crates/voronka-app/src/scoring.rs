@@ -2,7 +2,7 @@
 //! arrive, all leads in the background when the rules change and every night for decay) and the
 //! explanation of a score.
 
-use crate::{now_ms, Actor, App, AppError, Result};
+use crate::{now_ms, Actor, App, AppError, Message, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -114,36 +114,34 @@ pub struct EventIn {
 }
 
 fn check_event(i: usize, e: &EventIn, now: Millis) -> Result<()> {
-    let bad = |msg: String| AppError::invalid(&format!("events[{i}]"), msg);
+    let bad = |msg: Message| AppError::invalid(&format!("events[{i}]"), msg);
     let name = e.name.trim();
     if name.is_empty() || name.chars().count() > 64 {
-        return Err(bad("the event name must have 1 to 64 characters".into()));
+        return Err(bad(Message::new("event_name_length")));
     }
     if !name
         .chars()
         .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
     {
-        return Err(bad(format!(
-            "the event name {name:?} may hold letters, digits and _ - . : only"
-        )));
+        return Err(bad(Message::new("event_name_characters").with("name", name)));
     }
     if e.visitor_id.is_none() && e.lead_id.is_none() {
-        return Err(bad("an event needs a visitor_id or a lead_id".into()));
+        return Err(bad(Message::new("event_needs_visitor_or_lead")));
     }
     if e.visitor_id
         .as_deref()
         .is_some_and(|v| v.trim().is_empty() || v.len() > 128)
     {
-        return Err(bad("the visitor_id must have 1 to 128 characters".into()));
+        return Err(bad(Message::new("event_visitor_id_length")));
     }
     if e.id
         .as_deref()
         .is_some_and(|v| v.trim().is_empty() || v.len() > 128)
     {
-        return Err(bad("the id must have 1 to 128 characters".into()));
+        return Err(bad(Message::new("event_id_length")));
     }
     if e.url.as_deref().is_some_and(|u| u.len() > 2048) {
-        return Err(bad("the url is longer than 2,048 characters".into()));
+        return Err(bad(Message::new("event_url_too_long")));
     }
     // Stored as text as sent: a control character (a NUL cannot be stored in PostgreSQL text at
     // all) is refused here with the event named, rather than failing the whole store write.
@@ -152,31 +150,29 @@ fn check_event(i: usize, e: &EventIn, now: Millis) -> Result<()> {
             .is_some_and(|s| s.chars().any(char::is_control))
     };
     if control(&e.visitor_id) {
-        return Err(bad("the visitor_id may not hold control characters".into()));
+        return Err(bad(Message::new("event_visitor_id_control")));
     }
     if control(&e.id) {
-        return Err(bad("the id may not hold control characters".into()));
+        return Err(bad(Message::new("event_id_control")));
     }
     if control(&e.url) {
-        return Err(bad("the url may not hold control characters".into()));
+        return Err(bad(Message::new("event_url_control")));
     }
     if serde_json::Value::Object(e.properties.clone())
         .to_string()
         .len()
         > 8192
     {
-        return Err(bad("the properties are larger than 8 KB".into()));
+        return Err(bad(Message::new("event_properties_too_large")));
     }
     if e.at.is_some_and(|at| at > now + DAY_MS || at < 0) {
-        return Err(bad("the time is in the future".into()));
+        return Err(bad(Message::new("event_time_in_future")));
     }
     if e.at.is_some() && e.age.is_some() {
-        return Err(bad("give either at or age, not both".into()));
+        return Err(bad(Message::new("event_at_and_age")));
     }
     if e.age.is_some_and(|age| !(0..=MAX_AGE_MS).contains(&age)) {
-        return Err(bad(
-            "the age must be from 0 to 365 days, in milliseconds".into()
-        ));
+        return Err(bad(Message::new("event_age_out_of_range")));
     }
     Ok(())
 }
@@ -205,9 +201,9 @@ impl App {
     /// Saves new rules, puts them in force and rescores every lead in the background.
     pub async fn save_scoring_rules(&self, actor: &Actor, rules: Rules) -> Result<ScoreRun> {
         actor.require_forms()?;
-        rules
-            .check()
-            .map_err(|e| AppError::invalid("rules", e.to_string()))?;
+        rules.check().map_err(|e| {
+            AppError::invalid("rules", Message::new("rules_invalid").with("problem", e))
+        })?;
         let now = now_ms();
         let id = self
             .store
@@ -347,12 +343,12 @@ impl App {
     /// Stores events and rescores the leads they belong to, in one transaction.
     pub async fn ingest_events(&self, source: &str, events: Vec<EventIn>) -> Result<Ingested> {
         if events.is_empty() {
-            return Err(AppError::invalid("events", "no events were sent"));
+            return Err(AppError::invalid("events", Message::new("events_empty")));
         }
         if events.len() > MAX_EVENTS {
             return Err(AppError::invalid(
                 "events",
-                format!("at most {MAX_EVENTS} events per request"),
+                Message::new("events_too_many").with("max", MAX_EVENTS),
             ));
         }
         let now = now_ms();
@@ -389,7 +385,7 @@ impl App {
         if let Some(missing) = missing_lead(tx.as_mut(), &rows).await? {
             return Err(AppError::invalid(
                 "lead_id",
-                format!("lead {missing} not found"),
+                Message::new("lead_not_found").with("id", missing),
             ));
         }
         let mut ingested = tx.insert_events(&rows).await?;
@@ -489,16 +485,16 @@ impl App {
             let ok =
                 origin.is_some_and(|o| site.origins.iter().any(|a| a.trim_end_matches('/') == o));
             if !ok {
-                return Err(AppError::Forbidden(format!(
-                    "this site does not accept events from {}",
-                    origin.unwrap_or("an unknown origin")
-                )));
+                return Err(AppError::Forbidden(match origin {
+                    Some(o) => Message::new("events_origin_refused").with("origin", o),
+                    None => Message::new("events_origin_unknown"),
+                }));
             }
         }
         if events.iter().any(|e| e.lead_id.is_some()) {
             return Err(AppError::invalid(
                 "lead_id",
-                "the tracker sends visitor ids only; lead ids need a token",
+                Message::new("tracker_lead_id_refused"),
             ));
         }
         // A browser's clock is not to be trusted: a tracked event is dated by its age (how long
@@ -521,7 +517,9 @@ impl App {
         self.store
             .tracking_site_by_key(key.trim())
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("no tracking site with key {key}")))
+            .ok_or_else(|| {
+                AppError::NotFound(Message::new("tracking_site_not_found").with("key", key))
+            })
     }
 
     pub async fn tracking_sites(&self, actor: &Actor) -> Result<Vec<TrackingSite>> {
@@ -539,15 +537,16 @@ impl App {
         actor.require_forms()?;
         let name = name.trim();
         if name.is_empty() {
-            return Err(AppError::invalid("name", "the site needs a name"));
+            return Err(AppError::invalid(
+                "name",
+                Message::new("tracking_site_name_required"),
+            ));
         }
         let mut clean = Vec::new();
         for o in origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {
-            clean.push(
-                origin_of(o).ok_or_else(|| {
-                    AppError::invalid("origins", format!("{o:?} is not an origin"))
-                })?,
-            );
+            clean.push(origin_of(o).ok_or_else(|| {
+                AppError::invalid("origins", Message::new("origin_invalid").with("origin", o))
+            })?);
         }
         let key = crate::auth::new_secret("s_")[..26].to_string();
         Ok(self
@@ -566,7 +565,9 @@ impl App {
             .scoring_inputs(&[lead_id])
             .await?
             .pop()
-            .ok_or_else(|| AppError::NotFound(format!("lead {lead_id} not found")))?;
+            .ok_or_else(|| {
+                AppError::NotFound(Message::new("lead_not_found").with("id", lead_id))
+            })?;
         let profile = effective_profile(&input);
         let now = now_ms();
         let score = scorer.score(&profile, &input.events, input.callback, now);

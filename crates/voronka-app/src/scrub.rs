@@ -1,7 +1,7 @@
 //! Pseudo-lead rules as stored data, the recent-traffic counts the burst rules need, and the
 //! scrub-rate report.
 
-use crate::{now_ms, Actor, App, AppError, Result};
+use crate::{now_ms, Actor, App, AppError, Message, Result};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
@@ -113,7 +113,7 @@ fn payload_hash(s: &Submission) -> String {
 }
 
 fn rules_error(e: RulesError) -> AppError {
-    AppError::invalid("rules", e.to_string())
+    AppError::invalid("rules", Message::new("rules_invalid").with("problem", e))
 }
 
 impl App {
@@ -161,8 +161,12 @@ impl App {
 
     /// Reads a TOML rules file (missing keys take their defaults).
     pub fn parse_scrub_rules_toml(text: &str) -> Result<ScrubRules> {
-        let rules: ScrubRules =
-            toml::from_str(text).map_err(|e| AppError::invalid("rules", e.message()))?;
+        let rules: ScrubRules = toml::from_str(text).map_err(|e| {
+            AppError::invalid(
+                "rules",
+                Message::new("rules_invalid").with("problem", e.message()),
+            )
+        })?;
         rules.check().map_err(rules_error)?;
         Ok(rules)
     }

@@ -2,7 +2,7 @@
 //! their steps, activities (the first response), tasks, notifications and the metrics.
 
 use crate::mail::{email_job, smtp_in_tx, EmailPayload};
-use crate::{now_ms, Actor, App, AppError, Result};
+use crate::{now_ms, Actor, App, AppError, Message, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use voronka_core::intake::{Origin, RouteContext, RouteDecision};
@@ -355,9 +355,7 @@ fn require_manager(actor: &Actor) -> Result<()> {
     if actor.role().assigns_leads() {
         Ok(())
     } else {
-        Err(AppError::Forbidden(
-            "only managers and admins change routing".into(),
-        ))
+        Err(AppError::Forbidden(Message::new("routing_forbidden")))
     }
 }
 
@@ -373,9 +371,9 @@ impl App {
 
     pub async fn set_routing_rules(&self, actor: &Actor, rules: RoutingRules) -> Result<()> {
         actor.require_admin()?;
-        rules
-            .check()
-            .map_err(|e| AppError::invalid("rules", e.to_string()))?;
+        rules.check().map_err(|e| {
+            AppError::invalid("rules", Message::new("rules_invalid").with("problem", e))
+        })?;
         let before = self.routing_rules().await?;
         let now = now_ms();
         self.store
@@ -391,7 +389,7 @@ impl App {
         } else {
             RoutingRules::from_json(text)
         };
-        r.map_err(|e| AppError::invalid("rules", e.to_string()))
+        r.map_err(|e| AppError::invalid("rules", Message::new("rules_invalid").with("problem", e)))
     }
 
     pub async fn sla_settings(&self) -> Result<SlaSettings> {
@@ -404,7 +402,9 @@ impl App {
 
     pub async fn set_sla_settings(&self, actor: &Actor, s: SlaSettings) -> Result<()> {
         actor.require_admin()?;
-        s.check().map_err(|e| AppError::invalid("sla", e))?;
+        s.check().map_err(|e| {
+            AppError::invalid("sla", Message::new("sla_invalid").with("problem", e))
+        })?;
         let before = self.sla_settings().await?;
         let now = now_ms();
         self.store
@@ -420,7 +420,7 @@ impl App {
         } else {
             SlaSettings::from_json(text)
         };
-        r.map_err(|e| AppError::invalid("sla", e))
+        r.map_err(|e| AppError::invalid("sla", Message::new("sla_invalid").with("problem", e)))
     }
 
     pub async fn notify_webhook(&self) -> Result<Option<String>> {
@@ -433,7 +433,7 @@ impl App {
         if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
             return Err(AppError::invalid(
                 "url",
-                "the webhook must be an http(s) URL",
+                Message::new("webhook_url_invalid"),
             ));
         }
         let before = self.notify_webhook().await?;
@@ -463,11 +463,15 @@ impl App {
         if actor.user_id() != Some(user_id) {
             require_manager(actor)?;
         }
-        p.check().map_err(|e| AppError::invalid("profile", e))?;
-        self.store
-            .user(user_id)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("user {user_id} not found")))?;
+        p.check().map_err(|e| {
+            AppError::invalid(
+                "profile",
+                Message::new("routing_profile_invalid").with("problem", e),
+            )
+        })?;
+        self.store.user(user_id).await?.ok_or_else(|| {
+            AppError::NotFound(Message::new("user_not_found").with("id", user_id))
+        })?;
         let before = self.routing_profile(actor, user_id).await?;
         let json = serde_json::to_string(&p).map_err(|e| AppError::Io(e.to_string()))?;
         let now = now_ms();
@@ -507,10 +511,16 @@ impl App {
                         .await?
                         .filter(|u| u.active)
                         .ok_or_else(|| {
-                            AppError::invalid("owner_id", format!("no active user {o}"))
+                            AppError::invalid(
+                                "owner_id",
+                                Message::new("owner_not_active").with("id", o),
+                            )
                         })?;
                     if matches!(u.role, Role::Marketer | Role::Viewer) {
-                        return Err(AppError::invalid("owner_id", "leads go to people who sell"));
+                        return Err(AppError::invalid(
+                            "owner_id",
+                            Message::new("owner_does_not_sell"),
+                        ));
                     }
                 }
                 let mut why = Notice::new("reassigned_by").with("actor", actor.name());
@@ -579,7 +589,10 @@ impl App {
     ) -> Result<Vec<(Id, std::result::Result<AssignmentRow, String>)>> {
         require_manager(actor)?;
         if lead_ids.len() > 10_000 {
-            return Err(AppError::invalid("lead_ids", "at most 10000 leads at once"));
+            return Err(AppError::invalid(
+                "lead_ids",
+                Message::new("too_many_leads").with("max", 10_000),
+            ));
         }
         let mut out = Vec::with_capacity(lead_ids.len());
         for &id in lead_ids {
@@ -659,7 +672,7 @@ impl App {
         if !ACTIVITY_KINDS.contains(&kind.as_str()) {
             return Err(AppError::invalid(
                 "kind",
-                "an activity is a call, email or meeting",
+                Message::new("activity_kind_unknown"),
             ));
         }
         let outcome = input
@@ -671,14 +684,14 @@ impl App {
             if !OUTCOMES.contains(&o.as_str()) {
                 return Err(AppError::invalid(
                     "outcome",
-                    format!("the outcome is one of: {}", OUTCOMES.join(", ")),
+                    Message::new("activity_outcome_unknown").with("choices", OUTCOMES.join(", ")),
                 ));
             }
         }
         if outcome.as_deref() == Some("call_back") && input.call_back_at.is_none_or(|c| c <= at) {
             return Err(AppError::invalid(
                 "call_back_at",
-                "call back needs a time in the future",
+                Message::new("call_back_in_past"),
             ));
         }
         let note = input
@@ -765,7 +778,7 @@ impl App {
         if !TASK_KINDS.contains(&kind.as_str()) {
             return Err(AppError::invalid(
                 "kind",
-                format!("a task is one of: {}", TASK_KINDS.join(", ")),
+                Message::new("task_kind_unknown").with("choices", TASK_KINDS.join(", ")),
             ));
         }
         let at = now_ms();
@@ -805,12 +818,14 @@ impl App {
             .store
             .task(id)
             .await?
-            .ok_or_else(|| AppError::NotFound(format!("task {id} not found")))?;
+            .ok_or_else(|| AppError::NotFound(Message::new("task_not_found").with("id", id)))?;
         if t.owner_id != actor.user_id() && !actor.role().assigns_leads() {
-            return Err(AppError::NotFound(format!("task {id} not found")));
+            return Err(AppError::NotFound(
+                Message::new("task_not_found").with("id", id),
+            ));
         }
         if !self.store.complete_task(id, now_ms()).await? {
-            return Err(AppError::Conflict("the task is already done".into()));
+            return Err(AppError::Conflict(Message::new("task_already_done")));
         }
         Ok(())
     }
@@ -826,7 +841,7 @@ impl App {
     pub async fn notifications(&self, actor: &Actor) -> Result<Vec<Notification>> {
         let me = actor
             .user_id()
-            .ok_or_else(|| AppError::Forbidden("notifications belong to a person".into()))?;
+            .ok_or_else(|| AppError::Forbidden(Message::new("notifications_need_person")))?;
         Ok(self.store.notifications_for(me, 100).await?)
     }
 
@@ -834,7 +849,7 @@ impl App {
         actor.require_read_leads()?;
         let me = actor
             .user_id()
-            .ok_or_else(|| AppError::Forbidden("the work queue belongs to a person".into()))?;
+            .ok_or_else(|| AppError::Forbidden(Message::new("work_queue_needs_person")))?;
         Ok(self.store.work_queue(me, 200).await?)
     }
 
@@ -1148,7 +1163,7 @@ impl App {
     pub async fn ical_token(&self, actor: &Actor) -> Result<String> {
         let me = actor
             .user_id()
-            .ok_or_else(|| AppError::Forbidden("the calendar belongs to a person".into()))?;
+            .ok_or_else(|| AppError::Forbidden(Message::new("calendar_needs_person")))?;
         let token = crate::new_secret("cal_");
         let hash = crate::sha256_hex(&token);
         self.store
@@ -1164,7 +1179,7 @@ impl App {
             .store
             .ical_user(&hash)
             .await?
-            .ok_or_else(|| AppError::NotFound("no such calendar".into()))?;
+            .ok_or_else(|| AppError::NotFound(Message::new("calendar_not_found")))?;
         let tasks = self.store.tasks_for_user(user, true, 1000).await?;
         Ok(ical(&tasks, now_ms()))
     }

@@ -1,6 +1,6 @@
 //! CSV import through the intake pipeline, and streamed export of leads.
 
-use crate::{Actor, App, AppError, CaptureRequest, CaptureResult, Result};
+use crate::{Actor, App, AppError, CaptureRequest, CaptureResult, Message, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
@@ -32,18 +32,24 @@ pub struct ImportMap {
 
 impl ImportMap {
     pub fn from_toml(text: &str) -> Result<ImportMap> {
-        let m: ImportMap = toml::from_str(text)
-            .map_err(|e| AppError::invalid("map", format!("mapping file: {e}")))?;
+        let m: ImportMap = toml::from_str(text).map_err(|e| {
+            AppError::invalid(
+                "map",
+                Message::new("mapping_file_invalid").with("problem", e),
+            )
+        })?;
         for field in m.columns.values() {
             if !voronka_core::intake::normalize::KNOWN_FIELDS.contains(&field.as_str())
                 && field != "ignore"
             {
                 return Err(AppError::invalid(
                     "map",
-                    format!(
-                        "mapping file: unknown field {field:?}; known: {}",
-                        voronka_core::intake::normalize::KNOWN_FIELDS.join(", ")
-                    ),
+                    Message::new("mapping_field_unknown")
+                        .with("field", field)
+                        .with(
+                            "known",
+                            voronka_core::intake::normalize::KNOWN_FIELDS.join(", "),
+                        ),
                 ));
             }
         }
@@ -53,7 +59,12 @@ impl ImportMap {
 
     /// The encoding and delimiter the mapping file names (each `None` when it names none).
     pub fn format(&self) -> Result<CsvFormat> {
-        let named = |e: AppError| AppError::invalid("map", format!("mapping file: {e}"));
+        let named = |e: AppError| {
+            AppError::invalid(
+                "map",
+                Message::new("mapping_file_invalid").with("problem", e),
+            )
+        };
         Ok(CsvFormat {
             encoding: match &self.encoding {
                 Some(label) => Some(CsvFormat::encoding_named(label).map_err(named)?),
@@ -101,9 +112,7 @@ impl CsvFormat {
         encoding_rs::Encoding::for_label(label.trim().as_bytes()).ok_or_else(|| {
             AppError::invalid(
                 "encoding",
-                format!(
-                    "unknown text encoding {label:?}; try utf-8, windows-1251, koi8-r or utf-16le"
-                ),
+                Message::new("encoding_unknown").with("label", label),
             )
         })
     }
@@ -120,7 +129,7 @@ impl CsvFormat {
             }
             _ => Err(AppError::invalid(
                 "delimiter",
-                format!("a delimiter is one character such as , ; | or the word tab, not {text:?}"),
+                Message::new("delimiter_invalid").with("given", text),
             )),
         }
     }
@@ -434,7 +443,12 @@ impl App {
             .from_reader(input);
         let headers = reader
             .headers()
-            .map_err(|e| AppError::invalid("file", format!("cannot read the CSV header: {e}")))?
+            .map_err(|e| {
+                AppError::invalid(
+                    "file",
+                    Message::new("csv_header_unreadable").with("problem", e),
+                )
+            })?
             .clone();
         let mapping = resolve_mapping(&headers, map);
         if !mapping
@@ -443,7 +457,7 @@ impl App {
         {
             return Err(AppError::invalid(
                 "file",
-                "no phone, email or social column found; give a mapping file with --map",
+                Message::new("csv_no_contact_column"),
             ));
         }
         let mut summary = ImportSummary {

@@ -10,7 +10,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use voronka_app::{AppError, CaptureRequest, ConvertInput, FormInput, RefuseInput};
+use voronka_app::{AppError, CaptureRequest, ConvertInput, FormInput, Message, RefuseInput};
 use voronka_core::scoring::{Activity, FitLevel};
 use voronka_core::{
     Channel, Currency, Id, Millis, Money, Role, Scope, ScopeSet, Stage, Temperature,
@@ -65,14 +65,18 @@ pub fn routes() -> Router<AppState> {
 }
 
 async fn not_found() -> ApiError {
-    AppError::NotFound("no such API endpoint".into()).into()
+    AppError::NotFound(Message::new("endpoint_not_found")).into()
 }
 
 type ApiResult<T> = Result<T, ApiError>;
 
 fn parse_id(s: &str, what: &str) -> ApiResult<Id> {
     s.parse::<Id>().ok().filter(|i| *i > 0).ok_or_else(|| {
-        ApiError::BadRequest(format!("{what} id must be a positive integer, got {s:?}"))
+        ApiError::BadRequest(
+            Message::new("id_invalid")
+                .with("what", what)
+                .with("given", s),
+        )
     })
 }
 
@@ -91,8 +95,11 @@ pub(crate) fn parse_moment(field: &str, s: &str) -> ApiResult<Millis> {
         }
     }
     Err(ApiError::Unprocessable(
-        format!("{field} must be a date (YYYY-MM-DD), an RFC 3339 time or epoch milliseconds"),
-        vec![voronka_app::FieldError::new(field, "unreadable date")],
+        Message::new("moment_invalid").with("field", field),
+        vec![voronka_app::FieldError::new(
+            field,
+            Message::new("date_unreadable"),
+        )],
     ))
 }
 
@@ -121,7 +128,7 @@ pub(crate) struct LeadFilter {
     limit: Option<i64>,
 }
 
-fn bad(field: &str, msg: String) -> ApiError {
+fn bad(field: &str, msg: Message) -> ApiError {
     ApiError::Unprocessable(msg.clone(), vec![voronka_app::FieldError::new(field, msg)])
 }
 
@@ -132,18 +139,23 @@ impl LeadFilter {
             ..Default::default()
         };
         if !(1..=1000).contains(&q.limit) {
-            return Err(bad("limit", "limit must be between 1 and 1000".into()));
+            return Err(bad(
+                "limit",
+                Message::new("limit_out_of_range")
+                    .with("min", 1)
+                    .with("max", 1000),
+            ));
         }
         if let Some(s) = self.stage.as_deref().filter(|s| !s.is_empty()) {
             for part in s.split(',') {
                 q.stages
-                    .push(Stage::parse(part).map_err(|e| bad("stage", e.to_string()))?);
+                    .push(Stage::parse(part).map_err(|e| bad("stage", Message::from(&e)))?);
             }
         }
         if let Some(t) = self.temperature.as_deref().filter(|s| !s.is_empty()) {
             q.temperature = Some(
                 Temperature::parse(t)
-                    .ok_or_else(|| bad("temperature", "cold, warm or hot".into()))?,
+                    .ok_or_else(|| bad("temperature", Message::new("temperature_unknown")))?,
             );
         }
         if let Some(o) = self.owner.as_deref().filter(|s| !s.is_empty()) {
@@ -175,48 +187,41 @@ impl LeadFilter {
                     .parse::<f64>()
                     .ok()
                     .filter(|p| (0.0..=1.0).contains(p))
-                    .ok_or_else(|| {
-                        bad(
-                            "min_conversion",
-                            "min_conversion must be a probability between 0 and 1".into(),
-                        )
-                    })?,
+                    .ok_or_else(|| bad("min_conversion", Message::new("min_conversion_invalid")))?,
             );
         }
         if let Some(f) = self.fit_level.as_deref().filter(|s| !s.is_empty()) {
-            q.fit_level = Some(FitLevel::parse(f).ok_or_else(|| {
-                bad(
-                    "fit_level",
-                    "fit_level must be stranger, unsuitable, suitable or very_suitable".into(),
-                )
-            })?);
+            q.fit_level = Some(
+                FitLevel::parse(f)
+                    .ok_or_else(|| bad("fit_level", Message::new("fit_level_unknown")))?,
+            );
         }
         if let Some(a) = self.activity.as_deref().filter(|s| !s.is_empty()) {
-            q.activity = Some(Activity::parse(a).ok_or_else(|| {
-                bad(
-                    "activity",
-                    "activity must be inactive, less_active, active or very_active".into(),
-                )
-            })?);
+            q.activity = Some(
+                Activity::parse(a)
+                    .ok_or_else(|| bad("activity", Message::new("activity_level_unknown")))?,
+            );
         }
         if let Some(s) = self.sort.as_deref().filter(|s| !s.is_empty()) {
             q.sort = LeadSort::parse(s).ok_or_else(|| {
                 bad(
                     "sort",
-                    format!(
-                        "sort must be one of {}",
-                        LeadSort::ALL.map(|s| s.as_str()).join(", ")
-                    ),
+                    Message::new("sort_unknown")
+                        .with("choices", LeadSort::ALL.map(|s| s.as_str()).join(", ")),
                 )
             })?;
         }
         if let Some(c) = self.cursor.as_deref().filter(|s| !s.is_empty()) {
-            q.after =
-                Some(Cursor::decode(c).ok_or_else(|| bad("cursor", "unreadable cursor".into()))?);
+            q.after = Some(
+                Cursor::decode(c)
+                    .ok_or_else(|| bad("cursor", Message::new("cursor_unreadable")))?,
+            );
         }
         if let Some(c) = self.before.as_deref().filter(|s| !s.is_empty()) {
-            q.before =
-                Some(Cursor::decode(c).ok_or_else(|| bad("before", "unreadable cursor".into()))?);
+            q.before = Some(
+                Cursor::decode(c)
+                    .ok_or_else(|| bad("before", Message::new("cursor_unreadable")))?,
+            );
         }
         Ok(q)
     }
@@ -254,9 +259,9 @@ async fn create_lead(
     let headers = req.headers().clone();
     let ct = content_type(&headers);
     if ct != "application/json" {
-        return Err(ApiError::UnsupportedMediaType(
-            "expected Content-Type application/json".into(),
-        ));
+        return Err(ApiError::UnsupportedMediaType(Message::new(
+            "content_type_json_required",
+        )));
     }
     let bytes = read_body(req, &s).await?;
     let mut pairs = fields_from_body(&ct, &bytes)?;
@@ -265,12 +270,12 @@ async fn create_lead(
         .position(|(k, _)| k == "form_key")
         .map(|i| pairs.remove(i).1);
     let form = match form_key {
-        Some(k) => Some(
-            s.app
-                .form_by_key(&k)
-                .await?
-                .ok_or_else(|| bad("form_key", format!("no form with key {k:?}")))?,
-        ),
+        Some(k) => Some(s.app.form_by_key(&k).await?.ok_or_else(|| {
+            bad(
+                "form_key",
+                Message::new("form_key_not_found").with("key", &k),
+            )
+        })?),
         None => None,
     };
     let channel = match pairs
@@ -278,9 +283,12 @@ async fn create_lead(
         .position(|(k, _)| k == "channel")
         .map(|i| pairs.remove(i).1)
     {
-        Some(c) => {
-            Channel::parse(&c).ok_or_else(|| bad("channel", format!("unknown channel {c:?}")))?
-        }
+        Some(c) => Channel::parse(&c).ok_or_else(|| {
+            bad(
+                "channel",
+                Message::new("channel_unknown").with("channel", &c),
+            )
+        })?,
         None => Channel::Api,
     };
     let partner = pairs
@@ -342,7 +350,7 @@ async fn change_stage(
     Path(id): Path<String>,
     JsonBody(b): JsonBody<StageBody>,
 ) -> ApiResult<Json<voronka_core::Lead>> {
-    let stage = Stage::parse(&b.stage).map_err(|e| bad("stage", e.to_string()))?;
+    let stage = Stage::parse(&b.stage).map_err(|e| bad("stage", Message::from(&e)))?;
     Ok(Json(
         s.app
             .change_stage(&actor, parse_id(&id, "lead")?, stage, b.comment)
@@ -374,14 +382,9 @@ async fn refuse(
         Some(serde_json::Value::String(t)) => Some(parse_moment("freeze_until", &t)?),
         Some(serde_json::Value::Number(n)) => Some(
             n.as_i64()
-                .ok_or_else(|| bad("freeze_until", "not an integer".into()))?,
+                .ok_or_else(|| bad("freeze_until", Message::new("not_an_integer")))?,
         ),
-        Some(_) => {
-            return Err(bad(
-                "freeze_until",
-                "a date string or epoch milliseconds".into(),
-            ))
-        }
+        Some(_) => return Err(bad("freeze_until", Message::new("moment_expected"))),
     };
     let input = RefuseInput {
         reason: b.reason,
@@ -446,7 +449,12 @@ async fn convert(
     Path(id): Path<String>,
     JsonBody(b): JsonBody<ConvertBody>,
 ) -> ApiResult<(StatusCode, Json<ConvertResponse>)> {
-    let currency = Currency::parse(&b.currency).map_err(|e| bad("currency", e.to_string()))?;
+    let currency = Currency::parse(&b.currency).map_err(|e| {
+        bad(
+            "currency",
+            Message::new("currency_invalid").with("problem", e),
+        )
+    })?;
     let input = ConvertInput {
         amount: Money::new(b.amount_minor, currency),
         title: b.title,
@@ -495,7 +503,7 @@ async fn temperature(
     JsonBody(b): JsonBody<TemperatureBody>,
 ) -> ApiResult<Json<voronka_core::Lead>> {
     let t = Temperature::parse(&b.temperature)
-        .ok_or_else(|| bad("temperature", "cold, warm or hot".into()))?;
+        .ok_or_else(|| bad("temperature", Message::new("temperature_unknown")))?;
     Ok(Json(
         s.app
             .set_temperature(&actor, parse_id(&id, "lead")?, t)
@@ -543,7 +551,12 @@ impl PageQuery {
     fn simple(&self) -> ApiResult<SimpleQuery> {
         let limit = self.limit.unwrap_or(50);
         if !(1..=1000).contains(&limit) {
-            return Err(bad("limit", "limit must be between 1 and 1000".into()));
+            return Err(bad(
+                "limit",
+                Message::new("limit_out_of_range")
+                    .with("min", 1)
+                    .with("max", 1000),
+            ));
         }
         Ok(SimpleQuery {
             text: self.q.clone(),
@@ -849,9 +862,13 @@ async fn merge_duplicate(
     } else if b.survivor_id == o {
         a
     } else {
-        return Err(
-            AppError::invalid("survivor_id", format!("survivor_id must be {a} or {o}")).into(),
-        );
+        return Err(AppError::invalid(
+            "survivor_id",
+            Message::new("survivor_id_invalid")
+                .with("a", a)
+                .with("b", o),
+        )
+        .into());
     };
     let merge_id = s
         .app
@@ -960,9 +977,9 @@ async fn get_scrub_rules(
                 .collect();
             Ok(Json(json!({ "rules": &rules, "catalog": catalog })).into_response())
         }
-        Some(other) => Err(ApiError::BadRequest(format!(
-            "format must be json or toml, got {other:?}"
-        ))),
+        Some(other) => Err(ApiError::BadRequest(
+            Message::new("format_unknown").with("given", other),
+        )),
     }
 }
 
@@ -978,14 +995,13 @@ async fn put_scrub_rules(
         "application/json" => crate::extract::parse_json(&bytes)?,
         "application/toml" | "text/toml" | "text/plain" => {
             let text = std::str::from_utf8(&bytes)
-                .map_err(|_| ApiError::BadRequest("the body is not valid UTF-8".into()))?;
+                .map_err(|_| ApiError::BadRequest(Message::new("body_not_utf8")))?;
             voronka_app::App::parse_scrub_rules_toml(text)?
         }
         other => {
-            return Err(ApiError::UnsupportedMediaType(format!(
-                "expected application/json or application/toml, got {:?}",
-                if other.is_empty() { "nothing" } else { other }
-            )))
+            return Err(ApiError::UnsupportedMediaType(
+                Message::new("content_type_not_json_or_toml").with("given", other),
+            ))
         }
     };
     s.app.set_scrub_rules(&actor, rules).await?;
@@ -1006,9 +1022,7 @@ async fn scrub_report(
 ) -> ApiResult<Json<serde_json::Value>> {
     let by_text = q.by.as_deref().unwrap_or("form");
     let by = voronka_store::ScrubBy::parse(by_text).ok_or_else(|| {
-        ApiError::BadRequest(format!(
-            "by must be form, source, campaign or partner, got {by_text:?}"
-        ))
+        ApiError::BadRequest(Message::new("scrub_by_unknown").with("given", by_text))
     })?;
     let since = match q.since.as_deref() {
         Some(t) => parse_moment("since", t)?,
@@ -1027,7 +1041,7 @@ async fn get_model(
         .app
         .model_for(&actor)
         .await?
-        .ok_or_else(|| AppError::NotFound("no conversion model has been trained yet".into()))?;
+        .ok_or_else(|| AppError::NotFound(Message::new("model_not_trained")))?;
     Ok(Json(json!({
         "id": c.id,
         "trained_at": c.trained_at,
@@ -1078,10 +1092,7 @@ fn role(s: &str) -> ApiResult<Role> {
     Role::parse(s).ok_or_else(|| {
         bad(
             "role",
-            format!(
-                "role must be one of {}",
-                Role::ALL.map(|r| r.as_str()).join(", ")
-            ),
+            Message::new("role_unknown").with("choices", Role::ALL.map(|r| r.as_str()).join(", ")),
         )
     })
 }
@@ -1169,10 +1180,9 @@ async fn create_token(
         scopes.push(Scope::parse(sc).ok_or_else(|| {
             bad(
                 "scopes",
-                format!(
-                    "unknown scope {sc:?}; known: {}",
-                    Scope::ALL.map(|s| s.as_str()).join(", ")
-                ),
+                Message::new("scope_unknown")
+                    .with("scope", sc)
+                    .with("known", Scope::ALL.map(|s| s.as_str()).join(", ")),
             )
         })?);
     }

@@ -4,17 +4,19 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
-use voronka_app::{AppError, FieldError};
+use voronka_app::{AppError, FieldError, Message};
+use voronka_core::intake::text::Args;
 
-/// An error answered as JSON `{error, message, fields?}`.
+/// An error answered as JSON `{error, code, message, args?, fields?}`: `error` names the kind
+/// (one per status), `code` and `args` the sentence, `message` is its text from the catalog.
 #[derive(Debug)]
 pub enum ApiError {
     App(AppError),
-    BadRequest(String),
+    BadRequest(Message),
     PayloadTooLarge(usize),
-    UnsupportedMediaType(String),
+    UnsupportedMediaType(Message),
     TooManyRequests,
-    Unprocessable(String, Vec<FieldError>),
+    Unprocessable(Message, Vec<FieldError>),
 }
 
 impl From<AppError> for ApiError {
@@ -32,7 +34,10 @@ impl From<voronka_core::StageError> for ApiError {
 #[derive(Serialize)]
 struct Body {
     error: &'static str,
+    code: String,
     message: String,
+    #[serde(skip_serializing_if = "Args::is_empty")]
+    args: Args,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     fields: Vec<FieldError>,
 }
@@ -52,27 +57,28 @@ pub fn classify(e: &AppError) -> (StatusCode, &'static str) {
 }
 
 impl ApiError {
-    pub fn parts(&self) -> (StatusCode, &'static str, String, Vec<FieldError>) {
+    /// Status, kind, what the error says and the fields it names.
+    pub fn parts(&self) -> (StatusCode, &'static str, Message, Vec<FieldError>) {
         match self {
             ApiError::App(e) => {
-                let (status, code) = classify(e);
+                let (status, kind) = classify(e);
                 let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
                     tracing::error!(error = %e, "internal error");
-                    "something went wrong on our side; it has been logged".to_string()
+                    Message::new("internal")
                 } else {
-                    e.to_string()
+                    e.message().unwrap_or_else(|| Message::new(kind))
                 };
                 let fields = match e {
                     AppError::Invalid { fields, .. } => fields.clone(),
                     _ => Vec::new(),
                 };
-                (status, code, message, fields)
+                (status, kind, message, fields)
             }
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m.clone(), vec![]),
             ApiError::PayloadTooLarge(max) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
-                format!("the request body is larger than {max} bytes"),
+                Message::new("payload_too_large").with("max", max),
                 vec![],
             ),
             ApiError::UnsupportedMediaType(m) => (
@@ -84,7 +90,7 @@ impl ApiError {
             ApiError::TooManyRequests => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
-                "too many requests from this address; try again in a few seconds".into(),
+                Message::new("rate_limited"),
                 vec![],
             ),
             ApiError::Unprocessable(m, f) => (
@@ -104,7 +110,9 @@ impl IntoResponse for ApiError {
             status,
             Json(Body {
                 error,
-                message,
+                message: message.to_string(),
+                code: message.code,
+                args: message.args,
                 fields,
             }),
         )

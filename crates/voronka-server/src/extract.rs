@@ -7,7 +7,7 @@ use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use serde::de::DeserializeOwned;
-use voronka_app::{Actor, AppError, FieldError};
+use voronka_app::{Actor, AppError, FieldError, Message};
 use voronka_core::User;
 
 pub const SESSION_COOKIE: &str = "voronka_session";
@@ -18,7 +18,7 @@ pub async fn read_body(req: Request, state: &AppState) -> Result<Bytes, ApiError
         if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge(state.config.max_body_bytes)
         } else {
-            ApiError::BadRequest(format!("could not read the request body: {e}"))
+            ApiError::BadRequest(Message::new("body_unreadable").with("problem", e))
         }
     })
 }
@@ -45,10 +45,15 @@ pub fn require_object(bytes: &[u8]) -> Result<(), ApiError> {
         return Ok(());
     }
     match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
-        Err(e) => Err(ApiError::BadRequest(format!("malformed JSON: {e}"))),
+        Err(e) => Err(ApiError::BadRequest(
+            Message::new("json_malformed").with("problem", e),
+        )),
         Ok(_) => Err(ApiError::Unprocessable(
-            "the body must be a JSON object".into(),
-            vec![FieldError::new("body", "expected a JSON object")],
+            Message::new("body_not_object"),
+            vec![FieldError::new(
+                "body",
+                Message::new("json_object_expected"),
+            )],
         )),
     }
 }
@@ -56,7 +61,7 @@ pub fn require_object(bytes: &[u8]) -> Result<(), ApiError> {
 /// Parses JSON into `T`: syntax errors are 400, wrong shapes are 422 naming the field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if std::str::from_utf8(bytes).is_err() {
-        return Err(ApiError::BadRequest("the body is not valid UTF-8".into()));
+        return Err(ApiError::BadRequest(Message::new("body_not_utf8")));
     }
     require_object(bytes)?;
     let de = &mut serde_json::Deserializer::from_slice(bytes);
@@ -64,7 +69,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
-            ApiError::BadRequest(format!("malformed JSON: {inner}"))
+            ApiError::BadRequest(Message::new("json_malformed").with("problem", inner))
         } else {
             let field = if path == "." {
                 "body".to_string()
@@ -72,8 +77,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 path
             };
             ApiError::Unprocessable(
-                format!("invalid value for {field}: {inner}"),
-                vec![FieldError::new(&field, inner.to_string())],
+                Message::new("value_invalid")
+                    .with("field", &field)
+                    .with("problem", &inner),
+                vec![FieldError::new(
+                    &field,
+                    Message::new("value_invalid_here").with("problem", &inner),
+                )],
             )
         }
     })
@@ -88,10 +98,9 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let ct = content_type(req.headers());
         if ct != "application/json" && !ct.ends_with("+json") {
-            return Err(ApiError::UnsupportedMediaType(format!(
-                "expected Content-Type application/json, got {:?}",
-                if ct.is_empty() { "nothing" } else { &ct }
-            )));
+            return Err(ApiError::UnsupportedMediaType(
+                Message::new("content_type_not_json").with("given", &ct),
+            ));
         }
         let bytes = read_body(req, state).await?;
         Ok(JsonBody(parse_json(&bytes)?))
@@ -109,15 +118,13 @@ impl FromRequestParts<AppState> for ApiActor {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         if let Some(h) = parts.headers.get(AUTHORIZATION) {
-            let v = h
-                .to_str()
-                .map_err(|_| AppError::Unauthorized("unreadable Authorization header".into()))?;
+            let v = h.to_str().map_err(|_| {
+                AppError::Unauthorized(Message::new("authorization_header_unreadable"))
+            })?;
             let token = v
                 .strip_prefix("Bearer ")
                 .or_else(|| v.strip_prefix("bearer "))
-                .ok_or_else(|| {
-                    AppError::Unauthorized("use Authorization: Bearer <token>".into())
-                })?;
+                .ok_or_else(|| AppError::Unauthorized(Message::new("authorization_not_bearer")))?;
             return Ok(ApiActor(state.app.token_actor(token).await?));
         }
         // Browser sessions may read the API; writes from a browser go through CSRF-checked pages.
@@ -126,10 +133,7 @@ impl FromRequestParts<AppState> for ApiActor {
                 return Ok(ApiActor(Actor::user(user)));
             }
         }
-        Err(AppError::Unauthorized(
-            "an API token is required: Authorization: Bearer <token>".into(),
-        )
-        .into())
+        Err(AppError::Unauthorized(Message::new("token_required")).into())
     }
 }
 

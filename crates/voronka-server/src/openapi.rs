@@ -449,6 +449,57 @@ fn json_object(description: &str) -> utoipa::openapi::content::Content {
         .build()
 }
 
+/// The answer of an error: its kind, the code and values of its sentence, the sentence itself
+/// and, for invalid input, what is wrong with each field.
+fn error_content() -> utoipa::openapi::content::Content {
+    let text = |d: &str| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(d))
+    };
+    let args = || {
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .additional_properties(Some(ObjectBuilder::new().schema_type(Type::String)))
+            .description(Some(
+                "the values the sentence names, by name (left out when it names none)",
+            ))
+    };
+    let field = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .property("field", text("the field"))
+        .property("code", text("what is wrong with it, as a code"))
+        .property("message", text("what is wrong with it, in words"))
+        .property("args", args())
+        .required("field")
+        .required("code")
+        .required("message");
+    ContentBuilder::new()
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .description(Some("{error, code, message, args?, fields?}"))
+                .property(
+                    "error",
+                    text("the kind of error, one per status: not_found, invalid, …"),
+                )
+                .property(
+                    "code",
+                    text("the sentence's code, such as lead_not_found: stable, to translate by"),
+                )
+                .property("message", text("the sentence in English"))
+                .property("args", args())
+                .property(
+                    "fields",
+                    utoipa::openapi::schema::ArrayBuilder::new().items(field),
+                )
+                .required("error")
+                .required("code")
+                .required("message"),
+        ))
+        .build()
+}
+
 pub fn document() -> OpenApi {
     let mut paths = PathsBuilder::new();
     for (m, path, summary, scope, body) in OPERATIONS {
@@ -468,7 +519,7 @@ pub fn document() -> OpenApi {
             if HTML_ERRORS.contains(path) {
                 errors.content("text/html", text_content("an error page"))
             } else {
-                errors.content("application/json", json_object("{error, message, fields?}"))
+                errors.content("application/json", error_content())
             },
         );
         if *path == "/healthz" {
@@ -476,7 +527,7 @@ pub fn document() -> OpenApi {
                 "503",
                 ResponseBuilder::new()
                     .description("The database does not answer")
-                    .content("application/json", json_object("{error, message}")),
+                    .content("application/json", error_content()),
             );
         }
         for seg in path.split('/') {

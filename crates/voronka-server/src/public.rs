@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use std::net::SocketAddr;
-use voronka_app::{CaptureRequest, CaptureResult, SubmitCount};
+use voronka_app::{CaptureRequest, CaptureResult, Message, SubmitCount};
 use voronka_core::intake::Submission;
 use voronka_core::{Channel, Form};
 
@@ -66,11 +66,9 @@ pub(crate) fn cors(headers: &mut HeaderMap, origin: Option<&str>) {
 }
 
 async fn load_form(state: &AppState, key: &str) -> Result<Form, ApiError> {
-    state
-        .app
-        .form_by_key(key)
-        .await?
-        .ok_or_else(|| voronka_app::AppError::NotFound(format!("no form with key {key:?}")).into())
+    state.app.form_by_key(key).await?.ok_or_else(|| {
+        voronka_app::AppError::NotFound(Message::new("form_key_not_found").with("key", key)).into()
+    })
 }
 
 pub(crate) async fn preflight(
@@ -81,10 +79,7 @@ pub(crate) async fn preflight(
     let form = load_form(&state, &key).await?;
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     if !origin_allowed(&form, origin) {
-        return Err(voronka_app::AppError::Forbidden(
-            "this origin may not post to this form".into(),
-        )
-        .into());
+        return Err(voronka_app::AppError::Forbidden(Message::new("origin_not_allowed")).into());
     }
     let mut resp = StatusCode::NO_CONTENT.into_response();
     let h = resp.headers_mut();
@@ -109,9 +104,10 @@ pub(crate) fn fields_from_body(ct: &str, bytes: &[u8]) -> Result<Vec<(String, St
     match ct {
         "application/x-www-form-urlencoded" => {
             let text = std::str::from_utf8(bytes)
-                .map_err(|_| ApiError::BadRequest("the form body is not valid UTF-8".into()))?;
-            let pairs: Vec<(String, String)> = serde_urlencoded::from_str(text)
-                .map_err(|e| ApiError::BadRequest(format!("malformed form body: {e}")))?;
+                .map_err(|_| ApiError::BadRequest(Message::new("form_body_not_utf8")))?;
+            let pairs: Vec<(String, String)> = serde_urlencoded::from_str(text).map_err(|e| {
+                ApiError::BadRequest(Message::new("form_body_malformed").with("problem", e))
+            })?;
             Ok(pairs)
         }
         "application/json" => {
@@ -133,10 +129,10 @@ pub(crate) fn fields_from_body(ct: &str, bytes: &[u8]) -> Result<Vec<(String, St
                         .join(", "),
                     serde_json::Value::Object(_) => {
                         return Err(ApiError::Unprocessable(
-                            format!("field {k:?} must be a string, number, boolean or list"),
+                            Message::new("form_field_nested").with("field", &k),
                             vec![voronka_app::FieldError::new(
                                 &k,
-                                "nested objects are not accepted",
+                                Message::new("nested_objects_refused"),
                             )],
                         ))
                     }
@@ -145,10 +141,9 @@ pub(crate) fn fields_from_body(ct: &str, bytes: &[u8]) -> Result<Vec<(String, St
             }
             Ok(out)
         }
-        other => Err(ApiError::UnsupportedMediaType(format!(
-            "send application/json or application/x-www-form-urlencoded, not {:?}",
-            if other.is_empty() { "nothing" } else { other }
-        ))),
+        other => Err(ApiError::UnsupportedMediaType(
+            Message::new("form_content_type_unknown").with("given", other),
+        )),
     }
 }
 
@@ -183,10 +178,7 @@ pub(crate) async fn read_form_post(
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     if !origin_allowed(form, origin.as_deref()) {
-        return Err(voronka_app::AppError::Forbidden(
-            "this origin may not post to this form".into(),
-        )
-        .into());
+        return Err(voronka_app::AppError::Forbidden(Message::new("origin_not_allowed")).into());
     }
     let ct = content_type(&headers);
     let bytes = read_body(req, state).await?;

@@ -13,7 +13,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
-use voronka_app::{EventIn, Explanation};
+use voronka_app::{EventIn, Explanation, Message};
 use voronka_core::scoring::{Activity, FitLevel, Rules};
 use voronka_core::Id;
 
@@ -44,7 +44,11 @@ pub fn public_routes() -> Router<AppState> {
 
 fn lead_id(s: &str) -> ApiResult<Id> {
     s.parse::<Id>().ok().filter(|i| *i > 0).ok_or_else(|| {
-        ApiError::BadRequest(format!("lead id must be a positive integer, got {s:?}"))
+        ApiError::BadRequest(
+            Message::new("id_invalid")
+                .with("what", "lead")
+                .with("given", s),
+        )
     })
 }
 
@@ -67,16 +71,12 @@ impl EventsBody {
 
 fn parse_events(bytes: &[u8]) -> ApiResult<Vec<EventIn>> {
     let text = std::str::from_utf8(bytes)
-        .map_err(|_| ApiError::BadRequest("the body is not valid UTF-8".into()))?;
+        .map_err(|_| ApiError::BadRequest(Message::new("body_not_utf8")))?;
     // Read as a value first, so that a syntax error and a wrong shape get their own messages.
     let value: serde_json::Value = serde_json::from_str(text)
-        .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
-    let body: EventsBody = serde_json::from_value(value).map_err(|_| {
-        ApiError::BadRequest(
-            "expected an event {\"name\": …, \"visitor_id\" or \"lead_id\": …} or {\"events\": [ … ]}"
-                .into(),
-        )
-    })?;
+        .map_err(|e| ApiError::BadRequest(Message::new("json_malformed").with("problem", e)))?;
+    let body: EventsBody = serde_json::from_value(value)
+        .map_err(|_| ApiError::BadRequest(Message::new("events_body_shape")))?;
     Ok(body.into_vec())
 }
 
@@ -103,10 +103,9 @@ async fn post_events(
     actor.require_events()?;
     let ct = content_type(req.headers());
     if ct != "application/json" {
-        return Err(ApiError::UnsupportedMediaType(format!(
-            "expected Content-Type application/json, got {:?}",
-            if ct.is_empty() { "nothing" } else { &ct }
-        )));
+        return Err(ApiError::UnsupportedMediaType(
+            Message::new("content_type_not_json").with("given", &ct),
+        ));
     }
     let bytes = read_body(req, &s).await?;
     let events = parse_events(&bytes)?;
@@ -176,9 +175,9 @@ async fn tracked(
     // Beacons send text/plain, which needs no preflight.
     let ct = content_type(&headers);
     if !matches!(ct.as_str(), "text/plain" | "application/json" | "") {
-        return Err(ApiError::UnsupportedMediaType(format!(
-            "expected text/plain or application/json, got {ct:?}"
-        )));
+        return Err(ApiError::UnsupportedMediaType(
+            Message::new("content_type_not_beacon").with("given", &ct),
+        ));
     }
     let bytes = read_body(req, &s).await?;
     let resp = if site.honour_dnt && declines_tracking(&headers) {
@@ -215,10 +214,11 @@ async fn get_preset(
 ) -> ApiResult<Response> {
     actor.require_read_leads()?;
     let rules = Rules::preset(&name).ok_or_else(|| {
-        voronka_app::AppError::NotFound(format!(
-            "no preset {name:?}; there are {}",
-            Rules::PRESETS.join(", ")
-        ))
+        voronka_app::AppError::NotFound(
+            Message::new("scoring_preset_not_found")
+                .with("name", &name)
+                .with("presets", Rules::PRESETS.join(", ")),
+        )
     })?;
     rules_response(&rules, q.format.as_deref())
 }
@@ -234,7 +234,9 @@ async fn put_rules(
     } else {
         Rules::from_json(&text)
     }
-    .map_err(|e| voronka_app::AppError::invalid("rules", e.to_string()))?;
+    .map_err(|e| {
+        voronka_app::AppError::invalid("rules", Message::new("rules_invalid").with("problem", e))
+    })?;
     let run = s.app.save_scoring_rules(&actor, rules).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "rescoring": run }))).into_response())
 }

@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
-use voronka_app::{ActivityInput, ReassignTo, TaskInput};
+use voronka_app::{ActivityInput, Message, ReassignTo, TaskInput};
 use voronka_core::routing::RoutingProfile;
 use voronka_core::Id;
 
@@ -60,7 +60,11 @@ fn id(s: &str, what: &str) -> ApiResult<Id> {
         .ok()
         .filter(|i| *i > 0)
         .ok_or_else(|| {
-            ApiError::BadRequest(format!("{what} id must be a positive integer, got {s:?}"))
+            ApiError::BadRequest(
+                Message::new("id_invalid")
+                    .with("what", what)
+                    .with("given", s),
+            )
         })
 }
 
@@ -85,15 +89,14 @@ pub(crate) async fn rules_body(s: &AppState, req: Request) -> ApiResult<(String,
         "application/json" => false,
         "application/toml" | "text/toml" | "text/plain" => true,
         other => {
-            return Err(ApiError::UnsupportedMediaType(format!(
-                "expected application/json or application/toml, got {:?}",
-                if other.is_empty() { "nothing" } else { other }
-            )))
+            return Err(ApiError::UnsupportedMediaType(
+                Message::new("content_type_not_json_or_toml").with("given", other),
+            ))
         }
     };
     let bytes = read_body(req, s).await?;
     let text = String::from_utf8(bytes.to_vec())
-        .map_err(|_| ApiError::BadRequest("the body is not valid UTF-8".into()))?;
+        .map_err(|_| ApiError::BadRequest(Message::new("body_not_utf8")))?;
     if !toml {
         crate::extract::require_object(text.as_bytes())?;
     }
@@ -101,7 +104,7 @@ pub(crate) async fn rules_body(s: &AppState, req: Request) -> ApiResult<(String,
 }
 
 pub(crate) fn format_error(other: &str) -> ApiError {
-    ApiError::BadRequest(format!("format must be json or toml, got {other:?}"))
+    ApiError::BadRequest(Message::new("format_unknown").with("given", other))
 }
 
 async fn get_rules(
@@ -272,8 +275,11 @@ fn target(b: &ReassignBody) -> ApiResult<ReassignTo> {
         }),
         "rules" => Ok(ReassignTo::Rules),
         other => Err(ApiError::Unprocessable(
-            format!("to must be person or rules, got {other:?}"),
-            vec![voronka_app::FieldError::new("to", "person or rules")],
+            Message::new("reassign_to_unknown").with("given", other),
+            vec![voronka_app::FieldError::new(
+                "to",
+                Message::new("reassign_to_choices"),
+            )],
         )),
     }
 }
@@ -304,8 +310,11 @@ async fn bulk_reassign(
     }
     if ids.is_empty() {
         return Err(ApiError::Unprocessable(
-            "name lead_ids or from_owner".into(),
-            vec![voronka_app::FieldError::new("lead_ids", "no leads given")],
+            Message::new("reassign_leads_missing"),
+            vec![voronka_app::FieldError::new(
+                "lead_ids",
+                Message::new("lead_ids_empty"),
+            )],
         ));
     }
     let out = s
@@ -386,7 +395,7 @@ async fn list_tasks(
     let user = q
         .user
         .or(actor.user_id())
-        .ok_or_else(|| ApiError::BadRequest("name the user".into()))?;
+        .ok_or_else(|| ApiError::BadRequest(Message::new("user_required")))?;
     let status = q.status.as_deref().unwrap_or("open");
     let mut tasks = s.app.tasks_of(&actor, user, status != "all").await?;
     match status {
@@ -396,9 +405,9 @@ async fn list_tasks(
             tasks.retain(|t| t.due_at < now);
         }
         other => {
-            return Err(ApiError::BadRequest(format!(
-                "status must be open, overdue or all, got {other:?}"
-            )))
+            return Err(ApiError::BadRequest(
+                Message::new("task_status_unknown").with("given", other),
+            ))
         }
     }
     Ok(Json(tasks))

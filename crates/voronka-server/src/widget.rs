@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use voronka_app::Message;
 use voronka_core::capture::{
     field_label, texts, ConsentDef, FieldKind, FormDefinition, FormKind, PopupDef, QuizStep, Texts,
     Variant, DEFAULT_PHONE_COUNTRIES,
@@ -68,11 +69,9 @@ pub(crate) fn embeddable_script(body: &'static str) -> Response {
 }
 
 async fn active_form(state: &AppState, key: &str) -> Result<Form, ApiError> {
-    state
-        .app
-        .form_by_key(key)
-        .await?
-        .ok_or_else(|| voronka_app::AppError::NotFound(format!("no form with key {key:?}")).into())
+    state.app.form_by_key(key).await?.ok_or_else(|| {
+        voronka_app::AppError::NotFound(Message::new("form_key_not_found").with("key", key)).into()
+    })
 }
 
 #[derive(Serialize)]
@@ -230,9 +229,11 @@ async fn event(
     let form = active_form(&state, &key).await?;
     let bytes = read_body(req, &state).await?;
     let body: EventBody = serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::BadRequest(format!("malformed event: {e}")))?;
+        .map_err(|e| ApiError::BadRequest(Message::new("event_malformed").with("problem", e)))?;
     if body.kind != "view" {
-        return Err(voronka_app::AppError::invalid("kind", "only views are recorded here").into());
+        return Err(
+            voronka_app::AppError::invalid("kind", Message::new("form_event_views_only")).into(),
+        );
     }
     state
         .app
@@ -284,7 +285,7 @@ async fn download(
 ) -> Result<Response, ApiError> {
     let form = active_form(&state, &key).await?;
     let Some(m) = form.definition.lead_magnet.clone() else {
-        return Err(voronka_app::AppError::NotFound("this form hands out no file".into()).into());
+        return Err(voronka_app::AppError::NotFound(Message::new("form_has_no_file")).into());
     };
     state
         .app
@@ -452,11 +453,9 @@ async fn landing(
     State(state): State<AppState>,
     Path(slug): Path<String>,
 ) -> Result<Response, crate::web::WebError> {
-    let form = state
-        .app
-        .form_by_slug(&slug)
-        .await?
-        .ok_or_else(|| voronka_app::AppError::NotFound(format!("no page /l/{slug}")))?;
+    let form = state.app.form_by_slug(&slug).await?.ok_or_else(|| {
+        voronka_app::AppError::NotFound(Message::new("landing_not_found").with("slug", &slug))
+    })?;
     let l = form.definition.landing.clone().unwrap_or_default();
     let page = LandingPage {
         lang: form.definition.language.as_str(),

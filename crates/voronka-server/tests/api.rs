@@ -96,6 +96,12 @@ async fn error_of(r: reqwest::Response) -> (StatusCode, Value) {
         .await
         .unwrap_or_else(|e| panic!("status {s}: body is not JSON: {e}"));
     assert!(v["error"].is_string() && v["message"].is_string(), "{v}");
+    // Every error names its sentence by code; the code has a text in the catalog.
+    let code = v["code"].as_str().unwrap_or_else(|| panic!("no code: {v}"));
+    assert!(
+        voronka_app::message_text(code, &Default::default()).is_some(),
+        "{code} is not in the catalog: {v}"
+    );
     (s, v)
 }
 
@@ -305,13 +311,18 @@ async fn bad_input_is_answered_cleanly_and_loses_nothing() {
     assert_eq!(st, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     let (st, _) = error_of(raw(b"[1,2]".to_vec(), "application/json").await.unwrap()).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
-    let (st, _) = error_of(
+    let (st, v) = error_of(
         raw(b"{\"name\":{\"a\":1}}".to_vec(), "application/json")
             .await
             .unwrap(),
     )
     .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(v["code"], "form_field_nested", "{v}");
+    assert_eq!(v["args"]["field"], "name", "{v}");
+    assert_eq!(v["fields"][0]["field"], "name", "{v}");
+    assert_eq!(v["fields"][0]["code"], "nested_objects_refused", "{v}");
+    assert_eq!(v["fields"][0]["message"], "nested objects are not accepted");
     let big = vec![b'a'; 10 * 1024 * 1024];
     let r = s
         .http
@@ -324,7 +335,7 @@ async fn bad_input_is_answered_cleanly_and_loses_nothing() {
         let (st, _) = error_of(r).await;
         assert_eq!(st, StatusCode::PAYLOAD_TOO_LARGE);
     }
-    let (st, _) = error_of(
+    let (st, v) = error_of(
         s.http
             .post(format!("{}/f/nope", s.base))
             .json(&json!({"name": "x"}))
@@ -334,6 +345,10 @@ async fn bad_input_is_answered_cleanly_and_loses_nothing() {
     )
     .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
+    assert_eq!(v["error"], "not_found", "{v}");
+    assert_eq!(v["code"], "form_key_not_found", "{v}");
+    assert_eq!(v["args"], json!({"key": "nope"}), "{v}");
+    assert_eq!(v["message"], "no form with key \"nope\"", "{v}");
     let (st, _) = error_of(
         s.http
             .post(&f)
@@ -596,6 +611,10 @@ async fn api_auth_roles_and_lead_actions() {
     .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(v["fields"][0]["field"], "stage");
+    assert_eq!(v["code"], "stage_unknown", "{v}");
+    assert_eq!(v["fields"][0]["code"], "stage_unknown", "{v}");
+    assert_eq!(v["fields"][0]["args"], json!({"stage": "won"}), "{v}");
+    assert_eq!(v["fields"][0]["message"], "unknown stage \"won\"", "{v}");
     let (st, _) = error_of(
         s.post(&format!("/api/v1/leads/{id}/stage"), &admin)
             .header("content-type", "text/plain")

@@ -12,7 +12,7 @@ use crate::AppState;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use voronka_app::AppError;
+use voronka_app::{AppError, Message};
 use voronka_core::{Id, Role, Scope, ScopeSet};
 
 /// Shows a failed admin change on its page again; 5xx and 403 become the error page.
@@ -103,7 +103,7 @@ pub(crate) async fn add_user(
             )
             .await
             .map(|_| ()),
-        None => Err(AppError::invalid("role", t::ERR_BAD_ROLE)),
+        None => Err(AppError::invalid("role", Message::new("role_choose"))),
     };
     match res {
         Ok(()) => Ok(see_other("/admin/users?done=user")),
@@ -136,7 +136,7 @@ pub(crate) async fn update_user(
                 .admin_update_user(&user.actor(), id, role, form.get("active").is_some())
                 .await
         }
-        None => Err(AppError::invalid("role", t::ERR_BAD_ROLE)),
+        None => Err(AppError::invalid("role", Message::new("role_choose"))),
     };
     match res {
         Ok(()) => Ok(see_other("/admin/users?done=user")),
@@ -525,7 +525,7 @@ fn rules_from_form(
             let a = ACTIONS
                 .iter()
                 .find(|a| a.as_str() == v)
-                .ok_or_else(|| AppError::invalid(info.code, t::ERR_BAD_ACTION))?;
+                .ok_or_else(|| AppError::invalid(info.code, Message::new("scrub_action_choose")))?;
             if *a == info.default_action {
                 r.actions.remove(info.code);
             } else {
@@ -555,7 +555,7 @@ fn rules_from_form(
         form.text(name)
             .trim()
             .parse::<u32>()
-            .map_err(|_| AppError::invalid(name, t::ERR_BAD_NUMBER))
+            .map_err(|_| AppError::invalid(name, Message::new("whole_number_invalid")))
     };
     r.burst_window_secs = number("burst_window_secs")?;
     r.burst_max_per_ip = number("burst_max_per_ip")?;

@@ -7,7 +7,7 @@ use crate::AppState;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use voronka_app::AppError;
+use voronka_app::{AppError, Message};
 use voronka_core::Id;
 use voronka_store::{LeadDetail, MERGE_FIELDS};
 
@@ -240,7 +240,7 @@ pub(crate) async fn merge(
         .parse()
         .ok()
         .filter(|k| *k == a || *k == b)
-        .ok_or_else(|| AppError::invalid("keep", t::CHOOSE_WHICH_LEAD_STAYS))?;
+        .ok_or_else(|| AppError::invalid("keep", Message::new("merge_keep_required")))?;
     let merged = if keep == a { b } else { a };
     let take: Vec<String> = MERGE_FIELDS
         .iter()

@@ -17,7 +17,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::io::AsyncWriteExt;
-use voronka_app::{CsvFormat, ImportMap, ImportSummary};
+use voronka_app::{CsvFormat, ImportMap, ImportSummary, Message};
 use voronka_core::Millis;
 
 /// Largest file the page takes.
@@ -164,7 +164,7 @@ fn may_import(user: &WebUser) -> Result<(), WebError> {
         Ok(())
     } else {
         Err(WebError::App(voronka_app::AppError::Forbidden(
-            t::ERR_MANAGERS_ONLY.into(),
+            Message::new("managers_only_page"),
         )))
     }
 }
@@ -396,7 +396,7 @@ pub(crate) async fn show(
             .imports
             .get(id as u64)
             .ok_or(WebError::App(voronka_app::AppError::NotFound(
-                t::IMPORT_NOT_FOUND.into(),
+                Message::new("import_not_found"),
             )))?;
     let view = job.view(now());
     let mut layout = Layout::new(&user, "leads", t::IMPORT_TITLE);
@@ -418,7 +418,7 @@ pub(crate) async fn rejected(
         .get(id as u64)
         .filter(|j| matches!(j.progress.lock().as_deref(), Ok(Progress::Done { .. })))
         .ok_or(WebError::App(voronka_app::AppError::NotFound(
-            t::IMPORT_NOT_FOUND.into(),
+            Message::new("import_not_found"),
         )))?;
     let file = tokio::fs::File::open(&job.rejected)
         .await

@@ -13,7 +13,7 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use std::collections::HashMap;
-use voronka_app::{AppError, ConvertInput, RefuseInput};
+use voronka_app::{AppError, ConvertInput, Message, RefuseInput};
 use voronka_core::intake::Reason;
 use voronka_core::{Currency, Id, Money, Stage, Temperature};
 use voronka_store::{Cursor, LeadDetail, LeadQuery, LeadRow, LeadSort};
@@ -960,7 +960,7 @@ async fn after_action(
     Ok(render_status(status, &page))
 }
 
-fn invalid(field: &str, m: &str) -> WebError {
+fn invalid(field: &str, m: Message) -> WebError {
     WebError::App(AppError::invalid(field, m))
 }
 
@@ -972,8 +972,8 @@ pub(crate) async fn stage(
 ) -> PageResult {
     let form = PostForm::checked(&body, &user)?;
     let res = async {
-        let to =
-            Stage::parse(&form.text("stage")).map_err(|_| invalid("stage", t::ERR_BAD_STAGE))?;
+        let to = Stage::parse(&form.text("stage"))
+            .map_err(|_| invalid("stage", Message::new("stage_choose")))?;
         state
             .app
             .change_stage(&user.actor(), id, to, form.opt("comment"))
@@ -993,9 +993,10 @@ pub(crate) async fn refuse(
     let form = PostForm::checked(&body, &user)?;
     let res = async {
         let freeze_until = match form.opt("freeze_until") {
-            Some(d) => {
-                Some(fmt::parse_ymd(&d).ok_or_else(|| invalid("freeze_until", t::ERR_BAD_DATE))?)
-            }
+            Some(d) => Some(
+                fmt::parse_ymd(&d)
+                    .ok_or_else(|| invalid("freeze_until", Message::new("date_invalid")))?,
+            ),
             None => None,
         };
         let input = RefuseInput {
@@ -1051,9 +1052,9 @@ pub(crate) async fn convert(
     let form = PostForm::checked(&body, &user)?;
     let res = async {
         let currency = Currency::parse(&form.text("currency"))
-            .map_err(|_| invalid("currency", t::ERR_BAD_CURRENCY))?;
+            .map_err(|_| invalid("currency", Message::new("currency_choose")))?;
         let amount = Money::parse_major(&form.text("amount"), currency)
-            .map_err(|_| invalid("amount", t::ERR_BAD_AMOUNT))?;
+            .map_err(|_| invalid("amount", Message::new("amount_invalid")))?;
         let input = ConvertInput {
             amount,
             title: form.opt("title"),
@@ -1078,7 +1079,7 @@ pub(crate) async fn assign(
             Some(v) if v == "none" => None,
             Some(v) => Some(
                 v.parse::<Id>()
-                    .map_err(|_| invalid("owner", t::ERR_BAD_OWNER))?,
+                    .map_err(|_| invalid("owner", Message::new("owner_choose")))?,
             ),
         };
         state.app.assign(&user.actor(), id, owner).await?;
@@ -1104,7 +1105,7 @@ pub(crate) async fn temperature(
             return Ok(());
         }
         let tp = Temperature::parse(&form.text("temperature"))
-            .ok_or_else(|| invalid("temperature", t::ERR_BAD_TEMPERATURE))?;
+            .ok_or_else(|| invalid("temperature", Message::new("temperature_choose")))?;
         state.app.set_temperature(&user.actor(), id, tp).await?;
         Ok(())
     }

@@ -23,7 +23,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use voronka_app::AppError;
+use voronka_app::{AppError, Message};
 use voronka_core::{Role, User};
 
 pub fn routes() -> Router<AppState> {
@@ -371,12 +371,11 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IdPath {
     ) -> Result<Self, WebError> {
         let Path(raw) = Path::<String>::from_request_parts(parts, state)
             .await
-            .map_err(|_| WebError::App(AppError::NotFound(t::NO_SUCH_PAGE.into())))?;
+            .map_err(|_| WebError::App(AppError::NotFound(Message::new("page_not_found"))))?;
         raw.trim().parse().map(IdPath).map_err(|_| {
-            WebError::App(AppError::NotFound(t::fill1(
-                t::NOT_AN_ID_N,
-                format!("{raw:?}"),
-            )))
+            WebError::App(AppError::NotFound(
+                Message::new("not_an_id").with("given", &raw),
+            ))
         })
     }
 }

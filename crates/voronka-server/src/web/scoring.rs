@@ -9,7 +9,7 @@ use crate::AppState;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use voronka_app::AppError;
+use voronka_app::{AppError, Message};
 use voronka_core::scoring::{Activity, FitLevel, Rules};
 use voronka_store::ScoreRun;
 
@@ -199,7 +199,10 @@ pub(crate) async fn save_rules(
                 .save_scoring_rules(&actor, r)
                 .await
                 .map(|_| "scoring"),
-            Err(e) => Err(AppError::invalid("rules", e.to_string())),
+            Err(e) => Err(AppError::invalid(
+                "rules",
+                Message::new("rules_invalid").with("problem", e),
+            )),
         },
     };
     match res {

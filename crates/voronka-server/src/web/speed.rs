@@ -12,7 +12,7 @@ use crate::AppState;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use voronka_app::{ActivityInput, App, AppError, SmtpSecurity, SmtpSettings};
+use voronka_app::{ActivityInput, App, AppError, Message, SmtpSecurity, SmtpSettings};
 use voronka_core::Millis;
 
 pub(crate) struct QueueItem {
@@ -128,7 +128,7 @@ pub(crate) async fn log_outcome(
                     chrono::NaiveDateTime::parse_from_str(&v, "%Y-%m-%dT%H:%M")
                         .map(|d| d.and_utc().timestamp_millis())
                 })
-                .map_err(|_| AppError::invalid("call_back_at", t::ERR_BAD_DATE))?,
+                .map_err(|_| AppError::invalid("call_back_at", Message::new("date_invalid")))?,
         ),
         None => None,
     };
@@ -219,7 +219,7 @@ fn smtp_of(form: &PostForm) -> Result<Option<SmtpSettings>, AppError> {
         .text("port")
         .trim()
         .parse::<u16>()
-        .map_err(|_| AppError::invalid("port", "the port is 1 to 65535"))?;
+        .map_err(|_| AppError::invalid("port", Message::new("smtp_port_invalid")))?;
     Ok(Some(SmtpSettings {
         host,
         port,
@@ -346,7 +346,7 @@ fn minutes(ms: Option<i64>) -> String {
 pub(crate) async fn sla(State(state): State<AppState>, user: WebUser) -> PageResult {
     let actor = user.actor();
     if !actor.role().assigns_leads() {
-        return Err(AppError::Forbidden(t::ERR_MANAGERS_ONLY.into()).into());
+        return Err(AppError::Forbidden(Message::new("managers_only_page")).into());
     }
     let n = now();
     let d = state.app.sla_dashboard(&actor).await?;
@@ -464,7 +464,7 @@ pub(crate) async fn kanban_move(
     use axum::response::IntoResponse;
     let form = PostForm::checked(&body, &user)?;
     let to = voronka_core::Stage::parse(&form.text("stage"))
-        .map_err(|_| AppError::invalid("stage", t::ERR_BAD_STAGE))?;
+        .map_err(|_| AppError::invalid("stage", Message::new("stage_choose")))?;
     match state.app.change_stage(&user.actor(), id, to, None).await {
         Ok(l) => Ok(
             axum::Json(serde_json::json!({ "ok": true, "stage": l.stage.as_str() }))

@@ -35,7 +35,6 @@ pub const SLA_RESPONDED: &str = "responded";
 pub const SLA_OVERDUE: &str = "response overdue since";
 pub const SLA_DUE: &str = "respond by";
 pub const UNASSIGNED: &str = "unassigned";
-pub const ERR_MANAGERS_ONLY: &str = "Only sales managers and administrators see this page.";
 /// Outcomes offered when logging a call: (value, label).
 pub const OUTCOMES: [(&str, &str); 5] = [
     ("reached", "Reached"),
@@ -61,8 +60,6 @@ pub const IMPORT_TITLE: &str = "Import leads";
 pub const IMPORT_TAB: &str = "tab";
 pub const IMPORT_NO_FILE: &str = "Choose a CSV file to import.";
 pub const IMPORT_UNREADABLE: &str = "The upload could not be read";
-pub const IMPORT_NOT_FOUND: &str =
-    "No such import here: imports are shown by the server that ran them until it restarts.";
 pub fn import_too_large(mb: usize) -> String {
     format!("The file is larger than {mb} MB; import it with `voronka import` instead.")
 }
@@ -98,16 +95,8 @@ pub const ERR_INTERNAL: &str =
     "Something went wrong on our side. It has been logged; please try again.";
 pub const ERR_TITLE: &str = "Something is not right";
 pub const ERR_BAD_DATE: &str = "Dates are written as YYYY-MM-DD.";
-pub const ERR_BAD_AMOUNT: &str = "The amount is not a number with at most two decimals.";
-pub const ERR_BAD_CURRENCY: &str = "The currency is a three-letter code, such as RUB or EUR.";
-pub const ERR_BAD_STAGE: &str = "Choose a stage from the list.";
-pub const ERR_BAD_TEMPERATURE: &str = "Choose cold, warm or hot.";
-pub const ERR_BAD_OWNER: &str = "Choose a person from the list.";
-pub const ERR_BAD_ROLE: &str = "Choose a role from the list.";
 pub const ERR_BAD_FORM: &str = "The submitted form could not be read.";
-pub const CHOOSE_WHICH_LEAD_STAYS: &str = "choose which lead stays";
 pub const NO_SUCH_ASSET: &str = "no such asset";
-pub const NO_SUCH_PAGE: &str = "no such page";
 
 // Flash messages (after a redirect, named by the `done` query parameter).
 pub fn flash(code: &str) -> Option<&'static str> {
@@ -216,8 +205,6 @@ pub const SCRUB_MAX_IP: &str = "Most submissions per IP in the window";
 pub const SCRUB_MAX_VISITOR: &str = "Most submissions per visitor in the window";
 pub const SCRUB_MAX_IDENTICAL: &str = "Most clients sending one identical payload";
 pub const SCRUB_MIN_DIGITS: &str = "Fewest digits in a phone";
-pub const ERR_BAD_ACTION: &str = "Choose off, flag, junk or reject.";
-pub const ERR_BAD_NUMBER: &str = "Write a whole number, 0 or more.";
 
 pub fn action_label(a: voronka_core::intake::Action) -> &'static str {
     use voronka_core::intake::Action;
@@ -780,7 +767,6 @@ pub const UNKNOWN_ACTIVITY_IGNORED_N: &str = "Unknown activity {1} was ignored."
 pub const UNKNOWN_SORT_IGNORED_N: &str = "Unknown sort {1} was ignored.";
 pub const MERGED_N: &str = "lead #{1} merged in {2} by {3}";
 pub const MERGED_UNDONE_N: &str = "lead #{1} merged in {2} by {3}, undone";
-pub const NOT_AN_ID_N: &str = "{1} is not an id";
 pub const TYPE_OF_FIELD_N: &str = "Type of field {1}";
 pub const NAME_OF_FIELD_N: &str = "Name of field {1}";
 pub const LABEL_OF_FIELD_N: &str = "Label of field {1}";

@@ -1,0 +1,435 @@
+//! What errors say to people: each sentence is kept as a code and the values it names
+//! ([`Message`]); its text is made by [`message_text`], the one catalog of these sentences and
+//! the place to translate them. The values are kept as given (ids, field names, a person's own
+//! input): escaping them is the job of whatever shows the text.
+
+use serde::Serialize;
+use std::fmt;
+use voronka_core::intake::text::Args;
+use voronka_core::StageError;
+
+/// A sentence of an error, kept as a code and the values it names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Message {
+    pub code: String,
+    #[serde(skip_serializing_if = "Args::is_empty")]
+    pub args: Args,
+}
+
+impl Message {
+    pub fn new(code: &str) -> Message {
+        Message {
+            code: code.to_string(),
+            args: Args::new(),
+        }
+    }
+
+    /// The message with one more value.
+    pub fn with(mut self, key: &str, value: impl ToString) -> Message {
+        self.args.insert(key.to_string(), value.to_string());
+        self
+    }
+}
+
+/// What a refused stage change says.
+impl From<&StageError> for Message {
+    fn from(e: &StageError) -> Message {
+        match e {
+            StageError::Illegal { from, to } => Message::new("stage_illegal")
+                .with("from", from)
+                .with("to", to),
+            StageError::Same(s) => Message::new("stage_same").with("stage", s),
+            StageError::ReasonRequired(s) => Message::new("stage_reason_required").with("stage", s),
+            StageError::ConvertThroughConversion => {
+                Message::new("stage_convert_through_conversion")
+            }
+            StageError::Unknown(s) => Message::new("stage_unknown").with("stage", s),
+        }
+    }
+}
+
+/// The sentence, from the catalog; a code it does not know reads as itself.
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match message_text(&self.code, &self.args) {
+            Some(text) => f.write_str(&text),
+            None => f.write_str(&self.code),
+        }
+    }
+}
+
+/// A content type as the sentences show it: `nothing` when none was sent.
+fn or_nothing(s: &str) -> &str {
+    if s.is_empty() {
+        "nothing"
+    } else {
+        s
+    }
+}
+
+/// The text of an error's message, from its code and values; `None` for a code this catalog
+/// does not know. Values a code names but the message lacks read as `?`.
+pub fn message_text(code: &str, args: &Args) -> Option<String> {
+    let a = |name: &str| args.get(name).map(String::as_str).unwrap_or("?");
+    let text = match code {
+        // Stage changes, storage and the intake.
+        "not_found" => "not found".to_string(),
+        "stage_illegal" => format!("a lead cannot move from {} to {}", a("from"), a("to")),
+        "stage_same" => format!("the lead is already {}", a("stage")),
+        "stage_reason_required" => format!("moving to {} needs a reason", a("stage")),
+        "stage_convert_through_conversion" => {
+            "a lead becomes converted only through conversion, which creates the deal".to_string()
+        }
+        "stage_unknown" => format!("unknown stage {:?}", a("stage")),
+        "unavailable" => "the intake is shutting down".to_string(),
+        // Use cases: who may do what, and what they ask for.
+        "token_lacks_scope" => format!("this token lacks the {} scope", a("scope")),
+        "role_cannot_see_personal_data" => "your role cannot see leads' personal data".to_string(),
+        "role_cannot_change_leads" => "your role cannot change leads".to_string(),
+        "role_cannot_manage_forms" => "your role cannot manage forms".to_string(),
+        "role_cannot_send_events" => "your role cannot send events".to_string(),
+        "admins_only" => "administrators only".to_string(),
+        "role_cannot_see_reports" => "your role cannot see reports".to_string(),
+        "role_cannot_export_personal_data" => "your role cannot export personal data".to_string(),
+        "user_email_invalid" => "a valid email address is required".to_string(),
+        "password_too_short" => format!("the password needs at least {} characters", a("min")),
+        "wrong_email_or_password" => "wrong email or password".to_string(),
+        "token_name_required" => "a token needs a name".to_string(),
+        "token_scopes_required" => "a token needs at least one scope".to_string(),
+        "token_unknown" => "unknown API token".to_string(),
+        "token_revoked" => "this API token was revoked".to_string(),
+        "token_expired" => "this API token has expired".to_string(),
+        "token_user_disabled" => "the token's user is disabled".to_string(),
+        "role_cannot_see_forms" => "your role cannot see forms".to_string(),
+        "form_not_found" => format!("form {} not found", a("id")),
+        "landing_address_taken" => format!("the address /l/{} is taken by another form", a("slug")),
+        "form_event_kind_unknown" => {
+            format!("{:?} is not one of view, submit, download", a("kind"))
+        }
+        "merge_leads_forbidden" => "only sales managers and administrators merge leads".to_string(),
+        "duplicate_status_unknown" => format!(
+            "status must be open, merged or not_duplicate, got {:?}",
+            a("status")
+        ),
+        "duplicate_pair_not_found" => format!("duplicate pair {} not found", a("id")),
+        "merge_field_unknown" => format!(
+            "{:?} is not a field a merge can take; choose from {}",
+            a("field"),
+            a("choices")
+        ),
+        "merge_not_found" => format!("merge {} not found", a("id")),
+        "merge_already_undone" => "this merge was undone already".to_string(),
+        "merge_contacts_forbidden" => {
+            "only sales managers and administrators merge contacts".to_string()
+        }
+        "routing_forbidden" => "only managers and admins change routing".to_string(),
+        "webhook_url_invalid" => "the webhook must be an http(s) URL".to_string(),
+        "user_not_found" => format!("user {} not found", a("id")),
+        "owner_not_active" => format!("no active user {}", a("id")),
+        "owner_does_not_sell" => "leads go to people who sell".to_string(),
+        "too_many_leads" => format!("at most {} leads at once", a("max")),
+        "activity_kind_unknown" => "an activity is a call, email or meeting".to_string(),
+        "activity_outcome_unknown" => format!("the outcome is one of: {}", a("choices")),
+        "call_back_in_past" => "call back needs a time in the future".to_string(),
+        "task_kind_unknown" => format!("a task is one of: {}", a("choices")),
+        "task_not_found" => format!("task {} not found", a("id")),
+        "task_already_done" => "the task is already done".to_string(),
+        "notifications_need_person" => "notifications belong to a person".to_string(),
+        "work_queue_needs_person" => "the work queue belongs to a person".to_string(),
+        "calendar_needs_person" => "the calendar belongs to a person".to_string(),
+        "calendar_not_found" => "no such calendar".to_string(),
+        "smtp_security_unknown" => "the security is none, starttls or tls".to_string(),
+        "smtp_host_invalid" => "the SMTP host is a host name".to_string(),
+        "smtp_port_invalid" => "the port is 1 to 65535".to_string(),
+        "smtp_sender_invalid" => "the sender is an address such as sales@example.com".to_string(),
+        "smtp_username_required" => "a password needs a username".to_string(),
+        "url_invalid" => format!("{:?} is not an http(s) URL", a("url")),
+        "form_name_required" => "a form needs a name".to_string(),
+        "region_invalid" => "a two-letter country code, such as RU or NL".to_string(),
+        "contact_not_found" => format!("contact {} not found", a("id")),
+        "account_not_found" => format!("account {} not found", a("id")),
+        "customer_not_found" => format!("customer {} not found", a("id")),
+        "deal_not_found" => format!("deal {} not found", a("id")),
+        "refusal_reason_empty" => "the reason is empty".to_string(),
+        "cannot_demote_self" => "you cannot demote or disable yourself".to_string(),
+        "lead_not_found" => format!("lead {} not found", a("id")),
+        "stage_use_refuse" => "use refuse, which records the reason".to_string(),
+        "stage_use_junk" => "use junk, which records the reason".to_string(),
+        "refusal_reason_required" => "a refusal needs a reason".to_string(),
+        "refusal_reason_unknown" => {
+            format!("unknown refusal reason; choose one of: {}", a("choices"))
+        }
+        "freeze_date_in_past" => "the freeze date must be in the future".to_string(),
+        "survey_not_found" => "no such survey".to_string(),
+        "survey_answered" => "this survey has been answered".to_string(),
+        "survey_answer_unknown" => format!("the answer is one of: {}", a("choices")),
+        "survey_comment_too_long" => format!("the comment is at most {} characters", a("max")),
+        "junk_reason_required" => "junk needs a reason".to_string(),
+        "deal_amount_negative" => "the deal amount must not be negative".to_string(),
+        "lead_contact_missing" => "contact".to_string(),
+        "reassign_forbidden" => "only managers and admins reassign leads".to_string(),
+        "note_empty" => "the note is empty".to_string(),
+        "note_too_long" => format!("the note is longer than {} characters", a("max")),
+        "event_name_length" => "the event name must have 1 to 64 characters".to_string(),
+        "event_name_characters" => format!(
+            "the event name {:?} may hold letters, digits and _ - . : only",
+            a("name")
+        ),
+        "event_needs_visitor_or_lead" => "an event needs a visitor_id or a lead_id".to_string(),
+        "event_visitor_id_length" => "the visitor_id must have 1 to 128 characters".to_string(),
+        "event_id_length" => "the id must have 1 to 128 characters".to_string(),
+        "event_url_too_long" => "the url is longer than 2,048 characters".to_string(),
+        "event_visitor_id_control" => "the visitor_id may not hold control characters".to_string(),
+        "event_id_control" => "the id may not hold control characters".to_string(),
+        "event_url_control" => "the url may not hold control characters".to_string(),
+        "event_properties_too_large" => "the properties are larger than 8 KB".to_string(),
+        "event_time_in_future" => "the time is in the future".to_string(),
+        "event_at_and_age" => "give either at or age, not both".to_string(),
+        "event_age_out_of_range" => {
+            "the age must be from 0 to 365 days, in milliseconds".to_string()
+        }
+        "events_empty" => "no events were sent".to_string(),
+        "events_too_many" => format!("at most {} events per request", a("max")),
+        "events_origin_refused" => format!("this site does not accept events from {}", a("origin")),
+        "events_origin_unknown" => {
+            "this site does not accept events from an unknown origin".to_string()
+        }
+        "tracker_lead_id_refused" => {
+            "the tracker sends visitor ids only; lead ids need a token".to_string()
+        }
+        "tracking_site_not_found" => format!("no tracking site with key {}", a("key")),
+        "tracking_site_name_required" => "the site needs a name".to_string(),
+        "origin_invalid" => format!("{:?} is not an origin", a("origin")),
+        "mapping_file_invalid" => format!("mapping file: {}", a("problem")),
+        "mapping_field_unknown" => format!(
+            "mapping file: unknown field {:?}; known: {}",
+            a("field"),
+            a("known")
+        ),
+        "encoding_unknown" => format!(
+            "unknown text encoding {:?}; try utf-8, windows-1251, koi8-r or utf-16le",
+            a("label")
+        ),
+        "delimiter_invalid" => format!(
+            "a delimiter is one character such as , ; | or the word tab, not {:?}",
+            a("given")
+        ),
+        "csv_header_unreadable" => format!("cannot read the CSV header: {}", a("problem")),
+        "csv_no_contact_column" => {
+            "no phone, email or social column found; give a mapping file with --map".to_string()
+        }
+        // Requests to the API.
+        "form_key_not_found" => format!("no form with key {:?}", a("key")),
+        "event_malformed" => format!("malformed event: {}", a("problem")),
+        "form_event_views_only" => "only views are recorded here".to_string(),
+        "form_has_no_file" => "this form hands out no file".to_string(),
+        "landing_not_found" => format!("no page /l/{}", a("slug")),
+        "origin_not_allowed" => "this origin may not post to this form".to_string(),
+        "form_body_not_utf8" => "the form body is not valid UTF-8".to_string(),
+        "form_body_malformed" => format!("malformed form body: {}", a("problem")),
+        "form_field_nested" => format!(
+            "field {:?} must be a string, number, boolean or list",
+            a("field")
+        ),
+        "nested_objects_refused" => "nested objects are not accepted".to_string(),
+        "form_content_type_unknown" => format!(
+            "send application/json or application/x-www-form-urlencoded, not {:?}",
+            or_nothing(a("given"))
+        ),
+        "body_unreadable" => format!("could not read the request body: {}", a("problem")),
+        "json_malformed" => format!("malformed JSON: {}", a("problem")),
+        "body_not_object" => "the body must be a JSON object".to_string(),
+        "json_object_expected" => "expected a JSON object".to_string(),
+        "body_not_utf8" => "the body is not valid UTF-8".to_string(),
+        "value_invalid" => format!("invalid value for {}: {}", a("field"), a("problem")),
+        "content_type_not_json" => format!(
+            "expected Content-Type application/json, got {:?}",
+            or_nothing(a("given"))
+        ),
+        "authorization_header_unreadable" => "unreadable Authorization header".to_string(),
+        "authorization_not_bearer" => "use Authorization: Bearer <token>".to_string(),
+        "token_required" => "an API token is required: Authorization: Bearer <token>".to_string(),
+        "endpoint_not_found" => "no such API endpoint".to_string(),
+        "id_invalid" => format!(
+            "{} id must be a positive integer, got {:?}",
+            a("what"),
+            a("given")
+        ),
+        "moment_invalid" => format!(
+            "{} must be a date (YYYY-MM-DD), an RFC 3339 time or epoch milliseconds",
+            a("field")
+        ),
+        "date_unreadable" => "unreadable date".to_string(),
+        "temperature_unknown" => "cold, warm or hot".to_string(),
+        "min_conversion_invalid" => {
+            "min_conversion must be a probability between 0 and 1".to_string()
+        }
+        "fit_level_unknown" => {
+            "fit_level must be stranger, unsuitable, suitable or very_suitable".to_string()
+        }
+        "activity_level_unknown" => {
+            "activity must be inactive, less_active, active or very_active".to_string()
+        }
+        "sort_unknown" => format!("sort must be one of {}", a("choices")),
+        "cursor_unreadable" => "unreadable cursor".to_string(),
+        "channel_unknown" => format!("unknown channel {:?}", a("channel")),
+        "not_an_integer" => "not an integer".to_string(),
+        "moment_expected" => "a date string or epoch milliseconds".to_string(),
+        "content_type_json_required" => "expected Content-Type application/json".to_string(),
+        "survivor_id_invalid" => format!("survivor_id must be {} or {}", a("a"), a("b")),
+        "format_unknown" => format!("format must be json or toml, got {:?}", a("given")),
+        "content_type_not_json_or_toml" => format!(
+            "expected application/json or application/toml, got {:?}",
+            or_nothing(a("given"))
+        ),
+        "scrub_by_unknown" => format!(
+            "by must be form, source, campaign or partner, got {:?}",
+            a("given")
+        ),
+        "model_not_trained" => "no conversion model has been trained yet".to_string(),
+        "role_unknown" => format!("role must be one of {}", a("choices")),
+        "scope_unknown" => format!("unknown scope {:?}; known: {}", a("scope"), a("known")),
+        "events_body_shape" => "expected an event {\"name\": …, \"visitor_id\" or \"lead_id\": …} \
+             or {\"events\": [ … ]}"
+            .to_string(),
+        "content_type_not_beacon" => format!(
+            "expected text/plain or application/json, got {:?}",
+            a("given")
+        ),
+        "scoring_preset_not_found" => {
+            format!("no preset {:?}; there are {}", a("name"), a("presets"))
+        }
+        "reassign_to_unknown" => format!("to must be person or rules, got {:?}", a("given")),
+        "reassign_to_choices" => "person or rules".to_string(),
+        "reassign_leads_missing" => "name lead_ids or from_owner".to_string(),
+        "lead_ids_empty" => "no leads given".to_string(),
+        "user_required" => "name the user".to_string(),
+        "task_status_unknown" => {
+            format!("status must be open, overdue or all, got {:?}", a("given"))
+        }
+        "rate_limited" => {
+            "too many requests from this address; try again in a few seconds".to_string()
+        }
+        "payload_too_large" => format!("the request body is larger than {} bytes", a("max")),
+        "internal" => "something went wrong on our side; it has been logged".to_string(),
+        "limit_out_of_range" => format!("limit must be between {} and {}", a("min"), a("max")),
+        // Forms of the pages.
+        "merge_keep_required" => "choose which lead stays".to_string(),
+        "date_invalid" => "Dates are written as YYYY-MM-DD.".to_string(),
+        "managers_only_page" => "Only sales managers and administrators see this page.".to_string(),
+        "stage_choose" => "Choose a stage from the list.".to_string(),
+        "import_not_found" => "No such import here: imports are shown by the server that ran them \
+             until it restarts."
+            .to_string(),
+        "page_not_found" => "no such page".to_string(),
+        "not_an_id" => format!("{:?} is not an id", a("given")),
+        "currency_choose" => "The currency is a three-letter code, such as RUB or EUR.".to_string(),
+        "amount_invalid" => "The amount is not a number with at most two decimals.".to_string(),
+        "owner_choose" => "Choose a person from the list.".to_string(),
+        "temperature_choose" => "Choose cold, warm or hot.".to_string(),
+        "role_choose" => "Choose a role from the list.".to_string(),
+        "scrub_action_choose" => "Choose off, flag, junk or reject.".to_string(),
+        "whole_number_invalid" => "Write a whole number, 0 or more.".to_string(),
+        // Sentences of a check made elsewhere (rules, settings, a form definition, a parser),
+        // passed through as they are.
+        "conflict" => a("what").to_string(),
+        "form_definition_invalid" => a("problems").to_string(),
+        "form_field_invalid" => a("problem").to_string(),
+        "rules_invalid" => a("problem").to_string(),
+        "sla_invalid" => a("problem").to_string(),
+        "routing_profile_invalid" => a("problem").to_string(),
+        "model_not_trained_reason" => a("problem").to_string(),
+        "value_invalid_here" => a("problem").to_string(),
+        "currency_invalid" => a("problem").to_string(),
+        _ => return None,
+    };
+    Some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_render_with_their_values() {
+        assert_eq!(
+            Message::new("lead_not_found").with("id", 42).to_string(),
+            "lead 42 not found"
+        );
+        assert_eq!(
+            Message::new("token_lacks_scope")
+                .with("scope", "leads:read")
+                .to_string(),
+            "this token lacks the leads:read scope"
+        );
+        assert_eq!(
+            Message::new("delimiter_invalid")
+                .with("given", "ab")
+                .to_string(),
+            "a delimiter is one character such as , ; | or the word tab, not \"ab\""
+        );
+        assert_eq!(
+            Message::new("content_type_not_json")
+                .with("given", "")
+                .to_string(),
+            "expected Content-Type application/json, got \"nothing\""
+        );
+        assert_eq!(
+            Message::new("token_expired").to_string(),
+            "this API token has expired"
+        );
+    }
+
+    #[test]
+    fn a_missing_value_reads_as_a_question_mark() {
+        assert_eq!(
+            message_text("lead_not_found", &Args::new()).as_deref(),
+            Some("lead ? not found")
+        );
+    }
+
+    #[test]
+    fn an_unknown_code_reads_as_itself() {
+        assert_eq!(message_text("no_such_code", &Args::new()), None);
+        let m = Message::new("no_such_code").with("id", 1);
+        assert_eq!(m.to_string(), "no_such_code");
+    }
+
+    #[test]
+    fn values_are_kept_as_given() {
+        let m = Message::new("owner_not_active").with("id", "<script>alert(1)</script>");
+        assert_eq!(m.to_string(), "no active user <script>alert(1)</script>");
+        let m = Message::new("tracking_site_not_found").with("key", "Пётр");
+        assert_eq!(m.to_string(), "no tracking site with key Пётр");
+        let m = Message::new("url_invalid").with("url", "Пётр");
+        assert_eq!(m.to_string(), "\"Пётр\" is not an http(s) URL");
+    }
+
+    #[test]
+    fn a_stage_error_keeps_its_sentence() {
+        use voronka_core::Stage;
+        let e = StageError::Illegal {
+            from: Stage::New,
+            to: Stage::Converted,
+        };
+        assert_eq!(Message::from(&e).to_string(), e.to_string());
+        let e = StageError::Unknown("Пётр".into());
+        assert_eq!(Message::from(&e).to_string(), e.to_string());
+        let e = StageError::ConvertThroughConversion;
+        assert_eq!(Message::from(&e).to_string(), e.to_string());
+    }
+
+    #[test]
+    fn the_stored_form_names_code_and_values() {
+        let m = Message::new("lead_not_found").with("id", 7);
+        assert_eq!(
+            serde_json::to_string(&m).unwrap(),
+            r#"{"code":"lead_not_found","args":{"id":"7"}}"#
+        );
+        let m = Message::new("token_expired");
+        assert_eq!(
+            serde_json::to_string(&m).unwrap(),
+            r#"{"code":"token_expired"}"#
+        );
+    }
+}
