@@ -6,6 +6,8 @@ use clap::Args;
 use std::path::PathBuf;
 use voronka_app::{App, DedupOptions, DedupReport};
 
+use crate::words;
+
 #[derive(Args)]
 #[group(required = true, multiple = false)]
 pub struct DedupMode {
@@ -54,32 +56,25 @@ pub async fn run(app: &App, actor: &voronka_app::Actor, a: DedupArgs) -> Result<
     print_summary(&report, a.show);
     if let Some(path) = &a.report {
         write_report(&report, path)?;
-        println!("clusters written to {}", path.display());
+        println!("{}", words::clusters_written(path.display()));
     }
     Ok(())
 }
 
 fn print_summary(r: &DedupReport, show: usize) {
-    println!(
-        "{} contacts, {} candidate pairs ({} oversized blocks skipped): {} same-person pairs, {} uncertain",
-        r.contacts, r.candidate_pairs, r.skipped_blocks, r.same_person_pairs, r.uncertain_pairs
-    );
+    println!("{}", words::dedup_pairs(r));
     let largest = r
         .clusters
         .iter()
         .map(|c| c.members.len())
         .max()
         .unwrap_or(0);
-    println!(
-        "{} clusters (largest {largest} contacts): {} contacts {}",
-        r.clusters.len(),
-        r.contacts_to_merge,
-        if r.applied {
-            "merged into their cluster's survivor"
-        } else {
-            "would be merged (dry run: nothing changed)"
-        }
-    );
+    let clusters = if r.applied {
+        words::dedup_clusters_merged(r.clusters.len(), largest, r.contacts_to_merge)
+    } else {
+        words::dedup_clusters_dry_run(r.clusters.len(), largest, r.contacts_to_merge)
+    };
+    println!("{clusters}");
     let mut order: Vec<&voronka_app::DedupCluster> = r.clusters.iter().collect();
     order.sort_by_key(|c| std::cmp::Reverse(c.members.len()));
     for c in order.into_iter().take(show) {
@@ -88,23 +83,25 @@ fn print_summary(r: &DedupReport, show: usize) {
             .iter()
             .map(|m| format!("{} (#{})", m.name, m.contact_id))
             .collect();
-        println!("  p ≥ {:.3}: {}", c.min_probability, names.join(" = "));
+        println!(
+            "{}",
+            words::dedup_cluster(c.min_probability, names.join(" = "))
+        );
     }
     if r.applied {
         println!(
-            "{} merges recorded (undo each from the lead card or POST /api/v1/merges/ID/undo); {} uncertain pairs queued for review",
-            r.merges.len(),
-            r.queued_for_review
+            "{}",
+            words::dedup_merges_recorded(r.merges.len(), r.queued_for_review)
         );
         for (id, why) in &r.not_merged {
-            println!("  contact #{id} not merged: {why}");
+            println!("{}", words::dedup_not_merged(id, why));
         }
     }
 }
 
 fn write_report(r: &DedupReport, path: &PathBuf) -> Result<()> {
     let mut w =
-        csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
+        csv::Writer::from_path(path).with_context(|| words::cannot_write(path.display()))?;
     w.write_record([
         "cluster",
         "contact_id",

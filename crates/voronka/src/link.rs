@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use voronka_core::linkage::{self, LinkConfig, Progress, Table};
 
+use crate::words;
+
 #[derive(Args)]
 pub struct LinkArgs {
     /// CSV file to deduplicate, or the first of two files to link.
@@ -33,7 +35,7 @@ fn parse_probability(s: &str) -> Result<f64, String> {
     s.parse::<f64>()
         .ok()
         .filter(|p| (0.0..=1.0).contains(p))
-        .ok_or_else(|| "a probability between 0 and 1".to_string())
+        .ok_or_else(|| words::PROBABILITY_EXPECTED.to_string())
 }
 
 /// Reads a CSV file into a table plus the id of every row (the `id` column, or row numbers).
@@ -41,10 +43,10 @@ pub fn read_table(path: &Path, id: Option<&str>) -> Result<(Table, Vec<String>)>
     let mut r = csv::ReaderBuilder::new()
         .flexible(true)
         .from_path(path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
+        .with_context(|| words::cannot_open(path.display()))?;
     let headers: Vec<String> = r
         .headers()
-        .with_context(|| format!("cannot read the header of {}", path.display()))?
+        .with_context(|| words::cannot_read_header(path.display()))?
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
@@ -53,7 +55,7 @@ pub fn read_table(path: &Path, id: Option<&str>) -> Result<(Table, Vec<String>)>
             headers
                 .iter()
                 .position(|h| h == name)
-                .with_context(|| format!("{} has no id column {name:?}", path.display()))?,
+                .with_context(|| words::no_id_column(path.display(), name))?,
         ),
         None => None,
     };
@@ -62,7 +64,7 @@ pub fn read_table(path: &Path, id: Option<&str>) -> Result<(Table, Vec<String>)>
     let mut row = csv::StringRecord::new();
     while r
         .read_record(&mut row)
-        .with_context(|| format!("cannot read {}", path.display()))?
+        .with_context(|| words::cannot_read(path.display()))?
     {
         let values: Vec<&str> = row.iter().take(headers.len()).collect();
         ids.push(match id_col {
@@ -80,21 +82,21 @@ pub fn read_truth(path: &Path) -> Result<Vec<(String, String)>> {
     let mut r = csv::ReaderBuilder::new()
         .flexible(true)
         .from_path(path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
+        .with_context(|| words::cannot_open(path.display()))?;
     let headers: Vec<String> = r.headers()?.iter().map(|h| h.trim().to_string()).collect();
     let left = headers.iter().position(|h| h.ends_with("id_l"));
     let right = headers.iter().position(|h| h.ends_with("id_r"));
     let (a, b) = match (left, right) {
         (Some(a), Some(b)) => (a, b),
         _ if headers.len() >= 2 => (0, 1),
-        _ => bail!("{} needs two id columns", path.display()),
+        _ => bail!(words::needs_two_id_columns(path.display())),
     };
     let score = headers
         .iter()
         .position(|h| matches!(h.as_str(), "clerical_match_score" | "match" | "is_match"));
     let mut out = Vec::new();
     for rec in r.records() {
-        let rec = rec.with_context(|| format!("cannot read {}", path.display()))?;
+        let rec = rec.with_context(|| words::cannot_read(path.display()))?;
         if let Some(s) = score {
             let v: f64 = rec.get(s).unwrap_or("").trim().parse().unwrap_or(0.0);
             if v < 0.5 {
@@ -111,9 +113,9 @@ pub fn read_truth(path: &Path) -> Result<Vec<(String, String)>> {
 
 pub fn run(a: LinkArgs) -> Result<()> {
     let text = std::fs::read_to_string(&a.config)
-        .with_context(|| format!("cannot read {}", a.config.display()))?;
+        .with_context(|| words::cannot_read(a.config.display()))?;
     let mut cfg = LinkConfig::from_toml(&text)
-        .with_context(|| format!("{} is not a valid link configuration", a.config.display()))?;
+        .with_context(|| words::not_link_configuration(a.config.display()))?;
     if let Some(t) = a.threshold {
         cfg.threshold = t;
     }
@@ -147,8 +149,8 @@ pub fn run(a: LinkArgs) -> Result<()> {
     bar.finish_and_clear();
     let ids_b = second.as_ref().map(|s| &s.1).unwrap_or(&ids_a);
 
-    let mut w = csv::Writer::from_path(&a.out)
-        .with_context(|| format!("cannot write {}", a.out.display()))?;
+    let mut w =
+        csv::Writer::from_path(&a.out).with_context(|| words::cannot_write(a.out.display()))?;
     let names = result.field_names();
     let mut header = vec!["id_a", "id_b", "probability", "weight"];
     header.extend(names.iter().copied());
@@ -167,7 +169,7 @@ pub fn run(a: LinkArgs) -> Result<()> {
         predicted.push((ia.clone(), ib.clone()));
     }
     w.flush()
-        .with_context(|| format!("cannot write {}", a.out.display()))?;
+        .with_context(|| words::cannot_write(a.out.display()))?;
     let secs = started.elapsed().as_secs_f64();
 
     let records = match &second {
@@ -180,36 +182,33 @@ pub fn run(a: LinkArgs) -> Result<()> {
             for &x in c {
                 *sizes.entry(x).or_default() += 1;
             }
-            format!(
-                ", {} clusters ({} with more than one record)",
-                sizes.len(),
-                sizes.values().filter(|&&n| n > 1).count()
-            )
+            Some((sizes.len(), sizes.values().filter(|&&n| n > 1).count()))
         }
-        None => String::new(),
+        None => None,
     };
     println!(
-        "records {records}, candidate pairs {}, pairs at or above {} {}{clusters}, {:.2} s; EM: prior {:.4} after {} iterations; pairs written to {}",
-        result.candidates,
-        cfg.threshold,
-        result.pairs.len(),
-        secs,
-        result.model.prior,
-        result.model.iterations,
-        a.out.display()
+        "{}",
+        words::link_summary(&words::LinkSummary {
+            records: &records,
+            candidates: result.candidates,
+            threshold: cfg.threshold,
+            accepted: result.pairs.len(),
+            clusters,
+            secs,
+            prior: result.model.prior,
+            iterations: result.model.iterations,
+            out: &a.out.display(),
+        })
     );
     if result.skipped_blocks > 0 {
         println!(
-            "note: {} blocks larger than max_block = {} were skipped",
-            result.skipped_blocks, cfg.max_block
+            "{}",
+            words::link_skipped_blocks(result.skipped_blocks, cfg.max_block)
         );
     }
     if let Some(truth) = truth {
         let q = linkage::evaluate(&predicted, &truth);
-        println!(
-            "precision {:.4}, recall {:.4}, F1 {:.4} ({} true pairs found, {} false, {} missed)",
-            q.precision, q.recall, q.f1, q.true_positives, q.false_positives, q.false_negatives
-        );
+        println!("{}", words::link_quality(&q));
     }
     Ok(())
 }

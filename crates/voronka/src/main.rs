@@ -19,6 +19,7 @@ mod dedup;
 mod link;
 mod model;
 mod score;
+mod words;
 
 #[derive(Parser)]
 #[command(
@@ -228,23 +229,23 @@ struct DemoArgs {
 }
 
 fn parse_role(s: &str) -> Result<Role, String> {
-    Role::parse(s).ok_or_else(|| format!("one of {}", Role::ALL.map(|r| r.as_str()).join(", ")))
+    Role::parse(s).ok_or_else(|| words::one_of(Role::ALL.map(|r| r.as_str()).join(", ")))
 }
 fn parse_scope(s: &str) -> Result<Scope, String> {
-    Scope::parse(s).ok_or_else(|| format!("one of {}", Scope::ALL.map(|r| r.as_str()).join(", ")))
+    Scope::parse(s).ok_or_else(|| words::one_of(Scope::ALL.map(|r| r.as_str()).join(", ")))
 }
 fn parse_stage(s: &str) -> Result<Stage, String> {
     Stage::parse(s).map_err(|e| e.to_string())
 }
 fn parse_temperature(s: &str) -> Result<Temperature, String> {
-    Temperature::parse(s).ok_or_else(|| "cold, warm or hot".to_string())
+    Temperature::parse(s).ok_or_else(|| words::TEMPERATURE_CHOICES.to_string())
 }
 fn parse_date(s: &str) -> Result<i64, String> {
     chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
         .ok()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .map(|t| t.and_utc().timestamp_millis())
-        .ok_or_else(|| "a date as YYYY-MM-DD".to_string())
+        .ok_or_else(|| words::DATE_EXPECTED.to_string())
 }
 
 fn main() {
@@ -269,13 +270,13 @@ fn main() {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the runtime: {e}");
+            eprintln!("{}", words::error_line(words::cannot_start_runtime(e)));
             std::process::exit(1);
         }
     };
     if let Err(e) = rt.block_on(run(cli)) {
         let msg = format!("{e:#}").replace('\n', " ");
-        eprintln!("error: {msg}");
+        eprintln!("{}", words::error_line(msg));
         std::process::exit(1);
     }
 }
@@ -283,7 +284,7 @@ fn main() {
 async fn open(url: &str) -> anyhow::Result<App> {
     App::open(url, Settings::default())
         .await
-        .with_context(|| format!("cannot open {url}"))
+        .with_context(|| words::cannot_open(url))
 }
 
 fn cli_actor() -> Actor {
@@ -295,7 +296,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Migrate => {
             open(&url).await?;
-            println!("database is up to date: {url}");
+            println!("{}", words::database_up_to_date(&url));
         }
         Command::Serve(a) => serve(&url, a).await?,
         Command::User(UserCmd::Add {
@@ -307,11 +308,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let mut password = String::new();
             std::io::stdin()
                 .read_to_string(&mut password)
-                .context("reading the password")?;
+                .context(words::READING_PASSWORD)?;
             let password = password.trim_end_matches(['\n', '\r']);
             let app = open(&url).await?;
             let u = app.add_user(&email, &name, password, role).await?;
-            println!("user {} added: {} ({})", u.id, u.email, u.role.as_str());
+            println!("{}", words::user_added(u.id, &u.email, u.role.as_str()));
         }
         Command::User(UserCmd::List) => {
             let app = open(&url).await?;
@@ -322,7 +323,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     u.email,
                     u.name,
                     u.role.as_str(),
-                    if u.active { "active" } else { "disabled" }
+                    if u.active {
+                        words::USER_ACTIVE
+                    } else {
+                        words::USER_DISABLED
+                    }
                 );
             }
         }
@@ -364,8 +369,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = open(&url).await?;
             for f in app.list_forms(&cli_actor()).await? {
                 println!(
-                    "{}\t{}\t{}\tleads {}\tinterests {}\trejected {}",
-                    f.form.id, f.form.public_key, f.form.name, f.leads, f.interests, f.rejected
+                    "{}",
+                    words::form_list_row(
+                        f.form.id,
+                        &f.form.public_key,
+                        &f.form.name,
+                        f.leads,
+                        f.interests,
+                        f.rejected
+                    )
                 );
             }
         }
@@ -378,9 +390,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(a) => {
             let app = open(&url).await?;
             let s = load_demo(&app, a.seed, a.leads).await?;
-            println!("demo data loaded: {} users, {} leads", s.users, s.leads);
+            println!("{}", words::demo_loaded(s.users, s.leads));
             if let Some(p) = s.admin_password {
-                println!("sign in as {} with password {}", s.admin_email, p);
+                println!("{}", words::sign_in_as(&s.admin_email, p));
             }
         }
     }
@@ -396,14 +408,13 @@ async fn load_demo(
     let today = chrono::Utc::now()
         .date_naive()
         .and_hms_opt(0, 0, 0)
-        .context("clock")?;
+        .context(words::CLOCK)?;
     let cfg = voronka_core::demo::DemoConfig {
         seed,
         leads,
         anchor: today.and_utc().timestamp_millis(),
     };
-    let bar =
-        indicatif::ProgressBar::new_spinner().with_message(format!("loading {leads} demo leads…"));
+    let bar = indicatif::ProgressBar::new_spinner().with_message(words::loading_demo(leads));
     bar.enable_steady_tick(Duration::from_millis(120));
     let s = app.load_demo(&cfg).await?;
     bar.finish_and_clear();
@@ -424,7 +435,7 @@ async fn serve(url: &str, a: ServeArgs) -> anyhow::Result<()> {
         let u = app
             .add_user(
                 "admin@localhost.localdomain",
-                "Administrator",
+                words::DEFAULT_ADMIN_NAME,
                 &password,
                 Role::Admin,
             )
@@ -433,7 +444,7 @@ async fn serve(url: &str, a: ServeArgs) -> anyhow::Result<()> {
     }
     let listener = tokio::net::TcpListener::bind(&a.listen)
         .await
-        .with_context(|| format!("cannot listen on {}", a.listen))?;
+        .with_context(|| words::cannot_listen_on(&a.listen))?;
     let addr = listener.local_addr()?;
     let public_url = a.public_url.unwrap_or_else(|| format!("http://{addr}"));
     let state = AppState::new(
@@ -447,14 +458,14 @@ async fn serve(url: &str, a: ServeArgs) -> anyhow::Result<()> {
     );
     let worker = format!("{}-{}", std::process::id(), addr.port());
     app.spawn_job_runner(worker, Duration::from_secs(2));
-    println!("voronka is serving {public_url}/ (API docs: {public_url}/api/docs)");
+    println!("{}", words::serving(&public_url));
     match login_hint {
-        Some((email, password)) => println!("sign in as {email} with password {password}"),
-        None => println!("sign in with an existing user (add one with `voronka user add`)"),
+        Some((email, password)) => println!("{}", words::sign_in_as(email, password)),
+        None => println!("{}", words::SIGN_IN_EXISTING_USER),
     }
     tokio::select! {
-        r = voronka_server::serve(listener, state) => r.context("server stopped")?,
-        _ = tokio::signal::ctrl_c() => println!("stopping"),
+        r = voronka_server::serve(listener, state) => r.context(words::SERVER_STOPPED)?,
+        _ = tokio::signal::ctrl_c() => println!("{}", words::STOPPING),
     }
     Ok(())
 }
@@ -462,12 +473,12 @@ async fn serve(url: &str, a: ServeArgs) -> anyhow::Result<()> {
 async fn import(url: &str, a: ImportArgs) -> anyhow::Result<()> {
     let map = match &a.map {
         Some(p) => Some(ImportMap::from_toml(
-            &std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?,
+            &std::fs::read_to_string(p).with_context(|| words::cannot_read(p.display()))?,
         )?),
         None => None,
     };
-    let file = std::fs::File::open(&a.file)
-        .with_context(|| format!("cannot open {}", a.file.display()))?;
+    let file =
+        std::fs::File::open(&a.file).with_context(|| words::cannot_open(a.file.display()))?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let rejected_path = a.rejected.clone().unwrap_or_else(|| {
         let mut p = a.file.clone().into_os_string();
@@ -477,7 +488,7 @@ async fn import(url: &str, a: ImportArgs) -> anyhow::Result<()> {
     // An import holds little in memory however large the database grows.
     let app = App::open_bulk(url)
         .await
-        .with_context(|| format!("cannot open {url}"))?;
+        .with_context(|| words::cannot_open(url))?;
     let counting = CountingReader {
         inner: std::io::BufReader::with_capacity(1 << 20, file),
         read: Default::default(),
@@ -490,14 +501,14 @@ async fn import(url: &str, a: ImportArgs) -> anyhow::Result<()> {
     );
     let progress = |rows: u64| {
         bar.set_position(read.load(std::sync::atomic::Ordering::Relaxed));
-        bar.set_message(format!("{rows} rows"));
+        bar.set_message(words::progress_rows(rows));
     };
     // Flexible: rejected rows are written as read, and a CSV row may be shorter or longer
     // than the header (or unreadable, leaving only the row, result and reason).
     let mut rejected = csv::WriterBuilder::new()
         .flexible(true)
         .from_path(&rejected_path)
-        .with_context(|| format!("cannot write {}", rejected_path.display()))?;
+        .with_context(|| words::cannot_write(rejected_path.display()))?;
     let format = voronka_app::CsvFormat {
         encoding: a.encoding,
         delimiter: a.delimiter,
@@ -516,20 +527,10 @@ async fn import(url: &str, a: ImportArgs) -> anyhow::Result<()> {
         .await?;
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
-    let delimiter = match s.delimiter {
-        '\t' => "tab".to_string(),
-        d => format!("{d:?}"),
-    };
-    println!("read as {} with {delimiter} between fields", s.encoding);
-    println!(
-        "imported {} rows in {:.1} s: {} new leads, {} attached to existing leads, {} reopened, {} interests, {} rejected, {} already imported, {} failed",
-        s.rows, secs, s.created, s.attached, s.reopened, s.interests, s.rejected, s.skipped, s.failed
-    );
+    println!("{}", words::import_read_as(&s.encoding, s.delimiter));
+    println!("{}", words::imported(&s, secs));
     if s.interests + s.rejected + s.failed > 0 {
-        println!(
-            "rows that did not become leads, with reasons: {}",
-            rejected_path.display()
-        );
+        println!("{}", words::rejected_rows_at(rejected_path.display()));
     } else {
         drop(rejected);
         let _ = std::fs::remove_file(&rejected_path);
@@ -557,7 +558,7 @@ async fn export(url: &str, a: ExportArgs) -> anyhow::Result<()> {
         Some("none") => Some(None),
         Some(o) => match o.parse::<i64>() {
             Ok(id) => Some(Some(id)),
-            Err(_) => bail!("--owner takes a user id or \"none\""),
+            Err(_) => bail!(words::OWNER_ARG),
         },
     };
     let q = LeadQuery {
@@ -580,8 +581,7 @@ async fn export(url: &str, a: ExportArgs) -> anyhow::Result<()> {
     let app = open(url).await?;
     let n = match a.output {
         Some(p) => {
-            let f = std::fs::File::create(&p)
-                .with_context(|| format!("cannot write {}", p.display()))?;
+            let f = std::fs::File::create(&p).with_context(|| words::cannot_write(p.display()))?;
             app.export_leads(&cli_actor(), q, format, f).await?
         }
         None => {
@@ -589,6 +589,6 @@ async fn export(url: &str, a: ExportArgs) -> anyhow::Result<()> {
                 .await?
         }
     };
-    eprintln!("exported {n} leads");
+    eprintln!("{}", words::exported(n));
     Ok(())
 }

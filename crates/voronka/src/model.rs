@@ -5,6 +5,8 @@ use std::fmt::Write;
 use voronka_app::App;
 use voronka_core::predict::{ConversionModel, Evaluation, FeatureWeight};
 
+use crate::words;
+
 #[derive(Subcommand)]
 pub enum ModelCmd {
     /// Learn the probability of conversion from closed leads and score every open lead.
@@ -19,22 +21,24 @@ pub async fn run(app: &App, cmd: ModelCmd) -> anyhow::Result<()> {
             let r = app.train_model().await?;
             let m = &r.model.metrics;
             println!(
-                "trained model {} on {} closed leads ({} converted, {} refused) in {:.1} s",
-                r.model_id,
-                r.training_size,
-                m.won,
-                m.lost,
-                r.took_ms as f64 / 1000.0
+                "{}",
+                words::model_trained(
+                    r.model_id,
+                    r.training_size,
+                    m.won,
+                    m.lost,
+                    r.took_ms as f64 / 1000.0
+                )
             );
             println!(
-                "held-out AUC: ours {:.3}, naive-Bayes baseline {:.3} ({} leads)",
-                m.model.auc, m.baseline.auc, m.test_rows
+                "{}",
+                words::model_held_out_auc(m.model.auc, m.baseline.auc, m.test_rows)
             );
-            println!("scored {} open leads", r.scored);
+            println!("{}", words::model_scored(r.scored));
         }
         ModelCmd::Report => match app.current_model().await? {
             Some(c) => print!("{}", report(c.id, &c.model)),
-            None => anyhow::bail!("no model has been trained yet: run `voronka model train`"),
+            None => anyhow::bail!(words::NO_MODEL_YET),
         },
     }
     Ok(())
@@ -47,16 +51,13 @@ fn date(ms: i64) -> String {
 }
 
 fn evaluation(out: &mut String, name: &str, e: &Evaluation) {
-    let _ = writeln!(out, "{name}: AUC {:.3}, Brier score {:.4}", e.auc, e.brier);
-    let _ = writeln!(out, "  decile  leads  predicted  observed");
+    let _ = writeln!(out, "{}", words::model_evaluation(name, e.auc, e.brier));
+    let _ = writeln!(out, "{}", words::MODEL_CALIBRATION_HEADING);
     for (i, b) in e.calibration.iter().enumerate() {
         let _ = writeln!(
             out,
-            "  {:>6}  {:>5}  {:>8.1}%  {:>7.1}%",
-            i + 1,
-            b.leads,
-            b.predicted * 100.0,
-            b.observed * 100.0
+            "{}",
+            words::model_calibration_row(i + 1, b.leads, b.predicted * 100.0, b.observed * 100.0)
         );
     }
 }
@@ -74,31 +75,20 @@ pub fn report(id: i64, m: &ConversionModel) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "model {id}, trained {} on {} closed leads ({} converted, {} refused)",
-        date(m.trained_at),
-        x.closed,
-        x.won,
-        x.lost
+        "{}",
+        words::model_report_head(id, date(m.trained_at), x.closed, x.won, x.lost)
     );
     let _ = writeln!(
         out,
-        "split: {} to fit, {} to calibrate, {} held out for this report",
-        x.fit_rows, x.calibration_rows, x.test_rows
+        "{}",
+        words::model_split(x.fit_rows, x.calibration_rows, x.test_rows)
     );
-    evaluation(&mut out, "ours (calibrated logistic regression)", &x.model);
-    evaluation(
-        &mut out,
-        "baseline (naive Bayes over field frequencies)",
-        &x.baseline,
-    );
+    evaluation(&mut out, words::MODEL_OURS, &x.model);
+    evaluation(&mut out, words::MODEL_BASELINE, &x.baseline);
+    features(&mut out, words::MODEL_TOP_FEATURES, &x.top_features);
     features(
         &mut out,
-        "top features of ours (log-odds per unit):",
-        &x.top_features,
-    );
-    features(
-        &mut out,
-        "top values of the baseline (log likelihood ratio):",
+        words::MODEL_TOP_BASELINE,
         &x.baseline_top_features,
     );
     out

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use voronka_app::{Actor, App, Explanation};
 use voronka_core::scoring::{Part, Rules};
 
+use crate::words;
+
 #[derive(Clone, Copy, ValueEnum)]
 pub enum RulesFormat {
     Toml,
@@ -53,17 +55,16 @@ pub async fn run(app: &App, actor: &Actor, cmd: ScoreCmd) -> anyhow::Result<()> 
                     let pct = if total > 0 { done * 100 / total } else { 100 };
                     if pct >= last + 10 || done == total {
                         last = pct;
-                        eprintln!("rescored {done} of {total} leads ({pct} %)");
+                        eprintln!("{}", words::rescore_progress(done, total, pct));
                     }
                 })
                 .await?;
-            println!("rescored {} leads, {} changed", run.done, run.changed);
+            println!("{}", words::rescored(run.done, run.changed));
         }
         ScoreCmd::ExportRules { format, preset } => {
             let rules = match preset {
-                Some(p) => Rules::preset(&p).with_context(|| {
-                    format!("no preset {p:?}; there are {}", Rules::PRESETS.join(", "))
-                })?,
+                Some(p) => Rules::preset(&p)
+                    .with_context(|| words::no_preset(&p, Rules::PRESETS.join(", ")))?,
                 None => {
                     app.refresh_scoring_rules().await?;
                     app.scorer().rules().clone()
@@ -76,7 +77,7 @@ pub async fn run(app: &App, actor: &Actor, cmd: ScoreCmd) -> anyhow::Result<()> 
         }
         ScoreCmd::ImportRules { file } => {
             let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
+                .with_context(|| words::cannot_read(file.display()))?;
             let json = file
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("json"));
@@ -85,14 +86,11 @@ pub async fn run(app: &App, actor: &Actor, cmd: ScoreCmd) -> anyhow::Result<()> 
             } else {
                 Rules::from_toml(&text)
             }
-            .with_context(|| format!("{} holds no valid scoring rules", file.display()))?;
+            .with_context(|| words::no_valid_rules(file.display()))?;
             let (p, b) = (rules.profile.len(), rules.behaviour.len());
             app.save_scoring_rules(actor, rules).await?;
             let run = app.rescore_all("rescore_rules_imported", |_, _| {}).await?;
-            println!(
-                "imported {p} profile and {b} behaviour rules; rescored {} leads, {} changed",
-                run.done, run.changed
-            );
+            println!("{}", words::rules_imported(p, b, run.done, run.changed));
         }
     }
     Ok(())
@@ -107,33 +105,22 @@ fn date(ms: i64) -> String {
 fn explain_text(e: &Explanation) -> String {
     let s = &e.score;
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "lead {}: fit {} ({}), engagement {} ({}), total {}, {} — stage {}",
-        e.lead_id,
-        s.fit,
-        s.fit_level.label(),
-        s.engagement,
-        s.activity.label(),
-        s.total,
-        s.temperature.as_str(),
-        e.stage
-    );
+    let _ = writeln!(out, "{}", words::explain_head(e));
     if e.stored.temperature_manual {
-        let _ = writeln!(
-            out,
-            "the temperature was set by hand and stays until cleared"
-        );
+        let _ = writeln!(out, "{}", words::TEMPERATURE_BY_HAND);
     }
     if s.contributions.is_empty() {
-        let _ = writeln!(out, "no rule matched");
+        let _ = writeln!(out, "{}", words::NO_RULE_MATCHED);
     }
-    for (part, title) in [(Part::Fit, "fit"), (Part::Engagement, "engagement")] {
+    for (part, heading) in [
+        (Part::Fit, words::EXPLAIN_FIT),
+        (Part::Engagement, words::EXPLAIN_ENGAGEMENT),
+    ] {
         let rows: Vec<_> = s.contributions.iter().filter(|c| c.part == part).collect();
         if rows.is_empty() {
             continue;
         }
-        let _ = writeln!(out, "{title}:");
+        let _ = writeln!(out, "{heading}");
         for c in rows {
             let when = c.at.map(date).unwrap_or_default();
             let event = c.event_id.map(|i| format!(" #{i}")).unwrap_or_default();
@@ -145,7 +132,7 @@ fn explain_text(e: &Explanation) -> String {
         }
     }
     for m in &e.moves {
-        let _ = writeln!(out, "would move to {}: {}", m.to, m.rule);
+        let _ = writeln!(out, "{}", words::would_move_to(m.to, &m.rule));
     }
     out
 }
