@@ -1183,6 +1183,17 @@ async fn expired_session_returns_to_the_page_after_login() {
     assert_eq!(r.location, "/login?next=/leads");
 }
 
+/// A lead's temperature badge reads as its word, not as its code.
+fn assert_temperature_in_words(body: &str) {
+    assert!(
+        ["temp-cold\">Cold<", "temp-warm\">Warm<", "temp-hot\">Hot<"]
+            .iter()
+            .any(|b| body.contains(b)),
+        "{}",
+        around(body, "badge temp-")
+    );
+}
+
 /// The href of the link with this rel, HTML-unescaped.
 fn rel_link(html: &str, rel: &str) -> Option<String> {
     let at = html.find(&format!("rel=\"{rel}\""))?;
@@ -1422,6 +1433,11 @@ async fn scoring_matrix_rules_editor_sites_and_card_explanation() {
     assert!(m.body.contains("id=\"score-matrix\""), "{}", m.body);
     let cell = "/leads?stage=new,working,mql,sql&#38;fit_level=suitable&#38;activity=less_active";
     assert!(m.body.contains(cell), "{}", around(&m.body, "Suitable"));
+    assert!(
+        m.body.contains("Suitable × Less active: 1"),
+        "{}",
+        around(&m.body, "Suitable")
+    );
     let inbox = s
         .get(&c, "/leads?fit_level=suitable&activity=less_active")
         .await;
@@ -1551,6 +1567,7 @@ async fn work_queue_sla_dashboard_and_kanban() {
         around(&work.body, "tel:")
     );
     assert!(work.body.contains("mailto:petr@mail.ru"));
+    assert_temperature_in_words(&work.body);
     let r = s
         .post(
             &c,
@@ -1592,6 +1609,7 @@ async fn work_queue_sla_dashboard_and_kanban() {
     );
     let board = s.get(&m, "/kanban").await;
     assert_eq!(board.status, StatusCode::OK);
+    assert_temperature_in_words(&board.body);
     assert!(
         board.body.contains(&format!("data-lead=\"{lead}\"")),
         "{}",

@@ -318,6 +318,24 @@ pub fn rules_imported(
          {changed} changed"
     )
 }
+pub fn fit_level(l: voronka_core::scoring::FitLevel) -> &'static str {
+    use voronka_core::scoring::FitLevel::*;
+    match l {
+        Stranger => "Stranger",
+        Unsuitable => "Unsuitable",
+        Suitable => "Suitable",
+        VerySuitable => "Very suitable",
+    }
+}
+pub fn activity(a: voronka_core::scoring::Activity) -> &'static str {
+    use voronka_core::scoring::Activity::*;
+    match a {
+        Inactive => "Inactive",
+        LessActive => "Less active",
+        Active => "Active",
+        VeryActive => "Very active",
+    }
+}
 /// The first line of `score explain`.
 pub fn explain_head(e: &voronka_app::Explanation) -> String {
     let s = &e.score;
@@ -326,9 +344,9 @@ pub fn explain_head(e: &voronka_app::Explanation) -> String {
          {temperature} — stage {stage}",
         lead = e.lead_id,
         fit = s.fit,
-        fit_level = s.fit_level.label(),
+        fit_level = fit_level(s.fit_level),
         engagement = s.engagement,
-        activity = s.activity.label(),
+        activity = activity(s.activity),
         total = s.total,
         temperature = s.temperature.as_str(),
         stage = e.stage,

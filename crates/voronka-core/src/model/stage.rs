@@ -50,18 +50,6 @@ impl Stage {
         }
     }
 
-    pub fn label(self) -> &'static str {
-        match self {
-            Stage::New => "New",
-            Stage::Working => "Working",
-            Stage::Mql => "MQL",
-            Stage::Sql => "SQL",
-            Stage::Converted => "Converted",
-            Stage::Refused => "Refused",
-            Stage::Junk => "Junk",
-        }
-    }
-
     pub fn parse(s: &str) -> Result<Self, StageError> {
         Stage::ALL
             .into_iter()

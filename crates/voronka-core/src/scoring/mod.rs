@@ -144,15 +144,6 @@ impl FitLevel {
         }
     }
 
-    pub fn label(self) -> &'static str {
-        match self {
-            FitLevel::Stranger => "Stranger",
-            FitLevel::Unsuitable => "Unsuitable",
-            FitLevel::Suitable => "Suitable",
-            FitLevel::VerySuitable => "Very suitable",
-        }
-    }
-
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|l| l.as_str() == s.trim())
     }
@@ -185,15 +176,6 @@ impl Activity {
             Activity::LessActive => "less_active",
             Activity::Active => "active",
             Activity::VeryActive => "very_active",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Activity::Inactive => "Inactive",
-            Activity::LessActive => "Less active",
-            Activity::Active => "Active",
-            Activity::VeryActive => "Very active",
         }
     }
 

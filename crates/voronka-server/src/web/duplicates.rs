@@ -186,7 +186,7 @@ fn side(d: &LeadDetail, now: voronka_core::Millis) -> Side {
             .collect::<Vec<_>>()
             .join(", "),
         touches: d.lead.touches,
-        stage: d.lead.stage.label(),
+        stage: t::stage_label(d.lead.stage),
         created: When::new(d.lead.created_at, now),
     }
 }

@@ -59,7 +59,7 @@ impl RowView {
             email: r.email.clone().unwrap_or_default(),
             product: l.product.clone().unwrap_or_default(),
             stage: l.stage.as_str(),
-            stage_label: l.stage.label(),
+            stage_label: t::stage_label(l.stage),
             temp: l.temperature.as_str(),
             temp_label: t::temperature_label(l.temperature),
             source,
@@ -336,7 +336,7 @@ pub(crate) async fn inbox(
     }];
     for s in Stage::ALL {
         tabs.push(Tab {
-            label: s.label(),
+            label: t::stage_label(s),
             href: link("/leads", &f.pairs(&[s])),
             count: shown(counts.get(&s).copied().unwrap_or(0), counts_exact),
             active: f.stages == [s],
@@ -359,7 +359,7 @@ pub(crate) async fn inbox(
     }));
     let stages = Stage::ALL
         .iter()
-        .map(|s| Choice::new(s.as_str(), s.label(), f.stages.contains(s)))
+        .map(|s| Choice::new(s.as_str(), t::stage_label(*s), f.stages.contains(s)))
         .collect();
     let mut temperatures = vec![Choice::new("", t::ANY, f.temperature.is_empty())];
     temperatures.extend(Temperature::ALL.iter().map(|tp| {
@@ -454,7 +454,7 @@ impl BriefView {
             id: b.id,
             product: b.product.clone().unwrap_or_default(),
             stage: b.stage.as_str(),
-            stage_label: b.stage.label(),
+            stage_label: t::stage_label(b.stage),
             temp: b.temperature.as_str(),
             temp_label: t::temperature_label(b.temperature),
             when: When::new(b.created_at, now),
@@ -576,9 +576,9 @@ pub(crate) fn history_view(h: &voronka_core::StageChange, now: i64) -> HistoryVi
         who,
         when: When::new(h.at, now),
         from: h.from.map(|s| s.as_str()).unwrap_or(""),
-        from_label: h.from.map(|s| s.label()).unwrap_or(""),
+        from_label: h.from.map(t::stage_label).unwrap_or(""),
         to: h.to.as_str(),
-        to_label: h.to.label(),
+        to_label: t::stage_label(h.to),
         reason: h.reason.clone().unwrap_or_default(),
         code: h.reason_code.clone().unwrap_or_default(),
         comment: h.comment.clone().unwrap_or_default(),
@@ -633,8 +633,8 @@ fn score_view(e: voronka_app::Explanation) -> ScoreView {
         fit: s.fit,
         engagement: s.engagement,
         total: s.total,
-        fit_level: s.fit_level.label(),
-        activity: s.activity.label(),
+        fit_level: t::fit_level_label(s.fit_level),
+        activity: t::activity_label(s.activity),
         manual: e.stored.temperature_manual,
         contributions: s
             .contributions
@@ -788,7 +788,7 @@ async fn card_page(state: &AppState, user: &WebUser, d: LeadDetail) -> Result<Ca
             !matches!(s, Stage::Refused | Stage::Junk | Stage::Converted)
                 && l.stage.check_transition(*s).is_ok()
         })
-        .map(|s| Choice::new(s.as_str(), s.label(), false))
+        .map(|s| Choice::new(s.as_str(), t::stage_label(s), false))
         .collect();
     let can_write = role.writes_leads();
     let can_assign = role.assigns_leads() && can_write;
@@ -826,7 +826,7 @@ async fn card_page(state: &AppState, user: &WebUser, d: LeadDetail) -> Result<Ca
         message: l.message.clone().unwrap_or_default(),
         value: l.value.map(|m| m.to_string()).unwrap_or_default(),
         stage: l.stage.as_str(),
-        stage_label: l.stage.label(),
+        stage_label: t::stage_label(l.stage),
         temp: l.temperature.as_str(),
         temp_label: t::temperature_label(l.temperature),
         kind: l.kind.clone(),

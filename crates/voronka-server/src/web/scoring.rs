@@ -70,7 +70,7 @@ pub(crate) async fn matrix(State(state): State<AppState>, user: WebUser) -> Page
         .iter()
         .rev()
         .map(|f| MatrixRow {
-            label: f.label(),
+            label: t::fit_level_label(*f),
             cells: Activity::ALL
                 .iter()
                 .map(|a| {
@@ -82,7 +82,11 @@ pub(crate) async fn matrix(State(state): State<AppState>, user: WebUser) -> Page
                             f.as_str(),
                             a.as_str()
                         ),
-                        label: format!("{} × {}: {count}", f.label(), a.label()),
+                        label: t::fit_activity_cell(
+                            t::fit_level_label(*f),
+                            t::activity_label(*a),
+                            count,
+                        ),
                         heat: if count == 0 {
                             0
                         } else {
@@ -95,7 +99,10 @@ pub(crate) async fn matrix(State(state): State<AppState>, user: WebUser) -> Page
         .collect();
     let page = MatrixPage {
         layout: Layout::new(&user, "scoring", t::SCORING_TITLE),
-        columns: Activity::ALL.iter().map(|a| a.label()).collect(),
+        columns: Activity::ALL
+            .iter()
+            .map(|a| t::activity_label(*a))
+            .collect(),
         rows,
         total: m.total(),
         run: state.app.latest_score_run().await?.map(run_view),

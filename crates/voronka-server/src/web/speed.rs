@@ -20,6 +20,7 @@ pub(crate) struct QueueItem {
     pub name: String,
     pub product: String,
     pub temperature: String,
+    pub temperature_label: &'static str,
     pub score: i64,
     pub due: String,
     pub overdue: bool,
@@ -73,6 +74,9 @@ pub(crate) async fn work(
                 lead_id: l.lead_id,
                 name: l.name,
                 product: l.product.unwrap_or_default(),
+                temperature_label: voronka_core::Temperature::parse(&l.temperature)
+                    .map(t::temperature_label)
+                    .unwrap_or(""),
                 temperature: l.temperature,
                 score: l.score,
                 due,
@@ -396,6 +400,7 @@ pub(crate) struct KanbanCard {
     pub name: String,
     pub owner: String,
     pub temperature: String,
+    pub temperature_label: &'static str,
 }
 
 pub(crate) struct KanbanColumn {
@@ -444,6 +449,7 @@ pub(crate) async fn kanban(State(state): State<AppState>, user: WebUser) -> Page
                     name: r.contact_name,
                     owner: r.owner_name.unwrap_or_else(|| t::UNASSIGNED.into()),
                     temperature: r.lead.temperature.as_str().into(),
+                    temperature_label: t::temperature_label(r.lead.temperature),
                 })
                 .collect(),
         });

@@ -165,6 +165,45 @@ pub fn temperature_label(t: voronka_core::Temperature) -> &'static str {
     }
 }
 
+pub fn stage_label(s: voronka_core::Stage) -> &'static str {
+    use voronka_core::Stage::*;
+    match s {
+        New => "New",
+        Working => "Working",
+        Mql => "MQL",
+        Sql => "SQL",
+        Converted => "Converted",
+        Refused => "Refused",
+        Junk => "Junk",
+    }
+}
+
+pub fn fit_level_label(l: voronka_core::scoring::FitLevel) -> &'static str {
+    use voronka_core::scoring::FitLevel::*;
+    match l {
+        Stranger => "Stranger",
+        Unsuitable => "Unsuitable",
+        Suitable => "Suitable",
+        VerySuitable => "Very suitable",
+    }
+}
+
+pub fn activity_label(a: voronka_core::scoring::Activity) -> &'static str {
+    use voronka_core::scoring::Activity::*;
+    match a {
+        Inactive => "Inactive",
+        LessActive => "Less active",
+        Active => "Active",
+        VeryActive => "Very active",
+    }
+}
+
+/// A cell of the fit × activity grid: its two levels and how many leads are in it.
+pub fn fit_activity_cell(fit: &str, activity: &str, count: impl Display) -> String {
+    fill(FIT_ACTIVITY_CELL_N, &[&fit, &activity, &count])
+}
+pub const FIT_ACTIVITY_CELL_N: &str = "{1} × {2}: {3}";
+
 pub fn channel_label(c: voronka_core::Channel) -> &'static str {
     use voronka_core::Channel::*;
     match c {
