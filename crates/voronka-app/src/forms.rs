@@ -77,18 +77,13 @@ impl App {
                     "problems",
                     problems
                         .iter()
-                        .map(|p| format!("{}: {}", p.field, p.message))
+                        .map(|p| format!("{}: {}", p.field, Message::from(p)))
                         .collect::<Vec<_>>()
                         .join("; "),
                 ),
                 fields: problems
                     .iter()
-                    .map(|p| {
-                        FieldError::new(
-                            &p.field,
-                            Message::new("form_field_invalid").with("problem", &p.message),
-                        )
-                    })
+                    .map(|p| FieldError::new(&p.field, Message::from(p)))
                     .collect(),
             });
         }

@@ -48,6 +48,46 @@ impl From<&StageError> for Message {
     }
 }
 
+/// What is wrong with a set of scoring rules.
+impl From<&voronka_core::scoring::RulesError> for Message {
+    fn from(e: &voronka_core::scoring::RulesError) -> Message {
+        use voronka_core::scoring::RulesError::*;
+        match e {
+            Parse(problem) => Message::new("scoring_rules_unreadable").with("problem", problem),
+            EmptyName(n) => Message::new("scoring_rule_name_missing").with("rule", n),
+            DuplicateName(name) => Message::new("scoring_rule_name_twice").with("name", name),
+            EmptyField(name) => Message::new("scoring_rule_field_missing").with("name", name),
+            EmptyEvent(name) => Message::new("scoring_rule_event_missing").with("name", name),
+            Band(name) => Message::new("scoring_rule_band_inverted").with("name", name),
+            Thresholds("activity level") => Message::new("scoring_activity_thresholds_fall"),
+            Thresholds("temperature") => Message::new("scoring_temperature_thresholds_fall"),
+            Thresholds(_) => Message::new("scoring_fit_thresholds_fall"),
+            HalfLife => Message::new("scoring_half_life_negative"),
+        }
+    }
+}
+
+/// What is wrong with a set of pseudo-lead rules.
+impl From<&voronka_core::intake::scrub::RulesError> for Message {
+    fn from(e: &voronka_core::intake::scrub::RulesError) -> Message {
+        use voronka_core::intake::scrub::RulesError::*;
+        match e {
+            UnknownCode(code) => Message::new("scrub_rule_unknown").with("code", code),
+            Zero(setting) => Message::new("scrub_setting_zero").with("setting", setting),
+        }
+    }
+}
+
+/// What a form definition's check found.
+impl From<&voronka_core::capture::DefinitionError> for Message {
+    fn from(e: &voronka_core::capture::DefinitionError) -> Message {
+        Message {
+            code: e.code.clone(),
+            args: e.args.clone(),
+        }
+    }
+}
+
 /// The sentence, from the catalog; a code it does not know reads as itself.
 impl fmt::Display for Message {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -334,8 +374,59 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         // passed through as they are.
         "conflict" => a("what").to_string(),
         "form_definition_invalid" => a("problems").to_string(),
-        "form_field_invalid" => a("problem").to_string(),
+        // What a form definition's check found (`voronka_core::capture::DefinitionError`).
+        "form_field_name_missing" => "a custom field needs a name".to_string(),
+        "form_field_name_invalid" => format!(
+            "{:?} cannot name a field: use lowercase letters, digits, - and _, and none of the \
+             names the intake reads itself",
+            a("name")
+        ),
+        "form_field_twice" => format!("the field {:?} appears twice", a("name")),
+        "form_field_options_missing" => "a select field needs options".to_string(),
+        "form_consent_text_missing" => "the consent checkbox needs its text".to_string(),
+        "form_policy_url_invalid" => "the privacy policy link must be an http(s) URL".to_string(),
+        "form_quiz_steps_missing" => "a quiz needs at least one question".to_string(),
+        "form_step_id_invalid" => format!("{:?} cannot name a step", a("id")),
+        "form_step_twice" => format!("the step {:?} appears twice", a("id")),
+        "form_step_question_missing" => "a step needs a question".to_string(),
+        "form_step_answers_few" => "a step needs at least two answers".to_string(),
+        "form_next_not_later" => format!(
+            "{:?} is not a later step (or \"{}\")",
+            a("next"),
+            a("contact")
+        ),
+        "form_answer_id_invalid" => format!("{:?} cannot name an answer", a("id")),
+        "form_answer_twice" => format!("the answer {:?} appears twice", a("id")),
+        "form_answer_label_missing" => "an answer needs a label".to_string(),
+        "form_answer_image_invalid" => "an image must be an http(s) URL".to_string(),
+        "form_country_invalid" => format!("{:?} is not a country code", a("code")),
+        "form_file_title_missing" => "the file needs a title".to_string(),
+        "form_file_url_invalid" => "the file must be an http(s) URL".to_string(),
+        "form_landing_slug_invalid" => {
+            "the page address uses lowercase letters, digits, - and _".to_string()
+        }
+        "form_landing_image_invalid" => "the image must be an http(s) URL".to_string(),
+        "form_variant_key_invalid" => format!("{:?} cannot name a variant", a("key")),
+        "form_variant_twice" => format!("the variant {:?} appears twice", a("key")),
+        "form_variant_weight_zero" => "a variant needs a share of traffic above 0".to_string(),
+        "form_variant_hides_unknown" => format!("there is no field {:?} to hide", a("name")),
         "rules_invalid" => a("problem").to_string(),
+        // Scoring rules (`voronka_core::scoring::RulesError`).
+        "scoring_rules_unreadable" => format!("cannot read the scoring rules: {}", a("problem")),
+        "scoring_rule_name_missing" => format!("scoring rule {}: the name is empty", a("rule")),
+        "scoring_rule_name_twice" => format!("two scoring rules are named {:?}", a("name")),
+        "scoring_rule_field_missing" => format!("scoring rule {:?}: the field is empty", a("name")),
+        "scoring_rule_event_missing" => format!("scoring rule {:?}: the event is empty", a("name")),
+        "scoring_rule_band_inverted" => format!("scoring rule {:?}: min is above max", a("name")),
+        "scoring_fit_thresholds_fall" => "the fit level thresholds must rise".to_string(),
+        "scoring_activity_thresholds_fall" => "the activity level thresholds must rise".to_string(),
+        "scoring_temperature_thresholds_fall" => "the temperature thresholds must rise".to_string(),
+        "scoring_half_life_negative" => {
+            "the half-life must be zero (no decay) or positive".to_string()
+        }
+        // Pseudo-lead rules (`voronka_core::intake::scrub::RulesError`).
+        "scrub_rule_unknown" => format!("unknown rule code {:?}", a("code")),
+        "scrub_setting_zero" => format!("{} must be greater than zero", a("setting")),
         "sla_invalid" => a("problem").to_string(),
         "routing_profile_invalid" => a("problem").to_string(),
         "model_not_trained_reason" => a("problem").to_string(),
@@ -349,6 +440,61 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Rules errors read as the core words them, variant by variant.
+    #[test]
+    fn rules_errors_read_as_before() {
+        use voronka_core::scoring::RulesError as R;
+        let all = [
+            R::Parse("expected `=`".into()),
+            R::EmptyName(3),
+            R::DuplicateName("Пётр".into()),
+            R::EmptyField("a".into()),
+            R::EmptyEvent("a".into()),
+            R::Band("a".into()),
+            R::Thresholds("fit level"),
+            R::Thresholds("activity level"),
+            R::Thresholds("temperature"),
+            R::HalfLife,
+        ];
+        for e in &all {
+            assert_eq!(Message::from(e).to_string(), e.to_string());
+        }
+        use voronka_core::intake::scrub::RulesError as S;
+        for e in [S::UnknownCode("x".into()), S::Zero("burst_window_secs")] {
+            assert_eq!(Message::from(&e).to_string(), e.to_string());
+        }
+    }
+
+    /// A form definition's problems are worded here from the codes and values its check found.
+    #[test]
+    fn definition_problems_are_worded_from_their_codes() {
+        let def = voronka_core::capture::FormDefinition {
+            phone_countries: vec!["RUS".into()],
+            kind: voronka_core::capture::FormKind::Quiz,
+            ..Default::default()
+        };
+        let problems = def.check();
+        let texts: Vec<String> = problems
+            .iter()
+            .map(|p| format!("{}: {}", p.field, Message::from(p)))
+            .collect();
+        assert!(
+            texts.contains(&"steps: a quiz needs at least one question".to_string()),
+            "{texts:?}"
+        );
+        assert!(
+            texts.contains(&"phone_countries: \"RUS\" is not a country code".to_string()),
+            "{texts:?}"
+        );
+        let next = Message::new("form_next_not_later")
+            .with("next", "q9")
+            .with("contact", "contact");
+        assert_eq!(
+            next.to_string(),
+            "\"q9\" is not a later step (or \"contact\")"
+        );
+    }
 
     #[test]
     fn codes_render_with_their_values() {

@@ -201,9 +201,9 @@ impl App {
     /// Saves new rules, puts them in force and rescores every lead in the background.
     pub async fn save_scoring_rules(&self, actor: &Actor, rules: Rules) -> Result<ScoreRun> {
         actor.require_forms()?;
-        rules.check().map_err(|e| {
-            AppError::invalid("rules", Message::new("rules_invalid").with("problem", e))
-        })?;
+        rules
+            .check()
+            .map_err(|e| AppError::invalid("rules", Message::from(&e)))?;
         let now = now_ms();
         let id = self
             .store

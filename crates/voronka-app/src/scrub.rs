@@ -113,7 +113,7 @@ fn payload_hash(s: &Submission) -> String {
 }
 
 fn rules_error(e: RulesError) -> AppError {
-    AppError::invalid("rules", Message::new("rules_invalid").with("problem", e))
+    AppError::invalid("rules", Message::from(&e))
 }
 
 impl App {

@@ -49,6 +49,20 @@ fn codes_in(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The codes a form definition's check names: the `"form_…"` literals of voronka-core's
+/// `capture.rs` (its `err(part, "form_…")` calls), without its unit tests.
+fn definition_codes() -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../voronka-core/src/capture.rs");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let text = text.split("#[cfg(test)]").next().unwrap_or_default();
+    text.match_indices("\"form_")
+        .filter_map(|(i, _)| {
+            let rest = &text[i + 1..];
+            Some(rest[..rest.find('"')?].to_string())
+        })
+        .collect()
+}
+
 /// The codes the catalog has arms for: the `"code" =>` lines of `message.rs`.
 fn catalog_codes(text: &str) -> BTreeSet<String> {
     text.lines()
@@ -89,6 +103,17 @@ fn every_code_the_sources_name_has_a_text() {
             named.insert(code);
         }
     }
+    let definitions = definition_codes();
+    assert!(
+        definitions.len() >= 20,
+        "only {} form definition codes found: is the scanner still reading capture.rs?",
+        definitions.len()
+    );
+    for code in definitions {
+        if message_text(&code, &Default::default()).is_none() {
+            missing.push(format!("voronka-core/src/capture.rs: {code:?}"));
+        }
+    }
     assert!(
         missing.is_empty(),
         "codes without a text in message_text (or not lower_snake_case):\n{}",
@@ -110,7 +135,11 @@ fn the_catalog_keeps_no_code_nothing_names() {
         .map(|(_, t)| catalog_codes(t))
         .expect("message.rs");
     assert!(catalog.len() >= 100, "{} catalog codes", catalog.len());
-    let named: BTreeSet<String> = all.iter().flat_map(|(_, t)| codes_in(t)).collect();
+    let named: BTreeSet<String> = all
+        .iter()
+        .flat_map(|(_, t)| codes_in(t))
+        .chain(definition_codes())
+        .collect();
     let unused: Vec<_> = catalog.difference(&named).collect();
     assert!(unused.is_empty(), "catalog codes nothing names: {unused:?}");
 }

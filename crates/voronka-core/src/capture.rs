@@ -5,6 +5,7 @@
 //! evaluated here too: the path through a branching quiz, the points it gives toward fit and
 //! intent, and whether an answer disqualifies the respondent.
 
+use crate::intake::text::Args;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 
@@ -317,17 +318,28 @@ pub struct FormDefinition {
     pub variants: Vec<Variant>,
 }
 
-/// A problem in a definition: the part it concerns and what is wrong.
+/// A problem in a definition: the part it concerns, and what is wrong as a code and the values
+/// it names (worded by the application's catalog of messages).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DefinitionError {
     pub field: String,
-    pub message: String,
+    pub code: String,
+    #[serde(default, skip_serializing_if = "Args::is_empty")]
+    pub args: Args,
 }
 
-fn err(field: impl Into<String>, message: impl Into<String>) -> DefinitionError {
+fn err(field: impl Into<String>, code: &str) -> DefinitionError {
     DefinitionError {
         field: field.into(),
-        message: message.into(),
+        code: code.to_string(),
+        args: Args::new(),
+    }
+}
+
+impl DefinitionError {
+    fn with(mut self, key: &str, value: impl ToString) -> DefinitionError {
+        self.args.insert(key.to_string(), value.to_string());
+        self
     }
 }
 
@@ -416,60 +428,50 @@ impl FormDefinition {
         for (i, f) in self.fields.iter().enumerate() {
             let at = format!("fields[{i}]");
             if f.name.is_empty() {
-                out.push(err(&at, "a custom field needs a name"));
+                out.push(err(&at, "form_field_name_missing"));
             } else if f.kind.fixed_name().is_none()
                 && (!is_slug(&f.name)
                     || RESERVED.contains(&f.name.as_str())
                     || f.name.starts_with('_')
                     || f.name.starts_with("quiz"))
             {
-                out.push(err(
-                    &at,
-                    format!(
-                        "{:?} cannot name a field: use lowercase letters, digits, - and _, \
-                         and none of the names the intake reads itself",
-                        f.name
-                    ),
-                ));
+                out.push(err(&at, "form_field_name_invalid").with("name", &f.name));
             }
             if !names.insert(f.name.clone()) {
-                out.push(err(&at, format!("the field {:?} appears twice", f.name)));
+                out.push(err(&at, "form_field_twice").with("name", &f.name));
             }
             if f.kind.has_options() && f.options.is_empty() {
-                out.push(err(&at, "a select field needs options"));
+                out.push(err(&at, "form_field_options_missing"));
             }
         }
         if let Some(c) = &self.consent {
             if c.text.trim().is_empty() {
-                out.push(err("consent", "the consent checkbox needs its text"));
+                out.push(err("consent", "form_consent_text_missing"));
             }
             if let Some(u) = &c.policy_url {
                 if !is_http_url(u) {
-                    out.push(err(
-                        "consent",
-                        "the privacy policy link must be an http(s) URL",
-                    ));
+                    out.push(err("consent", "form_policy_url_invalid"));
                 }
             }
         }
         if self.kind == FormKind::Quiz && self.steps.is_empty() {
-            out.push(err("steps", "a quiz needs at least one question"));
+            out.push(err("steps", "form_quiz_steps_missing"));
         }
         let ids: Vec<&str> = self.steps.iter().map(|s| s.id.as_str()).collect();
         let mut seen = HashSet::new();
         for (i, s) in self.steps.iter().enumerate() {
             let at = format!("steps[{i}]");
             if !is_slug(&s.id) || s.id == CONTACT_STEP {
-                out.push(err(&at, format!("{:?} cannot name a step", s.id)));
+                out.push(err(&at, "form_step_id_invalid").with("id", &s.id));
             }
             if !seen.insert(s.id.as_str()) {
-                out.push(err(&at, format!("the step {:?} appears twice", s.id)));
+                out.push(err(&at, "form_step_twice").with("id", &s.id));
             }
             if s.question.trim().is_empty() {
-                out.push(err(&at, "a step needs a question"));
+                out.push(err(&at, "form_step_question_missing"));
             }
             if s.options.len() < 2 {
-                out.push(err(&at, "a step needs at least two answers"));
+                out.push(err(&at, "form_step_answers_few"));
             }
             // Branches only go forward, so every path ends at the contact step.
             let forward = |target: &str| {
@@ -478,65 +480,61 @@ impl FormDefinition {
             };
             if let Some(n) = &s.next {
                 if !forward(n) {
-                    out.push(err(
-                        &at,
-                        format!("{n:?} is not a later step (or \"{CONTACT_STEP}\")"),
-                    ));
+                    out.push(
+                        err(&at, "form_next_not_later")
+                            .with("next", n)
+                            .with("contact", CONTACT_STEP),
+                    );
                 }
             }
             let mut oids = HashSet::new();
             for (j, o) in s.options.iter().enumerate() {
                 let at = format!("steps[{i}].options[{j}]");
                 if !is_slug(&o.id) {
-                    out.push(err(&at, format!("{:?} cannot name an answer", o.id)));
+                    out.push(err(&at, "form_answer_id_invalid").with("id", &o.id));
                 }
                 if !oids.insert(o.id.as_str()) {
-                    out.push(err(&at, format!("the answer {:?} appears twice", o.id)));
+                    out.push(err(&at, "form_answer_twice").with("id", &o.id));
                 }
                 if o.label.trim().is_empty() {
-                    out.push(err(&at, "an answer needs a label"));
+                    out.push(err(&at, "form_answer_label_missing"));
                 }
                 if let Some(n) = &o.next {
                     if !forward(n) {
-                        out.push(err(
-                            &at,
-                            format!("{n:?} is not a later step (or \"{CONTACT_STEP}\")"),
-                        ));
+                        out.push(
+                            err(&at, "form_next_not_later")
+                                .with("next", n)
+                                .with("contact", CONTACT_STEP),
+                        );
                     }
                 }
                 if let Some(img) = &o.image {
                     if !is_http_url(img) {
-                        out.push(err(&at, "an image must be an http(s) URL"));
+                        out.push(err(&at, "form_answer_image_invalid"));
                     }
                 }
             }
         }
         for c in &self.phone_countries {
             if c.len() != 2 || !c.chars().all(|x| x.is_ascii_alphabetic()) {
-                out.push(err(
-                    "phone_countries",
-                    format!("{c:?} is not a country code"),
-                ));
+                out.push(err("phone_countries", "form_country_invalid").with("code", c));
             }
         }
         if let Some(m) = &self.lead_magnet {
             if m.title.trim().is_empty() {
-                out.push(err("lead_magnet", "the file needs a title"));
+                out.push(err("lead_magnet", "form_file_title_missing"));
             }
             if !is_http_url(&m.url) {
-                out.push(err("lead_magnet", "the file must be an http(s) URL"));
+                out.push(err("lead_magnet", "form_file_url_invalid"));
             }
         }
         if let Some(l) = &self.landing {
             if !is_slug(&l.slug) {
-                out.push(err(
-                    "landing",
-                    "the page address uses lowercase letters, digits, - and _",
-                ));
+                out.push(err("landing", "form_landing_slug_invalid"));
             }
             if let Some(u) = &l.image_url {
                 if !is_http_url(u) {
-                    out.push(err("landing", "the image must be an http(s) URL"));
+                    out.push(err("landing", "form_landing_image_invalid"));
                 }
             }
         }
@@ -544,17 +542,17 @@ impl FormDefinition {
         for (i, v) in self.variants.iter().enumerate() {
             let at = format!("variants[{i}]");
             if !is_slug(&v.key) {
-                out.push(err(&at, format!("{:?} cannot name a variant", v.key)));
+                out.push(err(&at, "form_variant_key_invalid").with("key", &v.key));
             }
             if !keys.insert(v.key.as_str()) {
-                out.push(err(&at, format!("the variant {:?} appears twice", v.key)));
+                out.push(err(&at, "form_variant_twice").with("key", &v.key));
             }
             if v.weight == 0 {
-                out.push(err(&at, "a variant needs a share of traffic above 0"));
+                out.push(err(&at, "form_variant_weight_zero"));
             }
             for h in &v.hide_fields {
                 if !self.fields.iter().any(|f| &f.name == h) {
-                    out.push(err(&at, format!("there is no field {h:?} to hide")));
+                    out.push(err(&at, "form_variant_hides_unknown").with("name", h));
                 }
             }
         }

@@ -234,9 +234,7 @@ async fn put_rules(
     } else {
         Rules::from_json(&text)
     }
-    .map_err(|e| {
-        voronka_app::AppError::invalid("rules", Message::new("rules_invalid").with("problem", e))
-    })?;
+    .map_err(|e| voronka_app::AppError::invalid("rules", Message::from(&e)))?;
     let run = s.app.save_scoring_rules(&actor, rules).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "rescoring": run }))).into_response())
 }

@@ -206,10 +206,7 @@ pub(crate) async fn save_rules(
                 .save_scoring_rules(&actor, r)
                 .await
                 .map(|_| "scoring"),
-            Err(e) => Err(AppError::invalid(
-                "rules",
-                Message::new("rules_invalid").with("problem", e),
-            )),
+            Err(e) => Err(AppError::invalid("rules", Message::from(&e))),
         },
     };
     match res {
