@@ -396,6 +396,50 @@ fn row_hash(source: &str, rec: &csv::StringRecord) -> [u8; 16] {
 /// At most this many rows are in the pipeline at once; memory stays flat for any file size.
 const IN_FLIGHT: usize = 2048;
 
+/// A row as the file's reader hands it over: its fields, or why it could not be read.
+type ReadRow = std::result::Result<csv::StringRecord, csv::Error>;
+
+/// Rows handed over at once, and how many such chunks may wait read ahead.
+const READ_CHUNK: usize = 256;
+const CHUNKS_AHEAD: usize = 8;
+
+/// Reads the rows on the blocking pool and hands them over in chunks, a few chunks ahead of the
+/// import; stops when the file ends or the import stops listening.
+fn read_rows<R: Read + Send + 'static>(
+    mut reader: csv::Reader<R>,
+) -> tokio::sync::mpsc::Receiver<Vec<ReadRow>> {
+    let (tx, rx) = tokio::sync::mpsc::channel(CHUNKS_AHEAD);
+    tokio::task::spawn_blocking(move || {
+        let mut chunk = Vec::with_capacity(READ_CHUNK);
+        loop {
+            let mut record = csv::StringRecord::new();
+            match reader.read_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => chunk.push(Ok(record)),
+                // A row that does not parse is reported and the next one read; a failing file
+                // ends the reading (it would fail again at every row).
+                Err(e) => {
+                    let fatal = e.is_io_error();
+                    chunk.push(Err(e));
+                    if fatal {
+                        break;
+                    }
+                }
+            }
+            if chunk.len() == READ_CHUNK {
+                let full = std::mem::replace(&mut chunk, Vec::with_capacity(READ_CHUNK));
+                if tx.blocking_send(full).is_err() {
+                    return;
+                }
+            }
+        }
+        if !chunk.is_empty() {
+            let _ = tx.blocking_send(chunk);
+        }
+    });
+    rx
+}
+
 /// The keys dedup matches a person by (valid phones, emails, social profiles).
 fn person_keys(sub: &Submission, settings: &NormalizeSettings) -> Vec<String> {
     let n = voronka_core::intake::normalize(sub, settings);
@@ -415,7 +459,7 @@ impl App {
     /// as the mapping file says, else as found from the file. `rejected` receives each row that did not
     /// become a lead, with its reasons. `progress` is called with the number of rows read.
     #[allow(clippy::too_many_arguments)]
-    pub async fn import_csv<R: Read + Send, W: Write>(
+    pub async fn import_csv<R: Read + Send + 'static, W: Write>(
         &self,
         actor: &Actor,
         input: R,
@@ -435,21 +479,29 @@ impl App {
             encoding: format.encoding.or(mapped.encoding),
             delimiter: format.delimiter.or(mapped.delimiter),
         };
-        let (input, encoding, delimiter) = decoded(input, &format)?;
-        let mut reader = csv::ReaderBuilder::new()
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .delimiter(delimiter)
-            .from_reader(input);
-        let headers = reader
-            .headers()
-            .map_err(|e| {
-                AppError::invalid(
-                    "file",
-                    Message::new("csv_header_unreadable").with("problem", e),
-                )
-            })?
-            .clone();
+        // The file is read and parsed on the blocking pool, never on an async worker (the
+        // server's import page runs this beside the requests); rows come over in chunks.
+        let opened = tokio::task::spawn_blocking(move || {
+            let (input, encoding, delimiter) = decoded(input, &format)?;
+            let mut reader = csv::ReaderBuilder::new()
+                .flexible(true)
+                .trim(csv::Trim::All)
+                .delimiter(delimiter)
+                .from_reader(input);
+            let headers = reader
+                .headers()
+                .map_err(|e| {
+                    AppError::invalid(
+                        "file",
+                        Message::new("csv_header_unreadable").with("problem", e),
+                    )
+                })?
+                .clone();
+            Ok::<_, AppError>((reader, headers, encoding, delimiter))
+        })
+        .await
+        .map_err(|e| AppError::Io(format!("the file's reader stopped: {e}")))?;
+        let (reader, headers, encoding, delimiter) = opened?;
         let mapping = resolve_mapping(&headers, map);
         if !mapping
             .iter()
@@ -495,11 +547,23 @@ impl App {
         let mut people: HashMap<String, tokio::sync::watch::Receiver<()>> = HashMap::new();
         let mut tasks: JoinSet<(u64, csv::StringRecord, Result<crate::CaptureOutcome>)> =
             JoinSet::new();
-        let mut record = csv::StringRecord::new();
+        let mut rows = read_rows(reader);
+        let mut chunk: std::vec::IntoIter<ReadRow> = Vec::new().into_iter();
         let mut row_no: u64 = 1;
         loop {
-            let more = match reader.read_record(&mut record) {
-                Ok(m) => m,
+            let next = match chunk.next() {
+                Some(r) => Some(r),
+                None => match rows.recv().await {
+                    Some(c) => {
+                        chunk = c.into_iter();
+                        chunk.next()
+                    }
+                    None => None,
+                },
+            };
+            let Some(next) = next else { break };
+            let record = match next {
+                Ok(r) => r,
                 Err(e) => {
                     row_no += 1;
                     summary.rows += 1;
@@ -514,9 +578,6 @@ impl App {
                     continue;
                 }
             };
-            if !more {
-                break;
-            }
             row_no += 1;
             summary.rows += 1;
             let hash = row_hash(source.as_deref().unwrap_or(""), &record);
@@ -542,7 +603,7 @@ impl App {
                 .filter_map(|k| people.insert(k, done_rx.clone()))
                 .collect();
             let app = self.clone();
-            let rec = record.clone();
+            let rec = record;
             tasks.spawn(async move {
                 for mut rx in earlier {
                     // Resolves when the earlier row's task ends and drops its sender.
