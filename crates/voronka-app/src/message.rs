@@ -67,6 +67,32 @@ impl From<&voronka_core::scoring::RulesError> for Message {
     }
 }
 
+/// What is wrong with a set of routing rules.
+impl From<&voronka_core::routing::RulesError> for Message {
+    fn from(e: &voronka_core::routing::RulesError) -> Message {
+        use voronka_core::routing::RulesError::*;
+        match e {
+            Parse(problem) => Message::new("routing_rules_unreadable").with("problem", problem),
+            EmptyName(n) => Message::new("routing_rule_name_missing").with("rule", n),
+            DuplicateName(name) => Message::new("routing_rule_name_twice").with("name", name),
+            ScoreBand(name) => Message::new("routing_rule_score_band").with("name", name),
+            ConversionBand(name) => Message::new("routing_rule_conversion_band").with("name", name),
+        }
+    }
+}
+
+/// What is wrong with a person's routing profile.
+impl From<&voronka_core::routing::ProfileError> for Message {
+    fn from(e: &voronka_core::routing::ProfileError) -> Message {
+        use voronka_core::routing::ProfileError::*;
+        match e {
+            TimeZone(tz) => Message::new("time_zone_unknown").with("zone", tz),
+            Weight => Message::new("routing_weight_out_of_range"),
+            AwayBackwards => Message::new("routing_away_backwards"),
+        }
+    }
+}
+
 /// What is wrong with a set of pseudo-lead rules.
 impl From<&voronka_core::intake::scrub::RulesError> for Message {
     fn from(e: &voronka_core::intake::scrub::RulesError) -> Message {
@@ -424,11 +450,23 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "scoring_half_life_negative" => {
             "the half-life must be zero (no decay) or positive".to_string()
         }
+        // Routing rules and profiles (`voronka_core::routing::{RulesError, ProfileError}`).
+        "routing_rules_unreadable" => format!("cannot read the rules: {}", a("problem")),
+        "routing_rule_name_missing" => format!("rule {}: the name is empty", a("rule")),
+        "routing_rule_name_twice" => format!("two rules are named {:?}", a("name")),
+        "routing_rule_score_band" => format!("rule {:?}: score_min is above score_max", a("name")),
+        "routing_rule_conversion_band" => format!(
+            "rule {:?}: a conversion bound is a probability from 0 to 1, and conversion_min is at \
+             most conversion_max",
+            a("name")
+        ),
+        "time_zone_unknown" => format!("{:?} is not a time zone (like Europe/Moscow)", a("zone")),
+        "routing_weight_out_of_range" => "weight must be between 1 and 100".to_string(),
+        "routing_away_backwards" => "away until is before away from".to_string(),
         // Pseudo-lead rules (`voronka_core::intake::scrub::RulesError`).
         "scrub_rule_unknown" => format!("unknown rule code {:?}", a("code")),
         "scrub_setting_zero" => format!("{} must be greater than zero", a("setting")),
         "sla_invalid" => a("problem").to_string(),
-        "routing_profile_invalid" => a("problem").to_string(),
         "model_not_trained_reason" => a("problem").to_string(),
         "value_invalid_here" => a("problem").to_string(),
         "currency_invalid" => a("problem").to_string(),
@@ -459,6 +497,23 @@ mod tests {
         ];
         for e in &all {
             assert_eq!(Message::from(e).to_string(), e.to_string());
+        }
+        use voronka_core::routing::{ProfileError as P, RulesError as Q};
+        for e in [
+            Q::Parse("expected `=`".into()),
+            Q::EmptyName(2),
+            Q::DuplicateName("Ольга".into()),
+            Q::ScoreBand("hot".into()),
+            Q::ConversionBand("b2b".into()),
+        ] {
+            assert_eq!(Message::from(&e).to_string(), e.to_string());
+        }
+        for e in [
+            P::TimeZone("Mars/Olympus".into()),
+            P::Weight,
+            P::AwayBackwards,
+        ] {
+            assert_eq!(Message::from(&e).to_string(), e.to_string());
         }
         use voronka_core::intake::scrub::RulesError as S;
         for e in [S::UnknownCode("x".into()), S::Zero("burst_window_secs")] {

@@ -371,9 +371,9 @@ impl App {
 
     pub async fn set_routing_rules(&self, actor: &Actor, rules: RoutingRules) -> Result<()> {
         actor.require_admin()?;
-        rules.check().map_err(|e| {
-            AppError::invalid("rules", Message::new("rules_invalid").with("problem", e))
-        })?;
+        rules
+            .check()
+            .map_err(|e| AppError::invalid("rules", Message::from(&e)))?;
         let before = self.routing_rules().await?;
         let now = now_ms();
         self.store
@@ -389,7 +389,7 @@ impl App {
         } else {
             RoutingRules::from_json(text)
         };
-        r.map_err(|e| AppError::invalid("rules", Message::new("rules_invalid").with("problem", e)))
+        r.map_err(|e| AppError::invalid("rules", Message::from(&e)))
     }
 
     pub async fn sla_settings(&self) -> Result<SlaSettings> {
@@ -463,12 +463,8 @@ impl App {
         if actor.user_id() != Some(user_id) {
             require_manager(actor)?;
         }
-        p.check().map_err(|e| {
-            AppError::invalid(
-                "profile",
-                Message::new("routing_profile_invalid").with("problem", e),
-            )
-        })?;
+        p.check()
+            .map_err(|e| AppError::invalid("profile", Message::from(&e)))?;
         self.store.user(user_id).await?.ok_or_else(|| {
             AppError::NotFound(Message::new("user_not_found").with("id", user_id))
         })?;

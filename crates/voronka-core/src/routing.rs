@@ -452,15 +452,28 @@ impl Default for RoutingProfile {
     }
 }
 
+/// What is wrong with a person's routing profile.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProfileError {
+    #[error("{0:?} is not a time zone (like Europe/Moscow)")]
+    TimeZone(String),
+    #[error("weight must be between 1 and 100")]
+    Weight,
+    #[error("away until is before away from")]
+    AwayBackwards,
+}
+
 impl RoutingProfile {
-    pub fn check(&self) -> Result<(), String> {
-        parse_tz(&self.timezone)?;
+    pub fn check(&self) -> Result<(), ProfileError> {
+        if parse_tz(&self.timezone).is_err() {
+            return Err(ProfileError::TimeZone(self.timezone.clone()));
+        }
         if self.weight == 0 || self.weight > 100 {
-            return Err("weight must be between 1 and 100".into());
+            return Err(ProfileError::Weight);
         }
         if let (Some(a), Some(b)) = (self.away_from, self.away_until) {
             if b < a {
-                return Err("away until is before away from".into());
+                return Err(ProfileError::AwayBackwards);
             }
         }
         Ok(())
