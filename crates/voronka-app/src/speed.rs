@@ -120,14 +120,50 @@ impl Outbox {
         })
     }
 
+    /// Whether an email to this person (name, address) goes out.
+    fn mails(&self, to: (&str, &str)) -> bool {
+        self.smtp && !to.1.trim().is_empty()
+    }
+
     /// The email twin of a notification of this kind to the person (name, address), worded
     /// from the notice; none without SMTP or without an address.
     fn email(&mut self, kind: &str, lead_id: Id, to: (&str, &str), notice: &Notice, at: Millis) {
-        let (name, address) = to;
-        if !self.smtp || address.trim().is_empty() {
+        if self.mails(to) {
+            self.push_email(kind, lead_id, to, &notice.text(), at);
+        }
+    }
+
+    /// The notice posted to the webhook as this event; none when no webhook is set.
+    fn webhook(&mut self, event: &str, lead_id: Id, notice: &Notice, at: Millis) {
+        if self.hook.is_some() {
+            self.push_webhook(event, lead_id, notice, notice.text(), at);
+        }
+    }
+
+    /// Both twins of one notification (the email only to a person with an address), the notice
+    /// worded once for the two of them.
+    fn email_and_webhook(
+        &mut self,
+        kind: &str,
+        lead_id: Id,
+        to: Option<(&str, &str)>,
+        notice: &Notice,
+        at: Millis,
+    ) {
+        let mail = to.filter(|t| self.mails(*t));
+        if mail.is_none() && self.hook.is_none() {
             return;
         }
-        let (subject, body) = crate::mail::text::notification(kind, lead_id, name, &notice.text());
+        let text = notice.text();
+        if let Some(to) = mail {
+            self.push_email(kind, lead_id, to, &text, at);
+        }
+        self.push_webhook(kind, lead_id, notice, text, at);
+    }
+
+    fn push_email(&mut self, kind: &str, lead_id: Id, to: (&str, &str), text: &str, at: Millis) {
+        let (name, address) = to;
+        let (subject, body) = crate::mail::text::notification(kind, lead_id, name, text);
         let mail = EmailPayload {
             to: address.to_string(),
             to_name: name.to_string(),
@@ -138,12 +174,18 @@ impl Outbox {
         self.jobs.push(email_job(&mail, at));
     }
 
-    /// The notice posted to the webhook as this event; none when no webhook is set.
-    fn webhook(&mut self, event: &str, lead_id: Id, notice: &Notice, at: Millis) {
+    fn push_webhook(
+        &mut self,
+        event: &str,
+        lead_id: Id,
+        notice: &Notice,
+        text: String,
+        at: Millis,
+    ) {
         let Some(url) = &self.hook else { return };
         let p = WebhookPayload {
             url: url.clone(),
-            text: notice.text(),
+            text,
             notice: Some(notice.clone()),
             event: event.to_string(),
             lead_id,
@@ -196,16 +238,13 @@ pub(crate) async fn after_routing(
                 .with("person", &name)
                 .naming("decision", &r.route.why);
             // Worded here only for an email or a webhook; the in-app one is worded when read.
-            if let Some(p) = person {
-                out.email(
-                    "lead_assigned",
-                    r.lead_id,
-                    (&p.name, &p.email),
-                    &notice,
-                    r.at,
-                );
-            }
-            out.webhook("lead_assigned", r.lead_id, &notice, r.at);
+            out.email_and_webhook(
+                "lead_assigned",
+                r.lead_id,
+                person.map(|p| (p.name.as_str(), p.email.as_str())),
+                &notice,
+                r.at,
+            );
             notifications.push(voronka_store::NewNotification {
                 user_id: owner,
                 kind: "lead_assigned".into(),
@@ -555,10 +594,9 @@ impl App {
             tx.add_notification(o, "lead_assigned", Some(lead_id), &notice, at)
                 .await?;
             let mut out = Outbox::open(tx.as_mut()).await?;
-            if let Some(u) = self.reachable(&out, o).await? {
-                out.email("lead_assigned", lead_id, (&u.name, &u.email), &notice, at);
-            }
-            out.webhook("lead_assigned", lead_id, &notice, at);
+            let u = self.reachable(&out, o).await?;
+            let to = u.as_ref().map(|u| (u.name.as_str(), u.email.as_str()));
+            out.email_and_webhook("lead_assigned", lead_id, to, &notice, at);
             tx.enqueue_jobs(&out.jobs, at).await?;
         }
         self.finish(tx, actor, "assign", &lead, at).await?;

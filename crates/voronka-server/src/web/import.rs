@@ -197,6 +197,15 @@ struct Upload {
     bytes: u64,
 }
 
+/// A new temporary file, made on the blocking pool.
+async fn temp_file() -> Result<tempfile::NamedTempFile, WebError> {
+    let io = |e: String| WebError::App(voronka_app::AppError::Io(e));
+    tokio::task::spawn_blocking(tempfile::NamedTempFile::new)
+        .await
+        .map_err(|e| io(e.to_string()))?
+        .map_err(|e| io(e.to_string()))
+}
+
 pub(crate) async fn start(
     State(state): State<AppState>,
     user: WebUser,
@@ -213,10 +222,7 @@ pub(crate) async fn start(
     let io = |e: std::io::Error| WebError::App(voronka_app::AppError::Io(e.to_string()));
     // The upload is stored through tokio's file, whose writes run on the blocking pool: a
     // request handler never stalls its worker thread (and the requests queued on it) on the disk.
-    let file = tokio::task::spawn_blocking(tempfile::NamedTempFile::new)
-        .await
-        .map_err(|e| WebError::App(voronka_app::AppError::Io(e.to_string())))?
-        .map_err(io)?;
+    let file = temp_file().await?;
     let mut writer = tokio::io::BufWriter::with_capacity(
         1 << 20,
         tokio::fs::File::from_std(file.as_file().try_clone().map_err(io)?),
@@ -277,11 +283,7 @@ pub(crate) async fn start(
     };
     writer.flush().await.map_err(io)?;
     drop(writer);
-    let rejected = tokio::task::spawn_blocking(tempfile::NamedTempFile::new)
-        .await
-        .map_err(|e| WebError::App(voronka_app::AppError::Io(e.to_string())))?
-        .map_err(io)?
-        .into_temp_path();
+    let rejected = temp_file().await?.into_temp_path();
     let job = state.imports.add(Job {
         id: state.imports.next.fetch_add(1, Ordering::Relaxed) + 1,
         file_name: up.file_name,
