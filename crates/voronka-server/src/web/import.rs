@@ -216,7 +216,7 @@ pub(crate) async fn start(
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             WebError::BadRequest(t::import_too_large(MAX_UPLOAD_BYTES >> 20))
         } else {
-            WebError::BadRequest(format!("{}: {}", t::IMPORT_UNREADABLE, e.body_text()))
+            WebError::BadRequest(t::import_unreadable(e.body_text()))
         }
     };
     let io = |e: std::io::Error| WebError::App(voronka_app::AppError::Io(e.to_string()));

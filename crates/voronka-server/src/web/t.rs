@@ -59,7 +59,9 @@ pub fn system_actor(name: &str) -> Option<&'static str> {
 pub const IMPORT_TITLE: &str = "Import leads";
 pub const IMPORT_TAB: &str = "tab";
 pub const IMPORT_NO_FILE: &str = "Choose a CSV file to import.";
-pub const IMPORT_UNREADABLE: &str = "The upload could not be read";
+pub fn import_unreadable(why: impl Display) -> String {
+    format!("The upload could not be read: {why}")
+}
 pub fn import_too_large(mb: usize) -> String {
     format!("The file is larger than {mb} MB; import it with `voronka import` instead.")
 }
