@@ -7,7 +7,7 @@ use crate::{now_ms, Actor, App, AppError, Message, Result};
 use serde::Serialize;
 use voronka_core::linkage::contact::{ContactDecision, ContactMatcher, ContactRecord};
 use voronka_core::linkage::{Comparison, Progress};
-use voronka_core::{Id, Stage};
+use voronka_core::{Id, Notice, Stage};
 use voronka_store::{ContactDetail, NewAudit, NewDuplicatePair};
 
 /// Contacts read per query.
@@ -294,18 +294,17 @@ impl App {
             entity: "contact".into(),
             entity_id: Some(survivor),
             before: None,
-            after: Some(format!(
-                "contact {} merged in by deduplication (merge {id}; {})",
-                merged.contact.id,
+            after: Some(
                 if snap.lead_kept {
-                    format!("lead {} kept as a lead of its own", snap.merged_lead)
+                    Notice::new("contact_merged_in_lead_kept")
                 } else {
-                    format!(
-                        "lead {} merged into lead {}",
-                        snap.merged_lead, snap.survivor_lead
-                    )
+                    Notice::new("contact_merged_in").with("survivor", snap.survivor_lead)
                 }
-            )),
+                .with("contact", merged.contact.id)
+                .with("merge", id)
+                .with("merged", snap.merged_lead)
+                .to_json(),
+            ),
             at: now,
         })
         .await?;

@@ -2,7 +2,7 @@
 //! duplicate", and undoing a merge from its record.
 
 use crate::{now_ms, Actor, App, AppError, Message, Result};
-use voronka_core::Id;
+use voronka_core::{Id, Notice};
 use voronka_store::{
     DuplicatePair, LeadDetail, MergeRecord, MergeSnapshot, NewAudit, MERGE_FIELDS,
 };
@@ -114,10 +114,11 @@ impl App {
             entity: "lead".into(),
             entity_id: Some(review.pair.lead_id),
             before: None,
-            after: Some(format!(
-                "not a duplicate of lead {}",
-                review.pair.other_lead_id
-            )),
+            after: Some(
+                Notice::new("lead_not_duplicate")
+                    .with("other", review.pair.other_lead_id)
+                    .to_json(),
+            ),
             at: now,
         })
         .await?;
@@ -163,14 +164,16 @@ impl App {
             entity: "lead".into(),
             entity_id: Some(survivor),
             before: None,
-            after: Some(format!(
-                "lead {merged} merged in (merge {id}; fields taken from it: {})",
-                if take.is_empty() {
-                    "none".to_string()
-                } else {
-                    take.join(", ")
+            after: Some({
+                let n = Notice::new("lead_merged_in")
+                    .with("merged", merged)
+                    .with("merge", id);
+                match take.is_empty() {
+                    true => n,
+                    false => n.with("fields", take.join(", ")),
                 }
-            )),
+                .to_json()
+            }),
             at: now,
         })
         .await?;
@@ -230,10 +233,12 @@ impl App {
             entity: "lead".into(),
             entity_id: Some(snap.survivor_lead),
             before: None,
-            after: Some(format!(
-                "merge {merge_id} undone: lead {} is separate again",
-                snap.merged_lead
-            )),
+            after: Some(
+                Notice::new("lead_unmerged")
+                    .with("merge", merge_id)
+                    .with("merged", snap.merged_lead)
+                    .to_json(),
+            ),
             at: now,
         })
         .await?;

@@ -81,9 +81,7 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => AppError::NotFound(Message::new("not_found")),
-            StoreError::Conflict(what) => {
-                AppError::Conflict(Message::new("conflict").with("what", what))
-            }
+            StoreError::Conflict(why) => AppError::Conflict(Message::from(why)),
             other => AppError::Store(other),
         }
     }

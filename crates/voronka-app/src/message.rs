@@ -48,6 +48,26 @@ impl From<&StageError> for Message {
     }
 }
 
+/// Why what is stored refused a change.
+impl From<voronka_store::Conflict> for Message {
+    fn from(c: voronka_store::Conflict) -> Message {
+        use voronka_store::{Conflict::*, Unique};
+        match c {
+            Taken(Unique::UserEmail) => Message::new("user_email_taken"),
+            Taken(Unique::FormKey) => Message::new("form_key_taken"),
+            Taken(Unique::LandingSlug) => Message::new("landing_slug_taken"),
+            Taken(Unique::TeamName) => Message::new("team_name_taken"),
+            Taken(Unique::Token) => Message::new("token_taken"),
+            Taken(Unique::TrackingSite) => Message::new("tracking_site_taken"),
+            MergeIntoItself => Message::new("merge_into_itself"),
+            AlreadyMerged => Message::new("merge_lead_merged_already"),
+            SameContact => Message::new("merge_same_contact"),
+            BothCustomers => Message::new("merge_both_customers"),
+            SurvivorMergedAgain => Message::new("merge_survivor_merged_again"),
+        }
+    }
+}
+
 /// What is wrong with a set of scoring rules.
 impl From<&voronka_core::scoring::RulesError> for Message {
     fn from(e: &voronka_core::scoring::RulesError) -> Message {
@@ -316,11 +336,27 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "authorization_not_bearer" => "use Authorization: Bearer <token>".to_string(),
         "token_required" => "an API token is required: Authorization: Bearer <token>".to_string(),
         "endpoint_not_found" => "no such API endpoint".to_string(),
-        "id_invalid" => format!(
-            "{} id must be a positive integer, got {:?}",
-            a("what"),
+        "lead_id_invalid" => format!("lead id must be a positive integer, got {:?}", a("given")),
+        "owner_id_invalid" => format!("owner id must be a positive integer, got {:?}", a("given")),
+        "form_id_invalid" => format!("form id must be a positive integer, got {:?}", a("given")),
+        "contact_id_invalid" => format!(
+            "contact id must be a positive integer, got {:?}",
             a("given")
         ),
+        "account_id_invalid" => format!(
+            "account id must be a positive integer, got {:?}",
+            a("given")
+        ),
+        "customer_id_invalid" => format!(
+            "customer id must be a positive integer, got {:?}",
+            a("given")
+        ),
+        "deal_id_invalid" => format!("deal id must be a positive integer, got {:?}", a("given")),
+        "pair_id_invalid" => format!("pair id must be a positive integer, got {:?}", a("given")),
+        "merge_id_invalid" => format!("merge id must be a positive integer, got {:?}", a("given")),
+        "user_id_invalid" => format!("user id must be a positive integer, got {:?}", a("given")),
+        "token_id_invalid" => format!("token id must be a positive integer, got {:?}", a("given")),
+        "task_id_invalid" => format!("task id must be a positive integer, got {:?}", a("given")),
         "moment_invalid" => format!(
             "{} must be a date (YYYY-MM-DD), an RFC 3339 time or epoch milliseconds",
             a("field")
@@ -396,9 +432,24 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "role_choose" => "Choose a role from the list.".to_string(),
         "scrub_action_choose" => "Choose off, flag, junk or reject.".to_string(),
         "whole_number_invalid" => "Write a whole number, 0 or more.".to_string(),
+        // What is stored refused a change.
+        "user_email_taken" => "a user with this email already exists".to_string(),
+        "form_key_taken" => "form key already exists".to_string(),
+        "landing_slug_taken" => "landing page address already exists".to_string(),
+        "team_name_taken" => "team name already exists".to_string(),
+        "token_taken" => "token already exists".to_string(),
+        "tracking_site_taken" => "tracking site already exists".to_string(),
+        "merge_into_itself" => "a lead cannot be merged into itself".to_string(),
+        "merge_lead_merged_already" => "one of these leads was merged already".to_string(),
+        "merge_same_contact" => "these leads belong to one contact already".to_string(),
+        "merge_both_customers" => {
+            "both contacts are customers already; these leads cannot be merged".to_string()
+        }
+        "merge_survivor_merged_again" => {
+            "the surviving lead was merged again since; undo that merge first".to_string()
+        }
         // Sentences of a check made elsewhere (rules, settings, a form definition, a parser),
         // passed through as they are.
-        "conflict" => a("what").to_string(),
         "form_definition_invalid" => a("problems").to_string(),
         // What a form definition's check found (`voronka_core::capture::DefinitionError`).
         "form_field_name_missing" => "a custom field needs a name".to_string(),

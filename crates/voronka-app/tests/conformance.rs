@@ -983,6 +983,37 @@ async fn batch_dedup_reports_merges_and_undoes() {
         for id in done.merges.iter().rev() {
             app.undo_merge(&admin, *id).await.unwrap();
         }
+        // The audit log keeps each merge and undo as a code and values, read as a sentence.
+        let audit = app.recent_audit(&admin, 50).await.unwrap();
+        let read = |action: &str| -> Vec<String> {
+            audit
+                .iter()
+                .filter(|e| e.action == action)
+                .map(|e| {
+                    let stored = e.after.as_deref().unwrap_or_default();
+                    let notice = voronka_core::Notice::from_json(stored)
+                        .unwrap_or_else(|| panic!("{n}: {action} kept as text: {stored}"));
+                    voronka_core::notice_text(&notice.code, &notice.args)
+                        .unwrap_or_else(|| panic!("{n}: no text for {}", notice.code))
+                })
+                .collect()
+        };
+        let merged = read("contact.merge");
+        assert_eq!(merged.len(), 2, "{n}: {merged:?}");
+        for (text, id) in merged.iter().zip(done.merges.iter().rev()) {
+            assert!(
+                text.starts_with("contact ") && text.contains(&format!("(merge {id}; lead ")),
+                "{n}: {text}"
+            );
+        }
+        let undone = read("lead.unmerge");
+        assert_eq!(undone.len(), 2, "{n}: {undone:?}");
+        assert!(
+            undone
+                .iter()
+                .any(|t| t.starts_with(&format!("merge {} undone: lead ", done.merges[0]))),
+            "{n}: {undone:?}"
+        );
         let lc = app.lead_detail(&admin, c.lead_id.unwrap()).await.unwrap();
         assert_eq!(Some(lc.lead.contact_id), c.contact_id, "{n}");
         let lb = app.lead_detail(&admin, b.lead_id.unwrap()).await.unwrap();

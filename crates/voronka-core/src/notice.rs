@@ -167,6 +167,32 @@ fn text_at(code: &str, args: &Args, depth: usize) -> Option<String> {
         ),
         // An SLA step's detail, as its notification names it.
         "sla_breached" => format!("SLA breached: {}", inner("detail")),
+        // What a review of possible duplicates did (the audit log).
+        "lead_not_duplicate" => format!("not a duplicate of lead {}", a("other")),
+        "lead_merged_in" => format!(
+            "lead {} merged in (merge {}; fields taken from it: {})",
+            a("merged"),
+            a("merge"),
+            args.get("fields").map(String::as_str).unwrap_or("none")
+        ),
+        "lead_unmerged" => format!(
+            "merge {} undone: lead {} is separate again",
+            a("merge"),
+            a("merged")
+        ),
+        "contact_merged_in" => format!(
+            "contact {} merged in by deduplication (merge {}; lead {} merged into lead {})",
+            a("contact"),
+            a("merge"),
+            a("merged"),
+            a("survivor")
+        ),
+        "contact_merged_in_lead_kept" => format!(
+            "contact {} merged in by deduplication (merge {}; lead {} kept as a lead of its own)",
+            a("contact"),
+            a("merge"),
+            a("merged")
+        ),
         _ => return None,
     };
     Some(text)
@@ -314,6 +340,40 @@ mod tests {
                 Notice::new("sla_breached")
                     .naming("detail", &Notice::new("sla_owner_notified").with("lead", 7).with("owner", "Ann")),
                 "SLA breached: first response to lead #7 overdue; owner Ann notified",
+            ),
+            (
+                Notice::new("lead_not_duplicate").with("other", 9),
+                "not a duplicate of lead 9",
+            ),
+            (
+                Notice::new("lead_merged_in")
+                    .with("merged", 9)
+                    .with("merge", 3)
+                    .with("fields", "phone, имя"),
+                "lead 9 merged in (merge 3; fields taken from it: phone, имя)",
+            ),
+            (
+                Notice::new("lead_merged_in").with("merged", 9).with("merge", 3),
+                "lead 9 merged in (merge 3; fields taken from it: none)",
+            ),
+            (
+                Notice::new("lead_unmerged").with("merge", 3).with("merged", 9),
+                "merge 3 undone: lead 9 is separate again",
+            ),
+            (
+                Notice::new("contact_merged_in")
+                    .with("contact", 5)
+                    .with("merge", 3)
+                    .with("merged", 9)
+                    .with("survivor", 8),
+                "contact 5 merged in by deduplication (merge 3; lead 9 merged into lead 8)",
+            ),
+            (
+                Notice::new("contact_merged_in_lead_kept")
+                    .with("contact", 5)
+                    .with("merge", 3)
+                    .with("merged", 9),
+                "contact 5 merged in by deduplication (merge 3; lead 9 kept as a lead of its own)",
             ),
         ];
         for (n, text) in cases {

@@ -70,14 +70,47 @@ async fn not_found() -> ApiError {
 
 type ApiResult<T> = Result<T, ApiError>;
 
-fn parse_id(s: &str, what: &str) -> ApiResult<Id> {
-    s.parse::<Id>().ok().filter(|i| *i > 0).ok_or_else(|| {
-        ApiError::BadRequest(
-            Message::new("id_invalid")
-                .with("what", what)
-                .with("given", s),
-        )
-    })
+/// What an id in a path or a query names: each has its own sentence when it is not an id.
+#[derive(Clone, Copy)]
+pub(crate) enum IdOf {
+    Lead,
+    Owner,
+    Form,
+    Contact,
+    Account,
+    Customer,
+    Deal,
+    Pair,
+    Merge,
+    User,
+    Token,
+    Task,
+}
+
+impl IdOf {
+    fn invalid(self) -> Message {
+        match self {
+            IdOf::Lead => Message::new("lead_id_invalid"),
+            IdOf::Owner => Message::new("owner_id_invalid"),
+            IdOf::Form => Message::new("form_id_invalid"),
+            IdOf::Contact => Message::new("contact_id_invalid"),
+            IdOf::Account => Message::new("account_id_invalid"),
+            IdOf::Customer => Message::new("customer_id_invalid"),
+            IdOf::Deal => Message::new("deal_id_invalid"),
+            IdOf::Pair => Message::new("pair_id_invalid"),
+            IdOf::Merge => Message::new("merge_id_invalid"),
+            IdOf::User => Message::new("user_id_invalid"),
+            IdOf::Token => Message::new("token_id_invalid"),
+            IdOf::Task => Message::new("task_id_invalid"),
+        }
+    }
+}
+
+pub(crate) fn parse_id(s: &str, of: IdOf) -> ApiResult<Id> {
+    s.parse::<Id>()
+        .ok()
+        .filter(|i| *i > 0)
+        .ok_or_else(|| ApiError::BadRequest(of.invalid().with("given", s)))
 }
 
 /// A moment given as RFC 3339 text, a date (YYYY-MM-DD, midnight UTC) or epoch milliseconds.
@@ -162,17 +195,17 @@ impl LeadFilter {
             q.owner = Some(if o == "none" {
                 None
             } else {
-                Some(parse_id(o, "owner")?)
+                Some(parse_id(o, IdOf::Owner)?)
             });
         }
         q.source = self.source.clone().filter(|s| !s.is_empty());
         q.medium = self.medium.clone().filter(|s| !s.is_empty());
         q.campaign = self.campaign.clone().filter(|s| !s.is_empty());
         if let Some(f) = self.form.as_deref().filter(|s| !s.is_empty()) {
-            q.form_id = Some(parse_id(f, "form")?);
+            q.form_id = Some(parse_id(f, IdOf::Form)?);
         }
         if let Some(c) = self.contact.as_deref().filter(|s| !s.is_empty()) {
-            q.contact_id = Some(parse_id(c, "contact")?);
+            q.contact_id = Some(parse_id(c, IdOf::Contact)?);
         }
         if let Some(f) = self.created_from.as_deref().filter(|s| !s.is_empty()) {
             q.created_from = Some(parse_moment("created_from", f)?);
@@ -331,7 +364,10 @@ async fn get_lead(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<Json<LeadView>> {
-    let detail = s.app.lead_detail(&actor, parse_id(&id, "lead")?).await?;
+    let detail = s
+        .app
+        .lead_detail(&actor, parse_id(&id, IdOf::Lead)?)
+        .await?;
     let surveys = s.app.lead_surveys(&actor, detail.lead.id).await?;
     Ok(Json(LeadView { detail, surveys }))
 }
@@ -353,7 +389,7 @@ async fn change_stage(
     let stage = Stage::parse(&b.stage).map_err(|e| bad("stage", Message::from(&e)))?;
     Ok(Json(
         s.app
-            .change_stage(&actor, parse_id(&id, "lead")?, stage, b.comment)
+            .change_stage(&actor, parse_id(&id, IdOf::Lead)?, stage, b.comment)
             .await?,
     ))
 }
@@ -391,7 +427,7 @@ async fn refuse(
         comment: b.comment,
         freeze_until,
     };
-    let id = parse_id(&id, "lead")?;
+    let id = parse_id(&id, IdOf::Lead)?;
     if !b.farewell {
         let lead = s.app.refuse(&actor, id, input).await?;
         return Ok(Json(serde_json::to_value(lead).unwrap_or_default()));
@@ -421,7 +457,7 @@ async fn junk(
 ) -> ApiResult<Json<voronka_core::Lead>> {
     Ok(Json(
         s.app
-            .mark_junk(&actor, parse_id(&id, "lead")?, &b.reason)
+            .mark_junk(&actor, parse_id(&id, IdOf::Lead)?, &b.reason)
             .await?,
     ))
 }
@@ -459,7 +495,10 @@ async fn convert(
         amount: Money::new(b.amount_minor, currency),
         title: b.title,
     };
-    let (lead, customer_id, deal_id) = s.app.convert(&actor, parse_id(&id, "lead")?, input).await?;
+    let (lead, customer_id, deal_id) = s
+        .app
+        .convert(&actor, parse_id(&id, IdOf::Lead)?, input)
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(ConvertResponse {
@@ -485,7 +524,7 @@ async fn assign(
 ) -> ApiResult<Json<voronka_core::Lead>> {
     Ok(Json(
         s.app
-            .assign(&actor, parse_id(&id, "lead")?, b.owner_id)
+            .assign(&actor, parse_id(&id, IdOf::Lead)?, b.owner_id)
             .await?,
     ))
 }
@@ -506,7 +545,7 @@ async fn temperature(
         .ok_or_else(|| bad("temperature", Message::new("temperature_unknown")))?;
     Ok(Json(
         s.app
-            .set_temperature(&actor, parse_id(&id, "lead")?, t)
+            .set_temperature(&actor, parse_id(&id, IdOf::Lead)?, t)
             .await?,
     ))
 }
@@ -525,7 +564,7 @@ async fn add_note(
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     let note_id = s
         .app
-        .add_note(&actor, parse_id(&id, "lead")?, &b.body)
+        .add_note(&actor, parse_id(&id, IdOf::Lead)?, &b.body)
         .await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": note_id }))))
 }
@@ -535,7 +574,7 @@ async fn lead_audit(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<voronka_store::AuditEntry>>> {
-    let id = parse_id(&id, "lead")?;
+    let id = parse_id(&id, IdOf::Lead)?;
     s.app.lead_detail(&actor, id).await?;
     Ok(Json(s.app.audit_for(&actor, "lead", id).await?))
 }
@@ -584,7 +623,7 @@ async fn get_contact(
 ) -> ApiResult<Json<voronka_store::ContactDetail>> {
     Ok(Json(
         s.app
-            .contact_detail(&actor, parse_id(&id, "contact")?)
+            .contact_detail(&actor, parse_id(&id, IdOf::Contact)?)
             .await?,
     ))
 }
@@ -606,7 +645,7 @@ async fn get_account(
 ) -> ApiResult<Json<serde_json::Value>> {
     let (account, contacts) = s
         .app
-        .account_detail(&actor, parse_id(&id, "account")?)
+        .account_detail(&actor, parse_id(&id, IdOf::Account)?)
         .await?;
     Ok(Json(json!({ "account": account, "contacts": contacts })))
 }
@@ -628,7 +667,7 @@ async fn get_customer(
 ) -> ApiResult<Json<voronka_store::CustomerDetail>> {
     Ok(Json(
         s.app
-            .customer_detail(&actor, parse_id(&id, "customer")?)
+            .customer_detail(&actor, parse_id(&id, IdOf::Customer)?)
             .await?,
     ))
 }
@@ -648,7 +687,7 @@ async fn get_deal(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<Json<voronka_core::Deal>> {
-    Ok(Json(s.app.deal(&actor, parse_id(&id, "deal")?).await?))
+    Ok(Json(s.app.deal(&actor, parse_id(&id, IdOf::Deal)?).await?))
 }
 
 async fn list_forms(
@@ -701,7 +740,7 @@ async fn get_form(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<Json<voronka_core::Form>> {
-    Ok(Json(s.app.form(&actor, parse_id(&id, "form")?).await?))
+    Ok(Json(s.app.form(&actor, parse_id(&id, IdOf::Form)?).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -736,7 +775,7 @@ async fn update_form(
         .app
         .update_form(
             &actor,
-            parse_id(&id, "form")?,
+            parse_id(&id, IdOf::Form)?,
             FormInput {
                 name: b.name,
                 redirect_url: b.redirect_url,
@@ -760,7 +799,7 @@ async fn define_form(
 ) -> ApiResult<Json<voronka_core::Form>> {
     Ok(Json(
         s.app
-            .set_form_definition(&actor, parse_id(&id, "form")?, def)
+            .set_form_definition(&actor, parse_id(&id, IdOf::Form)?, def)
             .await?,
     ))
 }
@@ -770,7 +809,10 @@ async fn form_variants(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let items = s.app.variant_stats(&actor, parse_id(&id, "form")?).await?;
+    let items = s
+        .app
+        .variant_stats(&actor, parse_id(&id, IdOf::Form)?)
+        .await?;
     Ok(Json(json!({ "items": items })))
 }
 
@@ -779,7 +821,7 @@ async fn form_embed(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let form = s.app.form(&actor, parse_id(&id, "form")?).await?;
+    let form = s.app.form(&actor, parse_id(&id, IdOf::Form)?).await?;
     let base = s.config.public_url.trim_end_matches('/');
     Ok(Json(json!({
         "embed_code": crate::widget::embed_code(base, &form),
@@ -834,7 +876,7 @@ async fn get_duplicate(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<Json<voronka_app::PairReview>> {
-    let id = parse_id(&id, "pair")?;
+    let id = parse_id(&id, IdOf::Pair)?;
     Ok(Json(s.app.duplicate_pair(&actor, id).await?))
 }
 
@@ -854,7 +896,7 @@ async fn merge_duplicate(
     Path(id): Path<String>,
     JsonBody(b): JsonBody<PairMergeBody>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
-    let id = parse_id(&id, "pair")?;
+    let id = parse_id(&id, IdOf::Pair)?;
     let review = s.app.duplicate_pair(&actor, id).await?;
     let (a, o) = (review.pair.lead_id, review.pair.other_lead_id);
     let merged = if b.survivor_id == a {
@@ -885,7 +927,7 @@ async fn not_duplicate(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let id = parse_id(&id, "pair")?;
+    let id = parse_id(&id, IdOf::Pair)?;
     s.app.not_duplicate(&actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -905,7 +947,7 @@ async fn merge_lead(
     Path(id): Path<String>,
     JsonBody(b): JsonBody<LeadMergeBody>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
-    let id = parse_id(&id, "lead")?;
+    let id = parse_id(&id, IdOf::Lead)?;
     let merge_id = s
         .app
         .merge_leads(&actor, id, b.other_lead_id, &b.take)
@@ -921,7 +963,7 @@ async fn lead_merges(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let id = parse_id(&id, "lead")?;
+    let id = parse_id(&id, IdOf::Lead)?;
     Ok(Json(
         json!({ "items": s.app.merges_for(&actor, id).await? }),
     ))
@@ -932,7 +974,7 @@ async fn undo_merge(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let id = parse_id(&id, "merge")?;
+    let id = parse_id(&id, IdOf::Merge)?;
     s.app.undo_merge(&actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -1123,7 +1165,7 @@ async fn update_user(
     JsonBody(b): JsonBody<UserUpdateBody>,
 ) -> ApiResult<StatusCode> {
     s.app
-        .admin_update_user(&actor, parse_id(&id, "user")?, role(&b.role)?, b.active)
+        .admin_update_user(&actor, parse_id(&id, IdOf::User)?, role(&b.role)?, b.active)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -1201,6 +1243,8 @@ async fn revoke_token(
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    s.app.revoke_token(&actor, parse_id(&id, "token")?).await?;
+    s.app
+        .revoke_token(&actor, parse_id(&id, IdOf::Token)?)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

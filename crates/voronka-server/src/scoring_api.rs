@@ -43,13 +43,7 @@ pub fn public_routes() -> Router<AppState> {
 }
 
 fn lead_id(s: &str) -> ApiResult<Id> {
-    s.parse::<Id>().ok().filter(|i| *i > 0).ok_or_else(|| {
-        ApiError::BadRequest(
-            Message::new("id_invalid")
-                .with("what", "lead")
-                .with("given", s),
-        )
-    })
+    crate::api::parse_id(s, crate::api::IdOf::Lead)
 }
 
 /// One event or `{"events": [...]}`.

@@ -2,6 +2,7 @@
 //! settings, activities, tasks, the work queue, notifications and the SLA reports; and the
 //! iCal feed at `/ical/{token}` (the token in the URL is the credential, as calendars need).
 
+use crate::api::IdOf;
 use crate::extract::{content_type, read_body, ApiActor, JsonBody};
 use crate::{ApiError, AppState};
 use axum::extract::{Path, Query, Request, State};
@@ -54,18 +55,9 @@ pub fn public_routes() -> Router<AppState> {
     Router::new().route("/ical/{token}", get(ical_feed))
 }
 
-fn id(s: &str, what: &str) -> ApiResult<Id> {
-    s.trim_end_matches(".ics")
-        .parse::<Id>()
-        .ok()
-        .filter(|i| *i > 0)
-        .ok_or_else(|| {
-            ApiError::BadRequest(
-                Message::new("id_invalid")
-                    .with("what", what)
-                    .with("given", s),
-            )
-        })
+/// An id in a path; a calendar's may end in `.ics`.
+fn id(s: &str, of: IdOf) -> ApiResult<Id> {
+    crate::api::parse_id(s.trim_end_matches(".ics"), of)
 }
 
 #[derive(Deserialize)]
@@ -215,7 +207,7 @@ async fn get_profile(
     Path(uid): Path<String>,
 ) -> ApiResult<Json<RoutingProfile>> {
     Ok(Json(
-        s.app.routing_profile(&actor, id(&uid, "user")?).await?,
+        s.app.routing_profile(&actor, id(&uid, IdOf::User)?).await?,
     ))
 }
 
@@ -226,7 +218,7 @@ async fn put_profile(
     JsonBody(p): JsonBody<RoutingProfile>,
 ) -> ApiResult<StatusCode> {
     s.app
-        .set_routing_profile(&actor, id(&uid, "user")?, p)
+        .set_routing_profile(&actor, id(&uid, IdOf::User)?, p)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -237,7 +229,7 @@ async fn lead_routing(
     ApiActor(actor): ApiActor,
     Path(lid): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let lid = id(&lid, "lead")?;
+    let lid = id(&lid, IdOf::Lead)?;
     let d = s.app.lead_detail(&actor, lid).await?;
     let history = s.app.assignments(&actor, lid).await?;
     Ok(Json(json!({
@@ -293,7 +285,7 @@ async fn reassign(
     let to = target(&b)?;
     Ok(Json(
         s.app
-            .reassign(&actor, id(&lid, "lead")?, &to, b.comment.as_deref())
+            .reassign(&actor, id(&lid, IdOf::Lead)?, &to, b.comment.as_deref())
             .await?,
     ))
 }
@@ -337,7 +329,7 @@ async fn list_activities(
     ApiActor(actor): ApiActor,
     Path(lid): Path<String>,
 ) -> ApiResult<Json<Vec<voronka_store::Activity>>> {
-    Ok(Json(s.app.activities(&actor, id(&lid, "lead")?).await?))
+    Ok(Json(s.app.activities(&actor, id(&lid, IdOf::Lead)?).await?))
 }
 
 async fn log_activity(
@@ -346,7 +338,7 @@ async fn log_activity(
     Path(lid): Path<String>,
     JsonBody(b): JsonBody<ActivityInput>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
-    let (activity, task) = s.app.log_activity(&actor, id(&lid, "lead")?, b).await?;
+    let (activity, task) = s.app.log_activity(&actor, id(&lid, IdOf::Lead)?, b).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "id": activity, "next_task_id": task })),
@@ -358,7 +350,7 @@ async fn lead_sla(
     ApiActor(actor): ApiActor,
     Path(lid): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let lid = id(&lid, "lead")?;
+    let lid = id(&lid, IdOf::Lead)?;
     let events = s.app.sla_events(&actor, lid).await?;
     let row = s.app.lead_sla(&actor, lid).await?;
     Ok(Json(json!({
@@ -427,7 +419,7 @@ async fn complete_task(
     ApiActor(actor): ApiActor,
     Path(tid): Path<String>,
 ) -> ApiResult<StatusCode> {
-    s.app.complete_task(&actor, id(&tid, "task")?).await?;
+    s.app.complete_task(&actor, id(&tid, IdOf::Task)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -752,13 +752,24 @@ async fn api_auth_roles_and_lead_actions() {
     )
     .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
-    let (st, _) = error_of(s.get("/api/v1/leads/abc", &admin).send().await.unwrap()).await;
+    let (st, bad) = error_of(s.get("/api/v1/leads/abc", &admin).send().await.unwrap()).await;
     assert_eq!(st, StatusCode::BAD_REQUEST);
+    assert_eq!(bad["code"], "lead_id_invalid", "{bad}");
+    assert_eq!(bad["args"]["given"], "abc", "{bad}");
+    let (st, bad) = error_of(
+        s.get("/api/v1/leads?owner=-3", &admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{bad}");
+    assert_eq!(bad["code"], "owner_id_invalid", "{bad}");
     let (st, _) = error_of(s.get("/api/v1/leads/999999", &admin).send().await.unwrap()).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     let (st, _) = error_of(s.get("/api/v1/nothing", &admin).send().await.unwrap()).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
-    let (st, _) = error_of(
+    let (st, taken) = error_of(
         s.post("/api/v1/users", &admin)
             .json(&json!({"email": "s1@mail.ru", "password": "password-9", "role": "viewer"}))
             .send()
@@ -767,6 +778,11 @@ async fn api_auth_roles_and_lead_actions() {
     )
     .await;
     assert_eq!(st, StatusCode::CONFLICT);
+    assert_eq!(taken["code"], "user_email_taken", "{taken}");
+    assert_eq!(
+        taken["message"], "a user with this email already exists",
+        "{taken}"
+    );
 
     // The OpenAPI document describes the API.
     let doc: Value = s
@@ -1014,7 +1030,9 @@ async fn merge_and_undo() {
         .send()
         .await
         .unwrap();
-    assert_eq!(error_of(r).await.0, StatusCode::CONFLICT);
+    let (st, itself) = error_of(r).await;
+    assert_eq!(st, StatusCode::CONFLICT);
+    assert_eq!(itself["code"], "merge_into_itself", "{itself}");
 
     let r = s
         .post(&format!("/api/v1/leads/{la}/merge"), &s.admin_token)

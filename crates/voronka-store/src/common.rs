@@ -1584,7 +1584,7 @@ impl Store for SqlStore {
         .bind(f.created_at)
         .fetch_one(&self.pool)
         .await
-        .map_err(|e| StoreError::from_db(e, "form key"))?;
+        .map_err(|e| StoreError::from_db(e, crate::Unique::FormKey))?;
         form_from(&r)
     }
 
@@ -1662,7 +1662,7 @@ impl Store for SqlStore {
             .bind(id)
             .execute(&self.pool)
             .await
-            .map_err(|e| StoreError::from_db(e, "landing page address"))?;
+            .map_err(|e| StoreError::from_db(e, crate::Unique::LandingSlug))?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
@@ -1722,7 +1722,7 @@ impl Store for SqlStore {
         .bind(u.created_at)
         .fetch_one(&self.pool)
         .await
-        .map_err(|e| StoreError::from_db(e, "a user with this email"))?;
+        .map_err(|e| StoreError::from_db(e, crate::Unique::UserEmail))?;
         user_from(&r)
     }
 
@@ -1794,7 +1794,7 @@ impl Store for SqlStore {
             .bind(name)
             .fetch_one(&self.pool)
             .await
-            .map_err(|e| StoreError::from_db(e, "team name"))
+            .map_err(|e| StoreError::from_db(e, crate::Unique::TeamName))
     }
 
     async fn list_teams(&self) -> Result<Vec<(Id, String)>> {
@@ -1819,7 +1819,7 @@ impl Store for SqlStore {
         .bind(t.expires_at)
         .fetch_one(&self.pool)
         .await
-        .map_err(|e| StoreError::from_db(e, "token"))
+        .map_err(|e| StoreError::from_db(e, crate::Unique::Token))
     }
 
     async fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>> {
@@ -2397,7 +2397,7 @@ impl SqlTx {
     ) -> Result<MergeSnapshot> {
         if survivor == merged {
             return Err(StoreError::Conflict(
-                "a lead cannot be merged into itself".into(),
+                crate::Conflict::MergeIntoItself,
             ));
         }
         let row = |id: Id| {
@@ -2420,7 +2420,7 @@ impl SqlTx {
         };
         if merged_already(&s_row)? || merged_already(&m_row)? {
             return Err(StoreError::Conflict(
-                "one of these leads was merged already".into(),
+                crate::Conflict::AlreadyMerged,
             ));
         }
         let cs: Id = s_row.try_get("contact_id")?;
@@ -2437,7 +2437,7 @@ impl SqlTx {
         });
         if keep_lead && cs == cm {
             return Err(StoreError::Conflict(
-                "these leads belong to one contact already".into(),
+                crate::Conflict::SameContact,
             ));
         }
         let takes =
@@ -2541,7 +2541,7 @@ impl SqlTx {
                     .await?;
             if customers.len() == 2 {
                 return Err(StoreError::Conflict(
-                    "both contacts are customers already; these leads cannot be merged".into(),
+                    crate::Conflict::BothCustomers,
                 ));
             }
             if let Some((cid, _)) = customers.iter().find(|(_, contact)| *contact == cm) {
@@ -3393,7 +3393,7 @@ impl Tx for SqlTx {
             .flatten();
         if later.is_some() {
             return Err(StoreError::Conflict(
-                "the surviving lead was merged again since; undo that merge first".into(),
+                crate::Conflict::SurvivorMergedAgain,
             ));
         }
         let b = &s.lead_before;

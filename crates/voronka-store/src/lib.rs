@@ -23,8 +23,8 @@ use voronka_core::{
 pub enum StoreError {
     #[error("not found")]
     NotFound,
-    #[error("{0}")]
-    Conflict(String),
+    #[error("conflict: {0:?}")]
+    Conflict(Conflict),
     #[error("unsupported database URL {0:?}: use sqlite://FILE or postgres://…")]
     BadUrl(String),
     #[error("database error: {0}")]
@@ -37,12 +37,40 @@ pub enum StoreError {
     Io(String),
 }
 
+/// Why a change was refused by what is stored; the faces word it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    /// A unique value is taken already.
+    Taken(Unique),
+    /// A lead merged into itself.
+    MergeIntoItself,
+    /// One of the two leads was merged already.
+    AlreadyMerged,
+    /// The two leads belong to one contact already.
+    SameContact,
+    /// Both contacts are customers already.
+    BothCustomers,
+    /// The surviving lead of a merge was merged again since.
+    SurvivorMergedAgain,
+}
+
+/// The unique values a change may find taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unique {
+    UserEmail,
+    FormKey,
+    LandingSlug,
+    TeamName,
+    Token,
+    TrackingSite,
+}
+
 impl StoreError {
     /// Unique-constraint violations become conflicts so callers can answer 409.
-    pub(crate) fn from_db(e: sqlx::Error, what: &str) -> StoreError {
+    pub(crate) fn from_db(e: sqlx::Error, what: Unique) -> StoreError {
         if let sqlx::Error::Database(d) = &e {
             if d.is_unique_violation() {
-                return StoreError::Conflict(format!("{what} already exists"));
+                return StoreError::Conflict(Conflict::Taken(what));
             }
         }
         StoreError::Db(e)

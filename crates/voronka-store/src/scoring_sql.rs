@@ -234,7 +234,7 @@ impl ScoreStore for SqlStore {
         .bind(at)
         .fetch_one(&self.pool)
         .await
-        .map_err(|e| StoreError::from_db(e, "tracking site"))?;
+        .map_err(|e| StoreError::from_db(e, crate::Unique::TrackingSite))?;
         site_from(&row)
     }
 
