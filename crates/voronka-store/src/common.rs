@@ -2396,9 +2396,7 @@ impl SqlTx {
         at: Millis,
     ) -> Result<MergeSnapshot> {
         if survivor == merged {
-            return Err(StoreError::Conflict(
-                crate::Conflict::MergeIntoItself,
-            ));
+            return Err(StoreError::Conflict(crate::Conflict::MergeIntoItself));
         }
         let row = |id: Id| {
             sqlx::query(
@@ -2419,9 +2417,7 @@ impl SqlTx {
             Ok(r.try_get::<Option<Id>, _>("merged_into")?.is_some())
         };
         if merged_already(&s_row)? || merged_already(&m_row)? {
-            return Err(StoreError::Conflict(
-                crate::Conflict::AlreadyMerged,
-            ));
+            return Err(StoreError::Conflict(crate::Conflict::AlreadyMerged));
         }
         let cs: Id = s_row.try_get("contact_id")?;
         let cm: Id = m_row.try_get("contact_id")?;
@@ -2436,9 +2432,7 @@ impl SqlTx {
             "search_text": s_row.try_get::<String, _>("search_text")?,
         });
         if keep_lead && cs == cm {
-            return Err(StoreError::Conflict(
-                crate::Conflict::SameContact,
-            ));
+            return Err(StoreError::Conflict(crate::Conflict::SameContact));
         }
         let takes =
             |f: &str| take.iter().any(|t| t == f) && !(keep_lead && LEAD_MERGE_FIELDS.contains(&f));
@@ -2540,9 +2534,7 @@ impl SqlTx {
                     .fetch_all(&mut *self.tx)
                     .await?;
             if customers.len() == 2 {
-                return Err(StoreError::Conflict(
-                    crate::Conflict::BothCustomers,
-                ));
+                return Err(StoreError::Conflict(crate::Conflict::BothCustomers));
             }
             if let Some((cid, _)) = customers.iter().find(|(_, contact)| *contact == cm) {
                 sqlx::query("UPDATE customers SET contact_id = $1 WHERE id = $2")
@@ -3392,9 +3384,7 @@ impl Tx for SqlTx {
             .await?
             .flatten();
         if later.is_some() {
-            return Err(StoreError::Conflict(
-                crate::Conflict::SurvivorMergedAgain,
-            ));
+            return Err(StoreError::Conflict(crate::Conflict::SurvivorMergedAgain));
         }
         let b = &s.lead_before;
         if !s.lead_kept {
