@@ -314,11 +314,22 @@ impl App {
         actor: &Actor,
         name: &str,
         scopes: ScopeSet,
+        user_id: Option<Id>,
         ttl_days: Option<i64>,
     ) -> Result<(Id, String)> {
         actor.require_admin()?;
+        // A token made for a person acts as them: their own leads, notifications and tasks.
+        if let Some(u) = user_id {
+            self.store
+                .user(u)
+                .await?
+                .filter(|u| u.active)
+                .ok_or_else(|| {
+                    AppError::invalid("user_id", Message::new("token_user_unknown").with("id", u))
+                })?;
+        }
         let (id, secret) = self
-            .create_token(name, scopes.clone(), None, ttl_days)
+            .create_token(name, scopes.clone(), user_id, ttl_days)
             .await?;
         self.audit_simple(
             actor,

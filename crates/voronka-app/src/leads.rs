@@ -118,6 +118,16 @@ impl App {
             .lead_for_update(id)
             .await?
             .ok_or_else(|| AppError::NotFound(Message::new("lead_not_found").with("id", id)))?;
+        // A lead merged into another is read as that one, but changed only through it: the
+        // caller learns where its lead went rather than changing a lead nobody sees.
+        if tx.merged_into(id).await?.is_some() {
+            let into = self.store.resolve_lead(id).await?.unwrap_or(id);
+            return Err(AppError::Conflict(
+                Message::new("lead_merged")
+                    .with("id", id)
+                    .with("into", into),
+            ));
+        }
         self.check_visible(actor, &lead)?;
         self.check_team(actor, &lead).await?;
         Ok((tx, lead))
@@ -413,6 +423,9 @@ impl App {
         let Some(lead) = tx.lead_for_update(id).await? else {
             return Ok(false);
         };
+        if tx.merged_into(id).await?.is_some() {
+            return Ok(false);
+        }
         let due = lead.stage == Stage::Refused && lead.frozen_until.is_some_and(|f| f <= now);
         if !due {
             return Ok(false);

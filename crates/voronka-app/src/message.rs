@@ -180,6 +180,7 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "user_email_invalid" => "a valid email address is required".to_string(),
         "password_too_short" => format!("the password needs at least {} characters", a("min")),
         "wrong_email_or_password" => "wrong email or password".to_string(),
+        "token_user_unknown" => format!("there is no active user {}", a("id")),
         "token_name_required" => "a token needs a name".to_string(),
         "token_scopes_required" => "a token needs at least one scope".to_string(),
         "token_unknown" => "unknown API token".to_string(),
@@ -326,7 +327,9 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "json_malformed" => format!("malformed JSON: {}", a("problem")),
         "body_not_object" => "the body must be a JSON object".to_string(),
         "json_object_expected" => "expected a JSON object".to_string(),
+        "text_nul" => "text may not hold a NUL character (\\u0000)".to_string(),
         "body_not_utf8" => "the body is not valid UTF-8".to_string(),
+        "query_invalid" => format!("the query string does not fit: {}", a("problem")),
         "value_invalid" => format!("invalid value for {}: {}", a("field"), a("problem")),
         "content_type_not_json" => format!(
             "expected Content-Type application/json, got {:?}",
@@ -335,6 +338,7 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "authorization_header_unreadable" => "unreadable Authorization header".to_string(),
         "authorization_not_bearer" => "use Authorization: Bearer <token>".to_string(),
         "token_required" => "an API token is required: Authorization: Bearer <token>".to_string(),
+        "method_not_allowed" => "this endpoint does not take this method".to_string(),
         "endpoint_not_found" => "no such API endpoint".to_string(),
         "lead_id_invalid" => format!("lead id must be a positive integer, got {:?}", a("given")),
         "owner_id_invalid" => format!("owner id must be a positive integer, got {:?}", a("given")),
@@ -439,6 +443,11 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "team_name_taken" => "team name already exists".to_string(),
         "token_taken" => "token already exists".to_string(),
         "tracking_site_taken" => "tracking site already exists".to_string(),
+        "lead_merged" => format!(
+            "lead {} was merged into lead {}: change that one",
+            a("id"),
+            a("into")
+        ),
         "merge_into_itself" => "a lead cannot be merged into itself".to_string(),
         "merge_lead_merged_already" => "one of these leads was merged already".to_string(),
         "merge_same_contact" => "these leads belong to one contact already".to_string(),

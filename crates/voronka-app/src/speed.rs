@@ -486,6 +486,9 @@ impl App {
         if actor.user_id() != Some(user_id) {
             require_manager(actor)?;
         }
+        self.store.user(user_id).await?.ok_or_else(|| {
+            AppError::NotFound(Message::new("user_not_found").with("id", user_id))
+        })?;
         Ok(match self.store.routing_profile(user_id).await? {
             Some(json) => serde_json::from_str(&json).unwrap_or_default(),
             None => RoutingProfile::default(),
@@ -586,7 +589,7 @@ impl App {
             actor: actor.name(),
             at,
         };
-        tx.insert_assignments(std::slice::from_ref(&row)).await?;
+        let assignment_id = tx.insert_assignment(&row).await?;
         if let Some(o) = owner {
             let notice = Notice::new("lead_assigned_to_you")
                 .with("lead", lead_id)
@@ -601,7 +604,7 @@ impl App {
         }
         self.finish(tx, actor, "assign", &lead, at).await?;
         Ok(AssignmentRow {
-            id: 0,
+            id: assignment_id,
             lead_id,
             from_owner: row.from_owner,
             to_owner: owner,
@@ -1016,6 +1019,10 @@ impl App {
         let Some(lead) = tx.lead_for_update(p.lead_id).await? else {
             return Ok(false);
         };
+        // A lead merged into another has no clock of its own: the survivor's runs.
+        if tx.merged_into(p.lead_id).await?.is_some() {
+            return Ok(false);
+        }
         let open = matches!(
             lead.stage,
             Stage::New | Stage::Working | Stage::Mql | Stage::Sql

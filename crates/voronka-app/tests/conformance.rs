@@ -6,7 +6,7 @@ use common::TestDb;
 use voronka_app::{Actor, App, CaptureRequest, CaptureResult, ConvertInput, RefuseInput, Settings};
 use voronka_core::intake::Submission;
 use voronka_core::{Channel, Currency, Money, Role, Stage, Temperature};
-use voronka_store::{LeadQuery, LeadSort};
+use voronka_store::{LeadQuery, LeadSort, SimpleQuery};
 
 fn sub(fields: &[(&str, &str)]) -> Submission {
     let mut s = Submission::new(Channel::Api, voronka_app::now_ms());
@@ -1161,6 +1161,27 @@ async fn search_follows_a_merge_and_its_undo() {
             .unwrap();
         app.catch_up_search_index().await.unwrap();
         assert_eq!(found("жукова").await, vec![b], "{n}");
+        // Control characters in a search (a NUL among them) are left out, on either reading:
+        // through the index, and as a pattern over contacts.
+        assert_eq!(found("жук\0ова").await, vec![b], "{n}");
+        assert_eq!(found("жу\u{7}").await, vec![b], "{n}");
+        assert_eq!(
+            found("\0\0\0").await.len(),
+            2,
+            "{n}: nothing left to search by"
+        );
+        let contacts = app
+            .list_contacts(
+                &admin,
+                SimpleQuery {
+                    text: Some("жук\0ова".into()),
+                    limit: 10,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(contacts.len(), 1, "{n}");
         // A change the index takes in before the merge, so that there is one to prune.
         let again = app
             .capture(req(&[

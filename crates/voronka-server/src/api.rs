@@ -1,9 +1,9 @@
 //! REST API `/api/v1`: JSON in and out, bearer tokens, one error shape.
 
-use crate::extract::{content_type, read_body, ApiActor, JsonBody};
+use crate::extract::{content_type, read_body, ApiActor, ApiQuery, JsonBody};
 use crate::public::{fields_from_body, submission_from};
 use crate::{ApiError, AppState};
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -62,10 +62,15 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::speed_api::routes())
         .merge(crate::scoring_api::routes())
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
 }
 
 async fn not_found() -> ApiError {
     AppError::NotFound(Message::new("endpoint_not_found")).into()
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
 }
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -263,7 +268,7 @@ impl LeadFilter {
 async fn list_leads(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Query(f): Query<LeadFilter>,
+    ApiQuery(f): ApiQuery<LeadFilter>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let q = f.to_query()?;
     let page = s.app.list_leads_page(&actor, q.clone(), false).await?;
@@ -609,7 +614,7 @@ impl PageQuery {
 async fn list_contacts(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Query(p): Query<PageQuery>,
+    ApiQuery(p): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
     Ok(Json(
         json!({ "items": s.app.list_contacts(&actor, p.simple()?).await? }),
@@ -631,7 +636,7 @@ async fn get_contact(
 async fn list_accounts(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Query(p): Query<PageQuery>,
+    ApiQuery(p): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
     Ok(Json(
         json!({ "items": s.app.list_accounts(&actor, p.simple()?).await? }),
@@ -653,7 +658,7 @@ async fn get_account(
 async fn list_customers(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Query(p): Query<PageQuery>,
+    ApiQuery(p): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
     Ok(Json(
         json!({ "items": s.app.list_customers(&actor, p.simple()?).await? }),
@@ -675,7 +680,7 @@ async fn get_customer(
 async fn list_deals(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Query(p): Query<PageQuery>,
+    ApiQuery(p): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
     Ok(Json(
         json!({ "items": s.app.list_deals(&actor, p.simple()?).await? }),
@@ -862,7 +867,7 @@ struct PairsQuery {
 async fn list_duplicates(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Query(q): Query<PairsQuery>,
+    ApiQuery(q): ApiQuery<PairsQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let pairs = s
         .app
@@ -989,7 +994,7 @@ struct RulesQuery {
 async fn get_scrub_rules(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Query(q): Query<RulesQuery>,
+    ApiQuery(q): ApiQuery<RulesQuery>,
 ) -> ApiResult<Response> {
     actor.require_admin()?;
     let rules = s.app.scrub_rules().await?;
@@ -1060,7 +1065,7 @@ struct ScrubQuery {
 async fn scrub_report(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Query(q): Query<ScrubQuery>,
+    ApiQuery(q): ApiQuery<ScrubQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let by_text = q.by.as_deref().unwrap_or("form");
     let by = voronka_store::ScrubBy::parse(by_text).ok_or_else(|| {
@@ -1210,6 +1215,9 @@ pub(crate) struct TokenBody {
     scopes: Vec<String>,
     #[serde(default)]
     ttl_days: Option<i64>,
+    /// The person the token acts as (their own leads, notifications, work queue and calendar).
+    #[serde(default)]
+    user_id: Option<i64>,
 }
 
 async fn create_token(
@@ -1230,7 +1238,13 @@ async fn create_token(
     }
     let (id, secret) = s
         .app
-        .admin_create_token(&actor, &b.name, ScopeSet::new(scopes), b.ttl_days)
+        .admin_create_token(
+            &actor,
+            &b.name,
+            ScopeSet::new(scopes),
+            b.user_id,
+            b.ttl_days,
+        )
         .await?;
     Ok((
         StatusCode::CREATED,

@@ -17,6 +17,7 @@ pub enum ApiError {
     UnsupportedMediaType(Message),
     TooManyRequests,
     Unprocessable(Message, Vec<FieldError>),
+    MethodNotAllowed,
 }
 
 impl From<AppError> for ApiError {
@@ -98,6 +99,12 @@ impl ApiError {
                 "invalid",
                 m.clone(),
                 f.clone(),
+            ),
+            ApiError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                Message::new("method_not_allowed"),
+                vec![],
             ),
         }
     }

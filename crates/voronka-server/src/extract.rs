@@ -65,7 +65,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     }
     require_object(bytes)?;
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
@@ -86,7 +86,60 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 )],
             )
         }
-    })
+    })?;
+    // One value and nothing after it but white space: `{…} }}}` or `{…}{…}` is not a body.
+    de.end()
+        .map_err(|e| ApiError::BadRequest(Message::new("json_malformed").with("problem", e)))?;
+    Ok(value)
+}
+
+/// A query string read into `T`. One that does not fit (an unknown parameter, a value of the
+/// wrong kind) answers the API's JSON error naming the parameter: 422.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(ApiQuery)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let field = if path == "." {
+                    "query".to_string()
+                } else {
+                    path
+                };
+                let inner = e.into_inner();
+                ApiError::Unprocessable(
+                    Message::new("query_invalid").with("problem", &inner),
+                    vec![FieldError::new(
+                        &field,
+                        Message::new("value_invalid_here").with("problem", &inner),
+                    )],
+                )
+            })
+    }
+}
+
+/// Whether a JSON text holds a NUL character (`\u0000`: JSON has no other way to write one).
+/// What the API stores is text, and no text a person means holds one; PostgreSQL refuses it.
+fn has_nul(json: &[u8]) -> bool {
+    let mut i = 0;
+    while i < json.len() {
+        if json[i] == b'\\' {
+            if json[i + 1..].starts_with(b"u0000") {
+                return true;
+            }
+            // The escaped character is skipped: `\\u0000` is a backslash and `u0000`.
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
 }
 
 /// A JSON request body; requires `Content-Type: application/json`.
@@ -103,6 +156,12 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
             ));
         }
         let bytes = read_body(req, state).await?;
+        if has_nul(&bytes) {
+            return Err(ApiError::Unprocessable(
+                Message::new("text_nul"),
+                vec![FieldError::new("body", Message::new("text_nul"))],
+            ));
+        }
         Ok(JsonBody(parse_json(&bytes)?))
     }
 }
@@ -224,5 +283,23 @@ impl FromRequestParts<AppState> for WebUser {
             .into_response()),
             Err(e) => Err(e.into_response()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_nul;
+
+    #[test]
+    fn a_nul_is_found_only_where_it_is_written() {
+        assert!(has_nul(br#"{"body": "a\u0000b"}"#));
+        assert!(has_nul(br#"{"body": "\\\u0000"}"#));
+        assert!(has_nul(br#"{"a": "\u0000"}"#));
+        // An escaped backslash and the letters u0000; another control character; a lone
+        // backslash at the end.
+        assert!(!has_nul(br#"{"body": "\\u0000"}"#));
+        assert!(!has_nul(br#"{"body": "\u0001 \\"}"#));
+        assert!(!has_nul(br#"{"body": "trailing \"#));
+        assert!(!has_nul("{\"имя\": \"Пётр\"}".as_bytes()));
     }
 }

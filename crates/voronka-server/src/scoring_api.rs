@@ -2,10 +2,10 @@
 //! rescoring run, a lead's score explanation, the fit × activity matrix and tracking sites; and
 //! the public tracker: `/t.js` and `/t/{site}/events`.
 
-use crate::extract::{content_type, read_body, ApiActor, JsonBody};
+use crate::extract::{content_type, read_body, ApiActor, ApiQuery, JsonBody};
 use crate::speed_api::{format_error, rules_body, toml_response, FormatQuery};
 use crate::{ApiError, AppState};
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::header::{self, HeaderMap};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -195,7 +195,7 @@ fn rules_response(rules: &Rules, format: Option<&str>) -> ApiResult<Response> {
 async fn get_rules(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Query(q): Query<FormatQuery>,
+    ApiQuery(q): ApiQuery<FormatQuery>,
 ) -> ApiResult<Response> {
     actor.require_read_leads()?;
     rules_response(s.app.scorer().rules(), q.format.as_deref())
@@ -204,7 +204,7 @@ async fn get_rules(
 async fn get_preset(
     ApiActor(actor): ApiActor,
     Path(name): Path<String>,
-    Query(q): Query<FormatQuery>,
+    ApiQuery(q): ApiQuery<FormatQuery>,
 ) -> ApiResult<Response> {
     actor.require_read_leads()?;
     let rules = Rules::preset(&name).ok_or_else(|| {

@@ -3,9 +3,9 @@
 //! iCal feed at `/ical/{token}` (the token in the URL is the credential, as calendars need).
 
 use crate::api::IdOf;
-use crate::extract::{content_type, read_body, ApiActor, JsonBody};
+use crate::extract::{content_type, read_body, ApiActor, ApiQuery, JsonBody};
 use crate::{ApiError, AppState};
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -102,7 +102,7 @@ pub(crate) fn format_error(other: &str) -> ApiError {
 async fn get_rules(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Query(q): Query<FormatQuery>,
+    ApiQuery(q): ApiQuery<FormatQuery>,
 ) -> ApiResult<Response> {
     actor.require_admin()?;
     let rules = s.app.routing_rules().await?;
@@ -127,7 +127,7 @@ async fn put_rules(
 async fn get_sla(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Query(q): Query<FormatQuery>,
+    ApiQuery(q): ApiQuery<FormatQuery>,
 ) -> ApiResult<Response> {
     actor.require_admin()?;
     let v = s.app.sla_settings().await?;
@@ -382,7 +382,7 @@ struct TaskQuery {
 async fn list_tasks(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Query(q): Query<TaskQuery>,
+    ApiQuery(q): ApiQuery<TaskQuery>,
 ) -> ApiResult<Json<Vec<voronka_store::Task>>> {
     let user = q
         .user
@@ -457,7 +457,7 @@ struct SinceQuery {
 async fn sla_report(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Query(q): Query<SinceQuery>,
+    ApiQuery(q): ApiQuery<SinceQuery>,
 ) -> ApiResult<Json<voronka_app::SlaMetrics>> {
     let since = match q.since.as_deref() {
         Some(v) => crate::api::parse_moment("since", v)?,
@@ -483,7 +483,7 @@ async fn team_load(
 async fn recycling(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
-    Query(q): Query<SinceQuery>,
+    ApiQuery(q): ApiQuery<SinceQuery>,
 ) -> ApiResult<Json<voronka_store::RecyclingReport>> {
     let since = match q.since.as_deref() {
         Some(v) => crate::api::parse_moment("since", v)?,

@@ -275,6 +275,37 @@ async fn bad_input_is_answered_cleanly_and_loses_nothing() {
     .await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
     assert!(v["message"].as_str().unwrap().contains("malformed JSON"));
+    // A body is one JSON value: anything after it is refused, and nothing is captured.
+    let before = s.lead_count().await;
+    for body in [
+        &b"{\"name\": \"Tail\", \"phone\": \"+79161234599\"} }}} not json"[..],
+        b"{\"name\": \"One\", \"phone\": \"+79161234598\"}{\"name\": \"Two\"}",
+    ] {
+        let (st, v) = error_of(raw(body.to_vec(), "application/json").await.unwrap()).await;
+        assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+        assert_eq!(v["code"], "json_malformed", "{v}");
+    }
+    assert_eq!(s.lead_count().await, before);
+    let r = s
+        .post("/api/v1/leads", &s.admin_token)
+        .header("content-type", "application/json")
+        .body("{\"name\": \"Tail\", \"email\": \"tail@mail.ru\"} x")
+        .send()
+        .await
+        .unwrap();
+    let (st, v) = error_of(r).await;
+    assert_eq!(st, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["code"], "json_malformed", "{v}");
+    // Trailing white space is not content (the same person again: a touch on the kept lead).
+    let ok = raw(
+        "{\"name\": \"Kept\", \"phone\": \"+79161234567\", \"message\": \"ещё раз\"} \n\t "
+            .as_bytes()
+            .to_vec(),
+        "application/json",
+    )
+    .await
+    .unwrap();
+    assert_eq!(ok.status(), StatusCode::CREATED);
     // A broken percent escape is read leniently, as browsers do; without a contact it is an interest page.
     let r = raw(
         b"name=%ZZ&phone".to_vec(),
@@ -532,16 +563,31 @@ async fn api_auth_roles_and_lead_actions() {
         )
         .await
         .unwrap();
-    let (_, t2) = s
-        .app
-        .create_token(
-            "s2",
-            ScopeSet::new(vec![Scope::LeadsRead, Scope::LeadsWrite]),
-            Some(s2.id),
-            None,
-        )
+    // Made over the API for a person: the token acts as them, on the endpoints of a person too.
+    let v: Value = s
+        .post("/api/v1/tokens", &admin)
+        .json(&json!({"name": "s2", "scopes": ["leads:read", "leads:write"], "user_id": s2.id}))
+        .send()
+        .await
+        .unwrap()
+        .json()
         .await
         .unwrap();
+    let t2 = v["token"].as_str().unwrap().to_string();
+    let r = s.get("/api/v1/work-queue", &t2).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = s.get("/api/v1/notifications", &t2).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let (st, v) = error_of(
+        s.post("/api/v1/tokens", &admin)
+            .json(&json!({"name": "nobody", "scopes": ["leads:read"], "user_id": 999999}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["fields"][0]["code"], "token_user_unknown", "{v}");
     let mut ids = Vec::new();
     for i in 0..4 {
         let r = s.post("/api/v1/leads", &admin).json(&json!({"name": format!("Lead {i}"), "email": format!("l{i}@mail.ru"), "product": "CRM", "value": "1500.50", "currency": "EUR"})).send().await.unwrap();
@@ -641,6 +687,17 @@ async fn api_auth_roles_and_lead_actions() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
+    // A NUL character is no text a person means: refused, not stored (PostgreSQL cannot).
+    let (st, v) = error_of(
+        s.post(&format!("/api/v1/leads/{id}/notes"), &admin)
+            .json(&json!({"body": "Позвонить\u{0}после"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["code"], "text_nul", "{v}");
     // The fields in order, as an array, are not a refusal.
     let (st, v) = error_of(
         s.post(&format!("/api/v1/leads/{}/refuse", ids[1]), &admin)
@@ -769,6 +826,28 @@ async fn api_auth_roles_and_lead_actions() {
     assert_eq!(st, StatusCode::NOT_FOUND);
     let (st, _) = error_of(s.get("/api/v1/nothing", &admin).send().await.unwrap()).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
+    // A method an endpoint does not take, and a query string that does not fit: JSON errors.
+    let r = s
+        .http
+        .delete(format!("{}/api/v1/leads/1", s.base))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    let (st, v) = error_of(r).await;
+    assert_eq!(st, StatusCode::METHOD_NOT_ALLOWED, "{v}");
+    assert_eq!(v["code"], "method_not_allowed", "{v}");
+    for (query, field) in [
+        ("/api/v1/leads?limit=abc", "limit"),
+        ("/api/v1/leads?limit=99999999999999999999", "limit"),
+        ("/api/v1/contacts?limit=", "limit"),
+        ("/api/v1/scoring-rules?_=1700000000000", "_"),
+    ] {
+        let (st, v) = error_of(s.get(query, &admin).send().await.unwrap()).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {v}");
+        assert_eq!(v["code"], "query_invalid", "{query}: {v}");
+        assert_eq!(v["fields"][0]["field"], field, "{query}: {v}");
+    }
     let (st, taken) = error_of(
         s.post("/api/v1/users", &admin)
             .json(&json!({"email": "s1@mail.ru", "password": "password-9", "role": "viewer"}))
@@ -1068,6 +1147,32 @@ async fn merge_and_undo() {
     assert_eq!(again["lead_id"], la, "{again}");
     let merges = get(format!("/api/v1/leads/{la}/merges")).await;
     assert_eq!(merges["items"][0]["id"], merge_id);
+    // The merged lead reads as the survivor, but is changed only through it.
+    let survivor = get(format!("/api/v1/leads/{la}")).await;
+    for (path, body) in [
+        ("stage", json!({"stage": "working"})),
+        ("notes", json!({"body": "по старой ссылке"})),
+        ("junk", json!({"reason": "test"})),
+        (
+            "convert",
+            json!({"amount_minor": 500000, "currency": "RUB"}),
+        ),
+    ] {
+        let r = s
+            .post(&format!("/api/v1/leads/{lb}/{path}"), &s.admin_token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let (st, v) = error_of(r).await;
+        assert_eq!(st, StatusCode::CONFLICT, "{path}: {v}");
+        assert_eq!(v["code"], "lead_merged", "{path}: {v}");
+        assert_eq!(v["args"]["into"], la.to_string(), "{path}: {v}");
+    }
+    let d = get(format!("/api/v1/leads/{la}")).await;
+    assert_eq!(d["lead"]["stage"], survivor["lead"]["stage"], "{d}");
+    assert_eq!(d["notes"], survivor["notes"], "{d}");
+    assert!(d["lead"]["customer_id"].is_null(), "{d}");
 
     // Undo: both leads and contacts come back as they were; the later touch stays on the survivor.
     let r = s

@@ -314,6 +314,7 @@ async fn lead_routing_reassign_activities_queue_tasks_and_ical() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
+    let by_hand: Value = r.json().await.unwrap();
     let r = s
         .http
         .post(s.url("/api/v1/leads/reassign"))
@@ -338,6 +339,20 @@ async fn lead_routing_reassign_activities_queue_tasks_and_ical() {
     let h = v["history"].as_array().unwrap();
     assert_eq!(h.len(), 3, "{v}");
     assert_eq!(h[1]["to_owner"], boris.id);
+    // The answer of the reassignment names the row of the history it made.
+    assert_eq!(h[1]["id"], by_hand["id"], "{by_hand}");
+    assert!(by_hand["id"].as_i64().unwrap() > 0, "{by_hand}");
+    // A person who does not exist has no routing profile to read.
+    let r = s
+        .http
+        .get(s.url("/api/v1/users/999999/routing-profile"))
+        .bearer_auth(&s.admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["code"], "user_not_found", "{v}");
     assert!(h[1]["explanation"]
         .as_str()
         .unwrap()

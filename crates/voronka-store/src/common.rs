@@ -356,7 +356,14 @@ fn token_from(r: &DbRow) -> Result<ApiToken> {
 
 fn like_pattern(text: &str) -> String {
     let mut p = String::from("%");
-    for c in text.trim().to_lowercase().chars() {
+    // Control characters (a NUL among them, which PostgreSQL refuses in text) match nothing
+    // that is stored: stored text is cleaned of them.
+    for c in text
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| !c.is_control())
+    {
         if matches!(c, '%' | '_' | '\\') {
             p.push('\\');
         }
@@ -413,7 +420,8 @@ fn push_lead_filters<'a>(qb: &mut QueryBuilder<'a, DB>, q: &'a LeadQuery, text: 
 }
 
 /// The free text of a query as searched: trimmed, lowercased, without LIKE wildcards (dropped
-/// rather than escaped, so that the trigram indexes can serve the pattern).
+/// rather than escaped, so that the trigram indexes can serve the pattern) and without control
+/// characters (stored text has none; a NUL would break the index's query).
 fn search_term(q: &LeadQuery) -> Option<String> {
     let term: String = q
         .text
@@ -421,7 +429,7 @@ fn search_term(q: &LeadQuery) -> Option<String> {
         .trim()
         .to_lowercase()
         .chars()
-        .filter(|c| !matches!(c, '%' | '_' | '\\'))
+        .filter(|c| !matches!(c, '%' | '_' | '\\') && !c.is_control())
         .collect();
     (!term.is_empty()).then_some(term)
 }
@@ -2730,6 +2738,15 @@ impl Tx for SqlTx {
         .execute(&mut *self.tx)
         .await?;
         Ok(())
+    }
+
+    async fn merged_into(&mut self, id: Id) -> Result<Option<Id>> {
+        let into: Option<Option<Id>> =
+            sqlx::query_scalar("SELECT merged_into FROM leads WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        Ok(into.flatten())
     }
 
     async fn lead_for_update(&mut self, id: Id) -> Result<Option<Lead>> {

@@ -276,6 +276,8 @@ pub trait RoutingTx {
     /// Facts for routing this lead again; `None` when there is no such lead.
     async fn route_facts(&mut self, lead_id: Id) -> Result<Option<StoredRouteFacts>>;
     async fn insert_assignments(&mut self, rows: &[NewAssignment]) -> Result<()>;
+    /// One assignment; answers its id.
+    async fn insert_assignment(&mut self, row: &NewAssignment) -> Result<Id>;
     async fn enqueue_jobs(&mut self, rows: &[(String, String, Millis)], now: Millis) -> Result<()>;
     async fn add_activity(
         &mut self,

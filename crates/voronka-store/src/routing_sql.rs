@@ -606,6 +606,23 @@ impl RoutingTx for SqlTx {
         Ok(())
     }
 
+    async fn insert_assignment(&mut self, a: &NewAssignment) -> Result<Id> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO assignments (lead_id, from_owner, to_owner, rule, explanation, coded, actor_id, actor, at) \
+             VALUES ($1, $2, $3, $4, '', $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(a.lead_id)
+        .bind(a.from_owner)
+        .bind(a.to_owner)
+        .bind(a.rule.clone())
+        .bind(a.why.to_json())
+        .bind(a.actor_id)
+        .bind(a.actor.clone())
+        .bind(a.at)
+        .fetch_one(&mut *self.tx)
+        .await?)
+    }
+
     async fn enqueue_jobs(&mut self, rows: &[(String, String, Millis)], now: Millis) -> Result<()> {
         for chunk in rows.chunks(CHUNK) {
             let mut qb: QueryBuilder<DB> =

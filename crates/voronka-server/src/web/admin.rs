@@ -237,7 +237,13 @@ pub(crate) async fn create_token(
     let name = form.text("name");
     match state
         .app
-        .admin_create_token(&user.actor(), &name, ScopeSet::new(scopes.clone()), None)
+        .admin_create_token(
+            &user.actor(),
+            &name,
+            ScopeSet::new(scopes.clone()),
+            None,
+            None,
+        )
         .await
     {
         // The secret is shown on this answer only; it is not stored in clear anywhere.
