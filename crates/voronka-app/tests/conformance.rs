@@ -767,7 +767,8 @@ async fn concurrent_captures_group_commit() {
                 }
             }
             let q = LeadQuery {
-                text: Some(format!("person {tag}")),
+                // A phrase: the tag's people, not every person whose name holds the letter.
+                text: Some(format!("\"person {tag}\"")),
                 limit: 1000,
                 ..Default::default()
             };
@@ -1170,6 +1171,19 @@ async fn search_follows_a_merge_and_its_undo() {
             2,
             "{n}: nothing left to search by"
         );
+        // Words in any order, each of them required; a short word is checked too.
+        assert_eq!(found("сидоров ярополк").await, vec![a], "{n}");
+        assert_eq!(found("  Жукова   Рост ").await, vec![b], "{n}");
+        assert_eq!(found("жукова ярополк").await, Vec::<i64>::new(), "{n}");
+        assert_eq!(found("о сидоров").await, vec![a], "{n}");
+        assert_eq!(found("ж сидоров").await, Vec::<i64>::new(), "{n}");
+        // A phone as people write it: its digits.
+        assert_eq!(found("+7 (916) 555-22-22").await, vec![b], "{n}");
+        assert_eq!(found("+7 916 555-22").await, vec![b], "{n}");
+        assert_eq!(found("916 555").await, vec![a, b], "{n}");
+        assert_eq!(found("\"ярополк сидоров\"").await, vec![a], "{n}");
+        assert_eq!(found("\"сидоров ярополк\"").await, Vec::<i64>::new(), "{n}");
+        assert_eq!(found("\"ростислава\" жук").await, vec![b], "{n}");
         let contacts = app
             .list_contacts(
                 &admin,

@@ -414,24 +414,70 @@ fn push_lead_filters<'a>(qb: &mut QueryBuilder<'a, DB>, q: &'a LeadQuery, text: 
         qb.push(" AND l.conversion_ppm >= ")
             .push_bind(probability_to_ppm(p));
     }
-    if let (Some(term), Some(plan)) = (search_term(q), text) {
-        push_text_filter(qb, &term, plan);
+    if let (Some(words), Some(plan)) = (search_words(q), text) {
+        push_text_filter(qb, index_word(&words), plan);
+        // Each word (or quoted phrase) of a search, in any order: the index reads one (the
+        // longest), and every word is checked on what it found.
+        if words.len() > 1 {
+            for w in &words {
+                qb.push(" AND l.search_text LIKE ")
+                    .push_bind(format!("%{w}%"));
+            }
+        }
     }
 }
 
-/// The free text of a query as searched: trimmed, lowercased, without LIKE wildcards (dropped
-/// rather than escaped, so that the trigram indexes can serve the pattern) and without control
-/// characters (stored text has none; a NUL would break the index's query).
-fn search_term(q: &LeadQuery) -> Option<String> {
-    let term: String = q
+/// The word of a search the index reads: its longest (the fewest matches to check).
+fn index_word(words: &[String]) -> &str {
+    words
+        .iter()
+        .max_by_key(|w| w.chars().count())
+        .map(String::as_str)
+        .unwrap_or_default()
+}
+
+/// A search that is a phone number as people write it (`+7 (916) 123-45`): its digits, and the
+/// `+` it starts with. The search text holds each phone in E.164 and as digits alone.
+fn phone_like(term: &str) -> Option<String> {
+    let phone_chars = |c: char| c.is_ascii_digit() || " +-()".contains(c);
+    let digits = term.chars().filter(char::is_ascii_digit).count();
+    if digits < 4 || !term.chars().all(phone_chars) {
+        return None;
+    }
+    let plus = term.trim_start().starts_with('+');
+    let mut out = String::from(if plus { "+" } else { "" });
+    out.extend(term.chars().filter(char::is_ascii_digit));
+    Some(out)
+}
+
+/// The free text of a query as searched: its words, each required and in any order (a phrase in
+/// double quotes is one word; a phone number written with spaces, dashes or brackets is searched
+/// by its digits), lowercased, without LIKE wildcards (dropped rather than escaped, so that the
+/// trigram indexes can serve the pattern) and without control characters (stored text has none;
+/// a NUL would break the index's query).
+fn search_words(q: &LeadQuery) -> Option<Vec<String>> {
+    let cleaned: String = q
         .text
         .as_deref()?
-        .trim()
         .to_lowercase()
         .chars()
         .filter(|c| !matches!(c, '%' | '_' | '\\') && !c.is_control())
         .collect();
-    (!term.is_empty()).then_some(term)
+    if let Some(phone) = phone_like(cleaned.trim()) {
+        return Some(vec![phone]);
+    }
+    let mut words = Vec::new();
+    // Outside quotes, then inside, in turn.
+    for (i, part) in cleaned.split('"').enumerate() {
+        let spaced = part.split_whitespace();
+        if i % 2 == 1 {
+            let phrase = spaced.collect::<Vec<_>>().join(" ");
+            words.extend((!phrase.is_empty()).then_some(phrase));
+        } else {
+            words.extend(spaced.map(str::to_string));
+        }
+    }
+    (!words.is_empty()).then_some(words)
 }
 
 /// A search whose term matches more leads than this is broad: its page is found by walking the
@@ -482,12 +528,12 @@ enum TextPlan {
 impl SqlStore {
     /// The trigram index's matches of a search term, up to one more than the breadth,
     /// read once for a page and its count.
-    async fn search_matches(&self, term: &str) -> Result<SearchMatches> {
-        if term.chars().count() < 3 {
+    async fn search_matches(&self, words: &[String]) -> Result<SearchMatches> {
+        if index_word(words).chars().count() < 3 {
             return Ok(SearchMatches::Short);
         }
         let row = sqlx::query(SEARCH_MATCHES_SQL)
-            .bind(search_index_arg(term))
+            .bind(search_index_arg(index_word(words)))
             .bind(self.search_breadth() + 1)
             .fetch_one(&self.pool)
             .await?;
@@ -527,8 +573,8 @@ impl SqlStore {
 
     /// The index's answer for the query's search term, if it has one.
     async fn matches_for(&self, q: &LeadQuery) -> Result<Option<SearchMatches>> {
-        match search_term(q) {
-            Some(term) => Ok(Some(self.search_matches(&term).await?)),
+        match search_words(q) {
+            Some(words) => Ok(Some(self.search_matches(&words).await?)),
             None => Ok(None),
         }
     }
