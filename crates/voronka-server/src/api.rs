@@ -141,7 +141,8 @@ pub(crate) fn parse_moment(field: &str, s: &str) -> ApiResult<Millis> {
     ))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct LeadFilter {
     stage: Option<String>,
     temperature: Option<String>,
@@ -584,8 +585,9 @@ async fn lead_audit(
     Ok(Json(s.app.audit_for(&actor, "lead", id).await?))
 }
 
-#[derive(Deserialize, Default)]
-struct PageQuery {
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct PageQuery {
     q: Option<String>,
     offset: Option<i64>,
     limit: Option<i64>,
@@ -858,9 +860,10 @@ async fn add_reason(
     Ok(StatusCode::CREATED)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-struct PairsQuery {
+pub(crate) struct PairsQuery {
     status: Option<String>,
 }
 
@@ -984,9 +987,10 @@ async fn undo_merge(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-struct RulesQuery {
+pub(crate) struct RulesQuery {
     format: Option<String>,
 }
 
@@ -1055,9 +1059,10 @@ async fn put_scrub_rules(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-struct ScrubQuery {
+pub(crate) struct ScrubQuery {
     by: Option<String>,
     since: Option<String>,
 }

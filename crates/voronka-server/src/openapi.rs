@@ -316,6 +316,71 @@ const BODY_SCHEMAS: &[(&str, &str, SchemaFn)] = &[
     ),
 ];
 
+/// The query parameters an operation reads, by the struct it reads them into.
+type Params = fn() -> Vec<utoipa::openapi::path::Parameter>;
+
+fn params<T: utoipa::IntoParams>() -> Vec<utoipa::openapi::path::Parameter> {
+    T::into_params(|| Some(ParameterIn::Query))
+}
+
+const QUERIES: &[(&str, &str, Params)] = &[
+    ("get", "/api/v1/leads", params::<crate::api::LeadFilter>),
+    ("get", "/api/v1/contacts", params::<crate::api::PageQuery>),
+    ("get", "/api/v1/accounts", params::<crate::api::PageQuery>),
+    ("get", "/api/v1/customers", params::<crate::api::PageQuery>),
+    ("get", "/api/v1/deals", params::<crate::api::PageQuery>),
+    (
+        "get",
+        "/api/v1/duplicates",
+        params::<crate::api::PairsQuery>,
+    ),
+    (
+        "get",
+        "/api/v1/scrub-rules",
+        params::<crate::api::RulesQuery>,
+    ),
+    (
+        "get",
+        "/api/v1/reports/scrub",
+        params::<crate::api::ScrubQuery>,
+    ),
+    (
+        "get",
+        "/api/v1/routing-rules",
+        params::<crate::speed_api::FormatQuery>,
+    ),
+    (
+        "get",
+        "/api/v1/sla-settings",
+        params::<crate::speed_api::FormatQuery>,
+    ),
+    (
+        "get",
+        "/api/v1/tasks",
+        params::<crate::speed_api::TaskQuery>,
+    ),
+    (
+        "get",
+        "/api/v1/reports/sla",
+        params::<crate::speed_api::SinceQuery>,
+    ),
+    (
+        "get",
+        "/api/v1/reports/recycling",
+        params::<crate::speed_api::SinceQuery>,
+    ),
+    (
+        "get",
+        "/api/v1/scoring-rules",
+        params::<crate::speed_api::FormatQuery>,
+    ),
+    (
+        "get",
+        "/api/v1/scoring-rules/presets/{name}",
+        params::<crate::speed_api::FormatQuery>,
+    ),
+];
+
 /// Request bodies taken in another form besides JSON, by media type.
 const OTHER_BODIES: &[(&str, &[&str])] = &[
     (
@@ -548,6 +613,11 @@ pub fn document() -> OpenApi {
                 );
             }
         }
+        if let Some((.., query)) = QUERIES.iter().find(|(qm, qp, _)| qm == m && qp == path) {
+            for p in query() {
+                op = op.parameter(p);
+            }
+        }
         if let Some(b) = body {
             let json = match BODY_SCHEMAS
                 .iter()
@@ -683,6 +753,30 @@ mod tests {
         );
         assert_eq!(refuse["additionalProperties"], false, "{refuse}");
         assert!(refuse["properties"]["freeze_until"].is_object(), "{refuse}");
+        // The query parameters an operation reads are listed with it.
+        let query_names = |m: &str, path: &str| -> Vec<String> {
+            doc["paths"][path][m]["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "query")
+                .map(|p| p["name"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let leads = query_names("get", "/api/v1/leads");
+        for name in [
+            "stage",
+            "q",
+            "owner",
+            "cursor",
+            "limit",
+            "sort",
+            "min_conversion",
+        ] {
+            assert!(leads.iter().any(|n| n == name), "{name}: {leads:?}");
+        }
+        assert_eq!(query_names("get", "/api/v1/scoring-rules"), ["format"]);
+        assert!(query_names("post", "/api/v1/leads").is_empty());
         // Every schema is written out where it is used: no reference to a schema not there.
         let text = doc.to_string();
         assert!(!text.contains("#/components/schemas/"), "{text}");

@@ -60,7 +60,8 @@ fn id(s: &str, of: IdOf) -> ApiResult<Id> {
     crate::api::parse_id(s.trim_end_matches(".ics"), of)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FormatQuery {
     pub format: Option<String>,
@@ -371,9 +372,12 @@ async fn work_queue(
     Ok(Json(json!({ "leads": leads, "tasks": tasks })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-struct TaskQuery {
+pub(crate) struct TaskQuery {
+    /// Whose tasks (managers): a person's id.
+    #[param(value_type = Option<i64>)]
     user: Option<Id>,
     /// `open` (default), `overdue` or `all`.
     status: Option<String>,
@@ -448,9 +452,10 @@ async fn ical_feed(State(s): State<AppState>, Path(token): Path<String>) -> ApiR
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-struct SinceQuery {
+pub(crate) struct SinceQuery {
     since: Option<String>,
 }
 
