@@ -296,6 +296,15 @@ impl App {
     }
 
     /// Creates an API token; the secret is returned once and only its hash is stored.
+    /// The user with this email (as they sign in with it), if there is one.
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
+        Ok(self
+            .store
+            .user_with_hash(&email.trim().to_lowercase())
+            .await?
+            .map(|(u, _)| u))
+    }
+
     pub async fn create_token(
         &self,
         name: &str,

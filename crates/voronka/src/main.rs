@@ -121,6 +121,10 @@ enum TokenCmd {
         /// Days until the token expires.
         #[arg(long)]
         ttl_days: Option<i64>,
+        /// The person the token acts as (their email): their own leads, notifications, work
+        /// queue and calendar.
+        #[arg(long)]
+        user: Option<String>,
     },
 }
 
@@ -335,10 +339,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             name,
             scopes,
             ttl_days,
+            user,
         }) => {
             let app = open(&url).await?;
+            let user_id = match user {
+                Some(email) => Some(
+                    app.user_by_email(&email)
+                        .await?
+                        .filter(|u| u.active)
+                        .ok_or_else(|| anyhow::anyhow!(words::no_active_user(&email)))?
+                        .id,
+                ),
+                None => None,
+            };
             let (_, secret) = app
-                .create_token(&name, ScopeSet::new(scopes), None, ttl_days)
+                .create_token(&name, ScopeSet::new(scopes), user_id, ttl_days)
                 .await?;
             println!("{secret}");
         }

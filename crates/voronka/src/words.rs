@@ -33,6 +33,9 @@ pub const READING_PASSWORD: &str = "reading the password";
 /// The system clock gave no usable date.
 pub const CLOCK: &str = "clock";
 pub const SERVER_STOPPED: &str = "server stopped";
+pub fn no_active_user(email: impl Display) -> String {
+    format!("there is no active user {email}")
+}
 pub const OWNER_ARG: &str = "--owner takes a user id or \"none\"";
 
 // ---------- Argument values (shown by the usage error after "invalid value …") ----------

@@ -445,6 +445,16 @@ fn migrate_postgres_twice() {
 
 // ---------- 3, 4. users, tokens, forms ----------
 
+/// Whether a token acts as no person (a token of an integration).
+fn crm_sync_acts_as_nobody(url: &str, token: &str) -> bool {
+    block_on(async {
+        let app = voronka_app::App::open(url, Default::default())
+            .await
+            .unwrap();
+        app.token_actor(token).await.unwrap().user_id().is_none()
+    })
+}
+
 #[test]
 fn users_tokens_and_forms() {
     let db = Sqlite::new();
@@ -517,6 +527,43 @@ fn users_tokens_and_forms() {
     // Each token is new.
     let t2 = vk(u, &["token", "create", "--name", "n2", "--scope", "admin"]).ok();
     assert_ne!(t2.stdout.trim(), lines[0]);
+    // A token made for a person acts as them; a person who is not there is a runtime error.
+    let mine = vk(
+        u,
+        &[
+            "token",
+            "create",
+            "--name",
+            "olga",
+            "--scope",
+            "leads:read",
+            "--user",
+            "OLGA@mail.ru",
+        ],
+    )
+    .ok();
+    let acts_as = block_on(async {
+        let app = voronka_app::App::open(u, Default::default()).await.unwrap();
+        let actor = app.token_actor(mine.stdout.trim()).await.unwrap();
+        actor.user_id()
+    });
+    assert_eq!(acts_as.map(|id| id.to_string()).as_deref(), Some(olga[0]));
+    assert!(crm_sync_acts_as_nobody(u, lines[0]));
+    let e = vk(
+        u,
+        &[
+            "token",
+            "create",
+            "--name",
+            "x",
+            "--scope",
+            "leads:read",
+            "--user",
+            "nobody@mail.ru",
+        ],
+    )
+    .runtime_error();
+    assert!(e.contains("there is no active user nobody@mail.ru"), "{e}");
 
     let f = vk(
         u,
