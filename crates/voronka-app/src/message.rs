@@ -329,6 +329,8 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "json_object_expected" => "expected a JSON object".to_string(),
         "text_nul" => "text may not hold a NUL character (\\u0000)".to_string(),
         "body_not_utf8" => "the body is not valid UTF-8".to_string(),
+        "fields_unknown" => format!("unknown fields: {}", a("fields")),
+        "field_unknown" => "no such field".to_string(),
         "query_invalid" => format!("the query string does not fit: {}", a("problem")),
         "value_invalid" => format!("invalid value for {}: {}", a("field"), a("problem")),
         "content_type_not_json" => format!(

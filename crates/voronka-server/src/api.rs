@@ -1,6 +1,6 @@
 //! REST API `/api/v1`: JSON in and out, bearer tokens, one error shape.
 
-use crate::extract::{content_type, read_body, ApiActor, ApiQuery, JsonBody};
+use crate::extract::{content_type, read_body, ApiActor, ApiQuery, JsonBody, StrictJsonBody};
 use crate::public::{fields_from_body, submission_from};
 use crate::{ApiError, AppState};
 use axum::extract::{Path, Request, State};
@@ -802,7 +802,7 @@ async fn define_form(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
     Path(id): Path<String>,
-    JsonBody(def): JsonBody<voronka_core::capture::FormDefinition>,
+    StrictJsonBody(def): StrictJsonBody<voronka_core::capture::FormDefinition>,
 ) -> ApiResult<Json<voronka_core::Form>> {
     Ok(Json(
         s.app

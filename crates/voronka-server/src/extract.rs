@@ -93,6 +93,39 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(value)
 }
 
+/// A JSON request body whose every key must be one `T` reads: a key it would pass over (a typo
+/// such as `feilds`) is refused naming it (422), where `JsonBody` leaves it to `T`'s own rules.
+/// For documents people write by hand, whose parts are all optional.
+pub struct StrictJsonBody<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for StrictJsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let JsonBody(value) = JsonBody::<serde_json::Value>::from_request(req, state).await?;
+        let mut unknown = Vec::new();
+        let read: Result<T, _> =
+            serde_ignored::deserialize(&value, |path| unknown.push(path.to_string()));
+        if !unknown.is_empty() {
+            let fields = unknown
+                .iter()
+                .map(|f| FieldError::new(f, Message::new("field_unknown")))
+                .collect();
+            return Err(ApiError::Unprocessable(
+                Message::new("fields_unknown").with("fields", unknown.join(", ")),
+                fields,
+            ));
+        }
+        let bytes = serde_json::to_vec(&value)
+            .map_err(|e| ApiError::BadRequest(Message::new("json_malformed").with("problem", e)))?;
+        match read {
+            Ok(v) => Ok(StrictJsonBody(v)),
+            // Read again for the error with its field's path.
+            Err(_) => Ok(StrictJsonBody(parse_json(&bytes)?)),
+        }
+    }
+}
+
 /// A query string read into `T`. One that does not fit (an unknown parameter, a value of the
 /// wrong kind) answers the API's JSON error naming the parameter: 422.
 pub struct ApiQuery<T>(pub T);

@@ -406,6 +406,43 @@ async fn bad_definitions_are_refused_with_their_places() {
         .collect();
     assert!(places.contains(&"steps[1].options[0]"), "{err}");
     assert!(places.contains(&"lead_magnet"), "{err}");
+    // A key the definition does not know (a typo) is refused by name, at any depth; the form
+    // keeps the definition it had.
+    let before = s
+        .api(reqwest::Method::GET, &format!("/api/v1/forms/{id}"), None)
+        .await
+        .1;
+    let (st, err) = s
+        .api(
+            reqwest::Method::PUT,
+            &format!("/api/v1/forms/{id}/definition"),
+            Some(json!({"feilds": [], "fields": [{"kind": "phone", "lable": "Телефон"}]})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{err}");
+    assert_eq!(err["code"], "fields_unknown", "{err}");
+    let unknown: Vec<&str> = err["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert!(unknown.contains(&"feilds"), "{err}");
+    assert!(unknown.contains(&"fields.0.lable"), "{err}");
+    let after = s
+        .api(reqwest::Method::GET, &format!("/api/v1/forms/{id}"), None)
+        .await
+        .1;
+    assert_eq!(before, after);
+    // Every part is optional: an empty definition is taken.
+    let (st, f) = s
+        .api(
+            reqwest::Method::PUT,
+            &format!("/api/v1/forms/{id}/definition"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{f}");
     // Two forms cannot share a landing page address.
     let landing = json!({"landing": {"slug": "offer"}});
     let (st, _) = s
