@@ -6,7 +6,7 @@
 use crate::{now_ms, Actor, App, AppError, Message, Result};
 use serde::Serialize;
 use voronka_core::linkage::contact::{ContactDecision, ContactMatcher, ContactRecord};
-use voronka_core::linkage::{Comparison, Progress};
+use voronka_core::linkage::{Comparison, Progress, Step};
 use voronka_core::{Id, Notice, Stage};
 use voronka_store::{ContactDetail, NewAudit, NewDuplicatePair};
 
@@ -92,7 +92,7 @@ impl App {
             after = last.id;
             contacts.extend(page);
             progress(Progress {
-                step: "reading contacts",
+                step: Step::ReadingContacts,
                 done: contacts.len() as u64,
                 total: 0,
             });
@@ -179,7 +179,7 @@ impl App {
         let total = report.clusters.len() as u64;
         for (n, cluster) in report.clusters.iter_mut().enumerate() {
             progress(Progress {
-                step: "merging",
+                step: Step::Merging,
                 done: n as u64,
                 total,
             });
@@ -212,7 +212,7 @@ impl App {
             }
         }
         progress(Progress {
-            step: "merging",
+            step: Step::Merging,
             done: total,
             total,
         });

@@ -39,7 +39,7 @@ pub async fn run(app: &App, actor: &voronka_app::Actor, a: DedupArgs) -> Result<
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let mut progress = |p: voronka_core::linkage::Progress| {
-        bar.set_message(p.step);
+        bar.set_message(words::linkage_step(p.step));
         bar.set_length(p.total.max(p.done));
         bar.set_position(p.done);
     };

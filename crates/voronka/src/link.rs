@@ -138,7 +138,7 @@ pub fn run(a: LinkArgs) -> Result<()> {
         indicatif::ProgressBar::hidden()
     };
     let mut progress = |p: Progress| {
-        bar.set_message(p.step);
+        bar.set_message(words::linkage_step(p.step));
         bar.set_length(p.total.max(1));
         bar.set_position(p.done);
     };

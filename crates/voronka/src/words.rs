@@ -33,6 +33,18 @@ pub const READING_PASSWORD: &str = "reading the password";
 /// The system clock gave no usable date.
 pub const CLOCK: &str = "clock";
 pub const SERVER_STOPPED: &str = "server stopped";
+/// A step of a record linkage or deduplication run, as its progress bar names it.
+pub fn linkage_step(step: voronka_core::linkage::Step) -> &'static str {
+    use voronka_core::linkage::Step::*;
+    match step {
+        Preparing => "preparing",
+        Blocking => "blocking",
+        Comparing => "comparing",
+        Estimating => "estimating",
+        ReadingContacts => "reading contacts",
+        Merging => "merging",
+    }
+}
 pub fn no_active_user(email: impl Display) -> String {
     format!("there is no active user {email}")
 }

@@ -401,7 +401,7 @@ impl ContactMatcher {
         for (n, &(a, b)) in pairs.iter().enumerate() {
             if n % 10_000 == 0 {
                 progress(super::Progress {
-                    step: "comparing",
+                    step: super::Step::Comparing,
                     done: n as u64,
                     total,
                 });
@@ -427,7 +427,7 @@ impl ContactMatcher {
             }
         }
         progress(super::Progress {
-            step: "comparing",
+            step: super::Step::Comparing,
             done: total,
             total,
         });

@@ -116,10 +116,21 @@ impl Comparison {
     }
 }
 
+/// The steps of a run, as a progress display names them (each face words them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    Preparing,
+    Blocking,
+    Comparing,
+    Estimating,
+    ReadingContacts,
+    Merging,
+}
+
 /// Where a run is, for progress display.
 #[derive(Debug, Clone, Copy)]
 pub struct Progress {
-    pub step: &'static str,
+    pub step: Step,
     pub done: u64,
     pub total: u64,
 }
@@ -248,7 +259,7 @@ fn run(
     let two_sided = tables.len() == 2;
     let sb = usize::from(two_sided);
     progress(Progress {
-        step: "preparing",
+        step: Step::Preparing,
         done: 0,
         total: 1,
     });
@@ -263,7 +274,7 @@ fn run(
         .map(|r| Rule::parse(r))
         .collect::<Result<Vec<_>, _>>()?;
     progress(Progress {
-        step: "blocking",
+        step: Step::Blocking,
         done: 0,
         total: 1,
     });
@@ -288,7 +299,7 @@ fn run(
     for (n, &(a, b)) in cands.pairs.iter().enumerate() {
         if n % 65_536 == 0 {
             progress(Progress {
-                step: "comparing",
+                step: Step::Comparing,
                 done: n as u64,
                 total,
             });
@@ -296,7 +307,7 @@ fn run(
         gammas.push(gamma(&fields, 0, a as usize, sb, b as usize));
     }
     progress(Progress {
-        step: "comparing",
+        step: Step::Comparing,
         done: total,
         total,
     });
@@ -328,7 +339,7 @@ fn run(
     let mut patterns: Vec<(u64, u64)> = patterns.into_iter().collect();
     patterns.sort_unstable();
     progress(Progress {
-        step: "estimating",
+        step: Step::Estimating,
         done: 0,
         total: 1,
     });
