@@ -58,7 +58,7 @@ pub struct DedupReport {
     /// Uncertain pairs queued for review on the duplicates page.
     pub queued_for_review: u64,
     /// Contacts not merged, with the reason (both customers already, changed meanwhile …).
-    pub not_merged: Vec<(Id, String)>,
+    pub not_merged: Vec<(Id, Message)>,
 }
 
 fn same_request(a: Option<&str>, b: Option<&str>) -> bool {
@@ -203,10 +203,8 @@ impl App {
                     Ok(Some(id)) => report.merges.push(id),
                     Ok(None) => report
                         .not_merged
-                        .push((d.contact.id, "it has no lead left to merge".into())),
-                    Err(AppError::Conflict(why)) => {
-                        report.not_merged.push((d.contact.id, why.to_string()))
-                    }
+                        .push((d.contact.id, Message::new("dedup_no_lead_to_merge"))),
+                    Err(AppError::Conflict(why)) => report.not_merged.push((d.contact.id, why)),
                     Err(e) => return Err(e),
                 }
             }

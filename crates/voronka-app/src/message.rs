@@ -450,6 +450,7 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
             a("id"),
             a("into")
         ),
+        "dedup_no_lead_to_merge" => "it has no lead left to merge".to_string(),
         "merge_into_itself" => "a lead cannot be merged into itself".to_string(),
         "merge_lead_merged_already" => "one of these leads was merged already".to_string(),
         "merge_same_contact" => "these leads belong to one contact already".to_string(),
