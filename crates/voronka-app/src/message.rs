@@ -83,6 +83,10 @@ impl From<&voronka_core::scoring::RulesError> for Message {
             Thresholds("temperature") => Message::new("scoring_temperature_thresholds_fall"),
             Thresholds(_) => Message::new("scoring_fit_thresholds_fall"),
             HalfLife => Message::new("scoring_half_life_negative"),
+            Points(name) => Message::new("scoring_points_out_of_range")
+                .with("name", name)
+                .with("min", -voronka_core::scoring::POINTS_LIMIT)
+                .with("max", voronka_core::scoring::POINTS_LIMIT),
         }
     }
 }
@@ -501,6 +505,12 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "scoring_half_life_negative" => {
             "the half-life must be zero (no decay) or positive".to_string()
         }
+        "scoring_points_out_of_range" => format!(
+            "{:?}: points must be from {} to {}",
+            a("name"),
+            a("min"),
+            a("max")
+        ),
         // Routing rules and profiles (`voronka_core::routing::{RulesError, ProfileError}`).
         "routing_rules_unreadable" => format!("cannot read the rules: {}", a("problem")),
         "routing_rule_name_missing" => format!("rule {}: the name is empty", a("rule")),
@@ -545,6 +555,8 @@ mod tests {
             R::Thresholds("activity level"),
             R::Thresholds("temperature"),
             R::HalfLife,
+            R::Points("Пётр".into()),
+            R::Points("levels.fit".into()),
         ];
         for e in &all {
             assert_eq!(Message::from(e).to_string(), e.to_string());

@@ -191,7 +191,7 @@ impl App {
         if Some(stored.id) == self.scorer.id() {
             return Ok(());
         }
-        match Rules::from_json(&stored.body) {
+        match Rules::from_stored_json(&stored.body) {
             Ok(r) => self.scorer.set(stored.id, Scorer::new(r)),
             Err(e) => tracing::warn!(error = %e, "stored scoring rules not loaded"),
         }

@@ -1786,3 +1786,111 @@ async fn metrics_are_served_to_a_token_that_may_read_them() {
     // An administrator's token reads them too.
     scrape(s.admin_token.clone()).await;
 }
+
+/// A 422 naming one field, with the code both on the answer and on the field.
+async fn refused(r: reqwest::Response, field: &str, code: &str) -> Value {
+    let (status, e) = error_of(r).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["code"], code, "{e}");
+    assert_eq!(e["fields"][0]["field"], field, "{e}");
+    assert_eq!(e["fields"][0]["code"], code, "{e}");
+    e
+}
+
+/// A server with two leads captured through a form.
+async fn with_two_leads() -> (Server, Vec<i64>) {
+    let s = start(1000).await;
+    let key = s.form(&[]).await;
+    let mut leads = Vec::new();
+    for (name, phone) in [
+        ("Анна Белова", "+7 916 300-00-01"),
+        ("Олег Белов", "+7 916 300-00-02"),
+    ] {
+        let v: Value = s
+            .http
+            .post(format!("{}/f/{key}", s.base))
+            .json(&json!({"name": name, "phone": phone, "company": "Ромашка"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        leads.push(v["lead_id"].as_i64().unwrap_or_else(|| panic!("{v}")));
+    }
+    (s, leads)
+}
+
+impl Server {
+    /// A PUT with the admin token.
+    fn put(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .put(format!("{}{path}", self.base))
+            .bearer_auth(&self.admin_token)
+    }
+}
+
+/// Scoring points and thresholds past ±1,000,000 are refused with the rule or setting named;
+/// at the edge of the range a score is exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scoring_points_past_their_range_are_refused() {
+    let (s, leads) = with_two_leads().await;
+    let t = s.admin_token.as_str();
+    let lead = leads[0];
+    let huge = json!({"profile": [
+        {"name": "Huge", "field": "company", "points": i64::MAX},
+        {"name": "One", "field": "phone_valid", "points": 1},
+    ]});
+    let e = refused(
+        s.put("/api/v1/scoring-rules")
+            .json(&huge)
+            .send()
+            .await
+            .unwrap(),
+        "rules",
+        "scoring_points_out_of_range",
+    )
+    .await;
+    assert_eq!(
+        e["fields"][0]["args"],
+        json!({"name": "Huge", "min": "-1000000", "max": "1000000"}),
+        "{e}"
+    );
+    assert_eq!(
+        e["fields"][0]["message"],
+        "\"Huge\": points must be from -1000000 to 1000000"
+    );
+    let e = refused(
+        s.put("/api/v1/scoring-rules")
+            .json(&json!({"temperature": {"warm": 25, "hot": i64::MAX}}))
+            .send()
+            .await
+            .unwrap(),
+        "rules",
+        "scoring_points_out_of_range",
+    )
+    .await;
+    assert_eq!(e["fields"][0]["args"]["name"], "temperature.hot", "{e}");
+    let most = json!({"profile": [
+        {"name": "Huge", "field": "company", "points": 1_000_000},
+        {"name": "One", "field": "phone_valid", "points": 1},
+    ]});
+    let r = s
+        .put("/api/v1/scoring-rules")
+        .json(&most)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    s.app.run_due_jobs("test").await.unwrap();
+    let v: Value = s
+        .get(&format!("/api/v1/leads/{lead}/score"), t)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["stored"]["fit"], 1_000_001, "{v}");
+    assert_eq!(v["score"]["total"], 1_000_001, "{v}");
+}
