@@ -274,6 +274,7 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "event_url_control" => "the url may not hold control characters".to_string(),
         "event_properties_too_large" => "the properties are larger than 8 KB".to_string(),
         "event_time_in_future" => "the time is in the future".to_string(),
+        "event_time_too_old" => format!("the time is more than {} days ago", a("days")),
         "event_at_and_age" => "give either at or age, not both".to_string(),
         "event_age_out_of_range" => {
             "the age must be from 0 to 365 days, in milliseconds".to_string()

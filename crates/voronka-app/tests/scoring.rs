@@ -202,6 +202,12 @@ async fn email_events_decay_manual_temperature_stays_and_bad_events_are_refused(
                 ev("page_view", None, Some(999_999), 0),
             ],
             vec![ev("page_view", Some("v"), None, -5)],
+            // Older than a year, or before the epoch.
+            vec![ev("page_view", None, Some(lead), 366)],
+            vec![EventIn {
+                at: Some(-1),
+                ..ev("page_view", None, Some(lead), 0)
+            }],
             // Control characters (PostgreSQL cannot store a NUL in text at all).
             vec![
                 ev("page_view", Some("v"), None, 0),

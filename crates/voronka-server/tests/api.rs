@@ -1894,3 +1894,47 @@ async fn scoring_points_past_their_range_are_refused() {
     assert_eq!(v["stored"]["fit"], 1_000_001, "{v}");
     assert_eq!(v["score"]["total"], 1_000_001, "{v}");
 }
+
+const DAY: i64 = 86_400_000;
+
+/// An event dated more than a year back has a sentence of its own; the future keeps its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_times_past_a_year_are_refused_as_too_old() {
+    let (s, leads) = with_two_leads().await;
+    let t = s.admin_token.as_str();
+    let lead = leads[0];
+    let now = voronka_app::now_ms();
+    for at in [-1, i64::MIN, 0, now - 366 * DAY] {
+        let e = refused(
+            s.post("/api/v1/events", t)
+                .json(&json!({"name": "page_view", "lead_id": lead, "at": at}))
+                .send()
+                .await
+                .unwrap(),
+            "events[0]",
+            "event_time_too_old",
+        )
+        .await;
+        assert_eq!(e["fields"][0]["args"], json!({"days": "365"}), "{e}");
+        assert_eq!(e["message"], "the time is more than 365 days ago", "{e}");
+    }
+    for at in [i64::MAX, now + 2 * DAY] {
+        refused(
+            s.post("/api/v1/events", t)
+                .json(&json!({"name": "page_view", "lead_id": lead, "at": at}))
+                .send()
+                .await
+                .unwrap(),
+            "events[0]",
+            "event_time_in_future",
+        )
+        .await;
+    }
+    let r = s
+        .post("/api/v1/events", t)
+        .json(&json!({"name": "page_view", "lead_id": lead, "at": now - 364 * DAY}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+}
