@@ -221,7 +221,18 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "activity_kind_unknown" => "an activity is a call, email or meeting".to_string(),
         "activity_outcome_unknown" => format!("the outcome is one of: {}", a("choices")),
         "call_back_in_past" => "call back needs a time in the future".to_string(),
+        "call_back_too_far" => format!("call back at most {} years ahead", a("years")),
         "task_kind_unknown" => format!("a task is one of: {}", a("choices")),
+        "task_due_out_of_range" => format!(
+            "the due time must be from {} to {} years ahead",
+            a("from"),
+            a("years")
+        ),
+        "task_reminder_out_of_range" => format!(
+            "the reminder must be from {} to {} years ahead",
+            a("from"),
+            a("years")
+        ),
         "task_not_found" => format!("task {} not found", a("id")),
         "task_already_done" => "the task is already done".to_string(),
         "notifications_need_person" => "notifications belong to a person".to_string(),
@@ -250,12 +261,18 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
             format!("unknown refusal reason; choose one of: {}", a("choices"))
         }
         "freeze_date_in_past" => "the freeze date must be in the future".to_string(),
+        "freeze_date_too_far" => {
+            format!("the freeze date is at most {} years ahead", a("years"))
+        }
         "survey_not_found" => "no such survey".to_string(),
         "survey_answered" => "this survey has been answered".to_string(),
         "survey_answer_unknown" => format!("the answer is one of: {}", a("choices")),
         "survey_comment_too_long" => format!("the comment is at most {} characters", a("max")),
         "junk_reason_required" => "junk needs a reason".to_string(),
         "deal_amount_negative" => "the deal amount must not be negative".to_string(),
+        "deal_amount_too_large" => {
+            format!("the deal amount is at most {} in minor units", a("max"))
+        }
         "lead_contact_missing" => "contact".to_string(),
         "reassign_forbidden" => "only managers and admins reassign leads".to_string(),
         "note_empty" => "the note is empty".to_string(),

@@ -652,16 +652,18 @@ async fn api_auth_roles_and_lead_actions() {
     .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(v["message"], "the body must be a JSON object");
+    // A freeze date is at most ten years ahead: New Year's Day two years on.
+    let year = chrono::Datelike::year(&chrono::Utc::now()) + 2;
     let r = s
         .post(&format!("/api/v1/leads/{}/refuse", ids[1]), &admin)
-        .json(&json!({"reason": "Too expensive", "freeze_until": "2099-01-01"}))
+        .json(&json!({"reason": "Too expensive", "freeze_until": format!("{year}-01-01")}))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["stage"], "refused");
-    assert!(v["frozen_until"].as_i64().unwrap() > 4_000_000_000_000);
+    assert!(v["frozen_until"].as_i64().unwrap() > voronka_app::now_ms() + 365 * 86_400_000);
     let r = s
         .post(&format!("/api/v1/leads/{id}/convert"), &admin)
         .json(&json!({"amount_minor": 990000, "currency": "RUB"}))
@@ -1937,4 +1939,109 @@ async fn event_times_past_a_year_are_refused_as_too_old() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::ACCEPTED);
+}
+
+/// Tasks, reminders, call backs and freeze dates lie from 2000-01-01 to ten years ahead; a deal
+/// carries 0 to 10^15 minor units.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn planned_times_and_deal_amounts_past_their_range_are_refused() {
+    let (s, leads) = with_two_leads().await;
+    let t = s.admin_token.as_str();
+    let lead = leads[0];
+    let now = voronka_app::now_ms();
+    // Tasks: due and reminded from 2000-01-01 to ten years ahead.
+    let task = |due: i64, remind: Option<i64>| {
+        s.post("/api/v1/tasks", t)
+            .json(&json!({"lead_id": lead, "kind": "call", "due_at": due, "remind_at": remind}))
+            .send()
+    };
+    for due in [i64::MIN, -1, 0, 946_684_799_999, now + 3651 * DAY, i64::MAX] {
+        let e = refused(
+            task(due, None).await.unwrap(),
+            "due_at",
+            "task_due_out_of_range",
+        )
+        .await;
+        assert_eq!(
+            e["fields"][0]["args"],
+            json!({"from": "2000-01-01", "years": "10"}),
+            "{e}"
+        );
+        assert_eq!(
+            e["message"], "the due time must be from 2000-01-01 to 10 years ahead",
+            "{e}"
+        );
+    }
+    refused(
+        task(now + DAY, Some(i64::MAX)).await.unwrap(),
+        "remind_at",
+        "task_reminder_out_of_range",
+    )
+    .await;
+    for due in [946_684_800_000, now - DAY, now + 3649 * DAY] {
+        let r = task(due, Some(due)).await.unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED, "{due}");
+    }
+    // A call back is scheduled at most ten years ahead too.
+    refused(
+        s.post(&format!("/api/v1/leads/{lead}/activities"), t)
+            .json(&json!({"kind": "call", "outcome": "call_back", "call_back_at": i64::MAX}))
+            .send()
+            .await
+            .unwrap(),
+        "call_back_at",
+        "call_back_too_far",
+    )
+    .await;
+
+    // A freeze date at most ten years ahead; the lead stays as it was.
+    for until in [
+        json!(i64::MAX),
+        json!(now + 3651 * DAY),
+        json!("9999-01-01"),
+    ] {
+        let e = refused(
+            s.post(&format!("/api/v1/leads/{}/refuse", leads[1]), t)
+                .json(&json!({"reason": "Too expensive", "freeze_until": until}))
+                .send()
+                .await
+                .unwrap(),
+            "freeze_until",
+            "freeze_date_too_far",
+        )
+        .await;
+        assert_eq!(e["fields"][0]["args"], json!({"years": "10"}), "{e}");
+    }
+    let v: Value = s
+        .get(&format!("/api/v1/leads/{}", leads[1]), t)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(v["lead"]["stage"], "refused", "{v}");
+
+    // Deal amounts from 0 to 10^15 minor units.
+    let convert = |amount: i64| {
+        s.post(&format!("/api/v1/leads/{lead}/convert"), t)
+            .json(&json!({"amount_minor": amount, "currency": "RUB"}))
+            .send()
+    };
+    for amount in [i64::MAX, 1_000_000_000_000_001] {
+        let e = refused(
+            convert(amount).await.unwrap(),
+            "amount",
+            "deal_amount_too_large",
+        )
+        .await;
+        assert_eq!(
+            e["fields"][0]["args"],
+            json!({"max": "1000000000000000"}),
+            "{e}"
+        );
+    }
+    refused(convert(-1).await.unwrap(), "amount", "deal_amount_negative").await;
+    let r = convert(1_000_000_000_000_000).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
 }
