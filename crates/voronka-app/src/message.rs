@@ -124,6 +124,7 @@ impl From<&voronka_core::intake::scrub::RulesError> for Message {
         match e {
             UnknownCode(code) => Message::new("scrub_rule_unknown").with("code", code),
             Zero(setting) => Message::new("scrub_setting_zero").with("setting", setting),
+            ExemptIp(entry) => Message::new("scrub_exempt_ip_invalid").with("entry", entry),
         }
     }
 }
@@ -545,6 +546,9 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         // Pseudo-lead rules (`voronka_core::intake::scrub::RulesError`).
         "scrub_rule_unknown" => format!("unknown rule code {:?}", a("code")),
         "scrub_setting_zero" => format!("{} must be greater than zero", a("setting")),
+        "scrub_exempt_ip_invalid" => {
+            format!("{:?} in burst_exempt_ips is not an IP address", a("entry"))
+        }
         "sla_invalid" => a("problem").to_string(),
         "model_not_trained_reason" => a("problem").to_string(),
         "value_invalid_here" => a("problem").to_string(),
@@ -597,7 +601,11 @@ mod tests {
             assert_eq!(Message::from(&e).to_string(), e.to_string());
         }
         use voronka_core::intake::scrub::RulesError as S;
-        for e in [S::UnknownCode("x".into()), S::Zero("burst_window_secs")] {
+        for e in [
+            S::UnknownCode("x".into()),
+            S::Zero("burst_window_secs"),
+            S::ExemptIp("300.1.1.1".into()),
+        ] {
             assert_eq!(Message::from(&e).to_string(), e.to_string());
         }
     }

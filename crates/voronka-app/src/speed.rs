@@ -469,7 +469,7 @@ impl App {
     pub async fn set_notify_webhook(&self, actor: &Actor, url: &str) -> Result<()> {
         actor.require_admin()?;
         let url = url.trim();
-        if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
+        if !(url.is_empty() || crate::directory::is_http_url(url)) {
             return Err(AppError::invalid(
                 "url",
                 Message::new("webhook_url_invalid"),

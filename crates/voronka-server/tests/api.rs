@@ -2045,3 +2045,103 @@ async fn planned_times_and_deal_amounts_past_their_range_are_refused() {
     let r = convert(1_000_000_000_000_000).await.unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
 }
+
+/// The SMTP host, http(s) URLs and burst exemptions are refused when they do not parse whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_hosts_urls_and_addresses_are_refused() {
+    let s = start(1000).await;
+    let t = s.admin_token.as_str();
+    // SMTP host: a host name or an address, without control characters or URL punctuation.
+    let smtp = |host: &str| {
+        s.put("/api/v1/smtp-settings")
+            .json(&json!({"host": host, "port": 25, "from": "sales@example.com"}))
+            .send()
+    };
+    for host in [
+        "a\u{0}b",
+        "smtp\u{7}.example.com",
+        "a\u{85}b",
+        "a b/c?d",
+        "a/c?d",
+        "x@y",
+    ] {
+        refused(smtp(host).await.unwrap(), "host", "smtp_host_invalid").await;
+    }
+    for host in ["smtp.example.com", "127.0.0.1", "::1", "mail"] {
+        assert_eq!(
+            smtp(host).await.unwrap().status(),
+            StatusCode::NO_CONTENT,
+            "{host}"
+        );
+    }
+
+    // URLs are parsed whole.
+    let webhook = |url: &str| {
+        s.put("/api/v1/notify-webhook")
+            .json(&json!({ "url": url }))
+            .send()
+    };
+    for url in [
+        "http://[::1",
+        "http://",
+        "https://exa mple.com/",
+        "https://exa\tmple.com/",
+        "http://a\u{0}b/",
+        "https://ex%ample.com/",
+        "ftp://example.com/",
+    ] {
+        refused(webhook(url).await.unwrap(), "url", "webhook_url_invalid").await;
+    }
+    for url in [
+        "https://hooks.example.com/T1/B2",
+        "http://[::1]:8080/hook",
+        "",
+    ] {
+        assert_eq!(
+            webhook(url).await.unwrap().status(),
+            StatusCode::NO_CONTENT,
+            "{url}"
+        );
+    }
+    let e = refused(
+        s.post("/api/v1/forms", t)
+            .json(&json!({"name": "Перезвоните", "redirect_url": "http://[::1"}))
+            .send()
+            .await
+            .unwrap(),
+        "redirect_url",
+        "url_invalid",
+    )
+    .await;
+    assert_eq!(e["fields"][0]["args"], json!({"url": "http://[::1"}), "{e}");
+
+    // Burst exemptions are IP addresses.
+    let e = refused(
+        s.put("/api/v1/scrub-rules")
+            .json(&json!({"burst_exempt_ips": ["not-an-ip", "300.1.1.1"]}))
+            .send()
+            .await
+            .unwrap(),
+        "burst_exempt_ips",
+        "scrub_exempt_ip_invalid",
+    )
+    .await;
+    assert_eq!(e["fields"][0]["args"], json!({"entry": "not-an-ip"}), "{e}");
+    refused(
+        s.put("/api/v1/scrub-rules")
+            .json(&json!({"burst_exempt_ips": ["127.0.0.1", "300.1.1.1"]}))
+            .send()
+            .await
+            .unwrap(),
+        "burst_exempt_ips",
+        "scrub_exempt_ip_invalid",
+    )
+    .await;
+    let r = s
+        .put("/api/v1/scrub-rules")
+        .json(&json!({"burst_exempt_ips": ["127.0.0.1", "::1", "10.0.0.7"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+}
