@@ -279,6 +279,13 @@ impl App {
                     Message::new("freeze_date_in_past"),
                 ));
             }
+            if !voronka_core::within_plan_ahead(f, at) {
+                return Err(AppError::invalid(
+                    "freeze_until",
+                    Message::new("freeze_date_too_far")
+                        .with("years", voronka_core::PLAN_AHEAD_YEARS),
+                ));
+            }
         }
         let (mut tx, lead) = self.lead_tx(actor, id).await?;
         lead.stage.check_transition(Stage::Refused)?;
@@ -495,6 +502,12 @@ impl App {
             return Err(AppError::invalid(
                 "amount",
                 Message::new("deal_amount_negative"),
+            ));
+        }
+        if input.amount.minor > Money::MAX_MINOR {
+            return Err(AppError::invalid(
+                "amount",
+                Message::new("deal_amount_too_large").with("max", Money::MAX_MINOR),
             ));
         }
         let (mut tx, lead) = self.lead_tx(actor, id).await?;

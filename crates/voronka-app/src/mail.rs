@@ -99,6 +99,19 @@ impl From<&SmtpSettings> for SmtpView {
     }
 }
 
+/// Whether `host` names a mail server: an IP address, or a host name as a URL may hold one
+/// (no white space, control characters or URL punctuation such as `/`, `?`, `@`, `:`).
+fn is_smtp_host(host: &str) -> bool {
+    if host.is_empty() || host.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return false;
+    }
+    host.parse::<std::net::IpAddr>().is_ok()
+        || matches!(
+            url::Host::parse(host),
+            Ok(url::Host::Domain(_) | url::Host::Ipv4(_))
+        )
+}
+
 impl SmtpSettings {
     /// Trims the fields and checks them; empty username and password become none.
     pub fn checked(mut self) -> Result<SmtpSettings> {
@@ -109,7 +122,7 @@ impl SmtpSettings {
             .map(|u| u.trim().to_string())
             .filter(|u| !u.is_empty());
         self.password = self.password.filter(|p| !p.is_empty());
-        if self.host.is_empty() || self.host.contains(char::is_whitespace) {
+        if !is_smtp_host(&self.host) {
             return Err(AppError::invalid(
                 "host",
                 crate::Message::new("smtp_host_invalid"),

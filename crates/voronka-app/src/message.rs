@@ -83,6 +83,10 @@ impl From<&voronka_core::scoring::RulesError> for Message {
             Thresholds("temperature") => Message::new("scoring_temperature_thresholds_fall"),
             Thresholds(_) => Message::new("scoring_fit_thresholds_fall"),
             HalfLife => Message::new("scoring_half_life_negative"),
+            Points(name) => Message::new("scoring_points_out_of_range")
+                .with("name", name)
+                .with("min", -voronka_core::scoring::POINTS_LIMIT)
+                .with("max", voronka_core::scoring::POINTS_LIMIT),
         }
     }
 }
@@ -120,6 +124,7 @@ impl From<&voronka_core::intake::scrub::RulesError> for Message {
         match e {
             UnknownCode(code) => Message::new("scrub_rule_unknown").with("code", code),
             Zero(setting) => Message::new("scrub_setting_zero").with("setting", setting),
+            ExemptIp(entry) => Message::new("scrub_exempt_ip_invalid").with("entry", entry),
         }
     }
 }
@@ -218,7 +223,18 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "activity_kind_unknown" => "an activity is a call, email or meeting".to_string(),
         "activity_outcome_unknown" => format!("the outcome is one of: {}", a("choices")),
         "call_back_in_past" => "call back needs a time in the future".to_string(),
+        "call_back_too_far" => format!("call back at most {} years ahead", a("years")),
         "task_kind_unknown" => format!("a task is one of: {}", a("choices")),
+        "task_due_out_of_range" => format!(
+            "the due time must be from {} to {} years ahead",
+            a("from"),
+            a("years")
+        ),
+        "task_reminder_out_of_range" => format!(
+            "the reminder must be from {} to {} years ahead",
+            a("from"),
+            a("years")
+        ),
         "task_not_found" => format!("task {} not found", a("id")),
         "task_already_done" => "the task is already done".to_string(),
         "notifications_need_person" => "notifications belong to a person".to_string(),
@@ -247,12 +263,18 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
             format!("unknown refusal reason; choose one of: {}", a("choices"))
         }
         "freeze_date_in_past" => "the freeze date must be in the future".to_string(),
+        "freeze_date_too_far" => {
+            format!("the freeze date is at most {} years ahead", a("years"))
+        }
         "survey_not_found" => "no such survey".to_string(),
         "survey_answered" => "this survey has been answered".to_string(),
         "survey_answer_unknown" => format!("the answer is one of: {}", a("choices")),
         "survey_comment_too_long" => format!("the comment is at most {} characters", a("max")),
         "junk_reason_required" => "junk needs a reason".to_string(),
         "deal_amount_negative" => "the deal amount must not be negative".to_string(),
+        "deal_amount_too_large" => {
+            format!("the deal amount is at most {} in minor units", a("max"))
+        }
         "lead_contact_missing" => "contact".to_string(),
         "reassign_forbidden" => "only managers and admins reassign leads".to_string(),
         "note_empty" => "the note is empty".to_string(),
@@ -271,6 +293,7 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "event_url_control" => "the url may not hold control characters".to_string(),
         "event_properties_too_large" => "the properties are larger than 8 KB".to_string(),
         "event_time_in_future" => "the time is in the future".to_string(),
+        "event_time_too_old" => format!("the time is more than {} days ago", a("days")),
         "event_at_and_age" => "give either at or age, not both".to_string(),
         "event_age_out_of_range" => {
             "the age must be from 0 to 365 days, in milliseconds".to_string()
@@ -513,6 +536,12 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "scoring_half_life_negative" => {
             "the half-life must be zero (no decay) or positive".to_string()
         }
+        "scoring_points_out_of_range" => format!(
+            "{:?}: points must be from {} to {}",
+            a("name"),
+            a("min"),
+            a("max")
+        ),
         // Routing rules and profiles (`voronka_core::routing::{RulesError, ProfileError}`).
         "routing_rules_unreadable" => format!("cannot read the rules: {}", a("problem")),
         "routing_rule_name_missing" => format!("rule {}: the name is empty", a("rule")),
@@ -529,6 +558,9 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         // Pseudo-lead rules (`voronka_core::intake::scrub::RulesError`).
         "scrub_rule_unknown" => format!("unknown rule code {:?}", a("code")),
         "scrub_setting_zero" => format!("{} must be greater than zero", a("setting")),
+        "scrub_exempt_ip_invalid" => {
+            format!("{:?} in burst_exempt_ips is not an IP address", a("entry"))
+        }
         "sla_invalid" => a("problem").to_string(),
         "model_not_trained_reason" => a("problem").to_string(),
         "value_invalid_here" => a("problem").to_string(),
@@ -557,6 +589,8 @@ mod tests {
             R::Thresholds("activity level"),
             R::Thresholds("temperature"),
             R::HalfLife,
+            R::Points("Пётр".into()),
+            R::Points("levels.fit".into()),
         ];
         for e in &all {
             assert_eq!(Message::from(e).to_string(), e.to_string());
@@ -579,7 +613,11 @@ mod tests {
             assert_eq!(Message::from(&e).to_string(), e.to_string());
         }
         use voronka_core::intake::scrub::RulesError as S;
-        for e in [S::UnknownCode("x".into()), S::Zero("burst_window_secs")] {
+        for e in [
+            S::UnknownCode("x".into()),
+            S::Zero("burst_window_secs"),
+            S::ExemptIp("300.1.1.1".into()),
+        ] {
             assert_eq!(Message::from(&e).to_string(), e.to_string());
         }
     }

@@ -34,7 +34,7 @@ pub const INLINE_RESCORE: usize = 32;
 const QUEUE_SLICE: i64 = 500;
 
 const DAY_MS: Millis = 86_400_000;
-/// The oldest an event sent with its age may be.
+/// The oldest an event may be, sent with its age or its time.
 const MAX_AGE_MS: Millis = 365 * DAY_MS;
 
 /// The rules the intake and the rescoring apply; replaced when newer rules are saved.
@@ -165,8 +165,14 @@ fn check_event(i: usize, e: &EventIn, now: Millis) -> Result<()> {
     {
         return Err(bad(Message::new("event_properties_too_large")));
     }
-    if e.at.is_some_and(|at| at > now + DAY_MS || at < 0) {
+    if e.at.is_some_and(|at| at > now.saturating_add(DAY_MS)) {
         return Err(bad(Message::new("event_time_in_future")));
+    }
+    // As old as an age may say, and no older.
+    if e.at.is_some_and(|at| at < now.saturating_sub(MAX_AGE_MS)) {
+        return Err(bad(
+            Message::new("event_time_too_old").with("days", MAX_AGE_MS / DAY_MS)
+        ));
     }
     if e.at.is_some() && e.age.is_some() {
         return Err(bad(Message::new("event_at_and_age")));
@@ -191,7 +197,7 @@ impl App {
         if Some(stored.id) == self.scorer.id() {
             return Ok(());
         }
-        match Rules::from_json(&stored.body) {
+        match Rules::from_stored_json(&stored.body) {
             Ok(r) => self.scorer.set(stored.id, Scorer::new(r)),
             Err(e) => tracing::warn!(error = %e, "stored scoring rules not loaded"),
         }

@@ -72,8 +72,7 @@ impl Traffic {
                 t.by_payload.clear();
             }
         }
-        let exempt = |ip: &str| rules.burst_exempt_ips.iter().any(|e| e.trim() == ip);
-        let ip = s.ip.as_deref().filter(|ip| !exempt(ip));
+        let ip = s.ip.as_deref().filter(|ip| !rules.is_burst_exempt(ip));
         let mut ctx = ScrubContext::default();
         if let Some(ip) = ip {
             ctx.from_ip = push(&mut t.by_ip, ip, now, since);
@@ -113,7 +112,11 @@ fn payload_hash(s: &Submission) -> String {
 }
 
 fn rules_error(e: RulesError) -> AppError {
-    AppError::invalid("rules", Message::from(&e))
+    let field = match e {
+        RulesError::ExemptIp(_) => "burst_exempt_ips",
+        _ => "rules",
+    };
+    AppError::invalid(field, Message::from(&e))
 }
 
 impl App {

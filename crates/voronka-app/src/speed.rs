@@ -469,7 +469,7 @@ impl App {
     pub async fn set_notify_webhook(&self, actor: &Actor, url: &str) -> Result<()> {
         actor.require_admin()?;
         let url = url.trim();
-        if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
+        if !(url.is_empty() || crate::directory::is_http_url(url)) {
             return Err(AppError::invalid(
                 "url",
                 Message::new("webhook_url_invalid"),
@@ -731,6 +731,16 @@ impl App {
                 Message::new("call_back_in_past"),
             ));
         }
+        if outcome.as_deref() == Some("call_back")
+            && input
+                .call_back_at
+                .is_some_and(|c| !voronka_core::within_plan_ahead(c, at))
+        {
+            return Err(AppError::invalid(
+                "call_back_at",
+                Message::new("call_back_too_far").with("years", voronka_core::PLAN_AHEAD_YEARS),
+            ));
+        }
         let note = input
             .note
             .as_deref()
@@ -819,6 +829,25 @@ impl App {
             ));
         }
         let at = now_ms();
+        let window = |field: &str, m: Message| {
+            AppError::invalid(
+                field,
+                m.with("from", voronka_core::EARLIEST_PLANNED_DATE)
+                    .with("years", voronka_core::PLAN_AHEAD_YEARS),
+            )
+        };
+        if !voronka_core::plannable(input.due_at, at) {
+            return Err(window("due_at", Message::new("task_due_out_of_range")));
+        }
+        if input
+            .remind_at
+            .is_some_and(|r| !voronka_core::plannable(r, at))
+        {
+            return Err(window(
+                "remind_at",
+                Message::new("task_reminder_out_of_range"),
+            ));
+        }
         let mut owner = input.owner_id.or(actor.user_id());
         if let Some(l) = input.lead_id {
             let d = self.lead_detail(actor, l).await?;

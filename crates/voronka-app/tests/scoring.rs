@@ -202,6 +202,12 @@ async fn email_events_decay_manual_temperature_stays_and_bad_events_are_refused(
                 ev("page_view", None, Some(999_999), 0),
             ],
             vec![ev("page_view", Some("v"), None, -5)],
+            // Older than a year, or before the epoch.
+            vec![ev("page_view", None, Some(lead), 366)],
+            vec![EventIn {
+                at: Some(-1),
+                ..ev("page_view", None, Some(lead), 0)
+            }],
             // Control characters (PostgreSQL cannot store a NUL in text at all).
             vec![
                 ev("page_view", Some("v"), None, 0),
@@ -784,5 +790,57 @@ async fn tracked_events_are_dated_by_their_age_not_the_browser_clock() {
             "{}",
             db.name
         );
+    }
+}
+
+/// Rules saved before points had a range stay in force as saved, and a lead's score stops at
+/// the end of the range instead of wrapping around to the other end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rules_saved_with_points_past_the_range_score_without_wrapping() {
+    for db in TestDb::both().await {
+        let app = open(&db).await;
+        let admin = Actor::system("test");
+        let old = r#"{"profile": [
+            {"name": "Huge", "field": "company", "points": 9223372036854775807},
+            {"name": "One", "field": "phone_valid", "points": 1}
+        ]}"#;
+        assert!(Rules::from_json(old).is_err());
+        app.store()
+            .save_scoring_rules(old, "before", voronka_app::now_ms())
+            .await
+            .unwrap();
+        app.refresh_scoring_rules().await.unwrap();
+        assert_eq!(
+            app.scorer().rules().profile[0].points,
+            i64::MAX,
+            "{}",
+            db.name
+        );
+        let lead = app
+            .capture(req(&[
+                ("name", "Вера Лосева"),
+                ("phone", "+79161234567"),
+                ("company", "Ромашка"),
+            ]))
+            .await
+            .unwrap()
+            .lead_id
+            .unwrap();
+        let e = app.explain_score(&admin, lead).await.unwrap();
+        assert_eq!(
+            (e.score.fit, e.score.total),
+            (i64::MAX, i64::MAX),
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            (e.stored.fit, e.stored.total),
+            (i64::MAX, i64::MAX),
+            "{}",
+            db.name
+        );
+        assert_eq!(e.stored.fit_level, FitLevel::VerySuitable, "{}", db.name);
+        let d = app.lead_detail(&admin, lead).await.unwrap();
+        assert_eq!(d.lead.temperature, Temperature::Hot, "{}", db.name);
     }
 }

@@ -406,6 +406,8 @@ pub(crate) struct RefuseBody {
     reason: String,
     #[serde(default)]
     comment: Option<String>,
+    /// When the lead returns to working by itself: ms since the epoch or a date (time), in the
+    /// future and at most 10 years ahead.
     #[serde(default)]
     freeze_until: Option<serde_json::Value>,
     /// Email the contact a farewell with the survey link.
@@ -471,7 +473,8 @@ async fn junk(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ConvertBody {
-    /// Amount in minor units (cents, kopecks).
+    /// Amount in minor units (cents, kopecks), 0 to 10^15.
+    #[schema(minimum = 0, maximum = 1_000_000_000_000_000_i64)]
     amount_minor: i64,
     currency: String,
     #[serde(default)]

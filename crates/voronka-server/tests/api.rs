@@ -709,16 +709,18 @@ async fn api_auth_roles_and_lead_actions() {
     .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(v["message"], "the body must be a JSON object");
+    // A freeze date is at most ten years ahead: New Year's Day two years on.
+    let year = chrono::Datelike::year(&chrono::Utc::now()) + 2;
     let r = s
         .post(&format!("/api/v1/leads/{}/refuse", ids[1]), &admin)
-        .json(&json!({"reason": "Too expensive", "freeze_until": "2099-01-01"}))
+        .json(&json!({"reason": "Too expensive", "freeze_until": format!("{year}-01-01")}))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["stage"], "refused");
-    assert!(v["frozen_until"].as_i64().unwrap() > 4_000_000_000_000);
+    assert!(v["frozen_until"].as_i64().unwrap() > voronka_app::now_ms() + 365 * 86_400_000);
     let r = s
         .post(&format!("/api/v1/leads/{id}/convert"), &admin)
         .json(&json!({"amount_minor": 990000, "currency": "RUB"}))
@@ -1890,4 +1892,361 @@ async fn metrics_are_served_to_a_token_that_may_read_them() {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     // An administrator's token reads them too.
     scrape(s.admin_token.clone()).await;
+}
+
+/// A 422 naming one field, with the code both on the answer and on the field.
+async fn refused(r: reqwest::Response, field: &str, code: &str) -> Value {
+    let (status, e) = error_of(r).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["code"], code, "{e}");
+    assert_eq!(e["fields"][0]["field"], field, "{e}");
+    assert_eq!(e["fields"][0]["code"], code, "{e}");
+    e
+}
+
+/// A server with two leads captured through a form.
+async fn with_two_leads() -> (Server, Vec<i64>) {
+    let s = start(1000).await;
+    let key = s.form(&[]).await;
+    let mut leads = Vec::new();
+    for (name, phone) in [
+        ("Анна Белова", "+7 916 300-00-01"),
+        ("Олег Белов", "+7 916 300-00-02"),
+    ] {
+        let v: Value = s
+            .http
+            .post(format!("{}/f/{key}", s.base))
+            .json(&json!({"name": name, "phone": phone, "company": "Ромашка"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        leads.push(v["lead_id"].as_i64().unwrap_or_else(|| panic!("{v}")));
+    }
+    (s, leads)
+}
+
+impl Server {
+    /// A PUT with the admin token.
+    fn put(&self, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .put(format!("{}{path}", self.base))
+            .bearer_auth(&self.admin_token)
+    }
+}
+
+/// Scoring points and thresholds past ±1,000,000 are refused with the rule or setting named;
+/// at the edge of the range a score is exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scoring_points_past_their_range_are_refused() {
+    let (s, leads) = with_two_leads().await;
+    let t = s.admin_token.as_str();
+    let lead = leads[0];
+    let huge = json!({"profile": [
+        {"name": "Huge", "field": "company", "points": i64::MAX},
+        {"name": "One", "field": "phone_valid", "points": 1},
+    ]});
+    let e = refused(
+        s.put("/api/v1/scoring-rules")
+            .json(&huge)
+            .send()
+            .await
+            .unwrap(),
+        "rules",
+        "scoring_points_out_of_range",
+    )
+    .await;
+    assert_eq!(
+        e["fields"][0]["args"],
+        json!({"name": "Huge", "min": "-1000000", "max": "1000000"}),
+        "{e}"
+    );
+    assert_eq!(
+        e["fields"][0]["message"],
+        "\"Huge\": points must be from -1000000 to 1000000"
+    );
+    let e = refused(
+        s.put("/api/v1/scoring-rules")
+            .json(&json!({"temperature": {"warm": 25, "hot": i64::MAX}}))
+            .send()
+            .await
+            .unwrap(),
+        "rules",
+        "scoring_points_out_of_range",
+    )
+    .await;
+    assert_eq!(e["fields"][0]["args"]["name"], "temperature.hot", "{e}");
+    let most = json!({"profile": [
+        {"name": "Huge", "field": "company", "points": 1_000_000},
+        {"name": "One", "field": "phone_valid", "points": 1},
+    ]});
+    let r = s
+        .put("/api/v1/scoring-rules")
+        .json(&most)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    s.app.run_due_jobs("test").await.unwrap();
+    let v: Value = s
+        .get(&format!("/api/v1/leads/{lead}/score"), t)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["stored"]["fit"], 1_000_001, "{v}");
+    assert_eq!(v["score"]["total"], 1_000_001, "{v}");
+}
+
+const DAY: i64 = 86_400_000;
+
+/// An event dated more than a year back has a sentence of its own; the future keeps its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_times_past_a_year_are_refused_as_too_old() {
+    let (s, leads) = with_two_leads().await;
+    let t = s.admin_token.as_str();
+    let lead = leads[0];
+    let now = voronka_app::now_ms();
+    for at in [-1, i64::MIN, 0, now - 366 * DAY] {
+        let e = refused(
+            s.post("/api/v1/events", t)
+                .json(&json!({"name": "page_view", "lead_id": lead, "at": at}))
+                .send()
+                .await
+                .unwrap(),
+            "events[0]",
+            "event_time_too_old",
+        )
+        .await;
+        assert_eq!(e["fields"][0]["args"], json!({"days": "365"}), "{e}");
+        assert_eq!(e["message"], "the time is more than 365 days ago", "{e}");
+    }
+    for at in [i64::MAX, now + 2 * DAY] {
+        refused(
+            s.post("/api/v1/events", t)
+                .json(&json!({"name": "page_view", "lead_id": lead, "at": at}))
+                .send()
+                .await
+                .unwrap(),
+            "events[0]",
+            "event_time_in_future",
+        )
+        .await;
+    }
+    let r = s
+        .post("/api/v1/events", t)
+        .json(&json!({"name": "page_view", "lead_id": lead, "at": now - 364 * DAY}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+}
+
+/// Tasks, reminders, call backs and freeze dates lie from 2000-01-01 to ten years ahead; a deal
+/// carries 0 to 10^15 minor units.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn planned_times_and_deal_amounts_past_their_range_are_refused() {
+    let (s, leads) = with_two_leads().await;
+    let t = s.admin_token.as_str();
+    let lead = leads[0];
+    let now = voronka_app::now_ms();
+    // Tasks: due and reminded from 2000-01-01 to ten years ahead.
+    let task = |due: i64, remind: Option<i64>| {
+        s.post("/api/v1/tasks", t)
+            .json(&json!({"lead_id": lead, "kind": "call", "due_at": due, "remind_at": remind}))
+            .send()
+    };
+    for due in [i64::MIN, -1, 0, 946_684_799_999, now + 3651 * DAY, i64::MAX] {
+        let e = refused(
+            task(due, None).await.unwrap(),
+            "due_at",
+            "task_due_out_of_range",
+        )
+        .await;
+        assert_eq!(
+            e["fields"][0]["args"],
+            json!({"from": "2000-01-01", "years": "10"}),
+            "{e}"
+        );
+        assert_eq!(
+            e["message"], "the due time must be from 2000-01-01 to 10 years ahead",
+            "{e}"
+        );
+    }
+    refused(
+        task(now + DAY, Some(i64::MAX)).await.unwrap(),
+        "remind_at",
+        "task_reminder_out_of_range",
+    )
+    .await;
+    for due in [946_684_800_000, now - DAY, now + 3649 * DAY] {
+        let r = task(due, Some(due)).await.unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED, "{due}");
+    }
+    // A call back is scheduled at most ten years ahead too.
+    refused(
+        s.post(&format!("/api/v1/leads/{lead}/activities"), t)
+            .json(&json!({"kind": "call", "outcome": "call_back", "call_back_at": i64::MAX}))
+            .send()
+            .await
+            .unwrap(),
+        "call_back_at",
+        "call_back_too_far",
+    )
+    .await;
+
+    // A freeze date at most ten years ahead; the lead stays as it was.
+    for until in [
+        json!(i64::MAX),
+        json!(now + 3651 * DAY),
+        json!("9999-01-01"),
+    ] {
+        let e = refused(
+            s.post(&format!("/api/v1/leads/{}/refuse", leads[1]), t)
+                .json(&json!({"reason": "Too expensive", "freeze_until": until}))
+                .send()
+                .await
+                .unwrap(),
+            "freeze_until",
+            "freeze_date_too_far",
+        )
+        .await;
+        assert_eq!(e["fields"][0]["args"], json!({"years": "10"}), "{e}");
+    }
+    let v: Value = s
+        .get(&format!("/api/v1/leads/{}", leads[1]), t)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_ne!(v["lead"]["stage"], "refused", "{v}");
+
+    // Deal amounts from 0 to 10^15 minor units.
+    let convert = |amount: i64| {
+        s.post(&format!("/api/v1/leads/{lead}/convert"), t)
+            .json(&json!({"amount_minor": amount, "currency": "RUB"}))
+            .send()
+    };
+    for amount in [i64::MAX, 1_000_000_000_000_001] {
+        let e = refused(
+            convert(amount).await.unwrap(),
+            "amount",
+            "deal_amount_too_large",
+        )
+        .await;
+        assert_eq!(
+            e["fields"][0]["args"],
+            json!({"max": "1000000000000000"}),
+            "{e}"
+        );
+    }
+    refused(convert(-1).await.unwrap(), "amount", "deal_amount_negative").await;
+    let r = convert(1_000_000_000_000_000).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+}
+
+/// The SMTP host, http(s) URLs and burst exemptions are refused when they do not parse whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_hosts_urls_and_addresses_are_refused() {
+    let s = start(1000).await;
+    let t = s.admin_token.as_str();
+    // SMTP host: a host name or an address, without control characters or URL punctuation.
+    let smtp = |host: &str| {
+        s.put("/api/v1/smtp-settings")
+            .json(&json!({"host": host, "port": 25, "from": "sales@example.com"}))
+            .send()
+    };
+    for host in [
+        "a\u{0}b",
+        "smtp\u{7}.example.com",
+        "a\u{85}b",
+        "a b/c?d",
+        "a/c?d",
+        "x@y",
+    ] {
+        refused(smtp(host).await.unwrap(), "host", "smtp_host_invalid").await;
+    }
+    for host in ["smtp.example.com", "127.0.0.1", "::1", "mail"] {
+        assert_eq!(
+            smtp(host).await.unwrap().status(),
+            StatusCode::NO_CONTENT,
+            "{host}"
+        );
+    }
+
+    // URLs are parsed whole.
+    let webhook = |url: &str| {
+        s.put("/api/v1/notify-webhook")
+            .json(&json!({ "url": url }))
+            .send()
+    };
+    for url in [
+        "http://[::1",
+        "http://",
+        "https://exa mple.com/",
+        "https://exa\tmple.com/",
+        "http://a\u{0}b/",
+        "https://ex%ample.com/",
+        "ftp://example.com/",
+    ] {
+        refused(webhook(url).await.unwrap(), "url", "webhook_url_invalid").await;
+    }
+    for url in [
+        "https://hooks.example.com/T1/B2",
+        "http://[::1]:8080/hook",
+        "",
+    ] {
+        assert_eq!(
+            webhook(url).await.unwrap().status(),
+            StatusCode::NO_CONTENT,
+            "{url}"
+        );
+    }
+    let e = refused(
+        s.post("/api/v1/forms", t)
+            .json(&json!({"name": "Перезвоните", "redirect_url": "http://[::1"}))
+            .send()
+            .await
+            .unwrap(),
+        "redirect_url",
+        "url_invalid",
+    )
+    .await;
+    assert_eq!(e["fields"][0]["args"], json!({"url": "http://[::1"}), "{e}");
+
+    // Burst exemptions are IP addresses.
+    let e = refused(
+        s.put("/api/v1/scrub-rules")
+            .json(&json!({"burst_exempt_ips": ["not-an-ip", "300.1.1.1"]}))
+            .send()
+            .await
+            .unwrap(),
+        "burst_exempt_ips",
+        "scrub_exempt_ip_invalid",
+    )
+    .await;
+    assert_eq!(e["fields"][0]["args"], json!({"entry": "not-an-ip"}), "{e}");
+    refused(
+        s.put("/api/v1/scrub-rules")
+            .json(&json!({"burst_exempt_ips": ["127.0.0.1", "300.1.1.1"]}))
+            .send()
+            .await
+            .unwrap(),
+        "burst_exempt_ips",
+        "scrub_exempt_ip_invalid",
+    )
+    .await;
+    let r = s
+        .put("/api/v1/scrub-rules")
+        .json(&json!({"burst_exempt_ips": ["127.0.0.1", "::1", "10.0.0.7"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
 }

@@ -178,7 +178,8 @@ pub struct ScrubRules {
     pub burst_max_per_visitor: u32,
     /// The same payload from more clients than this within the window fires `identical_payload`.
     pub identical_max_clients: u32,
-    /// Addresses never counted for bursts (a trusted proxy, an integration, the machine itself).
+    /// Addresses never counted for bursts (a trusted proxy, an integration, the machine itself):
+    /// single IP addresses, v4 or v6.
     pub burst_exempt_ips: Vec<String>,
     /// Names (compared without case and word order) that are test entries.
     pub test_names: Vec<String>,
@@ -298,6 +299,9 @@ pub enum RulesError {
     UnknownCode(String),
     #[error("{0} must be greater than zero")]
     Zero(&'static str),
+    /// An entry of `burst_exempt_ips` that is not an IP address (v4 or v6).
+    #[error("{0:?} in burst_exempt_ips is not an IP address")]
+    ExemptIp(String),
 }
 
 impl ScrubRules {
@@ -310,6 +314,24 @@ impl ScrubRules {
             .unwrap_or(Action::Flag)
     }
 
+    /// Whether submissions from `ip` are never counted for bursts: it is one of
+    /// `burst_exempt_ips`, compared as addresses (`::ffff:127.0.0.1` is `127.0.0.1`).
+    pub fn is_burst_exempt(&self, ip: &str) -> bool {
+        let ip = ip.trim();
+        let addr = ip
+            .parse::<std::net::IpAddr>()
+            .ok()
+            .map(|a| a.to_canonical());
+        self.burst_exempt_ips.iter().any(|e| {
+            let e = e.trim();
+            e == ip
+                || addr.is_some_and(|a| {
+                    e.parse::<std::net::IpAddr>()
+                        .is_ok_and(|x| x.to_canonical() == a)
+                })
+        })
+    }
+
     pub fn check(&self) -> Result<(), RulesError> {
         for code in self.actions.keys() {
             if rule_info(code).is_none() {
@@ -318,6 +340,13 @@ impl ScrubRules {
         }
         if self.burst_window_secs == 0 {
             return Err(RulesError::Zero("burst_window_secs"));
+        }
+        if let Some(bad) = self
+            .burst_exempt_ips
+            .iter()
+            .find(|e| e.trim().parse::<std::net::IpAddr>().is_err())
+        {
+            return Err(RulesError::ExemptIp(bad.clone()));
         }
         Ok(())
     }
@@ -653,6 +682,35 @@ mod tests {
         };
         assert_eq!(r.check(), Err(RulesError::Zero("burst_window_secs")));
         assert_eq!(ScrubRules::default().check(), Ok(()));
+    }
+
+    #[test]
+    fn burst_exemptions_are_ip_addresses() {
+        for bad in [
+            "not-an-ip",
+            "300.1.1.1",
+            "10.0.0.0/8",
+            "",
+            "127.0.0.1:80",
+            "a\u{0}b",
+        ] {
+            let r = ScrubRules {
+                burst_exempt_ips: vec!["127.0.0.1".into(), bad.into()],
+                ..Default::default()
+            };
+            assert_eq!(r.check(), Err(RulesError::ExemptIp(bad.into())), "{bad:?}");
+        }
+        let r = ScrubRules {
+            burst_exempt_ips: vec![" 10.1.2.3 ".into(), "0:0:0:0:0:0:0:1".into()],
+            ..Default::default()
+        };
+        assert_eq!(r.check(), Ok(()));
+        assert!(r.is_burst_exempt("10.1.2.3"));
+        assert!(r.is_burst_exempt("::ffff:10.1.2.3"));
+        assert!(r.is_burst_exempt("::1"));
+        assert!(!r.is_burst_exempt("10.1.2.4"));
+        assert!(!r.is_burst_exempt("not-an-ip"));
+        assert!(ScrubRules::default().is_burst_exempt("127.0.0.1"));
     }
 
     #[test]

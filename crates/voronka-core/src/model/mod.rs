@@ -18,6 +18,26 @@ pub type Id = i64;
 /// Milliseconds since the Unix epoch, UTC.
 pub type Millis = i64;
 
+/// The earliest time a person may set for something planned (a task, a reminder):
+/// 2000-01-01 00:00 UTC. Anything before is a typing or unit mistake.
+pub const EARLIEST_PLANNED: Millis = 946_684_800_000;
+/// [`EARLIEST_PLANNED`] as the messages name it.
+pub const EARLIEST_PLANNED_DATE: &str = "2000-01-01";
+/// How far ahead something may be planned (a task, a reminder, a call back, a freeze date).
+pub const PLAN_AHEAD_YEARS: i64 = 10;
+const PLAN_AHEAD_MS: Millis = PLAN_AHEAD_YEARS * 365 * 86_400_000;
+
+/// Whether `at` is a time something may be planned for, seen at `now`: from
+/// [`EARLIEST_PLANNED`] to [`PLAN_AHEAD_YEARS`] ahead.
+pub fn plannable(at: Millis, now: Millis) -> bool {
+    at >= EARLIEST_PLANNED && within_plan_ahead(at, now)
+}
+
+/// Whether `at` is at most [`PLAN_AHEAD_YEARS`] after `now`.
+pub fn within_plan_ahead(at: Millis, now: Millis) -> bool {
+    at <= now.saturating_add(PLAN_AHEAD_MS)
+}
+
 /// How a request reached us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -260,4 +280,32 @@ pub struct User {
     pub team_id: Option<Id>,
     pub active: bool,
     pub created_at: Millis,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn planned_times_lie_from_2000_to_ten_years_ahead() {
+        let now = 1_800_000_000_000;
+        let year = 365 * 86_400_000;
+        for at in [EARLIEST_PLANNED, now - year, now, now + 10 * year] {
+            assert!(plannable(at, now), "{at}");
+        }
+        for at in [
+            i64::MIN,
+            -1,
+            0,
+            EARLIEST_PLANNED - 1,
+            now + 10 * year + 1,
+            i64::MAX,
+        ] {
+            assert!(!plannable(at, now), "{at}");
+        }
+        assert!(within_plan_ahead(i64::MIN, now));
+        assert!(!within_plan_ahead(i64::MAX, now));
+        // A clock at the end of time does not overflow.
+        assert!(within_plan_ahead(i64::MAX, i64::MAX - 1));
+    }
 }

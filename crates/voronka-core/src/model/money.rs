@@ -52,6 +52,10 @@ pub struct Money {
 }
 
 impl Money {
+    /// The largest amount a deal may carry, in minor units: 10^15 (ten trillion in a currency of
+    /// two decimals). Sums of many such amounts still fit in the 64-bit totals of the reports.
+    pub const MAX_MINOR: i64 = 1_000_000_000_000_000;
+
     pub fn new(minor: i64, currency: Currency) -> Self {
         Money { minor, currency }
     }

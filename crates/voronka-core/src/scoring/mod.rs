@@ -9,7 +9,9 @@ mod rules;
 #[cfg(test)]
 mod tests;
 
-pub use rules::{BehaviourRule, Levels, ProfileRule, Qualify, Rules, RulesError, TemperatureBands};
+pub use rules::{
+    BehaviourRule, Levels, ProfileRule, Qualify, Rules, RulesError, TemperatureBands, POINTS_LIMIT,
+};
 
 use crate::intake::Normalized;
 use crate::model::{Id, Millis, Stage, Temperature};
@@ -297,7 +299,9 @@ impl Scorer {
             (QUIZ_FIT, Part::Fit, "quiz: fit"),
             (QUIZ_INTENT, Part::Engagement, "quiz: intent"),
         ] {
-            if let Some(points) = profile.get(field).and_then(|v| v.parse::<i64>().ok()) {
+            // A quiz's points are points like a rule's, held to the same range.
+            let quiz = profile.get(field).and_then(|v| v.parse::<i64>().ok());
+            if let Some(points) = quiz.map(|p| p.clamp(-POINTS_LIMIT, POINTS_LIMIT)) {
                 contributions.push(Contribution {
                     part,
                     rule: rule.to_string(),
@@ -310,18 +314,19 @@ impl Scorer {
             }
         }
         self.behaviour(events, now, &mut contributions);
-        let fit: i64 = contributions
+        // Saturating: rules stored before the points were limited still give a number that
+        // orders leads as their points do, never one wrapped around to the other end.
+        let fit = contributions
             .iter()
             .filter(|c| c.part == Part::Fit)
-            .map(|c| c.points)
-            .sum();
+            .fold(0i64, |sum, c| sum.saturating_add(c.points));
         let engagement = contributions
             .iter()
             .filter(|c| c.part == Part::Engagement)
             .map(|c| c.effective)
             .sum::<f64>()
             .round() as i64;
-        let total = fit + engagement;
+        let total = fit.saturating_add(engagement);
         let bands = &self.rules.temperature;
         let temperature = if callback || total >= bands.hot {
             Temperature::Hot
@@ -346,7 +351,7 @@ impl Scorer {
         if half_life <= 0.0 || at >= now {
             return 1.0;
         }
-        0.5f64.powf((now - at) as f64 / half_life)
+        0.5f64.powf(now.saturating_sub(at) as f64 / half_life)
     }
 
     fn behaviour(&self, events: &[Event], now: Millis, out: &mut Vec<Contribution>) {
@@ -355,7 +360,9 @@ impl Scorer {
         let mut order: Vec<&Event> = events.iter().collect();
         order.sort_by(|a, b| b.at.cmp(&a.at).then(b.id.cmp(&a.id)));
         for rule in &self.rules.behaviour {
-            let since = rule.within_days.map(|d| now - (d * DAY_MS as f64) as i64);
+            let since = rule
+                .within_days
+                .map(|d| now.saturating_sub((d * DAY_MS as f64) as i64));
             let mut counted: i64 = 0;
             for e in order.iter().filter(|e| rule.matches(e)) {
                 if since.is_some_and(|s| e.at < s) {
@@ -363,15 +370,17 @@ impl Scorer {
                 }
                 let mut points = rule.points;
                 if let Some(cap) = rule.cap {
-                    let room = cap.abs() - counted.abs();
+                    let room = cap
+                        .saturating_abs()
+                        .saturating_sub(counted.saturating_abs());
                     if room <= 0 {
                         break;
                     }
-                    if points.abs() > room {
+                    if points.saturating_abs() > room {
                         points = room * points.signum();
                     }
                 }
-                counted += points;
+                counted = counted.saturating_add(points);
                 let factor = if rule.decays {
                     self.decay(e.at, now)
                 } else {

@@ -4,6 +4,10 @@ use super::Event;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// The most points (either way) a rule, a cap or a threshold may name. Far above what any rule
+/// set needs, and low enough that a lead's fit, engagement and total stay exact sums.
+pub const POINTS_LIMIT: i64 = 1_000_000;
+
 /// The whole rule set: profile rules (fit), behaviour rules (engagement), decay, levels,
 /// temperature bands and qualification thresholds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -306,6 +310,9 @@ pub enum RulesError {
     Thresholds(&'static str),
     #[error("the half-life must be zero (no decay) or positive")]
     HalfLife,
+    /// A rule's points or cap, or a threshold (named by its setting), outside ±[`POINTS_LIMIT`].
+    #[error("{0:?}: points must be from {min} to {max}", min = -POINTS_LIMIT, max = POINTS_LIMIT)]
+    Points(String),
 }
 
 impl Default for Rules {
@@ -352,7 +359,23 @@ impl Rules {
         toml::to_string_pretty(self).unwrap_or_default()
     }
 
+    /// Reads rules saved earlier. They are checked as new rules are, except for the range of
+    /// points: rules saved before it was checked stay in force as they were saved (the scorer
+    /// saturates their sums), instead of being dropped for the defaults.
+    pub fn from_stored_json(s: &str) -> Result<Self, RulesError> {
+        let r: Rules = serde_json::from_str(s).map_err(|e| RulesError::Parse(e.to_string()))?;
+        r.check_shape()?;
+        Ok(r)
+    }
+
     pub fn check(&self) -> Result<(), RulesError> {
+        self.check_shape()?;
+        self.check_points()
+    }
+
+    /// Everything but the range of points: names, fields, events, bands, rising thresholds and
+    /// the half-life.
+    fn check_shape(&self) -> Result<(), RulesError> {
         let mut seen = std::collections::HashSet::new();
         let names = self
             .profile
@@ -394,6 +417,37 @@ impl Rules {
         }
         if !(self.half_life_days >= 0.0 && self.half_life_days.is_finite()) {
             return Err(RulesError::HalfLife);
+        }
+        Ok(())
+    }
+
+    /// Every rule's points and cap, and every threshold, within ±[`POINTS_LIMIT`].
+    fn check_points(&self) -> Result<(), RulesError> {
+        let in_range = |p: i64| (-POINTS_LIMIT..=POINTS_LIMIT).contains(&p);
+        for r in &self.profile {
+            if !in_range(r.points) {
+                return Err(RulesError::Points(r.name.clone()));
+            }
+        }
+        for r in &self.behaviour {
+            if !in_range(r.points) || r.cap.is_some_and(|c| !in_range(c)) {
+                return Err(RulesError::Points(r.name.clone()));
+            }
+        }
+        let q = &self.qualify;
+        let thresholds: [(&str, &[i64]); 7] = [
+            ("levels.fit", self.levels.fit.as_slice()),
+            ("levels.activity", self.levels.activity.as_slice()),
+            ("temperature.warm", &[self.temperature.warm]),
+            ("temperature.hot", &[self.temperature.hot]),
+            ("qualify.mql_fit", &[q.mql_fit]),
+            ("qualify.mql_engagement", &[q.mql_engagement]),
+            ("qualify.sql_engagement", q.sql_engagement.as_slice()),
+        ];
+        for (setting, values) in thresholds {
+            if !values.iter().all(|v| in_range(*v)) {
+                return Err(RulesError::Points(setting.to_string()));
+            }
         }
         Ok(())
     }

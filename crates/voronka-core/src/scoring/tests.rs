@@ -356,3 +356,173 @@ fn submissions_give_profiles_that_keep_the_old_content_points() {
     assert_eq!(merged.get("company_size").map(String::as_str), Some("250"));
     assert_eq!(merged.get("company").map(String::as_str), Some("ACME"));
 }
+
+#[test]
+fn points_and_thresholds_outside_the_limit_are_refused() {
+    let profile_rule =
+        |points: i64| format!("[[profile]]\nname = \"Big\"\nfield = \"x\"\npoints = {points}\n");
+    for points in [i64::MAX, i64::MIN, POINTS_LIMIT + 1, -POINTS_LIMIT - 1] {
+        assert_eq!(
+            Rules::from_toml(&profile_rule(points)).unwrap_err(),
+            RulesError::Points("Big".into()),
+            "{points}"
+        );
+    }
+    for points in [POINTS_LIMIT, -POINTS_LIMIT] {
+        assert!(Rules::from_toml(&profile_rule(points)).is_ok(), "{points}");
+    }
+    let behaviour = |points: i64, cap: i64| {
+        format!("[[behaviour]]\nname = \"Views\"\nevent = \"page_view\"\npoints = {points}\ncap = {cap}\n")
+    };
+    for (points, cap) in [(i64::MAX, 10), (1, i64::MIN), (1, POINTS_LIMIT + 1)] {
+        assert_eq!(
+            Rules::from_toml(&behaviour(points, cap)).unwrap_err(),
+            RulesError::Points("Views".into()),
+            "{points} {cap}"
+        );
+    }
+    assert!(Rules::from_toml(&behaviour(-POINTS_LIMIT, POINTS_LIMIT)).is_ok());
+    for (toml, setting) in [
+        (
+            "[levels]\nfit = [1, 2, 9223372036854775807]\nactivity = [1, 2, 3]\n",
+            "levels.fit",
+        ),
+        (
+            "[levels]\nfit = [1, 2, 3]\nactivity = [-9223372036854775808, 2, 3]\n",
+            "levels.activity",
+        ),
+        (
+            "[temperature]\nwarm = -1000001\nhot = 45\n",
+            "temperature.warm",
+        ),
+        (
+            "[temperature]\nwarm = 25\nhot = 1000001\n",
+            "temperature.hot",
+        ),
+        (
+            "[qualify]\nmql_fit = 1000001\nmql_engagement = 20\n",
+            "qualify.mql_fit",
+        ),
+        (
+            "[qualify]\nmql_fit = 20\nmql_engagement = -1000001\n",
+            "qualify.mql_engagement",
+        ),
+        (
+            "[qualify]\nmql_fit = 20\nmql_engagement = 20\nsql_engagement = 9223372036854775807\n",
+            "qualify.sql_engagement",
+        ),
+    ] {
+        assert_eq!(
+            Rules::from_toml(toml).unwrap_err(),
+            RulesError::Points(setting.into()),
+            "{toml}"
+        );
+    }
+    assert_eq!(
+        RulesError::Points("Big".into()).to_string(),
+        "\"Big\": points must be from -1000000 to 1000000"
+    );
+}
+
+/// Rules saved before the points were limited never make a score wrap around.
+#[test]
+fn scores_saturate_instead_of_wrapping() {
+    let rule = |name: &str, points: i64| ProfileRule {
+        name: name.into(),
+        field: "x".into(),
+        points,
+        group: None,
+        any_of: Vec::new(),
+        contains: Vec::new(),
+        none_of: Vec::new(),
+        min: None,
+        max: None,
+    };
+    let scorer = |profile: Vec<ProfileRule>, behaviour: Vec<BehaviourRule>| {
+        Scorer::new(Rules {
+            profile,
+            behaviour,
+            ..Rules::from_toml("").unwrap()
+        })
+    };
+    let high = scorer(vec![rule("a", i64::MAX), rule("b", 1)], Vec::new());
+    let sc = high.score(&profile(&[("x", "yes")]), &[], false, NOW);
+    assert_eq!((sc.fit, sc.total), (i64::MAX, i64::MAX));
+    assert_eq!(sc.temperature, Temperature::Hot);
+    assert_eq!(sc.fit_level, FitLevel::VerySuitable);
+    let low = scorer(vec![rule("a", i64::MIN), rule("b", -1)], Vec::new());
+    let sc = low.score(&profile(&[("x", "yes")]), &[], false, NOW);
+    assert_eq!((sc.fit, sc.total), (i64::MIN, i64::MIN));
+    assert_eq!(sc.fit_level, FitLevel::Stranger);
+
+    // Engagement at the top of the range plus fit at the top stays at the top.
+    let views = BehaviourRule {
+        name: "Views".into(),
+        event: "page_view".into(),
+        points: i64::MAX,
+        properties: Default::default(),
+        url_contains: None,
+        min_count: None,
+        cap: Some(i64::MIN),
+        once: false,
+        within_days: Some(1e300),
+        decays: false,
+    };
+    let future_only = BehaviourRule {
+        name: "Future only".into(),
+        points: -1,
+        cap: None,
+        within_days: Some(-1e300),
+        ..views.clone()
+    };
+    let fading = BehaviourRule {
+        name: "Fading".into(),
+        points: 5,
+        cap: None,
+        within_days: None,
+        decays: true,
+        ..views.clone()
+    };
+    let both = scorer(vec![rule("a", i64::MAX)], vec![views, future_only, fading]);
+    let mut ancient = event(2, "page_view", 0.0);
+    ancient.at = i64::MIN;
+    let sc = both.score(
+        &profile(&[("x", "yes")]),
+        &[event(1, "page_view", 0.0), ancient],
+        false,
+        NOW,
+    );
+    assert_eq!((sc.engagement, sc.total), (i64::MAX, i64::MAX), "{sc:?}");
+    assert!(points_of(&sc, "Future only").is_empty(), "{sc:?}");
+    let fading: Vec<f64> = sc
+        .contributions
+        .iter()
+        .filter(|c| c.rule == "Fading")
+        .map(|c| c.effective)
+        .collect();
+    assert_eq!(fading, vec![5.0, 0.0]);
+
+    // Such rules, saved before the range was checked, are read back as they were saved.
+    let saved = both.rules().to_json();
+    assert!(matches!(
+        Rules::from_json(&saved),
+        Err(RulesError::Points(_))
+    ));
+    assert_eq!(&Rules::from_stored_json(&saved).unwrap(), both.rules());
+    assert_eq!(
+        Rules::from_stored_json(r#"{"levels": {"fit": [3, 2, 1], "activity": [1, 2, 3]}}"#),
+        Err(RulesError::Thresholds("fit level"))
+    );
+
+    // Quiz points are held to the range of rule points.
+    let sc = Scorer::new(Rules::from_toml("").unwrap()).score(
+        &profile(&[
+            (QUIZ_FIT, "9223372036854775807"),
+            (QUIZ_INTENT, "-9223372036854775808"),
+        ]),
+        &[],
+        false,
+        NOW,
+    );
+    assert_eq!((sc.fit, sc.engagement), (POINTS_LIMIT, -POINTS_LIMIT));
+}
