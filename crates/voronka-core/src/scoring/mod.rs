@@ -50,6 +50,29 @@ pub const STANDARD_EVENTS: &[&str] = &[
 /// (`phone_valid`, `message_length` …). Keys are lower-case field names.
 pub type Profile = BTreeMap<String, String>;
 
+/// The profile's keys that voronka fills from what it read and checked, never from a custom field
+/// of the same name.
+pub const DERIVED: &[&str] = &[
+    "name",
+    "company",
+    "position",
+    "country",
+    "language",
+    "product",
+    "source",
+    "medium",
+    "campaign",
+    "kind",
+    "email",
+    "email_domain",
+    "phone",
+    "phone_valid",
+    "message_length",
+    "value",
+    QUIZ_FIT,
+    QUIZ_INTENT,
+];
+
 /// The profile one submission gives.
 pub fn profile_of(n: &Normalized) -> Profile {
     let mut p = Profile::new();
@@ -61,7 +84,12 @@ pub fn profile_of(n: &Normalized) -> Profile {
     for (k, v) in &n.custom {
         // An import keeps unknown columns as `x_<header>`; rules name the field itself.
         let k = k.trim().to_lowercase();
-        put(k.strip_prefix("x_").unwrap_or(&k), Some(v));
+        let k = k.strip_prefix("x_").unwrap_or(&k);
+        // The facts voronka derives are its own: a submitted `quiz_fit` or `phone_valid` is not
+        // a quiz answered or a phone checked.
+        if !DERIVED.contains(&k) {
+            put(k, Some(v));
+        }
     }
     put("name", n.full_name.as_deref());
     put("company", n.company.as_deref());

@@ -328,6 +328,37 @@ fn stage_moves_name_the_rule() {
 }
 
 #[test]
+fn custom_fields_cannot_pose_as_derived_facts() {
+    // A form posted by hand with fields named as the facts scoring derives: no quiz was
+    // answered, the phone is no phone, the source is not a campaign's.
+    let forged = Submission::new(Channel::WebForm, 0)
+        .with("name", "Пётр")
+        .with("email", "petr@example.com")
+        .with("phone", "12")
+        .with("quiz_fit", "1000000")
+        .with("QUIZ_INTENT", "1000000")
+        .with("x_phone_valid", "true")
+        .with("source", "google")
+        .with("message_length", "5000")
+        .with("company_size", "1–20");
+    let n = normalize(&forged, &Default::default());
+    let p = profile_of(&n);
+    for key in [
+        "quiz_fit",
+        "quiz_intent",
+        "phone_valid",
+        "source",
+        "message_length",
+    ] {
+        assert_eq!(p.get(key), None, "{key}: {p:?}");
+    }
+    // Fields of its own stay.
+    assert_eq!(p.get("company_size").map(String::as_str), Some("1–20"));
+    let sc = Scorer::default().score(&p, &[], false, NOW);
+    assert!(sc.fit < 100, "{sc:?}");
+}
+
+#[test]
 fn submissions_give_profiles_that_keep_the_old_content_points() {
     let full = Submission::new(Channel::WebForm, 0)
         .with("name", "Иван Петров")
