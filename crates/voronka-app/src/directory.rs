@@ -173,7 +173,7 @@ impl App {
     ) -> Result<(Account, Vec<ContactRow>)> {
         actor.require_read_leads()?;
         self.store
-            .account(id)
+            .account(id, &actor.visibility())
             .await?
             .ok_or_else(|| AppError::NotFound(Message::new("account_not_found").with("id", id)))
     }
@@ -199,8 +199,9 @@ impl App {
         Ok(d)
     }
 
-    pub async fn list_customers(&self, actor: &Actor, q: SimpleQuery) -> Result<Vec<Customer>> {
+    pub async fn list_customers(&self, actor: &Actor, mut q: SimpleQuery) -> Result<Vec<Customer>> {
         actor.require_read_leads()?;
+        q.visibility = actor.visibility();
         Ok(self.store.list_customers(&q).await?)
     }
 
@@ -216,8 +217,9 @@ impl App {
         Ok(d)
     }
 
-    pub async fn list_deals(&self, actor: &Actor, q: SimpleQuery) -> Result<Vec<Deal>> {
+    pub async fn list_deals(&self, actor: &Actor, mut q: SimpleQuery) -> Result<Vec<Deal>> {
         actor.require_read_leads()?;
+        q.visibility = actor.visibility();
         Ok(self.store.list_deals(&q).await?)
     }
 

@@ -594,6 +594,72 @@ async fn roles_filters_and_pagination() {
             .await
             .unwrap();
         assert_eq!(inbox[0].lead.id, seen[5], "{n}");
+        // What a lead became is seen by whoever sees the lead: each salesperson's deals and
+        // customers, and of an account only the contacts of their own leads.
+        let eur = Currency::parse("EUR").unwrap();
+        let firm = |name: &str| {
+            req(&[
+                ("name", name),
+                (
+                    "email",
+                    &format!("{}@firma-obshaya.ru", name.to_lowercase()),
+                ),
+                ("company", "Фирма Общая"),
+            ])
+        };
+        let a = app.capture(firm("Anna")).await.unwrap().lead_id.unwrap();
+        let b = app.capture(firm("Boris")).await.unwrap().lead_id.unwrap();
+        app.assign(&admin, a, Some(s1.id)).await.unwrap();
+        app.assign(&admin, b, Some(s2.id)).await.unwrap();
+        let mut deal_of = Vec::new();
+        for lead in [a, b] {
+            let input = ConvertInput {
+                amount: Money::new(10_000, eur),
+                title: None,
+            };
+            deal_of.push(app.convert(&admin, lead, input).await.unwrap());
+        }
+        let simple = |text: Option<&str>| voronka_store::SimpleQuery {
+            text: text.map(str::to_string),
+            limit: 100,
+            ..Default::default()
+        };
+        let deals = app.list_deals(&mine(&s1), simple(None)).await.unwrap();
+        assert_eq!(
+            deals.iter().map(|d| d.lead_id).collect::<Vec<_>>(),
+            vec![a],
+            "{n}"
+        );
+        assert_eq!(app.list_deals(&admin, simple(None)).await.unwrap().len(), 2);
+        let customers = app.list_customers(&mine(&s1), simple(None)).await.unwrap();
+        assert_eq!(
+            customers.iter().map(|c| c.id).collect::<Vec<_>>(),
+            vec![deal_of[0].1],
+            "{n}"
+        );
+        let account = app.store().lead(a).await.unwrap().unwrap();
+        let account_id = app
+            .contact_detail(&admin, account.contact_id)
+            .await
+            .unwrap()
+            .account
+            .unwrap()
+            .id;
+        let (_, contacts) = app.account_detail(&mine(&s1), account_id).await.unwrap();
+        assert_eq!(
+            contacts.iter().map(|c| c.id).collect::<Vec<_>>(),
+            vec![account.contact_id],
+            "{n}"
+        );
+        let (_, all) = app.account_detail(&admin, account_id).await.unwrap();
+        assert_eq!(all.len(), 2, "{n}");
+        // Deals are found by their lead's search text.
+        let found = app.list_deals(&admin, simple(Some("boris"))).await.unwrap();
+        assert_eq!(
+            found.iter().map(|d| d.lead_id).collect::<Vec<_>>(),
+            vec![b],
+            "{n}"
+        );
     }
 }
 
@@ -1162,6 +1228,12 @@ async fn search_follows_a_merge_and_its_undo() {
             .unwrap();
         app.catch_up_search_index().await.unwrap();
         assert_eq!(found("жукова").await, vec![b], "{n}");
+        // A search of a thousand words reads its first distinct ones, and answers.
+        let many: &'static str =
+            Box::leak(format!("{}сидоров", "о ".repeat(1000)).into_boxed_str());
+        assert_eq!(found(many).await, vec![a], "{n}");
+        let many: &'static str = Box::leak("ab cd ".repeat(600).into_boxed_str());
+        assert_eq!(found(many).await, Vec::<i64>::new(), "{n}");
         // Control characters in a search (a NUL among them) are left out, on either reading:
         // through the index, and as a pattern over contacts.
         assert_eq!(found("жук\0ова").await, vec![b], "{n}");

@@ -354,6 +354,29 @@ fn token_from(r: &DbRow) -> Result<ApiToken> {
     })
 }
 
+/// Keeps the rows whose `column` is the `leads_column` (a contact's or a lead's id) of a lead
+/// `who` may see: their own leads (a salesperson), their team's and unassigned ones (a manager).
+fn push_visible(qb: &mut QueryBuilder<'_, DB>, column: &str, leads_column: &str, who: &Visibility) {
+    match who {
+        Visibility::All => {}
+        Visibility::Owner(u) => {
+            qb.push(format!(
+                " AND {column} IN (SELECT {leads_column} FROM leads WHERE owner_id = "
+            ))
+            .push_bind(*u)
+            .push(")");
+        }
+        Visibility::Team(t) => {
+            qb.push(format!(
+                " AND {column} IN (SELECT {leads_column} FROM leads WHERE owner_id IS NULL \
+                 OR owner_id IN (SELECT id FROM users WHERE team_id = "
+            ))
+            .push_bind(*t)
+            .push("))");
+        }
+    }
+}
+
 fn like_pattern(text: &str) -> String {
     let mut p = String::from("%");
     // Control characters (a NUL among them, which PostgreSQL refuses in text) match nothing
@@ -477,8 +500,16 @@ fn search_words(q: &LeadQuery) -> Option<Vec<String>> {
             words.extend(spaced.map(str::to_string));
         }
     }
+    // Each word is a condition of its own: a search reads its first few distinct words.
+    let mut seen = std::collections::HashSet::new();
+    words.retain(|w| seen.insert(w.clone()));
+    words.truncate(MAX_SEARCH_WORDS);
     (!words.is_empty()).then_some(words)
 }
+
+/// The words of a search that count (a query of a thousand words would nest past what the
+/// databases' expression trees take).
+const MAX_SEARCH_WORDS: usize = 16;
 
 /// A search whose term matches more leads than this is broad: its page is found by walking the
 /// list's order, and its count stops here.
@@ -1430,19 +1461,7 @@ impl Store for SqlStore {
              (SELECT COALESCE(p.e164, p.raw) FROM contact_phones p WHERE p.contact_id = c.id LIMIT 1) AS phone \
              FROM contacts c LEFT JOIN accounts a ON a.id = c.account_id WHERE 1 = 1",
         );
-        match &q.visibility {
-            Visibility::All => {}
-            Visibility::Owner(u) => {
-                qb.push(" AND c.id IN (SELECT contact_id FROM leads WHERE owner_id = ")
-                    .push_bind(*u)
-                    .push(")");
-            }
-            Visibility::Team(t) => {
-                qb.push(" AND c.id IN (SELECT contact_id FROM leads WHERE owner_id IS NULL OR owner_id IN (SELECT id FROM users WHERE team_id = ")
-                    .push_bind(*t)
-                    .push("))");
-            }
-        }
+        push_visible(&mut qb, "c.id", "contact_id", &q.visibility);
         if let Some(t) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
             qb.push(" AND c.id IN (SELECT contact_id FROM leads WHERE search_text LIKE ")
                 .push_bind(like_pattern(t))
@@ -1469,31 +1488,39 @@ impl Store for SqlStore {
             .collect()
     }
 
-    async fn account(&self, id: Id) -> Result<Option<(Account, Vec<ContactRow>)>> {
+    async fn account(
+        &self,
+        id: Id,
+        who: &Visibility,
+    ) -> Result<Option<(Account, Vec<ContactRow>)>> {
         let Some(a) = self.account_by_id(Some(id)).await? else {
             return Ok(None);
         };
-        let contacts = sqlx::query(
+        let mut qb: QueryBuilder<DB> = QueryBuilder::new(
             "SELECT c.id, c.full_name, c.created_at, \
              (SELECT e.normalized FROM contact_emails e WHERE e.contact_id = c.id LIMIT 1) AS email, \
              (SELECT COALESCE(p.e164, p.raw) FROM contact_phones p WHERE p.contact_id = c.id LIMIT 1) AS phone \
-             FROM contacts c WHERE c.account_id = $1 ORDER BY c.id",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(ContactRow {
-                id: r.try_get("id")?,
-                full_name: r.try_get("full_name")?,
-                email: r.try_get("email")?,
-                phone: r.try_get("phone")?,
-                company: Some(a.name.clone()),
-                created_at: r.try_get("created_at")?,
+             FROM contacts c WHERE c.account_id = ",
+        );
+        qb.push_bind(id);
+        push_visible(&mut qb, "c.id", "contact_id", who);
+        qb.push(" ORDER BY c.id");
+        let contacts = qb
+            .build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(ContactRow {
+                    id: r.try_get("id")?,
+                    full_name: r.try_get("full_name")?,
+                    email: r.try_get("email")?,
+                    phone: r.try_get("phone")?,
+                    company: Some(a.name.clone()),
+                    created_at: r.try_get("created_at")?,
+                })
             })
-        })
-        .collect::<Result<Vec<_>>>()?;
+            .collect::<Result<Vec<_>>>()?;
         Ok(Some((a, contacts)))
     }
 
@@ -1569,6 +1596,7 @@ impl Store for SqlStore {
 
     async fn list_customers(&self, q: &SimpleQuery) -> Result<Vec<Customer>> {
         let mut qb: QueryBuilder<DB> = QueryBuilder::new("SELECT * FROM customers WHERE 1 = 1");
+        push_visible(&mut qb, "contact_id", "contact_id", &q.visibility);
         if let Some(t) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
             qb.push(" AND contact_id IN (SELECT contact_id FROM leads WHERE search_text LIKE ")
                 .push_bind(like_pattern(t))
@@ -1596,9 +1624,19 @@ impl Store for SqlStore {
     }
 
     async fn list_deals(&self, q: &SimpleQuery) -> Result<Vec<Deal>> {
-        sqlx::query("SELECT * FROM deals ORDER BY created_at DESC, id DESC LIMIT $1 OFFSET $2")
-            .bind(q.limit.clamp(1, 1000))
-            .bind(q.offset.max(0))
+        // A deal is seen by whoever may see the lead it came from.
+        let mut qb: QueryBuilder<DB> = QueryBuilder::new("SELECT * FROM deals WHERE 1 = 1");
+        push_visible(&mut qb, "lead_id", "id", &q.visibility);
+        if let Some(t) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
+            qb.push(" AND lead_id IN (SELECT id FROM leads WHERE search_text LIKE ")
+                .push_bind(like_pattern(t))
+                .push(" ESCAPE '\\')");
+        }
+        qb.push(" ORDER BY created_at DESC, id DESC LIMIT ")
+            .push_bind(q.limit.clamp(1, 1000))
+            .push(" OFFSET ")
+            .push_bind(q.offset.max(0));
+        qb.build()
             .fetch_all(&self.pool)
             .await?
             .iter()

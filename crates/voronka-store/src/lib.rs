@@ -214,7 +214,9 @@ pub trait Store: RoutingStore + ScoreStore + Send + Sync + 'static {
     async fn count_leads(&self, q: &LeadQuery) -> Result<i64>;
     async fn contact_detail(&self, id: Id) -> Result<Option<ContactDetail>>;
     async fn list_contacts(&self, q: &SimpleQuery) -> Result<Vec<ContactRow>>;
-    async fn account(&self, id: Id) -> Result<Option<(Account, Vec<ContactRow>)>>;
+    /// An account and those of its contacts `who` may see.
+    async fn account(&self, id: Id, who: &Visibility)
+        -> Result<Option<(Account, Vec<ContactRow>)>>;
     async fn list_accounts(&self, q: &SimpleQuery) -> Result<Vec<Account>>;
     async fn customer_detail(&self, id: Id) -> Result<Option<CustomerDetail>>;
     async fn list_customers(&self, q: &SimpleQuery) -> Result<Vec<Customer>>;
