@@ -377,6 +377,32 @@ fn push_visible(qb: &mut QueryBuilder<'_, DB>, column: &str, leads_column: &str,
     }
 }
 
+/// Keeps the rows whose `column` is the `leads_column` of a lead `q`'s reader may see and, with a
+/// search, of a lead whose search text holds it.
+fn push_through_leads(
+    qb: &mut QueryBuilder<'_, DB>,
+    column: &str,
+    leads_column: &str,
+    q: &SimpleQuery,
+) {
+    push_visible(qb, column, leads_column, &q.visibility);
+    if let Some(t) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
+        qb.push(format!(
+            " AND {column} IN (SELECT {leads_column} FROM leads WHERE search_text LIKE "
+        ))
+        .push_bind(like_pattern(t))
+        .push(" ESCAPE '\\')");
+    }
+}
+
+/// The order and the page of a simple list.
+fn push_page(qb: &mut QueryBuilder<'_, DB>, order: &str, q: &SimpleQuery) {
+    qb.push(format!(" ORDER BY {order} LIMIT "))
+        .push_bind(q.limit.clamp(1, 1000))
+        .push(" OFFSET ")
+        .push_bind(q.offset.max(0));
+}
+
 fn like_pattern(text: &str) -> String {
     let mut p = String::from("%");
     // Control characters (a NUL among them, which PostgreSQL refuses in text) match nothing
@@ -1461,16 +1487,8 @@ impl Store for SqlStore {
              (SELECT COALESCE(p.e164, p.raw) FROM contact_phones p WHERE p.contact_id = c.id LIMIT 1) AS phone \
              FROM contacts c LEFT JOIN accounts a ON a.id = c.account_id WHERE 1 = 1",
         );
-        push_visible(&mut qb, "c.id", "contact_id", &q.visibility);
-        if let Some(t) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
-            qb.push(" AND c.id IN (SELECT contact_id FROM leads WHERE search_text LIKE ")
-                .push_bind(like_pattern(t))
-                .push(" ESCAPE '\\')");
-        }
-        qb.push(" ORDER BY c.id DESC LIMIT ")
-            .push_bind(q.limit.clamp(1, 1000))
-            .push(" OFFSET ")
-            .push_bind(q.offset.max(0));
+        push_through_leads(&mut qb, "c.id", "contact_id", q);
+        push_page(&mut qb, "c.id DESC", q);
         qb.build()
             .fetch_all(&self.pool)
             .await?
@@ -1596,16 +1614,8 @@ impl Store for SqlStore {
 
     async fn list_customers(&self, q: &SimpleQuery) -> Result<Vec<Customer>> {
         let mut qb: QueryBuilder<DB> = QueryBuilder::new("SELECT * FROM customers WHERE 1 = 1");
-        push_visible(&mut qb, "contact_id", "contact_id", &q.visibility);
-        if let Some(t) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
-            qb.push(" AND contact_id IN (SELECT contact_id FROM leads WHERE search_text LIKE ")
-                .push_bind(like_pattern(t))
-                .push(" ESCAPE '\\')");
-        }
-        qb.push(" ORDER BY id DESC LIMIT ")
-            .push_bind(q.limit.clamp(1, 1000))
-            .push(" OFFSET ")
-            .push_bind(q.offset.max(0));
+        push_through_leads(&mut qb, "contact_id", "contact_id", q);
+        push_page(&mut qb, "id DESC", q);
         qb.build()
             .fetch_all(&self.pool)
             .await?
@@ -1626,16 +1636,8 @@ impl Store for SqlStore {
     async fn list_deals(&self, q: &SimpleQuery) -> Result<Vec<Deal>> {
         // A deal is seen by whoever may see the lead it came from.
         let mut qb: QueryBuilder<DB> = QueryBuilder::new("SELECT * FROM deals WHERE 1 = 1");
-        push_visible(&mut qb, "lead_id", "id", &q.visibility);
-        if let Some(t) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
-            qb.push(" AND lead_id IN (SELECT id FROM leads WHERE search_text LIKE ")
-                .push_bind(like_pattern(t))
-                .push(" ESCAPE '\\')");
-        }
-        qb.push(" ORDER BY created_at DESC, id DESC LIMIT ")
-            .push_bind(q.limit.clamp(1, 1000))
-            .push(" OFFSET ")
-            .push_bind(q.offset.max(0));
+        push_through_leads(&mut qb, "lead_id", "id", q);
+        push_page(&mut qb, "created_at DESC, id DESC", q);
         qb.build()
             .fetch_all(&self.pool)
             .await?
