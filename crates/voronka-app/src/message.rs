@@ -354,6 +354,7 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "body_not_utf8" => "the body is not valid UTF-8".to_string(),
         "fields_unknown" => format!("unknown fields: {}", a("fields")),
         "field_unknown" => "no such field".to_string(),
+        "offset_negative" => "the offset is 0 or more".to_string(),
         "query_invalid" => format!("the query string does not fit: {}", a("problem")),
         "value_invalid" => format!("invalid value for {}: {}", a("field"), a("problem")),
         "content_type_not_json" => format!(

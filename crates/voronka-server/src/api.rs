@@ -607,9 +607,13 @@ impl PageQuery {
                     .with("max", 1000),
             ));
         }
+        let offset = self.offset.unwrap_or(0);
+        if offset < 0 {
+            return Err(bad("offset", Message::new("offset_negative")));
+        }
         Ok(SimpleQuery {
             text: self.q.clone(),
-            offset: self.offset.unwrap_or(0).max(0),
+            offset,
             limit,
             ..Default::default()
         })

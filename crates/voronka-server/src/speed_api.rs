@@ -388,23 +388,23 @@ async fn list_tasks(
     ApiActor(actor): ApiActor,
     ApiQuery(q): ApiQuery<TaskQuery>,
 ) -> ApiResult<Json<Vec<voronka_store::Task>>> {
-    let user = q
-        .user
-        .or(actor.user_id())
-        .ok_or_else(|| ApiError::BadRequest(Message::new("user_required")))?;
+    // The query is checked whole before anything is read: a wrong status is named as such.
     let status = q.status.as_deref().unwrap_or("open");
+    if !matches!(status, "open" | "all" | "overdue") {
+        return Err(ApiError::BadRequest(
+            Message::new("task_status_unknown").with("given", status),
+        ));
+    }
+    let user = match q.user {
+        Some(u) => crate::api::parse_id(&u.to_string(), IdOf::User)?,
+        None => actor
+            .user_id()
+            .ok_or_else(|| ApiError::BadRequest(Message::new("user_required")))?,
+    };
     let mut tasks = s.app.tasks_of(&actor, user, status != "all").await?;
-    match status {
-        "open" | "all" => {}
-        "overdue" => {
-            let now = voronka_app::now_ms();
-            tasks.retain(|t| t.due_at < now);
-        }
-        other => {
-            return Err(ApiError::BadRequest(
-                Message::new("task_status_unknown").with("given", other),
-            ))
-        }
+    if status == "overdue" {
+        let now = voronka_app::now_ms();
+        tasks.retain(|t| t.due_at < now);
     }
     Ok(Json(tasks))
 }

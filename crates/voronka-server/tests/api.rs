@@ -850,6 +850,28 @@ async fn api_auth_roles_and_lead_actions() {
         assert_eq!(v["code"], "query_invalid", "{query}: {v}");
         assert_eq!(v["fields"][0]["field"], field, "{query}: {v}");
     }
+    // Values that read but do not fit are named by their own sentences.
+    for (query, status, code) in [
+        (
+            "/api/v1/contacts?offset=-1",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "offset_negative",
+        ),
+        (
+            "/api/v1/tasks?status=x",
+            StatusCode::BAD_REQUEST,
+            "task_status_unknown",
+        ),
+        (
+            "/api/v1/tasks?user=0",
+            StatusCode::BAD_REQUEST,
+            "user_id_invalid",
+        ),
+    ] {
+        let (st, v) = error_of(s.get(query, &admin).send().await.unwrap()).await;
+        assert_eq!(st, status, "{query}: {v}");
+        assert_eq!(v["code"], code, "{query}: {v}");
+    }
     let (st, taken) = error_of(
         s.post("/api/v1/users", &admin)
             .json(&json!({"email": "s1@mail.ru", "password": "password-9", "role": "viewer"}))
