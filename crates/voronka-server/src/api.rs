@@ -144,26 +144,39 @@ pub(crate) fn parse_moment(field: &str, s: &str) -> ApiResult<Millis> {
 #[derive(Deserialize, Default, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct LeadFilter {
+    /// One stage or several, comma-separated: new, working, mql, sql, converted, refused, junk.
     stage: Option<String>,
+    /// cold, warm or hot.
     temperature: Option<String>,
+    /// A person's id, or `none` for unassigned leads.
     owner: Option<String>,
+    /// utm_source of the first touch.
     source: Option<String>,
     medium: Option<String>,
     campaign: Option<String>,
+    /// A form's id.
     form: Option<String>,
+    /// A contact's id.
     contact: Option<String>,
+    /// From this moment on: YYYY-MM-DD, RFC 3339 or epoch milliseconds.
     created_from: Option<String>,
+    /// Before this moment.
     created_to: Option<String>,
+    /// Words over name, email, phone, company and product, each required in any order; "a phrase"
+    /// in quotes is one word; a phone as written is searched by its digits.
     q: Option<String>,
     /// Only leads whose probability of conversion is at least this (0–1).
     min_conversion: Option<String>,
     /// A cell of the fit × activity matrix.
     fit_level: Option<String>,
     activity: Option<String>,
+    /// inbox (default), -created_at, created_at, -updated_at, -score or -conversion.
     sort: Option<String>,
+    /// The page after this position (`next_cursor` of the page before).
     cursor: Option<String>,
     /// The page before this position.
     before: Option<String>,
+    /// 1 to 1000 (50 when not given).
     limit: Option<i64>,
 }
 
@@ -591,8 +604,11 @@ async fn lead_audit(
 #[derive(Deserialize, Default, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct PageQuery {
+    /// Text the records' leads hold (name, email, phone, company).
     q: Option<String>,
+    /// How many to skip: 0 or more.
     offset: Option<i64>,
+    /// 1 to 1000 (50 when not given).
     limit: Option<i64>,
 }
 
@@ -871,6 +887,7 @@ async fn add_reason(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PairsQuery {
+    /// open (default), merged or not_duplicate.
     status: Option<String>,
 }
 

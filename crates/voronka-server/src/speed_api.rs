@@ -64,6 +64,7 @@ fn id(s: &str, of: IdOf) -> ApiResult<Id> {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FormatQuery {
+    /// json (default) or toml.
     pub format: Option<String>,
 }
 
