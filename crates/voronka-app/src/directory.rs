@@ -172,14 +172,18 @@ impl App {
         id: Id,
     ) -> Result<(Account, Vec<ContactRow>)> {
         actor.require_read_leads()?;
+        let who = actor.visibility();
         self.store
-            .account(id, &actor.visibility())
+            .account(id, &who)
             .await?
+            // A reader who sees none of its contacts does not see the account either.
+            .filter(|(_, contacts)| who == voronka_store::Visibility::All || !contacts.is_empty())
             .ok_or_else(|| AppError::NotFound(Message::new("account_not_found").with("id", id)))
     }
 
-    pub async fn list_accounts(&self, actor: &Actor, q: SimpleQuery) -> Result<Vec<Account>> {
+    pub async fn list_accounts(&self, actor: &Actor, mut q: SimpleQuery) -> Result<Vec<Account>> {
         actor.require_read_leads()?;
+        q.visibility = actor.visibility();
         Ok(self.store.list_accounts(&q).await?)
     }
 

@@ -653,6 +653,31 @@ async fn roles_filters_and_pagination() {
         );
         let (_, all) = app.account_detail(&admin, account_id).await.unwrap();
         assert_eq!(all.len(), 2, "{n}");
+        // Accounts are listed to those who see one of their contacts' leads.
+        let s1_accounts = app.list_accounts(&mine(&s1), simple(None)).await.unwrap();
+        assert!(s1_accounts.iter().any(|a| a.id == account_id), "{n}");
+        let admin_accounts = app.list_accounts(&admin, simple(None)).await.unwrap();
+        assert!(admin_accounts.len() >= s1_accounts.len(), "{n}");
+        let s3 = app
+            .add_user(
+                "s3@mail.ru",
+                "Seller Three",
+                "password-3",
+                Role::Salesperson,
+            )
+            .await
+            .unwrap();
+        assert!(
+            app.list_accounts(&mine(&s3), simple(None))
+                .await
+                .unwrap()
+                .is_empty(),
+            "{n}"
+        );
+        assert!(
+            app.account_detail(&mine(&s3), account_id).await.is_err(),
+            "{n}"
+        );
         // Deals are found by their lead's search text.
         let found = app.list_deals(&admin, simple(Some("boris"))).await.unwrap();
         assert_eq!(

@@ -602,14 +602,14 @@ pub fn document() -> OpenApi {
                         .name(name)
                         .parameter_in(ParameterIn::Path)
                         .required(Required::True)
-                        .schema(Some(ObjectBuilder::new().schema_type(
-                            // Ids are numbers; keys, slugs, tokens and names are text.
-                            if name == "id" {
-                                Type::Integer
-                            } else {
-                                Type::String
-                            },
-                        ))),
+                        .schema(Some(if name == "id" {
+                            // Ids are positive numbers; keys, slugs, tokens and names are text.
+                            ObjectBuilder::new()
+                                .schema_type(Type::Integer)
+                                .minimum(Some(1))
+                        } else {
+                            ObjectBuilder::new().schema_type(Type::String)
+                        })),
                 );
             }
         }
@@ -776,6 +776,8 @@ mod tests {
             assert!(leads.iter().any(|n| n == name), "{name}: {leads:?}");
         }
         assert_eq!(query_names("get", "/api/v1/scoring-rules"), ["format"]);
+        let lead_id = &doc["paths"]["/api/v1/leads/{id}"]["get"]["parameters"][0]["schema"];
+        assert_eq!(lead_id["minimum"], 1, "{lead_id}");
         assert!(query_names("post", "/api/v1/leads").is_empty());
         // Every schema is written out where it is used: no reference to a schema not there.
         let text = doc.to_string();

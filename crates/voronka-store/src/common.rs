@@ -1544,6 +1544,12 @@ impl Store for SqlStore {
 
     async fn list_accounts(&self, q: &SimpleQuery) -> Result<Vec<Account>> {
         let mut qb: QueryBuilder<DB> = QueryBuilder::new("SELECT * FROM accounts WHERE 1 = 1");
+        // An account is seen through a contact of a lead the reader may see.
+        if q.visibility != Visibility::All {
+            qb.push(" AND id IN (SELECT c.account_id FROM contacts c WHERE 1 = 1");
+            push_visible(&mut qb, "c.id", "contact_id", &q.visibility);
+            qb.push(")");
+        }
         if let Some(t) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
             qb.push(" AND name_key LIKE ")
                 .push_bind(like_pattern(t))
