@@ -18,17 +18,8 @@ pub struct FormInput {
     pub min_fill_ms: Option<i64>,
 }
 
-/// Whether `u` is an absolute http(s) URL that parses whole, host included: `http://[::1` or
-/// `https://exa mple.com` are not. White space and control characters are refused rather than
-/// dropped as the parser would, so that what is stored is what was checked.
-pub(crate) fn is_http_url(u: &str) -> bool {
-    (u.starts_with("https://") || u.starts_with("http://"))
-        && !u.chars().any(|c| c.is_whitespace() || c.is_control())
-        && url::Url::parse(u).is_ok_and(|p| p.host().is_some())
-}
-
 fn check_url(field: &str, u: &str) -> Result<()> {
-    if is_http_url(u) {
+    if voronka_core::capture::is_http_url(u) {
         Ok(())
     } else {
         Err(AppError::invalid(

@@ -120,8 +120,9 @@ impl App {
             .ok_or_else(|| AppError::NotFound(Message::new("lead_not_found").with("id", id)))?;
         // A lead merged into another is read as that one, but changed only through it: the
         // caller learns where its lead went rather than changing a lead nobody sees.
-        if tx.merged_into(id).await?.is_some() {
-            let into = self.store.resolve_lead(id).await?.unwrap_or(id);
+        if let Some(next) = lead.merged_into {
+            // The survivor at the end of the chain (it may have been merged again since).
+            let into = self.store.resolve_lead(next).await?.unwrap_or(next);
             return Err(AppError::Conflict(
                 Message::new("lead_merged")
                     .with("id", id)
@@ -430,10 +431,9 @@ impl App {
         let Some(lead) = tx.lead_for_update(id).await? else {
             return Ok(false);
         };
-        if tx.merged_into(id).await?.is_some() {
-            return Ok(false);
-        }
-        let due = lead.stage == Stage::Refused && lead.frozen_until.is_some_and(|f| f <= now);
+        let due = lead.merged_into.is_none()
+            && lead.stage == Stage::Refused
+            && lead.frozen_until.is_some_and(|f| f <= now);
         if !due {
             return Ok(false);
         }

@@ -469,7 +469,7 @@ impl App {
     pub async fn set_notify_webhook(&self, actor: &Actor, url: &str) -> Result<()> {
         actor.require_admin()?;
         let url = url.trim();
-        if !(url.is_empty() || crate::directory::is_http_url(url)) {
+        if !(url.is_empty() || voronka_core::capture::is_http_url(url)) {
             return Err(AppError::invalid(
                 "url",
                 Message::new("webhook_url_invalid"),
@@ -507,9 +507,7 @@ impl App {
         }
         p.check()
             .map_err(|e| AppError::invalid("profile", Message::from(&e)))?;
-        self.store.user(user_id).await?.ok_or_else(|| {
-            AppError::NotFound(Message::new("user_not_found").with("id", user_id))
-        })?;
+        // The profile as it was; reading it also finds a person who is not there (404).
         let before = self.routing_profile(actor, user_id).await?;
         let json = serde_json::to_string(&p).map_err(|e| AppError::Io(e.to_string()))?;
         let now = now_ms();
@@ -1049,7 +1047,7 @@ impl App {
             return Ok(false);
         };
         // A lead merged into another has no clock of its own: the survivor's runs.
-        if tx.merged_into(p.lead_id).await?.is_some() {
+        if lead.merged_into.is_some() {
             return Ok(false);
         }
         let open = matches!(

@@ -350,12 +350,16 @@ fn is_slug(s: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
-fn is_http_url(u: &str) -> bool {
+/// Whether `u` is an absolute http(s) URL that parses whole, host included (`http://[::1` and
+/// `https://exa mple.com` are not). White space, control characters and `"<>` are refused rather
+/// than encoded as the parser would, so that what is stored is what was checked. Every URL a
+/// person gives (links of a form, its redirect and origins, the webhook) is checked by it.
+pub fn is_http_url(u: &str) -> bool {
     (u.starts_with("https://") || u.starts_with("http://"))
-        && u.len() > 8
         && !u
             .chars()
-            .any(|c| c.is_whitespace() || c == '"' || c == '<' || c == '>')
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '<' | '>'))
+        && url::Url::parse(u).is_ok_and(|p| p.host().is_some())
 }
 
 /// Submission names the pipeline reads itself; a custom field may not take them.
@@ -813,6 +817,43 @@ pub const DEFAULT_PHONE_COUNTRIES: &[(&str, &str)] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn links_are_whole_http_urls() {
+        for good in [
+            "https://example.com",
+            "http://[::1]:8080/hook",
+            "https://пример.рф/файл.pdf",
+        ] {
+            assert!(is_http_url(good), "{good}");
+        }
+        for bad in [
+            "http://[::1",
+            "http://",
+            "https://exa mple.com/",
+            "https://a.ru/\u{1}",
+            "https://a.ru/\"><script>",
+            "javascript:alert(1)",
+            "ftp://example.com/",
+        ] {
+            assert!(!is_http_url(bad), "{bad}");
+        }
+        // A form's file link is checked the same way.
+        let def = FormDefinition {
+            lead_magnet: Some(LeadMagnet {
+                title: "Прайс".into(),
+                url: "http://[::1".into(),
+            }),
+            ..Default::default()
+        };
+        assert!(
+            def.check()
+                .iter()
+                .any(|e| e.code == "form_file_url_invalid"),
+            "{:?}",
+            def.check()
+        );
+    }
 
     fn opt(id: &str, fit: i64, intent: i64, next: Option<&str>, dq: bool) -> QuizOption {
         QuizOption {

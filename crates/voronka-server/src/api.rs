@@ -118,6 +118,15 @@ pub(crate) fn parse_id(s: &str, of: IdOf) -> ApiResult<Id> {
         .ok_or_else(|| ApiError::BadRequest(of.invalid().with("given", s)))
 }
 
+/// An id already read as a number: positive, or refused as `parse_id` refuses it.
+pub(crate) fn positive_id(id: Id, of: IdOf) -> ApiResult<Id> {
+    if id > 0 {
+        Ok(id)
+    } else {
+        Err(ApiError::BadRequest(of.invalid().with("given", id)))
+    }
+}
+
 /// A moment given as RFC 3339 text, a date (YYYY-MM-DD, midnight UTC) or epoch milliseconds.
 pub(crate) fn parse_moment(field: &str, s: &str) -> ApiResult<Millis> {
     let s = s.trim();

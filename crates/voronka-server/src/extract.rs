@@ -65,32 +65,35 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     }
     require_object(bytes)?;
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            ApiError::BadRequest(Message::new("json_malformed").with("problem", inner))
-        } else {
-            let field = if path == "." {
-                "body".to_string()
-            } else {
-                path
-            };
-            ApiError::Unprocessable(
-                Message::new("value_invalid")
-                    .with("field", &field)
-                    .with("problem", &inner),
-                vec![FieldError::new(
-                    &field,
-                    Message::new("value_invalid_here").with("problem", &inner),
-                )],
-            )
-        }
-    })?;
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(unreadable)?;
     // One value and nothing after it but white space: `{…} }}}` or `{…}{…}` is not a body.
     de.end()
         .map_err(|e| ApiError::BadRequest(Message::new("json_malformed").with("problem", e)))?;
     Ok(value)
+}
+
+/// What a JSON body that could not be read into its type answers: a syntax error is 400, a value
+/// of the wrong shape 422 naming its field.
+fn unreadable(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    if inner.is_syntax() || inner.is_eof() {
+        return ApiError::BadRequest(Message::new("json_malformed").with("problem", inner));
+    }
+    let field = if path == "." {
+        "body".to_string()
+    } else {
+        path
+    };
+    ApiError::Unprocessable(
+        Message::new("value_invalid")
+            .with("field", &field)
+            .with("problem", &inner),
+        vec![FieldError::new(
+            &field,
+            Message::new("value_invalid_here").with("problem", &inner),
+        )],
+    )
 }
 
 /// A JSON request body whose every key must be one `T` reads: a key it would pass over (a typo
@@ -104,8 +107,12 @@ impl<T: DeserializeOwned> FromRequest<AppState> for StrictJsonBody<T> {
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let JsonBody(value) = JsonBody::<serde_json::Value>::from_request(req, state).await?;
         let mut unknown = Vec::new();
-        let read: Result<T, _> =
-            serde_ignored::deserialize(&value, |path| unknown.push(path.to_string()));
+        // Read once, with the path of a value that does not fit and the keys passed over.
+        let read: Result<T, _> = serde_path_to_error::deserialize(
+            serde_ignored::Deserializer::new(&value, &mut |path: serde_ignored::Path| {
+                unknown.push(path.to_string())
+            }),
+        );
         if !unknown.is_empty() {
             let fields = unknown
                 .iter()
@@ -116,13 +123,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for StrictJsonBody<T> {
                 fields,
             ));
         }
-        let bytes = serde_json::to_vec(&value)
-            .map_err(|e| ApiError::BadRequest(Message::new("json_malformed").with("problem", e)))?;
-        match read {
-            Ok(v) => Ok(StrictJsonBody(v)),
-            // Read again for the error with its field's path.
-            Err(_) => Ok(StrictJsonBody(parse_json(&bytes)?)),
-        }
+        read.map(StrictJsonBody).map_err(unreadable)
     }
 }
 

@@ -397,7 +397,7 @@ async fn list_tasks(
         ));
     }
     let user = match q.user {
-        Some(u) => crate::api::parse_id(&u.to_string(), IdOf::User)?,
+        Some(u) => crate::api::positive_id(u, IdOf::User)?,
         None => actor
             .user_id()
             .ok_or_else(|| ApiError::BadRequest(Message::new("user_required")))?,

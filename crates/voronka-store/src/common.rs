@@ -103,8 +103,8 @@ impl SqlStore {
 
 const LEAD_COLS: &str = "l.id, l.contact_id, l.product, l.message, l.value_minor, l.value_currency, \
     l.stage, l.temperature, l.score, l.owner_id, l.form_id, l.source, l.medium, l.campaign, \
-    l.refuse_reason, l.frozen_until, l.junk_reason, l.junk_args, l.customer_id, l.kind, l.touches, l.created_at, \
-    l.updated_at, l.first_response_at, l.conversion_ppm";
+    l.refuse_reason, l.frozen_until, l.junk_reason, l.junk_args, l.customer_id, l.merged_into, l.kind, \
+    l.touches, l.created_at, l.updated_at, l.first_response_at, l.conversion_ppm";
 
 macro_rules! inbox_rank_update {
     () => {
@@ -176,6 +176,7 @@ fn lead_from(r: &DbRow) -> Result<Lead> {
         },
         junk_code: junk.map(|reason| reason.code),
         customer_id: r.try_get("customer_id")?,
+        merged_into: r.try_get("merged_into")?,
         kind: r.try_get("kind")?,
         touches: r.try_get("touches")?,
         created_at: r.try_get("created_at")?,
@@ -354,6 +355,22 @@ fn token_from(r: &DbRow) -> Result<ApiToken> {
     })
 }
 
+/// A contact as lists show it (`c` the contact, `a` its account): its first email and phone.
+const CONTACT_ROW_COLS: &str = "c.id, c.full_name, c.created_at, a.name AS company, \
+    (SELECT e.normalized FROM contact_emails e WHERE e.contact_id = c.id LIMIT 1) AS email, \
+    (SELECT COALESCE(p.e164, p.raw) FROM contact_phones p WHERE p.contact_id = c.id LIMIT 1) AS phone";
+
+fn contact_row_from(r: &DbRow) -> Result<ContactRow> {
+    Ok(ContactRow {
+        id: r.try_get("id")?,
+        full_name: r.try_get("full_name")?,
+        email: r.try_get("email")?,
+        phone: r.try_get("phone")?,
+        company: r.try_get("company")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
 /// Keeps the rows whose `column` is the `leads_column` (a contact's or a lead's id) of a lead
 /// `who` may see: their own leads (a salesperson), their team's and unassigned ones (a manager).
 fn push_visible(qb: &mut QueryBuilder<'_, DB>, column: &str, leads_column: &str, who: &Visibility) {
@@ -464,14 +481,13 @@ fn push_lead_filters<'a>(qb: &mut QueryBuilder<'a, DB>, q: &'a LeadQuery, text: 
             .push_bind(probability_to_ppm(p));
     }
     if let (Some(words), Some(plan)) = (search_words(q), text) {
-        push_text_filter(qb, index_word(&words), plan);
+        let read = index_word(&words);
+        push_text_filter(qb, read, plan);
         // Each word (or quoted phrase) of a search, in any order: the index reads one (the
-        // longest), and every word is checked on what it found.
-        if words.len() > 1 {
-            for w in &words {
-                qb.push(" AND l.search_text LIKE ")
-                    .push_bind(format!("%{w}%"));
-            }
+        // longest), and every other word is checked on what it found.
+        for w in words.iter().filter(|w| w.as_str() != read) {
+            qb.push(" AND l.search_text LIKE ")
+                .push_bind(format!("%{w}%"));
         }
     }
 }
@@ -1481,28 +1497,17 @@ impl Store for SqlStore {
     }
 
     async fn list_contacts(&self, q: &SimpleQuery) -> Result<Vec<ContactRow>> {
-        let mut qb: QueryBuilder<DB> = QueryBuilder::new(
-            "SELECT c.id, c.full_name, c.created_at, a.name AS company, \
-             (SELECT e.normalized FROM contact_emails e WHERE e.contact_id = c.id LIMIT 1) AS email, \
-             (SELECT COALESCE(p.e164, p.raw) FROM contact_phones p WHERE p.contact_id = c.id LIMIT 1) AS phone \
-             FROM contacts c LEFT JOIN accounts a ON a.id = c.account_id WHERE 1 = 1",
-        );
+        let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
+            "SELECT {CONTACT_ROW_COLS} FROM contacts c LEFT JOIN accounts a ON a.id = c.account_id \
+             WHERE 1 = 1"
+        ));
         push_through_leads(&mut qb, "c.id", "contact_id", q);
         push_page(&mut qb, "c.id DESC", q);
         qb.build()
             .fetch_all(&self.pool)
             .await?
             .iter()
-            .map(|r| {
-                Ok(ContactRow {
-                    id: r.try_get("id")?,
-                    full_name: r.try_get("full_name")?,
-                    email: r.try_get("email")?,
-                    phone: r.try_get("phone")?,
-                    company: r.try_get("company")?,
-                    created_at: r.try_get("created_at")?,
-                })
-            })
+            .map(contact_row_from)
             .collect()
     }
 
@@ -1514,12 +1519,10 @@ impl Store for SqlStore {
         let Some(a) = self.account_by_id(Some(id)).await? else {
             return Ok(None);
         };
-        let mut qb: QueryBuilder<DB> = QueryBuilder::new(
-            "SELECT c.id, c.full_name, c.created_at, \
-             (SELECT e.normalized FROM contact_emails e WHERE e.contact_id = c.id LIMIT 1) AS email, \
-             (SELECT COALESCE(p.e164, p.raw) FROM contact_phones p WHERE p.contact_id = c.id LIMIT 1) AS phone \
-             FROM contacts c WHERE c.account_id = ",
-        );
+        let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
+            "SELECT {CONTACT_ROW_COLS} FROM contacts c JOIN accounts a ON a.id = c.account_id \
+             WHERE c.account_id = "
+        ));
         qb.push_bind(id);
         push_visible(&mut qb, "c.id", "contact_id", who);
         qb.push(" ORDER BY c.id");
@@ -1528,16 +1531,7 @@ impl Store for SqlStore {
             .fetch_all(&self.pool)
             .await?
             .iter()
-            .map(|r| {
-                Ok(ContactRow {
-                    id: r.try_get("id")?,
-                    full_name: r.try_get("full_name")?,
-                    email: r.try_get("email")?,
-                    phone: r.try_get("phone")?,
-                    company: Some(a.name.clone()),
-                    created_at: r.try_get("created_at")?,
-                })
-            })
+            .map(contact_row_from)
             .collect::<Result<Vec<_>>>()?;
         Ok(Some((a, contacts)))
     }
@@ -2830,15 +2824,6 @@ impl Tx for SqlTx {
         .execute(&mut *self.tx)
         .await?;
         Ok(())
-    }
-
-    async fn merged_into(&mut self, id: Id) -> Result<Option<Id>> {
-        let into: Option<Option<Id>> =
-            sqlx::query_scalar("SELECT merged_into FROM leads WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *self.tx)
-                .await?;
-        Ok(into.flatten())
     }
 
     async fn lead_for_update(&mut self, id: Id) -> Result<Option<Lead>> {

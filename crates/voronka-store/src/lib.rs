@@ -349,8 +349,6 @@ pub trait Tx: RoutingTx + ScoreTx + Send {
     async fn enrich_contact(&mut self, id: Id, n: &Normalized, at: Millis) -> Result<()>;
 
     async fn lead_for_update(&mut self, id: Id) -> Result<Option<Lead>>;
-    /// The lead this one was merged into, if it was (`None` for a lead of its own).
-    async fn merged_into(&mut self, id: Id) -> Result<Option<Id>>;
     async fn set_stage(&mut self, id: Id, s: &StageUpdate, at: Millis) -> Result<()>;
     /// Moves many leads to a new stage each (the automatic moves of scoring), in a few
     /// statements.

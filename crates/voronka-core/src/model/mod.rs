@@ -150,6 +150,9 @@ pub struct Lead {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub junk_code: Option<String>,
     pub customer_id: Option<Id>,
+    /// The lead this one was merged into: it is read as that one and changed only through it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<Id>,
     /// What was asked for: `request` (a form or an API call) or `callback` (the callback button).
     #[serde(default = "request_kind")]
     pub kind: String,
