@@ -20,6 +20,8 @@ pub struct SqlStore {
     /// SQLite: this process's writers queue here for the one write lock, and the next is woken
     /// the moment it is free (SQLite's own busy handler would poll with sleeps).
     writer: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    /// SQLite file: the one connection of the write transactions (`begin_tx`).
+    writes: Option<Pool<DB>>,
     /// SQLite file: a connection whose commits leave the write-ahead log unsynced, and the log's
     /// path, which [`Store::sync_log`] syncs. The intake commits through it and acknowledges only
     /// after that sync, so the sync of one batch overlaps the writing of the next.

@@ -146,6 +146,7 @@ impl SqlStore {
         Ok(SqlStore {
             pool,
             writer: None,
+            writes: None,
             deferred: None,
             search: Default::default(),
             checkpoints: None,
@@ -158,7 +159,7 @@ impl SqlStore {
     async fn begin_tx(&self) -> crate::Result<SqlTx> {
         let writer = self.writer_turn().await;
         Ok(SqlTx {
-            tx: self.pool.begin().await?,
+            tx: self.writes.as_ref().unwrap_or(&self.pool).begin().await?,
             _writer: writer,
             settings: Default::default(),
             committed: None,

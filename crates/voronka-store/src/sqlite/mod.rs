@@ -348,6 +348,38 @@ const SEARCH_SCHEMA: &[&str] = &[
 
 /// Attaches the search index's database to a connection as `search`, writable (`None`: a new
 /// database in memory, beside an in-memory one), and makes its schema.
+/// A pool of one connection kept open for the process's life (opened at once when `min` is 1).
+/// Not tested before each use: a file connection has nothing to lose between uses, and the
+/// ping would be a round trip to its thread.
+fn one_connection(min: u32) -> SqlitePoolOptions {
+    SqlitePoolOptions::new()
+        .max_connections(1)
+        .min_connections(min)
+        .idle_timeout(None)
+        .max_lifetime(None)
+        .test_before_acquire(false)
+}
+
+/// Attaches the search index to a connection of the pool: read-only from `read_only` (a write
+/// transaction there, whose `BEGIN IMMEDIATE` locks every attached database it may write, leaves
+/// the index's lock alone), else writable in memory.
+async fn attach_search(
+    conn: &mut sqlx::SqliteConnection,
+    read_only: Option<String>,
+    page_cache_mib: u32,
+) -> sqlx::Result<()> {
+    match read_only {
+        Some(uri) => {
+            sqlx::query("ATTACH DATABASE $1 AS search")
+                .bind(uri)
+                .execute(&mut *conn)
+                .await?;
+            Ok(())
+        }
+        None => attach_search_writable(conn, None, page_cache_mib).await,
+    }
+}
+
 async fn attach_search_writable(
     conn: &mut sqlx::SqliteConnection,
     file: Option<&std::path::Path>,
@@ -427,11 +459,7 @@ impl SqlStore {
             attach_search_writable(&mut first, Some(search), cache_mib).await?;
             first.close().await?;
             let search = search.clone();
-            let pool = SqlitePoolOptions::new()
-                .max_connections(1)
-                .min_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None)
+            let pool = one_connection(1)
                 .after_connect(move |conn, _| {
                     let search = search.clone();
                     Box::pin(
@@ -454,14 +482,7 @@ impl SqlStore {
                 name.push("-wal");
                 std::path::PathBuf::from(name)
             };
-            let pool = SqlitePoolOptions::new()
-                .max_connections(1)
-                .min_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None)
-                // A file connection has nothing to lose between uses; the ping that would test
-                // it is a round trip to its thread before every intake batch.
-                .test_before_acquire(false)
+            let pool = one_connection(1)
                 .connect_with(
                     opts.clone()
                         .synchronous(SqliteSynchronous::Normal)
@@ -471,45 +492,40 @@ impl SqlStore {
             Some((pool, wal))
         };
         let read_only = search.as_deref().map(read_only_uri);
+        let read_only_writes = read_only.clone();
         let pool = SqlitePoolOptions::new()
             .max_connections(if memory { 1 } else { 8 })
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
-            // As for the intake's connection: the ping would be a round trip to the
-            // connection's thread before every request's first statement.
+            // A file connection has nothing to lose between uses; the ping that would test it
+            // is a round trip to its thread before every request's first statement.
             .test_before_acquire(false)
             .after_connect(move |conn, _| {
-                let read_only = read_only.clone();
-                Box::pin(async move {
-                    match read_only {
-                        // Read-only: a write transaction here (`BEGIN IMMEDIATE` locks every
-                        // attached database it may write) leaves the index's lock alone.
-                        Some(uri) => {
-                            sqlx::query("ATTACH DATABASE $1 AS search")
-                                .bind(uri)
-                                .execute(&mut *conn)
-                                .await?;
-                            Ok(())
-                        }
-                        None => attach_search_writable(conn, None, cache_mib).await,
-                    }
-                })
+                Box::pin(attach_search(conn, read_only.clone(), cache_mib))
             })
             .connect_with(opts.clone())
             .await?;
+        // The write transactions (one at a time in this process, see `writer`) on one
+        // connection of their own: its cache stays current between them, where a connection of
+        // the pool, taken in turn, finds its cache outdated by the writes of the others and
+        // drops it.
+        let writes = if memory {
+            None
+        } else {
+            Some(
+                one_connection(1)
+                    .after_connect(move |conn, _| {
+                        Box::pin(attach_search(conn, read_only_writes.clone(), cache_mib))
+                    })
+                    .connect_with(opts.clone())
+                    .await?,
+            )
+        };
         // In memory the one connection attaches the index writable and indexes too.
         let indexer = indexer.or_else(|| memory.then(|| pool.clone()));
         // Opened when the intake first reads ahead (a burst, an import).
-        let ahead = (!memory).then(|| {
-            SqlitePoolOptions::new()
-                .max_connections(1)
-                .min_connections(0)
-                .idle_timeout(None)
-                .max_lifetime(None)
-                .test_before_acquire(false)
-                .connect_lazy_with(opts.clone())
-        });
+        let ahead = (!memory).then(|| one_connection(0).connect_lazy_with(opts.clone()));
         let checkpoints = if memory {
             None
         } else {
@@ -518,6 +534,7 @@ impl SqlStore {
         Ok(SqlStore {
             pool,
             writer: Some(Default::default()),
+            writes,
             deferred,
             search: Default::default(),
             checkpoints,
@@ -530,7 +547,12 @@ impl SqlStore {
     async fn begin_tx(&self) -> crate::Result<SqlTx> {
         let writer = self.writer_turn().await;
         Ok(SqlTx {
-            tx: self.pool.begin_with(BEGIN_WRITE_SQL).await?,
+            tx: self
+                .writes
+                .as_ref()
+                .unwrap_or(&self.pool)
+                .begin_with(BEGIN_WRITE_SQL)
+                .await?,
             _writer: writer,
             settings: Default::default(),
             committed: self.checkpoints.clone(),
