@@ -20,12 +20,13 @@ pub struct SqlStore {
     /// SQLite: this process's writers queue here for the one write lock, and the next is woken
     /// the moment it is free (SQLite's own busy handler would poll with sleeps).
     writer: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
-    /// SQLite file: the one connection of the write transactions (`begin_tx`).
-    writes: Option<Pool<DB>>,
+    /// SQLite file: the one connection of the write transactions (`begin_tx`), kept outside any
+    /// pool (see [`OwnConn`]).
+    writes: Option<OwnConn>,
     /// SQLite file: a connection whose commits leave the write-ahead log unsynced, and the log's
     /// path, which [`Store::sync_log`] syncs. The intake commits through it and acknowledges only
     /// after that sync, so the sync of one batch overlaps the writing of the next.
-    deferred: Option<(Pool<DB>, std::path::PathBuf)>,
+    deferred: Option<(OwnConn, std::path::PathBuf)>,
     /// How the lead list reads searches (see [`Store::set_search_limits`]).
     search: SearchLimits,
     /// SQLite file: told of every commit, so that the background checkpointer copies the
@@ -84,21 +85,186 @@ impl SqlStore {
         }
     }
 
+    /// A write transaction (begun by `begin`, else `BEGIN`) on the writers' own connection where
+    /// there is one, else on one of the pool's, once it is this process's turn to write.
+    async fn open_write(&self, begin: Option<&'static str>) -> Result<OpenTx> {
+        let writer = self.writer_turn().await;
+        match &self.writes {
+            Some(conn) => OpenTx::begin_own(conn, writer, begin.unwrap_or("BEGIN")).await,
+            None => OpenTx::pooled(&self.pool, writer, begin).await,
+        }
+    }
+
     /// A write transaction whose commit does not sync the log (SQLite: the intake's connection,
     /// whose log `sync_log` syncs); a plain one elsewhere.
     async fn begin_unsynced_tx(&self) -> Result<SqlTx> {
         match &self.deferred {
-            Some((pool, _)) => {
+            Some((conn, _)) => {
                 let writer = self.writer_turn().await;
                 Ok(SqlTx {
-                    tx: pool.begin_with(BEGIN_WRITE_SQL).await?,
-                    _writer: writer,
+                    tx: OpenTx::begin_own(conn, writer, BEGIN_WRITE_SQL).await?,
                     settings: Default::default(),
                     committed: self.checkpoints.clone(),
                     intake_commits: Some(self.intake_commits.clone()),
                 })
             }
             None => self.begin_tx().await,
+        }
+    }
+}
+
+/// A connection kept outside any pool, for one kind of transaction at a time (SQLite file: the
+/// writers' and the intake's). A pool tests every connection given back with a round trip to
+/// its thread before another task may take it, and a pool of one made each write transaction
+/// wait for the test of the one before.
+type OwnConn = std::sync::Arc<tokio::sync::Mutex<<DB as sqlx::Database>::Connection>>;
+
+/// An open write transaction: on a connection of the pool (sqlx's own transaction), or on one
+/// of the store's own connections with this process's turn to write held till it ends.
+enum OpenTx {
+    Pooled(
+        sqlx::Transaction<'static, DB>,
+        Option<tokio::sync::OwnedMutexGuard<()>>,
+    ),
+    Own(OwnTx),
+}
+
+/// A transaction on one of the store's own connections.
+struct OwnTx {
+    /// `None` once committed or rolled back.
+    conn: Option<tokio::sync::OwnedMutexGuard<<DB as sqlx::Database>::Connection>>,
+    /// This process's turn to write (SQLite), given up only after the transaction ends.
+    writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl OpenTx {
+    /// A transaction that has ended, with nothing to give back.
+    const ENDED: OpenTx = OpenTx::Own(OwnTx {
+        conn: None,
+        writer: None,
+    });
+
+    /// Begins on a connection of `pool` (`BEGIN` unless `sql` says otherwise), holding `writer`
+    /// till the transaction ends.
+    async fn pooled(
+        pool: &Pool<DB>,
+        writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+        sql: Option<&'static str>,
+    ) -> Result<Self> {
+        let tx = match sql {
+            Some(sql) => pool.begin_with(sql).await?,
+            None => pool.begin().await?,
+        };
+        Ok(OpenTx::Pooled(tx, writer))
+    }
+
+    /// Begins on the store's own connection `conn` once it is free, holding `writer` till the
+    /// transaction ends.
+    async fn begin_own(
+        conn: &OwnConn,
+        writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+        sql: &'static str,
+    ) -> Result<Self> {
+        let mut tx = OwnTx { conn: None, writer };
+        // Held by `tx` while the BEGIN runs: if this future is dropped meanwhile, the
+        // connection's thread still begins, and the drop's rollback follows it there.
+        let c = tx.conn.insert(conn.clone().lock_owned().await);
+        if let Err(e) = exec_raw(c, sql).await {
+            // Nothing begun, nothing to roll back.
+            tx.conn = None;
+            return Err(e.into());
+        }
+        Ok(OpenTx::Own(tx))
+    }
+
+    async fn commit(mut self) -> Result<()> {
+        match &mut self {
+            OpenTx::Pooled(..) => {
+                // The turn to write is given up after the end.
+                if let OpenTx::Pooled(tx, _turn) = std::mem::replace(&mut self, OpenTx::ENDED) {
+                    tx.commit().await?;
+                }
+            }
+            OpenTx::Own(OwnTx { conn, .. }) => {
+                if let Some(c) = conn {
+                    // A failed COMMIT leaves the transaction to the rollback of `drop`.
+                    exec_raw(c, "COMMIT").await?;
+                    *conn = None;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn rollback(mut self) -> Result<()> {
+        match &mut self {
+            OpenTx::Pooled(..) => {
+                // The turn to write is given up after the end.
+                if let OpenTx::Pooled(tx, _turn) = std::mem::replace(&mut self, OpenTx::ENDED) {
+                    tx.rollback().await?;
+                }
+            }
+            OpenTx::Own(OwnTx { conn, .. }) => {
+                if let Some(c) = conn {
+                    exec_raw(c, "ROLLBACK").await?;
+                    *conn = None;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for OpenTx {
+    type Target = <DB as sqlx::Database>::Connection;
+    fn deref(&self) -> &Self::Target {
+        match self {
+            OpenTx::Pooled(tx, _) => tx,
+            OpenTx::Own(OwnTx { conn, .. }) => {
+                conn.as_deref().expect("a transaction that has ended")
+            }
+        }
+    }
+}
+
+impl std::ops::DerefMut for OpenTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        match self {
+            OpenTx::Pooled(tx, _) => tx,
+            OpenTx::Own(OwnTx { conn, .. }) => {
+                conn.as_deref_mut().expect("a transaction that has ended")
+            }
+        }
+    }
+}
+
+/// One statement without arguments on a connection (typed, so that the futures holding it are
+/// `Send` for every lifetime).
+async fn exec_raw(
+    conn: &mut <DB as sqlx::Database>::Connection,
+    sql: &'static str,
+) -> sqlx::Result<()> {
+    // The executor's boxed future, not `raw_sql`'s generic one.
+    sqlx::Executor::execute(conn, sql).await?;
+    Ok(())
+}
+
+impl Drop for OwnTx {
+    /// A transaction left open (an error returned midway) is rolled back before the connection
+    /// or the turn to write pass to anyone else: both go with the rollback to a task of its own.
+    /// (sqlx queues the rollback of a pooled one itself.)
+    fn drop(&mut self) {
+        let (Some(mut conn), writer) = (self.conn.take(), self.writer.take()) else {
+            return;
+        };
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                // Fails harmlessly when what was abandoned was a COMMIT that went through.
+                if let Err(e) = exec_raw(&mut conn, "ROLLBACK").await {
+                    tracing::debug!(error = %e, "rolling back an abandoned transaction");
+                }
+                drop(writer);
+            });
         }
     }
 }
@@ -127,7 +293,7 @@ fn corrupt(what: &str, v: &str) -> StoreError {
 
 /// Runs a query whose one row is a `json_rows` array and reads the array.
 async fn json_answer<T: serde::de::DeserializeOwned>(
-    tx: &mut sqlx::Transaction<'static, DB>,
+    tx: &mut OpenTx,
     mut qb: QueryBuilder<'_, DB>,
     what: &str,
 ) -> Result<Vec<T>> {
@@ -1281,7 +1447,8 @@ impl Store for SqlStore {
     }
 
     async fn candidates_ahead(&self, subs: &[&Normalized]) -> Result<Vec<Candidate>> {
-        let mut tx = self.ahead.as_ref().unwrap_or(&self.pool).begin().await?;
+        let pool = self.ahead.as_ref().unwrap_or(&self.pool);
+        let mut tx = OpenTx::pooled(pool, None, None).await?;
         let found = candidates_in(&mut tx, subs).await?;
         tx.rollback().await?;
         Ok(found)
@@ -2456,9 +2623,8 @@ impl Store for SqlStore {
 }
 
 pub struct SqlTx {
-    tx: sqlx::Transaction<'static, DB>,
-    /// Held until the transaction ends (SQLite).
-    _writer: Option<tokio::sync::OwnedMutexGuard<()>>,
+    /// Holds this process's turn to write (SQLite) until the transaction ends.
+    tx: OpenTx,
     /// Settings read ahead in this transaction (`prefetch_settings`); `None`: known absent.
     settings: std::collections::HashMap<String, Option<String>>,
     /// Told once the transaction has committed (the background checkpointer, SQLite file).
@@ -3652,10 +3818,7 @@ impl Tx for SqlTx {
 
 /// Every contact sharing a phone, email or social profile with any of the submissions, and the
 /// latest of those sharing a block key (see [`Tx::candidates_many`]).
-async fn candidates_in(
-    tx: &mut sqlx::Transaction<'static, DB>,
-    subs: &[&Normalized],
-) -> Result<Vec<Candidate>> {
+async fn candidates_in(tx: &mut OpenTx, subs: &[&Normalized]) -> Result<Vec<Candidate>> {
     let mut phones = Vec::new();
     let mut emails = Vec::new();
     let mut socials = Vec::new();
@@ -3715,10 +3878,7 @@ async fn candidates_in(
 
 /// The contacts' cards as candidates: phones, emails, social profiles, name and company,
 /// and their leads; by id.
-async fn candidate_cards_in(
-    tx: &mut sqlx::Transaction<'static, DB>,
-    mut ids: Vec<i64>,
-) -> Result<Vec<Candidate>> {
+async fn candidate_cards_in(tx: &mut OpenTx, mut ids: Vec<i64>) -> Result<Vec<Candidate>> {
     ids.sort_unstable();
     ids.dedup();
     let mut by_id: std::collections::BTreeMap<i64, Candidate> = ids

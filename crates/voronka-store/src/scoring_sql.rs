@@ -71,7 +71,7 @@ fn push_texts<'a>(qb: &mut QueryBuilder<'a, DB>, items: &'a [&'a str]) {
 
 /// The (source, id) pairs among these events that are stored already.
 async fn stored_event_keys(
-    tx: &mut sqlx::Transaction<'static, DB>,
+    tx: &mut OpenTx,
     events: &[NewEvent],
 ) -> Result<HashSet<(String, String)>> {
     let mut by_source: HashMap<&str, Vec<&str>> = HashMap::new();

@@ -99,11 +99,7 @@ const CLAIM_JOBS_SQL: &str = "UPDATE jobs SET locked_until = $1, locked_by = $2,
      RETURNING id, kind, payload, run_at, attempts";
 
 /// Sequences hand out ids safely to concurrent writers.
-async fn reserve_ids_sql(
-    tx: &mut sqlx::Transaction<'static, DB>,
-    table: &str,
-    n: usize,
-) -> crate::Result<Vec<i64>> {
+async fn reserve_ids_sql(tx: &mut OpenTx, table: &str, n: usize) -> crate::Result<Vec<i64>> {
     Ok(sqlx::query_scalar(
         "SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)",
     )
@@ -118,7 +114,7 @@ const BEGIN_WRITE_SQL: &str = "BEGIN";
 
 /// Each table's sequence in turn.
 async fn reserve_many_ids_sql(
-    tx: &mut sqlx::Transaction<'static, DB>,
+    tx: &mut OpenTx,
     wants: &[(&str, usize)],
 ) -> crate::Result<Vec<Vec<i64>>> {
     let mut out = Vec::with_capacity(wants.len());
@@ -157,10 +153,8 @@ impl SqlStore {
     }
 
     async fn begin_tx(&self) -> crate::Result<SqlTx> {
-        let writer = self.writer_turn().await;
         Ok(SqlTx {
-            tx: self.writes.as_ref().unwrap_or(&self.pool).begin().await?,
-            _writer: writer,
+            tx: self.open_write(None).await?,
             settings: Default::default(),
             committed: None,
             intake_commits: None,

@@ -156,11 +156,7 @@ const CLAIM_JOBS_SQL: &str =
      RETURNING id, kind, payload, run_at, attempts";
 
 /// The writer holds the database lock (BEGIN IMMEDIATE), so the next ids are simply above the highest.
-async fn reserve_ids_sql(
-    tx: &mut sqlx::Transaction<'static, DB>,
-    table: &str,
-    n: usize,
-) -> crate::Result<Vec<i64>> {
+async fn reserve_ids_sql(tx: &mut OpenTx, table: &str, n: usize) -> crate::Result<Vec<i64>> {
     let top: i64 = sqlx::query_scalar(&format!(
         "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{table}'), 0), \
          COALESCE((SELECT MAX(id) FROM {table}), 0))"
@@ -176,7 +172,7 @@ const BEGIN_WRITE_SQL: &str = "BEGIN IMMEDIATE";
 
 /// The next ids of several tables in one statement (the same rule as `reserve_ids_sql`).
 async fn reserve_many_ids_sql(
-    tx: &mut sqlx::Transaction<'static, DB>,
+    tx: &mut OpenTx,
     wants: &[(&str, usize)],
 ) -> crate::Result<Vec<Vec<i64>>> {
     let asked: Vec<&str> = wants
@@ -482,17 +478,17 @@ impl SqlStore {
                 name.push("-wal");
                 std::path::PathBuf::from(name)
             };
-            let pool = one_connection(1)
-                .connect_with(
-                    opts.clone()
-                        .synchronous(SqliteSynchronous::Normal)
-                        .statement_cache_capacity(INTAKE_STATEMENTS),
-                )
-                .await?;
-            Some((pool, wal))
+            use sqlx::Connection;
+            let conn = sqlx::SqliteConnection::connect_with(
+                &opts
+                    .clone()
+                    .synchronous(SqliteSynchronous::Normal)
+                    .statement_cache_capacity(INTAKE_STATEMENTS),
+            )
+            .await?;
+            Some((std::sync::Arc::new(tokio::sync::Mutex::new(conn)), wal))
         };
         let read_only = search.as_deref().map(read_only_uri);
-        let read_only_writes = read_only.clone();
         let pool = SqlitePoolOptions::new()
             .max_connections(if memory { 1 } else { 8 })
             .min_connections(1)
@@ -501,8 +497,9 @@ impl SqlStore {
             // A file connection has nothing to lose between uses; the ping that would test it
             // is a round trip to its thread before every request's first statement.
             .test_before_acquire(false)
-            .after_connect(move |conn, _| {
-                Box::pin(attach_search(conn, read_only.clone(), cache_mib))
+            .after_connect({
+                let read_only = read_only.clone();
+                move |conn, _| Box::pin(attach_search(conn, read_only.clone(), cache_mib))
             })
             .connect_with(opts.clone())
             .await?;
@@ -513,14 +510,10 @@ impl SqlStore {
         let writes = if memory {
             None
         } else {
-            Some(
-                one_connection(1)
-                    .after_connect(move |conn, _| {
-                        Box::pin(attach_search(conn, read_only_writes.clone(), cache_mib))
-                    })
-                    .connect_with(opts.clone())
-                    .await?,
-            )
+            use sqlx::Connection;
+            let mut conn = sqlx::SqliteConnection::connect_with(&opts).await?;
+            attach_search(&mut conn, read_only.clone(), cache_mib).await?;
+            Some(std::sync::Arc::new(tokio::sync::Mutex::new(conn)))
         };
         // In memory the one connection attaches the index writable and indexes too.
         let indexer = indexer.or_else(|| memory.then(|| pool.clone()));
@@ -545,15 +538,8 @@ impl SqlStore {
     }
 
     async fn begin_tx(&self) -> crate::Result<SqlTx> {
-        let writer = self.writer_turn().await;
         Ok(SqlTx {
-            tx: self
-                .writes
-                .as_ref()
-                .unwrap_or(&self.pool)
-                .begin_with(BEGIN_WRITE_SQL)
-                .await?,
-            _writer: writer,
+            tx: self.open_write(Some(BEGIN_WRITE_SQL)).await?,
             settings: Default::default(),
             committed: self.checkpoints.clone(),
             intake_commits: None,
