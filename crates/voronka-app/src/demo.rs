@@ -122,6 +122,18 @@ impl App {
                         )
                         .await
                         .map(|_| ()),
+                    DemoStep::Call { at } => self
+                        .log_activity_at(
+                            &who,
+                            lead_id,
+                            crate::ActivityInput {
+                                kind: "call".into(),
+                                ..Default::default()
+                            },
+                            at,
+                        )
+                        .await
+                        .map(|_| ()),
                     DemoStep::Note { body, at } => {
                         self.add_note_at(&who, lead_id, &body, at).await.map(|_| ())
                     }

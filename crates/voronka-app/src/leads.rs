@@ -79,6 +79,12 @@ impl App {
     ) -> Result<LeadPage> {
         actor.require_read_leads()?;
         q.visibility = actor.visibility();
+        // A phone number as people write it at home is searched in the form the leads hold.
+        if let Some(e164) = q.text.as_deref().and_then(|t| {
+            voronka_core::intake::keys::search_phone(t, &self.settings.default_region)
+        }) {
+            q.text = Some(e164);
+        }
         Ok(self.store.list_leads_page(&q, tabs).await?)
     }
 

@@ -1209,6 +1209,66 @@ async fn search_finds_leads_before_and_after_the_index_takes_them_in() {
     }
 }
 
+/// A search finds "Артём" written "Артем" and the other way round (before and after the index
+/// takes the lead in), and a phone number written as at home ("8 987 …") finds its lead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_reads_yo_as_ye_and_phones_as_written_at_home() {
+    for db in TestDb::both().await {
+        let app = open(&db).await;
+        let n = db.name;
+        let found = |text: &'static str| {
+            let app = app.clone();
+            async move {
+                let q = LeadQuery {
+                    text: Some(text.into()),
+                    limit: 100,
+                    ..Default::default()
+                };
+                let (rows, _) = app.list_leads(&Actor::system("t"), q).await.unwrap();
+                rows.into_iter().map(|r| r.lead.id).collect::<Vec<_>>()
+            }
+        };
+        let dotted = app
+            .capture(req(&[
+                ("name", "Артём Жуков"),
+                ("phone", "8 987 580-09-14"),
+            ]))
+            .await
+            .unwrap()
+            .lead_id
+            .unwrap();
+        let plain = app
+            .capture(req(&[
+                ("name", "Федор Елкин"),
+                ("phone", "+7 916 555-03-03"),
+            ]))
+            .await
+            .unwrap()
+            .lead_id
+            .unwrap();
+        for indexed in [false, true] {
+            if indexed {
+                app.catch_up_search_index().await.unwrap();
+            }
+            assert_eq!(found("Артем Жуков").await, vec![dotted], "{n} {indexed}");
+            assert_eq!(found("АРТЁМ").await, vec![dotted], "{n} {indexed}");
+            assert_eq!(found("Фёдор Ёлкин").await, vec![plain], "{n} {indexed}");
+            assert_eq!(
+                found("8 987 580-09-14").await,
+                vec![dotted],
+                "{n} {indexed}"
+            );
+            assert_eq!(found("89875800914").await, vec![dotted], "{n} {indexed}");
+            assert_eq!(found("+79875800914").await, vec![dotted], "{n} {indexed}");
+            assert_eq!(
+                found("Артем Елкин").await,
+                Vec::<i64>::new(),
+                "{n} {indexed}"
+            );
+        }
+    }
+}
+
 /// A merge adds the merged lead's text to the survivor's, and its undo takes it away again:
 /// search follows both at once (before the search index takes the change in) and after it has.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

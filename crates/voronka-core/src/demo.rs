@@ -129,7 +129,7 @@ impl DemoLead {
             DemoStep::Refuse { .. } => Stage::Refused,
             DemoStep::Junk { .. } => Stage::Junk,
             DemoStep::Convert { .. } => Stage::Converted,
-            DemoStep::Note { .. } => cur,
+            DemoStep::Note { .. } | DemoStep::Call { .. } => cur,
         })
     }
 }
@@ -163,6 +163,10 @@ pub enum DemoStep {
         body: String,
         at: Millis,
     },
+    /// The owner's first call: the lead's first response.
+    Call {
+        at: Millis,
+    },
 }
 
 impl DemoStep {
@@ -172,7 +176,8 @@ impl DemoStep {
             | DemoStep::Refuse { at, .. }
             | DemoStep::Junk { at, .. }
             | DemoStep::Convert { at, .. }
-            | DemoStep::Note { at, .. } => *at,
+            | DemoStep::Note { at, .. }
+            | DemoStep::Call { at } => *at,
         }
     }
 }
@@ -2508,6 +2513,10 @@ impl<'a> Gen<'a> {
             steps.push(self.outcome(&destiny, at, loc, product, stated, who));
         }
         steps.retain(|s| s.at() <= anchor);
+        // Whoever works the lead calls first: that call is its first response.
+        if !steps.is_empty() {
+            steps.insert(0, DemoStep::Call { at: t1 });
+        }
 
         // A few notes between the stage changes.
         if let Some(last) = steps.last().map(DemoStep::at) {
@@ -3028,7 +3037,7 @@ mod tests {
                     cur = Stage::Converted;
                     continue;
                 }
-                DemoStep::Note { .. } => continue,
+                DemoStep::Note { .. } | DemoStep::Call { .. } => continue,
             };
             cur.check_transition(to).map_err(|e| e.to_string())?;
             cur = to;
@@ -3198,6 +3207,30 @@ mod tests {
                 assert!(l.steps.is_empty());
             }
         }
+    }
+
+    #[test]
+    fn a_worked_demo_lead_was_called_before_anything_else() {
+        let mut called = 0;
+        for l in big() {
+            // Pseudo-leads are marked junk on arrival, with nobody calling them.
+            let worked = l.steps.iter().any(|s| {
+                matches!(
+                    s,
+                    DemoStep::Stage { .. } | DemoStep::Refuse { .. } | DemoStep::Convert { .. }
+                )
+            });
+            if !worked {
+                continue;
+            }
+            let DemoStep::Call { at } = l.steps[0] else {
+                panic!("the first step is not a call: {:?}", l.steps);
+            };
+            assert!(l.steps.iter().all(|s| s.at() >= at), "{:?}", l.steps);
+            assert!(at > l.submission.received_at, "{:?}", l.steps);
+            called += 1;
+        }
+        assert!(called > DEFAULT_LEADS / 2, "{called}");
     }
 
     #[test]

@@ -112,10 +112,17 @@
       if (!col || !dragged) return;
       e.preventDefault();
       col.classList.remove("is-over");
-      var card = dragged, from = card.parentNode;
+      var card = dragged, from = card.parentNode, next = card.nextSibling;
       dragged = null;
       if (from === col) return;
-      col.appendChild(card);
+      // The moved card leads its new column; a refused move puts it back where it was.
+      var head = col.querySelector("h2");
+      col.insertBefore(card, head ? head.nextSibling : col.firstChild);
+      var putBack = function () { from.insertBefore(card, next); };
+      var count = function (c, by) {
+        var n = c.querySelector("[data-count]");
+        if (n) n.textContent = String(Number(n.textContent) + by);
+      };
       var body = new URLSearchParams();
       body.set("csrf", board.getAttribute("data-csrf"));
       body.set("stage", col.getAttribute("data-stage"));
@@ -126,12 +133,18 @@
         credentials: "same-origin"
       }).then(function (r) { return r.json(); }).then(function (v) {
         if (!v.ok) {
-          from.appendChild(card);
-          if (errorBox) { errorBox.textContent = v.message; errorBox.hidden = false; }
-        } else if (errorBox) {
-          errorBox.hidden = true;
+          putBack();
+          if (errorBox) {
+            errorBox.textContent = v.message;
+            errorBox.hidden = false;
+            errorBox.scrollIntoView({ block: "nearest" });
+          }
+        } else {
+          count(from, -1);
+          count(col, 1);
+          if (errorBox) errorBox.hidden = true;
         }
-      }, function () { from.appendChild(card); });
+      }, putBack);
     });
   }
 })();

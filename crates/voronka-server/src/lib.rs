@@ -96,6 +96,8 @@ pub fn router(state: AppState) -> Router {
         .merge(openapi::routes())
         .merge(web::routes())
         .merge(telemetry::routes())
+        // Any other address: the web UI's own "not found" page (the API answers its own JSON).
+        .fallback(web::not_found_page)
         .layer(axum::middleware::from_fn(telemetry::track))
         .layer(axum::extract::DefaultBodyLimit::max(max))
         .layer(tower_http::trace::TraceLayer::new_for_http())

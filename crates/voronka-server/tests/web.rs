@@ -274,7 +274,9 @@ async fn login_inbox_card_actions_and_conversion() {
     assert!(inbox.body.contains("Иван Петров"));
     assert!(inbox.body.contains("ООО Ромашка"));
     assert!(inbox.body.contains("yandex / cpc"));
-    assert!(inbox.body.contains("received <time datetime=\""));
+    assert!(inbox
+        .body
+        .contains("<td class=\"nowrap\"><time datetime=\""));
     assert!(inbox.body.contains(">just now</time>"));
     assert!(inbox.body.contains("stage-new"));
     assert!(inbox.body.contains(&format!("href=\"/leads/{id}\"")));
@@ -1321,10 +1323,14 @@ async fn duplicates_review_merge_undo_and_rules_pages() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let card = s.get(&c, &format!("/leads/{b}")).await;
+    // The merged lead's address moves to the survivor's, saying so.
+    let moved = s.get(&c, &format!("/leads/{b}")).await;
+    assert_eq!(moved.status, StatusCode::SEE_OTHER);
+    assert_eq!(moved.location, format!("/leads/{a}?done=merged_away"));
+    let card = s.get(&c, &moved.location).await;
     assert_eq!(card.status, StatusCode::OK);
     assert!(
-        card.body.contains(&format!("lead #{a}")),
+        card.body.contains(&format!("lead #{a}")) && card.body.contains("was merged into this one"),
         "the merged id shows the survivor"
     );
     assert!(card.body.contains("Кресло"));
@@ -1581,6 +1587,24 @@ async fn work_queue_sla_dashboard_and_kanban() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // A call-back without its time: the queue again, with the reason, not an error page.
+    let refused = s
+        .post(
+            &c,
+            &format!("/work/leads/{lead}/outcome"),
+            &[("csrf", &csrf), ("kind", "call"), ("outcome", "call_back")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("flash-error") && refused.body.contains("Пётр Звонков"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("href=\"/work\""),
+        "the top bar is there"
+    );
     // The call is the first response; no answer schedules the next call.
     let d = s.app.lead_detail(&Actor::system("t"), lead).await.unwrap();
     assert!(d.lead.first_response_at.is_some());
@@ -1612,8 +1636,31 @@ async fn work_queue_sla_dashboard_and_kanban() {
         "{}",
         sla.body
     );
+    // A column shows its first 100 cards and counts them all.
+    for i in 0..101 {
+        s.capture(
+            &format!("Kanban {i}"),
+            &[(
+                "phone",
+                &format!("+7 916 100-{:02}-{:02}", i / 100, i % 100),
+            )],
+        )
+        .await;
+    }
     let board = s.get(&m, "/kanban").await;
     assert_eq!(board.status, StatusCode::OK);
+    assert!(
+        board.body.contains("data-count>101</span>"),
+        "{}",
+        around(&board.body, "data-count")
+    );
+    assert!(
+        board
+            .body
+            .contains("href=\"/leads?stage=new\">1 more in the inbox"),
+        "{}",
+        around(&board.body, "more in")
+    );
     assert_temperature_in_words(&board.body);
     assert!(
         board.body.contains(&format!("data-lead=\"{lead}\"")),
@@ -1646,6 +1693,85 @@ async fn work_queue_sla_dashboard_and_kanban() {
             .to_lowercase()
             .contains("conver"),
         "{v}"
+    );
+}
+
+/// The inbox's search box keeps the other filters in force and the sort; the filter form keeps the
+/// scoring matrix's fit level and activity; an address no page has is the styled "not found" page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_keeps_filters_and_unknown_pages_are_styled() {
+    let s = start().await;
+    let c = client();
+    s.login(&c, ADMIN_EMAIL).await;
+    let page = s
+        .get(
+            &c,
+            "/leads?stage=new&temperature=hot&source=google&fit_level=suitable&activity=active&sort=-score",
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    // From the form's mark to its end.
+    let form_at = |mark: &str| {
+        let from = page
+            .body
+            .find(mark)
+            .unwrap_or_else(|| panic!("{mark} not found"));
+        let len = page.body[from..].find("</form>").expect("the form's end");
+        page.body[from..from + len].to_string()
+    };
+    let search = form_at("role=\"search\"");
+    for (k, v) in [
+        ("stage", "new"),
+        ("temperature", "hot"),
+        ("source", "google"),
+        ("fit_level", "suitable"),
+        ("activity", "active"),
+        ("sort", "-score"),
+    ] {
+        assert!(
+            search.contains(&format!(
+                "<input type=\"hidden\" name=\"{k}\" value=\"{v}\">"
+            )),
+            "{k}: {search}"
+        );
+    }
+    let filters = form_at("class=\"filter-grid\"");
+    assert!(
+        filters.contains("name=\"fit_level\" value=\"suitable\"")
+            && filters.contains("name=\"activity\" value=\"active\""),
+        "{filters}"
+    );
+    // An empty search is not an empty list; an empty queue has no table.
+    let customers = s
+        .get(&c, "/customers?q=%D0%93%D1%80%D0%B0%D0%BD%D0%B8%D1%82")
+        .await;
+    assert!(
+        customers.body.contains("No customer matches this search.")
+            && !customers.body.contains("No customers yet"),
+        "{}",
+        customers.body
+    );
+    let work = s.get(&c, "/work").await;
+    assert!(
+        work.body.contains("No open leads") && !work.body.contains("id=\"work-queue\""),
+        "{}",
+        work.body
+    );
+    let missing = s.get(&c, "/no-such-page").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert!(
+        missing.content_type.starts_with("text/html") && missing.body.contains("<h1"),
+        "{} {}",
+        missing.content_type,
+        missing.body
+    );
+    // The API keeps answering JSON.
+    let api = s.get(&c, "/api/v1/no-such-thing").await;
+    assert_eq!(api.status, StatusCode::NOT_FOUND);
+    assert!(
+        api.content_type.starts_with("application/json"),
+        "{}",
+        api.content_type
     );
 }
 

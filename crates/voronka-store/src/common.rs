@@ -689,10 +689,8 @@ fn phone_like(term: &str) -> Option<String> {
 /// trigram indexes can serve the pattern) and without control characters (stored text has none;
 /// a NUL would break the index's query).
 fn search_words(q: &LeadQuery) -> Option<Vec<String>> {
-    let cleaned: String = q
-        .text
-        .as_deref()?
-        .to_lowercase()
+    // As the search text is written (`voronka_core::intake::keys::search_text`).
+    let cleaned: String = voronka_core::intake::keys::fold_search(q.text.as_deref()?)
         .chars()
         .filter(|c| !matches!(c, '%' | '_' | '\\') && !c.is_control())
         .collect();

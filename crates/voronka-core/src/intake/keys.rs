@@ -17,16 +17,38 @@ pub fn social_key(url: &str) -> String {
     l.trim_end_matches('/').to_string()
 }
 
-/// Lowercased text that list search runs over: names, emails, phones (E.164 and digits), company.
+/// Lowercased text that list search runs over: names, emails, phones (E.164 and digits), company;
+/// ё is written as е, as most people type it (see [`fold_search`]).
 pub fn search_text(parts: &[&str]) -> String {
     let mut out = String::new();
     for p in parts.iter().filter(|p| !p.is_empty()) {
         if !out.is_empty() {
             out.push(' ');
         }
-        out.push_str(&p.to_lowercase());
+        out.push_str(&fold_search(p));
     }
     out
+}
+
+/// Text as the lead search compares it: lowercased, ё read as е (Russian writing leaves the dots
+/// off more often than not, so "Артем" must find "Артём" and the other way round).
+pub fn fold_search(text: &str) -> String {
+    text.to_lowercase().replace('ё', "е")
+}
+
+/// A search that is one valid phone number as written in `region` ("8 987 580-09-14" in Russia):
+/// its E.164 form, which the search text holds; `None` for anything else.
+pub fn search_phone(text: &str, region: &str) -> Option<String> {
+    let text = text.trim();
+    let phone_chars = |c: char| c.is_ascii_digit() || " +-().".contains(c);
+    let digits = text.chars().filter(char::is_ascii_digit).count();
+    if digits < 7 || !text.chars().all(phone_chars) {
+        return None;
+    }
+    match super::normalize::phone::parse(text, region) {
+        Some((e164, true)) => Some(e164),
+        _ => None,
+    }
 }
 
 /// Key of an account (company) name: lowercased, quotes and legal forms dropped.
@@ -137,11 +159,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_phone_searched_as_written_at_home_is_read_in_e164() {
+        assert_eq!(
+            search_phone("8 987 580-09-14", "RU").as_deref(),
+            Some("+79875800914")
+        );
+        assert_eq!(
+            search_phone("89875800914", "RU").as_deref(),
+            Some("+79875800914")
+        );
+        assert_eq!(
+            search_phone("(020) 7946 0958", "GB").as_deref(),
+            Some("+442079460958")
+        );
+        // Parts of numbers, names and invalid numbers stay as they are.
+        assert_eq!(search_phone("0914", "RU"), None);
+        assert_eq!(search_phone("Жуков", "RU"), None);
+        assert_eq!(search_phone("8 000 000-00-00", "RU"), None);
+    }
+
+    #[test]
     fn keys() {
         assert_eq!(social_key("https://www.VK.com/ivan/"), "vk.com/ivan");
         assert_eq!(account_key("ООО «Ромашка»"), "ромашка");
         assert_eq!(account_key("Acme LLC"), "acme");
         assert_eq!(search_text(&["Иван", "", "+7916"]), "иван +7916");
+        assert_eq!(search_text(&["Артём", "ЁЛКИН"]), "артем елкин");
+        assert_eq!(fold_search("Фёдор"), fold_search("федор"));
         assert_eq!(name_key("Иванов  Иван"), name_key("иван Иванов"));
         assert_eq!(name_key("Семёнов"), name_key("Semenov"));
         assert_eq!(name_key("Иван Петров"), name_key("Petrov Ivan"));

@@ -120,6 +120,25 @@ pub(crate) struct Filters {
 }
 
 impl Filters {
+    /// What the search box sends along besides its text and the stages: every other filter in
+    /// force, and the sort.
+    pub fn kept_beside_search(&self) -> Vec<(String, String)> {
+        self.pairs(&[])
+            .into_iter()
+            .filter(|(k, v)| k != "q" && !v.is_empty())
+            .collect()
+    }
+
+    /// What the filter form sends along that it has no field for: the fit level and activity
+    /// of the scoring matrix's links.
+    pub fn kept_beside_filters(&self) -> Vec<(String, String)> {
+        [("fit_level", &self.fit_level), ("activity", &self.activity)]
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
+    }
+
     /// Pairs for links; `stages` replaces the stage filter.
     fn pairs(&self, stages: &[Stage]) -> Vec<(String, String)> {
         let mut p = Vec::new();
@@ -920,6 +939,10 @@ pub(crate) async fn card(
     RawQuery(raw): RawQuery,
 ) -> PageResult {
     let d = state.app.lead_detail(&user.actor(), id).await?;
+    // A lead merged into another is read as that one: its address moves there, saying so.
+    if d.lead.id != id {
+        return Ok(see_other(&format!("/leads/{}?done=merged_away", d.lead.id)));
+    }
     let mut page = card_page(&state, &user, d).await?;
     let done = query_pairs(raw.as_deref())
         .into_iter()

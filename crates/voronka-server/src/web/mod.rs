@@ -359,6 +359,11 @@ impl IntoResponse for WebError {
 
 pub(crate) type PageResult = Result<Response, WebError>;
 
+/// An address no page has.
+pub(crate) async fn not_found_page() -> WebError {
+    WebError::App(AppError::NotFound(Message::new("page_not_found")))
+}
+
 /// A numeric id from the path; anything else is the "not found" page rather than a bare 400.
 pub(crate) struct IdPath(pub voronka_core::Id);
 

@@ -4,7 +4,7 @@
 use super::fmt::{ago, datetime};
 use super::{
     now, query_pairs, render, render_status, see_other, t, Choice, IdPath, Layout, PageResult,
-    PostForm,
+    PostForm, WebError,
 };
 use crate::error::classify;
 use crate::extract::WebUser;
@@ -61,6 +61,19 @@ pub(crate) async fn work(
     user: WebUser,
     RawQuery(raw): RawQuery,
 ) -> PageResult {
+    let done = query_pairs(raw.as_deref())
+        .into_iter()
+        .find(|(k, _)| k == "done")
+        .map(|(_, v)| v);
+    Ok(render(&work_page(&state, &user, done.as_deref()).await?))
+}
+
+/// The work queue, with the flash of what was just done.
+async fn work_page(
+    state: &AppState,
+    user: &WebUser,
+    done: Option<&str>,
+) -> Result<WorkPage, WebError> {
     let actor = user.actor();
     let n = now();
     let leads = state
@@ -104,17 +117,12 @@ pub(crate) async fn work(
             overdue: k.due_at < n,
         })
         .collect();
-    let done = query_pairs(raw.as_deref())
-        .into_iter()
-        .find(|(k, _)| k == "done")
-        .map(|(_, v)| v);
-    let p = WorkPage {
-        layout: Layout::new(&user, "work", t::WORK_TITLE).with_flash(done.as_deref()),
+    Ok(WorkPage {
+        layout: Layout::new(user, "work", t::WORK_TITLE).with_flash(done),
         leads,
         tasks,
         outcomes: t::OUTCOMES.to_vec(),
-    };
-    Ok(render(&p))
+    })
 }
 
 /// Logs a call, email or meeting with its outcome from the work queue.
@@ -125,6 +133,30 @@ pub(crate) async fn log_outcome(
     body: Bytes,
 ) -> PageResult {
     let form = PostForm::checked(&body, &user)?;
+    let logged = log_outcome_form(&state, &user, id, &form).await;
+    match logged {
+        Ok(()) => Ok(see_other("/work?done=activity")),
+        // A choice the rules refuse: the queue again, saying why, not an error page.
+        Err(WebError::App(e))
+            if classify(&e).0.is_client_error()
+                && classify(&e).0 != axum::http::StatusCode::NOT_FOUND =>
+        {
+            let status = classify(&e).0;
+            let message = WebError::App(e).status_message().1;
+            let mut page = work_page(&state, &user, None).await?;
+            page.layout = page.layout.with_error(Some(message));
+            Ok(render_status(status, &page))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn log_outcome_form(
+    state: &AppState,
+    user: &WebUser,
+    id: voronka_core::Id,
+    form: &PostForm,
+) -> Result<(), WebError> {
     let call_back_at = match form.opt("call_back_at") {
         Some(v) => Some(
             crate::api::parse_moment("call_back_at", &v)
@@ -149,7 +181,7 @@ pub(crate) async fn log_outcome(
             },
         )
         .await?;
-    Ok(see_other("/work?done=activity"))
+    Ok(())
 }
 
 pub(crate) async fn task_done(
@@ -406,6 +438,8 @@ pub(crate) struct KanbanCard {
 pub(crate) struct KanbanColumn {
     pub stage: &'static str,
     pub label: &'static str,
+    /// Open leads in the stage that the viewer sees, beyond the cards shown too.
+    pub total: i64,
     pub cards: Vec<KanbanCard>,
 }
 
@@ -415,6 +449,9 @@ struct KanbanPage {
     layout: Layout,
     columns: Vec<KanbanColumn>,
 }
+
+/// Cards shown in a column of the pipeline; the rest are a link to the inbox away.
+const KANBAN_CARDS: i64 = 100;
 
 /// Open leads by stage; cards move by drag and drop (or the select on each card), and the
 /// server enforces the stage rules.
@@ -428,13 +465,13 @@ pub(crate) async fn kanban(State(state): State<AppState>, user: WebUser) -> Page
         (Stage::Mql, t::STAGE_MQL),
         (Stage::Sql, t::STAGE_SQL),
     ] {
-        let (rows, _) = state
+        let (rows, total) = state
             .app
             .list_leads(
                 &actor,
                 voronka_store::LeadQuery {
                     stages: vec![stage],
-                    limit: 100,
+                    limit: KANBAN_CARDS,
                     ..Default::default()
                 },
             )
@@ -442,6 +479,7 @@ pub(crate) async fn kanban(State(state): State<AppState>, user: WebUser) -> Page
         columns.push(KanbanColumn {
             stage: stage.as_str(),
             label,
+            total,
             cards: rows
                 .into_iter()
                 .map(|r| KanbanCard {

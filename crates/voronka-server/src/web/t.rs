@@ -127,6 +127,7 @@ pub fn flash(code: &str) -> Option<&'static str> {
         "rescore" => "Rescoring started.",
         "site" => "Tracking site added. Put its embed code on every page of the site.",
         "merged" => "Leads merged. The merge can be undone from the lead card.",
+        "merged_away" => "The lead you opened was merged into this one; everything it held is here.",
         "not_duplicate" => "Marked as not a duplicate.",
         "unmerged" => "Merge undone.",
         "activity" => "Logged. The next task is scheduled.",
@@ -201,6 +202,11 @@ pub fn activity_label(a: voronka_core::scoring::Activity) -> &'static str {
 }
 
 /// A cell of the fit × activity grid: its two levels and how many leads are in it.
+/// Below a pipeline column that shows only its first cards.
+pub fn kanban_more(n: i64) -> String {
+    format!("{n} more in the inbox")
+}
+
 pub fn fit_activity_cell(fit: &str, activity: &str, count: impl Display) -> String {
     fill(FIT_ACTIVITY_CELL_N, &[&fit, &activity, &count])
 }
@@ -365,6 +371,8 @@ pub const SUM_OF_DEALS: &str = "Sum of deals";
 
 // customers.html
 pub const NO_CUSTOMERS_YET_HTML: &str = "<strong>No customers yet.</strong>";
+pub const NO_CUSTOMER_MATCHES_THIS_SEARCH: &str = "No customer matches this search.";
+pub const SHOW_ALL_CUSTOMERS: &str = "Show all customers";
 pub const SEARCH: &str = "Search";
 pub const A_LEAD_BECOMES_A_CUSTOMER_WHEN: &str =
     "A lead becomes a customer when you convert it into a deal.";
@@ -627,7 +635,6 @@ pub const SHOW_ALL_LEADS: &str = "Show all leads";
 pub const NEW_REQUESTS_FROM_YOUR_FORMS_THE: &str =
     "New requests from your forms, the API and imports appear here.";
 pub const SOURCE_MEDIUM: &str = "Source / medium";
-pub const LEADS_RECEIVED: &str = "received";
 pub const FIRST_PAGE: &str = "⇤ First page";
 pub const PREVIOUS_PAGE: &str = "Previous page";
 pub const LEADS_MATCHING_THE_FILTERS: &str = "Leads matching the filters";
