@@ -1,6 +1,6 @@
 //! Loads the demo data set through the real intake and the real lead use cases.
 
-use crate::{Actor, App, CaptureRequest, ConvertInput, EventIn, RefuseInput, Result};
+use crate::{Actor, App, AppError, CaptureRequest, ConvertInput, EventIn, RefuseInput, Result};
 use voronka_core::demo::{generate, team, DemoConfig, DemoStep};
 use voronka_core::Role;
 
@@ -149,6 +149,18 @@ impl App {
             self.ingest_events("demo", chunk.to_vec()).await?;
         }
         self.catch_up_search_index().await?;
+        // The demo's closed leads teach the conversion model at once, so that every open lead
+        // shows its chance from the start rather than after the first nightly training.
+        match self.train_model().await {
+            Ok(_) => {}
+            // Too few closed leads in a small demo: the nightly training tries again.
+            Err(AppError::Invalid { message, .. }) => {
+                tracing::debug!(%message, "demo model not trained");
+            }
+            Err(e) => return Err(e),
+        }
+        // The load's log would keep the size it reached (about a gigabyte) beside a small file.
+        self.store.truncate_log().await?;
         Ok(summary)
     }
 }

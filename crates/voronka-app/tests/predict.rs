@@ -284,3 +284,58 @@ async fn the_retraining_job_retrains_and_schedules_the_next_night() {
         assert!(voronka_app::next_retrain_at(now) > now);
     }
 }
+
+/// The demo data teaches the model as it is loaded: its open leads show their chance at once, and
+/// each of its worked leads had its first response (the owner's call) before anything else; the
+/// load leaves no log behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_leads_have_their_chance_and_first_response_from_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let app = App::open(&url, Settings::default()).await.unwrap();
+    app.load_demo(&voronka_core::demo::DemoConfig::new(
+        7,
+        300,
+        voronka_app::now_ms(),
+    ))
+    .await
+    .unwrap();
+    // The load's log is cut back once it is in the database.
+    let wal = std::fs::metadata(dir.path().join("demo.db-wal")).map_or(0, |m| m.len());
+    assert!(wal < 1024 * 1024, "{wal} bytes of log left");
+    let (rows, _) = app
+        .list_leads(
+            &Actor::system("test"),
+            LeadQuery {
+                stages: vec![voronka_core::Stage::New, voronka_core::Stage::Working],
+                limit: 500,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!rows.is_empty());
+    assert!(
+        rows.iter().all(|r| r.lead.conversion_probability.is_some()),
+        "open leads without a chance"
+    );
+    let (converted, _) = app
+        .list_leads(
+            &Actor::system("test"),
+            LeadQuery {
+                stages: vec![voronka_core::Stage::Converted],
+                limit: 500,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(!converted.is_empty());
+    for r in &converted {
+        let first = r
+            .lead
+            .first_response_at
+            .expect("a converted lead was answered");
+        assert!(first > r.lead.created_at, "{first} {}", r.lead.created_at);
+    }
+}

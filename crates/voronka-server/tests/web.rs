@@ -1741,6 +1741,16 @@ async fn search_keeps_filters_and_unknown_pages_are_styled() {
             && filters.contains("name=\"activity\" value=\"active\""),
         "{filters}"
     );
+    // A lead from Britain is converted in pounds unless it says otherwise.
+    let uk = s
+        .capture("Oliver Bennett", &[("phone", "+44 20 7946 0958")])
+        .await;
+    let card = s.get(&c, &format!("/leads/{uk}")).await;
+    assert!(
+        card.body.contains("name=\"currency\" value=\"GBP\""),
+        "{}",
+        around(&card.body, "name=\"currency\"")
+    );
     // An empty search is not an empty list; an empty queue has no table.
     let customers = s
         .get(&c, "/customers?q=%D0%93%D1%80%D0%B0%D0%BD%D0%B8%D1%82")

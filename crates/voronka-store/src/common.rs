@@ -1432,6 +1432,18 @@ impl Store for SqlStore {
         Ok(busy == 0)
     }
 
+    async fn truncate_log(&self) -> Result<()> {
+        if BACKEND != Backend::Sqlite || self.deferred.is_none() {
+            return Ok(());
+        }
+        // Waits for the writers of this process, whose turn it takes.
+        let _turn = self.writer_turn().await;
+        sqlx::query("PRAGMA main.wal_checkpoint(TRUNCATE)")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn begin(&self) -> Result<Box<dyn Tx>> {
         Ok(Box::new(self.begin_tx().await?))
     }

@@ -178,6 +178,10 @@ pub trait Store: RoutingStore + ScoreStore + Send + Sync + 'static {
     /// (the file is reused, not cut back: a log grown anew from nothing syncs slower), waiting
     /// for the readers of the moment; returns whether it completed. PostgreSQL: nothing to do.
     async fn checkpoint_log(&self) -> Result<bool>;
+    /// SQLite: copies the write-ahead log into the database and cuts the log's file to nothing,
+    /// for the end of a one-off load (the demo) whose log would otherwise keep its size.
+    /// PostgreSQL: nothing to do.
+    async fn truncate_log(&self) -> Result<()>;
     /// SQLite: takes in up to `limit` indexed leads whose text changed or that were deleted, and
     /// adds up to `limit` of the leads the trigram search index does not hold yet to it, in one
     /// transaction, and tells how many it added (0 when it is current) and how long it held the

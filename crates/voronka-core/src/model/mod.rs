@@ -118,6 +118,21 @@ pub struct Contact {
     pub created_at: Millis,
 }
 
+impl Contact {
+    /// The country the person is in as far as known: the one given, else that of their first
+    /// valid phone number (ISO 3166 alpha-2).
+    pub fn home_country(&self) -> Option<String> {
+        self.country.clone().or_else(|| {
+            self.phones
+                .iter()
+                .filter(|p| p.valid)
+                .filter_map(|p| p.e164.as_deref())
+                .find_map(|e| crate::intake::normalize::phone::parse_number(e, "")?.region)
+                .filter(|r| r.len() == 2)
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Account {
     pub id: Id,

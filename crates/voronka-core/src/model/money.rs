@@ -25,6 +25,16 @@ impl Currency {
             b[2].to_ascii_uppercase(),
         ]))
     }
+    /// The currency people pay in in a country (ISO 3166 alpha-2, any case): its first legal
+    /// tender that is no fund (`US`: USD, not USN); `None` for an unknown country.
+    pub fn of_country(country: &str) -> Option<Currency> {
+        let country: iso_currency::Country = country.trim().to_ascii_uppercase().parse().ok()?;
+        iso_currency::Currency::from_country(country)
+            .into_iter()
+            .find(|c| !c.is_fund())
+            .and_then(|c| Currency::parse(c.code()).ok())
+    }
+
     pub fn as_str(&self) -> &str {
         // Only ASCII letters are ever stored.
         std::str::from_utf8(&self.0).unwrap_or("XXX")
@@ -121,6 +131,19 @@ impl fmt::Display for Money {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_country_pays_in_its_own_currency() {
+        let of = |c: &str| Currency::of_country(c).map(|c| c.as_str().to_string());
+        assert_eq!(of("RU").as_deref(), Some("RUB"));
+        assert_eq!(of("gb").as_deref(), Some("GBP"));
+        assert_eq!(of("US").as_deref(), Some("USD"));
+        assert_eq!(of("NL").as_deref(), Some("EUR"));
+        assert_eq!(of("UA").as_deref(), Some("UAH"));
+        assert_eq!(of("ZZ"), None);
+        assert_eq!(of(""), None);
+    }
+
     use super::*;
 
     #[test]

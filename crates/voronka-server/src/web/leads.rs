@@ -824,9 +824,18 @@ async fn card_page(state: &AppState, user: &WebUser, d: LeadDetail) -> Result<Ca
     } else {
         Vec::new()
     };
+    // The lead's own value's currency, else that of the contact's country (given, or their
+    // phone's), else the business's.
     let currency = l
         .value
-        .map(|m| m.currency.as_str().to_string())
+        .map(|m| m.currency)
+        .or_else(|| {
+            d.contact
+                .home_country()
+                .as_deref()
+                .and_then(voronka_core::Currency::of_country)
+        })
+        .map(|c| c.as_str().to_string())
         .unwrap_or_else(|| state.app.settings().default_currency.clone());
     let amount = l
         .value
