@@ -1472,8 +1472,13 @@ async fn scoring_matrix_rules_editor_sites_and_card_explanation() {
         around(&card.body, "Score")
     );
     assert!(card.body.contains("Company size 1–20"));
-    // The latest behaviour, with the page address rendered as text.
+    // The latest behaviour in words, with the page address rendered as text.
     assert!(card.body.contains("id=\"lead-events\""), "{}", card.body);
+    let events = around(&card.body, "id=\"lead-events\"");
+    assert!(
+        events.contains("Viewed pricing") && !events.contains("view_pricing"),
+        "{events}"
+    );
     assert!(
         card.body.contains("shop.example.com/&#60;script&#62;"),
         "{}",
@@ -1766,6 +1771,55 @@ async fn search_keeps_filters_and_unknown_pages_are_styled() {
         work.body.contains("No open leads") && !work.body.contains("id=\"work-queue\""),
         "{}",
         work.body
+    );
+    // Each role's navigation links only what it may open.
+    for (email, role) in [
+        ("mkt@mail.ru", Role::Marketer),
+        ("sell@mail.ru", Role::Salesperson),
+    ] {
+        s.app
+            .add_user(email, "Someone", PASSWORD, role)
+            .await
+            .unwrap();
+    }
+    let mkt = client();
+    let r = s
+        .post(
+            &mkt,
+            "/login",
+            &[
+                ("email", "mkt@mail.ru"),
+                ("password", PASSWORD),
+                ("next", "/forms"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let rules = s.get(&mkt, "/admin/scoring").await;
+    assert_eq!(rules.status, StatusCode::OK);
+    assert!(
+        rules.body.contains("href=\"/admin/scoring\""),
+        "{}",
+        rules.body
+    );
+    for admin_only in [
+        "/admin/users",
+        "/admin/tokens",
+        "/admin/audit",
+        "/admin/status",
+    ] {
+        assert!(
+            !rules.body.contains(&format!("href=\"{admin_only}\"")),
+            "{admin_only} offered to a marketer"
+        );
+    }
+    let sell = client();
+    s.login(&sell, "sell@mail.ru").await;
+    let inbox = s.get(&sell, "/leads").await;
+    assert!(inbox.body.contains("href=\"/kanban\""), "no pipeline link");
+    assert!(
+        !inbox.body.contains("href=\"/admin/"),
+        "admin links for a salesperson"
     );
     let missing = s.get(&c, "/no-such-page").await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);

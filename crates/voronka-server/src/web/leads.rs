@@ -641,7 +641,7 @@ fn score_view(e: voronka_app::Explanation) -> ScoreView {
         .take(10)
         .map(|ev| {
             (
-                ev.name.clone(),
+                t::event_label(&ev.name),
                 fmt::datetime(ev.at),
                 ev.url.clone().unwrap_or_default(),
             )
@@ -664,7 +664,9 @@ fn score_view(e: voronka_app::Explanation) -> ScoreView {
                     Part::Engagement => t::SCORE_ENGAGEMENT,
                 },
                 rule: c.rule,
-                matched: c.matched,
+                // A behaviour rule matches an event: named in words; a profile rule's field and
+                // value stay as written.
+                matched: t::event_label(&c.matched),
                 points: c.points,
                 effective: format!("{:.1}", c.effective),
                 when: c.at.map(fmt::datetime).unwrap_or_default(),

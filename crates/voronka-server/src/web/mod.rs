@@ -180,6 +180,8 @@ pub(crate) struct Layout {
     pub refresh: Option<u32>,
     /// May import leads from a CSV file.
     pub imports: bool,
+    /// Forms, scoring rules and tracking sites (marketers and administrators).
+    pub manages_forms: bool,
     pub t_leads: &'static str,
     pub t_customers: &'static str,
     pub t_forms: &'static str,
@@ -208,6 +210,7 @@ impl Layout {
             error: None,
             refresh: None,
             imports: u.user.role.assigns_leads(),
+            manages_forms: u.user.role.manages_forms(),
             t_leads: t::NAV_LEADS,
             t_customers: t::NAV_CUSTOMERS,
             t_forms: t::NAV_FORMS,

@@ -202,6 +202,32 @@ pub fn activity_label(a: voronka_core::scoring::Activity) -> &'static str {
 }
 
 /// A cell of the fit × activity grid: its two levels and how many leads are in it.
+/// A behaviour event as a salesperson reads it; a custom event by its own name.
+pub fn event_label(name: &str) -> String {
+    match name {
+        "page_view" => "Viewed a page",
+        "view_catalog" => "Viewed the catalog",
+        "view_product" => "Viewed a product",
+        "view_pricing" => "Viewed pricing",
+        "view_delivery_terms" => "Viewed delivery terms",
+        "add_to_cart" => "Added to cart",
+        "cart_abandoned" => "Left the cart",
+        "click_social" => "Clicked a social link",
+        "subscribe_newsletter" => "Subscribed to the newsletter",
+        "unsubscribe" => "Unsubscribed",
+        "download" => "Downloaded a file",
+        "webinar_registered" => "Registered for a webinar",
+        "chat_started" => "Started a chat",
+        "email_open" => "Opened an email",
+        "email_click_product" => "Clicked a product in an email",
+        "email_click_ad" => "Clicked an offer in an email",
+        "email_click_other" => "Clicked a link in an email",
+        "email_no_reaction" => "Did not react to emails",
+        other => return other.to_string(),
+    }
+    .to_string()
+}
+
 /// Below a pipeline column that shows only its first cards.
 pub fn kanban_more(n: i64) -> String {
     format!("{n} more in the inbox")
