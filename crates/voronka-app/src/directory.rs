@@ -357,9 +357,15 @@ impl App {
         Ok(self.store.audit_for(entity, id).await?)
     }
 
-    pub async fn recent_audit(&self, actor: &Actor, limit: i64) -> Result<Vec<AuditEntry>> {
+    /// The audit log, newest first, a page at a time: with `before`, the entries older than it.
+    pub async fn recent_audit(
+        &self,
+        actor: &Actor,
+        before: Option<Id>,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>> {
         actor.require_admin()?;
-        Ok(self.store.recent_audit(limit).await?)
+        Ok(self.store.recent_audit(before, limit).await?)
     }
 
     /// Writes a change of a settings document to the audit log.

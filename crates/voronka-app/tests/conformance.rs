@@ -1076,7 +1076,21 @@ async fn batch_dedup_reports_merges_and_undoes() {
             app.undo_merge(&admin, *id).await.unwrap();
         }
         // The audit log keeps each merge and undo as a code and values, read as a sentence.
-        let audit = app.recent_audit(&admin, 50).await.unwrap();
+        let audit = app.recent_audit(&admin, None, 50).await.unwrap();
+        // The next page starts below the entry it is asked to start before.
+        assert!(audit.len() >= 3, "{n}");
+        let older = app
+            .recent_audit(&admin, Some(audit[1].id), 2)
+            .await
+            .unwrap();
+        assert_eq!(
+            older.iter().map(|e| e.id).collect::<Vec<_>>(),
+            audit[2..4.min(audit.len())]
+                .iter()
+                .map(|e| e.id)
+                .collect::<Vec<_>>(),
+            "{n}"
+        );
         let read = |action: &str| -> Vec<String> {
             audit
                 .iter()

@@ -538,8 +538,13 @@ async fn login_inbox_card_actions_and_conversion() {
     // The audit log records the changes.
     let audit = srv.get(&c, "/admin/audit").await;
     assert_eq!(audit.status, StatusCode::OK);
-    assert!(audit.body.contains("<code>convert</code>"));
-    assert!(audit.body.contains("<code>refuse</code>"));
+    // Each entry says in words what was done, and what it changed field by field.
+    assert!(audit.body.contains("<td>Converted</td>"), "{}", audit.body);
+    assert!(audit.body.contains("<td>Refused</td>"));
+    assert!(audit.body.contains("→ refused"), "{}", audit.body);
+    assert!(!audit.body.contains("<code>"));
+    // A short log has no older page.
+    assert!(!audit.body.contains("Older entries"));
 
     // The instance's status: the health check and what is stored and waiting.
     let status = srv.get(&c, "/admin/status").await;
@@ -1755,6 +1760,27 @@ async fn search_keeps_filters_and_unknown_pages_are_styled() {
         card.body.contains("name=\"currency\" value=\"GBP\""),
         "{}",
         around(&card.body, "name=\"currency\"")
+    );
+    // The audit log is read a page at a time.
+    for i in 0..101 {
+        s.app
+            .add_note(&Actor::system("t"), uk, &format!("note {i}"))
+            .await
+            .unwrap();
+    }
+    let audit = s.get(&c, "/admin/audit").await;
+    let older = value_after(&audit.body, "href=\"/admin/audit?before=");
+    assert!(
+        older.parse::<i64>().is_ok(),
+        "{}",
+        around(&audit.body, "before=")
+    );
+    let page2 = s.get(&c, &format!("/admin/audit?before={older}")).await;
+    assert_eq!(page2.status, StatusCode::OK);
+    assert!(page2.body.contains("Newest entries") && page2.body.contains("Note added"));
+    assert!(
+        !page2.body.contains("Older entries"),
+        "the second page is the last"
     );
     // An empty search is not an empty list; an empty queue has no table.
     let customers = s

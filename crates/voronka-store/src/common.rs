@@ -2438,8 +2438,9 @@ impl Store for SqlStore {
             .collect()
     }
 
-    async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditEntry>> {
-        sqlx::query("SELECT * FROM audit_log ORDER BY id DESC LIMIT $1")
+    async fn recent_audit(&self, before: Option<Id>, limit: i64) -> Result<Vec<AuditEntry>> {
+        sqlx::query("SELECT * FROM audit_log WHERE id < $1 ORDER BY id DESC LIMIT $2")
+            .bind(before.unwrap_or(Id::MAX))
             .bind(limit)
             .fetch_all(&self.pool)
             .await?

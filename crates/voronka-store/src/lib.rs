@@ -293,7 +293,8 @@ pub trait Store: RoutingStore + ScoreStore + Send + Sync + 'static {
     async fn refusal_reasons(&self) -> Result<Vec<String>>;
     async fn add_refusal_reason(&self, label: &str) -> Result<()>;
     async fn audit_for(&self, entity: &str, id: Id) -> Result<Vec<AuditEntry>>;
-    async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditEntry>>;
+    /// The latest entries of the audit log, newest first; with `before`, those older than it.
+    async fn recent_audit(&self, before: Option<Id>, limit: i64) -> Result<Vec<AuditEntry>>;
 
     // Jobs: claimed so that several processes never run the same one twice.
     async fn claim_jobs(

@@ -295,6 +295,10 @@ pub(crate) struct AuditView {
 struct AuditPage {
     layout: Layout,
     entries: Vec<AuditView>,
+    /// The next page, of older entries, when this one is full.
+    older: Option<String>,
+    /// Back to the newest entries, from an older page.
+    newest: Option<&'static str>,
 }
 
 fn summary(s: &str) -> String {
@@ -310,16 +314,65 @@ fn summary(s: &str) -> String {
     }
 }
 
-pub(crate) async fn audit(State(state): State<AppState>, user: WebUser) -> PageResult {
-    let list = state.app.recent_audit(&user.actor(), 200).await?;
+/// Entries on a page of the audit log.
+const AUDIT_PAGE: i64 = 100;
+
+/// What an entry changed, read from its before and after: each field that differs as
+/// "field: old → new" (the update time left out); a single document (a notice, a setting)
+/// is shown as itself.
+fn changes(before: Option<&str>, after: Option<&str>) -> String {
+    use serde_json::Value;
+    let object = |s: Option<&str>| match s.map(serde_json::from_str::<Value>) {
+        Some(Ok(Value::Object(m))) => Some(m),
+        _ => None,
+    };
+    let (Some(b), Some(a)) = (object(before), object(after)) else {
+        return summary(after.unwrap_or_default());
+    };
+    let shown = |v: Option<&Value>| match v {
+        None | Some(Value::Null) => "—".to_string(),
+        Some(Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+    };
+    let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let parts: Vec<String> = keys
+        .into_iter()
+        .filter(|k| k.as_str() != "updated_at" && b.get(*k) != a.get(*k))
+        .map(|k| format!("{k}: {} → {}", shown(b.get(k)), shown(a.get(k))))
+        .collect();
+    summary(&parts.join("; "))
+}
+
+pub(crate) async fn audit(
+    State(state): State<AppState>,
+    user: WebUser,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    let before = query_pairs(raw.as_deref())
+        .into_iter()
+        .find(|(k, _)| k == "before")
+        .and_then(|(_, v)| v.trim().parse::<voronka_core::Id>().ok());
+    let list = state
+        .app
+        .recent_audit(&user.actor(), before, AUDIT_PAGE)
+        .await?;
     let now = now();
+    let older = (list.len() as i64 == AUDIT_PAGE)
+        .then(|| list.last().map(|a| format!("/admin/audit?before={}", a.id)))
+        .flatten();
     Ok(render(&AuditPage {
         layout: Layout::new(&user, "admin", t::AUDIT_LOG),
+        older,
+        newest: before.is_some().then_some("/admin/audit"),
         entries: list
             .iter()
             .map(|a| AuditView {
-                who: a.actor.clone(),
-                action: a.action.clone(),
+                who: t::system_actor(&a.actor)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| a.actor.clone()),
+                action: t::audit_action_label(&a.action),
                 entity: match a.entity_id {
                     Some(id) => format!("{} #{id}", a.entity),
                     None => a.entity.clone(),
@@ -331,7 +384,7 @@ pub(crate) async fn audit(State(state): State<AppState>, user: WebUser) -> PageR
                     "contact" => Some(format!("/contacts/{id}")),
                     _ => None,
                 }),
-                after: summary(a.after.as_deref().unwrap_or("")),
+                after: changes(a.before.as_deref(), a.after.as_deref()),
                 when: When::new(a.at, now),
             })
             .collect(),

@@ -51,9 +51,35 @@ pub fn system_actor(name: &str) -> Option<&'static str> {
         "scoring" => "Scoring",
         "freeze timer" => "Freeze timer",
         "demo" => "Demo data",
+        "sla" => "SLA",
         _ => return None,
     })
 }
+
+/// What an entry of the audit log records, in words; an action of no known kind by its code.
+pub fn audit_action_label(code: &str) -> String {
+    match code {
+        "create" => "Created",
+        "stage" => "Stage changed",
+        "note" => "Note added",
+        "refuse" => "Refused",
+        "convert" => "Converted",
+        "junk" => "Marked as junk",
+        "revive" => "Back to work after the freeze",
+        "assign" => "Owner changed",
+        "temperature" => "Temperature set",
+        "activity" => "Call, email or meeting logged",
+        "lead.merge" => "Leads merged",
+        "contact.merge" => "Contacts merged",
+        "sla.notify_owner" => "Owner reminded of the first response",
+        "sla.escalate_team_lead" => "Escalated to the team lead",
+        other => return other.to_string(),
+    }
+    .to_string()
+}
+
+pub const OLDER_ENTRIES: &str = "Older entries";
+pub const NEWEST_ENTRIES: &str = "Newest entries";
 
 // CSV import.
 pub const IMPORT_TITLE: &str = "Import leads";
