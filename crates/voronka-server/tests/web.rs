@@ -1256,6 +1256,11 @@ async fn inbox_pages_forward_and_back() {
         rel_link(&back.body, "prev").is_none(),
         "nothing before page one"
     );
+    assert!(
+        !back.body.contains("First page"),
+        "page one offers no way to itself"
+    );
+    assert!(second.body.contains("First page"));
     assert!(rel_link(&back.body, "next").is_some());
 }
 

@@ -343,7 +343,9 @@ pub(crate) async fn inbox(
     } else {
         None
     };
-    let first_page = paged.then(|| link("/leads", &f.pairs(&f.stages)));
+    // Only where there is a page before this one (a page reached back from the second is the
+    // first already).
+    let first_page = prev.is_some().then(|| link("/leads", &f.pairs(&f.stages)));
 
     let all_count: i64 = counts.values().sum();
     let mut tabs = vec![Tab {
