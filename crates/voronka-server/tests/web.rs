@@ -1319,6 +1319,13 @@ async fn duplicates_review_merge_undo_and_rules_pages() {
         "{}",
         review.body
     );
+    // Where the review stands and the leads' temperatures, in words.
+    assert!(
+        review.body.contains("waiting for review"),
+        "{}",
+        review.body
+    );
+    assert!(!review.body.contains("status open"), "the code, not the words");
 
     // Keep the first lead, take the product of the second.
     let r = s

@@ -146,7 +146,7 @@ fn field_value(d: &LeadDetail, field: &str) -> String {
         "product" => l.product.clone().unwrap_or_default(),
         "message" => l.message.clone().unwrap_or_default(),
         "value" => l.value.map(|m| m.to_string()).unwrap_or_default(),
-        "temperature" => l.temperature.as_str().to_string(),
+        "temperature" => t::temperature_label(l.temperature).to_string(),
         "owner" => d.owner.as_ref().map(|o| o.name.clone()).unwrap_or_default(),
         _ => String::new(),
     }
@@ -215,7 +215,7 @@ pub(crate) async fn review(
     Ok(render(&ReviewPage {
         layout: Layout::new(&user, "duplicates", t::DUP_TITLE),
         pair_id: r.pair.id,
-        status: r.pair.status.clone(),
+        status: t::pair_status_label(&r.pair.status),
         probability: format!("{:.0}%", r.pair.probability * 100.0),
         why: why(&r.pair.explanation),
         left: side(&r.lead, now),

@@ -254,6 +254,17 @@ pub fn event_label(name: &str) -> String {
     .to_string()
 }
 
+/// Where the review of a possible duplicate stands; a status of no known kind by its code.
+pub fn pair_status_label(code: &str) -> String {
+    match code {
+        "open" => "waiting for review",
+        "merged" => "merged",
+        "not_duplicate" => "not a duplicate",
+        other => return other.to_string(),
+    }
+    .to_string()
+}
+
 /// Below a pipeline column that shows only its first cards.
 pub fn kanban_more(n: i64) -> String {
     format!("{n} more in the inbox")
