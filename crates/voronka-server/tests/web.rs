@@ -1325,7 +1325,10 @@ async fn duplicates_review_merge_undo_and_rules_pages() {
         "{}",
         review.body
     );
-    assert!(!review.body.contains("status open"), "the code, not the words");
+    assert!(
+        !review.body.contains("status open"),
+        "the code, not the words"
+    );
 
     // Keep the first lead, take the product of the second.
     let r = s
