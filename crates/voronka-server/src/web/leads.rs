@@ -5,13 +5,11 @@ use super::{
     link, now, query_pairs, render, render_status, see_other, t, Choice, IdPath, Layout,
     PageResult, PostForm, WebError,
 };
-use crate::error::classify;
 use crate::extract::WebUser;
 use crate::AppState;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::StatusCode;
 use std::collections::HashMap;
 use voronka_app::{AppError, ConvertInput, Message, RefuseInput};
 use voronka_core::intake::Reason;
@@ -974,21 +972,9 @@ async fn after_action(
     done: &str,
     result: Result<(), WebError>,
 ) -> PageResult {
-    let err = match result {
+    let (status, message) = match result {
         Ok(()) => return Ok(see_other(&format!("/leads/{id}?done={done}"))),
-        Err(WebError::Csrf) => return Err(WebError::Csrf),
-        Err(e) => e,
-    };
-    let (status, message) = match &err {
-        WebError::App(e) => {
-            let (status, _) = classify(e);
-            if status.is_server_error() || status == StatusCode::NOT_FOUND {
-                return Err(err);
-            }
-            let (_, m) = err.status_message();
-            (status, m)
-        }
-        other => other.status_message(),
+        Err(e) => super::refusal_on_page(e)?,
     };
     let d = state.app.lead_detail(&user.actor(), id).await?;
     let mut page = card_page(state, user, d).await?;

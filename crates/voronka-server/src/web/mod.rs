@@ -362,6 +362,23 @@ impl IntoResponse for WebError {
 
 pub(crate) type PageResult = Result<Response, WebError>;
 
+/// What an action's failure does: a refusal the person can mend (a client error other than
+/// "not found" or a failed CSRF check) is shown on the page they acted from, as its status and
+/// sentence; anything else stays the error page.
+pub(crate) fn refusal_on_page(err: WebError) -> Result<(StatusCode, String), WebError> {
+    match &err {
+        WebError::App(e) => {
+            let (status, _) = crate::error::classify(e);
+            if !status.is_client_error() || status == StatusCode::NOT_FOUND {
+                return Err(err);
+            }
+            Ok((status, err.status_message().1))
+        }
+        WebError::Csrf => Err(err),
+        other => Ok(other.status_message()),
+    }
+}
+
 /// An address no page has.
 pub(crate) async fn not_found_page() -> WebError {
     WebError::App(AppError::NotFound(Message::new("page_not_found")))

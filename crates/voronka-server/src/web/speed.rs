@@ -3,8 +3,8 @@
 
 use super::fmt::{ago, datetime};
 use super::{
-    now, query_pairs, render, render_status, see_other, t, Choice, IdPath, Layout, PageResult,
-    PostForm, WebError,
+    now, query_pairs, refusal_on_page, render, render_status, see_other, t, Choice, IdPath, Layout,
+    PageResult, PostForm, WebError,
 };
 use crate::error::classify;
 use crate::extract::WebUser;
@@ -137,17 +137,12 @@ pub(crate) async fn log_outcome(
     match logged {
         Ok(()) => Ok(see_other("/work?done=activity")),
         // A choice the rules refuse: the queue again, saying why, not an error page.
-        Err(WebError::App(e))
-            if classify(&e).0.is_client_error()
-                && classify(&e).0 != axum::http::StatusCode::NOT_FOUND =>
-        {
-            let status = classify(&e).0;
-            let message = WebError::App(e).status_message().1;
+        Err(e) => {
+            let (status, message) = refusal_on_page(e)?;
             let mut page = work_page(&state, &user, None).await?;
             page.layout = page.layout.with_error(Some(message));
             Ok(render_status(status, &page))
         }
-        Err(e) => Err(e),
     }
 }
 
