@@ -2,6 +2,14 @@
 (function () {
   "use strict";
 
+  // A refused form is answered with its page again at the form's address: show the page's own
+  // address instead, so reloading or bookmarking it does not send the form again.
+  var canonical = document.querySelector("link[rel=canonical]");
+  if (canonical && window.history && history.replaceState) {
+    var own = canonical.getAttribute("href");
+    if (own && own !== location.pathname + location.search) history.replaceState(null, "", own);
+  }
+
   function typing(el) {
     if (!el) return false;
     var tag = el.tagName;

@@ -119,6 +119,22 @@ impl Voronka {
         v["embed_code"].as_str().unwrap().to_string()
     }
 
+    /// Posts a JSON submission to a form; it must make a lead.
+    async fn capture(&self, key: &str, body: Value) -> Value {
+        let out: Value = self
+            .http
+            .post(format!("{}/f/{key}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(out["result"], "lead", "{out}");
+        out
+    }
+
     async fn leads(&self) -> Vec<Value> {
         let v = self
             .api(reqwest::Method::GET, "/api/v1/leads?limit=50", None)
@@ -232,6 +248,25 @@ impl Browser {
             driver_url,
             _profile: profile,
         }
+    }
+
+    /// Opens a page of Voronka.
+    async fn open(&self, v: &Voronka, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", v.base))
+            .await
+            .unwrap();
+    }
+
+    /// Clicks the element `css` selects.
+    async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .click()
+            .await
+            .unwrap();
     }
 
     async fn screenshot(&self, name: &str) {
@@ -833,17 +868,9 @@ async fn hostile_name_is_shown_as_text_on_the_lead_card() {
     let origin = site(|_| String::new()).await;
     let (_, key) = v.form(&origin, json!({})).await;
     let hostile = "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\">Eve";
-    let out: Value = v
-        .http
-        .post(format!("{}/f/{key}", v.base))
-        .json(&json!({"name": hostile, "phone": "+7 916 111-22-33"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(out["result"], "lead", "{out}");
+    let out = v
+        .capture(&key, json!({"name": hostile, "phone": "+7 916 111-22-33"}))
+        .await;
 
     let b = Browser::start(true).await;
     b.client.goto(&format!("{}/login", v.base)).await.unwrap();
@@ -861,23 +888,14 @@ async fn hostile_name_is_shown_as_text_on_the_lead_card() {
         .send_keys(PASSWORD)
         .await
         .unwrap();
-    b.client
-        .find(Locator::Css("form button[type='submit']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    b.click("form button[type='submit']").await;
     b.until(
         "the inbox after signing in",
         "return location.pathname === '/leads'",
         Duration::from_secs(10),
     )
     .await;
-    b.client
-        .goto(&format!("{}/leads/{}", v.base, out["lead_id"]))
-        .await
-        .unwrap();
+    b.open(&v, &format!("/leads/{}", out["lead_id"])).await;
     let h1 = b
         .client
         .find(Locator::Css("h1"))
@@ -904,6 +922,47 @@ async fn hostile_name_is_shown_as_text_on_the_lead_card() {
         .unwrap();
     assert_eq!(imgs, 0);
     b.screenshot("hostile-name-lead-card").await;
+
+    // A refused action shows the card again with what was typed, at the card's own address.
+    let out = v
+        .capture(
+            &key,
+            json!({"name": "Ольга Петрова", "phone": "+7 916 222-33-44"}),
+        )
+        .await;
+    b.open(&v, &format!("/leads/{}", out["lead_id"])).await;
+    let amount = b
+        .client
+        .find(Locator::Css(
+            "form[action$='/convert'] input[name='amount']",
+        ))
+        .await
+        .unwrap();
+    amount.clear().await.unwrap();
+    amount.send_keys("двенадцать").await.unwrap();
+    b.click("form[action$='/convert'] button[type='submit']")
+        .await;
+    b.until(
+        "the refused conversion's message",
+        "return !!document.querySelector('.flash-error')",
+        Duration::from_secs(10),
+    )
+    .await;
+    let (path, typed) = (
+        b.client
+            .execute("return location.pathname", vec![])
+            .await
+            .unwrap(),
+        b.client
+            .execute(
+                "return document.querySelector(\"form[action$='/convert'] input[name='amount']\").value",
+                vec![],
+            )
+            .await
+            .unwrap(),
+    );
+    assert_eq!(path, format!("/leads/{}", out["lead_id"]));
+    assert_eq!(typed, "двенадцать");
     b.finish().await;
 }
 

@@ -419,12 +419,35 @@ async fn login_inbox_card_actions_and_conversion() {
             &[
                 ("csrf", &csrf),
                 ("reason", "no such reason"),
-                ("comment", ""),
+                ("comment", "клиент <уехал> & вернётся"),
+                ("freeze_until", "2031-03-01"),
+                ("farewell", "1"),
             ],
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("unknown refusal reason"));
+    // Nothing typed is lost: the refusal form is open again with its comment (escaped), date and
+    // choice, and the address bar is set back to the card's own address.
+    assert!(r
+        .body
+        .contains("<details class=\"action\" open>\n    <summary>Refuse"));
+    assert!(
+        r.body
+            .contains("клиент &#60;уехал&#62; &#38; вернётся</textarea>"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("value=\"2031-03-01\""));
+    assert!(r.body.contains("name=\"farewell\" value=\"1\" checked"));
+    assert!(r
+        .body
+        .contains(&format!("<link rel=\"canonical\" href=\"/leads/{id}\">")));
+    assert!(
+        !r.body
+            .contains("<details class=\"action\" open>\n    <summary>Mark as junk"),
+        "only the refused form opens"
+    );
     // A freeze date is at most ten years ahead: the 15th of January two years on.
     let year = chrono::Datelike::year(&chrono::Utc::now()) + 2;
     let r = srv
@@ -475,6 +498,11 @@ async fn login_inbox_card_actions_and_conversion() {
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("The amount is not a number"));
+    assert!(
+        r.body.contains("name=\"amount\" value=\"abc\""),
+        "the typed amount is kept"
+    );
+    assert!(r.body.contains("name=\"title\" value=\"x\""));
     let r = srv
         .post(
             &c,
@@ -1621,6 +1649,15 @@ async fn work_queue_sla_dashboard_and_kanban() {
         )
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .body
+            .contains("<option value=\"call_back\" selected>"),
+        "the chosen outcome is kept"
+    );
+    assert!(refused
+        .body
+        .contains("<link rel=\"canonical\" href=\"/work\">"));
     assert!(
         refused.body.contains("flash-error") && refused.body.contains("Пётр Звонков"),
         "{}",

@@ -2,7 +2,7 @@
 
 use super::fmt::{self, When};
 use super::{
-    link, now, query_pairs, render, render_status, see_other, t, Choice, IdPath, Layout,
+    link, now, query_pairs, render, render_status, see_other, t, Choice, IdPath, Kept, Layout,
     PageResult, PostForm, WebError,
 };
 use crate::extract::WebUser;
@@ -725,6 +725,8 @@ struct CardPage {
     convert_currency: String,
     convert_title: String,
     tomorrow: String,
+    /// What was typed into a refused action's form.
+    kept: Kept,
 }
 
 /// A farewell survey on the card.
@@ -940,6 +942,7 @@ async fn card_page(state: &AppState, user: &WebUser, d: LeadDetail) -> Result<Ca
         convert_currency: currency,
         convert_title: l.product.clone().unwrap_or_default(),
         tomorrow: fmt::ymd(now + 86_400_000),
+        kept: Kept::default(),
     })
 }
 
@@ -963,13 +966,14 @@ pub(crate) async fn card(
     Ok(render(&page))
 }
 
-/// After an action: back to the card on success; on failure the card again, with the message
-/// and the status of the error.
+/// After an action: back to the card on success; on failure the card again at its own address,
+/// with the message, the status of the error and what was typed into the refused form.
 async fn after_action(
     state: &AppState,
     user: &WebUser,
     id: Id,
     done: &str,
+    sent: Kept,
     result: Result<(), WebError>,
 ) -> PageResult {
     let (status, message) = match result {
@@ -978,7 +982,16 @@ async fn after_action(
     };
     let d = state.app.lead_detail(&user.actor(), id).await?;
     let mut page = card_page(state, user, d).await?;
-    page.layout = page.layout.with_error(Some(message));
+    page.layout = page
+        .layout
+        .with_error(Some(message))
+        .at(format!("/leads/{id}"));
+    if sent.is("convert") {
+        page.convert_title = sent.v("convert", "title").to_string();
+        page.convert_amount = sent.v("convert", "amount").to_string();
+        page.convert_currency = sent.v("convert", "currency").to_string();
+    }
+    page.kept = sent;
     Ok(render_status(status, &page))
 }
 
@@ -1003,7 +1016,7 @@ pub(crate) async fn stage(
         Ok(())
     }
     .await;
-    after_action(&state, &user, id, "stage", res).await
+    after_action(&state, &user, id, "stage", form.kept("stage"), res).await
 }
 
 pub(crate) async fn refuse(
@@ -1042,8 +1055,8 @@ pub(crate) async fn refuse(
     }
     .await;
     match res {
-        Ok(done) => after_action(&state, &user, id, done, Ok(())).await,
-        Err(e) => after_action(&state, &user, id, "refuse", Err(e)).await,
+        Ok(done) => after_action(&state, &user, id, done, Kept::default(), Ok(())).await,
+        Err(e) => after_action(&state, &user, id, "refuse", form.kept("refuse"), Err(e)).await,
     }
 }
 
@@ -1062,7 +1075,7 @@ pub(crate) async fn junk(
         Ok(())
     }
     .await;
-    after_action(&state, &user, id, "junk", res).await
+    after_action(&state, &user, id, "junk", form.kept("junk"), res).await
 }
 
 pub(crate) async fn convert(
@@ -1085,7 +1098,7 @@ pub(crate) async fn convert(
         Ok(())
     }
     .await;
-    after_action(&state, &user, id, "convert", res).await
+    after_action(&state, &user, id, "convert", form.kept("convert"), res).await
 }
 
 pub(crate) async fn assign(
@@ -1108,7 +1121,7 @@ pub(crate) async fn assign(
         Ok(())
     }
     .await;
-    after_action(&state, &user, id, "assign", res).await
+    after_action(&state, &user, id, "assign", form.kept("assign"), res).await
 }
 
 pub(crate) async fn temperature(
@@ -1132,7 +1145,15 @@ pub(crate) async fn temperature(
         Ok(())
     }
     .await;
-    after_action(&state, &user, id, "temperature", res).await
+    after_action(
+        &state,
+        &user,
+        id,
+        "temperature",
+        form.kept("temperature"),
+        res,
+    )
+    .await
 }
 
 pub(crate) async fn note(
@@ -1150,5 +1171,5 @@ pub(crate) async fn note(
         Ok(())
     }
     .await;
-    after_action(&state, &user, id, "note", res).await
+    after_action(&state, &user, id, "note", form.kept("note"), res).await
 }

@@ -178,6 +178,9 @@ pub(crate) struct Layout {
     pub error: Option<String>,
     /// Reload the page after this many seconds (a page showing work in progress).
     pub refresh: Option<u32>,
+    /// The page's own address when it is shown in answer to a form sent elsewhere (a refused
+    /// action): the browser's address bar is set back to it.
+    pub canonical: Option<String>,
     /// May import leads from a CSV file.
     pub imports: bool,
     /// Forms, scoring rules and tracking sites (marketers and administrators).
@@ -209,6 +212,7 @@ impl Layout {
             flash: None,
             error: None,
             refresh: None,
+            canonical: None,
             imports: u.user.role.assigns_leads(),
             manages_forms: u.user.role.manages_forms(),
             t_leads: t::NAV_LEADS,
@@ -230,6 +234,12 @@ impl Layout {
 
     pub fn with_error(mut self, e: Option<String>) -> Layout {
         self.error = e;
+        self
+    }
+
+    /// Shown in answer to a form posted to another address: `path` is the page's own.
+    pub fn at(mut self, path: impl Into<String>) -> Layout {
+        self.canonical = Some(path.into());
         self
     }
 }
@@ -455,6 +465,50 @@ impl PostForm {
             .filter(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
             .collect()
+    }
+
+    /// What was typed into the form named `form`, to show it again when the action is refused.
+    pub fn kept(&self, form: &'static str) -> Kept {
+        Kept {
+            form,
+            pairs: self
+                .pairs
+                .iter()
+                .filter(|(k, _)| k != "csrf")
+                .cloned()
+                .collect(),
+        }
+    }
+}
+
+/// The input of a refused form, shown again in that form so nothing typed is lost.
+#[derive(Debug, Default)]
+pub(crate) struct Kept {
+    /// Which of the page's forms it came from; empty when none was refused.
+    pub form: &'static str,
+    pairs: Vec<(String, String)>,
+}
+
+impl Kept {
+    /// The value typed into `name` of form `form`; empty for any other form.
+    pub fn v(&self, form: &str, name: &str) -> &str {
+        if self.form != form {
+            return "";
+        }
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    }
+
+    /// Whether `value` was chosen in `name` of form `form`.
+    pub fn chose(&self, form: &str, name: &str, value: &str) -> bool {
+        self.form == form && self.pairs.iter().any(|(k, v)| k == name && v == value)
+    }
+
+    /// Whether this is the refused form (a folded section opens to show it).
+    pub fn is(&self, form: &str) -> bool {
+        self.form == form
     }
 }
 

@@ -3,8 +3,8 @@
 
 use super::fmt::{ago, datetime};
 use super::{
-    now, query_pairs, refusal_on_page, render, render_status, see_other, t, Choice, IdPath, Layout,
-    PageResult, PostForm, WebError,
+    now, query_pairs, refusal_on_page, render, render_status, see_other, t, Choice, IdPath, Kept,
+    Layout, PageResult, PostForm, WebError,
 };
 use crate::error::classify;
 use crate::extract::WebUser;
@@ -45,6 +45,23 @@ struct WorkPage {
     leads: Vec<QueueItem>,
     tasks: Vec<TaskItem>,
     outcomes: Vec<(&'static str, &'static str)>,
+    /// The lead whose outcome was refused, and what was typed for it.
+    kept_lead: Option<voronka_core::Id>,
+    kept: Kept,
+}
+
+impl WorkPage {
+    /// What was typed into `name` for lead `lead` when its outcome was refused.
+    fn typed(&self, lead: &voronka_core::Id, name: &str) -> &str {
+        match self.kept_lead {
+            Some(k) if k == *lead => self.kept.v("outcome", name),
+            _ => "",
+        }
+    }
+
+    fn chose(&self, lead: &voronka_core::Id, name: &str, value: &str) -> bool {
+        self.kept_lead == Some(*lead) && self.kept.chose("outcome", name, value)
+    }
 }
 
 fn due_text(due: Option<Millis>, responded: bool, now: Millis) -> (String, bool) {
@@ -122,6 +139,8 @@ async fn work_page(
         leads,
         tasks,
         outcomes: t::OUTCOMES.to_vec(),
+        kept_lead: None,
+        kept: Kept::default(),
     })
 }
 
@@ -140,7 +159,9 @@ pub(crate) async fn log_outcome(
         Err(e) => {
             let (status, message) = refusal_on_page(e)?;
             let mut page = work_page(&state, &user, None).await?;
-            page.layout = page.layout.with_error(Some(message));
+            page.layout = page.layout.with_error(Some(message)).at("/work");
+            page.kept_lead = Some(id);
+            page.kept = form.kept("outcome");
             Ok(render_status(status, &page))
         }
     }
