@@ -4,7 +4,7 @@
 use crate::mail::{email_job, smtp_in_tx, EmailPayload};
 use crate::{now_ms, Actor, App, AppError, Message, Result};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use voronka_core::intake::{Origin, RouteContext, RouteDecision};
 use voronka_core::routing::{Router, RoutingProfile, RoutingRules};
 use voronka_core::sla::{median_p90, SlaSettings, StepAction};
@@ -326,9 +326,14 @@ pub struct SlaMetrics {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SlaDashboard {
-    /// Leads waiting for a first response whose due time has passed or comes within an hour.
+    /// Open leads waiting for a first response whose due time has passed or comes within an
+    /// hour, the most overdue first.
     pub due_now: Vec<SlaRow>,
+    /// Of those, the ones whose due time has passed.
+    pub overdue: usize,
+    /// Leads whose first response became late today (UTC), answered since or not.
     pub breached_today: usize,
+    /// Per person (or "unassigned"): leads due now, and breached today.
     pub per_person: Vec<(String, usize, usize)>,
 }
 
@@ -909,12 +914,21 @@ impl App {
         Ok(self.store.notifications_for(me, 100).await?)
     }
 
-    pub async fn work_queue(&self, actor: &Actor) -> Result<Vec<voronka_store::QueueLead>> {
+    /// The person's open leads by urgency: `limit` of them (1 to 500) after the first `offset`.
+    pub async fn work_queue(
+        &self,
+        actor: &Actor,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<voronka_store::QueueLead>> {
         actor.require_read_leads()?;
         let me = actor
             .user_id()
             .ok_or_else(|| AppError::Forbidden(Message::new("work_queue_needs_person")))?;
-        Ok(self.store.work_queue(me, 200).await?)
+        Ok(self
+            .store
+            .work_queue(me, limit.clamp(1, 500), offset.max(0))
+            .await?)
     }
 
     pub async fn sla_metrics(&self, actor: &Actor, since: Millis) -> Result<SlaMetrics> {
@@ -931,20 +945,26 @@ impl App {
         let mut per: BTreeMap<String, (usize, usize)> = BTreeMap::new();
         let mut due_now = Vec::new();
         let mut breached_today = 0;
+        let mut overdue = 0;
         for r in rows {
             let who = r.owner_name.clone().unwrap_or_else(|| "unassigned".into());
             if r.sla_breached_at.is_some_and(|b| b >= day_start) {
                 breached_today += 1;
                 per.entry(who.clone()).or_default().1 += 1;
             }
-            if r.first_response_at.is_none() && r.sla_due_at.is_some_and(|d| d <= now + HOUR) {
+            if r.open
+                && r.first_response_at.is_none()
+                && r.sla_due_at.is_some_and(|d| d <= now + HOUR)
+            {
                 per.entry(who).or_default().0 += 1;
+                overdue += usize::from(r.sla_due_at.is_some_and(|d| d <= now));
                 due_now.push(r);
             }
         }
         due_now.sort_by_key(|r| r.sla_due_at);
         Ok(SlaDashboard {
             due_now,
+            overdue,
             breached_today,
             per_person: per.into_iter().map(|(k, (a, b))| (k, a, b)).collect(),
         })
@@ -960,6 +980,12 @@ impl App {
     pub async fn open_leads_of(&self, actor: &Actor, user_id: Id) -> Result<Vec<Id>> {
         require_manager(actor)?;
         Ok(self.store.open_leads_of(user_id).await?)
+    }
+
+    /// The contact's name of each of these leads (managers, who see every lead), by lead id.
+    pub async fn lead_names(&self, actor: &Actor, ids: &[Id]) -> Result<HashMap<Id, String>> {
+        require_manager(actor)?;
+        Ok(self.store.lead_names(ids).await?.into_iter().collect())
     }
 
     /// The SLA facts of one lead.
@@ -1322,6 +1348,7 @@ mod tests {
             sla_due_at: Some(due),
             sla_breached_at: None,
             first_response_at: first,
+            open: true,
         }
     }
 

@@ -26,6 +26,20 @@ fn req(fields: &[(&str, &str)]) -> CaptureRequest {
     }
 }
 
+/// A lead from Moscow with a temperature given at capture.
+async fn moscow_lead(app: &App, name: &str, phone: &str, temperature: &str) -> i64 {
+    app.capture(req(&[
+        ("name", name),
+        ("phone", phone),
+        ("city", "Москва"),
+        ("temperature", temperature),
+    ]))
+    .await
+    .unwrap()
+    .lead_id
+    .unwrap()
+}
+
 struct World {
     app: App,
     admin: Actor,
@@ -566,39 +580,70 @@ async fn sla_steps_fire_once_each_and_a_call_stops_them() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_lists_open_leads_waiting_for_a_response() {
+    for db in TestDb::both().await {
+        let n = db.name;
+        let w = world(&db).await;
+        let app = &w.app;
+        let mut ids = Vec::new();
+        for (i, name) in ["Ждущий Первый", "Ждущий Второй"].iter().enumerate()
+        {
+            let id = moscow_lead(app, name, &format!("+7916333000{i}"), "hot").await;
+            ids.push(id);
+        }
+        let due = |d: &voronka_app::SlaDashboard| -> Vec<i64> {
+            let mut v: Vec<i64> = d.due_now.iter().map(|r| r.lead_id).collect();
+            v.sort();
+            v
+        };
+        let d = app.sla_dashboard(&w.admin).await.unwrap();
+        assert_eq!(due(&d), ids, "{n}: both hot leads are due within the hour");
+        assert_eq!(d.overdue, 0, "{n}: neither is late yet");
+        // A refused lead waits for nobody, answered or not.
+        app.refuse(
+            &w.admin,
+            ids[1],
+            RefuseInput {
+                reason: app.refusal_reasons().await.unwrap()[0].clone(),
+                comment: None,
+                freeze_until: None,
+            },
+        )
+        .await
+        .unwrap();
+        let d = app.sla_dashboard(&w.admin).await.unwrap();
+        assert_eq!(due(&d), vec![ids[0]], "{n}");
+        let names = app.lead_names(&w.admin, &ids).await.unwrap();
+        assert_eq!(names[&ids[0]], "Ждущий Первый", "{n}");
+        assert_eq!(names[&ids[1]], "Ждущий Второй", "{n}");
+        assert!(app.lead_names(&w.admin, &[]).await.unwrap().is_empty());
+        // A salesperson does not read names across the team this way.
+        let anna = Actor::user(w.anna.clone());
+        assert!(app.lead_names(&anna, &ids).await.is_err(), "{n}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outcomes_schedule_tasks_and_the_queue_orders_by_urgency() {
     for db in TestDb::both().await {
         let n = db.name;
         let w = world(&db).await;
         let app = &w.app;
         let anna = Actor::user(w.anna.clone());
-        let warm = app
-            .capture(req(&[
-                ("name", "Тёплый"),
-                ("phone", "+79162220001"),
-                ("city", "Москва"),
-                ("temperature", "warm"),
-            ]))
-            .await
-            .unwrap()
-            .lead_id
-            .unwrap();
-        let hot = app
-            .capture(req(&[
-                ("name", "Горячий"),
-                ("phone", "+79162220002"),
-                ("city", "Москва"),
-                ("temperature", "hot"),
-            ]))
-            .await
-            .unwrap()
-            .lead_id
-            .unwrap();
-        let q = app.work_queue(&anna).await.unwrap();
+        let warm = moscow_lead(app, "Тёплый", "+79162220001", "warm").await;
+        let hot = moscow_lead(app, "Горячий", "+79162220002", "hot").await;
+        let q = app.work_queue(&anna, 0, 200).await.unwrap();
         assert_eq!(
             q.iter().map(|l| l.lead_id).collect::<Vec<_>>(),
             vec![hot, warm],
             "{n}: the hot lead's response is due first"
+        );
+        // A page of the queue: one lead after the first.
+        let page = app.work_queue(&anna, 1, 1).await.unwrap();
+        assert_eq!(
+            page.iter().map(|l| l.lead_id).collect::<Vec<_>>(),
+            vec![warm],
+            "{n}"
         );
         assert_eq!(q[0].phone.as_deref(), Some("+79162220002"), "{n}");
         let at = voronka_app::now_ms();
@@ -621,7 +666,7 @@ async fn outcomes_schedule_tasks_and_the_queue_orders_by_urgency() {
         assert_eq!(t.due_at, at + 3 * 3_600_000, "{n}");
         assert_eq!(t.lead_id, Some(hot), "{n}");
         // Responded leads go after those still waiting.
-        let q = app.work_queue(&anna).await.unwrap();
+        let q = app.work_queue(&anna, 0, 200).await.unwrap();
         assert_eq!(q[0].lead_id, warm, "{n}");
         let lead = app.store().lead(hot).await.unwrap().unwrap();
         assert!(lead.first_response_at.is_some(), "{n}");

@@ -621,21 +621,31 @@ pub(crate) struct PageQuery {
     limit: Option<i64>,
 }
 
+/// A page's `offset` (0 when not given) and `limit` (50 when not given, at most `max`), checked.
+pub(crate) fn page_bounds(
+    offset: Option<i64>,
+    limit: Option<i64>,
+    max: i64,
+) -> ApiResult<(i64, i64)> {
+    let limit = limit.unwrap_or(50);
+    if !(1..=max).contains(&limit) {
+        return Err(bad(
+            "limit",
+            Message::new("limit_out_of_range")
+                .with("min", 1)
+                .with("max", max),
+        ));
+    }
+    let offset = offset.unwrap_or(0);
+    if offset < 0 {
+        return Err(bad("offset", Message::new("offset_negative")));
+    }
+    Ok((offset, limit))
+}
+
 impl PageQuery {
     fn simple(&self) -> ApiResult<SimpleQuery> {
-        let limit = self.limit.unwrap_or(50);
-        if !(1..=1000).contains(&limit) {
-            return Err(bad(
-                "limit",
-                Message::new("limit_out_of_range")
-                    .with("min", 1)
-                    .with("max", 1000),
-            ));
-        }
-        let offset = self.offset.unwrap_or(0);
-        if offset < 0 {
-            return Err(bad("offset", Message::new("offset_negative")));
-        }
+        let (offset, limit) = page_bounds(self.offset, self.limit, 1000)?;
         Ok(SimpleQuery {
             text: self.q.clone(),
             offset,

@@ -100,7 +100,7 @@ const OPERATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
     ("get", "/api/v1/leads/{id}/activities", "Calls, emails and meetings logged on a lead", "leads:read", None),
     ("post", "/api/v1/leads/{id}/activities", "Log a call, email or meeting; the first is the first response; the outcome schedules the next task", "leads:write", Some("{kind: call|email|meeting, outcome?: reached|no_answer|wrong_number|call_back|sent, note?, call_back_at? (ms since the epoch, in the future and at most 10 years ahead)}")),
     ("get", "/api/v1/leads/{id}/sla", "The lead's first-response due time, breach and fired SLA steps", "leads:read", None),
-    ("get", "/api/v1/work-queue", "What to do now: my open leads by SLA urgency then score, and my open tasks; for a person: a token made for them (user_id when created) or a signed-in session", "leads:read", None),
+    ("get", "/api/v1/work-queue", "What to do now: my open leads by SLA urgency then score (offset, limit), and my open tasks; for a person: a token made for them (user_id when created) or a signed-in session", "leads:read", None),
     ("get", "/api/v1/tasks", "Tasks of a person (user?, status: open|overdue|all)", "leads:read", None),
     ("post", "/api/v1/tasks", "Create a task", "leads:write", Some("{lead_id?, kind: call|email|meeting|send_offer, title?, due_at, remind_at?, owner_id?} — due_at and remind_at in ms since the epoch, from 2000-01-01 to 10 years ahead")),
     ("post", "/api/v1/tasks/{id}/done", "Complete a task", "leads:write", None),
@@ -358,6 +358,11 @@ const QUERIES: &[(&str, &str, Params)] = &[
         "get",
         "/api/v1/tasks",
         params::<crate::speed_api::TaskQuery>,
+    ),
+    (
+        "get",
+        "/api/v1/work-queue",
+        params::<crate::speed_api::WorkQueueQuery>,
     ),
     (
         "get",

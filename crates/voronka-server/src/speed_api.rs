@@ -363,11 +363,23 @@ async fn lead_sla(
     })))
 }
 
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WorkQueueQuery {
+    /// Leads to skip: 0 or more.
+    offset: Option<i64>,
+    /// Leads to list: 1 to 500 (50 when not given).
+    limit: Option<i64>,
+}
+
 async fn work_queue(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<WorkQueueQuery>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let leads = s.app.work_queue(&actor).await?;
+    let (offset, limit) = crate::api::page_bounds(q.offset, q.limit, 500)?;
+    let leads = s.app.work_queue(&actor, offset, limit).await?;
     let me = actor.user_id().unwrap_or(0);
     let tasks = s.app.tasks_of(&actor, me, true).await?;
     Ok(Json(json!({ "leads": leads, "tasks": tasks })))

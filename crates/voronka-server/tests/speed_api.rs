@@ -375,6 +375,26 @@ async fn lead_routing_reassign_activities_queue_tasks_and_ical() {
         .unwrap();
     assert_eq!(q["leads"][0]["lead_id"], lead, "{q}");
     assert_eq!(q["leads"][0]["phone"], "+79165554433");
+    // The queue is paged: past its one lead it is empty; a limit out of range is named.
+    let page = |query: &'static str| {
+        s.http
+            .get(s.url(&format!("/api/v1/work-queue?{query}")))
+            .bearer_auth(&ta)
+            .send()
+    };
+    let rest: Value = page("offset=1&limit=10")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rest["leads"], json!([]), "{rest}");
+    for bad in ["limit=0", "limit=501", "offset=-1", "page=2"] {
+        let r = page(bad).await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        let v: Value = r.json().await.unwrap();
+        assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
+    }
     let r = s
         .http
         .post(s.url(&format!("/api/v1/leads/{lead}/activities")))

@@ -1698,7 +1698,17 @@ async fn work_queue_sla_dashboard_and_kanban() {
         "{}",
         sla.body
     );
-    // A column shows its first 100 cards and counts them all.
+    // A column shows its first 100 cards and counts them all. Their first responses are due in
+    // five minutes, any hour of the week.
+    let sla = voronka_app::App::parse_sla_settings(
+        "[default]\nhot = \"5m\"\nwarm = \"5m\"\ncold = \"5m\"\nhours = \"mon-sun 00:00-24:00\"\n",
+        true,
+    )
+    .unwrap();
+    s.app
+        .set_sla_settings(&Actor::system("t"), sla)
+        .await
+        .unwrap();
     for i in 0..101 {
         s.capture(
             &format!("Kanban {i}"),
@@ -1709,6 +1719,47 @@ async fn work_queue_sla_dashboard_and_kanban() {
         )
         .await;
     }
+    // The dashboard pages the 101 leads waiting, 50 at a time, named.
+    let sla = s.get(&m, "/sla").await;
+    assert!(
+        sla.body
+            .contains("<span class=\"stat-n\" id=\"due-soon\">101</span>"),
+        "{}",
+        around(&sla.body, "due-soon")
+    );
+    assert!(
+        sla.body.contains("1–50 of 101"),
+        "{}",
+        around(&sla.body, "caption")
+    );
+    assert!(sla.body.contains("<bdi>Kanban 0</bdi>"));
+    assert!(sla.body.contains("href=\"/sla?from=50\" rel=\"next\""));
+    assert!(!sla.body.contains("rel=\"prev\""));
+    let last = s.get(&m, "/sla?from=100").await;
+    assert!(
+        last.body.contains("101–101 of 101"),
+        "{}",
+        around(&last.body, "caption")
+    );
+    assert!(last.body.contains("href=\"/sla?from=50\" rel=\"prev\""));
+    assert!(!last.body.contains("rel=\"next\""));
+    let past = s.get(&m, "/sla?from=5000").await;
+    assert!(
+        past.body.contains("101–101 of 101"),
+        "a page past the end is the last one"
+    );
+    // The salesperson's queue pages too: 100 leads, then the rest.
+    let work = s.get(&c, "/work").await;
+    assert_eq!(
+        work.body.matches("<tr data-lead=").count(),
+        100,
+        "{}",
+        around(&work.body, "pager")
+    );
+    assert!(work.body.contains("href=\"/work?from=100\" rel=\"next\""));
+    let rest = s.get(&c, "/work?from=100").await;
+    assert_eq!(rest.body.matches("<tr data-lead=").count(), 2);
+    assert!(rest.body.contains("href=\"/work?from=0\" rel=\"prev\""));
     let board = s.get(&m, "/kanban").await;
     assert_eq!(board.status, StatusCode::OK);
     assert!(

@@ -140,6 +140,8 @@ pub struct SlaRow {
     pub sla_due_at: Option<Millis>,
     pub sla_breached_at: Option<Millis>,
     pub first_response_at: Option<Millis>,
+    /// Still open (new, working, MQL or SQL): only an open lead waits for a response.
+    pub open: bool,
 }
 
 /// One line of a salesperson's "what to do now".
@@ -228,8 +230,11 @@ pub trait RoutingStore {
     async fn count_sla_events(&self) -> Result<i64>;
     /// Leads created since `since` with their SLA facts.
     async fn sla_rows(&self, since: Millis) -> Result<Vec<SlaRow>>;
-    /// A person's open leads, waiting for a first response first (earliest due), then by score.
-    async fn work_queue(&self, user_id: Id, limit: i64) -> Result<Vec<QueueLead>>;
+    /// The contact's name of each of these leads that exists, by lead id.
+    async fn lead_names(&self, ids: &[Id]) -> Result<Vec<(Id, String)>>;
+    /// A person's open leads, waiting for a first response first (earliest due), then by score;
+    /// `limit` of them after skipping `offset`.
+    async fn work_queue(&self, user_id: Id, limit: i64, offset: i64) -> Result<Vec<QueueLead>>;
     async fn team_load(&self, now: Millis) -> Result<Vec<LoadRow>>;
     /// Open leads of a person (for bulk reassignment).
     async fn open_leads_of(&self, user_id: Id) -> Result<Vec<Id>>;

@@ -249,12 +249,13 @@ impl RoutingStore for SqlStore {
     }
 
     async fn sla_rows(&self, since: Millis) -> Result<Vec<SlaRow>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query(&format!(
             "SELECT l.id, l.owner_id, u.name AS owner_name, t.name AS team, l.source, l.created_at, \
-             l.sla_due_at, l.sla_breached_at, l.first_response_at FROM leads l \
+             l.sla_due_at, l.sla_breached_at, l.first_response_at, l.stage IN {OPEN_STAGES} AS open \
+             FROM leads l \
              LEFT JOIN users u ON u.id = l.owner_id LEFT JOIN teams t ON t.id = u.team_id \
              WHERE l.created_at >= $1 AND l.merged_into IS NULL AND l.stage <> 'junk' ORDER BY l.created_at",
-        )
+        ))
         .bind(since)
         .fetch_all(&self.pool)
         .await?;
@@ -270,12 +271,30 @@ impl RoutingStore for SqlStore {
                     sla_due_at: r.try_get("sla_due_at")?,
                     sla_breached_at: r.try_get("sla_breached_at")?,
                     first_response_at: r.try_get("first_response_at")?,
+                    open: r.try_get("open")?,
                 })
             })
             .collect()
     }
 
-    async fn work_queue(&self, user_id: Id, limit: i64) -> Result<Vec<QueueLead>> {
+    async fn lead_names(&self, ids: &[Id]) -> Result<Vec<(Id, String)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT l.id, c.full_name FROM leads l JOIN contacts c ON c.id = l.contact_id \
+             WHERE l.id IN ({}) ORDER BY l.id",
+            marks.join(", ")
+        );
+        let mut q = sqlx::query_as::<_, (Id, String)>(&sql);
+        for id in ids {
+            q = q.bind(*id);
+        }
+        Ok(q.fetch_all(&self.pool).await?)
+    }
+
+    async fn work_queue(&self, user_id: Id, limit: i64, offset: i64) -> Result<Vec<QueueLead>> {
         let rows = sqlx::query(&format!(
             "SELECT l.id, c.full_name, l.product, l.stage, l.temperature, l.score, l.sla_due_at, \
              l.first_response_at, l.created_at, \
@@ -285,10 +304,11 @@ impl RoutingStore for SqlStore {
              WHERE l.owner_id = $1 AND l.merged_into IS NULL AND l.stage IN {OPEN_STAGES} \
              ORDER BY CASE WHEN l.first_response_at IS NULL AND l.sla_due_at IS NOT NULL THEN 0 ELSE 1 END, \
              CASE WHEN l.first_response_at IS NULL THEN l.sla_due_at ELSE NULL END, l.score DESC, l.id \
-             LIMIT $2"
+             LIMIT $2 OFFSET $3"
         ))
         .bind(user_id)
         .bind(limit)
+        .bind(offset)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()

@@ -3,7 +3,7 @@
 
 use super::fmt::When;
 use super::{
-    now, query_pairs, render, render_status, role_options, see_other, t, Choice, IdPath, Layout,
+    now, query_value, render, render_status, role_options, see_other, t, Choice, IdPath, Layout,
     PageResult, PostForm, WebError,
 };
 use crate::error::classify;
@@ -77,10 +77,7 @@ pub(crate) async fn users(
     RawQuery(raw): RawQuery,
 ) -> PageResult {
     let mut p = users_page(&state, &user).await?;
-    let done = query_pairs(raw.as_deref())
-        .into_iter()
-        .find(|(k, _)| k == "done")
-        .map(|(_, v)| v);
+    let done = query_value(raw.as_deref(), "done");
     p.layout = p.layout.with_flash(done.as_deref());
     Ok(render(&p))
 }
@@ -215,10 +212,7 @@ pub(crate) async fn tokens(
     RawQuery(raw): RawQuery,
 ) -> PageResult {
     let mut p = tokens_page(&state, &user).await?;
-    let done = query_pairs(raw.as_deref())
-        .into_iter()
-        .find(|(k, _)| k == "done")
-        .map(|(_, v)| v);
+    let done = query_value(raw.as_deref(), "done");
     p.layout = p.layout.with_flash(done.as_deref());
     Ok(render(&p))
 }
@@ -350,10 +344,8 @@ pub(crate) async fn audit(
     user: WebUser,
     RawQuery(raw): RawQuery,
 ) -> PageResult {
-    let before = query_pairs(raw.as_deref())
-        .into_iter()
-        .find(|(k, _)| k == "before")
-        .and_then(|(_, v)| v.trim().parse::<voronka_core::Id>().ok());
+    let before = query_value(raw.as_deref(), "before")
+        .and_then(|v| v.trim().parse::<voronka_core::Id>().ok());
     let list = state
         .app
         .recent_audit(&user.actor(), before, AUDIT_PAGE)
@@ -561,10 +553,7 @@ pub(crate) async fn scrub(
 ) -> PageResult {
     user.actor().require_admin()?;
     let rules = state.app.scrub_rules().await?;
-    let done = query_pairs(raw.as_deref())
-        .into_iter()
-        .find(|(k, _)| k == "done")
-        .map(|(_, v)| v);
+    let done = query_value(raw.as_deref(), "done");
     let mut p = scrub_page(&user, &rules);
     p.layout = p.layout.with_flash(done.as_deref());
     Ok(render(&p))

@@ -51,10 +51,7 @@ pub(crate) async fn login_page(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> PageResult {
-    let next = super::query_pairs(raw.as_deref())
-        .into_iter()
-        .find(|(k, _)| k == "next")
-        .map(|(_, v)| v);
+    let next = super::query_value(raw.as_deref(), "next");
     let next = safe_next(next.as_deref());
     if let Ok(Some(_)) = session_user(&headers, &state).await {
         return Ok(see_other(&next));

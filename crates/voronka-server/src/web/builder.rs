@@ -433,12 +433,9 @@ pub(crate) async fn edit(
     let form = state.app.form(&actor, id).await?;
     let stats = state.app.variant_stats(&actor, id).await?;
     let mut p = edit_page(&state, &user, &form, &form.definition, &stats);
-    let pairs = super::query_pairs(raw.as_deref());
-    let done = pairs
-        .iter()
-        .find(|(k, _)| k == "done")
-        .map(|(_, v)| v.as_str());
-    p.layout = p.layout.with_flash(done);
+    p.layout = p
+        .layout
+        .with_flash(super::query_value(raw.as_deref(), "done").as_deref());
     Ok(render(&p))
 }
 
@@ -631,12 +628,9 @@ pub(crate) async fn quiz(
 ) -> PageResult {
     let form = state.app.form(&user.actor(), id).await?;
     let mut p = quiz_page(&user, &form, &form.definition.steps);
-    let pairs = super::query_pairs(raw.as_deref());
-    let done = pairs
-        .iter()
-        .find(|(k, _)| k == "done")
-        .map(|(_, v)| v.as_str());
-    p.layout = p.layout.with_flash(done);
+    p.layout = p
+        .layout
+        .with_flash(super::query_value(raw.as_deref(), "done").as_deref());
     Ok(render(&p))
 }
 

@@ -1,7 +1,7 @@
 //! Duplicate review: the open pairs, one pair side by side with a choice per field, and undo.
 
 use super::fmt::When;
-use super::{now, query_pairs, render, see_other, t, IdPath, Layout, PageResult, PostForm};
+use super::{now, query_value, render, see_other, t, IdPath, Layout, PageResult, PostForm};
 use crate::extract::WebUser;
 use crate::AppState;
 use askama::Template;
@@ -63,13 +63,8 @@ pub(crate) async fn list(
     user: WebUser,
     RawQuery(raw): RawQuery,
 ) -> PageResult {
-    let q = query_pairs(raw.as_deref());
-    let status = q
-        .iter()
-        .find(|(k, _)| k == "status")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| "open".into());
-    let done = q.iter().find(|(k, _)| k == "done").map(|(_, v)| v.clone());
+    let status = query_value(raw.as_deref(), "status").unwrap_or_else(|| "open".into());
+    let done = query_value(raw.as_deref(), "done");
     let actor = user.actor();
     let pairs = state.app.duplicate_pairs(&actor, &status).await?;
     let now = now();

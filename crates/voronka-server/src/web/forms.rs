@@ -2,7 +2,7 @@
 
 use super::fmt::When;
 use super::{
-    now, query_pairs, render, render_status, see_other, t, Layout, PageResult, PostForm, WebError,
+    now, query_value, render, render_status, see_other, t, Layout, PageResult, PostForm, WebError,
 };
 use crate::error::classify;
 use crate::extract::WebUser;
@@ -105,19 +105,12 @@ pub(crate) async fn list(
     RawQuery(raw): RawQuery,
 ) -> PageResult {
     let mut p = page(&state, &user).await?;
-    let pairs = query_pairs(raw.as_deref());
-    let done = pairs
-        .iter()
-        .find(|(k, _)| k == "done")
-        .map(|(_, v)| v.as_str());
-    let new: Option<Id> = pairs
-        .iter()
-        .find(|(k, _)| k == "new")
-        .and_then(|(_, v)| v.parse().ok());
+    let done = query_value(raw.as_deref(), "done");
+    let new: Option<Id> = query_value(raw.as_deref(), "new").and_then(|v| v.parse().ok());
     for f in &mut p.forms {
         f.highlight = Some(f.id) == new;
     }
-    p.layout = p.layout.with_flash(done);
+    p.layout = p.layout.with_flash(done.as_deref());
     Ok(render(&p))
 }
 

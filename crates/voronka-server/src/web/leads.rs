@@ -2,8 +2,8 @@
 
 use super::fmt::{self, When};
 use super::{
-    link, now, query_pairs, render, render_status, see_other, t, Choice, IdPath, Kept, Layout,
-    PageResult, PostForm, WebError,
+    link, now, query_pairs, query_value, render, render_status, see_other, t, Choice, IdPath, Kept,
+    Layout, PageResult, PostForm, WebError,
 };
 use crate::extract::WebUser;
 use crate::AppState;
@@ -958,10 +958,7 @@ pub(crate) async fn card(
         return Ok(see_other(&format!("/leads/{}?done=merged_away", d.lead.id)));
     }
     let mut page = card_page(&state, &user, d).await?;
-    let done = query_pairs(raw.as_deref())
-        .into_iter()
-        .find(|(k, _)| k == "done")
-        .map(|(_, v)| v);
+    let done = query_value(raw.as_deref(), "done");
     page.layout = page.layout.with_flash(done.as_deref());
     Ok(render(&page))
 }

@@ -522,6 +522,14 @@ pub(crate) fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
+/// The first value of one query-string field, as sent.
+pub(crate) fn query_value(raw: Option<&str>, name: &str) -> Option<String> {
+    query_pairs(raw)
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
 /// Builds `path?k=v&…` from pairs, skipping empty values.
 pub(crate) fn link(path: &str, pairs: &[(String, String)]) -> String {
     let kept: Vec<&(String, String)> = pairs.iter().filter(|(_, v)| !v.is_empty()).collect();

@@ -4,7 +4,7 @@ use super::fmt::When;
 use super::leads::{
     history_view, touch_view, BriefView, ContactView, DealView, HistoryView, TouchView,
 };
-use super::{link, now, query_pairs, render, t, IdPath, Layout, PageResult};
+use super::{link, now, query_value, render, t, IdPath, Layout, PageResult};
 use crate::extract::WebUser;
 use crate::AppState;
 use askama::Template;
@@ -105,12 +105,9 @@ pub(crate) async fn customers(
     user: WebUser,
     RawQuery(raw): RawQuery,
 ) -> PageResult {
-    let pairs = query_pairs(raw.as_deref());
     let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.trim().to_string())
+        query_value(raw.as_deref(), k)
+            .map(|v| v.trim().to_string())
             .unwrap_or_default()
     };
     let q = get("q");

@@ -2,7 +2,7 @@
 //! settings (rules editor with presets, rescoring progress, tracking sites and their embed code).
 
 use super::fmt::datetime;
-use super::{query_pairs, render, render_status, see_other, t, Layout, PageResult, PostForm};
+use super::{query_value, render, render_status, see_other, t, Layout, PageResult, PostForm};
 use crate::error::classify;
 use crate::extract::WebUser;
 use crate::AppState;
@@ -157,8 +157,7 @@ pub(crate) async fn rules(
     RawQuery(raw): RawQuery,
 ) -> PageResult {
     user.actor().require_forms()?;
-    let q = query_pairs(raw.as_deref());
-    let get = |name: &str| q.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let get = |name: &str| query_value(raw.as_deref(), name);
     let mut p = rules_page(&state, &user).await?;
     p.layout = p.layout.with_flash(get("done").as_deref());
     // A preset is loaded into the editor; it takes effect only when saved.

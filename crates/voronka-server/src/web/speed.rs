@@ -3,7 +3,7 @@
 
 use super::fmt::{ago, datetime};
 use super::{
-    now, query_pairs, refusal_on_page, render, render_status, see_other, t, Choice, IdPath, Kept,
+    now, query_value, refusal_on_page, render, render_status, see_other, t, Choice, IdPath, Kept,
     Layout, PageResult, PostForm, WebError,
 };
 use crate::error::classify;
@@ -45,6 +45,8 @@ struct WorkPage {
     leads: Vec<QueueItem>,
     tasks: Vec<TaskItem>,
     outcomes: Vec<(&'static str, &'static str)>,
+    prev: Option<String>,
+    next: Option<String>,
     /// The lead whose outcome was refused, and what was typed for it.
     kept_lead: Option<voronka_core::Id>,
     kept: Kept,
@@ -73,30 +75,40 @@ fn due_text(due: Option<Millis>, responded: bool, now: Millis) -> (String, bool)
     }
 }
 
+/// Leads on one page of the work queue.
+const WORK_PAGE: i64 = 100;
+
 pub(crate) async fn work(
     State(state): State<AppState>,
     user: WebUser,
     RawQuery(raw): RawQuery,
 ) -> PageResult {
-    let done = query_pairs(raw.as_deref())
-        .into_iter()
-        .find(|(k, _)| k == "done")
-        .map(|(_, v)| v);
-    Ok(render(&work_page(&state, &user, done.as_deref()).await?))
+    let done = query_value(raw.as_deref(), "done");
+    let from = query_value(raw.as_deref(), "from")
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(0)
+        .max(0);
+    Ok(render(
+        &work_page(&state, &user, done.as_deref(), from).await?,
+    ))
 }
 
-/// The work queue, with the flash of what was just done.
+/// The work queue from its `from`th lead, with the flash of what was just done.
 async fn work_page(
     state: &AppState,
     user: &WebUser,
     done: Option<&str>,
+    from: i64,
 ) -> Result<WorkPage, WebError> {
     let actor = user.actor();
     let n = now();
-    let leads = state
-        .app
-        .work_queue(&actor)
-        .await?
+    let mut queue = state.app.work_queue(&actor, from, WORK_PAGE + 1).await?;
+    let more = queue.len() as i64 > WORK_PAGE;
+    queue.truncate(WORK_PAGE as usize);
+    let page_at = |at: i64| format!("/work?from={at}");
+    let prev = (from > 0).then(|| page_at((from - WORK_PAGE).max(0)));
+    let next = more.then(|| page_at(from + WORK_PAGE));
+    let leads = queue
         .into_iter()
         .map(|l| {
             let (due, overdue) = due_text(l.sla_due_at, l.first_response_at.is_some(), n);
@@ -139,6 +151,8 @@ async fn work_page(
         leads,
         tasks,
         outcomes: t::OUTCOMES.to_vec(),
+        prev,
+        next,
         kept_lead: None,
         kept: Kept::default(),
     })
@@ -158,7 +172,7 @@ pub(crate) async fn log_outcome(
         // A choice the rules refuse: the queue again, saying why, not an error page.
         Err(e) => {
             let (status, message) = refusal_on_page(e)?;
-            let mut page = work_page(&state, &user, None).await?;
+            let mut page = work_page(&state, &user, None, 0).await?;
             page.layout = page.layout.with_error(Some(message)).at("/work");
             page.kept_lead = Some(id);
             page.kept = form.kept("outcome");
@@ -298,10 +312,7 @@ pub(crate) async fn routing(
     RawQuery(raw): RawQuery,
 ) -> PageResult {
     user.actor().require_admin()?;
-    let done = query_pairs(raw.as_deref())
-        .into_iter()
-        .find(|(k, _)| k == "done")
-        .map(|(_, v)| v);
+    let done = query_value(raw.as_deref(), "done");
     let mut p = routing_page(&state, &user).await?;
     p.layout = p.layout.with_flash(done.as_deref());
     Ok(render(&p))
@@ -366,6 +377,8 @@ pub(crate) async fn save_routing(
 
 pub(crate) struct DueRow {
     pub lead_id: i64,
+    /// The contact's name.
+    pub name: String,
     pub owner: String,
     pub due: String,
     pub overdue: bool,
@@ -383,7 +396,15 @@ pub(crate) struct StatRow {
 #[template(path = "sla.html")]
 struct SlaPage {
     layout: Layout,
+    /// One page of the leads due now.
     due: Vec<DueRow>,
+    /// How many are due now in all, and of those overdue.
+    due_count: usize,
+    overdue: usize,
+    /// The rows' place among them (from 1), and the pages before and after.
+    first_row: usize,
+    prev: Option<String>,
+    next: Option<String>,
     breached_today: usize,
     per_person: Vec<(String, usize, usize)>,
     load: Vec<voronka_store::LoadRow>,
@@ -395,11 +416,21 @@ fn minutes(ms: Option<i64>) -> String {
         .unwrap_or_else(|| "—".into())
 }
 
-pub(crate) async fn sla(State(state): State<AppState>, user: WebUser) -> PageResult {
+/// Rows of the SLA dashboard's "due now" table on one page.
+const SLA_PAGE: usize = 50;
+
+pub(crate) async fn sla(
+    State(state): State<AppState>,
+    user: WebUser,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
     let actor = user.actor();
     if !actor.role().assigns_leads() {
         return Err(AppError::Forbidden(Message::new("managers_only_page")).into());
     }
+    let from = query_value(raw.as_deref(), "from")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0);
     let n = now();
     let d = state.app.sla_dashboard(&actor).await?;
     let m = state.app.sla_metrics(&actor, n - 30 * 86_400_000).await?;
@@ -417,21 +448,33 @@ pub(crate) async fn sla(State(state): State<AppState>, user: WebUser) -> PageRes
                 .unwrap_or_else(|| "—".into()),
         })
         .collect();
+    let due_count = d.due_now.len();
+    // A page past the end shows the last one.
+    let from = from.min(due_count.saturating_sub(1) / SLA_PAGE * SLA_PAGE);
+    let shown: Vec<_> = d.due_now.into_iter().skip(from).take(SLA_PAGE).collect();
+    let ids: Vec<voronka_core::Id> = shown.iter().map(|r| r.lead_id).collect();
+    let mut names = state.app.lead_names(&actor, &ids).await?;
+    let page_at = |at: usize| format!("/sla?from={at}");
     let p = SlaPage {
         layout: Layout::new(&user, "sla", t::SLA_TITLE),
-        due: d
-            .due_now
+        due: shown
             .into_iter()
             .map(|r| {
                 let due = r.sla_due_at.unwrap_or(n);
                 DueRow {
                     lead_id: r.lead_id,
+                    name: names.remove(&r.lead_id).unwrap_or_default(),
                     owner: r.owner_name.unwrap_or_else(|| t::UNASSIGNED.into()),
                     due: if due <= n { ago(due, n) } else { datetime(due) },
                     overdue: due <= n,
                 }
             })
             .collect(),
+        due_count,
+        overdue: d.overdue,
+        first_row: from + 1,
+        prev: (from > 0).then(|| page_at(from.saturating_sub(SLA_PAGE))),
+        next: (from + SLA_PAGE < due_count).then(|| page_at(from + SLA_PAGE)),
         breached_today: d.breached_today,
         per_person: d.per_person,
         load,

@@ -797,7 +797,12 @@ pub const RULES_AS_TOML: &str = "Rules as TOML";
 pub const BY_TEAM_SOURCE_AND_HOUR_OF_HTML: &str =
     "By team, source and hour of day: <code>/api/v1/reports/sla</code>.";
 pub const DUE_NOW: &str = "Due now";
-pub const BREACHED_TODAY_LABEL: &str = "Breached today:";
+pub const DUE_NOW_HINT: &str =
+    "Open leads with no first response yet, whose target time has passed or comes within the hour.";
+pub const OVERDUE_NOW: &str = "Overdue now";
+pub const DUE_WITHIN_THE_HOUR: &str = "Due within the hour";
+pub const BREACHED_TODAY: &str = "Late today";
+pub const ROWS_OF_N: &str = "{1}–{2} of {3}";
 pub const NOTHING_IS_WAITING: &str = "Nothing is waiting.";
 pub const DUE: &str = "Due";
 pub const PER_PERSON: &str = "Per person";
@@ -999,7 +1004,7 @@ pub const INTAKE_READ_AHEAD_N: &str =
     "{1} with their candidates read while the batch before was written, {2} read again";
 pub const SCRAPE_METRICS_HTML: &str = "Scrape <code data-metrics-url>{1}</code> with a token that has the <code>metrics:read</code> scope, made on <a href=\"/admin/tokens\">Tokens</a> or with <code>voronka token create --name prometheus --scope metrics:read</code>, as the scrape's bearer token. It counts captures by channel and result, intake batches, events, jobs and HTTP requests, and reports the waiting work above; it holds no personal data.";
 pub const OPEN_LEADS_BY_FIT_AND_ACTIVITY_N: &str = "Open leads by fit (profile points) and activity (behaviour points after decay): {1} in all. Each cell opens its leads; call the top right first.";
-pub const PERSON_DUE_BREACHED_HTML: &str = "<bdi>{1}</bdi>: {2} due, {3} breached today";
+pub const PERSON_DUE_BREACHED_HTML: &str = "<bdi>{1}</bdi>: {2} due now, {3} late today";
 pub const TOKEN_CREATED_HTML: &str = "Token “<bdi>{1}</bdi>” created";
 pub const PUBLIC_KEY_NOSCRIPT_HTML: &str = "Public key <code class=\"key\">{1}</code>. The plain form inside <code>&lt;noscript&gt;</code> works with JavaScript disabled.";
 pub const SCORE_SUMMARY_HTML: &str = "Fit <strong>{1}</strong> ({2}) · engagement <strong>{3}</strong> ({4}) · total <strong>{5}</strong>";
