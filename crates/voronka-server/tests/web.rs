@@ -365,7 +365,7 @@ async fn login_inbox_card_actions_and_conversion() {
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.body.contains("flash-error"));
     assert!(
-        r.body.contains("cannot move from working to new"),
+        r.body.contains("A lead in “Working” cannot move to “New”."),
         "{}",
         r.body
     );

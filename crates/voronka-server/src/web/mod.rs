@@ -330,7 +330,9 @@ impl WebError {
         match self {
             WebError::App(e) => {
                 let (status, _) = classify(e);
-                if status.is_server_error() {
+                if let AppError::Stage(se) = e {
+                    (status, t::stage_error(se))
+                } else if status.is_server_error() {
                     tracing::error!(error = %e, "page failed");
                     (status, t::ERR_INTERNAL.to_string())
                 } else {

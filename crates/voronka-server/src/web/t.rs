@@ -207,6 +207,25 @@ pub fn stage_label(s: voronka_core::Stage) -> &'static str {
     }
 }
 
+pub const STAGE_ILLEGAL_N: &str = "A lead in “{1}” cannot move to “{2}”.";
+pub const STAGE_SAME_N: &str = "The lead is already in “{1}”.";
+pub const STAGE_REASON_REQUIRED_N: &str = "Moving to “{1}” needs a reason.";
+pub const STAGE_CONVERT_THROUGH_CONVERSION: &str =
+    "A lead becomes converted only through conversion, which creates the deal.";
+pub const STAGE_UNKNOWN_N: &str = "Unknown stage “{1}”.";
+
+/// Why a stage change was refused, with the stages named as the pages name them.
+pub fn stage_error(e: &voronka_core::StageError) -> String {
+    use voronka_core::StageError::*;
+    match e {
+        Illegal { from, to } => fill2(STAGE_ILLEGAL_N, stage_label(*from), stage_label(*to)),
+        Same(s) => fill1(STAGE_SAME_N, stage_label(*s)),
+        ReasonRequired(s) => fill1(STAGE_REASON_REQUIRED_N, stage_label(*s)),
+        ConvertThroughConversion => STAGE_CONVERT_THROUGH_CONVERSION.into(),
+        Unknown(s) => fill1(STAGE_UNKNOWN_N, s),
+    }
+}
+
 pub fn fit_level_label(l: voronka_core::scoring::FitLevel) -> &'static str {
     use voronka_core::scoring::FitLevel::*;
     match l {
