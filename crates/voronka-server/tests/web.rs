@@ -1698,6 +1698,10 @@ async fn work_queue_sla_dashboard_and_kanban() {
         "{}",
         sla.body
     );
+    assert!(
+        sla.body.contains("<td><bdi>Everyone</bdi></td>"),
+        "the response-time table's first row is every lead, in words"
+    );
     // A column shows its first 100 cards and counts them all. Their first responses are due in
     // five minutes, any hour of the week.
     let sla = voronka_app::App::parse_sla_settings(

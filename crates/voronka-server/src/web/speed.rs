@@ -435,7 +435,11 @@ pub(crate) async fn sla(
     let d = state.app.sla_dashboard(&actor).await?;
     let m = state.app.sla_metrics(&actor, n - 30 * 86_400_000).await?;
     let load = state.app.team_load(&actor).await?;
-    let stats = std::iter::once(m.overall)
+    let overall = voronka_app::SlaStat {
+        key: t::EVERYONE.into(),
+        ..m.overall
+    };
+    let stats = std::iter::once(overall)
         .chain(m.by_person)
         .map(|s| StatRow {
             key: s.key,

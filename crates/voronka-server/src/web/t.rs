@@ -819,6 +819,8 @@ pub const DUE_NOW: &str = "Due now";
 pub const DUE_NOW_HINT: &str =
     "Open leads with no first response yet, whose target time has passed or comes within the hour.";
 pub const OVERDUE_NOW: &str = "Overdue now";
+/// The row of every lead in the response-time table.
+pub const EVERYONE: &str = "Everyone";
 pub const DUE_WITHIN_THE_HOUR: &str = "Due within the hour";
 pub const BREACHED_TODAY: &str = "Late today";
 pub const ROWS_OF_N: &str = "{1}–{2} of {3}";
@@ -826,6 +828,7 @@ pub const NOTHING_IS_WAITING: &str = "Nothing is waiting.";
 pub const DUE: &str = "Due";
 pub const PER_PERSON: &str = "Per person";
 pub const TEAM_LOAD: &str = "Team load";
+pub const NO_SALESPEOPLE_YET: &str = "No salespeople yet: add them on the Users page.";
 pub const PERSON: &str = "Person";
 pub const TEAM: &str = "Team";
 pub const OPEN_LEADS: &str = "Open leads";
@@ -837,7 +840,7 @@ pub const SLA_HIT_RATE: &str = "SLA hit rate";
 
 // status.html
 pub const THE_DATABASE_ANSWERS_GET_HEALTHZ_SAYS_HTML: &str =
-    "The database answers: <code>GET /healthz</code> says 200 to a load balancer.";
+    "The database answers, so the health check a load balancer asks (<code>GET /healthz</code>) says all is well.";
 pub const THE_SAME_FIGURES_FOR_A_SCRIPT_HTML: &str = "The same figures, for a script: <code>GET /api/v1/status</code> with an administrator's token.";
 pub const THIS_INSTANCE: &str = "This instance";
 pub const VERSION: &str = "Version";
@@ -846,9 +849,10 @@ pub const LEADS_STORED: &str = "Leads stored";
 pub const BACKGROUND_JOBS_WAITING: &str = "Background jobs waiting";
 pub const LEADS_WAITING_TO_BE_RESCORED: &str = "Leads waiting to be rescored";
 pub const THE_LONGEST_QUEUED: &str = "the longest queued";
-pub const LEADS_THE_SEARCH_INDEX_HAS_NOT: &str = "Leads the search index has not taken in yet";
-pub const SEARCHES_READ_THEM_DIRECTLY_MEANWHILE: &str = "searches read them directly meanwhile";
-pub const INTAKE_BATCHES_COMMITTED_SINCE_START: &str = "Intake batches committed since start";
+pub const LEADS_THE_SEARCH_INDEX_HAS_NOT: &str = "Leads not yet in the search index";
+pub const SEARCHES_READ_THEM_DIRECTLY_MEANWHILE: &str =
+    "(searches still find them, a little more slowly)";
+pub const INTAKE_BATCHES_COMMITTED_SINCE_START: &str = "Batches of captures written since start";
 pub const METRICS_FOR_PROMETHEUS: &str = "Metrics for Prometheus";
 
 // tokens.html
@@ -1020,7 +1024,7 @@ pub const RESCORE_FINISHED_HTML: &str =
 pub const DATABASE_DOES_NOT_ANSWER_HTML: &str =
     "The database does not answer: <code>GET /healthz</code> says 503. {1}";
 pub const INTAKE_READ_AHEAD_N: &str =
-    "{1} with their candidates read while the batch before was written, {2} read again";
+    "(for {1} the duplicate check ran ahead while the batch before was written; {2} had to run again)";
 pub const SCRAPE_METRICS_HTML: &str = "Scrape <code data-metrics-url>{1}</code> with a token that has the <code>metrics:read</code> scope, made on <a href=\"/admin/tokens\">Tokens</a> or with <code>voronka token create --name prometheus --scope metrics:read</code>, as the scrape's bearer token. It counts captures by channel and result, intake batches, events, jobs and HTTP requests, and reports the waiting work above; it holds no personal data.";
 pub const OPEN_LEADS_BY_FIT_AND_ACTIVITY_N: &str = "Open leads by fit (profile points) and activity (behaviour points after decay): {1} in all. Each cell opens its leads; call the top right first.";
 pub const PERSON_DUE_BREACHED_HTML: &str = "<bdi>{1}</bdi>: {2} due now, {3} late today";
