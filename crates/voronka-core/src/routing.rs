@@ -14,6 +14,8 @@ use crate::notice::Notice;
 use chrono::{Datelike, TimeZone, Timelike};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+
+pub use chrono_tz::Tz;
 use std::fmt;
 
 /// The routing rules document (stored in `settings`, edited as JSON or TOML).
@@ -396,6 +398,18 @@ pub fn parse_tz(s: &str) -> Result<chrono_tz::Tz, String> {
     s.trim()
         .parse::<chrono_tz::Tz>()
         .map_err(|_| format!("{s:?} is not a time zone (like Europe/Moscow)"))
+}
+
+/// A wall-clock time in a time zone as milliseconds since the epoch. A time the clocks skip (the
+/// hour a summer time starts) is read an hour later; a time they repeat is the first of the two.
+pub fn local_time_ms(at: chrono::NaiveDateTime, tz: Tz) -> Option<i64> {
+    tz.from_local_datetime(&at)
+        .earliest()
+        .or_else(|| {
+            tz.from_local_datetime(&(at + chrono::Duration::hours(1)))
+                .earliest()
+        })
+        .map(|d| d.timestamp_millis())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -942,6 +956,33 @@ mod tests {
     use proptest::prelude::*;
 
     const MONDAY_NOON_UTC: Millis = 1_763_985_600_000; // 2025-11-24 12:00 UTC, a Monday
+
+    #[test]
+    fn local_times_read_in_their_zone() {
+        let at = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M").unwrap();
+        let tz = |s: &str| parse_tz(s).unwrap();
+        // Moscow is three hours ahead of UTC all year.
+        assert_eq!(
+            local_time_ms(at("2025-11-24T15:00"), tz("Europe/Moscow")),
+            Some(MONDAY_NOON_UTC)
+        );
+        assert_eq!(
+            local_time_ms(at("2025-11-24T12:00"), tz("UTC")),
+            Some(MONDAY_NOON_UTC)
+        );
+        // Amsterdam on the night summer time starts: 02:30 does not exist, read as 03:30 CEST
+        // (01:30 UTC); on the night it ends 02:30 comes twice, the first (CEST, 00:30 UTC) counts.
+        let ams = tz("Europe/Amsterdam");
+        let utc = |s: &str| at(s).and_utc().timestamp_millis();
+        assert_eq!(
+            local_time_ms(at("2025-03-30T02:30"), ams),
+            Some(utc("2025-03-30T01:30"))
+        );
+        assert_eq!(
+            local_time_ms(at("2025-10-26T02:30"), ams),
+            Some(utc("2025-10-26T00:30"))
+        );
+    }
 
     fn people(n: usize) -> Vec<Person> {
         (0..n)

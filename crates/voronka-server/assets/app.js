@@ -10,6 +10,12 @@
     if (own && own !== location.pathname + location.search) history.replaceState(null, "", own);
   }
 
+  // Dates and times typed into a form are the person's wall clock: say which zone it keeps.
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone) document.querySelectorAll("input[data-tz]").forEach(function (el) { el.value = zone; });
+  } catch (e) { /* an old browser: the person's profile zone is used */ }
+
   function typing(el) {
     if (!el) return false;
     var tag = el.tagName;

@@ -963,6 +963,28 @@ async fn hostile_name_is_shown_as_text_on_the_lead_card() {
     );
     assert_eq!(path, format!("/leads/{}", out["lead_id"]));
     assert_eq!(typed, "двенадцать");
+
+    // The work queue's call-back time carries the browser's time zone.
+    v.api(
+        reqwest::Method::POST,
+        &format!("/api/v1/leads/{}/assign", out["lead_id"]),
+        Some(json!({"owner_id": 1})),
+    )
+    .await;
+    b.open(&v, "/work").await;
+    let zone = b
+        .client
+        .execute(
+            "return [document.querySelector('input[data-tz]').value, \
+             Intl.DateTimeFormat().resolvedOptions().timeZone]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        zone[0].as_str().is_some_and(|z| !z.is_empty()) && zone[0] == zone[1],
+        "{zone}"
+    );
     b.finish().await;
 }
 

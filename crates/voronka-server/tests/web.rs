@@ -1667,6 +1667,41 @@ async fn work_queue_sla_dashboard_and_kanban() {
         refused.body.contains("href=\"/work\""),
         "the top bar is there"
     );
+    // A call-back time is the person's wall clock: the browser's zone, else their profile's.
+    let next_year = chrono::Datelike::year(&chrono::Utc::now()) + 1;
+    for (tz, utc_hour) in [("Europe/Moscow", 12), ("", 15)] {
+        let r = s
+            .post(
+                &c,
+                &format!("/work/leads/{lead}/outcome"),
+                &[
+                    ("csrf", &csrf),
+                    ("kind", "call"),
+                    ("outcome", "call_back"),
+                    ("tz", tz),
+                    ("call_back_at", &format!("{next_year}-05-01T15:00")),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        let due = chrono::NaiveDate::from_ymd_opt(next_year, 5, 1)
+            .unwrap()
+            .and_hms_opt(utc_hour, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp_millis();
+        let tasks = s
+            .app
+            .tasks_of(&Actor::system("t"), seller.id, true)
+            .await
+            .unwrap();
+        assert!(
+            tasks
+                .iter()
+                .any(|k| k.lead_id == Some(lead) && k.due_at == due),
+            "{tz:?}: {tasks:?}"
+        );
+    }
     // The call is the first response; no answer schedules the next call.
     let d = s.app.lead_detail(&Actor::system("t"), lead).await.unwrap();
     assert!(d.lead.first_response_at.is_some());

@@ -181,6 +181,28 @@ pub(crate) async fn log_outcome(
     }
 }
 
+/// The time zone a person's wall-clock times are read in: the browser's (our script sends it with
+/// the form), else the one of their routing profile, else UTC.
+async fn person_zone(
+    state: &AppState,
+    user: &WebUser,
+    form: &PostForm,
+) -> voronka_core::routing::Tz {
+    if let Some(tz) = form
+        .opt("tz")
+        .and_then(|z| voronka_core::routing::parse_tz(&z).ok())
+    {
+        return tz;
+    }
+    state
+        .app
+        .routing_profile(&user.actor(), user.user.id)
+        .await
+        .ok()
+        .and_then(|p| voronka_core::routing::parse_tz(&p.timezone).ok())
+        .unwrap_or(voronka_core::routing::Tz::UTC)
+}
+
 async fn log_outcome_form(
     state: &AppState,
     user: &WebUser,
@@ -188,14 +210,19 @@ async fn log_outcome_form(
     form: &PostForm,
 ) -> Result<(), WebError> {
     let call_back_at = match form.opt("call_back_at") {
-        Some(v) => Some(
-            crate::api::parse_moment("call_back_at", &v)
-                .or_else(|_| {
-                    chrono::NaiveDateTime::parse_from_str(&v, "%Y-%m-%dT%H:%M")
-                        .map(|d| d.and_utc().timestamp_millis())
-                })
-                .map_err(|_| AppError::invalid("call_back_at", Message::new("date_invalid")))?,
-        ),
+        Some(v) => Some(match crate::api::parse_moment("call_back_at", &v) {
+            Ok(ms) => ms,
+            // The browser's date and time field: the person's wall clock.
+            Err(_) => {
+                let zone = person_zone(state, user, form).await;
+                chrono::NaiveDateTime::parse_from_str(&v, "%Y-%m-%dT%H:%M")
+                    .ok()
+                    .and_then(|at| voronka_core::routing::local_time_ms(at, zone))
+                    .ok_or_else(|| {
+                        AppError::invalid("call_back_at", Message::new("date_invalid"))
+                    })?
+            }
+        }),
         None => None,
     };
     state

@@ -892,7 +892,7 @@ pub const TASKS: &str = "Tasks";
 pub const NO_OPEN_TASKS: &str = "No open tasks.";
 pub const ACTIVITY: &str = "Activity";
 pub const OUTCOME: &str = "Outcome";
-pub const CALL_BACK_AT_UTC: &str = "Call back at (UTC)";
+pub const CALL_BACK_AT: &str = "Call back at (your time)";
 
 // Sentences around values: `{1}`, `{2}` stand for the values (`fill1`, `fill2`), so that a
 // translation puts them where its word order wants them.
