@@ -284,6 +284,29 @@ pub fn pair_status_label(code: &str) -> String {
     .to_string()
 }
 
+/// A noun after a count, in each form the count may take. English has two (one, other); a
+/// translation gives its language's forms and the rule choosing one (Russian: one, few, many).
+#[derive(Clone, Copy)]
+pub struct Noun {
+    pub one: &'static str,
+    pub other: &'static str,
+}
+
+pub const N_STEPS: Noun = Noun {
+    one: "{1} step",
+    other: "{1} steps",
+};
+pub const N_ROWS: Noun = Noun {
+    one: "{1} row",
+    other: "{1} rows",
+};
+
+/// A count with its noun: "1 step", "3 steps".
+pub fn count(n: impl TryInto<u64> + Display + Copy, noun: Noun) -> String {
+    let one = n.try_into().is_ok_and(|n| n == 1);
+    fill1(if one { noun.one } else { noun.other }, n)
+}
+
 /// Below a pipeline column that shows only its first cards.
 pub fn kanban_more(n: i64) -> String {
     format!("{n} more in the inbox")
@@ -503,7 +526,6 @@ pub const GO_TO_LEADS: &str = "Go to leads";
 // form_edit.html
 pub const FORM_BUILDER: &str = "Form builder";
 pub const QUIZ_BUILDER: &str = "Quiz builder";
-pub const STEPS: &str = "steps";
 pub const NOT_SHOWN_THE_TYPE_IS_NOT: &str = ", not shown: the type is not “Quiz”";
 pub const LANDING_PAGE: &str = "Landing page";
 pub const SETTINGS: &str = "Settings";
@@ -606,7 +628,6 @@ pub const MAPPING_FILE_OPTIONAL: &str = "Mapping file (optional)";
 pub const IMPORT: &str = "Import";
 pub const RECENT_IMPORTS: &str = "Recent imports";
 pub const NONE_SINCE_THE_SERVER_STARTED: &str = "None since the server started.";
-pub const ROWS: &str = "rows";
 pub const E_G_EXHIBITION_2026_KEPT_AS: &str =
     "e.g. exhibition-2026 (kept as utm_source when a row has none)";
 
@@ -1018,9 +1039,9 @@ pub const DAYS: &str = "days";
 // where its word order wants them. `fill…` escapes as any text; `html…` fills our own markup with
 // escaped values (shown with `|safe`).
 pub const RESCORE_RUNNING_HTML: &str =
-    "<bdi>{1}</bdi>, started {2}: {3} of {4} leads ({5} %), {6} changed; running.";
+    "<bdi>{1}</bdi>, started {2}: leads rescored {3} of {4} ({5} %), {6} of them changed; running.";
 pub const RESCORE_FINISHED_HTML: &str =
-    "<bdi>{1}</bdi>, started {2}: {3} of {4} leads ({5} %), {6} changed; finished {7}.";
+    "<bdi>{1}</bdi>, started {2}: leads rescored {3} of {4} ({5} %), {6} of them changed; finished {7}.";
 pub const DATABASE_DOES_NOT_ANSWER_HTML: &str =
     "The database does not answer: <code>GET /healthz</code> says 503. {1}";
 pub const INTAKE_READ_AHEAD_N: &str =
@@ -1035,7 +1056,7 @@ pub const FILES_UP_TO_HTML: &str =
     "Files up to {1} MB; larger ones with <code>voronka import</code>.";
 pub const PERCENT_OF_THE_FILE_N: &str = "{1} % of the file";
 pub const ROWS_READ_AS_HTML: &str =
-    "{1} rows in {2} s, read as {3} with <code>{4}</code> between fields.";
+    "Rows: {1}, read in {2} s as {3} with <code>{4}</code> between fields.";
 
 #[cfg(test)]
 mod tests {
@@ -1053,7 +1074,7 @@ mod tests {
         );
         assert_eq!(
             html4(ROWS_READ_AS_HTML, 3, "0.1", "windows-1251", ';'),
-            "3 rows in 0.1 s, read as windows-1251 with <code>;</code> between fields."
+            "Rows: 3, read in 0.1 s as windows-1251 with <code>;</code> between fields."
         );
     }
 
@@ -1065,5 +1086,13 @@ mod tests {
             fill2("{2} before {1}, {3} and {x} stay", "a{1}", "b"),
             "b before a{1}, {3} and {x} stay"
         );
+    }
+
+    #[test]
+    fn a_count_takes_the_form_of_its_noun_it_needs() {
+        assert_eq!(count(1usize, N_STEPS), "1 step");
+        assert_eq!(count(0usize, N_STEPS), "0 steps");
+        assert_eq!(count(21u64, N_ROWS), "21 rows");
+        assert_eq!(count(1u64, N_ROWS), "1 row");
     }
 }
