@@ -2112,7 +2112,7 @@ async fn csv_import_from_the_browser() {
         ("2".into(), "1".into(), "0".into())
     );
     assert!(
-        p.body.contains("read as windows-1251 with <code>;</code>"),
+        p.body.contains("s as windows-1251 with <code>;</code>"),
         "{}",
         p.body
     );

@@ -497,7 +497,10 @@ mod tests {
         .render()
         .unwrap();
         assert!(page.contains(r#"<progress max="100" value="25""#), "{page}");
-        assert!(page.contains("1234</strong> rows read so far"), "{page}");
+        assert!(
+            page.contains("Rows read so far: <strong id=\"rows\">1234</strong>."),
+            "{page}"
+        );
         assert!(
             page.contains(r#"http-equiv="refresh" content="2""#),
             "{page}"
@@ -528,7 +531,7 @@ mod tests {
         .unwrap();
         assert!(!page.contains("<progress"), "{page}");
         assert!(
-            page.contains("read as windows-1251 with <code>tab</code>"),
+            page.contains("s as windows-1251 with <code>tab</code>"),
             "{page}"
         );
         assert!(page.contains(r#"href="/import/7/rejected.csv""#), "{page}");
