@@ -2165,7 +2165,7 @@ impl<'a> Gen<'a> {
             sub.fields.insert("temperature".into(), t.into());
         }
 
-        let destiny = self.destiny(slot.source, product.b2b);
+        let destiny = self.destiny(slot.source, product.b2b, self.cfg.anchor - slot.at);
         let who = person
             .company
             .map(str::to_string)
@@ -2388,7 +2388,8 @@ impl<'a> Gen<'a> {
 
     /// How a request ends. The chances depend on the source and on whether the product is sold
     /// to businesses, so that the predictive score has something to learn from the demo.
-    fn destiny(&mut self, source: Source, b2b: bool) -> Destiny {
+    /// A request older than two weeks that is still open has been worked on: none stays new.
+    fn destiny(&mut self, source: Source, b2b: bool, age: Millis) -> Destiny {
         let (mut convert, refuse, mut junk) = (0.12, 0.25, 0.04);
         match source {
             Source::Partner => convert *= 1.5,
@@ -2413,8 +2414,9 @@ impl<'a> Gen<'a> {
         } else if r < convert + refuse + junk {
             Destiny::Junk
         } else {
+            let new = if age < 14 * 86_400_000 { 6 } else { 0 };
             Destiny::Open(self.weighted(&[
-                (Stage::New, 6),
+                (Stage::New, new),
                 (Stage::Working, 44),
                 (Stage::Mql, 27),
                 (Stage::Sql, 23),
@@ -3282,6 +3284,17 @@ mod tests {
             "{untouched} of {}",
             newest.len()
         );
+
+        // Nothing older than two weeks waits untouched: a team works its leads.
+        let stale: Vec<&DemoLead> = leads
+            .iter()
+            .filter(|l| {
+                l.repeat_of.is_none()
+                    && l.submission.received_at < ANCHOR - 14 * DAY
+                    && l.final_stage() == Stage::New
+            })
+            .collect();
+        assert!(stale.is_empty(), "{} leads new for weeks", stale.len());
 
         // Whatever the hour and weekday of the anchor, the last day's requests are mostly new.
         for shift in [0, 17 * HOUR, 2 * DAY + 5 * HOUR, 3 * DAY + 18 * HOUR] {

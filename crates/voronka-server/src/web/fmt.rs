@@ -48,6 +48,18 @@ fn duration(ms: i64) -> String {
     }
 }
 
+/// A length of time to one decimal in the unit that reads best: "4.5 min", "23.9 h", "3.8 days".
+pub fn span(ms: i64) -> String {
+    let min = ms as f64 / 60_000.0;
+    if min < 60.0 {
+        format!("{min:.1} {}", t::MIN)
+    } else if min < 48.0 * 60.0 {
+        format!("{:.1} {}", min / 60.0, t::H)
+    } else {
+        format!("{:.1} {}", min / 1440.0, t::DAYS)
+    }
+}
+
 /// "12 Mar 2025".
 pub fn date(ms: Millis) -> String {
     match utc(ms) {
@@ -139,6 +151,13 @@ mod tests {
         assert_eq!(ago(NOW - 40 * 86_400_000, NOW), "31 Jan 2025");
         assert_eq!(ago(NOW + 5_000, NOW), "just now");
         assert_eq!(ago(NOW + 3 * 3_600_000, NOW), "in 3 h");
+    }
+
+    #[test]
+    fn spans_in_the_unit_that_reads_best() {
+        assert_eq!(span(270_000), "4.5 min");
+        assert_eq!(span(1431 * 60_000), "23.9 h");
+        assert_eq!(span(5493 * 60_000), "3.8 days");
     }
 
     #[test]

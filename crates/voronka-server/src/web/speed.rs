@@ -439,8 +439,7 @@ struct SlaPage {
 }
 
 fn minutes(ms: Option<i64>) -> String {
-    ms.map(|m| format!("{:.1} min", m as f64 / 60_000.0))
-        .unwrap_or_else(|| "—".into())
+    ms.map(super::fmt::span).unwrap_or_else(|| "—".into())
 }
 
 /// Rows of the SLA dashboard's "due now" table on one page.
