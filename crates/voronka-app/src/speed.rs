@@ -941,27 +941,23 @@ impl App {
         actor.require_reports()?;
         let now = now_ms();
         let day_start = now - now.rem_euclid(86_400_000);
-        let rows = self.store.sla_rows(now - 31 * 86_400_000).await?;
         let mut per: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-        let mut due_now = Vec::new();
+        let who = |r: &SlaRow| r.owner_name.clone().unwrap_or_else(|| "unassigned".into());
+        // Breached today: leads due at most a month ago can be (no target is longer).
         let mut breached_today = 0;
-        let mut overdue = 0;
-        for r in rows {
-            let who = r.owner_name.clone().unwrap_or_else(|| "unassigned".into());
+        for r in self.store.sla_rows(now - 31 * 86_400_000).await? {
             if r.sla_breached_at.is_some_and(|b| b >= day_start) {
                 breached_today += 1;
-                per.entry(who.clone()).or_default().1 += 1;
-            }
-            if r.open
-                && r.first_response_at.is_none()
-                && r.sla_due_at.is_some_and(|d| d <= now + HOUR)
-            {
-                per.entry(who).or_default().0 += 1;
-                overdue += usize::from(r.sla_due_at.is_some_and(|d| d <= now));
-                due_now.push(r);
+                per.entry(who(&r)).or_default().1 += 1;
             }
         }
-        due_now.sort_by_key(|r| r.sla_due_at);
+        // Waiting: every open lead not answered, however old.
+        let due_now = self.store.sla_due_rows(now + HOUR).await?;
+        let mut overdue = 0;
+        for r in &due_now {
+            per.entry(who(r)).or_default().0 += 1;
+            overdue += usize::from(r.sla_due_at.is_some_and(|d| d <= now));
+        }
         Ok(SlaDashboard {
             due_now,
             overdue,

@@ -40,6 +40,17 @@ async fn moscow_lead(app: &App, name: &str, phone: &str, temperature: &str) -> i
     .unwrap()
 }
 
+/// Refuses a lead with the first reason of the list.
+async fn refuse(app: &App, actor: &Actor, lead: i64) {
+    let reason = app.refusal_reasons().await.unwrap()[0].clone();
+    let input = RefuseInput {
+        reason,
+        comment: None,
+        freeze_until: None,
+    };
+    app.refuse(actor, lead, input).await.unwrap();
+}
+
 struct World {
     app: App,
     admin: Actor,
@@ -599,18 +610,21 @@ async fn the_dashboard_lists_open_leads_waiting_for_a_response() {
         let d = app.sla_dashboard(&w.admin).await.unwrap();
         assert_eq!(due(&d), ids, "{n}: both hot leads are due within the hour");
         assert_eq!(d.overdue, 0, "{n}: neither is late yet");
+        // A lead that came forty days ago and was never answered still waits, overdue.
+        let mut old = req(&[
+            ("name", "Забытый Давний"),
+            ("phone", "+79163330009"),
+            ("city", "Москва"),
+            ("temperature", "hot"),
+        ]);
+        old.submission.received_at = voronka_app::now_ms() - 40 * 86_400_000;
+        let forgotten = app.capture(old).await.unwrap().lead_id.unwrap();
+        let d = app.sla_dashboard(&w.admin).await.unwrap();
+        assert_eq!(d.due_now.first().map(|r| r.lead_id), Some(forgotten), "{n}");
+        assert_eq!(d.overdue, 1, "{n}");
+        refuse(app, &w.admin, forgotten).await;
         // A refused lead waits for nobody, answered or not.
-        app.refuse(
-            &w.admin,
-            ids[1],
-            RefuseInput {
-                reason: app.refusal_reasons().await.unwrap()[0].clone(),
-                comment: None,
-                freeze_until: None,
-            },
-        )
-        .await
-        .unwrap();
+        refuse(app, &w.admin, ids[1]).await;
         let d = app.sla_dashboard(&w.admin).await.unwrap();
         assert_eq!(due(&d), vec![ids[0]], "{n}");
         let names = app.lead_names(&w.admin, &ids).await.unwrap();

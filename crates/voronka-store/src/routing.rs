@@ -230,6 +230,9 @@ pub trait RoutingStore {
     async fn count_sla_events(&self) -> Result<i64>;
     /// Leads created since `since` with their SLA facts.
     async fn sla_rows(&self, since: Millis) -> Result<Vec<SlaRow>>;
+    /// Open leads with no first response whose due time is at most `until`, the earliest first,
+    /// however long ago they came.
+    async fn sla_due_rows(&self, until: Millis) -> Result<Vec<SlaRow>>;
     /// The contact's name of each of these leads that exists, by lead id.
     async fn lead_names(&self, ids: &[Id]) -> Result<Vec<(Id, String)>>;
     /// A person's open leads, waiting for a first response first (earliest due), then by score;

@@ -20,6 +20,30 @@ fn read_coded(r: &DbRow, text_column: &str) -> Result<(String, Option<Notice>)> 
     }
 }
 
+/// The columns of an `SlaRow`, before the `WHERE`.
+fn sla_row_sql() -> String {
+    format!(
+        "SELECT l.id, l.owner_id, u.name AS owner_name, t.name AS team, l.source, l.created_at, \
+         l.sla_due_at, l.sla_breached_at, l.first_response_at, l.stage IN {OPEN_STAGES} AS open \
+         FROM leads l LEFT JOIN users u ON u.id = l.owner_id LEFT JOIN teams t ON t.id = u.team_id"
+    )
+}
+
+fn sla_row_from(r: &DbRow) -> Result<SlaRow> {
+    Ok(SlaRow {
+        lead_id: r.try_get("id")?,
+        owner_id: r.try_get("owner_id")?,
+        owner_name: r.try_get("owner_name")?,
+        team: r.try_get("team")?,
+        source: r.try_get("source")?,
+        created_at: r.try_get("created_at")?,
+        sla_due_at: r.try_get("sla_due_at")?,
+        sla_breached_at: r.try_get("sla_breached_at")?,
+        first_response_at: r.try_get("first_response_at")?,
+        open: r.try_get("open")?,
+    })
+}
+
 fn task_from(r: &DbRow) -> Result<Task> {
     let code: Option<String> = r.try_get("title_code")?;
     // A system task's title is made from its code; a person's reads as written.
@@ -250,31 +274,27 @@ impl RoutingStore for SqlStore {
 
     async fn sla_rows(&self, since: Millis) -> Result<Vec<SlaRow>> {
         let rows = sqlx::query(&format!(
-            "SELECT l.id, l.owner_id, u.name AS owner_name, t.name AS team, l.source, l.created_at, \
-             l.sla_due_at, l.sla_breached_at, l.first_response_at, l.stage IN {OPEN_STAGES} AS open \
-             FROM leads l \
-             LEFT JOIN users u ON u.id = l.owner_id LEFT JOIN teams t ON t.id = u.team_id \
-             WHERE l.created_at >= $1 AND l.merged_into IS NULL AND l.stage <> 'junk' ORDER BY l.created_at",
+            "{} WHERE l.created_at >= $1 AND l.merged_into IS NULL AND l.stage <> 'junk' \
+             ORDER BY l.created_at",
+            sla_row_sql()
         ))
         .bind(since)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(SlaRow {
-                    lead_id: r.try_get("id")?,
-                    owner_id: r.try_get("owner_id")?,
-                    owner_name: r.try_get("owner_name")?,
-                    team: r.try_get("team")?,
-                    source: r.try_get("source")?,
-                    created_at: r.try_get("created_at")?,
-                    sla_due_at: r.try_get("sla_due_at")?,
-                    sla_breached_at: r.try_get("sla_breached_at")?,
-                    first_response_at: r.try_get("first_response_at")?,
-                    open: r.try_get("open")?,
-                })
-            })
-            .collect()
+        rows.iter().map(sla_row_from).collect()
+    }
+
+    async fn sla_due_rows(&self, until: Millis) -> Result<Vec<SlaRow>> {
+        // The partial index `leads_sla_due` holds exactly the leads waiting for a response.
+        let rows = sqlx::query(&format!(
+            "{} WHERE l.first_response_at IS NULL AND l.merged_into IS NULL \
+             AND l.sla_due_at <= $1 AND l.stage IN {OPEN_STAGES} ORDER BY l.sla_due_at, l.id",
+            sla_row_sql()
+        ))
+        .bind(until)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(sla_row_from).collect()
     }
 
     async fn lead_names(&self, ids: &[Id]) -> Result<Vec<(Id, String)>> {
