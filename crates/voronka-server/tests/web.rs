@@ -266,6 +266,8 @@ async fn login_inbox_card_actions_and_conversion() {
                 ("utm_source", "yandex"),
                 ("utm_medium", "cpc"),
                 ("utm_campaign", "spring"),
+                ("country", "kz"),
+                ("language", "RU"),
             ],
         )
         .await;
@@ -312,6 +314,11 @@ async fn login_inbox_card_actions_and_conversion() {
     assert_eq!(card.status, StatusCode::OK);
     assert!(card.body.contains("+79123456789"), "E.164 phone");
     assert!(card.body.contains("8 (912) 345-67-89"), "phone as typed");
+    assert!(
+        card.body.contains("<dd>Kazakhstan</dd>") && card.body.contains("<dd>Russian</dd>"),
+        "country and language by name: {}",
+        around(&card.body, "Country")
+    );
     assert!(card.body.contains("Окна ПВХ"));
     assert!(card.body.contains("Перезвоните, пожалуйста"));
     assert!(card.body.contains("spring"));

@@ -131,8 +131,16 @@ fn field_value(d: &LeadDetail, field: &str) -> String {
     match field {
         "name" => c.full_name.clone(),
         "position" => c.position.clone().unwrap_or_default(),
-        "country" => c.country.clone().unwrap_or_default(),
-        "language" => c.language.clone().unwrap_or_default(),
+        "country" => c
+            .country
+            .as_deref()
+            .map(t::country_name)
+            .unwrap_or_default(),
+        "language" => c
+            .language
+            .as_deref()
+            .map(t::language_name)
+            .unwrap_or_default(),
         "account" => d
             .account
             .as_ref()

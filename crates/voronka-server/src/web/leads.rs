@@ -528,8 +528,16 @@ impl ContactView {
                 .collect(),
             socials: c.socials.clone(),
             position: c.position.clone().unwrap_or_default(),
-            country: c.country.clone().unwrap_or_default(),
-            language: c.language.clone().unwrap_or_default(),
+            country: c
+                .country
+                .as_deref()
+                .map(t::country_name)
+                .unwrap_or_default(),
+            language: c
+                .language
+                .as_deref()
+                .map(t::language_name)
+                .unwrap_or_default(),
             account: account.map(|a| (a.id, a.name.clone())),
         }
     }

@@ -307,6 +307,23 @@ pub fn count(n: impl TryInto<u64> + Display + Copy, noun: Noun) -> String {
     fill1(if one { noun.one } else { noun.other }, n)
 }
 
+/// A country by its ISO 3166 code ("NL" → "Netherlands"); a code not in the table as given. The
+/// names are the ISO tables' English ones; a translation names countries in its own language.
+pub fn country_name(code: &str) -> String {
+    code.trim()
+        .to_ascii_uppercase()
+        .parse::<iso_country::Country>()
+        .map(|c| c.name().to_string())
+        .unwrap_or_else(|_| code.to_string())
+}
+
+/// A language by its ISO 639-1 code ("nl" → "Dutch"); a code not in the table as given.
+pub fn language_name(code: &str) -> String {
+    isolang::Language::from_639_1(&code.trim().to_ascii_lowercase())
+        .map(|l| l.to_name().to_string())
+        .unwrap_or_else(|| code.to_string())
+}
+
 /// Below a pipeline column that shows only its first cards.
 pub fn kanban_more(n: i64) -> String {
     format!("{n} more in the inbox")
@@ -1095,5 +1112,15 @@ mod tests {
         assert_eq!(count(0usize, N_STEPS), "0 steps");
         assert_eq!(count(21u64, N_ROWS), "21 rows");
         assert_eq!(count(1u64, N_ROWS), "1 row");
+    }
+
+    #[test]
+    fn countries_and_languages_by_name() {
+        assert_eq!(country_name("NL"), "Netherlands");
+        assert_eq!(country_name("ru"), "Russian Federation");
+        assert_eq!(country_name("XX"), "XX");
+        assert_eq!(language_name("nl"), "Dutch");
+        assert_eq!(language_name("UK"), "Ukrainian");
+        assert_eq!(language_name("zz"), "zz");
     }
 }
