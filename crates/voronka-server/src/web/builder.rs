@@ -410,13 +410,7 @@ fn settings_from(f: &PostForm) -> FormInput {
     FormInput {
         name: f.text("name"),
         redirect_url: f.opt("redirect_url"),
-        allowed_origins: f
-            .text("allowed_origins")
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_string)
-            .collect(),
+        allowed_origins: super::origins_list(&f.text("allowed_origins")),
         default_region: f.opt("default_region"),
         product: f.opt("product"),
         min_fill_ms: f.text("min_fill_ms").trim().parse().ok(),
@@ -469,7 +463,7 @@ pub(crate) async fn save(
             shown.name = f.text("name");
             shown.product = f.opt("product");
             shown.redirect_url = f.opt("redirect_url");
-            shown.allowed_origins = lines(&f.text("allowed_origins"));
+            shown.allowed_origins = super::origins_list(&f.text("allowed_origins"));
             shown.default_region = f.text("default_region");
             let stats = state.app.variant_stats(&actor, id).await?;
             let mut p = edit_page(&state, &user, &shown, &def, &stats);

@@ -120,13 +120,7 @@ pub(crate) async fn create(
     body: Bytes,
 ) -> PageResult {
     let form = PostForm::checked(&body, &user)?;
-    let origins: Vec<String> = form
-        .text("allowed_origins")
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_string)
-        .collect();
+    let origins = super::origins_list(&form.text("allowed_origins"));
     let input = FormInput {
         name: form.text("name"),
         redirect_url: form.opt("redirect_url"),

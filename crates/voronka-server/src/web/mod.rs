@@ -524,6 +524,16 @@ pub(crate) fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
+/// The origins typed into a form: one per line, or separated by commas or spaces (an origin holds
+/// none of them).
+pub(crate) fn origins_list(text: &str) -> Vec<String> {
+    text.split([',', '\n', '\r', ' ', '\t'])
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// The first value of one query-string field, as sent.
 pub(crate) fn query_value(raw: Option<&str>, name: &str) -> Option<String> {
     query_pairs(raw)
@@ -575,4 +585,35 @@ pub(crate) fn user_label(u: &User) -> String {
 
 pub(crate) fn now() -> voronka_core::Millis {
     voronka_app::now_ms()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_by_line_comma_or_space() {
+        assert_eq!(
+            origins_list(
+                "https://a.example\r\nhttps://b.example, https://c.example  https://d.example,\n"
+            ),
+            vec![
+                "https://a.example",
+                "https://b.example",
+                "https://c.example",
+                "https://d.example"
+            ]
+        );
+        assert!(origins_list(" \n , ").is_empty());
+    }
+
+    #[test]
+    fn one_query_value() {
+        assert_eq!(
+            query_value(Some("a=1&b=%D0%AF&b=2"), "b").as_deref(),
+            Some("Я")
+        );
+        assert_eq!(query_value(Some("a=1"), "b"), None);
+        assert_eq!(query_value(None, "a"), None);
+    }
 }

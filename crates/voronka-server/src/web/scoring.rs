@@ -181,13 +181,7 @@ pub(crate) async fn save_rules(
             .await
             .map(|_| "rescore"),
         Some("site") => {
-            let origins: Vec<String> = form
-                .text("origins")
-                .split([',', '\n', ' '])
-                .map(str::trim)
-                .filter(|o| !o.is_empty())
-                .map(str::to_string)
-                .collect();
+            let origins = super::origins_list(&form.text("origins"));
             state
                 .app
                 .create_tracking_site(

@@ -549,7 +549,7 @@ pub const SETTINGS: &str = "Settings";
 pub const REDIRECT_AFTER_SENDING_INSTEAD_OF_THE: &str =
     "Redirect after sending (instead of the thank-you message)";
 pub const ALLOWED_ORIGINS_ONE_PER_LINE_EMPTY: &str =
-    "Allowed origins, one per line (empty: any site)";
+    "Allowed origins, one per line or separated by commas (empty: any site)";
 pub const DEFAULT_PHONE_REGION: &str = "Default phone region";
 pub const MINIMUM_FILL_TIME_MS_FASTER_SUBMISSIONS: &str =
     "Minimum fill time, ms (faster submissions are bots)";
@@ -627,7 +627,8 @@ pub const REDIRECT: &str = "Redirect";
 pub const ALLOWED_ORIGINS: &str = "Allowed origins";
 pub const NEW_FORM: &str = "New form";
 pub const REDIRECT_AFTER_SENDING: &str = "Redirect after sending";
-pub const ALLOWED_ORIGINS_ONE_PER_LINE: &str = "Allowed origins, one per line";
+pub const ALLOWED_ORIGINS_ONE_PER_LINE: &str =
+    "Allowed origins, one per line or separated by commas";
 pub const CREATE_FORM: &str = "Create form";
 pub const SUBMISSIONS_ARE_POSTED_TO: &str = "Submissions are posted to";
 pub const REJECTED_AND_JUNK_AMONG_ALL_SUBMISSIONS: &str = "Rejected and junk among all submissions";
@@ -832,7 +833,7 @@ pub const DO_NOT_TRACK: &str = "Do-Not-Track";
 pub const HONOURED: &str = "honoured";
 pub const IGNORED: &str = "ignored";
 pub const ALLOWED_ORIGINS_COMMA_SEPARATED_EMPTY_ANY: &str =
-    "Allowed origins (comma separated; empty: any)";
+    "Allowed origins, separated by commas (empty: any site)";
 pub const HONOUR_DO_NOT_TRACK: &str = "Honour Do-Not-Track";
 pub const ADD_SITE: &str = "Add site";
 pub const SCORING_RULES_AS_TOML: &str = "Scoring rules as TOML";
