@@ -164,6 +164,19 @@ impl App {
         })
         .await?;
         tx.commit().await?;
+        // A closed lead open again (revived, or moved back by hand) is given its probability.
+        if after.stage.is_open() && !before.stage.is_open() {
+            match self.predict_leads(&[after.id]).await {
+                // The lead as stored, probability and all.
+                Ok(p) if !p.is_empty() => {
+                    if let Some(scored) = self.store.lead(after.id).await? {
+                        return Ok(scored);
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(lead = after.id, error = %e, "scoring a reopened lead"),
+            }
+        }
         Ok(after)
     }
 

@@ -125,6 +125,23 @@ impl App {
         Ok(rows.len())
     }
 
+    /// Gives these leads their probability under the current model (none without one): a lead
+    /// that opens again after it closed was left out when the model scored the open leads.
+    pub(crate) async fn predict_leads(&self, ids: &[Id]) -> Result<Vec<(Id, f64)>> {
+        let Some(model) = self.model.get() else {
+            return Ok(Vec::new());
+        };
+        let rows: Vec<(Id, f64)> = self
+            .store
+            .lead_features(ids)
+            .await?
+            .iter()
+            .map(|(id, f)| (*id, model.probability(f)))
+            .collect();
+        self.store.set_conversion_probabilities(&rows).await?;
+        Ok(rows)
+    }
+
     /// Rescores every open lead with the current model (none without a model).
     pub async fn rescore_open_leads(&self) -> Result<usize> {
         self.refresh_model().await?;

@@ -162,6 +162,21 @@ async fn trains_on_closed_leads_and_scores_open_ones() {
                 .expect("scored at intake"),
         );
         assert!(a > b, "{n}: {a} vs {b}");
+        // A refused lead moved back to work is scored as it opens again.
+        assert_eq!(probability(&app, yandex[14]).await, None, "{n}: closed");
+        let back = app
+            .change_stage(&actor, yandex[14], voronka_core::Stage::Working, None)
+            .await
+            .unwrap();
+        let p = probability(&app, yandex[14])
+            .await
+            .expect("scored on reopening");
+        assert!(p < 0.5, "{n}: a Яндекс lead: {p}");
+        assert_eq!(
+            back.conversion_probability,
+            Some(p),
+            "{n}: the answer says so too"
+        );
         // The intake and a full rescore agree on a new lead.
         app.rescore_open_leads().await.unwrap();
         let again = probability(&app, fresh_expo).await.unwrap();

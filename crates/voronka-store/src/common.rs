@@ -1229,21 +1229,21 @@ fn features_from(
 }
 
 impl SqlStore {
-    /// Behaviour counts of the leads in these stages: lead → (name → count). Today these are
-    /// touches per channel; tracked events belong here too (add their counts to the UNION).
+    /// Behaviour counts of the leads `which` selects (a condition on `l`): lead → (name →
+    /// count), from touches per channel and tracked events.
     async fn behaviour_counts(
         &self,
-        stages: &str,
+        which: &str,
     ) -> Result<std::collections::HashMap<Id, std::collections::BTreeMap<String, i64>>> {
         // Tracked events count too; for a closed lead only those until it closed (its last
         // update), so that what happened after the outcome does not teach the outcome.
         let sql = format!(
             "SELECT t.lead_id, 'channel.' || t.channel AS name, COUNT(*) AS n FROM touches t \
-             JOIN leads l ON l.id = t.lead_id WHERE l.merged_into IS NULL AND l.stage IN {stages} \
+             JOIN leads l ON l.id = t.lead_id WHERE l.merged_into IS NULL AND {which} \
              GROUP BY t.lead_id, t.channel \
              UNION ALL \
              SELECT e.lead_id, 'event.' || e.name AS name, COUNT(*) AS n FROM events e \
-             JOIN leads l ON l.id = e.lead_id WHERE l.merged_into IS NULL AND l.stage IN {stages} \
+             JOIN leads l ON l.id = e.lead_id WHERE l.merged_into IS NULL AND {which} \
              AND (l.stage NOT IN ('converted', 'refused', 'junk') OR e.at <= l.updated_at) \
              GROUP BY e.lead_id, e.name"
         );
@@ -1254,6 +1254,22 @@ impl SqlStore {
             out.entry(r.try_get("lead_id")?)
                 .or_default()
                 .insert(r.try_get("name")?, r.try_get("n")?);
+        }
+        Ok(out)
+    }
+
+    /// The features of the leads `which` selects (a condition on `l`).
+    async fn features_where(
+        &self,
+        which: &str,
+    ) -> Result<Vec<(Id, voronka_core::predict::LeadFeatures)>> {
+        let mut behaviour = self.behaviour_counts(which).await?;
+        let sql = format!("{FEATURE_SQL} AND {which}");
+        let mut rows = sqlx::query(&sql).fetch(&self.pool);
+        let mut out = Vec::new();
+        while let Some(r) = futures::TryStreamExt::try_next(&mut rows).await? {
+            let (id, _, f) = features_from(&r, &mut behaviour)?;
+            out.push((id, f));
         }
         Ok(out)
     }
@@ -2560,7 +2576,9 @@ impl Store for SqlStore {
     }
 
     async fn closed_lead_features(&self) -> Result<Vec<voronka_core::predict::Example>> {
-        let mut behaviour = self.behaviour_counts(CLOSED_STAGES).await?;
+        let mut behaviour = self
+            .behaviour_counts(&format!("l.stage IN {CLOSED_STAGES}"))
+            .await?;
         let sql = format!("{FEATURE_SQL} AND l.stage IN {CLOSED_STAGES}");
         let mut rows = sqlx::query(&sql).fetch(&self.pool);
         let mut out = Vec::new();
@@ -2575,15 +2593,21 @@ impl Store for SqlStore {
     }
 
     async fn open_lead_features(&self) -> Result<Vec<(Id, voronka_core::predict::LeadFeatures)>> {
-        let mut behaviour = self.behaviour_counts(OPEN_STAGES).await?;
-        let sql = format!("{FEATURE_SQL} AND l.stage IN {OPEN_STAGES}");
-        let mut rows = sqlx::query(&sql).fetch(&self.pool);
-        let mut out = Vec::new();
-        while let Some(r) = futures::TryStreamExt::try_next(&mut rows).await? {
-            let (id, _, f) = features_from(&r, &mut behaviour)?;
-            out.push((id, f));
+        self.features_where(&format!("l.stage IN {OPEN_STAGES}"))
+            .await
+    }
+
+    async fn lead_features(
+        &self,
+        ids: &[Id],
+    ) -> Result<Vec<(Id, voronka_core::predict::LeadFeatures)>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
-        Ok(out)
+        // Ids are numbers: written into the statement, they need no placeholders.
+        let list: Vec<String> = ids.iter().map(Id::to_string).collect();
+        self.features_where(&format!("l.id IN ({})", list.join(", ")))
+            .await
     }
 
     async fn save_conversion_model(&self, m: &StoredModel) -> Result<Id> {

@@ -323,6 +323,11 @@ pub trait Store: RoutingStore + ScoreStore + Send + Sync + 'static {
     async fn closed_lead_features(&self) -> Result<Vec<voronka_core::predict::Example>>;
     /// Every open lead's features.
     async fn open_lead_features(&self) -> Result<Vec<(Id, voronka_core::predict::LeadFeatures)>>;
+    /// These leads' features (those that exist and are not merged away).
+    async fn lead_features(
+        &self,
+        ids: &[Id],
+    ) -> Result<Vec<(Id, voronka_core::predict::LeadFeatures)>>;
     async fn save_conversion_model(&self, m: &StoredModel) -> Result<Id>;
     /// The newest model.
     async fn current_conversion_model(&self) -> Result<Option<StoredModel>>;
