@@ -1789,6 +1789,10 @@ async fn work_queue_sla_dashboard_and_kanban() {
     );
     assert!(last.body.contains("href=\"/sla?from=50\" rel=\"prev\""));
     assert!(!last.body.contains("rel=\"next\""));
+    for odd in ["/sla?from=18446744073709551615", "/sla?from=-1", "/sla?from=x"] {
+        let r = s.get(&m, odd).await;
+        assert_eq!(r.status, StatusCode::OK, "{odd}");
+    }
     let past = s.get(&m, "/sla?from=5000").await;
     assert!(
         past.body.contains("101–101 of 101"),
@@ -1803,6 +1807,10 @@ async fn work_queue_sla_dashboard_and_kanban() {
         around(&work.body, "pager")
     );
     assert!(work.body.contains("href=\"/work?from=100\" rel=\"next\""));
+    for odd in ["/work?from=9223372036854775807", "/work?from=-3", "/work?from=x"] {
+        let r = s.get(&c, odd).await;
+        assert_eq!(r.status, StatusCode::OK, "{odd}");
+    }
     let rest = s.get(&c, "/work?from=100").await;
     assert_eq!(rest.body.matches("<tr data-lead=").count(), 2);
     assert!(rest.body.contains("href=\"/work?from=0\" rel=\"prev\""));

@@ -107,7 +107,7 @@ async fn work_page(
     queue.truncate(WORK_PAGE as usize);
     let page_at = |at: i64| format!("/work?from={at}");
     let prev = (from > 0).then(|| page_at((from - WORK_PAGE).max(0)));
-    let next = more.then(|| page_at(from + WORK_PAGE));
+    let next = more.then(|| page_at(from.saturating_add(WORK_PAGE)));
     let leads = queue
         .into_iter()
         .map(|l| {
