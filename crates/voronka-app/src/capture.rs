@@ -929,7 +929,16 @@ impl App {
             ))
             .await
             .map_err(|_| AppError::Unavailable)?;
-        answer.await.map_err(|_| AppError::Unavailable)?
+        let outcome = answer.await.map_err(|_| AppError::Unavailable)??;
+        // A refused lead the person asked about again is open once more: its conversion chance.
+        if outcome.action == "reopened" {
+            if let Some(id) = outcome.lead_id {
+                if let Err(e) = self.predict_leads(&[id]).await {
+                    tracing::warn!(lead = id, error = %e, "scoring a reopened lead");
+                }
+            }
+        }
+        Ok(outcome)
     }
 }
 

@@ -177,6 +177,18 @@ async fn trains_on_closed_leads_and_scores_open_ones() {
             Some(p),
             "{n}: the answer says so too"
         );
+        // So is a refused lead whose person asks about the same thing again.
+        assert_eq!(probability(&app, yandex[13]).await, None, "{n}: closed");
+        let again = app
+            .capture(capture_req(113, "Яндекс", "CRM"))
+            .await
+            .unwrap();
+        assert_eq!(again.action, "reopened", "{n}: {again:?}");
+        assert_eq!(again.lead_id, Some(yandex[13]), "{n}");
+        let p = probability(&app, yandex[13])
+            .await
+            .expect("scored on asking again");
+        assert!(p < 0.5, "{n}: a Яндекс lead: {p}");
         // The intake and a full rescore agree on a new lead.
         app.rescore_open_leads().await.unwrap();
         let again = probability(&app, fresh_expo).await.unwrap();

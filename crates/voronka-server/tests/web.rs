@@ -1789,7 +1789,11 @@ async fn work_queue_sla_dashboard_and_kanban() {
     );
     assert!(last.body.contains("href=\"/sla?from=50\" rel=\"prev\""));
     assert!(!last.body.contains("rel=\"next\""));
-    for odd in ["/sla?from=18446744073709551615", "/sla?from=-1", "/sla?from=x"] {
+    for odd in [
+        "/sla?from=18446744073709551615",
+        "/sla?from=-1",
+        "/sla?from=x",
+    ] {
         let r = s.get(&m, odd).await;
         assert_eq!(r.status, StatusCode::OK, "{odd}");
     }
@@ -1807,7 +1811,11 @@ async fn work_queue_sla_dashboard_and_kanban() {
         around(&work.body, "pager")
     );
     assert!(work.body.contains("href=\"/work?from=100\" rel=\"next\""));
-    for odd in ["/work?from=9223372036854775807", "/work?from=-3", "/work?from=x"] {
+    for odd in [
+        "/work?from=9223372036854775807",
+        "/work?from=-3",
+        "/work?from=x",
+    ] {
         let r = s.get(&c, odd).await;
         assert_eq!(r.status, StatusCode::OK, "{odd}");
     }
