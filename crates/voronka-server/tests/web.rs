@@ -1822,6 +1822,31 @@ async fn work_queue_sla_dashboard_and_kanban() {
     let rest = s.get(&c, "/work?from=100").await;
     assert_eq!(rest.body.matches("<tr data-lead=").count(), 2);
     assert!(rest.body.contains("href=\"/work?from=0\" rel=\"prev\""));
+    // An outcome sent from the second page comes back to it, refused or logged.
+    let second: i64 = value_after(&rest.body, "<tr data-lead=\"")
+        .trim_end_matches('"')
+        .parse()
+        .unwrap();
+    let refused = s
+        .post(
+            &c,
+            &format!("/work/leads/{second}/outcome"),
+            &[
+                ("csrf", &csrf),
+                ("kind", "email"),
+                ("outcome", "call_back"),
+                ("from", "100"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused
+        .body
+        .contains("<link rel=\"canonical\" href=\"/work?from=100\">"));
+    assert!(
+        refused.body.contains("<option value=\"email\" selected>"),
+        "the row's choices are kept on its page"
+    );
     let board = s.get(&m, "/kanban").await;
     assert_eq!(board.status, StatusCode::OK);
     assert!(
@@ -1869,6 +1894,20 @@ async fn work_queue_sla_dashboard_and_kanban() {
             .contains("conver"),
         "{v}"
     );
+    // A logged outcome from the queue's second page comes back to that page.
+    let logged = s
+        .post(
+            &c,
+            &format!("/work/leads/{second}/outcome"),
+            &[
+                ("csrf", &csrf),
+                ("kind", "call"),
+                ("outcome", "no_answer"),
+                ("from", "100"),
+            ],
+        )
+        .await;
+    assert_eq!(logged.location, "/work?done=activity&from=100");
 }
 
 /// The inbox's search box keeps the other filters in force and the sort; the filter form keeps the

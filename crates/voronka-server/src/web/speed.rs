@@ -47,6 +47,8 @@ struct WorkPage {
     outcomes: Vec<(&'static str, &'static str)>,
     prev: Option<String>,
     next: Option<String>,
+    /// Where this page starts in the queue (sent back with an outcome, to come back here).
+    from: i64,
     /// The lead whose outcome was refused, and what was typed for it.
     kept_lead: Option<voronka_core::Id>,
     kept: Kept,
@@ -153,6 +155,7 @@ async fn work_page(
         outcomes: t::OUTCOMES.to_vec(),
         prev,
         next,
+        from,
         kept_lead: None,
         kept: Kept::default(),
     })
@@ -167,13 +170,25 @@ pub(crate) async fn log_outcome(
 ) -> PageResult {
     let form = PostForm::checked(&body, &user)?;
     let logged = log_outcome_form(&state, &user, id, &form).await;
+    // Back to the page of the queue the outcome was sent from.
+    let from = form
+        .opt("from")
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(0)
+        .max(0);
     match logged {
+        Ok(()) if from > 0 => Ok(see_other(&format!("/work?done=activity&from={from}"))),
         Ok(()) => Ok(see_other("/work?done=activity")),
         // A choice the rules refuse: the queue again, saying why, not an error page.
         Err(e) => {
             let (status, message) = refusal_on_page(e)?;
-            let mut page = work_page(&state, &user, None, 0).await?;
-            page.layout = page.layout.with_error(Some(message)).at("/work");
+            let mut page = work_page(&state, &user, None, from).await?;
+            let own = if from > 0 {
+                format!("/work?from={from}")
+            } else {
+                "/work".into()
+            };
+            page.layout = page.layout.with_error(Some(message)).at(own);
             page.kept_lead = Some(id);
             page.kept = form.kept("outcome");
             Ok(render_status(status, &page))
