@@ -108,7 +108,7 @@ const OPERATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
     ("post", "/api/v1/ical-token", "A new secret address of my task calendar (iCal); for a person: a token made for them (user_id when created) or a signed-in session", "leads:read", None),
     ("get", "/ical/{token}", "Task calendar of the token's owner (text/calendar; the token is the credential)", "", None),
     ("get", "/api/v1/reports/sla", "Time to first response (median, p90) and SLA hit rate per person, team, source and hour (since)", "leads:read", None),
-    ("get", "/api/v1/reports/sla-dashboard", "Leads due now, breached today, per person", "leads:read", None),
+    ("get", "/api/v1/reports/sla-dashboard", "Open leads with no first response due within the hour or overdue (however old), how many are overdue, how many became late today, and both per person", "leads:read", None),
     ("get", "/api/v1/reports/recycling", "Refused leads that came back (revived by their freeze date or asked again) and how many converted later (since)", "leads:read", None),
     ("get", "/api/v1/reports/team-load", "Open leads, assignments in 24 h and overdue tasks per salesperson", "leads:read", None),
     ("post", "/f/{form_key}", "Public capture from a web form (JSON or form-encoded; no token). JSON answers 201 {result: lead|interest|rejected, action, lead_id, contact_id, touch_id, interest_id, reasons: [{code, field?, args?, message}], repeated}; args are the values the message names", "", Some("Form fields; quiz answers as quiz.<step> = option id(s); _variant names the A/B variant shown; header Idempotency-Key optional")),

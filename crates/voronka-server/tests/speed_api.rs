@@ -519,6 +519,11 @@ async fn lead_routing_reassign_activities_queue_tasks_and_ical() {
         .unwrap();
     assert_eq!(m["overall"]["leads"], 1, "{m}");
     assert_eq!(m["overall"]["responded"], 1, "{m}");
+    // The dashboard: the answered lead waits for nobody.
+    let d = s.admin_json("/api/v1/reports/sla-dashboard").await;
+    assert_eq!(d["due_now"], json!([]), "{d}");
+    assert_eq!(d["overdue"], 0, "{d}");
+    assert_eq!(d["breached_today"], 0, "{d}");
     let load: Value = s
         .http
         .get(s.url("/api/v1/reports/team-load"))
