@@ -36,8 +36,8 @@ pub use predict::{next_retrain_at, CurrentModel, TrainReport, RETRAIN_MODEL};
 pub use scoring::{EventIn, Explanation, MAX_EVENTS, RESCORE};
 pub use scrub::SCRUB_RULES;
 pub use speed::{
-    ical, sla_metrics_of, ActivityInput, ReassignTo, SlaDashboard, SlaMetrics, SlaStat, TaskInput,
-    NOTIFY_WEBHOOK, OUTCOMES, ROUTING_RULES, SLA_SETTINGS,
+    ical, sla_metrics_of, ActivityInput, PersonDue, ReassignTo, SlaDashboard, SlaMetrics, SlaStat,
+    TaskInput, NOTIFY_WEBHOOK, OUTCOMES, ROUTING_RULES, SLA_SETTINGS,
 };
 pub use status::{RescoreQueue, Status};
 pub use transfer::{

@@ -333,8 +333,20 @@ pub struct SlaDashboard {
     pub overdue: usize,
     /// Leads whose first response became late today (UTC), answered since or not.
     pub breached_today: usize,
-    /// Per person (or "unassigned"): leads due now, and breached today.
-    pub per_person: Vec<(String, usize, usize)>,
+    /// Per owner (unassigned leads under no owner): leads due now, and late today.
+    pub per_person: Vec<PersonDue>,
+}
+
+/// One owner's line of the SLA dashboard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PersonDue {
+    /// The owner; `None` for leads with no owner.
+    pub owner_id: Option<Id>,
+    pub name: Option<String>,
+    /// Open leads waiting for a first response due within the hour or overdue.
+    pub due: usize,
+    /// Leads whose first response became late today (UTC).
+    pub late_today: usize,
 }
 
 fn stat(key: String, rows: &[&SlaRow], now: Millis) -> SlaStat {
@@ -941,28 +953,44 @@ impl App {
         actor.require_reports()?;
         let now = now_ms();
         let day_start = now - now.rem_euclid(86_400_000);
-        let mut per: BTreeMap<String, (usize, usize)> = BTreeMap::new();
-        let who = |r: &SlaRow| r.owner_name.clone().unwrap_or_else(|| "unassigned".into());
-        // Breached today: leads due at most a month ago can be (no target is longer).
+        // Late today: leads due at most a month ago can be (no target is longer).
         let mut breached_today = 0;
-        for r in self.store.sla_rows(now - 31 * 86_400_000).await? {
-            if r.sla_breached_at.is_some_and(|b| b >= day_start) {
-                breached_today += 1;
-                per.entry(who(&r)).or_default().1 += 1;
-            }
-        }
+        let recent = self.store.sla_rows(now - 31 * 86_400_000).await?;
         // Waiting: every open lead not answered, however old.
         let due_now = self.store.sla_due_rows(now + HOUR).await?;
+        // By owner, keeping each owner's name.
+        let mut per: BTreeMap<Option<Id>, PersonDue> = BTreeMap::new();
+        fn entry<'a>(
+            per: &'a mut BTreeMap<Option<Id>, PersonDue>,
+            r: &SlaRow,
+        ) -> &'a mut PersonDue {
+            per.entry(r.owner_id).or_insert_with(|| PersonDue {
+                owner_id: r.owner_id,
+                name: r.owner_name.clone(),
+                due: 0,
+                late_today: 0,
+            })
+        }
+        for r in &recent {
+            if r.sla_breached_at.is_some_and(|b| b >= day_start) {
+                breached_today += 1;
+                entry(&mut per, r).late_today += 1;
+            }
+        }
         let mut overdue = 0;
         for r in &due_now {
-            per.entry(who(r)).or_default().0 += 1;
+            entry(&mut per, r).due += 1;
             overdue += usize::from(r.sla_due_at.is_some_and(|d| d <= now));
         }
+        let mut per_person: Vec<PersonDue> = per.into_values().collect();
+        // Unassigned first, then by name.
+        per_person
+            .sort_by(|a, b| (a.owner_id.is_some(), &a.name).cmp(&(b.owner_id.is_some(), &b.name)));
         Ok(SlaDashboard {
             due_now,
             overdue,
             breached_today,
-            per_person: per.into_iter().map(|(k, (a, b))| (k, a, b)).collect(),
+            per_person,
         })
     }
 

@@ -610,6 +610,21 @@ async fn the_dashboard_lists_open_leads_waiting_for_a_response() {
         let d = app.sla_dashboard(&w.admin).await.unwrap();
         assert_eq!(due(&d), ids, "{n}: both hot leads are due within the hour");
         assert_eq!(d.overdue, 0, "{n}: neither is late yet");
+        // Each owner's line counts their leads, with their name.
+        assert_eq!(
+            d.per_person.iter().map(|p| p.due).sum::<usize>(),
+            2,
+            "{n}: {:?}",
+            d.per_person
+        );
+        for (p, r) in d.per_person.iter().flat_map(|p| {
+            d.due_now
+                .iter()
+                .filter(move |r| r.owner_id == p.owner_id)
+                .map(move |r| (p, r))
+        }) {
+            assert_eq!(p.name, r.owner_name, "{n}");
+        }
         // A lead that came forty days ago and was never answered still waits, overdue.
         let mut old = req(&[
             ("name", "Забытый Давний"),

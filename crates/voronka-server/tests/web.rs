@@ -1779,6 +1779,12 @@ async fn work_queue_sla_dashboard_and_kanban() {
         around(&sla.body, "caption")
     );
     assert!(sla.body.contains("<bdi>Kanban 0</bdi>"));
+    assert!(
+        sla.body
+            .contains("<bdi>Ольга Продажи</bdi>: 101 due now, 0 late today"),
+        "{}",
+        around(&sla.body, "due now,")
+    );
     assert!(sla.body.contains("href=\"/sla?from=50\" rel=\"next\""));
     assert!(!sla.body.contains("rel=\"prev\""));
     let last = s.get(&m, "/sla?from=100").await;

@@ -448,6 +448,7 @@ struct SlaPage {
     prev: Option<String>,
     next: Option<String>,
     breached_today: usize,
+    /// Per owner: (name, due now, late today).
     per_person: Vec<(String, usize, usize)>,
     load: Vec<voronka_store::LoadRow>,
     stats: Vec<StatRow>,
@@ -521,7 +522,17 @@ pub(crate) async fn sla(
         prev: (from > 0).then(|| page_at(from.saturating_sub(SLA_PAGE))),
         next: (from + SLA_PAGE < due_count).then(|| page_at(from + SLA_PAGE)),
         breached_today: d.breached_today,
-        per_person: d.per_person,
+        per_person: d
+            .per_person
+            .into_iter()
+            .map(|p| {
+                let name = match p.owner_id {
+                    Some(_) => p.name.unwrap_or_default(),
+                    None => t::UNASSIGNED.to_string(),
+                };
+                (name, p.due, p.late_today)
+            })
+            .collect(),
         load,
         stats,
     };
