@@ -167,9 +167,9 @@ impl App {
         // A closed lead open again (revived, or moved back by hand) is given its probability.
         if after.stage.is_open() && !before.stage.is_open() {
             match self.predict_leads(&[after.id]).await {
-                // The lead as stored, probability and all.
+                // The lead as stored, probability and all; the action stands either way.
                 Ok(p) if !p.is_empty() => {
-                    if let Some(scored) = self.store.lead(after.id).await? {
+                    if let Ok(Some(scored)) = self.store.lead(after.id).await {
                         return Ok(scored);
                     }
                 }
