@@ -16,6 +16,18 @@
     if (zone) document.querySelectorAll("input[data-tz]").forEach(function (el) { el.value = zone; });
   } catch (e) { /* an old browser: the person's profile zone is used */ }
 
+  // Times marked data-local are shown in the browser's zone; the UTC text stays as the title.
+  document.querySelectorAll("time[data-local][datetime]").forEach(function (el) {
+    var at = new Date(el.getAttribute("datetime"));
+    if (isNaN(at.getTime())) return;
+    try {
+      var shown = at.toLocaleString(document.documentElement.lang || undefined,
+        { dateStyle: "medium", timeStyle: "short" });
+      el.title = el.textContent;
+      el.textContent = shown;
+    } catch (e) { /* an old browser: the UTC text stays */ }
+  });
+
   function typing(el) {
     if (!el) return false;
     var tag = el.tagName;

@@ -971,7 +971,32 @@ async fn hostile_name_is_shown_as_text_on_the_lead_card() {
         Some(json!({"owner_id": 1})),
     )
     .await;
+    // A task's due time is shown in the browser's zone, its UTC text kept as the title.
+    let due = chrono::Utc::now().timestamp_millis() + 3 * 3_600_000;
+    v.api(
+        reqwest::Method::POST,
+        "/api/v1/tasks",
+        Some(json!({"lead_id": out["lead_id"], "kind": "call", "title": "Перезвонить", "due_at": due, "owner_id": 1})),
+    )
+    .await;
     b.open(&v, "/work").await;
+    let shown = b
+        .client
+        .execute(
+            "const t = document.querySelector('#tasks time[data-local]'); \
+             return [t.textContent, t.title, new Date(t.getAttribute('datetime')).getTime()]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        shown[1].as_str().is_some_and(|t| t.ends_with("UTC"))
+            && shown[0]
+                .as_str()
+                .is_some_and(|t| !t.is_empty() && !t.ends_with("UTC")),
+        "{shown}"
+    );
+    assert_eq!(shown[2].as_i64(), Some(due / 1000 * 1000), "{shown}");
     let zone = b
         .client
         .execute(

@@ -34,7 +34,9 @@ pub(crate) struct TaskItem {
     pub id: i64,
     pub title: String,
     pub lead_id: Option<i64>,
+    /// When it is due: in UTC, and as ISO 8601 for our script to show in the browser's zone.
     pub due: String,
+    pub due_iso: String,
     pub overdue: bool,
 }
 
@@ -145,6 +147,7 @@ async fn work_page(
             title: k.title,
             lead_id: k.lead_id,
             due: datetime(k.due_at),
+            due_iso: super::fmt::iso(k.due_at),
             overdue: k.due_at < n,
         })
         .collect();
