@@ -1372,7 +1372,6 @@ mod tests {
             sla_due_at: Some(due),
             sla_breached_at: None,
             first_response_at: first,
-            open: true,
         }
     }
 

@@ -140,8 +140,6 @@ pub struct SlaRow {
     pub sla_due_at: Option<Millis>,
     pub sla_breached_at: Option<Millis>,
     pub first_response_at: Option<Millis>,
-    /// Still open (new, working, MQL or SQL): only an open lead waits for a response.
-    pub open: bool,
 }
 
 /// One line of a salesperson's "what to do now".

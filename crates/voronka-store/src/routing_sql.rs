@@ -21,13 +21,10 @@ fn read_coded(r: &DbRow, text_column: &str) -> Result<(String, Option<Notice>)> 
 }
 
 /// The columns of an `SlaRow`, before the `WHERE`.
-fn sla_row_sql() -> String {
-    format!(
-        "SELECT l.id, l.owner_id, u.name AS owner_name, t.name AS team, l.source, l.created_at, \
-         l.sla_due_at, l.sla_breached_at, l.first_response_at, l.stage IN {OPEN_STAGES} AS open \
-         FROM leads l LEFT JOIN users u ON u.id = l.owner_id LEFT JOIN teams t ON t.id = u.team_id"
-    )
-}
+const SLA_ROW_SQL: &str =
+    "SELECT l.id, l.owner_id, u.name AS owner_name, t.name AS team, l.source, l.created_at, \
+     l.sla_due_at, l.sla_breached_at, l.first_response_at \
+     FROM leads l LEFT JOIN users u ON u.id = l.owner_id LEFT JOIN teams t ON t.id = u.team_id";
 
 fn sla_row_from(r: &DbRow) -> Result<SlaRow> {
     Ok(SlaRow {
@@ -40,7 +37,6 @@ fn sla_row_from(r: &DbRow) -> Result<SlaRow> {
         sla_due_at: r.try_get("sla_due_at")?,
         sla_breached_at: r.try_get("sla_breached_at")?,
         first_response_at: r.try_get("first_response_at")?,
-        open: r.try_get("open")?,
     })
 }
 
@@ -274,9 +270,8 @@ impl RoutingStore for SqlStore {
 
     async fn sla_rows(&self, since: Millis) -> Result<Vec<SlaRow>> {
         let rows = sqlx::query(&format!(
-            "{} WHERE l.created_at >= $1 AND l.merged_into IS NULL AND l.stage <> 'junk' \
-             ORDER BY l.created_at",
-            sla_row_sql()
+            "{SLA_ROW_SQL} WHERE l.created_at >= $1 AND l.merged_into IS NULL AND l.stage <> 'junk' \
+             ORDER BY l.created_at"
         ))
         .bind(since)
         .fetch_all(&self.pool)
@@ -287,9 +282,8 @@ impl RoutingStore for SqlStore {
     async fn sla_due_rows(&self, until: Millis) -> Result<Vec<SlaRow>> {
         // The partial index `leads_sla_due` holds exactly the leads waiting for a response.
         let rows = sqlx::query(&format!(
-            "{} WHERE l.first_response_at IS NULL AND l.merged_into IS NULL \
-             AND l.sla_due_at <= $1 AND l.stage IN {OPEN_STAGES} ORDER BY l.sla_due_at, l.id",
-            sla_row_sql()
+            "{SLA_ROW_SQL} WHERE l.first_response_at IS NULL AND l.merged_into IS NULL \
+             AND l.sla_due_at <= $1 AND l.stage IN {OPEN_STAGES} ORDER BY l.sla_due_at, l.id"
         ))
         .bind(until)
         .fetch_all(&self.pool)

@@ -534,6 +534,28 @@ pub(crate) fn origins_list(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// A page's place in a list from a query or form value: 0 when absent, negative or not a number.
+pub(crate) fn offset_of(value: Option<String>) -> i64 {
+    value
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .unwrap_or(0)
+        .max(0)
+}
+
+/// The links to the pages before and after one that starts at `from` and holds `page` rows
+/// (`more`: rows follow it); `at` makes the address of the page starting at an offset.
+pub(crate) fn pager(
+    from: i64,
+    page: i64,
+    more: bool,
+    at: impl Fn(i64) -> String,
+) -> (Option<String>, Option<String>) {
+    (
+        (from > 0).then(|| at((from - page).max(0))),
+        more.then(|| at(from.saturating_add(page))),
+    )
+}
+
 /// The first value of one query-string field, as sent.
 pub(crate) fn query_value(raw: Option<&str>, name: &str) -> Option<String> {
     query_pairs(raw)
@@ -605,6 +627,25 @@ mod tests {
             ]
         );
         assert!(origins_list(" \n , ").is_empty());
+    }
+
+    #[test]
+    fn page_offsets_and_their_neighbours() {
+        assert_eq!(offset_of(Some(" 40 ".into())), 40);
+        assert_eq!(offset_of(Some("-3".into())), 0);
+        assert_eq!(offset_of(Some("x".into())), 0);
+        assert_eq!(offset_of(None), 0);
+        let at = |o: i64| format!("/p?from={o}");
+        assert_eq!(pager(0, 50, true, at), (None, Some("/p?from=50".into())));
+        assert_eq!(
+            pager(30, 50, false, at),
+            (Some("/p?from=0".into()), None),
+            "a page before the first starts at 0"
+        );
+        assert_eq!(
+            pager(i64::MAX, 50, true, at).1,
+            Some(format!("/p?from={}", i64::MAX))
+        );
     }
 
     #[test]

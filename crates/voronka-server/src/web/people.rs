@@ -111,7 +111,7 @@ pub(crate) async fn customers(
             .unwrap_or_default()
     };
     let q = get("q");
-    let offset = get("offset").parse::<i64>().unwrap_or(0).max(0);
+    let offset = super::offset_of(query_value(raw.as_deref(), "offset"));
     let list = state
         .app
         .list_customers(
@@ -142,6 +142,7 @@ pub(crate) async fn customers(
             ],
         )
     };
+    let (prev, next) = super::pager(offset, CUSTOMERS_PAGE, more, page_link);
     Ok(render(&CustomersPage {
         layout: Layout::new(&user, "customers", t::NAV_CUSTOMERS),
         customers: list
@@ -153,8 +154,8 @@ pub(crate) async fn customers(
                 when: When::new(c.created_at, now),
             })
             .collect(),
-        prev: (offset > 0).then(|| page_link((offset - CUSTOMERS_PAGE).max(0))),
-        next: more.then(|| page_link(offset + CUSTOMERS_PAGE)),
+        prev,
+        next,
         q,
     }))
 }

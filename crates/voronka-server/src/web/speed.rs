@@ -88,10 +88,7 @@ pub(crate) async fn work(
     RawQuery(raw): RawQuery,
 ) -> PageResult {
     let done = query_value(raw.as_deref(), "done");
-    let from = query_value(raw.as_deref(), "from")
-        .and_then(|v| v.parse::<i64>().ok())
-        .unwrap_or(0)
-        .max(0);
+    let from = super::offset_of(query_value(raw.as_deref(), "from"));
     Ok(render(
         &work_page(&state, &user, done.as_deref(), from).await?,
     ))
@@ -109,9 +106,7 @@ async fn work_page(
     let mut queue = state.app.work_queue(&actor, from, WORK_PAGE + 1).await?;
     let more = queue.len() as i64 > WORK_PAGE;
     queue.truncate(WORK_PAGE as usize);
-    let page_at = |at: i64| format!("/work?from={at}");
-    let prev = (from > 0).then(|| page_at((from - WORK_PAGE).max(0)));
-    let next = more.then(|| page_at(from.saturating_add(WORK_PAGE)));
+    let (prev, next) = super::pager(from, WORK_PAGE, more, |at| format!("/work?from={at}"));
     let leads = queue
         .into_iter()
         .map(|l| {
@@ -174,11 +169,7 @@ pub(crate) async fn log_outcome(
     let form = PostForm::checked(&body, &user)?;
     let logged = log_outcome_form(&state, &user, id, &form).await;
     // Back to the page of the queue the outcome was sent from.
-    let from = form
-        .opt("from")
-        .and_then(|v| v.parse::<i64>().ok())
-        .unwrap_or(0)
-        .max(0);
+    let from = super::offset_of(form.opt("from"));
     match logged {
         Ok(()) if from > 0 => Ok(see_other(&format!("/work?done=activity&from={from}"))),
         Ok(()) => Ok(see_other("/work?done=activity")),
@@ -473,9 +464,7 @@ pub(crate) async fn sla(
     if !actor.role().assigns_leads() {
         return Err(AppError::Forbidden(Message::new("managers_only_page")).into());
     }
-    let from = query_value(raw.as_deref(), "from")
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(0);
+    let from = super::offset_of(query_value(raw.as_deref(), "from"));
     let n = now();
     let d = state.app.sla_dashboard(&actor).await?;
     let m = state.app.sla_metrics(&actor, n - 30 * 86_400_000).await?;
@@ -499,11 +488,21 @@ pub(crate) async fn sla(
         .collect();
     let due_count = d.due_now.len();
     // A page past the end shows the last one.
-    let from = from.min(due_count.saturating_sub(1) / SLA_PAGE * SLA_PAGE);
-    let shown: Vec<_> = d.due_now.into_iter().skip(from).take(SLA_PAGE).collect();
+    let from = from.min((due_count.saturating_sub(1) / SLA_PAGE * SLA_PAGE) as i64);
+    let shown: Vec<_> = d
+        .due_now
+        .into_iter()
+        .skip(from as usize)
+        .take(SLA_PAGE)
+        .collect();
+    let (prev, next) = super::pager(
+        from,
+        SLA_PAGE as i64,
+        from as usize + SLA_PAGE < due_count,
+        |at| format!("/sla?from={at}"),
+    );
     let ids: Vec<voronka_core::Id> = shown.iter().map(|r| r.lead_id).collect();
     let mut names = state.app.lead_names(&actor, &ids).await?;
-    let page_at = |at: usize| format!("/sla?from={at}");
     let p = SlaPage {
         layout: Layout::new(&user, "sla", t::SLA_TITLE),
         due: shown
@@ -521,9 +520,9 @@ pub(crate) async fn sla(
             .collect(),
         due_count,
         overdue: d.overdue,
-        first_row: from + 1,
-        prev: (from > 0).then(|| page_at(from.saturating_sub(SLA_PAGE))),
-        next: (from + SLA_PAGE < due_count).then(|| page_at(from + SLA_PAGE)),
+        first_row: from as usize + 1,
+        prev,
+        next,
         breached_today: d.breached_today,
         per_person: d
             .per_person
