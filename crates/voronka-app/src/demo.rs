@@ -1,8 +1,9 @@
 //! Loads the demo data set through the real intake and the real lead use cases.
 
 use crate::{Actor, App, AppError, CaptureRequest, ConvertInput, EventIn, RefuseInput, Result};
+use std::collections::BTreeMap;
 use voronka_core::demo::{generate, team, DemoConfig, DemoStep};
-use voronka_core::Role;
+use voronka_core::{Id, Millis, Role};
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct DemoSummary {
@@ -61,8 +62,14 @@ impl App {
                 .await?;
         }
         let mut behaviour: Vec<EventIn> = Vec::new();
+        // The people's steps wait here and are taken in time order between the submissions, so
+        // that a person asking again finds their lead as it was that day (still open: the same
+        // lead gets a touch), not as it ends up.
+        let mut pending: BTreeMap<(Millis, usize), (Id, Actor, DemoStep)> = BTreeMap::new();
+        let mut order = 0;
         for dl in generate(cfg) {
             let received_at = dl.submission.received_at;
+            self.take_steps(&mut pending, Some(received_at)).await;
             let outcome = self
                 .capture(CaptureRequest {
                     submission: dl.submission,
@@ -75,7 +82,19 @@ impl App {
                 continue;
             };
             summary.leads += 1;
-            let events = demo_events(summary.leads, lead_id, received_at);
+            // People who go on to buy (or are close to it) looked at prices and opened the
+            // emails more often: the behaviour the scoring rules and the model learn from.
+            let keen = dl.steps.iter().any(|s| {
+                matches!(
+                    s,
+                    DemoStep::Convert { .. }
+                        | DemoStep::Stage {
+                            to: voronka_core::Stage::Sql,
+                            ..
+                        }
+                )
+            });
+            let events = demo_events(summary.leads, lead_id, received_at, keen);
             // The owner acts on their lead; a lead nobody owns is worked by the manager.
             let lead = self.store.lead(lead_id).await?;
             let owner = lead
@@ -84,66 +103,12 @@ impl App {
                 .or_else(|| manager.clone());
             let who = owner.map(Actor::user).unwrap_or_else(|| actor.clone());
             for step in dl.steps {
-                let r = match step {
-                    DemoStep::Stage { to, at } => self
-                        .change_stage_at(&who, lead_id, to, None, at)
-                        .await
-                        .map(|_| ()),
-                    DemoStep::Refuse {
-                        reason,
-                        comment,
-                        freeze_until,
-                        at,
-                    } => self
-                        .refuse_at(
-                            &who,
-                            lead_id,
-                            RefuseInput {
-                                reason,
-                                comment,
-                                freeze_until: freeze_until.filter(|f| *f > at),
-                            },
-                            at,
-                        )
-                        .await
-                        .map(|_| ()),
-                    DemoStep::Junk { reason, at: _ } => {
-                        self.mark_junk(&who, lead_id, &reason).await.map(|_| ())
-                    }
-                    DemoStep::Convert { amount, title, at } => self
-                        .convert_at(
-                            &who,
-                            lead_id,
-                            ConvertInput {
-                                amount,
-                                title: Some(title),
-                            },
-                            at,
-                        )
-                        .await
-                        .map(|_| ()),
-                    DemoStep::Call { at } => self
-                        .log_activity_at(
-                            &who,
-                            lead_id,
-                            crate::ActivityInput {
-                                kind: "call".into(),
-                                ..Default::default()
-                            },
-                            at,
-                        )
-                        .await
-                        .map(|_| ()),
-                    DemoStep::Note { body, at } => {
-                        self.add_note_at(&who, lead_id, &body, at).await.map(|_| ())
-                    }
-                };
-                if let Err(e) = r {
-                    tracing::debug!(lead_id, error = %e, "demo step skipped");
-                }
+                order += 1;
+                pending.insert((step.at(), order), (lead_id, who.clone(), step));
             }
             behaviour.extend(events);
         }
+        self.take_steps(&mut pending, None).await;
         // Behaviour last (so the history of the people's steps reads in order), in batches.
         for chunk in behaviour.chunks(crate::MAX_EVENTS) {
             self.ingest_events("demo", chunk.to_vec()).await?;
@@ -163,14 +128,92 @@ impl App {
         self.store.truncate_log().await?;
         Ok(summary)
     }
+
+    /// Takes the waiting steps due at or before `until` (all of them: `None`), earliest first.
+    /// A step the lead's state no longer allows is left out, as a person would find it refused.
+    async fn take_steps(
+        &self,
+        pending: &mut BTreeMap<(Millis, usize), (Id, Actor, DemoStep)>,
+        until: Option<Millis>,
+    ) {
+        while let Some(entry) = pending.first_entry() {
+            if until.is_some_and(|t| entry.key().0 > t) {
+                break;
+            }
+            let (lead_id, who, step) = entry.remove();
+            if let Err(e) = self.demo_step(&who, lead_id, step).await {
+                tracing::debug!(lead_id, error = %e, "demo step skipped");
+            }
+        }
+    }
+
+    async fn demo_step(&self, who: &Actor, lead_id: Id, step: DemoStep) -> Result<()> {
+        match step {
+            DemoStep::Stage { to, at } => self
+                .change_stage_at(who, lead_id, to, None, at)
+                .await
+                .map(|_| ()),
+            DemoStep::Refuse {
+                reason,
+                comment,
+                freeze_until,
+                at,
+            } => self
+                .refuse_at(
+                    who,
+                    lead_id,
+                    RefuseInput {
+                        reason,
+                        comment,
+                        freeze_until: freeze_until.filter(|f| *f > at),
+                    },
+                    at,
+                )
+                .await
+                .map(|_| ()),
+            DemoStep::Junk { reason, at: _ } => {
+                self.mark_junk(who, lead_id, &reason).await.map(|_| ())
+            }
+            DemoStep::Convert { amount, title, at } => self
+                .convert_at(
+                    who,
+                    lead_id,
+                    ConvertInput {
+                        amount,
+                        title: Some(title),
+                    },
+                    at,
+                )
+                .await
+                .map(|_| ()),
+            DemoStep::Call { at } => self
+                .log_activity_at(
+                    who,
+                    lead_id,
+                    crate::ActivityInput {
+                        kind: "call".into(),
+                        ..Default::default()
+                    },
+                    at,
+                )
+                .await
+                .map(|_| ()),
+            DemoStep::Note { body, at } => {
+                self.add_note_at(who, lead_id, &body, at).await.map(|_| ())
+            }
+        }
+    }
 }
 
 /// Site and email behaviour of the `k`-th demo lead: browsing in the hours before the form,
-/// email engagement in the days after; deterministic, so a seed always gives the same data.
+/// email engagement in the days after; a `keen` person (one who buys or gets close) views prices,
+/// fills a cart and clicks the emails more often. Deterministic, so a seed always gives the same
+/// data.
 fn demo_events(
     k: usize,
     lead_id: voronka_core::Id,
     received_at: voronka_core::Millis,
+    keen: bool,
 ) -> Vec<EventIn> {
     const HOUR: i64 = 3_600_000;
     let mut out = Vec::new();
@@ -186,30 +229,35 @@ fn demo_events(
             id: None,
         });
     };
+    // The share of people doing a thing, keen or not: `k` spread over 0..100 by a multiplier
+    // prime to 100, so that the shares do not line up with one another.
+    let share = |salt: usize, keen_pct: usize, other_pct: usize| {
+        (k.wrapping_mul(37).wrapping_add(salt * 11)) % 100 < if keen { keen_pct } else { other_pct }
+    };
     for j in 0..(1 + k % 4) as i64 {
         add("page_view", received_at - (j + 1) * HOUR, "/");
     }
     if !k.is_multiple_of(3) {
         add("view_product", received_at - 2 * HOUR, "/catalog/item");
     }
-    if k.is_multiple_of(2) {
+    if share(1, 75, 35) {
         add("view_pricing", received_at - HOUR, "/pricing");
     }
-    if k.is_multiple_of(5) {
+    if share(2, 35, 10) {
         add("view_pricing", received_at - 30 * 60_000, "/pricing");
         add("add_to_cart", received_at - 20 * 60_000, "/cart");
     }
-    if k % 3 == 1 {
+    if share(3, 60, 30) {
         add("email_open", received_at + 24 * HOUR, "/");
     }
-    if k.is_multiple_of(7) {
+    if share(4, 30, 8) {
         add(
             "email_click_product",
             received_at + 26 * HOUR,
             "/catalog/item",
         );
     }
-    if k.is_multiple_of(17) {
+    if share(5, 2, 7) {
         add("page_view", received_at - 3 * HOUR, "/careers");
     }
     out

@@ -346,6 +346,30 @@ async fn demo_leads_have_their_chance_and_first_response_from_the_start() {
         rows.iter().all(|r| r.lead.conversion_probability.is_some()),
         "open leads without a chance"
     );
+    // Someone took up every request within two weeks: a person asking again while their lead
+    // was open added a touch to it, rather than a second lead left new (the people's steps are
+    // taken in time order between the submissions).
+    let fortnight = voronka_app::now_ms() - 14 * 86_400_000;
+    let stale: Vec<_> = rows
+        .iter()
+        .filter(|r| r.lead.stage == voronka_core::Stage::New && r.lead.created_at < fortnight)
+        .map(|r| r.lead.id)
+        .collect();
+    assert!(stale.is_empty(), "left new for weeks: {stale:?}");
+    let (all, _) = app
+        .list_leads(
+            &Actor::system("test"),
+            LeadQuery {
+                limit: 500,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        all.iter().any(|r| r.lead.touches > 1),
+        "no repeat became a touch"
+    );
     let (converted, _) = app
         .list_leads(
             &Actor::system("test"),
