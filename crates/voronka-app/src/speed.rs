@@ -955,7 +955,10 @@ impl App {
         let day_start = now - now.rem_euclid(86_400_000);
         // Late today: leads due at most a month ago can be (no target is longer).
         let mut breached_today = 0;
-        let recent = self.store.sla_rows(now - 31 * 86_400_000).await?;
+        let recent = self
+            .store
+            .sla_breached_rows(now - 31 * 86_400_000, day_start)
+            .await?;
         // Waiting: every open lead not answered, however old.
         let due_now = self.store.sla_due_rows(now + HOUR).await?;
         // By owner, keeping each owner's name.
@@ -1015,12 +1018,7 @@ impl App {
     /// The SLA facts of one lead.
     pub async fn lead_sla(&self, actor: &Actor, lead_id: Id) -> Result<Option<SlaRow>> {
         let d = self.lead_detail(actor, lead_id).await?;
-        Ok(self
-            .store
-            .sla_rows(d.lead.created_at)
-            .await?
-            .into_iter()
-            .find(|r| r.lead_id == lead_id))
+        Ok(self.store.sla_row(d.lead.id).await?)
     }
 
     /// Refused leads that came back (revived or asked again) and how many converted later.

@@ -625,6 +625,24 @@ async fn the_dashboard_lists_open_leads_waiting_for_a_response() {
         }) {
             assert_eq!(p.name, r.owner_name, "{n}");
         }
+        assert_eq!(d.breached_today, 0, "{n}: nothing late yet");
+        // Six minutes on, both hot leads have missed their five minutes: late today, each under
+        // its owner, and so says each lead's own SLA record.
+        let at = voronka_app::now_ms() + 6 * MIN;
+        app.run_due_jobs_at("w1", at).await.unwrap();
+        let d = app.sla_dashboard(&w.admin).await.unwrap();
+        assert_eq!(d.breached_today, 2, "{n}");
+        assert_eq!(
+            d.per_person.iter().map(|p| p.late_today).sum::<usize>(),
+            2,
+            "{n}: {:?}",
+            d.per_person
+        );
+        for id in &ids {
+            let row = app.lead_sla(&w.admin, *id).await.unwrap().unwrap();
+            assert_eq!(row.lead_id, *id, "{n}");
+            assert!(row.sla_breached_at.is_some_and(|b| b <= at), "{n}: {row:?}");
+        }
         // A lead that came forty days ago and was never answered still waits, overdue.
         let mut old = req(&[
             ("name", "Забытый Давний"),

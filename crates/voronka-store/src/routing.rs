@@ -228,6 +228,12 @@ pub trait RoutingStore {
     async fn count_sla_events(&self) -> Result<i64>;
     /// Leads created since `since` with their SLA facts.
     async fn sla_rows(&self, since: Millis) -> Result<Vec<SlaRow>>;
+    /// The SLA facts of one lead (none for a merged or junk lead, as in [`sla_rows`]).
+    ///
+    /// [`sla_rows`]: RoutingStore::sla_rows
+    async fn sla_row(&self, lead_id: Id) -> Result<Option<SlaRow>>;
+    /// Leads created since `since` whose response target passed at or after `breached_from`.
+    async fn sla_breached_rows(&self, since: Millis, breached_from: Millis) -> Result<Vec<SlaRow>>;
     /// Open leads with no first response whose due time is at most `until`, the earliest first,
     /// however long ago they came.
     async fn sla_due_rows(&self, until: Millis) -> Result<Vec<SlaRow>>;

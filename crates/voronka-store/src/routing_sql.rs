@@ -279,6 +279,29 @@ impl RoutingStore for SqlStore {
         rows.iter().map(sla_row_from).collect()
     }
 
+    async fn sla_row(&self, lead_id: Id) -> Result<Option<SlaRow>> {
+        let row = sqlx::query(&format!(
+            "{SLA_ROW_SQL} WHERE l.id = $1 AND l.merged_into IS NULL AND l.stage <> 'junk'"
+        ))
+        .bind(lead_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(sla_row_from).transpose()
+    }
+
+    async fn sla_breached_rows(&self, since: Millis, breached_from: Millis) -> Result<Vec<SlaRow>> {
+        // Bounded by the creation time so that both engines walk the leads of that span only.
+        let rows = sqlx::query(&format!(
+            "{SLA_ROW_SQL} WHERE l.created_at >= $1 AND l.sla_breached_at >= $2 \
+             AND l.merged_into IS NULL AND l.stage <> 'junk' ORDER BY l.created_at"
+        ))
+        .bind(since)
+        .bind(breached_from)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(sla_row_from).collect()
+    }
+
     async fn sla_due_rows(&self, until: Millis) -> Result<Vec<SlaRow>> {
         // The partial index `leads_sla_due` holds exactly the leads waiting for a response.
         let rows = sqlx::query(&format!(
