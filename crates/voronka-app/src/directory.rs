@@ -1,6 +1,7 @@
 //! Forms, contacts, accounts, customers, deals and people: reads and admin changes with access checks.
 
 use crate::{new_secret, now_ms, Actor, App, AppError, Message, Result};
+use std::collections::HashMap;
 use voronka_core::{Account, Customer, Deal, Form, Id, Role, ScopeSet, User};
 use voronka_store::{
     ApiToken, AuditEntry, ContactDetail, ContactRow, CustomerDetail, FormStats, NewForm,
@@ -198,6 +199,30 @@ impl App {
         actor.require_read_leads()?;
         q.visibility = actor.visibility();
         Ok(self.store.list_customers(&q).await?)
+    }
+
+    /// A page of customers, each with its person, deals and revenue.
+    pub async fn list_customers_summed(
+        &self,
+        actor: &Actor,
+        q: SimpleQuery,
+    ) -> Result<Vec<(Customer, Option<voronka_store::CustomerSummary>)>> {
+        let list = self.list_customers(actor, q).await?;
+        let ids: Vec<Id> = list.iter().map(|c| c.id).collect();
+        let mut sums: HashMap<Id, voronka_store::CustomerSummary> = self
+            .store
+            .customer_summaries(&ids)
+            .await?
+            .into_iter()
+            .map(|s| (s.customer_id, s))
+            .collect();
+        Ok(list
+            .into_iter()
+            .map(|c| {
+                let s = sums.remove(&c.id);
+                (c, s)
+            })
+            .collect())
     }
 
     pub async fn deal(&self, actor: &Actor, id: Id) -> Result<Deal> {

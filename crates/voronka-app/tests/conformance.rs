@@ -385,6 +385,26 @@ async fn stages_refusal_freeze_and_conversion() {
             .await
             .unwrap();
         assert_eq!(customer, customer2, "{n}");
+        // The customers list adds up the customer's deals.
+        let listed = app
+            .list_customers_summed(
+                &actor,
+                voronka_store::SimpleQuery {
+                    limit: 100,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let (_, sum) = listed
+            .iter()
+            .find(|(c, _)| c.id == customer)
+            .unwrap_or_else(|| panic!("{n}: {listed:?}"));
+        let sum = sum.as_ref().unwrap();
+        assert_eq!(sum.deals, 2, "{n}");
+        assert_eq!(sum.revenue, vec![Money::new(179_900, eur)], "{n}");
+        assert_eq!(sum.contact_name, "Claire Martin", "{n}");
+        assert!(sum.last_deal_at.is_some(), "{n}");
         let c = app.customer_detail(&actor, customer).await.unwrap();
         assert_eq!(c.deals.len(), 2, "{n}");
         assert!(

@@ -535,6 +535,13 @@ async fn login_inbox_card_actions_and_conversion() {
     assert!(customers
         .body
         .contains(&format!("href=\"/customers/{customer_id}\"")));
+    // Beside the name: one deal and its sum.
+    assert!(
+        customers.body.contains("<td class=\"num\">1</td>")
+            && customers.body.contains("<div>125\u{202f}000.50 RUB</div>"),
+        "{}",
+        customers.body
+    );
 
     let cust = srv.get(&c, &format!("/customers/{customer_id}")).await;
     assert_eq!(cust.status, StatusCode::OK);

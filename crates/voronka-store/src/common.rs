@@ -1819,6 +1819,49 @@ impl Store for SqlStore {
             .collect()
     }
 
+    async fn customer_summaries(&self, ids: &[Id]) -> Result<Vec<CustomerSummary>> {
+        let mut out: Vec<CustomerSummary> = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(CHUNK) {
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new(
+                "SELECT cu.id, c.full_name FROM customers cu JOIN contacts c ON c.id = cu.contact_id \
+                 WHERE cu.id IN (",
+            );
+            push_ids(&mut qb, chunk);
+            qb.push(")");
+            let people: Vec<(Id, String)> = qb.build_query_as().fetch_all(&self.pool).await?;
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new(
+                "SELECT customer_id, currency, COUNT(*) AS n, CAST(SUM(amount_minor) AS BIGINT) AS total, \
+                 MAX(created_at) AS last FROM deals WHERE customer_id IN (",
+            );
+            push_ids(&mut qb, chunk);
+            qb.push(") GROUP BY customer_id, currency");
+            let sums: Vec<(Id, String, i64, i64, Millis)> =
+                qb.build_query_as().fetch_all(&self.pool).await?;
+            for (customer_id, contact_name) in people {
+                let mut mine: Vec<&(Id, String, i64, i64, Millis)> =
+                    sums.iter().filter(|r| r.0 == customer_id).collect();
+                mine.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.1.cmp(&b.1)));
+                let revenue = mine
+                    .iter()
+                    .map(|(_, cur, _, total, _)| {
+                        Ok(Money::new(
+                            *total,
+                            Currency::parse(cur).map_err(|_| corrupt("currency", cur))?,
+                        ))
+                    })
+                    .collect::<Result<Vec<Money>>>()?;
+                out.push(CustomerSummary {
+                    customer_id,
+                    contact_name,
+                    deals: mine.iter().map(|r| r.2).sum(),
+                    revenue,
+                    last_deal_at: mine.iter().map(|r| r.4).max(),
+                });
+            }
+        }
+        Ok(out)
+    }
+
     async fn deal(&self, id: Id) -> Result<Option<Deal>> {
         sqlx::query("SELECT * FROM deals WHERE id = $1")
             .bind(id)

@@ -235,6 +235,18 @@ pub struct CustomerDetail {
     pub history: Vec<StageChange>,
 }
 
+/// What the customers list shows beside a customer's name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerSummary {
+    pub customer_id: Id,
+    /// The customer's person (a customer named after a company has a person too).
+    pub contact_name: String,
+    pub deals: i64,
+    /// The deals' amounts added up, one sum per currency, the currency of most deals first.
+    pub revenue: Vec<Money>,
+    pub last_deal_at: Option<Millis>,
+}
+
 /// Offset pagination for the smaller lists.
 #[derive(Debug, Clone, Default)]
 pub struct SimpleQuery {

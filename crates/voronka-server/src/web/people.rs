@@ -85,6 +85,12 @@ pub(crate) async fn account(
 pub(crate) struct CustomerLine {
     pub id: Id,
     pub name: String,
+    /// The customer's person, when the customer bears another name (a company's).
+    pub person: Option<String>,
+    pub deals: i64,
+    /// The sums of the deals, one per currency.
+    pub revenue: Vec<String>,
+    pub last_deal: Option<When>,
     pub when: When,
 }
 
@@ -114,7 +120,7 @@ pub(crate) async fn customers(
     let offset = super::offset_of(query_value(raw.as_deref(), "offset"));
     let list = state
         .app
-        .list_customers(
+        .list_customers_summed(
             &user.actor(),
             SimpleQuery {
                 text: Some(q.clone()).filter(|s| !s.is_empty()),
@@ -148,9 +154,22 @@ pub(crate) async fn customers(
         customers: list
             .iter()
             .take(CUSTOMERS_PAGE as usize)
-            .map(|c| CustomerLine {
+            .map(|(c, sum)| CustomerLine {
                 id: c.id,
                 name: c.name.clone(),
+                person: sum
+                    .as_ref()
+                    .map(|s| s.contact_name.clone())
+                    .filter(|p| *p != c.name),
+                deals: sum.as_ref().map_or(0, |s| s.deals),
+                revenue: sum
+                    .as_ref()
+                    .map(|s| s.revenue.iter().map(|m| m.to_string()).collect())
+                    .unwrap_or_default(),
+                last_deal: sum
+                    .as_ref()
+                    .and_then(|s| s.last_deal_at)
+                    .map(|at| When::new(at, now)),
                 when: When::new(c.created_at, now),
             })
             .collect(),

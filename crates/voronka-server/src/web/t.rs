@@ -500,6 +500,8 @@ pub const A_LEAD_BECOMES_A_CUSTOMER_WHEN: &str =
     "A lead becomes a customer when you convert it into a deal.";
 pub const CUSTOMER: &str = "Customer";
 pub const SINCE: &str = "Since";
+pub const LAST_DEAL: &str = "Last deal";
+pub const NO_DEALS: &str = "none";
 pub const PREVIOUS: &str = "Previous";
 pub const NEXT_PAGE: &str = "Next page";
 pub const SEARCH_CUSTOMERS: &str = "Search customers  ( / )";
