@@ -987,7 +987,6 @@ filled! {
     fill2 = fill(a, b);
     fill3 = fill(a, b, c);
     html1 = html(a);
-    html3 = html(a, b, c);
     html4 = html(a, b, c, d);
     html5 = html(a, b, c, d, e);
     html6 = html(a, b, c, d, e, f);
@@ -1069,7 +1068,6 @@ pub const INTAKE_READ_AHEAD_N: &str =
     "(for {1} the duplicate check ran ahead while the batch before was written; {2} had to run again)";
 pub const SCRAPE_METRICS_HTML: &str = "Scrape <code data-metrics-url>{1}</code> with a token that has the <code>metrics:read</code> scope, made on <a href=\"/admin/tokens\">Tokens</a> or with <code>voronka token create --name prometheus --scope metrics:read</code>, as the scrape's bearer token. It counts captures by channel and result, intake batches, events, jobs and HTTP requests, and reports the waiting work above; it holds no personal data.";
 pub const OPEN_LEADS_BY_FIT_AND_ACTIVITY_N: &str = "Open leads by fit (profile points) and activity (behaviour points after decay): {1} in all. Each cell opens its leads; call the top right first.";
-pub const PERSON_DUE_BREACHED_HTML: &str = "<bdi>{1}</bdi>: {2} due now, {3} late today";
 pub const TOKEN_CREATED_HTML: &str = "Token “<bdi>{1}</bdi>” created";
 pub const PUBLIC_KEY_NOSCRIPT_HTML: &str = "Public key <code class=\"key\">{1}</code>. The plain form inside <code>&lt;noscript&gt;</code> works with JavaScript disabled.";
 pub const SCORE_SUMMARY_HTML: &str = "Fit <strong>{1}</strong> ({2}) · engagement <strong>{3}</strong> ({4}) · total <strong>{5}</strong>";
