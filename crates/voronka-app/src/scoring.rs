@@ -219,6 +219,12 @@ impl App {
         self.start_rescore("rescore_rules_changed", now).await
     }
 
+    /// A full rescoring asked for by a person or a token (those who manage scoring).
+    pub async fn rescore_asked(&self, actor: &Actor) -> Result<ScoreRun> {
+        actor.require_forms()?;
+        self.start_rescore("rescore_asked", now_ms()).await
+    }
+
     /// Queues a full rescoring; its progress is read with [`App::latest_score_run`].
     /// Starts rescoring every lead; `reason` is a code of `voronka_core::notice_text`.
     pub async fn start_rescore(&self, reason: &str, now: Millis) -> Result<ScoreRun> {

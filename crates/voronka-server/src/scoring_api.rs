@@ -234,11 +234,7 @@ async fn put_rules(
 }
 
 async fn rescore(State(s): State<AppState>, ApiActor(actor): ApiActor) -> ApiResult<Response> {
-    actor.require_forms()?;
-    let run = s
-        .app
-        .start_rescore("rescore_asked", voronka_app::now_ms())
-        .await?;
+    let run = s.app.rescore_asked(&actor).await?;
     Ok((StatusCode::ACCEPTED, Json(run)).into_response())
 }
 

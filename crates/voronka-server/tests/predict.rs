@@ -292,31 +292,68 @@ async fn model_over_the_api_and_on_the_pages() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let card = web
-        .get(format!("{}/leads/{}", s.base, partner[15]))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let card = page_text(&web, format!("{}/leads/{}", s.base, partner[15])).await;
     let shown = format!("Conversion chance: {:.0}%", a * 100.0);
     assert!(card.contains(&shown), "{shown} not on the card");
-    let page = web
-        .get(format!(
-            "{}/leads?sort=-conversion&min_conversion=50",
-            s.base
-        ))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(
+        &web,
+        format!("{}/leads?sort=-conversion&min_conversion=50", s.base),
+    )
+    .await;
     assert_eq!(
         page.matches("data-conversion>").count(),
         10,
         "ten rows, each with its chance"
     );
     assert!(page.contains("Most likely to convert"));
+
+    // The scoring page shows the model's figures beside the baseline's, and an administrator
+    // trains it again from there.
+    let page = page_text(&web, format!("{}/scoring", s.base)).await;
+    let auc = format!(
+        "<strong>{:.3}</strong>",
+        metrics["model"]["auc"].as_f64().unwrap()
+    );
+    assert!(
+        page.contains("id=\"model-quality\"") && page.contains(&auc),
+        "{page}"
+    );
+    assert!(
+        page.contains("Trained ") && page.contains(" on 20 closed leads"),
+        "{page}"
+    );
+    assert!(
+        page.matches("<tr><td>").count()
+            >= 2 + metrics["model"]["calibration"].as_array().unwrap().len(),
+        "both scorers and the calibration's tenths: {page}"
+    );
+    assert!(page.contains("<bdi>source = "), "{page}");
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_string();
+    let r = web
+        .post(format!("{}/scoring/model", s.base))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/scoring?done=model");
+    let m2 = s.json(s.get("/api/v1/model"), StatusCode::OK).await;
+    assert_eq!(m2["id"].as_i64(), t["id"].as_i64().map(|i| i + 1));
+    let r = web
+        .post(format!("{}/scoring/model", s.base))
+        .form(&[("csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+/// A page's text, read with the signed-in browser's cookies.
+async fn page_text(web: &reqwest::Client, url: String) -> String {
+    web.get(url).send().await.unwrap().text().await.unwrap()
 }

@@ -1548,6 +1548,46 @@ async fn scoring_matrix_rules_editor_sites_and_card_explanation() {
     );
     assert!(!card.body.contains("/<script>"));
 
+    // No conversion model yet: the page says so, and training with no closed lead is refused
+    // with the reason on the same page.
+    assert!(
+        m.body.contains("id=\"model\"") && m.body.contains("No conversion model yet"),
+        "{}",
+        around(&m.body, "h-model")
+    );
+    let r = s.post(&c, "/scoring/model", &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("too few closed leads") && r.body.contains("id=\"score-matrix\""),
+        "{}",
+        r.body
+    );
+    // Someone who does not manage scoring may neither rescore nor train, nor read the model.
+    s.app
+        .add_user("viewer@mail.ru", "Вика Смотрит", PASSWORD, Role::Viewer)
+        .await
+        .unwrap();
+    let v = client();
+    let vcsrf = s.login(&v, "viewer@mail.ru").await;
+    let runs_before = s.app.latest_score_run().await.unwrap().map(|r| r.id);
+    let r = s
+        .post(
+            &v,
+            "/admin/scoring",
+            &[("csrf", vcsrf.as_str()), ("mode", "rescore")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    assert_eq!(
+        s.app.latest_score_run().await.unwrap().map(|r| r.id),
+        runs_before,
+        "no rescoring started"
+    );
+    let r = s
+        .post(&v, "/scoring/model", &[("csrf", vcsrf.as_str())])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+
     // Rules editor: a preset loads into the editor, bad TOML is refused with the reason and kept.
     let page = s.get(&c, "/admin/scoring").await;
     assert_eq!(page.status, StatusCode::OK);

@@ -93,6 +93,7 @@ pub fn routes() -> Router<AppState> {
             get(speed::routing).post(speed::save_routing),
         )
         .route("/scoring", get(scoring::matrix))
+        .route("/scoring/model", post(scoring::train_model))
         .route(
             "/admin/scoring",
             get(scoring::rules).post(scoring::save_rules),

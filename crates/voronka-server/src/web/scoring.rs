@@ -52,6 +52,59 @@ fn run_view(r: ScoreRun) -> RunView {
     }
 }
 
+/// The conversion model as the scoring page shows it.
+pub(crate) struct ModelView {
+    pub trained: String,
+    pub closed: usize,
+    pub won: usize,
+    pub held_out: usize,
+    pub auc: String,
+    pub brier: String,
+    pub baseline_auc: String,
+    pub baseline_brier: String,
+    /// Decile, leads, mean predicted chance, observed share converted (both in %).
+    pub calibration: Vec<(usize, usize, String, String)>,
+    /// Feature, its weight with sign, and whether it raises the chance.
+    pub features: Vec<(String, String, bool)>,
+}
+
+fn model_view(m: voronka_app::CurrentModel) -> ModelView {
+    let x = &m.model.metrics;
+    let pct = |v: f64| format!("{:.1}%", v * 100.0);
+    ModelView {
+        trained: datetime(m.trained_at),
+        closed: x.closed,
+        won: x.won,
+        held_out: x.test_rows,
+        auc: format!("{:.3}", x.model.auc),
+        brier: format!("{:.4}", x.model.brier),
+        baseline_auc: format!("{:.3}", x.baseline.auc),
+        baseline_brier: format!("{:.4}", x.baseline.brier),
+        calibration: x
+            .model
+            .calibration
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (i + 1, b.leads, pct(b.predicted), pct(b.observed)))
+            .collect(),
+        features: x
+            .top_features
+            .iter()
+            .take(MODEL_FEATURES)
+            .map(|f| {
+                (
+                    f.feature.clone(),
+                    format!("{:+.2}", f.weight),
+                    f.weight > 0.0,
+                )
+            })
+            .collect(),
+    }
+}
+
+/// How many of the model's strongest features the page lists.
+const MODEL_FEATURES: usize = 10;
+
 #[derive(Template)]
 #[template(path = "scoring.html")]
 struct MatrixPage {
@@ -60,9 +113,51 @@ struct MatrixPage {
     rows: Vec<MatrixRow>,
     total: i64,
     run: Option<RunView>,
+    /// Whether this person reads reports (and so the model's figures).
+    shows_model: bool,
+    model: Option<ModelView>,
 }
 
-pub(crate) async fn matrix(State(state): State<AppState>, user: WebUser) -> PageResult {
+pub(crate) async fn matrix(
+    State(state): State<AppState>,
+    user: WebUser,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    let page = matrix_page(&state, &user).await?;
+    Ok(render(&MatrixPage {
+        layout: page
+            .layout
+            .with_flash(query_value(raw.as_deref(), "done").as_deref()),
+        ..page
+    }))
+}
+
+/// Trains the conversion model now (administrators); too few closed leads show the page again
+/// with the reason.
+pub(crate) async fn train_model(
+    State(state): State<AppState>,
+    user: WebUser,
+    body: Bytes,
+) -> PageResult {
+    PostForm::checked(&body, &user)?;
+    match state.app.train_model_as(&user.actor()).await {
+        Ok(_) => Ok(see_other("/scoring?done=model")),
+        Err(e @ AppError::Invalid { .. }) => {
+            let (status, _) = classify(&e);
+            let page = matrix_page(&state, &user).await?;
+            Ok(render_status(
+                status,
+                &MatrixPage {
+                    layout: page.layout.with_error(Some(e.to_string())).at("/scoring"),
+                    ..page
+                },
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn matrix_page(state: &AppState, user: &WebUser) -> Result<MatrixPage, AppError> {
     let actor = user.actor();
     let m = state.app.score_matrix(&actor).await?;
     let max = m.cells.iter().flatten().copied().max().unwrap_or(0).max(1);
@@ -97,8 +192,13 @@ pub(crate) async fn matrix(State(state): State<AppState>, user: WebUser) -> Page
                 .collect(),
         })
         .collect();
-    let page = MatrixPage {
-        layout: Layout::new(&user, "scoring", t::SCORING_TITLE),
+    let (shows_model, model) = match state.app.model_for(&actor).await {
+        Ok(m) => (true, m.map(model_view)),
+        Err(AppError::Forbidden(_)) => (false, None),
+        Err(e) => return Err(e),
+    };
+    Ok(MatrixPage {
+        layout: Layout::new(user, "scoring", t::SCORING_TITLE),
         columns: Activity::ALL
             .iter()
             .map(|a| t::activity_label(*a))
@@ -106,8 +206,9 @@ pub(crate) async fn matrix(State(state): State<AppState>, user: WebUser) -> Page
         rows,
         total: m.total(),
         run: state.app.latest_score_run().await?.map(run_view),
-    };
-    Ok(render(&page))
+        shows_model,
+        model,
+    })
 }
 
 pub(crate) struct SiteView {
@@ -175,11 +276,7 @@ pub(crate) async fn save_rules(
     let form = PostForm::checked(&body, &user)?;
     let actor = user.actor();
     let res = match form.get("mode") {
-        Some("rescore") => state
-            .app
-            .start_rescore("rescore_asked", voronka_app::now_ms())
-            .await
-            .map(|_| "rescore"),
+        Some("rescore") => state.app.rescore_asked(&actor).await.map(|_| "rescore"),
         Some("site") => {
             let origins = super::origins_list(&form.text("origins"));
             state

@@ -151,6 +151,7 @@ pub fn flash(code: &str) -> Option<&'static str> {
             "Scoring rules saved. New submissions use them now; every lead is being rescored."
         }
         "rescore" => "Rescoring started.",
+        "model" => "The conversion model is trained again; every open lead has its new chance.",
         "site" => "Tracking site added. Put its embed code on every page of the site.",
         "merged" => "Leads merged. The merge can be undone from the lead card.",
         "merged_away" => "The lead you opened was merged into this one; everything it held is here.",
@@ -1076,6 +1077,28 @@ pub const FILES_UP_TO_HTML: &str =
 pub const PERCENT_OF_THE_FILE_N: &str = "{1} % of the file";
 pub const ROWS_READ_AS_HTML: &str =
     "Rows: {1}, read in {2} s as {3} with <code>{4}</code> between fields.";
+
+// scoring.html: the conversion model
+pub const CONVERSION_MODEL: &str = "Conversion model";
+pub const MODEL_NONE_YET: &str =
+    "No conversion model yet. It learns from closed leads (converted or refused) once there are enough of them, every night at 03:00 UTC.";
+pub const MODEL_TRAINED_N: &str = "Trained {1} on {2} closed leads, {3} of them converted.";
+pub const MODEL_CHECKED_ON_N: &str =
+    "Checked on {1} closed leads it did not learn from. AUC is the chance that a converted lead is ranked above a refused one: 0.5 is a coin toss, 1 is perfect.";
+pub const MODEL_SCORER: &str = "Scorer";
+pub const MODEL_OURS: &str = "This model (calibrated logistic regression)";
+pub const MODEL_BASELINE: &str = "Baseline (naive Bayes over field frequencies)";
+pub const MODEL_AUC: &str = "AUC";
+pub const MODEL_BRIER: &str = "Brier score";
+pub const MODEL_CALIBRATION: &str = "Calibration";
+pub const MODEL_DECILE: &str = "Tenth by chance";
+pub const MODEL_PREDICTED: &str = "Predicted";
+pub const MODEL_OBSERVED: &str = "Converted";
+pub const MODEL_FEATURES: &str = "What moves the chance most";
+pub const MODEL_FEATURE: &str = "Feature";
+pub const MODEL_WEIGHT: &str = "Log-odds per unit";
+pub const MODEL_TRAIN_NOW: &str = "Train again now";
+pub const MODEL_RETRAINED_NIGHTLY: &str = "Retrained every night at 03:00 UTC.";
 
 #[cfg(test)]
 mod tests {
