@@ -3,6 +3,7 @@
 
 mod auth;
 mod batch_dedup;
+mod bulk;
 mod capture;
 mod directory;
 mod duplicates;
@@ -24,6 +25,7 @@ pub mod jobs;
 
 pub use auth::{hash_password, new_secret, sha256_hex, Actor, Principal};
 pub use batch_dedup::{DedupCluster, DedupMember, DedupOptions, DedupReport};
+pub use bulk::{BulkAction, BulkOutcome, MAX_BULK};
 pub use capture::{CaptureOutcome, CaptureRequest, CaptureResult, IntakeCounts, SubmitCount};
 pub use directory::FormInput;
 pub use duplicates::PairReview;

@@ -220,6 +220,13 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "owner_not_active" => format!("no active user {}", a("id")),
         "owner_does_not_sell" => "leads go to people who sell".to_string(),
         "too_many_leads" => format!("at most {} leads at once", a("max")),
+        "bulk_no_leads" => "choose at least one lead".to_string(),
+        "bulk_choose_action" => "choose the change to apply".to_string(),
+        "bulk_action_unknown" => format!("the action is one of: {}", a("choices")),
+        "bulk_stage_open" => format!(
+            "leads are moved together to an open stage only, not to {}: refuse, convert or mark them as junk one by one",
+            a("stage")
+        ),
         "activity_kind_unknown" => "an activity is a call, email or meeting".to_string(),
         "activity_outcome_unknown" => format!("the outcome is one of: {}", a("choices")),
         "call_back_in_past" => "call back needs a time in the future".to_string(),

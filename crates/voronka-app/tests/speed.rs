@@ -5,11 +5,12 @@ mod common;
 
 use common::TestDb;
 use voronka_app::{
-    ActivityInput, Actor, App, CaptureRequest, ReassignTo, RefuseInput, Settings, TaskInput,
+    ActivityInput, Actor, App, AppError, BulkAction, CaptureRequest, ReassignTo, RefuseInput,
+    Settings, TaskInput,
 };
 use voronka_core::intake::Submission;
 use voronka_core::routing::RoutingProfile;
-use voronka_core::{Channel, Role, User};
+use voronka_core::{Channel, Role, Stage, Temperature, User};
 
 const MIN: i64 = 60_000;
 
@@ -876,5 +877,122 @@ async fn a_burst_of_breaches_fires_each_step_once() {
             30,
             "{n}"
         );
+    }
+}
+
+/// One change for many leads: each lead changes as on its own (history, audit), a lead the change
+/// does not fit is left as it was and named, and what fits no lead is refused before any change.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_to_many_leads_changes_each_as_on_its_own() {
+    for db in TestDb::both().await {
+        let n = db.name;
+        let w = world(&db).await;
+        let app = &w.app;
+        let a = moscow_lead(app, "Первый Общий", "+79164440001", "warm").await;
+        let b = moscow_lead(app, "Второй Общий", "+79164440002", "warm").await;
+        let c = moscow_lead(app, "Третий Клиент", "+79164440003", "warm").await;
+        app.convert(
+            &w.admin,
+            c,
+            voronka_app::ConvertInput {
+                amount: voronka_core::Money::new(
+                    10_000,
+                    voronka_core::Currency::parse("RUB").unwrap(),
+                ),
+                title: None,
+            },
+        )
+        .await
+        .unwrap();
+        let manager = Actor::user(w.manager.clone());
+        // To Борис: the converted lead moves too (an owner fits any stage).
+        let out = app
+            .bulk_leads(
+                &manager,
+                &[a, b, a, c],
+                &BulkAction::Assign(Some(w.boris.id)),
+            )
+            .await
+            .unwrap();
+        assert_eq!(out.changed, vec![a, b, c], "{n}: a repeat counts once");
+        assert!(out.refused.is_empty(), "{n}");
+        for id in [a, b, c] {
+            let l = app.store().lead(id).await.unwrap().unwrap();
+            assert_eq!(l.owner_id, Some(w.boris.id), "{n}");
+        }
+        // To working: the converted lead cannot go back, and says why.
+        let out = app
+            .bulk_leads(&manager, &[a, c, b], &BulkAction::Stage(Stage::Working))
+            .await
+            .unwrap();
+        assert_eq!(out.changed, vec![a, b], "{n}");
+        assert_eq!(out.refused.len(), 1, "{n}");
+        assert_eq!(out.refused[0].0, c, "{n}");
+        assert!(
+            matches!(out.refused[0].1, AppError::Stage(_)),
+            "{n}: {:?}",
+            out.refused[0].1
+        );
+        let history = app.lead_detail(&manager, a).await.unwrap().history;
+        assert_eq!(
+            history.last().map(|h| h.to),
+            Some(Stage::Working),
+            "{n}: the move has its history entry"
+        );
+        // Борис sees his own leads only: Анна's lead is not his to change.
+        let annas = moscow_lead(app, "Анна Владеет", "+79164440004", "warm").await;
+        let l = app.store().lead(annas).await.unwrap().unwrap();
+        assert_eq!(l.owner_id, Some(w.anna.id), "{n}");
+        let boris = Actor::user(w.boris.clone());
+        let out = app
+            .bulk_leads(
+                &boris,
+                &[a, annas],
+                &BulkAction::Temperature(Temperature::Hot),
+            )
+            .await
+            .unwrap();
+        assert_eq!(out.changed, vec![a], "{n}");
+        assert!(
+            matches!(out.refused[..], [(id, AppError::NotFound(_))] if id == annas),
+            "{n}: {:?}",
+            out.refused
+        );
+        // Refused before any change: a salesperson reassigning, a closed stage, junk without a
+        // reason, no lead, too many leads.
+        for (actor, action, ids) in [
+            (&boris, BulkAction::Assign(None), vec![a]),
+            (&manager, BulkAction::Stage(Stage::Converted), vec![a]),
+            (&manager, BulkAction::Junk("  ".into()), vec![a]),
+            (&manager, BulkAction::Junk("spam".into()), vec![]),
+            (
+                &manager,
+                BulkAction::Junk("spam".into()),
+                (1..=501).collect(),
+            ),
+        ] {
+            let e = app.bulk_leads(actor, &ids, &action).await.unwrap_err();
+            assert!(
+                matches!(e, AppError::Forbidden(_) | AppError::Invalid { .. }),
+                "{n}: {action:?}: {e:?}"
+            );
+        }
+        let l = app.store().lead(a).await.unwrap().unwrap();
+        assert_eq!(
+            (l.stage, l.owner_id),
+            (Stage::Working, Some(w.boris.id)),
+            "{n}: nothing changed by the refused ones"
+        );
+        // Junk with its reason, each lead's audit entry written.
+        let out = app
+            .bulk_leads(&manager, &[a, b], &BulkAction::Junk("Спам-рассылка".into()))
+            .await
+            .unwrap();
+        assert_eq!(out.changed, vec![a, b], "{n}");
+        let l = app.store().lead(b).await.unwrap().unwrap();
+        assert_eq!(l.stage, Stage::Junk, "{n}");
+        assert_eq!(l.junk_reason.as_deref(), Some("Спам-рассылка"), "{n}");
+        let audit = app.audit_for(&manager, "lead", b).await.unwrap();
+        assert!(audit.iter().any(|e| e.action == "junk"), "{n}: {audit:?}");
     }
 }

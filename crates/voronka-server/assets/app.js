@@ -31,7 +31,7 @@
   function typing(el) {
     if (!el) return false;
     var tag = el.tagName;
-    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
+    return (tag === "INPUT" && el.type !== "checkbox") || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
   }
 
   // Rows with data-href open on click (links inside keep their own behaviour).
@@ -107,10 +107,37 @@
     if (!list.length) return;
     if (e.key === "j") { current = Math.min(current + 1, list.length - 1); mark(list, current); e.preventDefault(); }
     else if (e.key === "k") { current = Math.max(current - 1, 0); mark(list, current); e.preventDefault(); }
+    else if (e.key === "x" && current >= 0) {
+      var box = list[current].querySelector("input[name=id]");
+      if (box) {
+        box.checked = !box.checked;
+        box.dispatchEvent(new Event("change", { bubbles: true }));
+        e.preventDefault();
+      }
+    }
     else if ((e.key === "o" || e.key === "Enter") && current >= 0 && document.activeElement === document.body) {
       window.location.href = list[current].getAttribute("data-href");
     }
   });
+
+  // The inbox's selection: every lead of the page at once, and how many are chosen.
+  var picked = document.querySelector("form[data-bulk]");
+  if (picked) {
+    var boxes = function () { return Array.prototype.slice.call(picked.querySelectorAll("input[name=id]")); };
+    var all = picked.querySelector("[data-select-all]");
+    var count = picked.querySelector("[data-selected]");
+    var tally = function () {
+      var list = boxes();
+      var n = list.filter(function (b) { return b.checked; }).length;
+      if (count) { count.textContent = String(n); count.parentNode.hidden = false; }
+      if (all) { all.checked = n > 0 && n === list.length; all.indeterminate = n > 0 && n < list.length; }
+    };
+    picked.addEventListener("change", function (e) {
+      if (e.target === all) boxes().forEach(function (b) { b.checked = all.checked; });
+      tally();
+    });
+    tally();
+  }
 
   // Kanban: drag a card to a column; the server applies the stage rules and answers JSON.
   var board = document.querySelector("[data-kanban]");

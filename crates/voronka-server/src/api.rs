@@ -10,7 +10,9 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use voronka_app::{AppError, CaptureRequest, ConvertInput, FormInput, Message, RefuseInput};
+use voronka_app::{
+    AppError, BulkAction, CaptureRequest, ConvertInput, FormInput, Message, RefuseInput,
+};
 use voronka_core::scoring::{Activity, FitLevel};
 use voronka_core::{
     Channel, Currency, Id, Millis, Money, Role, Scope, ScopeSet, Stage, Temperature,
@@ -20,6 +22,7 @@ use voronka_store::{Cursor, LeadQuery, LeadSort, SimpleQuery};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/leads", get(list_leads).post(create_lead))
+        .route("/leads/bulk", post(bulk))
         .route("/leads/{id}", get(get_lead))
         .route("/leads/{id}/stage", post(change_stage))
         .route("/leads/{id}/refuse", post(refuse))
@@ -558,6 +561,67 @@ async fn assign(
             .assign(&actor, parse_id(&id, IdOf::Lead)?, b.owner_id)
             .await?,
     ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BulkBody {
+    /// The leads to change, at most 500.
+    #[schema(value_type = Vec<i64>)]
+    ids: Vec<Id>,
+    /// `assign`, `stage` (an open one), `temperature` or `junk`.
+    action: String,
+    /// For `assign`: the new owner; null or left out unassigns.
+    #[serde(default)]
+    #[schema(value_type = Option<i64>)]
+    owner_id: Option<Id>,
+    /// For `stage`.
+    #[serde(default)]
+    stage: Option<String>,
+    /// For `temperature`.
+    #[serde(default)]
+    temperature: Option<String>,
+    /// For `junk`.
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// One change for many leads; each lead is changed as on its own, and a lead the change does not
+/// fit is listed with the error it would have had.
+async fn bulk(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    JsonBody(b): JsonBody<BulkBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let action = match b.action.as_str() {
+        "assign" => BulkAction::Assign(b.owner_id),
+        "stage" => BulkAction::Stage(
+            Stage::parse(b.stage.as_deref().unwrap_or_default())
+                .map_err(|e| bad("stage", Message::from(&e)))?,
+        ),
+        "temperature" => BulkAction::Temperature(
+            Temperature::parse(b.temperature.as_deref().unwrap_or_default())
+                .ok_or_else(|| bad("temperature", Message::new("temperature_unknown")))?,
+        ),
+        "junk" => BulkAction::Junk(b.reason.unwrap_or_default()),
+        _ => {
+            return Err(bad(
+                "action",
+                Message::new("bulk_action_unknown")
+                    .with("choices", "assign, stage, temperature, junk"),
+            ))
+        }
+    };
+    let out = s.app.bulk_leads(&actor, &b.ids, &action).await?;
+    let refused: Vec<serde_json::Value> = out
+        .refused
+        .iter()
+        .map(|(id, e)| {
+            let (_, code) = crate::error::classify(e);
+            json!({ "lead_id": id, "error": code, "message": e.to_string() })
+        })
+        .collect();
+    Ok(Json(json!({ "changed": out.changed, "refused": refused })))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -2273,3 +2273,92 @@ async fn malformed_hosts_urls_and_addresses_are_refused() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
 }
+
+/// One change for many leads over the API: the leads changed, each one left as it was with its
+/// error, and a request that fits no lead refused with the field named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bulk_changes_answer_each_lead() {
+    let (s, leads) = with_two_leads().await;
+    let tok = s.admin_token.clone();
+    // Answered 200 with what was done.
+    let bulk = |body: Value| {
+        let r = s.post("/api/v1/leads/bulk", &tok).json(&body).send();
+        async move {
+            let r = r.await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    let v = bulk(json!({"ids": [leads[0], leads[1], 999_999], "action": "stage", "stage": "mql"}))
+        .await;
+    assert_eq!(v["changed"], json!([leads[0], leads[1]]), "{v}");
+    assert_eq!(v["refused"][0]["lead_id"], 999_999, "{v}");
+    assert_eq!(v["refused"][0]["error"], "not_found", "{v}");
+    // Again: MQL to MQL is no move, each lead says so.
+    let v = bulk(json!({"ids": leads, "action": "stage", "stage": "mql"})).await;
+    assert_eq!(v["changed"], json!([]), "{v}");
+    assert_eq!(v["refused"][1]["error"], "illegal_transition", "{v}");
+    let v = bulk(json!({"ids": leads, "action": "temperature", "temperature": "hot"})).await;
+    assert_eq!(v["changed"], json!(leads), "{v}");
+    let lead: Value = s
+        .get(&format!("/api/v1/leads/{}", leads[1]), &tok)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(lead["lead"]["temperature"], "hot", "{lead}");
+    assert_eq!(lead["lead"]["stage"], "mql", "{lead}");
+    for (body, field, code) in [
+        (
+            json!({"ids": leads, "action": "delete"}),
+            "action",
+            "bulk_action_unknown",
+        ),
+        (
+            json!({"ids": [], "action": "junk", "reason": "spam"}),
+            "ids",
+            "bulk_no_leads",
+        ),
+        (
+            json!({"ids": leads, "action": "junk"}),
+            "reason",
+            "junk_reason_required",
+        ),
+        (
+            json!({"ids": leads, "action": "stage", "stage": "converted"}),
+            "stage",
+            "bulk_stage_open",
+        ),
+        (
+            json!({"ids": leads, "action": "temperature", "temperature": "boiling"}),
+            "temperature",
+            "temperature_unknown",
+        ),
+    ] {
+        refused(
+            s.post("/api/v1/leads/bulk", &tok)
+                .json(&body)
+                .send()
+                .await
+                .unwrap(),
+            field,
+            code,
+        )
+        .await;
+    }
+    // A token that reads only may change nothing.
+    let (_, reader) = s
+        .app
+        .create_token("reader", ScopeSet::new(vec![Scope::LeadsRead]), None, None)
+        .await
+        .unwrap();
+    let r = s
+        .post("/api/v1/leads/bulk", &reader)
+        .json(&json!({"ids": leads, "action": "temperature", "temperature": "cold"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}

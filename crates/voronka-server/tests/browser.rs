@@ -1010,6 +1010,69 @@ async fn hostile_name_is_shown_as_text_on_the_lead_card() {
         zone[0].as_str().is_some_and(|z| !z.is_empty()) && zone[0] == zone[1],
         "{zone}"
     );
+
+    // The inbox's selection: the box in the head chooses every row, "x" takes the current row
+    // back out, and the bar's change applies to the rows still chosen.
+    b.open(&v, "/leads").await;
+    b.click("input[data-select-all]").await;
+    let picked = b
+        .client
+        .execute(
+            "return [document.querySelectorAll('input[name=id]:checked').length, \
+             document.querySelectorAll('input[name=id]').length, \
+             document.querySelector('[data-selected]').textContent]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(picked[0], picked[1], "{picked}");
+    assert_eq!(picked[2], picked[0].to_string(), "{picked}");
+    let rows = picked[1].as_i64().unwrap();
+    assert!(rows >= 2, "{picked}");
+    let after = b
+        .client
+        .execute(
+            "document.activeElement.blur(); \
+             for (const k of ['j', 'x']) document.dispatchEvent(new KeyboardEvent('keydown', {key: k, bubbles: true})); \
+             return [document.querySelectorAll('input[name=id]:checked').length, \
+             document.querySelector('[data-selected]').textContent, \
+             document.querySelector('input[data-select-all]').indeterminate]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(after[0].as_i64(), Some(rows - 1), "{after}");
+    assert_eq!(after[1], (rows - 1).to_string(), "{after}");
+    assert_eq!(after[2], true, "{after}");
+    b.client
+        .execute(
+            "document.querySelector('select[name=action]').value = 'temperature:cold'",
+            vec![],
+        )
+        .await
+        .unwrap();
+    b.click(".bulk-bar button[type='submit']").await;
+    b.until(
+        "the change's summary",
+        "return !!document.querySelector('.flash-ok')",
+        Duration::from_secs(10),
+    )
+    .await;
+    let said = b
+        .client
+        .find(Locator::Css(".flash-ok"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let expected = if rows - 1 == 1 {
+        "1 lead changed.".to_string()
+    } else {
+        format!("{} leads changed.", rows - 1)
+    };
+    assert_eq!(said, expected);
+    b.screenshot("inbox-selection").await;
     b.finish().await;
 }
 

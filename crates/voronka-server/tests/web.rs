@@ -2392,3 +2392,150 @@ async fn csv_import_from_the_browser() {
     assert_eq!(srv.get(&sp, "/import").await.status, StatusCode::FORBIDDEN);
     assert_eq!(srv.get(&sp, &job).await.status, StatusCode::FORBIDDEN);
 }
+
+/// The inbox's selection: each row has its box, the bar applies one change to the chosen leads
+/// and returns to the same list saying how many changed and which were left as they were.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbox_selection_changes_many_leads() {
+    let s = start().await;
+    let a = s
+        .capture("Выбранный Первый", &[("phone", "+7 916 500-00-01")])
+        .await;
+    let b = s
+        .capture("Выбранный Второй", &[("phone", "+7 916 500-00-02")])
+        .await;
+    let done = s
+        .capture("Уже Клиент", &[("phone", "+7 916 500-00-03")])
+        .await;
+    s.app
+        .convert(
+            &Actor::system("t"),
+            done,
+            voronka_app::ConvertInput {
+                amount: voronka_core::Money::new(
+                    50_000,
+                    voronka_core::Currency::parse("RUB").unwrap(),
+                ),
+                title: None,
+            },
+        )
+        .await
+        .unwrap();
+    let c = client();
+    let csrf = s.login(&c, ADMIN_EMAIL).await;
+    let inbox = s.get(&c, "/leads").await;
+    for id in [a, b, done] {
+        assert!(
+            inbox.body.contains(&format!("name=\"id\" value=\"{id}\"")),
+            "{}",
+            around(&inbox.body, "data-bulk")
+        );
+    }
+    assert!(inbox.body.contains("value=\"temperature:hot\""));
+    assert!(inbox.body.contains("value=\"assign:none\""));
+    assert!(inbox.body.contains("<kbd>x</kbd> select"));
+
+    let (sa, sb, sd) = (a.to_string(), b.to_string(), done.to_string());
+    let r = s
+        .post(
+            &c,
+            "/leads/bulk",
+            &[
+                ("csrf", csrf.as_str()),
+                ("back", "/leads?stage=new"),
+                ("id", &sa),
+                ("id", &sb),
+                ("action", "temperature:hot"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(
+        r.location
+            .starts_with("/leads?stage=new&done=bulk&changed=2&refused=0"),
+        "{}",
+        r.location
+    );
+    let back = s.get(&c, &r.location).await;
+    assert!(back.body.contains("2 leads changed."), "{}", back.body);
+    for id in [a, b] {
+        let l = s.app.store().lead(id).await.unwrap().unwrap();
+        assert_eq!(l.temperature, voronka_core::Temperature::Hot);
+    }
+    // The converted lead cannot move back to work: named, the other moved.
+    let r = s
+        .post(
+            &c,
+            "/leads/bulk",
+            &[
+                ("csrf", csrf.as_str()),
+                ("back", "/leads"),
+                ("id", &sa),
+                ("id", &sd),
+                ("action", "stage:working"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let back = s.get(&c, &r.location).await;
+    assert!(back.body.contains("1 lead changed."), "{}", back.body);
+    assert!(
+        back.body.contains(&format!(
+            "1 lead was left unchanged (its stage or your rights do not allow this change): #{done}."
+        )),
+        "{}",
+        back.body
+    );
+    // The list's address is another site's: back to the inbox instead.
+    let r = s
+        .post(
+            &c,
+            "/leads/bulk",
+            &[
+                ("csrf", csrf.as_str()),
+                ("back", "//evil.example/leads"),
+                ("id", &sb),
+                ("action", "assign:none"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(r.location.starts_with("/leads?done=bulk"), "{}", r.location);
+    // Nothing chosen, or no change chosen: the reason, nothing changed; a forged form: refused.
+    let r = s
+        .post(
+            &c,
+            "/leads/bulk",
+            &[("csrf", csrf.as_str()), ("action", "temperature:cold")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("choose at least one lead"), "{}", r.body);
+    let r = s
+        .post(&c, "/leads/bulk", &[("csrf", csrf.as_str()), ("id", &sa)])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("choose the change to apply"), "{}", r.body);
+    let r = s
+        .post(
+            &c,
+            "/leads/bulk",
+            &[
+                ("csrf", "forged"),
+                ("id", &sa),
+                ("action", "temperature:cold"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let l = s.app.store().lead(a).await.unwrap().unwrap();
+    assert_eq!(l.temperature, voronka_core::Temperature::Hot);
+    // Words typed into the address are not shown as the list of leads left as they were.
+    let page = s
+        .get(
+            &c,
+            "/leads?done=bulk&changed=0&refused=1&refused_ids=%3Cb%3Ecall+us%3C%2Fb%3E",
+        )
+        .await;
+    assert!(!page.body.contains("call us"), "{}", page.body);
+}

@@ -11,7 +11,7 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use std::collections::HashMap;
-use voronka_app::{AppError, ConvertInput, Message, RefuseInput};
+use voronka_app::{AppError, BulkAction, ConvertInput, Message, RefuseInput};
 use voronka_core::intake::Reason;
 use voronka_core::{Currency, Id, Money, Stage, Temperature};
 use voronka_store::{Cursor, LeadDetail, LeadQuery, LeadRow, LeadSort};
@@ -95,6 +95,11 @@ struct InboxPage {
     sorts: Vec<Choice>,
     notices: Vec<String>,
     any_filter: bool,
+    /// The changes the selection's bar offers: `assign:ID`, `assign:none`, `stage:S`,
+    /// `temperature:T`, `junk`, grouped under their labels.
+    bulk: Vec<(&'static str, Vec<Choice>)>,
+    /// Where the bar's change returns to: this list's first page with its filters.
+    back: String,
 }
 
 /// The inbox filters as typed, to refill the filter form and to keep them in links.
@@ -394,8 +399,64 @@ pub(crate) async fn inbox(
         .collect();
     let any_filter = !f.pairs(&f.stages).iter().all(|(_, v)| v.is_empty());
 
+    let mut bulk = Vec::new();
+    if user.user.role.assigns_leads() {
+        let mut to = vec![Choice::new("assign:none", t::LEAD_UNASSIGNED, false)];
+        to.extend(
+            sellers
+                .iter()
+                .map(|u| Choice::new(format!("assign:{}", u.id), u.name.clone(), false)),
+        );
+        bulk.push((t::BULK_ASSIGN_TO, to));
+    }
+    bulk.push((
+        t::BULK_MOVE_TO,
+        Stage::ALL
+            .iter()
+            .filter(|s| s.is_open())
+            .map(|s| Choice::new(format!("stage:{}", s.as_str()), t::stage_label(*s), false))
+            .collect(),
+    ));
+    bulk.push((
+        t::TEMPERATURE,
+        Temperature::ALL
+            .iter()
+            .map(|tp| {
+                Choice::new(
+                    format!("temperature:{}", tp.as_str()),
+                    t::temperature_label(*tp),
+                    false,
+                )
+            })
+            .collect(),
+    ));
+    bulk.push((
+        t::BULK_OTHER,
+        vec![Choice::new("junk", t::BULK_MARK_AS_JUNK, false)],
+    ));
+    let mut layout = Layout::new(&user, "leads", t::NAV_LEADS);
+    if query_value(raw.as_deref(), "done").as_deref() == Some("bulk") {
+        let count = |k: &str| {
+            query_value(raw.as_deref(), k)
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(0)
+        };
+        layout.flash = Some(t::bulk_changed(count("changed")));
+        let refused = count("refused");
+        if refused > 0 {
+            // Lead numbers only: the address is not a place for other words on the page.
+            let ids: String = query_value(raw.as_deref(), "refused_ids")
+                .unwrap_or_default()
+                .chars()
+                .filter(|c| c.is_ascii_digit() || matches!(c, '#' | ',' | ' '))
+                .collect();
+            notices.push(t::bulk_refused(refused, &ids));
+        }
+    }
+
+    let back = link("/leads", &f.pairs(&f.stages));
     Ok(render(&InboxPage {
-        layout: Layout::new(&user, "leads", t::NAV_LEADS),
+        layout,
         rows: rows.iter().map(|r| RowView::new(r, now)).collect(),
         total: shown(total.n, total.exact),
         tabs,
@@ -409,7 +470,66 @@ pub(crate) async fn inbox(
         sorts,
         notices,
         any_filter,
+        bulk,
+        back,
     }))
+}
+
+/// How many refused leads the inbox names after a change to a selection.
+const REFUSED_NAMED: usize = 20;
+
+/// One change for the leads selected in the inbox; back to the list with what was done.
+pub(crate) async fn bulk(State(state): State<AppState>, user: WebUser, body: Bytes) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    // Back to the inbox only: a list address of this site, never another site's.
+    let back = form
+        .get("back")
+        .filter(|b| (*b == "/leads" || b.starts_with("/leads?")) && !b.contains("//"))
+        .unwrap_or("/leads")
+        .to_string();
+    let ids: Vec<Id> = form
+        .all("id")
+        .iter()
+        .filter_map(|v| v.trim().parse().ok())
+        .collect();
+    let chosen = form.text("action");
+    let action = match chosen.split_once(':') {
+        Some(("assign", "none")) => Some(BulkAction::Assign(None)),
+        Some(("assign", v)) => v.parse().ok().map(|id| BulkAction::Assign(Some(id))),
+        Some(("stage", v)) => Stage::parse(v).ok().map(BulkAction::Stage),
+        Some(("temperature", v)) => Temperature::parse(v).map(BulkAction::Temperature),
+        None if chosen == "junk" => Some(BulkAction::Junk(form.text("reason"))),
+        _ => None,
+    };
+    let res = match action {
+        Some(a) => state.app.bulk_leads(&user.actor(), &ids, &a).await,
+        None => Err(AppError::invalid(
+            "action",
+            Message::new("bulk_choose_action"),
+        )),
+    };
+    match res {
+        Ok(out) => {
+            let named: Vec<String> = out
+                .refused
+                .iter()
+                .take(REFUSED_NAMED)
+                .map(|(id, _)| format!("#{id}"))
+                .collect();
+            let sep = if back.contains('?') { '&' } else { '?' };
+            Ok(see_other(&format!(
+                "{back}{sep}{}",
+                serde_urlencoded::to_string([
+                    ("done", "bulk".to_string()),
+                    ("changed", out.changed.len().to_string()),
+                    ("refused", out.refused.len().to_string()),
+                    ("refused_ids", named.join(", ")),
+                ])
+                .unwrap_or_default()
+            )))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/import/{id}", get(import::show))
         .route("/import/{id}/rejected.csv", get(import::rejected))
+        .route("/leads/bulk", post(leads::bulk))
         .route("/leads/{id}", get(leads::card))
         .route("/leads/{id}/stage", post(leads::stage))
         .route("/leads/{id}/refuse", post(leads::refuse))
@@ -175,7 +176,7 @@ pub(crate) struct Layout {
     pub csrf: String,
     pub section: &'static str,
     pub asset_v: &'static str,
-    pub flash: Option<&'static str>,
+    pub flash: Option<String>,
     pub error: Option<String>,
     /// Reload the page after this many seconds (a page showing work in progress).
     pub refresh: Option<u32>,
@@ -229,7 +230,7 @@ impl Layout {
     }
 
     pub fn with_flash(mut self, done: Option<&str>) -> Layout {
-        self.flash = done.and_then(t::flash);
+        self.flash = done.and_then(t::flash).map(str::to_string);
         self
     }
 

@@ -743,7 +743,7 @@ pub const SPAM_TEST_WRONG_NUMBER: &str = "spam, test, wrong number…";
 // leads.html
 pub const NO_LEADS_HERE_HTML: &str = "<strong>No leads here.</strong>";
 pub const KEYS_SEARCH_J_K_MOVE_ENTER_HTML: &str =
-    "Keys: <kbd>/</kbd> search, <kbd>j</kbd>/<kbd>k</kbd> move, <kbd>Enter</kbd> open";
+    "Keys: <kbd>/</kbd> search, <kbd>j</kbd>/<kbd>k</kbd> move, <kbd>x</kbd> select, <kbd>Enter</kbd> open";
 pub const IMPORT_CSV: &str = "Import CSV";
 pub const FILTERS: &str = "Filters";
 pub const LEADS_ACTIVE: &str = "(active)";
@@ -1099,6 +1099,39 @@ pub const MODEL_FEATURE: &str = "Feature";
 pub const MODEL_WEIGHT: &str = "Log-odds per unit";
 pub const MODEL_TRAIN_NOW: &str = "Train again now";
 pub const MODEL_RETRAINED_NIGHTLY: &str = "Retrained every night at 03:00 UTC.";
+
+// leads.html: changes to a selection
+pub const BULK_SELECT_ALL: &str = "Select every lead on this page";
+pub const BULK_SELECT_N: &str = "Select {1}";
+pub const BULK_SELECTED: &str = "selected";
+pub const BULK_CHANGE: &str = "Change to apply";
+pub const BULK_CHOOSE: &str = "Choose a change…";
+pub const BULK_ASSIGN_TO: &str = "Assign to";
+pub const BULK_MOVE_TO: &str = "Move to stage";
+pub const BULK_OTHER: &str = "Other";
+pub const BULK_MARK_AS_JUNK: &str = "Mark as junk";
+pub const BULK_JUNK_REASON: &str = "Reason (for junk)";
+pub const BULK_APPLY: &str = "Apply to selected";
+
+/// After a change to a selection: how many leads it changed.
+pub fn bulk_changed(n: usize) -> String {
+    match n {
+        1 => "1 lead changed.".to_string(),
+        n => format!("{n} leads changed."),
+    }
+}
+
+/// After a change to a selection: the leads it left as they were (their numbers, the first few).
+pub fn bulk_refused(n: usize, ids: &str) -> String {
+    match n {
+        1 => format!(
+            "1 lead was left unchanged (its stage or your rights do not allow this change): {ids}. Open it to see why."
+        ),
+        n => format!(
+            "{n} leads were left unchanged (their stage or your rights do not allow this change): {ids}. Open them to see why."
+        ),
+    }
+}
 
 #[cfg(test)]
 mod tests {
