@@ -2784,3 +2784,104 @@ async fn routing_notices_are_stored_as_codes_and_read_as_text() {
         assert_eq!(newest[0].notice, None, "{n}");
     }
 }
+
+/// A company buys as one customer: the second of its people to convert adds a deal to the
+/// customer the first one made, and the customer reads both people's leads; a person without a
+/// company stays a customer of their own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_company_is_one_customer_whichever_of_its_people_buys() {
+    for db in TestDb::both().await {
+        let n = db.name;
+        let app = open(&db).await;
+        let actor = Actor::system("test");
+        let rub = Currency::parse("RUB").unwrap();
+        let mut leads = Vec::new();
+        for (name, phone, company) in [
+            ("Ирина Закупкина", "+79165550001", "ООО «Ромашка»"),
+            ("Пётр Директоров", "+79165550002", "ООО «Ромашка»"),
+            ("Одна Сама", "+79165550003", ""),
+        ] {
+            let mut fields = vec![("name", name), ("phone", phone), ("product", "Склад")];
+            if !company.is_empty() {
+                fields.push(("company", company));
+            }
+            let o = app.capture(req(&fields)).await.unwrap();
+            assert_eq!(o.action, "new_lead", "{n}: {name}");
+            leads.push(o.lead_id.unwrap());
+        }
+        let convert = |id, minor| {
+            app.convert(
+                &actor,
+                id,
+                ConvertInput {
+                    amount: Money::new(minor, rub),
+                    title: None,
+                },
+            )
+        };
+        let (_, first, _) = convert(leads[0], 100_000).await.unwrap();
+        let (_, second, _) = convert(leads[1], 250_000).await.unwrap();
+        let (_, own, _) = convert(leads[2], 5_000).await.unwrap();
+        assert_eq!(first, second, "{n}: one customer for the company");
+        assert_ne!(first, own, "{n}");
+        let c = app.customer_detail(&actor, first).await.unwrap();
+        assert_eq!(c.customer.name, "ООО «Ромашка»", "{n}");
+        assert_eq!(c.deals.len(), 2, "{n}");
+        let mut ids: Vec<i64> = c.leads.iter().map(|l| l.id).collect();
+        ids.sort();
+        assert_eq!(ids, vec![leads[0], leads[1]], "{n}: both people's leads");
+        assert!(
+            c.timeline.iter().any(|t| t.lead_id == leads[1]),
+            "{n}: the second person's touches are on the timeline"
+        );
+        let second_contact = app
+            .store()
+            .lead(leads[1])
+            .await
+            .unwrap()
+            .unwrap()
+            .contact_id;
+        assert_eq!(
+            c.people,
+            vec![(second_contact, "Пётр Директоров".to_string())],
+            "{n}"
+        );
+        // The second person's contact page names the company's customer.
+        let cd = app.contact_detail(&actor, second_contact).await.unwrap();
+        assert_eq!(cd.customer.map(|c| c.id), Some(first), "{n}");
+        let listed = app
+            .list_customers_summed(
+                &actor,
+                SimpleQuery {
+                    limit: 100,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(listed.len(), 2, "{n}: {listed:?}");
+        let (_, sum) = listed.iter().find(|(c, _)| c.id == first).unwrap();
+        assert_eq!(
+            sum.as_ref().map(|s| (s.deals, s.revenue.clone())),
+            Some((2, vec![Money::new(350_000, rub)])),
+            "{n}"
+        );
+        // Found by the second person's name too.
+        let found = app
+            .list_customers(
+                &actor,
+                SimpleQuery {
+                    text: Some("Директоров".into()),
+                    limit: 10,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            found.iter().map(|c| c.id).collect::<Vec<_>>(),
+            vec![first],
+            "{n}"
+        );
+    }
+}

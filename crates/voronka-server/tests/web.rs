@@ -2538,4 +2538,41 @@ async fn inbox_selection_changes_many_leads() {
         )
         .await;
     assert!(!page.body.contains("call us"), "{}", page.body);
+
+    // Two people of one company convert: one customer, whose card names the second person.
+    let mut customer = None;
+    for (name, phone) in [
+        ("Ирина Закупкина", "+7 916 500-00-11"),
+        ("Пётр <b>Директоров</b>", "+7 916 500-00-12"),
+    ] {
+        let id = s
+            .capture(name, &[("phone", phone), ("company", "ООО «Ромашка»")])
+            .await;
+        let (_, cust, _) = s
+            .app
+            .convert(
+                &Actor::system("t"),
+                id,
+                voronka_app::ConvertInput {
+                    amount: voronka_core::Money::new(
+                        1_000,
+                        voronka_core::Currency::parse("RUB").unwrap(),
+                    ),
+                    title: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert!(customer.is_none_or(|c| c == cust));
+        customer = Some(cust);
+    }
+    let card = s
+        .get(&c, &format!("/customers/{}", customer.unwrap()))
+        .await;
+    assert!(
+        card.body.contains("id=\"customer-people\"")
+            && card.body.contains("Пётр &#60;b&#62;Директоров&#60;/b&#62;"),
+        "{}",
+        around(&card.body, "customer-people")
+    );
 }

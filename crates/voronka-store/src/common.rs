@@ -1677,12 +1677,17 @@ impl Store for SqlStore {
                 id,
             )
             .await?;
-        let customer = sqlx::query("SELECT * FROM customers WHERE contact_id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-            .map(|r| customer_from(&r))
-            .transpose()?;
+        // The person's own customer, or the company's that one of their leads became.
+        let customer = sqlx::query(
+            "SELECT * FROM customers WHERE contact_id = $1 OR id IN \
+             (SELECT customer_id FROM leads WHERE contact_id = $1 AND customer_id IS NOT NULL) \
+             ORDER BY CASE WHEN contact_id = $1 THEN 0 ELSE 1 END, id LIMIT 1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| customer_from(&r))
+        .transpose()?;
         Ok(Some(ContactDetail {
             contact,
             account,
@@ -1776,26 +1781,45 @@ impl Store for SqlStore {
                 id,
             )
             .await?;
+        // The customer's leads: those converted into it (a company's, by any of its people) and
+        // every other lead of its person.
+        let of_customer = "(l.customer_id = $1 OR l.contact_id = \
+                           (SELECT contact_id FROM customers WHERE id = $1))";
         let leads = self
             .lead_briefs(
-                &format!("SELECT {BRIEF_COLS} FROM leads WHERE contact_id = $1 AND merged_into IS NULL ORDER BY created_at DESC"),
-                customer.contact_id,
+                &format!(
+                    "SELECT {BRIEF_COLS} FROM leads l WHERE {of_customer} AND merged_into IS NULL \
+                     ORDER BY created_at DESC"
+                ),
+                id,
             )
             .await?;
         let timeline = self
             .touches_of(
-                "SELECT t.* FROM touches t JOIN leads l ON l.id = t.lead_id WHERE l.contact_id = $1 \
-                 ORDER BY t.created_at DESC, t.id DESC",
-                customer.contact_id,
+                &format!(
+                    "SELECT t.* FROM touches t JOIN leads l ON l.id = t.lead_id WHERE {of_customer} \
+                     ORDER BY t.created_at DESC, t.id DESC"
+                ),
+                id,
             )
             .await?;
         let history = self
             .history_of(
-                "SELECT s.* FROM stage_changes s JOIN leads l ON l.id = s.lead_id WHERE l.contact_id = $1 \
-                 ORDER BY s.at, s.id",
-                customer.contact_id,
+                &format!(
+                    "SELECT s.* FROM stage_changes s JOIN leads l ON l.id = s.lead_id WHERE {of_customer} \
+                     ORDER BY s.at, s.id"
+                ),
+                id,
             )
             .await?;
+        let people: Vec<(Id, String)> = sqlx::query_as(
+            "SELECT DISTINCT c.id, c.full_name FROM contacts c JOIN leads l ON l.contact_id = c.id \
+             WHERE l.customer_id = $1 AND c.id <> $2 AND c.merged_into IS NULL ORDER BY c.id",
+        )
+        .bind(id)
+        .bind(customer.contact_id)
+        .fetch_all(&self.pool)
+        .await?;
         Ok(Some(CustomerDetail {
             customer,
             contact,
@@ -1804,12 +1828,14 @@ impl Store for SqlStore {
             leads,
             timeline,
             history,
+            people,
         }))
     }
 
     async fn list_customers(&self, q: &SimpleQuery) -> Result<Vec<Customer>> {
         let mut qb: QueryBuilder<DB> = QueryBuilder::new("SELECT * FROM customers WHERE 1 = 1");
-        push_through_leads(&mut qb, "contact_id", "contact_id", q);
+        // Seen and found through the leads converted into it.
+        push_through_leads(&mut qb, "id", "customer_id", q);
         push_page(&mut qb, "id DESC", q);
         qb.build()
             .fetch_all(&self.pool)
@@ -3194,11 +3220,16 @@ impl Tx for SqlTx {
     }
 
     async fn customer_for_contact(&mut self, contact_id: Id, name: &str, at: Millis) -> Result<Id> {
-        if let Some(id) =
-            sqlx::query_scalar::<_, i64>("SELECT id FROM customers WHERE contact_id = $1")
-                .bind(contact_id)
-                .fetch_optional(&mut *self.tx)
-                .await?
+        // The person's own customer first, then their company's: a company buys as one
+        // customer, whichever of its people asked.
+        if let Some((id, _)) = sqlx::query_as::<_, (i64, i32)>(
+            "SELECT id, 0 AS mine FROM customers WHERE contact_id = $1 UNION ALL \
+             SELECT cu.id, 1 FROM customers cu JOIN contacts c ON c.account_id = cu.account_id \
+             WHERE c.id = $1 ORDER BY 2, 1 LIMIT 1",
+        )
+        .bind(contact_id)
+        .fetch_optional(&mut *self.tx)
+        .await?
         {
             return Ok(id);
         }

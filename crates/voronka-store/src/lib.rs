@@ -376,6 +376,8 @@ pub trait Tx: RoutingTx + ScoreTx + Send {
         body: &str,
         at: Millis,
     ) -> Result<Id>;
+    /// The customer a conversion of this contact's lead goes to: the contact's own, else the one
+    /// of the contact's company (account), else a new one named `name`.
     async fn customer_for_contact(&mut self, contact_id: Id, name: &str, at: Millis) -> Result<Id>;
     async fn insert_deal(&mut self, d: &NewDeal) -> Result<Id>;
     async fn set_lead_customer(&mut self, lead_id: Id, customer_id: Id) -> Result<()>;

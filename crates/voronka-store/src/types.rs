@@ -233,6 +233,9 @@ pub struct CustomerDetail {
     /// Every touch of every lead of this customer, newest first.
     pub timeline: Vec<Touch>,
     pub history: Vec<StageChange>,
+    /// The other people whose leads became this customer's deals (a company's), by id.
+    #[serde(default)]
+    pub people: Vec<(Id, String)>,
 }
 
 /// What the customers list shows beside a customer's name.

@@ -199,6 +199,8 @@ struct CustomerPage {
     total: String,
     leads: Vec<BriefView>,
     timeline: Vec<TimelineItem>,
+    /// The other people of a company customer, with their contact pages.
+    people: Vec<(Id, String)>,
 }
 
 pub(crate) async fn customer(
@@ -263,6 +265,7 @@ pub(crate) async fn customer(
         total,
         leads: d.leads.iter().map(|b| BriefView::new(b, now)).collect(),
         timeline,
+        people: d.people.clone(),
     }))
 }
 

@@ -491,6 +491,7 @@ pub const FORM: &str = "form";
 pub const CONTACT: &str = "Contact";
 pub const CUSTOMER_SINCE: &str = "Customer since";
 pub const SUM_OF_DEALS: &str = "Sum of deals";
+pub const ALSO_BUYING_HERE: &str = "Other people of this customer";
 
 // customers.html
 pub const NO_CUSTOMERS_YET_HTML: &str = "<strong>No customers yet.</strong>";
