@@ -138,6 +138,23 @@ impl Server {
     }
 }
 
+impl Server {
+    /// Converts a lead into a deal of `minor` kopecks; answers the customer.
+    async fn convert_rub(&self, lead: i64, minor: i64) -> i64 {
+        let rub = voronka_core::Currency::parse("RUB").unwrap();
+        let input = voronka_app::ConvertInput {
+            amount: voronka_core::Money::new(minor, rub),
+            title: None,
+        };
+        let (_, customer, _) = self
+            .app
+            .convert(&Actor::system("t"), lead, input)
+            .await
+            .unwrap();
+        customer
+    }
+}
+
 /// Some text around a needle, for failure messages.
 fn around(html: &str, needle: &str) -> String {
     match html.find(needle) {
@@ -2407,20 +2424,7 @@ async fn inbox_selection_changes_many_leads() {
     let done = s
         .capture("Уже Клиент", &[("phone", "+7 916 500-00-03")])
         .await;
-    s.app
-        .convert(
-            &Actor::system("t"),
-            done,
-            voronka_app::ConvertInput {
-                amount: voronka_core::Money::new(
-                    50_000,
-                    voronka_core::Currency::parse("RUB").unwrap(),
-                ),
-                title: None,
-            },
-        )
-        .await
-        .unwrap();
+    s.convert_rub(done, 50_000).await;
     let c = client();
     let csrf = s.login(&c, ADMIN_EMAIL).await;
     let inbox = s.get(&c, "/leads").await;
@@ -2548,21 +2552,7 @@ async fn inbox_selection_changes_many_leads() {
         let id = s
             .capture(name, &[("phone", phone), ("company", "ООО «Ромашка»")])
             .await;
-        let (_, cust, _) = s
-            .app
-            .convert(
-                &Actor::system("t"),
-                id,
-                voronka_app::ConvertInput {
-                    amount: voronka_core::Money::new(
-                        1_000,
-                        voronka_core::Currency::parse("RUB").unwrap(),
-                    ),
-                    title: None,
-                },
-            )
-            .await
-            .unwrap();
+        let cust = s.convert_rub(id, 1_000).await;
         assert!(customer.is_none_or(|c| c == cust));
         customer = Some(cust);
     }
