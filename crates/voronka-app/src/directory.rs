@@ -201,13 +201,23 @@ impl App {
         Ok(self.store.list_customers(&q).await?)
     }
 
-    /// A page of customers, each with its person, deals and revenue.
-    pub async fn list_customers_summed(
+    /// The customers a company became, each with its person, deals and revenue (readers who
+    /// may see the company).
+    pub async fn account_customers(
         &self,
         actor: &Actor,
-        q: SimpleQuery,
+        id: Id,
     ) -> Result<Vec<(Customer, Option<voronka_store::CustomerSummary>)>> {
-        let list = self.list_customers(actor, q).await?;
+        self.account_detail(actor, id).await?;
+        let list = self.store.customers_of_account(id).await?;
+        self.with_summaries(list).await
+    }
+
+    /// Each customer with its person, deals and revenue.
+    async fn with_summaries(
+        &self,
+        list: Vec<Customer>,
+    ) -> Result<Vec<(Customer, Option<voronka_store::CustomerSummary>)>> {
         let ids: Vec<Id> = list.iter().map(|c| c.id).collect();
         let mut sums: HashMap<Id, voronka_store::CustomerSummary> = self
             .store
@@ -223,6 +233,16 @@ impl App {
                 (c, s)
             })
             .collect())
+    }
+
+    /// A page of customers, each with its person, deals and revenue.
+    pub async fn list_customers_summed(
+        &self,
+        actor: &Actor,
+        q: SimpleQuery,
+    ) -> Result<Vec<(Customer, Option<voronka_store::CustomerSummary>)>> {
+        let list = self.list_customers(actor, q).await?;
+        self.with_summaries(list).await
     }
 
     pub async fn deal(&self, actor: &Actor, id: Id) -> Result<Deal> {

@@ -2866,6 +2866,17 @@ async fn a_company_is_one_customer_whichever_of_its_people_buys() {
             Some((2, vec![Money::new(350_000, rub)])),
             "{n}"
         );
+        // The company's customers: this one, with both deals.
+        let account = cd.account.as_ref().map(|a| a.id).unwrap();
+        let of_company = app.account_customers(&actor, account).await.unwrap();
+        assert_eq!(
+            of_company
+                .iter()
+                .map(|(c, s)| (c.id, s.as_ref().map(|s| s.deals)))
+                .collect::<Vec<_>>(),
+            vec![(first, Some(2))],
+            "{n}"
+        );
         // Found by the second person's name too.
         let found = app
             .list_customers(

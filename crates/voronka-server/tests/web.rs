@@ -2565,4 +2565,14 @@ async fn inbox_selection_changes_many_leads() {
         "{}",
         around(&card.body, "customer-people")
     );
+    // The company's page leads to its customer, with both deals.
+    let account = value_after(&card.body, "href=\"/accounts/");
+    let page = s.get(&c, &format!("/accounts/{account}")).await;
+    assert!(
+        page.body
+            .contains(&format!("href=\"/customers/{}\"", customer.unwrap()))
+            && page.body.contains("<td class=\"num\">2</td>"),
+        "{}",
+        page.body
+    );
 }

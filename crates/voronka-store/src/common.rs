@@ -1845,6 +1845,16 @@ impl Store for SqlStore {
             .collect()
     }
 
+    async fn customers_of_account(&self, account_id: Id) -> Result<Vec<Customer>> {
+        sqlx::query("SELECT * FROM customers WHERE account_id = $1 ORDER BY id")
+            .bind(account_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(customer_from)
+            .collect()
+    }
+
     async fn customer_summaries(&self, ids: &[Id]) -> Result<Vec<CustomerSummary>> {
         let mut out: Vec<CustomerSummary> = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(CHUNK) {

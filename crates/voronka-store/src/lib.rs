@@ -224,6 +224,8 @@ pub trait Store: RoutingStore + ScoreStore + Send + Sync + 'static {
     async fn list_accounts(&self, q: &SimpleQuery) -> Result<Vec<Account>>;
     async fn customer_detail(&self, id: Id) -> Result<Option<CustomerDetail>>;
     async fn list_customers(&self, q: &SimpleQuery) -> Result<Vec<Customer>>;
+    /// The customers of a company (one, unless made before companies bought as one).
+    async fn customers_of_account(&self, account_id: Id) -> Result<Vec<Customer>>;
     /// The person, deals and revenue of each of these customers that exists, in no order.
     async fn customer_summaries(&self, ids: &[Id]) -> Result<Vec<CustomerSummary>>;
     async fn deal(&self, id: Id) -> Result<Option<Deal>>;

@@ -55,6 +55,8 @@ struct AccountPage {
     domain: String,
     created: When,
     contacts: Vec<ContactLine>,
+    /// What the company became, with its deals.
+    customers: Vec<CustomerLine>,
 }
 
 pub(crate) async fn account(
@@ -64,7 +66,15 @@ pub(crate) async fn account(
 ) -> PageResult {
     let (a, contacts) = state.app.account_detail(&user.actor(), id).await?;
     let now = now();
+    let customers = state
+        .app
+        .account_customers(&user.actor(), id)
+        .await?
+        .iter()
+        .map(|(c, sum)| customer_line(c, sum.as_ref(), now))
+        .collect();
     Ok(render(&AccountPage {
+        customers,
         layout: Layout::new(&user, "leads", a.name.clone()),
         name: a.name.clone(),
         domain: a.domain.clone().unwrap_or_default(),
@@ -92,6 +102,27 @@ pub(crate) struct CustomerLine {
     pub revenue: Vec<String>,
     pub last_deal: Option<When>,
     pub when: When,
+}
+
+/// A customer as the lists show it: its name, person, deals and their sums.
+fn customer_line(
+    c: &voronka_core::Customer,
+    sum: Option<&voronka_store::CustomerSummary>,
+    now: voronka_core::Millis,
+) -> CustomerLine {
+    CustomerLine {
+        id: c.id,
+        name: c.name.clone(),
+        person: sum.map(|s| s.contact_name.clone()).filter(|p| *p != c.name),
+        deals: sum.map_or(0, |s| s.deals),
+        revenue: sum
+            .map(|s| s.revenue.iter().map(|m| m.to_string()).collect())
+            .unwrap_or_default(),
+        last_deal: sum
+            .and_then(|s| s.last_deal_at)
+            .map(|at| When::new(at, now)),
+        when: When::new(c.created_at, now),
+    }
 }
 
 #[derive(Template)]
@@ -154,24 +185,7 @@ pub(crate) async fn customers(
         customers: list
             .iter()
             .take(CUSTOMERS_PAGE as usize)
-            .map(|(c, sum)| CustomerLine {
-                id: c.id,
-                name: c.name.clone(),
-                person: sum
-                    .as_ref()
-                    .map(|s| s.contact_name.clone())
-                    .filter(|p| *p != c.name),
-                deals: sum.as_ref().map_or(0, |s| s.deals),
-                revenue: sum
-                    .as_ref()
-                    .map(|s| s.revenue.iter().map(|m| m.to_string()).collect())
-                    .unwrap_or_default(),
-                last_deal: sum
-                    .as_ref()
-                    .and_then(|s| s.last_deal_at)
-                    .map(|at| When::new(at, now)),
-                when: When::new(c.created_at, now),
-            })
+            .map(|(c, sum)| customer_line(c, sum.as_ref(), now))
             .collect(),
         prev,
         next,
