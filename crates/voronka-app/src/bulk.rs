@@ -50,9 +50,7 @@ impl App {
         }
         // What cannot fit any lead is refused once, before any lead changes.
         match action {
-            BulkAction::Assign(_) if !actor.role().assigns_leads() => {
-                return Err(AppError::Forbidden(Message::new("reassign_forbidden")));
-            }
+            BulkAction::Assign(owner) => self.check_assignment(actor, *owner).await?,
             BulkAction::Stage(s) if !s.is_open() => {
                 return Err(AppError::invalid(
                     "stage",

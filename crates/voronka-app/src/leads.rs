@@ -583,6 +583,28 @@ impl App {
     }
 
     pub async fn assign(&self, actor: &Actor, id: Id, owner: Option<Id>) -> Result<Lead> {
+        self.check_assignment(actor, owner).await?;
+        let at = now_ms();
+        let (mut tx, lead) = self.lead_tx(actor, id).await?;
+        tx.set_owner(id, owner, at).await?;
+        // Every assignment keeps its history row beside the audit entry.
+        tx.insert_assignments(&[voronka_store::NewAssignment {
+            lead_id: id,
+            from_owner: lead.owner_id,
+            to_owner: owner,
+            rule: None,
+            why: voronka_core::Notice::new("assigned_by").with("actor", actor.name()),
+            actor_id: actor.user_id(),
+            actor: actor.name(),
+            at,
+        }])
+        .await?;
+        self.finish(tx, actor, "assign", &lead, at).await
+    }
+
+    /// Whether this person may give leads to `owner` (an active person who sells; `None`:
+    /// nobody).
+    pub(crate) async fn check_assignment(&self, actor: &Actor, owner: Option<Id>) -> Result<()> {
         if !actor.role().assigns_leads() {
             return Err(AppError::Forbidden(Message::new("reassign_forbidden")));
         }
@@ -602,22 +624,7 @@ impl App {
                 ));
             }
         }
-        let at = now_ms();
-        let (mut tx, lead) = self.lead_tx(actor, id).await?;
-        tx.set_owner(id, owner, at).await?;
-        // Every assignment keeps its history row beside the audit entry.
-        tx.insert_assignments(&[voronka_store::NewAssignment {
-            lead_id: id,
-            from_owner: lead.owner_id,
-            to_owner: owner,
-            rule: None,
-            why: voronka_core::Notice::new("assigned_by").with("actor", actor.name()),
-            actor_id: actor.user_id(),
-            actor: actor.name(),
-            at,
-        }])
-        .await?;
-        self.finish(tx, actor, "assign", &lead, at).await
+        Ok(())
     }
 
     pub async fn set_temperature(&self, actor: &Actor, id: Id, t: Temperature) -> Result<Lead> {

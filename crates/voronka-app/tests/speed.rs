@@ -958,10 +958,11 @@ async fn a_change_to_many_leads_changes_each_as_on_its_own() {
             "{n}: {:?}",
             out.refused
         );
-        // Refused before any change: a salesperson reassigning, a closed stage, junk without a
-        // reason, no lead, too many leads.
+        // Refused before any change: a salesperson reassigning, an owner who is nobody, a closed
+        // stage, junk without a reason, no lead, too many leads.
         for (actor, action, ids) in [
             (&boris, BulkAction::Assign(None), vec![a]),
+            (&manager, BulkAction::Assign(Some(999_999)), vec![a]),
             (&manager, BulkAction::Stage(Stage::Converted), vec![a]),
             (&manager, BulkAction::Junk("  ".into()), vec![a]),
             (&manager, BulkAction::Junk("spam".into()), vec![]),

@@ -2312,6 +2312,11 @@ async fn bulk_changes_answer_each_lead() {
     assert_eq!(lead["lead"]["stage"], "mql", "{lead}");
     for (body, field, code) in [
         (
+            json!({"ids": leads, "action": "assign", "owner_id": 999_999}),
+            "owner_id",
+            "owner_not_active",
+        ),
+        (
             json!({"ids": leads, "action": "delete"}),
             "action",
             "bulk_action_unknown",
