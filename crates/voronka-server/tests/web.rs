@@ -2534,6 +2534,34 @@ async fn inbox_selection_changes_many_leads() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     let l = s.app.store().lead(a).await.unwrap().unwrap();
     assert_eq!(l.temperature, voronka_core::Temperature::Hot);
+    // Someone who only reads leads gets neither the boxes nor the bar, and may not post one.
+    s.app
+        .add_user("reader@mail.ru", "Читатель", PASSWORD, Role::Viewer)
+        .await
+        .unwrap();
+    let v = client();
+    let vcsrf = s.login(&v, "reader@mail.ru").await;
+    let list = s.get(&v, "/leads").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(
+        list.body.contains(&format!("/leads/{a}"))
+            && !list.body.contains("data-bulk")
+            && !list.body.contains("name=\"id\""),
+        "{}",
+        list.body
+    );
+    let r = s
+        .post(
+            &v,
+            "/leads/bulk",
+            &[
+                ("csrf", vcsrf.as_str()),
+                ("id", &sa),
+                ("action", "temperature:cold"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
     // Words typed into the address are not shown as the list of leads left as they were.
     let page = s
         .get(

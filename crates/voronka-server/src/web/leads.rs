@@ -100,6 +100,8 @@ struct InboxPage {
     bulk: Vec<(&'static str, Vec<Choice>)>,
     /// Where the bar's change returns to: this list's first page with its filters.
     back: String,
+    /// Whether this person changes leads (and so gets the boxes and the bar).
+    writes: bool,
 }
 
 /// The inbox filters as typed, to refill the filter form and to keep them in links.
@@ -472,6 +474,7 @@ pub(crate) async fn inbox(
         any_filter,
         bulk,
         back,
+        writes: user.user.role.writes_leads(),
     }))
 }
 
