@@ -19,6 +19,8 @@ pub enum BulkAction {
     Temperature(Temperature),
     /// Junk, with the reason every lead gets.
     Junk(String),
+    /// Refused, with a reason of the list (no farewell, no freeze).
+    Refuse(String),
 }
 
 /// What a bulk change did: the leads changed, and each lead left as it was with the reason.
@@ -63,6 +65,9 @@ impl App {
                     Message::new("junk_reason_required"),
                 ));
             }
+            BulkAction::Refuse(r) => {
+                self.refusal_reason(r).await?;
+            }
             _ => {}
         }
         let mut out = BulkOutcome::default();
@@ -72,6 +77,14 @@ impl App {
                 BulkAction::Stage(s) => self.change_stage(actor, id, *s, None).await.map(|_| ()),
                 BulkAction::Temperature(t) => self.set_temperature(actor, id, *t).await.map(|_| ()),
                 BulkAction::Junk(r) => self.mark_junk(actor, id, r).await.map(|_| ()),
+                BulkAction::Refuse(r) => {
+                    let input = crate::RefuseInput {
+                        reason: r.clone(),
+                        comment: None,
+                        freeze_until: None,
+                    };
+                    self.refuse(actor, id, input).await.map(|_| ())
+                }
             };
             match done {
                 Ok(()) => out.changed.push(id),

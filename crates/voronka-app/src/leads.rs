@@ -270,15 +270,9 @@ impl App {
             .await
     }
 
-    async fn refuse_inner(
-        &self,
-        actor: &Actor,
-        id: Id,
-        input: RefuseInput,
-        farewell: Option<&str>,
-        at: Millis,
-    ) -> Result<(Lead, bool)> {
-        let reason = voronka_core::intake::normalize::clean_text(&input.reason);
+    /// The reason as typed, cleaned, when it is one of the list's.
+    pub(crate) async fn refusal_reason(&self, typed: &str) -> Result<String> {
+        let reason = voronka_core::intake::normalize::clean_text(typed);
         if reason.is_empty() {
             return Err(AppError::invalid(
                 "reason",
@@ -292,6 +286,18 @@ impl App {
                 Message::new("refusal_reason_unknown").with("choices", known.join(", ")),
             ));
         }
+        Ok(reason)
+    }
+
+    async fn refuse_inner(
+        &self,
+        actor: &Actor,
+        id: Id,
+        input: RefuseInput,
+        farewell: Option<&str>,
+        at: Millis,
+    ) -> Result<(Lead, bool)> {
+        let reason = self.refusal_reason(&input.reason).await?;
         if let Some(f) = input.freeze_until {
             if f <= at {
                 return Err(AppError::invalid(

@@ -965,6 +965,11 @@ async fn a_change_to_many_leads_changes_each_as_on_its_own() {
             (&manager, BulkAction::Assign(Some(999_999)), vec![a]),
             (&manager, BulkAction::Stage(Stage::Converted), vec![a]),
             (&manager, BulkAction::Junk("  ".into()), vec![a]),
+            (
+                &manager,
+                BulkAction::Refuse("Не наш клиент?".into()),
+                vec![a],
+            ),
             (&manager, BulkAction::Junk("spam".into()), vec![]),
             (
                 &manager,
@@ -984,12 +989,25 @@ async fn a_change_to_many_leads_changes_each_as_on_its_own() {
             (Stage::Working, Some(w.boris.id)),
             "{n}: nothing changed by the refused ones"
         );
-        // Junk with its reason, each lead's audit entry written.
+        // Refused with a reason of the list: each lead's history names it.
+        let reason = app.refusal_reasons().await.unwrap()[0].clone();
         let out = app
-            .bulk_leads(&manager, &[a, b], &BulkAction::Junk("Спам-рассылка".into()))
+            .bulk_leads(&manager, &[a], &BulkAction::Refuse(reason.clone()))
             .await
             .unwrap();
-        assert_eq!(out.changed, vec![a, b], "{n}");
+        assert_eq!(out.changed, vec![a], "{n}");
+        let l = app.store().lead(a).await.unwrap().unwrap();
+        assert_eq!(
+            (l.stage, l.refuse_reason.as_deref()),
+            (Stage::Refused, Some(reason.as_str())),
+            "{n}"
+        );
+        // Junk with its reason, each lead's audit entry written.
+        let out = app
+            .bulk_leads(&manager, &[b], &BulkAction::Junk("Спам-рассылка".into()))
+            .await
+            .unwrap();
+        assert_eq!(out.changed, vec![b], "{n}");
         let l = app.store().lead(b).await.unwrap().unwrap();
         assert_eq!(l.stage, Stage::Junk, "{n}");
         assert_eq!(l.junk_reason.as_deref(), Some("Спам-рассылка"), "{n}");

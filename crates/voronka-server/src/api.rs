@@ -569,7 +569,7 @@ pub(crate) struct BulkBody {
     /// The leads to change, at most 500.
     #[schema(value_type = Vec<i64>)]
     ids: Vec<Id>,
-    /// `assign`, `stage` (an open one), `temperature` or `junk`.
+    /// `assign`, `stage` (an open one), `temperature`, `refuse` (a reason of the list) or `junk`.
     action: String,
     /// For `assign`: the new owner; null or left out unassigns.
     #[serde(default)]
@@ -581,7 +581,7 @@ pub(crate) struct BulkBody {
     /// For `temperature`.
     #[serde(default)]
     temperature: Option<String>,
-    /// For `junk`.
+    /// For `refuse` and `junk`.
     #[serde(default)]
     reason: Option<String>,
 }
@@ -604,6 +604,7 @@ async fn bulk(
                 .ok_or_else(|| bad("temperature", Message::new("temperature_unknown")))?,
         ),
         "junk" => BulkAction::Junk(b.reason.unwrap_or_default()),
+        "refuse" => BulkAction::Refuse(b.reason.unwrap_or_default()),
         _ => {
             return Err(bad(
                 "action",

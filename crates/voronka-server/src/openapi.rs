@@ -44,7 +44,7 @@ const OPERATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
     ("post", "/api/v1/leads/{id}/junk", "Mark as junk", "leads:write", Some("{reason}")),
     ("post", "/api/v1/leads/{id}/convert", "Convert: creates or reuses the customer and creates a deal", "leads:write", Some("{amount_minor (0 to 10^15), currency, title?}")),
     ("post", "/api/v1/leads/{id}/assign", "Assign an owner (null unassigns)", "leads:write", Some("{owner_id}")),
-    ("post", "/api/v1/leads/bulk", "One change for up to 500 leads, each changed as on its own: answers the leads changed and each lead left as it was with its error", "leads:write", Some("{ids, action: assign|stage|temperature|junk, owner_id?, stage?, temperature?, reason?}")),
+    ("post", "/api/v1/leads/bulk", "One change for up to 500 leads, each changed as on its own: answers the leads changed and each lead left as it was with its error", "leads:write", Some("{ids, action: assign|stage|temperature|refuse|junk, owner_id?, stage?, temperature?, reason?}")),
     ("post", "/api/v1/leads/{id}/temperature", "Set temperature", "leads:write", Some("{temperature}")),
     ("post", "/api/v1/leads/{id}/notes", "Add a note", "leads:write", Some("{body}")),
     ("get", "/api/v1/leads/{id}/audit", "Audit log of a lead", "leads:read", None),

@@ -2317,6 +2317,11 @@ async fn bulk_changes_answer_each_lead() {
             "owner_not_active",
         ),
         (
+            json!({"ids": leads, "action": "refuse", "reason": "потому что"}),
+            "reason",
+            "refusal_reason_unknown",
+        ),
+        (
             json!({"ids": leads, "action": "delete"}),
             "action",
             "bulk_action_unknown",

@@ -2437,6 +2437,12 @@ async fn inbox_selection_changes_many_leads() {
     }
     assert!(inbox.body.contains("value=\"temperature:hot\""));
     assert!(inbox.body.contains("value=\"assign:none\""));
+    let reason = s.app.refusal_reasons().await.unwrap()[0].clone();
+    assert!(
+        inbox.body.contains(&format!("value=\"refuse:{reason}\"")),
+        "{}",
+        around(&inbox.body, "refuse:")
+    );
     assert!(inbox.body.contains("<kbd>x</kbd> select"));
 
     let (sa, sb, sd) = (a.to_string(), b.to_string(), done.to_string());

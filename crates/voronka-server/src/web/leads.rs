@@ -433,6 +433,16 @@ pub(crate) async fn inbox(
             .collect(),
     ));
     bulk.push((
+        t::BULK_REFUSE_AS,
+        state
+            .app
+            .refusal_reasons()
+            .await?
+            .into_iter()
+            .map(|r| Choice::new(format!("refuse:{r}"), r, false))
+            .collect(),
+    ));
+    bulk.push((
         t::BULK_OTHER,
         vec![Choice::new("junk", t::BULK_MARK_AS_JUNK, false)],
     ));
@@ -501,6 +511,7 @@ pub(crate) async fn bulk(State(state): State<AppState>, user: WebUser, body: Byt
         Some(("assign", v)) => v.parse().ok().map(|id| BulkAction::Assign(Some(id))),
         Some(("stage", v)) => Stage::parse(v).ok().map(BulkAction::Stage),
         Some(("temperature", v)) => Temperature::parse(v).map(BulkAction::Temperature),
+        Some(("refuse", v)) => Some(BulkAction::Refuse(v.to_string())),
         None if chosen == "junk" => Some(BulkAction::Junk(form.text("reason"))),
         _ => None,
     };

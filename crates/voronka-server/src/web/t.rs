@@ -1110,6 +1110,7 @@ pub const BULK_CHOOSE: &str = "Choose a change…";
 pub const BULK_ASSIGN_TO: &str = "Assign to";
 pub const BULK_MOVE_TO: &str = "Move to stage";
 pub const BULK_OTHER: &str = "Other";
+pub const BULK_REFUSE_AS: &str = "Refuse, because";
 pub const BULK_MARK_AS_JUNK: &str = "Mark as junk";
 pub const BULK_JUNK_REASON: &str = "Reason (for junk)";
 pub const BULK_APPLY: &str = "Apply to selected";
