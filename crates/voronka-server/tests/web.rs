@@ -1845,10 +1845,27 @@ async fn work_queue_sla_dashboard_and_kanban() {
     assert!(sla.body.contains("<bdi>Kanban 0</bdi>"));
     assert!(
         sla.body.contains(
-            "<tr><td><bdi>Ольга Продажи</bdi></td><td class=\"num\">101</td><td class=\"num\">0</td></tr>"
+            "<bdi>Ольга Продажи</bdi></a></td><td class=\"num\">101</td><td class=\"num\">0</td></tr>"
         ),
         "{}",
         around(&sla.body, "due-per-person")
+    );
+    // A person's line opens the inbox of their open leads.
+    let theirs = format!("/leads?stage=new,working,mql,sql&owner={}", seller.id);
+    assert!(
+        sla.body
+            .contains(&format!("href=\"{}\"", theirs.replace('&', "&#38;"))),
+        "{}",
+        around(&sla.body, "due-per-person")
+    );
+    let inbox = s.get(&m, &theirs).await;
+    assert!(
+        inbox.body.contains("<bdi>Kanban 100</bdi>")
+            && inbox
+                .body
+                .contains(&format!("<option value=\"{}\" selected>", seller.id)),
+        "{}",
+        inbox.body
     );
     assert!(sla.body.contains("href=\"/sla?from=50\" rel=\"next\""));
     assert!(!sla.body.contains("rel=\"prev\""));

@@ -443,7 +443,8 @@ struct SlaPage {
     next: Option<String>,
     breached_today: usize,
     /// Per owner: (name, due now, late today).
-    per_person: Vec<(String, usize, usize)>,
+    /// Name, due now, late today, and the inbox of that person's open leads.
+    per_person: Vec<(String, usize, usize, String)>,
     load: Vec<voronka_store::LoadRow>,
     stats: Vec<StatRow>,
 }
@@ -528,11 +529,11 @@ pub(crate) async fn sla(
             .per_person
             .into_iter()
             .map(|p| {
-                let name = match p.owner_id {
-                    Some(_) => p.name.unwrap_or_default(),
-                    None => t::UNASSIGNED.to_string(),
+                let (name, owner) = match p.owner_id {
+                    Some(id) => (p.name.unwrap_or_default(), id.to_string()),
+                    None => (t::UNASSIGNED.to_string(), "none".to_string()),
                 };
-                (name, p.due, p.late_today)
+                (name, p.due, p.late_today, open_leads_of(&owner))
             })
             .collect(),
         load,
@@ -640,4 +641,9 @@ pub(crate) async fn kanban_move(
                 .into_response())
         }
     }
+}
+
+/// The inbox of one owner's open leads (`none`: the unassigned ones).
+fn open_leads_of(owner: &str) -> String {
+    format!("/leads?stage=new,working,mql,sql&owner={owner}")
 }
