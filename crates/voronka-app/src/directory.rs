@@ -201,16 +201,21 @@ impl App {
         Ok(self.store.list_customers(&q).await?)
     }
 
-    /// The customers a company became, each with its person, deals and revenue (readers who
-    /// may see the company).
-    pub async fn account_customers(
+    /// A company's page: the company, its people the reader sees, and the customers it became,
+    /// each with its person, deals and revenue.
+    #[allow(clippy::type_complexity)]
+    pub async fn account_page(
         &self,
         actor: &Actor,
         id: Id,
-    ) -> Result<Vec<(Customer, Option<voronka_store::CustomerSummary>)>> {
-        self.account_detail(actor, id).await?;
+    ) -> Result<(
+        Account,
+        Vec<ContactRow>,
+        Vec<(Customer, Option<voronka_store::CustomerSummary>)>,
+    )> {
+        let (account, contacts) = self.account_detail(actor, id).await?;
         let list = self.store.customers_of_account(id).await?;
-        self.with_summaries(list).await
+        Ok((account, contacts, self.with_summaries(list).await?))
     }
 
     /// Each customer with its person, deals and revenue.

@@ -2868,7 +2868,7 @@ async fn a_company_is_one_customer_whichever_of_its_people_buys() {
         );
         // The company's customers: this one, with both deals.
         let account = cd.account.as_ref().map(|a| a.id).unwrap();
-        let of_company = app.account_customers(&actor, account).await.unwrap();
+        let (_, _, of_company) = app.account_page(&actor, account).await.unwrap();
         assert_eq!(
             of_company
                 .iter()

@@ -26,6 +26,26 @@ const SLA_ROW_SQL: &str =
      l.sla_due_at, l.sla_breached_at, l.first_response_at \
      FROM leads l LEFT JOIN users u ON u.id = l.owner_id LEFT JOIN teams t ON t.id = u.team_id";
 
+/// The leads SLA figures count: neither merged away nor junk.
+const SLA_COUNTED: &str = "l.merged_into IS NULL AND l.stage <> 'junk'";
+
+impl SqlStore {
+    /// The SLA facts of the leads `filter` keeps (a condition, then any order, on `SLA_ROW_SQL`'s
+    /// `l`, with `$1`, `$2` … for `binds`).
+    async fn sla_rows_where(&self, filter: &str, binds: &[i64]) -> Result<Vec<SlaRow>> {
+        let sql = format!("{SLA_ROW_SQL} WHERE {filter}");
+        let mut q = sqlx::query(&sql);
+        for b in binds {
+            q = q.bind(*b);
+        }
+        q.fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(sla_row_from)
+            .collect()
+    }
+}
+
 fn sla_row_from(r: &DbRow) -> Result<SlaRow> {
     Ok(SlaRow {
         lead_id: r.try_get("id")?,
@@ -269,49 +289,42 @@ impl RoutingStore for SqlStore {
     }
 
     async fn sla_rows(&self, since: Millis) -> Result<Vec<SlaRow>> {
-        let rows = sqlx::query(&format!(
-            "{SLA_ROW_SQL} WHERE l.created_at >= $1 AND l.merged_into IS NULL AND l.stage <> 'junk' \
-             ORDER BY l.created_at"
-        ))
-        .bind(since)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(sla_row_from).collect()
+        self.sla_rows_where(
+            &format!("l.created_at >= $1 AND {SLA_COUNTED} ORDER BY l.created_at"),
+            &[since],
+        )
+        .await
     }
 
     async fn sla_row(&self, lead_id: Id) -> Result<Option<SlaRow>> {
-        let row = sqlx::query(&format!(
-            "{SLA_ROW_SQL} WHERE l.id = $1 AND l.merged_into IS NULL AND l.stage <> 'junk'"
-        ))
-        .bind(lead_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(sla_row_from).transpose()
+        Ok(self
+            .sla_rows_where(&format!("l.id = $1 AND {SLA_COUNTED}"), &[lead_id])
+            .await?
+            .pop())
     }
 
     async fn sla_breached_rows(&self, since: Millis, breached_from: Millis) -> Result<Vec<SlaRow>> {
         // Bounded by the creation time so that both engines walk the leads of that span only.
-        let rows = sqlx::query(&format!(
-            "{SLA_ROW_SQL} WHERE l.created_at >= $1 AND l.sla_breached_at >= $2 \
-             AND l.merged_into IS NULL AND l.stage <> 'junk' ORDER BY l.created_at"
-        ))
-        .bind(since)
-        .bind(breached_from)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(sla_row_from).collect()
+        self.sla_rows_where(
+            &format!(
+                "l.created_at >= $1 AND l.sla_breached_at >= $2 AND {SLA_COUNTED} \
+                 ORDER BY l.created_at"
+            ),
+            &[since, breached_from],
+        )
+        .await
     }
 
     async fn sla_due_rows(&self, until: Millis) -> Result<Vec<SlaRow>> {
         // The partial index `leads_sla_due` holds exactly the leads waiting for a response.
-        let rows = sqlx::query(&format!(
-            "{SLA_ROW_SQL} WHERE l.first_response_at IS NULL AND l.merged_into IS NULL \
-             AND l.sla_due_at <= $1 AND l.stage IN {OPEN_STAGES} ORDER BY l.sla_due_at, l.id"
-        ))
-        .bind(until)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(sla_row_from).collect()
+        self.sla_rows_where(
+            &format!(
+                "l.first_response_at IS NULL AND l.merged_into IS NULL \
+                 AND l.sla_due_at <= $1 AND l.stage IN {OPEN_STAGES} ORDER BY l.sla_due_at, l.id"
+            ),
+            &[until],
+        )
+        .await
     }
 
     async fn lead_names(&self, ids: &[Id]) -> Result<Vec<(Id, String)>> {

@@ -401,6 +401,59 @@ pub(crate) async fn inbox(
         .collect();
     let any_filter = !f.pairs(&f.stages).iter().all(|(_, v)| v.is_empty());
 
+    let bulk = bulk_choices(&state, &user, &sellers).await?;
+    let mut layout = Layout::new(&user, "leads", t::NAV_LEADS);
+    if query_value(raw.as_deref(), "done").as_deref() == Some("bulk") {
+        let count = |k: &str| {
+            query_value(raw.as_deref(), k)
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(0)
+        };
+        layout.flash = Some(t::bulk_changed(count("changed")));
+        let refused = count("refused");
+        if refused > 0 {
+            // Lead numbers only: the address is not a place for other words on the page.
+            let ids: String = query_value(raw.as_deref(), "refused_ids")
+                .unwrap_or_default()
+                .chars()
+                .filter(|c| c.is_ascii_digit() || matches!(c, '#' | ',' | ' '))
+                .collect();
+            notices.push(t::bulk_refused(refused, &ids));
+        }
+    }
+
+    let back = link("/leads", &f.pairs(&f.stages));
+    Ok(render(&InboxPage {
+        layout,
+        rows: rows.iter().map(|r| RowView::new(r, now)).collect(),
+        total: shown(total.n, total.exact),
+        tabs,
+        next,
+        prev,
+        first_page,
+        f,
+        stages,
+        temperatures,
+        owners,
+        sorts,
+        notices,
+        any_filter,
+        bulk,
+        back,
+        writes: user.user.role.writes_leads(),
+    }))
+}
+
+/// The changes the inbox's bar offers this person, grouped under their labels (none for someone
+/// who does not change leads, whose page has no bar).
+async fn bulk_choices(
+    state: &AppState,
+    user: &WebUser,
+    sellers: &[voronka_core::User],
+) -> Result<Vec<(&'static str, Vec<Choice>)>, AppError> {
+    if !user.user.role.writes_leads() {
+        return Ok(Vec::new());
+    }
     let mut bulk = Vec::new();
     if user.user.role.assigns_leads() {
         let mut to = vec![Choice::new("assign:none", t::LEAD_UNASSIGNED, false)];
@@ -446,46 +499,7 @@ pub(crate) async fn inbox(
         t::BULK_OTHER,
         vec![Choice::new("junk", t::BULK_MARK_AS_JUNK, false)],
     ));
-    let mut layout = Layout::new(&user, "leads", t::NAV_LEADS);
-    if query_value(raw.as_deref(), "done").as_deref() == Some("bulk") {
-        let count = |k: &str| {
-            query_value(raw.as_deref(), k)
-                .and_then(|v| v.parse::<usize>().ok())
-                .unwrap_or(0)
-        };
-        layout.flash = Some(t::bulk_changed(count("changed")));
-        let refused = count("refused");
-        if refused > 0 {
-            // Lead numbers only: the address is not a place for other words on the page.
-            let ids: String = query_value(raw.as_deref(), "refused_ids")
-                .unwrap_or_default()
-                .chars()
-                .filter(|c| c.is_ascii_digit() || matches!(c, '#' | ',' | ' '))
-                .collect();
-            notices.push(t::bulk_refused(refused, &ids));
-        }
-    }
-
-    let back = link("/leads", &f.pairs(&f.stages));
-    Ok(render(&InboxPage {
-        layout,
-        rows: rows.iter().map(|r| RowView::new(r, now)).collect(),
-        total: shown(total.n, total.exact),
-        tabs,
-        next,
-        prev,
-        first_page,
-        f,
-        stages,
-        temperatures,
-        owners,
-        sorts,
-        notices,
-        any_filter,
-        bulk,
-        back,
-        writes: user.user.role.writes_leads(),
-    }))
+    Ok(bulk)
 }
 
 /// How many refused leads the inbox names after a change to a selection.

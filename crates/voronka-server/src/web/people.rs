@@ -64,12 +64,9 @@ pub(crate) async fn account(
     user: WebUser,
     IdPath(id): IdPath,
 ) -> PageResult {
-    let (a, contacts) = state.app.account_detail(&user.actor(), id).await?;
+    let (a, contacts, customers) = state.app.account_page(&user.actor(), id).await?;
     let now = now();
-    let customers = state
-        .app
-        .account_customers(&user.actor(), id)
-        .await?
+    let customers = customers
         .iter()
         .map(|(c, sum)| customer_line(c, sum.as_ref(), now))
         .collect();
