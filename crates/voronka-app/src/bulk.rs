@@ -19,8 +19,9 @@ pub enum BulkAction {
     Temperature(Temperature),
     /// Junk, with the reason every lead gets.
     Junk(String),
-    /// Refused, with a reason of the list (no farewell, no freeze).
-    Refuse(String),
+    /// Refused, with a reason of the list, and the comment and freeze date every lead gets (no
+    /// farewell: that is one email per person, sent from their lead's card).
+    Refuse(crate::RefuseInput),
 }
 
 /// What a bulk change did: the leads changed, and each lead left as it was with the reason.
@@ -66,7 +67,10 @@ impl App {
                 ));
             }
             BulkAction::Refuse(r) => {
-                self.refusal_reason(r).await?;
+                self.refusal_reason(&r.reason).await?;
+                if let Some(f) = r.freeze_until {
+                    crate::leads::check_freeze(f, crate::now_ms())?;
+                }
             }
             _ => {}
         }
@@ -77,14 +81,7 @@ impl App {
                 BulkAction::Stage(s) => self.change_stage(actor, id, *s, None).await.map(|_| ()),
                 BulkAction::Temperature(t) => self.set_temperature(actor, id, *t).await.map(|_| ()),
                 BulkAction::Junk(r) => self.mark_junk(actor, id, r).await.map(|_| ()),
-                BulkAction::Refuse(r) => {
-                    let input = crate::RefuseInput {
-                        reason: r.clone(),
-                        comment: None,
-                        freeze_until: None,
-                    };
-                    self.refuse(actor, id, input).await.map(|_| ())
-                }
+                BulkAction::Refuse(r) => self.refuse(actor, id, r.clone()).await.map(|_| ()),
             };
             match done {
                 Ok(()) => out.changed.push(id),

@@ -8,7 +8,7 @@ use voronka_store::{
     Survey, Tx, Visibility,
 };
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct RefuseInput {
     pub reason: String,
     #[serde(default)]
@@ -16,6 +16,23 @@ pub struct RefuseInput {
     /// When this moment passes the lead returns to working by itself.
     #[serde(default)]
     pub freeze_until: Option<Millis>,
+}
+
+/// A freeze date a refusal may carry: after `now`, and within the years the plans reach.
+pub(crate) fn check_freeze(until: Millis, now: Millis) -> Result<()> {
+    if until <= now {
+        return Err(AppError::invalid(
+            "freeze_until",
+            Message::new("freeze_date_in_past"),
+        ));
+    }
+    if !voronka_core::within_plan_ahead(until, now) {
+        return Err(AppError::invalid(
+            "freeze_until",
+            Message::new("freeze_date_too_far").with("years", voronka_core::PLAN_AHEAD_YEARS),
+        ));
+    }
+    Ok(())
 }
 
 /// The answers of the farewell survey ("why did it not work out?").
@@ -299,19 +316,7 @@ impl App {
     ) -> Result<(Lead, bool)> {
         let reason = self.refusal_reason(&input.reason).await?;
         if let Some(f) = input.freeze_until {
-            if f <= at {
-                return Err(AppError::invalid(
-                    "freeze_until",
-                    Message::new("freeze_date_in_past"),
-                ));
-            }
-            if !voronka_core::within_plan_ahead(f, at) {
-                return Err(AppError::invalid(
-                    "freeze_until",
-                    Message::new("freeze_date_too_far")
-                        .with("years", voronka_core::PLAN_AHEAD_YEARS),
-                ));
-            }
+            check_freeze(f, at)?;
         }
         let (mut tx, lead) = self.lead_tx(actor, id).await?;
         lead.stage.check_transition(Stage::Refused)?;

@@ -43,7 +43,8 @@ pub use speed::{
 };
 pub use status::{RescoreQueue, Status};
 pub use transfer::{
-    sniff_delimiter, sniff_encoding, CsvFormat, ExportFormat, ImportMap, ImportSummary,
+    sniff_delimiter, sniff_encoding, CsvFormat, ExportFormat, ExportOptions, ImportMap,
+    ImportSummary, LeadExport,
 };
 
 use std::sync::Arc;

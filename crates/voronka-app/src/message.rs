@@ -182,6 +182,11 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "admins_only" => "administrators only".to_string(),
         "role_cannot_see_reports" => "your role cannot see reports".to_string(),
         "role_cannot_export_personal_data" => "your role cannot export personal data".to_string(),
+        "export_format_unknown" => format!("the format is one of: {}", a("choices")),
+        "export_takes_every_lead" => format!(
+            "an export holds every lead the filters match, oldest first: {} does not apply to it",
+            a("parameter")
+        ),
         "user_email_invalid" => "a valid email address is required".to_string(),
         "password_too_short" => format!("the password needs at least {} characters", a("min")),
         "wrong_email_or_password" => "wrong email or password".to_string(),
@@ -224,7 +229,7 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "bulk_choose_action" => "choose the change to apply".to_string(),
         "bulk_action_unknown" => format!("the action is one of: {}", a("choices")),
         "bulk_stage_open" => format!(
-            "leads are moved together to an open stage only, not to {}: refuse, convert or mark them as junk one by one",
+            "leads are moved together to an open stage only, not to {}: refuse them or mark them as junk with a reason, and convert them one by one",
             a("stage")
         ),
         "activity_kind_unknown" => "an activity is a call, email or meeting".to_string(),

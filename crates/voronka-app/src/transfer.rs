@@ -647,67 +647,238 @@ impl App {
         Ok(summary)
     }
 
+    /// Starts an export of every lead matching the query, oldest first: checks the right to
+    /// export personal data, writes who exported what to the audit log, and returns the export,
+    /// which reads the leads a page at a time (memory stays constant however many there are).
+    pub async fn start_export(
+        &self,
+        actor: &Actor,
+        mut q: LeadQuery,
+        options: ExportOptions,
+    ) -> Result<LeadExport> {
+        actor.require_export()?;
+        q.visibility = actor.visibility();
+        q.sort = LeadSort::CreatedAsc;
+        q.limit = EXPORT_PAGE;
+        q.after = None;
+        q.before = None;
+        let mut tx = self.store.begin().await?;
+        tx.audit(&voronka_store::NewAudit {
+            actor_id: actor.user_id(),
+            actor: actor.name(),
+            action: "leads.export".into(),
+            entity: "lead".into(),
+            entity_id: None,
+            before: None,
+            after: Some(export_description(&q, options.format)),
+            at: crate::now_ms(),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(LeadExport {
+            app: self.clone(),
+            q,
+            options,
+            started: false,
+            finished: false,
+            rows: 0,
+        })
+    }
+
     /// Writes every lead matching the query, oldest first, in pages: memory stays constant.
     pub async fn export_leads<W: Write>(
         &self,
         actor: &Actor,
-        mut q: LeadQuery,
+        q: LeadQuery,
         format: ExportFormat,
-        out: W,
+        mut out: W,
     ) -> Result<u64> {
-        actor.require_export()?;
-        q.visibility = actor.visibility();
-        q.sort = LeadSort::CreatedAsc;
-        q.limit = 1000;
-        q.after = None;
-        let mut csv_out = None;
-        let mut raw_out = None;
-        match format {
-            ExportFormat::Csv => {
-                let mut w = csv::Writer::from_writer(out);
-                w.write_record(EXPORT_COLUMNS).map_err(io)?;
-                csv_out = Some(w);
-            }
-            ExportFormat::Jsonl => raw_out = Some(std::io::BufWriter::new(out)),
+        let mut export = self
+            .start_export(
+                actor,
+                q,
+                ExportOptions {
+                    format,
+                    byte_order_mark: false,
+                },
+            )
+            .await?;
+        while let Some(chunk) = export.next_chunk().await? {
+            out.write_all(&chunk)
+                .map_err(|e| AppError::Io(e.to_string()))?;
         }
-        let mut n = 0;
-        loop {
-            let page = self.store.list_leads(&q).await?;
-            let Some(last) = page.last() else { break };
-            q.after = Some(last.cursor());
-            for row in &page {
-                n += 1;
-                if let Some(w) = csv_out.as_mut() {
-                    w.write_record(export_record(row)).map_err(io)?;
-                }
-                if let Some(w) = raw_out.as_mut() {
-                    serde_json::to_writer(&mut *w, row).map_err(|e| AppError::Io(e.to_string()))?;
-                    w.write_all(b"\n")
-                        .map_err(|e| AppError::Io(e.to_string()))?;
-                }
-            }
-            if (page.len() as i64) < q.limit {
-                break;
-            }
-        }
-        if let Some(mut w) = csv_out {
-            w.flush().map_err(|e| AppError::Io(e.to_string()))?;
-        }
-        if let Some(mut w) = raw_out {
-            w.flush().map_err(|e| AppError::Io(e.to_string()))?;
-        }
-        Ok(n)
+        out.flush().map_err(|e| AppError::Io(e.to_string()))?;
+        Ok(export.rows())
     }
 }
 
-fn io(e: csv::Error) -> AppError {
-    AppError::Io(e.to_string())
-}
+/// Leads read (and written out) at a time by an export.
+const EXPORT_PAGE: i64 = 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
     Csv,
     Jsonl,
+}
+
+impl ExportFormat {
+    pub fn parse(s: &str) -> Option<ExportFormat> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "csv" => Some(ExportFormat::Csv),
+            "jsonl" | "ndjson" => Some(ExportFormat::Jsonl),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Jsonl => "jsonl",
+        }
+    }
+    /// The media type of the exported file.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "text/csv; charset=utf-8",
+            ExportFormat::Jsonl => "application/x-ndjson",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExportOptions {
+    pub format: ExportFormat,
+    /// Starts a CSV file with UTF-8's byte-order mark, by which spreadsheet programs (Excel)
+    /// read names in any script right instead of guessing a legacy encoding.
+    pub byte_order_mark: bool,
+}
+
+/// An export under way: each call of [`LeadExport::next_chunk`] reads the next page of leads
+/// and returns it written out, until there are no more.
+pub struct LeadExport {
+    app: App,
+    q: LeadQuery,
+    options: ExportOptions,
+    started: bool,
+    finished: bool,
+    rows: u64,
+}
+
+impl LeadExport {
+    /// The next part of the file; `None` once every lead is written.
+    pub async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>> {
+        if self.finished {
+            return Ok(None);
+        }
+        let mut out = Vec::new();
+        if !self.started {
+            self.started = true;
+            if self.options.format == ExportFormat::Csv {
+                if self.options.byte_order_mark {
+                    out.extend_from_slice("\u{feff}".as_bytes());
+                }
+                let mut w = csv::Writer::from_writer(&mut out);
+                w.write_record(EXPORT_COLUMNS).map_err(io)?;
+                w.flush().map_err(|e| AppError::Io(e.to_string()))?;
+            }
+        }
+        let page = self.app.store.list_leads(&self.q).await?;
+        if (page.len() as i64) < self.q.limit {
+            self.finished = true;
+        }
+        if let Some(last) = page.last() {
+            self.q.after = Some(last.cursor());
+        }
+        match self.options.format {
+            ExportFormat::Csv => {
+                let mut w = csv::Writer::from_writer(&mut out);
+                for row in &page {
+                    w.write_record(export_record(row)).map_err(io)?;
+                }
+                w.flush().map_err(|e| AppError::Io(e.to_string()))?;
+            }
+            ExportFormat::Jsonl => {
+                for row in &page {
+                    serde_json::to_writer(&mut out, row)
+                        .map_err(|e| AppError::Io(e.to_string()))?;
+                    out.push(b'\n');
+                }
+            }
+        }
+        self.rows += page.len() as u64;
+        if out.is_empty() && self.finished {
+            return Ok(None);
+        }
+        Ok(Some(out))
+    }
+
+    /// How many leads are written so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+}
+
+/// What an export asked for, as the audit log keeps it.
+fn export_description(q: &LeadQuery, format: ExportFormat) -> String {
+    let mut filters = serde_json::Map::new();
+    let mut put = |k: &str, v: serde_json::Value| {
+        filters.insert(k.to_string(), v);
+    };
+    put("format", format.as_str().into());
+    if !q.stages.is_empty() {
+        put(
+            "stage",
+            q.stages
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
+                .into(),
+        );
+    }
+    if let Some(t) = q.temperature {
+        put("temperature", t.as_str().into());
+    }
+    match q.owner {
+        Some(Some(id)) => put("owner", id.into()),
+        Some(None) => put("owner", "none".into()),
+        None => {}
+    }
+    for (k, v) in [
+        ("source", &q.source),
+        ("medium", &q.medium),
+        ("campaign", &q.campaign),
+        ("q", &q.text),
+    ] {
+        if let Some(v) = v {
+            put(k, v.as_str().into());
+        }
+    }
+    if let Some(f) = q.form_id {
+        put("form", f.into());
+    }
+    if let Some(c) = q.contact_id {
+        put("contact", c.into());
+    }
+    if let Some(t) = q.created_from {
+        put("created_from", t.into());
+    }
+    if let Some(t) = q.created_to {
+        put("created_to", t.into());
+    }
+    if let Some(p) = q.min_conversion {
+        put("min_conversion", p.into());
+    }
+    if let Some(f) = q.fit_level {
+        put("fit_level", f.as_str().into());
+    }
+    if let Some(a) = q.activity {
+        put("activity", a.as_str().into());
+    }
+    serde_json::Value::Object(filters).to_string()
+}
+
+fn io(e: csv::Error) -> AppError {
+    AppError::Io(e.to_string())
 }
 
 const EXPORT_COLUMNS: [&str; 17] = [
@@ -735,21 +906,19 @@ fn export_record(r: &voronka_store::LeadRow) -> Vec<String> {
     let ts = chrono::DateTime::from_timestamp_millis(l.created_at)
         .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
         .unwrap_or_default();
-    let s = |o: &Option<String>| o.clone().unwrap_or_default();
+    let s = |o: &Option<String>| spreadsheet_safe(o.as_deref().unwrap_or_default());
     vec![
         l.id.to_string(),
         ts,
         l.stage.as_str().into(),
         l.temperature.as_str().into(),
-        r.contact_name.clone(),
+        spreadsheet_safe(&r.contact_name),
         s(&r.email),
         s(&r.phone),
         s(&r.company),
         s(&l.product),
         s(&l.message),
-        l.value
-            .map(|v| format!("{}.{:02}", v.minor / 100, (v.minor % 100).abs()))
-            .unwrap_or_default(),
+        l.value.map(|v| v.amount_text()).unwrap_or_default(),
         l.value
             .map(|v| v.currency.as_str().to_string())
             .unwrap_or_default(),
@@ -759,6 +928,29 @@ fn export_record(r: &voronka_store::LeadRow) -> Vec<String> {
         s(&r.owner_name),
         l.touches.to_string(),
     ]
+}
+
+/// A text cell as a spreadsheet program may open it: text that would start a formula (`=`, `@`,
+/// `+` or `-` followed by more than a number, a tab or a carriage return) gets a leading `'`, so
+/// that a name such as `=HYPERLINK(…)` typed into a form shows as text instead of running.
+/// Phones written `+7 916 …` and negative numbers stay as they are.
+fn spreadsheet_safe(text: &str) -> String {
+    let number_like = |rest: &str| {
+        !rest.is_empty()
+            && rest
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '(' | ')' | '-' | '.' | ','))
+    };
+    let risky = match text.chars().next() {
+        Some('=' | '@' | '\t' | '\r') => true,
+        Some(c @ ('+' | '-')) => !number_like(&text[c.len_utf8()..]),
+        _ => false,
+    };
+    if risky {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
 }
 
 fn account<W: Write>(
@@ -823,6 +1015,41 @@ fn account<W: Write>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_that_would_start_a_formula_is_exported_as_text() {
+        for (cell, out) in [
+            (
+                "=HYPERLINK(\"http://x\",\"y\")",
+                "'=HYPERLINK(\"http://x\",\"y\")",
+            ),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("-2+3+cmd", "'-2+3+cmd"),
+            ("\tTab", "'\tTab"),
+            ("\r=1", "'\r=1"),
+            ("+", "'+"),
+            ("+7 916 123-45-67", "+7 916 123-45-67"),
+            ("+79161234567", "+79161234567"),
+            ("-1500.50", "-1500.50"),
+            ("Иван = Петров", "Иван = Петров"),
+            ("", ""),
+            ("O'Brien", "O'Brien"),
+        ] {
+            assert_eq!(spreadsheet_safe(cell), out, "{cell:?}");
+        }
+    }
+
+    #[test]
+    fn export_formats_are_read_by_name() {
+        assert_eq!(ExportFormat::parse("CSV"), Some(ExportFormat::Csv));
+        assert_eq!(ExportFormat::parse(" jsonl"), Some(ExportFormat::Jsonl));
+        assert_eq!(ExportFormat::parse("ndjson"), Some(ExportFormat::Jsonl));
+        assert_eq!(ExportFormat::parse("xlsx"), None);
+        for f in [ExportFormat::Csv, ExportFormat::Jsonl] {
+            assert_eq!(ExportFormat::parse(f.as_str()), Some(f));
+        }
+    }
 
     #[test]
     fn the_encoding_is_found_from_the_first_bytes() {

@@ -967,7 +967,20 @@ async fn a_change_to_many_leads_changes_each_as_on_its_own() {
             (&manager, BulkAction::Junk("  ".into()), vec![a]),
             (
                 &manager,
-                BulkAction::Refuse("Не наш клиент?".into()),
+                BulkAction::Refuse(RefuseInput {
+                    reason: "Не наш клиент?".into(),
+                    comment: None,
+                    freeze_until: None,
+                }),
+                vec![a],
+            ),
+            (
+                &manager,
+                BulkAction::Refuse(RefuseInput {
+                    reason: app.refusal_reasons().await.unwrap()[0].clone(),
+                    comment: None,
+                    freeze_until: Some(voronka_app::now_ms() - 1000),
+                }),
                 vec![a],
             ),
             (&manager, BulkAction::Junk("spam".into()), vec![]),
@@ -989,18 +1002,34 @@ async fn a_change_to_many_leads_changes_each_as_on_its_own() {
             (Stage::Working, Some(w.boris.id)),
             "{n}: nothing changed by the refused ones"
         );
-        // Refused with a reason of the list: each lead's history names it.
+        // Refused with a reason of the list, a comment and a freeze date: each lead's history
+        // names the reason and the comment, and the lead waits to return to work.
         let reason = app.refusal_reasons().await.unwrap()[0].clone();
+        let until = voronka_app::now_ms() + 30 * 24 * 3600 * 1000;
+        let refusal = RefuseInput {
+            reason: reason.clone(),
+            comment: Some("Вернуться после бюджета".into()),
+            freeze_until: Some(until),
+        };
         let out = app
-            .bulk_leads(&manager, &[a], &BulkAction::Refuse(reason.clone()))
+            .bulk_leads(&manager, &[a], &BulkAction::Refuse(refusal))
             .await
             .unwrap();
         assert_eq!(out.changed, vec![a], "{n}");
         let l = app.store().lead(a).await.unwrap().unwrap();
         assert_eq!(
-            (l.stage, l.refuse_reason.as_deref()),
-            (Stage::Refused, Some(reason.as_str())),
+            (l.stage, l.refuse_reason.as_deref(), l.frozen_until),
+            (Stage::Refused, Some(reason.as_str()), Some(until)),
             "{n}"
+        );
+        let detail = app.lead_detail(&manager, a).await.unwrap();
+        assert!(
+            detail
+                .history
+                .iter()
+                .any(|h| h.comment.as_deref() == Some("Вернуться после бюджета")),
+            "{n}: {:?}",
+            detail.history
         );
         // Junk with its reason, each lead's audit entry written.
         let out = app

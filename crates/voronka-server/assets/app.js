@@ -132,10 +132,20 @@
       if (count) { count.textContent = String(n); count.parentNode.hidden = false; }
       if (all) { all.checked = n > 0 && n === list.length; all.indeterminate = n > 0 && n < list.length; }
     };
+    // The fields of the chosen change only: a junk reason, or a refusal's comment and date.
+    var action = picked.querySelector("select[name=action]");
+    var fields = function () {
+      var kind = action ? action.value.split(":")[0] : "";
+      Array.prototype.forEach.call(picked.querySelectorAll("[data-for]"), function (el) {
+        el.hidden = el.getAttribute("data-for") !== kind;
+      });
+    };
     picked.addEventListener("change", function (e) {
       if (e.target === all) boxes().forEach(function (b) { b.checked = all.checked; });
+      if (e.target === action) fields();
       tally();
     });
+    fields();
     tally();
   }
 

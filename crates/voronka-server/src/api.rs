@@ -23,6 +23,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/leads", get(list_leads).post(create_lead))
         .route("/leads/bulk", post(bulk))
+        .route("/leads/export", get(export_leads))
         .route("/leads/{id}", get(get_lead))
         .route("/leads/{id}/stage", post(change_stage))
         .route("/leads/{id}/refuse", post(refuse))
@@ -313,6 +314,59 @@ async fn list_leads(
     ))
 }
 
+/// How an export is written; its leads are chosen by the same filters as the list's.
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ExportQuery {
+    /// csv (default) or jsonl: one lead as a JSON object per line, as the list gives it.
+    format: Option<String>,
+    /// true starts a CSV file with UTF-8's byte-order mark, for spreadsheet programs (Excel).
+    bom: Option<bool>,
+}
+
+impl ExportQuery {
+    pub(crate) fn options(&self) -> ApiResult<voronka_app::ExportOptions> {
+        let format = match self.format.as_deref().filter(|s| !s.trim().is_empty()) {
+            None => voronka_app::ExportFormat::Csv,
+            Some(f) => voronka_app::ExportFormat::parse(f).ok_or_else(|| {
+                bad(
+                    "format",
+                    Message::new("export_format_unknown").with("choices", "csv, jsonl"),
+                )
+            })?,
+        };
+        Ok(voronka_app::ExportOptions {
+            format,
+            byte_order_mark: self.bom.unwrap_or(false),
+        })
+    }
+}
+
+/// Every lead matching the filters, oldest first, as a file streamed while it is read.
+async fn export_leads(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(f): ApiQuery<LeadFilter>,
+    ApiQuery(e): ApiQuery<ExportQuery>,
+) -> ApiResult<Response> {
+    for (name, given) in [
+        ("sort", f.sort.is_some()),
+        ("cursor", f.cursor.is_some()),
+        ("before", f.before.is_some()),
+        ("limit", f.limit.is_some()),
+    ] {
+        if given {
+            return Err(bad(
+                name,
+                Message::new("export_takes_every_lead").with("parameter", name),
+            ));
+        }
+    }
+    let options = e.options()?;
+    let export = s.app.start_export(&actor, f.to_query()?, options).await?;
+    Ok(crate::export::export_response(export, options.format))
+}
+
 /// Creates a lead through the same intake as the public form: fields as a flat JSON object.
 async fn create_lead(
     State(s): State<AppState>,
@@ -440,13 +494,9 @@ pub(crate) struct RefuseBody {
     farewell: bool,
 }
 
-async fn refuse(
-    State(s): State<AppState>,
-    ApiActor(actor): ApiActor,
-    Path(id): Path<String>,
-    JsonBody(b): JsonBody<RefuseBody>,
-) -> ApiResult<Json<serde_json::Value>> {
-    let freeze_until = match b.freeze_until {
+/// A freeze date as given: ms since the epoch or a date (time); none when left out or null.
+fn freeze_until(v: Option<serde_json::Value>) -> ApiResult<Option<Millis>> {
+    Ok(match v {
         None | Some(serde_json::Value::Null) => None,
         Some(serde_json::Value::String(t)) => Some(parse_moment("freeze_until", &t)?),
         Some(serde_json::Value::Number(n)) => Some(
@@ -454,11 +504,19 @@ async fn refuse(
                 .ok_or_else(|| bad("freeze_until", Message::new("not_an_integer")))?,
         ),
         Some(_) => return Err(bad("freeze_until", Message::new("moment_expected"))),
-    };
+    })
+}
+
+async fn refuse(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<RefuseBody>,
+) -> ApiResult<Json<serde_json::Value>> {
     let input = RefuseInput {
         reason: b.reason,
         comment: b.comment,
-        freeze_until,
+        freeze_until: freeze_until(b.freeze_until)?,
     };
     let id = parse_id(&id, IdOf::Lead)?;
     if !b.farewell {
@@ -584,6 +642,13 @@ pub(crate) struct BulkBody {
     /// For `refuse` and `junk`.
     #[serde(default)]
     reason: Option<String>,
+    /// For `refuse`: the comment every lead's history gets.
+    #[serde(default)]
+    comment: Option<String>,
+    /// For `refuse`: when the leads return to working by themselves (ms since the epoch or a
+    /// date (time), in the future and at most 10 years ahead).
+    #[serde(default)]
+    freeze_until: Option<serde_json::Value>,
 }
 
 /// One change for many leads; each lead is changed as on its own, and a lead the change does not
@@ -604,12 +669,16 @@ async fn bulk(
                 .ok_or_else(|| bad("temperature", Message::new("temperature_unknown")))?,
         ),
         "junk" => BulkAction::Junk(b.reason.unwrap_or_default()),
-        "refuse" => BulkAction::Refuse(b.reason.unwrap_or_default()),
+        "refuse" => BulkAction::Refuse(RefuseInput {
+            reason: b.reason.unwrap_or_default(),
+            comment: b.comment,
+            freeze_until: freeze_until(b.freeze_until)?,
+        }),
         _ => {
             return Err(bad(
                 "action",
                 Message::new("bulk_action_unknown")
-                    .with("choices", "assign, stage, temperature, junk"),
+                    .with("choices", "assign, stage, temperature, refuse, junk"),
             ))
         }
     };

@@ -3,6 +3,7 @@
 
 mod api;
 mod error;
+mod export;
 mod extract;
 mod openapi;
 mod public;

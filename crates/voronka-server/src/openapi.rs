@@ -44,7 +44,8 @@ const OPERATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
     ("post", "/api/v1/leads/{id}/junk", "Mark as junk", "leads:write", Some("{reason}")),
     ("post", "/api/v1/leads/{id}/convert", "Convert: creates or reuses the customer and creates a deal", "leads:write", Some("{amount_minor (0 to 10^15), currency, title?}")),
     ("post", "/api/v1/leads/{id}/assign", "Assign an owner (null unassigns)", "leads:write", Some("{owner_id}")),
-    ("post", "/api/v1/leads/bulk", "One change for up to 500 leads, each changed as on its own: answers the leads changed and each lead left as it was with its error", "leads:write", Some("{ids, action: assign|stage|temperature|refuse|junk, owner_id?, stage?, temperature?, reason?}")),
+    ("get", "/api/v1/leads/export", "Every lead the filters match (the list's: stage, temperature, owner, source, medium, campaign, form, contact, created_from, created_to, q, min_conversion, fit_level, activity), oldest first, as a file streamed while it is read: CSV (format=csv, the default; bom=true starts it with UTF-8's byte-order mark for Excel) or JSON lines (format=jsonl, each lead as the list gives it). Text that would start a spreadsheet formula gets a leading '. Needs the right to export personal data (administrators and sales managers); each export is written to the audit log with its filters. sort, cursor, before and limit are refused (422)", "leads:read", None),
+    ("post", "/api/v1/leads/bulk", "One change for up to 500 leads, each changed as on its own: answers the leads changed and each lead left as it was with its error", "leads:write", Some("{ids, action: assign|stage|temperature|refuse|junk, owner_id?, stage?, temperature?, reason?, comment? and freeze_until? (refuse)}")),
     ("post", "/api/v1/leads/{id}/temperature", "Set temperature", "leads:write", Some("{temperature}")),
     ("post", "/api/v1/leads/{id}/notes", "Add a note", "leads:write", Some("{body}")),
     ("get", "/api/v1/leads/{id}/audit", "Audit log of a lead", "leads:read", None),
@@ -137,6 +138,8 @@ enum Answer {
     Nullable,
     /// A JSON object, or TOML with `format=toml`.
     JsonOrToml,
+    /// A file of leads: CSV, or JSON lines with `format=jsonl`.
+    CsvOrJsonl,
     /// No body, with this status.
     Empty(u16),
     /// A body of this media type.
@@ -150,6 +153,7 @@ use Answer::*;
 /// Every operation whose success is not a JSON object with 200, by method and path.
 const ANSWERS: &[(&str, &str, &[Answer])] = &[
     ("post", "/api/v1/leads", &[Object(201), Object(200)]),
+    ("get", "/api/v1/leads/export", &[CsvOrJsonl]),
     ("post", "/api/v1/events", &[Object(202)]),
     ("get", "/api/v1/scoring-rules", &[JsonOrToml]),
     ("put", "/api/v1/scoring-rules", &[Object(202)]),
@@ -329,8 +333,17 @@ fn params<T: utoipa::IntoParams>() -> Vec<utoipa::openapi::path::Parameter> {
     T::into_params(|| Some(ParameterIn::Query))
 }
 
+/// An export's: the list's filters (not its paging and order) and the file's format.
+fn export_params() -> Vec<utoipa::openapi::path::Parameter> {
+    let mut all = params::<crate::api::LeadFilter>();
+    all.retain(|p| !matches!(p.name.as_str(), "sort" | "cursor" | "before" | "limit"));
+    all.extend(params::<crate::api::ExportQuery>());
+    all
+}
+
 const QUERIES: &[(&str, &str, Params)] = &[
     ("get", "/api/v1/leads", params::<crate::api::LeadFilter>),
+    ("get", "/api/v1/leads/export", export_params),
     ("get", "/api/v1/contacts", params::<crate::api::PageQuery>),
     ("get", "/api/v1/accounts", params::<crate::api::PageQuery>),
     ("get", "/api/v1/customers", params::<crate::api::PageQuery>),
@@ -481,6 +494,15 @@ fn with_answers(mut op: OperationBuilder, list: &[Answer]) -> OperationBuilder {
                     .description("OK: JSON, or TOML with format=toml")
                     .content("application/json", json_object("result"))
                     .content("application/toml", text_content("TOML")),
+            ),
+            CsvOrJsonl => op.response(
+                "200",
+                ResponseBuilder::new()
+                    .description(
+                        "OK: a file streamed as it is read (Content-Disposition: attachment)",
+                    )
+                    .content("text/csv", text_content("CSV with a header line"))
+                    .content("application/x-ndjson", text_content("one lead per line")),
             ),
             Empty(code) => op.response(
                 code.to_string(),
@@ -785,6 +807,13 @@ mod tests {
             "min_conversion",
         ] {
             assert!(leads.iter().any(|n| n == name), "{name}: {leads:?}");
+        }
+        let export = query_names("get", "/api/v1/leads/export");
+        for name in ["stage", "q", "owner", "created_from", "format", "bom"] {
+            assert!(export.iter().any(|n| n == name), "{name}: {export:?}");
+        }
+        for name in ["sort", "cursor", "before", "limit"] {
+            assert!(!export.iter().any(|n| n == name), "{name}: {export:?}");
         }
         assert_eq!(query_names("get", "/api/v1/scoring-rules"), ["format"]);
         let lead_id = &doc["paths"]["/api/v1/leads/{id}"]["get"]["parameters"][0]["schema"];

@@ -1951,6 +1951,15 @@ async fn with_two_leads() -> (Server, Vec<i64>) {
 }
 
 impl Server {
+    /// A new token with these scopes, acting as this person when one is given.
+    async fn token(&self, scopes: &[Scope], user: Option<i64>) -> String {
+        self.app
+            .create_token("t", ScopeSet::new(scopes.to_vec()), user, None)
+            .await
+            .unwrap()
+            .1
+    }
+
     /// A PUT with the admin token.
     fn put(&self, path: &str) -> reqwest::RequestBuilder {
         self.http
@@ -2359,11 +2368,7 @@ async fn bulk_changes_answer_each_lead() {
         .await;
     }
     // A token that reads only may change nothing.
-    let (_, reader) = s
-        .app
-        .create_token("reader", ScopeSet::new(vec![Scope::LeadsRead]), None, None)
-        .await
-        .unwrap();
+    let reader = s.token(&[Scope::LeadsRead], None).await;
     let r = s
         .post("/api/v1/leads/bulk", &reader)
         .json(&json!({"ids": leads, "action": "temperature", "temperature": "cold"}))
@@ -2371,4 +2376,203 @@ async fn bulk_changes_answer_each_lead() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    // Refused together, with a comment and a freeze date; a date gone by refuses the change
+    // before any lead moves.
+    let reason = s.app.refusal_reasons().await.unwrap()[0].clone();
+    let body = |until: &str| json!({"ids": leads, "action": "refuse", "reason": reason, "comment": "Вернуться весной", "freeze_until": until});
+    refused(
+        s.post("/api/v1/leads/bulk", &tok)
+            .json(&body("2001-01-01"))
+            .send()
+            .await
+            .unwrap(),
+        "freeze_until",
+        "freeze_date_in_past",
+    )
+    .await;
+    let v = bulk(body("2031-04-01")).await;
+    assert_eq!(v["changed"], json!(leads), "{v}");
+    for id in &leads {
+        let lead: Value = s
+            .get(&format!("/api/v1/leads/{id}"), &tok)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(lead["lead"]["stage"], "refused", "{lead}");
+        assert_eq!(
+            lead["lead"]["frozen_until"], 1_932_768_000_000_i64,
+            "{lead}"
+        );
+        let history = lead["history"].as_array().unwrap();
+        assert_eq!(
+            history.last().unwrap()["comment"],
+            "Вернуться весной",
+            "{lead}"
+        );
+    }
+}
+
+/// The leads of a filter as a file: every page of them (more than one page's worth), oldest first,
+/// in CSV or JSON lines, names in any script intact and formulas typed into a form kept as text;
+/// a wrong format or a paging parameter refused; only people who may export personal data get
+/// it; each export is in the audit log with its filters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_streams_every_lead_of_the_filters() {
+    use futures::StreamExt;
+    let (s, two) = with_two_leads().await;
+    let tok = s.admin_token.clone();
+    let hostile = "=HYPERLINK(\"http://evil.example\",\"x\")";
+    let mut bodies = vec![
+        json!({"name": hostile, "email": "evil@mail.ru", "value": "1500.50", "currency": "EUR"}),
+    ];
+    bodies.extend(
+        (0..1010)
+            .map(|i| json!({"name": format!("Lead {i}"), "email": format!("bulk{i}@mail.ru")})),
+    );
+    let created: Vec<i64> = futures::stream::iter(bodies)
+        .map(|b| {
+            let r = s.post("/api/v1/leads", &tok).json(&b).send();
+            async move {
+                let r = r.await.unwrap();
+                assert_eq!(r.status(), StatusCode::CREATED);
+                r.json::<Value>().await.unwrap()["lead_id"]
+                    .as_i64()
+                    .unwrap()
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    assert_eq!(created.len(), 1011);
+
+    let r = s.get("/api/v1/leads/export", &tok).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let header = |name: &str| {
+        r.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(header("content-type"), "text/csv; charset=utf-8");
+    assert!(
+        header("content-disposition").starts_with("attachment; filename=\"leads-"),
+        "{}",
+        header("content-disposition")
+    );
+    assert_eq!(header("cache-control"), "no-store");
+    let body = r.text().await.unwrap();
+    let mut rd = csv::Reader::from_reader(body.as_bytes());
+    let head = rd.headers().unwrap().clone();
+    assert_eq!(&head[0], "id");
+    let col = |name: &str| head.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 1013, "every lead, across pages");
+    let ids: std::collections::HashSet<i64> = rows.iter().map(|r| r[0].parse().unwrap()).collect();
+    assert_eq!(ids.len(), rows.len(), "none twice");
+    let made: Vec<&str> = rows.iter().map(|r| &r[col("created_at")]).collect();
+    assert!(made.windows(2).all(|w| w[0] <= w[1]), "oldest first");
+    let name_of = |id: i64| {
+        rows.iter()
+            .find(|r| r[0] == id.to_string())
+            .map(|r| r[col("name")].to_string())
+            .unwrap()
+    };
+    assert_eq!(name_of(two[0]), "Анна Белова");
+    let evil = rows
+        .iter()
+        .find(|r| &r[col("email")] == "evil@mail.ru")
+        .unwrap();
+    assert_eq!(&evil[col("name")], format!("'{hostile}"));
+    assert_eq!(&evil[col("value")], "1500.50");
+    assert_eq!(&evil[col("currency")], "EUR");
+    let phone = &rows.iter().find(|r| r[0] == two[0].to_string()).unwrap()[col("phone")];
+    assert!(phone.starts_with("+7"), "a phone stays as it is: {phone}");
+
+    // JSON lines with filters; the byte-order mark on request.
+    let r = s
+        .get(
+            "/api/v1/leads/export?format=jsonl&q=%D0%91%D0%B5%D0%BB%D0%BE%D0%B2&stage=new",
+            &tok,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.headers()["content-type"].to_str().unwrap(),
+        "application/x-ndjson"
+    );
+    let text = r.text().await.unwrap();
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let got: Vec<i64> = lines.iter().map(|v| v["id"].as_i64().unwrap()).collect();
+    assert_eq!(got, two, "{text}");
+    let bytes = s
+        .get("/api/v1/leads/export?bom=true&q=evil", &tok)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(bytes.starts_with("\u{feff}id,".as_bytes()), "{bytes:?}");
+    assert_eq!(String::from_utf8_lossy(&bytes).lines().count(), 2);
+
+    // Refused: a format it does not write, paging, a filter it cannot read.
+    for (query, field, code) in [
+        ("format=xlsx", "format", "export_format_unknown"),
+        ("sort=-score", "sort", "export_takes_every_lead"),
+        ("limit=10", "limit", "export_takes_every_lead"),
+        ("stage=won", "stage", "stage_unknown"),
+    ] {
+        let r = s
+            .get(&format!("/api/v1/leads/export?{query}"), &tok)
+            .send()
+            .await
+            .unwrap();
+        let e = refused(r, field, code).await;
+        assert!(e["message"].as_str().unwrap().len() > 10, "{e}");
+    }
+
+    // A salesperson, and a token that reads no leads, get nothing.
+    let seller = s
+        .app
+        .add_user("seller@mail.ru", "Seller", "password-1", Role::Salesperson)
+        .await
+        .unwrap();
+    let seller_token = s.token(&[Scope::LeadsRead], Some(seller.id)).await;
+    let forms_token = s.token(&[Scope::FormsWrite], None).await;
+    for (token, code) in [
+        (&seller_token, "role_cannot_export_personal_data"),
+        (&forms_token, "token_lacks_scope"),
+    ] {
+        let (st, e) = error_of(s.get("/api/v1/leads/export", token).send().await.unwrap()).await;
+        assert_eq!(st, StatusCode::FORBIDDEN, "{e}");
+        assert_eq!(e["code"], code, "{e}");
+    }
+
+    // Three exports were made, each in the audit log with what it asked for.
+    let audit = s
+        .app
+        .recent_audit(&voronka_app::Actor::system("t"), None, 50)
+        .await
+        .unwrap();
+    let exports: Vec<&String> = audit
+        .iter()
+        .filter(|a| a.action == "leads.export")
+        .map(|a| a.after.as_ref().unwrap())
+        .collect();
+    assert_eq!(exports.len(), 3, "{exports:?}");
+    assert!(
+        exports.iter().any(|a| a.contains("\"format\":\"jsonl\"")
+            && a.contains("\"q\":\"Белов\"")
+            && a.contains("\"stage\":\"new\"")),
+        "{exports:?}"
+    );
 }

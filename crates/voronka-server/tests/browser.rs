@@ -1044,13 +1044,38 @@ async fn hostile_name_is_shown_as_text_on_the_lead_card() {
     assert_eq!(after[0].as_i64(), Some(rows - 1), "{after}");
     assert_eq!(after[1], (rows - 1).to_string(), "{after}");
     assert_eq!(after[2], true, "{after}");
-    b.client
+    // The bar shows the fields of the chosen change only: none at first, a refusal's comment and
+    // date for a refusal, the reason for junk.
+    let shown_fields = "return Array.from(document.querySelectorAll('.bulk-bar [data-for]')) \
+         .filter(e => e.offsetParent !== null).map(e => e.getAttribute('data-for') + ':' + \
+         (e.getAttribute('name') || e.querySelector('input').getAttribute('name'))).join(' ')";
+    let choose =
+        "const s = document.querySelector('select[name=action]'); s.value = arguments[0]; \
+         s.dispatchEvent(new Event('change', {bubbles: true}))";
+    let fields = b.client.execute(shown_fields, vec![]).await.unwrap();
+    assert_eq!(fields, "", "{fields}");
+    let refuse = b
+        .client
         .execute(
-            "document.querySelector('select[name=action]').value = 'temperature:cold'",
+            "return Array.from(document.querySelectorAll('select[name=action] option')) \
+             .map(o => o.value).find(v => v.startsWith('refuse:'))",
             vec![],
         )
         .await
         .unwrap();
+    assert!(refuse.as_str().is_some(), "{refuse}");
+    b.client.execute(choose, vec![refuse]).await.unwrap();
+    let fields = b.client.execute(shown_fields, vec![]).await.unwrap();
+    assert_eq!(fields, "refuse:comment refuse:freeze_until", "{fields}");
+    b.client.execute(choose, vec!["junk".into()]).await.unwrap();
+    let fields = b.client.execute(shown_fields, vec![]).await.unwrap();
+    assert_eq!(fields, "junk:reason", "{fields}");
+    b.client
+        .execute(choose, vec!["temperature:cold".into()])
+        .await
+        .unwrap();
+    let fields = b.client.execute(shown_fields, vec![]).await.unwrap();
+    assert_eq!(fields, "", "{fields}");
     b.click(".bulk-bar button[type='submit']").await;
     b.until(
         "the change's summary",

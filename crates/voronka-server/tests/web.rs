@@ -155,6 +155,14 @@ impl Server {
     }
 }
 
+/// A moment as its UTC date, as the pages' date fields read it.
+fn utc_date(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap()
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
 /// Some text around a needle, for failure messages.
 fn around(html: &str, needle: &str) -> String {
     match html.find(needle) {
@@ -2513,6 +2521,39 @@ async fn inbox_selection_changes_many_leads() {
         "{}",
         back.body
     );
+    // Refused together with a comment and a date to return to work; a date that cannot be
+    // read refuses the change before any lead moves.
+    let reason = s.app.refusal_reasons().await.unwrap()[0].clone();
+    let refuse_with = format!("refuse:{reason}");
+    let third = s
+        .capture("Заморозить Позже", &[("phone", "+7 916 500-00-04")])
+        .await;
+    let st = third.to_string();
+    let refuse_until = |until: &'static str| {
+        let form = [
+            ("csrf", csrf.clone()),
+            ("id", st.clone()),
+            ("action", refuse_with.clone()),
+            ("comment", "Бюджет в марте".to_string()),
+            ("freeze_until", until.to_string()),
+        ];
+        let (s, c) = (&s, &c);
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            s.post(c, "/leads/bulk", &form).await
+        }
+    };
+    let r = refuse_until("31.02.2030").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let l = s.app.store().lead(third).await.unwrap().unwrap();
+    assert_eq!(l.stage, voronka_core::Stage::New);
+    let r = refuse_until("2030-03-01").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let l = s.app.store().lead(third).await.unwrap().unwrap();
+    assert_eq!(l.stage, voronka_core::Stage::Refused);
+    assert_eq!(l.frozen_until.map(utc_date), Some("2030-03-01".to_string()));
+    let card = s.get(&c, &format!("/leads/{third}")).await;
+    assert!(card.body.contains("Бюджет в марте"), "{}", card.body);
     // The list's address is another site's: back to the inbox instead.
     let r = s
         .post(
@@ -2626,4 +2667,86 @@ async fn inbox_selection_changes_many_leads() {
         "{}",
         page.body
     );
+}
+
+/// The inbox's "Export CSV" gives every lead of its filters as a file a spreadsheet program reads
+/// right (UTF-8's byte-order mark, names in any script); people who may not export personal data
+/// get neither the button nor the file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbox_exports_its_leads_as_csv() {
+    let s = start().await;
+    let first = s
+        .capture(
+            "Экспорт Первый",
+            &[("phone", "+7 916 600-00-01"), ("company", "Ромашка")],
+        )
+        .await;
+    let second = s
+        .capture("Экспорт <b>Второй</b>", &[("email", "second@mail.ru")])
+        .await;
+    let other = s
+        .capture("Другой Человек", &[("phone", "+7 916 600-00-02")])
+        .await;
+    let c = client();
+    s.login(&c, ADMIN_EMAIL).await;
+    let page = s
+        .get(&c, "/leads?q=%D0%AD%D0%BA%D1%81%D0%BF%D0%BE%D1%80%D1%82")
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let start_at = page
+        .body
+        .find("href=\"/leads/export")
+        .unwrap_or_else(|| panic!("no export link: {}", around(&page.body, "page-head")));
+    let href: String = page.body[start_at + 6..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect::<String>()
+        .replace("&amp;", "&");
+    assert!(href.contains("q=%D0%AD"), "{href}");
+    let file = s.get(&c, &href).await;
+    assert_eq!(file.status, StatusCode::OK, "{}", file.body);
+    assert_eq!(file.content_type, "text/csv; charset=utf-8");
+    assert_eq!(file.cache, "no-store");
+    let text = file
+        .body
+        .strip_prefix('\u{feff}')
+        .unwrap_or_else(|| panic!("no byte-order mark: {:?}", &file.body[..20]));
+    let mut rd = csv::Reader::from_reader(text.as_bytes());
+    let ids: Vec<(String, String)> = rd
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[0].to_string(), r[4].to_string())
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            (first.to_string(), "Экспорт Первый".to_string()),
+            (second.to_string(), "Экспорт <b>Второй</b>".to_string()),
+        ]
+    );
+    // Without filters: every lead.
+    let all = s.get(&c, "/leads/export").await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert!(all.body.contains("Другой Человек"), "{}", all.body);
+    assert!(all.body.contains(&format!("\n{other},")), "{}", all.body);
+
+    let seller_email = "exporter@mail.ru";
+    s.app
+        .add_user(seller_email, "Sam Seller", PASSWORD, Role::Salesperson)
+        .await
+        .unwrap();
+    let sc = client();
+    s.login(&sc, seller_email).await;
+    let inbox = s.get(&sc, "/leads").await;
+    assert_eq!(inbox.status, StatusCode::OK);
+    assert!(
+        !inbox.body.contains("/leads/export"),
+        "{}",
+        around(&inbox.body, "page-head")
+    );
+    let refused = s.get(&sc, "/leads/export").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    assert!(!refused.body.contains("Экспорт"), "{}", refused.body);
 }

@@ -108,6 +108,13 @@ impl Money {
             .ok_or(MoneyError::BadAmount)?;
         Ok(Money::new(if neg { -minor } else { minor }, currency))
     }
+
+    /// The amount as a plain number for files and programs: `-1234.05`, no grouping, no currency.
+    pub fn amount_text(&self) -> String {
+        let sign = if self.minor < 0 { "-" } else { "" };
+        let abs = self.minor.unsigned_abs();
+        format!("{sign}{}.{:02}", abs / 100, abs % 100)
+    }
 }
 
 impl fmt::Display for Money {
@@ -131,6 +138,21 @@ impl fmt::Display for Money {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_amount_as_plain_text_keeps_its_sign() {
+        let rub = Currency::parse("RUB").unwrap();
+        let text = |minor| Money::new(minor, rub).amount_text();
+        assert_eq!(text(-50), "-0.50");
+        assert_eq!(text(-123_405), "-1234.05");
+        assert_eq!(text(7), "0.07");
+        assert_eq!(text(150_000), "1500.00");
+        assert_eq!(text(i64::MIN), "-92233720368547758.08");
+        for minor in [-123_405, -50, 0, 7, 150_000] {
+            let back = Money::parse_major(&text(minor), rub).unwrap();
+            assert_eq!(back.minor, minor);
+        }
+    }
 
     #[test]
     fn a_country_pays_in_its_own_currency() {

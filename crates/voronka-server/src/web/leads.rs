@@ -102,6 +102,10 @@ struct InboxPage {
     back: String,
     /// Whether this person changes leads (and so gets the boxes and the bar).
     writes: bool,
+    /// The address of this list's leads as a CSV file, for people who may export them.
+    export: Option<String>,
+    /// The earliest freeze date a refusal takes.
+    tomorrow: String,
 }
 
 /// The inbox filters as typed, to refill the filter form and to keep them in links.
@@ -423,6 +427,11 @@ pub(crate) async fn inbox(
     }
 
     let back = link("/leads", &f.pairs(&f.stages));
+    let export = user
+        .user
+        .role
+        .exports_leads()
+        .then(|| link("/leads/export", &f.pairs(&f.stages)));
     Ok(render(&InboxPage {
         layout,
         rows: rows.iter().map(|r| RowView::new(r, now)).collect(),
@@ -439,9 +448,29 @@ pub(crate) async fn inbox(
         notices,
         any_filter,
         bulk,
+        export,
+        tomorrow: fmt::ymd(now + 86_400_000),
         back,
         writes: user.user.role.writes_leads(),
     }))
+}
+
+/// The leads of the inbox's filters as a CSV file (every page of them, oldest first), with the
+/// byte-order mark by which spreadsheet programs read any script right.
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    user: WebUser,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    // Filters the list ignores (with a notice there) are ignored here too: the file holds what
+    // the list showed.
+    let (_, q) = parse_filters(raw.as_deref(), &mut Vec::new());
+    let options = voronka_app::ExportOptions {
+        format: voronka_app::ExportFormat::Csv,
+        byte_order_mark: true,
+    };
+    let export = state.app.start_export(&user.actor(), q, options).await?;
+    Ok(crate::export::export_response(export, options.format))
 }
 
 /// The changes the inbox's bar offers this person, grouped under their labels (none for someone
@@ -525,7 +554,20 @@ pub(crate) async fn bulk(State(state): State<AppState>, user: WebUser, body: Byt
         Some(("assign", v)) => v.parse().ok().map(|id| BulkAction::Assign(Some(id))),
         Some(("stage", v)) => Stage::parse(v).ok().map(BulkAction::Stage),
         Some(("temperature", v)) => Temperature::parse(v).map(BulkAction::Temperature),
-        Some(("refuse", v)) => Some(BulkAction::Refuse(v.to_string())),
+        Some(("refuse", v)) => {
+            let freeze_until = match form.opt("freeze_until") {
+                Some(d) => Some(
+                    fmt::parse_ymd(&d)
+                        .ok_or_else(|| invalid("freeze_until", Message::new("date_invalid")))?,
+                ),
+                None => None,
+            };
+            Some(BulkAction::Refuse(RefuseInput {
+                reason: v.to_string(),
+                comment: form.opt("comment"),
+                freeze_until,
+            }))
+        }
         None if chosen == "junk" => Some(BulkAction::Junk(form.text("reason"))),
         _ => None,
     };

@@ -45,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/import/{id}", get(import::show))
         .route("/import/{id}/rejected.csv", get(import::rejected))
         .route("/leads/bulk", post(leads::bulk))
+        .route("/leads/export", get(leads::export))
         .route("/leads/{id}", get(leads::card))
         .route("/leads/{id}/stage", post(leads::stage))
         .route("/leads/{id}/refuse", post(leads::refuse))

@@ -746,6 +746,8 @@ pub const NO_LEADS_HERE_HTML: &str = "<strong>No leads here.</strong>";
 pub const KEYS_SEARCH_J_K_MOVE_ENTER_HTML: &str =
     "Keys: <kbd>/</kbd> search, <kbd>j</kbd>/<kbd>k</kbd> move, <kbd>x</kbd> select, <kbd>Enter</kbd> open";
 pub const IMPORT_CSV: &str = "Import CSV";
+pub const EXPORT_CSV: &str = "Export CSV";
+pub const EXPORT_CSV_HINT: &str = "Every lead of these filters, all pages, as a CSV file";
 pub const FILTERS: &str = "Filters";
 pub const LEADS_ACTIVE: &str = "(active)";
 pub const MEDIUM: &str = "Medium";
@@ -1113,6 +1115,7 @@ pub const BULK_OTHER: &str = "Other";
 pub const BULK_REFUSE_AS: &str = "Refuse, because";
 pub const BULK_MARK_AS_JUNK: &str = "Mark as junk";
 pub const BULK_JUNK_REASON: &str = "Reason (for junk)";
+pub const BULK_REFUSAL_COMMENT: &str = "Comment (for a refusal)";
 pub const BULK_APPLY: &str = "Apply to selected";
 
 /// After a change to a selection: how many leads it changed.
