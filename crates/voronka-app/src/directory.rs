@@ -181,10 +181,16 @@ impl App {
 
     pub async fn customer_detail(&self, actor: &Actor, id: Id) -> Result<CustomerDetail> {
         actor.require_read_leads()?;
-        let d =
-            self.store.customer_detail(id).await?.ok_or_else(|| {
-                AppError::NotFound(Message::new("customer_not_found").with("id", id))
-            })?;
+        let Some(d) = self.store.customer_detail(id).await? else {
+            return Err(AppError::NotFound(
+                match self.store.customer_merged_into(id).await? {
+                    Some(into) => Message::new("customer_merged")
+                        .with("id", id)
+                        .with("into", into),
+                    None => Message::new("customer_not_found").with("id", id),
+                },
+            ));
+        };
         if let voronka_store::Visibility::Owner(u) = actor.visibility() {
             if !d.leads.iter().any(|l| l.owner_id == Some(u)) {
                 return Err(AppError::NotFound(
@@ -193,6 +199,82 @@ impl App {
             }
         }
         Ok(d)
+    }
+
+    /// Where a customer merged into another went: its address leads there.
+    pub async fn customer_merged_into(&self, actor: &Actor, id: Id) -> Result<Option<Id>> {
+        actor.require_read_leads()?;
+        Ok(self.store.customer_merged_into(id).await?)
+    }
+
+    /// Customers that may be the same buyer as this one (of its company, or of its name), each
+    /// with its person, deals and revenue; offered to the people who merge customers.
+    pub async fn customer_look_alikes(
+        &self,
+        actor: &Actor,
+        id: Id,
+    ) -> Result<Vec<(Customer, Option<voronka_store::CustomerSummary>)>> {
+        if require_merge_customers(actor).is_err() {
+            return Ok(Vec::new());
+        }
+        let list = self.store.customer_look_alikes(id, 20).await?;
+        self.with_summaries(list).await
+    }
+
+    /// Merges customer `from` into `into`: its deals and converted leads move to `into`, its
+    /// address leads there from now on, a later purchase of its person adds to `into`, and the
+    /// audit log and `into`'s card record it. For sales managers and administrators.
+    pub async fn merge_customers(
+        &self,
+        actor: &Actor,
+        from: Id,
+        into: Id,
+    ) -> Result<voronka_store::CustomerMerge> {
+        require_merge_customers(actor)?;
+        if from == into {
+            return Err(AppError::invalid(
+                "into",
+                Message::new("customer_merge_into_itself"),
+            ));
+        }
+        let found: Vec<Id> = self
+            .store
+            .customer_summaries(&[from, into])
+            .await?
+            .iter()
+            .map(|s| s.customer_id)
+            .collect();
+        for (id, field) in [(from, None), (into, Some("into"))] {
+            if !found.contains(&id) {
+                let m = Message::new("customer_not_found").with("id", id);
+                return Err(match field {
+                    // The customer to merge into is a value of the request.
+                    Some(f) => AppError::invalid(f, m),
+                    None => AppError::NotFound(m),
+                });
+            }
+        }
+        let at = now_ms();
+        let mut tx = self.store.begin().await?;
+        let merge = tx.merge_customer(from, into, &actor.name(), at).await?;
+        tx.audit(&voronka_store::NewAudit {
+            actor_id: actor.user_id(),
+            actor: actor.name(),
+            action: "customer.merge".into(),
+            entity: "customer".into(),
+            entity_id: Some(into),
+            before: Some(
+                serde_json::json!({ "customer": from, "name": merge.from_name }).to_string(),
+            ),
+            after: Some(
+                serde_json::json!({ "into": into, "deals": merge.deals, "leads": merge.leads })
+                    .to_string(),
+            ),
+            at,
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(merge)
     }
 
     pub async fn list_customers(&self, actor: &Actor, mut q: SimpleQuery) -> Result<Vec<Customer>> {
@@ -467,4 +549,15 @@ impl App {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Merging customers changes what a company bought: for the people who see every lead.
+fn require_merge_customers(actor: &Actor) -> Result<()> {
+    actor.require_write_leads()?;
+    if !actor.role().assigns_leads() {
+        return Err(AppError::Forbidden(Message::new(
+            "merge_customers_forbidden",
+        )));
+    }
+    Ok(())
 }

@@ -216,6 +216,15 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         ),
         "merge_not_found" => format!("merge {} not found", a("id")),
         "merge_already_undone" => "this merge was undone already".to_string(),
+        "customer_merged" => format!(
+            "customer {} was merged into customer {}",
+            a("id"),
+            a("into")
+        ),
+        "customer_merge_into_itself" => "a customer cannot be merged into itself".to_string(),
+        "merge_customers_forbidden" => {
+            "only sales managers and administrators merge customers".to_string()
+        }
         "merge_contacts_forbidden" => {
             "only sales managers and administrators merge contacts".to_string()
         }
@@ -491,7 +500,7 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "merge_lead_merged_already" => "one of these leads was merged already".to_string(),
         "merge_same_contact" => "these leads belong to one contact already".to_string(),
         "merge_both_customers" => {
-            "both contacts are customers already; these leads cannot be merged".to_string()
+            "both contacts are customers already; merge the two customers first (on either customer's page), then these leads".to_string()
         }
         "merge_survivor_merged_again" => {
             "the surviving lead was merged again since; undo that merge first".to_string()

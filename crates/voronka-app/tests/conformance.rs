@@ -2896,3 +2896,159 @@ async fn a_company_is_one_customer_whichever_of_its_people_buys() {
         );
     }
 }
+
+/// Two customers that are one buyer become one: the deals and converted leads of the one merged
+/// move to the other, its address names where it went (after a second merge too), the next
+/// purchase of its person adds to the customer it went to, and what may not be merged is
+/// refused before anything moves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customers_merge_into_one() {
+    for db in TestDb::both().await {
+        let n = db.name;
+        let app = open(&db).await;
+        let actor = Actor::system("test");
+        let rub = Currency::parse("RUB").unwrap();
+        let mut leads = Vec::new();
+        for (name, phone, product) in [
+            ("Иван Петров", "+79165560001", "Склад"),
+            ("Иван Петров", "+79165560002", "Склад"),
+            ("Мария Третья", "+79165560003", "Склад"),
+        ] {
+            let o = app
+                .capture(req(&[
+                    ("name", name),
+                    ("phone", phone),
+                    ("product", product),
+                ]))
+                .await
+                .unwrap();
+            leads.push(o.lead_id.unwrap());
+        }
+        let convert = |id| {
+            app.convert(
+                &actor,
+                id,
+                ConvertInput {
+                    amount: Money::new(10_000, rub),
+                    title: None,
+                },
+            )
+        };
+        let (_, first, _) = convert(leads[0]).await.unwrap();
+        let (_, second, _) = convert(leads[1]).await.unwrap();
+        let (_, third, _) = convert(leads[2]).await.unwrap();
+        assert_ne!(first, second, "{n}: two people, two customers");
+        // Of the same name: each is offered as the other's look-alike.
+        let alike = app.customer_look_alikes(&actor, second).await.unwrap();
+        assert_eq!(
+            alike.iter().map(|(c, _)| c.id).collect::<Vec<_>>(),
+            vec![first],
+            "{n}"
+        );
+
+        // Refused before anything moves.
+        let seller = app
+            .add_user("seller@mail.ru", "Seller", "password-1", Role::Salesperson)
+            .await
+            .unwrap();
+        let refusals = [
+            (Actor::user(seller.clone()), first, second),
+            (actor.clone(), first, first),
+            (actor.clone(), first, 999_999),
+            (actor.clone(), 999_999, first),
+        ];
+        for (who, from, into) in &refusals {
+            let e = app.merge_customers(who, *from, *into).await.unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    voronka_app::AppError::Forbidden(_)
+                        | voronka_app::AppError::Invalid { .. }
+                        | voronka_app::AppError::NotFound(_)
+                ),
+                "{n}: {from} into {into}: {e:?}"
+            );
+        }
+        assert!(app
+            .customer_look_alikes(&Actor::user(seller.clone()), second)
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            app.customer_detail(&actor, first)
+                .await
+                .unwrap()
+                .deals
+                .len(),
+            1,
+            "{n}"
+        );
+
+        let m = app.merge_customers(&actor, first, second).await.unwrap();
+        assert_eq!(
+            (m.from_id, m.into_id, m.deals, m.leads),
+            (first, second, 1, 1),
+            "{n}"
+        );
+        assert_eq!(m.from_name, "Иван Петров", "{n}");
+        let e = app.customer_detail(&actor, first).await.unwrap_err();
+        assert!(
+            e.to_string()
+                .contains(&format!("merged into customer {second}")),
+            "{n}: {e}"
+        );
+        let c = app.customer_detail(&actor, second).await.unwrap();
+        assert_eq!(c.deals.len(), 2, "{n}");
+        assert!(c.leads.iter().any(|l| l.id == leads[0]), "{n}");
+        assert_eq!(c.merged_from.len(), 1, "{n}");
+        assert_eq!(c.merged_from[0].from_id, first, "{n}");
+        assert_eq!(c.merged_from[0].actor, "test", "{n}");
+        let first_contact = app
+            .store()
+            .lead(leads[0])
+            .await
+            .unwrap()
+            .unwrap()
+            .contact_id;
+        assert!(
+            c.people.iter().any(|(id, _)| *id == first_contact),
+            "{n}: {:?}",
+            c.people
+        );
+        // The merged customer's person buys again: the deal goes where the customer went.
+        let again = app
+            .capture(req(&[
+                ("name", "Иван Петров"),
+                ("phone", "+79165560001"),
+                ("product", "Доставка"),
+            ]))
+            .await
+            .unwrap();
+        assert_eq!(again.contact_id, Some(first_contact), "{n}");
+        let (_, to, _) = convert(again.lead_id.unwrap()).await.unwrap();
+        assert_eq!(to, second, "{n}");
+
+        // Merged on: the first customer's address follows to the last.
+        app.merge_customers(&actor, second, third).await.unwrap();
+        assert_eq!(
+            app.customer_merged_into(&actor, first).await.unwrap(),
+            Some(third),
+            "{n}"
+        );
+        assert_eq!(
+            app.customer_merged_into(&actor, second).await.unwrap(),
+            Some(third),
+            "{n}"
+        );
+        let c = app.customer_detail(&actor, third).await.unwrap();
+        assert_eq!(c.deals.len(), 4, "{n}");
+        let mut from: Vec<i64> = c.merged_from.iter().map(|m| m.from_id).collect();
+        from.sort();
+        assert_eq!(from, vec![first, second], "{n}");
+        let audit = app.audit_for(&actor, "customer", third).await.unwrap();
+        assert!(
+            audit.iter().any(|a| a.action == "customer.merge"),
+            "{n}: {audit:?}"
+        );
+    }
+}

@@ -39,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}", get(get_account))
         .route("/customers", get(list_customers))
         .route("/customers/{id}", get(get_customer))
+        .route("/customers/{id}/merge", post(merge_customer))
         .route("/deals", get(list_deals))
         .route("/deals/{id}", get(get_deal))
         .route("/forms", get(list_forms).post(create_form))
@@ -853,6 +854,25 @@ async fn get_customer(
             .customer_detail(&actor, parse_id(&id, IdOf::Customer)?)
             .await?,
     ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CustomerMergeBody {
+    /// The customer that takes this one's deals and leads.
+    #[schema(value_type = i64)]
+    into: Id,
+}
+
+/// Merges the customer of the path into another: its deals and converted leads move there.
+async fn merge_customer(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<CustomerMergeBody>,
+) -> ApiResult<Json<voronka_store::CustomerMerge>> {
+    let from = parse_id(&id, IdOf::Customer)?;
+    Ok(Json(s.app.merge_customers(&actor, from, b.into).await?))
 }
 
 async fn list_deals(

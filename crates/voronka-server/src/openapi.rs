@@ -54,7 +54,8 @@ const OPERATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
     ("get", "/api/v1/accounts", "List accounts", "leads:read", None),
     ("get", "/api/v1/accounts/{id}", "An account with its contacts", "leads:read", None),
     ("get", "/api/v1/customers", "List customers", "leads:read", None),
-    ("get", "/api/v1/customers/{id}", "A customer with deals and the whole timeline", "leads:read", None),
+    ("get", "/api/v1/customers/{id}", "A customer with deals, the whole timeline and the customers merged into it (merged_from); a customer merged into another answers 404 naming where it went", "leads:read", None),
+    ("post", "/api/v1/customers/{id}/merge", "Merge this customer into another (sales managers and administrators): its deals and converted leads move there, a later purchase of its person adds to that customer, the audit log records it; answers the merge {id, from_id, into_id, from_name, deals, leads, actor, at}", "leads:write", Some("{into}")),
     ("get", "/api/v1/deals", "List deals", "leads:read", None),
     ("get", "/api/v1/deals/{id}", "A deal", "leads:read", None),
     ("get", "/api/v1/forms", "List forms with lead, interest and rejection counts", "forms:write", None),
@@ -258,6 +259,11 @@ const BODY_SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "post",
         "/api/v1/leads/bulk",
         <crate::api::BulkBody as PartialSchema>::schema,
+    ),
+    (
+        "post",
+        "/api/v1/customers/{id}/merge",
+        <crate::api::CustomerMergeBody as PartialSchema>::schema,
     ),
     (
         "post",

@@ -2576,3 +2576,133 @@ async fn export_streams_every_lead_of_the_filters() {
         "{exports:?}"
     );
 }
+
+/// A customer merged into another over the API: the merge answered, the customer's address
+/// answers 404 naming where it went, and what may not merge is refused with its reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customers_merge_over_the_api() {
+    let (s, leads) = with_two_leads().await;
+    let tok = s.admin_token.clone();
+    let mut customers = Vec::new();
+    for id in &leads {
+        let r = s
+            .post(&format!("/api/v1/leads/{id}/convert"), &tok)
+            .json(&json!({"amount_minor": 50_000, "currency": "RUB"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+        let v: Value = r.json().await.unwrap();
+        customers.push(v["customer_id"].as_i64().unwrap_or_else(|| panic!("{v}")));
+    }
+    // One company: one customer already; a customer of the person's own is made to merge.
+    let (from, into) = (customers[0], customers[1]);
+    assert_eq!(from, into, "the two people share a company");
+    let own = s
+        .post("/api/v1/leads", &tok)
+        .json(&json!({"name": "Сам По Себе", "phone": "+7 916 300-00-09"}))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["lead_id"]
+        .as_i64()
+        .unwrap();
+    let v: Value = s
+        .post(&format!("/api/v1/leads/{own}/convert"), &tok)
+        .json(&json!({"amount_minor": 7_000, "currency": "RUB"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let lone = v["customer_id"].as_i64().unwrap();
+    assert_ne!(lone, into);
+
+    let path = format!("/api/v1/customers/{lone}/merge");
+    refused(
+        s.post(&path, &tok)
+            .json(&json!({"into": lone}))
+            .send()
+            .await
+            .unwrap(),
+        "into",
+        "customer_merge_into_itself",
+    )
+    .await;
+    refused(
+        s.post(&path, &tok)
+            .json(&json!({"into": 999_999}))
+            .send()
+            .await
+            .unwrap(),
+        "into",
+        "customer_not_found",
+    )
+    .await;
+    let seller = s
+        .app
+        .add_user("seller@mail.ru", "Seller", "password-1", Role::Salesperson)
+        .await
+        .unwrap();
+    let seller_token = s
+        .token(&[Scope::LeadsRead, Scope::LeadsWrite], Some(seller.id))
+        .await;
+    let (st, e) = error_of(
+        s.post(&path, &seller_token)
+            .json(&json!({"into": into}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{e}");
+    assert_eq!(e["code"], "merge_customers_forbidden", "{e}");
+
+    let r = s
+        .post(&path, &tok)
+        .json(&json!({"into": into}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let m: Value = r.json().await.unwrap();
+    assert_eq!(
+        (
+            &m["from_id"],
+            &m["into_id"],
+            &m["deals"],
+            &m["leads"],
+            &m["from_name"]
+        ),
+        (
+            &json!(lone),
+            &json!(into),
+            &json!(1),
+            &json!(1),
+            &json!("Сам По Себе")
+        ),
+        "{m}"
+    );
+    let (st, e) = error_of(
+        s.get(&format!("/api/v1/customers/{lone}"), &tok)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{e}");
+    assert_eq!(e["code"], "customer_merged", "{e}");
+    let c: Value = s
+        .get(&format!("/api/v1/customers/{into}"), &tok)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(c["deals"].as_array().unwrap().len(), 3, "{c}");
+    assert_eq!(c["merged_from"][0]["from_id"], lone, "{c}");
+}

@@ -2750,3 +2750,108 @@ async fn inbox_exports_its_leads_as_csv() {
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
     assert!(!refused.body.contains("Экспорт"), "{}", refused.body);
 }
+
+/// Two customers of one name: the card offers the other as the same buyer, merging moves its deal
+/// here and says so, its old address leads here, and what may not merge is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customers_merge_from_the_card() {
+    let s = start().await;
+    let a = s
+        .capture("Пётр <b>Двойник</b>", &[("phone", "+7 916 700-00-01")])
+        .await;
+    let b = s
+        .capture("Пётр <b>Двойник</b>", &[("phone", "+7 916 700-00-02")])
+        .await;
+    let first = s.convert_rub(a, 10_000).await;
+    let second = s.convert_rub(b, 20_000).await;
+    assert_ne!(first, second);
+    let c = client();
+    let csrf = s.login(&c, ADMIN_EMAIL).await;
+    let card = s.get(&c, &format!("/customers/{second}")).await;
+    assert_eq!(card.status, StatusCode::OK);
+    assert!(
+        card.body.contains("id=\"customer-look-alikes\"")
+            && card
+                .body
+                .contains(&format!("action=\"/customers/{first}/merge\""))
+            && card.body.contains("Пётр &#60;b&#62;Двойник&#60;/b&#62;")
+            && !card.body.contains("<b>Двойник"),
+        "{}",
+        around(&card.body, "customer-look-alikes")
+    );
+    // Not a number, a forged form: refused, nothing moved.
+    let r = s
+        .post(
+            &c,
+            &format!("/customers/{first}/merge"),
+            &[("csrf", csrf.as_str()), ("into", "второй")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("customer id must be a positive integer"),
+        "{}",
+        r.body
+    );
+    let into = second.to_string();
+    let r = s
+        .post(
+            &c,
+            &format!("/customers/{first}/merge"),
+            &[("csrf", "forged"), ("into", into.as_str())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        s.get(&c, &format!("/customers/{first}")).await.status,
+        StatusCode::OK
+    );
+
+    let r = s
+        .post(
+            &c,
+            &format!("/customers/{first}/merge"),
+            &[("csrf", csrf.as_str()), ("into", into.as_str())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        r.location,
+        format!("/customers/{second}?done=customer_merged")
+    );
+    let card = s.get(&c, &r.location).await;
+    assert!(
+        card.body
+            .contains("Customer merged: its deals and leads are this customer")
+            && card.body.contains("1 deal and 1 lead moved")
+            && card.body.contains(&format!("(#{first})")),
+        "{}",
+        around(&card.body, "customer-merged")
+    );
+    assert!(
+        card.body.contains("300.00 RUB"),
+        "both deals add up: {}",
+        around(&card.body, "big-pill")
+    );
+    assert!(!card.body.contains("id=\"customer-look-alikes\""));
+    // The merged customer's address leads to where it went.
+    let old = s.get(&c, &format!("/customers/{first}")).await;
+    assert_eq!(old.status, StatusCode::SEE_OTHER);
+    assert_eq!(old.location, format!("/customers/{second}"));
+
+    // A salesperson gets no merge form and may not post one.
+    s.app
+        .add_user("merger@mail.ru", "Sam Seller", PASSWORD, Role::Salesperson)
+        .await
+        .unwrap();
+    let sc = client();
+    let scsrf = s.login(&sc, "merger@mail.ru").await;
+    let r = s
+        .post(
+            &sc,
+            &format!("/customers/{second}/merge"),
+            &[("csrf", scsrf.as_str()), ("into", "1")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+}

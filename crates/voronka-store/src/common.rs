@@ -1820,6 +1820,27 @@ impl Store for SqlStore {
         .bind(customer.contact_id)
         .fetch_all(&self.pool)
         .await?;
+        let merged_from = sqlx::query_as::<_, (Id, Id, Id, String, i64, i64, String, Millis)>(
+            "SELECT id, from_id, into_id, from_name, deals, leads, actor, at FROM customer_merges \
+             WHERE into_id = $1 ORDER BY at DESC, id DESC",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(
+            |(id, from_id, into_id, from_name, deals, leads, actor, at)| CustomerMerge {
+                id,
+                from_id,
+                into_id,
+                from_name,
+                deals,
+                leads,
+                actor,
+                at,
+            },
+        )
+        .collect();
         Ok(Some(CustomerDetail {
             customer,
             contact,
@@ -1829,7 +1850,33 @@ impl Store for SqlStore {
             timeline,
             history,
             people,
+            merged_from,
         }))
+    }
+
+    async fn customer_merged_into(&self, id: Id) -> Result<Option<Id>> {
+        // A merge re-points the merges into the customer it removes, so one step is the last.
+        Ok(sqlx::query_scalar(
+            "SELECT into_id FROM customer_merges WHERE from_id = $1 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn customer_look_alikes(&self, id: Id, limit: i64) -> Result<Vec<Customer>> {
+        sqlx::query(
+            "SELECT o.* FROM customers c JOIN customers o ON o.id <> c.id \
+             AND (o.account_id = c.account_id OR o.name = c.name) \
+             WHERE c.id = $1 ORDER BY o.id LIMIT $2",
+        )
+        .bind(id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(customer_from)
+        .collect()
     }
 
     async fn list_customers(&self, q: &SimpleQuery) -> Result<Vec<Customer>> {
@@ -3234,7 +3281,9 @@ impl Tx for SqlTx {
         // customer, whichever of its people asked.
         if let Some((id, _)) = sqlx::query_as::<_, (i64, i32)>(
             "SELECT id, 0 AS mine FROM customers WHERE contact_id = $1 UNION ALL \
-             SELECT cu.id, 1 FROM customers cu JOIN contacts c ON c.account_id = cu.account_id \
+             SELECT customer_id, 1 FROM leads WHERE contact_id = $1 AND customer_id IS NOT NULL \
+             UNION ALL \
+             SELECT cu.id, 2 FROM customers cu JOIN contacts c ON c.account_id = cu.account_id \
              WHERE c.id = $1 ORDER BY 2, 1 LIMIT 1",
         )
         .bind(contact_id)
@@ -3252,6 +3301,64 @@ impl Tx for SqlTx {
         .bind(at)
         .fetch_one(&mut *self.tx)
         .await?)
+    }
+
+    async fn merge_customer(
+        &mut self,
+        from: Id,
+        into: Id,
+        actor: &str,
+        at: Millis,
+    ) -> Result<CustomerMerge> {
+        let from_name: String = sqlx::query_scalar("SELECT name FROM customers WHERE id = $1")
+            .bind(from)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        let deals = sqlx::query("UPDATE deals SET customer_id = $1 WHERE customer_id = $2")
+            .bind(into)
+            .bind(from)
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected() as i64;
+        let leads = sqlx::query("UPDATE leads SET customer_id = $1 WHERE customer_id = $2")
+            .bind(into)
+            .bind(from)
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected() as i64;
+        // Links to customers merged into this one lead on to where it goes now.
+        sqlx::query("UPDATE customer_merges SET into_id = $1 WHERE into_id = $2")
+            .bind(into)
+            .bind(from)
+            .execute(&mut *self.tx)
+            .await?;
+        let id: Id = sqlx::query_scalar(
+            "INSERT INTO customer_merges (from_id, into_id, from_name, deals, leads, actor, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        )
+        .bind(from)
+        .bind(into)
+        .bind(&from_name)
+        .bind(deals)
+        .bind(leads)
+        .bind(actor)
+        .bind(at)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        sqlx::query("DELETE FROM customers WHERE id = $1")
+            .bind(from)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(CustomerMerge {
+            id,
+            from_id: from,
+            into_id: into,
+            from_name,
+            deals,
+            leads,
+            actor: actor.to_string(),
+            at,
+        })
     }
 
     async fn insert_deal(&mut self, d: &NewDeal) -> Result<Id> {

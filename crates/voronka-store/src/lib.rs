@@ -228,6 +228,10 @@ pub trait Store: RoutingStore + ScoreStore + Send + Sync + 'static {
     async fn customers_of_account(&self, account_id: Id) -> Result<Vec<Customer>>;
     /// The person, deals and revenue of each of these customers that exists, in no order.
     async fn customer_summaries(&self, ids: &[Id]) -> Result<Vec<CustomerSummary>>;
+    /// Where a customer merged into another went (its latest home, however many merges since).
+    async fn customer_merged_into(&self, id: Id) -> Result<Option<Id>>;
+    /// Other customers that may be the same buyer: of the same company, or of the same name.
+    async fn customer_look_alikes(&self, id: Id, limit: i64) -> Result<Vec<Customer>>;
     async fn deal(&self, id: Id) -> Result<Option<Deal>>;
     async fn list_deals(&self, q: &SimpleQuery) -> Result<Vec<Deal>>;
     async fn count_interests(&self, since: Millis) -> Result<InterestCounts>;
@@ -379,8 +383,18 @@ pub trait Tx: RoutingTx + ScoreTx + Send {
         at: Millis,
     ) -> Result<Id>;
     /// The customer a conversion of this contact's lead goes to: the contact's own, else the one
-    /// of the contact's company (account), else a new one named `name`.
+    /// an earlier lead of the contact became (a customer merged into another), else the one of
+    /// the contact's company (account), else a new one named `name`.
     async fn customer_for_contact(&mut self, contact_id: Id, name: &str, at: Millis) -> Result<Id>;
+    /// Moves a customer's deals and converted leads to another customer, records where it went
+    /// and removes it. Both must exist; the caller checks they differ.
+    async fn merge_customer(
+        &mut self,
+        from: Id,
+        into: Id,
+        actor: &str,
+        at: Millis,
+    ) -> Result<CustomerMerge>;
     async fn insert_deal(&mut self, d: &NewDeal) -> Result<Id>;
     async fn set_lead_customer(&mut self, lead_id: Id, customer_id: Id) -> Result<()>;
     async fn audit(&mut self, e: &NewAudit) -> Result<()>;

@@ -236,6 +236,23 @@ pub struct CustomerDetail {
     /// The other people whose leads became this customer's deals (a company's), by id.
     #[serde(default)]
     pub people: Vec<(Id, String)>,
+    /// The customers merged into this one, latest first.
+    #[serde(default)]
+    pub merged_from: Vec<CustomerMerge>,
+}
+
+/// A customer merged into another: what moved, who did it, when.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomerMerge {
+    pub id: Id,
+    pub from_id: Id,
+    pub into_id: Id,
+    pub from_name: String,
+    /// Deals and converted leads moved.
+    pub deals: i64,
+    pub leads: i64,
+    pub actor: String,
+    pub at: Millis,
 }
 
 /// What the customers list shows beside a customer's name.

@@ -58,6 +58,7 @@ pub fn routes() -> Router<AppState> {
         .route("/accounts/{id}", get(people::account))
         .route("/customers", get(people::customers))
         .route("/customers/{id}", get(people::customer))
+        .route("/customers/{id}/merge", post(people::merge_customer))
         .route("/deals/{id}", get(people::deal))
         .route("/forms", get(forms::list).post(forms::create))
         .route("/forms/{id}", get(builder::edit).post(builder::save))

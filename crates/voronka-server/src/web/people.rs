@@ -4,12 +4,16 @@ use super::fmt::When;
 use super::leads::{
     history_view, touch_view, BriefView, ContactView, DealView, HistoryView, TouchView,
 };
-use super::{link, now, query_value, render, t, IdPath, Layout, PageResult};
+use super::{
+    link, now, query_value, render, see_other, t, IdPath, Layout, PageResult, PostForm, WebError,
+};
 use crate::extract::WebUser;
 use crate::AppState;
 use askama::Template;
+use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use std::collections::HashMap;
+use voronka_app::{AppError, Message};
 use voronka_core::Id;
 use voronka_store::SimpleQuery;
 
@@ -212,14 +216,77 @@ struct CustomerPage {
     timeline: Vec<TimelineItem>,
     /// The other people of a company customer, with their contact pages.
     people: Vec<(Id, String)>,
+    /// Customers that may be the same buyer, for people who merge customers.
+    look_alikes: Vec<LookAlike>,
+    /// The customers merged into this one.
+    merged_from: Vec<MergedView>,
+    /// Whether this person merges customers (and so gets the merge form).
+    merges: bool,
+}
+
+/// A customer that may be the same buyer as the one shown.
+struct LookAlike {
+    id: Id,
+    name: String,
+    person: String,
+    /// "3 deals", and their sums.
+    deals: String,
+    revenue: String,
+}
+
+/// A customer merged into the one shown.
+struct MergedView {
+    from_id: Id,
+    from_name: String,
+    /// What moved: "2 deals and 3 leads moved".
+    moved: String,
+    who: String,
+    when: When,
 }
 
 pub(crate) async fn customer(
     State(state): State<AppState>,
     user: WebUser,
     IdPath(id): IdPath,
+    RawQuery(raw): RawQuery,
 ) -> PageResult {
-    let d = state.app.customer_detail(&user.actor(), id).await?;
+    let actor = user.actor();
+    let d = match state.app.customer_detail(&actor, id).await {
+        Ok(d) => d,
+        Err(e @ AppError::NotFound(_)) => {
+            // A customer merged into another: its old address leads to where it went.
+            return match state.app.customer_merged_into(&actor, id).await? {
+                Some(into) => Ok(see_other(&format!("/customers/{into}"))),
+                None => Err(e.into()),
+            };
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let look_alikes = state
+        .app
+        .customer_look_alikes(&actor, id)
+        .await?
+        .into_iter()
+        .map(|(c, sum)| LookAlike {
+            id: c.id,
+            person: sum
+                .as_ref()
+                .map(|s| s.contact_name.clone())
+                .filter(|p| *p != c.name)
+                .unwrap_or_default(),
+            deals: t::count(sum.as_ref().map(|s| s.deals).unwrap_or(0), t::N_DEALS),
+            revenue: sum
+                .map(|s| {
+                    s.revenue
+                        .iter()
+                        .map(|m| m.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" + ")
+                })
+                .unwrap_or_default(),
+            name: c.name,
+        })
+        .collect();
     let now = now();
     let forms: HashMap<Id, String> = state
         .app
@@ -258,7 +325,8 @@ pub(crate) async fn customer(
         .collect::<Vec<_>>()
         .join(" + ");
     Ok(render(&CustomerPage {
-        layout: Layout::new(&user, "customers", d.customer.name.clone()),
+        layout: Layout::new(&user, "customers", d.customer.name.clone())
+            .with_flash(query_value(raw.as_deref(), "done").as_deref()),
         id: d.customer.id,
         name: d.customer.name.clone(),
         created: When::new(d.customer.created_at, now),
@@ -277,7 +345,49 @@ pub(crate) async fn customer(
         leads: d.leads.iter().map(|b| BriefView::new(b, now)).collect(),
         timeline,
         people: d.people.clone(),
+        look_alikes,
+        merged_from: d
+            .merged_from
+            .iter()
+            .map(|m| MergedView {
+                from_id: m.from_id,
+                from_name: m.from_name.clone(),
+                moved: t::fill2(
+                    t::MERGED_MOVED_N_N,
+                    t::count(m.deals, t::N_DEALS),
+                    t::count(m.leads, t::N_LEADS),
+                ),
+                who: m.actor.clone(),
+                when: When::new(m.at, now),
+            })
+            .collect(),
+        merges: user.user.role.assigns_leads() && user.user.role.writes_leads(),
     }))
+}
+
+/// Merges the customer of the address into the one the form names (`into`), then shows that one.
+pub(crate) async fn merge_customer(
+    State(state): State<AppState>,
+    user: WebUser,
+    IdPath(id): IdPath,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    let into: Id = form
+        .opt("into")
+        .map(|v| v.trim_start_matches('#').trim().to_string())
+        .and_then(|v| v.parse().ok())
+        .filter(|v| *v > 0)
+        .ok_or_else(|| {
+            WebError::from(AppError::invalid(
+                "into",
+                Message::new("customer_id_invalid").with("given", form.text("into")),
+            ))
+        })?;
+    state.app.merge_customers(&user.actor(), id, into).await?;
+    Ok(see_other(&format!(
+        "/customers/{into}?done=customer_merged"
+    )))
 }
 
 #[derive(Template)]

@@ -138,6 +138,7 @@ pub fn flash(code: &str) -> Option<&'static str> {
         "smtp" => "Email settings saved.",
         "junk" => "Lead marked as junk.",
         "convert" => "Lead converted: the customer and the deal are created.",
+        "customer_merged" => "Customer merged: its deals and leads are this customer's now.",
         "assign" => "Owner changed.",
         "temperature" => "Temperature changed.",
         "note" => "Note added.",
@@ -300,6 +301,14 @@ pub const N_STEPS: Noun = Noun {
 pub const N_ROWS: Noun = Noun {
     one: "{1} row",
     other: "{1} rows",
+};
+pub const N_DEALS: Noun = Noun {
+    one: "{1} deal",
+    other: "{1} deals",
+};
+pub const N_LEADS: Noun = Noun {
+    one: "{1} lead",
+    other: "{1} leads",
 };
 
 /// A count with its noun: "1 step", "3 steps".
@@ -492,6 +501,13 @@ pub const CONTACT: &str = "Contact";
 pub const CUSTOMER_SINCE: &str = "Customer since";
 pub const SUM_OF_DEALS: &str = "Sum of deals";
 pub const ALSO_BUYING_HERE: &str = "Other people of this customer";
+pub const LOOK_ALIKE_CUSTOMERS: &str = "The same buyer?";
+pub const LOOK_ALIKE_CUSTOMERS_HINT: &str = "Customers of the same company or name. Merging one into this customer moves its deals and leads here; its address leads here from then on.";
+pub const MERGE_INTO_THIS: &str = "Merge into this one";
+pub const MERGE_CUSTOMER_INTO: &str = "Merge this customer into customer no.";
+pub const MERGE_CUSTOMER_INTO_HINT: &str = "Its deals and leads move to that customer, and this page leads there from then on. This cannot be undone.";
+pub const MERGED_HERE: &str = "Merged into this customer";
+pub const MERGED_MOVED_N_N: &str = "{1} and {2} moved";
 
 // customers.html
 pub const NO_CUSTOMERS_YET_HTML: &str = "<strong>No customers yet.</strong>";
