@@ -1413,7 +1413,7 @@ async fn write_batch(
         let qualifies_now = stage == Stage::New
             && !ctx
                 .scorer
-                .stage_moves(Stage::New, score.fit, score.engagement, &[])
+                .stage_moves(Stage::New, score.fit, score.engagement, conversion, &[])
                 .is_empty();
         let (lead, action) = match decision {
             MatchDecision::Touch { lead_id, .. } => (Ref::from_id(lead_id), "new_touch"),

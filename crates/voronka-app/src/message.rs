@@ -83,6 +83,9 @@ impl From<&voronka_core::scoring::RulesError> for Message {
             Thresholds("temperature") => Message::new("scoring_temperature_thresholds_fall"),
             Thresholds(_) => Message::new("scoring_fit_thresholds_fall"),
             HalfLife => Message::new("scoring_half_life_negative"),
+            Probability(name) => {
+                Message::new("scoring_probability_out_of_range").with("name", name)
+            }
             Points(name) => Message::new("scoring_points_out_of_range")
                 .with("name", name)
                 .with("min", -voronka_core::scoring::POINTS_LIMIT)
@@ -555,6 +558,10 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "scoring_fit_thresholds_fall" => "the fit level thresholds must rise".to_string(),
         "scoring_activity_thresholds_fall" => "the activity level thresholds must rise".to_string(),
         "scoring_temperature_thresholds_fall" => "the temperature thresholds must rise".to_string(),
+        "scoring_probability_out_of_range" => format!(
+            "{}: a probability of conversion is from 0 to 1",
+            a("name")
+        ),
         "scoring_half_life_negative" => {
             "the half-life must be zero (no decay) or positive".to_string()
         }

@@ -122,7 +122,30 @@ impl App {
         .await
         .map_err(|e| AppError::Io(format!("scoring stopped: {e}")))?;
         self.store.set_conversion_probabilities(&rows).await?;
+        self.qualify_by_conversion(&rows).await?;
         Ok(rows.len())
+    }
+
+    /// Leads whose new probability of conversion reaches a qualification threshold of the
+    /// scoring rules go to the rescoring queue, which makes their stage moves (with the rule
+    /// named in their history) as for any other change of their score.
+    async fn qualify_by_conversion(&self, rows: &[(Id, f64)]) -> Result<()> {
+        let Some(threshold) = self.scorer().rules().qualify.conversion_threshold() else {
+            return Ok(());
+        };
+        let reached: Vec<Id> = rows
+            .iter()
+            .filter(|(_, p)| *p >= threshold)
+            .map(|(id, _)| *id)
+            .collect();
+        if reached.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.store.begin().await?;
+        tx.queue_rescore(&reached, crate::now_ms()).await?;
+        tx.commit().await?;
+        self.rescore_wake.notify_one();
+        Ok(())
     }
 
     /// Gives these leads their probability under the current model (none without one): a lead
@@ -139,6 +162,7 @@ impl App {
             .map(|(id, f)| (*id, model.probability(f)))
             .collect();
         self.store.set_conversion_probabilities(&rows).await?;
+        self.qualify_by_conversion(&rows).await?;
         Ok(rows)
     }
 

@@ -583,7 +583,13 @@ impl App {
         let profile = effective_profile(&input);
         let now = now_ms();
         let score = scorer.score(&profile, &input.events, input.callback, now);
-        let moves = scorer.stage_moves(input.stage, score.fit, score.engagement, &input.events);
+        let moves = scorer.stage_moves(
+            input.stage,
+            score.fit,
+            score.engagement,
+            input.conversion,
+            &input.events,
+        );
         let events = input.events.iter().rev().take(50).cloned().collect();
         Ok(Explanation {
             lead_id,
@@ -717,7 +723,13 @@ pub(crate) async fn rescore_in_tx(
             });
         }
         let mut from = input.stage;
-        for m in scorer.stage_moves(input.stage, s.fit, s.engagement, &input.events) {
+        for m in scorer.stage_moves(
+            input.stage,
+            s.fit,
+            s.engagement,
+            input.conversion,
+            &input.events,
+        ) {
             let to = m.to;
             changes.push((input.lead_id, from, m));
             from = to;

@@ -71,6 +71,32 @@ async fn probability(app: &App, id: Id) -> Option<f64> {
         .conversion_probability
 }
 
+/// Thirty leads from an expo and thirty from Яндекс, the first fifteen of each closed: expo
+/// leads mostly convert (12 of 15), Яндекс leads mostly refuse (12 of 15).
+async fn expo_and_yandex(app: &App, actor: &Actor) -> (Vec<Id>, Vec<Id>) {
+    let mut expo = Vec::new();
+    let mut yandex = Vec::new();
+    for i in 0..30 {
+        expo.push(capture(app, i, "expo", "CRM").await);
+        yandex.push(capture(app, 100 + i, "Яндекс", "CRM").await);
+    }
+    for (k, id) in expo[..15].iter().enumerate() {
+        if k < 12 {
+            convert(app, actor, *id).await;
+        } else {
+            refuse(app, actor, *id).await;
+        }
+    }
+    for (k, id) in yandex[..15].iter().enumerate() {
+        if k < 3 {
+            convert(app, actor, *id).await;
+        } else {
+            refuse(app, actor, *id).await;
+        }
+    }
+    (expo, yandex)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn trains_on_closed_leads_and_scores_open_ones() {
     for db in TestDb::both().await {
@@ -84,27 +110,7 @@ async fn trains_on_closed_leads_and_scores_open_ones() {
         assert!(e.to_string().contains("too few closed leads"), "{n}: {e}");
         assert!(app.current_model().await.unwrap().is_none(), "{n}");
 
-        // Expo leads mostly convert, Яндекс leads mostly refuse.
-        let mut expo = Vec::new();
-        let mut yandex = Vec::new();
-        for i in 0..30 {
-            expo.push(capture(&app, i, "expo", "CRM").await);
-            yandex.push(capture(&app, 100 + i, "Яндекс", "CRM").await);
-        }
-        for (k, id) in expo[..15].iter().enumerate() {
-            if k < 12 {
-                convert(&app, &actor, *id).await;
-            } else {
-                refuse(&app, &actor, *id).await;
-            }
-        }
-        for (k, id) in yandex[..15].iter().enumerate() {
-            if k < 3 {
-                convert(&app, &actor, *id).await;
-            } else {
-                refuse(&app, &actor, *id).await;
-            }
-        }
+        let (expo, yandex) = expo_and_yandex(&app, &actor).await;
         // A junk lead is neither won nor lost.
         app.mark_junk(&actor, yandex[29], "test entry")
             .await
@@ -388,5 +394,47 @@ async fn demo_leads_have_their_chance_and_first_response_from_the_start() {
             .first_response_at
             .expect("a converted lead was answered");
         assert!(first > r.lead.created_at, "{first} {}", r.lead.created_at);
+    }
+}
+
+/// With a qualification threshold on the probability of conversion in the scoring rules, a new
+/// lead the model rates that high moves to MQL by itself once the model scores it, its history
+/// naming the rule; the leads rated lower stay new.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_probability_past_the_rules_threshold_qualifies_the_lead() {
+    for db in TestDb::both().await {
+        let n = db.name;
+        let app = App::open(&db.url, Settings::default()).await.unwrap();
+        let actor = Actor::system("test");
+        let mut rules = voronka_core::scoring::Rules::default();
+        // Points alone never qualify here: only the probability does.
+        rules.qualify.mql_fit = 100_000;
+        rules.qualify.mql_conversion = Some(0.5);
+        app.save_scoring_rules(&actor, rules).await.unwrap();
+
+        let (expo, yandex) = expo_and_yandex(&app, &actor).await;
+        app.drain_rescore_queue().await.unwrap();
+        let stage = |id: Id| {
+            let app = app.clone();
+            async move { app.store().lead(id).await.unwrap().unwrap().stage }
+        };
+        assert_eq!(stage(expo[20]).await, voronka_core::Stage::New, "{n}");
+
+        app.train_model().await.unwrap();
+        let queued = app.drain_rescore_queue().await.unwrap();
+        assert_eq!(queued, 15, "{n}: the open expo leads, rated past 50 %");
+        for id in &expo[15..] {
+            assert_eq!(stage(*id).await, voronka_core::Stage::Mql, "{n}: {id}");
+            let d = app.lead_detail(&actor, *id).await.unwrap();
+            let last = d.history.last().unwrap();
+            let why = last.reason.clone().unwrap_or_default();
+            assert!(
+                why.contains("MQL: predicted conversion ") && why.contains("≥ 50 %"),
+                "{n}: {why}"
+            );
+        }
+        for id in &yandex[15..] {
+            assert_eq!(stage(*id).await, voronka_core::Stage::New, "{n}: {id}");
+        }
     }
 }

@@ -80,6 +80,8 @@ pub struct ScoringInput {
     /// recorded (leads from before scoring): the profile is rebuilt from them.
     pub raws: Vec<serde_json::Value>,
     pub events: Vec<Event>,
+    /// The conversion model's probability for the lead, when it has one.
+    pub conversion: Option<f64>,
     /// The score as stored, so unchanged leads are not written again.
     pub stored: StoredScore,
 }

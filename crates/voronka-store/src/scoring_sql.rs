@@ -112,8 +112,8 @@ async fn read_scoring_inputs(
         // Merged leads are skipped here rather than in SQL: with the filter in the query
         // SQLite may prefer a partial index over the key lookups.
         let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
-            "SELECT l.id, l.merged_into, l.stage, l.kind, l.temperature, l.profile, {SCORE_COLS}, \
-             ({LEAD_EVENTS_SQL}) AS events FROM leads l WHERE l.id IN ("
+            "SELECT l.id, l.merged_into, l.stage, l.kind, l.temperature, l.profile, l.conversion_ppm, \
+             {SCORE_COLS}, ({LEAD_EVENTS_SQL}) AS events FROM leads l WHERE l.id IN ("
         ));
         push_ids(&mut qb, chunk);
         qb.push(") ORDER BY l.id");
@@ -164,6 +164,7 @@ async fn read_scoring_inputs(
                 profile,
                 raws: Vec::new(),
                 events,
+                conversion: crate::probability_from_ppm(r.try_get("conversion_ppm")?),
                 stored: stored_score_from(&r)?,
             });
         }

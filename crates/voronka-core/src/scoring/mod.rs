@@ -431,37 +431,49 @@ impl Scorer {
     }
 
     /// The stage moves the score makes from `current`: new → MQL when fit and engagement pass
-    /// their thresholds; MQL → SQL when engagement passes the SQL threshold or a qualifying event
-    /// arrived. Leads in any other stage are left to people.
+    /// their thresholds, or the probability of conversion (`conversion`, the model's, when the
+    /// lead has one) passes the MQL one; MQL → SQL when engagement or the probability passes its
+    /// SQL threshold or a qualifying event arrived. Leads in any other stage are left to people.
     pub fn stage_moves(
         &self,
         current: Stage,
         fit: i64,
         engagement: i64,
+        conversion: Option<f64>,
         events: &[Event],
     ) -> Vec<StageMove> {
         let q = &self.rules.qualify;
         let mut moves = Vec::new();
         let mut stage = current;
-        if stage == Stage::New
-            && q.mql_enabled()
-            && fit >= q.mql_fit
-            && engagement >= q.mql_engagement
-        {
-            moves.push(StageMove {
-                to: Stage::Mql,
-                rule: format!(
+        // The probability as the rule's text shows it, in whole percent.
+        let percent = |p: f64| format!("{:.0} %", p * 100.0);
+        let by_conversion = |threshold: Option<f64>, to: &str| {
+            threshold
+                .zip(conversion)
+                .filter(|(t, p)| p >= t)
+                .map(|(t, p)| format!("{to}: predicted conversion {} ≥ {}", percent(p), percent(t)))
+        };
+        if stage == Stage::New && q.mql_enabled() {
+            let by_points = (fit >= q.mql_fit && engagement >= q.mql_engagement).then(|| {
+                format!(
                     "MQL: fit {} ≥ {} and engagement {} ≥ {}",
                     fit, q.mql_fit, engagement, q.mql_engagement
-                ),
+                )
             });
-            stage = Stage::Mql;
+            if let Some(rule) = by_points.or_else(|| by_conversion(q.mql_conversion, "MQL")) {
+                moves.push(StageMove {
+                    to: Stage::Mql,
+                    rule,
+                });
+                stage = Stage::Mql;
+            }
         }
         if stage == Stage::Mql {
             let by_points = q
                 .sql_engagement
                 .filter(|t| engagement >= *t)
-                .map(|t| format!("SQL: engagement {} ≥ {}", engagement, t));
+                .map(|t| format!("SQL: engagement {} ≥ {}", engagement, t))
+                .or_else(|| by_conversion(q.sql_conversion, "SQL"));
             let by_event = || {
                 events
                     .iter()

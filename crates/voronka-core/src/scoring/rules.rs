@@ -66,15 +66,21 @@ impl Default for TemperatureBands {
 }
 
 /// Automatic stage moves.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Qualify {
-    /// A new lead becomes an MQL when its fit and its engagement both reach these.
+    /// A new lead becomes an MQL when its fit and its engagement both reach these …
     pub mql_fit: i64,
     pub mql_engagement: i64,
+    /// … or when the conversion model's probability for it reaches this (0–1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mql_conversion: Option<f64>,
     /// An MQL becomes an SQL when its engagement reaches this …
     #[serde(default)]
     pub sql_engagement: Option<i64>,
+    /// … or when its probability of conversion reaches this (0–1) …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sql_conversion: Option<f64>,
     /// … or when one of these events arrives (sales acceptance is always possible by hand).
     #[serde(default)]
     pub sql_events: Vec<String>,
@@ -87,6 +93,16 @@ impl Qualify {
     pub fn mql_enabled(&self) -> bool {
         !self.manual_only
     }
+
+    /// The lowest probability of conversion that moves a lead by itself, when any does: a lead
+    /// whose new probability reaches it is rescored to make the move.
+    pub fn conversion_threshold(&self) -> Option<f64> {
+        let mql = self.mql_conversion.filter(|_| self.mql_enabled());
+        match (mql, self.sql_conversion) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
 }
 
 impl Default for Qualify {
@@ -94,7 +110,9 @@ impl Default for Qualify {
         Qualify {
             mql_fit: 20,
             mql_engagement: 20,
+            mql_conversion: None,
             sql_engagement: Some(100),
+            sql_conversion: None,
             sql_events: Vec::new(),
             manual_only: false,
         }
@@ -310,6 +328,9 @@ pub enum RulesError {
     Thresholds(&'static str),
     #[error("the half-life must be zero (no decay) or positive")]
     HalfLife,
+    /// A qualification threshold on the probability of conversion outside 0–1.
+    #[error("{0}: a probability of conversion is from 0 to 1")]
+    Probability(&'static str),
     /// A rule's points or cap, or a threshold (named by its setting), outside ±[`POINTS_LIMIT`].
     #[error("{0:?}: points must be from {min} to {max}", min = -POINTS_LIMIT, max = POINTS_LIMIT)]
     Points(String),
@@ -417,6 +438,14 @@ impl Rules {
         }
         if !(self.half_life_days >= 0.0 && self.half_life_days.is_finite()) {
             return Err(RulesError::HalfLife);
+        }
+        for (name, p) in [
+            ("qualify.mql_conversion", self.qualify.mql_conversion),
+            ("qualify.sql_conversion", self.qualify.sql_conversion),
+        ] {
+            if p.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
+                return Err(RulesError::Probability(name));
+            }
         }
         Ok(())
     }

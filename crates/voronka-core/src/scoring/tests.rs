@@ -275,29 +275,93 @@ fn quiz_points_count_toward_fit_and_engagement() {
 }
 
 #[test]
+fn the_probability_of_conversion_qualifies_when_the_rules_say_so() {
+    let p = profile(&[("phone_valid", "true")]);
+    let mut rules = Rules::default();
+    let s = Scorer::new(rules.clone());
+    let bare = s.score(&p, &[], false, NOW);
+    // Without a threshold, no probability moves a lead.
+    assert!(s
+        .stage_moves(Stage::New, bare.fit, bare.engagement, Some(0.99), &[])
+        .is_empty());
+    rules.qualify.mql_conversion = Some(0.3);
+    rules.qualify.sql_conversion = Some(0.6);
+    rules.check().unwrap();
+    assert_eq!(rules.qualify.conversion_threshold(), Some(0.3));
+    let s = Scorer::new(rules.clone());
+    let moves = |stage, p| s.stage_moves(stage, bare.fit, bare.engagement, p, &[]);
+    assert!(moves(Stage::New, Some(0.29)).is_empty());
+    assert!(moves(Stage::New, None).is_empty(), "no prediction, no move");
+    assert_eq!(
+        moves(Stage::New, Some(0.3)),
+        vec![StageMove {
+            to: Stage::Mql,
+            rule: "MQL: predicted conversion 30 % ≥ 30 %".into()
+        }]
+    );
+    assert_eq!(
+        moves(Stage::New, Some(0.75))
+            .iter()
+            .map(|m| (m.to, m.rule.as_str()))
+            .collect::<Vec<_>>(),
+        vec![
+            (Stage::Mql, "MQL: predicted conversion 75 % ≥ 30 %"),
+            (Stage::Sql, "SQL: predicted conversion 75 % ≥ 60 %"),
+        ]
+    );
+    assert_eq!(moves(Stage::Mql, Some(0.5)), vec![]);
+    assert!(moves(Stage::Working, Some(0.9)).is_empty());
+    // Manual MQL only: the probability moves MQLs to SQL, never new leads to MQL.
+    rules.qualify.manual_only = true;
+    assert_eq!(rules.qualify.conversion_threshold(), Some(0.6));
+    let s = Scorer::new(rules.clone());
+    assert!(s
+        .stage_moves(Stage::New, bare.fit, bare.engagement, Some(0.9), &[])
+        .is_empty());
+    // A threshold is a probability; the rules say which one is not.
+    for (mql, sql, named) in [
+        (Some(1.5), None, "qualify.mql_conversion"),
+        (None, Some(-0.1), "qualify.sql_conversion"),
+        (Some(f64::NAN), None, "qualify.mql_conversion"),
+    ] {
+        let mut r = Rules::default();
+        r.qualify.mql_conversion = mql;
+        r.qualify.sql_conversion = sql;
+        let e = r.check().unwrap_err();
+        assert!(e.to_string().starts_with(named), "{e}");
+    }
+    // Written and read back in TOML.
+    let mut r = Rules::default();
+    r.qualify.mql_conversion = Some(0.25);
+    let text = r.to_toml();
+    assert!(text.contains("mql_conversion = 0.25"), "{text}");
+    assert_eq!(Rules::from_toml(&text).unwrap(), r);
+}
+
+#[test]
 fn stage_moves_name_the_rule() {
     let s = Scorer::default();
     let p = profile(&[("phone_valid", "true"), ("email", "a@b.ru")]);
     let views = [event(1, "view_pricing", 0.0), event(2, "view_pricing", 0.0)];
     let sc = s.score(&p, &views, false, NOW);
-    let moves = s.stage_moves(Stage::New, sc.fit, sc.engagement, &views);
+    let moves = s.stage_moves(Stage::New, sc.fit, sc.engagement, None, &views);
     assert_eq!(moves.len(), 1);
     assert_eq!(moves[0].to, Stage::Mql);
     assert!(moves[0].rule.contains("fit 20 ≥ 20"), "{}", moves[0].rule);
     // Not enough engagement: stays new. Working leads are left to people.
     let bare = s.score(&p, &[], false, NOW);
     assert!(s
-        .stage_moves(Stage::New, bare.fit, bare.engagement, &[])
+        .stage_moves(Stage::New, bare.fit, bare.engagement, None, &[])
         .is_empty());
     assert!(s
-        .stage_moves(Stage::Working, sc.fit, sc.engagement, &views)
+        .stage_moves(Stage::Working, sc.fit, sc.engagement, None, &views)
         .is_empty());
     // Enough for SQL at once: both moves, in order.
     let clicks: Vec<Event> = (0..4)
         .map(|i| event(i, "email_click_product", 0.0))
         .collect();
     let hot = s.score(&p, &clicks, false, NOW);
-    let moves = s.stage_moves(Stage::New, hot.fit, hot.engagement, &clicks);
+    let moves = s.stage_moves(Stage::New, hot.fit, hot.engagement, None, &clicks);
     assert_eq!(
         moves.iter().map(|m| m.to).collect::<Vec<_>>(),
         vec![Stage::Mql, Stage::Sql]
@@ -309,7 +373,7 @@ fn stage_moves_name_the_rule() {
     let s = Scorer::new(rules);
     let demo = [event(9, "demo_requested", 0.0)];
     let sc = s.score(&p, &demo, false, NOW);
-    let moves = s.stage_moves(Stage::Mql, sc.fit, sc.engagement, &demo);
+    let moves = s.stage_moves(Stage::Mql, sc.fit, sc.engagement, None, &demo);
     assert_eq!(
         moves,
         vec![StageMove {
@@ -322,7 +386,7 @@ fn stage_moves_name_the_rule() {
     rules.qualify.manual_only = true;
     let s = Scorer::new(rules);
     assert!(s
-        .stage_moves(Stage::New, hot.fit, hot.engagement, &clicks)
+        .stage_moves(Stage::New, hot.fit, hot.engagement, None, &clicks)
         .iter()
         .all(|m| m.to != Stage::Mql));
 }
