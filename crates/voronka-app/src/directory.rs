@@ -148,6 +148,47 @@ impl App {
         Ok(d)
     }
 
+    /// Erases a person's personal data at their request (administrators only): what
+    /// [`voronka_store::Tx::erase_contact`] names, in one transaction, with an audit entry that
+    /// keeps who erased, why and how much, but nothing of the person. A contact merged into
+    /// another is the same person as that one: the whole of it is erased.
+    pub async fn erase_contact(
+        &self,
+        actor: &Actor,
+        id: Id,
+        reason: &str,
+    ) -> Result<voronka_store::Erasure> {
+        actor.require_admin()?;
+        let reason = voronka_core::intake::normalize::clean_text(reason);
+        if reason.is_empty() {
+            return Err(AppError::invalid(
+                "reason",
+                Message::new("erase_reason_required"),
+            ));
+        }
+        if self.store.contact_detail(id).await?.is_none() {
+            return Err(AppError::NotFound(
+                Message::new("contact_not_found").with("id", id),
+            ));
+        }
+        let at = now_ms();
+        let mut tx = self.store.begin().await?;
+        let erased = tx.erase_contact(id, at).await?;
+        tx.audit(&voronka_store::NewAudit {
+            actor_id: actor.user_id(),
+            actor: actor.name(),
+            action: "contact.erase".into(),
+            entity: "contact".into(),
+            entity_id: Some(erased.contact_id),
+            before: None,
+            after: Some(serde_json::json!({ "reason": reason, "erased": &erased }).to_string()),
+            at,
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(erased)
+    }
+
     pub async fn list_contacts(
         &self,
         actor: &Actor,

@@ -274,6 +274,10 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "form_name_required" => "a form needs a name".to_string(),
         "region_invalid" => "a two-letter country code, such as RU or NL".to_string(),
         "contact_not_found" => format!("contact {} not found", a("id")),
+        "erase_not_confirmed" => "confirm that the erasure cannot be undone".to_string(),
+        "erase_reason_required" => {
+            "say why the data is erased (the person's request, its date or reference)".to_string()
+        }
         "account_not_found" => format!("account {} not found", a("id")),
         "customer_not_found" => format!("customer {} not found", a("id")),
         "deal_not_found" => format!("deal {} not found", a("id")),

@@ -3052,3 +3052,275 @@ async fn customers_merge_into_one() {
         );
     }
 }
+
+/// A person's data erased at their request: the contact, the record merged into it and every
+/// lead of theirs keep nothing that names or reaches them (nor does search find them, nor the
+/// audit log quote them), the leads keep what the reports count, only an administrator with a
+/// reason may do it, and the same phone afterwards is a new person.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_persons_data_is_erased_on_request() {
+    for db in TestDb::both().await {
+        let n = db.name;
+        let app = open(&db).await;
+        let actor = Actor::system("test");
+        let rub = Currency::parse("RUB").unwrap();
+        let first = app
+            .capture(req(&[
+                ("name", "Иван Стиратель"),
+                ("phone", "+79168000001"),
+                ("email", "ivan.erase@mail.ru"),
+                ("position", "CTO"),
+                ("message", "Звоните на +79168000001"),
+                ("product", "Склад"),
+                ("utm_source", "yandex"),
+                ("utm_campaign", "spring"),
+                ("visitor_id", "v-erase-1"),
+                ("referrer", "https://ref.example/?email=ivan.erase@mail.ru"),
+                ("shoe_size", "43"),
+            ]))
+            .await
+            .unwrap();
+        let (lead, contact) = (first.lead_id.unwrap(), first.contact_id.unwrap());
+        let second = app
+            .capture(req(&[
+                ("name", "Иван Стиратель"),
+                ("phone", "+79168000001"),
+                ("product", "Доставка"),
+            ]))
+            .await
+            .unwrap();
+        assert_eq!(second.contact_id, Some(contact), "{n}");
+        // Another record of them, merged in (kept, with its data, for undo).
+        let other = app
+            .capture(req(&[
+                ("name", "Ivan Sterer"),
+                ("phone", "+79168000002"),
+                ("email", "ivan.other@mail.ru"),
+                ("company", "ООО Стирка"),
+                ("product", "Склад и доставка"),
+            ]))
+            .await
+            .unwrap();
+        let merged_contact = other.contact_id.unwrap();
+        assert_ne!(merged_contact, contact, "{n}");
+        app.merge_leads(&actor, lead, other.lead_id.unwrap(), &[])
+            .await
+            .unwrap();
+        app.add_note(&actor, lead, "Жена Ивана просила перезвонить")
+            .await
+            .unwrap();
+        app.ingest_events(
+            "test",
+            vec![voronka_app::EventIn {
+                name: "view_pricing".into(),
+                visitor_id: Some("v-erase-1".into()),
+                lead_id: None,
+                url: Some("https://shop.example/pricing?email=ivan.erase@mail.ru".into()),
+                at: None,
+                age: None,
+                properties: Default::default(),
+                id: None,
+            }],
+        )
+        .await
+        .unwrap();
+        assert!(
+            !app.store().lead_events(lead, 10).await.unwrap().is_empty(),
+            "{n}: the visitor's event is the lead's"
+        );
+        let (_, customer, _) = app
+            .convert(
+                &actor,
+                second.lead_id.unwrap(),
+                ConvertInput {
+                    amount: Money::new(50_000, rub),
+                    title: None,
+                },
+            )
+            .await
+            .unwrap();
+
+        // A farewell waits to be emailed to them.
+        app.set_smtp_settings(
+            &actor,
+            Some(voronka_app::SmtpSettings {
+                host: "127.0.0.1".into(),
+                port: 2525,
+                from: "sales@example.com".into(),
+                username: None,
+                password: None,
+                security: Default::default(),
+            }),
+        )
+        .await
+        .unwrap();
+        let reason = app.refusal_reasons().await.unwrap()[0].clone();
+        let (_, sent) = app
+            .refuse_with_farewell(
+                &actor,
+                lead,
+                RefuseInput {
+                    reason,
+                    comment: Some("Иван сказал: дорого".into()),
+                    freeze_until: None,
+                },
+                Some("http://voronka.example"),
+            )
+            .await
+            .unwrap();
+        assert!(sent, "{n}");
+
+        // Administrators only, with a reason, of a contact that exists.
+        let manager = app
+            .add_user("boss@mail.ru", "Boss", "password-1", Role::SalesManager)
+            .await
+            .unwrap();
+        for (who, id, reason) in [
+            (Actor::user(manager), contact, "request"),
+            (actor.clone(), contact, "  "),
+            (actor.clone(), 999_999, "request"),
+        ] {
+            let e = app.erase_contact(&who, id, reason).await.unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    voronka_app::AppError::Forbidden(_)
+                        | voronka_app::AppError::Invalid { .. }
+                        | voronka_app::AppError::NotFound(_)
+                ),
+                "{n}: {e:?}"
+            );
+        }
+        assert_eq!(
+            app.contact_detail(&actor, contact)
+                .await
+                .unwrap()
+                .contact
+                .full_name,
+            "Иван Стиратель",
+            "{n}: nothing erased yet"
+        );
+
+        // Asked of the merged record: the person it went into is erased, with it.
+        let e = app
+            .erase_contact(&actor, merged_contact, "Письмо от 2026-12-01, №17")
+            .await
+            .unwrap();
+        assert_eq!((e.contact_id, e.contacts, e.leads), (contact, 2, 3), "{n}");
+        assert!(
+            e.notes >= 1 && e.events >= 1 && e.touches >= 3,
+            "{n}: {e:?}"
+        );
+        assert_eq!(e.emails, 1, "{n}: the farewell is not sent to them");
+        for id in [contact, merged_contact] {
+            let c = app.contact_detail(&actor, id).await.unwrap().contact;
+            assert_eq!(c.full_name, "—", "{n}");
+            assert!(
+                c.emails.is_empty() && c.phones.is_empty() && c.socials.is_empty(),
+                "{n}: {c:?}"
+            );
+            assert_eq!(
+                (c.first_name, c.last_name, c.position, c.account_id),
+                (None, None, None, None),
+                "{n}"
+            );
+            assert!(c.erased_at.is_some(), "{n}");
+        }
+        // The leads keep what the reports count, nothing of the person.
+        let d = app.lead_detail(&actor, lead).await.unwrap();
+        assert_eq!(d.lead.product.as_deref(), Some("Склад"), "{n}");
+        assert_eq!(d.lead.source.as_deref(), Some("yandex"), "{n}");
+        assert_eq!(d.lead.campaign.as_deref(), Some("spring"), "{n}");
+        assert_eq!(d.lead.message, None, "{n}");
+        assert!(d.notes.is_empty(), "{n}");
+        assert!(!d.touches.is_empty(), "{n}");
+        for t in &d.touches {
+            assert_eq!(t.raw, serde_json::json!({}), "{n}");
+            assert_eq!(
+                (&t.ip, &t.user_agent, &t.message, &t.attribution.referrer),
+                (&None, &None, &None, &None),
+                "{n}"
+            );
+        }
+        assert!(
+            d.touches
+                .iter()
+                .any(|t| t.attribution.utm_source.as_deref() == Some("yandex")),
+            "{n}"
+        );
+        assert!(
+            app.store().lead_events(lead, 10).await.unwrap().is_empty(),
+            "{n}"
+        );
+        let whole = serde_json::to_string(&d).unwrap();
+        for word in [
+            "Стиратель",
+            "ivan.erase",
+            "79168000001",
+            "Ивана",
+            "Иван сказал",
+            "shoe_size",
+            "CTO",
+        ] {
+            assert!(!whole.contains(word), "{n}: {word} in {whole}");
+        }
+        // Search finds them no more.
+        for q in [
+            "Стиратель",
+            "ivan.erase",
+            "79168000001",
+            "ivan.other",
+            "Sterer",
+        ] {
+            let found = app
+                .list_leads(
+                    &actor,
+                    LeadQuery {
+                        text: Some(q.into()),
+                        limit: 10,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap()
+                .0;
+            assert!(found.is_empty(), "{n}: {q}");
+        }
+        // Their customer, named after them (they bought with no company), keeps its deal but not
+        // the name.
+        let c = app.customer_detail(&actor, customer).await.unwrap();
+        assert_eq!(c.customer.name, "—", "{n}");
+        assert_eq!(c.deals.len(), 1, "{n}");
+        // The audit log says who erased and why, and quotes nothing of the person.
+        let audit = app.audit_for(&actor, "contact", contact).await.unwrap();
+        let entry = audit
+            .iter()
+            .find(|a| a.action == "contact.erase")
+            .unwrap_or_else(|| panic!("{n}: {audit:?}"));
+        assert!(
+            entry
+                .after
+                .as_deref()
+                .unwrap_or("")
+                .contains("Письмо от 2026-12-01"),
+            "{n}: {entry:?}"
+        );
+        for a in app.audit_for(&actor, "lead", lead).await.unwrap() {
+            let text = format!("{:?} {:?}", a.before, a.after);
+            assert!(!text.contains("Стиратель"), "{n}: {text}");
+        }
+        // The same phone afterwards is a new person.
+        let again = app
+            .capture(req(&[
+                ("name", "Иван Стиратель"),
+                ("phone", "+79168000001"),
+            ]))
+            .await
+            .unwrap();
+        assert!(again.lead_id.is_some(), "{n}");
+        assert!(
+            again.contact_id != Some(contact) && again.contact_id != Some(merged_contact),
+            "{n}"
+        );
+    }
+}

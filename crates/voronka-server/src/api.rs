@@ -35,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/leads/{id}/audit", get(lead_audit))
         .route("/contacts", get(list_contacts))
         .route("/contacts/{id}", get(get_contact))
+        .route("/contacts/{id}/erase", post(erase_contact))
         .route("/accounts", get(list_accounts))
         .route("/accounts/{id}", get(get_account))
         .route("/customers", get(list_customers))
@@ -810,6 +811,24 @@ async fn get_contact(
             .contact_detail(&actor, parse_id(&id, IdOf::Contact)?)
             .await?,
     ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EraseBody {
+    /// Why: the person's request, its date or reference.
+    reason: String,
+}
+
+/// Erases a person's personal data at their request (administrators).
+async fn erase_contact(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<EraseBody>,
+) -> ApiResult<Json<voronka_store::Erasure>> {
+    let id = parse_id(&id, IdOf::Contact)?;
+    Ok(Json(s.app.erase_contact(&actor, id, &b.reason).await?))
 }
 
 async fn list_accounts(

@@ -50,7 +50,8 @@ const OPERATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
     ("post", "/api/v1/leads/{id}/notes", "Add a note", "leads:write", Some("{body}")),
     ("get", "/api/v1/leads/{id}/audit", "Audit log of a lead", "leads:read", None),
     ("get", "/api/v1/contacts", "List contacts (q, offset, limit)", "leads:read", None),
-    ("get", "/api/v1/contacts/{id}", "A contact with its leads and customer", "leads:read", None),
+    ("get", "/api/v1/contacts/{id}", "A contact with its leads and customer (erased_at once its personal data was erased)", "leads:read", None),
+    ("post", "/api/v1/contacts/{id}/erase", "Erase a person's personal data at their request (administrators): the contact and every contact merged with it lose name, phones, emails, social profiles, position and company; their leads lose messages, notes, comments, raw submissions, IP addresses, behaviour events, duplicate pairs, merge snapshots, audit details and emails; stages, products, values, channels and UTM tags stay. Answers what was erased {contact_id, contacts, leads, touches, notes, events, emails}; the audit log keeps who, when and why", "admin", Some("{reason}")),
     ("get", "/api/v1/accounts", "List accounts", "leads:read", None),
     ("get", "/api/v1/accounts/{id}", "An account with its contacts", "leads:read", None),
     ("get", "/api/v1/customers", "List customers", "leads:read", None),
@@ -259,6 +260,11 @@ const BODY_SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "post",
         "/api/v1/leads/bulk",
         <crate::api::BulkBody as PartialSchema>::schema,
+    ),
+    (
+        "post",
+        "/api/v1/contacts/{id}/erase",
+        <crate::api::EraseBody as PartialSchema>::schema,
     ),
     (
         "post",

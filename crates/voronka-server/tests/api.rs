@@ -1951,6 +1951,17 @@ async fn with_two_leads() -> (Server, Vec<i64>) {
 }
 
 impl Server {
+    /// A GET's JSON answer.
+    async fn json(&self, path: &str, token: &str) -> Value {
+        self.get(path, token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// A new token with these scopes, acting as this person when one is given.
     async fn token(&self, scopes: &[Scope], user: Option<i64>) -> String {
         self.app
@@ -2394,14 +2405,7 @@ async fn bulk_changes_answer_each_lead() {
     let v = bulk(body("2031-04-01")).await;
     assert_eq!(v["changed"], json!(leads), "{v}");
     for id in &leads {
-        let lead: Value = s
-            .get(&format!("/api/v1/leads/{id}"), &tok)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let lead = s.json(&format!("/api/v1/leads/{id}"), &tok).await;
         assert_eq!(lead["lead"]["stage"], "refused", "{lead}");
         assert_eq!(
             lead["lead"]["frozen_until"], 1_932_768_000_000_i64,
@@ -2695,14 +2699,54 @@ async fn customers_merge_over_the_api() {
     .await;
     assert_eq!(st, StatusCode::NOT_FOUND, "{e}");
     assert_eq!(e["code"], "customer_merged", "{e}");
-    let c: Value = s
-        .get(&format!("/api/v1/customers/{into}"), &tok)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let c: Value = s.json(&format!("/api/v1/customers/{into}"), &tok).await;
     assert_eq!(c["deals"].as_array().unwrap().len(), 3, "{c}");
     assert_eq!(c["merged_from"][0]["from_id"], lone, "{c}");
+}
+
+/// Erasing a person over the API: administrators only, with a reason; the answer counts what
+/// went, and the contact then carries no name, phone or email.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_persons_data_is_erased_over_the_api() {
+    let (s, leads) = with_two_leads().await;
+    let tok = s.admin_token.clone();
+    let lead: Value = s.json(&format!("/api/v1/leads/{}", leads[0]), &tok).await;
+    let contact = lead["contact"]["id"].as_i64().unwrap();
+    let path = format!("/api/v1/contacts/{contact}/erase");
+    refused(
+        s.post(&path, &tok)
+            .json(&json!({"reason": ""}))
+            .send()
+            .await
+            .unwrap(),
+        "reason",
+        "erase_reason_required",
+    )
+    .await;
+    let reader = s.token(&[Scope::LeadsRead, Scope::LeadsWrite], None).await;
+    let r = s
+        .post(&path, &reader)
+        .json(&json!({"reason": "request"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = s
+        .post(&path, &tok)
+        .json(&json!({"reason": "Запрос от 2026-12-01"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        (&v["contact_id"], &v["contacts"], &v["leads"]),
+        (&json!(contact), &json!(1), &json!(1)),
+        "{v}"
+    );
+    let c: Value = s.json(&format!("/api/v1/contacts/{contact}"), &tok).await;
+    assert_eq!(c["contact"]["full_name"], "—", "{c}");
+    assert_eq!(c["contact"]["phones"], json!([]), "{c}");
+    assert!(c["contact"]["erased_at"].is_i64(), "{c}");
+    assert!(!c.to_string().contains("Белова"), "{c}");
 }

@@ -2855,3 +2855,84 @@ async fn customers_merge_from_the_card() {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
 }
+
+/// An administrator erases a person's data from their contact page, confirming it: the page then
+/// says so and shows nothing of them; a sales manager gets no such form and may not post one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_persons_data_is_erased_from_the_contact_page() {
+    let s = start().await;
+    let lead = s
+        .capture(
+            "Стереть <b>Меня</b>",
+            &[("phone", "+7 916 900-00-01"), ("email", "erase.me@mail.ru")],
+        )
+        .await;
+    let contact = s.app.store().lead(lead).await.unwrap().unwrap().contact_id;
+    let c = client();
+    let csrf = s.login(&c, ADMIN_EMAIL).await;
+    let path = format!("/contacts/{contact}");
+    let page = s.get(&c, &path).await;
+    assert!(
+        page.body
+            .contains(&format!("action=\"/contacts/{contact}/erase\""))
+            && page.body.contains("Стереть &#60;b&#62;Меня&#60;/b&#62;"),
+        "{}",
+        around(&page.body, "h-erase")
+    );
+    let erase = format!("/contacts/{contact}/erase");
+    // Not confirmed, or no reason: refused, nothing erased.
+    for form in [
+        vec![("csrf", csrf.as_str()), ("reason", "Просьба от 01.12")],
+        vec![("csrf", csrf.as_str()), ("confirm", "1"), ("reason", " ")],
+    ] {
+        let r = s.post(&c, &erase, &form).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    }
+    assert!(s.get(&c, &path).await.body.contains("erase.me@mail.ru"));
+    // A sales manager may not.
+    s.app
+        .add_user("boss@mail.ru", "Boss", PASSWORD, Role::SalesManager)
+        .await
+        .unwrap();
+    let m = client();
+    let mcsrf = s.login(&m, "boss@mail.ru").await;
+    assert!(!s.get(&m, &path).await.body.contains("/erase\""));
+    let r = s
+        .post(
+            &m,
+            &erase,
+            &[("csrf", mcsrf.as_str()), ("confirm", "1"), ("reason", "x")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
+    let r = s
+        .post(
+            &c,
+            &erase,
+            &[
+                ("csrf", csrf.as_str()),
+                ("confirm", "1"),
+                ("reason", "Просьба от 01.12"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location, format!("{path}?done=erased"));
+    let page = s.get(&c, &r.location).await;
+    assert!(
+        page.body.contains("id=\"contact-erased\"")
+            && page
+                .body
+                .contains("The person&#39;s personal data is erased.")
+            && !page.body.contains("Стереть")
+            && !page.body.contains("erase.me")
+            && !page.body.contains("900-00-01")
+            && !page.body.contains("action=\"/contacts/"),
+        "{}",
+        page.body
+    );
+    let card = s.get(&c, &format!("/leads/{lead}")).await;
+    assert_eq!(card.status, StatusCode::OK);
+    assert!(!card.body.contains("Стереть") && !card.body.contains("erase.me"));
+}

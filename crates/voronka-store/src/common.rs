@@ -1327,6 +1327,7 @@ impl SqlStore {
             language: r.try_get("language")?,
             account_id: r.try_get("account_id")?,
             created_at: r.try_get("created_at")?,
+            erased_at: r.try_get("erased_at")?,
         }))
     }
 
@@ -3301,6 +3302,174 @@ impl Tx for SqlTx {
         .bind(at)
         .fetch_one(&mut *self.tx)
         .await?)
+    }
+
+    async fn erase_contact(&mut self, contact_id: Id, at: Millis) -> Result<Erasure> {
+        // The person is the contact that survived the merges this one went into, with every
+        // contact merged into it (kept for undo, with their data).
+        let root: Id = sqlx::query_scalar(
+            "WITH RECURSIVE up(id, next) AS (SELECT id, merged_into FROM contacts WHERE id = $1 \
+             UNION SELECT c.id, c.merged_into FROM contacts c JOIN up ON c.id = up.next) \
+             SELECT id FROM up WHERE next IS NULL",
+        )
+        .bind(contact_id)
+        .fetch_optional(&mut *self.tx)
+        .await?
+        .unwrap_or(contact_id);
+        let contacts: Vec<Id> = sqlx::query_scalar(
+            "WITH RECURSIVE cs(id) AS (SELECT CAST($1 AS BIGINT) UNION \
+             SELECT c.id FROM contacts c JOIN cs ON c.merged_into = cs.id) SELECT id FROM cs",
+        )
+        .bind(root)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let mut leads: Vec<Id> = Vec::new();
+        for chunk in contacts.chunks(CHUNK) {
+            let mut qb: QueryBuilder<DB> =
+                QueryBuilder::new("SELECT id FROM leads WHERE contact_id IN (");
+            push_ids(&mut qb, chunk);
+            qb.push(")");
+            leads.extend(
+                qb.build_query_scalar::<Id>()
+                    .fetch_all(&mut *self.tx)
+                    .await?,
+            );
+        }
+        let mut out = Erasure {
+            contact_id: root,
+            contacts: contacts.len() as i64,
+            leads: leads.len() as i64,
+            ..Default::default()
+        };
+        // The visitors the person was: their anonymous page views go with their own events.
+        let mut visitors: Vec<String> = Vec::new();
+        for chunk in leads.chunks(CHUNK) {
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new(
+                "SELECT DISTINCT visitor_id FROM touches WHERE visitor_id IS NOT NULL AND lead_id IN (",
+            );
+            push_ids(&mut qb, chunk);
+            qb.push(")");
+            visitors.extend(
+                qb.build_query_scalar::<String>()
+                    .fetch_all(&mut *self.tx)
+                    .await?,
+            );
+        }
+        for chunk in visitors.chunks(CHUNK) {
+            let mut qb: QueryBuilder<DB> =
+                QueryBuilder::new("DELETE FROM events WHERE visitor_id IN (");
+            let mut sep = qb.separated(", ");
+            for v in chunk {
+                sep.push_bind(v.clone());
+            }
+            qb.push(")");
+            out.events += qb.build().execute(&mut *self.tx).await?.rows_affected() as i64;
+        }
+        // Statements over the person's leads, each run on slices of their ids (numbers read
+        // from the database, written into the statement: two of them name the slice twice).
+        for (sql, counter) in [
+            ("DELETE FROM events WHERE lead_id IN (", 1),
+            ("DELETE FROM notes WHERE lead_id IN (", 2),
+            ("DELETE FROM notifications WHERE lead_id IN (", 0),
+            (
+                "DELETE FROM duplicate_pairs WHERE lead_id IN ({ids}) OR other_lead_id IN (",
+                0,
+            ),
+            (
+                "DELETE FROM merges WHERE merged_lead_id IN ({ids}) OR survivor_lead_id IN (",
+                0,
+            ),
+            (
+                "UPDATE touches SET referrer = NULL, landing_page = NULL, visitor_id = NULL, \
+                 ip = NULL, user_agent = NULL, message = NULL, raw = '{}', answers = '[]', \
+                 reasons = '[]' WHERE lead_id IN (",
+                3,
+            ),
+            (
+                "UPDATE leads SET message = NULL, search_text = '', profile = '{}', \
+                 reasons = '[]' WHERE id IN (",
+                0,
+            ),
+            (
+                "UPDATE stage_changes SET comment = NULL WHERE lead_id IN (",
+                0,
+            ),
+            ("UPDATE activities SET note = NULL WHERE lead_id IN (", 0),
+            (
+                "UPDATE tasks SET title = '—' WHERE title_code IS NULL AND lead_id IN (",
+                0,
+            ),
+            ("UPDATE surveys SET comment = NULL WHERE lead_id IN (", 0),
+            (
+                "UPDATE audit_log SET before = NULL, after = NULL \
+                 WHERE entity = 'lead' AND entity_id IN (",
+                0,
+            ),
+        ] {
+            for chunk in leads.chunks(CHUNK) {
+                let ids: Vec<String> = chunk.iter().map(|id| id.to_string()).collect();
+                let ids = ids.join(", ");
+                let sql = sql.replace("{ids}", &ids);
+                let mut qb: QueryBuilder<DB> = QueryBuilder::new(sql);
+                qb.push(&ids).push(")");
+                let n = qb.build().execute(&mut *self.tx).await?.rows_affected() as i64;
+                match counter {
+                    1 => out.events += n,
+                    2 => out.notes += n,
+                    3 => out.touches += n,
+                    _ => {}
+                }
+            }
+        }
+        // Emails to the person, sent or waiting: their address and text go.
+        let mail: Vec<(Id, String)> =
+            sqlx::query_as("SELECT id, payload FROM jobs WHERE kind = 'email'")
+                .fetch_all(&mut *self.tx)
+                .await?;
+        let theirs: Vec<Id> = mail
+            .into_iter()
+            .filter(|(_, payload)| {
+                serde_json::from_str::<serde_json::Value>(payload)
+                    .ok()
+                    .and_then(|v| v.get("lead_id").and_then(|l| l.as_i64()))
+                    .is_some_and(|l| leads.contains(&l))
+            })
+            .map(|(id, _)| id)
+            .collect();
+        for chunk in theirs.chunks(CHUNK) {
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new("DELETE FROM jobs WHERE id IN (");
+            push_ids(&mut qb, chunk);
+            qb.push(")");
+            out.emails += qb.build().execute(&mut *self.tx).await?.rows_affected() as i64;
+        }
+        for chunk in contacts.chunks(CHUNK) {
+            for sql in [
+                "DELETE FROM contact_phones WHERE contact_id IN (",
+                "DELETE FROM contact_emails WHERE contact_id IN (",
+                "DELETE FROM contact_socials WHERE contact_id IN (",
+                // A customer named after the person (not after a company) loses the name.
+                "UPDATE customers SET name = '—' WHERE account_id IS NULL AND contact_id IN (",
+                "UPDATE audit_log SET before = NULL, after = NULL \
+                 WHERE entity = 'contact' AND entity_id IN (",
+            ] {
+                let mut qb: QueryBuilder<DB> = QueryBuilder::new(sql);
+                push_ids(&mut qb, chunk);
+                qb.push(")");
+                qb.build().execute(&mut *self.tx).await?;
+            }
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new(
+                "UPDATE contacts SET full_name = '—', first_name = NULL, last_name = NULL, \
+                 position = NULL, name_key = NULL, account_id = NULL, erased_at = ",
+            );
+            qb.push_bind(at)
+                .push(", updated_at = ")
+                .push_bind(at)
+                .push(" WHERE id IN (");
+            push_ids(&mut qb, chunk);
+            qb.push(")");
+            qb.build().execute(&mut *self.tx).await?;
+        }
+        Ok(out)
     }
 
     async fn merge_customer(

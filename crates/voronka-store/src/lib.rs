@@ -386,6 +386,12 @@ pub trait Tx: RoutingTx + ScoreTx + Send {
     /// an earlier lead of the contact became (a customer merged into another), else the one of
     /// the contact's company (account), else a new one named `name`.
     async fn customer_for_contact(&mut self, contact_id: Id, name: &str, at: Millis) -> Result<Id>;
+    /// Erases a person's personal data: the contact and every contact merged into it keep no
+    /// name, phone, email, social profile, position or company; their leads keep their stage,
+    /// product, value, channel and UTM tags but lose messages, notes, comments, raw submissions,
+    /// IP addresses, behaviour events, duplicate pairs, merge snapshots, audit details and the
+    /// emails sent or waiting for them. Counts what it erased.
+    async fn erase_contact(&mut self, contact_id: Id, at: Millis) -> Result<Erasure>;
     /// Moves a customer's deals and converted leads to another customer, records where it went
     /// and removes it. Both must exist; the caller checks they differ.
     async fn merge_customer(

@@ -241,6 +241,20 @@ pub struct CustomerDetail {
     pub merged_from: Vec<CustomerMerge>,
 }
 
+/// What an erasure of a person's data reached.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Erasure {
+    /// The person's contact: the one the contact asked for was merged into, if it was.
+    pub contact_id: Id,
+    /// The person's contact and those merged into it.
+    pub contacts: i64,
+    pub leads: i64,
+    pub touches: i64,
+    pub notes: i64,
+    pub events: i64,
+    pub emails: i64,
+}
+
 /// A customer merged into another: what moved, who did it, when.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CustomerMerge {

@@ -116,6 +116,9 @@ pub struct Contact {
     pub language: Option<String>,
     pub account_id: Option<Id>,
     pub created_at: Millis,
+    /// When the person's personal data was erased at their request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erased_at: Option<Millis>,
 }
 
 impl Contact {

@@ -25,22 +25,51 @@ struct ContactPage {
     created: When,
     leads: Vec<BriefView>,
     customer: Option<(Id, String)>,
+    /// When the person's data was erased.
+    erased: Option<When>,
+    /// Whether this person may erase it (administrators).
+    erases: bool,
 }
 
 pub(crate) async fn contact(
     State(state): State<AppState>,
     user: WebUser,
     IdPath(id): IdPath,
+    RawQuery(raw): RawQuery,
 ) -> PageResult {
     let d = state.app.contact_detail(&user.actor(), id).await?;
     let now = now();
     Ok(render(&ContactPage {
-        layout: Layout::new(&user, "leads", d.contact.full_name.clone()),
+        layout: Layout::new(&user, "leads", d.contact.full_name.clone())
+            .with_flash(query_value(raw.as_deref(), "done").as_deref()),
         contact: ContactView::new(&d.contact, d.account.as_ref()),
         created: When::new(d.contact.created_at, now),
         leads: d.leads.iter().map(|b| BriefView::new(b, now)).collect(),
         customer: d.customer.as_ref().map(|c| (c.id, c.name.clone())),
+        erased: d.contact.erased_at.map(|at| When::new(at, now)),
+        erases: user.user.role.is_admin(),
     }))
+}
+
+/// Erases the person's personal data (the form says why), then shows what is left of them.
+pub(crate) async fn erase_contact(
+    State(state): State<AppState>,
+    user: WebUser,
+    IdPath(id): IdPath,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    if form.get("confirm").is_none() {
+        return Err(AppError::invalid("confirm", Message::new("erase_not_confirmed")).into());
+    }
+    let erased = state
+        .app
+        .erase_contact(&user.actor(), id, &form.text("reason"))
+        .await?;
+    Ok(see_other(&format!(
+        "/contacts/{}?done=erased",
+        erased.contact_id
+    )))
 }
 
 pub(crate) struct ContactLine {
