@@ -55,6 +55,9 @@ enum Command {
     /// Manage capture forms.
     #[command(subcommand)]
     Form(FormCmd),
+    /// People's contact records.
+    #[command(subcommand)]
+    Contact(ContactCmd),
     /// Import leads from a CSV file through the intake pipeline.
     Import(ImportArgs),
     /// Export data.
@@ -125,6 +128,19 @@ enum TokenCmd {
         /// queue and calendar.
         #[arg(long)]
         user: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ContactCmd {
+    /// Erase a person's personal data at their request (what names or reaches them, on every
+    /// lead and every record merged with them; stages, products and campaigns stay).
+    Erase {
+        /// The contact's id (any record of the person: one merged into another names it).
+        id: i64,
+        /// Why: the request, its date or reference (kept in the audit log).
+        #[arg(long)]
+        reason: String,
     },
 }
 
@@ -379,6 +395,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 )
                 .await?;
             println!("{}", f.public_key);
+        }
+        Command::Contact(ContactCmd::Erase { id, reason }) => {
+            let app = open(&url).await?;
+            let e = app.erase_contact(&cli_actor(), id, &reason).await?;
+            println!(
+                "{}",
+                words::contact_erased(e.contact_id, e.contacts, e.leads)
+            );
         }
         Command::Form(FormCmd::List) => {
             let app = open(&url).await?;

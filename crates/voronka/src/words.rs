@@ -68,6 +68,18 @@ pub fn user_added(id: impl Display, email: impl Display, role: impl Display) -> 
     format!("user {id} added: {email} ({role})")
 }
 /// The last column of `user list`.
+pub fn contact_erased(contact: impl Display, records: i64, leads: i64) -> String {
+    let records = match records {
+        1 => "1 record".to_string(),
+        n => format!("{n} records"),
+    };
+    let leads = match leads {
+        1 => "1 lead".to_string(),
+        n => format!("{n} leads"),
+    };
+    format!("erased the personal data of contact {contact} ({records}, {leads})")
+}
+
 pub const USER_ACTIVE: &str = "active";
 pub const USER_DISABLED: &str = "disabled";
 /// One line of `form list`: tab-separated columns, the counts with their labels.

@@ -595,6 +595,44 @@ fn users_tokens_and_forms() {
     );
 }
 
+/// `contact erase`: the person's data goes, the export shows the lead without it; an unknown
+/// contact and a missing reason are refused with their exit codes.
+#[test]
+fn contact_erase_forgets_the_person() {
+    let db = Sqlite::new();
+    let file = db.fixture("ru.csv");
+    vk(&db.url, &["import", file.to_str().unwrap()]).ok();
+    let before = export_jsonl(&db.url, &[]);
+    let lead = &before[0];
+    let contact = lead["contact_id"].as_i64().unwrap().to_string();
+    let name = lead["contact_name"].as_str().unwrap().to_string();
+    assert_ne!(name, "—");
+    let r = vk(
+        &db.url,
+        &[
+            "contact",
+            "erase",
+            &contact,
+            "--reason",
+            "Письмо от 2026-12-01",
+        ],
+    )
+    .ok();
+    assert_eq!(
+        r.stdout.trim(),
+        format!("erased the personal data of contact {contact} (1 record, 1 lead)")
+    );
+    let after = export_csv(&db.url, &[]);
+    let id = lead["id"].to_string();
+    let row = after.iter().find(|r| r["id"] == id).unwrap();
+    assert_eq!(row["name"], "—");
+    assert_eq!((row["email"].as_str(), row["phone"].as_str()), ("", ""));
+    assert!(after.iter().all(|r| r["name"] != name), "{after:?}");
+    let e = vk(&db.url, &["contact", "erase", "999999", "--reason", "x"]).runtime_error();
+    assert!(e.contains("contact 999999 not found"), "{e}");
+    vk(&db.url, &["contact", "erase", &contact]).usage_error();
+}
+
 // ---------- 5. import ----------
 
 #[test]
