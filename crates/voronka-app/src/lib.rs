@@ -19,6 +19,7 @@ mod speed;
 mod status;
 pub mod telemetry;
 mod transfer;
+mod views;
 
 pub mod demo;
 pub mod jobs;
@@ -46,6 +47,7 @@ pub use transfer::{
     sniff_delimiter, sniff_encoding, CsvFormat, ExportFormat, ExportOptions, ImportMap,
     ImportSummary, LeadExport,
 };
+pub use views::{MAX_VIEWS, MAX_VIEW_NAME, MAX_VIEW_QUERY};
 
 use std::sync::Arc;
 use voronka_core::Millis;

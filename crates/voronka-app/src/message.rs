@@ -274,6 +274,23 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "form_name_required" => "a form needs a name".to_string(),
         "region_invalid" => "a two-letter country code, such as RU or NL".to_string(),
         "contact_not_found" => format!("contact {} not found", a("id")),
+        "views_need_a_person" => "saved views belong to people: use a token made for a person".to_string(),
+        "share_views_forbidden" => {
+            "only sales managers and administrators share views with the team".to_string()
+        }
+        "view_name_required" => "give the view a name".to_string(),
+        "view_name_too_long" => format!("a view's name has at most {} characters", a("max")),
+        "view_query_too_long" => format!("a view's filters take at most {} bytes", a("max")),
+        "view_name_taken" => format!("you have a view named {:?} already", a("name")),
+        "too_many_views" => format!("at most {} views a person", a("max")),
+        "view_not_found" => format!("view {} not found", a("id")),
+        "view_id_invalid" => format!(
+            "view id must be a positive integer, got {:?}",
+            a("given")
+        ),
+        "view_not_yours" => {
+            "only sales managers and administrators delete views shared by others".to_string()
+        }
         "erase_not_confirmed" => "confirm that the erasure cannot be undone".to_string(),
         "erase_reason_required" => {
             "say why the data is erased (the person's request, its date or reference)".to_string()

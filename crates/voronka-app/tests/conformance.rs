@@ -3324,3 +3324,102 @@ async fn a_persons_data_is_erased_on_request() {
         );
     }
 }
+
+/// Saved views: a person's own are theirs alone, a view shared by a manager shows to everyone;
+/// names are checked, sharing and deleting others' views are for managers, tokens of nobody
+/// have none, and a person keeps at most so many.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saved_views_are_a_persons_own_or_the_teams() {
+    use voronka_app::AppError;
+    for db in TestDb::both().await {
+        let n = db.name;
+        let app = open(&db).await;
+        let add = |email: &'static str, role| {
+            let app = app.clone();
+            async move {
+                Actor::user(
+                    app.add_user(email, email, "password-1", role)
+                        .await
+                        .unwrap(),
+                )
+            }
+        };
+        let boss = add("boss@mail.ru", Role::SalesManager).await;
+        let anna = add("anna@mail.ru", Role::Salesperson).await;
+        let oleg = add("oleg@mail.ru", Role::Salesperson).await;
+        let names = |list: Vec<voronka_store::SavedView>| {
+            list.into_iter().map(|v| v.name).collect::<Vec<_>>()
+        };
+
+        let mine = app
+            .save_view(&anna, "  Мои <b>горячие</b> ", "?temperature=hot", false)
+            .await
+            .unwrap();
+        assert_eq!(
+            (mine.name.as_str(), mine.query.as_str(), mine.shared),
+            ("Мои <b>горячие</b>", "temperature=hot", false),
+            "{n}"
+        );
+        assert_eq!(mine.owner_name, "anna@mail.ru", "{n}");
+        let e = app
+            .save_view(&anna, "Для всех", "stage=new", true)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Forbidden(_)), "{n}: {e:?}");
+        let team = app
+            .save_view(&boss, "Команда: новые", "stage=new", true)
+            .await
+            .unwrap();
+        assert_eq!(
+            names(app.saved_views(&anna).await.unwrap()),
+            ["Команда: новые", "Мои <b>горячие</b>"],
+            "{n}: shared first"
+        );
+        assert_eq!(
+            names(app.saved_views(&oleg).await.unwrap()),
+            ["Команда: новые"],
+            "{n}: another's own views are theirs"
+        );
+        for (name, query) in [
+            ("мои <B>ГОРЯЧИЕ</B>", "stage=new"),
+            ("   ", "stage=new"),
+            (&"я".repeat(81)[..], "stage=new"),
+            ("Длинный", &"q=x&".repeat(600)[..]),
+        ] {
+            let e = app.save_view(&anna, name, query, false).await.unwrap_err();
+            assert!(
+                matches!(e, AppError::Conflict(_) | AppError::Invalid { .. }),
+                "{n}: {name}: {e:?}"
+            );
+        }
+        // Deleting: not another's own, not a shared one unless a manager.
+        let e = app.delete_view(&oleg, mine.id).await.unwrap_err();
+        assert!(matches!(e, AppError::NotFound(_)), "{n}: {e:?}");
+        let e = app.delete_view(&anna, team.id).await.unwrap_err();
+        assert!(matches!(e, AppError::Forbidden(_)), "{n}: {e:?}");
+        app.delete_view(&anna, mine.id).await.unwrap();
+        app.delete_view(&boss, team.id).await.unwrap();
+        assert!(app.saved_views(&anna).await.unwrap().is_empty(), "{n}");
+        let e = app.delete_view(&anna, mine.id).await.unwrap_err();
+        assert!(matches!(e, AppError::NotFound(_)), "{n}: {e:?}");
+        // A token of nobody has none and saves none.
+        let nobody = Actor::system("crm-sync");
+        assert!(app.saved_views(&nobody).await.unwrap().is_empty(), "{n}");
+        let e = app
+            .save_view(&nobody, "x", "stage=new", false)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Forbidden(_)), "{n}: {e:?}");
+        // At most so many a person.
+        for i in 0..voronka_app::MAX_VIEWS {
+            app.save_view(&oleg, &format!("Вид {i}"), "stage=new", false)
+                .await
+                .unwrap();
+        }
+        let e = app
+            .save_view(&oleg, "Ещё один", "stage=new", false)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Invalid { .. }), "{n}: {e:?}");
+    }
+}

@@ -63,6 +63,8 @@ pub fn routes() -> Router<AppState> {
         .route("/status", get(status))
         .route("/users", get(list_users).post(create_user))
         .route("/users/{id}", post(update_user))
+        .route("/views", get(list_views).post(create_view))
+        .route("/views/{id}", delete(delete_view))
         .route("/tokens", get(list_tokens).post(create_token))
         .route("/tokens/{id}", delete(revoke_token))
         .merge(crate::speed_api::routes())
@@ -96,6 +98,7 @@ pub(crate) enum IdOf {
     User,
     Token,
     Task,
+    View,
 }
 
 impl IdOf {
@@ -113,6 +116,7 @@ impl IdOf {
             IdOf::User => Message::new("user_id_invalid"),
             IdOf::Token => Message::new("token_id_invalid"),
             IdOf::Task => Message::new("task_id_invalid"),
+            IdOf::View => Message::new("view_id_invalid"),
         }
     }
 }
@@ -811,6 +815,47 @@ async fn get_contact(
             .contact_detail(&actor, parse_id(&id, IdOf::Contact)?)
             .await?,
     ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ViewBody {
+    name: String,
+    /// The inbox's filters as its address has them: `stage=new,working&source=google&sort=-score`.
+    #[serde(default)]
+    query: String,
+    /// Show it to the whole team (sales managers and administrators).
+    #[serde(default)]
+    shared: bool,
+}
+
+/// The saved views this person sees: shared ones first, then their own.
+async fn list_views(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> ApiResult<Json<Vec<voronka_store::SavedView>>> {
+    Ok(Json(s.app.saved_views(&actor).await?))
+}
+
+/// Saves inbox filters under a name; the query keeps only what the inbox reads.
+async fn create_view(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    JsonBody(b): JsonBody<ViewBody>,
+) -> ApiResult<Response> {
+    let query = crate::web::inbox_query(&b.query);
+    let view = s.app.save_view(&actor, &b.name, &query, b.shared).await?;
+    Ok((StatusCode::CREATED, Json(view)).into_response())
+}
+
+async fn delete_view(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let id = parse_id(&id, IdOf::View)?;
+    s.app.delete_view(&actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

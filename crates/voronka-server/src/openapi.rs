@@ -51,6 +51,9 @@ const OPERATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
     ("get", "/api/v1/leads/{id}/audit", "Audit log of a lead", "leads:read", None),
     ("get", "/api/v1/contacts", "List contacts (q, offset, limit)", "leads:read", None),
     ("get", "/api/v1/contacts/{id}", "A contact with its leads and customer (erased_at once its personal data was erased)", "leads:read", None),
+    ("get", "/api/v1/views", "The saved inbox views this person sees (their own and those shared with the team, shared first): [{id, user_id, owner_name, name, query, shared, created_at}]; a token needs a person", "leads:read", None),
+    ("post", "/api/v1/views", "Save inbox filters under a name (shared: sales managers and administrators); the query keeps what the inbox reads; answers 201 with the view", "leads:read", Some("{name, query (the inbox's: stage=new&source=google&sort=-score), shared?}")),
+    ("delete", "/api/v1/views/{id}", "Delete a view: one's own, or a shared one (sales managers and administrators)", "leads:read", None),
     ("post", "/api/v1/contacts/{id}/erase", "Erase a person's personal data at their request (administrators): the contact and every contact merged with it lose name, phones, emails, social profiles, position and company; their leads lose messages, notes, comments, raw submissions, IP addresses, behaviour events, duplicate pairs, merge snapshots, audit details and emails; stages, products, values, channels and UTM tags stay. Answers what was erased {contact_id, contacts, leads, touches, notes, events, emails}; the audit log keeps who, when and why", "admin", Some("{reason}")),
     ("get", "/api/v1/accounts", "List accounts", "leads:read", None),
     ("get", "/api/v1/accounts/{id}", "An account with its contacts", "leads:read", None),
@@ -155,6 +158,9 @@ use Answer::*;
 /// Every operation whose success is not a JSON object with 200, by method and path.
 const ANSWERS: &[(&str, &str, &[Answer])] = &[
     ("post", "/api/v1/leads", &[Object(201), Object(200)]),
+    ("get", "/api/v1/views", &[Array]),
+    ("post", "/api/v1/views", &[Object(201)]),
+    ("delete", "/api/v1/views/{id}", &[Empty(204)]),
     ("get", "/api/v1/leads/export", &[CsvOrJsonl]),
     ("post", "/api/v1/events", &[Object(202)]),
     ("get", "/api/v1/scoring-rules", &[JsonOrToml]),
@@ -260,6 +266,11 @@ const BODY_SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "post",
         "/api/v1/leads/bulk",
         <crate::api::BulkBody as PartialSchema>::schema,
+    ),
+    (
+        "post",
+        "/api/v1/views",
+        <crate::api::ViewBody as PartialSchema>::schema,
     ),
     (
         "post",

@@ -2750,3 +2750,70 @@ async fn a_persons_data_is_erased_over_the_api() {
     assert!(c["contact"]["erased_at"].is_i64(), "{c}");
     assert!(!c.to_string().contains("Белова"), "{c}");
 }
+
+/// Saved views over the API: a person's token saves, lists and deletes them; the query keeps
+/// what the inbox reads; a token of nobody has none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saved_views_over_the_api() {
+    let s = start(1000).await;
+    let (st, e) = error_of(
+        s.post("/api/v1/views", &s.admin_token)
+            .json(&json!({"name": "x", "query": "stage=new"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{e}");
+    assert_eq!(e["code"], "views_need_a_person", "{e}");
+    let anna = s
+        .app
+        .add_user("anna@mail.ru", "Анна", "password-1", Role::Salesperson)
+        .await
+        .unwrap();
+    let tok = s.token(&[Scope::LeadsRead], Some(anna.id)).await;
+    let r = s
+        .post("/api/v1/views", &tok)
+        .json(&json!({"name": "Горячие", "query": "?temperature=hot&cursor=x&bogus=1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(
+        (&v["query"], &v["shared"]),
+        (&json!("temperature=hot"), &json!(false)),
+        "{v}"
+    );
+    refused(
+        s.post("/api/v1/views", &tok)
+            .json(&json!({"name": " "}))
+            .send()
+            .await
+            .unwrap(),
+        "name",
+        "view_name_required",
+    )
+    .await;
+    let (st, e) = error_of(
+        s.post("/api/v1/views", &tok)
+            .json(&json!({"name": "Для всех", "shared": true}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{e}");
+    let list = s.json("/api/v1/views", &tok).await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["owner_name"], "Анна", "{list}");
+    let path = format!("/api/v1/views/{}", v["id"]);
+    let del = |token: &str| {
+        s.http
+            .delete(format!("{}{path}", s.base))
+            .bearer_auth(token)
+            .send()
+    };
+    assert_eq!(del(&tok).await.unwrap().status(), StatusCode::NO_CONTENT);
+    assert_eq!(del(&tok).await.unwrap().status(), StatusCode::NOT_FOUND);
+}

@@ -2936,3 +2936,89 @@ async fn a_persons_data_is_erased_from_the_contact_page() {
     assert_eq!(card.status, StatusCode::OK);
     assert!(!card.body.contains("Стереть") && !card.body.contains("erase.me"));
 }
+
+/// The inbox saves its filters as a view: the view shows above the list (its name escaped), opens
+/// the same list, is marked while shown, and is deleted from there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inbox_filters_saved_as_a_view() {
+    let s = start().await;
+    s.capture("Горячий Клиент", &[("phone", "+7 916 910-00-01")])
+        .await;
+    let c = client();
+    let csrf = s.login(&c, ADMIN_EMAIL).await;
+    let list = s.get(&c, "/leads?stage=new&sort=-score&after=abc").await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(
+        list.body
+            .contains("name=\"query\" value=\"stage=new&#38;sort=-score\""),
+        "{}",
+        around(&list.body, "name=\"query\"")
+    );
+    let r = s
+        .post(
+            &c,
+            "/leads/views",
+            &[
+                ("csrf", csrf.as_str()),
+                ("name", "Новые <i>по баллам</i>"),
+                ("query", "stage=new&sort=-score&after=abc&bogus=1"),
+                ("shared", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location, "/leads?stage=new&sort=-score&done=view_saved");
+    let page = s.get(&c, &r.location).await;
+    assert!(page.body.contains("View saved."), "{}", page.body);
+    let chip = around(&page.body, "view-chip");
+    assert!(
+        page.body.contains("Новые &#60;i&#62;по баллам&#60;/i&#62;")
+            && page.body.contains("view-chip is-active")
+            && page
+                .body
+                .contains("href=\"/leads?stage=new&#38;sort=-score\" aria-current")
+            && page.body.contains(">team</span>"),
+        "{chip}"
+    );
+    // Elsewhere the view is there, not marked.
+    let other = s.get(&c, "/leads").await;
+    assert!(
+        other.body.contains("Новые &#60;i&#62;по баллам")
+            && !other.body.contains("view-chip is-active"),
+        "{}",
+        around(&other.body, "view-chip")
+    );
+    // The same name again: refused.
+    let r = s
+        .post(
+            &c,
+            "/leads/views",
+            &[
+                ("csrf", csrf.as_str()),
+                ("name", "новые <i>по баллам</i>"),
+                ("query", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    let id = s.app.store().saved_views(1).await.unwrap()[0].id;
+    let r = s
+        .post(
+            &c,
+            &format!("/leads/views/{id}/delete"),
+            &[("csrf", "forged")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = s
+        .post(
+            &c,
+            &format!("/leads/views/{id}/delete"),
+            &[("csrf", csrf.as_str())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = s.get(&c, &r.location).await;
+    assert!(page.body.contains("View deleted."));
+    assert!(!page.body.contains("по баллам"));
+}

@@ -409,6 +409,18 @@ fn account_from(r: &DbRow) -> Result<Account> {
     })
 }
 
+fn saved_view_from(r: &DbRow) -> Result<SavedView> {
+    Ok(SavedView {
+        id: r.try_get("id")?,
+        user_id: r.try_get("user_id")?,
+        owner_name: r.try_get("owner_name")?,
+        name: r.try_get("name")?,
+        query: r.try_get("query")?,
+        shared: r.try_get("shared")?,
+        created_at: r.try_get("created_at")?,
+    })
+}
+
 fn customer_from(r: &DbRow) -> Result<Customer> {
     Ok(Customer {
         id: r.try_get("id")?,
@@ -2245,6 +2257,63 @@ impl Store for SqlStore {
             .await?
             .map(|r| token_from(&r))
             .transpose()
+    }
+
+    async fn saved_views(&self, user_id: Id) -> Result<Vec<SavedView>> {
+        sqlx::query(
+            "SELECT v.*, u.name AS owner_name FROM saved_views v JOIN users u ON u.id = v.user_id \
+             WHERE v.user_id = $1 OR v.shared ORDER BY v.shared DESC, v.name, v.id",
+        )
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(saved_view_from)
+        .collect()
+    }
+
+    async fn saved_view(&self, id: Id) -> Result<Option<SavedView>> {
+        sqlx::query(
+            "SELECT v.*, u.name AS owner_name FROM saved_views v JOIN users u ON u.id = v.user_id \
+             WHERE v.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| saved_view_from(&r))
+        .transpose()
+    }
+
+    async fn add_saved_view(
+        &self,
+        user_id: Id,
+        name: &str,
+        query: &str,
+        shared: bool,
+        at: Millis,
+    ) -> Result<Id> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO saved_views (user_id, name, query, shared, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(user_id)
+        .bind(name)
+        .bind(query)
+        .bind(shared)
+        .bind(at)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    async fn delete_saved_view(&self, id: Id) -> Result<()> {
+        let done = sqlx::query("DELETE FROM saved_views WHERE id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
     }
 
     async fn list_tokens(&self) -> Result<Vec<ApiToken>> {

@@ -271,6 +271,19 @@ pub trait Store: RoutingStore + ScoreStore + Send + Sync + 'static {
 
     async fn create_token(&self, t: &NewToken) -> Result<Id>;
     async fn token_by_hash(&self, hash: &str) -> Result<Option<ApiToken>>;
+    /// The views a person sees: their own and those shared with the team, shared ones first,
+    /// each group by name.
+    async fn saved_views(&self, user_id: Id) -> Result<Vec<SavedView>>;
+    async fn saved_view(&self, id: Id) -> Result<Option<SavedView>>;
+    async fn add_saved_view(
+        &self,
+        user_id: Id,
+        name: &str,
+        query: &str,
+        shared: bool,
+        at: Millis,
+    ) -> Result<Id>;
+    async fn delete_saved_view(&self, id: Id) -> Result<()>;
     async fn list_tokens(&self) -> Result<Vec<ApiToken>>;
     async fn revoke_token(&self, id: Id, at: Millis) -> Result<()>;
     async fn mark_token_used(&self, id: Id, at: Millis) -> Result<()>;

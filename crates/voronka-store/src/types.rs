@@ -241,6 +241,20 @@ pub struct CustomerDetail {
     pub merged_from: Vec<CustomerMerge>,
 }
 
+/// Inbox filters saved under a name: the inbox's query string (`stage=new&source=google`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedView {
+    pub id: Id,
+    pub user_id: Id,
+    /// The name of the person who saved it.
+    pub owner_name: String,
+    pub name: String,
+    pub query: String,
+    /// Shown to the whole team.
+    pub shared: bool,
+    pub created_at: Millis,
+}
+
 /// What an erasure of a person's data reached.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Erasure {

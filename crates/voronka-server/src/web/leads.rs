@@ -106,6 +106,24 @@ struct InboxPage {
     export: Option<String>,
     /// The earliest freeze date a refusal takes.
     tomorrow: String,
+    /// The saved views this person sees.
+    views: Vec<ViewChip>,
+    /// This list's filters, as a view saves them.
+    view_query: String,
+    /// Whether this person may share a view with the team.
+    shares_views: bool,
+}
+
+/// A saved view above the inbox.
+struct ViewChip {
+    id: Id,
+    name: String,
+    href: String,
+    /// The list shown is this view's.
+    active: bool,
+    shared: bool,
+    /// This person may delete it.
+    deletable: bool,
 }
 
 /// The inbox filters as typed, to refill the filter form and to keep them in links.
@@ -427,6 +445,33 @@ pub(crate) async fn inbox(
     }
 
     let back = link("/leads", &f.pairs(&f.stages));
+    let view_query = back
+        .trim_start_matches("/leads")
+        .trim_start_matches('?')
+        .to_string();
+    let me = user.user.id;
+    let shares_views = user.user.role.assigns_leads();
+    let views = state
+        .app
+        .saved_views(&actor)
+        .await?
+        .into_iter()
+        .map(|v| ViewChip {
+            href: if v.query.is_empty() {
+                "/leads".to_string()
+            } else {
+                format!("/leads?{}", v.query)
+            },
+            active: v.query == view_query,
+            deletable: v.user_id == me || (v.shared && shares_views),
+            id: v.id,
+            name: v.name,
+            shared: v.shared,
+        })
+        .collect();
+    if let Some(done) = query_value(raw.as_deref(), "done").filter(|d| d.starts_with("view_")) {
+        layout = layout.with_flash(Some(&done));
+    }
     let export = user
         .user
         .role
@@ -450,9 +495,57 @@ pub(crate) async fn inbox(
         bulk,
         export,
         tomorrow: fmt::ymd(now + 86_400_000),
+        views,
+        view_query,
+        shares_views,
         back,
         writes: user.user.role.writes_leads(),
     }))
+}
+
+/// Inbox filters as a view keeps them: only what the inbox reads, in its own order and spelling
+/// (paging, notices and unknown parameters left out).
+pub(crate) fn inbox_query(raw: &str) -> String {
+    let (f, _) = parse_filters(Some(raw.trim_start_matches('?')), &mut Vec::new());
+    link("", &f.pairs(&f.stages))
+        .trim_start_matches('?')
+        .to_string()
+}
+
+/// Saves the inbox's filters as a view, then shows the list again.
+pub(crate) async fn save_view(
+    State(state): State<AppState>,
+    user: WebUser,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    let query = inbox_query(&form.text("query"));
+    state
+        .app
+        .save_view(
+            &user.actor(),
+            &form.text("name"),
+            &query,
+            form.get("shared").is_some(),
+        )
+        .await?;
+    Ok(see_other(&if query.is_empty() {
+        "/leads?done=view_saved".to_string()
+    } else {
+        format!("/leads?{query}&done=view_saved")
+    }))
+}
+
+/// Deletes a saved view, then shows the inbox.
+pub(crate) async fn delete_view(
+    State(state): State<AppState>,
+    user: WebUser,
+    IdPath(id): IdPath,
+    body: Bytes,
+) -> PageResult {
+    PostForm::checked(&body, &user)?;
+    state.app.delete_view(&user.actor(), id).await?;
+    Ok(see_other("/leads?done=view_deleted"))
 }
 
 /// The leads of the inbox's filters as a CSV file (every page of them, oldest first), with the

@@ -8,6 +8,7 @@ mod fmt;
 mod forms;
 pub(crate) mod import;
 mod leads;
+pub(crate) use leads::inbox_query;
 mod people;
 mod scoring;
 mod speed;
@@ -46,6 +47,8 @@ pub fn routes() -> Router<AppState> {
         .route("/import/{id}/rejected.csv", get(import::rejected))
         .route("/leads/bulk", post(leads::bulk))
         .route("/leads/export", get(leads::export))
+        .route("/leads/views", post(leads::save_view))
+        .route("/leads/views/{id}/delete", post(leads::delete_view))
         .route("/leads/{id}", get(leads::card))
         .route("/leads/{id}/stage", post(leads::stage))
         .route("/leads/{id}/refuse", post(leads::refuse))

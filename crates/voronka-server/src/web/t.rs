@@ -143,6 +143,8 @@ pub fn flash(code: &str) -> Option<&'static str> {
         "assign" => "Owner changed.",
         "temperature" => "Temperature changed.",
         "note" => "Note added.",
+        "view_saved" => "View saved.",
+        "view_deleted" => "View deleted.",
         "form" => "Form created.",
         "saved" => "Form saved. The widget shows the change within a few seconds.",
         "quiz" => "Quiz saved.",
@@ -771,6 +773,14 @@ pub const KEYS_SEARCH_J_K_MOVE_ENTER_HTML: &str =
     "Keys: <kbd>/</kbd> search, <kbd>j</kbd>/<kbd>k</kbd> move, <kbd>x</kbd> select, <kbd>Enter</kbd> open";
 pub const IMPORT_CSV: &str = "Import CSV";
 pub const EXPORT_CSV: &str = "Export CSV";
+pub const SAVED_VIEWS: &str = "Views";
+pub const SAVE_VIEW: &str = "Save these filters as a view";
+pub const VIEW_NAME: &str = "Name of the view";
+pub const SHARE_WITH_TEAM: &str = "Share with the team";
+pub const VIEW_SHARED: &str = "team";
+pub const VIEW_SHARED_HINT: &str = "Shared with the team";
+pub const DELETE_VIEW_N: &str = "Delete the view {1}";
+pub const SAVE: &str = "Save";
 pub const EXPORT_CSV_HINT: &str = "Every lead of these filters, all pages, as a CSV file";
 pub const FILTERS: &str = "Filters";
 pub const LEADS_ACTIVE: &str = "(active)";
@@ -948,7 +958,6 @@ pub const ROLE_AND_ACCESS: &str = "Role and access";
 pub const YOU: &str = "you";
 pub const USERS_SINCE: &str = "since";
 pub const USERS_ACTIVE: &str = "active";
-pub const SAVE: &str = "Save";
 pub const ADD_USER: &str = "Add user";
 pub const ROLE: &str = "Role";
 
