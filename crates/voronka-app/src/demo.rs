@@ -15,6 +15,16 @@ pub struct DemoSummary {
 
 pub const DEMO_PASSWORD: &str = "voronka-demo";
 
+/// The views the demo's sales manager shares with the team.
+const DEMO_VIEWS: [(&str, &str); 3] = [
+    ("Hot and still new", "stage=new&temperature=hot"),
+    ("Nobody's yet", "stage=new%2Cworking&owner=none"),
+    (
+        "Most likely to buy",
+        "stage=new%2Cworking%2Cmql%2Csql&sort=-conversion",
+    ),
+];
+
 impl App {
     /// True when no lead has been stored yet.
     pub async fn is_empty(&self) -> Result<bool> {
@@ -55,6 +65,16 @@ impl App {
             .iter()
             .find(|u| u.role == Role::SalesManager)
             .cloned();
+        if let Some(m) = &manager {
+            // The team's views, as the manager would share them (queries as the inbox writes
+            // its own address, so that each is marked when shown).
+            if self.store.saved_views(m.id).await?.is_empty() {
+                let by = Actor::user(m.clone());
+                for (name, query) in DEMO_VIEWS {
+                    self.save_view(&by, name, query, true).await?;
+                }
+            }
+        }
         if self.store.tracking_sites().await?.is_empty() {
             let key = crate::auth::new_secret("s_")[..26].to_string();
             self.store

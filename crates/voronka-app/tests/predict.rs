@@ -333,6 +333,16 @@ async fn demo_leads_have_their_chance_and_first_response_from_the_start() {
     ))
     .await
     .unwrap();
+    // The manager's views are shared with the team.
+    let views = app.store().saved_views(1).await.unwrap();
+    assert_eq!(
+        views
+            .iter()
+            .filter(|v| v.shared)
+            .map(|v| v.name.as_str())
+            .collect::<Vec<_>>(),
+        ["Hot and still new", "Most likely to buy", "Nobody's yet"]
+    );
     // The load's log is cut back once it is in the database.
     let wal = std::fs::metadata(dir.path().join("demo.db-wal")).map_or(0, |m| m.len());
     assert!(wal < 1024 * 1024, "{wal} bytes of log left");
