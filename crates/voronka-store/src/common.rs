@@ -3348,13 +3348,14 @@ impl Tx for SqlTx {
 
     async fn customer_for_contact(&mut self, contact_id: Id, name: &str, at: Millis) -> Result<Id> {
         // The person's own customer first, then their company's: a company buys as one
-        // customer, whichever of its people asked.
+        // customer, whichever of its people asked. Then the customer an earlier lead of theirs
+        // became: their own customer merged into another goes on in that one.
         if let Some((id, _)) = sqlx::query_as::<_, (i64, i32)>(
             "SELECT id, 0 AS mine FROM customers WHERE contact_id = $1 UNION ALL \
-             SELECT customer_id, 1 FROM leads WHERE contact_id = $1 AND customer_id IS NOT NULL \
-             UNION ALL \
-             SELECT cu.id, 2 FROM customers cu JOIN contacts c ON c.account_id = cu.account_id \
-             WHERE c.id = $1 ORDER BY 2, 1 LIMIT 1",
+             SELECT cu.id, 1 FROM customers cu JOIN contacts c ON c.account_id = cu.account_id \
+             WHERE c.id = $1 UNION ALL \
+             SELECT customer_id, 2 FROM leads WHERE contact_id = $1 AND customer_id IS NOT NULL \
+             ORDER BY 2, 1 LIMIT 1",
         )
         .bind(contact_id)
         .fetch_optional(&mut *self.tx)

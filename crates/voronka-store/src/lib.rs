@@ -396,8 +396,8 @@ pub trait Tx: RoutingTx + ScoreTx + Send {
         at: Millis,
     ) -> Result<Id>;
     /// The customer a conversion of this contact's lead goes to: the contact's own, else the one
-    /// an earlier lead of the contact became (a customer merged into another), else the one of
-    /// the contact's company (account), else a new one named `name`.
+    /// of the contact's company (account), else the one an earlier lead of the contact became (a
+    /// customer merged into another), else a new one named `name`.
     async fn customer_for_contact(&mut self, contact_id: Id, name: &str, at: Millis) -> Result<Id>;
     /// Erases a person's personal data: the contact and every contact merged into it keep no
     /// name, phone, email, social profile, position or company; their leads keep their stage,
