@@ -251,6 +251,33 @@ impl Browser {
     }
 
     /// Opens a page of Voronka.
+    /// Signs in as the administrator through the login page, landing on the inbox.
+    async fn sign_in(&self, v: &Voronka) {
+        self.client
+            .goto(&format!("{}/login", v.base))
+            .await
+            .unwrap();
+        for (css, text) in [
+            ("input[name='email']", ADMIN_EMAIL),
+            ("input[name='password']", PASSWORD),
+        ] {
+            self.client
+                .find(Locator::Css(css))
+                .await
+                .unwrap()
+                .send_keys(text)
+                .await
+                .unwrap();
+        }
+        self.click("form button[type='submit']").await;
+        self.until(
+            "the inbox after signing in",
+            "return location.pathname === '/leads'",
+            Duration::from_secs(10),
+        )
+        .await;
+    }
+
     async fn open(&self, v: &Voronka, path: &str) {
         self.client
             .goto(&format!("{}{path}", v.base))
@@ -873,28 +900,7 @@ async fn hostile_name_is_shown_as_text_on_the_lead_card() {
         .await;
 
     let b = Browser::start(true).await;
-    b.client.goto(&format!("{}/login", v.base)).await.unwrap();
-    b.client
-        .find(Locator::Css("input[name='email']"))
-        .await
-        .unwrap()
-        .send_keys(ADMIN_EMAIL)
-        .await
-        .unwrap();
-    b.client
-        .find(Locator::Css("input[name='password']"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    b.click("form button[type='submit']").await;
-    b.until(
-        "the inbox after signing in",
-        "return location.pathname === '/leads'",
-        Duration::from_secs(10),
-    )
-    .await;
+    b.sign_in(&v).await;
     b.open(&v, &format!("/leads/{}", out["lead_id"])).await;
     let h1 = b
         .client
@@ -1377,4 +1383,122 @@ async fn tracker_keeps_events_made_offline_and_stores_each_once() {
         (at - two_days_ago).abs() < 60_000,
         "{old} against {two_days_ago}"
     );
+}
+
+/// In the browser: a customer's page offers its namesake, whose merge lands back on the card with
+/// what moved; a person's data is erased from their contact page only once the erasure is
+/// confirmed (the form will not go without the box ticked).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn customers_merge_and_a_person_is_erased_in_the_browser() {
+    let _one = BROWSER_LOCK.lock().await;
+    let v = voronka().await;
+    let origin = site(|_| String::new()).await;
+    let (_, key) = v.form(&origin, json!({})).await;
+    let mut leads = Vec::new();
+    let mut customers = Vec::new();
+    for phone in ["+7 916 700-10-01", "+7 916 700-10-02"] {
+        let out = v
+            .capture(&key, json!({"name": "Пётр Двойник", "phone": phone}))
+            .await;
+        let lead = out["lead_id"].as_i64().unwrap();
+        let done = v
+            .api(
+                reqwest::Method::POST,
+                &format!("/api/v1/leads/{lead}/convert"),
+                Some(json!({"amount_minor": 100_000, "currency": "RUB"})),
+            )
+            .await;
+        leads.push(out);
+        customers.push(done["customer_id"].as_i64().unwrap());
+    }
+    let b = Browser::start(true).await;
+    b.sign_in(&v).await;
+    b.open(&v, &format!("/customers/{}", customers[1])).await;
+    b.screenshot("customer-look-alikes").await;
+    b.click("#customer-look-alikes form button[type='submit']")
+        .await;
+    b.until(
+        "the card after the merge",
+        "return !!document.querySelector('#customer-merged')",
+        Duration::from_secs(10),
+    )
+    .await;
+    let (path, merged) = (
+        b.client
+            .execute("return location.pathname", vec![])
+            .await
+            .unwrap(),
+        b.client
+            .execute(
+                "return document.querySelector('#customer-merged').textContent",
+                vec![],
+            )
+            .await
+            .unwrap(),
+    );
+    assert_eq!(path, format!("/customers/{}", customers[1]));
+    assert!(
+        merged.as_str().unwrap().contains("1 deal and 1 lead moved"),
+        "{merged}"
+    );
+    b.screenshot("customer-merged").await;
+
+    let contact = leads[0]["contact_id"].as_i64().unwrap();
+    b.open(&v, &format!("/contacts/{contact}")).await;
+    b.client
+        .find(Locator::Css("form[action$='/erase'] input[name='reason']"))
+        .await
+        .unwrap()
+        .send_keys("Письмо от 1 декабря")
+        .await
+        .unwrap();
+    // Not confirmed: the browser keeps the form.
+    b.click("form[action$='/erase'] button[type='submit']")
+        .await;
+    let kept = b
+        .client
+        .execute(
+            "return [location.pathname, !!document.querySelector('#contact-erased'), \
+             document.querySelector('form[action$=\"/erase\"] input[name=confirm]').validity.valueMissing]",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(kept, json!([format!("/contacts/{contact}"), false, true]));
+    b.click("form[action$='/erase'] input[name='confirm']")
+        .await;
+    b.screenshot("contact-erase").await;
+    b.click("form[action$='/erase'] button[type='submit']")
+        .await;
+    b.until(
+        "the contact after the erasure",
+        "return !!document.querySelector('#contact-erased')",
+        Duration::from_secs(10),
+    )
+    .await;
+    let h1 = b
+        .client
+        .find(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(h1, "—");
+    let body = b
+        .client
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // The phone is gone; the customer it bought as (merged with its namesake's) keeps the
+    // other person's name.
+    assert!(
+        !body.contains("700-10-01") && body.contains("Personal data erased"),
+        "{body}"
+    );
+    b.screenshot("contact-erased").await;
+    b.finish().await;
 }
