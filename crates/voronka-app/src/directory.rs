@@ -186,6 +186,16 @@ impl App {
         })
         .await?;
         tx.commit().await?;
+        // SQLite: the log's older frames still hold the pages as they were; copying the log
+        // into the database and cutting it to nothing leaves only the erased versions. The
+        // search index drops the person's text. Both are done by the next background passes
+        // anyway, so a failure here only delays them.
+        if let Err(e) = self.store.truncate_log().await {
+            tracing::warn!(error = %e, "cutting the log back after an erasure");
+        }
+        if let Err(e) = self.catch_up_search_index().await {
+            tracing::warn!(error = %e, "updating the search index after an erasure");
+        }
         Ok(erased)
     }
 

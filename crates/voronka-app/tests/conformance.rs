@@ -3309,6 +3309,20 @@ async fn a_persons_data_is_erased_on_request() {
             let text = format!("{:?} {:?}", a.before, a.after);
             assert!(!text.contains("Стиратель"), "{n}: {text}");
         }
+        // Nor does the database's file or its log hold them (SQLite).
+        if let Some(path) = db.url.strip_prefix("sqlite://") {
+            let mut bytes = std::fs::read(path).unwrap();
+            bytes.extend(std::fs::read(format!("{path}-wal")).unwrap_or_default());
+            for word in [
+                "ivan.erase@mail.ru",
+                "Стиратель",
+                "79168000002",
+                "Жена Ивана",
+            ] {
+                let found = bytes.windows(word.len()).any(|w| w == word.as_bytes());
+                assert!(!found, "{n}: {word} is still in the database's file");
+            }
+        }
         // The same phone afterwards is a new person.
         let again = app
             .capture(req(&[

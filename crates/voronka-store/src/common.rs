@@ -3375,6 +3375,13 @@ impl Tx for SqlTx {
     }
 
     async fn erase_contact(&mut self, contact_id: Id, at: Millis) -> Result<Erasure> {
+        // SQLite zeroes what this transaction frees, whole pages put on the free list included.
+        let sqlite = matches!(BACKEND, crate::Backend::Sqlite);
+        if sqlite {
+            sqlx::query("PRAGMA secure_delete = ON")
+                .execute(&mut *self.tx)
+                .await?;
+        }
         // The person is the contact that survived the merges this one went into, with every
         // contact merged into it (kept for undo, with their data).
         let root: Id = sqlx::query_scalar(
@@ -3538,6 +3545,11 @@ impl Tx for SqlTx {
             push_ids(&mut qb, chunk);
             qb.push(")");
             qb.build().execute(&mut *self.tx).await?;
+        }
+        if sqlite {
+            sqlx::query("PRAGMA secure_delete = FAST")
+                .execute(&mut *self.tx)
+                .await?;
         }
         Ok(out)
     }
