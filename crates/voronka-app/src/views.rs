@@ -25,7 +25,10 @@ impl App {
         let Some(user) = actor.user_id() else {
             return Ok(Vec::new());
         };
-        Ok(self.store.saved_views(user).await?)
+        let mut views = self.store.saved_views(user).await?;
+        // By name as people read it, the same on every backend (their collations differ).
+        views.sort_by_cached_key(|v| (!v.shared, v.name.to_lowercase(), v.id));
+        Ok(views)
     }
 
     /// Saves the inbox's filters (`query`, as the inbox's address has them) under `name`; a

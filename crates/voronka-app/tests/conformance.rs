@@ -3394,6 +3394,20 @@ async fn saved_views_are_a_persons_own_or_the_teams() {
             ["Команда: новые"],
             "{n}: another's own views are theirs"
         );
+        // By name regardless of case and script, the same on both backends.
+        for name in ["б-вид", "A-view", "а-вид", "b-view"] {
+            app.save_view(&oleg, name, "", false).await.unwrap();
+        }
+        assert_eq!(
+            names(app.saved_views(&oleg).await.unwrap()),
+            ["Команда: новые", "A-view", "b-view", "а-вид", "б-вид"],
+            "{n}"
+        );
+        for v in app.saved_views(&oleg).await.unwrap() {
+            if !v.shared {
+                app.delete_view(&oleg, v.id).await.unwrap();
+            }
+        }
         for (name, query) in [
             ("мои <B>ГОРЯЧИЕ</B>", "stage=new"),
             ("   ", "stage=new"),

@@ -2846,6 +2846,9 @@ async fn customers_merge_from_the_card() {
         .unwrap();
     let sc = client();
     let scsrf = s.login(&sc, "merger@mail.ru").await;
+    // Nor learns where a customer that is not theirs went.
+    let old = s.get(&sc, &format!("/customers/{first}")).await;
+    assert_eq!(old.status, StatusCode::NOT_FOUND, "{}", old.location);
     let r = s
         .post(
             &sc,

@@ -283,10 +283,13 @@ pub(crate) async fn customer(
     let d = match state.app.customer_detail(&actor, id).await {
         Ok(d) => d,
         Err(e @ AppError::NotFound(_)) => {
-            // A customer merged into another: its old address leads to where it went.
+            // A customer merged into another: its old address leads to where it went, for
+            // whoever may see that one.
             return match state.app.customer_merged_into(&actor, id).await? {
-                Some(into) => Ok(see_other(&format!("/customers/{into}"))),
-                None => Err(e.into()),
+                Some(into) if state.app.customer_detail(&actor, into).await.is_ok() => {
+                    Ok(see_other(&format!("/customers/{into}")))
+                }
+                _ => Err(e.into()),
             };
         }
         Err(e) => return Err(e.into()),
