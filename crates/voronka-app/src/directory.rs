@@ -166,14 +166,16 @@ impl App {
                 Message::new("erase_reason_required"),
             ));
         }
-        if self.store.contact_detail(id).await?.is_none() {
-            return Err(AppError::NotFound(
-                Message::new("contact_not_found").with("id", id),
-            ));
-        }
         let at = now_ms();
         let mut tx = self.store.begin().await?;
-        let erased = tx.erase_contact(id, at).await?;
+        let erased = match tx.erase_contact(id, at).await {
+            Err(voronka_store::StoreError::NotFound) => {
+                return Err(AppError::NotFound(
+                    Message::new("contact_not_found").with("id", id),
+                ))
+            }
+            other => other?,
+        };
         tx.audit(&voronka_store::NewAudit {
             actor_id: actor.user_id(),
             actor: actor.name(),

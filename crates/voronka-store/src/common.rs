@@ -3375,13 +3375,6 @@ impl Tx for SqlTx {
     }
 
     async fn erase_contact(&mut self, contact_id: Id, at: Millis) -> Result<Erasure> {
-        // SQLite zeroes what this transaction frees, whole pages put on the free list included.
-        let sqlite = matches!(BACKEND, crate::Backend::Sqlite);
-        if sqlite {
-            sqlx::query("PRAGMA secure_delete = ON")
-                .execute(&mut *self.tx)
-                .await?;
-        }
         // The person is the contact that survived the merges this one went into, with every
         // contact merged into it (kept for undo, with their data).
         let root: Id = sqlx::query_scalar(
@@ -3392,7 +3385,14 @@ impl Tx for SqlTx {
         .bind(contact_id)
         .fetch_optional(&mut *self.tx)
         .await?
-        .unwrap_or(contact_id);
+        .ok_or(StoreError::NotFound)?;
+        // SQLite zeroes what this transaction frees, whole pages put on the free list included.
+        let sqlite = matches!(BACKEND, crate::Backend::Sqlite);
+        if sqlite {
+            sqlx::query("PRAGMA secure_delete = ON")
+                .execute(&mut *self.tx)
+                .await?;
+        }
         let contacts: Vec<Id> = sqlx::query_scalar(
             "WITH RECURSIVE cs(id) AS (SELECT CAST($1 AS BIGINT) UNION \
              SELECT c.id FROM contacts c JOIN cs ON c.merged_into = cs.id) SELECT id FROM cs",
@@ -3442,45 +3442,61 @@ impl Tx for SqlTx {
             qb.push(")");
             out.events += qb.build().execute(&mut *self.tx).await?.rows_affected() as i64;
         }
+        /// What a statement's rows count toward in the answer.
+        enum Tally {
+            Events,
+            Notes,
+            Touches,
+            Uncounted,
+        }
         // Statements over the person's leads, each run on slices of their ids (numbers read
         // from the database, written into the statement: two of them name the slice twice).
-        for (sql, counter) in [
-            ("DELETE FROM events WHERE lead_id IN (", 1),
-            ("DELETE FROM notes WHERE lead_id IN (", 2),
-            ("DELETE FROM notifications WHERE lead_id IN (", 0),
+        for (sql, tally) in [
+            ("DELETE FROM events WHERE lead_id IN (", Tally::Events),
+            ("DELETE FROM notes WHERE lead_id IN (", Tally::Notes),
+            (
+                "DELETE FROM notifications WHERE lead_id IN (",
+                Tally::Uncounted,
+            ),
             (
                 "DELETE FROM duplicate_pairs WHERE lead_id IN ({ids}) OR other_lead_id IN (",
-                0,
+                Tally::Uncounted,
             ),
             (
                 "DELETE FROM merges WHERE merged_lead_id IN ({ids}) OR survivor_lead_id IN (",
-                0,
+                Tally::Uncounted,
             ),
             (
                 "UPDATE touches SET referrer = NULL, landing_page = NULL, visitor_id = NULL, \
                  ip = NULL, user_agent = NULL, message = NULL, raw = '{}', answers = '[]', \
                  reasons = '[]' WHERE lead_id IN (",
-                3,
+                Tally::Touches,
             ),
             (
                 "UPDATE leads SET message = NULL, search_text = '', profile = '{}', \
                  reasons = '[]' WHERE id IN (",
-                0,
+                Tally::Uncounted,
             ),
             (
                 "UPDATE stage_changes SET comment = NULL WHERE lead_id IN (",
-                0,
+                Tally::Uncounted,
             ),
-            ("UPDATE activities SET note = NULL WHERE lead_id IN (", 0),
+            (
+                "UPDATE activities SET note = NULL WHERE lead_id IN (",
+                Tally::Uncounted,
+            ),
             (
                 "UPDATE tasks SET title = '—' WHERE title_code IS NULL AND lead_id IN (",
-                0,
+                Tally::Uncounted,
             ),
-            ("UPDATE surveys SET comment = NULL WHERE lead_id IN (", 0),
+            (
+                "UPDATE surveys SET comment = NULL WHERE lead_id IN (",
+                Tally::Uncounted,
+            ),
             (
                 "UPDATE audit_log SET before = NULL, after = NULL \
                  WHERE entity = 'lead' AND entity_id IN (",
-                0,
+                Tally::Uncounted,
             ),
         ] {
             for chunk in leads.chunks(CHUNK) {
@@ -3490,11 +3506,11 @@ impl Tx for SqlTx {
                 let mut qb: QueryBuilder<DB> = QueryBuilder::new(sql);
                 qb.push(&ids).push(")");
                 let n = qb.build().execute(&mut *self.tx).await?.rows_affected() as i64;
-                match counter {
-                    1 => out.events += n,
-                    2 => out.notes += n,
-                    3 => out.touches += n,
-                    _ => {}
+                match tally {
+                    Tally::Events => out.events += n,
+                    Tally::Notes => out.notes += n,
+                    Tally::Touches => out.touches += n,
+                    Tally::Uncounted => {}
                 }
             }
         }

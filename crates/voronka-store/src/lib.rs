@@ -403,7 +403,8 @@ pub trait Tx: RoutingTx + ScoreTx + Send {
     /// name, phone, email, social profile, position or company; their leads keep their stage,
     /// product, value, channel and UTM tags but lose messages, notes, comments, raw submissions,
     /// IP addresses, behaviour events, duplicate pairs, merge snapshots, audit details and the
-    /// emails sent or waiting for them. Counts what it erased.
+    /// emails sent or waiting for them. Counts what it erased; `NotFound` when there is no such
+    /// contact.
     async fn erase_contact(&mut self, contact_id: Id, at: Millis) -> Result<Erasure>;
     /// Moves a customer's deals and converted leads to another customer, records where it went
     /// and removes it. Both must exist; the caller checks they differ.

@@ -167,6 +167,13 @@ impl Filters {
     }
 
     /// Pairs for links; `stages` replaces the stage filter.
+    /// The list's filters as its address's query (without paging): what a view keeps.
+    fn query(&self) -> String {
+        link("", &self.pairs(&self.stages))
+            .trim_start_matches('?')
+            .to_string()
+    }
+
     fn pairs(&self, stages: &[Stage]) -> Vec<(String, String)> {
         let mut p = Vec::new();
         if !stages.is_empty() {
@@ -445,10 +452,7 @@ pub(crate) async fn inbox(
     }
 
     let back = link("/leads", &f.pairs(&f.stages));
-    let view_query = back
-        .trim_start_matches("/leads")
-        .trim_start_matches('?')
-        .to_string();
+    let view_query = f.query();
     let me = user.user.id;
     let shares_views = user.user.role.assigns_leads();
     let views = state
@@ -507,9 +511,7 @@ pub(crate) async fn inbox(
 /// (paging, notices and unknown parameters left out).
 pub(crate) fn inbox_query(raw: &str) -> String {
     let (f, _) = parse_filters(Some(raw.trim_start_matches('?')), &mut Vec::new());
-    link("", &f.pairs(&f.stages))
-        .trim_start_matches('?')
-        .to_string()
+    f.query()
 }
 
 /// Saves the inbox's filters as a view, then shows the list again.
