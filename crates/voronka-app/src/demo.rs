@@ -75,6 +75,34 @@ impl App {
                 }
             }
         }
+        // What the paid channels cost, as the marketer would enter it month by month.
+        if self
+            .store
+            .spend_entries(Millis::MIN / 2, Millis::MAX / 2)
+            .await?
+            .is_empty()
+        {
+            let by = people
+                .iter()
+                .find(|u| u.role == Role::Marketer)
+                .map(|u| Actor::user(u.clone()))
+                .unwrap_or_else(|| actor.clone());
+            for s in voronka_core::demo::demo_spend(cfg) {
+                self.add_spend(
+                    &by,
+                    &crate::SpendInput {
+                        source: s.source,
+                        medium: Some(s.medium),
+                        from: s.first_day.to_string(),
+                        to: s.last_day.to_string(),
+                        amount: s.amount.amount_text(),
+                        currency: Some(s.amount.currency.as_str().to_string()),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            }
+        }
         if self.store.tracking_sites().await?.is_empty() {
             let key = crate::auth::new_secret("s_")[..26].to_string();
             self.store

@@ -281,6 +281,25 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "view_name_required" => "give the view a name".to_string(),
         "view_name_too_long" => format!("a view's name has at most {} characters", a("max")),
         "view_query_too_long" => format!("a view's filters take at most {} bytes", a("max")),
+        // Channel analytics and marketing spend.
+        "report_currency_invalid" => format!(
+            "{:?} is not a currency: give a three-letter ISO 4217 code such as RUB or EUR",
+            a("given")
+        ),
+        "report_by_unknown" => format!("a report groups by one of: {}", a("choices")),
+        "period_ends_before_start" => "the period ends before it starts".to_string(),
+        "period_too_long" => format!("a period is at most {} days long", a("max")),
+        "spend_invalid" => format!("the spend cannot be saved: {}", a("problems")),
+        "spend_source_required" => "the source the money was spent on is required".to_string(),
+        "channel_text_too_long" => format!("at most {} characters", a("max")),
+        "spend_ends_before_start" => "the last day comes before the first".to_string(),
+        "spend_not_positive" => "the amount must be more than zero".to_string(),
+        "spend_amount_too_large" => format!("the amount is at most {} in minor units", a("max")),
+        "spend_id_invalid" => format!(
+            "spend entry id must be a positive integer, got {:?}",
+            a("given")
+        ),
+        "spend_not_found" => format!("there is no spend entry {}", a("id")),
         "view_name_taken" => format!("you have a view named {:?} already", a("name")),
         "too_many_views" => format!("at most {} views a person", a("max")),
         "view_not_found" => format!("view {} not found", a("id")),

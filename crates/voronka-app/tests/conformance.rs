@@ -3451,3 +3451,330 @@ async fn saved_views_are_a_persons_own_or_the_teams() {
         assert!(matches!(e, AppError::Invalid { .. }), "{n}: {e:?}");
     }
 }
+
+/// The channel report: the leads of a period per source (how far they went, what their deals
+/// came to) against the spend entered for the source, spread over its days; junk, interests,
+/// leads of another period and merged-away leads in their places; spend checked and audited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn channel_report_weighs_each_sources_leads_against_its_spend() {
+    use voronka_app::{AppError, SpendInput};
+    use voronka_core::channels::ChannelBy;
+    const DAY: i64 = 86_400_000;
+    for db in TestDb::both().await {
+        let n = db.name;
+        let app = open(&db).await;
+        let admin = Actor::system("test");
+        let marketer = Actor::user(
+            app.add_user("mila@mail.ru", "Мила", "password-1", Role::Marketer)
+                .await
+                .unwrap(),
+        );
+        let seller = Actor::user(
+            app.add_user("ivan@mail.ru", "Иван", "password-1", Role::Salesperson)
+                .await
+                .unwrap(),
+        );
+        let rub = Currency::parse("RUB").unwrap();
+        let eur = Currency::parse("EUR").unwrap();
+        let google = |i: usize| {
+            vec![
+                ("name".to_string(), common::person_name(i)),
+                (
+                    "phone".to_string(),
+                    format!("+7 916 500-{:02}-{:02}", i / 100, i % 100),
+                ),
+                ("utm_source".to_string(), "google".to_string()),
+                ("utm_medium".to_string(), "cpc".to_string()),
+            ]
+        };
+        let lead = |fields: Vec<(String, String)>| {
+            let app = app.clone();
+            async move {
+                let f: Vec<(&str, &str)> = fields
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                new_lead(&app, &f).await
+            }
+        };
+        // Google: one bought for 50,000 ₽, one for 100 €, one went to MQL and was refused,
+        // one is open, one is junk.
+        let bought = lead(google(1)).await;
+        app.convert(
+            &admin,
+            bought,
+            ConvertInput {
+                amount: Money::new(5_000_000, rub),
+                title: None,
+            },
+        )
+        .await
+        .unwrap();
+        let abroad = lead(google(2)).await;
+        app.convert(
+            &admin,
+            abroad,
+            ConvertInput {
+                amount: Money::new(10_000, eur),
+                title: None,
+            },
+        )
+        .await
+        .unwrap();
+        let cooled = lead(google(3)).await;
+        for to in [Stage::Working, Stage::Mql] {
+            app.change_stage(&admin, cooled, to, None).await.unwrap();
+        }
+        app.refuse(
+            &admin,
+            cooled,
+            RefuseInput {
+                reason: "No budget now".into(),
+                comment: None,
+                freeze_until: None,
+            },
+        )
+        .await
+        .unwrap();
+        lead(google(4)).await;
+        let junk = lead(google(5)).await;
+        app.mark_junk(&admin, junk, "test").await.unwrap();
+        // Yandex: one open lead; one without any source; an interest from Google (no contact);
+        // a Google lead of two months ago.
+        lead(vec![
+            ("name".into(), "Пётр <b>Яндексов</b>".into()),
+            ("email".into(), "petr@yandex.ru".into()),
+            ("utm_source".into(), "yandex".into()),
+            ("utm_medium".into(), "cpc".into()),
+        ])
+        .await;
+        lead(vec![
+            ("name".into(), common::person_name(7)),
+            ("email".into(), "x7@mail.ru".into()),
+        ])
+        .await;
+        let out = app
+            .capture(req(&[
+                ("name", "Аноним"),
+                ("utm_source", "google"),
+                ("utm_medium", "cpc"),
+            ]))
+            .await
+            .unwrap();
+        assert_eq!(out.result, CaptureResult::Interest, "{n}");
+        let mut old = req(&[
+            ("name", "Давний"),
+            ("email", "old@mail.ru"),
+            ("utm_source", "google"),
+            ("utm_medium", "cpc"),
+        ]);
+        old.submission.received_at -= 60 * DAY;
+        app.capture(old).await.unwrap();
+
+        // Spend: Google for the 30 days up to today, its cpc medium named; VK cost 7,000 ₽ and
+        // brought nothing; Yandex's budget covers 60 days, half of them in the period.
+        let today = chrono::Utc::now().date_naive();
+        let day = |back: i64| (today - chrono::Duration::days(back)).to_string();
+        let spend = |source: &str, medium: Option<&str>, from: i64, amount: &str| SpendInput {
+            source: source.into(),
+            medium: medium.map(Into::into),
+            from: day(from),
+            to: day(0),
+            amount: amount.into(),
+            ..Default::default()
+        };
+        let g = app
+            .add_spend(&marketer, &spend("google", Some("cpc"), 29, "30 000"))
+            .await
+            .unwrap();
+        assert_eq!(g.amount, Money::new(3_000_000, rub), "{n}");
+        assert_eq!(g.created_by.as_deref(), Some("Мила"), "{n}");
+        app.add_spend(&marketer, &spend("vk", Some("social"), 29, "7000"))
+            .await
+            .unwrap();
+        app.add_spend(
+            &marketer,
+            &SpendInput {
+                source: "yandex".into(),
+                from: day(59),
+                to: day(0),
+                amount: "12000,00".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+
+        let from = voronka_app::day_start("from", &day(29)).unwrap();
+        let to = voronka_app::day_start("to", &day(0)).unwrap() + DAY;
+        let r = app
+            .channel_report(&marketer, ChannelBy::Source, from, to, None)
+            .await
+            .unwrap();
+        let row = |s: Option<&str>| {
+            r.rows
+                .iter()
+                .find(|x| x.key.source.as_deref() == s)
+                .unwrap_or_else(|| panic!("{n}: no row {s:?} in {:?}", r.rows))
+                .clone()
+        };
+        let g = row(Some("google"));
+        assert_eq!(
+            (
+                g.interests,
+                g.leads,
+                g.junk,
+                g.mql,
+                g.sql,
+                g.converted,
+                g.refused
+            ),
+            (1, 4, 1, 3, 2, 2, 1),
+            "{n}: {g:?}"
+        );
+        assert_eq!(
+            g.revenue,
+            vec![Money::new(5_000_000, rub), Money::new(10_000, eur)],
+            "{n}"
+        );
+        assert_eq!(g.spend, vec![Money::new(3_000_000, rub)], "{n}");
+        assert_eq!(g.cost_per_lead, Some(Money::new(750_000, rub)), "{n}");
+        assert_eq!(g.cost_per_customer, Some(Money::new(1_500_000, rub)), "{n}");
+        // Part of the revenue is in euros: no return is told in roubles.
+        assert_eq!(g.roi, None, "{n}");
+        assert_eq!(g.conversion_rate, Some(0.5), "{n}");
+        let y = row(Some("yandex"));
+        assert_eq!((y.leads, y.converted), (1, 0), "{n}");
+        // Half of its 60 days (rounded to the kopeck) fall in the period.
+        assert_eq!(y.spend, vec![Money::new(600_000, rub)], "{n}");
+        assert_eq!(y.roi, Some(-1.0), "{n}");
+        let vk = row(Some("vk"));
+        assert_eq!((vk.leads, vk.spend_in(rub)), (0, 700_000), "{n}");
+        assert_eq!(row(None).leads, 1, "{n}");
+        assert_eq!(r.total.leads, 6, "{n}");
+        assert_eq!(r.total.spend_in(rub), 4_300_000, "{n}");
+        assert!(r.unattributed_spend.is_empty(), "{n}");
+        assert_eq!(
+            r.rows[0].key.source.as_deref(),
+            Some("google"),
+            "{n}: most leads first"
+        );
+
+        // By source and medium, Yandex's budget names no medium: set apart.
+        let r = app
+            .channel_report(&marketer, ChannelBy::SourceMedium, from, to, None)
+            .await
+            .unwrap();
+        let gc = r
+            .rows
+            .iter()
+            .find(|x| x.key.source.as_deref() == Some("google"))
+            .unwrap();
+        assert_eq!(gc.key.medium.as_deref(), Some("cpc"), "{n}");
+        assert_eq!(gc.spend_in(rub), 3_000_000, "{n}");
+        assert_eq!(r.unattributed_spend, vec![Money::new(600_000, rub)], "{n}");
+        // A period that holds only the old lead: no spend of its days.
+        let r = app
+            .channel_report(
+                &marketer,
+                ChannelBy::Source,
+                from - 40 * DAY,
+                from - 20 * DAY,
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.total.leads, 1, "{n}");
+        assert_eq!(
+            r.total.spend_in(rub),
+            200_000,
+            "{n}: ten of Yandex's 60 days"
+        );
+        // In euros: the euro deal is the revenue, no spend to divide.
+        let r = app
+            .channel_report(&marketer, ChannelBy::Source, from, to, Some("eur"))
+            .await
+            .unwrap();
+        let g = r
+            .rows
+            .iter()
+            .find(|x| x.key.source.as_deref() == Some("google"))
+            .unwrap();
+        assert_eq!(g.revenue_in(eur), 10_000, "{n}");
+        assert_eq!((g.cost_per_lead, g.roi), (None, None), "{n}");
+
+        // Who may: salespeople see no reports and enter no spend.
+        let e = app
+            .channel_report(&seller, ChannelBy::Source, from, to, None)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Forbidden(_)), "{n}: {e:?}");
+        let e = app
+            .add_spend(&seller, &spend("google", None, 1, "1"))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Forbidden(_)), "{n}: {e:?}");
+        // What is refused, with every field named at once.
+        let e = app
+            .add_spend(
+                &marketer,
+                &SpendInput {
+                    source: "  ".into(),
+                    from: day(1),
+                    to: day(5),
+                    amount: "много".into(),
+                    currency: Some("рубли".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap_err();
+        let AppError::Invalid { fields, .. } = &e else {
+            panic!("{n}: {e:?}");
+        };
+        let named: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(named, ["source", "to", "currency"], "{n}: {fields:?}");
+        for (amount, field) in [("-5", "amount"), ("0", "amount"), ("1.234", "amount")] {
+            let e = app
+                .add_spend(&marketer, &spend("google", None, 1, amount))
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(&e, AppError::Invalid { fields, .. } if fields[0].field == field),
+                "{n}: {amount}: {e:?}"
+            );
+        }
+        let e = app
+            .channel_report(&marketer, ChannelBy::Source, to, from, None)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Invalid { .. }), "{n}: {e:?}");
+
+        // Deleting: gone from the report, the audit log keeps what it was.
+        let listed = app.spend_entries(&marketer, from, to).await.unwrap();
+        assert_eq!(listed.len(), 3, "{n}");
+        let vk = listed.iter().find(|s| s.source == "vk").unwrap().id;
+        app.delete_spend(&marketer, vk).await.unwrap();
+        let e = app.delete_spend(&marketer, vk).await.unwrap_err();
+        assert!(matches!(e, AppError::NotFound(_)), "{n}: {e:?}");
+        let r = app
+            .channel_report(&marketer, ChannelBy::Source, from, to, None)
+            .await
+            .unwrap();
+        assert!(
+            r.rows.iter().all(|x| x.key.source.as_deref() != Some("vk")),
+            "{n}"
+        );
+        let audit = app.store().audit_for("spend", vk).await.unwrap();
+        let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
+        assert!(
+            actions.contains(&"spend.add") && actions.contains(&"spend.delete"),
+            "{n}: {actions:?}"
+        );
+        let deleted = audit.iter().find(|a| a.action == "spend.delete").unwrap();
+        assert!(
+            deleted.before.as_deref().unwrap_or("").contains("\"vk\""),
+            "{n}"
+        );
+    }
+}

@@ -187,6 +187,90 @@ pub fn generate(cfg: &DemoConfig) -> Vec<DemoLead> {
     Gen::new(cfg).run()
 }
 
+/// What one paid channel cost in one market for one calendar month (or the part of it the demo
+/// spans).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoSpend {
+    pub source: String,
+    pub medium: String,
+    /// The first and the last day paid for.
+    pub first_day: chrono::NaiveDate,
+    pub last_day: chrono::NaiveDate,
+    pub amount: Money,
+}
+
+/// A paid submission's price in roubles, by source and medium (then by medium alone).
+fn cost_per_submission(source: &str, medium: &str) -> Option<i64> {
+    Some(match (source, medium) {
+        ("google", "cpc") => 1_900,
+        ("yandex", "cpc") => 1_400,
+        ("linkedin", "social") => 2_600,
+        ("vk", "social") => 700,
+        (_, "cpc") => 1_600,
+        (_, "social") => 1_000,
+        (_, "email") => 150,
+        (_, "offline") => 3_200,
+        (_, "partner") => 1_200,
+        _ => return None,
+    })
+}
+
+/// The demo's marketing spend: for each paid source and medium (advertising, social, the
+/// newsletter, the expo, the partners) and month, a budget in roubles (the company pays for
+/// every market from home) in proportion to the submissions it brought, give or take a fifth.
+/// Organic and direct traffic cost nothing.
+pub fn demo_spend(cfg: &DemoConfig) -> Vec<DemoSpend> {
+    use chrono::{DateTime, Datelike, NaiveDate};
+    use std::collections::BTreeMap;
+    let day_of = |at: Millis| {
+        DateTime::from_timestamp_millis(at)
+            .map(|t| t.date_naive())
+            .unwrap_or_default()
+    };
+    // (source, medium, year, month) → submissions.
+    let mut count: BTreeMap<(String, String, i32, u32), i64> = BTreeMap::new();
+    for l in generate(cfg) {
+        let sub = &l.submission;
+        let (Some(source), Some(medium)) = (sub.field("utm_source"), sub.field("utm_medium"))
+        else {
+            continue;
+        };
+        if cost_per_submission(source, medium).is_none() {
+            continue;
+        }
+        let d = day_of(sub.received_at);
+        *count
+            .entry((source.into(), medium.into(), d.year(), d.month()))
+            .or_default() += 1;
+    }
+    let first = day_of(cfg.anchor - SPAN_DAYS * DAY);
+    let last = day_of(cfg.anchor);
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x5eed_5bed);
+    let mut out = Vec::new();
+    let Ok(rub) = Currency::parse("RUB") else {
+        return Vec::new();
+    };
+    for ((source, medium, year, month), n) in count {
+        let Some(start) = NaiveDate::from_ymd_opt(year, month, 1) else {
+            continue;
+        };
+        let end = start
+            .checked_add_months(chrono::Months::new(1))
+            .and_then(|d| d.pred_opt())
+            .unwrap_or(start);
+        let price = cost_per_submission(&source, &medium).unwrap_or(0);
+        let roubles = (n * price * rng.gen_range(80..=120) / 100).max(1);
+        out.push(DemoSpend {
+            source,
+            medium,
+            first_day: start.max(first),
+            last_day: end.min(last),
+            amount: Money::new(roubles * 100, rub),
+        });
+    }
+    out
+}
+
 // ---------------------------------------------------------------------------------------------
 // Markets
 // ---------------------------------------------------------------------------------------------
@@ -3023,6 +3107,45 @@ mod tests {
 
     fn field<'a>(l: &'a DemoLead, k: &str) -> Option<&'a str> {
         l.submission.field(k)
+    }
+
+    #[test]
+    fn paid_channels_have_monthly_budgets() {
+        let c = cfg(42, DEFAULT_LEADS);
+        let spend = demo_spend(&c);
+        assert_eq!(spend, demo_spend(&c), "deterministic");
+        let first = chrono::DateTime::from_timestamp_millis(c.anchor - SPAN_DAYS * DAY)
+            .unwrap()
+            .date_naive();
+        let last = chrono::DateTime::from_timestamp_millis(c.anchor)
+            .unwrap()
+            .date_naive();
+        for s in &spend {
+            assert!(s.first_day <= s.last_day, "{s:?}");
+            assert!(s.first_day >= first && s.last_day <= last, "{s:?}");
+            assert!(s.amount.minor > 0);
+            assert_eq!(s.amount.currency.as_str(), "RUB");
+            assert_ne!(s.medium, "organic");
+        }
+        let has = |src: &str, med: &str| spend.iter().any(|s| s.source == src && s.medium == med);
+        assert!(has("yandex", "cpc"));
+        assert!(has("google", "cpc"));
+        assert!(has("newsletter", "email"));
+        assert!(has("expo", "offline"));
+        // Yandex costs about what its submissions cost, 1,400 ₽ each.
+        let yandex: i64 = spend
+            .iter()
+            .filter(|s| s.source == "yandex" && s.medium == "cpc")
+            .map(|s| s.amount.minor)
+            .sum();
+        let submissions = big()
+            .iter()
+            .filter(|l| {
+                field(l, "utm_source") == Some("yandex") && field(l, "utm_medium") == Some("cpc")
+            })
+            .count() as i64;
+        let per = yandex / 100 / submissions;
+        assert!((1_120..=1_680).contains(&per), "{per} ₽ per submission");
     }
 
     fn replay(steps: &[DemoStep]) -> Result<Stage, String> {

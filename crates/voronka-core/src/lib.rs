@@ -3,6 +3,7 @@
 //! Nothing here performs I/O: storage, HTTP and the clock are supplied by the callers.
 
 pub mod capture;
+pub mod channels;
 pub mod demo;
 pub mod intake;
 pub mod linkage;

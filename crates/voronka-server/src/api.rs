@@ -68,6 +68,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tokens", get(list_tokens).post(create_token))
         .route("/tokens/{id}", delete(revoke_token))
         .merge(crate::speed_api::routes())
+        .merge(crate::channels_api::routes())
         .merge(crate::scoring_api::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
@@ -99,6 +100,7 @@ pub(crate) enum IdOf {
     Token,
     Task,
     View,
+    Spend,
 }
 
 impl IdOf {
@@ -117,6 +119,7 @@ impl IdOf {
             IdOf::Token => Message::new("token_id_invalid"),
             IdOf::Task => Message::new("task_id_invalid"),
             IdOf::View => Message::new("view_id_invalid"),
+            IdOf::Spend => Message::new("spend_id_invalid"),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! Handlers are thin: they parse, call `voronka_app`, and render.
 
 mod api;
+mod channels_api;
 mod error;
 mod export;
 mod extract;

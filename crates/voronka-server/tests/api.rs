@@ -2817,3 +2817,269 @@ async fn saved_views_over_the_api() {
     assert_eq!(del(&tok).await.unwrap().status(), StatusCode::NO_CONTENT);
     assert_eq!(del(&tok).await.unwrap().status(), StatusCode::NOT_FOUND);
 }
+
+/// The channel report and marketing spend over HTTP: spend entered by a marketer's token, the
+/// report weighing a source's leads against it, every wrong setting a clear error, and who may.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn channel_report_and_spend_over_the_api() {
+    let s = start(1000).await;
+    let mut ids = Vec::new();
+    for (name, phone) in [
+        ("Вера Вк", "+7 916 930-00-01"),
+        ("Глеб Вк", "+7 916 930-00-02"),
+    ] {
+        let v: Value = s
+            .post("/api/v1/leads", &s.admin_token)
+            .json(
+                &json!({"name": name, "phone": phone, "utm_source": "vk", "utm_medium": "social"}),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.push(v["lead_id"].as_i64().unwrap_or_else(|| panic!("{v}")));
+    }
+    let r = s
+        .post(&format!("/api/v1/leads/{}/convert", ids[0]), &s.admin_token)
+        .json(&json!({"amount_minor": 2_000_000, "currency": "RUB"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let mila = s
+        .app
+        .add_user("mila@mail.ru", "Мила", "password-1", Role::Marketer)
+        .await
+        .unwrap();
+    let marketer = s.token(&[Scope::FormsWrite], Some(mila.id)).await;
+    let day = |back: i64| utc_day(voronka_app::now_ms() - back * 86_400_000);
+
+    let r = s
+        .post("/api/v1/spend", &marketer)
+        .json(&json!({"source": "vk", "medium": "social", "from": day(9), "to": day(0), "amount": "5 000,00", "note": "Таргет <b>"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let entry: Value = r.json().await.unwrap();
+    assert_eq!(
+        entry["amount"],
+        json!({"minor": 500_000, "currency": "RUB"}),
+        "{entry}"
+    );
+    assert_eq!(
+        (
+            &entry["source"],
+            &entry["medium"],
+            &entry["created_by"],
+            &entry["note"]
+        ),
+        (
+            &json!("vk"),
+            &json!("social"),
+            &json!("token t"),
+            &json!("Таргет <b>")
+        ),
+        "{entry}"
+    );
+    assert_eq!(
+        entry["ends_at"].as_i64().unwrap() - entry["starts_at"].as_i64().unwrap(),
+        10 * 86_400_000,
+        "{entry}: both days counted"
+    );
+
+    let rep = s
+        .json("/api/v1/reports/channels?by=source_medium", &marketer)
+        .await;
+    assert_eq!(rep["by"], "source_medium", "{rep}");
+    assert_eq!(rep["currency"], "RUB", "{rep}");
+    let row = &rep["rows"][0];
+    assert_eq!(
+        row["key"],
+        json!({"source": "vk", "medium": "social"}),
+        "{rep}"
+    );
+    assert_eq!(
+        (&row["leads"], &row["converted"], &row["conversion_rate"]),
+        (&json!(2), &json!(1), &json!(0.5)),
+        "{row}"
+    );
+    assert_eq!(
+        row["revenue"],
+        json!([{"minor": 2_000_000, "currency": "RUB"}]),
+        "{row}"
+    );
+    assert_eq!(
+        row["cost_per_lead"],
+        json!({"minor": 250_000, "currency": "RUB"}),
+        "{row}"
+    );
+    assert_eq!(row["roi"], json!(3.0), "{row}");
+    assert_eq!(rep["total"]["leads"], 2, "{rep}");
+    // A period before the leads and the spend: nothing.
+    let old = s
+        .json(
+            &format!("/api/v1/reports/channels?from={}&to={}", day(60), day(40)),
+            &marketer,
+        )
+        .await;
+    assert_eq!(old["rows"], json!([]), "{old}");
+    // In euros: nothing to divide.
+    let eur = s
+        .json("/api/v1/reports/channels?currency=eur", &s.admin_token)
+        .await;
+    assert_eq!(
+        (&eur["currency"], &eur["rows"][0]["roi"]),
+        (&json!("EUR"), &Value::Null),
+        "{eur}"
+    );
+
+    // Wrong settings.
+    for (query, status, code) in [
+        ("by=partner", StatusCode::BAD_REQUEST, "report_by_unknown"),
+        (
+            "from=вчера",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "date_unreadable",
+        ),
+        (
+            "from=2026-01-10&to=2026-01-01",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "period_ends_before_start",
+        ),
+        (
+            "from=1990-01-01&to=2026-01-01",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "period_too_long",
+        ),
+        (
+            "currency=rubles",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "report_currency_invalid",
+        ),
+    ] {
+        let (st, e) = error_of(
+            s.get(&format!("/api/v1/reports/channels?{query}"), &marketer)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(
+            (st, e["code"].as_str().unwrap()),
+            (status, code),
+            "{query}: {e}"
+        );
+    }
+    let (st, e) = error_of(
+        s.get("/api/v1/reports/channels?sort=leads", &marketer)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (st, &e["code"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("query_invalid")),
+        "{e}"
+    );
+    let (st, e) = error_of(
+        s.post("/api/v1/spend", &marketer)
+            .json(&json!({"source": "", "from": day(1), "to": day(3), "amount": "-1"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (st, &e["code"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("spend_invalid")),
+        "{e}"
+    );
+    let fields: Vec<(&str, &str)> = e["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["field"].as_str().unwrap(), f["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("source", "spend_source_required"),
+            ("to", "spend_ends_before_start"),
+            ("amount", "spend_not_positive")
+        ],
+        "{e}"
+    );
+
+    // Who may: a salesperson's token sees no report; a token that only reads leads enters no
+    // spend.
+    let sara = s
+        .app
+        .add_user("sara@mail.ru", "Sara", "password-1", Role::Salesperson)
+        .await
+        .unwrap();
+    let seller = s
+        .token(&[Scope::LeadsRead, Scope::FormsWrite], Some(sara.id))
+        .await;
+    let (st, e) = error_of(
+        s.get("/api/v1/reports/channels", &seller)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (st, &e["code"]),
+        (StatusCode::FORBIDDEN, &json!("role_cannot_see_reports")),
+        "{e}"
+    );
+    let reader = s.token(&[Scope::LeadsRead], None).await;
+    let (st, _) = error_of(
+        s.post("/api/v1/spend", &reader)
+            .json(&json!({"source": "vk", "from": day(1), "to": day(1), "amount": "1"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+
+    // Listed, then deleted.
+    let list = s.json("/api/v1/spend", &reader).await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    let del = |path: String| {
+        s.http
+            .delete(format!("{}{path}", s.base))
+            .bearer_auth(&marketer)
+            .send()
+    };
+    let path = format!("/api/v1/spend/{}", entry["id"]);
+    assert_eq!(
+        del(path.clone()).await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    let (st, e) = error_of(del(path).await.unwrap()).await;
+    assert_eq!(
+        (st, &e["code"]),
+        (StatusCode::NOT_FOUND, &json!("spend_not_found")),
+        "{e}"
+    );
+    let (st, e) = error_of(del("/api/v1/spend/abc".into()).await.unwrap()).await;
+    assert_eq!(
+        (st, &e["code"]),
+        (StatusCode::BAD_REQUEST, &json!("spend_id_invalid")),
+        "{e}"
+    );
+    assert_eq!(s.json("/api/v1/spend", &reader).await, json!([]));
+}
+
+/// A moment's UTC day, as the API's date parameters take it.
+fn utc_day(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap()
+        .date_naive()
+        .to_string()
+}

@@ -1502,3 +1502,146 @@ async fn customers_merge_and_a_person_is_erased_in_the_browser() {
     b.screenshot("contact-erased").await;
     b.finish().await;
 }
+
+/// The channel report in the browser: spend entered through its form shows in the row of its
+/// source as cost per lead and return, the grouping changes with the select, and an entry is
+/// deleted once its confirmation is accepted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn channel_report_weighs_spend_entered_in_the_browser() {
+    let _one = BROWSER_LOCK.lock().await;
+    let v = voronka().await;
+    let origin = site(|_| String::new()).await;
+    let (form_id, key) = v.form(&origin, json!({})).await;
+    let mut first = None;
+    for phone in [
+        "+7 916 710-10-01",
+        "+7 916 710-10-02",
+        "+7 916 710-10-03",
+        "+7 916 710-10-04",
+    ] {
+        let out = v
+            .capture(
+                &key,
+                json!({"name": "Инна Рекламная", "phone": phone, "utm_source": "yandex", "utm_medium": "cpc"}),
+            )
+            .await;
+        first.get_or_insert(out["lead_id"].as_i64().unwrap());
+    }
+    let lead = first.unwrap();
+    v.api(
+        reqwest::Method::POST,
+        &format!("/api/v1/leads/{lead}/convert"),
+        Some(json!({"amount_minor": 6_000_000, "currency": "RUB"})),
+    )
+    .await;
+    let b = Browser::start(true).await;
+    b.sign_in(&v).await;
+    b.click("nav a[href='/reports']").await;
+    b.until(
+        "the channel report",
+        "return !!document.querySelector('#channel-report')",
+        Duration::from_secs(10),
+    )
+    .await;
+    let today = chrono::Utc::now().date_naive();
+    let week_ago = today - chrono::Duration::days(6);
+    // Date fields take their value as the browser's own picker would leave it.
+    b.client
+        .execute(
+            "document.querySelector('#add-spend [name=from]').value = arguments[0]; \
+             document.querySelector('#add-spend [name=to]').value = arguments[1];",
+            vec![json!(week_ago.to_string()), json!(today.to_string())],
+        )
+        .await
+        .unwrap();
+    for (css, text) in [
+        ("#add-spend [name=source]", "yandex"),
+        ("#add-spend [name=medium]", "cpc"),
+        ("#add-spend [name=amount]", "20000"),
+    ] {
+        b.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .send_keys(text)
+            .await
+            .unwrap();
+    }
+    b.click("#add-spend button[type='submit']").await;
+    b.until(
+        "the report with the spend",
+        "return !!document.querySelector('#spend-entries')",
+        Duration::from_secs(10),
+    )
+    .await;
+    let row = b
+        .client
+        .execute(
+            "const r = [...document.querySelectorAll('#channel-report tbody tr')]\
+               .find(r => r.querySelector('th').textContent.trim() === 'yandex'); \
+             return [...r.querySelectorAll('td')].map(td => td.textContent.trim());",
+            vec![],
+        )
+        .await
+        .unwrap();
+    // Interests, leads, junk, MQL, SQL, converted, conversion, revenue, spend, per lead,
+    // per customer, return.
+    assert_eq!(
+        row,
+        json!([
+            "0",
+            "4",
+            "0",
+            "1",
+            "1",
+            "1",
+            "25.0 %",
+            "60\u{202f}000.00 RUB",
+            "20\u{202f}000.00 RUB",
+            "5\u{202f}000.00 RUB",
+            "20\u{202f}000.00 RUB",
+            "+200 %"
+        ])
+    );
+    b.screenshot("channel-report").await;
+
+    // By form: the form's row opens the inbox of its leads; its spend has no row.
+    b.client
+        .execute(
+            "document.querySelector('#report-filters [name=by]').value = 'form';",
+            vec![],
+        )
+        .await
+        .unwrap();
+    b.click("#report-filters button[type='submit']").await;
+    b.until(
+        "the report by form",
+        "return location.search.includes('by=form') && !!document.querySelector('#unattributed-spend')",
+        Duration::from_secs(10),
+    )
+    .await;
+    let link = b
+        .client
+        .execute(
+            "return document.querySelector('#channel-report tbody th a').getAttribute('href')",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        link.as_str()
+            .unwrap()
+            .ends_with(&format!("&form={form_id}")),
+        "{link}"
+    );
+
+    // Deleted once confirmed.
+    b.click("#spend-entries button[type='submit']").await;
+    b.client.accept_alert().await.unwrap();
+    b.until(
+        "the report without the spend",
+        "return !document.querySelector('#spend-entries') && location.search.includes('by=form')",
+        Duration::from_secs(10),
+    )
+    .await;
+}

@@ -3025,3 +3025,227 @@ async fn inbox_filters_saved_as_a_view() {
     assert!(page.body.contains("View deleted."));
     assert!(!page.body.contains("по баллам"));
 }
+
+/// The channel report: each source's leads against the spend entered for it, the spend form
+/// (kept as typed when refused, CSRF-checked), deleting an entry, unreadable settings, and who
+/// sees the page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn channel_report_and_marketing_spend() {
+    let s = start().await;
+    let utm = |source: &'static str| [("utm_source", source), ("utm_medium", "cpc")];
+    let a = s
+        .capture(
+            "Анна Гуглова",
+            &[&utm("google")[..], &[("phone", "+7 916 920-00-01")]].concat(),
+        )
+        .await;
+    s.capture(
+        "Борис Гуглов",
+        &[&utm("google")[..], &[("phone", "+7 916 920-00-02")]].concat(),
+    )
+    .await;
+    s.capture(
+        "Хакер",
+        &[
+            ("utm_source", "<script>alert(1)</script>"),
+            ("phone", "+7 916 920-00-03"),
+        ],
+    )
+    .await;
+    s.convert_rub(a, 3_000_000).await;
+    let c = client();
+    let csrf = s.login(&c, ADMIN_EMAIL).await;
+    let today = utc_date(voronka_app::now_ms());
+    let week_ago = utc_date(voronka_app::now_ms() - 6 * 86_400_000);
+
+    let page = s.get(&c, "/reports").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body
+            .contains("href=\"/reports\" aria-current=\"page\""),
+        "{}",
+        around(&page.body, "/reports")
+    );
+    let table = around(&page.body, "id=\"channel-report\"");
+    assert!(
+        page.body
+            .contains("&#60;script&#62;alert(1)&#60;/script&#62;")
+            && !page.body.contains("<script>alert"),
+        "{table}"
+    );
+    // The row opens the inbox of its leads of these days.
+    assert!(
+        page.body.contains(&format!(
+            "href=\"/leads?from={}&#38;to={today}&#38;source=google\"",
+            utc_date(voronka_app::now_ms() - 29 * 86_400_000)
+        )),
+        "{}",
+        around(&page.body, "source=google")
+    );
+
+    // Spend: entered, then the row weighs it.
+    let r = s
+        .post(
+            &c,
+            "/reports/spend",
+            &[
+                ("csrf", csrf.as_str()),
+                ("back", "/reports?by=source_medium"),
+                ("source", "google"),
+                ("medium", "cpc"),
+                ("from", week_ago.as_str()),
+                ("to", today.as_str()),
+                ("amount", "10 000"),
+                ("currency", ""),
+                ("note", "Кампания <b>зима</b>"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location, "/reports?by=source_medium&done=spend_added");
+    let page = s.get(&c, &r.location).await;
+    assert!(page.body.contains("Spend added."), "{}", page.body);
+    let spend = around(&page.body, "id=\"spend-entries\"");
+    assert!(
+        page.body.contains("google / cpc")
+            && page.body.contains("10\u{202f}000.00 RUB")
+            && page.body.contains("Кампания &#60;b&#62;зима&#60;/b&#62;")
+            && page.body.contains("Anna Admin"),
+        "{spend}"
+    );
+    // Two leads for 10,000: 5,000 each; 30,000 earned: +200 %.
+    let row = around(&page.body, "google / cpc</bdi>");
+    assert!(
+        page.body.contains("5\u{202f}000.00 RUB") && page.body.contains("+200 %"),
+        "{row}"
+    );
+
+    // Refused: said why, the form keeps what was typed.
+    let r = s
+        .post(
+            &c,
+            "/reports/spend",
+            &[
+                ("csrf", csrf.as_str()),
+                ("back", "/reports?by=source"),
+                ("source", "yandex-набранный"),
+                ("from", today.as_str()),
+                ("to", week_ago.as_str()),
+                ("amount", "много"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("the last day comes before the first")
+            && r.body.contains("The amount is not a number")
+            && r.body.contains("value=\"yandex-набранный\"")
+            && r.body.contains("value=\"много\""),
+        "{}",
+        around(&r.body, "add-spend")
+    );
+    let r = s
+        .post(
+            &c,
+            "/reports/spend",
+            &[
+                ("csrf", "forged"),
+                ("source", "google"),
+                ("from", today.as_str()),
+                ("to", today.as_str()),
+                ("amount", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        s.app
+            .store()
+            .spend_entries(0, i64::MAX / 2)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Deleted from its row.
+    let id = s.app.store().spend_entries(0, i64::MAX / 2).await.unwrap()[0].id;
+    let r = s
+        .post(
+            &c,
+            &format!("/reports/spend/{id}/delete"),
+            &[
+                ("csrf", csrf.as_str()),
+                ("back", "https://evil.example/?by=form"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location, "/reports?by=form&done=spend_deleted");
+    let page = s.get(&c, &r.location).await;
+    assert!(
+        page.body.contains("Spend entry deleted.") && !page.body.contains("зима"),
+        "{}",
+        around(&page.body, "spend")
+    );
+
+    // Unreadable settings: said so, with the report of the defaults.
+    let page = s.get(&c, "/reports?from=2026-13-45&currency=рубль").await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.body.contains("unreadable date") && page.body.contains("id=\"channel-report\""),
+        "{}",
+        page.body
+    );
+    let page = s.get(&c, "/reports?currency=рубль").await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("is not a currency"), "{}", page.body);
+
+    // A marketer sees it and enters spend; a salesperson has neither the page nor its link.
+    s.app
+        .add_user("mila@mail.ru", "Мила", PASSWORD, Role::Marketer)
+        .await
+        .unwrap();
+    s.app
+        .add_user("sara@mail.ru", "Sara Seller", PASSWORD, Role::Salesperson)
+        .await
+        .unwrap();
+    let m = client();
+    let r = s
+        .post(
+            &m,
+            "/login",
+            &[
+                ("email", "mila@mail.ru"),
+                ("password", PASSWORD),
+                ("next", "/reports"),
+            ],
+        )
+        .await;
+    assert_eq!(r.location, "/reports");
+    let page = s.get(&m, "/reports").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("id=\"add-spend\""));
+    let seller = client();
+    let csrf = s.login(&seller, "sara@mail.ru").await;
+    let inbox = s.get(&seller, "/leads").await;
+    assert!(!inbox.body.contains("href=\"/reports\""));
+    assert_eq!(
+        s.get(&seller, "/reports").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = s
+        .post(
+            &seller,
+            "/reports/spend",
+            &[
+                ("csrf", csrf.as_str()),
+                ("source", "google"),
+                ("from", today.as_str()),
+                ("to", today.as_str()),
+                ("amount", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}

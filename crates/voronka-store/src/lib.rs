@@ -1,6 +1,7 @@
 //! Persistence for Voronka: one [`Store`] trait with an embedded SQLite backend (the default)
 //! and a PostgreSQL backend for production. Both pass the same conformance suite.
 
+mod channels;
 mod routing;
 mod scoring;
 mod types;
@@ -8,6 +9,7 @@ mod types;
 pub mod postgres;
 pub mod sqlite;
 
+pub use channels::*;
 pub use routing::*;
 pub use scoring::*;
 pub use types::*;
@@ -169,7 +171,7 @@ pub async fn connect_with(url: &str, memory: MemoryBudget) -> Result<Arc<dyn Sto
 
 /// Domain-level storage operations. Writes that belong together go through a [`Tx`].
 #[async_trait]
-pub trait Store: RoutingStore + ScoreStore + Send + Sync + 'static {
+pub trait Store: RoutingStore + ScoreStore + ChannelStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
     async fn migrate(&self) -> Result<()>;
     /// Refreshes the query planner's statistics (after bulk loads).
@@ -361,7 +363,7 @@ pub trait Store: RoutingStore + ScoreStore + Send + Sync + 'static {
 /// used or returned to the pool: until then its locks stay (on PostgreSQL, rows it locked are
 /// skipped by `SKIP LOCKED` claims meanwhile). `rollback` ends it at once.
 #[async_trait]
-pub trait Tx: RoutingTx + ScoreTx + Send {
+pub trait Tx: RoutingTx + ScoreTx + ChannelTx + Send {
     async fn commit(self: Box<Self>) -> Result<()>;
     async fn rollback(self: Box<Self>) -> Result<()>;
     /// Serializes intake transactions across processes, so that two processes never both create

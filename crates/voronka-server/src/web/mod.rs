@@ -10,6 +10,7 @@ pub(crate) mod import;
 mod leads;
 pub(crate) use leads::inbox_query;
 mod people;
+mod reports;
 mod scoring;
 mod speed;
 mod survey;
@@ -93,6 +94,9 @@ pub fn routes() -> Router<AppState> {
         .route("/work/leads/{id}/outcome", post(speed::log_outcome))
         .route("/work/tasks/{id}/done", post(speed::task_done))
         .route("/sla", get(speed::sla))
+        .route("/reports", get(reports::channels))
+        .route("/reports/spend", post(reports::add_spend))
+        .route("/reports/spend/{id}/delete", post(reports::delete_spend))
         .route("/kanban", get(speed::kanban))
         .route("/kanban/leads/{id}/stage", post(speed::kanban_move))
         .route(
@@ -178,6 +182,8 @@ pub(crate) struct Layout {
     pub reads_leads: bool,
     /// Sales managers and administrators review duplicates.
     pub reviews_duplicates: bool,
+    /// Sees the reports (everyone but salespeople).
+    pub sees_reports: bool,
     pub t_duplicates: &'static str,
     pub csrf: String,
     pub section: &'static str,
@@ -213,6 +219,7 @@ impl Layout {
             is_admin: u.user.role.is_admin(),
             reads_leads: u.user.role.reads_leads(),
             reviews_duplicates: u.user.role.assigns_leads(),
+            sees_reports: u.user.role != Role::Salesperson,
             t_duplicates: t::NAV_DUPLICATES,
             csrf: u.csrf.clone(),
             section,

@@ -15,6 +15,46 @@ pub const NAV_WORK: &str = "Work";
 pub const NAV_SLA: &str = "SLA";
 pub const NAV_SCORING: &str = "Scoring";
 pub const STATUS_TITLE: &str = "Status";
+pub const NAV_REPORTS: &str = "Reports";
+
+// Channel report.
+pub const REPORTS_TITLE: &str = "Channels";
+pub const BY_SOURCE: &str = "Source";
+pub const BY_SOURCE_MEDIUM: &str = "Source / medium";
+pub const BY_MEDIUM: &str = "Medium";
+pub const BY_CAMPAIGN: &str = "Campaign";
+pub const BY_FORM: &str = "Form";
+pub const GROUP_BY: &str = "Group by";
+pub const FIRST_DAY: &str = "First day";
+pub const LAST_DAY: &str = "Last day";
+pub const SHOW_REPORT: &str = "Show";
+pub const NO_CHANNEL: &str = "(none)";
+pub const ALL_CHANNELS: &str = "All channels";
+pub const CHANNEL: &str = "Channel";
+pub const COL_INTERESTS: &str = "Interests";
+pub const COL_JUNK: &str = "Junk";
+pub const CONVERTED: &str = "Converted";
+pub const CONVERSION_RATE: &str = "Conversion";
+pub const REVENUE: &str = "Revenue";
+pub const SPEND: &str = "Spend";
+pub const COST_PER_LEAD: &str = "Cost per lead";
+pub const COST_PER_CUSTOMER: &str = "Cost per customer";
+pub const RETURN_ON_SPEND: &str = "Return on spend";
+/// First day, last day, currency.
+pub const CHANNELS_HINT_N: &str = "The leads created from {1} to {2} (UTC), how far they went and what their deals came to, whenever made, against what each channel cost in these days. Cost and return are in {3}: amounts in other currencies are listed beside them, not converted, and a figure that would mix currencies is left out (—).";
+pub const NO_LEADS_OR_SPEND: &str = "No leads, interests or spend in these days.";
+pub const UNATTRIBUTED_SPEND_N: &str = "Spend of these days that this grouping cannot show (a source's whole budget has no medium or campaign; no spend is of a form): {1}";
+pub const MARKETING_SPEND: &str = "Marketing spend";
+pub const SPEND_HINT: &str = "What each channel cost, for the days it paid for: the report spreads every amount evenly over its days. Name the source as the leads' utm_source has it; a medium or campaign narrows it.";
+pub const NO_SPEND_IN_PERIOD: &str = "No spend entered for these days.";
+pub const SPEND_DAYS: &str = "Days";
+pub const ENTERED_BY: &str = "Entered by";
+pub const ADD_SPEND: &str = "Add spend";
+pub const OPTIONAL_MEDIUM: &str = "Medium (optional)";
+pub const OPTIONAL_CAMPAIGN: &str = "Campaign (optional)";
+pub const DELETE_SPEND_N: &str = "Delete the spend entry {1}";
+pub const DELETE: &str = "Delete";
+pub const CONFIRM_DELETE_SPEND: &str = "Delete this spend entry?";
 
 // Scoring.
 pub const SCORING_TITLE: &str = "Fit and activity";
@@ -145,6 +185,8 @@ pub fn flash(code: &str) -> Option<&'static str> {
         "note" => "Note added.",
         "view_saved" => "View saved.",
         "view_deleted" => "View deleted.",
+        "spend_added" => "Spend added.",
+        "spend_deleted" => "Spend entry deleted.",
         "form" => "Form created.",
         "saved" => "Form saved. The widget shows the change within a few seconds.",
         "quiz" => "Quiz saved.",

@@ -165,6 +165,7 @@ impl SqlStore {
 include!("../common.rs");
 include!("../routing_sql.rs");
 include!("../scoring_sql.rs");
+include!("../channels_sql.rs");
 
 #[cfg(test)]
 mod tests {

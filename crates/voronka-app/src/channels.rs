@@ -1,0 +1,308 @@
+//! Channel analytics: the report of what each channel brought and cost, and the marketing spend
+//! it weighs against.
+
+use crate::{now_ms, Actor, App, AppError, FieldError, Message, Result};
+use chrono::NaiveDate;
+use voronka_core::channels::{channel_report, ChannelBy, ChannelReport, SpendEntry};
+use voronka_core::intake::normalize::clean_text;
+use voronka_core::{Currency, Id, Millis, Money};
+use voronka_store::NewSpend;
+
+const DAY_MS: Millis = 86_400_000;
+/// The longest period a report or a spend entry covers, in days (about ten years).
+pub const MAX_DAYS: i64 = 3_660;
+/// The longest source, medium or campaign name, in characters.
+pub const MAX_CHANNEL_NAME: usize = 200;
+/// The longest note of a spend entry, in characters.
+pub const MAX_SPEND_NOTE: usize = 500;
+
+/// Spend as typed: days as `YYYY-MM-DD`, both counted; the amount in major units.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpendInput {
+    pub source: String,
+    #[serde(default)]
+    pub medium: Option<String>,
+    #[serde(default)]
+    pub campaign: Option<String>,
+    /// The first day paid for.
+    pub from: String,
+    /// The last day paid for.
+    pub to: String,
+    pub amount: String,
+    /// The workspace's currency when none is given.
+    #[serde(default)]
+    pub currency: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// The start of a UTC day written `YYYY-MM-DD`.
+pub fn day_start(field: &str, text: &str) -> std::result::Result<Millis, FieldError> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc().timestamp_millis())
+        .ok_or_else(|| FieldError::new(field, Message::new("date_unreadable")))
+}
+
+fn optional_name(field: &str, v: &Option<String>, errors: &mut Vec<FieldError>) -> Option<String> {
+    let v = clean_text(v.as_deref().unwrap_or(""));
+    if v.chars().count() > MAX_CHANNEL_NAME {
+        errors.push(FieldError::new(
+            field,
+            Message::new("channel_text_too_long").with("max", MAX_CHANNEL_NAME),
+        ));
+    }
+    (!v.is_empty()).then_some(v)
+}
+
+fn invalid(errors: Vec<FieldError>) -> AppError {
+    AppError::Invalid {
+        message: Message::new("spend_invalid").with(
+            "problems",
+            errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        fields: errors,
+    }
+}
+
+impl App {
+    fn report_currency(&self, given: Option<&str>) -> Result<Currency> {
+        let code = given
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .unwrap_or(&self.settings.default_currency);
+        Currency::parse(code).map_err(|_| {
+            AppError::invalid(
+                "currency",
+                Message::new("report_currency_invalid").with("given", code),
+            )
+        })
+    }
+
+    /// What each channel's leads of `[from, to)` came to and what the channel cost then, in
+    /// `currency` (the workspace's when none). Everyone who sees reports sees it: it holds no
+    /// personal data.
+    pub async fn channel_report(
+        &self,
+        actor: &Actor,
+        by: ChannelBy,
+        from: Millis,
+        to: Millis,
+        currency: Option<&str>,
+    ) -> Result<ChannelReport> {
+        actor.require_reports()?;
+        let currency = self.report_currency(currency)?;
+        check_period(from, to)?;
+        let tallies = self.store.channel_tallies(by, from, to).await?;
+        let spend = self.store.spend_entries(from, to).await?;
+        Ok(channel_report(by, from, to, currency, &tallies, &spend))
+    }
+
+    /// The spend entries whose days overlap `[from, to)`, the latest first.
+    pub async fn spend_entries(
+        &self,
+        actor: &Actor,
+        from: Millis,
+        to: Millis,
+    ) -> Result<Vec<SpendEntry>> {
+        actor.require_reports()?;
+        check_period(from, to)?;
+        Ok(self.store.spend_entries(from, to).await?)
+    }
+
+    /// Records what a channel cost for some days; for those who run the marketing (forms).
+    pub async fn add_spend(&self, actor: &Actor, input: &SpendInput) -> Result<SpendEntry> {
+        actor.require_forms()?;
+        let mut errors = Vec::new();
+        let source = clean_text(&input.source);
+        if source.is_empty() {
+            errors.push(FieldError::new(
+                "source",
+                Message::new("spend_source_required"),
+            ));
+        } else if source.chars().count() > MAX_CHANNEL_NAME {
+            errors.push(FieldError::new(
+                "source",
+                Message::new("channel_text_too_long").with("max", MAX_CHANNEL_NAME),
+            ));
+        }
+        let medium = optional_name("medium", &input.medium, &mut errors);
+        let campaign = optional_name("campaign", &input.campaign, &mut errors);
+        let from = day_start("from", &input.from)
+            .map_err(|e| errors.push(e))
+            .ok();
+        let to = day_start("to", &input.to).map_err(|e| errors.push(e)).ok();
+        if let (Some(f), Some(t)) = (from, to) {
+            if t < f {
+                errors.push(FieldError::new(
+                    "to",
+                    Message::new("spend_ends_before_start"),
+                ));
+            } else if t.saturating_sub(f) / DAY_MS >= MAX_DAYS {
+                errors.push(FieldError::new(
+                    "to",
+                    Message::new("period_too_long").with("max", MAX_DAYS),
+                ));
+            }
+        }
+        let currency = self
+            .report_currency(input.currency.as_deref())
+            .map_err(|e| {
+                if let AppError::Invalid { fields, .. } = e {
+                    errors.extend(fields);
+                }
+            })
+            .ok();
+        let amount = currency.and_then(|c| match Money::parse_major(&input.amount, c) {
+            Ok(m) if m.minor <= 0 => {
+                errors.push(FieldError::new(
+                    "amount",
+                    Message::new("spend_not_positive"),
+                ));
+                None
+            }
+            Ok(m) if m.minor > Money::MAX_MINOR => {
+                errors.push(FieldError::new(
+                    "amount",
+                    Message::new("spend_amount_too_large").with("max", Money::MAX_MINOR),
+                ));
+                None
+            }
+            Ok(m) => Some(m),
+            Err(_) => {
+                errors.push(FieldError::new("amount", Message::new("amount_invalid")));
+                None
+            }
+        });
+        let note = clean_text(input.note.as_deref().unwrap_or(""));
+        if note.chars().count() > MAX_SPEND_NOTE {
+            errors.push(FieldError::new(
+                "note",
+                Message::new("channel_text_too_long").with("max", MAX_SPEND_NOTE),
+            ));
+        }
+        let (Some(from), Some(to), Some(amount), true) = (from, to, amount, errors.is_empty())
+        else {
+            return Err(invalid(errors));
+        };
+        let now = now_ms();
+        let row = NewSpend {
+            source,
+            medium,
+            campaign,
+            starts_at: from,
+            ends_at: to + DAY_MS,
+            amount,
+            note: (!note.is_empty()).then_some(note),
+            created_by: actor.name(),
+            created_at: now,
+        };
+        let mut tx = self.store.begin().await?;
+        let id = tx.add_spend(&row).await?;
+        tx.audit(&voronka_store::NewAudit {
+            actor_id: actor.user_id(),
+            actor: actor.name(),
+            action: "spend.add".into(),
+            entity: "spend".into(),
+            entity_id: Some(id),
+            before: None,
+            after: Some(spend_json(&row)),
+            at: now,
+        })
+        .await?;
+        tx.commit().await?;
+        self.store
+            .spend_entry(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(Message::new("spend_not_found").with("id", id)))
+    }
+
+    /// Deletes a spend entry (entered by mistake); the audit log keeps what it was.
+    pub async fn delete_spend(&self, actor: &Actor, id: Id) -> Result<()> {
+        actor.require_forms()?;
+        let not_found = || AppError::NotFound(Message::new("spend_not_found").with("id", id));
+        let entry = self.store.spend_entry(id).await?.ok_or_else(not_found)?;
+        let mut tx = self.store.begin().await?;
+        if !tx.delete_spend(id).await? {
+            return Err(not_found());
+        }
+        tx.audit(&voronka_store::NewAudit {
+            actor_id: actor.user_id(),
+            actor: actor.name(),
+            action: "spend.delete".into(),
+            entity: "spend".into(),
+            entity_id: Some(id),
+            before: serde_json::to_string(&entry).ok(),
+            after: None,
+            at: now_ms(),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+fn spend_json(s: &NewSpend) -> String {
+    serde_json::json!({
+        "source": s.source,
+        "medium": s.medium,
+        "campaign": s.campaign,
+        "starts_at": s.starts_at,
+        "ends_at": s.ends_at,
+        "amount": s.amount,
+        "note": s.note,
+    })
+    .to_string()
+}
+
+/// A report's period: `from` before `to`, at most [`MAX_DAYS`] long.
+fn check_period(from: Millis, to: Millis) -> Result<()> {
+    if to <= from {
+        return Err(AppError::invalid(
+            "to",
+            Message::new("period_ends_before_start"),
+        ));
+    }
+    if to.saturating_sub(from) / DAY_MS > MAX_DAYS {
+        return Err(AppError::invalid(
+            "to",
+            Message::new("period_too_long").with("max", MAX_DAYS),
+        ));
+    }
+    Ok(())
+}
+
+/// A period from its days as typed (`YYYY-MM-DD`, both counted), as `[from, to)`: by default
+/// it ends today (UTC) and is `default_days` long.
+pub fn report_period(
+    from: Option<&str>,
+    to: Option<&str>,
+    default_days: i64,
+) -> Result<(Millis, Millis)> {
+    let day = |field: &str, text: &str| {
+        day_start(field, text).map_err(|e| AppError::Invalid {
+            message: Message::new("date_unreadable"),
+            fields: vec![e],
+        })
+    };
+    let today = now_ms().div_euclid(DAY_MS) * DAY_MS;
+    let to = to.map(str::trim).filter(|v| !v.is_empty());
+    let from = from.map(str::trim).filter(|v| !v.is_empty());
+    let last = match to {
+        Some(t) => day("to", t)?,
+        None => today,
+    };
+    let first = match from {
+        Some(f) => day("from", f)?,
+        None => last.saturating_sub((default_days - 1) * DAY_MS),
+    };
+    let end = last.saturating_add(DAY_MS);
+    check_period(first, end)?;
+    Ok((first, end))
+}

@@ -1,0 +1,152 @@
+//! Channel analytics under `/api/v1`: the channel report and the marketing spend it weighs
+//! each channel's leads against.
+
+use crate::api::IdOf;
+use crate::extract::{ApiActor, ApiQuery, JsonBody};
+use crate::{ApiError, AppState};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get};
+use axum::{Json, Router};
+use serde::Deserialize;
+use voronka_app::{report_period, Message, SpendInput};
+use voronka_core::channels::{ChannelBy, ChannelReport, SpendEntry};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// How many days a report covers when no `from` is given.
+pub(crate) const REPORT_DAYS: i64 = 30;
+/// How many days the spend list covers when no `from` is given.
+const SPEND_DAYS: i64 = 365;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/reports/channels", get(channel_report))
+        .route("/spend", get(list_spend).post(add_spend))
+        .route("/spend/{id}", delete(delete_spend))
+}
+
+/// What a report groups by, as a query gives it (`source` when not given).
+pub(crate) fn parse_by(given: Option<&str>) -> ApiResult<ChannelBy> {
+    let text = given.map(str::trim).filter(|t| !t.is_empty());
+    match text {
+        None => Ok(ChannelBy::Source),
+        Some(t) => ChannelBy::parse(t).ok_or_else(|| {
+            ApiError::BadRequest(
+                Message::new("report_by_unknown").with(
+                    "choices",
+                    ChannelBy::ALL
+                        .iter()
+                        .map(|b| b.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                ),
+            )
+        }),
+    }
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ChannelQuery {
+    /// source (the default), source_medium, medium, campaign or form.
+    by: Option<String>,
+    /// The first day of the leads' creation, YYYY-MM-DD (UTC); 29 days before `to` by default.
+    from: Option<String>,
+    /// The last day, YYYY-MM-DD (UTC); today by default.
+    to: Option<String>,
+    /// The currency of cost per lead, per customer and return on spend (ISO 4217); the
+    /// workspace's by default. Amounts in other currencies are listed, not converted.
+    currency: Option<String>,
+}
+
+/// What each channel's leads of the period came to, and what the channel cost then.
+async fn channel_report(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<ChannelQuery>,
+) -> ApiResult<Json<ChannelReport>> {
+    let by = parse_by(q.by.as_deref())?;
+    let (from, to) = report_period(q.from.as_deref(), q.to.as_deref(), REPORT_DAYS)?;
+    Ok(Json(
+        s.app
+            .channel_report(&actor, by, from, to, q.currency.as_deref())
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SpendQuery {
+    /// The first day, YYYY-MM-DD; 364 days before `to` by default.
+    from: Option<String>,
+    /// The last day, YYYY-MM-DD; today by default.
+    to: Option<String>,
+}
+
+/// The spend entries whose days overlap the period, the latest first.
+async fn list_spend(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<SpendQuery>,
+) -> ApiResult<Json<Vec<SpendEntry>>> {
+    let (from, to) = report_period(q.from.as_deref(), q.to.as_deref(), SPEND_DAYS)?;
+    Ok(Json(s.app.spend_entries(&actor, from, to).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SpendBody {
+    /// The utm_source the money went to (google, yandex, vk, …).
+    source: String,
+    /// One medium of the source (cpc, social, …); none for the source's whole budget.
+    #[serde(default)]
+    medium: Option<String>,
+    /// One campaign (its utm_campaign).
+    #[serde(default)]
+    campaign: Option<String>,
+    /// The first day paid for, YYYY-MM-DD.
+    from: String,
+    /// The last day paid for, YYYY-MM-DD.
+    to: String,
+    /// The amount in major units as text: "15000", "15 000,50".
+    amount: String,
+    /// ISO 4217; the workspace's by default.
+    #[serde(default)]
+    currency: Option<String>,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+/// Records what a channel cost for some days.
+async fn add_spend(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    JsonBody(b): JsonBody<SpendBody>,
+) -> ApiResult<Response> {
+    let input = SpendInput {
+        source: b.source,
+        medium: b.medium,
+        campaign: b.campaign,
+        from: b.from,
+        to: b.to,
+        amount: b.amount,
+        currency: b.currency,
+        note: b.note,
+    };
+    let entry = s.app.add_spend(&actor, &input).await?;
+    Ok((StatusCode::CREATED, Json(entry)).into_response())
+}
+
+async fn delete_spend(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let id = crate::api::parse_id(&id, IdOf::Spend)?;
+    s.app.delete_spend(&actor, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

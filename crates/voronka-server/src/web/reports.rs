@@ -1,0 +1,368 @@
+//! The channel report page: what each source, medium, campaign or form brought and cost, and
+//! the marketing spend behind it.
+
+use super::fmt::ymd;
+use super::{link, query_value, render, render_status, see_other, t, Choice, IdPath, Layout};
+use super::{PageResult, PostForm};
+use crate::error::classify;
+use crate::extract::WebUser;
+use crate::AppState;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use voronka_app::{report_period, AppError, SpendInput};
+use voronka_core::channels::{ChannelBy, ChannelReport, ChannelRow};
+use voronka_core::{Currency, Money};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// The report's settings as the page's address has them.
+#[derive(Default, Clone)]
+pub(crate) struct ReportParams {
+    pub by: String,
+    pub from: String,
+    pub to: String,
+    pub currency: String,
+}
+
+impl ReportParams {
+    fn read(raw: Option<&str>) -> ReportParams {
+        let v = |k: &str| query_value(raw, k).unwrap_or_default().trim().to_string();
+        ReportParams {
+            by: v("by"),
+            from: v("from"),
+            to: v("to"),
+            currency: v("currency"),
+        }
+    }
+
+    fn pairs(&self) -> Vec<(String, String)> {
+        [
+            ("by", &self.by),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("currency", &self.currency),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+    }
+
+    /// The page's own address with these settings.
+    pub fn url(&self) -> String {
+        link("/reports", &self.pairs())
+    }
+}
+
+pub(crate) struct RowView {
+    pub label: String,
+    /// The inbox of the row's leads (none for leads without the grouped field).
+    pub leads_link: Option<String>,
+    pub interests: i64,
+    pub leads: i64,
+    pub junk: i64,
+    pub mql: i64,
+    pub sql: i64,
+    pub converted: i64,
+    /// Converted per lead, in per mille for the meter, and as text.
+    pub rate_permille: i64,
+    pub rate: String,
+    pub revenue: Vec<String>,
+    pub spend: Vec<String>,
+    pub cost_per_lead: String,
+    pub cost_per_customer: String,
+    pub roi: String,
+    /// The spend did not pay back (in the report's currency).
+    pub loss: bool,
+}
+
+pub(crate) struct SpendView {
+    pub id: i64,
+    pub channel: String,
+    pub days: String,
+    pub amount: String,
+    pub note: String,
+    pub by: String,
+}
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+struct ReportsPage {
+    layout: Layout,
+    groupings: Vec<Choice>,
+    /// The period as shown: first and last day.
+    first_day: String,
+    last_day: String,
+    currency: String,
+    rows: Vec<RowView>,
+    total: RowView,
+    unattributed: Vec<String>,
+    /// The page's address, for the forms to come back to.
+    back: String,
+    spend: Vec<SpendView>,
+    /// May enter and delete spend.
+    edits_spend: bool,
+    /// The spend form as typed (refilled after a refusal).
+    typed: SpendInput,
+}
+
+fn grouping_label(by: ChannelBy) -> &'static str {
+    match by {
+        ChannelBy::Source => t::BY_SOURCE,
+        ChannelBy::SourceMedium => t::BY_SOURCE_MEDIUM,
+        ChannelBy::Medium => t::BY_MEDIUM,
+        ChannelBy::Campaign => t::BY_CAMPAIGN,
+        ChannelBy::Form => t::BY_FORM,
+    }
+}
+
+fn money_list(list: &[Money]) -> Vec<String> {
+    list.iter().map(|m| m.to_string()).collect()
+}
+
+fn money_or_dash(m: Option<Money>) -> String {
+    m.map(|m| m.to_string()).unwrap_or_else(|| "—".into())
+}
+
+fn row_view(
+    r: &ChannelRow,
+    by: ChannelBy,
+    currency: Currency,
+    period: &(String, String),
+    total: bool,
+) -> RowView {
+    let k = &r.key;
+    let none = || t::NO_CHANNEL.to_string();
+    let label = if total {
+        t::ALL_CHANNELS.to_string()
+    } else {
+        match by {
+            ChannelBy::Source => k.source.clone().unwrap_or_else(none),
+            ChannelBy::Medium => k.medium.clone().unwrap_or_else(none),
+            ChannelBy::Campaign => k.campaign.clone().unwrap_or_else(none),
+            ChannelBy::SourceMedium => format!(
+                "{} / {}",
+                k.source.clone().unwrap_or_else(none),
+                k.medium.clone().unwrap_or_else(none)
+            ),
+            ChannelBy::Form => match (k.form_id, &r.label) {
+                (Some(id), Some(name)) => format!("{name} (#{id})"),
+                (Some(id), None) => format!("#{id}"),
+                (None, _) => none(),
+            },
+        }
+    };
+    // The inbox filters by what is there; a row of leads without the field has no filter.
+    let mut pairs: Vec<(String, String)> = vec![
+        ("from".into(), period.0.clone()),
+        ("to".into(), period.1.clone()),
+    ];
+    let filters = [
+        ("source", k.source.clone()),
+        ("medium", k.medium.clone()),
+        ("campaign", k.campaign.clone()),
+        ("form", k.form_id.map(|id| id.to_string())),
+    ];
+    let wanted = match by {
+        ChannelBy::Source => vec!["source"],
+        ChannelBy::Medium => vec!["medium"],
+        ChannelBy::Campaign => vec!["campaign"],
+        ChannelBy::SourceMedium => vec!["source", "medium"],
+        ChannelBy::Form => vec!["form"],
+    };
+    let mut linkable = true;
+    for (name, value) in filters {
+        if !wanted.contains(&name) {
+            continue;
+        }
+        match value {
+            Some(v) => pairs.push((name.into(), v)),
+            None => linkable = false,
+        }
+    }
+    let leads_link = (total || linkable).then(|| link("/leads", &pairs));
+    let rate = r.conversion_rate;
+    RowView {
+        label,
+        leads_link,
+        interests: r.interests,
+        leads: r.leads,
+        junk: r.junk,
+        mql: r.mql,
+        sql: r.sql,
+        converted: r.converted,
+        rate_permille: rate.map(|x| (x * 1000.0).round() as i64).unwrap_or(0),
+        rate: rate
+            .map(|x| format!("{:.1} %", x * 100.0))
+            .unwrap_or_else(|| "—".into()),
+        revenue: money_list(&r.revenue),
+        spend: money_list(&r.spend),
+        cost_per_lead: money_or_dash(r.cost_per_lead),
+        cost_per_customer: money_or_dash(r.cost_per_customer),
+        roi: r
+            .roi
+            .map(|x| format!("{:+.0} %", x * 100.0))
+            .unwrap_or_else(|| "—".into()),
+        loss: r.roi.is_some_and(|x| x < 0.0) && r.revenue_in(currency) < r.spend_in(currency),
+    }
+}
+
+async fn page(
+    state: &AppState,
+    user: &WebUser,
+    params: ReportParams,
+    typed: SpendInput,
+) -> Result<ReportsPage, AppError> {
+    let actor = user.actor();
+    let by = ChannelBy::parse(&params.by).unwrap_or(ChannelBy::Source);
+    let (from, to) = report_period(
+        Some(&params.from),
+        Some(&params.to),
+        crate::channels_api::REPORT_DAYS,
+    )?;
+    let currency = (!params.currency.is_empty()).then_some(params.currency.as_str());
+    let report: ChannelReport = state
+        .app
+        .channel_report(&actor, by, from, to, currency)
+        .await?;
+    let spend = state.app.spend_entries(&actor, from, to).await?;
+    let period = (ymd(from), ymd(to - DAY_MS));
+    let c = report.currency;
+    Ok(ReportsPage {
+        layout: Layout::new(user, "reports", t::REPORTS_TITLE),
+        groupings: ChannelBy::ALL
+            .iter()
+            .map(|b| Choice {
+                value: b.as_str().into(),
+                label: grouping_label(*b).into(),
+                selected: *b == by,
+            })
+            .collect(),
+        first_day: period.0.clone(),
+        last_day: period.1.clone(),
+        currency: c.as_str().to_string(),
+        rows: report
+            .rows
+            .iter()
+            .map(|r| row_view(r, by, c, &period, false))
+            .collect(),
+        total: row_view(&report.total, by, c, &period, true),
+        unattributed: money_list(&report.unattributed_spend),
+        back: params.url(),
+        spend: spend
+            .into_iter()
+            .map(|s| SpendView {
+                id: s.id,
+                channel: [Some(s.source), s.medium, s.campaign]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" / "),
+                days: format!("{} – {}", ymd(s.starts_at), ymd(s.ends_at - DAY_MS)),
+                amount: s.amount.to_string(),
+                note: s.note.unwrap_or_default(),
+                by: s.created_by.unwrap_or_default(),
+            })
+            .collect(),
+        edits_spend: user.actor().role().manages_forms(),
+        typed,
+    })
+}
+
+/// The channel report.
+pub(crate) async fn channels(
+    State(state): State<AppState>,
+    user: WebUser,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    let params = ReportParams::read(raw.as_deref());
+    let done = query_value(raw.as_deref(), "done");
+    match page(&state, &user, params.clone(), SpendInput::default()).await {
+        Ok(mut p) => {
+            p.layout = p.layout.with_flash(done.as_deref());
+            Ok(render(&p))
+        }
+        // Unreadable dates or currency: the report of the defaults, with what was wrong.
+        Err(e @ AppError::Invalid { .. }) => {
+            let mut p = page(
+                &state,
+                &user,
+                ReportParams {
+                    by: params.by,
+                    ..Default::default()
+                },
+                SpendInput::default(),
+            )
+            .await?;
+            p.layout = p.layout.with_error(Some(e.to_string()));
+            Ok(render_status(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                &p,
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Records spend, then shows the report again.
+pub(crate) async fn add_spend(
+    State(state): State<AppState>,
+    user: WebUser,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    let back_raw = form.text("back");
+    let back = ReportParams::read(Some(back_query(&back_raw)));
+    let opt = |k: &str| Some(form.text(k)).filter(|v| !v.trim().is_empty());
+    let input = SpendInput {
+        source: form.text("source"),
+        medium: opt("medium"),
+        campaign: opt("campaign"),
+        from: form.text("from"),
+        to: form.text("to"),
+        amount: form.text("amount"),
+        currency: opt("currency"),
+        note: opt("note"),
+    };
+    match state.app.add_spend(&user.actor(), &input).await {
+        Ok(_) => Ok(see_other(&with_done(&back.url(), "spend_added"))),
+        Err(e)
+            if classify(&e).0 == axum::http::StatusCode::UNPROCESSABLE_ENTITY
+                || classify(&e).0 == axum::http::StatusCode::BAD_REQUEST =>
+        {
+            let (status, _) = classify(&e);
+            let mut p = page(&state, &user, back, input).await?;
+            p.layout = p.layout.with_error(Some(e.to_string())).at(p.back.clone());
+            Ok(render_status(status, &p))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Deletes a spend entry, then shows the report again.
+pub(crate) async fn delete_spend(
+    State(state): State<AppState>,
+    user: WebUser,
+    IdPath(id): IdPath,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    state.app.delete_spend(&user.actor(), id).await?;
+    let back_raw = form.text("back");
+    let back = ReportParams::read(Some(back_query(&back_raw)));
+    Ok(see_other(&with_done(&back.url(), "spend_deleted")))
+}
+
+/// The report's settings in a form's `back` (the page's address): only its query is read, so
+/// that the answer never leads off the report.
+fn back_query(back: &str) -> &str {
+    back.split_once('?').map(|(_, q)| q).unwrap_or("")
+}
+
+fn with_done(url: &str, done: &str) -> String {
+    if url.contains('?') {
+        format!("{url}&done={done}")
+    } else {
+        format!("{url}?done={done}")
+    }
+}
