@@ -306,3 +306,120 @@ pub fn report_period(
     check_period(first, end)?;
     Ok((first, end))
 }
+
+/// The report as a CSV file for a spreadsheet, with UTF-8's byte-order mark: a row per channel
+/// and one for all of them; money as plain numbers in the report's currency, and what is in
+/// other currencies as text beside it.
+pub fn channel_report_csv(r: &ChannelReport) -> Result<Vec<u8>> {
+    use voronka_core::channels::ChannelRow;
+    let c = r.currency;
+    let others = |list: &[Money]| {
+        list.iter()
+            .filter(|m| m.currency != c)
+            .map(|m| format!("{} {}", m.amount_text(), m.currency.as_str()))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let in_c = |minor: i64| Money::new(minor, c).amount_text();
+    let opt = |m: Option<Money>| m.map(|m| m.amount_text()).unwrap_or_default();
+    let ratio = |x: Option<f64>| x.map(|x| format!("{x:.4}")).unwrap_or_default();
+    let text = |v: &Option<String>| crate::transfer::spreadsheet_safe(v.as_deref().unwrap_or(""));
+    let mut out = "\u{feff}".as_bytes().to_vec();
+    {
+        let mut w = csv::Writer::from_writer(&mut out);
+        let io = |e: csv::Error| AppError::Io(e.to_string());
+        let cur = c.as_str();
+        w.write_record([
+            "source".to_string(),
+            "medium".into(),
+            "campaign".into(),
+            "form_id".into(),
+            "form".into(),
+            "interests".into(),
+            "leads".into(),
+            "junk".into(),
+            "mql".into(),
+            "sql".into(),
+            "converted".into(),
+            "refused".into(),
+            "conversion_rate".into(),
+            format!("revenue_{cur}"),
+            "revenue_other_currencies".into(),
+            format!("spend_{cur}"),
+            "spend_other_currencies".into(),
+            format!("cost_per_lead_{cur}"),
+            format!("cost_per_customer_{cur}"),
+            "roi".into(),
+        ])
+        .map_err(io)?;
+        let mut line = |row: &ChannelRow, all: bool| {
+            let k = &row.key;
+            w.write_record([
+                if all {
+                    "*".to_string()
+                } else {
+                    text(&k.source)
+                },
+                text(&k.medium),
+                text(&k.campaign),
+                k.form_id.map(|id| id.to_string()).unwrap_or_default(),
+                text(&row.label),
+                row.interests.to_string(),
+                row.leads.to_string(),
+                row.junk.to_string(),
+                row.mql.to_string(),
+                row.sql.to_string(),
+                row.converted.to_string(),
+                row.refused.to_string(),
+                ratio(row.conversion_rate),
+                in_c(row.revenue_in(c)),
+                others(&row.revenue),
+                in_c(row.spend_in(c)),
+                others(&row.spend),
+                opt(row.cost_per_lead),
+                opt(row.cost_per_customer),
+                ratio(row.roi),
+            ])
+        };
+        for row in &r.rows {
+            line(row, false).map_err(io)?;
+        }
+        line(&r.total, true).map_err(io)?;
+        w.flush().map_err(|e| AppError::Io(e.to_string()))?;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use voronka_core::channels::{ChannelKey, ChannelTally};
+
+    #[test]
+    fn the_csv_has_a_row_per_channel_and_keeps_formulas_as_text() {
+        let rub = Currency::parse("RUB").unwrap();
+        let eur = Currency::parse("EUR").unwrap();
+        let tallies = vec![ChannelTally {
+            key: ChannelKey {
+                source: Some("=HYPERLINK(\"x\")".into()),
+                ..Default::default()
+            },
+            leads: 4,
+            converted: 1,
+            revenue: vec![Money::new(100_000, rub), Money::new(-50, eur)],
+            ..Default::default()
+        }];
+        let r = channel_report(ChannelBy::Source, 0, DAY_MS, rub, &tallies, &[]);
+        let bytes = channel_report_csv(&r).unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(text.starts_with('\u{feff}'));
+        let lines: Vec<&str> = text.trim_start_matches('\u{feff}').lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(lines[0].starts_with("source,medium,") && lines[0].contains(",revenue_RUB,"));
+        assert_eq!(
+            lines[1],
+            "\"'=HYPERLINK(\"\"x\"\")\",,,,,0,4,0,0,0,1,0,0.2500,1000.00,-0.50 EUR,0.00,,,,"
+        );
+        assert!(lines[2].starts_with("*,,,,,0,4,"), "{}", lines[2]);
+    }
+}

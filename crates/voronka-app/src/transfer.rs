@@ -934,7 +934,7 @@ fn export_record(r: &voronka_store::LeadRow) -> Vec<String> {
 /// `+` or `-` followed by more than a number, a tab or a carriage return) gets a leading `'`, so
 /// that a name such as `=HYPERLINK(…)` typed into a form shows as text instead of running.
 /// Phones written `+7 916 …` and negative numbers stay as they are.
-fn spreadsheet_safe(text: &str) -> String {
+pub(crate) fn spreadsheet_safe(text: &str) -> String {
     let number_like = |rest: &str| {
         !rest.is_empty()
             && rest

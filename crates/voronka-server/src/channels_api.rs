@@ -5,7 +5,7 @@ use crate::api::IdOf;
 use crate::extract::{ApiActor, ApiQuery, JsonBody};
 use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get};
 use axum::{Json, Router};
@@ -60,6 +60,8 @@ pub(crate) struct ChannelQuery {
     /// The currency of cost per lead, per customer and return on spend (ISO 4217); the
     /// workspace's by default. Amounts in other currencies are listed, not converted.
     currency: Option<String>,
+    /// json (the default) or csv: the same report as a spreadsheet file.
+    format: Option<String>,
 }
 
 /// What each channel's leads of the period came to, and what the channel cost then.
@@ -67,14 +69,54 @@ async fn channel_report(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
     ApiQuery(q): ApiQuery<ChannelQuery>,
-) -> ApiResult<Json<ChannelReport>> {
+) -> ApiResult<Response> {
     let by = parse_by(q.by.as_deref())?;
+    let csv = match q.format.as_deref().map(str::trim) {
+        None | Some("") | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                Message::new("export_format_unknown").with("choices", "json, csv"),
+            ))
+        }
+    };
     let (from, to) = report_period(q.from.as_deref(), q.to.as_deref(), REPORT_DAYS)?;
-    Ok(Json(
-        s.app
-            .channel_report(&actor, by, from, to, q.currency.as_deref())
-            .await?,
-    ))
+    let report = s
+        .app
+        .channel_report(&actor, by, from, to, q.currency.as_deref())
+        .await?;
+    if csv {
+        Ok(csv_file(&report)?)
+    } else {
+        Ok(Json(report).into_response())
+    }
+}
+
+/// The report as a CSV download named after its grouping and days.
+pub(crate) fn csv_file(report: &ChannelReport) -> Result<Response, voronka_app::AppError> {
+    let body = voronka_app::channel_report_csv(report)?;
+    let day = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .map(|t| t.date_naive().to_string())
+            .unwrap_or_default()
+    };
+    let name = format!(
+        "channels-by-{}-{}-{}.csv",
+        report.by.as_str(),
+        day(report.from),
+        day(report.to - 86_400_000)
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

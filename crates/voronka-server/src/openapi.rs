@@ -80,7 +80,7 @@ const OPERATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
     ("post", "/api/v1/merges/{id}/undo", "Undo a merge", "leads:write", None),
     ("get", "/api/v1/scrub-rules", "Pseudo-lead rules with the catalog of rule codes and their actions (?format=toml for the file)", "admin", None),
     ("put", "/api/v1/scrub-rules", "Replace the pseudo-lead rules (JSON, or a TOML file with Content-Type application/toml)", "admin", Some("{actions: {code: off|flag|junk|reject}, burst_window_secs, burst_max_per_ip, burst_max_per_visitor, identical_max_clients, burst_exempt_ips (IP addresses), test_names, joke_names, test_email_locals, test_email_domains, disposable_domains, allowed_domains, competitor_domains, stop_phrases, min_phone_digits}")),
-    ("get", "/api/v1/reports/channels", "What each channel brought and cost: the leads created in the period (from, to: days, both counted; the last 30 days by default) grouped by source, source_medium, medium, campaign or form, with their interests, leads (junk apart), how many reached MQL and SQL, converted and refused, the revenue of their deals per currency, the spend of the period (entries spread evenly over their days; spend the grouping cannot show is in unattributed_spend), and in the report's currency cost_per_lead, cost_per_customer and roi ((revenue − spend) / spend); no personal data", "leads:read", None),
+    ("get", "/api/v1/reports/channels", "What each channel brought and cost: the leads created in the period (from, to: days, both counted; the last 30 days by default) grouped by source, source_medium, medium, campaign or form, with their interests, leads (junk apart), how many reached MQL and SQL, converted and refused, the revenue of their deals per currency, the spend of the period (entries spread evenly over their days; spend the grouping cannot show is in unattributed_spend), and in the report's currency cost_per_lead, cost_per_customer and roi ((revenue − spend) / spend; a figure that would mix currencies is null); format=csv gives the same as a spreadsheet file; no personal data", "leads:read", None),
     ("get", "/api/v1/spend", "Marketing spend entries whose days overlap the period (from, to; the last 365 days by default), the latest first", "leads:read", None),
     ("post", "/api/v1/spend", "Record what a channel cost for some days (marketers, sales managers, administrators); answers 201 with the entry; the audit log keeps it", "forms:write", Some("{source, medium?, campaign?, from, to (days, YYYY-MM-DD, both paid for), amount (major units as text), currency?, note?}")),
     ("delete", "/api/v1/spend/{id}", "Delete a spend entry entered by mistake (the audit log keeps what it was)", "forms:write", None),
@@ -149,6 +149,8 @@ enum Answer {
     JsonOrToml,
     /// A file of leads: CSV, or JSON lines with `format=jsonl`.
     CsvOrJsonl,
+    /// A JSON object, or a CSV file with `format=csv`.
+    JsonOrCsv,
     /// No body, with this status.
     Empty(u16),
     /// A body of this media type.
@@ -163,6 +165,7 @@ use Answer::*;
 const ANSWERS: &[(&str, &str, &[Answer])] = &[
     ("post", "/api/v1/leads", &[Object(201), Object(200)]),
     ("get", "/api/v1/views", &[Array]),
+    ("get", "/api/v1/reports/channels", &[JsonOrCsv]),
     ("get", "/api/v1/spend", &[Array]),
     ("post", "/api/v1/spend", &[Object(201)]),
     ("delete", "/api/v1/spend/{id}", &[Empty(204)]),
@@ -548,6 +551,15 @@ fn with_answers(mut op: OperationBuilder, list: &[Answer]) -> OperationBuilder {
                     )
                     .content("text/csv", text_content("CSV with a header line"))
                     .content("application/x-ndjson", text_content("one lead per line")),
+            ),
+            JsonOrCsv => op.response(
+                "200",
+                ResponseBuilder::new()
+                    .description(
+                        "OK: JSON, or a CSV file with format=csv (Content-Disposition: attachment)",
+                    )
+                    .content("application/json", json_object("result"))
+                    .content("text/csv", text_content("CSV with a header line")),
             ),
             Empty(code) => op.response(
                 code.to_string(),

@@ -2936,8 +2936,30 @@ async fn channel_report_and_spend_over_the_api() {
         "{eur}"
     );
 
+    let csv = s
+        .get("/api/v1/reports/channels?format=csv&by=source", &marketer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), StatusCode::OK);
+    let disposition = csv.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        disposition.starts_with("attachment; filename=\"channels-by-source-"),
+        "{disposition}"
+    );
+    let body = csv.text().await.unwrap();
+    assert!(body.contains("\nvk,,,,,0,2,"), "{body}");
+
     // Wrong settings.
     for (query, status, code) in [
+        (
+            "format=xml",
+            StatusCode::BAD_REQUEST,
+            "export_format_unknown",
+        ),
         ("by=partner", StatusCode::BAD_REQUEST, "report_by_unknown"),
         (
             "from=вчера",

@@ -3120,6 +3120,32 @@ async fn channel_report_and_marketing_spend() {
         "{row}"
     );
 
+    // The same report as a file.
+    let start = page
+        .body
+        .find("href=\"/reports/channels.csv?")
+        .expect("the CSV link")
+        + 6;
+    let end = start + page.body[start..].find('"').unwrap();
+    let link = page.body[start..end].replace("&#38;", "&");
+    assert!(
+        link.contains("by=source_medium") && link.contains("currency=RUB"),
+        "{link}"
+    );
+    let file = s.get(&c, &link).await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert!(
+        file.content_type.starts_with("text/csv"),
+        "{}",
+        file.content_type
+    );
+    assert!(
+        file.body.starts_with("\u{feff}source,medium,")
+            && file.body.contains("\ngoogle,cpc,,,,0,2,0,1,1,1,0,0.5000,30000.00,,10000.00,,5000.00,10000.00,2.0000\n"),
+        "{}",
+        file.body
+    );
+
     // Refused: said why, the form keeps what was typed.
     let r = s
         .post(

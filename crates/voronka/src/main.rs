@@ -18,6 +18,7 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod dedup;
 mod link;
 mod model;
+mod report;
 mod score;
 mod words;
 
@@ -75,6 +76,12 @@ enum Command {
     /// Rule-based scoring: explain a lead's score, rescore, export and import the rules.
     #[command(subcommand)]
     Score(score::ScoreCmd),
+    /// Reports: what each channel brought and cost.
+    #[command(subcommand)]
+    Report(report::ReportCmd),
+    /// Marketing spend: what each channel cost, for the days it paid for.
+    #[command(subcommand)]
+    Spend(report::SpendCmd),
 }
 
 #[derive(Args)]
@@ -420,6 +427,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
             }
         }
+        Command::Report(c) => report::report(open(&url).await?, &cli_actor(), c).await?,
+        Command::Spend(c) => report::spend(open(&url).await?, &cli_actor(), c).await?,
         Command::Import(a) => import(&url, a).await?,
         Command::Export(ExportCmd::Leads(a)) => export(&url, a).await?,
         Command::Link(a) => link::run(a)?,

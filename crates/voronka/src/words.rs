@@ -387,3 +387,31 @@ pub const EXPLAIN_ENGAGEMENT: &str = "engagement:";
 pub fn would_move_to(stage: impl Display, rule: impl Display) -> String {
     format!("would move to {stage}: {rule}")
 }
+
+// ---------- Channel report and spend ----------
+
+/// The channel report's columns, in the table's order.
+pub const REPORT_COLUMNS: [&str; 10] = [
+    "channel",
+    "leads",
+    "MQL",
+    "SQL",
+    "converted",
+    "conversion",
+    "revenue",
+    "spend",
+    "cost per lead",
+    "return",
+];
+/// The row of leads without the grouped field.
+pub const NO_CHANNEL: &str = "(none)";
+pub const ALL_CHANNELS: &str = "all channels";
+pub fn unattributed_spend(amounts: impl Display) -> String {
+    format!("spend this grouping cannot show: {amounts}")
+}
+pub fn spend_added(id: i64, amount: impl Display) -> String {
+    format!("spend entry {id} added: {amount}")
+}
+pub fn spend_deleted(id: i64) -> String {
+    format!("spend entry {id} deleted")
+}

@@ -1686,3 +1686,106 @@ fn score_rules_import_export_explain_and_rescore() {
     );
     vk(&db.url, &["score", "explain", "abc"]).usage_error();
 }
+
+/// `report channels` and `spend add|list|delete`: spend entered from the command line shows in
+/// the report's table, JSON and CSV; wrong input is refused with its exit code.
+#[test]
+fn channel_report_and_spend_from_the_command_line() {
+    let db = Sqlite::new();
+    let file = db.fixture("ru.csv");
+    vk(&db.url, &["import", file.to_str().unwrap()]).ok();
+    let leads = export_jsonl(&db.url, &[]);
+    let google = leads.iter().filter(|l| l["source"] == "google").count() as i64;
+    assert!(google > 0, "{leads:?}");
+    let today = chrono::Utc::now().date_naive().to_string();
+    let r = vk(
+        &db.url,
+        &[
+            "spend",
+            "add",
+            "--source",
+            "google",
+            "--from",
+            &today,
+            "--to",
+            &today,
+            "--amount",
+            "1 500",
+            "--note",
+            "Поиск",
+        ],
+    )
+    .ok();
+    assert_eq!(r.stdout.trim(), "spend entry 1 added: 1\u{202f}500.00 RUB");
+    let list = vk(&db.url, &["spend", "list"]).ok();
+    assert_eq!(
+        list.stdout,
+        format!("1\tgoogle\t{today}\t{today}\t1\u{202f}500.00 RUB\tПоиск\n")
+    );
+
+    let json = vk(&db.url, &["report", "channels", "--format", "json"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["total"]["leads"], leads.len() as i64, "{v}");
+    let row = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"]["source"] == "google")
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(row["leads"], google, "{row}");
+    assert_eq!(
+        row["spend"],
+        serde_json::json!([{"minor": 150_000, "currency": "RUB"}])
+    );
+    let per_lead = 150_000 / google;
+    assert_eq!(row["cost_per_lead"]["minor"], per_lead, "{row}");
+
+    let table = vk(&db.url, &["report", "channels"]).ok().stdout;
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(
+        lines[0].starts_with("channel") && lines[0].ends_with("return"),
+        "{table}"
+    );
+    let g = lines.iter().find(|l| l.starts_with("google ")).unwrap();
+    assert!(
+        g.contains("1\u{202f}500.00 RUB") && g.ends_with("-100 %"),
+        "{table}"
+    );
+    assert!(lines.last().unwrap().starts_with("all channels"), "{table}");
+
+    let out = db.dir.path().join("channels.csv");
+    vk(
+        &db.url,
+        &[
+            "report",
+            "channels",
+            "--by",
+            "source_medium",
+            "--format",
+            "csv",
+            "-o",
+            out.to_str().unwrap(),
+        ],
+    )
+    .ok();
+    let csv = std::fs::read_to_string(&out).unwrap();
+    assert!(csv.starts_with("\u{feff}source,medium,campaign,"), "{csv}");
+    assert!(csv.lines().any(|l| l.starts_with("google,,,")), "{csv}");
+
+    vk(&db.url, &["report", "channels", "--by", "partner"]).usage_error();
+    let e = vk(&db.url, &["report", "channels", "--from", "вчера"]).runtime_error();
+    assert!(e.contains("unreadable date"), "{e}");
+    let e = vk(
+        &db.url,
+        &[
+            "spend", "add", "--source", "vk", "--from", &today, "--to", &today, "--amount", "0",
+        ],
+    )
+    .runtime_error();
+    assert!(e.contains("the amount must be more than zero"), "{e}");
+    let r = vk(&db.url, &["spend", "delete", "1"]).ok();
+    assert_eq!(r.stdout.trim(), "spend entry 1 deleted");
+    let e = vk(&db.url, &["spend", "delete", "1"]).runtime_error();
+    assert!(e.contains("there is no spend entry 1"), "{e}");
+    assert_eq!(vk(&db.url, &["spend", "list"]).ok().stdout, "");
+}

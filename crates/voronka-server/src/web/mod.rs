@@ -95,6 +95,7 @@ pub fn routes() -> Router<AppState> {
         .route("/work/tasks/{id}/done", post(speed::task_done))
         .route("/sla", get(speed::sla))
         .route("/reports", get(reports::channels))
+        .route("/reports/channels.csv", get(reports::csv))
         .route("/reports/spend", post(reports::add_spend))
         .route("/reports/spend/{id}/delete", post(reports::delete_spend))
         .route("/kanban", get(speed::kanban))

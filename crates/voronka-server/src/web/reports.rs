@@ -99,6 +99,8 @@ struct ReportsPage {
     unattributed: Vec<String>,
     /// The page's address, for the forms to come back to.
     back: String,
+    /// The same report as a CSV file.
+    csv: String,
     spend: Vec<SpendView>,
     /// May enter and delete spend.
     edits_spend: bool,
@@ -249,6 +251,16 @@ async fn page(
         total: row_view(&report.total, by, c, &period, true),
         unattributed: money_list(&report.unattributed_spend),
         back: params.url(),
+        csv: link(
+            "/reports/channels.csv",
+            &ReportParams {
+                from: period.0.clone(),
+                to: period.1.clone(),
+                by: by.as_str().into(),
+                currency: c.as_str().into(),
+            }
+            .pairs(),
+        ),
         spend: spend
             .into_iter()
             .map(|s| SpendView {
@@ -267,6 +279,27 @@ async fn page(
         edits_spend: user.actor().role().manages_forms(),
         typed,
     })
+}
+
+/// The report as the page shows it, as a CSV file.
+pub(crate) async fn csv(
+    State(state): State<AppState>,
+    user: WebUser,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    let params = ReportParams::read(raw.as_deref());
+    let by = ChannelBy::parse(&params.by).unwrap_or(ChannelBy::Source);
+    let (from, to) = report_period(
+        Some(&params.from),
+        Some(&params.to),
+        crate::channels_api::REPORT_DAYS,
+    )?;
+    let currency = (!params.currency.is_empty()).then_some(params.currency.as_str());
+    let report = state
+        .app
+        .channel_report(&user.actor(), by, from, to, currency)
+        .await?;
+    Ok(crate::channels_api::csv_file(&report)?)
 }
 
 /// The channel report.
