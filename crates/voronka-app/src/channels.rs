@@ -119,6 +119,36 @@ impl App {
     /// Records what a channel cost for some days; for those who run the marketing (forms).
     pub async fn add_spend(&self, actor: &Actor, input: &SpendInput) -> Result<SpendEntry> {
         actor.require_forms()?;
+        let row = self
+            .checked_spend(actor, input, now_ms())
+            .map_err(invalid)?;
+        let mut tx = self.store.begin().await?;
+        let id = tx.add_spend(&row).await?;
+        tx.audit(&voronka_store::NewAudit {
+            actor_id: actor.user_id(),
+            actor: actor.name(),
+            action: "spend.add".into(),
+            entity: "spend".into(),
+            entity_id: Some(id),
+            before: None,
+            after: Some(spend_json(&row)),
+            at: row.created_at,
+        })
+        .await?;
+        tx.commit().await?;
+        self.store
+            .spend_entry(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(Message::new("spend_not_found").with("id", id)))
+    }
+
+    /// The spend as it would be stored, or every field that is wrong.
+    fn checked_spend(
+        &self,
+        actor: &Actor,
+        input: &SpendInput,
+        now: Millis,
+    ) -> std::result::Result<NewSpend, Vec<FieldError>> {
         let mut errors = Vec::new();
         let source = clean_text(&input.source);
         if source.is_empty() {
@@ -189,10 +219,9 @@ impl App {
         }
         let (Some(from), Some(to), Some(amount), true) = (from, to, amount, errors.is_empty())
         else {
-            return Err(invalid(errors));
+            return Err(errors);
         };
-        let now = now_ms();
-        let row = NewSpend {
+        Ok(NewSpend {
             source,
             medium,
             campaign,
@@ -202,25 +231,7 @@ impl App {
             note: (!note.is_empty()).then_some(note),
             created_by: actor.name(),
             created_at: now,
-        };
-        let mut tx = self.store.begin().await?;
-        let id = tx.add_spend(&row).await?;
-        tx.audit(&voronka_store::NewAudit {
-            actor_id: actor.user_id(),
-            actor: actor.name(),
-            action: "spend.add".into(),
-            entity: "spend".into(),
-            entity_id: Some(id),
-            before: None,
-            after: Some(spend_json(&row)),
-            at: now,
         })
-        .await?;
-        tx.commit().await?;
-        self.store
-            .spend_entry(id)
-            .await?
-            .ok_or_else(|| AppError::NotFound(Message::new("spend_not_found").with("id", id)))
     }
 
     /// Deletes a spend entry (entered by mistake); the audit log keeps what it was.
@@ -276,6 +287,254 @@ fn check_period(from: Millis, to: Millis) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// What a file of spend did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SpendImport {
+    /// Rows read (the header left out).
+    pub rows: usize,
+    /// Entries stored: rows of the same channel, days and currency are summed into one.
+    pub added: usize,
+    /// Entries of the same channel and days stored before, which the file replaced.
+    pub replaced: u64,
+}
+
+/// What a file of spend leaves to its caller: the channel of rows that do not name it, and
+/// their currency.
+#[derive(Debug, Clone, Default)]
+pub struct SpendDefaults {
+    pub source: Option<String>,
+    pub medium: Option<String>,
+    pub campaign: Option<String>,
+    pub currency: Option<String>,
+}
+
+/// The largest file of spend, in bytes, and its most rows.
+pub const MAX_SPEND_FILE: usize = 4 << 20;
+pub const MAX_SPEND_ROWS: usize = 20_000;
+/// The most problems a refused file lists.
+const LISTED_PROBLEMS: usize = 20;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SpendColumn {
+    Day,
+    From,
+    To,
+    Source,
+    Medium,
+    Campaign,
+    Amount,
+    Currency,
+    Note,
+}
+
+/// What a header names, in English or Russian, as ad platforms and spreadsheets write it.
+fn spend_column(header: &str) -> Option<SpendColumn> {
+    use SpendColumn::*;
+    let h = header.trim().trim_start_matches('\u{feff}').to_lowercase();
+    Some(match h.as_str() {
+        "date" | "day" | "дата" | "день" => Day,
+        "from" | "start" | "start date" | "starts" | "с" | "начало" | "дата начала" => {
+            From
+        }
+        "to" | "end" | "end date" | "ends" | "по" | "конец" | "дата окончания" => {
+            To
+        }
+        "source" | "utm_source" | "источник" => Source,
+        "medium" | "utm_medium" | "тип трафика" => Medium,
+        "campaign" | "utm_campaign" | "campaign name" | "кампания" | "название кампании" => {
+            Campaign
+        }
+        "amount" | "cost" | "spend" | "spent" | "сумма" | "расход" | "расходы" | "стоимость"
+        | "затраты" => Amount,
+        "currency" | "currency code" | "валюта" => Currency,
+        "note" | "comment" | "примечание" | "комментарий" => Note,
+        _ => return None,
+    })
+}
+
+/// A day as spreadsheets write it: `2026-11-30`, or `30.11.2026` as Russian exports do.
+fn iso_day(text: &str) -> String {
+    let t = text.trim();
+    match NaiveDate::parse_from_str(t, "%d.%m.%Y") {
+        Ok(d) => d.to_string(),
+        Err(_) => t.to_string(),
+    }
+}
+
+/// An amount without the currency sign or word a spreadsheet may add to it.
+fn bare_amount(text: &str) -> String {
+    let mut t = text.trim().to_string();
+    for sign in ["₽", "$", "€", "£", "₴"] {
+        t = t.replace(sign, "");
+    }
+    let lower = t.to_lowercase();
+    for word in ["руб.", "руб", "rub"] {
+        if let Some(rest) = lower.strip_suffix(word) {
+            t = t[..rest.len()].to_string();
+            break;
+        }
+    }
+    t.trim().to_string()
+}
+
+impl App {
+    /// Stores the spend of a CSV file (an ad platform's daily costs, a budget sheet): a row per
+    /// channel and day (`date`) or days (`from`, `to`), with its amount. Rows of the same
+    /// channel, days and currency are summed; entries stored before for the same channel and
+    /// days are replaced, so a file sent again changes nothing. Any wrong row refuses the whole
+    /// file, every problem listed with its row.
+    pub async fn import_spend(
+        &self,
+        actor: &Actor,
+        bytes: &[u8],
+        defaults: &SpendDefaults,
+    ) -> Result<SpendImport> {
+        actor.require_forms()?;
+        if bytes.len() > MAX_SPEND_FILE {
+            return Err(AppError::invalid(
+                "file",
+                Message::new("spend_file_too_large").with("max", MAX_SPEND_FILE >> 20),
+            ));
+        }
+        let encoding = crate::transfer::sniff_encoding(bytes, true);
+        let (text, _, _) = encoding.decode(bytes);
+        let header_line = text.lines().next().unwrap_or("");
+        let delimiter = crate::transfer::sniff_delimiter(header_line);
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes());
+        let headers = reader
+            .headers()
+            .map_err(|_| AppError::invalid("file", Message::new("spend_file_unreadable")))?
+            .clone();
+        let columns: Vec<Option<SpendColumn>> = headers.iter().map(spend_column).collect();
+        let has = |c: SpendColumn| columns.contains(&Some(c));
+        use SpendColumn::*;
+        let dated = has(Day) || (has(From) && has(To));
+        if !has(Amount) || !dated || !(has(Source) || defaults.source.is_some()) {
+            return Err(AppError::invalid(
+                "file",
+                Message::new("spend_file_columns")
+                    .with("found", headers.iter().collect::<Vec<_>>().join(", ")),
+            ));
+        }
+        let now = now_ms();
+        let mut problems: Vec<FieldError> = Vec::new();
+        // (channel, days, currency) → the entry, amounts summed.
+        let mut entries: Vec<NewSpend> = Vec::new();
+        let mut rows = 0;
+        for (i, record) in reader.records().enumerate() {
+            let line = i + 2;
+            let Ok(record) = record else {
+                problems.push(FieldError::new(
+                    &format!("row {line}"),
+                    Message::new("spend_row_unreadable"),
+                ));
+                continue;
+            };
+            if record.iter().all(|v| v.trim().is_empty()) {
+                continue;
+            }
+            rows += 1;
+            if rows > MAX_SPEND_ROWS {
+                return Err(AppError::invalid(
+                    "file",
+                    Message::new("spend_file_too_long").with("max", MAX_SPEND_ROWS),
+                ));
+            }
+            let cell = |c: SpendColumn| {
+                columns
+                    .iter()
+                    .position(|x| *x == Some(c))
+                    .and_then(|at| record.get(at))
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_string)
+            };
+            let day = cell(Day);
+            let input = SpendInput {
+                source: cell(Source)
+                    .or_else(|| defaults.source.clone())
+                    .unwrap_or_default(),
+                medium: cell(Medium).or_else(|| defaults.medium.clone()),
+                campaign: cell(Campaign).or_else(|| defaults.campaign.clone()),
+                from: iso_day(&cell(From).or_else(|| day.clone()).unwrap_or_default()),
+                to: iso_day(&cell(To).or(day).unwrap_or_default()),
+                amount: bare_amount(&cell(Amount).unwrap_or_default()),
+                currency: cell(Currency).or_else(|| defaults.currency.clone()),
+                note: cell(Note),
+            };
+            match self.checked_spend(actor, &input, now) {
+                Ok(row) => {
+                    let same = entries.iter_mut().find(|e| {
+                        (&e.source, &e.medium, &e.campaign, e.starts_at, e.ends_at)
+                            == (
+                                &row.source,
+                                &row.medium,
+                                &row.campaign,
+                                row.starts_at,
+                                row.ends_at,
+                            )
+                            && e.amount.currency == row.amount.currency
+                    });
+                    match same {
+                        Some(e) => e.amount.minor = e.amount.minor.saturating_add(row.amount.minor),
+                        None => entries.push(row),
+                    }
+                }
+                Err(errors) => problems.extend(errors.into_iter().map(|e| FieldError {
+                    field: format!("row {line}: {}", e.field),
+                    ..e
+                })),
+            }
+        }
+        if !problems.is_empty() {
+            let listed: Vec<String> = problems
+                .iter()
+                .take(LISTED_PROBLEMS)
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect();
+            return Err(AppError::Invalid {
+                message: Message::new("spend_file_invalid")
+                    .with("count", problems.len())
+                    .with("problems", listed.join("; ")),
+                fields: problems.into_iter().take(LISTED_PROBLEMS).collect(),
+            });
+        }
+        if entries.is_empty() {
+            return Err(AppError::invalid("file", Message::new("spend_file_empty")));
+        }
+        let mut tx = self.store.begin().await?;
+        let mut replaced = 0;
+        for e in &entries {
+            replaced += tx.delete_spend_like(e).await?;
+        }
+        for e in &entries {
+            tx.add_spend(e).await?;
+        }
+        let done = SpendImport {
+            rows,
+            added: entries.len(),
+            replaced,
+        };
+        tx.audit(&voronka_store::NewAudit {
+            actor_id: actor.user_id(),
+            actor: actor.name(),
+            action: "spend.import".into(),
+            entity: "spend".into(),
+            entity_id: None,
+            before: None,
+            after: serde_json::to_string(&done).ok(),
+            at: now,
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(done)
+    }
 }
 
 /// A period from its days as typed (`YYYY-MM-DD`, both counted), as `[from, to)`: by default

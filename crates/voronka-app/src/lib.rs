@@ -29,7 +29,10 @@ pub use auth::{hash_password, new_secret, sha256_hex, Actor, Principal};
 pub use batch_dedup::{DedupCluster, DedupMember, DedupOptions, DedupReport};
 pub use bulk::{BulkAction, BulkOutcome, MAX_BULK};
 pub use capture::{CaptureOutcome, CaptureRequest, CaptureResult, IntakeCounts, SubmitCount};
-pub use channels::{channel_report_csv, day_start, report_period, SpendInput};
+pub use channels::{
+    channel_report_csv, day_start, report_period, SpendDefaults, SpendImport, SpendInput,
+    MAX_SPEND_FILE,
+};
 pub use directory::FormInput;
 pub use duplicates::PairReview;
 pub use error::{AppError, FieldError};

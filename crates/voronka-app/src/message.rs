@@ -299,6 +299,20 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
             "spend entry id must be a positive integer, got {:?}",
             a("given")
         ),
+        "spend_file_too_large" => format!("a file of spend is at most {} MiB", a("max")),
+        "spend_file_too_long" => format!("a file of spend has at most {} rows", a("max")),
+        "spend_file_unreadable" => "the file is not a CSV file with a header line".to_string(),
+        "spend_file_columns" => format!(
+            "a file of spend needs an amount (amount, cost, сумма, расход), the day (date, дата) or days (from and to) and, unless given apart, the source; its columns are: {}",
+            a("found")
+        ),
+        "spend_row_unreadable" => "the row cannot be read".to_string(),
+        "spend_file_invalid" => format!(
+            "nothing was stored: {} problems in the file: {}",
+            a("count"),
+            a("problems")
+        ),
+        "spend_file_empty" => "the file has no rows of spend".to_string(),
         "spend_not_found" => format!("there is no spend entry {}", a("id")),
         "view_name_taken" => format!("you have a view named {:?} already", a("name")),
         "too_many_views" => format!("at most {} views a person", a("max")),

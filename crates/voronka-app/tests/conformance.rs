@@ -3778,3 +3778,148 @@ async fn channel_report_weighs_each_sources_leads_against_its_spend() {
         );
     }
 }
+
+/// A file of spend: Russian headers, semicolons, days written the Russian way, amounts with
+/// their currency sign; rows of the same channel and day summed; the same file again replaces
+/// what it stored; one wrong row refuses the file with every problem named by its row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_of_spend_is_stored_whole_or_not_at_all() {
+    use voronka_app::{AppError, SpendDefaults};
+    for db in TestDb::both().await {
+        let n = db.name;
+        let app = open(&db).await;
+        let admin = Actor::system("test");
+        let file = "\u{feff}Дата;Кампания;Расход;Валюта\n\
+                    01.11.2026;Зима <b>;1 500,00 ₽;RUB\n\
+                    01.11.2026;Зима <b>;500;RUB\n\
+                    02.11.2026;Зима <b>;2000 руб.;RUB\n\
+                    02.11.2026;Лето;10;EUR\n\
+                    ;;;\n";
+        let defaults = SpendDefaults {
+            source: Some("yandex".into()),
+            medium: Some("cpc".into()),
+            ..Default::default()
+        };
+        let done = app
+            .import_spend(&admin, file.as_bytes(), &defaults)
+            .await
+            .unwrap();
+        assert_eq!((done.rows, done.added, done.replaced), (4, 3, 0), "{n}");
+        let day = |d: &str| voronka_app::day_start("d", d).unwrap();
+        let all = app
+            .spend_entries(&admin, day("2026-11-01"), day("2026-11-03"))
+            .await
+            .unwrap();
+        let mut seen: Vec<(String, String, i64, String)> = all
+            .iter()
+            .map(|e| {
+                (
+                    e.campaign.clone().unwrap_or_default(),
+                    voronka_app::day_start("d", "2026-11-01")
+                        .map(|start| ((e.starts_at - start) / 86_400_000).to_string())
+                        .unwrap(),
+                    e.amount.minor,
+                    e.amount.currency.as_str().to_string(),
+                )
+            })
+            .collect();
+        seen.sort();
+        assert_eq!(
+            seen,
+            [
+                (
+                    "Зима <b>".to_string(),
+                    "0".to_string(),
+                    200_000,
+                    "RUB".to_string()
+                ),
+                (
+                    "Зима <b>".to_string(),
+                    "1".to_string(),
+                    200_000,
+                    "RUB".to_string()
+                ),
+                (
+                    "Лето".to_string(),
+                    "1".to_string(),
+                    1_000,
+                    "EUR".to_string()
+                ),
+            ],
+            "{n}"
+        );
+        assert!(
+            all.iter().all(|e| e.source == "yandex"
+                && e.medium.as_deref() == Some("cpc")
+                && e.ends_at - e.starts_at == 86_400_000),
+            "{n}"
+        );
+        // The same file again: the same three entries, the earlier ones replaced.
+        let again = app
+            .import_spend(&admin, file.as_bytes(), &defaults)
+            .await
+            .unwrap();
+        assert_eq!((again.added, again.replaced), (3, 3), "{n}");
+        let count = |app: &App| {
+            let (app, admin) = (app.clone(), admin.clone());
+            async move {
+                app.spend_entries(&admin, day("2026-10-01"), day("2026-12-01"))
+                    .await
+                    .unwrap()
+                    .len()
+            }
+        };
+        assert_eq!(count(&app).await, 3, "{n}");
+
+        // Wrong rows: nothing stored, each named.
+        let wrong =
+            "date,source,amount\n2026-11-05,google,100\n2026-13-01,google,100\n2026-11-06,,много\n";
+        let e = app
+            .import_spend(&admin, wrong.as_bytes(), &SpendDefaults::default())
+            .await
+            .unwrap_err();
+        let AppError::Invalid { message, fields } = &e else {
+            panic!("{n}: {e:?}");
+        };
+        assert_eq!(message.code, "spend_file_invalid", "{n}");
+        let named: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(
+            named,
+            ["row 3: from", "row 3: to", "row 4: source", "row 4: amount"],
+            "{n}: {e}"
+        );
+        assert_eq!(
+            count(&app).await,
+            3,
+            "{n}: nothing of the wrong file stored"
+        );
+        // Columns it cannot do without.
+        let e = app
+            .import_spend(&admin, b"campaign,amount\nx,1\n", &SpendDefaults::default())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, AppError::Invalid { message, .. } if message.code == "spend_file_columns"),
+            "{n}: {e:?}"
+        );
+        let e = app
+            .import_spend(&admin, b"date,source,amount\n", &SpendDefaults::default())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, AppError::Invalid { message, .. } if message.code == "spend_file_empty"),
+            "{n}: {e:?}"
+        );
+        // Those who may not enter spend import none.
+        let seller = Actor::user(
+            app.add_user("ivan@mail.ru", "Иван", "password-1", Role::Salesperson)
+                .await
+                .unwrap(),
+        );
+        let e = app
+            .import_spend(&seller, file.as_bytes(), &defaults)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Forbidden(_)), "{n}: {e:?}");
+    }
+}

@@ -7,10 +7,10 @@ use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use voronka_app::{report_period, Message, SpendInput};
+use voronka_app::{report_period, Message, SpendDefaults, SpendImport, SpendInput};
 use voronka_core::channels::{ChannelBy, ChannelReport, SpendEntry};
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/channels", get(channel_report))
         .route("/spend", get(list_spend).post(add_spend))
         .route("/spend/{id}", delete(delete_spend))
+        .route("/spend/import", post(import_spend))
 }
 
 /// What a report groups by, as a query gives it (`source` when not given).
@@ -191,4 +192,35 @@ async fn delete_spend(
     let id = crate::api::parse_id(&id, IdOf::Spend)?;
     s.app.delete_spend(&actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SpendImportQuery {
+    /// The source of rows without one (an ad platform's export names none).
+    source: Option<String>,
+    /// The medium of rows without one.
+    medium: Option<String>,
+    /// The campaign of rows without one.
+    campaign: Option<String>,
+    /// The currency of rows without one; the workspace's by default.
+    currency: Option<String>,
+}
+
+/// Stores the spend of a CSV file sent as the body.
+async fn import_spend(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<SpendImportQuery>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<SpendImport>> {
+    let given = |v: Option<String>| v.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let defaults = SpendDefaults {
+        source: given(q.source),
+        medium: given(q.medium),
+        campaign: given(q.campaign),
+        currency: given(q.currency),
+    };
+    Ok(Json(s.app.import_spend(&actor, &body, &defaults).await?))
 }

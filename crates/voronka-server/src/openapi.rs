@@ -83,6 +83,7 @@ const OPERATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
     ("get", "/api/v1/reports/channels", "What each channel brought and cost: the leads created in the period (from, to: days, both counted; the last 30 days by default) grouped by source, source_medium, medium, campaign or form, with their interests, leads (junk apart), how many reached MQL and SQL, converted and refused, the revenue of their deals per currency, the spend of the period (entries spread evenly over their days; spend the grouping cannot show is in unattributed_spend), and in the report's currency cost_per_lead, cost_per_customer and roi ((revenue − spend) / spend; a figure that would mix currencies is null); format=csv gives the same as a spreadsheet file; no personal data", "leads:read", None),
     ("get", "/api/v1/spend", "Marketing spend entries whose days overlap the period (from, to; the last 365 days by default), the latest first", "leads:read", None),
     ("post", "/api/v1/spend", "Record what a channel cost for some days (marketers, sales managers, administrators); answers 201 with the entry; the audit log keeps it", "forms:write", Some("{source, medium?, campaign?, from, to (days, YYYY-MM-DD, both paid for), amount (major units as text), currency?, note?}")),
+    ("post", "/api/v1/spend/import", "Store the spend of a CSV file sent as the body (an ad platform's daily costs, a budget sheet): columns date (or from and to), source, medium, campaign, amount, currency, note, in English or Russian (дата, источник, кампания, сумма/расход, валюта); days as YYYY-MM-DD or DD.MM.YYYY. Query parameters give the source, medium, campaign and currency of rows without them. Rows of the same channel, days and currency are summed; entries of the same channel and days stored before are replaced, so the same file again changes nothing; one wrong row refuses the whole file with every problem listed. Answers {rows, added, replaced}", "forms:write", Some("CSV text")),
     ("delete", "/api/v1/spend/{id}", "Delete a spend entry entered by mistake (the audit log keeps what it was)", "forms:write", None),
     ("get", "/api/v1/reports/scrub", "Scrub rate (rejected + junk / all submissions) by form, source, campaign or partner (by, since)", "leads:read", None),
     ("get", "/api/v1/model", "The current predictive conversion model: training size and date, and on held-out closed leads its AUC, Brier score, calibration deciles and top features beside the naive-Bayes baseline's (404 before the first training)", "leads:read", None),
@@ -410,6 +411,11 @@ const QUERIES: &[(&str, &str, Params)] = &[
         "get",
         "/api/v1/spend",
         params::<crate::channels_api::SpendQuery>,
+    ),
+    (
+        "post",
+        "/api/v1/spend/import",
+        params::<crate::channels_api::SpendImportQuery>,
     ),
     (
         "get",

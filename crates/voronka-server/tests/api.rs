@@ -3096,6 +3096,44 @@ async fn channel_report_and_spend_over_the_api() {
         "{e}"
     );
     assert_eq!(s.json("/api/v1/spend", &reader).await, json!([]));
+
+    // A file of spend, its source given apart.
+    let file = format!(
+        "date,campaign,cost\n{},Весна,1200.50\n{},Весна,99\n",
+        day(1),
+        day(0)
+    );
+    let r = s
+        .post("/api/v1/spend/import?source=vk&medium=social", &marketer)
+        .header("content-type", "text/csv")
+        .body(file.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(
+        r.json::<Value>().await.unwrap(),
+        json!({"rows": 2, "added": 2, "replaced": 0})
+    );
+    let list = s.json("/api/v1/spend", &reader).await;
+    assert_eq!(list[0]["campaign"], "Весна", "{list}");
+    assert_eq!(list[1]["amount"]["minor"], 120_050, "{list}");
+    let (st, e) = error_of(
+        s.post("/api/v1/spend/import", &marketer)
+            .body(file)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (st, &e["code"]),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &json!("spend_file_columns")
+        ),
+        "{e}: no source, neither in the file nor given"
+    );
 }
 
 /// A moment's UTC day, as the API's date parameters take it.

@@ -3215,6 +3215,62 @@ async fn channel_report_and_marketing_spend() {
         around(&page.body, "spend")
     );
 
+    // A file of spend uploaded from the page (Windows-1251, as Excel saves it), then a wrong one.
+    let upload = |csrf: &str, text: &str| {
+        reqwest::multipart::Form::new()
+            .text("csrf", csrf.to_string())
+            .text("back", "/reports?by=campaign")
+            .text("source", "vk")
+            .text("medium", "")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(
+                    encoding_rs::WINDOWS_1251.encode(text).0.into_owned(),
+                )
+                .file_name("расходы.csv"),
+            )
+    };
+    let good = format!("Дата;Кампания;Сумма\r\n{today};Осень;700\r\n");
+    let r = read(
+        c.post(format!("{}/reports/spend/import", s.base))
+            .multipart(upload(&csrf, &good))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location, "/reports?by=campaign&done=spend_imported");
+    let page = s.get(&c, &r.location).await;
+    assert!(
+        page.body.contains("Spend imported.") && page.body.contains("vk / Осень"),
+        "{}",
+        around(&page.body, "spend-entries")
+    );
+    let r = read(
+        c.post(format!("{}/reports/spend/import", s.base))
+            .multipart(upload(&csrf, "Дата;Сумма\r\nвчера;700\r\n"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("nothing was stored") && r.body.contains("row 2: from"),
+        "{}",
+        around(&r.body, "nothing was stored")
+    );
+    let r = read(
+        c.post(format!("{}/reports/spend/import", s.base))
+            .multipart(upload("forged", &good))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+
     // Unreadable settings: said so, with the report of the defaults.
     let page = s.get(&c, "/reports?from=2026-13-45&currency=рубль").await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);

@@ -46,4 +46,7 @@ pub trait ChannelTx {
     async fn add_spend(&mut self, s: &NewSpend) -> Result<Id>;
     /// Deletes an entry; whether there was one.
     async fn delete_spend(&mut self, id: Id) -> Result<bool>;
+    /// Deletes the entries of the same channel (source, medium, campaign) and the same days as
+    /// `s`, which a file of spend replaces; how many there were.
+    async fn delete_spend_like(&mut self, s: &NewSpend) -> Result<u64>;
 }

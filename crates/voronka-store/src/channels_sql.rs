@@ -215,6 +215,22 @@ impl ChannelTx for SqlTx {
         .await?)
     }
 
+    async fn delete_spend_like(&mut self, s: &NewSpend) -> Result<u64> {
+        // Stored names are never empty (an empty one is NULL), so '' stands for NULL here.
+        Ok(sqlx::query(
+            "DELETE FROM channel_spend WHERE source = $1 AND COALESCE(medium, '') = $2 \
+             AND COALESCE(campaign, '') = $3 AND starts_at = $4 AND ends_at = $5",
+        )
+        .bind(&s.source)
+        .bind(s.medium.as_deref().unwrap_or(""))
+        .bind(s.campaign.as_deref().unwrap_or(""))
+        .bind(s.starts_at)
+        .bind(s.ends_at)
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected())
+    }
+
     async fn delete_spend(&mut self, id: Id) -> Result<bool> {
         Ok(sqlx::query("DELETE FROM channel_spend WHERE id = $1")
             .bind(id)

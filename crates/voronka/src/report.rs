@@ -94,6 +94,20 @@ pub enum SpendCmd {
     },
     /// Delete an entry entered by mistake.
     Delete { id: i64 },
+    /// Store the spend of a CSV file (date or from/to, source, medium, campaign, amount,
+    /// currency); the same channel and days stored before are replaced.
+    Import {
+        file: PathBuf,
+        /// The source of rows without one.
+        #[arg(long)]
+        source: Option<String>,
+        #[arg(long)]
+        medium: Option<String>,
+        #[arg(long)]
+        campaign: Option<String>,
+        #[arg(long)]
+        currency: Option<String>,
+    },
 }
 
 pub async fn report(app: App, actor: &Actor, cmd: ReportCmd) -> anyhow::Result<()> {
@@ -271,6 +285,31 @@ pub async fn spend(app: App, actor: &Actor, cmd: SpendCmd) -> anyhow::Result<()>
                     e.note.unwrap_or_default()
                 );
             }
+        }
+        SpendCmd::Import {
+            file,
+            source,
+            medium,
+            campaign,
+            currency,
+        } => {
+            let bytes = std::fs::read(&file).with_context(|| words::cannot_read(file.display()))?;
+            let done = app
+                .import_spend(
+                    actor,
+                    &bytes,
+                    &voronka_app::SpendDefaults {
+                        source,
+                        medium,
+                        campaign,
+                        currency,
+                    },
+                )
+                .await?;
+            println!(
+                "{}",
+                words::spend_imported(done.rows, done.added, done.replaced)
+            );
         }
         SpendCmd::Delete { id } => {
             app.delete_spend(actor, id).await?;

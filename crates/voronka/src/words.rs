@@ -415,3 +415,8 @@ pub fn spend_added(id: i64, amount: impl Display) -> String {
 pub fn spend_deleted(id: i64) -> String {
     format!("spend entry {id} deleted")
 }
+pub fn spend_imported(rows: usize, added: usize, replaced: u64) -> String {
+    format!(
+        "spend imported: {rows} rows, {added} entries stored, {replaced} earlier entries replaced"
+    )
+}

@@ -1788,4 +1788,29 @@ fn channel_report_and_spend_from_the_command_line() {
     let e = vk(&db.url, &["spend", "delete", "1"]).runtime_error();
     assert!(e.contains("there is no spend entry 1"), "{e}");
     assert_eq!(vk(&db.url, &["spend", "list"]).ok().stdout, "");
+
+    // A file of spend, twice: the second time replaces what the first stored.
+    let csv = db.dir.path().join("spend.csv");
+    std::fs::write(
+        &csv,
+        format!("date;source;amount\n{today};google;100\n{today};vk;50\n"),
+    )
+    .unwrap();
+    let r = vk(&db.url, &["spend", "import", csv.to_str().unwrap()]).ok();
+    assert_eq!(
+        r.stdout.trim(),
+        "spend imported: 2 rows, 2 entries stored, 0 earlier entries replaced"
+    );
+    let r = vk(&db.url, &["spend", "import", csv.to_str().unwrap()]).ok();
+    assert_eq!(
+        r.stdout.trim(),
+        "spend imported: 2 rows, 2 entries stored, 2 earlier entries replaced"
+    );
+    assert_eq!(
+        vk(&db.url, &["spend", "list"]).ok().stdout.lines().count(),
+        2
+    );
+    std::fs::write(&csv, "date;amount\n2026-11-01;100\n").unwrap();
+    let e = vk(&db.url, &["spend", "import", csv.to_str().unwrap()]).runtime_error();
+    assert!(e.contains("a file of spend needs"), "{e}");
 }

@@ -97,6 +97,7 @@ pub fn routes() -> Router<AppState> {
         .route("/reports", get(reports::channels))
         .route("/reports/channels.csv", get(reports::csv))
         .route("/reports/spend", post(reports::add_spend))
+        .route("/reports/spend/import", post(reports::import_spend))
         .route("/reports/spend/{id}/delete", post(reports::delete_spend))
         .route("/kanban", get(speed::kanban))
         .route("/kanban/leads/{id}/stage", post(speed::kanban_move))

@@ -2,8 +2,8 @@
 //! the marketing spend behind it.
 
 use super::fmt::ymd;
+use super::{constant_time_eq, PageResult, PostForm, WebError};
 use super::{link, query_value, render, render_status, see_other, t, Choice, IdPath, Layout};
-use super::{PageResult, PostForm};
 use crate::error::classify;
 use crate::extract::WebUser;
 use crate::AppState;
@@ -365,6 +365,68 @@ pub(crate) async fn add_spend(
         {
             let (status, _) = classify(&e);
             let mut p = page(&state, &user, back, input).await?;
+            p.layout = p.layout.with_error(Some(e.to_string())).at(p.back.clone());
+            Ok(render_status(status, &p))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Stores the spend of an uploaded CSV file, then shows the report again.
+pub(crate) async fn import_spend(
+    State(state): State<AppState>,
+    user: WebUser,
+    mut multipart: axum::extract::Multipart,
+) -> PageResult {
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        WebError::BadRequest(t::import_unreadable(e.body_text()))
+    };
+    let mut csrf_ok = false;
+    let mut bytes = Vec::new();
+    let mut defaults = voronka_app::SpendDefaults::default();
+    let mut back_raw = String::new();
+    while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
+        let name = field.name().unwrap_or("").to_string();
+        if name == "file" {
+            if !csrf_ok {
+                return Err(WebError::Csrf);
+            }
+            while let Some(chunk) = field.chunk().await.map_err(bad)? {
+                bytes.extend_from_slice(&chunk);
+                if bytes.len() > voronka_app::MAX_SPEND_FILE {
+                    break;
+                }
+            }
+            continue;
+        }
+        let value = field.text().await.map_err(bad)?;
+        let given = || Some(value.trim().to_string()).filter(|v| !v.is_empty());
+        match name.as_str() {
+            "csrf" => {
+                csrf_ok = constant_time_eq(value.as_bytes(), user.csrf.as_bytes());
+                if !csrf_ok {
+                    return Err(WebError::Csrf);
+                }
+            }
+            "source" => defaults.source = given(),
+            "medium" => defaults.medium = given(),
+            "back" => back_raw = value,
+            _ => {}
+        }
+    }
+    if !csrf_ok {
+        return Err(WebError::Csrf);
+    }
+    let back = ReportParams::read(Some(back_query(&back_raw)));
+    match state
+        .app
+        .import_spend(&user.actor(), &bytes, &defaults)
+        .await
+    {
+        Ok(_) => Ok(see_other(&with_done(&back.url(), "spend_imported"))),
+        Err(e @ AppError::Invalid { .. }) => {
+            let (status, _) = classify(&e);
+            let mut p = page(&state, &user, back, SpendInput::default()).await?;
             p.layout = p.layout.with_error(Some(e.to_string())).at(p.back.clone());
             Ok(render_status(status, &p))
         }

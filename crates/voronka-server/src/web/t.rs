@@ -55,6 +55,9 @@ pub const OPTIONAL_CAMPAIGN: &str = "Campaign (optional)";
 pub const DELETE_SPEND_N: &str = "Delete the spend entry {1}";
 pub const DELETE: &str = "Delete";
 pub const CONFIRM_DELETE_SPEND: &str = "Delete this spend entry?";
+pub const IMPORT_SPEND: &str = "Import a file of spend";
+pub const IMPORT_SPEND_HINT: &str = "A CSV file with a row per channel and day (date) or days (from, to) and its amount — an ad platform's daily costs or a budget sheet; headers in English or Russian (source, medium, campaign, amount, currency; источник, кампания, сумма, валюта). Rows without a source take the one given here. The same channel and days entered before are replaced, so a file sent again changes nothing.";
+pub const SPEND_FILE: &str = "File";
 
 // Scoring.
 pub const SCORING_TITLE: &str = "Fit and activity";
@@ -187,6 +190,7 @@ pub fn flash(code: &str) -> Option<&'static str> {
         "view_deleted" => "View deleted.",
         "spend_added" => "Spend added.",
         "spend_deleted" => "Spend entry deleted.",
+        "spend_imported" => "Spend imported.",
         "form" => "Form created.",
         "saved" => "Form saved. The widget shows the change within a few seconds.",
         "quiz" => "Quiz saved.",
