@@ -3,7 +3,9 @@
 
 use crate::{now_ms, Actor, App, AppError, FieldError, Message, Result};
 use chrono::NaiveDate;
-use voronka_core::channels::{channel_report, ChannelBy, ChannelReport, SpendEntry};
+use voronka_core::channels::{
+    channel_report, weekly_leads, ChannelBy, ChannelReport, SpendEntry, WeeklyLeads,
+};
 use voronka_core::intake::normalize::clean_text;
 use voronka_core::{Currency, Id, Millis, Money};
 use voronka_store::NewSpend;
@@ -102,6 +104,22 @@ impl App {
         let tallies = self.store.channel_tallies(by, from, to).await?;
         let spend = self.store.spend_entries(from, to).await?;
         Ok(channel_report(by, from, to, currency, &tallies, &spend))
+    }
+
+    /// The leads of `[from, to)` per week: the `shown` channels with the most leads on their
+    /// own, the rest together.
+    pub async fn weekly_leads(
+        &self,
+        actor: &Actor,
+        by: ChannelBy,
+        from: Millis,
+        to: Millis,
+        shown: usize,
+    ) -> Result<WeeklyLeads> {
+        actor.require_reports()?;
+        check_period(from, to)?;
+        let tallies = self.store.channel_weeks(by, from, to).await?;
+        Ok(weekly_leads(from, to, &tallies, shown))
     }
 
     /// The spend entries whose days overlap `[from, to)`, the latest first.

@@ -313,6 +313,9 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
             a("problems")
         ),
         "spend_file_empty" => "the file has no rows of spend".to_string(),
+        "weekly_top_out_of_range" => {
+            format!("top is the number of channels shown on their own, 1 to 20; got {}", a("given"))
+        }
         "spend_not_found" => format!("there is no spend entry {}", a("id")),
         "view_name_taken" => format!("you have a view named {:?} already", a("name")),
         "too_many_views" => format!("at most {} views a person", a("max")),

@@ -3660,6 +3660,24 @@ async fn channel_report_weighs_each_sources_leads_against_its_spend() {
             "{n}: most leads first"
         );
 
+        // Week by week: Google on its own, the others together, the old lead outside.
+        let w = app
+            .weekly_leads(&marketer, ChannelBy::Source, from, to, 1)
+            .await
+            .unwrap();
+        let this_week = voronka_core::channels::week_of(voronka_app::now_ms());
+        assert_eq!(w.weeks.last(), Some(&this_week), "{n}");
+        assert!((5..=6).contains(&w.weeks.len()), "{n}: {:?}", w.weeks);
+        assert_eq!(w.channels.len(), 1, "{n}");
+        assert_eq!(w.channels[0].key.source.as_deref(), Some("google"), "{n}");
+        let last = w.weeks.len() - 1;
+        assert_eq!(
+            (w.channels[0].leads[last], w.others[last], w.total[last]),
+            (4, 2, 6),
+            "{n}: junk left out"
+        );
+        assert_eq!(w.total.iter().sum::<i64>(), 6, "{n}");
+
         // By source and medium, Yandex's budget names no medium: set apart.
         let r = app
             .channel_report(&marketer, ChannelBy::SourceMedium, from, to, None)

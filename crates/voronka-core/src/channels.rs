@@ -375,6 +375,96 @@ pub fn channel_report(
     }
 }
 
+/// A Monday, midnight UTC (1970-01-05): weeks are counted from it.
+pub const WEEK_ORIGIN: Millis = 4 * 86_400_000;
+pub const WEEK: Millis = 7 * 86_400_000;
+
+/// The Monday (midnight UTC) that starts the week of `at`.
+pub fn week_of(at: Millis) -> Millis {
+    WEEK_ORIGIN + (at - WEEK_ORIGIN).div_euclid(WEEK) * WEEK
+}
+
+/// Leads of one channel created in one week, as the store counts them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WeekTally {
+    pub key: ChannelKey,
+    pub label: Option<String>,
+    /// The Monday that starts the week.
+    pub week: Millis,
+    /// Leads, junk left out.
+    pub leads: i64,
+}
+
+/// Leads per week of the channels that brought the most, the rest together, and all.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WeeklyLeads {
+    /// Every week of the period, the earliest first (by its Monday).
+    pub weeks: Vec<Millis>,
+    /// The channels shown on their own, the most leads first.
+    pub channels: Vec<WeeklyChannel>,
+    /// The other channels' leads per week (zeros when there are none).
+    pub others: Vec<i64>,
+    /// Every channel's leads per week.
+    pub total: Vec<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WeeklyChannel {
+    pub key: ChannelKey,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Leads per week, in the order of `weeks`.
+    pub leads: Vec<i64>,
+}
+
+/// Lays the weekly tallies of `[from, to)` out as a table: every week of the period (none left
+/// out for having no leads), the `shown` channels with the most leads in their own rows.
+pub fn weekly_leads(from: Millis, to: Millis, tallies: &[WeekTally], shown: usize) -> WeeklyLeads {
+    let mut weeks = Vec::new();
+    if to > from {
+        let mut w = week_of(from);
+        while w < to {
+            weeks.push(w);
+            w += WEEK;
+        }
+    }
+    let at = |week: Millis| weeks.binary_search(&week).ok();
+    let mut per: BTreeMap<ChannelKey, (Option<String>, Vec<i64>)> = BTreeMap::new();
+    let mut total = vec![0; weeks.len()];
+    for t in tallies {
+        let Some(i) = at(week_of(t.week)) else {
+            continue;
+        };
+        let e = per
+            .entry(t.key.clone())
+            .or_insert_with(|| (t.label.clone(), vec![0; weeks.len()]));
+        e.1[i] += t.leads;
+        total[i] += t.leads;
+    }
+    let mut ranked: Vec<(ChannelKey, Option<String>, Vec<i64>)> =
+        per.into_iter().map(|(k, (l, v))| (k, l, v)).collect();
+    ranked.sort_by(|a, b| {
+        let sum = |v: &Vec<i64>| v.iter().sum::<i64>();
+        sum(&b.2).cmp(&sum(&a.2)).then(a.0.cmp(&b.0))
+    });
+    let mut others = vec![0; weeks.len()];
+    for (_, _, v) in ranked.iter().skip(shown) {
+        for (o, x) in others.iter_mut().zip(v) {
+            *o += x;
+        }
+    }
+    WeeklyLeads {
+        channels: ranked
+            .into_iter()
+            .take(shown)
+            .map(|(key, label, leads)| WeeklyChannel { key, label, leads })
+            .collect(),
+        weeks,
+        others,
+        total,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -567,6 +657,50 @@ mod tests {
         assert_eq!(r.total.leads, 8);
         assert_eq!(r.total.interests, 7);
         assert!(r.total.spend.is_empty());
+    }
+
+    #[test]
+    fn weeks_start_on_monday_and_every_week_of_the_period_has_a_column() {
+        // 2026-12-07 is a Monday; 2026-12-09 a Wednesday.
+        let monday = 1_796_601_600_000;
+        assert_eq!(week_of(monday), monday);
+        assert_eq!(week_of(monday + 2 * DAY + 5), monday);
+        assert_eq!(week_of(monday - 1), monday - WEEK);
+        let t = |s: &str, week: Millis, leads: i64| WeekTally {
+            key: source(s),
+            label: None,
+            week,
+            leads,
+        };
+        let tallies = [
+            t("a", monday - 2 * WEEK, 5),
+            t("b", monday, 1),
+            t("c", monday, 2),
+            t("a", monday, 1),
+            // Outside the period: left out.
+            t("a", monday + 5 * WEEK, 100),
+        ];
+        // From a Thursday three weeks back to the Wednesday of this week.
+        let w = weekly_leads(monday - 2 * WEEK - 4 * DAY, monday + 3 * DAY, &tallies, 2);
+        assert_eq!(
+            w.weeks,
+            vec![monday - 3 * WEEK, monday - 2 * WEEK, monday - WEEK, monday]
+        );
+        let rows: Vec<(Option<&str>, &Vec<i64>)> = w
+            .channels
+            .iter()
+            .map(|c| (c.key.source.as_deref(), &c.leads))
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                (Some("a"), &vec![0, 5, 0, 1]),
+                (Some("c"), &vec![0, 0, 0, 2])
+            ]
+        );
+        assert_eq!(w.others, vec![0, 0, 0, 1]);
+        assert_eq!(w.total, vec![0, 5, 0, 4]);
+        assert!(weekly_leads(10, 10, &tallies, 2).weeks.is_empty());
     }
 
     #[test]

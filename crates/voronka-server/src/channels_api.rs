@@ -11,7 +11,7 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use voronka_app::{report_period, Message, SpendDefaults, SpendImport, SpendInput};
-use voronka_core::channels::{ChannelBy, ChannelReport, SpendEntry};
+use voronka_core::channels::{ChannelBy, ChannelReport, SpendEntry, WeeklyLeads};
 
 type ApiResult<T> = Result<T, ApiError>;
 
@@ -23,6 +23,7 @@ const SPEND_DAYS: i64 = 365;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/reports/channels", get(channel_report))
+        .route("/reports/channels/weekly", get(weekly))
         .route("/spend", get(list_spend).post(add_spend))
         .route("/spend/{id}", delete(delete_spend))
         .route("/spend/import", post(import_spend))
@@ -224,3 +225,37 @@ async fn import_spend(
     };
     Ok(Json(s.app.import_spend(&actor, &body, &defaults).await?))
 }
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WeeklyQuery {
+    /// source (the default), source_medium, medium, campaign or form.
+    by: Option<String>,
+    /// The first day, YYYY-MM-DD (UTC); 29 days before `to` by default.
+    from: Option<String>,
+    /// The last day, YYYY-MM-DD (UTC); today by default.
+    to: Option<String>,
+    /// How many channels have a row of their own (1–20, 5 by default); the others are summed.
+    top: Option<usize>,
+}
+
+/// Leads per week of the channels that brought the most.
+async fn weekly(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(q): ApiQuery<WeeklyQuery>,
+) -> ApiResult<Json<WeeklyLeads>> {
+    let by = parse_by(q.by.as_deref())?;
+    let top = q.top.unwrap_or(WEEKLY_TOP);
+    if !(1..=20).contains(&top) {
+        return Err(ApiError::BadRequest(
+            Message::new("weekly_top_out_of_range").with("given", top),
+        ));
+    }
+    let (from, to) = report_period(q.from.as_deref(), q.to.as_deref(), REPORT_DAYS)?;
+    Ok(Json(s.app.weekly_leads(&actor, by, from, to, top).await?))
+}
+
+/// Channels with a row of their own in the weekly table by default.
+pub(crate) const WEEKLY_TOP: usize = 5;

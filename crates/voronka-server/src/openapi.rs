@@ -81,6 +81,7 @@ const OPERATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
     ("get", "/api/v1/scrub-rules", "Pseudo-lead rules with the catalog of rule codes and their actions (?format=toml for the file)", "admin", None),
     ("put", "/api/v1/scrub-rules", "Replace the pseudo-lead rules (JSON, or a TOML file with Content-Type application/toml)", "admin", Some("{actions: {code: off|flag|junk|reject}, burst_window_secs, burst_max_per_ip, burst_max_per_visitor, identical_max_clients, burst_exempt_ips (IP addresses), test_names, joke_names, test_email_locals, test_email_domains, disposable_domains, allowed_domains, competitor_domains, stop_phrases, min_phone_digits}")),
     ("get", "/api/v1/reports/channels", "What each channel brought and cost: the leads created in the period (from, to: days, both counted; the last 30 days by default) grouped by source, source_medium, medium, campaign or form, with their interests, leads (junk apart), how many reached MQL and SQL, converted and refused, the revenue of their deals per currency, the spend of the period (entries spread evenly over their days; spend the grouping cannot show is in unattributed_spend), and in the report's currency cost_per_lead, cost_per_customer and roi ((revenue − spend) / spend; a figure that would mix currencies is null); format=csv gives the same as a spreadsheet file; no personal data", "leads:read", None),
+    ("get", "/api/v1/reports/channels/weekly", "Leads (junk left out) per week, Monday to Sunday UTC, of the period (from, to; the last 30 days by default): the top channels of the grouping (by, as the channel report; top: 1–20, 5 by default) each in a row, the others summed, and all: {weeks (each week's Monday, ms), channels: [{key, label?, leads: [per week]}], others, total}", "leads:read", None),
     ("get", "/api/v1/spend", "Marketing spend entries whose days overlap the period (from, to; the last 365 days by default), the latest first", "leads:read", None),
     ("post", "/api/v1/spend", "Record what a channel cost for some days (marketers, sales managers, administrators); answers 201 with the entry; the audit log keeps it", "forms:write", Some("{source, medium?, campaign?, from, to (days, YYYY-MM-DD, both paid for), amount (major units as text), currency?, note?}")),
     ("post", "/api/v1/spend/import", "Store the spend of a CSV file sent as the body (an ad platform's daily costs, a budget sheet): columns date (or from and to), source, medium, campaign, amount, currency, note, in English or Russian (дата, источник, кампания, сумма/расход, валюта); days as YYYY-MM-DD or DD.MM.YYYY. Query parameters give the source, medium, campaign and currency of rows without them. Rows of the same channel, days and currency are summed; entries of the same channel and days stored before are replaced, so the same file again changes nothing; one wrong row refuses the whole file with every problem listed. Answers {rows, added, replaced}", "forms:write", Some("CSV text")),
@@ -406,6 +407,11 @@ const QUERIES: &[(&str, &str, Params)] = &[
         "get",
         "/api/v1/reports/channels",
         params::<crate::channels_api::ChannelQuery>,
+    ),
+    (
+        "get",
+        "/api/v1/reports/channels/weekly",
+        params::<crate::channels_api::WeeklyQuery>,
     ),
     (
         "get",

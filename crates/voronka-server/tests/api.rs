@@ -2918,6 +2918,39 @@ async fn channel_report_and_spend_over_the_api() {
     );
     assert_eq!(row["roi"], json!(3.0), "{row}");
     assert_eq!(rep["total"]["leads"], 2, "{rep}");
+    let weekly = s
+        .json(
+            "/api/v1/reports/channels/weekly?by=source_medium",
+            &marketer,
+        )
+        .await;
+    assert_eq!(
+        weekly["channels"][0]["key"],
+        json!({"source": "vk", "medium": "social"}),
+        "{weekly}"
+    );
+    assert_eq!(
+        weekly["total"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_i64().unwrap())
+            .sum::<i64>(),
+        2,
+        "{weekly}"
+    );
+    let (st, e) = error_of(
+        s.get("/api/v1/reports/channels/weekly?top=0", &marketer)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (st, &e["code"]),
+        (StatusCode::BAD_REQUEST, &json!("weekly_top_out_of_range")),
+        "{e}"
+    );
     // A period before the leads and the spend: nothing.
     let old = s
         .json(

@@ -3073,6 +3073,16 @@ async fn channel_report_and_marketing_spend() {
             && !page.body.contains("<script>alert"),
         "{table}"
     );
+    // Leads per week: this week's row has the three leads.
+    let weekly = around(&page.body, "id=\"weekly-leads\"");
+    assert!(
+        page.body.contains("Leads per week")
+            && page.body.contains(&format!(
+                "<th scope=\"row\" class=\"nowrap\">{}</th>",
+                utc_date(voronka_core::channels::week_of(voronka_app::now_ms()))
+            )),
+        "{weekly}"
+    );
     // The row opens the inbox of its leads of these days.
     assert!(
         page.body.contains(&format!(

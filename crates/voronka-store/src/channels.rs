@@ -4,7 +4,7 @@
 
 use crate::Result;
 use async_trait::async_trait;
-use voronka_core::channels::{ChannelBy, ChannelTally, SpendEntry};
+use voronka_core::channels::{ChannelBy, ChannelTally, SpendEntry, WeekTally};
 use voronka_core::{Id, Millis, Money};
 
 /// Spend to record.
@@ -36,6 +36,14 @@ pub trait ChannelStore {
         from: Millis,
         to: Millis,
     ) -> Result<Vec<ChannelTally>>;
+    /// The leads (junk left out) created in `[from, to)` per key of `by` and week (Monday to
+    /// Sunday, UTC).
+    async fn channel_weeks(
+        &self,
+        by: ChannelBy,
+        from: Millis,
+        to: Millis,
+    ) -> Result<Vec<WeekTally>>;
     /// The spend entries whose days overlap `[from, to)`, the latest first.
     async fn spend_entries(&self, from: Millis, to: Millis) -> Result<Vec<SpendEntry>>;
     async fn spend_entry(&self, id: Id) -> Result<Option<SpendEntry>>;

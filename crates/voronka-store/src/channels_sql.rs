@@ -2,7 +2,7 @@
 // `postgres`.
 
 use crate::channels::*;
-use voronka_core::channels::{ChannelBy, ChannelKey, ChannelTally, SpendEntry};
+use voronka_core::channels::{ChannelBy, ChannelKey, ChannelTally, SpendEntry, WeekTally};
 
 /// The key columns of a grouping: (source, medium, campaign, form) expressions over the leads
 /// (`l`) and over the interests (`i`); the columns a grouping does not use are typed NULLs, so
@@ -54,6 +54,16 @@ fn reached(stages: &str) -> String {
          WHEN l.stage <> 'junk' AND EXISTS (SELECT 1 FROM stage_changes s \
          WHERE s.lead_id = l.id AND s.to_stage IN ({stages})) THEN 1 ELSE 0 END) AS BIGINT)"
     )
+}
+
+/// Every form's name by its id, for the rows of a report by form.
+async fn form_names(pool: &Pool<DB>) -> Result<HashMap<Id, String>> {
+    sqlx::query("SELECT id, name FROM forms")
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
+        .collect()
 }
 
 fn spend_from(r: &DbRow) -> Result<SpendEntry> {
@@ -156,17 +166,51 @@ impl ChannelStore for SqlStore {
             });
         }
         if by == ChannelBy::Form {
-            let names: HashMap<Id, String> = sqlx::query("SELECT id, name FROM forms")
-                .fetch_all(&self.pool)
-                .await?
-                .iter()
-                .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
-                .collect::<Result<_>>()?;
+            let names = form_names(&self.pool).await?;
             for t in &mut out {
                 t.label = t.key.form_id.and_then(|id| names.get(&id).cloned());
             }
         }
         Ok(out)
+    }
+
+    async fn channel_weeks(
+        &self,
+        by: ChannelBy,
+        from: Millis,
+        to: Millis,
+    ) -> Result<Vec<WeekTally>> {
+        use voronka_core::channels::{WEEK, WEEK_ORIGIN};
+        let (lead_key, _) = channel_key_sql(by);
+        let sql = format!(
+            "SELECT k_source, k_medium, k_campaign, k_form, wk, CAST(COUNT(*) AS BIGINT) AS n \
+             FROM (SELECT {lead_key}, CAST((l.created_at - {WEEK_ORIGIN}) / {WEEK} AS BIGINT) AS wk \
+             FROM leads l WHERE l.merged_into IS NULL AND l.stage <> 'junk' \
+             AND l.created_at >= $1 AND l.created_at < $2) x \
+             GROUP BY k_source, k_medium, k_campaign, k_form, wk"
+        );
+        let names = if by == ChannelBy::Form {
+            form_names(&self.pool).await?
+        } else {
+            HashMap::new()
+        };
+        sqlx::query(&sql)
+            .bind(from)
+            .bind(to)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| {
+                let key = channel_key_from(r)?;
+                let wk: i64 = r.try_get("wk")?;
+                Ok(WeekTally {
+                    label: key.form_id.and_then(|id| names.get(&id).cloned()),
+                    key,
+                    week: WEEK_ORIGIN + wk * WEEK,
+                    leads: r.try_get("n")?,
+                })
+            })
+            .collect()
     }
 
     async fn spend_entries(&self, from: Millis, to: Millis) -> Result<Vec<SpendEntry>> {

@@ -101,6 +101,13 @@ struct ReportsPage {
     back: String,
     /// The same report as a CSV file.
     csv: String,
+    /// Leads per week: the heads of the channels' columns and a row per week (none when the
+    /// period has too many weeks to show).
+    week_heads: Vec<String>,
+    weeks: Vec<WeekRow>,
+    /// The most leads of a week, the scale of the bars.
+    week_max: i64,
+    too_many_weeks: bool,
     spend: Vec<SpendView>,
     /// May enter and delete spend.
     edits_spend: bool,
@@ -116,6 +123,39 @@ fn grouping_label(by: ChannelBy) -> &'static str {
         ChannelBy::Campaign => t::BY_CAMPAIGN,
         ChannelBy::Form => t::BY_FORM,
     }
+}
+
+/// A channel as the report names it: its source, medium, campaign or form.
+fn channel_label(
+    by: ChannelBy,
+    k: &voronka_core::channels::ChannelKey,
+    label: Option<&str>,
+) -> String {
+    let none = || t::NO_CHANNEL.to_string();
+    match by {
+        ChannelBy::Source => k.source.clone().unwrap_or_else(none),
+        ChannelBy::Medium => k.medium.clone().unwrap_or_else(none),
+        ChannelBy::Campaign => k.campaign.clone().unwrap_or_else(none),
+        ChannelBy::SourceMedium => format!(
+            "{} / {}",
+            k.source.clone().unwrap_or_else(none),
+            k.medium.clone().unwrap_or_else(none)
+        ),
+        ChannelBy::Form => match (k.form_id, label) {
+            (Some(id), Some(name)) => format!("{name} (#{id})"),
+            (Some(id), None) => format!("#{id}"),
+            (None, _) => none(),
+        },
+    }
+}
+
+/// The most weeks the page lays out one by one.
+const MAX_WEEKS_SHOWN: usize = 60;
+
+pub(crate) struct WeekRow {
+    pub week: String,
+    pub cells: Vec<i64>,
+    pub total: i64,
 }
 
 fn money_list(list: &[Money]) -> Vec<String> {
@@ -134,25 +174,10 @@ fn row_view(
     total: bool,
 ) -> RowView {
     let k = &r.key;
-    let none = || t::NO_CHANNEL.to_string();
     let label = if total {
         t::ALL_CHANNELS.to_string()
     } else {
-        match by {
-            ChannelBy::Source => k.source.clone().unwrap_or_else(none),
-            ChannelBy::Medium => k.medium.clone().unwrap_or_else(none),
-            ChannelBy::Campaign => k.campaign.clone().unwrap_or_else(none),
-            ChannelBy::SourceMedium => format!(
-                "{} / {}",
-                k.source.clone().unwrap_or_else(none),
-                k.medium.clone().unwrap_or_else(none)
-            ),
-            ChannelBy::Form => match (k.form_id, &r.label) {
-                (Some(id), Some(name)) => format!("{name} (#{id})"),
-                (Some(id), None) => format!("#{id}"),
-                (None, _) => none(),
-            },
-        }
+        channel_label(by, k, r.label.as_deref())
     };
     // The inbox filters by what is there; a row of leads without the field has no filter.
     let mut pairs: Vec<(String, String)> = vec![
@@ -228,6 +253,40 @@ async fn page(
         .channel_report(&actor, by, from, to, currency)
         .await?;
     let spend = state.app.spend_entries(&actor, from, to).await?;
+    let weekly = state
+        .app
+        .weekly_leads(&actor, by, from, to, crate::channels_api::WEEKLY_TOP)
+        .await?;
+    let too_many_weeks = weekly.weeks.len() > MAX_WEEKS_SHOWN;
+    let mut week_heads: Vec<String> = weekly
+        .channels
+        .iter()
+        .map(|c| channel_label(by, &c.key, c.label.as_deref()))
+        .collect();
+    let has_others = weekly.others.iter().any(|n| *n > 0);
+    if has_others {
+        week_heads.push(t::OTHER_CHANNELS.to_string());
+    }
+    let weeks: Vec<WeekRow> = if too_many_weeks {
+        Vec::new()
+    } else {
+        weekly
+            .weeks
+            .iter()
+            .enumerate()
+            .map(|(i, w)| WeekRow {
+                week: ymd(*w),
+                cells: weekly
+                    .channels
+                    .iter()
+                    .map(|c| c.leads[i])
+                    .chain(has_others.then(|| weekly.others[i]))
+                    .collect(),
+                total: weekly.total[i],
+            })
+            .collect()
+    };
+    let week_max = weekly.total.iter().copied().max().unwrap_or(0);
     let period = (ymd(from), ymd(to - DAY_MS));
     let c = report.currency;
     Ok(ReportsPage {
@@ -277,6 +336,10 @@ async fn page(
             })
             .collect(),
         edits_spend: user.actor().role().manages_forms(),
+        week_heads,
+        weeks,
+        week_max,
+        too_many_weeks,
         typed,
     })
 }

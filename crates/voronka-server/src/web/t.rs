@@ -58,6 +58,12 @@ pub const CONFIRM_DELETE_SPEND: &str = "Delete this spend entry?";
 pub const IMPORT_SPEND: &str = "Import a file of spend";
 pub const IMPORT_SPEND_HINT: &str = "A CSV file with a row per channel and day (date) or days (from, to) and its amount — an ad platform's daily costs or a budget sheet; headers in English or Russian (source, medium, campaign, amount, currency; источник, кампания, сумма, валюта). Rows without a source take the one given here. The same channel and days entered before are replaced, so a file sent again changes nothing.";
 pub const SPEND_FILE: &str = "File";
+pub const LEADS_PER_WEEK: &str = "Leads per week";
+pub const LEADS_PER_WEEK_HINT: &str = "Junk left out; weeks run Monday to Sunday (UTC), the first and the last may be cut by the period.";
+pub const WEEK_OF: &str = "Week of";
+pub const OTHER_CHANNELS: &str = "Others";
+pub const TOO_MANY_WEEKS: &str =
+    "Choose a period of at most 60 weeks to see its leads week by week.";
 
 // Scoring.
 pub const SCORING_TITLE: &str = "Fit and activity";
