@@ -122,22 +122,30 @@ impl App {
         .await
         .map_err(|e| AppError::Io(format!("scoring stopped: {e}")))?;
         self.store.set_conversion_probabilities(&rows).await?;
-        self.qualify_by_conversion(&rows).await?;
+        self.qualify_by_conversion(None).await?;
         Ok(rows.len())
     }
 
-    /// Leads whose new probability of conversion reaches a qualification threshold of the
-    /// scoring rules go to the rescoring queue, which makes their stage moves (with the rule
-    /// named in their history) as for any other change of their score.
-    async fn qualify_by_conversion(&self, rows: &[(Id, f64)]) -> Result<()> {
-        let Some(threshold) = self.scorer().rules().qualify.conversion_threshold() else {
+    /// Leads (these, or every lead with `None`) that a qualification threshold of the scoring
+    /// rules can move with their new probability of conversion — new ones past the MQL
+    /// threshold, MQL ones past the SQL threshold — go to the rescoring queue, which makes their
+    /// stage moves (with the rule named in their history) as for any other change of their
+    /// score. Leads in other stages, which no threshold moves, are left alone.
+    async fn qualify_by_conversion(&self, ids: Option<&[Id]>) -> Result<()> {
+        let rules = self.scorer().rules().clone();
+        let q = &rules.qualify;
+        if q.conversion_threshold().is_none() {
             return Ok(());
-        };
-        let reached: Vec<Id> = rows
-            .iter()
-            .filter(|(_, p)| *p >= threshold)
-            .map(|(id, _)| *id)
-            .collect();
+        }
+        let ppm = |t: Option<f64>| t.map(voronka_store::probability_to_ppm);
+        let reached = self
+            .store
+            .leads_qualifying_by_conversion(
+                ids,
+                ppm(q.mql_conversion.filter(|_| q.mql_enabled())),
+                ppm(q.sql_conversion),
+            )
+            .await?;
         if reached.is_empty() {
             return Ok(());
         }
@@ -162,7 +170,8 @@ impl App {
             .map(|(id, f)| (*id, model.probability(f)))
             .collect();
         self.store.set_conversion_probabilities(&rows).await?;
-        self.qualify_by_conversion(&rows).await?;
+        let ids: Vec<Id> = rows.iter().map(|(id, _)| *id).collect();
+        self.qualify_by_conversion(Some(&ids)).await?;
         Ok(rows)
     }
 

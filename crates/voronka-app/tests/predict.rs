@@ -446,5 +446,25 @@ async fn a_probability_past_the_rules_threshold_qualifies_the_lead() {
         for id in &yandex[15..] {
             assert_eq!(stage(*id).await, voronka_core::Stage::New, "{n}: {id}");
         }
+        // Trained again (as every night): the leads it moved are MQL now, which no threshold
+        // moves on (there is none for SQL), and the others are still below it: none is queued.
+        app.train_model().await.unwrap();
+        assert_eq!(app.drain_rescore_queue().await.unwrap(), 0, "{n}");
+        // With an SQL threshold too, the next training queues those MQL leads, once, and they
+        // move on to SQL.
+        let mut rules = app.scorer().rules().clone();
+        rules.qualify.sql_conversion = Some(0.5);
+        app.save_scoring_rules(&actor, rules).await.unwrap();
+        app.train_model().await.unwrap();
+        assert_eq!(app.drain_rescore_queue().await.unwrap(), 15, "{n}");
+        for id in &expo[15..] {
+            assert_eq!(stage(*id).await, voronka_core::Stage::Sql, "{n}: {id}");
+        }
+        app.train_model().await.unwrap();
+        assert_eq!(
+            app.drain_rescore_queue().await.unwrap(),
+            0,
+            "{n}: SQL leads stay put"
+        );
     }
 }

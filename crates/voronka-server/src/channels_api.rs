@@ -26,7 +26,12 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/channels/weekly", get(weekly))
         .route("/spend", get(list_spend).post(add_spend))
         .route("/spend/{id}", delete(delete_spend))
-        .route("/spend/import", post(import_spend))
+        .route(
+            "/spend/import",
+            post(import_spend).layer(axum::extract::DefaultBodyLimit::max(
+                voronka_app::MAX_SPEND_FILE,
+            )),
+        )
 }
 
 /// What a report groups by, as a query gives it (`source` when not given).

@@ -3150,6 +3150,22 @@ async fn channel_report_and_spend_over_the_api() {
     );
     let list = s.json("/api/v1/spend", &reader).await;
     assert_eq!(list[0]["campaign"], "Весна", "{list}");
+    // A year of daily costs for many campaigns, larger than other requests may be.
+    let mut big = String::from("date,campaign,cost\n");
+    for c in 0..40 {
+        for d in 0..365 {
+            big.push_str(&format!("{},Кампания номер {c},1\n", day(d)));
+        }
+    }
+    assert!(big.len() > 256 * 1024);
+    let r = s
+        .post("/api/v1/spend/import?source=yandex", &marketer)
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["added"], 14_600);
     assert_eq!(list[1]["amount"]["minor"], 120_050, "{list}");
     let (st, e) = error_of(
         s.post("/api/v1/spend/import", &marketer)

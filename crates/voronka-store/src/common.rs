@@ -2851,6 +2851,47 @@ impl Store for SqlStore {
         tx.set_conversion_probabilities(rows).await?;
         Box::new(tx).commit().await
     }
+
+    async fn leads_qualifying_by_conversion(
+        &self,
+        ids: Option<&[Id]>,
+        mql: Option<i64>,
+        sql: Option<i64>,
+    ) -> Result<Vec<Id>> {
+        if mql.is_none() && sql.is_none() {
+            return Ok(Vec::new());
+        }
+        // A threshold not set is one no probability reaches.
+        let (mql, sql) = (mql.unwrap_or(i64::MAX), sql.unwrap_or(i64::MAX));
+        let start = || {
+            let mut qb: QueryBuilder<DB> = QueryBuilder::new(
+                "SELECT id FROM leads WHERE merged_into IS NULL AND ((stage = 'new' AND conversion_ppm >= ",
+            );
+            qb.push_bind(mql)
+                .push(") OR (stage = 'mql' AND conversion_ppm >= ")
+                .push_bind(sql)
+                .push("))");
+            qb
+        };
+        let mut out = Vec::new();
+        match ids {
+            None => {
+                let mut qb = start();
+                qb.push(" ORDER BY id");
+                out = qb.build_query_scalar().fetch_all(&self.pool).await?;
+            }
+            Some(ids) => {
+                for chunk in ids.chunks(CHUNK) {
+                    let mut qb = start();
+                    qb.push(" AND id IN (");
+                    push_ids(&mut qb, chunk);
+                    qb.push(") ORDER BY id");
+                    out.extend(qb.build_query_scalar::<Id>().fetch_all(&self.pool).await?);
+                }
+            }
+        }
+        Ok(out)
+    }
 }
 
 pub struct SqlTx {

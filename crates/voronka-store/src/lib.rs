@@ -357,6 +357,15 @@ pub trait Store: RoutingStore + ScoreStore + ChannelStore + Send + Sync + 'stati
     async fn current_conversion_model_id(&self) -> Result<Option<Id>>;
     /// Stores probabilities of conversion (lead, probability) in one transaction.
     async fn set_conversion_probabilities(&self, rows: &[(Id, f64)]) -> Result<()>;
+    /// Of these leads (every lead with `None`), those the stored probability of conversion can
+    /// move now: new leads rated at least `mql`, MQL leads at least `sql` (in millionths; no
+    /// threshold, no lead).
+    async fn leads_qualifying_by_conversion(
+        &self,
+        ids: Option<&[Id]>,
+        mql: Option<i64>,
+        sql: Option<i64>,
+    ) -> Result<Vec<Id>>;
 }
 
 /// One transaction. Dropping it without `commit` rolls back, but only when its connection is next

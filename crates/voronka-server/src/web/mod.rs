@@ -97,7 +97,14 @@ pub fn routes() -> Router<AppState> {
         .route("/reports", get(reports::channels))
         .route("/reports/channels.csv", get(reports::csv))
         .route("/reports/spend", post(reports::add_spend))
-        .route("/reports/spend/import", post(reports::import_spend))
+        .route(
+            "/reports/spend/import",
+            // A file of spend may be larger than other requests: a year of daily costs per
+            // campaign runs to megabytes.
+            post(reports::import_spend).layer(axum::extract::DefaultBodyLimit::max(
+                voronka_app::MAX_SPEND_FILE + 64 * 1024,
+            )),
+        )
         .route("/reports/spend/{id}/delete", post(reports::delete_spend))
         .route("/kanban", get(speed::kanban))
         .route("/kanban/leads/{id}/stage", post(speed::kanban_move))
