@@ -157,6 +157,16 @@ impl App {
             behaviour.extend(events);
         }
         self.take_steps(&mut pending, None).await;
+        // Requests with no way back, which stay interests.
+        for submission in voronka_core::demo::demo_interests(cfg) {
+            self.capture(CaptureRequest {
+                submission,
+                form: None,
+                idempotency_key: None,
+                client: None,
+            })
+            .await?;
+        }
         // Behaviour last (so the history of the people's steps reads in order), in batches.
         for chunk in behaviour.chunks(crate::MAX_EVENTS) {
             self.ingest_events("demo", chunk.to_vec()).await?;

@@ -343,6 +343,29 @@ async fn demo_leads_have_their_chance_and_first_response_from_the_start() {
             .collect::<Vec<_>>(),
         ["Hot and still new", "Most likely to buy", "Nobody's yet"]
     );
+    // Requests without a way back stay interests, in the channel report too; the paid channels
+    // have their spend.
+    let day = 86_400_000;
+    let r = app
+        .channel_report(
+            &Actor::system("test"),
+            voronka_core::channels::ChannelBy::Source,
+            voronka_app::now_ms() - 200 * day,
+            voronka_app::now_ms() + day,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.total.interests, 12, "{:?}", r.total);
+    let yandex = r
+        .rows
+        .iter()
+        .find(|x| x.key.source.as_deref() == Some("yandex"))
+        .unwrap();
+    assert!(
+        yandex.interests > 0 && yandex.spend_in(voronka_core::Currency::parse("RUB").unwrap()) > 0
+    );
+    assert!(yandex.cost_per_lead.is_some(), "{yandex:?}");
     // The load's log is cut back once it is in the database.
     let wal = std::fs::metadata(dir.path().join("demo.db-wal")).map_or(0, |m| m.len());
     assert!(wal < 1024 * 1024, "{wal} bytes of log left");

@@ -187,6 +187,58 @@ pub fn generate(cfg: &DemoConfig) -> Vec<DemoLead> {
     Gen::new(cfg).run()
 }
 
+/// Submissions every channel also brings that leave no way back: a first name and a question,
+/// a mistyped address. The intake keeps them as interests. About one per 25 leads, spread over
+/// the demo's months and channels.
+pub fn demo_interests(cfg: &DemoConfig) -> Vec<Submission> {
+    const CHANNELS: [(Option<&str>, Option<&str>); 7] = [
+        (Some("google"), Some("cpc")),
+        (Some("yandex"), Some("cpc")),
+        (Some("yandex"), Some("cpc")),
+        (Some("facebook"), Some("social")),
+        (Some("vk"), Some("social")),
+        (Some("newsletter"), Some("email")),
+        (None, None),
+    ];
+    const NAMES: [&str; 8] = [
+        "Ирина",
+        "Сергей",
+        "Олена",
+        "Tom",
+        "Anna",
+        "Пётр",
+        "Marie",
+        "Дмитрий",
+    ];
+    const MESSAGES: [&str; 4] = [
+        "Сколько стоит доставка?",
+        "Есть ли скидки?",
+        "Do you ship abroad?",
+        "Перезвоните мне",
+    ];
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x1e7e_4e57);
+    let start = cfg.anchor - SPAN_DAYS * DAY;
+    (0..cfg.leads / 25)
+        .map(|_| {
+            let at = rng.gen_range(start..cfg.anchor);
+            let mut sub = Submission::new(Channel::WebForm, at);
+            let (source, medium) = CHANNELS[rng.gen_range(0..CHANNELS.len())];
+            if let (Some(s), Some(m)) = (source, medium) {
+                sub = sub.with("utm_source", s).with("utm_medium", m);
+            }
+            let name = NAMES[rng.gen_range(0..NAMES.len())];
+            sub = sub.with("name", name);
+            match rng.gen_range(0..3) {
+                // An address cut short.
+                0 => sub.with("email", format!("{}@", name.to_lowercase())),
+                // No contact at all, only the question.
+                1 => sub.with("message", MESSAGES[rng.gen_range(0..MESSAGES.len())]),
+                _ => sub.with("email", "почта"),
+            }
+        })
+        .collect()
+}
+
 /// What one paid channel cost in one market for one calendar month (or the part of it the demo
 /// spans).
 #[derive(Debug, Clone, PartialEq)]
@@ -3107,6 +3159,20 @@ mod tests {
 
     fn field<'a>(l: &'a DemoLead, k: &str) -> Option<&'a str> {
         l.submission.field(k)
+    }
+
+    #[test]
+    fn interests_leave_no_way_back_and_are_deterministic() {
+        let c = cfg(7, 1_000);
+        let subs = demo_interests(&c);
+        assert_eq!(subs.len(), 40);
+        assert_eq!(subs, demo_interests(&c));
+        for s in &subs {
+            assert!(s.field("phone").is_none(), "{s:?}");
+            assert!(s.field("email").is_none_or(|e| !e.contains('.')), "{s:?}");
+            assert!(s.received_at <= c.anchor && s.received_at >= c.anchor - SPAN_DAYS * DAY);
+        }
+        assert!(subs.iter().any(|s| s.field("utm_source") == Some("yandex")));
     }
 
     #[test]
