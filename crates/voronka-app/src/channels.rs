@@ -154,10 +154,18 @@ impl App {
         })
         .await?;
         tx.commit().await?;
-        self.store
-            .spend_entry(id)
-            .await?
-            .ok_or_else(|| AppError::NotFound(Message::new("spend_not_found").with("id", id)))
+        Ok(SpendEntry {
+            id,
+            source: row.source,
+            medium: row.medium,
+            campaign: row.campaign,
+            starts_at: row.starts_at,
+            ends_at: row.ends_at,
+            amount: row.amount,
+            note: row.note,
+            created_by: Some(row.created_by),
+            created_at: row.created_at,
+        })
     }
 
     /// The spend as it would be stored, or every field that is wrong.

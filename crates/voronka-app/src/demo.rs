@@ -75,6 +75,7 @@ impl App {
                 }
             }
         }
+        let generated = generate(cfg);
         // What the paid channels cost, as the marketer would enter it month by month.
         if self
             .store
@@ -87,7 +88,7 @@ impl App {
                 .find(|u| u.role == Role::Marketer)
                 .map(|u| Actor::user(u.clone()))
                 .unwrap_or_else(|| actor.clone());
-            for s in voronka_core::demo::demo_spend(cfg) {
+            for s in voronka_core::demo::demo_spend(cfg, &generated) {
                 self.add_spend(
                     &by,
                     &crate::SpendInput {
@@ -115,7 +116,7 @@ impl App {
         // lead gets a touch), not as it ends up.
         let mut pending: BTreeMap<(Millis, usize), (Id, Actor, DemoStep)> = BTreeMap::new();
         let mut order = 0;
-        for dl in generate(cfg) {
+        for dl in generated {
             let received_at = dl.submission.received_at;
             self.take_steps(&mut pending, Some(received_at)).await;
             let outcome = self

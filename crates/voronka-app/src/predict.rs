@@ -132,8 +132,8 @@ impl App {
     /// stage moves (with the rule named in their history) as for any other change of their
     /// score. Leads in other stages, which no threshold moves, are left alone.
     async fn qualify_by_conversion(&self, ids: Option<&[Id]>) -> Result<()> {
-        let rules = self.scorer().rules().clone();
-        let q = &rules.qualify;
+        let scorer = self.scorer();
+        let q = &scorer.rules().qualify;
         if q.conversion_threshold().is_none() {
             return Ok(());
         }

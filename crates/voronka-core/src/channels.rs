@@ -62,6 +62,28 @@ pub struct ChannelKey {
     pub form_id: Option<Id>,
 }
 
+impl ChannelKey {
+    /// The channel as a report names it at grouping `by`: its source, medium, campaign, both
+    /// ("google / cpc"), or its form (`form_name (#id)`); `none` (a face's word) stands for a
+    /// field the leads left empty.
+    pub fn label(&self, by: ChannelBy, form_name: Option<&str>, none: &str) -> String {
+        let or_none = |v: &Option<String>| v.as_deref().unwrap_or(none).to_string();
+        match by {
+            ChannelBy::Source => or_none(&self.source),
+            ChannelBy::Medium => or_none(&self.medium),
+            ChannelBy::Campaign => or_none(&self.campaign),
+            ChannelBy::SourceMedium => {
+                format!("{} / {}", or_none(&self.source), or_none(&self.medium))
+            }
+            ChannelBy::Form => match (self.form_id, form_name) {
+                (Some(id), Some(name)) => format!("{name} (#{id})"),
+                (Some(id), None) => format!("#{id}"),
+                (None, _) => none.to_string(),
+            },
+        }
+    }
+}
+
 /// What the store counted for one channel: the leads created in the period and their deals.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ChannelTally {
@@ -701,6 +723,27 @@ mod tests {
         assert_eq!(w.others, vec![0, 0, 0, 1]);
         assert_eq!(w.total, vec![0, 5, 0, 4]);
         assert!(weekly_leads(10, 10, &tallies, 2).weeks.is_empty());
+    }
+
+    #[test]
+    fn a_channel_is_named_by_its_grouping() {
+        let k = ChannelKey {
+            source: Some("google".into()),
+            medium: None,
+            ..Default::default()
+        };
+        assert_eq!(k.label(ChannelBy::Source, None, "(none)"), "google");
+        assert_eq!(
+            k.label(ChannelBy::SourceMedium, None, "(none)"),
+            "google / (none)"
+        );
+        let f = ChannelKey {
+            form_id: Some(3),
+            ..Default::default()
+        };
+        assert_eq!(f.label(ChannelBy::Form, Some("Заявка"), "—"), "Заявка (#3)");
+        assert_eq!(f.label(ChannelBy::Form, None, "—"), "#3");
+        assert_eq!(ChannelKey::default().label(ChannelBy::Form, None, "—"), "—");
     }
 
     #[test]

@@ -172,25 +172,7 @@ fn row_cells(r: &ChannelRow, label: String) -> Vec<String> {
 
 /// The report as a plain-text table, columns aligned by characters.
 fn table(r: &ChannelReport) -> String {
-    let label = |row: &ChannelRow| {
-        let k = &row.key;
-        let none = words::NO_CHANNEL;
-        match r.by {
-            ChannelBy::Source => k.source.as_deref().unwrap_or(none).to_string(),
-            ChannelBy::Medium => k.medium.as_deref().unwrap_or(none).to_string(),
-            ChannelBy::Campaign => k.campaign.as_deref().unwrap_or(none).to_string(),
-            ChannelBy::SourceMedium => format!(
-                "{} / {}",
-                k.source.as_deref().unwrap_or(none),
-                k.medium.as_deref().unwrap_or(none)
-            ),
-            ChannelBy::Form => match (&row.label, k.form_id) {
-                (Some(name), Some(id)) => format!("{name} (#{id})"),
-                (_, Some(id)) => format!("#{id}"),
-                _ => none.to_string(),
-            },
-        }
-    };
+    let label = |row: &ChannelRow| row.key.label(r.by, row.label.as_deref(), words::NO_CHANNEL);
     let mut lines: Vec<Vec<String>> = vec![words::REPORT_COLUMNS
         .iter()
         .map(|c| c.to_string())

@@ -48,6 +48,21 @@ impl ReportParams {
         .collect()
     }
 
+    /// The report these settings ask for (an unknown grouping reads as by source).
+    async fn report(&self, state: &AppState, user: &WebUser) -> Result<ChannelReport, AppError> {
+        let by = ChannelBy::parse(&self.by).unwrap_or(ChannelBy::Source);
+        let (from, to) = report_period(
+            Some(&self.from),
+            Some(&self.to),
+            crate::channels_api::REPORT_DAYS,
+        )?;
+        let currency = (!self.currency.is_empty()).then_some(self.currency.as_str());
+        state
+            .app
+            .channel_report(&user.actor(), by, from, to, currency)
+            .await
+    }
+
     /// The page's own address with these settings.
     pub fn url(&self) -> String {
         link("/reports", &self.pairs())
@@ -125,30 +140,6 @@ fn grouping_label(by: ChannelBy) -> &'static str {
     }
 }
 
-/// A channel as the report names it: its source, medium, campaign or form.
-fn channel_label(
-    by: ChannelBy,
-    k: &voronka_core::channels::ChannelKey,
-    label: Option<&str>,
-) -> String {
-    let none = || t::NO_CHANNEL.to_string();
-    match by {
-        ChannelBy::Source => k.source.clone().unwrap_or_else(none),
-        ChannelBy::Medium => k.medium.clone().unwrap_or_else(none),
-        ChannelBy::Campaign => k.campaign.clone().unwrap_or_else(none),
-        ChannelBy::SourceMedium => format!(
-            "{} / {}",
-            k.source.clone().unwrap_or_else(none),
-            k.medium.clone().unwrap_or_else(none)
-        ),
-        ChannelBy::Form => match (k.form_id, label) {
-            (Some(id), Some(name)) => format!("{name} (#{id})"),
-            (Some(id), None) => format!("#{id}"),
-            (None, _) => none(),
-        },
-    }
-}
-
 /// The most weeks the page lays out one by one.
 const MAX_WEEKS_SHOWN: usize = 60;
 
@@ -177,7 +168,7 @@ fn row_view(
     let label = if total {
         t::ALL_CHANNELS.to_string()
     } else {
-        channel_label(by, k, r.label.as_deref())
+        k.label(by, r.label.as_deref(), t::NO_CHANNEL)
     };
     // The inbox filters by what is there; a row of leads without the field has no filter.
     let mut pairs: Vec<(String, String)> = vec![
@@ -241,17 +232,8 @@ async fn page(
     typed: SpendInput,
 ) -> Result<ReportsPage, AppError> {
     let actor = user.actor();
-    let by = ChannelBy::parse(&params.by).unwrap_or(ChannelBy::Source);
-    let (from, to) = report_period(
-        Some(&params.from),
-        Some(&params.to),
-        crate::channels_api::REPORT_DAYS,
-    )?;
-    let currency = (!params.currency.is_empty()).then_some(params.currency.as_str());
-    let report: ChannelReport = state
-        .app
-        .channel_report(&actor, by, from, to, currency)
-        .await?;
+    let report = params.report(state, user).await?;
+    let (by, from, to) = (report.by, report.from, report.to);
     let spend = state.app.spend_entries(&actor, from, to).await?;
     let weekly = state
         .app
@@ -261,7 +243,7 @@ async fn page(
     let mut week_heads: Vec<String> = weekly
         .channels
         .iter()
-        .map(|c| channel_label(by, &c.key, c.label.as_deref()))
+        .map(|c| c.key.label(by, c.label.as_deref(), t::NO_CHANNEL))
         .collect();
     let has_others = weekly.others.iter().any(|n| *n > 0);
     if has_others {
@@ -350,17 +332,8 @@ pub(crate) async fn csv(
     user: WebUser,
     RawQuery(raw): RawQuery,
 ) -> PageResult {
-    let params = ReportParams::read(raw.as_deref());
-    let by = ChannelBy::parse(&params.by).unwrap_or(ChannelBy::Source);
-    let (from, to) = report_period(
-        Some(&params.from),
-        Some(&params.to),
-        crate::channels_api::REPORT_DAYS,
-    )?;
-    let currency = (!params.currency.is_empty()).then_some(params.currency.as_str());
-    let report = state
-        .app
-        .channel_report(&user.actor(), by, from, to, currency)
+    let report = ReportParams::read(raw.as_deref())
+        .report(&state, &user)
         .await?;
     Ok(crate::channels_api::csv_file(&report)?)
 }
@@ -422,17 +395,26 @@ pub(crate) async fn add_spend(
     };
     match state.app.add_spend(&user.actor(), &input).await {
         Ok(_) => Ok(see_other(&with_done(&back.url(), "spend_added"))),
-        Err(e)
-            if classify(&e).0 == axum::http::StatusCode::UNPROCESSABLE_ENTITY
-                || classify(&e).0 == axum::http::StatusCode::BAD_REQUEST =>
-        {
-            let (status, _) = classify(&e);
-            let mut p = page(&state, &user, back, input).await?;
-            p.layout = p.layout.with_error(Some(e.to_string())).at(p.back.clone());
-            Ok(render_status(status, &p))
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => refused(&state, &user, back, input, e).await,
     }
+}
+
+/// A refused spend entry or file: the report again with why and what was typed; errors other
+/// than wrong input go to the error page.
+async fn refused(
+    state: &AppState,
+    user: &WebUser,
+    back: ReportParams,
+    typed: SpendInput,
+    e: AppError,
+) -> PageResult {
+    if !matches!(e, AppError::Invalid { .. }) {
+        return Err(e.into());
+    }
+    let (status, _) = classify(&e);
+    let mut p = page(state, user, back, typed).await?;
+    p.layout = p.layout.with_error(Some(e.to_string())).at(p.back.clone());
+    Ok(render_status(status, &p))
 }
 
 /// Stores the spend of an uploaded CSV file, then shows the report again.
@@ -487,13 +469,7 @@ pub(crate) async fn import_spend(
         .await
     {
         Ok(_) => Ok(see_other(&with_done(&back.url(), "spend_imported"))),
-        Err(e @ AppError::Invalid { .. }) => {
-            let (status, _) = classify(&e);
-            let mut p = page(&state, &user, back, SpendInput::default()).await?;
-            p.layout = p.layout.with_error(Some(e.to_string())).at(p.back.clone());
-            Ok(render_status(status, &p))
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => refused(&state, &user, back, SpendInput::default(), e).await,
     }
 }
 
