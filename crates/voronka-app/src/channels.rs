@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use voronka_core::channels::{
     channel_report, weekly_leads, ChannelBy, ChannelReport, SpendEntry, WeeklyLeads,
 };
-use voronka_core::intake::normalize::clean_text;
+use voronka_core::intake::normalize::{channel_name, clean_text};
 use voronka_core::{Currency, Id, Millis, Money};
 use voronka_store::NewSpend;
 
@@ -247,9 +247,10 @@ impl App {
         else {
             return Err(errors);
         };
+        // Named as the leads' own UTM tags are, or the spend would match none of them.
         Ok(NewSpend {
-            source,
-            medium,
+            source: channel_name(&source),
+            medium: medium.as_deref().map(channel_name),
             campaign,
             starts_at: from,
             ends_at: to + DAY_MS,

@@ -3583,10 +3583,16 @@ async fn channel_report_weighs_each_sources_leads_against_its_spend() {
             amount: amount.into(),
             ..Default::default()
         };
+        // Typed as people type it: the leads' tags are stored in lower case, and so is the spend.
         let g = app
-            .add_spend(&marketer, &spend("google", Some("cpc"), 29, "30 000"))
+            .add_spend(&marketer, &spend("Google", Some("CPC"), 29, "30 000"))
             .await
             .unwrap();
+        assert_eq!(
+            (g.source.as_str(), g.medium.as_deref()),
+            ("google", Some("cpc")),
+            "{n}"
+        );
         assert_eq!(g.amount, Money::new(3_000_000, rub), "{n}");
         assert_eq!(g.created_by.as_deref(), Some("Мила"), "{n}");
         app.add_spend(&marketer, &spend("vk", Some("social"), 29, "7000"))

@@ -152,6 +152,12 @@ pub fn apply_definition(
     n.form = ctx;
 }
 
+/// A source or medium as leads keep it (`Google` and `google` are one source): whatever names
+/// one — a submission's UTM tag, a spend entry — goes through here.
+pub fn channel_name(s: &str) -> String {
+    s.to_lowercase()
+}
+
 /// Unicode NFKC, control and bidi-override characters dropped, whitespace collapsed.
 pub fn clean_text(s: &str) -> String {
     let (mut cur, mut dropped) = clean_once(s);
@@ -422,8 +428,8 @@ pub fn normalize(sub: &Submission, settings: &NormalizeSettings) -> Normalized {
         product: opt(f("product")).or_else(|| settings.default_product.clone()),
         consent,
         attribution: Attribution {
-            utm_source: opt(f("utm_source")).map(|s| s.to_lowercase()),
-            utm_medium: opt(f("utm_medium")).map(|s| s.to_lowercase()),
+            utm_source: opt(f("utm_source")).map(|s| channel_name(&s)),
+            utm_medium: opt(f("utm_medium")).map(|s| channel_name(&s)),
             utm_campaign: opt(f("utm_campaign")),
             utm_term: opt(f("utm_term")),
             utm_content: opt(f("utm_content")),
