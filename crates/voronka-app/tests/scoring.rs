@@ -844,3 +844,76 @@ async fn rules_saved_with_points_past_the_range_score_without_wrapping() {
         assert_eq!(d.lead.temperature, Temperature::Hot, "{}", db.name);
     }
 }
+
+/// A single event of a visitor (the tracker's usual request) finds the same lead a batch would:
+/// the one of the visitor's latest touch; a first event of an unknown visitor is one interest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_single_event_finds_the_lead_of_the_latest_touch() {
+    for db in TestDb::both().await {
+        let app = open(&db).await;
+        let before = app.store().count_interests(0).await.unwrap().interests;
+        let first = app
+            .ingest_events("test", vec![ev("page_view", Some("v-single"), None, 0)])
+            .await
+            .unwrap();
+        assert_eq!(
+            (first.stored, first.new_visitors, first.leads.len()),
+            (1, 1, 0),
+            "{}",
+            db.name
+        );
+        let second = app
+            .ingest_events("test", vec![ev("view_pricing", Some("v-single"), None, 0)])
+            .await
+            .unwrap();
+        assert_eq!((second.stored, second.new_visitors), (1, 0), "{}", db.name);
+        assert_eq!(
+            app.store().count_interests(0).await.unwrap().interests,
+            before + 1,
+            "{}: one visitor, one interest",
+            db.name
+        );
+        // Two people share a browser: each fills a form with the same visitor id.
+        let mut leads = Vec::new();
+        for (name, phone) in [
+            ("Олег Петров", "+79161112233"),
+            ("Anna Berg", "+31612345678"),
+        ] {
+            let o = app
+                .capture(req(&[
+                    ("name", name),
+                    ("phone", phone),
+                    ("visitor_id", "v-single"),
+                ]))
+                .await
+                .unwrap();
+            leads.push(o.lead_id.unwrap());
+        }
+        // The anonymous events went to the first; a later event goes to the latest touch's lead.
+        let one = app
+            .ingest_events("test", vec![ev("add_to_cart", Some("v-single"), None, 0)])
+            .await
+            .unwrap();
+        assert_eq!(
+            (one.leads.clone(), one.new_visitors),
+            (vec![leads[1]], 0),
+            "{}",
+            db.name
+        );
+        let events = app.store().lead_events(leads[1], 10).await.unwrap();
+        assert_eq!(events.len(), 1, "{}", db.name);
+        assert_eq!(events[0].name, "add_to_cart");
+        // A batch of the same visitor reaches the same lead.
+        let batch = app
+            .ingest_events(
+                "test",
+                vec![
+                    ev("page_view", Some("v-single"), None, 0),
+                    ev("view_product", Some("v-single"), None, 0),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(batch.leads, vec![leads[1]], "{}", db.name);
+    }
+}

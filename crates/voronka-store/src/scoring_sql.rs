@@ -101,6 +101,16 @@ async fn stored_event_keys(
 type EventTuple = (Id, String, Option<String>, String, Millis);
 
 /// Scoring inputs of these leads, read on one connection (a transaction's or the pool's).
+/// One event of a visitor, stored with the lead of the visitor's latest touch (none if the
+/// visitor has not identified, or only on leads merged into others); answers the event's id and
+/// that lead.
+const VISITOR_EVENT_SQL: &str = "INSERT INTO events \
+     (visitor_id, lead_id, source, name, url, properties, at, received_at) \
+     SELECT $1, (SELECT t.lead_id FROM touches t WHERE t.visitor_id = $1 AND NOT EXISTS \
+     (SELECT 1 FROM leads l WHERE l.id = t.lead_id AND l.merged_into IS NOT NULL) \
+     ORDER BY t.id DESC LIMIT 1), $2, $3, $4, $5, $6, $7 \
+     RETURNING id, lead_id";
+
 async fn read_scoring_inputs(
     conn: &mut <DB as sqlx::Database>::Connection,
     lead_ids: &[Id],
@@ -462,6 +472,49 @@ impl ScoreTx for SqlTx {
         // Visitor → (lead, touch id).
         let mut lead_of: HashMap<String, (Id, Id)> = HashMap::new();
         let mut seen: HashSet<String> = HashSet::new();
+        // One event of a visitor without an id of its own (the tracker sends each as it
+        // happens): the visitor's lead is looked up by the insert itself.
+        let single = match events[..] {
+            [e] if e.lead_id.is_none() && e.key.is_none() => {
+                e.visitor_id.as_deref().map(|v| (e, v))
+            }
+            _ => None,
+        };
+        if let Some((e, visitor)) = single {
+            let (id, lead): (Id, Option<Id>) = sqlx::query_as(VISITOR_EVENT_SQL)
+                .bind(visitor)
+                .bind(&e.source)
+                .bind(&e.name)
+                .bind(&e.url)
+                .bind(serde_json::Value::Object(e.properties.clone()).to_string())
+                .bind(e.at)
+                .bind(e.received_at)
+                .fetch_one(&mut *self.tx)
+                .await?;
+            match lead {
+                Some(lead) => {
+                    lead_of.insert(visitor.to_string(), (lead, 0));
+                }
+                None => {
+                    let before: bool = sqlx::query_scalar(&format!(
+                        "SELECT EXISTS (SELECT 1 FROM {ANONYMOUS_EVENTS} \
+                         WHERE lead_id IS NULL AND visitor_id = $1 AND id <> $2)"
+                    ))
+                    .bind(visitor)
+                    .bind(id)
+                    .fetch_one(&mut *self.tx)
+                    .await?;
+                    if before {
+                        seen.insert(visitor.to_string());
+                    }
+                }
+            }
+        }
+        let anonymous = if single.is_some() {
+            Vec::new()
+        } else {
+            anonymous
+        };
         for chunk in anonymous.chunks(CHUNK) {
             let mut qb: QueryBuilder<DB> = QueryBuilder::new(format!(
                 // Written so that both planners look each lead up by its key (a join let SQLite
@@ -518,7 +571,8 @@ impl ScoreTx for SqlTx {
             .copied()
             .zip(resolved.iter().copied())
             .collect();
-        for chunk in rows.chunks(CHUNK / 2) {
+        let batch = if single.is_some() { &[][..] } else { &rows[..] };
+        for chunk in batch.chunks(CHUNK / 2) {
             let mut qb: QueryBuilder<DB> = QueryBuilder::new(
                 "INSERT INTO events (visitor_id, lead_id, source, name, url, properties, at, received_at, event_key) ",
             );
