@@ -39,6 +39,29 @@ pub struct SpendInput {
     pub note: Option<String>,
 }
 
+impl SpendInput {
+    /// A stored entry as it would be typed again: its days as `YYYY-MM-DD`, both counted, and
+    /// its amount as a plain number.
+    pub fn of_entry(e: &SpendEntry) -> SpendInput {
+        SpendInput {
+            source: e.source.clone(),
+            medium: e.medium.clone(),
+            campaign: e.campaign.clone(),
+            from: ymd(e.starts_at),
+            to: ymd(e.ends_at - DAY_MS),
+            amount: e.amount.amount_text(),
+            currency: Some(e.amount.currency.as_str().to_string()),
+            note: e.note.clone(),
+        }
+    }
+}
+
+fn ymd(at: Millis) -> String {
+    chrono::DateTime::from_timestamp_millis(at)
+        .map(|t| t.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
 /// The start of a UTC day written `YYYY-MM-DD`.
 pub fn day_start(field: &str, text: &str) -> std::result::Result<Millis, FieldError> {
     NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
@@ -134,6 +157,15 @@ impl App {
         Ok(self.store.spend_entries(from, to).await?)
     }
 
+    /// One spend entry.
+    pub async fn spend_entry(&self, actor: &Actor, id: Id) -> Result<SpendEntry> {
+        actor.require_reports()?;
+        self.store
+            .spend_entry(id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(Message::new("spend_not_found").with("id", id)))
+    }
+
     /// Records what a channel cost for some days; for those who run the marketing (forms).
     pub async fn add_spend(&self, actor: &Actor, input: &SpendInput) -> Result<SpendEntry> {
         actor.require_forms()?;
@@ -154,18 +186,7 @@ impl App {
         })
         .await?;
         tx.commit().await?;
-        Ok(SpendEntry {
-            id,
-            source: row.source,
-            medium: row.medium,
-            campaign: row.campaign,
-            starts_at: row.starts_at,
-            ends_at: row.ends_at,
-            amount: row.amount,
-            note: row.note,
-            created_by: Some(row.created_by),
-            created_at: row.created_at,
-        })
+        Ok(stored_entry(id, row))
     }
 
     /// The spend as it would be stored, or every field that is wrong.
@@ -261,6 +282,43 @@ impl App {
         })
     }
 
+    /// Changes a spend entry to what `input` says (every field, as when it was entered); who
+    /// entered it and when stay, and the audit log keeps what it was.
+    pub async fn update_spend(
+        &self,
+        actor: &Actor,
+        id: Id,
+        input: &SpendInput,
+    ) -> Result<SpendEntry> {
+        actor.require_forms()?;
+        let before = self.spend_entry(actor, id).await?;
+        let not_found = || AppError::NotFound(Message::new("spend_not_found").with("id", id));
+        let row = self
+            .checked_spend(actor, input, now_ms())
+            .map_err(invalid)?;
+        let mut tx = self.store.begin().await?;
+        if !tx.update_spend(id, &row).await? {
+            return Err(not_found());
+        }
+        tx.audit(&voronka_store::NewAudit {
+            actor_id: actor.user_id(),
+            actor: actor.name(),
+            action: "spend.update".into(),
+            entity: "spend".into(),
+            entity_id: Some(id),
+            before: serde_json::to_string(&before).ok(),
+            after: Some(spend_json(&row)),
+            at: row.created_at,
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(SpendEntry {
+            created_by: before.created_by,
+            created_at: before.created_at,
+            ..stored_entry(id, row)
+        })
+    }
+
     /// Deletes a spend entry (entered by mistake); the audit log keeps what it was.
     pub async fn delete_spend(&self, actor: &Actor, id: Id) -> Result<()> {
         actor.require_forms()?;
@@ -283,6 +341,22 @@ impl App {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+/// An entry as stored from `row` under `id`.
+fn stored_entry(id: Id, row: NewSpend) -> SpendEntry {
+    SpendEntry {
+        id,
+        source: row.source,
+        medium: row.medium,
+        campaign: row.campaign,
+        starts_at: row.starts_at,
+        ends_at: row.ends_at,
+        amount: row.amount,
+        note: row.note,
+        created_by: Some(row.created_by),
+        created_at: row.created_at,
     }
 }
 

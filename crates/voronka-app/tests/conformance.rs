@@ -3778,6 +3778,68 @@ async fn channel_report_weighs_each_sources_leads_against_its_spend() {
         let listed = app.spend_entries(&marketer, from, to).await.unwrap();
         assert_eq!(listed.len(), 3, "{n}");
         let vk = listed.iter().find(|s| s.source == "vk").unwrap().id;
+
+        // Changing: the report follows, who entered it and when stay, the audit log keeps both.
+        let before = app.spend_entry(&marketer, vk).await.unwrap();
+        let mut input = SpendInput::of_entry(&before);
+        assert_eq!(
+            (input.amount.as_str(), &input.from, &input.to),
+            ("7000.00", &day(29), &day(0)),
+            "{n}: an entry reads back as it was typed"
+        );
+        input.source = "VK".into();
+        input.amount = "9 500,50".into();
+        input.note = Some("Ретаргетинг <b>".into());
+        let changed = app.update_spend(&marketer, vk, &input).await.unwrap();
+        assert_eq!(
+            (changed.source.as_str(), changed.amount),
+            ("vk", Money::new(950_050, rub)),
+            "{n}"
+        );
+        assert_eq!(
+            (changed.created_by.as_deref(), changed.created_at),
+            (Some("Мила"), before.created_at),
+            "{n}"
+        );
+        assert_eq!(app.spend_entry(&admin, vk).await.unwrap(), changed, "{n}");
+        let r = app
+            .channel_report(&marketer, ChannelBy::Source, from, to, None)
+            .await
+            .unwrap();
+        let row = r
+            .rows
+            .iter()
+            .find(|x| x.key.source.as_deref() == Some("vk"))
+            .unwrap();
+        assert_eq!(row.spend_in(rub), 950_050, "{n}");
+        // A wrong change is refused whole, every field named; the entry stays as it was.
+        let wrong = SpendInput {
+            from: "вчера".into(),
+            amount: "0".into(),
+            ..input.clone()
+        };
+        let e = app.update_spend(&marketer, vk, &wrong).await.unwrap_err();
+        let AppError::Invalid { fields, .. } = &e else {
+            panic!("{n}: {e:?}");
+        };
+        let named: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(named, ["from", "amount"], "{n}: {fields:?}");
+        assert_eq!(app.spend_entry(&admin, vk).await.unwrap(), changed, "{n}");
+        let e = app.update_spend(&seller, vk, &input).await.unwrap_err();
+        assert!(matches!(e, AppError::Forbidden(_)), "{n}: {e:?}");
+        let e = app
+            .update_spend(&marketer, vk + 1000, &input)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::NotFound(_)), "{n}: {e:?}");
+        let audit = app.store().audit_for("spend", vk).await.unwrap();
+        let update = audit.iter().find(|a| a.action == "spend.update").unwrap();
+        assert!(
+            update.before.as_deref().unwrap_or("").contains("700000")
+                && update.after.as_deref().unwrap_or("").contains("950050"),
+            "{n}: {update:?}"
+        );
+
         app.delete_spend(&marketer, vk).await.unwrap();
         let e = app.delete_spend(&marketer, vk).await.unwrap_err();
         assert!(matches!(e, AppError::NotFound(_)), "{n}: {e:?}");

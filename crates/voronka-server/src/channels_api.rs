@@ -25,7 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/reports/channels", get(channel_report))
         .route("/reports/channels/weekly", get(weekly))
         .route("/spend", get(list_spend).post(add_spend))
-        .route("/spend/{id}", delete(delete_spend))
+        .route("/spend/{id}", delete(delete_spend).put(update_spend))
         .route(
             "/spend/import",
             post(import_spend).layer(axum::extract::DefaultBodyLimit::max(
@@ -170,24 +170,40 @@ pub(crate) struct SpendBody {
     note: Option<String>,
 }
 
+impl From<SpendBody> for SpendInput {
+    fn from(b: SpendBody) -> SpendInput {
+        SpendInput {
+            source: b.source,
+            medium: b.medium,
+            campaign: b.campaign,
+            from: b.from,
+            to: b.to,
+            amount: b.amount,
+            currency: b.currency,
+            note: b.note,
+        }
+    }
+}
+
 /// Records what a channel cost for some days.
 async fn add_spend(
     State(s): State<AppState>,
     ApiActor(actor): ApiActor,
     JsonBody(b): JsonBody<SpendBody>,
 ) -> ApiResult<Response> {
-    let input = SpendInput {
-        source: b.source,
-        medium: b.medium,
-        campaign: b.campaign,
-        from: b.from,
-        to: b.to,
-        amount: b.amount,
-        currency: b.currency,
-        note: b.note,
-    };
-    let entry = s.app.add_spend(&actor, &input).await?;
+    let entry = s.app.add_spend(&actor, &b.into()).await?;
     Ok((StatusCode::CREATED, Json(entry)).into_response())
+}
+
+/// Replaces what a spend entry says (every field, as when it is entered).
+async fn update_spend(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<SpendBody>,
+) -> ApiResult<Json<SpendEntry>> {
+    let id = crate::api::parse_id(&id, IdOf::Spend)?;
+    Ok(Json(s.app.update_spend(&actor, id, &b.into()).await?))
 }
 
 async fn delete_spend(

@@ -85,6 +85,7 @@ const OPERATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
     ("get", "/api/v1/spend", "Marketing spend entries whose days overlap the period (from, to; the last 365 days by default), the latest first", "leads:read", None),
     ("post", "/api/v1/spend", "Record what a channel cost for some days (marketers, sales managers, administrators); answers 201 with the entry; the audit log keeps it", "forms:write", Some("{source, medium?, campaign?, from, to (days, YYYY-MM-DD, both paid for), amount (major units as text), currency?, note?}")),
     ("post", "/api/v1/spend/import", "Store the spend of a CSV file sent as the body (an ad platform's daily costs, a budget sheet): columns date (or from and to), source, medium, campaign, amount, currency, note, in English or Russian (дата, источник, кампания, сумма/расход, валюта); days as YYYY-MM-DD or DD.MM.YYYY. Query parameters give the source, medium, campaign and currency of rows without them. Rows of the same channel, days and currency are summed; entries of the same channel and days stored before are replaced, so the same file again changes nothing; one wrong row refuses the whole file with every problem listed. Answers {rows, added, replaced}", "forms:write", Some("CSV text")),
+    ("put", "/api/v1/spend/{id}", "Change a spend entry: the same fields as when it is entered, all of them (who entered it and when stay); the audit log keeps what it was", "forms:write", Some("{source, medium?, campaign?, from, to, amount, currency?, note?}")),
     ("delete", "/api/v1/spend/{id}", "Delete a spend entry entered by mistake (the audit log keeps what it was)", "forms:write", None),
     ("get", "/api/v1/reports/scrub", "Scrub rate (rejected + junk / all submissions) by form, source, campaign or partner (by, since)", "leads:read", None),
     ("get", "/api/v1/model", "The current predictive conversion model: training size and date, and on held-out closed leads its AUC, Brier score, calibration deciles and top features beside the naive-Bayes baseline's (404 before the first training)", "leads:read", None),
@@ -287,6 +288,11 @@ const BODY_SCHEMAS: &[(&str, &str, SchemaFn)] = &[
     (
         "post",
         "/api/v1/spend",
+        <crate::channels_api::SpendBody as PartialSchema>::schema,
+    ),
+    (
+        "put",
+        "/api/v1/spend/{id}",
         <crate::channels_api::SpendBody as PartialSchema>::schema,
     ),
     (

@@ -3102,9 +3102,83 @@ async fn channel_report_and_spend_over_the_api() {
     .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
 
+    // Changed with PUT: every field, as when entered; who entered it and when stay.
+    let put = |path: String, token: &str, body: Value| {
+        s.http
+            .put(format!("{}{path}", s.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    let change =
+        json!({"source": "VK", "medium": "social", "from": day(9), "to": day(0), "amount": "6000"});
+    let r = put(
+        format!("/api/v1/spend/{}", entry["id"]),
+        &marketer,
+        change.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let changed: Value = r.json().await.unwrap();
+    assert_eq!(
+        (&changed["source"], &changed["amount"], &changed["note"]),
+        (
+            &json!("vk"),
+            &json!({"minor": 600_000, "currency": "RUB"}),
+            &Value::Null
+        ),
+        "{changed}"
+    );
+    assert_eq!(
+        (
+            &changed["id"],
+            &changed["created_by"],
+            &changed["created_at"]
+        ),
+        (&entry["id"], &entry["created_by"], &entry["created_at"]),
+        "{changed}"
+    );
+    let mut wrong = change.clone();
+    wrong["amount"] = json!("0");
+    let (st, e) = error_of(
+        put(format!("/api/v1/spend/{}", entry["id"]), &marketer, wrong)
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (st, &e["code"], &e["fields"][0]["field"]),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &json!("spend_invalid"),
+            &json!("amount")
+        ),
+        "{e}"
+    );
+    let (st, e) = error_of(
+        put("/api/v1/spend/999999".into(), &marketer, change.clone())
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (st, &e["code"]),
+        (StatusCode::NOT_FOUND, &json!("spend_not_found")),
+        "{e}"
+    );
+    let (st, _) = error_of(
+        put(format!("/api/v1/spend/{}", entry["id"]), &reader, change)
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+
     // Listed, then deleted.
     let list = s.json("/api/v1/spend", &reader).await;
     assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["amount"]["minor"], json!(600_000), "{list}");
     let del = |path: String| {
         s.http
             .delete(format!("{}{path}", s.base))

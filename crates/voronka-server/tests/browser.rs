@@ -1605,6 +1605,50 @@ async fn channel_report_weighs_spend_entered_in_the_browser() {
     );
     b.screenshot("channel-report").await;
 
+    // Changed from its row: the entry comes into the form, and the report follows the new sum.
+    b.click("#spend-entries a").await;
+    b.until(
+        "the entry in the form",
+        "return !!document.querySelector('#h-edit-spend') && \
+         document.querySelector('#add-spend [name=amount]').value === '20000.00'",
+        Duration::from_secs(10),
+    )
+    .await;
+    let amount = b
+        .client
+        .find(Locator::Css("#add-spend [name=amount]"))
+        .await
+        .unwrap();
+    amount.clear().await.unwrap();
+    amount.send_keys("40 000").await.unwrap();
+    b.click("#add-spend button[type='submit']").await;
+    b.until(
+        "the report with the changed spend",
+        "return !document.querySelector('#h-edit-spend') && \
+         [...document.querySelectorAll('#spend-entries td')].some(td => td.textContent.includes('40\\u202f000.00'))",
+        Duration::from_secs(10),
+    )
+    .await;
+    let row = b
+        .client
+        .execute(
+            "const r = [...document.querySelectorAll('#channel-report tbody tr')]\
+               .find(r => r.querySelector('th').textContent.trim() === 'yandex'); \
+             return [...r.querySelectorAll('td')].slice(8).map(td => td.textContent.trim());",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        row,
+        json!([
+            "40\u{202f}000.00 RUB",
+            "10\u{202f}000.00 RUB",
+            "40\u{202f}000.00 RUB",
+            "+50 %"
+        ])
+    );
+
     // By form: the form's row opens the inbox of its leads; its spend has no row.
     b.client
         .execute(

@@ -3204,8 +3204,77 @@ async fn channel_report_and_marketing_spend() {
         1
     );
 
-    // Deleted from its row.
+    // Changed: the row's link brings the entry into the form, which saves it in its place.
     let id = s.app.store().spend_entries(0, i64::MAX / 2).await.unwrap()[0].id;
+    let page = s.get(&c, "/reports?by=source_medium").await;
+    let edit = format!("/reports?by=source_medium&edit={id}#add-spend");
+    assert!(
+        page.body.contains(&edit.replace('&', "&#38;")),
+        "{}",
+        around(&page.body, "spend-entries")
+    );
+    let form = s.get(&c, &edit).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let typed = around(&form.body, "id=\"add-spend\"");
+    assert!(
+        form.body
+            .contains(&format!("action=\"/reports/spend/{id}\""))
+            && form.body.contains("Changing the spend entry google / cpc")
+            && form.body.contains("value=\"10000.00\"")
+            && form.body.contains(&format!("value=\"{week_ago}\""))
+            && form.body.contains("Кампания &#60;b&#62;зима&#60;/b&#62;")
+            && form.body.contains("Save the entry"),
+        "{typed}"
+    );
+    let change = |csrf: &str, amount: &str| {
+        vec![
+            ("csrf", csrf.to_string()),
+            ("back", "/reports?by=source_medium".to_string()),
+            ("source", "google".to_string()),
+            ("medium", "cpc".to_string()),
+            ("from", week_ago.clone()),
+            ("to", today.clone()),
+            ("amount", amount.to_string()),
+            ("currency", "RUB".to_string()),
+            ("note", "Кампания <b>зима</b>".to_string()),
+        ]
+    };
+    let post = |fields: Vec<(&'static str, String)>| {
+        let c = c.clone();
+        let url = format!("{}/reports/spend/{id}", s.base);
+        async move { read(c.post(url).form(&fields).send().await.unwrap()).await }
+    };
+    let r = post(change(&csrf, "12 000")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location, "/reports?by=source_medium&done=spend_updated");
+    let page = s.get(&c, &r.location).await;
+    assert!(
+        page.body.contains("Spend entry changed.")
+            && page.body.contains("12\u{202f}000.00 RUB")
+            && !page.body.contains("10\u{202f}000.00 RUB"),
+        "{}",
+        around(&page.body, "spend-entries")
+    );
+    // Refused: the form stays on the entry with what was typed.
+    let r = post(change(&csrf, "много")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("The amount is not a number")
+            && r.body.contains(&format!("action=\"/reports/spend/{id}\""))
+            && r.body.contains("value=\"много\""),
+        "{}",
+        around(&r.body, "add-spend")
+    );
+    let r = post(change("forged", "1")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let stored = s.app.store().spend_entry(id).await.unwrap().unwrap();
+    assert_eq!(stored.amount.minor, 1_200_000);
+    for bad in ["abc", "999999"] {
+        let r = s.get(&c, &format!("/reports?edit={bad}")).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{bad}");
+    }
+
+    // Deleted from its row.
     let r = s
         .post(
             &c,

@@ -52,6 +52,9 @@ pub trait ChannelStore {
 #[async_trait]
 pub trait ChannelTx {
     async fn add_spend(&mut self, s: &NewSpend) -> Result<Id>;
+    /// Changes an entry's channel, days, amount and note (who entered it and when stay);
+    /// whether there was one.
+    async fn update_spend(&mut self, id: Id, s: &NewSpend) -> Result<bool>;
     /// Deletes an entry; whether there was one.
     async fn delete_spend(&mut self, id: Id) -> Result<bool>;
     /// Deletes the entries of the same channel (source, medium, campaign) and the same days as

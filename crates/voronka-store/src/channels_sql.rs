@@ -237,15 +237,12 @@ impl ChannelStore for SqlStore {
     }
 }
 
-#[async_trait]
-impl ChannelTx for SqlTx {
-    async fn add_spend(&mut self, s: &NewSpend) -> Result<Id> {
-        Ok(sqlx::query_scalar(
-            "INSERT INTO channel_spend (source, medium, campaign, starts_at, ends_at, \
-             amount_minor, currency, note, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
-        )
-        .bind(&s.source)
+/// An entry's channel, days, amount and note bound as the first eight arguments.
+fn bind_spend<'q>(
+    q: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
+    s: &'q NewSpend,
+) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>> {
+    q.bind(&s.source)
         .bind(&s.medium)
         .bind(&s.campaign)
         .bind(s.starts_at)
@@ -253,10 +250,22 @@ impl ChannelTx for SqlTx {
         .bind(s.amount.minor)
         .bind(s.amount.currency.as_str())
         .bind(&s.note)
-        .bind(&s.created_by)
-        .bind(s.created_at)
-        .fetch_one(&mut *self.tx)
-        .await?)
+}
+
+#[async_trait]
+impl ChannelTx for SqlTx {
+    async fn add_spend(&mut self, s: &NewSpend) -> Result<Id> {
+        let q = sqlx::query(
+            "INSERT INTO channel_spend (source, medium, campaign, starts_at, ends_at, \
+             amount_minor, currency, note, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        );
+        let row = bind_spend(q, s)
+            .bind(&s.created_by)
+            .bind(s.created_at)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        Ok(row.try_get("id")?)
     }
 
     async fn delete_spend_like(&mut self, s: &NewSpend) -> Result<u64> {
@@ -273,6 +282,19 @@ impl ChannelTx for SqlTx {
         .execute(&mut *self.tx)
         .await?
         .rows_affected())
+    }
+
+    async fn update_spend(&mut self, id: Id, s: &NewSpend) -> Result<bool> {
+        let q = sqlx::query(
+            "UPDATE channel_spend SET source = $1, medium = $2, campaign = $3, starts_at = $4, \
+             ends_at = $5, amount_minor = $6, currency = $7, note = $8 WHERE id = $9",
+        );
+        Ok(bind_spend(q, s)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?
+            .rows_affected()
+            > 0)
     }
 
     async fn delete_spend(&mut self, id: Id) -> Result<bool> {

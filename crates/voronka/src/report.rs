@@ -92,6 +92,29 @@ pub enum SpendCmd {
         #[arg(long)]
         to: Option<String>,
     },
+    /// Change an entry: what is given replaces what it says, the rest stays (an empty
+    /// --medium, --campaign or --note clears it).
+    Edit {
+        id: i64,
+        #[arg(long)]
+        source: Option<String>,
+        #[arg(long)]
+        medium: Option<String>,
+        #[arg(long)]
+        campaign: Option<String>,
+        /// The first day paid for, YYYY-MM-DD.
+        #[arg(long)]
+        from: Option<String>,
+        /// The last day paid for, YYYY-MM-DD.
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        amount: Option<String>,
+        #[arg(long)]
+        currency: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+    },
     /// Delete an entry entered by mistake.
     Delete { id: i64 },
     /// Store the spend of a CSV file (date or from/to, source, medium, campaign, amount,
@@ -292,6 +315,30 @@ pub async fn spend(app: App, actor: &Actor, cmd: SpendCmd) -> anyhow::Result<()>
                 "{}",
                 words::spend_imported(done.rows, done.added, done.replaced)
             );
+        }
+        SpendCmd::Edit {
+            id,
+            source,
+            medium,
+            campaign,
+            from,
+            to,
+            amount,
+            currency,
+            note,
+        } => {
+            let mut input = SpendInput::of_entry(&app.spend_entry(actor, id).await?);
+            let cleared = |v: String| Some(v).filter(|v| !v.trim().is_empty());
+            input.source = source.unwrap_or(input.source);
+            input.medium = medium.map_or(input.medium, cleared);
+            input.campaign = campaign.map_or(input.campaign, cleared);
+            input.from = from.unwrap_or(input.from);
+            input.to = to.unwrap_or(input.to);
+            input.amount = amount.unwrap_or(input.amount);
+            input.currency = currency.or(input.currency);
+            input.note = note.map_or(input.note, cleared);
+            let e = app.update_spend(actor, id, &input).await?;
+            println!("{}", words::spend_updated(e.id, e.amount));
         }
         SpendCmd::Delete { id } => {
             app.delete_spend(actor, id).await?;

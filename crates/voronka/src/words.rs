@@ -412,6 +412,9 @@ pub fn unattributed_spend(amounts: impl Display) -> String {
 pub fn spend_added(id: i64, amount: impl Display) -> String {
     format!("spend entry {id} added: {amount}")
 }
+pub fn spend_updated(id: i64, amount: impl Display) -> String {
+    format!("spend entry {id} changed: {amount}")
+}
 pub fn spend_deleted(id: i64) -> String {
     format!("spend entry {id} deleted")
 }

@@ -1783,6 +1783,27 @@ fn channel_report_and_spend_from_the_command_line() {
     )
     .runtime_error();
     assert!(e.contains("the amount must be more than zero"), "{e}");
+    // Changed: what is given replaces, the rest stays; an empty note clears it.
+    let r = vk(
+        &db.url,
+        &[
+            "spend", "edit", "1", "--amount", "2000", "--medium", "CPC", "--note", "",
+        ],
+    )
+    .ok();
+    assert_eq!(
+        r.stdout.trim(),
+        "spend entry 1 changed: 2\u{202f}000.00 RUB"
+    );
+    assert_eq!(
+        vk(&db.url, &["spend", "list"]).ok().stdout,
+        format!("1\tgoogle / cpc\t{today}\t{today}\t2\u{202f}000.00 RUB\t\n")
+    );
+    let e = vk(&db.url, &["spend", "edit", "1", "--to", "2000-01-01"]).runtime_error();
+    assert!(e.contains("the last day comes before the first"), "{e}");
+    let e = vk(&db.url, &["spend", "edit", "7", "--amount", "1"]).runtime_error();
+    assert!(e.contains("there is no spend entry 7"), "{e}");
+    vk(&db.url, &["spend", "edit"]).usage_error();
     let r = vk(&db.url, &["spend", "delete", "1"]).ok();
     assert_eq!(r.stdout.trim(), "spend entry 1 deleted");
     let e = vk(&db.url, &["spend", "delete", "1"]).runtime_error();

@@ -105,6 +105,7 @@ pub fn routes() -> Router<AppState> {
                 voronka_app::MAX_SPEND_FILE + 64 * 1024,
             )),
         )
+        .route("/reports/spend/{id}", post(reports::update_spend))
         .route("/reports/spend/{id}/delete", post(reports::delete_spend))
         .route("/kanban", get(speed::kanban))
         .route("/kanban/leads/{id}/stage", post(speed::kanban_move))

@@ -93,6 +93,8 @@ pub(crate) struct RowView {
 
 pub(crate) struct SpendView {
     pub id: i64,
+    /// The report again with this entry in the form, to be changed.
+    pub edit_link: String,
     pub channel: String,
     pub days: String,
     pub amount: String,
@@ -128,6 +130,8 @@ struct ReportsPage {
     edits_spend: bool,
     /// The spend form as typed (refilled after a refusal).
     typed: SpendInput,
+    /// The entry the form changes (none: the form adds one), and its channel.
+    editing: Option<(i64, String)>,
 }
 
 fn grouping_label(by: ChannelBy) -> &'static str {
@@ -225,12 +229,29 @@ fn row_view(
     }
 }
 
+/// What the spend form holds: a new entry or a change to one, as typed.
+#[derive(Default)]
+struct SpendForm {
+    typed: SpendInput,
+    editing: Option<i64>,
+}
+
+/// An entry's channel as the page names it: source / medium / campaign.
+fn channel_of(source: &str, medium: Option<&str>, campaign: Option<&str>) -> String {
+    [Some(source), medium, campaign]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
 async fn page(
     state: &AppState,
     user: &WebUser,
     params: ReportParams,
-    typed: SpendInput,
+    form: SpendForm,
 ) -> Result<ReportsPage, AppError> {
+    let SpendForm { typed, editing } = form;
     let actor = user.actor();
     let report = params.report(state, user).await?;
     let (by, from, to) = (report.by, report.from, report.to);
@@ -302,15 +323,23 @@ async fn page(
             }
             .pairs(),
         ),
+        editing: editing.map(|id| {
+            let channel = channel_of(
+                &typed.source,
+                typed.medium.as_deref(),
+                typed.campaign.as_deref(),
+            );
+            (id, channel)
+        }),
         spend: spend
             .into_iter()
             .map(|s| SpendView {
                 id: s.id,
-                channel: [Some(s.source), s.medium, s.campaign]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" / "),
+                edit_link: format!(
+                    "{}#add-spend",
+                    with_param(&params.url(), "edit", &s.id.to_string())
+                ),
+                channel: channel_of(&s.source, s.medium.as_deref(), s.campaign.as_deref()),
                 days: format!("{} – {}", ymd(s.starts_at), ymd(s.ends_at - DAY_MS)),
                 amount: s.amount.to_string(),
                 note: s.note.unwrap_or_default(),
@@ -346,7 +375,23 @@ pub(crate) async fn channels(
 ) -> PageResult {
     let params = ReportParams::read(raw.as_deref());
     let done = query_value(raw.as_deref(), "done");
-    match page(&state, &user, params.clone(), SpendInput::default()).await {
+    // `edit=ID`: that entry in the form, to be changed.
+    let form = match query_value(raw.as_deref(), "edit") {
+        Some(id) => {
+            let id: i64 = id.trim().parse().map_err(|_| {
+                WebError::App(AppError::NotFound(
+                    voronka_app::Message::new("not_an_id").with("given", &id),
+                ))
+            })?;
+            let entry = state.app.spend_entry(&user.actor(), id).await?;
+            SpendForm {
+                typed: SpendInput::of_entry(&entry),
+                editing: Some(id),
+            }
+        }
+        None => SpendForm::default(),
+    };
+    match page(&state, &user, params.clone(), form).await {
         Ok(mut p) => {
             p.layout = p.layout.with_flash(done.as_deref());
             Ok(render(&p))
@@ -360,7 +405,7 @@ pub(crate) async fn channels(
                     by: params.by,
                     ..Default::default()
                 },
-                SpendInput::default(),
+                SpendForm::default(),
             )
             .await?;
             p.layout = p.layout.with_error(Some(e.to_string()));
@@ -373,13 +418,8 @@ pub(crate) async fn channels(
     }
 }
 
-/// Records spend, then shows the report again.
-pub(crate) async fn add_spend(
-    State(state): State<AppState>,
-    user: WebUser,
-    body: Bytes,
-) -> PageResult {
-    let form = PostForm::checked(&body, &user)?;
+/// The spend form's fields, and the report it came from.
+fn spend_form(form: &PostForm) -> (SpendInput, ReportParams) {
     let back_raw = form.text("back");
     let back = ReportParams::read(Some(back_query(&back_raw)));
     let opt = |k: &str| Some(form.text(k)).filter(|v| !v.trim().is_empty());
@@ -393,9 +433,53 @@ pub(crate) async fn add_spend(
         currency: opt("currency"),
         note: opt("note"),
     };
+    (input, back)
+}
+
+/// Records spend, then shows the report again.
+pub(crate) async fn add_spend(
+    State(state): State<AppState>,
+    user: WebUser,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    let (input, back) = spend_form(&form);
     match state.app.add_spend(&user.actor(), &input).await {
         Ok(_) => Ok(see_other(&with_done(&back.url(), "spend_added"))),
-        Err(e) => refused(&state, &user, back, input, e).await,
+        Err(e) => {
+            refused(
+                &state,
+                &user,
+                back,
+                SpendForm {
+                    typed: input,
+                    editing: None,
+                },
+                e,
+            )
+            .await
+        }
+    }
+}
+
+/// Changes a spend entry, then shows the report again.
+pub(crate) async fn update_spend(
+    State(state): State<AppState>,
+    user: WebUser,
+    IdPath(id): IdPath,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    let (input, back) = spend_form(&form);
+    match state.app.update_spend(&user.actor(), id, &input).await {
+        Ok(_) => Ok(see_other(&with_done(&back.url(), "spend_updated"))),
+        Err(e) => {
+            let form = SpendForm {
+                typed: input,
+                editing: Some(id),
+            };
+            refused(&state, &user, back, form, e).await
+        }
     }
 }
 
@@ -405,14 +489,14 @@ async fn refused(
     state: &AppState,
     user: &WebUser,
     back: ReportParams,
-    typed: SpendInput,
+    form: SpendForm,
     e: AppError,
 ) -> PageResult {
     if !matches!(e, AppError::Invalid { .. }) {
         return Err(e.into());
     }
     let (status, _) = classify(&e);
-    let mut p = page(state, user, back, typed).await?;
+    let mut p = page(state, user, back, form).await?;
     p.layout = p.layout.with_error(Some(e.to_string())).at(p.back.clone());
     Ok(render_status(status, &p))
 }
@@ -469,7 +553,7 @@ pub(crate) async fn import_spend(
         .await
     {
         Ok(_) => Ok(see_other(&with_done(&back.url(), "spend_imported"))),
-        Err(e) => refused(&state, &user, back, SpendInput::default(), e).await,
+        Err(e) => refused(&state, &user, back, SpendForm::default(), e).await,
     }
 }
 
@@ -494,9 +578,11 @@ fn back_query(back: &str) -> &str {
 }
 
 fn with_done(url: &str, done: &str) -> String {
-    if url.contains('?') {
-        format!("{url}&done={done}")
-    } else {
-        format!("{url}?done={done}")
-    }
+    with_param(url, "done", done)
+}
+
+/// `url` with one more query parameter (`value` needs no escaping).
+fn with_param(url: &str, key: &str, value: &str) -> String {
+    let joint = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{joint}{key}={value}")
 }

@@ -53,6 +53,12 @@ pub const ADD_SPEND: &str = "Add spend";
 pub const OPTIONAL_MEDIUM: &str = "Medium (optional)";
 pub const OPTIONAL_CAMPAIGN: &str = "Campaign (optional)";
 pub const DELETE_SPEND_N: &str = "Delete the spend entry {1}";
+pub const EDIT_SPEND_N: &str = "Change the spend entry {1}";
+pub const CHANGE: &str = "Change";
+pub const SAVE_SPEND: &str = "Save the entry";
+pub const CANCEL: &str = "Cancel";
+/// The channel of the entry being changed.
+pub const CHANGING_SPEND_N: &str = "Changing the spend entry {1}";
 pub const DELETE: &str = "Delete";
 pub const CONFIRM_DELETE_SPEND: &str = "Delete this spend entry?";
 pub const IMPORT_SPEND: &str = "Import a file of spend";
@@ -195,6 +201,7 @@ pub fn flash(code: &str) -> Option<&'static str> {
         "view_saved" => "View saved.",
         "view_deleted" => "View deleted.",
         "spend_added" => "Spend added.",
+        "spend_updated" => "Spend entry changed.",
         "spend_deleted" => "Spend entry deleted.",
         "spend_imported" => "Spend imported.",
         "form" => "Form created.",
