@@ -749,6 +749,21 @@ mod tests {
                 "SELECT c.id FROM contacts c WHERE c.account_id = 3 ORDER BY c.id",
                 "contacts_account",
             ),
+            // The channel report's look into each lead's history for MQL and for SQL.
+            (
+                &format!(
+                    "SELECT {} FROM leads l",
+                    super::reached(super::REACHED_STAGES)
+                ),
+                "stage_changes_reached",
+            ),
+            (
+                &format!(
+                    "SELECT {} FROM leads l",
+                    super::reached("'sql', 'converted'")
+                ),
+                "stage_changes_reached",
+            ),
         ] {
             let plan: Vec<(i64, i64, i64, String)> =
                 sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
