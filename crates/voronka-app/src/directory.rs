@@ -316,9 +316,9 @@ impl App {
             action: "customer.merge".into(),
             entity: "customer".into(),
             entity_id: Some(into),
-            before: Some(
-                serde_json::json!({ "customer": from, "name": merge.from_name }).to_string(),
-            ),
+            // Without the customer's name: that may be a person's, which an erasure removes
+            // from the merge's record but would not find here.
+            before: Some(serde_json::json!({ "customer": from }).to_string()),
             after: Some(
                 serde_json::json!({ "into": into, "deals": merge.deals, "leads": merge.leads })
                     .to_string(),
@@ -328,6 +328,48 @@ impl App {
         .await?;
         tx.commit().await?;
         Ok(merge)
+    }
+
+    /// Undoes a customer merge: the removed customer is back under its id with the deals and
+    /// leads the merge moved; deals made since stay with the customer it went into.
+    pub async fn undo_customer_merge(
+        &self,
+        actor: &Actor,
+        merge_id: Id,
+    ) -> Result<voronka_store::CustomerMerge> {
+        require_merge_customers(actor)?;
+        let not_found =
+            || AppError::NotFound(Message::new("customer_merge_not_found").with("id", merge_id));
+        let merge = self
+            .store
+            .customer_merge(merge_id)
+            .await?
+            .ok_or_else(not_found)?;
+        let at = now_ms();
+        let mut tx = self.store.begin().await?;
+        match tx.undo_customer_merge(merge_id, &actor.name(), at).await {
+            Err(voronka_store::StoreError::NotFound) => return Err(not_found()),
+            other => other?,
+        }
+        tx.audit(&voronka_store::NewAudit {
+            actor_id: actor.user_id(),
+            actor: actor.name(),
+            action: "customer.unmerge".into(),
+            entity: "customer".into(),
+            entity_id: Some(merge.from_id),
+            before: Some(
+                serde_json::json!({ "merge": merge_id, "into": merge.into_id }).to_string(),
+            ),
+            after: Some(serde_json::json!({ "customer": merge.from_id }).to_string()),
+            at,
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(voronka_store::CustomerMerge {
+            undone_at: Some(at),
+            undoable: false,
+            ..merge
+        })
     }
 
     pub async fn list_customers(&self, actor: &Actor, mut q: SimpleQuery) -> Result<Vec<Customer>> {

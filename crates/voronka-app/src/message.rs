@@ -64,6 +64,10 @@ impl From<voronka_store::Conflict> for Message {
             SameContact => Message::new("merge_same_contact"),
             BothCustomers => Message::new("merge_both_customers"),
             SurvivorMergedAgain => Message::new("merge_survivor_merged_again"),
+            CustomerSurvivorMergedAgain => Message::new("customer_merge_survivor_merged_again"),
+            MergeUndone => Message::new("merge_already_undone"),
+            MergeNotRecorded => Message::new("customer_merge_not_recorded"),
+            PersonCustomerAgain => Message::new("customer_merge_person_customer_again"),
         }
     }
 }
@@ -565,6 +569,22 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "merge_survivor_merged_again" => {
             "the surviving lead was merged again since; undo that merge first".to_string()
         }
+        "customer_merge_survivor_merged_again" => {
+            "the customer it went into was merged into another since; undo that merge first"
+                .to_string()
+        }
+        "customer_merge_not_recorded" => {
+            "this merge was made before merges recorded what they moved; it cannot be undone"
+                .to_string()
+        }
+        "customer_merge_person_customer_again" => {
+            "the removed customer's person has become a customer again since".to_string()
+        }
+        "customer_merge_not_found" => format!("there is no customer merge {}", a("id")),
+        "customer_merge_id_invalid" => format!(
+            "customer merge id must be a positive integer, got {:?}",
+            a("given")
+        ),
         // Sentences of a check made elsewhere (rules, settings, a form definition, a parser),
         // passed through as they are.
         "form_definition_invalid" => a("problems").to_string(),

@@ -3029,7 +3029,7 @@ async fn customers_merge_into_one() {
         assert_eq!(to, second, "{n}");
 
         // Merged on: the first customer's address follows to the last.
-        app.merge_customers(&actor, second, third).await.unwrap();
+        let m2 = app.merge_customers(&actor, second, third).await.unwrap();
         assert_eq!(
             app.customer_merged_into(&actor, first).await.unwrap(),
             Some(third),
@@ -3049,6 +3049,107 @@ async fn customers_merge_into_one() {
         assert!(
             audit.iter().any(|a| a.action == "customer.merge"),
             "{n}: {audit:?}"
+        );
+        assert!(c.merged_from.iter().all(|m| m.undoable), "{n}");
+
+        // Undone, the last merge first: the second customer is back with all it had then (the
+        // first's deal, which came with it, and the later purchase too), and the first customer's
+        // address leads to it again.
+        let e = app
+            .undo_customer_merge(&Actor::user(seller.clone()), m2.id)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, voronka_app::AppError::Forbidden(_)),
+            "{n}: {e:?}"
+        );
+        let undone = app.undo_customer_merge(&actor, m2.id).await.unwrap();
+        assert_eq!((undone.from_id, undone.undoable), (second, false), "{n}");
+        assert!(undone.undone_at.is_some(), "{n}");
+        let c = app.customer_detail(&actor, second).await.unwrap();
+        assert_eq!(
+            (c.customer.name.as_str(), c.deals.len()),
+            ("Иван Петров", 3),
+            "{n}"
+        );
+        assert_eq!(
+            app.customer_detail(&actor, third)
+                .await
+                .unwrap()
+                .deals
+                .len(),
+            1,
+            "{n}"
+        );
+        assert_eq!(
+            app.customer_merged_into(&actor, first).await.unwrap(),
+            Some(second),
+            "{n}"
+        );
+        assert_eq!(
+            app.customer_merged_into(&actor, second).await.unwrap(),
+            None,
+            "{n}"
+        );
+        assert!(
+            app.customer_detail(&actor, third)
+                .await
+                .unwrap()
+                .merged_from
+                .is_empty(),
+            "{n}: an undone merge is not listed"
+        );
+        // Then the first: back with its own deal and lead; the purchase made after it stays.
+        app.undo_customer_merge(&actor, m.id).await.unwrap();
+        let c = app.customer_detail(&actor, first).await.unwrap();
+        assert_eq!(c.deals.len(), 1, "{n}");
+        assert!(c.leads.iter().any(|l| l.id == leads[0]), "{n}");
+        assert_eq!(c.customer.contact_id, first_contact, "{n}");
+        let c = app.customer_detail(&actor, second).await.unwrap();
+        assert_eq!(c.deals.len(), 2, "{n}");
+        assert!(c.merged_from.is_empty(), "{n}");
+        assert_eq!(
+            app.customer_merged_into(&actor, first).await.unwrap(),
+            None,
+            "{n}"
+        );
+        // Not twice, not one that is not there.
+        let e = app.undo_customer_merge(&actor, m.id).await.unwrap_err();
+        assert!(
+            matches!(&e, voronka_app::AppError::Conflict(_))
+                && e.to_string().contains("undone already"),
+            "{n}: {e:?}"
+        );
+        let e = app.undo_customer_merge(&actor, 999_999).await.unwrap_err();
+        assert!(
+            matches!(e, voronka_app::AppError::NotFound(_)),
+            "{n}: {e:?}"
+        );
+        let audit = app.audit_for(&actor, "customer", first).await.unwrap();
+        assert!(
+            audit.iter().any(|a| a.action == "customer.unmerge"),
+            "{n}: {audit:?}"
+        );
+        // Merged again after the undo, the first goes in as before.
+        let again = app.merge_customers(&actor, first, second).await.unwrap();
+        assert_eq!((again.deals, again.leads), (1, 1), "{n}");
+        // A merge made before merges recorded what they moved stays.
+        let moved = raw_text(
+            &db,
+            "SELECT COALESCE(moved, 'none') FROM customer_merges WHERE id = CAST($1 AS BIGINT)",
+            "UPDATE customer_merges SET moved = NULLIF($1, 'none') WHERE id = CAST($2 AS BIGINT)",
+            &again.id.to_string(),
+            Some("none"),
+        )
+        .await;
+        assert_eq!(moved, "none", "{n}");
+        let c = app.customer_detail(&actor, second).await.unwrap();
+        assert!(!c.merged_from[0].undoable, "{n}");
+        let e = app.undo_customer_merge(&actor, again.id).await.unwrap_err();
+        assert!(
+            matches!(&e, voronka_app::AppError::Conflict(_))
+                && e.to_string().contains("cannot be undone"),
+            "{n}: {e:?}"
         );
     }
 }
@@ -3137,6 +3238,26 @@ async fn a_persons_data_is_erased_on_request() {
                     title: None,
                 },
             )
+            .await
+            .unwrap();
+        // Their customer is merged into another person's by mistake (undone after the erasure).
+        let other = app
+            .capture(req(&[("name", "Пётр Другой"), ("phone", "+79165570001")]))
+            .await
+            .unwrap();
+        let (_, other_customer, _) = app
+            .convert(
+                &actor,
+                other.lead_id.unwrap(),
+                ConvertInput {
+                    amount: Money::new(1_000, rub),
+                    title: None,
+                },
+            )
+            .await
+            .unwrap();
+        let mistaken = app
+            .merge_customers(&actor, customer, other_customer)
             .await
             .unwrap();
 
@@ -3287,7 +3408,17 @@ async fn a_persons_data_is_erased_on_request() {
             assert!(found.is_empty(), "{n}: {q}");
         }
         // Their customer, named after them (they bought with no company), keeps its deal but not
-        // the name.
+        // the name: neither in the record of the merge nor once the merge is undone.
+        let c = app.customer_detail(&actor, other_customer).await.unwrap();
+        assert_eq!(
+            (
+                c.merged_from[0].from_id,
+                c.merged_from[0].from_name.as_str()
+            ),
+            (customer, "—"),
+            "{n}"
+        );
+        app.undo_customer_merge(&actor, mistaken.id).await.unwrap();
         let c = app.customer_detail(&actor, customer).await.unwrap();
         assert_eq!(c.customer.name, "—", "{n}");
         assert_eq!(c.deals.len(), 1, "{n}");

@@ -41,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .route("/customers", get(list_customers))
         .route("/customers/{id}", get(get_customer))
         .route("/customers/{id}/merge", post(merge_customer))
+        .route("/customer-merges/{id}/undo", post(undo_customer_merge))
         .route("/deals", get(list_deals))
         .route("/deals/{id}", get(get_deal))
         .route("/forms", get(list_forms).post(create_form))
@@ -101,6 +102,7 @@ pub(crate) enum IdOf {
     Task,
     View,
     Spend,
+    CustomerMerge,
 }
 
 impl IdOf {
@@ -120,6 +122,7 @@ impl IdOf {
             IdOf::Task => Message::new("task_id_invalid"),
             IdOf::View => Message::new("view_id_invalid"),
             IdOf::Spend => Message::new("spend_id_invalid"),
+            IdOf::CustomerMerge => Message::new("customer_merge_id_invalid"),
         }
     }
 }
@@ -940,6 +943,16 @@ async fn merge_customer(
 ) -> ApiResult<Json<voronka_store::CustomerMerge>> {
     let from = parse_id(&id, IdOf::Customer)?;
     Ok(Json(s.app.merge_customers(&actor, from, b.into).await?))
+}
+
+/// Undoes a customer merge: the removed customer is back with what the merge moved.
+async fn undo_customer_merge(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<voronka_store::CustomerMerge>> {
+    let id = parse_id(&id, IdOf::CustomerMerge)?;
+    Ok(Json(s.app.undo_customer_merge(&actor, id).await?))
 }
 
 async fn list_deals(

@@ -2702,6 +2702,46 @@ async fn customers_merge_over_the_api() {
     let c: Value = s.json(&format!("/api/v1/customers/{into}"), &tok).await;
     assert_eq!(c["deals"].as_array().unwrap().len(), 3, "{c}");
     assert_eq!(c["merged_from"][0]["from_id"], lone, "{c}");
+    assert_eq!(c["merged_from"][0]["undoable"], true, "{c}");
+
+    // Undone: the customer is back with its deal; not twice.
+    let undo = format!("/api/v1/customer-merges/{}/undo", m["id"]);
+    let (st, e) = error_of(s.post(&undo, &seller_token).send().await.unwrap()).await;
+    assert_eq!(
+        (st, &e["code"]),
+        (StatusCode::FORBIDDEN, &json!("merge_customers_forbidden")),
+        "{e}"
+    );
+    let r = s.post(&undo, &tok).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let back: Value = r.json().await.unwrap();
+    assert_eq!(
+        (&back["from_id"], &back["undoable"]),
+        (&json!(lone), &json!(false)),
+        "{back}"
+    );
+    assert!(back["undone_at"].as_i64().is_some(), "{back}");
+    let c: Value = s.json(&format!("/api/v1/customers/{lone}"), &tok).await;
+    assert_eq!(c["deals"].as_array().unwrap().len(), 1, "{c}");
+    let c: Value = s.json(&format!("/api/v1/customers/{into}"), &tok).await;
+    assert_eq!(c["deals"].as_array().unwrap().len(), 2, "{c}");
+    assert_eq!(c["merged_from"], json!([]), "{c}");
+    for (path, status, code) in [
+        (undo.clone(), StatusCode::CONFLICT, "merge_already_undone"),
+        (
+            "/api/v1/customer-merges/abc/undo".to_string(),
+            StatusCode::BAD_REQUEST,
+            "customer_merge_id_invalid",
+        ),
+        (
+            "/api/v1/customer-merges/999999/undo".to_string(),
+            StatusCode::NOT_FOUND,
+            "customer_merge_not_found",
+        ),
+    ] {
+        let (st, e) = error_of(s.post(&path, &tok).send().await.unwrap()).await;
+        assert_eq!((st, &e["code"]), (status, &json!(code)), "{path}: {e}");
+    }
 }
 
 /// Erasing a person over the API: administrators only, with a reason; the answer counts what

@@ -2857,6 +2857,54 @@ async fn customers_merge_from_the_card() {
         )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+
+    // Undone from the card of the customer it went into: the first customer is back.
+    let card = s.get(&c, &format!("/customers/{second}")).await;
+    let merge = s
+        .app
+        .store()
+        .customer_detail(second)
+        .await
+        .unwrap()
+        .unwrap()
+        .merged_from[0]
+        .id;
+    let action = format!("action=\"/customer-merges/{merge}/undo\"");
+    assert!(
+        card.body.contains(&action) && card.body.contains("data-confirm=\"Undo this merge?"),
+        "{}",
+        around(&card.body, "customer-merged")
+    );
+    let undo = format!("/customer-merges/{merge}/undo");
+    let r = s.post(&sc, &undo, &[("csrf", scsrf.as_str())]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = s.post(&c, &undo, &[("csrf", "forged")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = s.post(&c, &undo, &[("csrf", csrf.as_str())]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        r.location,
+        format!("/customers/{first}?done=customer_unmerged")
+    );
+    let card = s.get(&c, &r.location).await;
+    assert!(
+        card.body.contains("Merge undone: the customer is back"),
+        "{}",
+        card.body
+    );
+    let card = s.get(&c, &format!("/customers/{second}")).await;
+    assert!(
+        !card.body.contains("id=\"customer-merged\"") && !card.body.contains(&action),
+        "{}",
+        around(&card.body, "customer-merged")
+    );
+    let r = s.post(&c, &undo, &[("csrf", csrf.as_str())]).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(
+        r.body.contains("this merge was undone already"),
+        "{}",
+        r.body
+    );
 }
 
 /// An administrator erases a person's data from their contact page, confirming it: the page then

@@ -292,6 +292,34 @@ fn corrupt(what: &str, v: &str) -> StoreError {
 }
 
 /// Runs a query whose one row is a `json_rows` array and reads the array.
+/// What a customer merge moved: the ids of the deals, the leads and the merges into the removed
+/// customer it re-pointed.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+struct CustomerMoves {
+    deals: Vec<Id>,
+    leads: Vec<Id>,
+    merges: Vec<Id>,
+}
+
+const CUSTOMER_MERGE_COLS: &str = "id, from_id, into_id, from_name, deals, leads, actor, at, \
+     undone_at, moved IS NOT NULL AS recorded";
+
+fn customer_merge_from(r: &DbRow) -> Result<CustomerMerge> {
+    let undone_at: Option<Millis> = r.try_get("undone_at")?;
+    Ok(CustomerMerge {
+        id: r.try_get("id")?,
+        from_id: r.try_get("from_id")?,
+        into_id: r.try_get("into_id")?,
+        from_name: r.try_get("from_name")?,
+        deals: r.try_get("deals")?,
+        leads: r.try_get("leads")?,
+        actor: r.try_get("actor")?,
+        at: r.try_get("at")?,
+        undoable: undone_at.is_none() && r.try_get::<bool, _>("recorded")?,
+        undone_at,
+    })
+}
+
 async fn json_answer<T: serde::de::DeserializeOwned>(
     tx: &mut OpenTx,
     mut qb: QueryBuilder<'_, DB>,
@@ -1833,27 +1861,16 @@ impl Store for SqlStore {
         .bind(customer.contact_id)
         .fetch_all(&self.pool)
         .await?;
-        let merged_from = sqlx::query_as::<_, (Id, Id, Id, String, i64, i64, String, Millis)>(
-            "SELECT id, from_id, into_id, from_name, deals, leads, actor, at FROM customer_merges \
-             WHERE into_id = $1 ORDER BY at DESC, id DESC",
-        )
+        let merged_from = sqlx::query(&format!(
+            "SELECT {CUSTOMER_MERGE_COLS} FROM customer_merges \
+             WHERE into_id = $1 AND undone_at IS NULL ORDER BY at DESC, id DESC"
+        ))
         .bind(id)
         .fetch_all(&self.pool)
         .await?
-        .into_iter()
-        .map(
-            |(id, from_id, into_id, from_name, deals, leads, actor, at)| CustomerMerge {
-                id,
-                from_id,
-                into_id,
-                from_name,
-                deals,
-                leads,
-                actor,
-                at,
-            },
-        )
-        .collect();
+        .iter()
+        .map(customer_merge_from)
+        .collect::<Result<Vec<_>>>()?;
         Ok(Some(CustomerDetail {
             customer,
             contact,
@@ -1870,11 +1887,23 @@ impl Store for SqlStore {
     async fn customer_merged_into(&self, id: Id) -> Result<Option<Id>> {
         // A merge re-points the merges into the customer it removes, so one step is the last.
         Ok(sqlx::query_scalar(
-            "SELECT into_id FROM customer_merges WHERE from_id = $1 ORDER BY id DESC LIMIT 1",
+            "SELECT into_id FROM customer_merges WHERE from_id = $1 AND undone_at IS NULL \
+             ORDER BY id DESC LIMIT 1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
         .await?)
+    }
+
+    async fn customer_merge(&self, id: Id) -> Result<Option<CustomerMerge>> {
+        sqlx::query(&format!(
+            "SELECT {CUSTOMER_MERGE_COLS} FROM customer_merges WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(|r| customer_merge_from(&r))
+        .transpose()
     }
 
     async fn customer_look_alikes(&self, id: Id, limit: i64) -> Result<Vec<Customer>> {
@@ -3583,6 +3612,9 @@ impl Tx for SqlTx {
                 "DELETE FROM contact_socials WHERE contact_id IN (",
                 // A customer named after the person (not after a company) loses the name.
                 "UPDATE customers SET name = '—' WHERE account_id IS NULL AND contact_id IN (",
+                // And so does the record of such a customer merged into another.
+                "UPDATE customer_merges SET from_name = '—' \
+                 WHERE from_account_id IS NULL AND from_contact_id IN (",
                 "UPDATE audit_log SET before = NULL, after = NULL \
                  WHERE entity = 'contact' AND entity_id IN (",
             ] {
@@ -3618,31 +3650,53 @@ impl Tx for SqlTx {
         actor: &str,
         at: Millis,
     ) -> Result<CustomerMerge> {
-        let from_name: String = sqlx::query_scalar("SELECT name FROM customers WHERE id = $1")
+        let (from_name, contact_id, account_id, created_at): (String, Id, Option<Id>, Millis) =
+            sqlx::query_as(
+                "SELECT name, contact_id, account_id, created_at FROM customers WHERE id = $1",
+            )
             .bind(from)
             .fetch_one(&mut *self.tx)
             .await?;
-        let deals = sqlx::query("UPDATE deals SET customer_id = $1 WHERE customer_id = $2")
-            .bind(into)
-            .bind(from)
-            .execute(&mut *self.tx)
-            .await?
-            .rows_affected() as i64;
-        let leads = sqlx::query("UPDATE leads SET customer_id = $1 WHERE customer_id = $2")
-            .bind(into)
-            .bind(from)
-            .execute(&mut *self.tx)
-            .await?
-            .rows_affected() as i64;
-        // Links to customers merged into this one lead on to where it goes now.
-        sqlx::query("UPDATE customer_merges SET into_id = $1 WHERE into_id = $2")
+        // What moves, kept for an undo.
+        let mut moved = CustomerMoves::default();
+        for (sql, ids) in [
+            (
+                "SELECT id FROM deals WHERE customer_id = $1",
+                &mut moved.deals,
+            ),
+            (
+                "SELECT id FROM leads WHERE customer_id = $1",
+                &mut moved.leads,
+            ),
+            // Links to customers merged into this one lead on to where it goes now.
+            (
+                "SELECT id FROM customer_merges WHERE into_id = $1",
+                &mut moved.merges,
+            ),
+        ] {
+            *ids = sqlx::query_scalar(sql)
+                .bind(from)
+                .fetch_all(&mut *self.tx)
+                .await?;
+        }
+        for (table, column) in [
+            ("deals", "customer_id"),
+            ("leads", "customer_id"),
+            ("customer_merges", "into_id"),
+        ] {
+            sqlx::query(&format!(
+                "UPDATE {table} SET {column} = $1 WHERE {column} = $2"
+            ))
             .bind(into)
             .bind(from)
             .execute(&mut *self.tx)
             .await?;
+        }
+        let (deals, leads) = (moved.deals.len() as i64, moved.leads.len() as i64);
         let id: Id = sqlx::query_scalar(
-            "INSERT INTO customer_merges (from_id, into_id, from_name, deals, leads, actor, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            "INSERT INTO customer_merges (from_id, into_id, from_name, deals, leads, actor, at, \
+             from_contact_id, from_account_id, from_created_at, moved) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind(from)
         .bind(into)
@@ -3651,6 +3705,10 @@ impl Tx for SqlTx {
         .bind(leads)
         .bind(actor)
         .bind(at)
+        .bind(contact_id)
+        .bind(account_id)
+        .bind(created_at)
+        .bind(serde_json::to_string(&moved).unwrap_or_default())
         .fetch_one(&mut *self.tx)
         .await?;
         sqlx::query("DELETE FROM customers WHERE id = $1")
@@ -3666,7 +3724,88 @@ impl Tx for SqlTx {
             leads,
             actor: actor.to_string(),
             at,
+            undone_at: None,
+            undoable: true,
         })
+    }
+
+    async fn undo_customer_merge(&mut self, merge_id: Id, actor: &str, at: Millis) -> Result<()> {
+        let Some(r) = sqlx::query(
+            "SELECT from_id, into_id, from_name, from_contact_id, from_account_id, \
+             from_created_at, moved, undone_at FROM customer_merges WHERE id = $1",
+        )
+        .bind(merge_id)
+        .fetch_optional(&mut *self.tx)
+        .await?
+        else {
+            return Err(StoreError::NotFound);
+        };
+        let (from, into): (Id, Id) = (r.try_get("from_id")?, r.try_get("into_id")?);
+        if r.try_get::<Option<Millis>, _>("undone_at")?.is_some() {
+            return Err(StoreError::Conflict(crate::Conflict::MergeUndone));
+        }
+        let (Some(contact_id), Some(created_at), Some(moved)) = (
+            r.try_get::<Option<Id>, _>("from_contact_id")?,
+            r.try_get::<Option<Millis>, _>("from_created_at")?,
+            r.try_get::<Option<String>, _>("moved")?,
+        ) else {
+            return Err(StoreError::Conflict(crate::Conflict::MergeNotRecorded));
+        };
+        let moved: CustomerMoves =
+            serde_json::from_str(&moved).map_err(|e| corrupt("customer merge", &e.to_string()))?;
+        let survivor: Option<Id> = sqlx::query_scalar("SELECT id FROM customers WHERE id = $1")
+            .bind(into)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        if survivor.is_none() {
+            return Err(StoreError::Conflict(
+                crate::Conflict::CustomerSurvivorMergedAgain,
+            ));
+        }
+        let again: Option<Id> =
+            sqlx::query_scalar("SELECT id FROM customers WHERE contact_id = $1")
+                .bind(contact_id)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        if again.is_some() {
+            return Err(StoreError::Conflict(crate::Conflict::PersonCustomerAgain));
+        }
+        sqlx::query(
+            "INSERT INTO customers (id, contact_id, account_id, name, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(from)
+        .bind(contact_id)
+        .bind(r.try_get::<Option<Id>, _>("from_account_id")?)
+        .bind(r.try_get::<String, _>("from_name")?)
+        .bind(created_at)
+        .execute(&mut *self.tx)
+        .await?;
+        // Back only what is still with the customer it went into.
+        for (table, column, ids) in [
+            ("deals", "customer_id", &moved.deals),
+            ("leads", "customer_id", &moved.leads),
+            ("customer_merges", "into_id", &moved.merges),
+        ] {
+            for chunk in ids.chunks(CHUNK) {
+                let mut qb: QueryBuilder<DB> =
+                    QueryBuilder::new(format!("UPDATE {table} SET {column} = "));
+                qb.push_bind(from)
+                    .push(format!(" WHERE {column} = "))
+                    .push_bind(into)
+                    .push(" AND id IN (");
+                push_ids(&mut qb, chunk);
+                qb.push(")");
+                qb.build().execute(&mut *self.tx).await?;
+            }
+        }
+        sqlx::query("UPDATE customer_merges SET undone_at = $1, undone_by = $2 WHERE id = $3")
+            .bind(at)
+            .bind(actor)
+            .bind(merge_id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
     }
 
     async fn insert_deal(&mut self, d: &NewDeal) -> Result<Id> {

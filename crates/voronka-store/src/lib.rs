@@ -54,6 +54,14 @@ pub enum Conflict {
     BothCustomers,
     /// The surviving lead of a merge was merged again since.
     SurvivorMergedAgain,
+    /// The customer a merge went into was merged into another since.
+    CustomerSurvivorMergedAgain,
+    /// The merge was undone already.
+    MergeUndone,
+    /// The merge was made before merges recorded what they moved.
+    MergeNotRecorded,
+    /// The person of the removed customer has become a customer again since.
+    PersonCustomerAgain,
 }
 
 /// The unique values a change may find taken.
@@ -232,6 +240,8 @@ pub trait Store: RoutingStore + ScoreStore + ChannelStore + Send + Sync + 'stati
     async fn customer_summaries(&self, ids: &[Id]) -> Result<Vec<CustomerSummary>>;
     /// Where a customer merged into another went (its latest home, however many merges since).
     async fn customer_merged_into(&self, id: Id) -> Result<Option<Id>>;
+    /// One customer merge, undone or not.
+    async fn customer_merge(&self, id: Id) -> Result<Option<CustomerMerge>>;
     /// Other customers that may be the same buyer: of the same company, or of the same name.
     async fn customer_look_alikes(&self, id: Id, limit: i64) -> Result<Vec<Customer>>;
     async fn deal(&self, id: Id) -> Result<Option<Deal>>;
@@ -426,6 +436,12 @@ pub trait Tx: RoutingTx + ScoreTx + ChannelTx + Send {
         actor: &str,
         at: Millis,
     ) -> Result<CustomerMerge>;
+    /// Undoes a customer merge: the removed customer comes back under its id with the deals and
+    /// leads the merge moved (those still with the customer it went into), and the merges
+    /// re-pointed to that customer point to it again. `NotFound` when there is no such merge;
+    /// a conflict when it was undone already, recorded nothing to undo with, its customer was
+    /// merged again or its person is a customer again.
+    async fn undo_customer_merge(&mut self, merge_id: Id, actor: &str, at: Millis) -> Result<()>;
     async fn insert_deal(&mut self, d: &NewDeal) -> Result<Id>;
     async fn set_lead_customer(&mut self, lead_id: Id, customer_id: Id) -> Result<()>;
     async fn audit(&mut self, e: &NewAudit) -> Result<()>;

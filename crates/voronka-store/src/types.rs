@@ -281,6 +281,12 @@ pub struct CustomerMerge {
     pub leads: i64,
     pub actor: String,
     pub at: Millis,
+    /// When it was undone (the removed customer is back).
+    #[serde(default)]
+    pub undone_at: Option<Millis>,
+    /// It recorded what it moved and is not undone: it can be undone.
+    #[serde(default)]
+    pub undoable: bool,
 }
 
 /// What the customers list shows beside a customer's name.

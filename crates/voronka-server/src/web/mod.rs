@@ -64,6 +64,10 @@ pub fn routes() -> Router<AppState> {
         .route("/customers", get(people::customers))
         .route("/customers/{id}", get(people::customer))
         .route("/customers/{id}/merge", post(people::merge_customer))
+        .route(
+            "/customer-merges/{id}/undo",
+            post(people::undo_customer_merge),
+        )
         .route("/deals/{id}", get(people::deal))
         .route("/forms", get(forms::list).post(forms::create))
         .route("/forms/{id}", get(builder::edit).post(builder::save))

@@ -17,6 +17,21 @@ use voronka_app::{AppError, Message};
 use voronka_core::Id;
 use voronka_store::SimpleQuery;
 
+/// Undoes a customer merge, then shows the customer it brought back.
+pub(crate) async fn undo_customer_merge(
+    State(state): State<AppState>,
+    user: WebUser,
+    IdPath(id): IdPath,
+    body: Bytes,
+) -> PageResult {
+    PostForm::checked(&body, &user)?;
+    let merge = state.app.undo_customer_merge(&user.actor(), id).await?;
+    Ok(see_other(&format!(
+        "/customers/{}?done=customer_unmerged",
+        merge.from_id
+    )))
+}
+
 #[derive(Template)]
 #[template(path = "contact.html")]
 struct ContactPage {
@@ -265,6 +280,8 @@ struct LookAlike {
 
 /// A customer merged into the one shown.
 struct MergedView {
+    /// The merge, when it can be undone.
+    undo: Option<Id>,
     from_id: Id,
     from_name: String,
     /// What moved: "2 deals and 3 leads moved".
@@ -382,6 +399,7 @@ pub(crate) async fn customer(
             .merged_from
             .iter()
             .map(|m| MergedView {
+                undo: m.undoable.then_some(m.id),
                 from_id: m.from_id,
                 from_name: m.from_name.clone(),
                 moved: t::fill2(

@@ -195,6 +195,7 @@ pub fn flash(code: &str) -> Option<&'static str> {
         "convert" => "Lead converted: the customer and the deal are created.",
         "erased" => "The person's personal data is erased.",
         "customer_merged" => "Customer merged: its deals and leads are this customer's now.",
+        "customer_unmerged" => "Merge undone: the customer is back with the deals and leads the merge moved.",
         "assign" => "Owner changed.",
         "temperature" => "Temperature changed.",
         "note" => "Note added.",
@@ -789,6 +790,9 @@ pub const USER_AGENT: &str = "User agent";
 pub const RAW_PAYLOAD: &str = "Raw payload";
 pub const MERGES: &str = "Merges";
 pub const UNDO: &str = "Undo";
+/// The customer's name.
+pub const UNDO_CUSTOMER_MERGE_CONFIRM_N: &str = "Undo this merge? {1} becomes a customer of its own again, with the deals and leads the merge moved.";
+pub const UNDO_CUSTOMER_MERGE_N: &str = "Undo the merge of {1}";
 pub const STAGE_HISTORY: &str = "Stage history";
 pub const NOTES: &str = "Notes";
 pub const NOTE: &str = "Note";
