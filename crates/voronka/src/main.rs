@@ -302,10 +302,26 @@ fn main() {
         }
     };
     if let Err(e) = rt.block_on(run(cli)) {
-        let msg = format!("{e:#}").replace('\n', " ");
-        eprintln!("{}", words::error_line(msg));
+        eprintln!("{}", words::error_line(one_line(&e)));
         std::process::exit(1);
     }
+}
+
+/// An error and its causes on one line, each cause once: many errors quote their cause in
+/// their own message already.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let m = cause.to_string();
+        if out.contains(m.as_str()) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&m);
+    }
+    out.replace('\n', " ")
 }
 
 async fn open(url: &str) -> anyhow::Result<App> {
@@ -639,4 +655,36 @@ async fn export(url: &str, a: ExportArgs) -> anyhow::Result<()> {
     };
     eprintln!("{}", words::exported(n));
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// An error that quotes its cause in its own message, as many library errors do.
+    #[derive(Debug)]
+    struct Quoting(std::io::Error);
+
+    impl std::fmt::Display for Quoting {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "migration failed: {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Quoting {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(&self.0)
+        }
+    }
+
+    #[test]
+    fn an_error_line_names_each_cause_once() {
+        let e = anyhow::Error::new(Quoting(std::io::Error::other("disk\nfull")))
+            .context("cannot open x.db");
+        assert_eq!(
+            super::one_line(&e),
+            "cannot open x.db: migration failed: disk full"
+        );
+        let plain =
+            anyhow::Error::new(std::io::Error::other("no such file")).context("cannot read a.csv");
+        assert_eq!(super::one_line(&plain), "cannot read a.csv: no such file");
+    }
 }
