@@ -307,13 +307,13 @@ fn main() {
     }
 }
 
-/// An error and its causes on one line, each cause once: many errors quote their cause in
-/// their own message already.
+/// An error and its causes on one line, each cause once: many errors end their own message
+/// with their cause's already.
 fn one_line(e: &anyhow::Error) -> String {
     let mut out = String::new();
     for cause in e.chain() {
         let m = cause.to_string();
-        if out.contains(m.as_str()) {
+        if out.ends_with(m.as_str()) {
             continue;
         }
         if !out.is_empty() {
@@ -659,32 +659,31 @@ async fn export(url: &str, a: ExportArgs) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    /// An error that quotes its cause in its own message, as many library errors do.
+    /// An error that quotes its cause in its own message (after a prefix), as many library
+    /// errors do.
     #[derive(Debug)]
-    struct Quoting(std::io::Error);
+    struct Quoting(&'static str, std::io::Error);
 
     impl std::fmt::Display for Quoting {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            write!(f, "migration failed: {}", self.0)
+            write!(f, "{}: {}", self.0, self.1)
         }
     }
 
     impl std::error::Error for Quoting {
         fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-            Some(&self.0)
+            Some(&self.1)
         }
     }
 
     #[test]
     fn an_error_line_names_each_cause_once() {
-        let e = anyhow::Error::new(Quoting(std::io::Error::other("disk\nfull")))
-            .context("cannot open x.db");
-        assert_eq!(
-            super::one_line(&e),
-            "cannot open x.db: migration failed: disk full"
-        );
-        let plain =
-            anyhow::Error::new(std::io::Error::other("no such file")).context("cannot read a.csv");
-        assert_eq!(super::one_line(&plain), "cannot read a.csv: no such file");
+        let io = |text: &str| std::io::Error::other(text.to_string());
+        let (first, second) = ("x", "y");
+        let opening = |what: &str| super::words::cannot_open(what);
+        let e = anyhow::Error::new(Quoting("m", io("d\nf"))).context(opening(first));
+        assert_eq!(super::one_line(&e), format!("{}: m: d f", opening(first)));
+        let plain = anyhow::Error::new(io("n")).context(opening(second));
+        assert_eq!(super::one_line(&plain), format!("{}: n", opening(second)));
     }
 }
