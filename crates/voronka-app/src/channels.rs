@@ -83,17 +83,7 @@ fn optional_name(field: &str, v: &Option<String>, errors: &mut Vec<FieldError>) 
 }
 
 fn invalid(errors: Vec<FieldError>) -> AppError {
-    AppError::Invalid {
-        message: Message::new("spend_invalid").with(
-            "problems",
-            errors
-                .iter()
-                .map(|e| format!("{}: {}", e.field, e.message))
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
-        fields: errors,
-    }
+    AppError::invalid_fields(Message::new("spend_invalid"), errors)
 }
 
 impl App {

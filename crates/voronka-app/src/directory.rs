@@ -19,6 +19,32 @@ pub struct FormInput {
     pub min_fill_ms: Option<i64>,
 }
 
+/// A contact as corrected by hand: its own fields, and a phone or an email to add.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactEdit {
+    pub name: String,
+    #[serde(default)]
+    pub position: Option<String>,
+    #[serde(default)]
+    pub company: Option<String>,
+    /// ISO 3166 alpha-2 ("RU", "NL").
+    #[serde(default)]
+    pub country: Option<String>,
+    /// ISO 639-1 ("ru", "en").
+    #[serde(default)]
+    pub language: Option<String>,
+    /// A phone number to add, as written (without a country code: in the workspace's region).
+    #[serde(default)]
+    pub add_phone: Option<String>,
+    /// An email address to add.
+    #[serde(default)]
+    pub add_email: Option<String>,
+}
+
+/// The longest name, position or company of a contact, in characters.
+pub const MAX_CONTACT_TEXT: usize = 200;
+
 fn check_url(field: &str, u: &str) -> Result<()> {
     if voronka_core::capture::is_http_url(u) {
         Ok(())
@@ -146,6 +172,148 @@ impl App {
             }
         }
         Ok(d)
+    }
+
+    /// Corrects a contact (those who work leads, on contacts they see): its name, position,
+    /// company, country and language, and a phone or an email added, checked as the intake
+    /// checks them; every problem is named at once. The contact's leads are found by what it
+    /// says now, and the audit log keeps what it said.
+    pub async fn edit_contact(
+        &self,
+        actor: &Actor,
+        id: Id,
+        edit: &ContactEdit,
+    ) -> Result<ContactDetail> {
+        use voronka_core::intake::normalize::{
+            clean_text, normalize_email, normalize_phone, tidy_name,
+        };
+        actor.require_write_leads()?;
+        let before = self.contact_detail(actor, id).await?;
+        if before.contact.erased_at.is_some() {
+            return Err(AppError::Conflict(Message::new("contact_erased")));
+        }
+        let mut errors = Vec::new();
+        let text = |field: &str, v: &Option<String>, errors: &mut Vec<crate::FieldError>| {
+            let v = clean_text(v.as_deref().unwrap_or(""));
+            if v.chars().count() > MAX_CONTACT_TEXT {
+                errors.push(crate::FieldError::new(
+                    field,
+                    Message::new("contact_text_too_long").with("max", MAX_CONTACT_TEXT),
+                ));
+            }
+            (!v.is_empty()).then_some(v)
+        };
+        let name = text("name", &Some(tidy_name(&edit.name)), &mut errors);
+        if name.is_none() {
+            errors.push(crate::FieldError::new(
+                "name",
+                Message::new("contact_name_required"),
+            ));
+        }
+        let position = text("position", &edit.position, &mut errors);
+        let company = text("company", &edit.company, &mut errors);
+        let code =
+            |field: &str, v: &Option<String>, upper: bool, errors: &mut Vec<crate::FieldError>| {
+                let v = v.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
+                if v.len() != 2 || !v.chars().all(|c| c.is_ascii_alphabetic()) {
+                    errors.push(crate::FieldError::new(
+                        field,
+                        Message::new("contact_code_invalid").with("given", v),
+                    ));
+                    return None;
+                }
+                Some(if upper {
+                    v.to_ascii_uppercase()
+                } else {
+                    v.to_ascii_lowercase()
+                })
+            };
+        let country = code("country", &edit.country, true, &mut errors);
+        let language = code("language", &edit.language, false, &mut errors);
+        let mut added = voronka_core::intake::Normalized::default();
+        if let Some(raw) = edit.add_phone.as_deref().filter(|p| !p.trim().is_empty()) {
+            let region = country.as_deref().unwrap_or(&self.settings.default_region);
+            let p = normalize_phone(raw, region);
+            if p.valid {
+                added.phones.push(p);
+            } else {
+                errors.push(crate::FieldError::new(
+                    "add_phone",
+                    Message::new("contact_phone_invalid").with("given", raw.trim()),
+                ));
+            }
+        }
+        if let Some(raw) = edit.add_email.as_deref().filter(|e| !e.trim().is_empty()) {
+            let deliverable = normalize_email(raw).filter(|e| {
+                e.normalized
+                    .rsplit_once('@')
+                    .is_some_and(|(local, domain)| {
+                        voronka_core::intake::email::ascii_domain(domain).is_some_and(|d| {
+                            voronka_core::intake::validate::email_deliverable(local, &d)
+                        })
+                    })
+            });
+            match deliverable {
+                Some(e) => added.emails.push(e),
+                None => errors.push(crate::FieldError::new(
+                    "add_email",
+                    Message::new("contact_email_invalid").with("given", raw.trim()),
+                )),
+            }
+        }
+        let Some(full_name) = name.filter(|_| errors.is_empty()) else {
+            return Err(AppError::invalid_fields(
+                Message::new("contact_invalid"),
+                errors,
+            ));
+        };
+        let fields = voronka_store::ContactFields {
+            full_name,
+            position,
+            company,
+            country,
+            language,
+        };
+        let at = now_ms();
+        let mut tx = self.store.begin().await?;
+        if !added.phones.is_empty() || !added.emails.is_empty() {
+            tx.enrich_contact(id, &added, at).await?;
+        }
+        tx.update_contact(id, &fields, at).await?;
+        let c = &before.contact;
+        tx.audit(&voronka_store::NewAudit {
+            actor_id: actor.user_id(),
+            actor: actor.name(),
+            action: "contact.update".into(),
+            entity: "contact".into(),
+            entity_id: Some(id),
+            before: Some(
+                serde_json::json!({
+                    "full_name": c.full_name,
+                    "position": c.position,
+                    "company": before.account.as_ref().map(|a| &a.name),
+                    "country": c.country,
+                    "language": c.language,
+                })
+                .to_string(),
+            ),
+            after: Some(
+                serde_json::json!({
+                    "full_name": fields.full_name,
+                    "position": fields.position,
+                    "company": fields.company,
+                    "country": fields.country,
+                    "language": fields.language,
+                    "added_phones": added.phones.iter().map(|p| &p.e164).collect::<Vec<_>>(),
+                    "added_emails": added.emails.iter().map(|e| &e.normalized).collect::<Vec<_>>(),
+                })
+                .to_string(),
+            ),
+            at,
+        })
+        .await?;
+        tx.commit().await?;
+        self.contact_detail(actor, id).await
     }
 
     /// Erases a person's personal data at their request (administrators only): what

@@ -61,6 +61,22 @@ impl AppError {
         }
     }
 
+    /// Several fields are wrong: `message` with every problem listed (its `problems`), and
+    /// each field with its own message.
+    pub fn invalid_fields(message: Message, fields: Vec<FieldError>) -> Self {
+        AppError::Invalid {
+            message: message.with(
+                "problems",
+                fields
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            fields,
+        }
+    }
+
     /// The code and values of what the error says to people (`None` for the kinds that only
     /// go to the log).
     pub fn message(&self) -> Option<Message> {

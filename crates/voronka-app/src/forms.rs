@@ -72,20 +72,13 @@ impl App {
         def.tidy();
         let problems = def.check();
         if !problems.is_empty() {
-            return Err(AppError::Invalid {
-                message: Message::new("form_definition_invalid").with(
-                    "problems",
-                    problems
-                        .iter()
-                        .map(|p| format!("{}: {}", p.field, Message::from(p)))
-                        .collect::<Vec<_>>()
-                        .join("; "),
-                ),
-                fields: problems
+            return Err(AppError::invalid_fields(
+                Message::new("form_definition_invalid"),
+                problems
                     .iter()
                     .map(|p| FieldError::new(&p.field, Message::from(p)))
                     .collect(),
-            });
+            ));
         }
         let slug = def.landing.as_ref().map(|l| l.slug.clone());
         let json = def.to_json();

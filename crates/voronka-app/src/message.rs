@@ -581,6 +581,15 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
             "the removed customer's person has become a customer again since".to_string()
         }
         "customer_merge_not_found" => format!("there is no customer merge {}", a("id")),
+        "contact_erased" => {
+            "this person's data was erased at their request; it is not written again".to_string()
+        }
+        "contact_text_too_long" => format!("at most {} characters", a("max")),
+        "contact_name_required" => "a name is required".to_string(),
+        "contact_code_invalid" => format!("{:?} is not a two-letter code", a("given")),
+        "contact_phone_invalid" => format!("{:?} is not a valid phone number", a("given")),
+        "contact_email_invalid" => format!("{:?} is not an email address mail can reach", a("given")),
+        "contact_invalid" => format!("the contact is not saved: {}", a("problems")),
         "customer_merge_id_invalid" => format!(
             "customer merge id must be a positive integer, got {:?}",
             a("given")

@@ -4140,3 +4140,173 @@ async fn a_file_of_spend_is_stored_whole_or_not_at_all() {
         assert!(matches!(e, AppError::Forbidden(_)), "{n}: {e:?}");
     }
 }
+
+/// A contact corrected by hand: every wrong field named at once and nothing changed; then the
+/// name, position, company, country and language as typed (the name's case tidied), a phone and
+/// an email added; the leads are found by the new name and not the old; the added phone brings a
+/// later request of the person to the same contact; the audit log keeps what it said; who may.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contact_is_corrected_by_hand() {
+    use voronka_app::{AppError, ContactEdit};
+    for db in TestDb::both().await {
+        let n = db.name;
+        let app = open(&db).await;
+        let admin = Actor::system("test");
+        let o = app
+            .capture(req(&[
+                ("name", "Иван Петроф"),
+                ("phone", "+79165580001"),
+                ("company", "Ромашка"),
+                ("product", "Склад"),
+            ]))
+            .await
+            .unwrap();
+        let (lead, contact) = (o.lead_id.unwrap(), o.contact_id.unwrap());
+        let search = |text: &str| {
+            let app = app.clone();
+            let admin = admin.clone();
+            let text = text.to_string();
+            async move {
+                let (found, _) = app
+                    .list_leads(
+                        &admin,
+                        LeadQuery {
+                            text: Some(text),
+                            limit: 100,
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .unwrap();
+                found.iter().map(|l| l.lead.id).collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(search("петроф").await, vec![lead], "{n}");
+
+        let e = app
+            .edit_contact(
+                &admin,
+                contact,
+                &ContactEdit {
+                    name: "  ".into(),
+                    country: Some("Russia".into()),
+                    add_phone: Some("12".into()),
+                    add_email: Some("ivan@".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap_err();
+        let AppError::Invalid { fields, .. } = &e else {
+            panic!("{n}: {e:?}");
+        };
+        let named: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(
+            named,
+            ["name", "country", "add_phone", "add_email"],
+            "{n}: {fields:?}"
+        );
+        let d = app.contact_detail(&admin, contact).await.unwrap();
+        assert_eq!(d.contact.full_name, "Иван Петроф", "{n}: nothing changed");
+
+        let d = app
+            .edit_contact(
+                &admin,
+                contact,
+                &ContactEdit {
+                    name: "иван петров".into(),
+                    position: Some("Директор <b>".into()),
+                    company: Some("ООО Лютик".into()),
+                    country: Some("ru".into()),
+                    language: Some("RU".into()),
+                    add_phone: Some("8 916 558-00-02".into()),
+                    add_email: Some("Ivan@Lutik.RU".into()),
+                },
+            )
+            .await
+            .unwrap();
+        let c = &d.contact;
+        assert_eq!(
+            (
+                c.full_name.as_str(),
+                c.position.as_deref(),
+                c.country.as_deref(),
+                c.language.as_deref()
+            ),
+            ("Иван Петров", Some("Директор <b>"), Some("RU"), Some("ru")),
+            "{n}"
+        );
+        assert_eq!(
+            d.account.as_ref().map(|a| a.name.as_str()),
+            Some("ООО Лютик"),
+            "{n}"
+        );
+        let phones: Vec<&str> = c.phones.iter().filter_map(|p| p.e164.as_deref()).collect();
+        assert_eq!(phones, ["+79165580001", "+79165580002"], "{n}");
+        assert!(
+            c.emails.iter().any(|e| e.normalized == "Ivan@lutik.ru"),
+            "{n}: {:?}",
+            c.emails
+        );
+        // Found by what it says now, not by the old name or company.
+        assert_eq!(search("петров").await, vec![lead], "{n}");
+        assert_eq!(search("лютик").await, vec![lead], "{n}");
+        assert_eq!(search("79165580002").await, vec![lead], "{n}");
+        assert!(search("петроф").await.is_empty(), "{n}");
+        assert!(search("ромашка").await.is_empty(), "{n}");
+        // The person asks again from the added phone: the same contact.
+        let again = app
+            .capture(req(&[
+                ("name", "Иван Петров"),
+                ("phone", "+7 916 558-00-02"),
+                ("product", "Доставка"),
+            ]))
+            .await
+            .unwrap();
+        assert_eq!(again.contact_id, Some(contact), "{n}");
+        let audit = app.audit_for(&admin, "contact", contact).await.unwrap();
+        let entry = audit
+            .iter()
+            .find(|a| a.action == "contact.update")
+            .unwrap_or_else(|| panic!("{n}: {audit:?}"));
+        assert!(
+            entry
+                .before
+                .as_deref()
+                .unwrap_or("")
+                .contains("Иван Петроф")
+                && entry
+                    .after
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains("+79165580002"),
+            "{n}: {entry:?}"
+        );
+
+        // Who may: a viewer not; a salesperson only a contact of their own leads.
+        let viewer = Actor::user(
+            app.add_user("view@mail.ru", "View", "password-1", Role::Viewer)
+                .await
+                .unwrap(),
+        );
+        let seller = Actor::user(
+            app.add_user("sell@mail.ru", "Sell", "password-1", Role::Salesperson)
+                .await
+                .unwrap(),
+        );
+        let edit = ContactEdit {
+            name: "Кто-то Другой".into(),
+            ..Default::default()
+        };
+        let e = app.edit_contact(&viewer, contact, &edit).await.unwrap_err();
+        assert!(matches!(e, AppError::Forbidden(_)), "{n}: {e:?}");
+        let e = app.edit_contact(&seller, contact, &edit).await.unwrap_err();
+        assert!(matches!(e, AppError::NotFound(_)), "{n}: {e:?}");
+        // Not once the person's data is erased.
+        app.erase_contact(&admin, contact, "по просьбе")
+            .await
+            .unwrap();
+        let e = app.edit_contact(&admin, contact, &edit).await.unwrap_err();
+        assert!(matches!(e, AppError::Conflict(_)), "{n}: {e:?}");
+    }
+}

@@ -34,7 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/leads/{id}/notes", post(add_note))
         .route("/leads/{id}/audit", get(lead_audit))
         .route("/contacts", get(list_contacts))
-        .route("/contacts/{id}", get(get_contact))
+        .route("/contacts/{id}", get(get_contact).put(edit_contact))
         .route("/contacts/{id}/erase", post(erase_contact))
         .route("/accounts", get(list_accounts))
         .route("/accounts/{id}", get(get_account))
@@ -808,6 +808,54 @@ async fn list_contacts(
 ) -> ApiResult<Json<serde_json::Value>> {
     Ok(Json(
         json!({ "items": s.app.list_contacts(&actor, p.simple()?).await? }),
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ContactBody {
+    /// The person's name as it should read.
+    name: String,
+    #[serde(default)]
+    position: Option<String>,
+    /// The company, by name (its account is found or made).
+    #[serde(default)]
+    company: Option<String>,
+    /// ISO 3166 alpha-2.
+    #[serde(default)]
+    country: Option<String>,
+    /// ISO 639-1.
+    #[serde(default)]
+    language: Option<String>,
+    /// A phone number to add (without a country code: in the contact's country, else the
+    /// workspace's region).
+    #[serde(default)]
+    add_phone: Option<String>,
+    /// An email address to add.
+    #[serde(default)]
+    add_email: Option<String>,
+}
+
+/// Corrects a contact: every own field as it should read, and a phone or an email to add.
+async fn edit_contact(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<ContactBody>,
+) -> ApiResult<Json<voronka_store::ContactDetail>> {
+    let edit = voronka_app::ContactEdit {
+        name: b.name,
+        position: b.position,
+        company: b.company,
+        country: b.country,
+        language: b.language,
+        add_phone: b.add_phone,
+        add_email: b.add_email,
+    };
+    Ok(Json(
+        s.app
+            .edit_contact(&actor, parse_id(&id, IdOf::Contact)?, &edit)
+            .await?,
     ))
 }
 

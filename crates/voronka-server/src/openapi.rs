@@ -51,6 +51,7 @@ const OPERATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
     ("get", "/api/v1/leads/{id}/audit", "Audit log of a lead", "leads:read", None),
     ("get", "/api/v1/contacts", "List contacts (q, offset, limit)", "leads:read", None),
     ("get", "/api/v1/contacts/{id}", "A contact with its leads and customer (erased_at once its personal data was erased)", "leads:read", None),
+    ("put", "/api/v1/contacts/{id}", "Correct a contact (those who work leads, on contacts they see): its name, position, company, country and language as they should read (a field left out is cleared, the name is required), and a phone or an email to add, checked as the intake checks them; its leads are then found by what it says now, and the audit log keeps what it said; answers the contact; 409 once the person's data was erased", "leads:write", Some("{name, position?, company?, country?, language?, add_phone?, add_email?}")),
     ("get", "/api/v1/views", "The saved inbox views this person sees (their own and those shared with the team, shared first): [{id, user_id, owner_name, name, query, shared, created_at}]; a token needs a person", "leads:read", None),
     ("post", "/api/v1/views", "Save inbox filters under a name (shared: sales managers and administrators); the query keeps what the inbox reads; answers 201 with the view", "leads:read", Some("{name, query (the inbox's: stage=new&source=google&sort=-score), shared?}")),
     ("delete", "/api/v1/views/{id}", "Delete a view: one's own, or a shared one (sales managers and administrators)", "leads:read", None),
@@ -290,6 +291,11 @@ const BODY_SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "post",
         "/api/v1/spend",
         <crate::channels_api::SpendBody as PartialSchema>::schema,
+    ),
+    (
+        "put",
+        "/api/v1/contacts/{id}",
+        <crate::api::ContactBody as PartialSchema>::schema,
     ),
     (
         "put",

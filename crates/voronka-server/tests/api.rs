@@ -3306,3 +3306,95 @@ fn utc_day(ms: i64) -> String {
         .date_naive()
         .to_string()
 }
+
+/// A contact corrected over the API: the whole of its own fields with PUT, a phone added; every
+/// wrong field named with 422; a reader's token refused; an unknown contact 404.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contact_is_corrected_over_the_api() {
+    let (s, leads) = with_two_leads().await;
+    let tok = s.admin_token.clone();
+    let lead: Value = s.json(&format!("/api/v1/leads/{}", leads[0]), &tok).await;
+    let contact = lead["contact"]["id"].as_i64().unwrap();
+    let path = format!("/api/v1/contacts/{contact}");
+    let put = |token: &str, body: Value| {
+        s.http
+            .put(format!("{}{path}", s.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    let r = put(
+        &tok,
+        json!({"name": "Мария Исправленная", "company": "Лютик", "country": "nl", "add_phone": "06 12345678"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let d: Value = r.json().await.unwrap();
+    assert_eq!(
+        (
+            &d["contact"]["full_name"],
+            &d["contact"]["country"],
+            &d["account"]["name"]
+        ),
+        (&json!("Мария Исправленная"), &json!("NL"), &json!("Лютик")),
+        "{d}"
+    );
+    assert!(
+        d["contact"]["phones"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["e164"] == "+31612345678"),
+        "{d}: a phone without a country code is read in the contact's country"
+    );
+    let (st, e) = error_of(
+        put(
+            &tok,
+            json!({"name": "", "language": "russian", "add_email": "x@"}),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    let fields: Vec<&str> = e["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        (st, &e["code"], fields),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &json!("contact_invalid"),
+            vec!["name", "language", "add_email"]
+        ),
+        "{e}"
+    );
+    let (st, _) = error_of(
+        put(&tok, json!({"name": "X", "nickname": "x"}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(st.is_client_error(), "{st}");
+    let reader = s.token(&[Scope::LeadsRead], None).await;
+    let (st, _) = error_of(put(&reader, json!({"name": "X"})).await.unwrap()).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, e) = error_of(
+        s.http
+            .put(format!("{}/api/v1/contacts/999999", s.base))
+            .bearer_auth(&tok)
+            .json(&json!({"name": "X"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (st, &e["code"]),
+        (StatusCode::NOT_FOUND, &json!("contact_not_found")),
+        "{e}"
+    );
+}

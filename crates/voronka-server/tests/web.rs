@@ -3458,3 +3458,100 @@ async fn channel_report_and_marketing_spend() {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+
+/// A contact corrected from its page: the form holds what it says (escaped), a refusal keeps
+/// what was typed and says why, a saved correction shows at once; a viewer gets no form and may
+/// not post one; a forged form changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contact_is_corrected_from_its_page() {
+    let s = start().await;
+    let lead = s
+        .capture(
+            "Анна <i>Опечатка</i>",
+            &[("phone", "+7 916 910-00-01"), ("company", "Ромашка")],
+        )
+        .await;
+    let contact = s.app.store().lead(lead).await.unwrap().unwrap().contact_id;
+    let c = client();
+    let csrf = s.login(&c, ADMIN_EMAIL).await;
+    let path = format!("/contacts/{contact}");
+    let page = s.get(&c, &path).await;
+    assert!(
+        page.body
+            .contains(&format!("action=\"/contacts/{contact}\""))
+            && page
+                .body
+                .contains("value=\"Анна &#60;i&#62;Опечатка&#60;/i&#62;\"")
+            && page.body.contains("value=\"Ромашка\""),
+        "{}",
+        around(&page.body, "edit-contact")
+    );
+    let form = |csrf: &str, name: &str, phone: &str| {
+        vec![
+            ("csrf", csrf.to_string()),
+            ("name", name.to_string()),
+            ("position", "Бухгалтер".to_string()),
+            ("company", "Лютик".to_string()),
+            ("country", "RU".to_string()),
+            ("language", "ru".to_string()),
+            ("add_phone", phone.to_string()),
+            ("add_email", String::new()),
+        ]
+    };
+    let post = |fields: Vec<(&'static str, String)>| {
+        let c = c.clone();
+        let url = format!("{}{path}", s.base);
+        async move { read(c.post(url).form(&fields).send().await.unwrap()).await }
+    };
+    let r = post(form(&csrf, "Анна Верная", "12")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("is not a valid phone number")
+            && r.body.contains("value=\"Анна Верная\"")
+            && r.body.contains("id=\"edit-contact\" open"),
+        "{}",
+        around(&r.body, "edit-contact")
+    );
+    let r = post(form(&csrf, "Анна Верная", "+7 916 910-00-02")).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location, format!("{path}?done=contact_updated"));
+    let page = s.get(&c, &r.location).await;
+    assert!(
+        page.body.contains("Contact saved.")
+            && page.body.contains("<h1><bdi>Анна Верная</bdi></h1>")
+            && page.body.contains("+79169100002")
+            && page.body.contains("Лютик")
+            && page.body.contains("Бухгалтер"),
+        "{}",
+        page.body
+    );
+    let r = post(form("forged", "Кто-то", "")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // A viewer reads the contact but gets no form and may not post one.
+    s.app
+        .add_user("look@mail.ru", "Look", PASSWORD, Role::Viewer)
+        .await
+        .unwrap();
+    let v = client();
+    let vcsrf = s.login(&v, "look@mail.ru").await;
+    let page = s.get(&v, &path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("edit-contact-form"), "{}", page.body);
+    let r = read(
+        v.post(format!("{}{path}", s.base))
+            .form(&form(&vcsrf, "Кто-то", ""))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let stored = s
+        .app
+        .store()
+        .contact_detail(contact)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.contact.full_name, "Анна Верная");
+}

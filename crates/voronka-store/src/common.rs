@@ -3295,6 +3295,79 @@ impl Tx for SqlTx {
         Ok(())
     }
 
+    async fn update_contact(&mut self, id: Id, c: &ContactFields, at: Millis) -> Result<()> {
+        use voronka_core::intake::keys::{block_key_of, search_text};
+        let account_id = match &c.company {
+            Some(company) => Some(
+                self.account_for(company, &Normalized::default(), at)
+                    .await?,
+            ),
+            None => None,
+        };
+        let emails: Vec<(String, String)> = sqlx::query_as(
+            "SELECT normalized, match_key FROM contact_emails WHERE contact_id = $1 \
+             ORDER BY normalized",
+        )
+        .bind(id)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let block = block_key_of(
+            &c.full_name,
+            c.company.as_deref(),
+            emails.iter().map(|(e, _)| e.as_str()),
+        );
+        // A name typed anew does not say which word is the first name: both parts are kept
+        // only while the whole stays the same.
+        sqlx::query(
+            "UPDATE contacts SET \
+             first_name = CASE WHEN full_name = $1 THEN first_name ELSE NULL END, \
+             last_name = CASE WHEN full_name = $1 THEN last_name ELSE NULL END, \
+             full_name = $1, position = $2, country = $3, language = $4, account_id = $5, \
+             name_key = $6, updated_at = $7 WHERE id = $8",
+        )
+        .bind(&c.full_name)
+        .bind(&c.position)
+        .bind(&c.country)
+        .bind(&c.language)
+        .bind(account_id)
+        .bind(block)
+        .bind(at)
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await?;
+        // Each lead's search text as the intake writes it, from what the contact holds now: the
+        // old name does not stay findable.
+        let phones: Vec<String> = sqlx::query_scalar(
+            "SELECT e164 FROM contact_phones WHERE contact_id = $1 AND e164 IS NOT NULL \
+             ORDER BY e164",
+        )
+        .bind(id)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let digits: Vec<&str> = phones.iter().map(|p| p.trim_start_matches('+')).collect();
+        let leads: Vec<(Id, Option<String>)> =
+            sqlx::query_as("SELECT id, product FROM leads WHERE contact_id = $1")
+                .bind(id)
+                .fetch_all(&mut *self.tx)
+                .await?;
+        for (lead, product) in leads {
+            let mut parts: Vec<&str> = vec![
+                &c.full_name,
+                c.company.as_deref().unwrap_or(""),
+                product.as_deref().unwrap_or(""),
+            ];
+            parts.extend(phones.iter().map(String::as_str));
+            parts.extend(digits.iter().copied());
+            parts.extend(emails.iter().map(|(_, k)| k.as_str()));
+            sqlx::query("UPDATE leads SET search_text = $1 WHERE id = $2")
+                .bind(search_text(&parts))
+                .bind(lead)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
     async fn lead_for_update(&mut self, id: Id) -> Result<Option<Lead>> {
         let lock = if BACKEND == Backend::Postgres {
             " FOR UPDATE"

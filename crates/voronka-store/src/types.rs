@@ -391,6 +391,19 @@ pub struct AuditEntry {
     pub at: Millis,
 }
 
+/// What a salesperson corrects in a contact's own fields (phones and emails are added apart).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ContactFields {
+    pub full_name: String,
+    pub position: Option<String>,
+    /// The company, by name: the account of that name (made if there is none).
+    pub company: Option<String>,
+    /// ISO 3166 alpha-2.
+    pub country: Option<String>,
+    /// ISO 639-1.
+    pub language: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewAudit {
     pub actor_id: Option<Id>,

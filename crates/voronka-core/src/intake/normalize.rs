@@ -59,7 +59,7 @@ impl Default for NormalizeSettings {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Normalized {
     pub full_name: Option<String>,
     pub first_name: Option<String>,

@@ -58,7 +58,10 @@ pub fn routes() -> Router<AppState> {
         .route("/leads/{id}/assign", post(leads::assign))
         .route("/leads/{id}/temperature", post(leads::temperature))
         .route("/leads/{id}/notes", post(leads::note))
-        .route("/contacts/{id}", get(people::contact))
+        .route(
+            "/contacts/{id}",
+            get(people::contact).post(people::edit_contact),
+        )
         .route("/contacts/{id}/erase", post(people::erase_contact))
         .route("/accounts/{id}", get(people::account))
         .route("/customers", get(people::customers))

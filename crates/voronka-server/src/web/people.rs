@@ -5,7 +5,8 @@ use super::leads::{
     history_view, touch_view, BriefView, ContactView, DealView, HistoryView, TouchView,
 };
 use super::{
-    link, now, query_value, render, see_other, t, IdPath, Layout, PageResult, PostForm, WebError,
+    link, now, query_value, render, render_status, see_other, t, IdPath, Layout, PageResult,
+    PostForm, WebError,
 };
 use crate::extract::WebUser;
 use crate::AppState;
@@ -44,6 +45,12 @@ struct ContactPage {
     erased: Option<When>,
     /// Whether this person may erase it (administrators).
     erases: bool,
+    /// Whether this person may correct it (those who work leads; not once erased).
+    edits: bool,
+    /// The correction form as typed (the contact as it is, or what was refused), and whether
+    /// it opens at once (after a refusal).
+    typed: voronka_app::ContactEdit,
+    edit_open: bool,
 }
 
 pub(crate) async fn contact(
@@ -52,18 +59,82 @@ pub(crate) async fn contact(
     IdPath(id): IdPath,
     RawQuery(raw): RawQuery,
 ) -> PageResult {
+    let page = contact_page(&state, &user, id, None).await?;
+    Ok(render(&ContactPage {
+        layout: page
+            .layout
+            .with_flash(query_value(raw.as_deref(), "done").as_deref()),
+        ..page
+    }))
+}
+
+/// The contact's page; with `typed`, the correction form holds it (refused) and opens.
+async fn contact_page(
+    state: &AppState,
+    user: &WebUser,
+    id: Id,
+    typed: Option<voronka_app::ContactEdit>,
+) -> Result<ContactPage, AppError> {
     let d = state.app.contact_detail(&user.actor(), id).await?;
     let now = now();
-    Ok(render(&ContactPage {
-        layout: Layout::new(&user, "leads", d.contact.full_name.clone())
-            .with_flash(query_value(raw.as_deref(), "done").as_deref()),
-        contact: ContactView::new(&d.contact, d.account.as_ref()),
-        created: When::new(d.contact.created_at, now),
+    let c = &d.contact;
+    let edit_open = typed.is_some();
+    let typed = typed.unwrap_or_else(|| voronka_app::ContactEdit {
+        name: c.full_name.clone(),
+        position: c.position.clone(),
+        company: d.account.as_ref().map(|a| a.name.clone()),
+        country: c.country.clone(),
+        language: c.language.clone(),
+        ..Default::default()
+    });
+    Ok(ContactPage {
+        layout: Layout::new(user, "leads", c.full_name.clone()),
+        contact: ContactView::new(c, d.account.as_ref()),
+        created: When::new(c.created_at, now),
         leads: d.leads.iter().map(|b| BriefView::new(b, now)).collect(),
         customer: d.customer.as_ref().map(|c| (c.id, c.name.clone())),
-        erased: d.contact.erased_at.map(|at| When::new(at, now)),
+        erased: c.erased_at.map(|at| When::new(at, now)),
         erases: user.user.role.is_admin(),
-    }))
+        edits: user.user.role.writes_leads() && c.erased_at.is_none(),
+        typed,
+        edit_open,
+    })
+}
+
+/// Corrects the contact as the form says, then shows it; a refusal shows the form again with
+/// what was typed and why.
+pub(crate) async fn edit_contact(
+    State(state): State<AppState>,
+    user: WebUser,
+    IdPath(id): IdPath,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    let opt = |k: &str| form.opt(k).filter(|v| !v.trim().is_empty());
+    let edit = voronka_app::ContactEdit {
+        name: form.text("name"),
+        position: opt("position"),
+        company: opt("company"),
+        country: opt("country"),
+        language: opt("language"),
+        add_phone: opt("add_phone"),
+        add_email: opt("add_email"),
+    };
+    match state.app.edit_contact(&user.actor(), id, &edit).await {
+        Ok(_) => Ok(see_other(&format!("/contacts/{id}?done=contact_updated"))),
+        Err(e @ AppError::Invalid { .. }) => {
+            let (status, _) = crate::error::classify(&e);
+            let page = contact_page(&state, &user, id, Some(edit)).await?;
+            Ok(render_status(
+                status,
+                &ContactPage {
+                    layout: page.layout.with_error(Some(e.to_string())),
+                    ..page
+                },
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Erases the person's personal data (the form says why), then shows what is left of them.

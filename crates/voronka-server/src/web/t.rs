@@ -195,6 +195,7 @@ pub fn flash(code: &str) -> Option<&'static str> {
         "convert" => "Lead converted: the customer and the deal are created.",
         "erased" => "The person's personal data is erased.",
         "customer_merged" => "Customer merged: its deals and leads are this customer's now.",
+        "contact_updated" => "Contact saved. Its leads are found by what it says now.",
         "customer_unmerged" => "Merge undone: the customer is back with the deals and leads the merge moved.",
         "assign" => "Owner changed.",
         "temperature" => "Temperature changed.",
@@ -790,6 +791,12 @@ pub const USER_AGENT: &str = "User agent";
 pub const RAW_PAYLOAD: &str = "Raw payload";
 pub const MERGES: &str = "Merges";
 pub const UNDO: &str = "Undo";
+pub const EDIT_CONTACT: &str = "Correct the contact";
+pub const EDIT_CONTACT_HINT: &str = "As the name, position and company should read. A phone or an email given here is added to those the person has; without a country code a phone is read in the contact's country.";
+pub const ADD_PHONE: &str = "Add a phone";
+pub const ADD_EMAIL: &str = "Add an email";
+pub const COUNTRY_CODE: &str = "Country (two letters)";
+pub const LANGUAGE_CODE: &str = "Language (two letters)";
 /// The customer's name.
 pub const UNDO_CUSTOMER_MERGE_CONFIRM_N: &str = "Undo this merge? {1} becomes a customer of its own again, with the deals and leads the merge moved.";
 pub const UNDO_CUSTOMER_MERGE_N: &str = "Undo the merge of {1}";
