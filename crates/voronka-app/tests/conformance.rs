@@ -4283,6 +4283,38 @@ async fn a_contact_is_corrected_by_hand() {
             "{n}: {entry:?}"
         );
 
+        // A customer named after the person (they bought without a company) follows the name.
+        let private = app
+            .capture(req(&[
+                ("name", "Ольга Опечаткина"),
+                ("phone", "+79165580009"),
+            ]))
+            .await
+            .unwrap();
+        let (_, customer, _) = app
+            .convert(
+                &admin,
+                private.lead_id.unwrap(),
+                ConvertInput {
+                    amount: Money::new(10_000, Currency::parse("RUB").unwrap()),
+                    title: None,
+                },
+            )
+            .await
+            .unwrap();
+        app.edit_contact(
+            &admin,
+            private.contact_id.unwrap(),
+            &ContactEdit {
+                name: "Ольга Опечаткина-Верная".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let c = app.customer_detail(&admin, customer).await.unwrap();
+        assert_eq!(c.customer.name, "Ольга Опечаткина-Верная", "{n}");
+
         // Who may: a viewer not; a salesperson only a contact of their own leads.
         let viewer = Actor::user(
             app.add_user("view@mail.ru", "View", "password-1", Role::Viewer)

@@ -1442,9 +1442,43 @@ async fn customers_merge_and_a_person_is_erased_in_the_browser() {
         "{merged}"
     );
     b.screenshot("customer-merged").await;
+    // Undone from the same card once confirmed: the first customer is back on its own.
+    b.click("#customer-merged form button[type='submit']").await;
+    b.client.accept_alert().await.unwrap();
+    b.until(
+        "the customer brought back",
+        &format!("return location.pathname === '/customers/{}'", customers[0]),
+        Duration::from_secs(10),
+    )
+    .await;
 
+    // The person corrected from their contact page: a new name and an email added.
     let contact = leads[0]["contact_id"].as_i64().unwrap();
     b.open(&v, &format!("/contacts/{contact}")).await;
+    b.click("#edit-contact summary").await;
+    let name = b
+        .client
+        .find(Locator::Css("#edit-contact-form [name=name]"))
+        .await
+        .unwrap();
+    name.clear().await.unwrap();
+    name.send_keys("Пётр Верный").await.unwrap();
+    b.client
+        .find(Locator::Css("#edit-contact-form [name=add_email]"))
+        .await
+        .unwrap()
+        .send_keys("petr@verny.ru")
+        .await
+        .unwrap();
+    b.click("#edit-contact-form button[type='submit']").await;
+    b.until(
+        "the corrected contact",
+        "return document.querySelector('h1').textContent.trim() === 'Пётр Верный' && \
+         document.body.textContent.includes('petr@verny.ru')",
+        Duration::from_secs(10),
+    )
+    .await;
+    b.screenshot("contact-corrected").await;
     b.client
         .find(Locator::Css("form[action$='/erase'] input[name='reason']"))
         .await

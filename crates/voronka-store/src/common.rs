@@ -3316,6 +3316,15 @@ impl Tx for SqlTx {
             c.company.as_deref(),
             emails.iter().map(|(e, _)| e.as_str()),
         );
+        // A customer named after the person (no company) is named as the person now is.
+        sqlx::query(
+            "UPDATE customers SET name = $1 WHERE contact_id = $2 AND account_id IS NULL \
+             AND name = (SELECT full_name FROM contacts WHERE id = $2)",
+        )
+        .bind(&c.full_name)
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await?;
         // A name typed anew does not say which word is the first name: both parts are kept
         // only while the whole stays the same.
         sqlx::query(

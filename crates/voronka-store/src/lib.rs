@@ -400,7 +400,8 @@ pub trait Tx: RoutingTx + ScoreTx + ChannelTx + Send {
 
     async fn enrich_contact(&mut self, id: Id, n: &Normalized, at: Millis) -> Result<()>;
     /// Sets a contact's own fields as corrected by hand (its company through the account of that
-    /// name), its blocking key, and the search text of each of its leads from what it holds now.
+    /// name), its blocking key, the name of a customer named after it, and the search text of
+    /// each of its leads from what it holds now.
     async fn update_contact(&mut self, id: Id, c: &ContactFields, at: Millis) -> Result<()>;
 
     async fn lead_for_update(&mut self, id: Id) -> Result<Option<Lead>>;
