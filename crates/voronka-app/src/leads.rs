@@ -44,6 +44,22 @@ pub struct ConvertInput {
     pub title: Option<String>,
 }
 
+/// What a lead asks for and may be worth, as typed: the value in major units ("150 000,50"),
+/// in `currency` (the workspace's when none); no value clears it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestEdit {
+    #[serde(default)]
+    pub product: Option<String>,
+    #[serde(default)]
+    pub value: Option<String>,
+    #[serde(default)]
+    pub currency: Option<String>,
+}
+
+/// The longest product of a lead, in characters.
+pub const MAX_PRODUCT: usize = 200;
+
 fn lead_json(l: &Lead) -> Option<String> {
     serde_json::to_string(l).ok()
 }
@@ -643,6 +659,71 @@ impl App {
         let (mut tx, lead) = self.lead_tx(actor, id).await?;
         tx.set_temperature(id, t, at).await?;
         self.finish(tx, actor, "temperature", &lead, at).await
+    }
+
+    /// Corrects what a lead asks for and what it may be worth (the lead's search follows its
+    /// product); every wrong field is named at once.
+    pub async fn edit_request(&self, actor: &Actor, id: Id, edit: &RequestEdit) -> Result<Lead> {
+        let mut errors = Vec::new();
+        let product =
+            voronka_core::intake::normalize::clean_text(edit.product.as_deref().unwrap_or(""));
+        if product.chars().count() > MAX_PRODUCT {
+            errors.push(crate::FieldError::new(
+                "product",
+                Message::new("product_too_long").with("max", MAX_PRODUCT),
+            ));
+        }
+        let value = match edit
+            .value
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            None => None,
+            Some(text) => {
+                let code = edit
+                    .currency
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|c| !c.is_empty())
+                    .unwrap_or(&self.settings.default_currency);
+                match voronka_core::Currency::parse(code) {
+                    Err(_) => {
+                        errors.push(crate::FieldError::new(
+                            "currency",
+                            Message::new("currency_choose"),
+                        ));
+                        None
+                    }
+                    Ok(c) => match Money::parse_major(text, c) {
+                        Ok(m) if m.minor >= 0 && m.minor <= Money::MAX_MINOR => Some(m),
+                        _ => {
+                            errors.push(crate::FieldError::new(
+                                "value",
+                                Message::new("amount_invalid"),
+                            ));
+                            None
+                        }
+                    },
+                }
+            }
+        };
+        if !errors.is_empty() {
+            return Err(AppError::invalid_fields(
+                Message::new("request_invalid"),
+                errors,
+            ));
+        }
+        let at = now_ms();
+        let (mut tx, lead) = self.lead_tx(actor, id).await?;
+        tx.set_request(
+            id,
+            (!product.is_empty()).then_some(product.as_str()),
+            value,
+            at,
+        )
+        .await?;
+        self.finish(tx, actor, "request", &lead, at).await
     }
 
     pub async fn add_note(&self, actor: &Actor, id: Id, body: &str) -> Result<Id> {

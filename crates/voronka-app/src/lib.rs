@@ -37,7 +37,7 @@ pub use directory::{ContactEdit, FormInput, MAX_CONTACT_TEXT};
 pub use duplicates::PairReview;
 pub use error::{AppError, FieldError};
 pub use forms::{VariantStats, EVENT_KINDS};
-pub use leads::{ConvertInput, RefuseInput, SURVEY_ANSWERS};
+pub use leads::{ConvertInput, RefuseInput, RequestEdit, MAX_PRODUCT, SURVEY_ANSWERS};
 pub use mail::{SmtpSecurity, SmtpSettings, SmtpView, EMAIL, SMTP_SETTINGS};
 pub use message::{message_text, Message};
 pub use predict::{next_retrain_at, CurrentModel, TrainReport, RETRAIN_MODEL};

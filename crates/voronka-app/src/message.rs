@@ -581,6 +581,8 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
             "the removed customer's person has become a customer again since".to_string()
         }
         "customer_merge_not_found" => format!("there is no customer merge {}", a("id")),
+        "product_too_long" => format!("a product is at most {} characters", a("max")),
+        "request_invalid" => format!("the request is not saved: {}", a("problems")),
         "contact_erased" => {
             "this person's data was erased at their request; it is not written again".to_string()
         }

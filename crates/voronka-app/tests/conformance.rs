@@ -4342,3 +4342,119 @@ async fn a_contact_is_corrected_by_hand() {
         assert!(matches!(e, AppError::Conflict(_)), "{n}: {e:?}");
     }
 }
+
+/// What a lead asks for and may be worth, corrected: both wrong at once refused with both named;
+/// then set (the search finds the lead by its new product, not the old), then the value cleared;
+/// the audit log keeps each change; a salesperson may not change another's lead.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leads_request_is_corrected() {
+    use voronka_app::{AppError, RequestEdit};
+    for db in TestDb::both().await {
+        let n = db.name;
+        let app = open(&db).await;
+        let admin = Actor::system("test");
+        let o = app
+            .capture(req(&[
+                ("name", "Сергей Запросов"),
+                ("phone", "+79165590001"),
+                ("product", "Стеллажи"),
+            ]))
+            .await
+            .unwrap();
+        let lead = o.lead_id.unwrap();
+        let found = |text: &str| {
+            let (app, admin, text) = (app.clone(), admin.clone(), text.to_string());
+            async move {
+                let (rows, _) = app
+                    .list_leads(
+                        &admin,
+                        LeadQuery {
+                            text: Some(text),
+                            limit: 100,
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .unwrap();
+                rows.iter().map(|r| r.lead.id).collect::<Vec<_>>()
+            }
+        };
+        let e = app
+            .edit_request(
+                &admin,
+                lead,
+                &RequestEdit {
+                    product: Some("П".repeat(201)),
+                    value: Some("много".into()),
+                    currency: None,
+                },
+            )
+            .await
+            .unwrap_err();
+        let AppError::Invalid { fields, .. } = &e else {
+            panic!("{n}: {e:?}");
+        };
+        let named: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(named, ["product", "value"], "{n}");
+        let l = app
+            .edit_request(
+                &admin,
+                lead,
+                &RequestEdit {
+                    product: Some("  Складские стеллажи ".into()),
+                    value: Some("150 000,50".into()),
+                    currency: Some("eur".into()),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(l.product.as_deref(), Some("Складские стеллажи"), "{n}");
+        assert_eq!(
+            l.value,
+            Some(Money::new(15_000_050, Currency::parse("EUR").unwrap())),
+            "{n}"
+        );
+        assert_eq!(found("складские").await, vec![lead], "{n}");
+        assert_eq!(
+            found("запросов").await,
+            vec![lead],
+            "{n}: the name stays findable"
+        );
+        let l = app
+            .edit_request(
+                &admin,
+                lead,
+                &RequestEdit {
+                    product: Some("Полки".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (l.product.as_deref(), l.value),
+            (Some("Полки"), None),
+            "{n}"
+        );
+        assert!(found("складские").await.is_empty(), "{n}");
+        let audit = app.audit_for(&admin, "lead", lead).await.unwrap();
+        assert_eq!(
+            audit.iter().filter(|a| a.action == "request").count(),
+            2,
+            "{n}"
+        );
+        let seller = Actor::user(
+            app.add_user("req@mail.ru", "Req", "password-1", Role::Salesperson)
+                .await
+                .unwrap(),
+        );
+        let e = app
+            .edit_request(&seller, lead, &RequestEdit::default())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, AppError::NotFound(_) | AppError::Forbidden(_)),
+            "{n}: {e:?}"
+        );
+    }
+}

@@ -6,7 +6,7 @@ use crate::{ApiError, AppState};
 use axum::extract::{Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/leads/{id}/convert", post(convert))
         .route("/leads/{id}/assign", post(assign))
         .route("/leads/{id}/temperature", post(temperature))
+        .route("/leads/{id}/request", put(edit_request))
         .route("/leads/{id}/notes", post(add_note))
         .route("/leads/{id}/audit", get(lead_audit))
         .route("/contacts", get(list_contacts))
@@ -704,6 +705,39 @@ async fn bulk(
         })
         .collect();
     Ok(Json(json!({ "changed": out.changed, "refused": refused })))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RequestBody {
+    /// What the lead asks for; none clears it.
+    #[serde(default)]
+    product: Option<String>,
+    /// What it may be worth, in major units as text ("150000", "150 000,50"); none clears it.
+    #[serde(default)]
+    value: Option<String>,
+    /// ISO 4217; the workspace's by default.
+    #[serde(default)]
+    currency: Option<String>,
+}
+
+/// Corrects what a lead asks for and what it may be worth.
+async fn edit_request(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<RequestBody>,
+) -> ApiResult<Json<voronka_core::Lead>> {
+    let edit = voronka_app::RequestEdit {
+        product: b.product,
+        value: b.value,
+        currency: b.currency,
+    };
+    Ok(Json(
+        s.app
+            .edit_request(&actor, parse_id(&id, IdOf::Lead)?, &edit)
+            .await?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

@@ -47,6 +47,7 @@ const OPERATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
     ("get", "/api/v1/leads/export", "Every lead the filters match (the list's: stage, temperature, owner, source, medium, campaign, form, contact, created_from, created_to, q, min_conversion, fit_level, activity), oldest first, as a file streamed while it is read: CSV (format=csv, the default; bom=true starts it with UTF-8's byte-order mark for Excel) or JSON lines (format=jsonl, each lead as the list gives it). Text that would start a spreadsheet formula gets a leading '. Needs the right to export personal data (administrators and sales managers); each export is written to the audit log with its filters. sort, cursor, before and limit are refused (422)", "leads:read", None),
     ("post", "/api/v1/leads/bulk", "One change for up to 500 leads, each changed as on its own: answers the leads changed and each lead left as it was with its error", "leads:write", Some("{ids, action: assign|stage|temperature|refuse|junk, owner_id?, stage?, temperature?, reason?, comment? and freeze_until? (refuse)}")),
     ("post", "/api/v1/leads/{id}/temperature", "Set temperature", "leads:write", Some("{temperature}")),
+    ("put", "/api/v1/leads/{id}/request", "Correct what the lead asks for (product) and what it may be worth (value in major units as text, currency; a field left out is cleared); the lead's search follows its product; the audit log keeps both; answers the lead", "leads:write", Some("{product?, value?, currency?}")),
     ("post", "/api/v1/leads/{id}/notes", "Add a note", "leads:write", Some("{body}")),
     ("get", "/api/v1/leads/{id}/audit", "Audit log of a lead", "leads:read", None),
     ("get", "/api/v1/contacts", "List contacts (q, offset, limit)", "leads:read", None),
@@ -291,6 +292,11 @@ const BODY_SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "post",
         "/api/v1/spend",
         <crate::channels_api::SpendBody as PartialSchema>::schema,
+    ),
+    (
+        "put",
+        "/api/v1/leads/{id}/request",
+        <crate::api::RequestBody as PartialSchema>::schema,
     ),
     (
         "put",

@@ -3398,3 +3398,52 @@ async fn a_contact_is_corrected_over_the_api() {
         "{e}"
     );
 }
+
+/// What a lead asks for, corrected over the API with PUT; a wrong value named; a reader refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leads_request_is_corrected_over_the_api() {
+    let (s, leads) = with_two_leads().await;
+    let tok = s.admin_token.clone();
+    let path = format!("/api/v1/leads/{}/request", leads[0]);
+    let put = |token: &str, body: Value| {
+        s.http
+            .put(format!("{}{path}", s.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    let r = put(
+        &tok,
+        json!({"product": "Стеллажи", "value": "1 200,50", "currency": "EUR"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let l: Value = r.json().await.unwrap();
+    assert_eq!(
+        (&l["product"], &l["value"]),
+        (
+            &json!("Стеллажи"),
+            &json!({"minor": 120_050, "currency": "EUR"})
+        ),
+        "{l}"
+    );
+    let (st, e) = error_of(
+        put(&tok, json!({"value": "x", "currency": "XX"}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (st, &e["code"], &e["fields"][0]["field"]),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &json!("request_invalid"),
+            &json!("currency")
+        ),
+        "{e}"
+    );
+    let reader = s.token(&[Scope::LeadsRead], None).await;
+    let (st, _) = error_of(put(&reader, json!({})).await.unwrap()).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+}

@@ -3555,3 +3555,76 @@ async fn a_contact_is_corrected_from_its_page() {
         .unwrap();
     assert_eq!(stored.contact.full_name, "Анна Верная");
 }
+
+/// What a lead asks for, corrected from its card: the form holds the product and value, a
+/// refusal keeps what was typed and opens the form, a saved one shows on the card.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leads_request_is_corrected_on_its_card() {
+    let s = start().await;
+    let lead = s
+        .capture(
+            "Вера Запрос",
+            &[("phone", "+7 916 920-00-01"), ("product", "Полки <b>")],
+        )
+        .await;
+    let c = client();
+    let csrf = s.login(&c, ADMIN_EMAIL).await;
+    let path = format!("/leads/{lead}");
+    let card = s.get(&c, &path).await;
+    assert!(
+        card.body
+            .contains(&format!("action=\"/leads/{lead}/request\""))
+            && card
+                .body
+                .contains("name=\"product\" value=\"Полки &#60;b&#62;\""),
+        "{}",
+        around(&card.body, "edit-request")
+    );
+    let url = format!("{path}/request");
+    let r = s
+        .post(
+            &c,
+            &url,
+            &[
+                ("csrf", csrf.as_str()),
+                ("product", "Стеллажи"),
+                ("value", "дорого"),
+                ("currency", "RUB"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("id=\"edit-request\" open")
+            && r.body.contains("value=\"дорого\"")
+            && r.body.contains("The amount is not a number"),
+        "{}",
+        around(&r.body, "edit-request")
+    );
+    let r = s
+        .post(
+            &c,
+            &url,
+            &[
+                ("csrf", csrf.as_str()),
+                ("product", "Стеллажи"),
+                ("value", "250 000"),
+                ("currency", "RUB"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location, format!("{path}?done=request"));
+    let card = s.get(&c, &r.location).await;
+    assert!(
+        card.body.contains("Request saved.")
+            && card.body.contains("<bdi>Стеллажи</bdi>")
+            && card.body.contains("250\u{202f}000.00 RUB"),
+        "{}",
+        around(&card.body, "h-request")
+    );
+    let r = s
+        .post(&c, &url, &[("csrf", "forged"), ("product", "x")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}

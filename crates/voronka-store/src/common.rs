@@ -3296,7 +3296,7 @@ impl Tx for SqlTx {
     }
 
     async fn update_contact(&mut self, id: Id, c: &ContactFields, at: Millis) -> Result<()> {
-        use voronka_core::intake::keys::{block_key_of, search_text};
+        use voronka_core::intake::keys::block_key_of;
         let account_id = match &c.company {
             Some(company) => Some(
                 self.account_for(company, &Normalized::default(), at)
@@ -3344,37 +3344,29 @@ impl Tx for SqlTx {
         .bind(id)
         .execute(&mut *self.tx)
         .await?;
-        // Each lead's search text as the intake writes it, from what the contact holds now: the
-        // old name does not stay findable.
-        let phones: Vec<String> = sqlx::query_scalar(
-            "SELECT e164 FROM contact_phones WHERE contact_id = $1 AND e164 IS NOT NULL \
-             ORDER BY e164",
+        // The old name does not stay findable.
+        self.refresh_search_text(id).await
+    }
+
+    async fn set_request(
+        &mut self,
+        id: Id,
+        product: Option<&str>,
+        value: Option<Money>,
+        at: Millis,
+    ) -> Result<()> {
+        let contact: Id = sqlx::query_scalar(
+            "UPDATE leads SET product = $1, value_minor = $2, value_currency = $3, updated_at = $4 \
+             WHERE id = $5 RETURNING contact_id",
         )
+        .bind(product)
+        .bind(value.map(|m| m.minor))
+        .bind(value.as_ref().map(|m| m.currency.as_str().to_string()))
+        .bind(at)
         .bind(id)
-        .fetch_all(&mut *self.tx)
+        .fetch_one(&mut *self.tx)
         .await?;
-        let digits: Vec<&str> = phones.iter().map(|p| p.trim_start_matches('+')).collect();
-        let leads: Vec<(Id, Option<String>)> =
-            sqlx::query_as("SELECT id, product FROM leads WHERE contact_id = $1")
-                .bind(id)
-                .fetch_all(&mut *self.tx)
-                .await?;
-        for (lead, product) in leads {
-            let mut parts: Vec<&str> = vec![
-                &c.full_name,
-                c.company.as_deref().unwrap_or(""),
-                product.as_deref().unwrap_or(""),
-            ];
-            parts.extend(phones.iter().map(String::as_str));
-            parts.extend(digits.iter().copied());
-            parts.extend(emails.iter().map(|(_, k)| k.as_str()));
-            sqlx::query("UPDATE leads SET search_text = $1 WHERE id = $2")
-                .bind(search_text(&parts))
-                .bind(lead)
-                .execute(&mut *self.tx)
-                .await?;
-        }
-        Ok(())
+        self.refresh_search_text(contact).await
     }
 
     async fn lead_for_update(&mut self, id: Id) -> Result<Option<Lead>> {
@@ -4867,6 +4859,54 @@ impl SqlStore {
 const BLOCK_CANDIDATES: i64 = crate::BLOCK_CANDIDATES as i64;
 
 impl SqlTx {
+    /// Each lead of a contact gets its search text as the intake writes it (name, company,
+    /// product, phones as E.164 and digits, emails), from what is stored now.
+    async fn refresh_search_text(&mut self, contact_id: Id) -> Result<()> {
+        use voronka_core::intake::keys::search_text;
+        let (name, company): (String, Option<String>) = sqlx::query_as(
+            "SELECT c.full_name, a.name FROM contacts c LEFT JOIN accounts a ON a.id = c.account_id \
+             WHERE c.id = $1",
+        )
+        .bind(contact_id)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        let phones: Vec<String> = sqlx::query_scalar(
+            "SELECT e164 FROM contact_phones WHERE contact_id = $1 AND e164 IS NOT NULL \
+             ORDER BY e164",
+        )
+        .bind(contact_id)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let emails: Vec<String> = sqlx::query_scalar(
+            "SELECT match_key FROM contact_emails WHERE contact_id = $1 ORDER BY match_key",
+        )
+        .bind(contact_id)
+        .fetch_all(&mut *self.tx)
+        .await?;
+        let digits: Vec<&str> = phones.iter().map(|p| p.trim_start_matches('+')).collect();
+        let leads: Vec<(Id, Option<String>)> =
+            sqlx::query_as("SELECT id, product FROM leads WHERE contact_id = $1")
+                .bind(contact_id)
+                .fetch_all(&mut *self.tx)
+                .await?;
+        for (lead, product) in leads {
+            let mut parts: Vec<&str> = vec![
+                &name,
+                company.as_deref().unwrap_or(""),
+                product.as_deref().unwrap_or(""),
+            ];
+            parts.extend(phones.iter().map(String::as_str));
+            parts.extend(digits.iter().copied());
+            parts.extend(emails.iter().map(String::as_str));
+            sqlx::query("UPDATE leads SET search_text = $1 WHERE id = $2")
+                .bind(search_text(&parts))
+                .bind(lead)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
+    }
+
     async fn account_for(&mut self, company: &str, n: &Normalized, at: Millis) -> Result<Id> {
         let key = voronka_core::intake::keys::account_key(company);
         let key = if key.is_empty() {

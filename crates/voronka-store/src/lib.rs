@@ -18,7 +18,8 @@ use async_trait::async_trait;
 use std::sync::Arc;
 use voronka_core::intake::{Candidate, Normalized};
 use voronka_core::{
-    Account, Customer, Deal, Form, Id, Lead, Millis, Role, ScopeSet, Stage, Temperature, User,
+    Account, Customer, Deal, Form, Id, Lead, Millis, Money, Role, ScopeSet, Stage, Temperature,
+    User,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -403,6 +404,14 @@ pub trait Tx: RoutingTx + ScoreTx + ChannelTx + Send {
     /// name), its blocking key, the name of a customer named after it, and the search text of
     /// each of its leads from what it holds now.
     async fn update_contact(&mut self, id: Id, c: &ContactFields, at: Millis) -> Result<()>;
+    /// Sets what a lead asks for (its product) and what it may be worth, and its search text.
+    async fn set_request(
+        &mut self,
+        id: Id,
+        product: Option<&str>,
+        value: Option<Money>,
+        at: Millis,
+    ) -> Result<()>;
 
     async fn lead_for_update(&mut self, id: Id) -> Result<Option<Lead>>;
     async fn set_stage(&mut self, id: Id, s: &StageUpdate, at: Millis) -> Result<()>;

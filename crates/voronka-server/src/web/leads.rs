@@ -1017,6 +1017,10 @@ struct CardPage {
     convert_amount: String,
     convert_currency: String,
     convert_title: String,
+    /// The request form: the product, the value (empty when none) and its currency.
+    request_product: String,
+    request_value: String,
+    request_currency: String,
     tomorrow: String,
     /// What was typed into a refused action's form.
     kept: Kept,
@@ -1231,6 +1235,9 @@ async fn card_page(state: &AppState, user: &WebUser, d: LeadDetail) -> Result<Ca
             .map(|tp| Choice::new(tp.as_str(), t::temperature_label(*tp), *tp == l.temperature))
             .collect(),
         sellers,
+        request_product: l.product.clone().unwrap_or_default(),
+        request_value: amount.clone(),
+        request_currency: currency.clone(),
         convert_amount: amount,
         convert_currency: currency,
         convert_title: l.product.clone().unwrap_or_default(),
@@ -1276,6 +1283,11 @@ async fn after_action(
         .layout
         .with_error(Some(message))
         .at(format!("/leads/{id}"));
+    if sent.is("request") {
+        page.request_product = sent.v("request", "product").to_string();
+        page.request_value = sent.v("request", "value").to_string();
+        page.request_currency = sent.v("request", "currency").to_string();
+    }
     if sent.is("convert") {
         page.convert_title = sent.v("convert", "title").to_string();
         page.convert_amount = sent.v("convert", "amount").to_string();
@@ -1366,6 +1378,27 @@ pub(crate) async fn junk(
     }
     .await;
     after_action(&state, &user, id, "junk", form.kept("junk"), res).await
+}
+
+/// Corrects what the lead asks for and may be worth.
+pub(crate) async fn request(
+    State(state): State<AppState>,
+    user: WebUser,
+    IdPath(id): IdPath,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    let edit = voronka_app::RequestEdit {
+        product: form.opt("product"),
+        value: form.opt("value"),
+        currency: form.opt("currency"),
+    };
+    let res = async {
+        state.app.edit_request(&user.actor(), id, &edit).await?;
+        Ok(())
+    }
+    .await;
+    after_action(&state, &user, id, "request", form.kept("request"), res).await
 }
 
 pub(crate) async fn convert(

@@ -55,6 +55,7 @@ pub fn routes() -> Router<AppState> {
         .route("/leads/{id}/refuse", post(leads::refuse))
         .route("/leads/{id}/junk", post(leads::junk))
         .route("/leads/{id}/convert", post(leads::convert))
+        .route("/leads/{id}/request", post(leads::request))
         .route("/leads/{id}/assign", post(leads::assign))
         .route("/leads/{id}/temperature", post(leads::temperature))
         .route("/leads/{id}/notes", post(leads::note))

@@ -199,6 +199,7 @@ pub fn flash(code: &str) -> Option<&'static str> {
         "customer_unmerged" => "Merge undone: the customer is back with the deals and leads the merge moved.",
         "assign" => "Owner changed.",
         "temperature" => "Temperature changed.",
+        "request" => "Request saved.",
         "note" => "Note added.",
         "view_saved" => "View saved.",
         "view_deleted" => "View deleted.",
@@ -792,6 +793,9 @@ pub const RAW_PAYLOAD: &str = "Raw payload";
 pub const MERGES: &str = "Merges";
 pub const UNDO: &str = "Undo";
 pub const EDIT_CONTACT: &str = "Correct the contact";
+pub const EDIT_REQUEST: &str = "Correct the request";
+/// The value's label in the request form.
+pub const VALUE_ESTIMATE: &str = "Value (empty: not known)";
 pub const EDIT_CONTACT_HINT: &str = "As the name, position and company should read. A phone or an email given here is added to those the person has; without a country code a phone is read in the contact's country.";
 pub const ADD_PHONE: &str = "Add a phone";
 pub const ADD_EMAIL: &str = "Add an email";
