@@ -42,6 +42,17 @@ pub struct ContactEdit {
     pub add_email: Option<String>,
 }
 
+/// A deal as corrected: its title, and its amount in major units ("150 000,50") in `currency`
+/// (the deal's own when none).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DealEdit {
+    pub title: String,
+    pub amount: String,
+    #[serde(default)]
+    pub currency: Option<String>,
+}
+
 /// The longest name, position or company of a contact, in characters.
 pub const MAX_CONTACT_TEXT: usize = 200;
 
@@ -605,6 +616,96 @@ impl App {
         // Access follows the lead the deal came from.
         self.lead_detail(actor, d.lead_id).await?;
         Ok(d)
+    }
+
+    /// Corrects a deal's title and amount (those who work leads, on deals of leads they see);
+    /// the reports' revenue follows, and the audit log keeps what it said.
+    pub async fn edit_deal(&self, actor: &Actor, id: Id, edit: &DealEdit) -> Result<Deal> {
+        actor.require_write_leads()?;
+        let before = self.deal(actor, id).await?;
+        let mut errors = Vec::new();
+        let title = voronka_core::intake::normalize::clean_text(&edit.title);
+        if title.is_empty() {
+            errors.push(crate::FieldError::new(
+                "title",
+                Message::new("deal_title_required"),
+            ));
+        } else if title.chars().count() > MAX_CONTACT_TEXT {
+            errors.push(crate::FieldError::new(
+                "title",
+                Message::new("contact_text_too_long").with("max", MAX_CONTACT_TEXT),
+            ));
+        }
+        let code = edit
+            .currency
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .unwrap_or(before.amount.currency.as_str());
+        let amount = match voronka_core::Currency::parse(code) {
+            Err(_) => {
+                errors.push(crate::FieldError::new(
+                    "currency",
+                    Message::new("currency_choose"),
+                ));
+                None
+            }
+            Ok(c) => match voronka_core::Money::parse_major(&edit.amount, c) {
+                Ok(m) if m.minor < 0 => {
+                    errors.push(crate::FieldError::new(
+                        "amount",
+                        Message::new("deal_amount_negative"),
+                    ));
+                    None
+                }
+                Ok(m) if m.minor > voronka_core::Money::MAX_MINOR => {
+                    errors.push(crate::FieldError::new(
+                        "amount",
+                        Message::new("deal_amount_too_large")
+                            .with("max", voronka_core::Money::MAX_MINOR),
+                    ));
+                    None
+                }
+                Ok(m) => Some(m),
+                Err(_) => {
+                    errors.push(crate::FieldError::new(
+                        "amount",
+                        Message::new("amount_invalid"),
+                    ));
+                    None
+                }
+            },
+        };
+        let (Some(amount), true) = (amount, errors.is_empty()) else {
+            return Err(AppError::invalid_fields(
+                Message::new("deal_invalid"),
+                errors,
+            ));
+        };
+        let mut tx = self.store.begin().await?;
+        if !tx.update_deal(id, &title, amount).await? {
+            return Err(AppError::NotFound(
+                Message::new("deal_not_found").with("id", id),
+            ));
+        }
+        let after = Deal {
+            title,
+            amount,
+            ..before.clone()
+        };
+        tx.audit(&voronka_store::NewAudit {
+            actor_id: actor.user_id(),
+            actor: actor.name(),
+            action: "deal.update".into(),
+            entity: "deal".into(),
+            entity_id: Some(id),
+            before: serde_json::to_string(&before).ok(),
+            after: serde_json::to_string(&after).ok(),
+            at: now_ms(),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(after)
     }
 
     pub async fn list_deals(&self, actor: &Actor, mut q: SimpleQuery) -> Result<Vec<Deal>> {

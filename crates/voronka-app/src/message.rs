@@ -581,6 +581,8 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
             "the removed customer's person has become a customer again since".to_string()
         }
         "customer_merge_not_found" => format!("there is no customer merge {}", a("id")),
+        "deal_title_required" => "a deal needs a title".to_string(),
+        "deal_invalid" => format!("the deal is not saved: {}", a("problems")),
         "product_too_long" => format!("a product is at most {} characters", a("max")),
         "request_invalid" => format!("the request is not saved: {}", a("problems")),
         "contact_erased" => {

@@ -4458,3 +4458,115 @@ async fn a_leads_request_is_corrected() {
         );
     }
 }
+
+/// A deal corrected: its title and amount (in another currency too) as typed, the customer's
+/// revenue follows, what is wrong is named and changes nothing, the audit log keeps both; a
+/// viewer may not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deal_is_corrected() {
+    use voronka_app::{AppError, DealEdit};
+    for db in TestDb::both().await {
+        let n = db.name;
+        let app = open(&db).await;
+        let admin = Actor::system("test");
+        let rub = Currency::parse("RUB").unwrap();
+        let o = app
+            .capture(req(&[("name", "Дина Сделкина"), ("phone", "+79165600001")]))
+            .await
+            .unwrap();
+        let (_, customer, deal) = app
+            .convert(
+                &admin,
+                o.lead_id.unwrap(),
+                ConvertInput {
+                    amount: Money::new(1_000_000, rub),
+                    title: Some("Стеллажи".into()),
+                },
+            )
+            .await
+            .unwrap();
+        let e = app
+            .edit_deal(
+                &admin,
+                deal,
+                &DealEdit {
+                    title: " ".into(),
+                    amount: "-5".into(),
+                    currency: None,
+                },
+            )
+            .await
+            .unwrap_err();
+        let AppError::Invalid { fields, .. } = &e else {
+            panic!("{n}: {e:?}");
+        };
+        let named: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(named, ["title", "amount"], "{n}");
+        assert_eq!(
+            app.deal(&admin, deal).await.unwrap().amount,
+            Money::new(1_000_000, rub),
+            "{n}"
+        );
+        let d = app
+            .edit_deal(
+                &admin,
+                deal,
+                &DealEdit {
+                    title: "Стеллажи и монтаж".into(),
+                    amount: "12 500,50".into(),
+                    currency: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (d.title.as_str(), d.amount),
+            ("Стеллажи и монтаж", Money::new(1_250_050, rub)),
+            "{n}"
+        );
+        assert_eq!(app.deal(&admin, deal).await.unwrap(), d, "{n}");
+        let c = app.customer_detail(&admin, customer).await.unwrap();
+        assert_eq!(c.deals[0].amount, Money::new(1_250_050, rub), "{n}");
+        let eur = app
+            .edit_deal(
+                &admin,
+                deal,
+                &DealEdit {
+                    title: "Стеллажи и монтаж".into(),
+                    amount: "100".into(),
+                    currency: Some("eur".into()),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            eur.amount,
+            Money::new(10_000, Currency::parse("EUR").unwrap()),
+            "{n}"
+        );
+        let audit = app.audit_for(&admin, "deal", deal).await.unwrap();
+        assert_eq!(
+            audit.iter().filter(|a| a.action == "deal.update").count(),
+            2,
+            "{n}"
+        );
+        let viewer = Actor::user(
+            app.add_user("deal.view@mail.ru", "View", "password-1", Role::Viewer)
+                .await
+                .unwrap(),
+        );
+        let e = app
+            .edit_deal(
+                &viewer,
+                deal,
+                &DealEdit {
+                    title: "x".into(),
+                    amount: "1".into(),
+                    currency: None,
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Forbidden(_)), "{n}: {e:?}");
+    }
+}

@@ -44,7 +44,7 @@ pub fn routes() -> Router<AppState> {
         .route("/customers/{id}/merge", post(merge_customer))
         .route("/customer-merges/{id}/undo", post(undo_customer_merge))
         .route("/deals", get(list_deals))
-        .route("/deals/{id}", get(get_deal))
+        .route("/deals/{id}", get(get_deal).put(edit_deal))
         .route("/forms", get(list_forms).post(create_form))
         .route("/forms/{id}", get(get_form).put(update_form))
         .route("/forms/{id}/definition", axum::routing::put(define_form))
@@ -719,6 +719,36 @@ pub(crate) struct RequestBody {
     /// ISO 4217; the workspace's by default.
     #[serde(default)]
     currency: Option<String>,
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DealBody {
+    title: String,
+    /// In major units as text ("150000", "150 000,50").
+    amount: String,
+    /// ISO 4217; the deal's own by default.
+    #[serde(default)]
+    currency: Option<String>,
+}
+
+/// Corrects a deal's title and amount.
+async fn edit_deal(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<DealBody>,
+) -> ApiResult<Json<voronka_core::Deal>> {
+    let edit = voronka_app::DealEdit {
+        title: b.title,
+        amount: b.amount,
+        currency: b.currency,
+    };
+    Ok(Json(
+        s.app
+            .edit_deal(&actor, parse_id(&id, IdOf::Deal)?, &edit)
+            .await?,
+    ))
 }
 
 /// Corrects what a lead asks for and what it may be worth.

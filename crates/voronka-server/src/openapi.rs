@@ -65,6 +65,7 @@ const OPERATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
     ("post", "/api/v1/customer-merges/{id}/undo", "Undo a customer merge (sales managers and administrators): the removed customer is back under its id with the deals and leads the merge moved (deals made since stay where they are); refused with 409 when it was undone already, was made before merges recorded what they moved, the customer it went into was merged again since, or its person is a customer again; answers the merge with undone_at", "leads:write", None),
     ("get", "/api/v1/deals", "List deals", "leads:read", None),
     ("get", "/api/v1/deals/{id}", "A deal", "leads:read", None),
+    ("put", "/api/v1/deals/{id}", "Correct a deal's title and amount (those who work leads, on deals of leads they see); the reports' revenue follows and the audit log keeps what it said; answers the deal", "leads:write", Some("{title, amount (major units as text), currency?}")),
     ("get", "/api/v1/forms", "List forms with lead, interest and rejection counts", "forms:write", None),
     ("post", "/api/v1/forms", "Create a form", "forms:write", Some("{name, redirect_url?, allowed_origins?, default_region?, product?, min_fill_ms?}")),
     ("get", "/api/v1/forms/{id}", "A form with its definition", "forms:write", None),
@@ -292,6 +293,11 @@ const BODY_SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "post",
         "/api/v1/spend",
         <crate::channels_api::SpendBody as PartialSchema>::schema,
+    ),
+    (
+        "put",
+        "/api/v1/deals/{id}",
+        <crate::api::DealBody as PartialSchema>::schema,
     ),
     (
         "put",

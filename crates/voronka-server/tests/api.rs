@@ -3447,3 +3447,58 @@ async fn a_leads_request_is_corrected_over_the_api() {
     let (st, _) = error_of(put(&reader, json!({})).await.unwrap()).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
 }
+
+/// A deal corrected over the API with PUT: the deal as it now reads; wrong fields named.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deal_is_corrected_over_the_api() {
+    let (s, leads) = with_two_leads().await;
+    let tok = s.admin_token.clone();
+    let done: Value = s
+        .post(&format!("/api/v1/leads/{}/convert", leads[0]), &tok)
+        .json(&json!({"amount_minor": 100_000, "currency": "RUB"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let deal = done["deal_id"].as_i64().unwrap_or_else(|| panic!("{done}"));
+    let path = format!("/api/v1/deals/{deal}");
+    let put = |body: Value| {
+        s.http
+            .put(format!("{}{path}", s.base))
+            .bearer_auth(&tok)
+            .json(&body)
+            .send()
+    };
+    let r = put(json!({"title": "Монтаж", "amount": "2 000,50"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let d: Value = r.json().await.unwrap();
+    assert_eq!(
+        (&d["title"], &d["amount"]),
+        (
+            &json!("Монтаж"),
+            &json!({"minor": 200_050, "currency": "RUB"})
+        ),
+        "{d}"
+    );
+    assert_eq!(s.json(&path, &tok).await["amount"]["minor"], 200_050);
+    let (st, e) = error_of(put(json!({"title": "", "amount": "-1"})).await.unwrap()).await;
+    let fields: Vec<&str> = e["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        (st, &e["code"], fields),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &json!("deal_invalid"),
+            vec!["title", "amount"]
+        ),
+        "{e}"
+    );
+}

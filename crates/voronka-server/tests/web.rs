@@ -3628,3 +3628,88 @@ async fn a_leads_request_is_corrected_on_its_card() {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+
+/// A deal corrected from its page: the form holds its title and amount (escaped), a refusal keeps
+/// what was typed, a saved one shows at once; a viewer gets no form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deal_is_corrected_on_its_page() {
+    let s = start().await;
+    let lead = s
+        .capture("Дина Сделкина", &[("phone", "+7 916 930-00-01")])
+        .await;
+    let (_, _, deal) = s
+        .app
+        .convert(
+            &voronka_app::Actor::system("test"),
+            lead,
+            voronka_app::ConvertInput {
+                amount: voronka_core::Money::new(
+                    1_000_000,
+                    voronka_core::Currency::parse("RUB").unwrap(),
+                ),
+                title: Some("Стеллажи <b>".into()),
+            },
+        )
+        .await
+        .unwrap();
+    let c = client();
+    let csrf = s.login(&c, ADMIN_EMAIL).await;
+    let path = format!("/deals/{deal}");
+    let page = s.get(&c, &path).await;
+    assert!(
+        page.body.contains(&format!("action=\"/deals/{deal}\""))
+            && page.body.contains("value=\"Стеллажи &#60;b&#62;\"")
+            && page.body.contains("value=\"10000.00\""),
+        "{}",
+        around(&page.body, "edit-deal")
+    );
+    let r = s
+        .post(
+            &c,
+            &path,
+            &[
+                ("csrf", csrf.as_str()),
+                ("title", "Монтаж"),
+                ("amount", "сколько-то"),
+                ("currency", "RUB"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("id=\"edit-deal\" open") && r.body.contains("value=\"сколько-то\""),
+        "{}",
+        around(&r.body, "edit-deal")
+    );
+    let r = s
+        .post(
+            &c,
+            &path,
+            &[
+                ("csrf", csrf.as_str()),
+                ("title", "Монтаж"),
+                ("amount", "12 000"),
+                ("currency", "RUB"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location, format!("{path}?done=deal_updated"));
+    let page = s.get(&c, &r.location).await;
+    assert!(
+        page.body.contains("Deal saved.")
+            && page.body.contains("<h1><bdi>Монтаж</bdi></h1>")
+            && page.body.contains("12\u{202f}000.00 RUB"),
+        "{}",
+        page.body
+    );
+    s.app
+        .add_user("deal.look@mail.ru", "Look", PASSWORD, Role::Viewer)
+        .await
+        .unwrap();
+    let v = client();
+    s.login(&v, "deal.look@mail.ru").await;
+    let page = s.get(&v, &path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("edit-deal-form"));
+}

@@ -3882,6 +3882,20 @@ impl Tx for SqlTx {
         Ok(())
     }
 
+    async fn update_deal(&mut self, id: Id, title: &str, amount: Money) -> Result<bool> {
+        Ok(sqlx::query(
+            "UPDATE deals SET title = $1, amount_minor = $2, currency = $3 WHERE id = $4",
+        )
+        .bind(title)
+        .bind(amount.minor)
+        .bind(amount.currency.as_str())
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected()
+            > 0)
+    }
+
     async fn insert_deal(&mut self, d: &NewDeal) -> Result<Id> {
         Ok(sqlx::query_scalar(
             "INSERT INTO deals (customer_id, lead_id, title, amount_minor, currency, created_at) \

@@ -456,6 +456,8 @@ pub trait Tx: RoutingTx + ScoreTx + ChannelTx + Send {
     /// merged again or its person is a customer again.
     async fn undo_customer_merge(&mut self, merge_id: Id, actor: &str, at: Millis) -> Result<()>;
     async fn insert_deal(&mut self, d: &NewDeal) -> Result<Id>;
+    /// Corrects a deal's title and amount; whether there was one.
+    async fn update_deal(&mut self, id: Id, title: &str, amount: Money) -> Result<bool>;
     async fn set_lead_customer(&mut self, lead_id: Id, customer_id: Id) -> Result<()>;
     async fn audit(&mut self, e: &NewAudit) -> Result<()>;
     async fn enqueue_job(

@@ -72,7 +72,7 @@ pub fn routes() -> Router<AppState> {
             "/customer-merges/{id}/undo",
             post(people::undo_customer_merge),
         )
-        .route("/deals/{id}", get(people::deal))
+        .route("/deals/{id}", get(people::deal).post(people::edit_deal))
         .route("/forms", get(forms::list).post(forms::create))
         .route("/forms/{id}", get(builder::edit).post(builder::save))
         .route(

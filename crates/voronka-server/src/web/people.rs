@@ -521,21 +521,81 @@ struct DealPage {
     created: When,
     customer_id: Id,
     lead_id: Id,
+    /// Whether this person may correct it, the correction form as typed, and whether it opens
+    /// at once (after a refusal).
+    edits: bool,
+    typed: voronka_app::DealEdit,
+    edit_open: bool,
 }
 
 pub(crate) async fn deal(
     State(state): State<AppState>,
     user: WebUser,
     IdPath(id): IdPath,
+    RawQuery(raw): RawQuery,
 ) -> PageResult {
-    let d = state.app.deal(&user.actor(), id).await?;
+    let page = deal_page(&state, &user, id, None).await?;
     Ok(render(&DealPage {
-        layout: Layout::new(&user, "customers", d.title.clone()),
+        layout: page
+            .layout
+            .with_flash(query_value(raw.as_deref(), "done").as_deref()),
+        ..page
+    }))
+}
+
+/// The deal's page; with `typed`, the correction form holds it (refused) and opens.
+async fn deal_page(
+    state: &AppState,
+    user: &WebUser,
+    id: Id,
+    typed: Option<voronka_app::DealEdit>,
+) -> Result<DealPage, AppError> {
+    let d = state.app.deal(&user.actor(), id).await?;
+    let edit_open = typed.is_some();
+    Ok(DealPage {
+        layout: Layout::new(user, "customers", d.title.clone()),
         id: d.id,
         title: d.title.clone(),
         amount: d.amount.to_string(),
         created: When::new(d.created_at, now()),
         customer_id: d.customer_id,
         lead_id: d.lead_id,
-    }))
+        edits: user.user.role.writes_leads(),
+        typed: typed.unwrap_or_else(|| voronka_app::DealEdit {
+            title: d.title.clone(),
+            amount: d.amount.amount_text(),
+            currency: Some(d.amount.currency.as_str().to_string()),
+        }),
+        edit_open,
+    })
+}
+
+/// Corrects the deal as the form says, then shows it; a refusal shows the form again.
+pub(crate) async fn edit_deal(
+    State(state): State<AppState>,
+    user: WebUser,
+    IdPath(id): IdPath,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    let edit = voronka_app::DealEdit {
+        title: form.text("title"),
+        amount: form.text("amount"),
+        currency: form.opt("currency"),
+    };
+    match state.app.edit_deal(&user.actor(), id, &edit).await {
+        Ok(_) => Ok(see_other(&format!("/deals/{id}?done=deal_updated"))),
+        Err(e @ AppError::Invalid { .. }) => {
+            let (status, _) = crate::error::classify(&e);
+            let page = deal_page(&state, &user, id, Some(edit)).await?;
+            Ok(render_status(
+                status,
+                &DealPage {
+                    layout: page.layout.with_error(Some(e.to_string())),
+                    ..page
+                },
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
 }

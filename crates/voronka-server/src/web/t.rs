@@ -200,6 +200,7 @@ pub fn flash(code: &str) -> Option<&'static str> {
         "assign" => "Owner changed.",
         "temperature" => "Temperature changed.",
         "request" => "Request saved.",
+        "deal_updated" => "Deal saved. The reports count what it says now.",
         "note" => "Note added.",
         "view_saved" => "View saved.",
         "view_deleted" => "View deleted.",
@@ -794,6 +795,7 @@ pub const MERGES: &str = "Merges";
 pub const UNDO: &str = "Undo";
 pub const EDIT_CONTACT: &str = "Correct the contact";
 pub const EDIT_REQUEST: &str = "Correct the request";
+pub const EDIT_DEAL: &str = "Correct the deal";
 /// The value's label in the request form.
 pub const VALUE_ESTIMATE: &str = "Value (empty: not known)";
 pub const EDIT_CONTACT_HINT: &str = "As the name, position and company should read. A phone or an email given here is added to those the person has; without a country code a phone is read in the contact's country.";
