@@ -40,6 +40,12 @@ pub struct ContactEdit {
     /// An email address to add.
     #[serde(default)]
     pub add_email: Option<String>,
+    /// Phones to remove, as the contact shows them (E.164, or as typed when not valid).
+    #[serde(default)]
+    pub remove_phones: Vec<String>,
+    /// Emails to remove, as the contact shows them (normalized).
+    #[serde(default)]
+    pub remove_emails: Vec<String>,
 }
 
 /// A deal as corrected: its title, and its amount in major units ("150 000,50") in `currency`
@@ -290,6 +296,18 @@ impl App {
         if !added.phones.is_empty() || !added.emails.is_empty() {
             tx.enrich_contact(id, &added, at).await?;
         }
+        if !edit.remove_phones.is_empty() || !edit.remove_emails.is_empty() {
+            let left = tx
+                .remove_contact_details(id, &edit.remove_phones, &edit.remove_emails)
+                .await?;
+            // A lead is a person one can reach: the last way is not removed.
+            if left == 0 {
+                return Err(AppError::invalid(
+                    "remove_phones",
+                    Message::new("contact_needs_a_way"),
+                ));
+            }
+        }
         tx.update_contact(id, &fields, at).await?;
         let c = &before.contact;
         tx.audit(&voronka_store::NewAudit {
@@ -317,6 +335,8 @@ impl App {
                     "language": fields.language,
                     "added_phones": added.phones.iter().map(|p| &p.e164).collect::<Vec<_>>(),
                     "added_emails": added.emails.iter().map(|e| &e.normalized).collect::<Vec<_>>(),
+                    "removed_phones": edit.remove_phones,
+                    "removed_emails": edit.remove_emails,
                 })
                 .to_string(),
             ),

@@ -585,6 +585,9 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "deal_invalid" => format!("the deal is not saved: {}", a("problems")),
         "product_too_long" => format!("a product is at most {} characters", a("max")),
         "request_invalid" => format!("the request is not saved: {}", a("problems")),
+        "contact_needs_a_way" => {
+            "a contact keeps at least one phone, email or profile; add another first".to_string()
+        }
         "contact_erased" => {
             "this person's data was erased at their request; it is not written again".to_string()
         }

@@ -4221,6 +4221,7 @@ async fn a_contact_is_corrected_by_hand() {
                     language: Some("RU".into()),
                     add_phone: Some("8 916 558-00-02".into()),
                     add_email: Some("Ivan@Lutik.RU".into()),
+                    ..Default::default()
                 },
             )
             .await
@@ -4254,6 +4255,54 @@ async fn a_contact_is_corrected_by_hand() {
         assert_eq!(search("79165580002").await, vec![lead], "{n}");
         assert!(search("петроф").await.is_empty(), "{n}");
         assert!(search("ромашка").await.is_empty(), "{n}");
+        // A wrong phone removed: the other stays; the last ways to reach the person stay.
+        let keep = ContactEdit {
+            name: "Иван Петров".into(),
+            company: Some("ООО Лютик".into()),
+            ..Default::default()
+        };
+        let d = app
+            .edit_contact(
+                &admin,
+                contact,
+                &ContactEdit {
+                    remove_phones: vec!["+79165580001".into()],
+                    ..keep.clone()
+                },
+            )
+            .await
+            .unwrap();
+        let phones: Vec<&str> = d
+            .contact
+            .phones
+            .iter()
+            .filter_map(|p| p.e164.as_deref())
+            .collect();
+        assert_eq!(phones, ["+79165580002"], "{n}");
+        assert!(search("79165580001").await.is_empty(), "{n}");
+        let e = app
+            .edit_contact(
+                &admin,
+                contact,
+                &ContactEdit {
+                    remove_phones: vec!["+79165580002".into()],
+                    remove_emails: vec!["Ivan@lutik.ru".into()],
+                    ..keep.clone()
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("at least one phone, email or profile"),
+            "{n}: {e}"
+        );
+        let d = app.contact_detail(&admin, contact).await.unwrap();
+        assert_eq!(
+            (d.contact.phones.len(), d.contact.emails.len()),
+            (1, 1),
+            "{n}: nothing removed"
+        );
         // The person asks again from the added phone: the same contact.
         let again = app
             .capture(req(&[

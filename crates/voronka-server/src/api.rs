@@ -898,6 +898,12 @@ pub(crate) struct ContactBody {
     /// An email address to add.
     #[serde(default)]
     add_email: Option<String>,
+    /// Phones to remove, as the contact lists them (E.164).
+    #[serde(default)]
+    remove_phones: Vec<String>,
+    /// Emails to remove, as the contact lists them (normalized).
+    #[serde(default)]
+    remove_emails: Vec<String>,
 }
 
 /// Corrects a contact: every own field as it should read, and a phone or an email to add.
@@ -915,6 +921,8 @@ async fn edit_contact(
         language: b.language,
         add_phone: b.add_phone,
         add_email: b.add_email,
+        remove_phones: b.remove_phones,
+        remove_emails: b.remove_emails,
     };
     Ok(Json(
         s.app

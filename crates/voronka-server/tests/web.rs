@@ -3525,6 +3525,23 @@ async fn a_contact_is_corrected_from_its_page() {
         "{}",
         page.body
     );
+    // The first phone removed with its box ticked.
+    assert!(
+        page.body
+            .contains("name=\"remove_phone\" value=\"+79169100001\""),
+        "{}",
+        around(&page.body, "edit-contact-form")
+    );
+    let mut remove = form(&csrf, "Анна Верная", "");
+    remove.push(("remove_phone", "+79169100001".to_string()));
+    let r = post(remove).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = s.get(&c, &path).await;
+    assert!(
+        !page.body.contains("tel:+79169100001") && page.body.contains("tel:+79169100002"),
+        "{}",
+        page.body
+    );
     let r = post(form("forged", "Кто-то", "")).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // A viewer reads the contact but gets no form and may not post one.

@@ -3348,6 +3348,36 @@ impl Tx for SqlTx {
         self.refresh_search_text(id).await
     }
 
+    async fn remove_contact_details(
+        &mut self,
+        id: Id,
+        phones: &[String],
+        emails: &[String],
+    ) -> Result<i64> {
+        for p in phones {
+            sqlx::query("DELETE FROM contact_phones WHERE contact_id = $1 AND COALESCE(e164, raw) = $2")
+                .bind(id)
+                .bind(p)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        for e in emails {
+            sqlx::query("DELETE FROM contact_emails WHERE contact_id = $1 AND normalized = $2")
+                .bind(id)
+                .bind(e)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(sqlx::query_scalar(
+            "SELECT (SELECT COUNT(*) FROM contact_phones WHERE contact_id = $1) \
+             + (SELECT COUNT(*) FROM contact_emails WHERE contact_id = $1) \
+             + (SELECT COUNT(*) FROM contact_socials WHERE contact_id = $1)",
+        )
+        .bind(id)
+        .fetch_one(&mut *self.tx)
+        .await?)
+    }
+
     async fn set_request(
         &mut self,
         id: Id,

@@ -404,6 +404,14 @@ pub trait Tx: RoutingTx + ScoreTx + ChannelTx + Send {
     /// name), its blocking key, the name of a customer named after it, and the search text of
     /// each of its leads from what it holds now.
     async fn update_contact(&mut self, id: Id, c: &ContactFields, at: Millis) -> Result<()>;
+    /// Removes phones (by E.164, or as typed when it has none) and emails (normalized) from a
+    /// contact; answers how many ways to reach it (phones, emails, profiles) are left.
+    async fn remove_contact_details(
+        &mut self,
+        id: Id,
+        phones: &[String],
+        emails: &[String],
+    ) -> Result<i64>;
     /// Sets what a lead asks for (its product) and what it may be worth, and its search text.
     async fn set_request(
         &mut self,

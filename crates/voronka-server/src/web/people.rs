@@ -51,6 +51,17 @@ struct ContactPage {
     /// it opens at once (after a refusal).
     typed: voronka_app::ContactEdit,
     edit_open: bool,
+    /// The phones and emails the form offers to remove.
+    removable: Vec<Removable>,
+}
+
+/// A phone or an email the correction form offers to remove.
+struct Removable {
+    /// The form's field: `remove_phone` or `remove_email`.
+    field: &'static str,
+    value: String,
+    /// Ticked in the form that was refused.
+    checked: bool,
 }
 
 pub(crate) async fn contact(
@@ -87,7 +98,26 @@ async fn contact_page(
         language: c.language.clone(),
         ..Default::default()
     });
+    let phones = c.phones.iter().map(|p| {
+        (
+            "remove_phone",
+            p.e164.clone().unwrap_or_else(|| p.raw.clone()),
+        )
+    });
+    let emails = c
+        .emails
+        .iter()
+        .map(|e| ("remove_email", e.normalized.clone()));
+    let removable = phones
+        .chain(emails)
+        .map(|(field, value)| Removable {
+            checked: typed.remove_phones.contains(&value) || typed.remove_emails.contains(&value),
+            field,
+            value,
+        })
+        .collect();
     Ok(ContactPage {
+        removable,
         layout: Layout::new(user, "leads", c.full_name.clone()),
         contact: ContactView::new(c, d.account.as_ref()),
         created: When::new(c.created_at, now),
@@ -119,6 +149,16 @@ pub(crate) async fn edit_contact(
         language: opt("language"),
         add_phone: opt("add_phone"),
         add_email: opt("add_email"),
+        remove_phones: form
+            .all("remove_phone")
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
+        remove_emails: form
+            .all("remove_email")
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
     };
     match state.app.edit_contact(&user.actor(), id, &edit).await {
         Ok(_) => Ok(see_other(&format!("/contacts/{id}?done=contact_updated"))),

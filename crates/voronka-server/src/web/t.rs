@@ -800,6 +800,8 @@ pub const EDIT_DEAL: &str = "Correct the deal";
 pub const VALUE_ESTIMATE: &str = "Value (empty: not known)";
 pub const EDIT_CONTACT_HINT: &str = "As the name, position and company should read. A phone or an email given here is added to those the person has; without a country code a phone is read in the contact's country.";
 pub const ADD_PHONE: &str = "Add a phone";
+/// The phone or email to remove.
+pub const REMOVE_N: &str = "Remove {1}";
 pub const ADD_EMAIL: &str = "Add an email";
 pub const COUNTRY_CODE: &str = "Country (two letters)";
 pub const LANGUAGE_CODE: &str = "Language (two letters)";
