@@ -19,7 +19,8 @@ pub struct FormInput {
     pub min_fill_ms: Option<i64>,
 }
 
-/// A contact as corrected by hand: its own fields, and a phone or an email to add.
+/// A contact as corrected by hand: its own fields, a phone or an email to add, and phones or
+/// emails to remove.
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ContactEdit {
@@ -34,7 +35,8 @@ pub struct ContactEdit {
     /// ISO 639-1 ("ru", "en").
     #[serde(default)]
     pub language: Option<String>,
-    /// A phone number to add, as written (without a country code: in the workspace's region).
+    /// A phone number to add, as written (without a country code: in the contact's country, else
+    /// the workspace's region).
     #[serde(default)]
     pub add_phone: Option<String>,
     /// An email address to add.
@@ -192,9 +194,10 @@ impl App {
     }
 
     /// Corrects a contact (those who work leads, on contacts they see): its name, position,
-    /// company, country and language, and a phone or an email added, checked as the intake
-    /// checks them; every problem is named at once. The contact's leads are found by what it
-    /// says now, and the audit log keeps what it said.
+    /// company, country and language, a phone or an email added (checked as the intake checks
+    /// them) and wrong ones removed (never the last way to reach the person); every problem is
+    /// named at once. The contact's leads are found by what it says now, and the audit log keeps
+    /// what it said.
     pub async fn edit_contact(
         &self,
         actor: &Actor,
@@ -229,24 +232,39 @@ impl App {
         }
         let position = text("position", &edit.position, &mut errors);
         let company = text("company", &edit.company, &mut errors);
-        let code =
-            |field: &str, v: &Option<String>, upper: bool, errors: &mut Vec<crate::FieldError>| {
-                let v = v.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
-                if v.len() != 2 || !v.chars().all(|c| c.is_ascii_alphabetic()) {
-                    errors.push(crate::FieldError::new(
-                        field,
-                        Message::new("contact_code_invalid").with("given", v),
-                    ));
-                    return None;
-                }
-                Some(if upper {
-                    v.to_ascii_uppercase()
-                } else {
-                    v.to_ascii_lowercase()
-                })
-            };
-        let country = code("country", &edit.country, true, &mut errors);
-        let language = code("language", &edit.language, false, &mut errors);
+        // Codes of the ISO tables only: ISO 3166 alpha-2 countries, ISO 639-1 languages.
+        let code = |field: &str,
+                    v: &Option<String>,
+                    known: fn(&str) -> Option<String>,
+                    errors: &mut Vec<crate::FieldError>| {
+            let v = v.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
+            let found = known(v);
+            if found.is_none() {
+                errors.push(crate::FieldError::new(
+                    field,
+                    Message::new("contact_code_invalid").with("given", v),
+                ));
+            }
+            found
+        };
+        let country = code(
+            "country",
+            &edit.country,
+            |v| {
+                let v = v.to_ascii_uppercase();
+                (v.len() == 2 && v.parse::<iso_country::Country>().is_ok()).then_some(v)
+            },
+            &mut errors,
+        );
+        let language = code(
+            "language",
+            &edit.language,
+            |v| {
+                let v = v.to_ascii_lowercase();
+                isolang::Language::from_639_1(&v).map(|_| v)
+            },
+            &mut errors,
+        );
         let mut added = voronka_core::intake::Normalized::default();
         if let Some(raw) = edit.add_phone.as_deref().filter(|p| !p.trim().is_empty()) {
             let region = country.as_deref().unwrap_or(&self.settings.default_region);

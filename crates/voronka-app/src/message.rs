@@ -593,7 +593,7 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         }
         "contact_text_too_long" => format!("at most {} characters", a("max")),
         "contact_name_required" => "a name is required".to_string(),
-        "contact_code_invalid" => format!("{:?} is not a two-letter code", a("given")),
+        "contact_code_invalid" => format!("{:?} is not a two-letter ISO code", a("given")),
         "contact_phone_invalid" => format!("{:?} is not a valid phone number", a("given")),
         "contact_email_invalid" => format!("{:?} is not an email address mail can reach", a("given")),
         "contact_invalid" => format!("the contact is not saved: {}", a("problems")),

@@ -4189,7 +4189,8 @@ async fn a_contact_is_corrected_by_hand() {
                 contact,
                 &ContactEdit {
                     name: "  ".into(),
-                    country: Some("Russia".into()),
+                    country: Some("XX".into()),
+                    language: Some("zz".into()),
                     add_phone: Some("12".into()),
                     add_email: Some("ivan@".into()),
                     ..Default::default()
@@ -4203,7 +4204,7 @@ async fn a_contact_is_corrected_by_hand() {
         let named: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(
             named,
-            ["name", "country", "add_phone", "add_email"],
+            ["name", "country", "language", "add_phone", "add_email"],
             "{n}: {fields:?}"
         );
         let d = app.contact_detail(&admin, contact).await.unwrap();
