@@ -3355,11 +3355,13 @@ impl Tx for SqlTx {
         emails: &[String],
     ) -> Result<i64> {
         for p in phones {
-            sqlx::query("DELETE FROM contact_phones WHERE contact_id = $1 AND COALESCE(e164, raw) = $2")
-                .bind(id)
-                .bind(p)
-                .execute(&mut *self.tx)
-                .await?;
+            sqlx::query(
+                "DELETE FROM contact_phones WHERE contact_id = $1 AND COALESCE(e164, raw) = $2",
+            )
+            .bind(id)
+            .bind(p)
+            .execute(&mut *self.tx)
+            .await?;
         }
         for e in emails {
             sqlx::query("DELETE FROM contact_emails WHERE contact_id = $1 AND normalized = $2")
