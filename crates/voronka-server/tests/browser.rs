@@ -1723,3 +1723,80 @@ async fn channel_report_weighs_spend_entered_in_the_browser() {
     )
     .await;
 }
+
+/// Corrections in the browser: a lead's request through the card's folded form, then the deal it
+/// became through the deal's page; each shows what it says now.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_and_its_deal_are_corrected_in_the_browser() {
+    let _one = BROWSER_LOCK.lock().await;
+    let v = voronka().await;
+    let origin = site(|_| String::new()).await;
+    let (_, key) = v.form(&origin, json!({})).await;
+    let out = v
+        .capture(
+            &key,
+            json!({"name": "Роман Правкин", "phone": "+7 916 720-10-01", "product": "Полки"}),
+        )
+        .await;
+    let lead = out["lead_id"].as_i64().unwrap();
+    let b = Browser::start(true).await;
+    b.sign_in(&v).await;
+    b.open(&v, &format!("/leads/{lead}")).await;
+    b.click("#edit-request summary").await;
+    for (css, text) in [
+        ("#edit-request-form [name=product]", "Стеллажи"),
+        ("#edit-request-form [name=value]", "90 000"),
+    ] {
+        let field = b.client.find(Locator::Css(css)).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(text).await.unwrap();
+    }
+    b.click("#edit-request-form button[type='submit']").await;
+    b.until(
+        "the card with the corrected request",
+        "return !!document.querySelector('.flash-ok') && \
+         document.querySelector('#h-request').parentElement.textContent.includes('Стеллажи')",
+        Duration::from_secs(10),
+    )
+    .await;
+    let request = b
+        .client
+        .execute(
+            "return document.querySelector('#h-request').parentElement.querySelector('dl').textContent",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        request.as_str().unwrap().contains("90\u{202f}000.00"),
+        "{request}"
+    );
+    b.screenshot("request-corrected").await;
+
+    let done = v
+        .api(
+            reqwest::Method::POST,
+            &format!("/api/v1/leads/{lead}/convert"),
+            Some(json!({"amount_minor": 9_000_000, "currency": "RUB"})),
+        )
+        .await;
+    let deal = done["deal_id"].as_i64().unwrap();
+    b.open(&v, &format!("/deals/{deal}")).await;
+    b.click("#edit-deal summary").await;
+    let amount = b
+        .client
+        .find(Locator::Css("#edit-deal-form [name=amount]"))
+        .await
+        .unwrap();
+    amount.clear().await.unwrap();
+    amount.send_keys("85000").await.unwrap();
+    b.click("#edit-deal-form button[type='submit']").await;
+    b.until(
+        "the deal with its new amount",
+        "return document.querySelector('.big-pill').textContent.includes('85\u{202f}000.00')",
+        Duration::from_secs(10),
+    )
+    .await;
+    b.screenshot("deal-corrected").await;
+    b.finish().await;
+}
