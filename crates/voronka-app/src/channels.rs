@@ -56,7 +56,8 @@ impl SpendInput {
     }
 }
 
-fn ymd(at: Millis) -> String {
+/// A UTC day as `YYYY-MM-DD`, as the spend and report dates are typed.
+pub fn ymd(at: Millis) -> String {
     chrono::DateTime::from_timestamp_millis(at)
         .map(|t| t.format("%Y-%m-%d").to_string())
         .unwrap_or_default()

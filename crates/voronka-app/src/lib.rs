@@ -30,7 +30,7 @@ pub use batch_dedup::{DedupCluster, DedupMember, DedupOptions, DedupReport};
 pub use bulk::{BulkAction, BulkOutcome, MAX_BULK};
 pub use capture::{CaptureOutcome, CaptureRequest, CaptureResult, IntakeCounts, SubmitCount};
 pub use channels::{
-    channel_report_csv, day_start, report_period, SpendDefaults, SpendImport, SpendInput,
+    channel_report_csv, day_start, report_period, ymd, SpendDefaults, SpendImport, SpendInput,
     MAX_SPEND_FILE,
 };
 pub use directory::{ContactEdit, DealEdit, FormInput, MAX_CONTACT_TEXT};

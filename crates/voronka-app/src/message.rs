@@ -68,6 +68,7 @@ impl From<voronka_store::Conflict> for Message {
             MergeUndone => Message::new("merge_already_undone"),
             MergeNotRecorded => Message::new("customer_merge_not_recorded"),
             PersonCustomerAgain => Message::new("customer_merge_person_customer_again"),
+            ContactMergedAway => Message::new("contact_merged_away"),
         }
     }
 }
@@ -585,6 +586,10 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "deal_invalid" => format!("the deal is not saved: {}", a("problems")),
         "product_too_long" => format!("a product is at most {} characters", a("max")),
         "request_invalid" => format!("the request is not saved: {}", a("problems")),
+        "contact_merged_away" => {
+            "this contact was merged into another, which is the person now; correct that one"
+                .to_string()
+        }
         "contact_needs_a_way" => {
             "a contact keeps at least one phone, email or profile; add another first".to_string()
         }

@@ -4384,6 +4384,25 @@ async fn a_contact_is_corrected_by_hand() {
         assert!(matches!(e, AppError::Forbidden(_)), "{n}: {e:?}");
         let e = app.edit_contact(&seller, contact, &edit).await.unwrap_err();
         assert!(matches!(e, AppError::NotFound(_)), "{n}: {e:?}");
+        // A contact merged into another is not corrected: the other is the person now.
+        let twin = app
+            .capture(req(&[
+                ("name", "Иван Двойников"),
+                ("phone", "+79165580077"),
+            ]))
+            .await
+            .unwrap();
+        app.merge_leads(&admin, lead, twin.lead_id.unwrap(), &[])
+            .await
+            .unwrap();
+        let e = app
+            .edit_contact(&admin, twin.contact_id.unwrap(), &edit)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, AppError::Conflict(_)) && e.to_string().contains("merged into another"),
+            "{n}: {e:?}"
+        );
         // Not once the person's data is erased.
         app.erase_contact(&admin, contact, "по просьбе")
             .await

@@ -121,6 +121,15 @@ impl ChannelTally {
     }
 }
 
+/// A channel as people name it: source / medium / campaign, those given.
+pub fn channel_of(source: &str, medium: Option<&str>, campaign: Option<&str>) -> String {
+    [Some(source), medium, campaign]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
 /// Money a channel cost: a source's whole budget, or one of its media or campaigns, for the days
 /// from `starts_at` up to (not including) `ends_at`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -138,6 +147,15 @@ pub struct SpendEntry {
 }
 
 impl SpendEntry {
+    /// The channel as people name it: source / medium / campaign, those it has.
+    pub fn channel(&self) -> String {
+        channel_of(
+            &self.source,
+            self.medium.as_deref(),
+            self.campaign.as_deref(),
+        )
+    }
+
     /// The row this spend belongs to in a report by `by`; `None` when the entry does not say
     /// (a source's whole budget has no medium; no spend is of a form).
     pub fn key(&self, by: ChannelBy) -> Option<ChannelKey> {

@@ -301,6 +301,14 @@ struct CustomerMoves {
     merges: Vec<Id>,
 }
 
+/// What links to a customer, by table and column, in the order of [`CustomerMoves`]: deals,
+/// leads, and the merges into it.
+const CUSTOMER_LINKS: [(&str, &str); 3] = [
+    ("deals", "customer_id"),
+    ("leads", "customer_id"),
+    ("customer_merges", "into_id"),
+];
+
 const CUSTOMER_MERGE_COLS: &str = "id, from_id, into_id, from_name, deals, leads, actor, at, \
      undone_at, moved IS NOT NULL AS recorded";
 
@@ -3297,6 +3305,16 @@ impl Tx for SqlTx {
 
     async fn update_contact(&mut self, id: Id, c: &ContactFields, at: Millis) -> Result<()> {
         use voronka_core::intake::keys::block_key_of;
+        let merged: Option<Option<Id>> =
+            sqlx::query_scalar("SELECT merged_into FROM contacts WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        match merged {
+            None => return Err(StoreError::NotFound),
+            Some(Some(_)) => return Err(StoreError::Conflict(crate::Conflict::ContactMergedAway)),
+            Some(None) => {}
+        }
         let account_id = match &c.company {
             Some(company) => Some(
                 self.account_for(company, &Normalized::default(), at)
@@ -3763,39 +3781,21 @@ impl Tx for SqlTx {
             .bind(from)
             .fetch_one(&mut *self.tx)
             .await?;
-        // What moves, kept for an undo.
+        // Moved, and what moved kept for an undo. Links to customers merged into this one lead
+        // on to where it goes now.
         let mut moved = CustomerMoves::default();
-        for (sql, ids) in [
-            (
-                "SELECT id FROM deals WHERE customer_id = $1",
-                &mut moved.deals,
-            ),
-            (
-                "SELECT id FROM leads WHERE customer_id = $1",
-                &mut moved.leads,
-            ),
-            // Links to customers merged into this one lead on to where it goes now.
-            (
-                "SELECT id FROM customer_merges WHERE into_id = $1",
-                &mut moved.merges,
-            ),
+        let [deals, leads, merges] = CUSTOMER_LINKS;
+        for ((table, column), ids) in [
+            (deals, &mut moved.deals),
+            (leads, &mut moved.leads),
+            (merges, &mut moved.merges),
         ] {
-            *ids = sqlx::query_scalar(sql)
-                .bind(from)
-                .fetch_all(&mut *self.tx)
-                .await?;
-        }
-        for (table, column) in [
-            ("deals", "customer_id"),
-            ("leads", "customer_id"),
-            ("customer_merges", "into_id"),
-        ] {
-            sqlx::query(&format!(
-                "UPDATE {table} SET {column} = $1 WHERE {column} = $2"
+            *ids = sqlx::query_scalar(&format!(
+                "UPDATE {table} SET {column} = $1 WHERE {column} = $2 RETURNING id"
             ))
             .bind(into)
             .bind(from)
-            .execute(&mut *self.tx)
+            .fetch_all(&mut *self.tx)
             .await?;
         }
         let (deals, leads) = (moved.deals.len() as i64, moved.leads.len() as i64);
@@ -3888,10 +3888,11 @@ impl Tx for SqlTx {
         .execute(&mut *self.tx)
         .await?;
         // Back only what is still with the customer it went into.
-        for (table, column, ids) in [
-            ("deals", "customer_id", &moved.deals),
-            ("leads", "customer_id", &moved.leads),
-            ("customer_merges", "into_id", &moved.merges),
+        let [deals, leads, merges] = CUSTOMER_LINKS;
+        for ((table, column), ids) in [
+            (deals, &moved.deals),
+            (leads, &moved.leads),
+            (merges, &moved.merges),
         ] {
             for chunk in ids.chunks(CHUNK) {
                 let mut qb: QueryBuilder<DB> =

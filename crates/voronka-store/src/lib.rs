@@ -63,6 +63,8 @@ pub enum Conflict {
     MergeNotRecorded,
     /// The person of the removed customer has become a customer again since.
     PersonCustomerAgain,
+    /// The contact was merged into another, which is the person now.
+    ContactMergedAway,
 }
 
 /// The unique values a change may find taken.
@@ -402,7 +404,7 @@ pub trait Tx: RoutingTx + ScoreTx + ChannelTx + Send {
     async fn enrich_contact(&mut self, id: Id, n: &Normalized, at: Millis) -> Result<()>;
     /// Sets a contact's own fields as corrected by hand (its company through the account of that
     /// name), its blocking key, the name of a customer named after it, and the search text of
-    /// each of its leads from what it holds now.
+    /// each of its leads from what it holds now; a conflict when it was merged into another.
     async fn update_contact(&mut self, id: Id, c: &ContactFields, at: Millis) -> Result<()>;
     /// Removes phones (by E.164, or as typed when it has none) and emails (normalized) from a
     /// contact; answers how many ways to reach it (phones, emails, profiles) are left.

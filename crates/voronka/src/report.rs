@@ -270,22 +270,12 @@ pub async fn spend(app: App, actor: &Actor, cmd: SpendCmd) -> anyhow::Result<()>
         SpendCmd::List { from, to } => {
             let (from, to) = report_period(from.as_deref(), to.as_deref(), SPEND_DAYS)?;
             for e in app.spend_entries(actor, from, to).await? {
-                let day = |ms: i64| {
-                    chrono::DateTime::from_timestamp_millis(ms)
-                        .map(|t| t.date_naive().to_string())
-                        .unwrap_or_default()
-                };
-                let channel = [Some(e.source), e.medium, e.campaign]
-                    .into_iter()
-                    .flatten()
-                    .collect::<Vec<_>>()
-                    .join(" / ");
                 println!(
                     "{}\t{}\t{}\t{}\t{}\t{}",
                     e.id,
-                    channel,
-                    day(e.starts_at),
-                    day(e.ends_at - 86_400_000),
+                    e.channel(),
+                    voronka_app::ymd(e.starts_at),
+                    voronka_app::ymd(e.ends_at - 86_400_000),
                     e.amount,
                     e.note.unwrap_or_default()
                 );

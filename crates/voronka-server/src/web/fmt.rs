@@ -90,9 +90,7 @@ pub fn iso(ms: Millis) -> String {
 
 /// "2025-03-12" for date inputs.
 pub fn ymd(ms: Millis) -> String {
-    utc(ms)
-        .map(|d| d.format("%Y-%m-%d").to_string())
-        .unwrap_or_default()
+    voronka_app::ymd(ms)
 }
 
 /// Parses "YYYY-MM-DD" into the millisecond of 00:00 UTC that day.

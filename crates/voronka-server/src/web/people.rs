@@ -160,21 +160,13 @@ pub(crate) async fn edit_contact(
             .map(str::to_string)
             .collect(),
     };
-    match state.app.edit_contact(&user.actor(), id, &edit).await {
-        Ok(_) => Ok(see_other(&format!("/contacts/{id}?done=contact_updated"))),
-        Err(e @ AppError::Invalid { .. }) => {
-            let (status, _) = crate::error::classify(&e);
-            let page = contact_page(&state, &user, id, Some(edit)).await?;
-            Ok(render_status(
-                status,
-                &ContactPage {
-                    layout: page.layout.with_error(Some(e.to_string())),
-                    ..page
-                },
-            ))
-        }
-        Err(e) => Err(e.into()),
-    }
+    let (status, message) = match state.app.edit_contact(&user.actor(), id, &edit).await {
+        Ok(_) => return Ok(see_other(&format!("/contacts/{id}?done=contact_updated"))),
+        Err(e) => super::refusal_on_page(e.into())?,
+    };
+    let page = contact_page(&state, &user, id, Some(edit)).await?;
+    let layout = page.layout.with_error(Some(message));
+    Ok(render_status(status, &ContactPage { layout, ..page }))
 }
 
 /// Erases the person's personal data (the form says why), then shows what is left of them.
@@ -623,19 +615,11 @@ pub(crate) async fn edit_deal(
         amount: form.text("amount"),
         currency: form.opt("currency"),
     };
-    match state.app.edit_deal(&user.actor(), id, &edit).await {
-        Ok(_) => Ok(see_other(&format!("/deals/{id}?done=deal_updated"))),
-        Err(e @ AppError::Invalid { .. }) => {
-            let (status, _) = crate::error::classify(&e);
-            let page = deal_page(&state, &user, id, Some(edit)).await?;
-            Ok(render_status(
-                status,
-                &DealPage {
-                    layout: page.layout.with_error(Some(e.to_string())),
-                    ..page
-                },
-            ))
-        }
-        Err(e) => Err(e.into()),
-    }
+    let (status, message) = match state.app.edit_deal(&user.actor(), id, &edit).await {
+        Ok(_) => return Ok(see_other(&format!("/deals/{id}?done=deal_updated"))),
+        Err(e) => super::refusal_on_page(e.into())?,
+    };
+    let page = deal_page(&state, &user, id, Some(edit)).await?;
+    let layout = page.layout.with_error(Some(message));
+    Ok(render_status(status, &DealPage { layout, ..page }))
 }

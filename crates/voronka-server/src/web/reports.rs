@@ -11,7 +11,7 @@ use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use voronka_app::{report_period, AppError, SpendInput};
-use voronka_core::channels::{ChannelBy, ChannelReport, ChannelRow};
+use voronka_core::channels::{channel_of, ChannelBy, ChannelReport, ChannelRow};
 use voronka_core::{Currency, Money};
 
 const DAY_MS: i64 = 86_400_000;
@@ -236,15 +236,6 @@ struct SpendForm {
     editing: Option<i64>,
 }
 
-/// An entry's channel as the page names it: source / medium / campaign.
-fn channel_of(source: &str, medium: Option<&str>, campaign: Option<&str>) -> String {
-    [Some(source), medium, campaign]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" / ")
-}
-
 async fn page(
     state: &AppState,
     user: &WebUser,
@@ -339,7 +330,7 @@ async fn page(
                     "{}#add-spend",
                     with_param(&params.url(), "edit", &s.id.to_string())
                 ),
-                channel: channel_of(&s.source, s.medium.as_deref(), s.campaign.as_deref()),
+                channel: s.channel(),
                 days: format!("{} – {}", ymd(s.starts_at), ymd(s.ends_at - DAY_MS)),
                 amount: s.amount.to_string(),
                 note: s.note.unwrap_or_default(),
@@ -442,24 +433,7 @@ pub(crate) async fn add_spend(
     user: WebUser,
     body: Bytes,
 ) -> PageResult {
-    let form = PostForm::checked(&body, &user)?;
-    let (input, back) = spend_form(&form);
-    match state.app.add_spend(&user.actor(), &input).await {
-        Ok(_) => Ok(see_other(&with_done(&back.url(), "spend_added"))),
-        Err(e) => {
-            refused(
-                &state,
-                &user,
-                back,
-                SpendForm {
-                    typed: input,
-                    editing: None,
-                },
-                e,
-            )
-            .await
-        }
-    }
+    save_spend(&state, &user, &body, None).await
 }
 
 /// Changes a spend entry, then shows the report again.
@@ -469,17 +443,33 @@ pub(crate) async fn update_spend(
     IdPath(id): IdPath,
     body: Bytes,
 ) -> PageResult {
-    let form = PostForm::checked(&body, &user)?;
-    let (input, back) = spend_form(&form);
-    match state.app.update_spend(&user.actor(), id, &input).await {
-        Ok(_) => Ok(see_other(&with_done(&back.url(), "spend_updated"))),
-        Err(e) => {
-            let form = SpendForm {
-                typed: input,
-                editing: Some(id),
-            };
-            refused(&state, &user, back, form, e).await
-        }
+    save_spend(&state, &user, &body, Some(id)).await
+}
+
+/// The spend form stored as a new entry, or as the entry it changes.
+async fn save_spend(
+    state: &AppState,
+    user: &WebUser,
+    body: &[u8],
+    editing: Option<i64>,
+) -> PageResult {
+    let form = PostForm::checked(body, user)?;
+    let (typed, back) = spend_form(&form);
+    let saved = match editing {
+        Some(id) => state
+            .app
+            .update_spend(&user.actor(), id, &typed)
+            .await
+            .map(|_| "spend_updated"),
+        None => state
+            .app
+            .add_spend(&user.actor(), &typed)
+            .await
+            .map(|_| "spend_added"),
+    };
+    match saved {
+        Ok(done) => Ok(see_other(&with_done(&back.url(), done))),
+        Err(e) => refused(state, user, back, SpendForm { typed, editing }, e).await,
     }
 }
 
