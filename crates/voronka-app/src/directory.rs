@@ -328,6 +328,38 @@ impl App {
         }
         tx.update_contact(id, &fields, at).await?;
         let c = &before.contact;
+        // The rules may read who the person is and how to reach them: each of their leads is
+        // scored by what the contact says now.
+        let said = voronka_core::intake::Normalized {
+            full_name: Some(fields.full_name.clone()),
+            company: fields.company.clone(),
+            position: fields.position.clone(),
+            country: fields.country.clone(),
+            language: fields.language.clone(),
+            phones: c
+                .phones
+                .iter()
+                .filter(|p| {
+                    !edit
+                        .remove_phones
+                        .contains(p.e164.as_ref().unwrap_or(&p.raw))
+                })
+                .chain(&added.phones)
+                .cloned()
+                .collect(),
+            emails: c
+                .emails
+                .iter()
+                .filter(|e| !edit.remove_emails.contains(&e.normalized))
+                .chain(&added.emails)
+                .cloned()
+                .collect(),
+            ..Default::default()
+        };
+        let said = voronka_core::scoring::correction(&said, voronka_core::scoring::CONTACT_FIELDS);
+        let leads: Vec<Id> = before.leads.iter().map(|l| l.id).collect();
+        let newer = leads.iter().map(|l| (*l, said.clone())).collect();
+        crate::scoring::rescore_in_tx(tx.as_mut(), &self.scorer(), &leads, &newer, at).await?;
         tx.audit(&voronka_store::NewAudit {
             actor_id: actor.user_id(),
             actor: actor.name(),

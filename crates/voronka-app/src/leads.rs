@@ -716,13 +716,19 @@ impl App {
         }
         let at = now_ms();
         let (mut tx, lead) = self.lead_tx(actor, id).await?;
-        tx.set_request(
-            id,
-            (!product.is_empty()).then_some(product.as_str()),
+        let product = (!product.is_empty()).then_some(product);
+        tx.set_request(id, product.as_deref(), value, at).await?;
+        // The rules may read the product and the value: the lead is scored by what it says now.
+        let said = voronka_core::intake::Normalized {
+            product,
             value,
-            at,
-        )
-        .await?;
+            ..Default::default()
+        };
+        let newer = std::collections::HashMap::from([(
+            id,
+            voronka_core::scoring::correction(&said, voronka_core::scoring::REQUEST_FIELDS),
+        )]);
+        crate::scoring::rescore_in_tx(tx.as_mut(), &self.scorer(), &[id], &newer, at).await?;
         self.finish(tx, actor, "request", &lead, at).await
     }
 

@@ -917,3 +917,144 @@ async fn a_single_event_finds_the_lead_of_the_latest_touch() {
         assert_eq!(batch.leads, vec![leads[1]], "{}", db.name);
     }
 }
+
+/// A lead is scored by what its contact and its request say now: a contact's company, position or
+/// email corrected, or the request's product and value, move the profile points at once (stored on
+/// the lead and named in the explanation), and a field cleared by the correction no longer counts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_correction_rescores_the_lead() {
+    use voronka_app::{ContactEdit, RequestEdit};
+    for db in TestDb::both().await {
+        let n = db.name;
+        let app = open(&db).await;
+        let admin = Actor::system("test");
+        let profile = Rules::from_toml(
+            r#"
+[[profile]]
+name = "Wants shelving"
+field = "product"
+points = 20
+contains = ["стеллаж"]
+
+[[profile]]
+name = "Big request"
+field = "value"
+points = 11
+min = 100000
+
+[[profile]]
+name = "Globex"
+field = "company"
+points = 7
+any_of = ["Globex"]
+
+[[profile]]
+name = "Director"
+field = "position"
+points = 5
+contains = ["директор"]
+
+[[profile]]
+name = "Corporate mail"
+field = "email_domain"
+points = 3
+any_of = ["globex.nl"]
+"#,
+        )
+        .unwrap()
+        .profile;
+        let rules = Rules {
+            profile,
+            ..Default::default()
+        };
+        app.save_scoring_rules(&admin, rules).await.unwrap();
+        let o = app
+            .capture(req(&[
+                ("name", "Анна Правкина"),
+                ("phone", "+79165591001"),
+                ("company", "Ромашка"),
+                ("product", "Полки"),
+            ]))
+            .await
+            .unwrap();
+        let (lead, contact) = (o.lead_id.unwrap(), o.contact_id.unwrap());
+        let fit = || async {
+            let e = app.explain_score(&admin, lead).await.unwrap();
+            let mut rules: Vec<String> = e
+                .score
+                .contributions
+                .iter()
+                .map(|c| c.rule.clone())
+                .collect();
+            rules.sort();
+            (e.stored.fit, rules)
+        };
+        assert_eq!(fit().await, (0, vec![]), "{n}");
+
+        let request = |product: Option<&str>| {
+            let (app, admin) = (app.clone(), admin.clone());
+            let edit = RequestEdit {
+                product: product.map(str::to_string),
+                value: Some("150000".into()),
+                currency: Some("RUB".into()),
+            };
+            async move { app.edit_request(&admin, lead, &edit).await.unwrap() }
+        };
+        request(Some("Складские стеллажи")).await;
+        assert_eq!(
+            fit().await,
+            (31, vec!["Big request".into(), "Wants shelving".into()]),
+            "{n}"
+        );
+
+        let edit = ContactEdit {
+            name: "Анна Правкина".into(),
+            company: Some("Globex".into()),
+            position: Some("Коммерческий директор".into()),
+            add_email: Some("anna@globex.nl".into()),
+            ..Default::default()
+        };
+        app.edit_contact(&admin, contact, &edit).await.unwrap();
+        assert_eq!(fit().await.0, 31 + 7 + 5 + 3, "{n}");
+
+        // The position cleared and the product corrected away: their points go.
+        app.edit_contact(
+            &admin,
+            contact,
+            &ContactEdit {
+                position: None,
+                add_email: None,
+                ..edit
+            },
+        )
+        .await
+        .unwrap();
+        request(None).await;
+        assert_eq!(
+            fit().await,
+            (
+                11 + 7 + 3,
+                vec![
+                    "Big request".into(),
+                    "Corporate mail".into(),
+                    "Globex".into()
+                ]
+            ),
+            "{n}"
+        );
+        // Removing the corporate address takes its points with it; the phone stays to reach her.
+        app.edit_contact(
+            &admin,
+            contact,
+            &ContactEdit {
+                name: "Анна Правкина".into(),
+                company: Some("Globex".into()),
+                remove_emails: vec!["anna@globex.nl".into()],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(fit().await.0, 11 + 7, "{n}");
+    }
+}

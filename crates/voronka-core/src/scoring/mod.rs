@@ -129,11 +129,44 @@ pub fn profile_of(n: &Normalized) -> Profile {
     p
 }
 
-/// Folds a newer submission's profile into the lead's: newer values win, nothing is forgotten.
+/// Folds a newer profile into the lead's: newer values win. A submission's profile never holds
+/// an empty value, so nothing it lacks is forgotten; a correction's empty value (see
+/// [`correction`]) removes what the lead's profile said of that field.
 pub fn merge_profile(into: &mut Profile, newer: &Profile) {
     for (k, v) in newer {
-        into.insert(k.clone(), v.clone());
+        if v.is_empty() {
+            into.remove(k);
+        } else {
+            into.insert(k.clone(), v.clone());
+        }
     }
+}
+
+/// The profile fields a contact's correction speaks for (its name, company, position, country,
+/// language, phones and emails, and what is derived from them).
+pub const CONTACT_FIELDS: &[&str] = &[
+    "name",
+    "company",
+    "position",
+    "country",
+    "language",
+    "email",
+    "email_domain",
+    "phone",
+    "phone_valid",
+];
+
+/// The profile fields a correction of a lead's request speaks for.
+pub const REQUEST_FIELDS: &[&str] = &["product", "value"];
+
+/// What a correction says of `fields`: each one's value as [`profile_of`] reads it from `n`, and
+/// an empty value for each that `n` no longer has, so that [`merge_profile`] removes it.
+pub fn correction(n: &Normalized, fields: &[&str]) -> Profile {
+    let mut read = profile_of(n);
+    fields
+        .iter()
+        .map(|f| (f.to_string(), read.remove(*f).unwrap_or_default()))
+        .collect()
 }
 
 /// One behaviour event as the scorer sees it.

@@ -453,6 +453,58 @@ fn submissions_give_profiles_that_keep_the_old_content_points() {
 }
 
 #[test]
+fn a_correction_replaces_and_removes_only_the_fields_it_speaks_for() {
+    let n = normalize(
+        &Submission::new(Channel::WebForm, 0)
+            .with("name", "Ivan Petrov")
+            .with("email", "ivan@example.com")
+            .with("company", "ACME")
+            .with("position", "CTO")
+            .with("product", "CRM")
+            .with("company_size", "21–100"),
+        &Default::default(),
+    );
+    let mut lead = profile_of(&n);
+    // The person turns out to work elsewhere, in no stated position, with a new address.
+    let mut fixed = n.clone();
+    fixed.company = Some("Globex".into());
+    fixed.position = None;
+    fixed.emails = normalize(
+        &Submission::new(Channel::WebForm, 0).with("email", "ivan@globex.nl"),
+        &Default::default(),
+    )
+    .emails;
+    let said = correction(&fixed, CONTACT_FIELDS);
+    assert_eq!(
+        said.keys().map(String::as_str).collect::<Vec<_>>(),
+        {
+            let mut keys = CONTACT_FIELDS.to_vec();
+            keys.sort_unstable();
+            keys
+        },
+        "every field the correction speaks for, and nothing else"
+    );
+    assert_eq!(said["position"], "");
+    assert_eq!(said["phone"], "", "the person gave no phone");
+    merge_profile(&mut lead, &said);
+    assert_eq!(lead.get("company").map(String::as_str), Some("Globex"));
+    assert_eq!(
+        lead.get("email_domain").map(String::as_str),
+        Some("globex.nl")
+    );
+    assert_eq!(lead.get("position"), None, "cleared by the correction");
+    assert_eq!(lead.get("phone_valid"), None);
+    assert_eq!(lead.get("product").map(String::as_str), Some("CRM"));
+    assert_eq!(lead.get("company_size").map(String::as_str), Some("21–100"));
+    // A request corrected to no product at all forgets the old one.
+    let mut no_product = n.clone();
+    no_product.product = None;
+    merge_profile(&mut lead, &correction(&no_product, REQUEST_FIELDS));
+    assert_eq!(lead.get("product"), None);
+    assert_eq!(lead.get("company").map(String::as_str), Some("Globex"));
+}
+
+#[test]
 fn points_and_thresholds_outside_the_limit_are_refused() {
     let profile_rule =
         |points: i64| format!("[[profile]]\nname = \"Big\"\nfield = \"x\"\npoints = {points}\n");
