@@ -4639,3 +4639,66 @@ async fn a_deal_is_corrected() {
         assert!(matches!(e, AppError::Forbidden(_)), "{n}: {e:?}");
     }
 }
+
+/// Audit entries of customer merges written before merges named customers by id only lose the
+/// removed customer's name when the database is migrated, and keep the ids; other entries keep
+/// what they say.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn old_customer_merge_entries_lose_the_customers_name() {
+    use sqlx::Connection;
+    const OLD: &str = r#"{"customer":3,"name":"Иван Петров"}"#;
+    const OTHER: &str = r#"{"name":"Иван Петров"}"#;
+    let statements = [
+        format!(
+            "INSERT INTO audit_log (actor, action, entity, entity_id, before, after, at) \
+             VALUES ('test', 'customer.merge', 'customer', 7, '{OLD}', '{{\"into\":7}}', 1)"
+        ),
+        format!(
+            "INSERT INTO audit_log (actor, action, entity, entity_id, before, after, at) \
+             VALUES ('test', 'contact.update', 'contact', 5, '{OTHER}', NULL, 2)"
+        ),
+        // As a database migrated before this migration existed.
+        "DELETE FROM _sqlx_migrations WHERE description = 'customer merge audit names'".into(),
+    ];
+    for db in TestDb::both().await {
+        let n = db.name;
+        drop(open(&db).await);
+        // Each statement on a connection of the backend's own, one row each.
+        macro_rules! run {
+            ($conn:ty) => {{
+                let mut c = <$conn>::connect(&db.url).await.unwrap();
+                for s in &statements {
+                    let done = sqlx::query(s).execute(&mut c).await.unwrap();
+                    assert_eq!(done.rows_affected(), 1, "{n}: {s}");
+                }
+            }};
+        }
+        if n == "sqlite" {
+            run!(sqlx::SqliteConnection);
+        } else {
+            run!(sqlx::PgConnection);
+        }
+        let app = open(&db).await;
+        let admin = Actor::system("test");
+        let before = |entity: &'static str, id: i64| {
+            let app = app.clone();
+            let admin = admin.clone();
+            async move {
+                let entries = app.audit_for(&admin, entity, id).await.unwrap();
+                assert_eq!(entries.len(), 1, "{entity} {id}");
+                let text = entries[0].before.clone().unwrap();
+                serde_json::from_str::<serde_json::Value>(&text).unwrap()
+            }
+        };
+        assert_eq!(
+            before("customer", 7).await,
+            serde_json::json!({"customer": 3}),
+            "{n}"
+        );
+        assert_eq!(
+            before("contact", 5).await,
+            serde_json::from_str::<serde_json::Value>(OTHER).unwrap(),
+            "{n}"
+        );
+    }
+}
