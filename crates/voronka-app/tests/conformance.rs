@@ -4702,3 +4702,137 @@ async fn old_customer_merge_entries_lose_the_customers_name() {
         );
     }
 }
+
+/// A contact's and a deal's changes, newest first, field by field, to those who see them; an
+/// erasure leaves the entries, without their details.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_records_changes_read_field_by_field() {
+    use voronka_app::{AppError, ContactEdit, DealEdit};
+    for db in TestDb::both().await {
+        let n = db.name;
+        let app = open(&db).await;
+        let admin = Actor::system("test");
+        let o = app
+            .capture(req(&[
+                ("name", "Олег Историев"),
+                ("phone", "+79165592001"),
+                ("company", "Ромашка"),
+            ]))
+            .await
+            .unwrap();
+        let (lead, contact) = (o.lead_id.unwrap(), o.contact_id.unwrap());
+        assert!(
+            app.contact_changes(&admin, contact)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{n}"
+        );
+        let edit = ContactEdit {
+            name: "Олег Историев".into(),
+            company: Some("Лютик".into()),
+            ..Default::default()
+        };
+        app.edit_contact(&admin, contact, &edit).await.unwrap();
+        app.edit_contact(
+            &admin,
+            contact,
+            &ContactEdit {
+                position: Some("Директор".into()),
+                add_email: Some("oleg@lyutik.ru".into()),
+                ..edit
+            },
+        )
+        .await
+        .unwrap();
+        let changes = app.contact_changes(&admin, contact).await.unwrap();
+        let read: Vec<Vec<voronka_app::FieldChange>> =
+            changes.iter().map(|c| c.fields.clone()).collect();
+        let f = |field: &str, from: Option<&str>, to: &str| voronka_app::FieldChange {
+            field: field.into(),
+            from: from.map(str::to_string),
+            to: Some(to.into()),
+        };
+        assert_eq!(
+            read,
+            vec![
+                vec![
+                    f("position", None, "Директор"),
+                    f("added_emails", None, "oleg@lyutik.ru"),
+                ],
+                vec![f("company", Some("Ромашка"), "Лютик")],
+            ],
+            "{n}: newest first"
+        );
+        assert!(
+            changes
+                .iter()
+                .all(|c| c.action == "contact.update" && c.actor == "test" && !c.erased),
+            "{n}: {changes:?}"
+        );
+
+        let (_, _, deal) = app
+            .convert(
+                &admin,
+                lead,
+                ConvertInput {
+                    amount: Money::new(500_000, Currency::parse("RUB").unwrap()),
+                    title: Some("Полки".into()),
+                },
+            )
+            .await
+            .unwrap();
+        app.edit_deal(
+            &admin,
+            deal,
+            &DealEdit {
+                title: "Полки".into(),
+                amount: "7 500".into(),
+                currency: None,
+            },
+        )
+        .await
+        .unwrap();
+        let changes = app.deal_changes(&admin, deal).await.unwrap();
+        assert_eq!(changes.len(), 1, "{n}");
+        assert_eq!(
+            changes[0]
+                .fields
+                .iter()
+                .map(|f| (f.field.as_str(), f.from.clone(), f.to.clone()))
+                .collect::<Vec<_>>(),
+            vec![(
+                "amount",
+                Some(Money::new(500_000, Currency::parse("RUB").unwrap()).to_string()),
+                Some(Money::new(750_000, Currency::parse("RUB").unwrap()).to_string())
+            )],
+            "{n}"
+        );
+
+        // A salesperson with no lead of this person sees neither.
+        let seller = Actor::user(
+            app.add_user("hist@mail.ru", "Hist", "password-1", Role::Salesperson)
+                .await
+                .unwrap(),
+        );
+        let e = app.contact_changes(&seller, contact).await.unwrap_err();
+        assert!(matches!(e, AppError::NotFound(_)), "{n}: {e:?}");
+        let e = app.deal_changes(&seller, deal).await.unwrap_err();
+        assert!(
+            matches!(e, AppError::NotFound(_) | AppError::Forbidden(_)),
+            "{n}: {e:?}"
+        );
+
+        // Erased: the entries stay, saying nothing of the person.
+        app.erase_contact(&admin, contact, "по просьбе")
+            .await
+            .unwrap();
+        let changes = app.contact_changes(&admin, contact).await.unwrap();
+        assert_eq!(changes.len(), 3, "{n}: {changes:?}");
+        assert_eq!(changes[0].action, "contact.erase", "{n}");
+        assert!(
+            changes[1..].iter().all(|c| c.erased && c.fields.is_empty()),
+            "{n}: {changes:?}"
+        );
+    }
+}

@@ -36,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/leads/{id}/audit", get(lead_audit))
         .route("/contacts", get(list_contacts))
         .route("/contacts/{id}", get(get_contact).put(edit_contact))
+        .route("/contacts/{id}/changes", get(contact_changes))
         .route("/contacts/{id}/erase", post(erase_contact))
         .route("/accounts", get(list_accounts))
         .route("/accounts/{id}", get(get_account))
@@ -45,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/customer-merges/{id}/undo", post(undo_customer_merge))
         .route("/deals", get(list_deals))
         .route("/deals/{id}", get(get_deal).put(edit_deal))
+        .route("/deals/{id}/changes", get(deal_changes))
         .route("/forms", get(list_forms).post(create_form))
         .route("/forms/{id}", get(get_form).put(update_form))
         .route("/forms/{id}/definition", axum::routing::put(define_form))
@@ -1091,6 +1093,24 @@ async fn get_deal(
     Path(id): Path<String>,
 ) -> ApiResult<Json<voronka_core::Deal>> {
     Ok(Json(s.app.deal(&actor, parse_id(&id, IdOf::Deal)?).await?))
+}
+
+async fn contact_changes(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<voronka_app::Change>>> {
+    let id = parse_id(&id, IdOf::Contact)?;
+    Ok(Json(s.app.contact_changes(&actor, id).await?))
+}
+
+async fn deal_changes(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<voronka_app::Change>>> {
+    let id = parse_id(&id, IdOf::Deal)?;
+    Ok(Json(s.app.deal_changes(&actor, id).await?))
 }
 
 async fn list_forms(

@@ -3397,6 +3397,41 @@ async fn a_contact_is_corrected_over_the_api() {
         (StatusCode::NOT_FOUND, &json!("contact_not_found")),
         "{e}"
     );
+    // The contact's changes: the one correction that went through, field by field.
+    let changes: Value = s.json(&format!("{path}/changes"), &reader).await;
+    let changes = changes.as_array().unwrap_or_else(|| panic!("{changes}"));
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0]["action"], "contact.update");
+    assert_eq!(changes[0]["erased"], false);
+    let field = |name: &str| {
+        changes[0]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["field"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name}: {}", changes[0]))
+    };
+    assert_eq!(
+        field("country"),
+        json!({"field": "country", "from": null, "to": "NL"})
+    );
+    assert_eq!(field("company")["to"], "Лютик");
+    assert_eq!(field("added_phones")["to"], "+31612345678");
+    let (st, e) = error_of(
+        s.http
+            .get(format!("{}/api/v1/contacts/999999/changes", s.base))
+            .bearer_auth(&tok)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (st, &e["code"]),
+        (StatusCode::NOT_FOUND, &json!("contact_not_found")),
+        "{e}"
+    );
 }
 
 /// What a lead asks for, corrected over the API with PUT; a wrong value named; a reader refused.
@@ -3485,6 +3520,15 @@ async fn a_deal_is_corrected_over_the_api() {
         "{d}"
     );
     assert_eq!(s.json(&path, &tok).await["amount"]["minor"], 200_050);
+    let changes: Value = s.json(&format!("{path}/changes"), &tok).await;
+    assert_eq!(changes[0]["action"], "deal.update", "{changes}");
+    let fields: Vec<&str> = changes[0]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["title", "amount"], "{changes}");
     let (st, e) = error_of(put(json!({"title": "", "amount": "-1"})).await.unwrap()).await;
     let fields: Vec<&str> = e["fields"]
         .as_array()

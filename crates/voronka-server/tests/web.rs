@@ -3486,6 +3486,7 @@ async fn a_contact_is_corrected_from_its_page() {
         "{}",
         around(&page.body, "edit-contact")
     );
+    assert!(!page.body.contains("id=\"changes\""), "nothing changed yet");
     let form = |csrf: &str, name: &str, phone: &str| {
         vec![
             ("csrf", csrf.to_string()),
@@ -3525,6 +3526,26 @@ async fn a_contact_is_corrected_from_its_page() {
         "{}",
         page.body
     );
+    // The page lists the change, field by field, the old name escaped as everywhere.
+    let section = |body: &str| {
+        let after = body
+            .split_once("id=\"changes\"")
+            .map(|(_, a)| a)
+            .unwrap_or("");
+        after.split("</section>").next().unwrap_or("").to_string()
+    };
+    let changes = section(&page.body);
+    assert!(
+        changes.contains("Contact corrected")
+            && changes.contains(
+                "<dt>Name</dt><dd><del><bdi>Анна &#60;i&#62;Опечатка&#60;/i&#62;</bdi></del> → \
+                 <ins><bdi>Анна Верная</bdi></ins></dd>"
+            )
+            && changes.contains("<dt>Company</dt><dd><del><bdi>Ромашка</bdi></del>")
+            && changes.contains("<dt>Phone added</dt><dd><del><bdi>—</bdi></del> → <ins><bdi>+79169100002</bdi></ins>")
+            && !changes.contains("<i>"),
+        "{changes}"
+    );
     // The first phone removed with its box ticked.
     assert!(
         page.body
@@ -3541,6 +3562,15 @@ async fn a_contact_is_corrected_from_its_page() {
         !page.body.contains("tel:+79169100001") && page.body.contains("tel:+79169100002"),
         "{}",
         page.body
+    );
+    let changes = section(&page.body);
+    let (removed, added) = (changes.find("Phone removed"), changes.find("Phone added"));
+    assert!(
+        changes.contains("<span class=\"count\">2</span>")
+            && removed.is_some()
+            && added.is_some()
+            && removed < added,
+        "the newest first: {changes}"
     );
     let r = post(form("forged", "Кто-то", "")).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
@@ -3719,6 +3749,18 @@ async fn a_deal_is_corrected_on_its_page() {
             && page.body.contains("12\u{202f}000.00 RUB"),
         "{}",
         page.body
+    );
+    // The change, listed on the page: title and amount as they read before and after.
+    let changes = page
+        .body
+        .split_once("id=\"changes\"")
+        .map(|(_, a)| a.split("</section>").next().unwrap_or(""))
+        .unwrap_or("");
+    assert!(
+        changes.contains("Deal corrected")
+            && changes.contains("<del><bdi>Стеллажи &#60;b&#62;</bdi></del> → <ins><bdi>Монтаж</bdi></ins>")
+            && changes.contains("<del><bdi>10\u{202f}000.00 RUB</bdi></del> → <ins><bdi>12\u{202f}000.00 RUB</bdi></ins>"),
+        "{changes}"
     );
     s.app
         .add_user("deal.look@mail.ru", "Look", PASSWORD, Role::Viewer)

@@ -315,26 +315,25 @@ const AUDIT_PAGE: i64 = 100;
 /// "field: old → new" (the update time left out); a single document (a notice, a setting)
 /// is shown as itself.
 fn changes(before: Option<&str>, after: Option<&str>) -> String {
-    use serde_json::Value;
-    let object = |s: Option<&str>| match s.map(serde_json::from_str::<Value>) {
-        Some(Ok(Value::Object(m))) => Some(m),
-        _ => None,
+    let object = |s: Option<&str>| {
+        matches!(
+            s.map(serde_json::from_str::<serde_json::Value>),
+            Some(Ok(serde_json::Value::Object(_)))
+        )
     };
-    let (Some(b), Some(a)) = (object(before), object(after)) else {
+    if !(object(before) && object(after)) {
         return summary(after.unwrap_or_default());
-    };
-    let shown = |v: Option<&Value>| match v {
-        None | Some(Value::Null) => "—".to_string(),
-        Some(Value::String(s)) => s.clone(),
-        Some(v) => v.to_string(),
-    };
-    let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    let parts: Vec<String> = keys
-        .into_iter()
-        .filter(|k| k.as_str() != "updated_at" && b.get(*k) != a.get(*k))
-        .map(|k| format!("{k}: {} → {}", shown(b.get(k)), shown(a.get(k))))
+    }
+    let parts: Vec<String> = voronka_app::fields_changed(before, after)
+        .iter()
+        .map(|c| {
+            format!(
+                "{}: {} → {}",
+                t::change_field_label(&c.field),
+                c.from.as_deref().unwrap_or("—"),
+                c.to.as_deref().unwrap_or("—")
+            )
+        })
         .collect();
     summary(&parts.join("; "))
 }

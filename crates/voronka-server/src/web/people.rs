@@ -53,6 +53,46 @@ struct ContactPage {
     edit_open: bool,
     /// The phones and emails the form offers to remove.
     removable: Vec<Removable>,
+    changes: Vec<ChangeView>,
+}
+
+/// One entry of a record's changes, as its page lists them.
+pub(crate) struct ChangeView {
+    when: When,
+    who: String,
+    action: String,
+    erased: bool,
+    /// Each field: its name in words, what it said, what it says (— for nothing).
+    fields: Vec<(String, String, String)>,
+}
+
+impl ChangeView {
+    fn list(changes: Vec<voronka_app::Change>) -> Vec<ChangeView> {
+        let now = now();
+        changes
+            .into_iter()
+            .map(|c| ChangeView {
+                when: When::new(c.at, now),
+                who: t::system_actor(&c.actor)
+                    .map(str::to_string)
+                    .unwrap_or(c.actor),
+                action: t::audit_action_label(&c.action),
+                erased: c.erased,
+                fields: c
+                    .fields
+                    .into_iter()
+                    .map(|f| {
+                        let dash = || "—".to_string();
+                        (
+                            t::change_field_label(&f.field),
+                            f.from.unwrap_or_else(dash),
+                            f.to.unwrap_or_else(dash),
+                        )
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
 }
 
 /// A phone or an email the correction form offers to remove.
@@ -87,6 +127,7 @@ async fn contact_page(
     typed: Option<voronka_app::ContactEdit>,
 ) -> Result<ContactPage, AppError> {
     let d = state.app.contact_detail(&user.actor(), id).await?;
+    let changes = ChangeView::list(state.app.contact_changes(&user.actor(), id).await?);
     let now = now();
     let c = &d.contact;
     let edit_open = typed.is_some();
@@ -128,6 +169,7 @@ async fn contact_page(
         edits: user.user.role.writes_leads() && c.erased_at.is_none(),
         typed,
         edit_open,
+        changes,
     })
 }
 
@@ -558,6 +600,7 @@ struct DealPage {
     edits: bool,
     typed: voronka_app::DealEdit,
     edit_open: bool,
+    changes: Vec<ChangeView>,
 }
 
 pub(crate) async fn deal(
@@ -583,6 +626,7 @@ async fn deal_page(
     typed: Option<voronka_app::DealEdit>,
 ) -> Result<DealPage, AppError> {
     let d = state.app.deal(&user.actor(), id).await?;
+    let changes = ChangeView::list(state.app.deal_changes(&user.actor(), id).await?);
     let edit_open = typed.is_some();
     Ok(DealPage {
         layout: Layout::new(user, "customers", d.title.clone()),
@@ -599,6 +643,7 @@ async fn deal_page(
             currency: Some(d.amount.currency.as_str().to_string()),
         }),
         edit_open,
+        changes,
     })
 }
 

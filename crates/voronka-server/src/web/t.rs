@@ -128,11 +128,51 @@ pub fn audit_action_label(code: &str) -> String {
         "contact.merge" => "Contacts merged",
         "sla.notify_owner" => "Owner reminded of the first response",
         "sla.escalate_team_lead" => "Escalated to the team lead",
+        "request" => "Request corrected",
+        "lead.unmerge" => "Lead merge undone",
+        "lead.not_duplicate" => "Marked as not a duplicate",
+        "leads.export" => "Leads exported",
+        "contact.update" => "Contact corrected",
+        "contact.erase" => "Personal data erased",
+        "customer.merge" => "Customers merged",
+        "customer.unmerge" => "Customer merge undone",
+        "deal.update" => "Deal corrected",
+        "spend.add" => "Spend added",
+        "spend.update" => "Spend changed",
+        "spend.delete" => "Spend deleted",
+        "spend.import" => "Spend imported",
         other => return other.to_string(),
     }
     .to_string()
 }
 
+/// A field a change changed, in words; a field of no known name by its key.
+pub fn change_field_label(field: &str) -> String {
+    match field {
+        "full_name" => "Name",
+        "title" => "Title",
+        "product" => "Product",
+        "value" => "Value estimate",
+        "amount" => "Amount",
+        "position" => "Position",
+        "company" => "Company",
+        "country" => "Country",
+        "language" => "Language",
+        "added_phones" => "Phone added",
+        "added_emails" => "Email added",
+        "removed_phones" => "Phone removed",
+        "removed_emails" => "Email removed",
+        "stage" => "Stage",
+        "temperature" => "Temperature",
+        "owner_id" => "Owner",
+        "reason" => "Reason",
+        other => return other.to_string(),
+    }
+    .to_string()
+}
+
+pub const CHANGES: &str = "Changes";
+pub const CHANGE_DETAILS_ERASED: &str = "Its details went with the person's data.";
 pub const OLDER_ENTRIES: &str = "Older entries";
 pub const NEWEST_ENTRIES: &str = "Newest entries";
 

@@ -1,0 +1,197 @@
+//! A record's changes as its page shows them: the audit log's entries for it, newest first, each
+//! with the fields it changed (what they said before and after), read from the entry's JSON.
+
+use crate::{Actor, App, Result};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use voronka_core::{Id, Millis, Money};
+use voronka_store::AuditEntry;
+
+/// One field a change changed; `None` where it said nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// One entry of a record's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub id: Id,
+    pub at: Millis,
+    pub actor: String,
+    /// The audit log's action code (`contact.update`, `deal.update` …).
+    pub action: String,
+    pub fields: Vec<FieldChange>,
+    /// Its details went with the person's data when that was erased.
+    pub erased: bool,
+}
+
+/// Keys that say when, not what: a change of them alone is no change of the record.
+const WHEN_KEYS: &[&str] = &["updated_at"];
+
+/// The order in which a page lists the fields it knows; others follow by name.
+const FIELD_ORDER: &[&str] = &[
+    "full_name",
+    "title",
+    "product",
+    "value",
+    "amount",
+    "position",
+    "company",
+    "country",
+    "language",
+    "added_phones",
+    "added_emails",
+    "removed_phones",
+    "removed_emails",
+];
+
+/// The fields whose values differ between an entry's `before` and `after` (JSON objects), those
+/// of [`FIELD_ORDER`] first. Money (`{minor, currency}`) reads as an amount, a list as its items
+/// joined; an empty list or text, and any other nested document, as nothing.
+pub fn fields_changed(before: Option<&str>, after: Option<&str>) -> Vec<FieldChange> {
+    let object = |text: Option<&str>| -> Map<String, Value> {
+        match text.and_then(|t| serde_json::from_str::<Value>(t).ok()) {
+            Some(Value::Object(m)) => m,
+            _ => Map::new(),
+        }
+    };
+    let (before, after) = (object(before), object(after));
+    let mut keys: Vec<&String> = after
+        .keys()
+        .chain(before.keys().filter(|k| !after.contains_key(*k)))
+        .collect();
+    keys.sort_by_key(|k| {
+        (
+            FIELD_ORDER
+                .iter()
+                .position(|f| f == k)
+                .unwrap_or(FIELD_ORDER.len()),
+            k.as_str(),
+        )
+    });
+    let mut out = Vec::new();
+    for key in keys {
+        if WHEN_KEYS.contains(&key.as_str()) {
+            continue;
+        }
+        let from = before.get(key).and_then(shown);
+        let to = after.get(key).and_then(shown);
+        if from != to {
+            out.push(FieldChange {
+                field: key.clone(),
+                from,
+                to,
+            });
+        }
+    }
+    out
+}
+
+/// A JSON value as a page shows it; nothing for null, an empty text or an empty list.
+fn shown(v: &Value) -> Option<String> {
+    let text = match v {
+        Value::Null => return None,
+        Value::String(s) => s.trim().to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Array(items) => items
+            .iter()
+            .filter_map(shown)
+            .collect::<Vec<_>>()
+            .join(", "),
+        // Money reads as an amount; other documents (an erasure's counts) are the audit log's.
+        Value::Object(_) => serde_json::from_value::<Money>(v.clone()).ok()?.to_string(),
+    };
+    (!text.is_empty()).then_some(text)
+}
+
+fn changes(entries: Vec<AuditEntry>) -> Vec<Change> {
+    entries
+        .into_iter()
+        .rev()
+        .map(|e| Change {
+            fields: fields_changed(e.before.as_deref(), e.after.as_deref()),
+            erased: e.before.is_none() && e.after.is_none(),
+            id: e.id,
+            at: e.at,
+            actor: e.actor,
+            action: e.action,
+        })
+        .collect()
+}
+
+impl App {
+    /// A contact's changes, newest first, to those who see the contact.
+    pub async fn contact_changes(&self, actor: &Actor, id: Id) -> Result<Vec<Change>> {
+        self.contact_detail(actor, id).await?;
+        Ok(changes(self.store.audit_for("contact", id).await?))
+    }
+
+    /// A deal's changes, newest first, to those who see the lead it came from.
+    pub async fn deal_changes(&self, actor: &Actor, id: Id) -> Result<Vec<Change>> {
+        self.deal(actor, id).await?;
+        Ok(changes(self.store.audit_for("deal", id).await?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(field: &str, from: Option<&str>, to: Option<&str>) -> FieldChange {
+        FieldChange {
+            field: field.into(),
+            from: from.map(str::to_string),
+            to: to.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_contacts_correction_reads_field_by_field() {
+        let before = r#"{"full_name":"Иван Петроф","position":"менеджер","company":"Ромашка","country":null,"language":"ru"}"#;
+        let after = r#"{"full_name":"Иван Петров","position":null,"company":"Ромашка","country":"RU","language":"ru","added_phones":["+79161234567"],"added_emails":[],"removed_phones":[],"removed_emails":["old@mail.ru"]}"#;
+        assert_eq!(
+            fields_changed(Some(before), Some(after)),
+            vec![
+                change("full_name", Some("Иван Петроф"), Some("Иван Петров")),
+                change("position", Some("менеджер"), None),
+                change("country", None, Some("RU")),
+                change("added_phones", None, Some("+79161234567")),
+                change("removed_emails", None, Some("old@mail.ru")),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_deals_amount_reads_as_money_and_the_time_of_the_change_is_no_change() {
+        let before = r#"{"id":4,"title":"Склад","amount":{"minor":1500000,"currency":"RUB"},"updated_at":1}"#;
+        let after = r#"{"id":4,"title":"Склад","amount":{"minor":1750050,"currency":"EUR"},"updated_at":2}"#;
+        let from = Money::new(1_500_000, voronka_core::Currency::parse("RUB").unwrap());
+        let to = Money::new(1_750_050, voronka_core::Currency::parse("EUR").unwrap());
+        assert_eq!(
+            fields_changed(Some(before), Some(after)),
+            vec![change(
+                "amount",
+                Some(&from.to_string()),
+                Some(&to.to_string())
+            )]
+        );
+    }
+
+    #[test]
+    fn what_is_not_an_object_or_not_there_changes_nothing_it_cannot_read() {
+        assert!(fields_changed(None, None).is_empty());
+        assert!(fields_changed(Some("not json"), Some("[1, 2]")).is_empty());
+        assert_eq!(
+            fields_changed(Some(r#"{"name":"A","gone":"x"}"#), Some(r#"{"name":"A"}"#)),
+            vec![change("gone", Some("x"), None)]
+        );
+        assert_eq!(
+            fields_changed(None, Some(r#"{"reason":"asked","erased":{"leads":2}}"#)),
+            vec![change("reason", None, Some("asked"))]
+        );
+    }
+}
