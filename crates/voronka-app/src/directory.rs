@@ -29,7 +29,8 @@ pub struct ContactEdit {
     pub position: Option<String>,
     #[serde(default)]
     pub company: Option<String>,
-    /// ISO 3166 alpha-2 ("RU", "NL").
+    /// ISO 3166 alpha-2 ("RU", "NL"). A new country reads again the phones that did not read
+    /// as numbers where they were first read.
     #[serde(default)]
     pub country: Option<String>,
     /// ISO 639-1 ("ru", "en").
@@ -296,6 +297,26 @@ impl App {
                 )),
             }
         }
+        // A phone that did not read as a number in the region it was read in is read again in
+        // the country the person turns out to be in; one that now reads replaces it.
+        let mut reread = Vec::new();
+        if let Some(country) = country
+            .as_deref()
+            .filter(|c| before.contact.country.as_deref() != Some(*c))
+        {
+            for p in before.contact.phones.iter().filter(|p| !p.valid) {
+                // The phone as the contact shows it and its removal names it.
+                let shown = p.e164.as_ref().unwrap_or(&p.raw);
+                let again = normalize_phone(&p.raw, country);
+                if again.valid
+                    && !edit.remove_phones.contains(shown)
+                    && !added.phones.iter().any(|a| a.e164 == again.e164)
+                {
+                    reread.push(shown.clone());
+                    added.phones.push(again);
+                }
+            }
+        }
         let Some(full_name) = name.filter(|_| errors.is_empty()) else {
             return Err(AppError::invalid_fields(
                 Message::new("contact_invalid"),
@@ -314,9 +335,11 @@ impl App {
         if !added.phones.is_empty() || !added.emails.is_empty() {
             tx.enrich_contact(id, &added, at).await?;
         }
-        if !edit.remove_phones.is_empty() || !edit.remove_emails.is_empty() {
+        let removed_phones: Vec<String> =
+            edit.remove_phones.iter().chain(&reread).cloned().collect();
+        if !removed_phones.is_empty() || !edit.remove_emails.is_empty() {
             let left = tx
-                .remove_contact_details(id, &edit.remove_phones, &edit.remove_emails)
+                .remove_contact_details(id, &removed_phones, &edit.remove_emails)
                 .await?;
             // A lead is a person one can reach: the last way is not removed.
             if left == 0 {
@@ -339,11 +362,7 @@ impl App {
             phones: c
                 .phones
                 .iter()
-                .filter(|p| {
-                    !edit
-                        .remove_phones
-                        .contains(p.e164.as_ref().unwrap_or(&p.raw))
-                })
+                .filter(|p| !removed_phones.contains(p.e164.as_ref().unwrap_or(&p.raw)))
                 .chain(&added.phones)
                 .cloned()
                 .collect(),
@@ -385,7 +404,7 @@ impl App {
                     "language": fields.language,
                     "added_phones": added.phones.iter().map(|p| &p.e164).collect::<Vec<_>>(),
                     "added_emails": added.emails.iter().map(|e| &e.normalized).collect::<Vec<_>>(),
-                    "removed_phones": edit.remove_phones,
+                    "removed_phones": removed_phones,
                     "removed_emails": edit.remove_emails,
                 })
                 .to_string(),

@@ -4836,3 +4836,81 @@ async fn a_records_changes_read_field_by_field() {
         );
     }
 }
+
+/// A phone written without its country code that did not read in the workspace's region reads
+/// again when the contact's country is corrected: it is kept as the number it now is (found by
+/// it, scored as a valid phone), and the audit log names the swap.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrected_country_reads_the_contacts_phones_again() {
+    use voronka_app::ContactEdit;
+    for db in TestDb::both().await {
+        let n = db.name;
+        let app = open(&db).await;
+        let admin = Actor::system("test");
+        let o = app
+            .capture(req(&[
+                ("name", "Joost de Vries"),
+                ("phone", "020 794 3111"),
+                ("email", "joost@devries.nl"),
+            ]))
+            .await
+            .unwrap();
+        let contact = o.contact_id.unwrap();
+        let phones = |d: &voronka_store::ContactDetail| {
+            d.contact
+                .phones
+                .iter()
+                .map(|p| (p.raw.clone(), p.e164.clone(), p.valid))
+                .collect::<Vec<_>>()
+        };
+        let d = app.contact_detail(&admin, contact).await.unwrap();
+        assert!(
+            phones(&d).iter().all(|(_, _, valid)| !valid),
+            "{n}: a Dutch number read in Russia: {:?}",
+            phones(&d)
+        );
+        let edit = ContactEdit {
+            name: "Joost de Vries".into(),
+            country: Some("NL".into()),
+            ..Default::default()
+        };
+        let d = app.edit_contact(&admin, contact, &edit).await.unwrap();
+        assert_eq!(
+            phones(&d),
+            vec![("020 794 3111".into(), Some("+31207943111".into()), true)],
+            "{n}"
+        );
+        // Unchanged country: nothing read again, nothing lost.
+        let d = app.edit_contact(&admin, contact, &edit).await.unwrap();
+        assert_eq!(phones(&d).len(), 1, "{n}");
+        let changes = app.contact_changes(&admin, contact).await.unwrap();
+        let first = changes.last().unwrap();
+        assert!(
+            first
+                .fields
+                .iter()
+                .any(|f| f.field == "added_phones" && f.to.as_deref() == Some("+31207943111"))
+                && first
+                    .fields
+                    .iter()
+                    .any(|f| f.field == "removed_phones" && f.to.is_some()),
+            "{n}: {first:?}"
+        );
+        let (found, _) = app
+            .list_leads(
+                &admin,
+                LeadQuery {
+                    text: Some("+31207943111".into()),
+                    limit: 10,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            found.iter().map(|l| l.lead.id).collect::<Vec<_>>(),
+            vec![o.lead_id.unwrap()],
+            "{n}"
+        );
+    }
+}
