@@ -227,26 +227,13 @@ impl App {
                 }
             })
             .ok();
-        let amount = currency.and_then(|c| match Money::parse_major(&input.amount, c) {
-            Ok(m) if m.minor <= 0 => {
-                errors.push(FieldError::new(
-                    "amount",
-                    Message::new("spend_not_positive"),
-                ));
-                None
-            }
-            Ok(m) if m.minor > Money::MAX_MINOR => {
-                errors.push(FieldError::new(
-                    "amount",
-                    Message::new("spend_amount_too_large").with("max", Money::MAX_MINOR),
-                ));
-                None
-            }
-            Ok(m) => Some(m),
-            Err(_) => {
-                errors.push(FieldError::new("amount", Message::new("amount_invalid")));
-                None
-            }
+        let amount = currency.and_then(|c| {
+            let bounds = crate::error::AmountBounds {
+                min_minor: 1,
+                below: Message::new("spend_not_positive"),
+                above: Message::new("spend_amount_too_large").with("max", Money::MAX_MINOR),
+            };
+            crate::error::typed_amount("amount", &input.amount, c, bounds, &mut errors)
         });
         let note = clean_text(input.note.as_deref().unwrap_or(""));
         if note.chars().count() > MAX_SPEND_NOTE {

@@ -725,46 +725,20 @@ impl App {
                 Message::new("contact_text_too_long").with("max", MAX_CONTACT_TEXT),
             ));
         }
-        let code = edit
-            .currency
-            .as_deref()
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .unwrap_or(before.amount.currency.as_str());
-        let amount = match voronka_core::Currency::parse(code) {
-            Err(_) => {
-                errors.push(crate::FieldError::new(
-                    "currency",
-                    Message::new("currency_choose"),
-                ));
-                None
-            }
-            Ok(c) => match voronka_core::Money::parse_major(&edit.amount, c) {
-                Ok(m) if m.minor < 0 => {
-                    errors.push(crate::FieldError::new(
-                        "amount",
-                        Message::new("deal_amount_negative"),
-                    ));
-                    None
-                }
-                Ok(m) if m.minor > voronka_core::Money::MAX_MINOR => {
-                    errors.push(crate::FieldError::new(
-                        "amount",
-                        Message::new("deal_amount_too_large")
-                            .with("max", voronka_core::Money::MAX_MINOR),
-                    ));
-                    None
-                }
-                Ok(m) => Some(m),
-                Err(_) => {
-                    errors.push(crate::FieldError::new(
-                        "amount",
-                        Message::new("amount_invalid"),
-                    ));
-                    None
-                }
-            },
-        };
+        let currency = crate::error::typed_currency(
+            edit.currency.as_deref(),
+            before.amount.currency.as_str(),
+            &mut errors,
+        );
+        let amount = currency.and_then(|c| {
+            let bounds = crate::error::AmountBounds {
+                min_minor: 0,
+                below: Message::new("deal_amount_negative"),
+                above: Message::new("deal_amount_too_large")
+                    .with("max", voronka_core::Money::MAX_MINOR),
+            };
+            crate::error::typed_amount("amount", &edit.amount, c, bounds, &mut errors)
+        });
         let (Some(amount), true) = (amount, errors.is_empty()) else {
             return Err(AppError::invalid_fields(
                 Message::new("deal_invalid"),

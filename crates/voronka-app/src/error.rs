@@ -1,7 +1,7 @@
 use crate::message::Message;
 use serde::Serialize;
 use voronka_core::intake::text::Args;
-use voronka_core::StageError;
+use voronka_core::{Money, StageError};
 use voronka_store::StoreError;
 
 /// What is wrong with one field: its code and values ([`Message`]) and, for clients that show
@@ -24,6 +24,51 @@ impl FieldError {
             args: message.args,
         }
     }
+}
+
+/// What an amount typed in major units may be: at least `min_minor` (minor units), at most
+/// [`Money::MAX_MINOR`], each bound with what a person is told when it is passed.
+pub(crate) struct AmountBounds {
+    pub min_minor: i64,
+    pub below: Message,
+    pub above: Message,
+}
+
+/// An amount typed in major units of `currency` ("150 000,50"), within `bounds`; when it is not,
+/// `field`'s problem is added to `errors` and nothing is answered.
+pub(crate) fn typed_amount(
+    field: &str,
+    text: &str,
+    currency: voronka_core::Currency,
+    bounds: AmountBounds,
+    errors: &mut Vec<FieldError>,
+) -> Option<Money> {
+    let problem = match Money::parse_major(text, currency) {
+        Ok(m) if m.minor < bounds.min_minor => bounds.below,
+        Ok(m) if m.minor > Money::MAX_MINOR => bounds.above,
+        Ok(m) => return Some(m),
+        Err(_) => Message::new("amount_invalid"),
+    };
+    errors.push(FieldError::new(field, problem));
+    None
+}
+
+/// The currency a form names (`default` when left blank); when it names none, the `currency`
+/// field's problem is added to `errors`.
+pub(crate) fn typed_currency(
+    code: Option<&str>,
+    default: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<voronka_core::Currency> {
+    let code = code
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .unwrap_or(default);
+    let parsed = voronka_core::Currency::parse(code).ok();
+    if parsed.is_none() {
+        errors.push(FieldError::new("currency", Message::new("currency_choose")));
+    }
+    parsed
 }
 
 /// Errors of the use cases; the HTTP face maps each kind to one status.

@@ -681,31 +681,19 @@ impl App {
         {
             None => None,
             Some(text) => {
-                let code = edit
-                    .currency
-                    .as_deref()
-                    .map(str::trim)
-                    .filter(|c| !c.is_empty())
-                    .unwrap_or(&self.settings.default_currency);
-                match voronka_core::Currency::parse(code) {
-                    Err(_) => {
-                        errors.push(crate::FieldError::new(
-                            "currency",
-                            Message::new("currency_choose"),
-                        ));
-                        None
-                    }
-                    Ok(c) => match Money::parse_major(text, c) {
-                        Ok(m) if m.minor >= 0 && m.minor <= Money::MAX_MINOR => Some(m),
-                        _ => {
-                            errors.push(crate::FieldError::new(
-                                "value",
-                                Message::new("amount_invalid"),
-                            ));
-                            None
-                        }
-                    },
-                }
+                let currency = crate::error::typed_currency(
+                    edit.currency.as_deref(),
+                    &self.settings.default_currency,
+                    &mut errors,
+                );
+                currency.and_then(|c| {
+                    let bounds = crate::error::AmountBounds {
+                        min_minor: 0,
+                        below: Message::new("amount_invalid"),
+                        above: Message::new("amount_invalid"),
+                    };
+                    crate::error::typed_amount("value", text, c, bounds, &mut errors)
+                })
             }
         };
         if !errors.is_empty() {
