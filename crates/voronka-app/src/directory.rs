@@ -349,13 +349,13 @@ impl App {
                 ));
             }
         }
-        tx.update_contact(id, &fields, at).await?;
+        let company = tx.update_contact(id, &fields, at).await?;
         let c = &before.contact;
         // The rules may read who the person is and how to reach them: each of their leads is
         // scored by what the contact says now.
         let said = voronka_core::intake::Normalized {
             full_name: Some(fields.full_name.clone()),
-            company: fields.company.clone(),
+            company: company.clone(),
             position: fields.position.clone(),
             country: fields.country.clone(),
             language: fields.language.clone(),
@@ -399,7 +399,7 @@ impl App {
                 serde_json::json!({
                     "full_name": fields.full_name,
                     "position": fields.position,
-                    "company": fields.company,
+                    "company": company,
                     "country": fields.country,
                     "language": fields.language,
                     "added_phones": added.phones.iter().map(|p| &p.e164).collect::<Vec<_>>(),

@@ -1,5 +1,6 @@
 //! A record's changes as its page shows them: the audit log's entries for it, newest first, each
-//! with the fields it changed (what they said before and after), read from the entry's JSON.
+//! with the fields it changed (what they said before and after), read from the entry's JSON; an
+//! entry that changed nothing is left out.
 
 use crate::{Actor, App, Result};
 use serde::Serialize;
@@ -49,7 +50,7 @@ const FIELD_ORDER: &[&str] = &[
 ];
 
 /// The fields whose values differ between an entry's `before` and `after` (JSON objects), those
-/// of [`FIELD_ORDER`] first. Money (`{minor, currency}`) reads as an amount, a list as its items
+/// of [`FIELD_ORDER`] first; what a `removed_…` list names reads as there before and gone after. Money (`{minor, currency}`) reads as an amount, a list as its items
 /// joined; an empty list or text, and any other nested document, as nothing.
 pub fn fields_changed(before: Option<&str>, after: Option<&str>) -> Vec<FieldChange> {
     let object = |text: Option<&str>| -> Map<String, Value> {
@@ -77,8 +78,12 @@ pub fn fields_changed(before: Option<&str>, after: Option<&str>) -> Vec<FieldCha
         if WHEN_KEYS.contains(&key.as_str()) {
             continue;
         }
-        let from = before.get(key).and_then(shown);
-        let to = after.get(key).and_then(shown);
+        let mut from = before.get(key).and_then(shown);
+        let mut to = after.get(key).and_then(shown);
+        // What a change removed (`removed_phones`) was there before it and is not after.
+        if key.starts_with("removed_") && from.is_none() {
+            std::mem::swap(&mut from, &mut to);
+        }
         if from != to {
             out.push(FieldChange {
                 field: key.clone(),
@@ -108,6 +113,7 @@ fn shown(v: &Value) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
+/// The entries, newest first, less those that changed nothing (a form saved as it was).
 fn changes(entries: Vec<AuditEntry>) -> Vec<Change> {
     entries
         .into_iter()
@@ -120,6 +126,7 @@ fn changes(entries: Vec<AuditEntry>) -> Vec<Change> {
             actor: e.actor,
             action: e.action,
         })
+        .filter(|c| c.erased || !c.fields.is_empty())
         .collect()
 }
 
@@ -160,7 +167,7 @@ mod tests {
                 change("position", Some("менеджер"), None),
                 change("country", None, Some("RU")),
                 change("added_phones", None, Some("+79161234567")),
-                change("removed_emails", None, Some("old@mail.ru")),
+                change("removed_emails", Some("old@mail.ru"), None),
             ]
         );
     }

@@ -3564,7 +3564,12 @@ async fn a_contact_is_corrected_from_its_page() {
         page.body
     );
     let changes = section(&page.body);
-    let (removed, added) = (changes.find("Phone removed"), changes.find("Phone added"));
+    let (removed, added) = (
+        changes.find(
+            "<dt>Phone removed</dt><dd><del><bdi>+79169100001</bdi></del> → <ins><bdi>—</bdi></ins>",
+        ),
+        changes.find("Phone added"),
+    );
     assert!(
         changes.contains("<span class=\"count\">2</span>")
             && removed.is_some()

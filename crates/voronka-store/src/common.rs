@@ -3303,7 +3303,12 @@ impl Tx for SqlTx {
         Ok(())
     }
 
-    async fn update_contact(&mut self, id: Id, c: &ContactFields, at: Millis) -> Result<()> {
+    async fn update_contact(
+        &mut self,
+        id: Id,
+        c: &ContactFields,
+        at: Millis,
+    ) -> Result<Option<String>> {
         use voronka_core::intake::keys::block_key_of;
         let merged: Option<Option<Id>> =
             sqlx::query_scalar("SELECT merged_into FROM contacts WHERE id = $1")
@@ -3363,7 +3368,16 @@ impl Tx for SqlTx {
         .execute(&mut *self.tx)
         .await?;
         // The old name does not stay findable.
-        self.refresh_search_text(id).await
+        self.refresh_search_text(id).await?;
+        Ok(match account_id {
+            Some(a) => Some(
+                sqlx::query_scalar("SELECT name FROM accounts WHERE id = $1")
+                    .bind(a)
+                    .fetch_one(&mut *self.tx)
+                    .await?,
+            ),
+            None => None,
+        })
     }
 
     async fn remove_contact_details(

@@ -405,7 +405,14 @@ pub trait Tx: RoutingTx + ScoreTx + ChannelTx + Send {
     /// Sets a contact's own fields as corrected by hand (its company through the account of that
     /// name), its blocking key, the name of a customer named after it, and the search text of
     /// each of its leads from what it holds now; a conflict when it was merged into another.
-    async fn update_contact(&mut self, id: Id, c: &ContactFields, at: Millis) -> Result<()>;
+    /// Answers the name of the company as its account is named (an account of the same name in
+    /// another legal form, "ACME Ltd" for "ACME", is the same company).
+    async fn update_contact(
+        &mut self,
+        id: Id,
+        c: &ContactFields,
+        at: Millis,
+    ) -> Result<Option<String>>;
     /// Removes phones (by E.164, or as typed when it has none) and emails (normalized) from a
     /// contact; answers how many ways to reach it (phones, emails, profiles) are left.
     async fn remove_contact_details(
