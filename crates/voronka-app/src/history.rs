@@ -137,6 +137,25 @@ impl App {
         Ok(changes(self.store.audit_for("contact", id).await?))
     }
 
+    /// The corrections of what a lead asks for (its product and value estimate), newest first, to
+    /// those who see the lead; its other changes have their own history (stages, owner, notes).
+    pub async fn request_changes(&self, actor: &Actor, id: Id) -> Result<Vec<Change>> {
+        self.lead_detail(actor, id).await?;
+        let entries = self.store.audit_for("lead", id).await?;
+        let mut out = changes(
+            entries
+                .into_iter()
+                .filter(|e| e.action == "request")
+                .collect(),
+        );
+        for c in &mut out {
+            c.fields
+                .retain(|f| voronka_core::scoring::REQUEST_FIELDS.contains(&f.field.as_str()));
+        }
+        out.retain(|c| c.erased || !c.fields.is_empty());
+        Ok(out)
+    }
+
     /// A deal's changes, newest first, to those who see the lead it came from.
     pub async fn deal_changes(&self, actor: &Actor, id: Id) -> Result<Vec<Change>> {
         self.deal(actor, id).await?;

@@ -4512,6 +4512,25 @@ async fn a_leads_request_is_corrected() {
             2,
             "{n}"
         );
+        // The card's list: newest first, the product and value only.
+        let changes = app.request_changes(&admin, lead).await.unwrap();
+        let fields: Vec<Vec<&str>> = changes
+            .iter()
+            .map(|c| c.fields.iter().map(|f| f.field.as_str()).collect())
+            .collect();
+        assert_eq!(
+            fields,
+            vec![vec!["product", "value"], vec!["product", "value"]],
+            "{n}"
+        );
+        assert_eq!(
+            (
+                changes[0].fields[0].to.as_deref(),
+                changes[0].fields[1].to.as_deref()
+            ),
+            (Some("Полки"), None),
+            "{n}"
+        );
         let seller = Actor::user(
             app.add_user("req@mail.ru", "Req", "password-1", Role::Salesperson)
                 .await
@@ -4525,6 +4544,8 @@ async fn a_leads_request_is_corrected() {
             matches!(e, AppError::NotFound(_) | AppError::Forbidden(_)),
             "{n}: {e:?}"
         );
+        let e = app.request_changes(&seller, lead).await.unwrap_err();
+        assert!(matches!(e, AppError::NotFound(_)), "{n}: {e:?}");
     }
 }
 

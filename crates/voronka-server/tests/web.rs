@@ -3609,7 +3609,8 @@ async fn a_contact_is_corrected_from_its_page() {
 }
 
 /// What a lead asks for, corrected from its card: the form holds the product and value, a
-/// refusal keeps what was typed and opens the form, a saved one shows on the card.
+/// refusal keeps what was typed and opens the form, a saved one shows on the card with the
+/// correction listed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_leads_request_is_corrected_on_its_card() {
     let s = start().await;
@@ -3674,6 +3675,23 @@ async fn a_leads_request_is_corrected_on_its_card() {
             && card.body.contains("250\u{202f}000.00 RUB"),
         "{}",
         around(&card.body, "h-request")
+    );
+    // The correction is listed on the card: the product and value only (the points the
+    // rescoring moved have their own place), the old product escaped.
+    let changes = card
+        .body
+        .split_once("id=\"changes\"")
+        .map(|(_, a)| a.split("</section>").next().unwrap_or(""))
+        .unwrap_or("");
+    assert!(
+        changes.contains("Corrections of the request")
+            && changes.contains("Request corrected")
+            && changes.contains(
+                "<dt>Product</dt><dd><del><bdi>Полки &#60;b&#62;</bdi></del> → <ins><bdi>Стеллажи</bdi></ins></dd>"
+            )
+            && changes.contains("<dt>Value estimate</dt><dd><del><bdi>—</bdi></del> → <ins><bdi>250\u{202f}000.00 RUB</bdi></ins></dd>")
+            && changes.matches("<dt>").count() == 2,
+        "{changes}"
     );
     let r = s
         .post(&c, &url, &[("csrf", "forged"), ("product", "x")])

@@ -1024,6 +1024,9 @@ struct CardPage {
     tomorrow: String,
     /// What was typed into a refused action's form.
     kept: Kept,
+    /// The corrections of what the lead asks for.
+    changes: Vec<super::people::ChangeView>,
+    changes_heading: &'static str,
 }
 
 /// A farewell survey on the card.
@@ -1071,6 +1074,8 @@ async fn card_page(state: &AppState, user: &WebUser, d: LeadDetail) -> Result<Ca
     let now = now();
     let l = &d.lead;
     let role = user.user.role;
+    let changes =
+        super::people::ChangeView::list(state.app.request_changes(&user.actor(), l.id).await?);
     let merges = state
         .app
         .merges_for(&user.actor(), l.id)
@@ -1243,6 +1248,8 @@ async fn card_page(state: &AppState, user: &WebUser, d: LeadDetail) -> Result<Ca
         convert_title: l.product.clone().unwrap_or_default(),
         tomorrow: fmt::ymd(now + 86_400_000),
         kept: Kept::default(),
+        changes,
+        changes_heading: t::REQUEST_CHANGES,
     })
 }
 

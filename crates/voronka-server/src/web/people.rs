@@ -54,20 +54,21 @@ struct ContactPage {
     /// The phones and emails the form offers to remove.
     removable: Vec<Removable>,
     changes: Vec<ChangeView>,
+    changes_heading: &'static str,
 }
 
 /// One entry of a record's changes, as its page lists them.
 pub(crate) struct ChangeView {
-    when: When,
-    who: String,
-    action: String,
-    erased: bool,
+    pub(crate) when: When,
+    pub(crate) who: String,
+    pub(crate) action: String,
+    pub(crate) erased: bool,
     /// Each field: its name in words, what it said, what it says (— for nothing).
-    fields: Vec<(String, String, String)>,
+    pub(crate) fields: Vec<(String, String, String)>,
 }
 
 impl ChangeView {
-    fn list(changes: Vec<voronka_app::Change>) -> Vec<ChangeView> {
+    pub(crate) fn list(changes: Vec<voronka_app::Change>) -> Vec<ChangeView> {
         let now = now();
         changes
             .into_iter()
@@ -170,6 +171,7 @@ async fn contact_page(
         typed,
         edit_open,
         changes,
+        changes_heading: t::CHANGES,
     })
 }
 
@@ -601,6 +603,7 @@ struct DealPage {
     typed: voronka_app::DealEdit,
     edit_open: bool,
     changes: Vec<ChangeView>,
+    changes_heading: &'static str,
 }
 
 pub(crate) async fn deal(
@@ -644,6 +647,7 @@ async fn deal_page(
         }),
         edit_open,
         changes,
+        changes_heading: t::CHANGES,
     })
 }
 

@@ -172,6 +172,7 @@ pub fn change_field_label(field: &str) -> String {
 }
 
 pub const CHANGES: &str = "Changes";
+pub const REQUEST_CHANGES: &str = "Corrections of the request";
 pub const CHANGE_DETAILS_ERASED: &str = "Its details went with the person's data.";
 pub const OLDER_ENTRIES: &str = "Older entries";
 pub const NEWEST_ENTRIES: &str = "Newest entries";
