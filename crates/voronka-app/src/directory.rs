@@ -205,6 +205,19 @@ impl App {
         id: Id,
         edit: &ContactEdit,
     ) -> Result<ContactDetail> {
+        self.correct_contact(actor, id, edit, &[], &[]).await
+    }
+
+    /// [`App::edit_contact`], with more phones and emails to add than a form's one of each (a
+    /// restored change gives back every one it removed), each checked as those are.
+    pub(crate) async fn correct_contact(
+        &self,
+        actor: &Actor,
+        id: Id,
+        edit: &ContactEdit,
+        more_phones: &[String],
+        more_emails: &[String],
+    ) -> Result<ContactDetail> {
         use voronka_core::intake::normalize::{
             clean_text, normalize_email, normalize_phone, tidy_name,
         };
@@ -267,7 +280,8 @@ impl App {
             &mut errors,
         );
         let mut added = voronka_core::intake::Normalized::default();
-        if let Some(raw) = edit.add_phone.as_deref().filter(|p| !p.trim().is_empty()) {
+        let phones = edit.add_phone.iter().chain(more_phones).map(String::as_str);
+        for raw in phones.filter(|p| !p.trim().is_empty()) {
             let region = country.as_deref().unwrap_or(&self.settings.default_region);
             let p = normalize_phone(raw, region);
             if p.valid {
@@ -279,7 +293,8 @@ impl App {
                 ));
             }
         }
-        if let Some(raw) = edit.add_email.as_deref().filter(|e| !e.trim().is_empty()) {
+        let emails = edit.add_email.iter().chain(more_emails).map(String::as_str);
+        for raw in emails.filter(|e| !e.trim().is_empty()) {
             let deliverable = normalize_email(raw).filter(|e| {
                 e.normalized
                     .rsplit_once('@')

@@ -2,10 +2,10 @@
 //! with the fields it changed (what they said before and after), read from the entry's JSON; an
 //! entry that changed nothing is left out.
 
-use crate::{Actor, App, Result};
+use crate::{Actor, App, AppError, ContactEdit, DealEdit, Message, RequestEdit, Result};
 use serde::Serialize;
 use serde_json::{Map, Value};
-use voronka_core::{Id, Millis, Money};
+use voronka_core::{Deal, Id, Lead, Millis, Money};
 use voronka_store::AuditEntry;
 
 /// One field a change changed; `None` where it said nothing.
@@ -160,6 +160,151 @@ impl App {
     pub async fn deal_changes(&self, actor: &Actor, id: Id) -> Result<Vec<Change>> {
         self.deal(actor, id).await?;
         Ok(changes(self.store.audit_for("deal", id).await?))
+    }
+}
+
+/// The audit actions a record's page may restore, each by the correction it undoes.
+pub const RESTORABLE: &[&str] = &["contact.update", "deal.update", "request"];
+
+/// A text field of an entry's document.
+fn text_of(doc: &Map<String, Value>, key: &str) -> Option<String> {
+    doc.get(key).and_then(Value::as_str).map(str::to_string)
+}
+
+/// A list of texts of an entry's document (nothing when it holds none).
+fn texts_of(doc: &Map<String, Value>, key: &str) -> Vec<String> {
+    doc.get(key)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Money of an entry's document.
+fn money_of(doc: &Map<String, Value>, key: &str) -> Option<Money> {
+    serde_json::from_value(doc.get(key)?.clone()).ok()
+}
+
+impl App {
+    /// The entry `change` of the record, when it is a correction `action` of it: its before and
+    /// after documents, and the names of the fields it changed.
+    async fn correction(
+        &self,
+        entity: &str,
+        id: Id,
+        change: Id,
+        action: &str,
+    ) -> Result<(Map<String, Value>, Map<String, Value>, Vec<String>)> {
+        let e = self
+            .store
+            .audit_for(entity, id)
+            .await?
+            .into_iter()
+            .find(|e| e.id == change && e.action == action)
+            .ok_or_else(|| {
+                AppError::NotFound(Message::new("change_not_found").with("id", change))
+            })?;
+        let doc = |text: &Option<String>| match text.as_deref().map(serde_json::from_str) {
+            Some(Ok(Value::Object(m))) => Some(m),
+            _ => None,
+        };
+        let (Some(before), Some(after)) = (doc(&e.before), doc(&e.after)) else {
+            return Err(AppError::Conflict(Message::new("change_erased")));
+        };
+        let fields = fields_changed(e.before.as_deref(), e.after.as_deref())
+            .into_iter()
+            .map(|f| f.field)
+            .collect();
+        Ok((before, after, fields))
+    }
+
+    /// Undoes one correction of a contact: the fields it changed read as they did before it
+    /// (the others stay as they are now), the phones and emails it added go and those it removed
+    /// come back; checked and recorded as any correction.
+    pub async fn restore_contact_change(
+        &self,
+        actor: &Actor,
+        id: Id,
+        change: Id,
+    ) -> Result<voronka_store::ContactDetail> {
+        actor.require_write_leads()?;
+        let now = self.contact_detail(actor, id).await?;
+        let (before, after, fields) = self
+            .correction("contact", id, change, "contact.update")
+            .await?;
+        let c = &now.contact;
+        let mut edit = ContactEdit {
+            name: c.full_name.clone(),
+            position: c.position.clone(),
+            company: now.account.as_ref().map(|a| a.name.clone()),
+            country: c.country.clone(),
+            language: c.language.clone(),
+            remove_phones: texts_of(&after, "added_phones"),
+            remove_emails: texts_of(&after, "added_emails"),
+            ..Default::default()
+        };
+        for f in &fields {
+            let old = text_of(&before, f);
+            match f.as_str() {
+                "full_name" => edit.name = old.unwrap_or(edit.name),
+                "position" => edit.position = old,
+                "company" => edit.company = old,
+                "country" => edit.country = old,
+                "language" => edit.language = old,
+                _ => {}
+            }
+        }
+        let phones = texts_of(&after, "removed_phones");
+        let emails = texts_of(&after, "removed_emails");
+        self.correct_contact(actor, id, &edit, &phones, &emails)
+            .await
+    }
+
+    /// Undoes one correction of a deal: the title or amount it changed reads as before it.
+    pub async fn restore_deal_change(&self, actor: &Actor, id: Id, change: Id) -> Result<Deal> {
+        let now = self.deal(actor, id).await?;
+        let (before, _, fields) = self.correction("deal", id, change, "deal.update").await?;
+        let mut title = now.title;
+        let mut amount = now.amount;
+        for f in &fields {
+            match f.as_str() {
+                "title" => title = text_of(&before, f).unwrap_or(title),
+                "amount" => amount = money_of(&before, f).unwrap_or(amount),
+                _ => {}
+            }
+        }
+        let edit = DealEdit {
+            title,
+            amount: amount.amount_text(),
+            currency: Some(amount.currency.as_str().to_string()),
+        };
+        self.edit_deal(actor, id, &edit).await
+    }
+
+    /// Undoes one correction of what a lead asks for: the product or value it changed reads as
+    /// before it.
+    pub async fn restore_request_change(&self, actor: &Actor, id: Id, change: Id) -> Result<Lead> {
+        let now = self.lead_detail(actor, id).await?.lead;
+        let (before, _, fields) = self.correction("lead", id, change, "request").await?;
+        let mut product = now.product;
+        let mut value = now.value;
+        for f in &fields {
+            match f.as_str() {
+                "product" => product = text_of(&before, f),
+                "value" => value = money_of(&before, f),
+                _ => {}
+            }
+        }
+        let edit = RequestEdit {
+            product,
+            value: value.map(|v| v.amount_text()),
+            currency: value.map(|v| v.currency.as_str().to_string()),
+        };
+        self.edit_request(actor, id, &edit).await
     }
 }
 

@@ -593,6 +593,10 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "contact_needs_a_way" => {
             "a contact keeps at least one phone, email or profile; add another first".to_string()
         }
+        "change_not_found" => format!("change {} not found", a("id")),
+        "change_erased" => {
+            "this change's details went with the person's data; it cannot be restored".to_string()
+        }
         "contact_erased" => {
             "this person's data was erased at their request; it is not written again".to_string()
         }
@@ -602,6 +606,10 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "contact_phone_invalid" => format!("{:?} is not a valid phone number", a("given")),
         "contact_email_invalid" => format!("{:?} is not an email address mail can reach", a("given")),
         "contact_invalid" => format!("the contact is not saved: {}", a("problems")),
+        "change_id_invalid" => format!(
+            "change id must be a positive integer, got {:?}",
+            a("given")
+        ),
         "customer_merge_id_invalid" => format!(
             "customer merge id must be a positive integer, got {:?}",
             a("given")

@@ -4952,3 +4952,173 @@ async fn a_corrected_country_reads_the_contacts_phones_again() {
         );
     }
 }
+
+/// One correction undone from the record's changes: the fields it changed read as before it while
+/// later changes of other fields stay; the phones it added go and those it removed come back; a
+/// deal's amount and a lead's product likewise; every restore is itself a listed change; an
+/// unknown change is not found, and a reader may not restore.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_correction_is_restored_from_the_changes() {
+    use voronka_app::{AppError, ContactEdit, DealEdit, RequestEdit};
+    for db in TestDb::both().await {
+        let n = db.name;
+        let app = open(&db).await;
+        let admin = Actor::system("test");
+        let o = app
+            .capture(req(&[
+                ("name", "Пётр Возвратов"),
+                ("phone", "+79165593001"),
+                ("company", "Ромашка"),
+                ("product", "Полки"),
+            ]))
+            .await
+            .unwrap();
+        let (lead, contact) = (o.lead_id.unwrap(), o.contact_id.unwrap());
+        // A wrong correction: another company, the phone swapped for another.
+        let wrong = ContactEdit {
+            name: "Пётр Возвратов".into(),
+            company: Some("Лютик".into()),
+            add_phone: Some("+79165593002".into()),
+            remove_phones: vec!["+79165593001".into()],
+            ..Default::default()
+        };
+        app.edit_contact(&admin, contact, &wrong).await.unwrap();
+        // Then a right one of another field.
+        app.edit_contact(
+            &admin,
+            contact,
+            &ContactEdit {
+                position: Some("Снабженец".into()),
+                add_phone: None,
+                remove_phones: vec![],
+                ..wrong
+            },
+        )
+        .await
+        .unwrap();
+        let changes = app.contact_changes(&admin, contact).await.unwrap();
+        let d = app
+            .restore_contact_change(&admin, contact, changes[1].id)
+            .await
+            .unwrap();
+        let phones: Vec<_> = d
+            .contact
+            .phones
+            .iter()
+            .filter_map(|p| p.e164.clone())
+            .collect();
+        assert_eq!(
+            (
+                d.account.as_ref().map(|a| a.name.as_str()),
+                d.contact.position.as_deref(),
+                phones
+            ),
+            (
+                Some("Ромашка"),
+                Some("Снабженец"),
+                vec!["+79165593001".to_string()]
+            ),
+            "{n}"
+        );
+        assert_eq!(
+            app.contact_changes(&admin, contact).await.unwrap().len(),
+            3,
+            "{n}"
+        );
+
+        // The request.
+        app.edit_request(
+            &admin,
+            lead,
+            &RequestEdit {
+                product: Some("Стеллажи".into()),
+                value: Some("1000".into()),
+                currency: Some("EUR".into()),
+            },
+        )
+        .await
+        .unwrap();
+        let change = app.request_changes(&admin, lead).await.unwrap()[0].id;
+        let l = app
+            .restore_request_change(&admin, lead, change)
+            .await
+            .unwrap();
+        assert_eq!(
+            (l.product.as_deref(), l.value),
+            (Some("Полки"), None),
+            "{n}"
+        );
+
+        // The deal.
+        let (_, _, deal) = app
+            .convert(
+                &admin,
+                lead,
+                ConvertInput {
+                    amount: Money::new(100_000, Currency::parse("RUB").unwrap()),
+                    title: Some("Полки".into()),
+                },
+            )
+            .await
+            .unwrap();
+        app.edit_deal(
+            &admin,
+            deal,
+            &DealEdit {
+                title: "Полки".into(),
+                amount: "99".into(),
+                currency: Some("USD".into()),
+            },
+        )
+        .await
+        .unwrap();
+        app.edit_deal(
+            &admin,
+            deal,
+            &DealEdit {
+                title: "Полки и монтаж".into(),
+                amount: "99".into(),
+                currency: Some("USD".into()),
+            },
+        )
+        .await
+        .unwrap();
+        let changes = app.deal_changes(&admin, deal).await.unwrap();
+        let d = app
+            .restore_deal_change(&admin, deal, changes[1].id)
+            .await
+            .unwrap();
+        assert_eq!(
+            (d.title.as_str(), d.amount),
+            (
+                "Полки и монтаж",
+                Money::new(100_000, Currency::parse("RUB").unwrap())
+            ),
+            "{n}: the amount as before, the later title stays"
+        );
+
+        let e = app
+            .restore_deal_change(&admin, deal, 999_999)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::NotFound(_)), "{n}: {e:?}");
+        let e = app
+            .restore_contact_change(&admin, contact, changes[0].id)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, AppError::NotFound(_)),
+            "{n}: a deal's change is not the contact's: {e:?}"
+        );
+        let viewer = Actor::user(
+            app.add_user("rest@mail.ru", "Rest", "password-1", Role::Viewer)
+                .await
+                .unwrap(),
+        );
+        let e = app
+            .restore_deal_change(&viewer, deal, changes[0].id)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Forbidden(_)), "{n}: {e:?}");
+    }
+}

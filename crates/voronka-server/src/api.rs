@@ -37,6 +37,10 @@ pub fn routes() -> Router<AppState> {
         .route("/contacts", get(list_contacts))
         .route("/contacts/{id}", get(get_contact).put(edit_contact))
         .route("/contacts/{id}/changes", get(contact_changes))
+        .route(
+            "/contacts/{id}/changes/{change}/restore",
+            post(restore_contact_change),
+        )
         .route("/contacts/{id}/erase", post(erase_contact))
         .route("/accounts", get(list_accounts))
         .route("/accounts/{id}", get(get_account))
@@ -47,6 +51,15 @@ pub fn routes() -> Router<AppState> {
         .route("/deals", get(list_deals))
         .route("/deals/{id}", get(get_deal).put(edit_deal))
         .route("/deals/{id}/changes", get(deal_changes))
+        .route(
+            "/deals/{id}/changes/{change}/restore",
+            post(restore_deal_change),
+        )
+        .route("/leads/{id}/changes", get(request_changes))
+        .route(
+            "/leads/{id}/changes/{change}/restore",
+            post(restore_request_change),
+        )
         .route("/forms", get(list_forms).post(create_form))
         .route("/forms/{id}", get(get_form).put(update_form))
         .route("/forms/{id}/definition", axum::routing::put(define_form))
@@ -106,6 +119,7 @@ pub(crate) enum IdOf {
     View,
     Spend,
     CustomerMerge,
+    Change,
 }
 
 impl IdOf {
@@ -126,6 +140,7 @@ impl IdOf {
             IdOf::View => Message::new("view_id_invalid"),
             IdOf::Spend => Message::new("spend_id_invalid"),
             IdOf::CustomerMerge => Message::new("customer_merge_id_invalid"),
+            IdOf::Change => Message::new("change_id_invalid"),
         }
     }
 }
@@ -1111,6 +1126,49 @@ async fn deal_changes(
 ) -> ApiResult<Json<Vec<voronka_app::Change>>> {
     let id = parse_id(&id, IdOf::Deal)?;
     Ok(Json(s.app.deal_changes(&actor, id).await?))
+}
+
+async fn request_changes(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<voronka_app::Change>>> {
+    let id = parse_id(&id, IdOf::Lead)?;
+    Ok(Json(s.app.request_changes(&actor, id).await?))
+}
+
+async fn restore_contact_change(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, change)): Path<(String, String)>,
+) -> ApiResult<Json<voronka_store::ContactDetail>> {
+    let (id, change) = (
+        parse_id(&id, IdOf::Contact)?,
+        parse_id(&change, IdOf::Change)?,
+    );
+    Ok(Json(
+        s.app.restore_contact_change(&actor, id, change).await?,
+    ))
+}
+
+async fn restore_deal_change(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, change)): Path<(String, String)>,
+) -> ApiResult<Json<voronka_core::Deal>> {
+    let (id, change) = (parse_id(&id, IdOf::Deal)?, parse_id(&change, IdOf::Change)?);
+    Ok(Json(s.app.restore_deal_change(&actor, id, change).await?))
+}
+
+async fn restore_request_change(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, change)): Path<(String, String)>,
+) -> ApiResult<Json<voronka_core::Lead>> {
+    let (id, change) = (parse_id(&id, IdOf::Lead)?, parse_id(&change, IdOf::Change)?);
+    Ok(Json(
+        s.app.restore_request_change(&actor, id, change).await?,
+    ))
 }
 
 async fn list_forms(

@@ -3418,6 +3418,33 @@ async fn a_contact_is_corrected_over_the_api() {
     );
     assert_eq!(field("company")["to"], "Лютик");
     assert_eq!(field("added_phones")["to"], "+31612345678");
+    // Restored: the contact reads as before the correction, and a reader may not restore.
+    let restore = format!("{path}/changes/{}/restore", changes[0]["id"]);
+    let (st, _) = error_of(s.post(&restore, &reader).send().await.unwrap()).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let r = s.post(&restore, &tok).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let d: Value = r.json().await.unwrap();
+    let phones: Vec<&Value> = d["contact"]["phones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["e164"])
+        .collect();
+    assert_eq!(d["contact"]["country"], json!(null), "{d}");
+    assert!(
+        phones.len() == 1 && phones[0] != "+31612345678",
+        "the phone the correction added went: {d}"
+    );
+    assert_ne!(d["contact"]["full_name"], "Мария Исправленная", "{d}");
+    for (change, status, code) in [
+        ("abc", StatusCode::BAD_REQUEST, "change_id_invalid"),
+        ("999999", StatusCode::NOT_FOUND, "change_not_found"),
+    ] {
+        let url = format!("{path}/changes/{change}/restore");
+        let (st, e) = error_of(s.post(&url, &tok).send().await.unwrap()).await;
+        assert_eq!((st, &e["code"]), (status, &json!(code)), "{e}");
+    }
     let (st, e) = error_of(
         s.http
             .get(format!("{}/api/v1/contacts/999999/changes", s.base))

@@ -164,6 +164,14 @@ fn utc_date(ms: i64) -> String {
 }
 
 /// Some text around a needle, for failure messages.
+/// Where the first form of a piece of a page posts.
+fn first_action(html: &str) -> String {
+    html.split_once("action=\"")
+        .and_then(|(_, a)| a.split_once('"'))
+        .map(|(href, _)| href.to_string())
+        .unwrap_or_else(|| panic!("no form: {html}"))
+}
+
 fn around(html: &str, needle: &str) -> String {
     match html.find(needle) {
         Some(i) => {
@@ -3693,6 +3701,25 @@ async fn a_leads_request_is_corrected_on_its_card() {
             && changes.matches("<dt>").count() == 2,
         "{changes}"
     );
+    let restore = first_action(changes);
+    let r = s.post(&c, &restore, &[("csrf", csrf.as_str())]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(
+        r.location
+            .starts_with(&format!("{path}?done=change_restored")),
+        "{}",
+        r.location
+    );
+    let card = s.get(&c, &r.location).await;
+    assert!(
+        card.body
+            .contains("name=\"product\" value=\"Полки &#60;b&#62;\"")
+            && card
+                .body
+                .contains("<dt>Value</dt><dd><span class=\"muted\">—</span></dd>"),
+        "{}",
+        around(&card.body, "h-request")
+    );
     let r = s
         .post(&c, &url, &[("csrf", "forged"), ("product", "x")])
         .await;
@@ -3785,6 +3812,27 @@ async fn a_deal_is_corrected_on_its_page() {
             && changes.contains("<del><bdi>10\u{202f}000.00 RUB</bdi></del> → <ins><bdi>12\u{202f}000.00 RUB</bdi></ins>"),
         "{changes}"
     );
+    // Restored from the list: the deal reads as before the correction.
+    let restore = first_action(changes);
+    assert!(
+        restore.starts_with(&format!("{path}/changes/")) && restore.ends_with("/restore"),
+        "{restore}"
+    );
+    let r = s.post(&c, &restore, &[("csrf", "forged")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = s.post(&c, &restore, &[("csrf", csrf.as_str())]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = s.get(&c, &r.location).await;
+    assert!(
+        page.body
+            .contains("Restored as it read before that change.")
+            && page
+                .body
+                .contains("<h1><bdi>Стеллажи &#60;b&#62;</bdi></h1>")
+            && page.body.contains("10\u{202f}000.00 RUB"),
+        "{}",
+        page.body
+    );
     s.app
         .add_user("deal.look@mail.ru", "Look", PASSWORD, Role::Viewer)
         .await
@@ -3794,4 +3842,8 @@ async fn a_deal_is_corrected_on_its_page() {
     let page = s.get(&v, &path).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(!page.body.contains("edit-deal-form"));
+    assert!(
+        page.body.contains("id=\"changes\"") && !page.body.contains("change-restore"),
+        "a viewer reads the changes but restores nothing"
+    );
 }

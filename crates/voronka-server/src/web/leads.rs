@@ -1027,6 +1027,7 @@ struct CardPage {
     /// The corrections of what the lead asks for.
     changes: Vec<super::people::ChangeView>,
     changes_heading: &'static str,
+    restore_base: String,
 }
 
 /// A farewell survey on the card.
@@ -1250,6 +1251,7 @@ async fn card_page(state: &AppState, user: &WebUser, d: LeadDetail) -> Result<Ca
         kept: Kept::default(),
         changes,
         changes_heading: t::REQUEST_CHANGES,
+        restore_base: super::people::restore_base(user, &format!("/leads/{}", l.id)),
     })
 }
 

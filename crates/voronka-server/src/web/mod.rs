@@ -73,6 +73,18 @@ pub fn routes() -> Router<AppState> {
             post(people::undo_customer_merge),
         )
         .route("/deals/{id}", get(people::deal).post(people::edit_deal))
+        .route(
+            "/contacts/{id}/changes/{change}/restore",
+            post(people::restore_change),
+        )
+        .route(
+            "/deals/{id}/changes/{change}/restore",
+            post(people::restore_change),
+        )
+        .route(
+            "/leads/{id}/changes/{change}/restore",
+            post(people::restore_change),
+        )
         .route("/forms", get(forms::list).post(forms::create))
         .route("/forms/{id}", get(builder::edit).post(builder::save))
         .route(
@@ -442,10 +454,38 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IdPath {
         let Path(raw) = Path::<String>::from_request_parts(parts, state)
             .await
             .map_err(|_| WebError::App(AppError::NotFound(Message::new("page_not_found"))))?;
-        raw.trim().parse().map(IdPath).map_err(|_| {
-            WebError::App(AppError::NotFound(
-                Message::new("not_an_id").with("given", &raw),
-            ))
+        path_id(&raw).map(IdPath)
+    }
+}
+
+/// A path's id; anything but a number is "not found".
+fn path_id(raw: &str) -> Result<voronka_core::Id, WebError> {
+    raw.trim().parse().map_err(|_| {
+        WebError::App(AppError::NotFound(
+            Message::new("not_an_id").with("given", raw),
+        ))
+    })
+}
+
+/// A record's id and one of its changes' ids from the path, read as [`IdPath`] reads one.
+pub(crate) struct ChangePath {
+    pub id: voronka_core::Id,
+    pub change: voronka_core::Id,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ChangePath {
+    type Rejection = WebError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, WebError> {
+        let Path((id, change)) = Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| WebError::App(AppError::NotFound(Message::new("page_not_found"))))?;
+        Ok(ChangePath {
+            id: path_id(&id)?,
+            change: path_id(&change)?,
         })
     }
 }

@@ -55,10 +55,15 @@ struct ContactPage {
     removable: Vec<Removable>,
     changes: Vec<ChangeView>,
     changes_heading: &'static str,
+    /// Where a change's restore is posted (`…/changes`); empty for those who may not.
+    restore_base: String,
 }
 
 /// One entry of a record's changes, as its page lists them.
 pub(crate) struct ChangeView {
+    pub(crate) id: Id,
+    /// A correction the page may undo.
+    pub(crate) restorable: bool,
     pub(crate) when: When,
     pub(crate) who: String,
     pub(crate) action: String,
@@ -73,6 +78,8 @@ impl ChangeView {
         changes
             .into_iter()
             .map(|c| ChangeView {
+                id: c.id,
+                restorable: !c.erased && voronka_app::RESTORABLE.contains(&c.action.as_str()),
                 when: When::new(c.at, now),
                 who: t::system_actor(&c.actor)
                     .map(str::to_string)
@@ -172,7 +179,41 @@ async fn contact_page(
         edit_open,
         changes,
         changes_heading: t::CHANGES,
+        restore_base: restore_base(user, &format!("/contacts/{id}")),
     })
+}
+
+/// Where the restores of a record's changes are posted, for those who correct records.
+pub(crate) fn restore_base(user: &WebUser, record: &str) -> String {
+    if user.user.role.writes_leads() {
+        format!("{record}/changes")
+    } else {
+        String::new()
+    }
+}
+
+/// Undoes one correction of a contact, a deal or a lead's request (by the path it is posted to),
+/// then shows the record.
+pub(crate) async fn restore_change(
+    State(state): State<AppState>,
+    user: WebUser,
+    uri: axum::http::Uri,
+    super::ChangePath { id, change }: super::ChangePath,
+    body: Bytes,
+) -> PageResult {
+    PostForm::checked(&body, &user)?;
+    let actor = user.actor();
+    let back = if uri.path().starts_with("/contacts/") {
+        state.app.restore_contact_change(&actor, id, change).await?;
+        format!("/contacts/{id}")
+    } else if uri.path().starts_with("/deals/") {
+        state.app.restore_deal_change(&actor, id, change).await?;
+        format!("/deals/{id}")
+    } else {
+        state.app.restore_request_change(&actor, id, change).await?;
+        format!("/leads/{id}")
+    };
+    Ok(see_other(&format!("{back}?done=change_restored#changes")))
 }
 
 /// Corrects the contact as the form says, then shows it; a refusal shows the form again with
@@ -604,6 +645,8 @@ struct DealPage {
     edit_open: bool,
     changes: Vec<ChangeView>,
     changes_heading: &'static str,
+    /// Where a change's restore is posted (`…/changes`); empty for those who may not.
+    restore_base: String,
 }
 
 pub(crate) async fn deal(
@@ -648,6 +691,7 @@ async fn deal_page(
         edit_open,
         changes,
         changes_heading: t::CHANGES,
+        restore_base: restore_base(user, &format!("/deals/{id}")),
     })
 }
 

@@ -173,6 +173,7 @@ pub fn change_field_label(field: &str) -> String {
 
 pub const CHANGES: &str = "Changes";
 pub const REQUEST_CHANGES: &str = "Corrections of the request";
+pub const RESTORE_CHANGE: &str = "Restore as before";
 pub const CHANGE_DETAILS_ERASED: &str = "Its details went with the person's data.";
 pub const OLDER_ENTRIES: &str = "Older entries";
 pub const NEWEST_ENTRIES: &str = "Newest entries";
@@ -242,6 +243,7 @@ pub fn flash(code: &str) -> Option<&'static str> {
         "temperature" => "Temperature changed.",
         "request" => "Request saved.",
         "deal_updated" => "Deal saved. The reports count what it says now.",
+        "change_restored" => "Restored as it read before that change.",
         "note" => "Note added.",
         "view_saved" => "View saved.",
         "view_deleted" => "View deleted.",
