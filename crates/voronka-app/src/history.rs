@@ -141,13 +141,7 @@ impl App {
     /// those who see the lead; its other changes have their own history (stages, owner, notes).
     pub async fn request_changes(&self, actor: &Actor, id: Id) -> Result<Vec<Change>> {
         self.lead_detail(actor, id).await?;
-        let entries = self.store.audit_for("lead", id).await?;
-        let mut out = changes(
-            entries
-                .into_iter()
-                .filter(|e| e.action == "request")
-                .collect(),
-        );
+        let mut out = changes(self.store.audit_of_action("lead", id, "request").await?);
         for c in &mut out {
             c.fields
                 .retain(|f| voronka_core::scoring::REQUEST_FIELDS.contains(&f.field.as_str()));
@@ -201,10 +195,10 @@ impl App {
     ) -> Result<(Map<String, Value>, Map<String, Value>, Vec<String>)> {
         let e = self
             .store
-            .audit_for(entity, id)
+            .audit_of_action(entity, id, action)
             .await?
             .into_iter()
-            .find(|e| e.id == change && e.action == action)
+            .find(|e| e.id == change)
             .ok_or_else(|| {
                 AppError::NotFound(Message::new("change_not_found").with("id", change))
             })?;

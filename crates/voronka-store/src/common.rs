@@ -2687,6 +2687,21 @@ impl Store for SqlStore {
             .collect()
     }
 
+    async fn audit_of_action(&self, entity: &str, id: Id, action: &str) -> Result<Vec<AuditEntry>> {
+        sqlx::query(
+            "SELECT * FROM audit_log WHERE entity = $1 AND entity_id = $2 AND action = $3 \
+             ORDER BY at, id",
+        )
+        .bind(entity)
+        .bind(id)
+        .bind(action)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(audit_from)
+        .collect()
+    }
+
     async fn recent_audit(&self, before: Option<Id>, limit: i64) -> Result<Vec<AuditEntry>> {
         sqlx::query("SELECT * FROM audit_log WHERE id < $1 ORDER BY id DESC LIMIT $2")
             .bind(before.unwrap_or(Id::MAX))

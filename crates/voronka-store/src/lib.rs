@@ -329,6 +329,8 @@ pub trait Store: RoutingStore + ScoreStore + ChannelStore + Send + Sync + 'stati
     async fn refusal_reasons(&self) -> Result<Vec<String>>;
     async fn add_refusal_reason(&self, label: &str) -> Result<()>;
     async fn audit_for(&self, entity: &str, id: Id) -> Result<Vec<AuditEntry>>;
+    /// A record's audit entries of one action, oldest first.
+    async fn audit_of_action(&self, entity: &str, id: Id, action: &str) -> Result<Vec<AuditEntry>>;
     /// The latest entries of the audit log, newest first; with `before`, those older than it.
     async fn recent_audit(&self, before: Option<Id>, limit: i64) -> Result<Vec<AuditEntry>>;
 
