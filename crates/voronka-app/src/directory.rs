@@ -62,6 +62,15 @@ pub struct DealEdit {
     pub currency: Option<String>,
 }
 
+/// A company as corrected by hand: its name (required) and its web domain.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccountEdit {
+    pub name: String,
+    #[serde(default)]
+    pub domain: Option<String>,
+}
+
 /// The longest name, position or company of a contact, in characters.
 pub const MAX_CONTACT_TEXT: usize = 200;
 
@@ -507,6 +516,76 @@ impl App {
             // A reader who sees none of its contacts does not see the account either.
             .filter(|(_, contacts)| who == voronka_store::Visibility::All || !contacts.is_empty())
             .ok_or_else(|| AppError::NotFound(Message::new("account_not_found").with("id", id)))
+    }
+
+    /// Corrects a company's name and domain (those who work leads, on companies they see): its
+    /// customers take the name and its people's leads are found by it; refused when another
+    /// company goes by that name. The audit log keeps what it said.
+    pub async fn edit_account(&self, actor: &Actor, id: Id, edit: &AccountEdit) -> Result<Account> {
+        actor.require_write_leads()?;
+        let (before, _) = self.account_detail(actor, id).await?;
+        let name = voronka_core::intake::normalize::clean_text(&edit.name);
+        let mut errors = Vec::new();
+        if name.is_empty() {
+            errors.push(crate::FieldError::new(
+                "name",
+                Message::new("account_name_required"),
+            ));
+        } else if name.chars().count() > MAX_CONTACT_TEXT {
+            errors.push(crate::FieldError::new(
+                "name",
+                Message::new("contact_text_too_long").with("max", MAX_CONTACT_TEXT),
+            ));
+        }
+        let domain = match edit
+            .domain
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+        {
+            None => None,
+            Some(d) => {
+                let d = d
+                    .trim_start_matches("https://")
+                    .trim_start_matches("http://");
+                let d = d.trim_start_matches("www.").trim_end_matches('/');
+                match voronka_core::intake::email::ascii_domain(d)
+                    .filter(|a| a.contains('.') && !a.contains('/'))
+                {
+                    Some(_) => Some(d.to_lowercase()),
+                    None => {
+                        errors.push(crate::FieldError::new(
+                            "domain",
+                            Message::new("account_domain_invalid").with("given", d),
+                        ));
+                        None
+                    }
+                }
+            }
+        };
+        if !errors.is_empty() {
+            return Err(AppError::invalid_fields(
+                Message::new("account_invalid"),
+                errors,
+            ));
+        }
+        let mut tx = self.store.begin().await?;
+        tx.rename_account(id, &name, domain.as_deref()).await?;
+        tx.audit(&voronka_store::NewAudit {
+            actor_id: actor.user_id(),
+            actor: actor.name(),
+            action: "account.update".into(),
+            entity: "account".into(),
+            entity_id: Some(id),
+            before: Some(
+                serde_json::json!({ "name": before.name, "domain": before.domain }).to_string(),
+            ),
+            after: Some(serde_json::json!({ "name": name, "domain": domain }).to_string()),
+            at: now_ms(),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(self.account_detail(actor, id).await?.0)
     }
 
     pub async fn list_accounts(&self, actor: &Actor, mut q: SimpleQuery) -> Result<Vec<Account>> {

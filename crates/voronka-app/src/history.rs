@@ -2,7 +2,9 @@
 //! with the fields it changed (what they said before and after), read from the entry's JSON; an
 //! entry that changed nothing is left out.
 
-use crate::{Actor, App, AppError, ContactEdit, DealEdit, Message, RequestEdit, Result};
+use crate::{
+    AccountEdit, Actor, App, AppError, ContactEdit, DealEdit, Message, RequestEdit, Result,
+};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use voronka_core::{Deal, Id, Lead, Millis, Money};
@@ -35,6 +37,8 @@ const WHEN_KEYS: &[&str] = &["updated_at"];
 /// The order in which a page lists the fields it knows; others follow by name.
 const FIELD_ORDER: &[&str] = &[
     "full_name",
+    "name",
+    "domain",
     "title",
     "product",
     "value",
@@ -150,6 +154,12 @@ impl App {
         Ok(out)
     }
 
+    /// A company's changes, newest first, to those who see the company.
+    pub async fn account_changes(&self, actor: &Actor, id: Id) -> Result<Vec<Change>> {
+        self.account_detail(actor, id).await?;
+        Ok(changes(self.store.audit_for("account", id).await?))
+    }
+
     /// A deal's changes, newest first, to those who see the lead it came from.
     pub async fn deal_changes(&self, actor: &Actor, id: Id) -> Result<Vec<Change>> {
         self.deal(actor, id).await?;
@@ -158,7 +168,7 @@ impl App {
 }
 
 /// The audit actions a record's page may restore, each by the correction it undoes.
-pub const RESTORABLE: &[&str] = &["contact.update", "deal.update", "request"];
+pub const RESTORABLE: &[&str] = &["contact.update", "deal.update", "request", "account.update"];
 
 /// A text field of an entry's document.
 fn text_of(doc: &Map<String, Value>, key: &str) -> Option<String> {
@@ -256,6 +266,31 @@ impl App {
         let emails = texts_of(&after, "removed_emails");
         self.correct_contact(actor, id, &edit, &phones, &emails)
             .await
+    }
+
+    /// Undoes one correction of a company: the name or domain it changed reads as before it.
+    pub async fn restore_account_change(
+        &self,
+        actor: &Actor,
+        id: Id,
+        change: Id,
+    ) -> Result<voronka_core::Account> {
+        let (now, _) = self.account_detail(actor, id).await?;
+        let (before, _, fields) = self
+            .correction("account", id, change, "account.update")
+            .await?;
+        let mut edit = AccountEdit {
+            name: now.name,
+            domain: now.domain,
+        };
+        for f in &fields {
+            match f.as_str() {
+                "name" => edit.name = text_of(&before, f).unwrap_or(edit.name),
+                "domain" => edit.domain = text_of(&before, f),
+                _ => {}
+            }
+        }
+        self.edit_account(actor, id, &edit).await
     }
 
     /// Undoes one correction of a deal: the title or amount it changed reads as before it.

@@ -69,6 +69,7 @@ impl From<voronka_store::Conflict> for Message {
             MergeNotRecorded => Message::new("customer_merge_not_recorded"),
             PersonCustomerAgain => Message::new("customer_merge_person_customer_again"),
             ContactMergedAway => Message::new("contact_merged_away"),
+            AccountNameTaken => Message::new("account_name_taken"),
         }
     }
 }
@@ -594,6 +595,12 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
             "a contact keeps at least one phone, email or profile; add another first".to_string()
         }
         "change_not_found" => format!("change {} not found", a("id")),
+        "account_name_taken" => "another company goes by this name already (in this or another \
+             legal form); correct its people's company to move them there"
+            .to_string(),
+        "account_name_required" => "a company needs a name".to_string(),
+        "account_domain_invalid" => format!("{:?} is not a domain name", a("given")),
+        "account_invalid" => format!("the company is not saved: {}", a("problems")),
         "change_erased" => {
             "this change's details went with the person's data; it cannot be restored".to_string()
         }

@@ -25,6 +25,22 @@ fn req(fields: &[(&str, &str)]) -> CaptureRequest {
     }
 }
 
+/// The ids of the leads a search by `text` finds, as `actor` sees them.
+async fn search_ids(app: &App, actor: &Actor, text: &str) -> Vec<i64> {
+    let (rows, _) = app
+        .list_leads(
+            actor,
+            LeadQuery {
+                text: Some(text.to_string()),
+                limit: 100,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    rows.iter().map(|r| r.lead.id).collect()
+}
+
 async fn open(db: &TestDb) -> App {
     App::open(&db.url, Settings::default())
         .await
@@ -4162,26 +4178,7 @@ async fn a_contact_is_corrected_by_hand() {
             .await
             .unwrap();
         let (lead, contact) = (o.lead_id.unwrap(), o.contact_id.unwrap());
-        let search = |text: &str| {
-            let app = app.clone();
-            let admin = admin.clone();
-            let text = text.to_string();
-            async move {
-                let (found, _) = app
-                    .list_leads(
-                        &admin,
-                        LeadQuery {
-                            text: Some(text),
-                            limit: 100,
-                            ..Default::default()
-                        },
-                    )
-                    .await
-                    .unwrap();
-                found.iter().map(|l| l.lead.id).collect::<Vec<_>>()
-            }
-        };
-        assert_eq!(search("петроф").await, vec![lead], "{n}");
+        assert_eq!(search_ids(&app, &admin, "петроф").await, vec![lead], "{n}");
 
         let e = app
             .edit_contact(
@@ -4251,11 +4248,15 @@ async fn a_contact_is_corrected_by_hand() {
             c.emails
         );
         // Found by what it says now, not by the old name or company.
-        assert_eq!(search("петров").await, vec![lead], "{n}");
-        assert_eq!(search("лютик").await, vec![lead], "{n}");
-        assert_eq!(search("79165580002").await, vec![lead], "{n}");
-        assert!(search("петроф").await.is_empty(), "{n}");
-        assert!(search("ромашка").await.is_empty(), "{n}");
+        assert_eq!(search_ids(&app, &admin, "петров").await, vec![lead], "{n}");
+        assert_eq!(search_ids(&app, &admin, "лютик").await, vec![lead], "{n}");
+        assert_eq!(
+            search_ids(&app, &admin, "79165580002").await,
+            vec![lead],
+            "{n}"
+        );
+        assert!(search_ids(&app, &admin, "петроф").await.is_empty(), "{n}");
+        assert!(search_ids(&app, &admin, "ромашка").await.is_empty(), "{n}");
         // A wrong phone removed: the other stays; the last ways to reach the person stay.
         let keep = ContactEdit {
             name: "Иван Петров".into(),
@@ -4280,7 +4281,10 @@ async fn a_contact_is_corrected_by_hand() {
             .filter_map(|p| p.e164.as_deref())
             .collect();
         assert_eq!(phones, ["+79165580002"], "{n}");
-        assert!(search("79165580001").await.is_empty(), "{n}");
+        assert!(
+            search_ids(&app, &admin, "79165580001").await.is_empty(),
+            "{n}"
+        );
         let e = app
             .edit_contact(
                 &admin,
@@ -4431,23 +4435,6 @@ async fn a_leads_request_is_corrected() {
             .await
             .unwrap();
         let lead = o.lead_id.unwrap();
-        let found = |text: &str| {
-            let (app, admin, text) = (app.clone(), admin.clone(), text.to_string());
-            async move {
-                let (rows, _) = app
-                    .list_leads(
-                        &admin,
-                        LeadQuery {
-                            text: Some(text),
-                            limit: 100,
-                            ..Default::default()
-                        },
-                    )
-                    .await
-                    .unwrap();
-                rows.iter().map(|r| r.lead.id).collect::<Vec<_>>()
-            }
-        };
         let e = app
             .edit_request(
                 &admin,
@@ -4483,9 +4470,13 @@ async fn a_leads_request_is_corrected() {
             Some(Money::new(15_000_050, Currency::parse("EUR").unwrap())),
             "{n}"
         );
-        assert_eq!(found("складские").await, vec![lead], "{n}");
         assert_eq!(
-            found("запросов").await,
+            search_ids(&app, &admin, "складские").await,
+            vec![lead],
+            "{n}"
+        );
+        assert_eq!(
+            search_ids(&app, &admin, "запросов").await,
             vec![lead],
             "{n}: the name stays findable"
         );
@@ -4505,7 +4496,10 @@ async fn a_leads_request_is_corrected() {
             (Some("Полки"), None),
             "{n}"
         );
-        assert!(found("складские").await.is_empty(), "{n}");
+        assert!(
+            search_ids(&app, &admin, "складские").await.is_empty(),
+            "{n}"
+        );
         let audit = app.audit_for(&admin, "lead", lead).await.unwrap();
         assert_eq!(
             audit.iter().filter(|a| a.action == "request").count(),
@@ -5117,6 +5111,162 @@ async fn a_correction_is_restored_from_the_changes() {
         );
         let e = app
             .restore_deal_change(&viewer, deal, changes[0].id)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Forbidden(_)), "{n}: {e:?}");
+    }
+}
+
+/// A company corrected by hand: its people's leads are found by the new name and no longer by
+/// the old, the customer named after it follows, a name another company goes by is refused (in
+/// another legal form too), a domain must be one; the change is listed and restored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_company_is_corrected_by_hand() {
+    use voronka_app::{AccountEdit, AppError};
+    for db in TestDb::both().await {
+        let n = db.name;
+        let app = open(&db).await;
+        let admin = Actor::system("test");
+        let o = app
+            .capture(req(&[
+                ("name", "Ирина Компанейская"),
+                ("phone", "+79165594001"),
+                ("company", "Ромашкаа"),
+            ]))
+            .await
+            .unwrap();
+        let other = app
+            .capture(req(&[
+                ("name", "Олег Другой"),
+                ("phone", "+79165594002"),
+                ("company", "Лютик"),
+            ]))
+            .await
+            .unwrap();
+        let lead = o.lead_id.unwrap();
+        let contact = app
+            .contact_detail(&admin, o.contact_id.unwrap())
+            .await
+            .unwrap();
+        let account = contact.contact.account_id.unwrap();
+        let (_, _, _) = app
+            .convert(
+                &admin,
+                lead,
+                ConvertInput {
+                    amount: Money::new(100_000, Currency::parse("RUB").unwrap()),
+                    title: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            search_ids(&app, &admin, "ромашкаа").await,
+            vec![lead],
+            "{n}"
+        );
+
+        let e = app
+            .edit_account(
+                &admin,
+                account,
+                &AccountEdit {
+                    name: " ".into(),
+                    domain: Some("not a domain".into()),
+                },
+            )
+            .await
+            .unwrap_err();
+        let AppError::Invalid { fields, .. } = &e else {
+            panic!("{n}: {e:?}");
+        };
+        let named: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(named, ["name", "domain"], "{n}");
+        let e = app
+            .edit_account(
+                &admin,
+                account,
+                &AccountEdit {
+                    name: "ООО «Лютик»".into(),
+                    domain: None,
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, AppError::Conflict(_)),
+            "{n}: another company's name: {e:?}"
+        );
+
+        let a = app
+            .edit_account(
+                &admin,
+                account,
+                &AccountEdit {
+                    name: "Ромашка".into(),
+                    domain: Some("https://www.Romashka.ru/".into()),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (a.name.as_str(), a.domain.as_deref()),
+            ("Ромашка", Some("romashka.ru")),
+            "{n}"
+        );
+        assert_eq!(search_ids(&app, &admin, "ромашка").await, vec![lead], "{n}");
+        assert!(
+            search_ids(&app, &admin, "ромашкаа").await.is_empty(),
+            "{n}: the old name is not found"
+        );
+        let (_, _, customers) = app.account_page(&admin, account).await.unwrap();
+        assert_eq!(
+            customers
+                .iter()
+                .map(|(c, _)| c.name.as_str())
+                .collect::<Vec<_>>(),
+            vec!["Ромашка"],
+            "{n}"
+        );
+        let theirs = app
+            .contact_detail(&admin, other.contact_id.unwrap())
+            .await
+            .unwrap();
+        assert_eq!(
+            theirs.account.map(|a| a.name).as_deref(),
+            Some("Лютик"),
+            "{n}: another company stays as it is"
+        );
+
+        let changes = app.account_changes(&admin, account).await.unwrap();
+        assert_eq!(changes.len(), 1, "{n}");
+        let fields: Vec<&str> = changes[0].fields.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(fields, ["name", "domain"], "{n}");
+        let a = app
+            .restore_account_change(&admin, account, changes[0].id)
+            .await
+            .unwrap();
+        assert_eq!((a.name.as_str(), a.domain), ("Ромашкаа", None), "{n}");
+        assert_eq!(
+            search_ids(&app, &admin, "ромашкаа").await,
+            vec![lead],
+            "{n}"
+        );
+
+        let viewer = Actor::user(
+            app.add_user("acc@mail.ru", "Acc", "password-1", Role::Viewer)
+                .await
+                .unwrap(),
+        );
+        let e = app
+            .edit_account(
+                &viewer,
+                account,
+                &AccountEdit {
+                    name: "X".into(),
+                    domain: None,
+                },
+            )
             .await
             .unwrap_err();
         assert!(matches!(e, AppError::Forbidden(_)), "{n}: {e:?}");

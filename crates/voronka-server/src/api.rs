@@ -43,7 +43,12 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/contacts/{id}/erase", post(erase_contact))
         .route("/accounts", get(list_accounts))
-        .route("/accounts/{id}", get(get_account))
+        .route("/accounts/{id}", get(get_account).put(edit_account))
+        .route("/accounts/{id}/changes", get(account_changes))
+        .route(
+            "/accounts/{id}/changes/{change}/restore",
+            post(restore_account_change),
+        )
         .route("/customers", get(list_customers))
         .route("/customers/{id}", get(get_customer))
         .route("/customers/{id}/merge", post(merge_customer))
@@ -1039,6 +1044,53 @@ async fn get_account(
         .account_detail(&actor, parse_id(&id, IdOf::Account)?)
         .await?;
     Ok(Json(json!({ "account": account, "contacts": contacts })))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AccountBody {
+    name: String,
+    /// The company's web domain ("romashka.ru"); none clears it.
+    #[serde(default)]
+    domain: Option<String>,
+}
+
+/// Corrects a company's name and domain.
+async fn edit_account(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<AccountBody>,
+) -> ApiResult<Json<voronka_core::Account>> {
+    let edit = voronka_app::AccountEdit {
+        name: b.name,
+        domain: b.domain,
+    };
+    let id = parse_id(&id, IdOf::Account)?;
+    Ok(Json(s.app.edit_account(&actor, id, &edit).await?))
+}
+
+async fn account_changes(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<voronka_app::Change>>> {
+    let id = parse_id(&id, IdOf::Account)?;
+    Ok(Json(s.app.account_changes(&actor, id).await?))
+}
+
+async fn restore_account_change(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, change)): Path<(String, String)>,
+) -> ApiResult<Json<voronka_core::Account>> {
+    let (id, change) = (
+        parse_id(&id, IdOf::Account)?,
+        parse_id(&change, IdOf::Change)?,
+    );
+    Ok(Json(
+        s.app.restore_account_change(&actor, id, change).await?,
+    ))
 }
 
 async fn list_customers(

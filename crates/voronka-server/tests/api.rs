@@ -3573,3 +3573,75 @@ async fn a_deal_is_corrected_over_the_api() {
         "{e}"
     );
 }
+
+/// A company corrected over the API with PUT; a bad domain and a body of unknown fields refused;
+/// its changes listed and one restored; a reader refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_company_is_corrected_over_the_api() {
+    let (s, leads) = with_two_leads().await;
+    let tok = s.admin_token.clone();
+    let lead: Value = s.json(&format!("/api/v1/leads/{}", leads[0]), &tok).await;
+    let account = lead["contact"]["account_id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("{lead}"));
+    let path = format!("/api/v1/accounts/{account}");
+    let put = |token: &str, body: Value| {
+        s.http
+            .put(format!("{}{path}", s.base))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    let r = put(
+        &tok,
+        json!({"name": "Ромашка Плюс", "domain": "romashka.plus"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let a: Value = r.json().await.unwrap();
+    assert_eq!(
+        (&a["name"], &a["domain"]),
+        (&json!("Ромашка Плюс"), &json!("romashka.plus")),
+        "{a}"
+    );
+    // Both people's leads are found by the new name.
+    let found: Value = s.json("/api/v1/leads?q=плюс", &tok).await;
+    assert_eq!(found["items"].as_array().map(Vec::len), Some(2), "{found}");
+    let (st, e) = error_of(
+        put(&tok, json!({"name": "X", "domain": "a b"}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (st, &e["code"], &e["fields"][0]["field"]),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &json!("account_invalid"),
+            &json!("domain")
+        ),
+        "{e}"
+    );
+    let (st, _) = error_of(put(&tok, json!({"name": "X", "size": 5})).await.unwrap()).await;
+    assert!(st.is_client_error(), "{st}");
+    let reader = s.token(&[Scope::LeadsRead], None).await;
+    let (st, _) = error_of(put(&reader, json!({"name": "X"})).await.unwrap()).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let changes: Value = s.json(&format!("{path}/changes"), &reader).await;
+    assert_eq!(changes[0]["action"], "account.update", "{changes}");
+    let restore = format!("{path}/changes/{}/restore", changes[0]["id"]);
+    let a: Value = s
+        .post(&restore, &tok)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (&a["name"], &a["domain"]),
+        (&json!("Ромашка"), &json!(null)),
+        "{a}"
+    );
+}

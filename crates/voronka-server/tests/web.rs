@@ -3847,3 +3847,109 @@ async fn a_deal_is_corrected_on_its_page() {
         "a viewer reads the changes but restores nothing"
     );
 }
+
+/// A company corrected from its page: the form holds its name (escaped), a refusal keeps what was
+/// typed and opens the form, a saved one shows at once and is listed and restorable; a viewer
+/// gets neither the form nor the restore.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_company_is_corrected_on_its_page() {
+    let s = start().await;
+    let lead = s
+        .capture(
+            "Гена Компаниев",
+            &[("phone", "+7 916 940-00-01"), ("company", "Ромашкаа <i>")],
+        )
+        .await;
+    let contact = s.app.store().lead(lead).await.unwrap().unwrap().contact_id;
+    let account = s
+        .app
+        .store()
+        .contact_detail(contact)
+        .await
+        .unwrap()
+        .unwrap()
+        .contact
+        .account_id
+        .unwrap();
+    let c = client();
+    let csrf = s.login(&c, ADMIN_EMAIL).await;
+    let path = format!("/accounts/{account}");
+    let page = s.get(&c, &path).await;
+    assert!(
+        page.body.contains(&format!("action=\"{path}\""))
+            && page.body.contains("value=\"Ромашкаа &#60;i&#62;\""),
+        "{}",
+        around(&page.body, "edit-account")
+    );
+    let r = s
+        .post(
+            &c,
+            &path,
+            &[
+                ("csrf", csrf.as_str()),
+                ("name", "Ромашка"),
+                ("domain", "не домен"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("id=\"edit-account\" open") && r.body.contains("value=\"не домен\""),
+        "{}",
+        around(&r.body, "edit-account")
+    );
+    let r = s
+        .post(
+            &c,
+            &path,
+            &[
+                ("csrf", csrf.as_str()),
+                ("name", "Ромашка"),
+                ("domain", "romashka.ru"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = s.get(&c, &r.location).await;
+    let changes = page
+        .body
+        .split_once("id=\"changes\"")
+        .map(|(_, a)| a.split("</section>").next().unwrap_or(""))
+        .unwrap_or("");
+    assert!(
+        page.body.contains("Company saved.")
+            && page.body.contains("<h1><bdi>Ромашка</bdi></h1>")
+            && changes.contains("Company corrected")
+            && changes.contains(
+                "<dt>Name</dt><dd><del><bdi>Ромашкаа &#60;i&#62;</bdi></del> → <ins><bdi>Ромашка</bdi></ins></dd>"
+            ),
+        "{changes}"
+    );
+    let restore = first_action(changes);
+    let r = s.post(&c, &restore, &[("csrf", csrf.as_str())]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = s.get(&c, &r.location).await;
+    assert!(
+        page.body
+            .contains("<h1><bdi>Ромашкаа &#60;i&#62;</bdi></h1>"),
+        "{}",
+        page.body
+    );
+    let r = s
+        .post(&c, &path, &[("csrf", "forged"), ("name", "x")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    s.app
+        .add_user("acc.look@mail.ru", "Look", PASSWORD, Role::Viewer)
+        .await
+        .unwrap();
+    let v = client();
+    s.login(&v, "acc.look@mail.ru").await;
+    let page = s.get(&v, &path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        !page.body.contains("edit-account-form") && !page.body.contains("change-restore"),
+        "{}",
+        page.body
+    );
+}

@@ -3318,6 +3318,62 @@ impl Tx for SqlTx {
         Ok(())
     }
 
+    async fn rename_account(&mut self, id: Id, name: &str, domain: Option<&str>) -> Result<()> {
+        use voronka_core::intake::keys::{account_key, block_key_of};
+        let key = account_key(name);
+        let key = if key.is_empty() {
+            name.to_lowercase()
+        } else {
+            key
+        };
+        let taken: Option<Id> =
+            sqlx::query_scalar("SELECT id FROM accounts WHERE name_key = $1 AND id <> $2")
+                .bind(&key)
+                .bind(id)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        if taken.is_some() {
+            return Err(StoreError::Conflict(crate::Conflict::AccountNameTaken));
+        }
+        let done =
+            sqlx::query("UPDATE accounts SET name = $1, name_key = $2, domain = $3 WHERE id = $4")
+                .bind(name)
+                .bind(&key)
+                .bind(domain)
+                .bind(id)
+                .execute(&mut *self.tx)
+                .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        sqlx::query("UPDATE customers SET name = $1 WHERE account_id = $2")
+            .bind(name)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        let people: Vec<(Id, String)> =
+            sqlx::query_as("SELECT id, full_name FROM contacts WHERE account_id = $1")
+                .bind(id)
+                .fetch_all(&mut *self.tx)
+                .await?;
+        for (contact, full_name) in people {
+            let emails: Vec<String> = sqlx::query_scalar(
+                "SELECT normalized FROM contact_emails WHERE contact_id = $1 ORDER BY normalized",
+            )
+            .bind(contact)
+            .fetch_all(&mut *self.tx)
+            .await?;
+            let block = block_key_of(&full_name, Some(name), emails.iter().map(String::as_str));
+            sqlx::query("UPDATE contacts SET name_key = $1 WHERE id = $2")
+                .bind(block)
+                .bind(contact)
+                .execute(&mut *self.tx)
+                .await?;
+            self.refresh_search_text(contact).await?;
+        }
+        Ok(())
+    }
+
     async fn update_contact(
         &mut self,
         id: Id,

@@ -65,6 +65,8 @@ pub enum Conflict {
     PersonCustomerAgain,
     /// The contact was merged into another, which is the person now.
     ContactMergedAway,
+    /// Another company goes by that name already (in this or another legal form).
+    AccountNameTaken,
 }
 
 /// The unique values a change may find taken.
@@ -409,6 +411,10 @@ pub trait Tx: RoutingTx + ScoreTx + ChannelTx + Send {
     /// each of its leads from what it holds now; a conflict when it was merged into another.
     /// Answers the name of the company as its account is named (an account of the same name in
     /// another legal form, "ACME Ltd" for "ACME", is the same company).
+    /// Renames a company and sets its domain: the customers named after it take the name, and
+    /// its people's blocking keys and their leads' search text follow; a conflict when another
+    /// company goes by that name (in any legal form), not found when there is none of `id`.
+    async fn rename_account(&mut self, id: Id, name: &str, domain: Option<&str>) -> Result<()>;
     async fn update_contact(
         &mut self,
         id: Id,

@@ -64,7 +64,14 @@ pub fn routes() -> Router<AppState> {
             get(people::contact).post(people::edit_contact),
         )
         .route("/contacts/{id}/erase", post(people::erase_contact))
-        .route("/accounts/{id}", get(people::account))
+        .route(
+            "/accounts/{id}",
+            get(people::account).post(people::edit_account),
+        )
+        .route(
+            "/accounts/{id}/changes/{change}/restore",
+            post(people::restore_change),
+        )
         .route("/customers", get(people::customers))
         .route("/customers/{id}", get(people::customer))
         .route("/customers/{id}/merge", post(people::merge_customer))

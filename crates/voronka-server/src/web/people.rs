@@ -192,7 +192,8 @@ pub(crate) fn restore_base(user: &WebUser, record: &str) -> String {
     }
 }
 
-/// Undoes one correction of a contact, a deal or a lead's request (by the path it is posted to),
+/// Undoes one correction of a company, a contact, a deal or a lead's request (by the path it is
+/// posted to),
 /// then shows the record.
 pub(crate) async fn restore_change(
     State(state): State<AppState>,
@@ -203,7 +204,10 @@ pub(crate) async fn restore_change(
 ) -> PageResult {
     PostForm::checked(&body, &user)?;
     let actor = user.actor();
-    let back = if uri.path().starts_with("/contacts/") {
+    let back = if uri.path().starts_with("/accounts/") {
+        state.app.restore_account_change(&actor, id, change).await?;
+        format!("/accounts/{id}")
+    } else if uri.path().starts_with("/contacts/") {
         state.app.restore_contact_change(&actor, id, change).await?;
         format!("/contacts/{id}")
     } else if uri.path().starts_with("/deals/") {
@@ -287,28 +291,56 @@ pub(crate) struct ContactLine {
 #[template(path = "account.html")]
 struct AccountPage {
     layout: Layout,
+    id: Id,
     name: String,
     domain: String,
     created: When,
     contacts: Vec<ContactLine>,
     /// What the company became, with its deals.
     customers: Vec<CustomerLine>,
+    /// Whether this person may correct it, the form as typed, and whether it opens at once.
+    edits: bool,
+    typed: voronka_app::AccountEdit,
+    edit_open: bool,
+    changes: Vec<ChangeView>,
+    changes_heading: &'static str,
+    restore_base: String,
 }
 
 pub(crate) async fn account(
     State(state): State<AppState>,
     user: WebUser,
     IdPath(id): IdPath,
+    RawQuery(raw): RawQuery,
 ) -> PageResult {
+    let page = account_page(&state, &user, id, None).await?;
+    Ok(render(&AccountPage {
+        layout: page
+            .layout
+            .with_flash(query_value(raw.as_deref(), "done").as_deref()),
+        ..page
+    }))
+}
+
+/// The company's page; with `typed`, the correction form holds it (refused) and opens.
+async fn account_page(
+    state: &AppState,
+    user: &WebUser,
+    id: Id,
+    typed: Option<voronka_app::AccountEdit>,
+) -> Result<AccountPage, AppError> {
     let (a, contacts, customers) = state.app.account_page(&user.actor(), id).await?;
+    let changes = ChangeView::list(state.app.account_changes(&user.actor(), id).await?);
     let now = now();
     let customers = customers
         .iter()
         .map(|(c, sum)| customer_line(c, sum.as_ref(), now))
         .collect();
-    Ok(render(&AccountPage {
+    let edit_open = typed.is_some();
+    Ok(AccountPage {
         customers,
-        layout: Layout::new(&user, "leads", a.name.clone()),
+        layout: Layout::new(user, "leads", a.name.clone()),
+        id,
         name: a.name.clone(),
         domain: a.domain.clone().unwrap_or_default(),
         created: When::new(a.created_at, now),
@@ -322,7 +354,37 @@ pub(crate) async fn account(
                 when: When::new(c.created_at, now),
             })
             .collect(),
-    }))
+        edits: user.user.role.writes_leads(),
+        typed: typed.unwrap_or_else(|| voronka_app::AccountEdit {
+            name: a.name.clone(),
+            domain: a.domain.clone(),
+        }),
+        edit_open,
+        changes,
+        changes_heading: t::CHANGES,
+        restore_base: restore_base(user, &format!("/accounts/{id}")),
+    })
+}
+
+/// Corrects the company as the form says, then shows it; a refusal shows the form again.
+pub(crate) async fn edit_account(
+    State(state): State<AppState>,
+    user: WebUser,
+    IdPath(id): IdPath,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    let edit = voronka_app::AccountEdit {
+        name: form.text("name"),
+        domain: form.opt("domain"),
+    };
+    let (status, message) = match state.app.edit_account(&user.actor(), id, &edit).await {
+        Ok(_) => return Ok(see_other(&format!("/accounts/{id}?done=account_updated"))),
+        Err(e) => super::refusal_on_page(e.into())?,
+    };
+    let page = account_page(&state, &user, id, Some(edit)).await?;
+    let layout = page.layout.with_error(Some(message));
+    Ok(render_status(status, &AccountPage { layout, ..page }))
 }
 
 pub(crate) struct CustomerLine {

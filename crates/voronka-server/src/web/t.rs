@@ -137,6 +137,7 @@ pub fn audit_action_label(code: &str) -> String {
         "customer.merge" => "Customers merged",
         "customer.unmerge" => "Customer merge undone",
         "deal.update" => "Deal corrected",
+        "account.update" => "Company corrected",
         "spend.add" => "Spend added",
         "spend.update" => "Spend changed",
         "spend.delete" => "Spend deleted",
@@ -149,7 +150,8 @@ pub fn audit_action_label(code: &str) -> String {
 /// A field a change changed, in words; a field of no known name by its key.
 pub fn change_field_label(field: &str) -> String {
     match field {
-        "full_name" => "Name",
+        "full_name" | "name" => "Name",
+        "domain" => "Domain",
         "title" => "Title",
         "product" => "Product",
         "value" => "Value estimate",
@@ -174,6 +176,9 @@ pub fn change_field_label(field: &str) -> String {
 pub const CHANGES: &str = "Changes";
 pub const REQUEST_CHANGES: &str = "Corrections of the request";
 pub const RESTORE_CHANGE: &str = "Restore as before";
+pub const EDIT_ACCOUNT: &str = "Correct the company";
+pub const EDIT_ACCOUNT_HINT: &str = "A typo in the name or a new domain: the company's people keep it, its customers take the name, and its leads are found by it.";
+pub const DOMAIN: &str = "Domain";
 pub const CHANGE_DETAILS_ERASED: &str = "Its details went with the person's data.";
 pub const OLDER_ENTRIES: &str = "Older entries";
 pub const NEWEST_ENTRIES: &str = "Newest entries";
@@ -244,6 +249,7 @@ pub fn flash(code: &str) -> Option<&'static str> {
         "request" => "Request saved.",
         "deal_updated" => "Deal saved. The reports count what it says now.",
         "change_restored" => "Restored as it read before that change.",
+        "account_updated" => "Company saved. Its people's leads are found by what it says now.",
         "note" => "Note added.",
         "view_saved" => "View saved.",
         "view_deleted" => "View deleted.",
