@@ -1725,7 +1725,8 @@ async fn channel_report_weighs_spend_entered_in_the_browser() {
 }
 
 /// Corrections in the browser: a lead's request through the card's folded form, then the deal it
-/// became through the deal's page; each shows what it says now.
+/// became through the deal's page; each shows what it says now, and the deal's correction is
+/// undone from its list of changes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_and_its_deal_are_corrected_in_the_browser() {
     let _one = BROWSER_LOCK.lock().await;
@@ -1798,5 +1799,15 @@ async fn a_request_and_its_deal_are_corrected_in_the_browser() {
     )
     .await;
     b.screenshot("deal-corrected").await;
+    // The correction, undone from the deal's list of changes.
+    b.click("#changes .change-restore button").await;
+    b.until(
+        "the deal as it was before the correction",
+        "return !!document.querySelector('.flash-ok') && \
+         document.querySelector('.big-pill').textContent.includes('90\u{202f}000.00')",
+        Duration::from_secs(10),
+    )
+    .await;
+    b.screenshot("deal-restored").await;
     b.finish().await;
 }
