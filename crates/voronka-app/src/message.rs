@@ -59,6 +59,7 @@ impl From<voronka_store::Conflict> for Message {
             Taken(Unique::TeamName) => Message::new("team_name_taken"),
             Taken(Unique::Token) => Message::new("token_taken"),
             Taken(Unique::TrackingSite) => Message::new("tracking_site_taken"),
+            Taken(Unique::AccountName) => Message::new("account_name_taken"),
             MergeIntoItself => Message::new("merge_into_itself"),
             AlreadyMerged => Message::new("merge_lead_merged_already"),
             SameContact => Message::new("merge_same_contact"),
@@ -69,7 +70,6 @@ impl From<voronka_store::Conflict> for Message {
             MergeNotRecorded => Message::new("customer_merge_not_recorded"),
             PersonCustomerAgain => Message::new("customer_merge_person_customer_again"),
             ContactMergedAway => Message::new("contact_merged_away"),
-            AccountNameTaken => Message::new("account_name_taken"),
         }
     }
 }

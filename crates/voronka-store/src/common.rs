@@ -3333,7 +3333,9 @@ impl Tx for SqlTx {
                 .fetch_optional(&mut *self.tx)
                 .await?;
         if taken.is_some() {
-            return Err(StoreError::Conflict(crate::Conflict::AccountNameTaken));
+            return Err(StoreError::Conflict(crate::Conflict::Taken(
+                crate::Unique::AccountName,
+            )));
         }
         let done =
             sqlx::query("UPDATE accounts SET name = $1, name_key = $2, domain = $3 WHERE id = $4")
@@ -3342,7 +3344,9 @@ impl Tx for SqlTx {
                 .bind(domain)
                 .bind(id)
                 .execute(&mut *self.tx)
-                .await?;
+                .await
+                // Another writer may have taken the name since the look above.
+                .map_err(|e| StoreError::from_db(e, crate::Unique::AccountName))?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }

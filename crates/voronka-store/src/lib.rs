@@ -65,8 +65,6 @@ pub enum Conflict {
     PersonCustomerAgain,
     /// The contact was merged into another, which is the person now.
     ContactMergedAway,
-    /// Another company goes by that name already (in this or another legal form).
-    AccountNameTaken,
 }
 
 /// The unique values a change may find taken.
@@ -78,6 +76,8 @@ pub enum Unique {
     TeamName,
     Token,
     TrackingSite,
+    /// A company's name, in any legal form.
+    AccountName,
 }
 
 impl StoreError {
