@@ -3953,3 +3953,67 @@ async fn a_company_is_corrected_on_its_page() {
         page.body
     );
 }
+
+/// The companies page: every company by name with its domain, searched by name in any legal form,
+/// names escaped; a salesperson sees only the companies of their own leads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn companies_are_listed_and_searched() {
+    let s = start().await;
+    s.capture(
+        "Ада Списочная",
+        &[
+            ("phone", "+7 916 950-00-01"),
+            ("company", "ООО «Ромашка <b>»"),
+        ],
+    )
+    .await;
+    s.capture(
+        "Боб Списочный",
+        &[("phone", "+7 916 950-00-02"), ("company", "Лютик")],
+    )
+    .await;
+    let c = client();
+    s.login(&c, ADMIN_EMAIL).await;
+    let page = s.get(&c, "/accounts").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let table = page
+        .body
+        .split_once("id=\"companies\"")
+        .map(|(_, a)| a.split("</table>").next().unwrap_or(""))
+        .unwrap_or_else(|| panic!("{}", page.body));
+    let (lyutik, romashka) = (table.find("Лютик"), table.find("Ромашка &#60;b&#62;"));
+    assert!(
+        lyutik.is_some() && romashka.is_some() && lyutik < romashka && !table.contains("<b>"),
+        "by name, escaped: {table}"
+    );
+    let found = s
+        .get(
+            &c,
+            "/accounts?q=%D0%90%D0%9E+%D0%A0%D0%BE%D0%BC%D0%B0%D1%88",
+        )
+        .await;
+    assert!(
+        found.body.contains("Ромашка &#60;b&#62;") && !found.body.contains("Лютик</bdi>"),
+        "\"АО Ромаш\" finds the company kept as «Ромашка»: {}",
+        found.body
+    );
+    let none = s.get(&c, "/accounts?q=zzz").await;
+    assert!(
+        none.body.contains("No company matches this search."),
+        "{}",
+        none.body
+    );
+    // A salesperson with no leads sees no company.
+    s.app
+        .add_user("acc.seller@mail.ru", "Seller", PASSWORD, Role::Salesperson)
+        .await
+        .unwrap();
+    let v = client();
+    s.login(&v, "acc.seller@mail.ru").await;
+    let page = s.get(&v, "/accounts").await;
+    assert!(
+        page.body.contains("No companies yet") && !page.body.contains("Лютик"),
+        "{}",
+        page.body
+    );
+}

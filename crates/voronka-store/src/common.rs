@@ -1794,8 +1794,10 @@ impl Store for SqlStore {
             qb.push(")");
         }
         if let Some(t) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
+            // Searched as names are kept: "ООО «Ромашка»" finds "Ромашка".
+            let key = voronka_core::intake::keys::account_key(t);
             qb.push(" AND name_key LIKE ")
-                .push_bind(like_pattern(t))
+                .push_bind(like_pattern(if key.is_empty() { t } else { &key }))
                 .push(" ESCAPE '\\'");
         }
         qb.push(" ORDER BY name LIMIT ")

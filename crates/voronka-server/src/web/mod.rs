@@ -73,6 +73,7 @@ pub fn routes() -> Router<AppState> {
             post(people::restore_change),
         )
         .route("/customers", get(people::customers))
+        .route("/accounts", get(people::accounts))
         .route("/customers/{id}", get(people::customer))
         .route("/customers/{id}/merge", post(people::merge_customer))
         .route(

@@ -339,7 +339,7 @@ async fn account_page(
     let edit_open = typed.is_some();
     Ok(AccountPage {
         customers,
-        layout: Layout::new(user, "leads", a.name.clone()),
+        layout: Layout::new(user, "accounts", a.name.clone()),
         id,
         name: a.name.clone(),
         domain: a.domain.clone().unwrap_or_default(),
@@ -431,6 +431,69 @@ struct CustomersPage {
 }
 
 const CUSTOMERS_PAGE: i64 = 50;
+
+#[derive(Template)]
+#[template(path = "accounts.html")]
+struct AccountsPage {
+    layout: Layout,
+    /// (id, name, domain, known since).
+    accounts: Vec<(Id, String, String, When)>,
+    q: String,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+/// The companies the reader sees, by name, a page at a time, searched by name.
+pub(crate) async fn accounts(
+    State(state): State<AppState>,
+    user: WebUser,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    let q = query_value(raw.as_deref(), "q")
+        .map(|v| v.trim().to_string())
+        .unwrap_or_default();
+    let offset = super::offset_of(query_value(raw.as_deref(), "offset"));
+    let list = state
+        .app
+        .list_accounts(
+            &user.actor(),
+            SimpleQuery {
+                text: Some(q.clone()).filter(|s| !s.is_empty()),
+                offset,
+                limit: CUSTOMERS_PAGE + 1,
+                ..Default::default()
+            },
+        )
+        .await?;
+    let more = list.len() as i64 > CUSTOMERS_PAGE;
+    let now = now();
+    let page_link = |off: i64| {
+        let off = if off > 0 {
+            off.to_string()
+        } else {
+            String::new()
+        };
+        link(
+            "/accounts",
+            &[("q".into(), q.clone()), ("offset".into(), off)],
+        )
+    };
+    let (prev, next) = super::pager(offset, CUSTOMERS_PAGE, more, page_link);
+    Ok(render(&AccountsPage {
+        layout: Layout::new(&user, "accounts", t::NAV_COMPANIES),
+        accounts: list
+            .into_iter()
+            .take(CUSTOMERS_PAGE as usize)
+            .map(|a| {
+                let when = When::new(a.created_at, now);
+                (a.id, a.name, a.domain.unwrap_or_default(), when)
+            })
+            .collect(),
+        prev,
+        next,
+        q,
+    }))
+}
 
 pub(crate) async fn customers(
     State(state): State<AppState>,

@@ -7,6 +7,12 @@ pub const APP_NAME: &str = "Voronka";
 // Navigation.
 pub const NAV_LEADS: &str = "Leads";
 pub const NAV_CUSTOMERS: &str = "Customers";
+pub const NAV_COMPANIES: &str = "Companies";
+pub const SEARCH_COMPANIES: &str = "Search companies by name  ( / )";
+pub const COMPANIES_SEARCH: &str = "Search companies";
+pub const NO_COMPANIES_YET: &str = "No companies yet: a company is kept when a request names one.";
+pub const NO_COMPANY_MATCHES_THIS_SEARCH: &str = "No company matches this search.";
+pub const SHOW_ALL_COMPANIES: &str = "Show all companies";
 pub const NAV_FORMS: &str = "Forms";
 pub const NAV_DUPLICATES: &str = "Duplicates";
 pub const NAV_ADMIN: &str = "Admin";
