@@ -443,42 +443,55 @@ struct AccountsPage {
     next: Option<String>,
 }
 
-/// The companies the reader sees, by name, a page at a time, searched by name.
-pub(crate) async fn accounts(
-    State(state): State<AppState>,
-    user: WebUser,
-    RawQuery(raw): RawQuery,
-) -> PageResult {
-    let q = query_value(raw.as_deref(), "q")
+/// A searched list's page as the address asks for it: the search text, and the query for one
+/// page of `CUSTOMERS_PAGE` (one more, to learn whether another page follows).
+fn searched_page(raw: Option<&str>) -> (String, SimpleQuery) {
+    let q = query_value(raw, "q")
         .map(|v| v.trim().to_string())
         .unwrap_or_default();
-    let offset = super::offset_of(query_value(raw.as_deref(), "offset"));
-    let list = state
-        .app
-        .list_accounts(
-            &user.actor(),
-            SimpleQuery {
-                text: Some(q.clone()).filter(|s| !s.is_empty()),
-                offset,
-                limit: CUSTOMERS_PAGE + 1,
-                ..Default::default()
-            },
-        )
-        .await?;
-    let more = list.len() as i64 > CUSTOMERS_PAGE;
-    let now = now();
+    let query = SimpleQuery {
+        text: Some(q.clone()).filter(|s| !s.is_empty()),
+        offset: super::offset_of(query_value(raw, "offset")),
+        limit: CUSTOMERS_PAGE + 1,
+        ..Default::default()
+    };
+    (q, query)
+}
+
+/// The links to the page before and after this one of a searched list at `path`.
+fn searched_pager(
+    path: &str,
+    q: &str,
+    offset: i64,
+    found: usize,
+) -> (Option<String>, Option<String>) {
     let page_link = |off: i64| {
         let off = if off > 0 {
             off.to_string()
         } else {
             String::new()
         };
-        link(
-            "/accounts",
-            &[("q".into(), q.clone()), ("offset".into(), off)],
-        )
+        link(path, &[("q".into(), q.to_string()), ("offset".into(), off)])
     };
-    let (prev, next) = super::pager(offset, CUSTOMERS_PAGE, more, page_link);
+    super::pager(
+        offset,
+        CUSTOMERS_PAGE,
+        found as i64 > CUSTOMERS_PAGE,
+        page_link,
+    )
+}
+
+/// The companies the reader sees, by name, a page at a time, searched by name.
+pub(crate) async fn accounts(
+    State(state): State<AppState>,
+    user: WebUser,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    let (q, query) = searched_page(raw.as_deref());
+    let offset = query.offset;
+    let list = state.app.list_accounts(&user.actor(), query).await?;
+    let now = now();
+    let (prev, next) = searched_pager("/accounts", &q, offset, list.len());
     Ok(render(&AccountsPage {
         layout: Layout::new(&user, "accounts", t::NAV_COMPANIES),
         accounts: list
@@ -500,44 +513,14 @@ pub(crate) async fn customers(
     user: WebUser,
     RawQuery(raw): RawQuery,
 ) -> PageResult {
-    let get = |k: &str| {
-        query_value(raw.as_deref(), k)
-            .map(|v| v.trim().to_string())
-            .unwrap_or_default()
-    };
-    let q = get("q");
-    let offset = super::offset_of(query_value(raw.as_deref(), "offset"));
+    let (q, query) = searched_page(raw.as_deref());
+    let offset = query.offset;
     let list = state
         .app
-        .list_customers_summed(
-            &user.actor(),
-            SimpleQuery {
-                text: Some(q.clone()).filter(|s| !s.is_empty()),
-                offset,
-                limit: CUSTOMERS_PAGE + 1,
-                ..Default::default()
-            },
-        )
+        .list_customers_summed(&user.actor(), query)
         .await?;
-    let more = list.len() as i64 > CUSTOMERS_PAGE;
     let now = now();
-    let page_link = |off: i64| {
-        link(
-            "/customers",
-            &[
-                ("q".into(), q.clone()),
-                (
-                    "offset".into(),
-                    if off > 0 {
-                        off.to_string()
-                    } else {
-                        String::new()
-                    },
-                ),
-            ],
-        )
-    };
-    let (prev, next) = super::pager(offset, CUSTOMERS_PAGE, more, page_link);
+    let (prev, next) = searched_pager("/customers", &q, offset, list.len());
     Ok(render(&CustomersPage {
         layout: Layout::new(&user, "customers", t::NAV_CUSTOMERS),
         customers: list
