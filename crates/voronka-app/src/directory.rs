@@ -570,7 +570,16 @@ impl App {
             ));
         }
         let mut tx = self.store.begin().await?;
-        tx.rename_account(id, &name, domain.as_deref()).await?;
+        let leads = tx.rename_account(id, &name, domain.as_deref()).await?;
+        // The rules may read the company: its people's leads are scored by its name now.
+        let said = voronka_core::intake::Normalized {
+            company: Some(name.clone()),
+            ..Default::default()
+        };
+        let said = voronka_core::scoring::correction(&said, &["company"]);
+        let newer = leads.iter().map(|l| (*l, said.clone())).collect();
+        crate::scoring::rescore_in_tx(tx.as_mut(), &self.scorer(), &leads, &newer, now_ms())
+            .await?;
         tx.audit(&voronka_store::NewAudit {
             actor_id: actor.user_id(),
             actor: actor.name(),

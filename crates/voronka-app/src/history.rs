@@ -134,36 +134,60 @@ fn changes(entries: Vec<AuditEntry>) -> Vec<Change> {
         .collect()
 }
 
+/// A record as its own checked read gave it: its changes need no second look at who may see it.
+pub enum Seen<'a> {
+    Contact(&'a voronka_store::ContactDetail),
+    Account(&'a voronka_core::Account),
+    Deal(&'a Deal),
+    /// A lead, for the corrections of its request.
+    Lead(&'a Lead),
+}
+
 impl App {
-    /// A contact's changes, newest first, to those who see the contact.
-    pub async fn contact_changes(&self, actor: &Actor, id: Id) -> Result<Vec<Change>> {
-        self.contact_detail(actor, id).await?;
-        Ok(changes(self.store.audit_for("contact", id).await?))
+    /// The changes of a record already read, newest first. A lead's are the corrections of what
+    /// it asks for (product and value estimate); its other changes have their own history
+    /// (stages, owner, notes).
+    pub async fn changes_of(&self, seen: Seen<'_>) -> Result<Vec<Change>> {
+        let (entity, id) = match seen {
+            Seen::Contact(d) => ("contact", d.contact.id),
+            Seen::Account(a) => ("account", a.id),
+            Seen::Deal(d) => ("deal", d.id),
+            Seen::Lead(l) => {
+                let mut out = changes(self.store.audit_of_action("lead", l.id, "request").await?);
+                for c in &mut out {
+                    c.fields.retain(|f| {
+                        voronka_core::scoring::REQUEST_FIELDS.contains(&f.field.as_str())
+                    });
+                }
+                out.retain(|c| c.erased || !c.fields.is_empty());
+                return Ok(out);
+            }
+        };
+        Ok(changes(self.store.audit_for(entity, id).await?))
     }
 
-    /// The corrections of what a lead asks for (its product and value estimate), newest first, to
-    /// those who see the lead; its other changes have their own history (stages, owner, notes).
+    /// A contact's changes, newest first, to those who see the contact.
+    pub async fn contact_changes(&self, actor: &Actor, id: Id) -> Result<Vec<Change>> {
+        let d = self.contact_detail(actor, id).await?;
+        self.changes_of(Seen::Contact(&d)).await
+    }
+
+    /// The corrections of what a lead asks for, newest first, to those who see the lead.
     pub async fn request_changes(&self, actor: &Actor, id: Id) -> Result<Vec<Change>> {
-        self.lead_detail(actor, id).await?;
-        let mut out = changes(self.store.audit_of_action("lead", id, "request").await?);
-        for c in &mut out {
-            c.fields
-                .retain(|f| voronka_core::scoring::REQUEST_FIELDS.contains(&f.field.as_str()));
-        }
-        out.retain(|c| c.erased || !c.fields.is_empty());
-        Ok(out)
+        let d = self.lead_detail(actor, id).await?;
+        self.changes_of(Seen::Lead(&d.lead)).await
     }
 
     /// A company's changes, newest first, to those who see the company.
     pub async fn account_changes(&self, actor: &Actor, id: Id) -> Result<Vec<Change>> {
-        self.account_detail(actor, id).await?;
-        Ok(changes(self.store.audit_for("account", id).await?))
+        let (a, _) = self.account_detail(actor, id).await?;
+        self.changes_of(Seen::Account(&a)).await
     }
 
     /// A deal's changes, newest first, to those who see the lead it came from.
     pub async fn deal_changes(&self, actor: &Actor, id: Id) -> Result<Vec<Change>> {
-        self.deal(actor, id).await?;
-        Ok(changes(self.store.audit_for("deal", id).await?))
+        let d = self.deal(actor, id).await?;
+        self.changes_of(Seen::Deal(&d)).await
     }
 }
 

@@ -38,7 +38,7 @@ pub use directory::{AccountEdit, ContactEdit, DealEdit, FormInput, MAX_CONTACT_T
 pub use duplicates::PairReview;
 pub use error::{AppError, FieldError};
 pub use forms::{VariantStats, EVENT_KINDS};
-pub use history::{fields_changed, Change, FieldChange, RESTORABLE};
+pub use history::{fields_changed, Change, FieldChange, Seen, RESTORABLE};
 pub use leads::{ConvertInput, RefuseInput, RequestEdit, MAX_PRODUCT, SURVEY_ANSWERS};
 pub use mail::{SmtpSecurity, SmtpSettings, SmtpView, EMAIL, SMTP_SETTINGS};
 pub use message::{message_text, Message};

@@ -920,7 +920,8 @@ async fn a_single_event_finds_the_lead_of_the_latest_touch() {
 
 /// A lead is scored by what its contact and its request say now: a contact's company, position or
 /// email corrected, or the request's product and value, move the profile points at once (stored on
-/// the lead and named in the explanation), and a field cleared by the correction no longer counts.
+/// the lead and named in the explanation), and a field cleared by the correction no longer counts;
+/// a company renamed on its own page rescores its people's leads too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_correction_rescores_the_lead() {
     use voronka_app::{ContactEdit, RequestEdit};
@@ -1056,5 +1057,24 @@ any_of = ["globex.nl"]
         .await
         .unwrap();
         assert_eq!(fit().await.0, 11 + 7, "{n}");
+        // The company renamed on its own page: its people's leads lose its points.
+        let account = app
+            .contact_detail(&admin, contact)
+            .await
+            .unwrap()
+            .contact
+            .account_id
+            .unwrap();
+        app.edit_account(
+            &admin,
+            account,
+            &voronka_app::AccountEdit {
+                name: "Initech".into(),
+                domain: None,
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(fit().await.0, 11, "{n}");
     }
 }

@@ -3320,7 +3320,12 @@ impl Tx for SqlTx {
         Ok(())
     }
 
-    async fn rename_account(&mut self, id: Id, name: &str, domain: Option<&str>) -> Result<()> {
+    async fn rename_account(
+        &mut self,
+        id: Id,
+        name: &str,
+        domain: Option<&str>,
+    ) -> Result<Vec<Id>> {
         use voronka_core::intake::keys::{account_key, block_key_of};
         let key = account_key(name);
         let key = if key.is_empty() {
@@ -3377,7 +3382,13 @@ impl Tx for SqlTx {
                 .await?;
             self.refresh_search_text(contact).await?;
         }
-        Ok(())
+        Ok(sqlx::query_scalar(
+            "SELECT l.id FROM leads l JOIN contacts c ON c.id = l.contact_id \
+             WHERE c.account_id = $1 ORDER BY l.id",
+        )
+        .bind(id)
+        .fetch_all(&mut *self.tx)
+        .await?)
     }
 
     async fn update_contact(

@@ -414,7 +414,9 @@ pub trait Tx: RoutingTx + ScoreTx + ChannelTx + Send {
     /// Renames a company and sets its domain: the customers named after it take the name, and
     /// its people's blocking keys and their leads' search text follow; a conflict when another
     /// company goes by that name (in any legal form), not found when there is none of `id`.
-    async fn rename_account(&mut self, id: Id, name: &str, domain: Option<&str>) -> Result<()>;
+    /// Answers the leads of its people, whose scoring profiles name the company.
+    async fn rename_account(&mut self, id: Id, name: &str, domain: Option<&str>)
+        -> Result<Vec<Id>>;
     async fn update_contact(
         &mut self,
         id: Id,

@@ -1076,7 +1076,7 @@ async fn card_page(state: &AppState, user: &WebUser, d: LeadDetail) -> Result<Ca
     let l = &d.lead;
     let role = user.user.role;
     let changes =
-        super::people::ChangeView::list(state.app.request_changes(&user.actor(), l.id).await?);
+        super::people::ChangeView::list(state.app.changes_of(voronka_app::Seen::Lead(l)).await?);
     let merges = state
         .app
         .merges_for(&user.actor(), l.id)

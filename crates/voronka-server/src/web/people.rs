@@ -135,7 +135,7 @@ async fn contact_page(
     typed: Option<voronka_app::ContactEdit>,
 ) -> Result<ContactPage, AppError> {
     let d = state.app.contact_detail(&user.actor(), id).await?;
-    let changes = ChangeView::list(state.app.contact_changes(&user.actor(), id).await?);
+    let changes = ChangeView::list(state.app.changes_of(voronka_app::Seen::Contact(&d)).await?);
     let now = now();
     let c = &d.contact;
     let edit_open = typed.is_some();
@@ -330,7 +330,7 @@ async fn account_page(
     typed: Option<voronka_app::AccountEdit>,
 ) -> Result<AccountPage, AppError> {
     let (a, contacts, customers) = state.app.account_page(&user.actor(), id).await?;
-    let changes = ChangeView::list(state.app.account_changes(&user.actor(), id).await?);
+    let changes = ChangeView::list(state.app.changes_of(voronka_app::Seen::Account(&a)).await?);
     let now = now();
     let customers = customers
         .iter()
@@ -780,7 +780,7 @@ async fn deal_page(
     typed: Option<voronka_app::DealEdit>,
 ) -> Result<DealPage, AppError> {
     let d = state.app.deal(&user.actor(), id).await?;
-    let changes = ChangeView::list(state.app.deal_changes(&user.actor(), id).await?);
+    let changes = ChangeView::list(state.app.changes_of(voronka_app::Seen::Deal(&d)).await?);
     let edit_open = typed.is_some();
     Ok(DealPage {
         layout: Layout::new(user, "customers", d.title.clone()),
