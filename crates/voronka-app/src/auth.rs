@@ -18,7 +18,7 @@ pub fn hash_password(password: &str) -> Result<String> {
         .map_err(|e| AppError::Io(format!("password hashing failed: {e}")))
 }
 
-fn verify_password(password: &str, hash: &str) -> bool {
+pub(crate) fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
         .map(|h| {
             Argon2::default()
@@ -203,6 +203,18 @@ impl Actor {
 
 pub const SESSION_TTL_MS: i64 = 14 * 24 * 3600 * 1000;
 
+/// Failed sign-ins with one email allowed within [`LOGIN_LOCK_MS`].
+pub const LOGIN_FAILURES_ALLOWED: i64 = 5;
+/// The while over which failed sign-ins are counted, and how long a locked sign-in waits.
+pub const LOGIN_LOCK_MS: i64 = 15 * 60 * 1000;
+
+fn login_locked() -> AppError {
+    AppError::Limited {
+        message: Message::new("login_locked").with("minutes", LOGIN_LOCK_MS / 60_000),
+        retry_after_s: (LOGIN_LOCK_MS / 1000) as u64,
+    }
+}
+
 impl App {
     pub async fn add_user(
         &self,
@@ -218,12 +230,7 @@ impl App {
                 Message::new("user_email_invalid"),
             ));
         }
-        if password.chars().count() < 8 {
-            return Err(AppError::invalid(
-                "password",
-                Message::new("password_too_short").with("min", 8),
-            ));
-        }
+        crate::passwords::check_new_password(password)?;
         let name = if name.trim().is_empty() {
             email.split('@').next().unwrap_or(email).to_string()
         } else {
@@ -244,23 +251,45 @@ impl App {
     }
 
     /// Checks a password; on success opens a session and returns (user, session token, csrf token).
+    ///
+    /// After [`LOGIN_FAILURES_ALLOWED`] failed sign-ins with one email within
+    /// [`LOGIN_LOCK_MS`], that email's sign-in is refused (even with the right password) until
+    /// the oldest of them is that old: guessing a password costs a quarter of an hour every few
+    /// tries. Counted in the database, so every process serving it counts the same tries.
     pub async fn login(&self, email: &str, password: &str) -> Result<(User, String, String)> {
-        let found = self.store.user_with_hash(email).await?;
-        let Some((user, hash)) = found.filter(|(u, _)| u.active) else {
-            // Same work and same answer whether the user exists or not.
-            let _ = verify_password(password, "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$UqHFMoH3A1Kyq5j6BsoE1QG3K6Xc9m6r3Bq0fWQ2b7g");
+        self.login_at(email, password, now_ms()).await
+    }
+
+    /// [`App::login`] at a given time.
+    pub async fn login_at(
+        &self,
+        email: &str,
+        password: &str,
+        now: crate::Millis,
+    ) -> Result<(User, String, String)> {
+        let key = email.trim().to_lowercase();
+        let since = now - LOGIN_LOCK_MS;
+        if self.store.login_failures(&key, since).await? >= LOGIN_FAILURES_ALLOWED {
+            return Err(login_locked());
+        }
+        let found = self.store.user_with_hash(&key).await?;
+        let checked = match found.filter(|(u, _)| u.active) {
+            Some((user, hash)) => verify_password(password, &hash).then_some(user),
+            None => {
+                // Same work and same answer whether the user exists or not.
+                let _ = verify_password(password, "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$UqHFMoH3A1Kyq5j6BsoE1QG3K6Xc9m6r3Bq0fWQ2b7g");
+                None
+            }
+        };
+        let Some(user) = checked else {
+            self.store.record_login_failure(&key, now, since).await?;
             return Err(AppError::Unauthorized(Message::new(
                 "wrong_email_or_password",
             )));
         };
-        if !verify_password(password, &hash) {
-            return Err(AppError::Unauthorized(Message::new(
-                "wrong_email_or_password",
-            )));
-        }
+        self.store.clear_login_failures(&key).await?;
         let token = new_secret("");
         let csrf = new_secret("");
-        let now = now_ms();
         self.store
             .create_session(&Session {
                 token_hash: sha256_hex(&token),

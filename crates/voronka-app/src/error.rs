@@ -91,6 +91,12 @@ pub enum AppError {
     Stage(#[from] StageError),
     #[error("the intake is shutting down")]
     Unavailable,
+    /// Too many attempts: refused for `retry_after_s` seconds.
+    #[error("{message}")]
+    Limited {
+        message: Message,
+        retry_after_s: u64,
+    },
     #[error(transparent)]
     Store(StoreError),
     #[error("{0}")]
@@ -130,7 +136,8 @@ impl AppError {
             | AppError::Forbidden(m)
             | AppError::Unauthorized(m)
             | AppError::Conflict(m)
-            | AppError::Invalid { message: m, .. } => Some(m.clone()),
+            | AppError::Invalid { message: m, .. }
+            | AppError::Limited { message: m, .. } => Some(m.clone()),
             AppError::Stage(e) => Some(Message::from(e)),
             AppError::Unavailable => Some(Message::new("unavailable")),
             AppError::Store(_) | AppError::Io(_) => None,

@@ -14,6 +14,7 @@ mod history;
 mod leads;
 mod mail;
 mod message;
+mod passwords;
 mod predict;
 mod scoring;
 mod scrub;
@@ -26,7 +27,9 @@ mod views;
 pub mod demo;
 pub mod jobs;
 
-pub use auth::{hash_password, new_secret, sha256_hex, Actor, Principal};
+pub use auth::{
+    hash_password, new_secret, sha256_hex, Actor, Principal, LOGIN_FAILURES_ALLOWED, LOGIN_LOCK_MS,
+};
 pub use batch_dedup::{DedupCluster, DedupMember, DedupOptions, DedupReport};
 pub use bulk::{BulkAction, BulkOutcome, MAX_BULK};
 pub use capture::{CaptureOutcome, CaptureRequest, CaptureResult, IntakeCounts, SubmitCount};
@@ -42,6 +45,7 @@ pub use history::{fields_changed, Change, FieldChange, Seen, RESTORABLE};
 pub use leads::{ConvertInput, RefuseInput, RequestEdit, MAX_PRODUCT, SURVEY_ANSWERS};
 pub use mail::{SmtpSecurity, SmtpSettings, SmtpView, EMAIL, SMTP_SETTINGS};
 pub use message::{message_text, Message};
+pub use passwords::{MAX_PASSWORD, MIN_PASSWORD, RESET_LINKS_PER_HOUR, RESET_LINK_MS};
 pub use predict::{next_retrain_at, CurrentModel, TrainReport, RETRAIN_MODEL};
 pub use scoring::{EventIn, Explanation, MAX_EVENTS, RESCORE};
 pub use scrub::SCRUB_RULES;

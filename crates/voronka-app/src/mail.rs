@@ -193,6 +193,21 @@ pub mod text {
         (subject, body)
     }
 
+    /// Subject and body of the message with a link that sets a new password, working for
+    /// `minutes`.
+    pub fn password_reset(name: &str, link: &str, minutes: i64) -> (String, String) {
+        (
+            "Set a new password for Voronka".to_string(),
+            format!(
+                "Hello, {}.\n\nSomeone, we hope you, asked to set a new password for your \
+                 Voronka sign-in. Open this link to set it:\n{link}\n\nThe link works once, \
+                 for {minutes} minutes. If you did not ask, ignore this message: your password \
+                 stays as it is.\n",
+                name.trim()
+            ),
+        )
+    }
+
     /// Subject and body of the farewell to a contact who was refused, with the survey link.
     pub fn farewell(contact: &str, survey_url: &str) -> (String, String) {
         let greeting = if contact.trim().is_empty() {

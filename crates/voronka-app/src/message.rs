@@ -199,6 +199,18 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "user_email_invalid" => "a valid email address is required".to_string(),
         "password_too_short" => format!("the password needs at least {} characters", a("min")),
         "wrong_email_or_password" => "wrong email or password".to_string(),
+        "password_too_long" => format!("the password may have at most {} characters", a("max")),
+        "login_locked" => format!(
+            "too many failed sign-ins with this email: try again in {} minutes, or set a new password",
+            a("minutes")
+        ),
+        "password_current_wrong" => "the current password is not right".to_string(),
+        "password_own_only" => "only a signed-in person changes their own password".to_string(),
+        "user_email_unknown" => format!("there is no user with the email {}", a("email")),
+        "passwords_differ" => "the two new passwords differ".to_string(),
+        "reset_link_invalid" => {
+            "this link has expired or was used already: ask for a new one".to_string()
+        }
         "token_user_unknown" => format!("there is no active user {}", a("id")),
         "token_name_required" => "a token needs a name".to_string(),
         "token_scopes_required" => "a token needs at least one scope".to_string(),

@@ -85,6 +85,7 @@ pub fn routes() -> Router<AppState> {
         .route("/status", get(status))
         .route("/users", get(list_users).post(create_user))
         .route("/users/{id}", post(update_user))
+        .route("/users/{id}/password", post(set_user_password))
         .route("/views", get(list_views).post(create_view))
         .route("/views/{id}", delete(delete_view))
         .route("/tokens", get(list_tokens).post(create_token))
@@ -1703,6 +1704,24 @@ async fn update_user(
 ) -> ApiResult<StatusCode> {
     s.app
         .admin_update_user(&actor, parse_id(&id, IdOf::User)?, role(&b.role)?, b.active)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PasswordBody {
+    password: String,
+}
+
+async fn set_user_password(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<PasswordBody>,
+) -> ApiResult<StatusCode> {
+    s.app
+        .admin_set_password(&actor, parse_id(&id, IdOf::User)?, &b.password, None)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

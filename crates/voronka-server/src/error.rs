@@ -53,6 +53,7 @@ pub fn classify(e: &AppError) -> (StatusCode, &'static str) {
         AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
         AppError::Stage(_) => (StatusCode::CONFLICT, "illegal_transition"),
         AppError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        AppError::Limited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
         AppError::Store(_) | AppError::Io(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
     }
 }
@@ -110,6 +111,14 @@ impl ApiError {
     }
 }
 
+/// The `Retry-After` of a refusal for too many attempts, in seconds.
+pub(crate) fn retry_after(e: &ApiError) -> axum::http::HeaderValue {
+    match e {
+        ApiError::App(AppError::Limited { retry_after_s, .. }) => (*retry_after_s).into(),
+        _ => axum::http::HeaderValue::from_static("1"),
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, error, message, fields) = self.parts();
@@ -125,10 +134,8 @@ impl IntoResponse for ApiError {
         )
             .into_response();
         if status == StatusCode::TOO_MANY_REQUESTS {
-            resp.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                axum::http::HeaderValue::from_static("1"),
-            );
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, retry_after(&self));
         }
         resp
     }

@@ -107,6 +107,7 @@ const OPERATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
     ("get", "/api/v1/users", "List users", "admin", None),
     ("post", "/api/v1/users", "Create a user", "admin", Some("{email, name?, password, role}")),
     ("post", "/api/v1/users/{id}", "Change a user's role or disable them", "admin", Some("{role, active}")),
+    ("post", "/api/v1/users/{id}/password", "Set a user's password (at least 8 characters): every session of theirs ends and their sign-in is no longer locked; the audit log records it, never the password", "admin", Some("{password}")),
     ("get", "/api/v1/tokens", "List API tokens", "admin", None),
     ("post", "/api/v1/tokens", "Create an API token (the secret is returned once); with user_id it acts as that person", "admin", Some("{name, scopes, ttl_days?, user_id?}")),
     ("delete", "/api/v1/tokens/{id}", "Revoke a token", "admin", None),
@@ -222,6 +223,7 @@ const ANSWERS: &[(&str, &str, &[Answer])] = &[
     ("get", "/api/v1/users", &[Array]),
     ("post", "/api/v1/users", &[Object(201)]),
     ("post", "/api/v1/users/{id}", &[Empty(204)]),
+    ("post", "/api/v1/users/{id}/password", &[Empty(204)]),
     ("get", "/api/v1/tokens", &[Array]),
     ("post", "/api/v1/tokens", &[Object(201)]),
     ("delete", "/api/v1/tokens/{id}", &[Empty(204)]),
@@ -381,6 +383,11 @@ const BODY_SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "post",
         "/api/v1/users/{id}",
         <crate::api::UserUpdateBody as PartialSchema>::schema,
+    ),
+    (
+        "post",
+        "/api/v1/users/{id}/password",
+        <crate::api::PasswordBody as PartialSchema>::schema,
     ),
     (
         "post",

@@ -3645,3 +3645,85 @@ async fn a_company_is_corrected_over_the_api() {
         "{a}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_users_password_is_set_over_the_api() {
+    let s = start(1000).await;
+    let olga = s
+        .app
+        .add_user("olga@mail.ru", "Ольга", "first password", Role::Salesperson)
+        .await
+        .unwrap();
+    let (_, session, _) = s.app.login("olga@mail.ru", "first password").await.unwrap();
+    let (_, writer) = s
+        .app
+        .create_token("crm", ScopeSet::new(vec![Scope::LeadsWrite]), None, None)
+        .await
+        .unwrap();
+    let path = format!("/api/v1/users/{}/password", olga.id);
+
+    // Only administrators; a short password, an unknown field, an unknown user are refused.
+    let (st, v) = error_of(
+        s.post(&path, &writer)
+            .json(&json!({"password": "long enough"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+    let (st, v) = error_of(
+        s.post(&path, &s.admin_token)
+            .json(&json!({"password": "short"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["code"], "password_too_short", "{v}");
+    assert_eq!(v["fields"][0]["field"], "password", "{v}");
+    let (st, v) = error_of(
+        s.post(&path, &s.admin_token)
+            .json(&json!({"password": "long enough", "hash": "x"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let (st, v) = error_of(
+        s.post("/api/v1/users/999999/password", &s.admin_token)
+            .json(&json!({"password": "long enough"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
+    assert!(s.app.session_user(&session).await.unwrap().is_some());
+
+    let r = s
+        .post(&path, &s.admin_token)
+        .json(&json!({"password": "пароль из API"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert!(s.app.session_user(&session).await.unwrap().is_none());
+    assert!(s.app.login("olga@mail.ru", "first password").await.is_err());
+    s.app
+        .login("olga@mail.ru", "пароль из API")
+        .await
+        .expect("the new password");
+    let doc: Value = s
+        .http
+        .get(format!("{}/api/openapi.json", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["paths"]["/api/v1/users/{id}/password"]["post"].is_object());
+}

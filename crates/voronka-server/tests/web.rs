@@ -3,6 +3,9 @@
 
 mod common;
 
+#[path = "../../voronka-app/tests/smtp.rs"]
+mod smtp;
+
 use reqwest::redirect::Policy;
 use reqwest::{Client, StatusCode};
 use voronka_app::{Actor, App, CaptureRequest};
@@ -4016,4 +4019,264 @@ async fn companies_are_listed_and_searched() {
         "{}",
         page.body
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passwords_are_changed_set_and_reset_from_the_pages() {
+    let s = start().await;
+    let olga = s
+        .app
+        .add_user(
+            "olga@mail.ru",
+            "Ольга <script>alert(1)</script>",
+            PASSWORD,
+            Role::Salesperson,
+        )
+        .await
+        .unwrap();
+    let admin = client();
+    let admin_csrf = s.login(&admin, ADMIN_EMAIL).await;
+    let (b, b2) = (client(), client());
+    let csrf = s.login(&b, "olga@mail.ru").await;
+    s.login(&b2, "olga@mail.ru").await;
+
+    // Her own page: her name escaped, linked from the top bar.
+    let me = s.get(&b, "/me").await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert!(me.body.contains("&#60;script&#62;"), "{}", me.body);
+    assert!(!me.body.contains("<script>alert"), "{}", me.body);
+    assert!(me.body.contains(r#"href="/me""#));
+    assert!(me.body.contains(r#"action="/me/password""#));
+
+    // Refusals: no CSRF token, a wrong current password, two new ones that differ.
+    let change = |current: &'static str, new: &'static str, again: &'static str| {
+        [
+            ("current_password", current),
+            ("password", new),
+            ("password2", again),
+        ]
+    };
+    let r = s
+        .post(
+            &b,
+            "/me/password",
+            &change(PASSWORD, "второй пароль", "второй пароль"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let with_csrf = |f: [(&'static str, &'static str); 3], csrf: &str| {
+        let mut v: Vec<(String, String)> = f
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        v.push(("csrf".into(), csrf.to_string()));
+        v
+    };
+    let post_owned = |c: &Client, path: &str, f: Vec<(String, String)>| {
+        let req = c.post(format!("{}{path}", s.base)).form(&f);
+        async move { read(req.send().await.unwrap()).await }
+    };
+    let r = post_owned(
+        &b,
+        "/me/password",
+        with_csrf(change("wrong", "второй пароль", "второй пароль"), &csrf),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("the current password is not right"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains(r#"<link rel="canonical" href="/me">"#));
+    let r = post_owned(
+        &b,
+        "/me/password",
+        with_csrf(change(PASSWORD, "второй пароль", "другой пароль"), &csrf),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body.contains("the two new passwords differ"),
+        "{}",
+        r.body
+    );
+    // Changed: this session stays, the other one ends.
+    let r = post_owned(
+        &b,
+        "/me/password",
+        with_csrf(change(PASSWORD, "второй пароль", "второй пароль"), &csrf),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location, "/me?done=password");
+    let r = s.get(&b, "/me?done=password").await;
+    assert!(r.body.contains("Your password is changed."), "{}", r.body);
+    assert_eq!(s.get(&b2, "/leads").await.status, StatusCode::SEE_OTHER);
+
+    // An administrator sets it from the users page: her sessions end.
+    let users = s.get(&admin, "/admin/users").await;
+    let action = format!(r#"action="/admin/users/{}/password""#, olga.id);
+    assert!(users.body.contains(&action), "{}", users.body);
+    let path = format!("/admin/users/{}/password", olga.id);
+    let r = s
+        .post(
+            &admin,
+            &path,
+            &[("csrf", admin_csrf.as_str()), ("password", "short")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("8 characters"), "{}", r.body);
+    let r = s
+        .post(
+            &admin,
+            &path,
+            &[
+                ("csrf", admin_csrf.as_str()),
+                ("password", "пароль от админа"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location, "/admin/users?done=password_set");
+    assert_eq!(s.get(&b, "/me").await.status, StatusCode::SEE_OTHER);
+    let audit = s.get(&admin, "/admin/audit").await;
+    assert!(audit.body.contains("Password set"), "{}", audit.body);
+    assert!(!audit.body.contains("пароль от админа"));
+
+    // Five wrong guesses lock her sign-in: the right password then waits too.
+    let login = |password: &'static str| {
+        let req = client().post(format!("{}/login", s.base)).form(&[
+            ("email", "olga@mail.ru"),
+            ("password", password),
+            ("next", "/leads"),
+        ]);
+        async move { read(req.send().await.unwrap()).await }
+    };
+    for _ in 0..voronka_app::LOGIN_FAILURES_ALLOWED {
+        assert_eq!(login("guess").await.status, StatusCode::UNAUTHORIZED);
+    }
+    let locked = client()
+        .post(format!("{}/login", s.base))
+        .form(&[("email", "olga@mail.ru"), ("password", "пароль от админа")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(locked.headers()["retry-after"], "900");
+    let body = locked.text().await.unwrap();
+    assert!(body.contains("Too many failed sign-ins"), "{body}");
+    assert!(body.contains(r#"href="/password/forgot""#), "{body}");
+
+    // A forgotten password without email set up: the page says to ask an administrator.
+    let anon = client();
+    let r = s
+        .post(&anon, "/password/forgot", &[("email", "olga@mail.ru")])
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("Ask an administrator"), "{}", r.body);
+    // With email: the same answer for her and for nobody, and one message, to her.
+    let sink = smtp::SmtpSink::start();
+    s.app
+        .set_smtp_settings(
+            &Actor::system("t"),
+            Some(voronka_app::SmtpSettings {
+                host: "127.0.0.1".into(),
+                port: sink.port,
+                from: "crm@mail.ru".into(),
+                username: None,
+                password: None,
+                security: voronka_app::SmtpSecurity::None,
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        s.get(&anon, "/password/forgot").await.status,
+        StatusCode::OK
+    );
+    let hers = s
+        .post(&anon, "/password/forgot", &[("email", "olga@mail.ru")])
+        .await;
+    let nobodys = s
+        .post(&anon, "/password/forgot", &[("email", "nobody@mail.ru")])
+        .await;
+    assert_eq!(hers.status, StatusCode::OK);
+    assert!(hers.body.contains("is on its way"), "{}", hers.body);
+    assert_eq!(hers.body, nobodys.body, "nothing tells who signs in here");
+    s.app
+        .run_due_jobs_at("t", voronka_app::now_ms() + 1000)
+        .await
+        .unwrap();
+    let mails = sink.wait_for(1);
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(mails[0].rcpt_to, ["olga@mail.ru"]);
+    let link = mails[0]
+        .body
+        .lines()
+        .find_map(|l| l.trim().split_once("/password/reset/"))
+        .map(|(_, token)| format!("/password/reset/{token}"))
+        .unwrap_or_else(|| panic!("{}", mails[0].body));
+
+    let form = s.get(&anon, &link).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+    assert!(
+        form.body.contains(&format!(r#"action="{link}""#)),
+        "{}",
+        form.body
+    );
+    let r = s
+        .post(
+            &anon,
+            &link,
+            &[("password", "пароль по ссылке"), ("password2", "другой")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("the two new passwords differ"),
+        "{}",
+        r.body
+    );
+    let r = s
+        .post(
+            &anon,
+            &link,
+            &[
+                ("password", "пароль по ссылке"),
+                ("password2", "пароль по ссылке"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location, "/login?done=password_reset");
+    let r = s.get(&anon, "/login?done=password_reset").await;
+    assert!(r.body.contains("Your new password is set."), "{}", r.body);
+    // The new password signs in at once: the lock went with the old one.
+    assert_eq!(
+        login("пароль по ссылке").await.status,
+        StatusCode::SEE_OTHER
+    );
+    // The link worked once; a made-up one never did.
+    let again = s.get(&anon, &link).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    assert!(again.body.contains("has expired or was used already"));
+    assert!(again.body.contains(r#"href="/password/forgot""#));
+    let r = s
+        .post(
+            &anon,
+            &link,
+            &[
+                ("password", "once more please"),
+                ("password2", "once more please"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    for bad in ["/password/reset/nothex<script>", "/password/reset/00ff"] {
+        let r = s.get(&anon, bad).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{bad}");
+        assert!(!r.body.contains("<script>"), "{}", r.body);
+    }
 }

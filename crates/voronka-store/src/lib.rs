@@ -4,6 +4,7 @@
 mod channels;
 mod routing;
 mod scoring;
+mod signin;
 mod types;
 
 pub mod postgres;
@@ -12,6 +13,7 @@ pub mod sqlite;
 pub use channels::*;
 pub use routing::*;
 pub use scoring::*;
+pub use signin::*;
 pub use types::*;
 
 use async_trait::async_trait;
@@ -184,7 +186,9 @@ pub async fn connect_with(url: &str, memory: MemoryBudget) -> Result<Arc<dyn Sto
 
 /// Domain-level storage operations. Writes that belong together go through a [`Tx`].
 #[async_trait]
-pub trait Store: RoutingStore + ScoreStore + ChannelStore + Send + Sync + 'static {
+pub trait Store:
+    RoutingStore + ScoreStore + ChannelStore + SignInStore + Send + Sync + 'static
+{
     fn backend(&self) -> Backend;
     async fn migrate(&self) -> Result<()>;
     /// Refreshes the query planner's statistics (after bulk loads).
@@ -281,7 +285,6 @@ pub trait Store: RoutingStore + ScoreStore + ChannelStore + Send + Sync + 'stati
         active: bool,
         team_id: Option<Id>,
     ) -> Result<()>;
-    async fn set_password(&self, id: Id, hash: &str) -> Result<()>;
     async fn count_users(&self) -> Result<i64>;
     async fn create_team(&self, name: &str) -> Result<Id>;
     async fn list_teams(&self) -> Result<Vec<(Id, String)>>;
@@ -389,7 +392,7 @@ pub trait Store: RoutingStore + ScoreStore + ChannelStore + Send + Sync + 'stati
 /// used or returned to the pool: until then its locks stay (on PostgreSQL, rows it locked are
 /// skipped by `SKIP LOCKED` claims meanwhile). `rollback` ends it at once.
 #[async_trait]
-pub trait Tx: RoutingTx + ScoreTx + ChannelTx + Send {
+pub trait Tx: RoutingTx + ScoreTx + ChannelTx + SignInTx + Send {
     async fn commit(self: Box<Self>) -> Result<()>;
     async fn rollback(self: Box<Self>) -> Result<()>;
     /// Serializes intake transactions across processes, so that two processes never both create

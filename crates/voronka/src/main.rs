@@ -115,8 +115,25 @@ enum UserCmd {
         #[arg(long, value_parser = parse_role)]
         role: Role,
     },
+    /// Set a user's password, read from standard input; every session of theirs ends and their
+    /// sign-in is no longer locked.
+    Password {
+        #[arg(long)]
+        email: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
     /// List users.
     List,
+}
+
+/// A password given on standard input, without the line's end.
+fn password_from_stdin() -> anyhow::Result<String> {
+    let mut password = String::new();
+    std::io::stdin()
+        .read_to_string(&mut password)
+        .context(words::READING_PASSWORD)?;
+    Ok(password.trim_end_matches(['\n', '\r']).to_string())
 }
 
 #[derive(Subcommand)]
@@ -348,14 +365,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             password_stdin: _,
             role,
         }) => {
-            let mut password = String::new();
-            std::io::stdin()
-                .read_to_string(&mut password)
-                .context(words::READING_PASSWORD)?;
-            let password = password.trim_end_matches(['\n', '\r']);
+            let password = password_from_stdin()?;
             let app = open(&url).await?;
-            let u = app.add_user(&email, &name, password, role).await?;
+            let u = app.add_user(&email, &name, &password, role).await?;
             println!("{}", words::user_added(u.id, &u.email, u.role.as_str()));
+        }
+        Command::User(UserCmd::Password {
+            email,
+            password_stdin: _,
+        }) => {
+            let password = password_from_stdin()?;
+            let app = open(&url).await?;
+            let u = app.set_password_by_email(&email, &password).await?;
+            println!("{}", words::password_set(u.id, &u.email));
         }
         Command::User(UserCmd::List) => {
             let app = open(&url).await?;

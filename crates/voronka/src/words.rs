@@ -67,6 +67,10 @@ pub fn database_up_to_date(url: impl Display) -> String {
 pub fn user_added(id: impl Display, email: impl Display, role: impl Display) -> String {
     format!("user {id} added: {email} ({role})")
 }
+/// After `user password`.
+pub fn password_set(id: impl Display, email: impl Display) -> String {
+    format!("password of user {id} ({email}) set; their sessions have ended")
+}
 /// The last column of `user list`.
 pub fn contact_erased(contact: impl Display, records: i64, leads: i64) -> String {
     let records = match records {

@@ -503,6 +503,65 @@ fn users_tokens_and_forms() {
     // Without --name the name is the email's local part.
     assert_eq!(&boss[2..], ["boss", "sales_manager", "active"]);
 
+    // A password set from the command line: the old one stops working, the new one signs in,
+    // and the person's sessions end.
+    let signs_in = |email: &str, password: &str| {
+        block_on(async {
+            let app = voronka_app::App::open(u, Default::default()).await.unwrap();
+            app.login(email, password).await.map(|(_, token, _)| token)
+        })
+    };
+    let session = signs_in("olga@mail.ru", "correct horse battery").expect("the first password");
+    let r = vk_stdin(
+        u,
+        &[
+            "user",
+            "password",
+            "--email",
+            "OLGA@mail.ru",
+            "--password-stdin",
+        ],
+        "новый пароль Ольги\n",
+    )
+    .ok();
+    assert!(r.stdout.contains("olga@mail.ru"), "{}", r.stdout);
+    assert!(signs_in("olga@mail.ru", "correct horse battery").is_err());
+    assert!(signs_in("olga@mail.ru", "новый пароль Ольги").is_ok());
+    let ended = block_on(async {
+        let app = voronka_app::App::open(u, Default::default()).await.unwrap();
+        app.session_user(&session).await.unwrap()
+    });
+    assert!(
+        ended.is_none(),
+        "the session from before the new password ended"
+    );
+    let e = vk_stdin(
+        u,
+        &[
+            "user",
+            "password",
+            "--email",
+            "nobody@mail.ru",
+            "--password-stdin",
+        ],
+        "long enough password\n",
+    )
+    .runtime_error();
+    assert!(e.contains("nobody@mail.ru"), "{e}");
+    let e = vk_stdin(
+        u,
+        &[
+            "user",
+            "password",
+            "--email",
+            "boss@mail.ru",
+            "--password-stdin",
+        ],
+        "short\n",
+    )
+    .runtime_error();
+    assert!(e.contains("8 characters"), "{e}");
+
     let t = vk(
         u,
         &[

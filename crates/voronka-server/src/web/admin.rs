@@ -45,6 +45,7 @@ struct UsersPage {
     roles: Vec<Choice>,
     email: String,
     name: String,
+    min_password: usize,
 }
 
 async fn users_page(state: &AppState, user: &WebUser) -> Result<UsersPage, WebError> {
@@ -68,6 +69,7 @@ async fn users_page(state: &AppState, user: &WebUser) -> Result<UsersPage, WebEr
         roles: role_options(Role::Salesperson),
         email: String::new(),
         name: String::new(),
+        min_password: voronka_app::MIN_PASSWORD,
     })
 }
 
@@ -119,6 +121,25 @@ pub(crate) async fn add_user(
     }
 }
 
+/// After a change on the users page: back to it with `done`, or the refusal shown on it.
+async fn after_user_change(
+    state: &AppState,
+    user: &WebUser,
+    res: Result<(), AppError>,
+    done: &str,
+) -> PageResult {
+    match res {
+        Ok(()) => Ok(see_other(&format!("/admin/users?done={done}"))),
+        Err(e) if recoverable(&e) => {
+            let (status, _) = classify(&e);
+            let mut p = users_page(state, user).await?;
+            p.layout = p.layout.with_error(Some(e.to_string()));
+            Ok(render_status(status, &p))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub(crate) async fn update_user(
     State(state): State<AppState>,
     user: WebUser,
@@ -135,16 +156,29 @@ pub(crate) async fn update_user(
         }
         None => Err(AppError::invalid("role", Message::new("role_choose"))),
     };
-    match res {
-        Ok(()) => Ok(see_other("/admin/users?done=user")),
-        Err(e) if recoverable(&e) => {
-            let (status, _) = classify(&e);
-            let mut p = users_page(&state, &user).await?;
-            p.layout = p.layout.with_error(Some(e.to_string()));
-            Ok(render_status(status, &p))
-        }
-        Err(e) => Err(e.into()),
-    }
+    after_user_change(&state, &user, res, "user").await
+}
+
+/// Sets a person's password; their sessions end (but the one in use when it is one's own).
+pub(crate) async fn set_password(
+    State(state): State<AppState>,
+    user: WebUser,
+    headers: axum::http::HeaderMap,
+    IdPath(id): IdPath,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    let session = crate::extract::cookie(&headers, crate::extract::SESSION_COOKIE);
+    let res = state
+        .app
+        .admin_set_password(
+            &user.actor(),
+            id,
+            form.get("password").unwrap_or(""),
+            session.as_deref(),
+        )
+        .await;
+    after_user_change(&state, &user, res, "password_set").await
 }
 
 // ---------------------------------------------------------------------------------------------

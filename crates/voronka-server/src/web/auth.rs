@@ -17,7 +17,8 @@ struct LoginPage {
     asset_v: &'static str,
     email: String,
     next: String,
-    error: Option<&'static str>,
+    error: Option<String>,
+    flash: Option<&'static str>,
 }
 
 /// Only local paths are followed after signing in, so the login page cannot bounce elsewhere.
@@ -35,7 +36,7 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-fn page(email: String, next: String, error: Option<&'static str>) -> LoginPage {
+fn page(email: String, next: String, error: Option<String>) -> LoginPage {
     LoginPage {
         title: t::LOGIN_TITLE,
         app_name: t::APP_NAME,
@@ -43,6 +44,7 @@ fn page(email: String, next: String, error: Option<&'static str>) -> LoginPage {
         email,
         next,
         error,
+        flash: None,
     }
 }
 
@@ -56,7 +58,11 @@ pub(crate) async fn login_page(
     if let Ok(Some(_)) = session_user(&headers, &state).await {
         return Ok(see_other(&next));
     }
-    Ok(render(&page(String::new(), next, None)))
+    let mut p = page(String::new(), next, None);
+    p.flash = super::query_value(raw.as_deref(), "done")
+        .as_deref()
+        .and_then(t::flash);
+    Ok(render(&p))
 }
 
 fn session_cookie(state: &AppState, value: &str, max_age: Option<i64>) -> HeaderValue {
@@ -87,8 +93,18 @@ pub(crate) async fn login(State(state): State<AppState>, body: Bytes) -> PageRes
         }
         Err(voronka_app::AppError::Unauthorized(_)) => Ok(render_status(
             StatusCode::UNAUTHORIZED,
-            &page(email, next, Some(t::LOGIN_FAILED)),
+            &page(email, next, Some(t::LOGIN_FAILED.to_string())),
         )),
+        Err(e @ voronka_app::AppError::Limited { .. }) => {
+            let wait = crate::error::retry_after(&crate::error::ApiError::App(e));
+            let minutes = voronka_app::LOGIN_LOCK_MS / 60_000;
+            let mut resp = render_status(
+                StatusCode::TOO_MANY_REQUESTS,
+                &page(email, next, Some(t::fill1(t::LOGIN_LOCKED_N, minutes))),
+            );
+            resp.headers_mut().insert(header::RETRY_AFTER, wait);
+            Ok(resp)
+        }
         Err(e) => Err(WebError::App(e)),
     }
 }

@@ -9,6 +9,7 @@ mod forms;
 pub(crate) mod import;
 mod leads;
 pub(crate) use leads::inbox_query;
+mod password;
 mod people;
 mod reports;
 mod scoring;
@@ -33,6 +34,16 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(|| async { Redirect::to("/leads") }))
         .route("/login", get(auth::login_page).post(auth::login))
         .route("/logout", post(auth::logout))
+        .route(
+            "/password/forgot",
+            get(password::forgot_form).post(password::forgot),
+        )
+        .route(
+            "/password/reset/{token}",
+            get(password::reset_form).post(password::reset),
+        )
+        .route("/me", get(password::me))
+        .route("/me/password", post(password::change))
         .route("/assets/{file}", get(asset))
         .route("/s/{token}", get(survey::page).post(survey::answer))
         .route("/leads", get(leads::inbox))
@@ -102,6 +113,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin", get(|| async { Redirect::to("/admin/users") }))
         .route("/admin/users", get(admin::users).post(admin::add_user))
         .route("/admin/users/{id}", post(admin::update_user))
+        .route("/admin/users/{id}/password", post(admin::set_password))
         .route(
             "/admin/tokens",
             get(admin::tokens).post(admin::create_token),

@@ -148,6 +148,10 @@ pub fn audit_action_label(code: &str) -> String {
         "spend.update" => "Spend changed",
         "spend.delete" => "Spend deleted",
         "spend.import" => "Spend imported",
+        "update" => "Changed",
+        "user.password" => "Password changed by its owner",
+        "user.password_set" => "Password set",
+        "user.password_reset" => "Password set through an email link",
         other => return other.to_string(),
     }
     .to_string()
@@ -174,6 +178,7 @@ pub fn change_field_label(field: &str) -> String {
         "temperature" => "Temperature",
         "owner_id" => "Owner",
         "reason" => "Reason",
+        "sessions_ended" => "Sessions ended",
         other => return other.to_string(),
     }
     .to_string()
@@ -220,6 +225,33 @@ pub const IMPORT_DELIMITERS: [(&str, &str); 5] = [
 // Login.
 pub const LOGIN_TITLE: &str = "Sign in";
 pub const LOGIN_FAILED: &str = "Wrong email or password.";
+pub const LOGIN_LOCKED_N: &str =
+    "Too many failed sign-ins with this email. Try again in {1} minutes, or set a new password.";
+pub const FORGOT_PASSWORD: &str = "Forgot your password?";
+
+// Passwords: one's own, set by an administrator, and set through a link sent by email.
+pub const ME_TITLE: &str = "Your account";
+pub const CHANGE_PASSWORD: &str = "Change your password";
+pub const CHANGE_PASSWORD_NOTE: &str =
+    "Your sessions on other devices end: there you sign in again with the new password.";
+pub const CURRENT_PASSWORD: &str = "Current password";
+pub const NEW_PASSWORD: &str = "New password";
+pub const NEW_PASSWORD_AGAIN: &str = "The new password again";
+pub const PASSWORD_MIN_N: &str = "At least {1} characters.";
+pub const SET_PASSWORD: &str = "Set password";
+pub const SET_PASSWORD_OF_N: &str = "New password for {1}";
+pub const SET_PASSWORD_NOTE: &str =
+    "Setting a person's password ends their sessions: they sign in again with the new one.";
+pub const RESET_TITLE: &str = "Set a new password";
+pub const RESET_ASK: &str =
+    "Type the email you sign in with. A link that sets a new password is sent to it.";
+pub const RESET_SEND: &str = "Send the link";
+pub const RESET_SENT_N: &str = "If someone signs in with this email, a link that sets a new password is on its way to it. The link works once, for {1} minutes.";
+pub const RESET_NO_EMAIL: &str = "Email is not set up here, so no link can be sent. Ask an administrator to set a new password for you.";
+pub const RESET_INVALID: &str = "This link has expired or was used already.";
+pub const RESET_ASK_AGAIN: &str = "Ask for a new link";
+pub const RESET_SAVE: &str = "Set the new password";
+pub const BACK_TO_SIGN_IN: &str = "Back to sign in";
 
 // Errors.
 pub const ERR_CSRF: &str =
@@ -267,6 +299,9 @@ pub fn flash(code: &str) -> Option<&'static str> {
         "saved" => "Form saved. The widget shows the change within a few seconds.",
         "quiz" => "Quiz saved.",
         "user" => "User saved.",
+        "password" => "Your password is changed. Your sessions on other devices have ended.",
+        "password_set" => "Password set. The person's sessions have ended.",
+        "password_reset" => "Your new password is set. Sign in with it.",
         "revoked" => "Token revoked.",
         "rules" => "Rules saved. They apply to new submissions.",
         "scoring" => {

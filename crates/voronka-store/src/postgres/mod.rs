@@ -166,6 +166,7 @@ include!("../common.rs");
 include!("../routing_sql.rs");
 include!("../scoring_sql.rs");
 include!("../channels_sql.rs");
+include!("../signin_sql.rs");
 
 #[cfg(test)]
 mod tests {

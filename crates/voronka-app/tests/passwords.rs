@@ -1,0 +1,413 @@
+//! Passwords against both backends: a person changes their own, an administrator sets one,
+//! failed sign-ins lock an email's sign-in for a while, and a link sent by email (to a real
+//! SMTP server) sets a forgotten password once.
+
+mod common;
+mod smtp;
+
+use common::TestDb;
+use smtp::SmtpSink;
+use voronka_app::{
+    Actor, App, AppError, Settings, SmtpSecurity, SmtpSettings, LOGIN_FAILURES_ALLOWED,
+    LOGIN_LOCK_MS, RESET_LINKS_PER_HOUR, RESET_LINK_MS,
+};
+use voronka_core::{Role, User};
+
+const URL: &str = "https://crm.example.com/";
+
+struct World {
+    app: App,
+    admin: Actor,
+    admin_user: User,
+    olga: User,
+}
+
+async fn world(db: &TestDb) -> World {
+    let app = App::open(&db.url, Settings::default())
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e}", db.name));
+    let admin_user = app
+        .add_user("admin@example.com", "Админ", "admin password", Role::Admin)
+        .await
+        .unwrap();
+    let olga = app
+        .add_user(
+            "olga@example.com",
+            "Ольга <b>Петрова</b>",
+            "first password",
+            Role::Salesperson,
+        )
+        .await
+        .unwrap();
+    World {
+        admin: Actor::user(admin_user.clone()),
+        admin_user,
+        olga,
+        app,
+    }
+}
+
+fn smtp_to(sink: &SmtpSink) -> SmtpSettings {
+    SmtpSettings {
+        host: "127.0.0.1".into(),
+        port: sink.port,
+        from: "Воронка <crm@example.com>".into(),
+        username: None,
+        password: None,
+        security: SmtpSecurity::None,
+    }
+}
+
+/// The session token of a sign-in, or the error.
+async fn sign_in(app: &App, email: &str, password: &str) -> Result<String, AppError> {
+    app.login(email, password).await.map(|(_, token, _)| token)
+}
+
+async fn signed_in(app: &App, token: &str) -> bool {
+    app.session_user(token).await.unwrap().is_some()
+}
+
+/// The audit actions written about a user, oldest first.
+async fn audit_of_user(app: &App, id: i64) -> Vec<(String, Option<String>)> {
+    app.store()
+        .audit_for("user", id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.action, e.after))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn own_password_changed_and_set_by_an_administrator() {
+    for db in TestDb::both().await {
+        let n = db.name;
+        let w = world(&db).await;
+        let app = &w.app;
+        let here = sign_in(app, "olga@example.com", "first password")
+            .await
+            .unwrap();
+        let phone = sign_in(app, "OLGA@example.com ", "first password")
+            .await
+            .unwrap();
+        let olga = Actor::user(w.olga.clone());
+
+        // The current password must be right, the new one long enough.
+        let e = app
+            .change_own_password(&olga, "wrong", "second password", Some(&here))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, AppError::Invalid { fields, .. } if fields[0].field == "current_password"),
+            "{n}: {e:?}"
+        );
+        let e = app
+            .change_own_password(&olga, "first password", "short", Some(&here))
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("8 characters"), "{n}: {e}");
+        let e = app
+            .change_own_password(&olga, "first password", &"я".repeat(1025), Some(&here))
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("1024"), "{n}: {e}");
+        // A token is no person with a password of its own.
+        let e = app
+            .change_own_password(&Actor::system("sync"), "x", "second password", None)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Forbidden(_)), "{n}: {e:?}");
+        assert!(signed_in(app, &phone).await, "{n}: refusals end nothing");
+
+        app.change_own_password(&olga, "first password", "второй пароль", Some(&here))
+            .await
+            .unwrap();
+        assert!(signed_in(app, &here).await, "{n}: the session in use stays");
+        assert!(
+            !signed_in(app, &phone).await,
+            "{n}: the other session ended"
+        );
+        assert!(sign_in(app, "olga@example.com", "first password")
+            .await
+            .is_err());
+        let laptop = sign_in(app, "olga@example.com", "второй пароль")
+            .await
+            .unwrap();
+
+        // An administrator sets it: every session of hers ends.
+        let e = app
+            .admin_set_password(&olga, w.admin_user.id, "taken over now", None)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Forbidden(_)), "{n}: {e:?}");
+        let e = app
+            .admin_set_password(&w.admin, 999_999, "long enough", None)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::NotFound(_)), "{n}: {e:?}");
+        app.admin_set_password(&w.admin, w.olga.id, "третий пароль", Some("not hers"))
+            .await
+            .unwrap();
+        assert!(!signed_in(app, &here).await, "{n}");
+        assert!(!signed_in(app, &laptop).await, "{n}");
+        sign_in(app, "olga@example.com", "третий пароль")
+            .await
+            .unwrap();
+        // Administrators setting their own keep the session they use.
+        let desk = sign_in(app, "admin@example.com", "admin password")
+            .await
+            .unwrap();
+        let other = sign_in(app, "admin@example.com", "admin password")
+            .await
+            .unwrap();
+        app.admin_set_password(&w.admin, w.admin_user.id, "new admin password", Some(&desk))
+            .await
+            .unwrap();
+        assert!(signed_in(app, &desk).await, "{n}");
+        assert!(!signed_in(app, &other).await, "{n}");
+
+        // The audit log says who set it and how many sessions ended; never the password.
+        let audit = audit_of_user(app, w.olga.id).await;
+        let actions: Vec<&str> = audit.iter().map(|(a, _)| a.as_str()).collect();
+        assert_eq!(
+            actions,
+            ["user.password", "user.password_set"],
+            "{n}: {audit:?}"
+        );
+        assert_eq!(
+            audit[0].1.as_deref(),
+            Some(r#"{"sessions_ended":1}"#),
+            "{n}"
+        );
+        assert_eq!(
+            audit[1].1.as_deref(),
+            Some(r#"{"sessions_ended":2}"#),
+            "{n}"
+        );
+        let all = format!("{audit:?}");
+        assert!(
+            !all.contains("пароль") && !all.contains("argon2"),
+            "{n}: {all}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_sign_ins_lock_the_email_for_a_while() {
+    for db in TestDb::both().await {
+        let n = db.name;
+        let w = world(&db).await;
+        let app = &w.app;
+        let t0 = voronka_app::now_ms();
+        for i in 0..LOGIN_FAILURES_ALLOWED {
+            let e = app
+                .login_at("olga@example.com", "guess", t0 + i * 1000)
+                .await
+                .unwrap_err();
+            assert!(matches!(e, AppError::Unauthorized(_)), "{n}: {e:?}");
+        }
+        // Locked: even the right password is refused, and says for how long.
+        let e = app
+            .login_at("Olga@Example.com", "first password", t0 + 10_000)
+            .await
+            .unwrap_err();
+        match &e {
+            AppError::Limited { retry_after_s, .. } => {
+                assert_eq!(*retry_after_s, (LOGIN_LOCK_MS / 1000) as u64, "{n}")
+            }
+            other => panic!("{n}: {other:?}"),
+        }
+        assert!(e.to_string().contains("15 minutes"), "{n}: {e}");
+        // Another email is not locked, nor is an unknown one by these tries.
+        app.login_at("admin@example.com", "admin password", t0 + 10_000)
+            .await
+            .unwrap();
+        let e = app
+            .login_at("nobody@example.com", "guess", t0 + 10_000)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Unauthorized(_)), "{n}: {e:?}");
+        // Once the first failure is older than the lock, one more try is allowed, and a right
+        // password clears the count.
+        let later = t0 + LOGIN_LOCK_MS + 1;
+        app.login_at("olga@example.com", "first password", later)
+            .await
+            .unwrap();
+        for i in 0..LOGIN_FAILURES_ALLOWED - 1 {
+            app.login_at("olga@example.com", "guess", later + i)
+                .await
+                .unwrap_err();
+        }
+        app.login_at("olga@example.com", "first password", later + 100)
+            .await
+            .expect("four failures do not lock, and the count starts again");
+
+        // A new password set by an administrator lifts a lock.
+        for i in 0..LOGIN_FAILURES_ALLOWED {
+            app.login_at("olga@example.com", "guess", later + 200 + i)
+                .await
+                .unwrap_err();
+        }
+        assert!(matches!(
+            app.login_at("olga@example.com", "first password", later + 300)
+                .await,
+            Err(AppError::Limited { .. })
+        ));
+        app.admin_set_password(&w.admin, w.olga.id, "fourth password", None)
+            .await
+            .unwrap();
+        app.login_at("olga@example.com", "fourth password", later + 400)
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_sent_by_email_sets_a_forgotten_password_once() {
+    for db in TestDb::both().await {
+        let n = db.name;
+        let w = world(&db).await;
+        let app = &w.app;
+        // Without email set up nobody can be sent a link, and the answer says so.
+        assert!(!app
+            .request_password_reset("olga@example.com", URL)
+            .await
+            .unwrap());
+        let sink = SmtpSink::start();
+        app.set_smtp_settings(&w.admin, Some(smtp_to(&sink)))
+            .await
+            .unwrap();
+        let session = sign_in(app, "olga@example.com", "first password")
+            .await
+            .unwrap();
+
+        // The same answer for a person and for nobody; a disabled person gets no link.
+        assert!(app
+            .request_password_reset(" Olga@Example.com ", URL)
+            .await
+            .unwrap());
+        assert!(app
+            .request_password_reset("nobody@example.com", URL)
+            .await
+            .unwrap());
+        app.run_due_jobs("test").await.unwrap();
+        let mails = sink.wait_for(1);
+        assert_eq!(mails.len(), 1, "{n}: {mails:?}");
+        let mail = &mails[0];
+        assert_eq!(mail.rcpt_to, ["olga@example.com"], "{n}");
+        assert_eq!(mail.subject, "Set a new password for Voronka", "{n}");
+        assert!(
+            mail.body.contains("Ольга <b>Петрова</b>"),
+            "{n}: {}",
+            mail.body
+        );
+        let link = mail
+            .body
+            .lines()
+            .find(|l| l.starts_with("https://crm.example.com/password/reset/"))
+            .unwrap_or_else(|| panic!("{n}: {}", mail.body));
+        let token = link.rsplit('/').next().unwrap().trim().to_string();
+        assert_eq!(token.len(), 64, "{n}: {token}");
+        assert!(app.password_link_works(&token).await.unwrap(), "{n}");
+        assert!(!app.password_link_works("00ff").await.unwrap(), "{n}");
+
+        // A short password is refused and leaves the link working.
+        let e = app.reset_password(&token, "short").await.unwrap_err();
+        assert!(matches!(e, AppError::Invalid { .. }), "{n}: {e:?}");
+        assert!(app.password_link_works(&token).await.unwrap(), "{n}");
+        let user = app
+            .reset_password(&token, "пароль по ссылке")
+            .await
+            .unwrap();
+        assert_eq!(user.id, w.olga.id, "{n}");
+        assert!(!signed_in(app, &session).await, "{n}: her sessions ended");
+        sign_in(app, "olga@example.com", "пароль по ссылке")
+            .await
+            .unwrap();
+        assert!(sign_in(app, "olga@example.com", "first password")
+            .await
+            .is_err());
+        // Once only.
+        assert!(!app.password_link_works(&token).await.unwrap(), "{n}");
+        let e = app
+            .reset_password(&token, "yet another password")
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::NotFound(_)), "{n}: {e:?}");
+        assert!(e.to_string().contains("expired"), "{n}: {e}");
+        let audit = audit_of_user(app, w.olga.id).await;
+        assert_eq!(
+            audit.last().map(|(a, _)| a.as_str()),
+            Some("user.password_reset"),
+            "{n}: {audit:?}"
+        );
+
+        // A link expires; using one uses up the others sent before it.
+        let t0 = voronka_app::now_ms();
+        app.request_password_reset_at("olga@example.com", URL, t0)
+            .await
+            .unwrap();
+        app.request_password_reset_at("olga@example.com", URL, t0 + 1)
+            .await
+            .unwrap();
+        app.run_due_jobs("test").await.unwrap();
+        let mails = sink.wait_for(3);
+        let token_of = |body: &str| {
+            body.lines()
+                .find(|l| l.contains("/password/reset/"))
+                .and_then(|l| l.rsplit('/').next())
+                .unwrap()
+                .trim()
+                .to_string()
+        };
+        let (first, second) = (token_of(&mails[1].body), token_of(&mails[2].body));
+        assert_ne!(first, second, "{n}");
+        let e = app
+            .reset_password_at(&first, "too late password", t0 + RESET_LINK_MS + 1)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::NotFound(_)), "{n}: expired: {e:?}");
+        app.reset_password_at(&second, "in time password", t0 + 1000)
+            .await
+            .unwrap();
+        let e = app
+            .reset_password_at(&first, "the other link", t0 + 2000)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::NotFound(_)), "{n}: used up: {e:?}");
+
+        // At most a few links an hour: a mailbox is not flooded.
+        let t1 = t0 + 10 * RESET_LINK_MS;
+        for i in 0..RESET_LINKS_PER_HOUR + 2 {
+            assert!(app
+                .request_password_reset_at("olga@example.com", URL, t1 + i)
+                .await
+                .unwrap());
+        }
+        app.run_due_jobs_at("test", t1 + 100).await.unwrap();
+        let want = 3 + RESET_LINKS_PER_HOUR as usize;
+        let mails = sink.wait_for(want);
+        // Give a stray extra message time to arrive before counting.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(sink.messages().len(), want, "{n}: {mails:?}");
+
+        // A disabled person's link no longer works.
+        let t2 = t1 + 2 * RESET_LINK_MS;
+        app.request_password_reset_at("olga@example.com", URL, t2)
+            .await
+            .unwrap();
+        app.run_due_jobs_at("test", t2 + 100).await.unwrap();
+        let mails = sink.wait_for(want + 1);
+        let last = token_of(&mails[want].body);
+        assert!(app.password_link_works(&last).await.unwrap(), "{n}");
+        app.admin_update_user(&w.admin, w.olga.id, Role::Salesperson, false)
+            .await
+            .unwrap();
+        assert!(!app.password_link_works(&last).await.unwrap(), "{n}");
+        let e = app
+            .reset_password(&last, "disabled person")
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::NotFound(_)), "{n}: {e:?}");
+    }
+}

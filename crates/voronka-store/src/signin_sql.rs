@@ -1,0 +1,124 @@
+// Signing-in SQL shared by both backends; included after `common.rs` into `sqlite` and
+// `postgres`.
+
+use crate::signin::*;
+
+#[async_trait]
+impl SignInStore for SqlStore {
+    async fn login_failures(&self, email: &str, since: Millis) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE email = $1 AND at >= $2")
+                .bind(email)
+                .bind(since)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn record_login_failure(
+        &self,
+        email: &str,
+        at: Millis,
+        forget_before: Millis,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM login_failures WHERE at < $1")
+            .bind(forget_before)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO login_failures (email, at) VALUES ($1, $2)")
+            .bind(email)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn clear_login_failures(&self, email: &str) -> Result<()> {
+        sqlx::query("DELETE FROM login_failures WHERE email = $1")
+            .bind(email)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn password_reset_user(&self, token_hash: &str, now: Millis) -> Result<Option<Id>> {
+        Ok(sqlx::query_scalar(
+            "SELECT user_id FROM password_resets \
+             WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+}
+
+#[async_trait]
+impl SignInTx for SqlTx {
+    async fn set_user_password(&mut self, id: Id, hash: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn end_sessions(&mut self, user_id: Id, keep: Option<&str>) -> Result<u64> {
+        let done = sqlx::query(
+            "DELETE FROM sessions WHERE user_id = $1 AND (CAST($2 AS TEXT) IS NULL OR token_hash <> $2)",
+        )
+        .bind(user_id)
+        .bind(keep)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn insert_password_reset(&mut self, r: &PasswordReset) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&r.token_hash)
+        .bind(r.user_id)
+        .bind(r.created_at)
+        .bind(r.expires_at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn password_resets_since(&mut self, user_id: Id, since: Millis) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM password_resets WHERE user_id = $1 AND created_at >= $2",
+        )
+        .bind(user_id)
+        .bind(since)
+        .fetch_one(&mut *self.tx)
+        .await?)
+    }
+
+    async fn take_password_reset(&mut self, token_hash: &str, now: Millis) -> Result<Option<Id>> {
+        let user: Option<Id> = sqlx::query_scalar(
+            "UPDATE password_resets SET used_at = $2 \
+             WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2 RETURNING user_id",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        if let Some(u) = user {
+            sqlx::query(
+                "UPDATE password_resets SET used_at = $2 WHERE user_id = $1 AND used_at IS NULL",
+            )
+            .bind(u)
+            .bind(now)
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(user)
+    }
+}
