@@ -203,10 +203,51 @@ impl Actor {
 
 pub const SESSION_TTL_MS: i64 = 14 * 24 * 3600 * 1000;
 
+/// How often a session's last use is written down.
+const SESSION_SEEN_EVERY_MS: i64 = 5 * 60 * 1000;
+
+/// The most of a browser's name kept with a session.
+const MAX_USER_AGENT: usize = 400;
+
+/// A browser's name as kept: printable, trimmed, at most [`MAX_USER_AGENT`] characters.
+fn user_agent_kept(ua: &str) -> String {
+    ua.chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_USER_AGENT)
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+/// One of a person's sessions as they see it: named by an id of its own (never its token),
+/// with the browser it signed in from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SessionInfo {
+    pub id: String,
+    pub user_agent: Option<String>,
+    pub created_at: crate::Millis,
+    pub last_seen_at: Option<crate::Millis>,
+    /// The session these were read through.
+    pub current: bool,
+}
+
+/// A session's id as its person sees it: derived from its stored hash, so the token stays unknown.
+fn session_id(token_hash: &str) -> String {
+    sha256_hex(&format!("session:{token_hash}"))[..16].to_string()
+}
+
 /// Failed sign-ins with one email allowed within [`LOGIN_LOCK_MS`].
 pub const LOGIN_FAILURES_ALLOWED: i64 = 5;
 /// The while over which failed sign-ins are counted, and how long a locked sign-in waits.
 pub const LOGIN_LOCK_MS: i64 = 15 * 60 * 1000;
+
+/// The person signed in as `actor`: only they have sessions and a password of their own.
+pub(crate) fn own_user(actor: &Actor) -> Result<&User> {
+    match &actor.principal {
+        Principal::User(u) => Ok(u),
+        _ => Err(AppError::Forbidden(Message::new("password_own_only"))),
+    }
+}
 
 fn login_locked() -> AppError {
     AppError::Limited {
@@ -257,7 +298,7 @@ impl App {
     /// the oldest of them is that old: guessing a password costs a quarter of an hour every few
     /// tries. Counted in the database, so every process serving it counts the same tries.
     pub async fn login(&self, email: &str, password: &str) -> Result<(User, String, String)> {
-        self.login_at(email, password, now_ms()).await
+        self.sign_in(email, password, None, now_ms()).await
     }
 
     /// [`App::login`] at a given time.
@@ -265,6 +306,18 @@ impl App {
         &self,
         email: &str,
         password: &str,
+        now: crate::Millis,
+    ) -> Result<(User, String, String)> {
+        self.sign_in(email, password, None, now).await
+    }
+
+    /// [`App::login`] from a browser that names itself `user_agent` (kept with the session, so
+    /// that its person knows it in their list of sessions), at a given time.
+    pub async fn sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        user_agent: Option<&str>,
         now: crate::Millis,
     ) -> Result<(User, String, String)> {
         let key = email.trim().to_lowercase();
@@ -297,6 +350,8 @@ impl App {
                 csrf: csrf.clone(),
                 created_at: now,
                 expires_at: now + SESSION_TTL_MS,
+                user_agent: user_agent.map(user_agent_kept).filter(|a| !a.is_empty()),
+                last_seen_at: Some(now),
             })
             .await?;
         Ok((user, token, csrf))
@@ -307,9 +362,17 @@ impl App {
         let Some(s) = self.store.session(&sha256_hex(token)).await? else {
             return Ok(None);
         };
-        if s.expires_at < now_ms() {
+        let now = now_ms();
+        if s.expires_at < now {
             self.store.delete_session(&s.token_hash).await?;
             return Ok(None);
+        }
+        // When it was last seen is informative: written every few minutes, and a failure to
+        // write it refuses nothing.
+        if s.last_seen_at
+            .is_none_or(|l| now - l > SESSION_SEEN_EVERY_MS)
+        {
+            let _ = self.store.session_seen(&s.token_hash, now).await;
         }
         Ok(self
             .store
@@ -317,6 +380,54 @@ impl App {
             .await?
             .filter(|u| u.active)
             .map(|u| (u, s.csrf)))
+    }
+
+    /// The signed-in person's sessions, the latest first; `current` is the token of the one in
+    /// use.
+    pub async fn my_sessions(
+        &self,
+        actor: &Actor,
+        current: Option<&str>,
+    ) -> Result<Vec<SessionInfo>> {
+        let user = own_user(actor)?;
+        let current = current.map(sha256_hex);
+        Ok(self
+            .store
+            .sessions_of(user.id, now_ms())
+            .await?
+            .into_iter()
+            .map(|s| SessionInfo {
+                id: session_id(&s.token_hash),
+                current: current.as_deref() == Some(s.token_hash.as_str()),
+                user_agent: s.user_agent,
+                created_at: s.created_at,
+                last_seen_at: s.last_seen_at,
+            })
+            .collect())
+    }
+
+    /// Ends one of the signed-in person's sessions, by its id in [`App::my_sessions`].
+    pub async fn end_my_session(&self, actor: &Actor, id: &str) -> Result<()> {
+        let user = own_user(actor)?;
+        let found = self
+            .store
+            .sessions_of(user.id, now_ms())
+            .await?
+            .into_iter()
+            .find(|s| session_id(&s.token_hash) == id);
+        match found {
+            Some(s) if self.store.end_session(user.id, &s.token_hash).await? => Ok(()),
+            _ => Err(AppError::NotFound(Message::new("session_not_found"))),
+        }
+    }
+
+    /// Ends every session of the signed-in person but the one in use; how many ended.
+    pub async fn end_my_other_sessions(&self, actor: &Actor, current: &str) -> Result<u64> {
+        let user = own_user(actor)?;
+        let mut tx = self.store.begin().await?;
+        let ended = tx.end_sessions(user.id, Some(&sha256_hex(current))).await?;
+        tx.commit().await?;
+        Ok(ended)
     }
 
     pub async fn logout(&self, token: &str) -> Result<()> {

@@ -28,7 +28,8 @@ pub mod demo;
 pub mod jobs;
 
 pub use auth::{
-    hash_password, new_secret, sha256_hex, Actor, Principal, LOGIN_FAILURES_ALLOWED, LOGIN_LOCK_MS,
+    hash_password, new_secret, sha256_hex, Actor, Principal, SessionInfo, LOGIN_FAILURES_ALLOWED,
+    LOGIN_LOCK_MS,
 };
 pub use batch_dedup::{DedupCluster, DedupMember, DedupOptions, DedupReport};
 pub use bulk::{BulkAction, BulkOutcome, MAX_BULK};

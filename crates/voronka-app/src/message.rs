@@ -205,7 +205,10 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
             a("minutes")
         ),
         "password_current_wrong" => "the current password is not right".to_string(),
-        "password_own_only" => "only a signed-in person changes their own password".to_string(),
+        "password_own_only" => {
+            "only a signed-in person has a password and sessions of their own".to_string()
+        }
+        "session_not_found" => "there is no such session of yours: it may have ended".to_string(),
         "user_email_unknown" => format!("there is no user with the email {}", a("email")),
         "passwords_differ" => "the two new passwords differ".to_string(),
         "reset_link_invalid" => {

@@ -4,7 +4,7 @@
 
 use crate::auth::{hash_password, new_secret, sha256_hex, verify_password};
 use crate::mail::{email_job, smtp_in_tx, text, EmailPayload};
-use crate::{now_ms, Actor, App, AppError, Message, Millis, Principal, Result};
+use crate::{now_ms, Actor, App, AppError, Message, Millis, Result};
 use voronka_core::{Id, User};
 use voronka_store::{NewAudit, PasswordReset};
 
@@ -67,9 +67,7 @@ impl App {
         new: &str,
         session: Option<&str>,
     ) -> Result<()> {
-        let Principal::User(u) = &actor.principal else {
-            return Err(AppError::Forbidden(Message::new("password_own_only")));
-        };
+        let u = crate::auth::own_user(actor)?;
         check_new_password(new)?;
         let (_, hash) =
             self.store.user_with_hash(&u.email).await?.ok_or_else(|| {

@@ -411,3 +411,87 @@ async fn a_link_sent_by_email_sets_a_forgotten_password_once() {
         assert!(matches!(e, AppError::NotFound(_)), "{n}: {e:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_sees_and_ends_their_sessions() {
+    for db in TestDb::both().await {
+        let n = db.name;
+        let w = world(&db).await;
+        let app = &w.app;
+        let olga = Actor::user(w.olga.clone());
+        let t0 = voronka_app::now_ms() - 10 * 60_000;
+        let sign = |ua: Option<String>, at: i64| {
+            let app = app.clone();
+            async move {
+                app.sign_in("olga@example.com", "first password", ua.as_deref(), at)
+                    .await
+                    .unwrap()
+                    .1
+            }
+        };
+        let desk = sign(Some("Firefox\u{7}/128 <b>Linux</b>".into()), t0).await;
+        let phone = sign(None, t0 + 1).await;
+        let long = sign(Some("Я".repeat(500)), t0 + 2).await;
+        app.login("admin@example.com", "admin password")
+            .await
+            .unwrap();
+
+        let mine = app.my_sessions(&olga, Some(&desk)).await.unwrap();
+        assert_eq!(mine.len(), 3, "{n}: {mine:?}");
+        assert_eq!(mine[0].created_at, t0 + 2, "{n}: the latest first");
+        assert_eq!(
+            mine[0].user_agent.as_deref().map(|a| a.chars().count()),
+            Some(400)
+        );
+        assert_eq!(mine[1].user_agent, None, "{n}");
+        assert_eq!(
+            mine[2].user_agent.as_deref(),
+            Some("Firefox/128 <b>Linux</b>"),
+            "{n}"
+        );
+        let current: Vec<bool> = mine.iter().map(|s| s.current).collect();
+        assert_eq!(current, [false, false, true], "{n}");
+        for s in &mine {
+            assert_eq!(s.id.len(), 16, "{n}");
+            assert!(
+                ![&desk, &phone, &long].iter().any(|t| t.contains(&s.id)),
+                "{n}"
+            );
+        }
+        // Reading through a session notes when it was last active.
+        assert_eq!(mine[2].last_seen_at, Some(t0), "{n}");
+        app.session_user(&desk).await.unwrap().unwrap();
+        let seen = app.my_sessions(&olga, Some(&desk)).await.unwrap()[2].last_seen_at;
+        assert!(seen.is_some_and(|s| s > t0 + 5 * 60_000), "{n}: {seen:?}");
+
+        // Only her own: an administrator cannot end hers by its id, nor can a token have any.
+        let e = app.end_my_session(&w.admin, &mine[1].id).await.unwrap_err();
+        assert!(matches!(e, AppError::NotFound(_)), "{n}: {e:?}");
+        assert!(signed_in(app, &phone).await, "{n}");
+        let e = app
+            .my_sessions(&Actor::system("sync"), None)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Forbidden(_)), "{n}: {e:?}");
+
+        app.end_my_session(&olga, &mine[1].id).await.unwrap();
+        assert!(!signed_in(app, &phone).await, "{n}");
+        let e = app.end_my_session(&olga, &mine[1].id).await.unwrap_err();
+        assert!(matches!(e, AppError::NotFound(_)), "{n}: {e:?}");
+        assert_eq!(
+            app.end_my_other_sessions(&olga, &desk).await.unwrap(),
+            1,
+            "{n}"
+        );
+        assert!(!signed_in(app, &long).await, "{n}");
+        assert!(signed_in(app, &desk).await, "{n}");
+        let left = app.my_sessions(&olga, Some(&desk)).await.unwrap();
+        assert_eq!(left.len(), 1, "{n}: {left:?}");
+        assert!(left[0].current, "{n}");
+        assert_eq!(
+            app.my_sessions(&w.admin, None).await.unwrap().len(),
+            1,
+            "{n}: the administrator's own session stays"
+        );
+    }
+}

@@ -4280,3 +4280,79 @@ async fn passwords_are_changed_set_and_reset_from_the_pages() {
         assert!(!r.body.contains("<script>"), "{}", r.body);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_lists_and_ends_their_sessions_on_their_page() {
+    let s = start().await;
+    let browser = |name: &str| {
+        Client::builder()
+            .cookie_store(true)
+            .redirect(Policy::none())
+            .user_agent(name)
+            .build()
+            .unwrap()
+    };
+    let desk = browser("Mozilla/5.0 <script>alert(1)</script>");
+    let phone = browser("Тестовый браузер");
+    let csrf = s.login(&desk, ADMIN_EMAIL).await;
+    s.login(&phone, ADMIN_EMAIL).await;
+
+    let me = s.get(&desk, "/me").await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert!(me.body.contains("Where you are signed in"), "{}", me.body);
+    assert!(
+        me.body.contains("Mozilla/5.0 &#60;script&#62;"),
+        "{}",
+        me.body
+    );
+    assert!(!me.body.contains("<script>alert"));
+    assert!(me.body.contains("Тестовый браузер"));
+    assert_eq!(me.body.matches("This browser").count(), 1, "{}", me.body);
+    // The other session's row, by its form.
+    let other_id = |body: &str| -> String {
+        body.split("<tr>")
+            .find(|row| row.contains("/me/sessions/") && !row.contains("This browser"))
+            .and_then(|row| row.split("/me/sessions/").nth(1))
+            .and_then(|rest| rest.split('/').next())
+            .unwrap_or_else(|| panic!("{body}"))
+            .to_string()
+    };
+    let phone_id = other_id(&me.body);
+    let end = |id: String| {
+        let req = desk
+            .post(format!("{}/me/sessions/{id}/end", s.base))
+            .form(&[("csrf", csrf.clone())]);
+        async move { read(req.send().await.unwrap()).await }
+    };
+
+    // Without the CSRF token nothing ends; with it, the other session ends.
+    let r = s.post(&desk, "/me/sessions/end-others", &[]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(s.get(&phone, "/leads").await.status, StatusCode::OK);
+    let r = s
+        .post(&desk, "/me/sessions/end-others", &[("csrf", csrf.as_str())])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location, "/me?done=sessions_ended");
+    assert_eq!(s.get(&phone, "/leads").await.status, StatusCode::SEE_OTHER);
+    let r = end(phone_id.clone()).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "an ended session is gone");
+
+    // One session ended by its row; ending the one in use signs out.
+    s.login(&phone, ADMIN_EMAIL).await;
+    let phone_id = other_id(&s.get(&desk, "/me").await.body);
+    let r = end(phone_id.clone()).await;
+    assert_eq!(r.location, "/me?done=session_ended");
+    assert_eq!(s.get(&phone, "/leads").await.status, StatusCode::SEE_OTHER);
+    let me = s.get(&desk, "/me").await;
+    let own_id = me
+        .body
+        .split("/me/sessions/")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap()
+        .to_string();
+    let r = end(own_id.clone()).await;
+    assert_eq!(r.location, "/login");
+    assert_eq!(s.get(&desk, "/leads").await.status, StatusCode::SEE_OTHER);
+}

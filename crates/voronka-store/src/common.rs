@@ -403,6 +403,18 @@ fn lead_brief_from(r: &DbRow) -> Result<LeadBrief> {
     })
 }
 
+fn session_from(r: &DbRow) -> Result<Session> {
+    Ok(Session {
+        token_hash: r.try_get("token_hash")?,
+        user_id: r.try_get("user_id")?,
+        csrf: r.try_get("csrf")?,
+        created_at: r.try_get("created_at")?,
+        expires_at: r.try_get("expires_at")?,
+        user_agent: r.try_get("user_agent")?,
+        last_seen_at: r.try_get("last_seen_at")?,
+    })
+}
+
 fn user_from(r: &DbRow) -> Result<User> {
     let role: String = r.try_get("role")?;
     Ok(User {
@@ -2383,13 +2395,16 @@ impl Store for SqlStore {
 
     async fn create_session(&self, s: &Session) -> Result<()> {
         sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO sessions (token_hash, user_id, csrf, created_at, expires_at, user_agent, \
+             last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&s.token_hash)
         .bind(s.user_id)
         .bind(&s.csrf)
         .bind(s.created_at)
         .bind(s.expires_at)
+        .bind(&s.user_agent)
+        .bind(s.last_seen_at)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -2400,15 +2415,7 @@ impl Store for SqlStore {
             .bind(token_hash)
             .fetch_optional(&self.pool)
             .await?
-            .map(|r| {
-                Ok(Session {
-                    token_hash: r.try_get("token_hash")?,
-                    user_id: r.try_get("user_id")?,
-                    csrf: r.try_get("csrf")?,
-                    created_at: r.try_get("created_at")?,
-                    expires_at: r.try_get("expires_at")?,
-                })
-            })
+            .map(|r| session_from(&r))
             .transpose()
     }
 

@@ -30,6 +30,12 @@ pub trait SignInStore {
     async fn clear_login_failures(&self, email: &str) -> Result<()>;
     /// The user a link is for, while it is unused and `now` is before its end.
     async fn password_reset_user(&self, token_hash: &str, now: Millis) -> Result<Option<Id>>;
+    /// A person's sessions not yet expired at `now`, the latest first.
+    async fn sessions_of(&self, user_id: Id, now: Millis) -> Result<Vec<crate::Session>>;
+    /// Records that a session was used at `at`.
+    async fn session_seen(&self, token_hash: &str, at: Millis) -> Result<()>;
+    /// Ends one session of a person; whether it was theirs and there.
+    async fn end_session(&self, user_id: Id, token_hash: &str) -> Result<bool>;
 }
 
 #[async_trait]

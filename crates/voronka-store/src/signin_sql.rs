@@ -53,6 +53,38 @@ impl SignInStore for SqlStore {
         .fetch_optional(&self.pool)
         .await?)
     }
+
+    async fn sessions_of(&self, user_id: Id, now: Millis) -> Result<Vec<Session>> {
+        sqlx::query(
+            "SELECT * FROM sessions WHERE user_id = $1 AND expires_at > $2 \
+             ORDER BY created_at DESC, token_hash",
+        )
+        .bind(user_id)
+        .bind(now)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(session_from)
+        .collect()
+    }
+
+    async fn session_seen(&self, token_hash: &str, at: Millis) -> Result<()> {
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+            .bind(at)
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn end_session(&self, user_id: Id, token_hash: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash = $2")
+            .bind(user_id)
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
 }
 
 #[async_trait]

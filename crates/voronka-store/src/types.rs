@@ -376,6 +376,10 @@ pub struct Session {
     pub csrf: String,
     pub created_at: Millis,
     pub expires_at: Millis,
+    /// The browser it signed in from, as it named itself.
+    pub user_agent: Option<String>,
+    /// When it was last used (updated at most every few minutes).
+    pub last_seen_at: Option<Millis>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -76,13 +76,26 @@ fn session_cookie(state: &AppState, value: &str, max_age: Option<i64>) -> Header
     HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-pub(crate) async fn login(State(state): State<AppState>, body: Bytes) -> PageResult {
+pub(crate) async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
     let form = PostForm::parse(&body)?;
     let email = form.text("email");
     let next = safe_next(form.get("next"));
+    // Read as UTF-8 where it is, whatever a client put in it.
+    let browser = headers
+        .get(header::USER_AGENT)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     match state
         .app
-        .login(email.trim(), form.get("password").unwrap_or(""))
+        .sign_in(
+            email.trim(),
+            form.get("password").unwrap_or(""),
+            browser.as_deref(),
+            voronka_app::now_ms(),
+        )
         .await
     {
         Ok((_, token, _)) => {

@@ -44,6 +44,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/me", get(password::me))
         .route("/me/password", post(password::change))
+        .route(
+            "/me/sessions/end-others",
+            post(password::end_other_sessions),
+        )
+        .route("/me/sessions/{id}/end", post(password::end_session))
         .route("/assets/{file}", get(asset))
         .route("/s/{token}", get(survey::page).post(survey::answer))
         .route("/leads", get(leads::inbox))

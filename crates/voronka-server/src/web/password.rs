@@ -1,6 +1,7 @@
 //! Passwords: one's own account page with its password change, and the pages that set a
 //! forgotten password through a link sent by email.
 
+use super::fmt::When;
 use super::{
     asset_version, query_value, render, render_status, see_other, t, Layout, PageResult, PostForm,
     WebError,
@@ -24,6 +25,15 @@ fn same_twice(form: &PostForm) -> Result<(), AppError> {
     Ok(())
 }
 
+/// One of the person's sessions on their page.
+pub(crate) struct SessionView {
+    pub id: String,
+    pub browser: String,
+    pub signed_in: When,
+    pub seen: Option<When>,
+    pub current: bool,
+}
+
 #[derive(Template)]
 #[template(path = "me.html")]
 struct MePage {
@@ -31,22 +41,85 @@ struct MePage {
     name: String,
     email: String,
     min: usize,
+    sessions: Vec<SessionView>,
 }
 
-fn me_page(user: &WebUser) -> MePage {
-    MePage {
+async fn me_page(
+    state: &AppState,
+    user: &WebUser,
+    headers: &HeaderMap,
+) -> Result<MePage, WebError> {
+    let current = cookie(headers, SESSION_COOKIE);
+    let now = super::now();
+    let sessions = state
+        .app
+        .my_sessions(&user.actor(), current.as_deref())
+        .await?
+        .into_iter()
+        .map(|s| SessionView {
+            id: s.id,
+            browser: s.user_agent.unwrap_or_default(),
+            signed_in: When::new(s.created_at, now),
+            seen: s.last_seen_at.map(|at| When::new(at, now)),
+            current: s.current,
+        })
+        .collect();
+    Ok(MePage {
         layout: Layout::new(user, "me", t::ME_TITLE),
         name: user.user.name.clone(),
         email: user.user.email.clone(),
         min: MIN_PASSWORD,
-    }
+        sessions,
+    })
 }
 
-pub(crate) async fn me(user: WebUser, RawQuery(raw): RawQuery) -> PageResult {
-    let mut p = me_page(&user);
+pub(crate) async fn me(
+    State(state): State<AppState>,
+    user: WebUser,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    let mut p = me_page(&state, &user, &headers).await?;
     let done = query_value(raw.as_deref(), "done");
     p.layout = p.layout.with_flash(done.as_deref());
     Ok(render(&p))
+}
+
+/// Ends one of the person's sessions; ending the one in use signs out.
+pub(crate) async fn end_session(
+    State(state): State<AppState>,
+    user: WebUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    PostForm::checked(&body, &user)?;
+    state.app.end_my_session(&user.actor(), &id).await?;
+    if state
+        .app
+        .session_user(&cookie(&headers, SESSION_COOKIE).unwrap_or_default())
+        .await?
+        .is_none()
+    {
+        return Ok(see_other("/login"));
+    }
+    Ok(see_other("/me?done=session_ended"))
+}
+
+/// Ends every session of the person but the one in use.
+pub(crate) async fn end_other_sessions(
+    State(state): State<AppState>,
+    user: WebUser,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    PostForm::checked(&body, &user)?;
+    let current = cookie(&headers, SESSION_COOKIE).unwrap_or_default();
+    state
+        .app
+        .end_my_other_sessions(&user.actor(), &current)
+        .await?;
+    Ok(see_other("/me?done=sessions_ended"))
 }
 
 /// Changes one's own password; the session in use stays, the others end.
@@ -76,7 +149,7 @@ pub(crate) async fn change(
         Ok(()) => Ok(see_other("/me?done=password")),
         Err(e) => {
             let (status, message) = super::refusal_on_page(WebError::App(e))?;
-            let mut p = me_page(&user);
+            let mut p = me_page(&state, &user, &headers).await?;
             p.layout = p.layout.with_error(Some(message)).at("/me");
             Ok(render_status(status, &p))
         }

@@ -242,6 +242,16 @@ pub const SET_PASSWORD: &str = "Set password";
 pub const SET_PASSWORD_OF_N: &str = "New password for {1}";
 pub const SET_PASSWORD_NOTE: &str =
     "Setting a person's password ends their sessions: they sign in again with the new one.";
+pub const SESSIONS: &str = "Where you are signed in";
+pub const SESSIONS_NOTE: &str =
+    "Sessions last 14 days. End any you do not know, then change your password.";
+pub const SESSION_BROWSER: &str = "Browser";
+pub const SESSION_SIGNED_IN: &str = "Signed in";
+pub const SESSION_LAST_SEEN: &str = "Last active";
+pub const SESSION_THIS: &str = "This browser";
+pub const SESSION_UNKNOWN_BROWSER: &str = "A browser that did not name itself";
+pub const SESSION_END: &str = "End";
+pub const SESSIONS_END_OTHERS: &str = "End every other session";
 pub const RESET_TITLE: &str = "Set a new password";
 pub const RESET_ASK: &str =
     "Type the email you sign in with. A link that sets a new password is sent to it.";
@@ -301,6 +311,8 @@ pub fn flash(code: &str) -> Option<&'static str> {
         "user" => "User saved.",
         "password" => "Your password is changed. Your sessions on other devices have ended.",
         "password_set" => "Password set. The person's sessions have ended.",
+        "session_ended" => "The session has ended.",
+        "sessions_ended" => "Every other session has ended.",
         "password_reset" => "Your new password is set. Sign in with it.",
         "revoked" => "Token revoked.",
         "rules" => "Rules saved. They apply to new submissions.",
