@@ -20,6 +20,7 @@ mod scoring;
 mod scrub;
 mod speed;
 mod status;
+mod tags;
 pub mod telemetry;
 mod transfer;
 mod views;
@@ -55,6 +56,7 @@ pub use speed::{
     TaskInput, NOTIFY_WEBHOOK, OUTCOMES, ROUTING_RULES, SLA_SETTINGS,
 };
 pub use status::{RescoreQueue, Status};
+pub use tags::MAX_TAGS_LISTED;
 pub use transfer::{
     sniff_delimiter, sniff_encoding, CsvFormat, ExportFormat, ExportOptions, ImportMap,
     ImportSummary, LeadExport,

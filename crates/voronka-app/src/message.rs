@@ -209,6 +209,10 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
             "only a signed-in person has a password and sessions of their own".to_string()
         }
         "session_not_found" => "there is no such session of yours: it may have ended".to_string(),
+        "tag_empty" => "a tag needs a letter or a digit".to_string(),
+        "tag_too_long" => format!("a tag has at most {} characters", a("max")),
+        "tags_too_many" => format!("a lead has at most {} tags", a("max")),
+        "tag_not_on_lead" => format!("lead {} has no tag {:?}", a("id"), a("tag")),
         "user_email_unknown" => format!("there is no user with the email {}", a("email")),
         "passwords_differ" => "the two new passwords differ".to_string(),
         "reset_link_invalid" => {

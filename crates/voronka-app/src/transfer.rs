@@ -785,6 +785,9 @@ impl LeadExport {
         if (page.len() as i64) < self.q.limit {
             self.finished = true;
         }
+        let ids: Vec<voronka_core::Id> = page.iter().map(|r| r.lead.id).collect();
+        let mut tags = self.app.store.tags_of_leads(&ids).await?;
+        let mut tags_of = |id| tags.remove(&id).unwrap_or_default();
         if let Some(last) = page.last() {
             self.q.after = Some(last.cursor());
         }
@@ -792,14 +795,19 @@ impl LeadExport {
             ExportFormat::Csv => {
                 let mut w = csv::Writer::from_writer(&mut out);
                 for row in &page {
-                    w.write_record(export_record(row)).map_err(io)?;
+                    let tags = tags_of(row.lead.id);
+                    w.write_record(export_record(row, &tags)).map_err(io)?;
                 }
                 w.flush().map_err(|e| AppError::Io(e.to_string()))?;
             }
             ExportFormat::Jsonl => {
                 for row in &page {
-                    serde_json::to_writer(&mut out, row)
-                        .map_err(|e| AppError::Io(e.to_string()))?;
+                    let mut v =
+                        serde_json::to_value(row).map_err(|e| AppError::Io(e.to_string()))?;
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert("tags".into(), tags_of(row.lead.id).into());
+                    }
+                    serde_json::to_writer(&mut out, &v).map_err(|e| AppError::Io(e.to_string()))?;
                     out.push(b'\n');
                 }
             }
@@ -874,6 +882,9 @@ fn export_description(q: &LeadQuery, format: ExportFormat) -> String {
     if let Some(a) = q.activity {
         put("activity", a.as_str().into());
     }
+    if let Some(t) = &q.tag {
+        put("tag", t.as_str().into());
+    }
     serde_json::Value::Object(filters).to_string()
 }
 
@@ -881,7 +892,7 @@ fn io(e: csv::Error) -> AppError {
     AppError::Io(e.to_string())
 }
 
-const EXPORT_COLUMNS: [&str; 17] = [
+const EXPORT_COLUMNS: [&str; 18] = [
     "id",
     "created_at",
     "stage",
@@ -899,9 +910,11 @@ const EXPORT_COLUMNS: [&str; 17] = [
     "campaign",
     "owner",
     "touches",
+    "tags",
 ];
 
-fn export_record(r: &voronka_store::LeadRow) -> Vec<String> {
+/// One lead's row of the CSV; its tags are one cell, separated by "; ".
+fn export_record(r: &voronka_store::LeadRow, tags: &[String]) -> Vec<String> {
     let l = &r.lead;
     let ts = chrono::DateTime::from_timestamp_millis(l.created_at)
         .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
@@ -927,6 +940,7 @@ fn export_record(r: &voronka_store::LeadRow) -> Vec<String> {
         s(&l.campaign),
         s(&r.owner_name),
         l.touches.to_string(),
+        spreadsheet_safe(&tags.join("; ")),
     ]
 }
 

@@ -14,6 +14,7 @@ pub mod predict;
 pub mod routing;
 pub mod scoring;
 pub mod sla;
+pub mod tags;
 
 pub use model::*;
 pub use notice::{notice_text, Notice};

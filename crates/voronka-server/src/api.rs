@@ -33,6 +33,9 @@ pub fn routes() -> Router<AppState> {
         .route("/leads/{id}/temperature", post(temperature))
         .route("/leads/{id}/request", put(edit_request))
         .route("/leads/{id}/notes", post(add_note))
+        .route("/leads/{id}/tags", post(tag_lead))
+        .route("/leads/{id}/tags/{tag}", delete(untag_lead))
+        .route("/tags", get(tags_in_use))
         .route("/leads/{id}/audit", get(lead_audit))
         .route("/contacts", get(list_contacts))
         .route("/contacts/{id}", get(get_contact).put(edit_contact))
@@ -219,6 +222,8 @@ pub(crate) struct LeadFilter {
     /// A cell of the fit × activity matrix.
     fit_level: Option<String>,
     activity: Option<String>,
+    /// Leads with this tag (in any case).
+    tag: Option<String>,
     /// inbox (default), -created_at, created_at, -updated_at, -score or -conversion.
     sort: Option<String>,
     /// The page after this position (`next_cursor` of the page before).
@@ -303,6 +308,12 @@ impl LeadFilter {
                     .ok_or_else(|| bad("activity", Message::new("activity_level_unknown")))?,
             );
         }
+        q.tag = self
+            .tag
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string);
         if let Some(s) = self.sort.as_deref().filter(|s| !s.is_empty()) {
             q.sort = LeadSort::parse(s).ok_or_else(|| {
                 bad(
@@ -831,6 +842,44 @@ async fn add_note(
         .add_note(&actor, parse_id(&id, IdOf::Lead)?, &b.body)
         .await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": note_id }))))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TagBody {
+    tag: String,
+}
+
+async fn tag_lead(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<TagBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let tags = s
+        .app
+        .tag_lead(&actor, parse_id(&id, IdOf::Lead)?, &b.tag)
+        .await?;
+    Ok(Json(json!({ "tags": tags })))
+}
+
+async fn untag_lead(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, tag)): Path<(String, String)>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let tags = s
+        .app
+        .untag_lead(&actor, parse_id(&id, IdOf::Lead)?, &tag)
+        .await?;
+    Ok(Json(json!({ "tags": tags })))
+}
+
+async fn tags_in_use(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> ApiResult<Json<Vec<voronka_store::TagUse>>> {
+    Ok(Json(s.app.tags_in_use(&actor).await?))
 }
 
 async fn lead_audit(

@@ -25,7 +25,7 @@ pub fn routes() -> Router<AppState> {
 
 /// (method, path, summary, scope, request body description)
 const OPERATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
-    ("get", "/api/v1/leads", "List leads (filters: stage, temperature, owner, source, medium, campaign, form, contact, created_from, created_to, q, min_conversion (probability of conversion 0–1), fit_level (stranger, unsuitable, suitable, very_suitable), activity (inactive, less_active, active, very_active); sort (inbox, -created_at, created_at, -updated_at, -score, -conversion); cursor or before; limit; answers total, total_exact (false when a search term matches so many leads that total counts only the first 10,000 of them), next_cursor and prev_cursor; each lead has conversion_probability, null until scored)", "leads:read", None),
+    ("get", "/api/v1/leads", "List leads (filters: stage, temperature, owner, source, medium, campaign, form, contact, created_from, created_to, q, min_conversion (probability of conversion 0–1), fit_level (stranger, unsuitable, suitable, very_suitable), activity (inactive, less_active, active, very_active), tag; sort (inbox, -created_at, created_at, -updated_at, -score, -conversion); cursor or before; limit; answers total, total_exact (false when a search term matches so many leads that total counts only the first 10,000 of them), next_cursor and prev_cursor; each lead has conversion_probability, null until scored)", "leads:read", None),
     ("post", "/api/v1/events", "Behaviour events: one event or {events: [...]} (at most 1,000); each attaches to its lead (lead_id, or the visitor's latest form submission) and the leads reached are rescored: at once when a request reaches at most 32 known leads, otherwise by the rescoring worker within seconds (`queued` counts those); an unknown visitor's first event is an interest; an event sent again under an id its sender has stored already (a retried request) is not stored again and counts in `duplicates`. Answers 202 {stored, leads, new_visitors, queued, duplicates}", "events:write", Some("{name, visitor_id? | lead_id?, id? (the sender's own id, 1 to 128 characters), url?, at? (ms since the epoch, from 365 days ago to a day ahead) or age? (ms since it happened, by the sender's clock at sending, 0 to 365 days), properties?} — names: page_view, view_catalog, view_product, view_pricing, view_delivery_terms, add_to_cart, cart_abandoned, click_social, subscribe_newsletter, unsubscribe, download, webinar_registered, chat_started, email_open, email_click_product, email_click_ad, email_click_other, email_no_reaction (properties.count), or custom")),
     ("get", "/api/v1/scoring-rules", "The scoring rules in force (format=json or toml)", "leads:read", None),
     ("put", "/api/v1/scoring-rules", "Replace the scoring rules (JSON or TOML body); every lead is rescored in the background; answers 202 with the rescoring run", "forms:write", Some("Rules: half_life_days, levels, temperature, qualify (mql_fit, mql_engagement, mql_conversion?, sql_engagement?, sql_conversion?, sql_events, manual_only; the conversion thresholds are probabilities 0–1 of the conversion model), [[profile]], [[behaviour]]; points, caps and thresholds from -1,000,000 to 1,000,000")),
@@ -44,11 +44,14 @@ const OPERATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
     ("post", "/api/v1/leads/{id}/junk", "Mark as junk", "leads:write", Some("{reason}")),
     ("post", "/api/v1/leads/{id}/convert", "Convert: creates or reuses the customer and creates a deal", "leads:write", Some("{amount_minor (0 to 10^15), currency, title?}")),
     ("post", "/api/v1/leads/{id}/assign", "Assign an owner (null unassigns)", "leads:write", Some("{owner_id}")),
-    ("get", "/api/v1/leads/export", "Every lead the filters match (the list's: stage, temperature, owner, source, medium, campaign, form, contact, created_from, created_to, q, min_conversion, fit_level, activity), oldest first, as a file streamed while it is read: CSV (format=csv, the default; bom=true starts it with UTF-8's byte-order mark for Excel) or JSON lines (format=jsonl, each lead as the list gives it). Text that would start a spreadsheet formula gets a leading '. Needs the right to export personal data (administrators and sales managers); each export is written to the audit log with its filters. sort, cursor, before and limit are refused (422)", "leads:read", None),
+    ("get", "/api/v1/leads/export", "Every lead the filters match (the list's: stage, temperature, owner, source, medium, campaign, form, contact, created_from, created_to, q, min_conversion, fit_level, activity, tag), oldest first, as a file streamed while it is read: CSV (format=csv, the default; bom=true starts it with UTF-8's byte-order mark for Excel) or JSON lines (format=jsonl, each lead as the list gives it). Text that would start a spreadsheet formula gets a leading '. Needs the right to export personal data (administrators and sales managers); each export is written to the audit log with its filters. sort, cursor, before and limit are refused (422)", "leads:read", None),
     ("post", "/api/v1/leads/bulk", "One change for up to 500 leads, each changed as on its own: answers the leads changed and each lead left as it was with its error", "leads:write", Some("{ids, action: assign|stage|temperature|refuse|junk, owner_id?, stage?, temperature?, reason?, comment? and freeze_until? (refuse)}")),
     ("post", "/api/v1/leads/{id}/temperature", "Set temperature", "leads:write", Some("{temperature}")),
     ("put", "/api/v1/leads/{id}/request", "Correct what the lead asks for (product) and what it may be worth (value in major units as text, currency; a field left out is cleared); the lead's search follows its product; the audit log keeps both; answers the lead", "leads:write", Some("{product?, value?, currency?}")),
     ("post", "/api/v1/leads/{id}/notes", "Add a note", "leads:write", Some("{body}")),
+    ("post", "/api/v1/leads/{id}/tags", "Tag a lead (1 to 40 characters in any script, compared without case: VIP and vip are one tag; at most 20 tags a lead); the audit log keeps it; answers {tags}", "leads:write", Some("{tag}")),
+    ("delete", "/api/v1/leads/{id}/tags/{tag}", "Remove a tag (named in any case) from a lead; answers {tags}; 404 when the lead has no such tag", "leads:write", None),
+    ("get", "/api/v1/tags", "The tags on the leads the reader sees, the most used first: [{tag, leads}] (at most 200); the lead list filters by one with tag=", "leads:read", None),
     ("get", "/api/v1/leads/{id}/audit", "Audit log of a lead", "leads:read", None),
     ("get", "/api/v1/contacts", "List contacts (q, offset, limit)", "leads:read", None),
     ("get", "/api/v1/contacts/{id}", "A contact with its leads and customer (erased_at once its personal data was erased)", "leads:read", None),
@@ -202,6 +205,7 @@ const ANSWERS: &[(&str, &str, &[Answer])] = &[
     ("post", "/api/v1/tracking-sites", &[Object(201)]),
     ("post", "/api/v1/leads/{id}/convert", &[Object(201)]),
     ("post", "/api/v1/leads/{id}/notes", &[Object(201)]),
+    ("get", "/api/v1/tags", &[Array]),
     ("get", "/api/v1/leads/{id}/audit", &[Array]),
     ("get", "/api/v1/contacts/{id}/changes", &[Array]),
     ("get", "/api/v1/deals/{id}/changes", &[Array]),
@@ -348,6 +352,11 @@ const BODY_SCHEMAS: &[(&str, &str, SchemaFn)] = &[
         "post",
         "/api/v1/leads/{id}/notes",
         <crate::api::NoteBody as PartialSchema>::schema,
+    ),
+    (
+        "post",
+        "/api/v1/leads/{id}/tags",
+        <crate::api::TagBody as PartialSchema>::schema,
     ),
     (
         "post",
@@ -924,6 +933,7 @@ mod tests {
             "limit",
             "sort",
             "min_conversion",
+            "tag",
         ] {
             assert!(leads.iter().any(|n| n == name), "{name}: {leads:?}");
         }

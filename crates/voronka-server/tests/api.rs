@@ -3727,3 +3727,73 @@ async fn a_users_password_is_set_over_the_api() {
         .unwrap();
     assert!(doc["paths"]["/api/v1/users/{id}/password"]["post"].is_object());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leads_are_tagged_over_the_api() {
+    let (s, ids) = with_two_leads().await;
+    let (a, b) = (ids[0], ids[1]);
+    let token = &s.admin_token;
+    let tag = |id: i64, tag: &str| {
+        s.post(&format!("/api/v1/leads/{id}/tags"), token)
+            .json(&json!({ "tag": tag }))
+            .send()
+    };
+    let r = tag(a, "VIP клиент").await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["tags"], json!(["VIP клиент"]));
+    tag(a, "Выставка-2026").await.unwrap();
+    tag(b, "vip КЛИЕНТ").await.unwrap();
+
+    let (st, v) = error_of(tag(a, " ").await.unwrap()).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["code"], "tag_empty", "{v}");
+    assert_eq!(v["fields"][0]["field"], "tag", "{v}");
+    let (st, v) = error_of(tag(999_999, "x1").await.unwrap()).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
+
+    // The detail, the filter and the tags in use.
+    let detail = s.json(&format!("/api/v1/leads/{a}"), token).await;
+    assert_eq!(
+        detail["tags"],
+        json!(["VIP клиент", "Выставка-2026"]),
+        "{detail}"
+    );
+    let list = s
+        .json(
+            "/api/v1/leads?tag=%D0%B2%D1%8B%D1%81%D1%82%D0%B0%D0%B2%D0%BA%D0%B0-2026",
+            token,
+        )
+        .await;
+    assert_eq!(list["total"], 1, "{list}");
+    assert_eq!(list["items"][0]["id"], a, "{list}");
+    let in_use = s.json("/api/v1/tags", token).await;
+    assert_eq!(in_use.as_array().map(Vec::len), Some(2), "{in_use}");
+    assert_eq!(in_use[0]["leads"], 2, "{in_use}");
+
+    // Removed by its name in any case, written into the path.
+    let r = s
+        .http
+        .delete(format!(
+            "{}/api/v1/leads/{a}/tags/vip%20%D0%BA%D0%BB%D0%B8%D0%B5%D0%BD%D1%82",
+            s.base
+        ))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["tags"], json!(["Выставка-2026"]));
+    let (st, v) = error_of(
+        s.http
+            .delete(format!("{}/api/v1/leads/{a}/tags/VIP", s.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
+    assert_eq!(v["code"], "tag_not_on_lead", "{v}");
+}

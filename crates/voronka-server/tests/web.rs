@@ -4356,3 +4356,84 @@ async fn a_person_lists_and_ends_their_sessions_on_their_page() {
     assert_eq!(r.location, "/login");
     assert_eq!(s.get(&desk, "/leads").await.status, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leads_are_tagged_on_the_card_and_filtered_in_the_inbox() {
+    let s = start().await;
+    let c = client();
+    let csrf = s.login(&c, ADMIN_EMAIL).await;
+    let a = s.capture("Иван Петров", &[("phone", "+79161234567")]).await;
+    let b = s.capture("Anna Smith", &[("phone", "+442079460000")]).await;
+    let hostile = "<img src=x onerror=alert(1)>";
+    let card = format!("/leads/{a}");
+    let tags = format!("/leads/{a}/tags");
+
+    // Without the CSRF token nothing is tagged.
+    let r = s.post(&c, &tags, &[("tag", "VIP")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    for tag in ["VIP клиент", hostile] {
+        let r = s
+            .post(&c, &tags, &[("csrf", csrf.as_str()), ("tag", tag)])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(r.location, format!("{card}?done=tag"));
+    }
+    // An empty tag is refused on the card, which keeps what was typed.
+    let r = s
+        .post(&c, &tags, &[("csrf", csrf.as_str()), ("tag", "  !! ")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("a tag needs a letter or a digit"),
+        "{}",
+        r.body
+    );
+    let page = s.get(&c, &format!("{card}?done=tag")).await;
+    assert!(page.body.contains("Tag added."), "{}", page.body);
+    assert!(page.body.contains("VIP клиент"));
+    assert!(page.body.contains("&#60;img src=x"), "{}", page.body);
+    assert!(!page.body.contains("<img src=x"), "the tag is escaped");
+    assert!(
+        page.body
+            .contains(r#"href="/leads?tag=VIP+%D0%BA%D0%BB%D0%B8%D0%B5%D0%BD%D1%82""#),
+        "{}",
+        page.body
+    );
+
+    // The inbox: tags beside the name, filtered by one in any case, offered to pick from.
+    let inbox = s.get(&c, "/leads").await;
+    assert!(inbox
+        .body
+        .contains(r#"<span class="tag"><bdi>VIP клиент</bdi></span>"#));
+    assert!(
+        inbox.body.contains(r#"<option value="VIP клиент">"#),
+        "{}",
+        inbox.body
+    );
+    let only = s
+        .get(&c, "/leads?tag=vip+%D0%9A%D0%9B%D0%98%D0%95%D0%9D%D0%A2")
+        .await;
+    assert!(only.body.contains(&format!(r#"href="/leads/{a}""#)));
+    assert!(
+        !only.body.contains(&format!(r#"href="/leads/{b}""#)),
+        "{}",
+        only.body
+    );
+
+    // Removed from the card; a second removal is done all the same.
+    for _ in 0..2 {
+        let r = s
+            .post(
+                &c,
+                &format!("/leads/{a}/tags/remove"),
+                &[("csrf", csrf.as_str()), ("tag", hostile)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+        assert_eq!(r.location, format!("{card}?done=untag"));
+    }
+    let page = s.get(&c, &card).await;
+    assert!(!page.body.contains("&#60;img src=x"));
+    let audit = s.get(&c, "/admin/audit").await;
+    assert!(audit.body.contains("Tag added") && audit.body.contains("Tag removed"));
+}

@@ -708,6 +708,13 @@ fn push_lead_filters<'a>(qb: &mut QueryBuilder<'a, DB>, q: &'a LeadQuery, text: 
         qb.push(" AND l.conversion_ppm >= ")
             .push_bind(probability_to_ppm(p));
     }
+    if let Some(t) = &q.tag {
+        // As a list of ids, not a correlated EXISTS: a planner may read a rare tag's few leads
+        // from the tag's index instead of testing every lead the page's order walks past.
+        qb.push(" AND l.id IN (SELECT lt.lead_id FROM lead_tags lt WHERE lt.tag_key = ")
+            .push_bind(voronka_core::tags::tag_key(t))
+            .push(")");
+    }
     if let (Some(words), Some(plan)) = (search_words(q), text) {
         let read = index_word(&words);
         push_text_filter(qb, read, plan);
@@ -1127,6 +1134,7 @@ fn tallies_answer(q: &LeadQuery) -> bool {
         min_conversion,
         fit_level,
         activity,
+        tag,
         sort: _,
         after: _,
         before: _,
@@ -1144,6 +1152,7 @@ fn tallies_answer(q: &LeadQuery) -> bool {
         && min_conversion.is_none()
         && fit_level.is_none()
         && activity.is_none()
+        && tag.is_none()
 }
 
 /// Where a table keeps a lead's stage and owner, for [`push_who_filters`].
@@ -1676,6 +1685,11 @@ impl Store for SqlStore {
             route,
             other_leads,
             score: crate::ScoreStore::lead_score(self, id).await?,
+            tags: self
+                .tags_of_leads(&[id])
+                .await?
+                .remove(&id)
+                .unwrap_or_default(),
         }))
     }
 
@@ -3051,6 +3065,10 @@ impl SqlTx {
             qb.build().execute(&mut *self.tx).await?;
         }
 
+        if !keep_lead {
+            // The survivor carries the merged lead's tags too (an undo leaves them on it).
+            self.copy_tags(merged, survivor).await?;
+        }
         let mut moved: Vec<Vec<Id>> = Vec::with_capacity(5);
         for table in ["touches", "notes", "stage_changes", "deals", "events"] {
             if keep_lead {

@@ -5,6 +5,7 @@ mod channels;
 mod routing;
 mod scoring;
 mod signin;
+mod tags;
 mod types;
 
 pub mod postgres;
@@ -14,6 +15,7 @@ pub use channels::*;
 pub use routing::*;
 pub use scoring::*;
 pub use signin::*;
+pub use tags::*;
 pub use types::*;
 
 use async_trait::async_trait;
@@ -187,7 +189,7 @@ pub async fn connect_with(url: &str, memory: MemoryBudget) -> Result<Arc<dyn Sto
 /// Domain-level storage operations. Writes that belong together go through a [`Tx`].
 #[async_trait]
 pub trait Store:
-    RoutingStore + ScoreStore + ChannelStore + SignInStore + Send + Sync + 'static
+    RoutingStore + ScoreStore + ChannelStore + SignInStore + TagStore + Send + Sync + 'static
 {
     fn backend(&self) -> Backend;
     async fn migrate(&self) -> Result<()>;
@@ -392,7 +394,7 @@ pub trait Store:
 /// used or returned to the pool: until then its locks stay (on PostgreSQL, rows it locked are
 /// skipped by `SKIP LOCKED` claims meanwhile). `rollback` ends it at once.
 #[async_trait]
-pub trait Tx: RoutingTx + ScoreTx + ChannelTx + SignInTx + Send {
+pub trait Tx: RoutingTx + ScoreTx + ChannelTx + SignInTx + TagTx + Send {
     async fn commit(self: Box<Self>) -> Result<()>;
     async fn rollback(self: Box<Self>) -> Result<()>;
     /// Serializes intake transactions across processes, so that two processes never both create

@@ -113,6 +113,8 @@ pub struct LeadQuery {
     /// A cell (or a row, or a column) of the fit × activity matrix.
     pub fit_level: Option<voronka_core::scoring::FitLevel>,
     pub activity: Option<voronka_core::scoring::Activity>,
+    /// Leads with this tag (its key: case-folded).
+    pub tag: Option<String>,
     pub sort: LeadSort,
     pub after: Option<Cursor>,
     /// The page before this position (ignored when `after` is set); rows still come in sort order.
@@ -186,6 +188,8 @@ pub struct LeadDetail {
     pub other_leads: Vec<LeadBrief>,
     /// Fit, engagement and their levels as last scored.
     pub score: Option<crate::StoredScore>,
+    /// The team's tags on the lead, in the order they were added.
+    pub tags: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -259,6 +259,9 @@ struct ExportArgs {
     /// Text search over name, email, phone, company.
     #[arg(long)]
     q: Option<String>,
+    /// Leads with this tag (in any case).
+    #[arg(long)]
+    tag: Option<String>,
     /// Output file (default: standard output).
     #[arg(long, short)]
     output: Option<std::path::PathBuf>,
@@ -658,6 +661,7 @@ async fn export(url: &str, a: ExportArgs) -> anyhow::Result<()> {
         created_from: a.from,
         created_to: a.to,
         text: a.q,
+        tag: a.tag,
         ..Default::default()
     };
     let format = match a.format {

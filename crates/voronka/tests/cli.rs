@@ -214,7 +214,7 @@ impl Drop for Postgres {
 
 // ---------- reading outputs ----------
 
-const EXPORT_HEADER: [&str; 17] = [
+const EXPORT_HEADER: [&str; 18] = [
     "id",
     "created_at",
     "stage",
@@ -232,6 +232,7 @@ const EXPORT_HEADER: [&str; 17] = [
     "campaign",
     "owner",
     "touches",
+    "tags",
 ];
 
 /// Parses an exported CSV: checks the header and gives each row as column → value.
@@ -784,6 +785,25 @@ fn import_russian_headers_and_rerun() {
     let found = export_csv(&db.url, &["--q", "ivan.petrov@example.ru"]);
     assert_eq!(found.len(), 1);
     assert_eq!(found[0]["name"], "Иван Петров");
+
+    // Tags: a column of their own, and a filter in any case.
+    assert_eq!(ivan["tags"], "");
+    let ivan_id: i64 = ivan["id"].parse().unwrap();
+    block_on(async {
+        let app = voronka_app::App::open(&db.url, Default::default())
+            .await
+            .unwrap();
+        let admin = voronka_app::Actor::system("t");
+        app.tag_lead(&admin, ivan_id, "VIP").await.unwrap();
+        app.tag_lead(&admin, ivan_id, "=Выставка").await.unwrap();
+    });
+    let tagged = export_csv(&db.url, &["--tag", "vip"]);
+    assert_eq!(tagged.len(), 1);
+    assert_eq!(tagged[0]["name"], "Иван Петров");
+    assert_eq!(tagged[0]["tags"], "VIP; =Выставка");
+    let jsonl = export_jsonl(&db.url, &["--tag", "=выставка"]);
+    assert_eq!(jsonl.len(), 1);
+    assert_eq!(jsonl[0]["tags"], serde_json::json!(["VIP", "=Выставка"]));
 
     // The same file again adds nothing.
     let before = export_jsonl(&db.url, &[]).len();

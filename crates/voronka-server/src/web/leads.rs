@@ -38,6 +38,7 @@ pub(crate) struct RowView {
     pub touches: i64,
     /// Probability of conversion as a percentage, empty until scored.
     pub conversion: String,
+    pub tags: Vec<String>,
 }
 
 impl RowView {
@@ -65,6 +66,7 @@ impl RowView {
             received: When::new(l.created_at, now),
             touches: l.touches,
             conversion: t::conversion_percent(l.conversion_probability),
+            tags: Vec::new(),
         }
     }
 }
@@ -83,6 +85,8 @@ pub(crate) struct Tab {
 struct InboxPage {
     layout: Layout,
     rows: Vec<RowView>,
+    /// The tags in use, for the tag filter.
+    tags_known: Vec<String>,
     total: String,
     tabs: Vec<Tab>,
     next: Option<String>,
@@ -143,6 +147,7 @@ pub(crate) struct Filters {
     pub min_conversion: String,
     pub fit_level: String,
     pub activity: String,
+    pub tag: String,
     pub sort: String,
 }
 
@@ -193,6 +198,7 @@ impl Filters {
             ("min_conversion", &self.min_conversion),
             ("fit_level", &self.fit_level),
             ("activity", &self.activity),
+            ("tag", &self.tag),
         ] {
             p.push((k.to_string(), v.clone()));
         }
@@ -285,6 +291,10 @@ fn parse_filters(raw: Option<&str>, notices: &mut Vec<String>) -> (Filters, Lead
             "q" => {
                 q.text = Some(v.clone());
                 f.q = v;
+            }
+            "tag" => {
+                q.tag = Some(v.clone());
+                f.tag = v;
             }
             "min_conversion" => match v.trim_end_matches('%').trim().parse::<f64>() {
                 Ok(pct) if (0.0..=100.0).contains(&pct) => {
@@ -483,7 +493,18 @@ pub(crate) async fn inbox(
         .then(|| link("/leads/export", &f.pairs(&f.stages)));
     Ok(render(&InboxPage {
         layout,
-        rows: rows.iter().map(|r| RowView::new(r, now)).collect(),
+        rows: {
+            let ids: Vec<Id> = rows.iter().map(|r| r.lead.id).collect();
+            let mut tags = state.app.tags_of_leads(&ids).await?;
+            rows.iter()
+                .map(|r| {
+                    let mut v = RowView::new(r, now);
+                    v.tags = tags.remove(&r.lead.id).unwrap_or_default();
+                    v
+                })
+                .collect()
+        },
+        tags_known: state.app.tag_names(&actor).await?,
         total: shown(total.n, total.exact),
         tabs,
         next,
@@ -1004,6 +1025,9 @@ struct CardPage {
     others: Vec<BriefView>,
     customer: Option<(Id, String)>,
     deals: Vec<DealView>,
+    /// The team's tags on the lead, and the tags in use to pick from.
+    tags: Vec<(String, String)>,
+    tags_known: Vec<String>,
     // Actions.
     can_write: bool,
     can_assign: bool,
@@ -1229,6 +1253,19 @@ async fn card_page(state: &AppState, user: &WebUser, d: LeadDetail) -> Result<Ca
                 when: When::new(x.created_at, now),
             })
             .collect(),
+        tags: d
+            .tags
+            .iter()
+            .map(|tg| {
+                let href = super::link("/leads", &[("tag".to_string(), tg.clone())]);
+                (tg.clone(), href)
+            })
+            .collect(),
+        tags_known: if can_write {
+            state.app.tag_names(&user.actor()).await?
+        } else {
+            Vec::new()
+        },
         can_write,
         can_assign,
         next_stages,
@@ -1486,6 +1523,44 @@ pub(crate) async fn temperature(
         res,
     )
     .await
+}
+
+/// Tags the lead.
+pub(crate) async fn tag(
+    State(state): State<AppState>,
+    user: WebUser,
+    IdPath(id): IdPath,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    let res = state
+        .app
+        .tag_lead(&user.actor(), id, &form.text("tag"))
+        .await
+        .map(|_| ())
+        .map_err(WebError::from);
+    after_action(&state, &user, id, "tag", form.kept("tag"), res).await
+}
+
+/// Removes a tag from the lead.
+pub(crate) async fn untag(
+    State(state): State<AppState>,
+    user: WebUser,
+    IdPath(id): IdPath,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    let res = state
+        .app
+        .untag_lead(&user.actor(), id, &form.text("tag"))
+        .await
+        .map(|_| ());
+    // Removed already (a second click, another tab): done all the same.
+    let res = match res {
+        Err(AppError::NotFound(m)) if m.code == "tag_not_on_lead" => Ok(()),
+        other => other.map_err(WebError::from),
+    };
+    after_action(&state, &user, id, "untag", form.kept("untag"), res).await
 }
 
 pub(crate) async fn note(

@@ -75,6 +75,8 @@ pub fn routes() -> Router<AppState> {
         .route("/leads/{id}/assign", post(leads::assign))
         .route("/leads/{id}/temperature", post(leads::temperature))
         .route("/leads/{id}/notes", post(leads::note))
+        .route("/leads/{id}/tags", post(leads::tag))
+        .route("/leads/{id}/tags/remove", post(leads::untag))
         .route(
             "/contacts/{id}",
             get(people::contact).post(people::edit_contact),

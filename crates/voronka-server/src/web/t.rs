@@ -123,6 +123,8 @@ pub fn audit_action_label(code: &str) -> String {
         "create" => "Created",
         "stage" => "Stage changed",
         "note" => "Note added",
+        "tag" => "Tag added",
+        "untag" => "Tag removed",
         "refuse" => "Refused",
         "convert" => "Converted",
         "junk" => "Marked as junk",
@@ -242,6 +244,12 @@ pub const SET_PASSWORD: &str = "Set password";
 pub const SET_PASSWORD_OF_N: &str = "New password for {1}";
 pub const SET_PASSWORD_NOTE: &str =
     "Setting a person's password ends their sessions: they sign in again with the new one.";
+pub const TAGS: &str = "Tags";
+pub const TAG: &str = "Tag";
+pub const ADD_TAG: &str = "Add tag";
+pub const REMOVE_TAG_N: &str = "Remove the tag {1}";
+pub const LEADS_TAGGED_N: &str = "Leads tagged {1}";
+pub const ANY_TAG: &str = "Any tag";
 pub const SESSIONS: &str = "Where you are signed in";
 pub const SESSIONS_NOTE: &str =
     "Sessions last 14 days. End any you do not know, then change your password.";
@@ -299,6 +307,8 @@ pub fn flash(code: &str) -> Option<&'static str> {
         "change_restored" => "Restored as it read before that change.",
         "account_updated" => "Company saved. Its people's leads are found by what it says now.",
         "note" => "Note added.",
+        "tag" => "Tag added.",
+        "untag" => "Tag removed.",
         "view_saved" => "View saved.",
         "view_deleted" => "View deleted.",
         "spend_added" => "Spend added.",

@@ -556,6 +556,7 @@ include!("../routing_sql.rs");
 include!("../scoring_sql.rs");
 include!("../channels_sql.rs");
 include!("../signin_sql.rs");
+include!("../tags_sql.rs");
 
 #[cfg(test)]
 mod tests {

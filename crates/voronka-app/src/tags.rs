@@ -1,0 +1,114 @@
+//! Tags on leads: added and removed by those who work the lead (each change in the audit log),
+//! listed with their counts, and a filter of the lead list ([`voronka_store::LeadQuery::tag`]).
+
+use crate::{now_ms, Actor, App, AppError, Message, Result};
+use voronka_core::tags::{clean_tag, tag_key, TagError, MAX_TAG, MAX_TAGS_PER_LEAD};
+use voronka_core::Id;
+use voronka_store::{NewAudit, TagUse};
+
+/// The most tags listed as in use.
+pub const MAX_TAGS_LISTED: i64 = 200;
+
+fn tag_refused(e: TagError) -> AppError {
+    let message = match e {
+        TagError::Empty => Message::new("tag_empty"),
+        TagError::TooLong => Message::new("tag_too_long").with("max", MAX_TAG),
+    };
+    AppError::invalid("tag", message)
+}
+
+impl App {
+    /// Tags a lead; answers its tags. A tag it has already (in any case) changes nothing.
+    pub async fn tag_lead(&self, actor: &Actor, lead_id: Id, raw: &str) -> Result<Vec<String>> {
+        let tag = clean_tag(raw).map_err(tag_refused)?;
+        let (mut tx, lead) = self.lead_tx(actor, lead_id).await?;
+        let now = now_ms();
+        let has = tx.tags_of(lead.id).await?;
+        let key = tag_key(&tag);
+        if has.iter().any(|t| tag_key(t) == key) {
+            tx.rollback().await?;
+            return Ok(has);
+        }
+        if has.len() >= MAX_TAGS_PER_LEAD {
+            tx.rollback().await?;
+            return Err(AppError::invalid(
+                "tag",
+                Message::new("tags_too_many").with("max", MAX_TAGS_PER_LEAD),
+            ));
+        }
+        tx.add_tag(lead.id, &tag, &key, now).await?;
+        self.audit_tag(tx.as_mut(), actor, lead.id, "tag", &tag, now)
+            .await?;
+        let tags = tx.tags_of(lead.id).await?;
+        tx.commit().await?;
+        Ok(tags)
+    }
+
+    /// Removes a tag (named in any case) from a lead; answers its tags. 404 when it has no
+    /// such tag.
+    pub async fn untag_lead(&self, actor: &Actor, lead_id: Id, tag: &str) -> Result<Vec<String>> {
+        let (mut tx, lead) = self.lead_tx(actor, lead_id).await?;
+        let key = clean_tag(tag).map(|t| tag_key(&t)).unwrap_or_default();
+        let Some(removed) = tx.remove_tag(lead.id, &key).await? else {
+            tx.rollback().await?;
+            return Err(AppError::NotFound(
+                Message::new("tag_not_on_lead")
+                    .with("tag", tag.trim())
+                    .with("id", lead.id),
+            ));
+        };
+        let now = now_ms();
+        self.audit_tag(tx.as_mut(), actor, lead.id, "untag", &removed, now)
+            .await?;
+        let tags = tx.tags_of(lead.id).await?;
+        tx.commit().await?;
+        Ok(tags)
+    }
+
+    /// The tags on the leads the reader sees, the most used first.
+    pub async fn tags_in_use(&self, actor: &Actor) -> Result<Vec<TagUse>> {
+        actor.require_read_leads()?;
+        Ok(self
+            .store
+            .tags_in_use(&actor.visibility(), MAX_TAGS_LISTED)
+            .await?)
+    }
+
+    /// The tags there are, by name: what a tag field offers (those who read leads).
+    pub async fn tag_names(&self, actor: &Actor) -> Result<Vec<String>> {
+        actor.require_read_leads()?;
+        Ok(self.store.tag_names(MAX_TAGS_LISTED).await?)
+    }
+
+    /// The tags of each of these leads (a page of the list, which the caller has read as the
+    /// reader sees it).
+    pub async fn tags_of_leads(
+        &self,
+        lead_ids: &[Id],
+    ) -> Result<std::collections::HashMap<Id, Vec<String>>> {
+        Ok(self.store.tags_of_leads(lead_ids).await?)
+    }
+
+    async fn audit_tag(
+        &self,
+        tx: &mut dyn voronka_store::Tx,
+        actor: &Actor,
+        lead_id: Id,
+        action: &str,
+        tag: &str,
+        at: voronka_core::Millis,
+    ) -> Result<()> {
+        tx.audit(&NewAudit {
+            actor_id: actor.user_id(),
+            actor: actor.name(),
+            action: action.into(),
+            entity: "lead".into(),
+            entity_id: Some(lead_id),
+            before: None,
+            after: Some(tag.to_string()),
+            at,
+        })
+        .await?;
+        Ok(())
+    }
+}
