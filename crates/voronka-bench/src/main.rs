@@ -532,9 +532,57 @@ async fn import(
     inbox(&app, 20).await
 }
 
+/// Tags every hundredth lead "bench-common" and ten leads "bench-rare", once per database,
+/// so that the inbox's tag filter is measured on a common tag and on a rare one.
+async fn tag_for_inbox(app: &App, actor: &Actor) -> Result<()> {
+    if app
+        .tag_names(actor)
+        .await?
+        .iter()
+        .any(|t| t == "bench-common")
+    {
+        return Ok(());
+    }
+    let leads = app.store().count_all_leads().await?;
+    let started = Instant::now();
+    let mut tagged = 0;
+    for id in (1..=leads).step_by(100) {
+        if app.tag_lead(actor, id, "bench-common").await.is_ok() {
+            tagged += 1;
+        }
+    }
+    for id in (1..=leads).step_by((leads as usize / 10).max(1)).take(10) {
+        app.tag_lead(actor, id + 7, "bench-rare").await.ok();
+    }
+    println!(
+        "tagged {tagged} leads bench-common and 10 bench-rare in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    app.store().optimize().await?;
+    Ok(())
+}
+
 async fn inbox(app: &App, repeat: usize) -> Result<()> {
     let actor = Actor::system("bench");
+    tag_for_inbox(app, &actor).await?;
     let queries: Vec<(&str, LeadQuery)> = vec![
+        (
+            "tag bench-common (1 lead in 100)",
+            LeadQuery {
+                tag: Some("bench-common".into()),
+                limit: 50,
+                ..Default::default()
+            },
+        ),
+        (
+            "tag bench-rare (10 leads) in stage new",
+            LeadQuery {
+                tag: Some("BENCH-RARE".into()),
+                stages: vec![voronka_core::Stage::New],
+                limit: 50,
+                ..Default::default()
+            },
+        ),
         (
             "default inbox",
             LeadQuery {
