@@ -22,6 +22,8 @@ pub enum BulkAction {
     /// Refused, with a reason of the list, and the comment and freeze date every lead gets (no
     /// farewell: that is one email per person, sent from their lead's card).
     Refuse(crate::RefuseInput),
+    /// A tag added to each lead.
+    Tag(String),
 }
 
 /// What a bulk change did: the leads changed, and each lead left as it was with the reason.
@@ -72,6 +74,9 @@ impl App {
                     crate::leads::check_freeze(f, crate::now_ms())?;
                 }
             }
+            BulkAction::Tag(tag) => {
+                crate::tags::checked_tag(tag)?;
+            }
             _ => {}
         }
         let mut out = BulkOutcome::default();
@@ -82,6 +87,7 @@ impl App {
                 BulkAction::Temperature(t) => self.set_temperature(actor, id, *t).await.map(|_| ()),
                 BulkAction::Junk(r) => self.mark_junk(actor, id, r).await.map(|_| ()),
                 BulkAction::Refuse(r) => self.refuse(actor, id, r.clone()).await.map(|_| ()),
+                BulkAction::Tag(tag) => self.tag_lead(actor, id, tag).await.map(|_| ()),
             };
             match done {
                 Ok(()) => out.changed.push(id),

@@ -9,6 +9,11 @@ use voronka_store::{NewAudit, TagUse};
 /// The most tags listed as in use.
 pub const MAX_TAGS_LISTED: i64 = 200;
 
+/// A tag as kept, or why it cannot be.
+pub(crate) fn checked_tag(raw: &str) -> Result<String> {
+    clean_tag(raw).map_err(tag_refused)
+}
+
 fn tag_refused(e: TagError) -> AppError {
     let message = match e {
         TagError::Empty => Message::new("tag_empty"),
@@ -20,7 +25,7 @@ fn tag_refused(e: TagError) -> AppError {
 impl App {
     /// Tags a lead; answers its tags. A tag it has already (in any case) changes nothing.
     pub async fn tag_lead(&self, actor: &Actor, lead_id: Id, raw: &str) -> Result<Vec<String>> {
-        let tag = clean_tag(raw).map_err(tag_refused)?;
+        let tag = checked_tag(raw)?;
         let (mut tx, lead) = self.lead_tx(actor, lead_id).await?;
         let now = now_ms();
         let has = tx.tags_of(lead.id).await?;

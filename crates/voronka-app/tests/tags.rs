@@ -5,7 +5,7 @@
 mod common;
 
 use common::TestDb;
-use voronka_app::{Actor, App, AppError, CaptureRequest, Settings};
+use voronka_app::{Actor, App, AppError, BulkAction, CaptureRequest, Settings};
 use voronka_core::intake::Submission;
 use voronka_core::tags::{MAX_TAG, MAX_TAGS_PER_LEAD};
 use voronka_core::{Channel, Role};
@@ -164,6 +164,30 @@ async fn leads_are_tagged_filtered_and_untagged() {
                 ("tag".to_string(), Some("Выставка-2026".to_string())),
                 ("untag".to_string(), Some("VIP клиент".to_string())),
             ],
+            "{n}"
+        );
+
+        // Many leads at once: each as on its own (a salesperson's other leads are refused), and a
+        // tag that cannot be is refused before any lead changes.
+        let e = app
+            .bulk_leads(&admin, &[a, b], &BulkAction::Tag("  ".into()))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Invalid { .. }), "{n}: {e:?}");
+        let out = app
+            .bulk_leads(
+                &seller,
+                &[a, b],
+                &BulkAction::Tag("Звонок в понедельник".into()),
+            )
+            .await
+            .unwrap();
+        assert_eq!(out.changed, [b], "{n}");
+        assert_eq!(out.refused.len(), 1, "{n}");
+        assert_eq!(out.refused[0].0, a, "{n}");
+        assert_eq!(
+            tagged(&app, &admin, "звонок в понедельник").await,
+            [b],
             "{n}"
         );
 

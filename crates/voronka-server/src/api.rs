@@ -674,7 +674,8 @@ pub(crate) struct BulkBody {
     /// The leads to change, at most 500.
     #[schema(value_type = Vec<i64>)]
     ids: Vec<Id>,
-    /// `assign`, `stage` (an open one), `temperature`, `refuse` (a reason of the list) or `junk`.
+    /// `assign`, `stage` (an open one), `temperature`, `refuse` (a reason of the list), `junk` or
+    /// `tag`.
     action: String,
     /// For `assign`: the new owner; null or left out unassigns.
     #[serde(default)]
@@ -696,6 +697,9 @@ pub(crate) struct BulkBody {
     /// date (time), in the future and at most 10 years ahead).
     #[serde(default)]
     freeze_until: Option<serde_json::Value>,
+    /// For `tag`: the tag every lead gets.
+    #[serde(default)]
+    tag: Option<String>,
 }
 
 /// One change for many leads; each lead is changed as on its own, and a lead the change does not
@@ -716,6 +720,7 @@ async fn bulk(
                 .ok_or_else(|| bad("temperature", Message::new("temperature_unknown")))?,
         ),
         "junk" => BulkAction::Junk(b.reason.unwrap_or_default()),
+        "tag" => BulkAction::Tag(b.tag.unwrap_or_default()),
         "refuse" => BulkAction::Refuse(RefuseInput {
             reason: b.reason.unwrap_or_default(),
             comment: b.comment,
@@ -725,7 +730,7 @@ async fn bulk(
             return Err(bad(
                 "action",
                 Message::new("bulk_action_unknown")
-                    .with("choices", "assign, stage, temperature, refuse, junk"),
+                    .with("choices", "assign, stage, temperature, refuse, junk, tag"),
             ))
         }
     };

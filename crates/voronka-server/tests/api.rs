@@ -3796,4 +3796,22 @@ async fn leads_are_tagged_over_the_api() {
     .await;
     assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
     assert_eq!(v["code"], "tag_not_on_lead", "{v}");
+
+    // Many leads at once.
+    let r = s
+        .post("/api/v1/leads/bulk", token)
+        .json(&json!({"ids": [a, b], "action": "tag", "tag": "Звонок"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["changed"], json!([a, b]), "{v}");
+    let list = s
+        .json(
+            "/api/v1/leads?tag=%D0%B7%D0%B2%D0%BE%D0%BD%D0%BE%D0%BA",
+            token,
+        )
+        .await;
+    assert_eq!(list["total"], 2, "{list}");
 }

@@ -4434,6 +4434,32 @@ async fn leads_are_tagged_on_the_card_and_filtered_in_the_inbox() {
     }
     let page = s.get(&c, &card).await;
     assert!(!page.body.contains("&#60;img src=x"));
+    // A tag for the leads selected in the inbox.
+    let (sa, sb) = (a.to_string(), b.to_string());
+    let r = s
+        .post(
+            &c,
+            "/leads/bulk",
+            &[
+                ("csrf", csrf.as_str()),
+                ("back", "/leads"),
+                ("id", sa.as_str()),
+                ("id", sb.as_str()),
+                ("action", "tag"),
+                ("tag", "Звонок"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let both = s
+        .get(&c, "/leads?tag=%D0%B7%D0%B2%D0%BE%D0%BD%D0%BE%D0%BA")
+        .await;
+    assert!(both.body.contains(&format!(r#"href="/leads/{a}""#)));
+    assert!(
+        both.body.contains(&format!(r#"href="/leads/{b}""#)),
+        "{}",
+        both.body
+    );
     let audit = s.get(&c, "/admin/audit").await;
     assert!(audit.body.contains("Tag added") && audit.body.contains("Tag removed"));
 }

@@ -642,7 +642,10 @@ async fn bulk_choices(
     ));
     bulk.push((
         t::BULK_OTHER,
-        vec![Choice::new("junk", t::BULK_MARK_AS_JUNK, false)],
+        vec![
+            Choice::new("tag", t::ADD_TAG, false),
+            Choice::new("junk", t::BULK_MARK_AS_JUNK, false),
+        ],
     ));
     Ok(bulk)
 }
@@ -685,6 +688,7 @@ pub(crate) async fn bulk(State(state): State<AppState>, user: WebUser, body: Byt
             }))
         }
         None if chosen == "junk" => Some(BulkAction::Junk(form.text("reason"))),
+        None if chosen == "tag" => Some(BulkAction::Tag(form.text("tag"))),
         _ => None,
     };
     let res = match action {
