@@ -406,8 +406,14 @@ impl App {
             .collect())
     }
 
-    /// Ends one of the signed-in person's sessions, by its id in [`App::my_sessions`].
-    pub async fn end_my_session(&self, actor: &Actor, id: &str) -> Result<()> {
+    /// Ends one of the signed-in person's sessions, by its id in [`App::my_sessions`]; whether
+    /// it was the one in use (`current`, its token), so that its page knows it signed out.
+    pub async fn end_my_session(
+        &self,
+        actor: &Actor,
+        id: &str,
+        current: Option<&str>,
+    ) -> Result<bool> {
         let user = own_user(actor)?;
         let found = self
             .store
@@ -416,7 +422,9 @@ impl App {
             .into_iter()
             .find(|s| session_id(&s.token_hash) == id);
         match found {
-            Some(s) if self.store.end_session(user.id, &s.token_hash).await? => Ok(()),
+            Some(s) if self.store.end_session(user.id, &s.token_hash).await? => {
+                Ok(current.map(sha256_hex).as_deref() == Some(s.token_hash.as_str()))
+            }
             _ => Err(AppError::NotFound(Message::new("session_not_found"))),
         }
     }

@@ -44,8 +44,10 @@ impl App {
         tx.add_tag(lead.id, &tag, &key, now).await?;
         self.audit_tag(tx.as_mut(), actor, lead.id, "tag", &tag, now)
             .await?;
-        let tags = tx.tags_of(lead.id).await?;
         tx.commit().await?;
+        // Added last, as `tags_of` reads them (by when each was added).
+        let mut tags = has;
+        tags.push(tag);
         Ok(tags)
     }
 

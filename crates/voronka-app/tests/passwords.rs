@@ -465,7 +465,10 @@ async fn a_person_sees_and_ends_their_sessions() {
         assert!(seen.is_some_and(|s| s > t0 + 5 * 60_000), "{n}: {seen:?}");
 
         // Only her own: an administrator cannot end hers by its id, nor can a token have any.
-        let e = app.end_my_session(&w.admin, &mine[1].id).await.unwrap_err();
+        let e = app
+            .end_my_session(&w.admin, &mine[1].id, None)
+            .await
+            .unwrap_err();
         assert!(matches!(e, AppError::NotFound(_)), "{n}: {e:?}");
         assert!(signed_in(app, &phone).await, "{n}");
         let e = app
@@ -474,9 +477,19 @@ async fn a_person_sees_and_ends_their_sessions() {
             .unwrap_err();
         assert!(matches!(e, AppError::Forbidden(_)), "{n}: {e:?}");
 
-        app.end_my_session(&olga, &mine[1].id).await.unwrap();
+        let was_current = app
+            .end_my_session(&olga, &mine[1].id, Some(&desk))
+            .await
+            .unwrap();
+        assert!(
+            !was_current,
+            "{n}: the phone's session is not the one in use"
+        );
         assert!(!signed_in(app, &phone).await, "{n}");
-        let e = app.end_my_session(&olga, &mine[1].id).await.unwrap_err();
+        let e = app
+            .end_my_session(&olga, &mine[1].id, None)
+            .await
+            .unwrap_err();
         assert!(matches!(e, AppError::NotFound(_)), "{n}: {e:?}");
         assert_eq!(
             app.end_my_other_sessions(&olga, &desk).await.unwrap(),

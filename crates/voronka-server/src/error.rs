@@ -112,7 +112,7 @@ impl ApiError {
 }
 
 /// The `Retry-After` of a refusal for too many attempts, in seconds.
-pub(crate) fn retry_after(e: &ApiError) -> axum::http::HeaderValue {
+fn retry_after(e: &ApiError) -> axum::http::HeaderValue {
     match e {
         ApiError::App(AppError::Limited { retry_after_s, .. }) => (*retry_after_s).into(),
         _ => axum::http::HeaderValue::from_static("1"),

@@ -108,8 +108,8 @@ pub(crate) async fn login(
             StatusCode::UNAUTHORIZED,
             &page(email, next, Some(t::LOGIN_FAILED.to_string())),
         )),
-        Err(e @ voronka_app::AppError::Limited { .. }) => {
-            let wait = crate::error::retry_after(&crate::error::ApiError::App(e));
+        Err(voronka_app::AppError::Limited { retry_after_s, .. }) => {
+            let wait = HeaderValue::from(retry_after_s);
             let minutes = voronka_app::LOGIN_LOCK_MS / 60_000;
             let mut resp = render_status(
                 StatusCode::TOO_MANY_REQUESTS,

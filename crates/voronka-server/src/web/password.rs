@@ -94,16 +94,16 @@ pub(crate) async fn end_session(
     body: Bytes,
 ) -> PageResult {
     PostForm::checked(&body, &user)?;
-    state.app.end_my_session(&user.actor(), &id).await?;
-    if state
+    let current = cookie(&headers, SESSION_COOKIE);
+    let signed_out = state
         .app
-        .session_user(&cookie(&headers, SESSION_COOKIE).unwrap_or_default())
-        .await?
-        .is_none()
-    {
-        return Ok(see_other("/login"));
-    }
-    Ok(see_other("/me?done=session_ended"))
+        .end_my_session(&user.actor(), &id, current.as_deref())
+        .await?;
+    Ok(see_other(if signed_out {
+        "/login"
+    } else {
+        "/me?done=session_ended"
+    }))
 }
 
 /// Ends every session of the person but the one in use.
