@@ -249,10 +249,12 @@ pub(crate) fn own_user(actor: &Actor) -> Result<&User> {
     }
 }
 
-fn login_locked() -> AppError {
+/// A locked sign-in, open again `wait_ms` from now.
+fn login_locked(wait_ms: i64) -> AppError {
+    let retry_after_s = (wait_ms.max(1000) as u64).div_ceil(1000);
     AppError::Limited {
-        message: Message::new("login_locked").with("minutes", LOGIN_LOCK_MS / 60_000),
-        retry_after_s: (LOGIN_LOCK_MS / 1000) as u64,
+        message: Message::new("login_locked").with("minutes", retry_after_s.div_ceil(60)),
+        retry_after_s,
     }
 }
 
@@ -322,8 +324,14 @@ impl App {
     ) -> Result<(User, String, String)> {
         let key = email.trim().to_lowercase();
         let since = now - LOGIN_LOCK_MS;
-        if self.store.login_failures(&key, since).await? >= LOGIN_FAILURES_ALLOWED {
-            return Err(login_locked());
+        let failures = self
+            .store
+            .login_failures(&key, since, LOGIN_FAILURES_ALLOWED)
+            .await?;
+        if failures.len() as i64 >= LOGIN_FAILURES_ALLOWED {
+            // Open again once the oldest of the latest allowed failures is out of the while.
+            let oldest = failures.last().copied().unwrap_or(now);
+            return Err(login_locked(oldest + LOGIN_LOCK_MS - now));
         }
         let found = self.store.user_with_hash(&key).await?;
         let checked = match found.filter(|(u, _)| u.active) {

@@ -24,6 +24,8 @@ pub enum BulkAction {
     Refuse(crate::RefuseInput),
     /// A tag added to each lead.
     Tag(String),
+    /// A tag (named in any case) removed from each lead; a lead without it is refused.
+    Untag(String),
 }
 
 /// What a bulk change did: the leads changed, and each lead left as it was with the reason.
@@ -74,7 +76,7 @@ impl App {
                     crate::leads::check_freeze(f, crate::now_ms())?;
                 }
             }
-            BulkAction::Tag(tag) => {
+            BulkAction::Tag(tag) | BulkAction::Untag(tag) => {
                 crate::tags::checked_tag(tag)?;
             }
             _ => {}
@@ -88,6 +90,7 @@ impl App {
                 BulkAction::Junk(r) => self.mark_junk(actor, id, r).await.map(|_| ()),
                 BulkAction::Refuse(r) => self.refuse(actor, id, r.clone()).await.map(|_| ()),
                 BulkAction::Tag(tag) => self.tag_lead(actor, id, tag).await.map(|_| ()),
+                BulkAction::Untag(tag) => self.untag_lead(actor, id, tag).await.map(|_| ()),
             };
             match done {
                 Ok(()) => out.changed.push(id),

@@ -56,7 +56,7 @@ pub use speed::{
     TaskInput, NOTIFY_WEBHOOK, OUTCOMES, ROUTING_RULES, SLA_SETTINGS,
 };
 pub use status::{RescoreQueue, Status};
-pub use tags::MAX_TAGS_LISTED;
+pub use tags::{TagChange, MAX_TAGS_LISTED};
 pub use transfer::{
     sniff_delimiter, sniff_encoding, CsvFormat, ExportFormat, ExportOptions, ImportMap,
     ImportSummary, LeadExport,

@@ -201,7 +201,7 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "wrong_email_or_password" => "wrong email or password".to_string(),
         "password_too_long" => format!("the password may have at most {} characters", a("max")),
         "login_locked" => format!(
-            "too many failed sign-ins with this email: try again in {} minutes, or set a new password",
+            "too many failed sign-ins with this email: try again in {} min, or set a new password",
             a("minutes")
         ),
         "password_current_wrong" => "the current password is not right".to_string(),
@@ -213,6 +213,10 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "tag_too_long" => format!("a tag has at most {} characters", a("max")),
         "tags_too_many" => format!("a lead has at most {} tags", a("max")),
         "tag_not_on_lead" => format!("lead {} has no tag {:?}", a("id"), a("tag")),
+        "tag_not_found" => format!("no lead you see has the tag {:?}", a("tag")),
+        "role_cannot_manage_tags" => {
+            "only administrators and sales managers rename or remove a tag on every lead".to_string()
+        }
         "user_email_unknown" => format!("there is no user with the email {}", a("email")),
         "passwords_differ" => "the two new passwords differ".to_string(),
         "reset_link_invalid" => {

@@ -22,6 +22,27 @@ fn tag_refused(e: TagError) -> AppError {
     AppError::invalid("tag", message)
 }
 
+/// A tag renamed or removed everywhere: its name now (or as it was, when removed) and on how
+/// many leads it was.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct TagChange {
+    pub tag: String,
+    pub leads: i64,
+}
+
+/// Renaming and removing a tag on every lead: administrators and sales managers.
+fn require_tag_manager(actor: &Actor) -> Result<()> {
+    actor.require_write_leads()?;
+    if !actor.role().assigns_leads() {
+        return Err(AppError::Forbidden(Message::new("role_cannot_manage_tags")));
+    }
+    Ok(())
+}
+
+fn tag_not_found(tag: &str) -> AppError {
+    AppError::NotFound(Message::new("tag_not_found").with("tag", tag.trim()))
+}
+
 impl App {
     /// Tags a lead; answers its tags. A tag it has already (in any case) changes nothing.
     pub async fn tag_lead(&self, actor: &Actor, lead_id: Id, raw: &str) -> Result<Vec<String>> {
@@ -81,10 +102,103 @@ impl App {
             .await?)
     }
 
-    /// The tags there are, by name: what a tag field offers (those who read leads).
+    /// The tags there are, by name: what a tag field offers (those who read leads). Someone who
+    /// sees only some leads is offered the tags on those.
     pub async fn tag_names(&self, actor: &Actor) -> Result<Vec<String>> {
         actor.require_read_leads()?;
+        let who = actor.visibility();
+        if who != voronka_store::Visibility::All {
+            let mut names: Vec<String> = self
+                .store
+                .tags_in_use(&who, MAX_TAGS_LISTED)
+                .await?
+                .into_iter()
+                .map(|t| t.tag)
+                .collect();
+            names.sort_by_key(|t| tag_key(t));
+            return Ok(names);
+        }
         Ok(self.store.tag_names(MAX_TAGS_LISTED).await?)
+    }
+
+    /// Renames a tag (named in any case) on every lead the actor sees: a lead that has the new
+    /// name already keeps it once, so a rename to a tag in use joins the two. A change of case
+    /// alone is a rename too. Administrators and sales managers; one audit entry with the count.
+    pub async fn rename_tag(&self, actor: &Actor, from: &str, to: &str) -> Result<TagChange> {
+        require_tag_manager(actor)?;
+        let to = checked_tag(to)?;
+        let from_key = clean_tag(from).map(|t| tag_key(&t)).unwrap_or_default();
+        let who = actor.visibility();
+        let mut tx = self.store.begin().await?;
+        let leads = tx.rename_tag(&who, &from_key, &to, &tag_key(&to)).await?;
+        if leads == 0 {
+            tx.rollback().await?;
+            return Err(tag_not_found(from));
+        }
+        self.audit_tags(
+            tx.as_mut(),
+            actor,
+            "tag.rename",
+            Some(from.trim()),
+            Some(&to),
+            leads,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(TagChange { tag: to, leads })
+    }
+
+    /// Removes a tag (named in any case) from every lead the actor sees. Administrators and
+    /// sales managers; one audit entry with the count.
+    pub async fn delete_tag(&self, actor: &Actor, tag: &str) -> Result<TagChange> {
+        require_tag_manager(actor)?;
+        let key = clean_tag(tag).map(|t| tag_key(&t)).unwrap_or_default();
+        let mut tx = self.store.begin().await?;
+        let leads = tx.delete_tag(&actor.visibility(), &key).await?;
+        if leads == 0 {
+            tx.rollback().await?;
+            return Err(tag_not_found(tag));
+        }
+        self.audit_tags(
+            tx.as_mut(),
+            actor,
+            "tag.delete",
+            Some(tag.trim()),
+            None,
+            leads,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(TagChange {
+            tag: tag.trim().to_string(),
+            leads,
+        })
+    }
+
+    async fn audit_tags(
+        &self,
+        tx: &mut dyn voronka_store::Tx,
+        actor: &Actor,
+        action: &str,
+        before: Option<&str>,
+        after: Option<&str>,
+        leads: i64,
+    ) -> Result<()> {
+        let value = |t: Option<&str>| {
+            t.map(|t| serde_json::json!({ "tag": t, "leads": leads }).to_string())
+        };
+        tx.audit(&NewAudit {
+            actor_id: actor.user_id(),
+            actor: actor.name(),
+            action: action.into(),
+            entity: "tag".into(),
+            entity_id: None,
+            before: value(before),
+            after: value(after),
+            at: now_ms(),
+        })
+        .await?;
+        Ok(())
     }
 
     /// The tags of each of these leads (a page of the list, which the caller has read as the

@@ -206,18 +206,38 @@ async fn failed_sign_ins_lock_the_email_for_a_while() {
                 .unwrap_err();
             assert!(matches!(e, AppError::Unauthorized(_)), "{n}: {e:?}");
         }
-        // Locked: even the right password is refused, and says for how long.
+        // Locked: even the right password is refused, and says for how long: until the
+        // first failure is out of the while.
         let e = app
             .login_at("Olga@Example.com", "first password", t0 + 10_000)
             .await
             .unwrap_err();
         match &e {
             AppError::Limited { retry_after_s, .. } => {
-                assert_eq!(*retry_after_s, (LOGIN_LOCK_MS / 1000) as u64, "{n}")
+                assert_eq!(*retry_after_s, (LOGIN_LOCK_MS / 1000 - 10) as u64, "{n}")
             }
             other => panic!("{n}: {other:?}"),
         }
-        assert!(e.to_string().contains("15 minutes"), "{n}: {e}");
+        assert!(e.to_string().contains("in 15 min"), "{n}: {e}");
+        // Near its end, the wait is what is left of it.
+        match app
+            .login_at(
+                "olga@example.com",
+                "first password",
+                t0 + LOGIN_LOCK_MS - 30_000,
+            )
+            .await
+            .unwrap_err()
+        {
+            AppError::Limited {
+                retry_after_s,
+                message,
+            } => {
+                assert_eq!(retry_after_s, 30, "{n}");
+                assert!(message.to_string().contains("in 1 min"), "{n}: {message}");
+            }
+            other => panic!("{n}: {other:?}"),
+        }
         // Another email is not locked, nor is an unknown one by these tries.
         app.login_at("admin@example.com", "admin password", t0 + 10_000)
             .await

@@ -132,12 +132,13 @@
       if (count) { count.textContent = String(n); count.parentNode.hidden = false; }
       if (all) { all.checked = n > 0 && n === list.length; all.indeterminate = n > 0 && n < list.length; }
     };
-    // The fields of the chosen change only: a junk reason, or a refusal's comment and date.
+    // The fields of the chosen change only: a junk reason, a tag, or a refusal's comment and date
+    // (data-for lists the changes a field belongs to).
     var action = picked.querySelector("select[name=action]");
     var fields = function () {
       var kind = action ? action.value.split(":")[0] : "";
       Array.prototype.forEach.call(picked.querySelectorAll("[data-for]"), function (el) {
-        el.hidden = el.getAttribute("data-for") !== kind;
+        el.hidden = el.getAttribute("data-for").split(" ").indexOf(kind) < 0;
       });
     };
     picked.addEventListener("change", function (e) {

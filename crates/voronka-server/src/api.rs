@@ -36,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/leads/{id}/tags", post(tag_lead))
         .route("/leads/{id}/tags/{tag}", delete(untag_lead))
         .route("/tags", get(tags_in_use))
+        .route("/tags/{tag}", put(rename_tag).delete(delete_tag))
         .route("/leads/{id}/audit", get(lead_audit))
         .route("/contacts", get(list_contacts))
         .route("/contacts/{id}", get(get_contact).put(edit_contact))
@@ -674,8 +675,8 @@ pub(crate) struct BulkBody {
     /// The leads to change, at most 500.
     #[schema(value_type = Vec<i64>)]
     ids: Vec<Id>,
-    /// `assign`, `stage` (an open one), `temperature`, `refuse` (a reason of the list), `junk` or
-    /// `tag`.
+    /// `assign`, `stage` (an open one), `temperature`, `refuse` (a reason of the list), `junk`,
+    /// `tag` or `untag`.
     action: String,
     /// For `assign`: the new owner; null or left out unassigns.
     #[serde(default)]
@@ -697,7 +698,7 @@ pub(crate) struct BulkBody {
     /// date (time), in the future and at most 10 years ahead).
     #[serde(default)]
     freeze_until: Option<serde_json::Value>,
-    /// For `tag`: the tag every lead gets.
+    /// For `tag`: the tag every lead gets; for `untag`: the tag (in any case) every lead loses.
     #[serde(default)]
     tag: Option<String>,
 }
@@ -721,6 +722,7 @@ async fn bulk(
         ),
         "junk" => BulkAction::Junk(b.reason.unwrap_or_default()),
         "tag" => BulkAction::Tag(b.tag.unwrap_or_default()),
+        "untag" => BulkAction::Untag(b.tag.unwrap_or_default()),
         "refuse" => BulkAction::Refuse(RefuseInput {
             reason: b.reason.unwrap_or_default(),
             comment: b.comment,
@@ -729,8 +731,10 @@ async fn bulk(
         _ => {
             return Err(bad(
                 "action",
-                Message::new("bulk_action_unknown")
-                    .with("choices", "assign, stage, temperature, refuse, junk, tag"),
+                Message::new("bulk_action_unknown").with(
+                    "choices",
+                    "assign, stage, temperature, refuse, junk, tag, untag",
+                ),
             ))
         }
     };
@@ -885,6 +889,23 @@ async fn tags_in_use(
     ApiActor(actor): ApiActor,
 ) -> ApiResult<Json<Vec<voronka_store::TagUse>>> {
     Ok(Json(s.app.tags_in_use(&actor).await?))
+}
+
+async fn rename_tag(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(tag): Path<String>,
+    JsonBody(b): JsonBody<TagBody>,
+) -> ApiResult<Json<voronka_app::TagChange>> {
+    Ok(Json(s.app.rename_tag(&actor, &tag, &b.tag).await?))
+}
+
+async fn delete_tag(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(tag): Path<String>,
+) -> ApiResult<Json<voronka_app::TagChange>> {
+    Ok(Json(s.app.delete_tag(&actor, &tag).await?))
 }
 
 async fn lead_audit(

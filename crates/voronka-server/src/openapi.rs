@@ -52,6 +52,8 @@ const OPERATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
     ("post", "/api/v1/leads/{id}/tags", "Tag a lead (1 to 40 characters in any script, compared without case: VIP and vip are one tag; at most 20 tags a lead); the audit log keeps it; answers {tags}", "leads:write", Some("{tag}")),
     ("delete", "/api/v1/leads/{id}/tags/{tag}", "Remove a tag (named in any case) from a lead; answers {tags}; 404 when the lead has no such tag", "leads:write", None),
     ("get", "/api/v1/tags", "The tags on the leads the reader sees, the most used first: [{tag, leads}] (at most 200); the lead list filters by one with tag=", "leads:read", None),
+    ("put", "/api/v1/tags/{tag}", "Rename a tag (named in any case) on every lead the reader sees (administrators and sales managers): a lead that has the new name already keeps it once, so a rename into a tag in use joins the two; the audit log keeps it with the count; answers {tag, leads}; 404 when no lead the reader sees has it", "leads:write", Some("{tag}")),
+    ("delete", "/api/v1/tags/{tag}", "Remove a tag (named in any case) from every lead the reader sees (administrators and sales managers); the audit log keeps it with the count; answers {tag, leads}; 404 when no lead the reader sees has it", "leads:write", None),
     ("get", "/api/v1/leads/{id}/audit", "Audit log of a lead", "leads:read", None),
     ("get", "/api/v1/contacts", "List contacts (q, offset, limit)", "leads:read", None),
     ("get", "/api/v1/contacts/{id}", "A contact with its leads and customer (erased_at once its personal data was erased)", "leads:read", None),
@@ -356,6 +358,11 @@ const BODY_SCHEMAS: &[(&str, &str, SchemaFn)] = &[
     (
         "post",
         "/api/v1/leads/{id}/tags",
+        <crate::api::TagBody as PartialSchema>::schema,
+    ),
+    (
+        "put",
+        "/api/v1/tags/{tag}",
         <crate::api::TagBody as PartialSchema>::schema,
     ),
     (

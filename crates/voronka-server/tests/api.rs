@@ -3815,3 +3815,112 @@ async fn leads_are_tagged_over_the_api() {
         .await;
     assert_eq!(list["total"], 2, "{list}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tag_is_renamed_and_removed_on_every_lead_over_the_api() {
+    let (s, ids) = with_two_leads().await;
+    let (a, b) = (ids[0], ids[1]);
+    let token = &s.admin_token;
+    for (id, tag) in [(a, "Выставка"), (b, "ВЫСТАВКА"), (a, "Expo")] {
+        let r = s
+            .post(&format!("/api/v1/leads/{id}/tags"), token)
+            .json(&json!({ "tag": tag }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    // Renamed, written into the path in any case: into a tag in use, the two are one.
+    let r = s
+        .put("/api/v1/tags/%D0%B2%D1%8B%D1%81%D1%82%D0%B0%D0%B2%D0%BA%D0%B0")
+        .json(&json!({ "tag": "Expo" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v, json!({ "tag": "Expo", "leads": 2 }));
+    let in_use = s.json("/api/v1/tags", token).await;
+    assert_eq!(in_use, json!([{ "tag": "Expo", "leads": 2 }]), "{in_use}");
+    let detail = s.json(&format!("/api/v1/leads/{a}"), token).await;
+    assert_eq!(detail["tags"], json!(["Expo"]), "{detail}");
+
+    // Refusals: an empty name, an unknown field, a tag no lead has, a salesperson.
+    let (st, v) = error_of(
+        s.put("/api/v1/tags/Expo")
+            .json(&json!({ "tag": "  " }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["fields"][0]["field"], "tag", "{v}");
+    let (st, v) = error_of(
+        s.put("/api/v1/tags/Expo")
+            .json(&json!({ "name": "x" }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(st.is_client_error(), "{st} {v}");
+    assert_eq!(s.json("/api/v1/tags", token).await[0]["tag"], "Expo");
+    let (st, v) = error_of(
+        s.put("/api/v1/tags/nothing")
+            .json(&json!({ "tag": "x1" }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
+    assert_eq!(v["code"], "tag_not_found", "{v}");
+    let seller = s
+        .app
+        .add_user("sp@mail.ru", "Sam", "a good password", Role::Salesperson)
+        .await
+        .unwrap();
+    let theirs = s.token(&[Scope::LeadsWrite], Some(seller.id)).await;
+    let (st, v) = error_of(
+        s.http
+            .delete(format!("{}/api/v1/tags/Expo", s.base))
+            .bearer_auth(&theirs)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["code"], "role_cannot_manage_tags", "{v}");
+
+    // Removed from every lead; many leads lose a tag with the bulk change too.
+    let r = s
+        .http
+        .delete(format!("{}/api/v1/tags/EXPO", s.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v, json!({ "tag": "EXPO", "leads": 2 }));
+    assert_eq!(s.json("/api/v1/tags", token).await, json!([]));
+    for id in [a, b] {
+        s.post(&format!("/api/v1/leads/{id}/tags"), token)
+            .json(&json!({ "tag": "Звонок" }))
+            .send()
+            .await
+            .unwrap();
+    }
+    let r = s
+        .post("/api/v1/leads/bulk", token)
+        .json(&json!({"ids": [a, b], "action": "untag", "tag": "звонок"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["changed"], json!([a, b]), "{v}");
+    assert_eq!(s.json("/api/v1/tags", token).await, json!([]));
+}

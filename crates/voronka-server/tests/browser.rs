@@ -1051,7 +1051,7 @@ async fn hostile_name_is_shown_as_text_on_the_lead_card() {
     assert_eq!(after[1], (rows - 1).to_string(), "{after}");
     assert_eq!(after[2], true, "{after}");
     // The bar shows the fields of the chosen change only: none at first, a refusal's comment and
-    // date for a refusal, the reason for junk.
+    // date for a refusal, the reason for junk, the tag for a tag.
     let shown_fields = "return Array.from(document.querySelectorAll('.bulk-bar [data-for]')) \
          .filter(e => e.offsetParent !== null).map(e => e.getAttribute('data-for') + ':' + \
          (e.getAttribute('name') || e.querySelector('input').getAttribute('name'))).join(' ')";
@@ -1076,6 +1076,12 @@ async fn hostile_name_is_shown_as_text_on_the_lead_card() {
     b.client.execute(choose, vec!["junk".into()]).await.unwrap();
     let fields = b.client.execute(shown_fields, vec![]).await.unwrap();
     assert_eq!(fields, "junk:reason", "{fields}");
+    // Adding and removing a tag share the tag field.
+    for kind in ["tag", "untag"] {
+        b.client.execute(choose, vec![kind.into()]).await.unwrap();
+        let fields = b.client.execute(shown_fields, vec![]).await.unwrap();
+        assert_eq!(fields, "tag untag:tag", "{kind}: {fields}");
+    }
     b.client
         .execute(choose, vec!["temperature:cold".into()])
         .await

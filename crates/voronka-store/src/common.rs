@@ -3065,10 +3065,14 @@ impl SqlTx {
             qb.build().execute(&mut *self.tx).await?;
         }
 
-        if !keep_lead {
-            // The survivor carries the merged lead's tags too (an undo leaves them on it).
-            self.copy_tags(merged, survivor).await?;
-        }
+        // The survivor carries the merged lead's tags too, up to a lead's most; an undo takes
+        // them off again.
+        let added_tags = if keep_lead {
+            Vec::new()
+        } else {
+            self.copy_tags(merged, survivor, voronka_core::tags::MAX_TAGS_PER_LEAD)
+                .await?
+        };
         let mut moved: Vec<Vec<Id>> = Vec::with_capacity(5);
         for table in ["touches", "notes", "stage_changes", "deals", "events"] {
             if keep_lead {
@@ -3112,6 +3116,7 @@ impl SqlTx {
             moved_customer: None,
             lead_kept: keep_lead,
             moved_events,
+            added_tags,
         };
         if cs != cm {
             let c = sqlx::query(
@@ -4579,6 +4584,7 @@ impl Tx for SqlTx {
         .execute(&mut *self.tx)
         .await?;
         }
+        self.remove_tags(s.survivor_lead, &s.added_tags).await?;
         for (table, ids) in [
             ("touches", &s.moved_touches),
             ("notes", &s.moved_notes),

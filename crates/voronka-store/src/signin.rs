@@ -17,8 +17,9 @@ pub struct PasswordReset {
 
 #[async_trait]
 pub trait SignInStore {
-    /// Failed sign-ins with this email (as stored: trimmed, lower case) since `since`.
-    async fn login_failures(&self, email: &str, since: Millis) -> Result<i64>;
+    /// When the latest failed sign-ins with this email (as stored: trimmed, lower case) since
+    /// `since` were, the latest first (at most `limit`).
+    async fn login_failures(&self, email: &str, since: Millis, limit: i64) -> Result<Vec<Millis>>;
     /// Records a failed sign-in, and forgets every one before `forget_before`.
     async fn record_login_failure(
         &self,

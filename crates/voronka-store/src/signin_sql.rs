@@ -5,14 +5,15 @@ use crate::signin::*;
 
 #[async_trait]
 impl SignInStore for SqlStore {
-    async fn login_failures(&self, email: &str, since: Millis) -> Result<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE email = $1 AND at >= $2")
-                .bind(email)
-                .bind(since)
-                .fetch_one(&self.pool)
-                .await?,
+    async fn login_failures(&self, email: &str, since: Millis, limit: i64) -> Result<Vec<Millis>> {
+        Ok(sqlx::query_scalar(
+            "SELECT at FROM login_failures WHERE email = $1 AND at >= $2 ORDER BY at DESC LIMIT $3",
         )
+        .bind(email)
+        .bind(since)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     async fn record_login_failure(

@@ -32,6 +32,20 @@ pub trait TagTx {
     async fn remove_tag(&mut self, lead_id: Id, key: &str) -> Result<Option<String>>;
     /// The lead's tags, in the order they were added.
     async fn tags_of(&mut self, lead_id: Id) -> Result<Vec<String>>;
-    /// Gives the survivor of a merge the merged lead's tags it does not have.
-    async fn copy_tags(&mut self, from_lead: Id, to_lead: Id) -> Result<()>;
+    /// Gives the survivor of a merge the merged lead's tags it does not have, the earliest
+    /// added first, while it has fewer than `max`; the keys of those it was given.
+    async fn copy_tags(&mut self, from_lead: Id, to_lead: Id, max: usize) -> Result<Vec<String>>;
+    /// Removes these tags (by key) from a lead: those a merge gave it, when the merge is undone.
+    async fn remove_tags(&mut self, lead_id: Id, keys: &[String]) -> Result<()>;
+    /// Renames the tag `from_key` to `tag` (compared by `key`) on the leads `who` sees; a lead
+    /// that has the new name already keeps it once. How many leads had the old one.
+    async fn rename_tag(
+        &mut self,
+        who: &Visibility,
+        from_key: &str,
+        tag: &str,
+        key: &str,
+    ) -> Result<i64>;
+    /// Removes the tag `key` from every lead `who` sees; from how many.
+    async fn delete_tag(&mut self, who: &Visibility, key: &str) -> Result<i64>;
 }

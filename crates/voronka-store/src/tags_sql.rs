@@ -86,16 +86,77 @@ impl TagTx for SqlTx {
         .await?)
     }
 
-    async fn copy_tags(&mut self, from_lead: Id, to_lead: Id) -> Result<()> {
-        sqlx::query(
+    async fn copy_tags(&mut self, from_lead: Id, to_lead: Id, max: usize) -> Result<Vec<String>> {
+        let has: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM lead_tags WHERE lead_id = $1")
+            .bind(to_lead)
+            .fetch_one(&mut *self.tx)
+            .await?;
+        let room = (max as i64 - has).max(0);
+        if room == 0 {
+            return Ok(Vec::new());
+        }
+        Ok(sqlx::query_scalar(
             "INSERT INTO lead_tags (lead_id, tag, tag_key, created_at) \
              SELECT $2, tag, tag_key, created_at FROM lead_tags WHERE lead_id = $1 \
-             ON CONFLICT (lead_id, tag_key) DO NOTHING",
+             AND tag_key NOT IN (SELECT tag_key FROM lead_tags WHERE lead_id = $2) \
+             ORDER BY created_at, tag_key LIMIT $3 RETURNING tag_key",
         )
         .bind(from_lead)
         .bind(to_lead)
-        .execute(&mut *self.tx)
-        .await?;
+        .bind(room)
+        .fetch_all(&mut *self.tx)
+        .await?)
+    }
+
+    async fn remove_tags(&mut self, lead_id: Id, keys: &[String]) -> Result<()> {
+        for chunk in keys.chunks(CHUNK) {
+            let mut qb: QueryBuilder<DB> =
+                QueryBuilder::new("DELETE FROM lead_tags WHERE lead_id = ");
+            qb.push_bind(lead_id).push(" AND tag_key IN (");
+            let mut sep = qb.separated(", ");
+            for k in chunk {
+                sep.push_bind(k.as_str());
+            }
+            qb.push(")");
+            qb.build().execute(&mut *self.tx).await?;
+        }
         Ok(())
+    }
+
+    async fn rename_tag(
+        &mut self,
+        who: &Visibility,
+        from_key: &str,
+        tag: &str,
+        key: &str,
+    ) -> Result<i64> {
+        let mut had = 0;
+        if key != from_key {
+            // Leads with both: the old one goes, the one with the new name stays.
+            let mut qb: QueryBuilder<DB> =
+                QueryBuilder::new("DELETE FROM lead_tags WHERE tag_key = ");
+            qb.push_bind(from_key)
+                .push(" AND lead_id IN (SELECT lead_id FROM lead_tags WHERE tag_key = ")
+                .push_bind(key)
+                .push(")");
+            push_visible(&mut qb, "lead_id", "id", who);
+            had += qb.build().execute(&mut *self.tx).await?.rows_affected() as i64;
+        }
+        let mut qb: QueryBuilder<DB> = QueryBuilder::new("UPDATE lead_tags SET tag = ");
+        qb.push_bind(tag)
+            .push(", tag_key = ")
+            .push_bind(key)
+            .push(" WHERE tag_key = ")
+            .push_bind(from_key);
+        push_visible(&mut qb, "lead_id", "id", who);
+        had += qb.build().execute(&mut *self.tx).await?.rows_affected() as i64;
+        Ok(had)
+    }
+
+    async fn delete_tag(&mut self, who: &Visibility, key: &str) -> Result<i64> {
+        let mut qb: QueryBuilder<DB> = QueryBuilder::new("DELETE FROM lead_tags WHERE tag_key = ");
+        qb.push_bind(key);
+        push_visible(&mut qb, "lead_id", "id", who);
+        Ok(qb.build().execute(&mut *self.tx).await?.rows_affected() as i64)
     }
 }

@@ -657,6 +657,9 @@ pub struct MergeSnapshot {
     /// Behaviour events of the merged lead, now the survivor's.
     #[serde(default)]
     pub moved_events: Vec<Id>,
+    /// The keys of the tags the survivor was given (the merged lead keeps its own).
+    #[serde(default)]
+    pub added_tags: Vec<String>,
 }
 
 /// One merge as recorded, with what undoing it needs.

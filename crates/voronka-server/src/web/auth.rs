@@ -110,7 +110,7 @@ pub(crate) async fn login(
         )),
         Err(voronka_app::AppError::Limited { retry_after_s, .. }) => {
             let wait = HeaderValue::from(retry_after_s);
-            let minutes = voronka_app::LOGIN_LOCK_MS / 60_000;
+            let minutes = retry_after_s.div_ceil(60);
             let mut resp = render_status(
                 StatusCode::TOO_MANY_REQUESTS,
                 &page(email, next, Some(t::fill1(t::LOGIN_LOCKED_N, minutes))),

@@ -644,6 +644,7 @@ async fn bulk_choices(
         t::BULK_OTHER,
         vec![
             Choice::new("tag", t::ADD_TAG, false),
+            Choice::new("untag", t::REMOVE_TAG_BULK, false),
             Choice::new("junk", t::BULK_MARK_AS_JUNK, false),
         ],
     ));
@@ -689,6 +690,7 @@ pub(crate) async fn bulk(State(state): State<AppState>, user: WebUser, body: Byt
         }
         None if chosen == "junk" => Some(BulkAction::Junk(form.text("reason"))),
         None if chosen == "tag" => Some(BulkAction::Tag(form.text("tag"))),
+        None if chosen == "untag" => Some(BulkAction::Untag(form.text("tag"))),
         _ => None,
     };
     let res = match action {

@@ -16,6 +16,7 @@ mod scoring;
 mod speed;
 mod survey;
 mod t;
+mod tags;
 
 use crate::error::classify;
 use crate::extract::WebUser;
@@ -77,6 +78,9 @@ pub fn routes() -> Router<AppState> {
         .route("/leads/{id}/notes", post(leads::note))
         .route("/leads/{id}/tags", post(leads::tag))
         .route("/leads/{id}/tags/remove", post(leads::untag))
+        .route("/tags", get(tags::page))
+        .route("/tags/rename", post(tags::rename))
+        .route("/tags/delete", post(tags::delete))
         .route(
             "/contacts/{id}",
             get(people::contact).post(people::edit_contact),

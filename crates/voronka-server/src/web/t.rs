@@ -125,6 +125,8 @@ pub fn audit_action_label(code: &str) -> String {
         "note" => "Note added",
         "tag" => "Tag added",
         "untag" => "Tag removed",
+        "tag.rename" => "Tag renamed on every lead",
+        "tag.delete" => "Tag removed from every lead",
         "refuse" => "Refused",
         "convert" => "Converted",
         "junk" => "Marked as junk",
@@ -228,7 +230,7 @@ pub const IMPORT_DELIMITERS: [(&str, &str); 5] = [
 pub const LOGIN_TITLE: &str = "Sign in";
 pub const LOGIN_FAILED: &str = "Wrong email or password.";
 pub const LOGIN_LOCKED_N: &str =
-    "Too many failed sign-ins with this email. Try again in {1} minutes, or set a new password.";
+    "Too many failed sign-ins with this email. Try again in {1} min, or set a new password.";
 pub const FORGOT_PASSWORD: &str = "Forgot your password?";
 
 // Passwords: one's own, set by an administrator, and set through a link sent by email.
@@ -250,6 +252,18 @@ pub const ADD_TAG: &str = "Add tag";
 pub const REMOVE_TAG_N: &str = "Remove the tag {1}";
 pub const LEADS_TAGGED_N: &str = "Leads tagged {1}";
 pub const ANY_TAG: &str = "Any tag";
+pub const REMOVE_TAG_BULK: &str = "Remove tag";
+pub const TAGS_NOTE: &str =
+    "The tags on the leads you see, the most used first. A tag's count opens its leads.";
+pub const TAGS_MANAGE_NOTE: &str = "Renaming a tag changes it on every lead you see; renaming it into a tag in use joins the two. Removing a tag takes it off every lead you see. The audit log keeps both.";
+pub const NO_TAGS_YET: &str =
+    "No lead you see has a tag yet. Tag a lead from its card, or the leads selected in the list.";
+pub const TAG_LEADS: &str = "Leads";
+pub const TAG_NEW_NAME: &str = "New name";
+pub const TAG_RENAME: &str = "Rename";
+pub const TAG_DELETE: &str = "Remove from every lead";
+pub const TAG_DELETE_CONFIRM_N: &str = "Remove the tag {1} from every lead you see?";
+pub const TAGS_LISTED_MAX_N: &str = "At most {1} tags are listed.";
 pub const SESSIONS: &str = "Where you are signed in";
 pub const SESSIONS_NOTE: &str =
     "Sessions last 14 days. End any you do not know, then change your password.";
@@ -309,6 +323,8 @@ pub fn flash(code: &str) -> Option<&'static str> {
         "note" => "Note added.",
         "tag" => "Tag added.",
         "untag" => "Tag removed.",
+        "tag_renamed" => "Tag renamed on every lead.",
+        "tag_deleted" => "Tag removed from every lead.",
         "view_saved" => "View saved.",
         "view_deleted" => "View deleted.",
         "spend_added" => "Spend added.",
