@@ -249,6 +249,15 @@ pub(crate) fn own_user(actor: &Actor) -> Result<&User> {
     }
 }
 
+/// What a right password leads to.
+#[derive(Debug)]
+pub enum SignIn {
+    /// Signed in: the user, the session's token and its CSRF token.
+    Done(User, String, String),
+    /// The person's two-step sign-in is on: the token of the sign-in waiting for their code.
+    SecondStep(String),
+}
+
 /// A locked sign-in, open again `wait_ms` from now.
 fn login_locked(wait_ms: i64) -> AppError {
     let retry_after_s = (wait_ms.max(1000) as u64).div_ceil(1000);
@@ -314,7 +323,8 @@ impl App {
     }
 
     /// [`App::login`] from a browser that names itself `user_agent` (kept with the session, so
-    /// that its person knows it in their list of sessions), at a given time.
+    /// that its person knows it in their list of sessions), at a given time. A person whose
+    /// two-step sign-in is on is refused here: [`App::begin_sign_in`] asks for their code.
     pub async fn sign_in(
         &self,
         email: &str,
@@ -322,17 +332,28 @@ impl App {
         user_agent: Option<&str>,
         now: crate::Millis,
     ) -> Result<(User, String, String)> {
-        let key = email.trim().to_lowercase();
-        let since = now - LOGIN_LOCK_MS;
-        let failures = self
-            .store
-            .login_failures(&key, since, LOGIN_FAILURES_ALLOWED)
-            .await?;
-        if failures.len() as i64 >= LOGIN_FAILURES_ALLOWED {
-            // Open again once the oldest of the latest allowed failures is out of the while.
-            let oldest = failures.last().copied().unwrap_or(now);
-            return Err(login_locked(oldest + LOGIN_LOCK_MS - now));
+        match self.begin_sign_in(email, password, user_agent, now).await? {
+            SignIn::Done(user, token, csrf) => Ok((user, token, csrf)),
+            SignIn::SecondStep(_) => Err(AppError::Unauthorized(Message::new("two_step_required"))),
         }
+    }
+
+    /// Checks a password: signs in, or, when the person's two-step sign-in is on, answers the
+    /// token of a sign-in waiting for its code ([`App::finish_sign_in`]) for
+    /// [`crate::SECOND_STEP_MS`].
+    ///
+    /// After [`LOGIN_FAILURES_ALLOWED`] failed sign-ins (wrong passwords or codes) with one email
+    /// within [`LOGIN_LOCK_MS`], that email's sign-in is refused (even with the right password)
+    /// until the oldest of them is that old.
+    pub async fn begin_sign_in(
+        &self,
+        email: &str,
+        password: &str,
+        user_agent: Option<&str>,
+        now: crate::Millis,
+    ) -> Result<SignIn> {
+        let key = email.trim().to_lowercase();
+        self.check_not_locked(&key, now).await?;
         let found = self.store.user_with_hash(&key).await?;
         let checked = match found.filter(|(u, _)| u.active) {
             Some((user, hash)) => verify_password(password, &hash).then_some(user),
@@ -343,12 +364,80 @@ impl App {
             }
         };
         let Some(user) = checked else {
-            self.store.record_login_failure(&key, now, since).await?;
+            self.store
+                .record_login_failure(&key, now, now - LOGIN_LOCK_MS)
+                .await?;
             return Err(AppError::Unauthorized(Message::new(
                 "wrong_email_or_password",
             )));
         };
+        let user_agent = user_agent.map(user_agent_kept).filter(|a| !a.is_empty());
+        if self.store.two_step(user.id).await?.secret.is_some() {
+            // The failures are cleared by the whole sign-in only: a right password does not
+            // buy more guesses of the code.
+            let token = self.new_challenge(&user, user_agent, now).await?;
+            return Ok(SignIn::SecondStep(token));
+        }
         self.store.clear_login_failures(&key).await?;
+        let (token, csrf) = self.open_session(&user, user_agent, now).await?;
+        Ok(SignIn::Done(user, token, csrf))
+    }
+
+    /// The second step of a sign-in: a code of the person's authenticator app or a recovery
+    /// code. A wrong code counts as a failed sign-in of their email and keeps the sign-in
+    /// waiting; an unknown or expired `challenge` is refused with `two_step_expired`.
+    pub async fn finish_sign_in(
+        &self,
+        challenge: &str,
+        code: &str,
+        now: crate::Millis,
+    ) -> Result<(User, String, String)> {
+        let expired = || AppError::Unauthorized(Message::new("two_step_expired"));
+        let c = self
+            .store
+            .signin_challenge(&sha256_hex(challenge), now)
+            .await?
+            .ok_or_else(expired)?;
+        let user = self
+            .store
+            .user(c.user_id)
+            .await?
+            .filter(|u| u.active)
+            .ok_or_else(expired)?;
+        let key = user.email.trim().to_lowercase();
+        self.check_not_locked(&key, now).await?;
+        if !self.second_step_ok(&user, code, now).await? {
+            self.store
+                .record_login_failure(&key, now, now - LOGIN_LOCK_MS)
+                .await?;
+            return Err(AppError::Unauthorized(Message::new("two_step_code_wrong")));
+        }
+        self.store.delete_signin_challenge(&c.token_hash).await?;
+        self.store.clear_login_failures(&key).await?;
+        let (token, csrf) = self.open_session(&user, c.user_agent, now).await?;
+        Ok((user, token, csrf))
+    }
+
+    /// Refuses a sign-in of an email locked by its failures.
+    async fn check_not_locked(&self, key: &str, now: crate::Millis) -> Result<()> {
+        let failures = self
+            .store
+            .login_failures(key, now - LOGIN_LOCK_MS, LOGIN_FAILURES_ALLOWED)
+            .await?;
+        if failures.len() as i64 >= LOGIN_FAILURES_ALLOWED {
+            // Open again once the oldest of the latest allowed failures is out of the while.
+            let oldest = failures.last().copied().unwrap_or(now);
+            return Err(login_locked(oldest + LOGIN_LOCK_MS - now));
+        }
+        Ok(())
+    }
+
+    async fn open_session(
+        &self,
+        user: &User,
+        user_agent: Option<String>,
+        now: crate::Millis,
+    ) -> Result<(String, String)> {
         let token = new_secret("");
         let csrf = new_secret("");
         self.store
@@ -358,11 +447,11 @@ impl App {
                 csrf: csrf.clone(),
                 created_at: now,
                 expires_at: now + SESSION_TTL_MS,
-                user_agent: user_agent.map(user_agent_kept).filter(|a| !a.is_empty()),
+                user_agent,
                 last_seen_at: Some(now),
             })
             .await?;
-        Ok((user, token, csrf))
+        Ok((token, csrf))
     }
 
     /// Resolves a session cookie to its user and CSRF token.
@@ -451,7 +540,6 @@ impl App {
         Ok(())
     }
 
-    /// Creates an API token; the secret is returned once and only its hash is stored.
     /// The user with this email (as they sign in with it), if there is one.
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
         Ok(self
@@ -461,6 +549,7 @@ impl App {
             .map(|(u, _)| u))
     }
 
+    /// Creates an API token; the secret is returned once and only its hash is stored.
     pub async fn create_token(
         &self,
         name: &str,

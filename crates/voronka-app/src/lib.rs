@@ -23,14 +23,15 @@ mod status;
 mod tags;
 pub mod telemetry;
 mod transfer;
+mod two_step;
 mod views;
 
 pub mod demo;
 pub mod jobs;
 
 pub use auth::{
-    hash_password, new_secret, sha256_hex, Actor, Principal, SessionInfo, LOGIN_FAILURES_ALLOWED,
-    LOGIN_LOCK_MS,
+    hash_password, new_secret, sha256_hex, Actor, Principal, SessionInfo, SignIn,
+    LOGIN_FAILURES_ALLOWED, LOGIN_LOCK_MS,
 };
 pub use batch_dedup::{DedupCluster, DedupMember, DedupOptions, DedupReport};
 pub use bulk::{BulkAction, BulkOutcome, MAX_BULK};
@@ -61,6 +62,7 @@ pub use transfer::{
     sniff_delimiter, sniff_encoding, CsvFormat, ExportFormat, ExportOptions, ImportMap,
     ImportSummary, LeadExport,
 };
+pub use two_step::{totp_code, TwoStepSetup, TwoStepStatus, RECOVERY_CODES, SECOND_STEP_MS};
 pub use views::{MAX_VIEWS, MAX_VIEW_NAME, MAX_VIEW_QUERY};
 
 use std::sync::Arc;

@@ -213,6 +213,14 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "tag_too_long" => format!("a tag has at most {} characters", a("max")),
         "tags_too_many" => format!("a lead has at most {} tags", a("max")),
         "tag_not_on_lead" => format!("lead {} has no tag {:?}", a("id"), a("tag")),
+        "two_step_required" => {
+            "this person signs in in two steps: sign in on the sign-in page with the code of their app".to_string()
+        }
+        "two_step_expired" => "the sign-in waited too long for its code: sign in again".to_string(),
+        "two_step_code_wrong" => "the code is not right: type the code your app shows now, or a recovery code".to_string(),
+        "two_step_not_started" => "start setting up two-step sign-in first".to_string(),
+        "two_step_on_already" => "two-step sign-in is on already".to_string(),
+        "two_step_off" => "two-step sign-in is off".to_string(),
         "tag_not_found" => format!("no lead you see has the tag {:?}", a("tag")),
         "role_cannot_manage_tags" => {
             "only administrators and sales managers rename or remove a tag on every lead".to_string()

@@ -2,7 +2,7 @@
 //! a link sent by email sets a forgotten one. A new password ends the person's other sessions,
 //! is written to the audit log (never the password or its hash), and lifts a locked sign-in.
 
-use crate::auth::{hash_password, new_secret, sha256_hex, verify_password};
+use crate::auth::{hash_password, new_secret, sha256_hex};
 use crate::mail::{email_job, smtp_in_tx, text, EmailPayload};
 use crate::{now_ms, Actor, App, AppError, Message, Millis, Result};
 use voronka_core::{Id, User};
@@ -69,16 +69,7 @@ impl App {
     ) -> Result<()> {
         let u = crate::auth::own_user(actor)?;
         check_new_password(new)?;
-        let (_, hash) =
-            self.store.user_with_hash(&u.email).await?.ok_or_else(|| {
-                AppError::NotFound(Message::new("user_not_found").with("id", u.id))
-            })?;
-        if !verify_password(current, &hash) {
-            return Err(AppError::invalid(
-                "current_password",
-                Message::new("password_current_wrong"),
-            ));
-        }
+        self.check_own_password(u, current).await?;
         let keep = session.map(sha256_hex);
         self.put_password(actor, u, new, keep.as_deref(), SetBy::Own, now_ms())
             .await
@@ -105,17 +96,18 @@ impl App {
             .await
     }
 
+    /// The person who signs in with this email (any case), or a clear refusal.
+    pub(crate) async fn known_user_by_email(&self, email: &str) -> Result<User> {
+        self.user_by_email(email).await?.ok_or_else(|| {
+            AppError::NotFound(Message::new("user_email_unknown").with("email", email.trim()))
+        })
+    }
+
     /// Sets the password of the person with this email (the command line, for a team whose
     /// every administrator is locked out); every session of theirs ends.
     pub async fn set_password_by_email(&self, email: &str, new: &str) -> Result<User> {
         check_new_password(new)?;
-        let (user, _) = self
-            .store
-            .user_with_hash(&email.trim().to_lowercase())
-            .await?
-            .ok_or_else(|| {
-                AppError::NotFound(Message::new("user_email_unknown").with("email", email.trim()))
-            })?;
+        let user = self.known_user_by_email(email).await?;
         let actor = Actor::system("command line");
         self.put_password(&actor, &user, new, None, SetBy::Other, now_ms())
             .await?;

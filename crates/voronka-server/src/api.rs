@@ -90,6 +90,7 @@ pub fn routes() -> Router<AppState> {
         .route("/users", get(list_users).post(create_user))
         .route("/users/{id}", post(update_user))
         .route("/users/{id}/password", post(set_user_password))
+        .route("/users/{id}/two-step-off", post(reset_two_step))
         .route("/views", get(list_views).post(create_view))
         .route("/views/{id}", delete(delete_view))
         .route("/tokens", get(list_tokens).post(create_token))
@@ -1797,6 +1798,17 @@ async fn set_user_password(
 ) -> ApiResult<StatusCode> {
     s.app
         .admin_set_password(&actor, parse_id(&id, IdOf::User)?, &b.password, None)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn reset_two_step(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    s.app
+        .reset_two_step(&actor, parse_id(&id, IdOf::User)?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3729,6 +3729,45 @@ async fn a_users_password_is_set_over_the_api() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_users_two_step_sign_in_is_turned_off_over_the_api() {
+    let s = start(1000).await;
+    let olga = s
+        .app
+        .add_user("olga@mail.ru", "Ольга", "first password", Role::Salesperson)
+        .await
+        .unwrap();
+    let (olga_user, _, _) = s.app.login("olga@mail.ru", "first password").await.unwrap();
+    let me = voronka_app::Actor::user(olga_user);
+    let setup = s.app.start_two_step(&me).await.unwrap();
+    let now = voronka_app::now_ms();
+    let code = voronka_app::totp_code(&setup.secret, now).unwrap();
+    s.app.confirm_two_step(&me, &code, now).await.unwrap();
+    assert!(s.app.login("olga@mail.ru", "first password").await.is_err());
+    let (_, writer) = s
+        .app
+        .create_token("crm", ScopeSet::new(vec![Scope::LeadsWrite]), None, None)
+        .await
+        .unwrap();
+    let path = format!("/api/v1/users/{}/two-step-off", olga.id);
+    let (st, v) = error_of(s.post(&path, &writer).send().await.unwrap()).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+    let (st, v) = error_of(
+        s.post("/api/v1/users/999999/two-step-off", &s.admin_token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "{v}");
+    let r = s.post(&path, &s.admin_token).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    s.app
+        .login("olga@mail.ru", "first password")
+        .await
+        .expect("the password alone again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn leads_are_tagged_over_the_api() {
     let (s, ids) = with_two_leads().await;
     let (a, b) = (ids[0], ids[1]);

@@ -4623,3 +4623,211 @@ async fn tags_are_listed_renamed_and_removed_on_their_page() {
         ["Звонок"]
     );
 }
+
+/// The text of an element that starts right after `after` and ends at the next `<`.
+fn text_after(html: &str, after: &str) -> String {
+    let start = html
+        .find(after)
+        .unwrap_or_else(|| panic!("{after:?} not in page"))
+        + after.len();
+    html[start..].split('<').next().unwrap_or("").to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_step_sign_in_is_set_up_on_the_account_page_and_asked_at_sign_in() {
+    let s = start().await;
+    let olga = s
+        .app
+        .add_user("olga@mail.ru", "Ольга <b>", PASSWORD, Role::Salesperson)
+        .await
+        .expect("olga");
+    let c = client();
+    let csrf = s.login(&c, "olga@mail.ru").await;
+
+    // Turned on: without the CSRF token nothing starts; then the key and its QR code.
+    let r = s.post(&c, "/me/two-step/start", &[]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = s
+        .post(&c, "/me/two-step/start", &[("csrf", csrf.as_str())])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = s.get(&c, "/me").await;
+    assert!(page.body.contains("<svg"), "a QR code: {}", page.body);
+    let key = text_after(&page.body, r#"<code class="totp-key">"#);
+    assert_eq!(key.len(), 32, "{key}");
+    // A wrong code is said on the page, which keeps the key.
+    let now = voronka_app::now_ms();
+    let right = voronka_app::totp_code(&key, now).unwrap();
+    let wrong = if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let r = s
+        .post(
+            &c,
+            "/me/two-step/confirm",
+            &[("csrf", csrf.as_str()), ("code", wrong)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains(&key), "{}", r.body);
+    let r = s
+        .post(
+            &c,
+            "/me/two-step/confirm",
+            &[("csrf", csrf.as_str()), ("code", right.as_str())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("Your recovery codes"), "{}", r.body);
+    let recovery = text_after(&r.body, "<li><code>");
+    assert_eq!(recovery.len(), 11, "{recovery}");
+    let page = s.get(&c, "/me").await;
+    assert!(page.body.contains("Two-step sign-in is on."));
+    assert!(page.body.contains("Recovery codes left: 10."));
+    assert!(!page.body.contains(&recovery), "shown once");
+
+    // Signing in asks for a code after the password; no session until then.
+    let c2 = client();
+    let r = s
+        .post(
+            &c2,
+            "/login",
+            &[
+                ("email", "olga@mail.ru"),
+                ("password", PASSWORD),
+                ("next", "/me"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.cookie.is_empty(), "{}", r.cookie);
+    assert!(r.body.contains(r#"action="/login/code""#), "{}", r.body);
+    let challenge = value_after(&r.body, r#"name="challenge" value=""#);
+    let code = |code: String| {
+        let challenge = challenge.clone();
+        let c2 = c2.clone();
+        let s = &s;
+        async move {
+            s.post(
+                &c2,
+                "/login/code",
+                &[
+                    ("challenge", challenge.as_str()),
+                    ("code", code.as_str()),
+                    ("next", "/me"),
+                ],
+            )
+            .await
+        }
+    };
+    let r = code(wrong.to_string()).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.body.contains("That code is not right."), "{}", r.body);
+    assert!(r.body.contains(&challenge), "the same sign-in waits");
+    // The next step's code is within the clock drift allowed, and not used yet.
+    let next = voronka_app::totp_code(&key, voronka_app::now_ms() + 30_000).unwrap();
+    let r = code(next).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location, "/me");
+    assert!(r.cookie.starts_with("voronka_session="), "{}", r.cookie);
+    assert_eq!(s.get(&c2, "/me").await.status, StatusCode::OK);
+    // The waiting sign-in is done: its token leads back to the start.
+    let r = code(recovery.clone()).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.body.contains("Sign in again."), "{}", r.body);
+    assert!(r.body.contains(r#"action="/login""#), "{}", r.body);
+
+    // A recovery code signs in once.
+    let c3 = client();
+    let r = s
+        .post(
+            &c3,
+            "/login",
+            &[("email", "olga@mail.ru"), ("password", PASSWORD)],
+        )
+        .await;
+    let challenge = value_after(&r.body, r#"name="challenge" value=""#);
+    let r = s
+        .post(
+            &c3,
+            "/login/code",
+            &[
+                ("challenge", challenge.as_str()),
+                ("code", recovery.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+    // An administrator sees it on and turns it off; the audit log names both.
+    let admin = client();
+    let admin_csrf = s.login(&admin, ADMIN_EMAIL).await;
+    let users = s.get(&admin, "/admin/users").await;
+    let reset = format!("/admin/users/{}/two-step-off", olga.id);
+    assert!(users.body.contains(&reset), "{}", users.body);
+    assert!(users.body.contains("Ольга &#60;b&#62;"), "escaped");
+    let r = s.post(&admin, &reset, &[]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = s
+        .post(&admin, &reset, &[("csrf", admin_csrf.as_str())])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        r.location, "/admin/users?done=two_step_reset",
+        "{}",
+        r.location
+    );
+    assert!(!s.get(&admin, "/admin/users").await.body.contains(&reset));
+    let r = s
+        .post(
+            &client(),
+            "/login",
+            &[("email", "olga@mail.ru"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "the password alone again");
+    let audit = s.get(&admin, "/admin/audit").await;
+    assert!(audit.body.contains("Two-step sign-in turned on"));
+    assert!(audit.body.contains("Two-step sign-in turned off"));
+    assert!(audit.body.contains("Signed in with a recovery code"));
+
+    // Turned off by its owner, who types their password.
+    let r = s
+        .post(&c, "/me/two-step/start", &[("csrf", csrf.as_str())])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let key = text_after(&s.get(&c, "/me").await.body, r#"<code class="totp-key">"#);
+    let now_code = voronka_app::totp_code(&key, voronka_app::now_ms()).unwrap();
+    let r = s
+        .post(
+            &c,
+            "/me/two-step/confirm",
+            &[("csrf", csrf.as_str()), ("code", now_code.as_str())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = s
+        .post(
+            &c,
+            "/me/two-step/off",
+            &[("csrf", csrf.as_str()), ("current_password", "not it")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = s
+        .post(
+            &c,
+            "/me/two-step/off",
+            &[("csrf", csrf.as_str()), ("current_password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location, "/me?done=two_step_off");
+    assert!(s
+        .get(&c, &r.location)
+        .await
+        .body
+        .contains("Two-step sign-in is off."));
+}

@@ -5,6 +5,92 @@ use crate::signin::*;
 
 #[async_trait]
 impl SignInStore for SqlStore {
+    async fn two_step(&self, user_id: Id) -> Result<TwoStep> {
+        let row = sqlx::query(
+            "SELECT totp_secret, totp_pending, totp_last_step FROM users WHERE id = $1",
+        )
+        .bind(user_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(r) = row else {
+            return Ok(TwoStep::default());
+        };
+        Ok(TwoStep {
+            secret: r.try_get("totp_secret")?,
+            pending: r.try_get("totp_pending")?,
+            last_step: r.try_get("totp_last_step")?,
+        })
+    }
+
+    async fn two_step_users(&self) -> Result<Vec<Id>> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM users WHERE totp_secret IS NOT NULL ORDER BY id")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn recovery_codes_left(&self, user_id: Id) -> Result<i64> {
+        Ok(sqlx::query_scalar(
+            "SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL",
+        )
+        .bind(user_id)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    async fn signin_challenge(
+        &self,
+        token_hash: &str,
+        now: Millis,
+    ) -> Result<Option<SignInChallenge>> {
+        let row = sqlx::query(
+            "SELECT token_hash, user_id, user_agent, expires_at FROM signin_challenges \
+             WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(SignInChallenge {
+                token_hash: r.try_get("token_hash")?,
+                user_id: r.try_get("user_id")?,
+                user_agent: r.try_get("user_agent")?,
+                expires_at: r.try_get("expires_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn insert_signin_challenge(&self, c: &SignInChallenge, now: Millis) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM signin_challenges WHERE expires_at <= $1")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO signin_challenges (token_hash, user_id, user_agent, expires_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&c.token_hash)
+        .bind(c.user_id)
+        .bind(&c.user_agent)
+        .bind(c.expires_at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_signin_challenge(&self, token_hash: &str) -> Result<()> {
+        sqlx::query("DELETE FROM signin_challenges WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn login_failures(&self, email: &str, since: Millis, limit: i64) -> Result<Vec<Millis>> {
         Ok(sqlx::query_scalar(
             "SELECT at FROM login_failures WHERE email = $1 AND at >= $2 ORDER BY at DESC LIMIT $3",
@@ -153,5 +239,82 @@ impl SignInTx for SqlTx {
             .await?;
         }
         Ok(user)
+    }
+
+    async fn set_two_step_pending(&mut self, user_id: Id, secret: Option<&str>) -> Result<()> {
+        sqlx::query("UPDATE users SET totp_pending = $1 WHERE id = $2")
+            .bind(secret)
+            .bind(user_id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn enable_two_step(&mut self, user_id: Id, step: i64, codes: &[String]) -> Result<()> {
+        sqlx::query(
+            "UPDATE users SET totp_secret = totp_pending, totp_pending = NULL, totp_last_step = $1 \
+             WHERE id = $2",
+        )
+        .bind(step)
+        .bind(user_id)
+        .execute(&mut *self.tx)
+        .await?;
+        self.replace_recovery_codes(user_id, codes).await
+    }
+
+    async fn disable_two_step(&mut self, user_id: Id) -> Result<()> {
+        sqlx::query(
+            "UPDATE users SET totp_secret = NULL, totp_pending = NULL, totp_last_step = NULL \
+             WHERE id = $1",
+        )
+        .bind(user_id)
+        .execute(&mut *self.tx)
+        .await?;
+        self.replace_recovery_codes(user_id, &[]).await
+    }
+
+    async fn use_two_step_step(&mut self, user_id: Id, step: i64) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE users SET totp_last_step = $1 \
+             WHERE id = $2 AND (totp_last_step IS NULL OR totp_last_step < $1)",
+        )
+        .bind(step)
+        .bind(user_id)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn use_recovery_code(
+        &mut self,
+        user_id: Id,
+        code_hash: &str,
+        at: Millis,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE recovery_codes SET used_at = $1 \
+             WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL",
+        )
+        .bind(at)
+        .bind(user_id)
+        .bind(code_hash)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn replace_recovery_codes(&mut self, user_id: Id, codes: &[String]) -> Result<()> {
+        sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *self.tx)
+            .await?;
+        for c in codes {
+            sqlx::query("INSERT INTO recovery_codes (user_id, code_hash) VALUES ($1, $2)")
+                .bind(user_id)
+                .bind(c)
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
     }
 }

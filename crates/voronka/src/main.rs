@@ -123,6 +123,12 @@ enum UserCmd {
         #[arg(long, required = true)]
         password_stdin: bool,
     },
+    /// Turn off a user's two-step sign-in (lost phone and recovery codes); they sign in with
+    /// their password alone until they turn it on again.
+    TwoStepOff {
+        #[arg(long)]
+        email: String,
+    },
     /// List users.
     List,
 }
@@ -381,6 +387,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let app = open(&url).await?;
             let u = app.set_password_by_email(&email, &password).await?;
             println!("{}", words::password_set(u.id, &u.email));
+        }
+        Command::User(UserCmd::TwoStepOff { email }) => {
+            let app = open(&url).await?;
+            let u = app.reset_two_step_by_email(&email).await?;
+            println!("{}", words::two_step_off(u.id, &u.email));
         }
         Command::User(UserCmd::List) => {
             let app = open(&url).await?;

@@ -71,6 +71,10 @@ pub fn user_added(id: impl Display, email: impl Display, role: impl Display) -> 
 pub fn password_set(id: impl Display, email: impl Display) -> String {
     format!("password of user {id} ({email}) set; their sessions have ended")
 }
+/// After `user two-step-off`.
+pub fn two_step_off(id: impl Display, email: impl Display) -> String {
+    format!("two-step sign-in of user {id} ({email}) is off")
+}
 /// The last column of `user list`.
 pub fn contact_erased(contact: impl Display, records: i64, leads: i64) -> String {
     let records = match records {

@@ -563,6 +563,23 @@ fn users_tokens_and_forms() {
     .runtime_error();
     assert!(e.contains("8 characters"), "{e}");
 
+    // Two-step sign-in turned off from the command line, for a person who lost their phone.
+    block_on(async {
+        let app = voronka_app::App::open(u, Default::default()).await.unwrap();
+        let (user, _, _) = app.login("boss@mail.ru", "another secret").await.unwrap();
+        let me = voronka_app::Actor::user(user);
+        let setup = app.start_two_step(&me).await.unwrap();
+        let now = voronka_app::now_ms();
+        let code = voronka_app::totp_code(&setup.secret, now).unwrap();
+        app.confirm_two_step(&me, &code, now).await.unwrap();
+    });
+    assert!(signs_in("boss@mail.ru", "another secret").is_err());
+    let r = vk(u, &["user", "two-step-off", "--email", "Boss@mail.ru"]).ok();
+    assert!(r.stdout.contains("boss@mail.ru"), "{}", r.stdout);
+    assert!(signs_in("boss@mail.ru", "another secret").is_ok());
+    let e = vk(u, &["user", "two-step-off", "--email", "nobody@mail.ru"]).runtime_error();
+    assert!(e.contains("nobody@mail.ru"), "{e}");
+
     let t = vk(
         u,
         &[

@@ -35,6 +35,8 @@ pub(crate) struct UserView {
     pub active: bool,
     pub is_me: bool,
     pub created: When,
+    /// Two-step sign-in is on.
+    pub two_step: bool,
 }
 
 #[derive(Template)]
@@ -50,6 +52,7 @@ struct UsersPage {
 
 async fn users_page(state: &AppState, user: &WebUser) -> Result<UsersPage, WebError> {
     let list = state.app.list_users(&user.actor()).await?;
+    let two_step = state.app.two_step_users(&user.actor()).await?;
     let now = now();
     Ok(UsersPage {
         layout: Layout::new(user, "admin", t::USERS),
@@ -64,6 +67,7 @@ async fn users_page(state: &AppState, user: &WebUser) -> Result<UsersPage, WebEr
                 active: u.active,
                 is_me: u.id == user.user.id,
                 created: When::new(u.created_at, now),
+                two_step: two_step.contains(&u.id),
             })
             .collect(),
         roles: role_options(Role::Salesperson),
@@ -179,6 +183,18 @@ pub(crate) async fn set_password(
         )
         .await;
     after_user_change(&state, &user, res, "password_set").await
+}
+
+/// Turns a person's two-step sign-in off: for someone who lost their phone and their codes.
+pub(crate) async fn reset_two_step(
+    State(state): State<AppState>,
+    user: WebUser,
+    IdPath(id): IdPath,
+    body: Bytes,
+) -> PageResult {
+    PostForm::checked(&body, &user)?;
+    let res = state.app.reset_two_step(&user.actor(), id).await;
+    after_user_change(&state, &user, res, "two_step_reset").await
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use voronka_app::SignIn;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -88,37 +89,96 @@ pub(crate) async fn login(
     let browser = headers
         .get(header::USER_AGENT)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-    match state
+    let res = state
         .app
-        .sign_in(
+        .begin_sign_in(
             email.trim(),
             form.get("password").unwrap_or(""),
             browser.as_deref(),
             voronka_app::now_ms(),
         )
-        .await
-    {
-        Ok((_, token, _)) => {
-            let mut resp = see_other(&next);
-            resp.headers_mut()
-                .insert(header::SET_COOKIE, session_cookie(&state, &token, None));
-            Ok(resp)
+        .await;
+    match res {
+        Ok(SignIn::Done(_, token, _)) => Ok(signed_in(&state, &token, &next)),
+        Ok(SignIn::SecondStep(challenge)) => Ok(render(&code_page(challenge, next, None))),
+        Err(e) => refused(e, |message| page(email, next, Some(message))),
+    }
+}
+
+/// The sign-in's second step: a code of the person's app, or a recovery code.
+pub(crate) async fn login_code(State(state): State<AppState>, body: Bytes) -> PageResult {
+    let form = PostForm::parse(&body)?;
+    let next = safe_next(form.get("next"));
+    let challenge = form.text("challenge");
+    let res = state
+        .app
+        .finish_sign_in(&challenge, &form.text("code"), voronka_app::now_ms())
+        .await;
+    match res {
+        Ok((_, token, _)) => Ok(signed_in(&state, &token, &next)),
+        // Waited too long, or not a sign-in at all: from the start.
+        Err(voronka_app::AppError::Unauthorized(m)) if m.code == "two_step_expired" => {
+            Ok(render_status(
+                StatusCode::UNAUTHORIZED,
+                &page(String::new(), next, Some(t::TWO_STEP_EXPIRED.to_string())),
+            ))
         }
         Err(voronka_app::AppError::Unauthorized(_)) => Ok(render_status(
             StatusCode::UNAUTHORIZED,
-            &page(email, next, Some(t::LOGIN_FAILED.to_string())),
+            &code_page(challenge, next, Some(t::TWO_STEP_WRONG.to_string())),
         )),
-        Err(voronka_app::AppError::Limited { retry_after_s, .. }) => {
+        Err(e) => refused(e, |message| page(String::new(), next, Some(message))),
+    }
+}
+
+/// Signed in: the session's cookie, and on to where the person was going.
+fn signed_in(state: &AppState, token: &str, next: &str) -> Response {
+    let mut resp = see_other(next);
+    resp.headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(state, token, None));
+    resp
+}
+
+/// A refused sign-in on the sign-in page: a wrong password, or a lock with how long it lasts.
+fn refused(e: voronka_app::AppError, page: impl FnOnce(String) -> LoginPage) -> PageResult {
+    match e {
+        voronka_app::AppError::Unauthorized(_) => Ok(render_status(
+            StatusCode::UNAUTHORIZED,
+            &page(t::LOGIN_FAILED.to_string()),
+        )),
+        voronka_app::AppError::Limited { retry_after_s, .. } => {
             let wait = HeaderValue::from(retry_after_s);
             let minutes = retry_after_s.div_ceil(60);
             let mut resp = render_status(
                 StatusCode::TOO_MANY_REQUESTS,
-                &page(email, next, Some(t::fill1(t::LOGIN_LOCKED_N, minutes))),
+                &page(t::fill1(t::LOGIN_LOCKED_N, minutes)),
             );
             resp.headers_mut().insert(header::RETRY_AFTER, wait);
             Ok(resp)
         }
-        Err(e) => Err(WebError::App(e)),
+        e => Err(WebError::App(e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login_code.html")]
+struct CodePage {
+    title: &'static str,
+    app_name: &'static str,
+    asset_v: &'static str,
+    challenge: String,
+    next: String,
+    error: Option<String>,
+}
+
+fn code_page(challenge: String, next: String, error: Option<String>) -> CodePage {
+    CodePage {
+        title: t::TWO_STEP_TITLE,
+        app_name: t::APP_NAME,
+        asset_v: asset_version(),
+        challenge,
+        next,
+        error,
     }
 }
 

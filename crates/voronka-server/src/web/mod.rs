@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/leads") }))
         .route("/login", get(auth::login_page).post(auth::login))
+        .route("/login/code", post(auth::login_code))
         .route("/logout", post(auth::logout))
         .route(
             "/password/forgot",
@@ -45,6 +46,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/me", get(password::me))
         .route("/me/password", post(password::change))
+        .route("/me/two-step/start", post(password::two_step_start))
+        .route("/me/two-step/confirm", post(password::two_step_confirm))
+        .route("/me/two-step/codes", post(password::two_step_codes))
+        .route("/me/two-step/off", post(password::two_step_off))
         .route(
             "/me/sessions/end-others",
             post(password::end_other_sessions),
@@ -124,6 +129,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin", get(|| async { Redirect::to("/admin/users") }))
         .route("/admin/users", get(admin::users).post(admin::add_user))
         .route("/admin/users/{id}", post(admin::update_user))
+        .route(
+            "/admin/users/{id}/two-step-off",
+            post(admin::reset_two_step),
+        )
         .route("/admin/users/{id}/password", post(admin::set_password))
         .route(
             "/admin/tokens",

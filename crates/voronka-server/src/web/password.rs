@@ -34,6 +34,16 @@ pub(crate) struct SessionView {
     pub current: bool,
 }
 
+/// The two-step sign-in part of one's account page.
+pub(crate) struct TwoStepView {
+    pub on: bool,
+    /// Being set up: the key to type and the QR code (SVG) of its address.
+    pub setup: Option<(String, String)>,
+    pub codes_left: i64,
+    /// Recovery codes made just now, shown this once.
+    pub new_codes: Vec<String>,
+}
+
 #[derive(Template)]
 #[template(path = "me.html")]
 struct MePage {
@@ -42,6 +52,19 @@ struct MePage {
     email: String,
     min: usize,
     sessions: Vec<SessionView>,
+    two_step: TwoStepView,
+}
+
+/// An `otpauth://` address as a QR code an authenticator app scans.
+fn qr_svg(uri: &str) -> String {
+    match qrcode::QrCode::new(uri.as_bytes()) {
+        Ok(code) => code
+            .render::<qrcode::render::svg::Color>()
+            .min_dimensions(200, 200)
+            .quiet_zone(true)
+            .build(),
+        Err(_) => String::new(),
+    }
 }
 
 async fn me_page(
@@ -64,13 +87,109 @@ async fn me_page(
             current: s.current,
         })
         .collect();
+    let status = state.app.two_step_status(&user.actor()).await?;
     Ok(MePage {
         layout: Layout::new(user, "me", t::ME_TITLE),
         name: user.user.name.clone(),
         email: user.user.email.clone(),
         min: MIN_PASSWORD,
         sessions,
+        two_step: TwoStepView {
+            on: status.on,
+            setup: status.setup.map(|s| {
+                let qr = qr_svg(&s.uri);
+                (s.secret, qr)
+            }),
+            codes_left: status.recovery_codes_left,
+            new_codes: Vec::new(),
+        },
     })
+}
+
+/// One's account page again, after a two-step form: with what it refused, or the new recovery
+/// codes.
+async fn me_after(
+    state: &AppState,
+    user: &WebUser,
+    headers: &HeaderMap,
+    res: Result<Vec<String>, AppError>,
+) -> PageResult {
+    match res {
+        Ok(codes) => {
+            let mut p = me_page(state, user, headers).await?;
+            p.two_step.new_codes = codes;
+            p.layout = p.layout.at("/me");
+            Ok(render(&p))
+        }
+        Err(e) => {
+            let (status, message) = super::refusal_on_page(WebError::App(e))?;
+            let mut p = me_page(state, user, headers).await?;
+            p.layout = p.layout.with_error(Some(message)).at("/me");
+            Ok(render_status(status, &p))
+        }
+    }
+}
+
+/// Starts setting up two-step sign-in: the page then shows the key and its QR code.
+pub(crate) async fn two_step_start(
+    State(state): State<AppState>,
+    user: WebUser,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    PostForm::checked(&body, &user)?;
+    match state.app.start_two_step(&user.actor()).await {
+        Ok(_) => Ok(see_other("/me#two-step")),
+        Err(e) => me_after(&state, &user, &headers, Err(e)).await,
+    }
+}
+
+/// Turns two-step sign-in on with a code of the app; shows the recovery codes once.
+pub(crate) async fn two_step_confirm(
+    State(state): State<AppState>,
+    user: WebUser,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    let res = state
+        .app
+        .confirm_two_step(&user.actor(), &form.text("code"), voronka_app::now_ms())
+        .await;
+    me_after(&state, &user, &headers, res).await
+}
+
+/// New recovery codes (the password asked); shown once.
+pub(crate) async fn two_step_codes(
+    State(state): State<AppState>,
+    user: WebUser,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    let res = state
+        .app
+        .renew_recovery_codes(&user.actor(), form.get("current_password").unwrap_or(""))
+        .await;
+    me_after(&state, &user, &headers, res).await
+}
+
+/// Turns one's two-step sign-in off (the password asked).
+pub(crate) async fn two_step_off(
+    State(state): State<AppState>,
+    user: WebUser,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    let res = state
+        .app
+        .turn_off_own_two_step(&user.actor(), form.get("current_password").unwrap_or(""))
+        .await;
+    match res {
+        Ok(()) => Ok(see_other("/me?done=two_step_off")),
+        Err(e) => me_after(&state, &user, &headers, Err(e)).await,
+    }
 }
 
 pub(crate) async fn me(

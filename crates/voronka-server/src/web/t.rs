@@ -154,6 +154,11 @@ pub fn audit_action_label(code: &str) -> String {
         "spend.import" => "Spend imported",
         "update" => "Changed",
         "user.password" => "Password changed by its owner",
+        "user.two_step_on" => "Two-step sign-in turned on",
+        "user.two_step_off" => "Two-step sign-in turned off by its owner",
+        "user.two_step_reset" => "Two-step sign-in turned off",
+        "user.recovery_codes" => "New recovery codes",
+        "user.recovery_code_used" => "Signed in with a recovery code",
         "user.password_set" => "Password set",
         "user.password_reset" => "Password set through an email link",
         other => return other.to_string(),
@@ -232,6 +237,31 @@ pub const LOGIN_FAILED: &str = "Wrong email or password.";
 pub const LOGIN_LOCKED_N: &str =
     "Too many failed sign-ins with this email. Try again in {1} min, or set a new password.";
 pub const FORGOT_PASSWORD: &str = "Forgot your password?";
+pub const TWO_STEP_TITLE: &str = "Two-step sign-in";
+pub const TWO_STEP_ASK: &str =
+    "Type the code your authenticator app shows now, or one of your recovery codes.";
+pub const TWO_STEP_CODE: &str = "Code";
+pub const TWO_STEP_SUBMIT: &str = "Sign in";
+pub const TWO_STEP_START_AGAIN: &str = "Sign in again from the start";
+pub const TWO_STEP_WRONG: &str =
+    "That code is not right. Type the code your app shows now, or a recovery code.";
+pub const TWO_STEP_EXPIRED: &str = "The sign-in waited too long for its code. Sign in again.";
+pub const TWO_STEP_NOTE: &str = "With two-step sign-in on, signing in asks for a code from an authenticator app on your phone (any app that reads TOTP codes) after your password.";
+pub const TWO_STEP_IS_ON: &str = "Two-step sign-in is on.";
+pub const TWO_STEP_IS_OFF: &str = "Two-step sign-in is off.";
+pub const TWO_STEP_TURN_ON: &str = "Turn on two-step sign-in";
+pub const TWO_STEP_SCAN: &str = "Scan this code with your authenticator app, or type the key into it, then type the code it shows.";
+pub const TWO_STEP_KEY: &str = "Key";
+pub const TWO_STEP_CONFIRM: &str = "Confirm and turn on";
+pub const TWO_STEP_TURN_OFF: &str = "Turn off two-step sign-in";
+pub const TWO_STEP_CODES_LEFT_N: &str = "Recovery codes left: {1}.";
+pub const TWO_STEP_NEW_CODES: &str = "New recovery codes";
+pub const TWO_STEP_CODES_TITLE: &str = "Your recovery codes";
+pub const TWO_STEP_CODES_NOTE: &str = "Each code signs you in once instead of your app's code. Keep them somewhere safe: they are shown only now.";
+pub const TWO_STEP_USER_ON: &str = "Two-step sign-in on";
+pub const TWO_STEP_RESET_OF_N: &str = "Turn off the two-step sign-in of {1}";
+pub const TWO_STEP_RESET: &str = "Turn off two-step";
+pub const TWO_STEP_RESET_CONFIRM: &str = "Turn off this person's two-step sign-in? They sign in with their password alone until they turn it on again.";
 
 // Passwords: one's own, set by an administrator, and set through a link sent by email.
 pub const ME_TITLE: &str = "Your account";
@@ -324,6 +354,8 @@ pub fn flash(code: &str) -> Option<&'static str> {
         "tag" => "Tag added.",
         "untag" => "Tag removed.",
         "tag_renamed" => "Tag renamed on every lead.",
+        "two_step_off" => "Two-step sign-in is off.",
+        "two_step_reset" => "Two-step sign-in is off for that person.",
         "tag_deleted" => "Tag removed from every lead.",
         "view_saved" => "View saved.",
         "view_deleted" => "View deleted.",
