@@ -95,6 +95,11 @@ pub(crate) struct CheckedFormInput {
     pub min_fill_ms: Option<i64>,
 }
 
+/// The most audit entries one page reads.
+pub const MAX_AUDIT_PAGE: i64 = 500;
+/// The most audit entries one CSV file holds.
+pub const MAX_AUDIT_CSV: i64 = 100_000;
+
 impl App {
     pub(crate) fn checked_form_input(&self, input: FormInput) -> Result<CheckedFormInput> {
         let name = voronka_core::intake::normalize::clean_text(&input.name);
@@ -1028,6 +1033,81 @@ impl App {
     ) -> Result<Vec<AuditEntry>> {
         actor.require_admin()?;
         Ok(self.store.recent_audit(before, limit).await?)
+    }
+
+    /// The audit log's entries a query asks for, newest first (administrators). At most
+    /// [`MAX_AUDIT_PAGE`] a page.
+    pub async fn search_audit(
+        &self,
+        actor: &Actor,
+        q: &voronka_store::AuditQuery,
+    ) -> Result<Vec<AuditEntry>> {
+        actor.require_admin()?;
+        let q = voronka_store::AuditQuery {
+            limit: q.limit.clamp(1, MAX_AUDIT_PAGE),
+            ..q.clone()
+        };
+        Ok(self.store.search_audit(&q).await?)
+    }
+
+    /// The audit log's entries a query asks for as CSV, newest first (administrators): at most
+    /// [`MAX_AUDIT_CSV`] of them. Codes, not labels, so that the file reads the same in any
+    /// language; text that would start a formula is kept as text.
+    pub async fn audit_csv(&self, actor: &Actor, q: &voronka_store::AuditQuery) -> Result<Vec<u8>> {
+        actor.require_admin()?;
+        let io = |e: csv::Error| AppError::Io(e.to_string());
+        // A byte-order mark, so that spreadsheet programs read names in any script right.
+        let mut out = b"\xEF\xBB\xBF".to_vec();
+        {
+            let mut w = csv::Writer::from_writer(&mut out);
+            w.write_record([
+                "id",
+                "at",
+                "actor_id",
+                "actor",
+                "action",
+                "entity",
+                "entity_id",
+                "before",
+                "after",
+            ])
+            .map_err(io)?;
+            let mut page = voronka_store::AuditQuery {
+                limit: MAX_AUDIT_PAGE,
+                ..q.clone()
+            };
+            let mut written = 0;
+            while written < MAX_AUDIT_CSV {
+                let rows = self.store.search_audit(&page).await?;
+                for a in &rows {
+                    let text = |v: &Option<String>| {
+                        crate::transfer::spreadsheet_safe(v.as_deref().unwrap_or(""))
+                    };
+                    let at = chrono::DateTime::from_timestamp_millis(a.at)
+                        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+                        .unwrap_or_default();
+                    w.write_record([
+                        a.id.to_string(),
+                        at,
+                        a.actor_id.map(|i| i.to_string()).unwrap_or_default(),
+                        crate::transfer::spreadsheet_safe(&a.actor),
+                        a.action.clone(),
+                        a.entity.clone(),
+                        a.entity_id.map(|i| i.to_string()).unwrap_or_default(),
+                        text(&a.before),
+                        text(&a.after),
+                    ])
+                    .map_err(io)?;
+                }
+                written += rows.len() as i64;
+                match rows.last() {
+                    Some(last) if rows.len() as i64 == page.limit => page.before = Some(last.id),
+                    _ => break,
+                }
+            }
+            w.flush().map_err(|e| AppError::Io(e.to_string()))?;
+        }
+        Ok(out)
     }
 
     /// Writes a change of a settings document to the audit log.

@@ -40,7 +40,9 @@ pub use channels::{
     channel_report_csv, day_start, report_period, ymd, SpendDefaults, SpendImport, SpendInput,
     MAX_SPEND_FILE,
 };
-pub use directory::{AccountEdit, ContactEdit, DealEdit, FormInput, MAX_CONTACT_TEXT};
+pub use directory::{
+    AccountEdit, ContactEdit, DealEdit, FormInput, MAX_AUDIT_CSV, MAX_AUDIT_PAGE, MAX_CONTACT_TEXT,
+};
 pub use duplicates::PairReview;
 pub use error::{AppError, FieldError};
 pub use forms::{VariantStats, EVENT_KINDS};

@@ -474,6 +474,7 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "field_unknown" => "no such field".to_string(),
         "offset_negative" => "the offset is 0 or more".to_string(),
         "query_invalid" => format!("the query string does not fit: {}", a("problem")),
+        "whole_number_expected" => format!("a whole number is expected, got {:?}", a("given")),
         "value_invalid" => format!("invalid value for {}: {}", a("field"), a("problem")),
         "content_type_not_json" => format!(
             "expected Content-Type application/json, got {:?}",

@@ -38,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tags", get(tags_in_use))
         .route("/tags/{tag}", put(rename_tag).delete(delete_tag))
         .route("/leads/{id}/audit", get(lead_audit))
+        .route("/audit", get(audit_log))
         .route("/contacts", get(list_contacts))
         .route("/contacts/{id}", get(get_contact).put(edit_contact))
         .route("/contacts/{id}/changes", get(contact_changes))
@@ -907,6 +908,80 @@ async fn delete_tag(
     Path(tag): Path<String>,
 ) -> ApiResult<Json<voronka_app::TagChange>> {
     Ok(Json(s.app.delete_tag(&actor, &tag).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AuditParams {
+    /// Done by this person (their id).
+    actor_id: Option<String>,
+    /// On this kind of record: lead, contact, account, customer, deal, user, token, form, tag,
+    /// spend or settings.
+    entity: Option<String>,
+    /// This action's code, e.g. stage, assign, tag.rename, user.password_set.
+    action: Option<String>,
+    /// From this moment on: YYYY-MM-DD, RFC 3339 or epoch milliseconds.
+    from: Option<String>,
+    /// Before this moment.
+    to: Option<String>,
+    /// Entries older than this id (the next page: the last id of a page).
+    before: Option<String>,
+    /// At most this many (1–500, 100 by default).
+    limit: Option<String>,
+    /// json (the default) or csv: every entry of the filters (up to 100,000) as a spreadsheet file.
+    format: Option<String>,
+}
+
+/// The audit log, newest first, filtered (administrators).
+async fn audit_log(
+    State(s): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(p): ApiQuery<AuditParams>,
+) -> ApiResult<axum::response::Response> {
+    let given = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let number = |field: &str, v: &Option<String>| -> ApiResult<Option<i64>> {
+        given(v)
+            .map(|v| {
+                v.parse::<i64>().map_err(|_| {
+                    bad(
+                        field,
+                        Message::new("whole_number_expected").with("given", v.as_str()),
+                    )
+                })
+            })
+            .transpose()
+    };
+    let moment = |field: &str, v: &Option<String>| -> ApiResult<Option<Millis>> {
+        given(v).map(|v| parse_moment(field, &v)).transpose()
+    };
+    let q = voronka_store::AuditQuery {
+        actor_id: number("actor_id", &p.actor_id)?,
+        entity: given(&p.entity),
+        action: given(&p.action),
+        from: moment("from", &p.from)?,
+        to: moment("to", &p.to)?,
+        before: number("before", &p.before)?,
+        limit: number("limit", &p.limit)?.unwrap_or(100),
+    };
+    match given(&p.format).as_deref() {
+        None | Some("json") => Ok(Json(s.app.search_audit(&actor, &q).await?).into_response()),
+        Some("csv") => {
+            let body = s
+                .app
+                .audit_csv(&actor, &voronka_store::AuditQuery { before: None, ..q })
+                .await?;
+            Ok(crate::export::csv_download("audit.csv", body))
+        }
+        Some(_) => Err(ApiError::BadRequest(
+            Message::new("export_format_unknown").with("choices", "json, csv"),
+        )),
+    }
 }
 
 async fn lead_audit(

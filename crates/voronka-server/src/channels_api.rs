@@ -5,7 +5,7 @@ use crate::api::IdOf;
 use crate::extract::{ApiActor, ApiQuery, JsonBody};
 use crate::{ApiError, AppState};
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
@@ -113,17 +113,7 @@ pub(crate) fn csv_file(report: &ChannelReport) -> Result<Response, voronka_app::
         day(report.from),
         day(report.to - 86_400_000)
     );
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response())
+    Ok(crate::export::csv_download(&name, body))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -36,3 +36,19 @@ pub(crate) fn export_response(export: LeadExport, format: ExportFormat) -> Respo
     )
         .into_response()
 }
+
+/// A CSV file to download under `name` (personal data: never kept by a cache).
+pub(crate) fn csv_download(name: &str, body: impl Into<Body>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        body.into(),
+    )
+        .into_response()
+}

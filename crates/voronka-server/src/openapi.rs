@@ -55,6 +55,7 @@ const OPERATIONS: &[(&str, &str, &str, &str, Option<&str>)] = &[
     ("put", "/api/v1/tags/{tag}", "Rename a tag (named in any case) on every lead the reader sees (administrators and sales managers): a lead that has the new name already keeps it once, so a rename into a tag in use joins the two; the audit log keeps it with the count; answers {tag, leads}; 404 when no lead the reader sees has it", "leads:write", Some("{tag}")),
     ("delete", "/api/v1/tags/{tag}", "Remove a tag (named in any case) from every lead the reader sees (administrators and sales managers); the audit log keeps it with the count; answers {tag, leads}; 404 when no lead the reader sees has it", "leads:write", None),
     ("get", "/api/v1/leads/{id}/audit", "Audit log of a lead", "leads:read", None),
+    ("get", "/api/v1/audit", "The audit log, newest first (administrators): who did what to which record, when, and what it read before and after; filtered by actor_id, entity, action and a from/to range; paged with before (the last id of a page) and limit; format=csv for every entry of the filters as a spreadsheet file", "admin", None),
     ("get", "/api/v1/contacts", "List contacts (q, offset, limit)", "leads:read", None),
     ("get", "/api/v1/contacts/{id}", "A contact with its leads and customer (erased_at once its personal data was erased)", "leads:read", None),
     ("put", "/api/v1/contacts/{id}", "Correct a contact (those who work leads, on contacts they see): its name, position, company, country and language as they should read (a field left out is cleared, the name is required), a phone or an email to add, checked as the intake checks them, and phones or emails to remove (the last way to reach the person stays); its leads are then found by what it says now, and the audit log keeps what it said; answers the contact; 409 once the person's data was erased", "leads:write", Some("{name, position?, company?, country?, language?, add_phone?, add_email?, remove_phones?: [E.164], remove_emails?: [address]}")),
@@ -174,6 +175,8 @@ enum Answer {
     CsvOrJsonl,
     /// A JSON object, or a CSV file with `format=csv`.
     JsonOrCsv,
+    /// A JSON array, or a CSV file with `format=csv`.
+    ArrayOrCsv,
     /// No body, with this status.
     Empty(u16),
     /// A body of this media type.
@@ -210,6 +213,7 @@ const ANSWERS: &[(&str, &str, &[Answer])] = &[
     ("post", "/api/v1/leads/{id}/notes", &[Object(201)]),
     ("get", "/api/v1/tags", &[Array]),
     ("get", "/api/v1/leads/{id}/audit", &[Array]),
+    ("get", "/api/v1/audit", &[ArrayOrCsv]),
     ("get", "/api/v1/contacts/{id}/changes", &[Array]),
     ("get", "/api/v1/deals/{id}/changes", &[Array]),
     ("get", "/api/v1/accounts/{id}/changes", &[Array]),
@@ -453,6 +457,7 @@ const QUERIES: &[(&str, &str, Params)] = &[
     ("get", "/api/v1/leads", params::<crate::api::LeadFilter>),
     ("get", "/api/v1/leads/export", export_params),
     ("get", "/api/v1/contacts", params::<crate::api::PageQuery>),
+    ("get", "/api/v1/audit", params::<crate::api::AuditParams>),
     ("get", "/api/v1/accounts", params::<crate::api::PageQuery>),
     ("get", "/api/v1/customers", params::<crate::api::PageQuery>),
     ("get", "/api/v1/deals", params::<crate::api::PageQuery>),
@@ -558,6 +563,15 @@ fn answers(m: &str, path: &str) -> &'static [Answer] {
         .map_or(&[Object(200)], |(_, _, a)| a)
 }
 
+/// A JSON array of any values.
+fn json_array() -> utoipa::openapi::content::Content {
+    ContentBuilder::new()
+        .schema(Some(utoipa::openapi::schema::ArrayBuilder::new().items(
+            ObjectBuilder::new().schema_type(utoipa::openapi::schema::SchemaType::AnyValue),
+        )))
+        .build()
+}
+
 fn text_content(kind: &str) -> utoipa::openapi::content::Content {
     ContentBuilder::new()
         .schema(Some(
@@ -588,14 +602,7 @@ fn with_answers(mut op: OperationBuilder, list: &[Answer]) -> OperationBuilder {
                 "200",
                 ResponseBuilder::new().description("OK").content(
                     "application/json",
-                    ContentBuilder::new()
-                        .schema(Some(
-                            utoipa::openapi::schema::ArrayBuilder::new().items(
-                                ObjectBuilder::new()
-                                    .schema_type(utoipa::openapi::schema::SchemaType::AnyValue),
-                            ),
-                        ))
-                        .build(),
+                    json_array(),
                 ),
             ),
             Nullable => op.response(
@@ -639,6 +646,18 @@ fn with_answers(mut op: OperationBuilder, list: &[Answer]) -> OperationBuilder {
                         "OK: JSON, or a CSV file with format=csv (Content-Disposition: attachment)",
                     )
                     .content("application/json", json_object("result"))
+                    .content("text/csv", text_content("CSV with a header line")),
+            ),
+            ArrayOrCsv => op.response(
+                "200",
+                ResponseBuilder::new()
+                    .description(
+                        "OK: a JSON array, or a CSV file with format=csv (Content-Disposition: attachment)",
+                    )
+                    .content(
+                        "application/json",
+                        json_array(),
+                    )
                     .content("text/csv", text_content("CSV with a header line")),
             ),
             Empty(code) => op.response(

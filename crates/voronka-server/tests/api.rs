@@ -3963,3 +3963,69 @@ async fn a_tag_is_renamed_and_removed_on_every_lead_over_the_api() {
     assert_eq!(v["changed"], json!([a, b]), "{v}");
     assert_eq!(s.json("/api/v1/tags", token).await, json!([]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_log_is_read_over_the_api() {
+    let (s, ids) = with_two_leads().await;
+    let token = &s.admin_token;
+    for (id, tag) in [(ids[0], "Один"), (ids[1], "Два")] {
+        let r = s
+            .post(&format!("/api/v1/leads/{id}/tags"), token)
+            .json(&json!({ "tag": tag }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let page = s.json("/api/v1/audit?action=tag&limit=1", token).await;
+    assert_eq!(page.as_array().map(Vec::len), Some(1), "{page}");
+    assert_eq!(page[0]["after"], "Два", "{page}");
+    let older = s
+        .json(
+            &format!("/api/v1/audit?action=tag&before={}", page[0]["id"]),
+            token,
+        )
+        .await;
+    assert_eq!(older.as_array().map(Vec::len), Some(1), "{older}");
+    assert_eq!(older[0]["after"], "Один", "{older}");
+    let none = s
+        .json(
+            "/api/v1/audit?entity=tag&from=2020-01-01&to=2020-01-02",
+            token,
+        )
+        .await;
+    assert_eq!(none, json!([]));
+
+    // Refusals: a number that is not, a moment that is not, an unknown format or field, a
+    // token that is not an administrator's.
+    for (path, status) in [
+        ("/api/v1/audit?limit=ten", StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            "/api/v1/audit?from=yesterday",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        ("/api/v1/audit?format=xml", StatusCode::BAD_REQUEST),
+        ("/api/v1/audit?who=1", StatusCode::UNPROCESSABLE_ENTITY),
+    ] {
+        let (st, v) = error_of(s.get(path, token).send().await.unwrap()).await;
+        assert_eq!(st, status, "{path}: {v}");
+    }
+    let reader = s.token(&[Scope::LeadsRead], None).await;
+    let (st, v) = error_of(s.get("/api/v1/audit", &reader).send().await.unwrap()).await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{v}");
+
+    // The CSV.
+    let r = s
+        .get("/api/v1/audit?action=tag&format=csv", token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+    let body = r.text().await.unwrap();
+    assert_eq!(
+        body.trim_start_matches('\u{feff}').lines().count(),
+        3,
+        "{body}"
+    );
+}

@@ -4831,3 +4831,111 @@ async fn two_step_sign_in_is_set_up_on_the_account_page_and_asked_at_sign_in() {
         .body
         .contains("Two-step sign-in is off."));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_audit_log_is_filtered_and_downloaded() {
+    let s = start().await;
+    let c = client();
+    let csrf = s.login(&c, ADMIN_EMAIL).await;
+    let olga = s
+        .app
+        .add_user("olga@mail.ru", "Ольга <b>", PASSWORD, Role::SalesManager)
+        .await
+        .expect("olga");
+    let lead = s.capture("Иван Петров", &[("phone", "+79161234567")]).await;
+    let r = s
+        .post(
+            &c,
+            &format!("/leads/{lead}/tags"),
+            &[("csrf", csrf.as_str()), ("tag", "От админа")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    s.app
+        .tag_lead(&Actor::user(olga.clone()), lead, "От Ольги")
+        .await
+        .unwrap();
+
+    // The filters: people by name (escaped), kinds of record, actions by their labels.
+    let page = s.get(&c, "/admin/audit").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains(&format!(
+            r#"<option value="{}" >Ольга &#60;b&#62;</option>"#,
+            olga.id
+        )),
+        "{}",
+        page.body
+    );
+    assert!(page
+        .body
+        .contains(r#"<option value="tag" >Tag added</option>"#));
+    assert!(page.body.contains("От админа") && page.body.contains("От Ольги"));
+    // Olga's only.
+    let hers = s
+        .get(
+            &c,
+            &format!("/admin/audit?actor={}&kind=lead&action=tag", olga.id),
+        )
+        .await;
+    assert!(hers.body.contains("От Ольги"), "{}", hers.body);
+    assert!(!hers.body.contains("От админа"), "{}", hers.body);
+    assert!(
+        hers.body.contains(&format!(
+            r#"href="/admin/audit.csv?actor={}&#38;kind=lead&#38;action=tag""#,
+            olga.id
+        )),
+        "{}",
+        hers.body
+    );
+    assert!(hers
+        .body
+        .contains(&format!(r#"<option value="{}" selected>"#, olga.id)));
+    // A day with nothing, and a kind of record with nothing.
+    let none = s.get(&c, "/admin/audit?to=2020-01-01").await;
+    assert!(
+        none.body.contains("No entry matches these filters."),
+        "{}",
+        none.body
+    );
+    let none = s.get(&c, "/admin/audit?kind=spend").await;
+    assert!(none.body.contains("No entry matches these filters."));
+    // Filters that cannot be read are left out, not an error.
+    let any = s
+        .get(&c, "/admin/audit?actor=x&kind=nothing&from=yesterday")
+        .await;
+    assert_eq!(any.status, StatusCode::OK);
+    assert!(any.body.contains("От Ольги") && any.body.contains("От админа"));
+
+    // The CSV of the same filters.
+    let r = c
+        .get(format!(
+            "{}/admin/audit.csv?actor={}&action=tag",
+            s.base, olga.id
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("audit.csv"));
+    let body = r.text().await.unwrap();
+    let lines: Vec<&str> = body.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines.len(), 2, "{body}");
+    assert!(lines[1].contains("От Ольги"), "{body}");
+
+    // Administrators only.
+    let c2 = client();
+    s.login(&c2, "olga@mail.ru").await;
+    assert_eq!(
+        s.get(&c2, "/admin/audit").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        s.get(&c2, "/admin/audit.csv").await.status,
+        StatusCode::FORBIDDEN
+    );
+}

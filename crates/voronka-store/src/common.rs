@@ -2717,9 +2717,34 @@ impl Store for SqlStore {
     }
 
     async fn recent_audit(&self, before: Option<Id>, limit: i64) -> Result<Vec<AuditEntry>> {
-        sqlx::query("SELECT * FROM audit_log WHERE id < $1 ORDER BY id DESC LIMIT $2")
-            .bind(before.unwrap_or(Id::MAX))
-            .bind(limit)
+        self.search_audit(&AuditQuery {
+            before,
+            limit,
+            ..Default::default()
+        })
+        .await
+    }
+
+    async fn search_audit(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        let mut qb: QueryBuilder<DB> = QueryBuilder::new("SELECT * FROM audit_log WHERE id < ");
+        qb.push_bind(q.before.unwrap_or(Id::MAX));
+        if let Some(a) = q.actor_id {
+            qb.push(" AND actor_id = ").push_bind(a);
+        }
+        if let Some(e) = &q.entity {
+            qb.push(" AND entity = ").push_bind(e.clone());
+        }
+        if let Some(a) = &q.action {
+            qb.push(" AND action = ").push_bind(a.clone());
+        }
+        if let Some(f) = q.from {
+            qb.push(" AND at >= ").push_bind(f);
+        }
+        if let Some(t) = q.to {
+            qb.push(" AND at < ").push_bind(t);
+        }
+        qb.push(" ORDER BY id DESC LIMIT ").push_bind(q.limit);
+        qb.build()
             .fetch_all(&self.pool)
             .await?
             .iter()

@@ -340,6 +340,8 @@ pub trait Store:
     async fn audit_of_action(&self, entity: &str, id: Id, action: &str) -> Result<Vec<AuditEntry>>;
     /// The latest entries of the audit log, newest first; with `before`, those older than it.
     async fn recent_audit(&self, before: Option<Id>, limit: i64) -> Result<Vec<AuditEntry>>;
+    /// The entries of the audit log a query asks for, newest first.
+    async fn search_audit(&self, q: &AuditQuery) -> Result<Vec<AuditEntry>>;
 
     // Jobs: claimed so that several processes never run the same one twice.
     async fn claim_jobs(

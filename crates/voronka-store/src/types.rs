@@ -399,6 +399,25 @@ pub struct AuditEntry {
     pub at: Millis,
 }
 
+/// Which entries of the audit log to read: each filter given narrows it; newest first, a page of
+/// `limit` at a time (with `before`, the entries older than that id).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Done by this person (or a token acting as them).
+    pub actor_id: Option<Id>,
+    /// On this kind of record: lead, contact, account, customer, deal, user, token, form, tag,
+    /// spend, settings.
+    pub entity: Option<String>,
+    /// This action's code.
+    pub action: Option<String>,
+    /// At or after this time.
+    pub from: Option<Millis>,
+    /// Before this time.
+    pub to: Option<Millis>,
+    pub before: Option<Id>,
+    pub limit: i64,
+}
+
 /// What a salesperson corrects in a contact's own fields (phones and emails are added apart).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct ContactFields {

@@ -812,6 +812,8 @@ fn import_russian_headers_and_rerun() {
             .unwrap();
         let admin = voronka_app::Actor::system("t");
         app.tag_lead(&admin, ivan_id, "VIP").await.unwrap();
+        // A few milliseconds apart: tags are listed in the order they were added, by time.
+        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
         app.tag_lead(&admin, ivan_id, "=Выставка").await.unwrap();
     });
     let tagged = export_csv(&db.url, &["--tag", "vip"]);

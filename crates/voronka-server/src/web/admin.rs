@@ -1,10 +1,10 @@
 //! Administration: users, API tokens, the audit log and the instance's status. The use cases
 //! enforce "admins only".
 
-use super::fmt::When;
+use super::fmt::{self, When};
 use super::{
-    now, query_value, render, render_status, role_options, see_other, t, Choice, IdPath, Layout,
-    PageResult, PostForm, WebError,
+    link, now, query_value, render, render_status, role_options, see_other, t, Choice, IdPath,
+    Layout, PageResult, PostForm, WebError,
 };
 use crate::error::classify;
 use crate::extract::WebUser;
@@ -14,6 +14,7 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use voronka_app::{AppError, Message};
 use voronka_core::{Id, Role, Scope, ScopeSet};
+use voronka_store::AuditQuery;
 
 /// Shows a failed admin change on its page again; 5xx and 403 become the error page.
 fn recoverable(e: &AppError) -> bool {
@@ -339,6 +340,16 @@ pub(crate) struct AuditView {
 struct AuditPage {
     layout: Layout,
     entries: Vec<AuditView>,
+    /// The filters' choices: people, kinds of record, actions (each with the one chosen).
+    people: Vec<Choice>,
+    kinds: Vec<Choice>,
+    actions: Vec<Choice>,
+    from: String,
+    to: String,
+    /// The same entries as a CSV file.
+    csv: String,
+    /// Some filter is set.
+    filtered: bool,
     /// The next page, of older entries, when this one is full.
     older: Option<String>,
     /// Back to the newest entries, from an older page.
@@ -388,25 +399,109 @@ fn changes(before: Option<&str>, after: Option<&str>) -> String {
     summary(&parts.join("; "))
 }
 
+/// The audit log's filters as read from a page's address.
+struct AuditFilter {
+    q: AuditQuery,
+    /// The filters as given, for links (the pages, the CSV) and the form.
+    pairs: Vec<(String, String)>,
+}
+
+fn audit_filter(raw: Option<&str>) -> AuditFilter {
+    let get = |name: &str| query_value(raw, name).map(|v| v.trim().to_string());
+    let mut pairs = Vec::new();
+    let mut keep = |name: &str, v: &Option<String>| {
+        if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+            pairs.push((name.to_string(), v.to_string()));
+        }
+    };
+    let actor = get("actor");
+    let kind = get("kind");
+    let action = get("action");
+    let from = get("from");
+    let to = get("to");
+    keep("actor", &actor);
+    keep("kind", &kind);
+    keep("action", &action);
+    keep("from", &from);
+    keep("to", &to);
+    let q = AuditQuery {
+        actor_id: actor.and_then(|v| v.parse().ok()),
+        entity: kind.filter(|k| AUDIT_KINDS.contains(&k.as_str())),
+        action: action.filter(|a| !a.is_empty()),
+        from: from.as_deref().and_then(fmt::parse_ymd),
+        // The day given is included.
+        to: to
+            .as_deref()
+            .and_then(fmt::parse_ymd)
+            .map(|t| t + 86_400_000),
+        before: get("before").and_then(|v| v.parse().ok()),
+        limit: AUDIT_PAGE,
+    };
+    AuditFilter { q, pairs }
+}
+
+/// The kinds of record the audit log names.
+const AUDIT_KINDS: &[&str] = &[
+    "lead", "contact", "account", "customer", "deal", "user", "token", "form", "tag", "spend",
+    "settings",
+];
+
 pub(crate) async fn audit(
     State(state): State<AppState>,
     user: WebUser,
     RawQuery(raw): RawQuery,
 ) -> PageResult {
-    let before = query_value(raw.as_deref(), "before")
-        .and_then(|v| v.trim().parse::<voronka_core::Id>().ok());
-    let list = state
-        .app
-        .recent_audit(&user.actor(), before, AUDIT_PAGE)
-        .await?;
+    let f = audit_filter(raw.as_deref());
+    let list = state.app.search_audit(&user.actor(), &f.q).await?;
+    let people = state.app.list_users(&user.actor()).await?;
     let now = now();
     let older = (list.len() as i64 == AUDIT_PAGE)
-        .then(|| list.last().map(|a| format!("/admin/audit?before={}", a.id)))
+        .then(|| {
+            list.last().map(|a| {
+                let mut p = f.pairs.clone();
+                p.push(("before".to_string(), a.id.to_string()));
+                link("/admin/audit", &p)
+            })
+        })
         .flatten();
+    let chosen = |name: &str| {
+        f.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let (actor, kind, action) = (chosen("actor"), chosen("kind"), chosen("action"));
+    let any = |label: &'static str| Choice::new("", label, false);
+    let mut people_choices = vec![any(t::AUDIT_ANYONE)];
+    people_choices.extend(
+        people
+            .iter()
+            .map(|u| Choice::new(u.id.to_string(), u.name.clone(), actor == u.id.to_string())),
+    );
+    let mut kinds = vec![any(t::AUDIT_ANY_KIND)];
+    kinds.extend(
+        AUDIT_KINDS
+            .iter()
+            .map(|k| Choice::new(*k, t::audit_kind_label(k), kind == *k)),
+    );
+    let mut actions = vec![any(t::AUDIT_ANY_ACTION)];
+    actions.extend(
+        t::AUDIT_ACTIONS
+            .iter()
+            .map(|a| Choice::new(*a, t::audit_action_label(a), action == *a)),
+    );
     Ok(render(&AuditPage {
         layout: Layout::new(&user, "admin", t::AUDIT_LOG),
         older,
-        newest: before.is_some().then_some("/admin/audit"),
+        newest: f.q.before.is_some().then_some("/admin/audit"),
+        people: people_choices,
+        kinds,
+        actions,
+        from: chosen("from"),
+        to: chosen("to"),
+        csv: link("/admin/audit.csv", &f.pairs),
+        filtered: !f.pairs.is_empty(),
         entries: list
             .iter()
             .map(|a| AuditView {
@@ -430,6 +525,18 @@ pub(crate) async fn audit(
             })
             .collect(),
     }))
+}
+
+/// The audit log's entries of the page's filters as a CSV file (all pages, newest first).
+pub(crate) async fn audit_csv(
+    State(state): State<AppState>,
+    user: WebUser,
+    RawQuery(raw): RawQuery,
+) -> PageResult {
+    let mut f = audit_filter(raw.as_deref());
+    f.q.before = None;
+    let body = state.app.audit_csv(&user.actor(), &f.q).await?;
+    Ok(crate::export::csv_download("audit.csv", body))
 }
 
 // ---------------------------------------------------------------------------------------------

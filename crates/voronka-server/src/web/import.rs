@@ -11,8 +11,8 @@ use crate::extract::WebUser;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Multipart, State};
-use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -439,17 +439,10 @@ pub(crate) async fn rejected(
             Err(e) => Some((Err(e), None)),
         }
     });
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"import-{id}-rejected.csv\""),
-            ),
-        ],
+    Ok(crate::export::csv_download(
+        &format!("import-{id}-rejected.csv"),
         axum::body::Body::from_stream(chunks),
-    )
-        .into_response())
+    ))
 }
 
 #[cfg(test)]

@@ -140,6 +140,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/admin/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/admin/audit", get(admin::audit))
+        .route("/admin/audit.csv", get(admin::audit_csv))
         .route("/admin/status", get(admin::status))
         .route("/admin/scrub", get(admin::scrub).post(admin::save_scrub))
         .route("/duplicates", get(duplicates::list))

@@ -118,6 +118,81 @@ pub fn system_actor(name: &str) -> Option<&'static str> {
 }
 
 /// What an entry of the audit log records, in words; an action of no known kind by its code.
+/// The actions the audit log's filter offers (those with a label below; settings' changes are
+/// named by their document).
+pub const AUDIT_ACTIONS: &[&str] = &[
+    "create",
+    "update",
+    "stage",
+    "note",
+    "tag",
+    "untag",
+    "tag.rename",
+    "tag.delete",
+    "refuse",
+    "convert",
+    "junk",
+    "revive",
+    "assign",
+    "temperature",
+    "activity",
+    "request",
+    "lead.merge",
+    "lead.unmerge",
+    "lead.not_duplicate",
+    "contact.merge",
+    "contact.update",
+    "contact.erase",
+    "customer.merge",
+    "customer.unmerge",
+    "deal.update",
+    "account.update",
+    "leads.export",
+    "sla.notify_owner",
+    "sla.escalate_team_lead",
+    "spend.add",
+    "spend.update",
+    "spend.delete",
+    "spend.import",
+    "user.password",
+    "user.password_set",
+    "user.password_reset",
+    "user.two_step_on",
+    "user.two_step_off",
+    "user.two_step_reset",
+    "user.recovery_codes",
+    "user.recovery_code_used",
+];
+
+/// A kind of record the audit log names.
+pub fn audit_kind_label(kind: &str) -> &'static str {
+    match kind {
+        "lead" => "Leads",
+        "contact" => "Contacts",
+        "account" => "Companies",
+        "customer" => "Customers",
+        "deal" => "Deals",
+        "user" => "Users",
+        "token" => "API tokens",
+        "form" => "Forms",
+        "tag" => "Tags",
+        "spend" => "Marketing spend",
+        "settings" => "Settings",
+        _ => "Other",
+    }
+}
+pub const AUDIT_ANYONE: &str = "Anyone";
+pub const AUDIT_ANY_KIND: &str = "Any record";
+pub const AUDIT_ANY_ACTION: &str = "Any action";
+pub const AUDIT_PERSON: &str = "Person";
+pub const AUDIT_KIND: &str = "Record";
+pub const AUDIT_FROM: &str = "From";
+pub const AUDIT_TO: &str = "To";
+pub const AUDIT_FILTER: &str = "Show";
+pub const AUDIT_NO_ENTRIES: &str = "No entry matches these filters.";
+pub const AUDIT_CSV_HINT: &str =
+    "Every entry of these filters (up to 100,000), newest first, as a CSV file";
+
 pub fn audit_action_label(code: &str) -> String {
     match code {
         "create" => "Created",
@@ -1437,6 +1512,25 @@ mod tests {
             fill2("{2} before {1}, {3} and {x} stay", "a{1}", "b"),
             "b before a{1}, {3} and {x} stay"
         );
+    }
+
+    #[test]
+    fn every_action_the_audit_filter_offers_has_a_label_and_every_label_is_offered() {
+        for a in AUDIT_ACTIONS {
+            assert_ne!(audit_action_label(a), *a, "{a} has no label");
+        }
+        let mut seen = AUDIT_ACTIONS.to_vec();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen.len(), AUDIT_ACTIONS.len(), "offered twice");
+        // Each labelled code of the source is offered.
+        let source = include_str!("t.rs");
+        let body = &source[source.find("pub fn audit_action_label").unwrap()..];
+        let body = &body[..body.find("other => return").unwrap()];
+        for line in body.lines().filter(|l| l.trim_start().starts_with('"')) {
+            let code = line.trim_start().split('"').nth(1).unwrap();
+            assert!(AUDIT_ACTIONS.contains(&code), "{code} is not offered");
+        }
     }
 
     #[test]
