@@ -151,6 +151,9 @@ impl App {
                 .and_then(|o| people.iter().find(|u| u.id == o).cloned())
                 .or_else(|| manager.clone());
             let who = owner.map(Actor::user).unwrap_or_else(|| actor.clone());
+            for tag in demo_tags(summary.leads, keen) {
+                self.tag_lead(&who, lead_id, tag).await?;
+            }
             for step in dl.steps {
                 order += 1;
                 pending.insert((step.at(), order), (lead_id, who.clone(), step));
@@ -262,6 +265,25 @@ impl App {
             }
         }
     }
+}
+
+/// The team's labels on the `k`-th demo lead: the keen ones often marked VIP, some met at the
+/// exhibition, some to call back, a few from a partner's referral. Deterministic.
+fn demo_tags(k: usize, keen: bool) -> Vec<&'static str> {
+    let mut tags = Vec::new();
+    if keen && k.is_multiple_of(3) {
+        tags.push("VIP");
+    }
+    if k.is_multiple_of(11) {
+        tags.push("Выставка-2026");
+    }
+    if k.is_multiple_of(23) {
+        tags.push("Перезвонить");
+    }
+    if k.is_multiple_of(41) {
+        tags.push("Partner referral");
+    }
+    tags
 }
 
 /// Site and email behaviour of the `k`-th demo lead: browsing in the hours before the form,

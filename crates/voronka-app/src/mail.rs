@@ -193,6 +193,54 @@ pub mod text {
         (subject, body)
     }
 
+    /// Subject and body of the message that tells a person of a change to their own sign-in
+    /// (`action`, an audit code), made at `when` by themselves or by `by`.
+    pub fn security_notice(
+        name: &str,
+        action: &str,
+        when: &str,
+        by: Option<&str>,
+    ) -> (String, String) {
+        let (subject, what) = match action {
+            "user.password" | "user.password_set" | "user.password_reset" => (
+                "Your Voronka password was changed",
+                match action {
+                    "user.password_reset" => {
+                        "Your password was set through a link sent to this address"
+                    }
+                    _ => "Your password was changed",
+                },
+            ),
+            "user.two_step_on" => (
+                "Two-step sign-in is on for your Voronka sign-in",
+                "Two-step sign-in was turned on",
+            ),
+            "user.two_step_off" | "user.two_step_reset" => (
+                "Two-step sign-in is off for your Voronka sign-in",
+                "Two-step sign-in was turned off: your password alone signs you in now",
+            ),
+            "user.recovery_codes" => (
+                "New recovery codes for your Voronka sign-in",
+                "New recovery codes were made; the ones before no longer work",
+            ),
+            "user.recovery_code_used" => (
+                "A recovery code signed you in to Voronka",
+                "One of your recovery codes was used to sign in",
+            ),
+            _ => ("Your Voronka sign-in changed", "Your sign-in changed"),
+        };
+        let by = by.map(|b| format!(" by {}", b.trim())).unwrap_or_default();
+        (
+            subject.to_string(),
+            format!(
+                "Hello, {}.\n\n{what} on {when} (UTC){by}.\n\nIf this was not you, ask an \
+                 administrator of your Voronka at once to set a new password for you and end your \
+                 sessions.\n",
+                name.trim()
+            ),
+        )
+    }
+
     /// Subject and body of the message with a link that sets a new password, working for
     /// `minutes`.
     pub fn password_reset(name: &str, link: &str, minutes: i64) -> (String, String) {
@@ -233,6 +281,34 @@ pub(crate) async fn smtp_in_tx(tx: &mut dyn Tx) -> Result<Option<SmtpSettings>> 
         .setting_in_tx(SMTP_SETTINGS)
         .await?
         .and_then(|j| SmtpSettings::parse_stored(&j)))
+}
+
+/// Queues the message that tells a person of a change to their own sign-in (`action`, an audit
+/// code), when email is set up; in the transaction that makes the change.
+pub(crate) async fn queue_security_notice(
+    tx: &mut dyn Tx,
+    user: &voronka_core::User,
+    action: &str,
+    actor: &Actor,
+    now: voronka_core::Millis,
+) -> Result<()> {
+    if smtp_in_tx(tx).await?.is_none() {
+        return Ok(());
+    }
+    let when = chrono::DateTime::from_timestamp_millis(now)
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default();
+    let by = (actor.user_id() != Some(user.id)).then(|| actor.name());
+    let (subject, body) = text::security_notice(&user.name, action, &when, by.as_deref());
+    let mail = EmailPayload {
+        to: user.email.clone(),
+        to_name: user.name.clone(),
+        subject,
+        body,
+        lead_id: None,
+    };
+    tx.enqueue_jobs(&[email_job(&mail, now)], now).await?;
+    Ok(())
 }
 
 /// An `email` job row for `enqueue_jobs`.

@@ -268,5 +268,5 @@ async fn write_password(
         at: now,
     })
     .await?;
-    Ok(())
+    crate::mail::queue_security_notice(tx, user, by.action(), actor, now).await
 }

@@ -166,7 +166,7 @@ impl App {
         let (codes, hashes) = new_recovery_codes(u.id);
         let mut tx = self.store.begin().await?;
         tx.enable_two_step(u.id, step, &hashes).await?;
-        audit_user(tx.as_mut(), actor, u.id, "user.two_step_on", now).await?;
+        audit_user(tx.as_mut(), actor, u, "user.two_step_on", now).await?;
         tx.commit().await?;
         Ok(codes)
     }
@@ -182,7 +182,7 @@ impl App {
         let (codes, hashes) = new_recovery_codes(u.id);
         let mut tx = self.store.begin().await?;
         tx.replace_recovery_codes(u.id, &hashes).await?;
-        audit_user(tx.as_mut(), actor, u.id, "user.recovery_codes", now_ms()).await?;
+        audit_user(tx.as_mut(), actor, u, "user.recovery_codes", now_ms()).await?;
         tx.commit().await?;
         Ok(codes)
     }
@@ -191,37 +191,32 @@ impl App {
     pub async fn turn_off_own_two_step(&self, actor: &Actor, password: &str) -> Result<()> {
         let u = own_user(actor)?;
         self.check_own_password(u, password).await?;
-        self.two_step_off(actor, u.id, "user.two_step_off").await
+        self.two_step_off(actor, u, "user.two_step_off").await
     }
 
     /// Turns a person's two-step sign-in off (administrators): for someone who lost their
     /// phone and their recovery codes.
     pub async fn reset_two_step(&self, actor: &Actor, user_id: Id) -> Result<()> {
         actor.require_admin()?;
-        self.store.user(user_id).await?.ok_or_else(|| {
+        let user = self.store.user(user_id).await?.ok_or_else(|| {
             AppError::NotFound(Message::new("user_not_found").with("id", user_id))
         })?;
-        self.two_step_off(actor, user_id, "user.two_step_reset")
-            .await
+        self.two_step_off(actor, &user, "user.two_step_reset").await
     }
 
     /// Turns off the two-step sign-in of the person with this email (the command line, for a
     /// team whose every administrator is locked out).
     pub async fn reset_two_step_by_email(&self, email: &str) -> Result<User> {
         let user = self.known_user_by_email(email).await?;
-        self.two_step_off(
-            &Actor::system("command line"),
-            user.id,
-            "user.two_step_reset",
-        )
-        .await?;
+        self.two_step_off(&Actor::system("command line"), &user, "user.two_step_reset")
+            .await?;
         Ok(user)
     }
 
-    async fn two_step_off(&self, actor: &Actor, user_id: Id, action: &str) -> Result<()> {
+    async fn two_step_off(&self, actor: &Actor, user: &User, action: &str) -> Result<()> {
         let mut tx = self.store.begin().await?;
-        tx.disable_two_step(user_id).await?;
-        audit_user(tx.as_mut(), actor, user_id, action, now_ms()).await?;
+        tx.disable_two_step(user.id).await?;
+        audit_user(tx.as_mut(), actor, user, action, now_ms()).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -272,7 +267,7 @@ impl App {
                 audit_user(
                     tx.as_mut(),
                     &Actor::user(user.clone()),
-                    user.id,
+                    user,
                     "user.recovery_code_used",
                     now,
                 )
@@ -307,10 +302,11 @@ impl App {
     }
 }
 
+/// Writes a change of a person's two-step sign-in to the audit log and tells them by email.
 async fn audit_user(
     tx: &mut dyn voronka_store::Tx,
     actor: &Actor,
-    user_id: Id,
+    user: &User,
     action: &str,
     at: Millis,
 ) -> Result<()> {
@@ -319,11 +315,11 @@ async fn audit_user(
         actor: actor.name(),
         action: action.into(),
         entity: "user".into(),
-        entity_id: Some(user_id),
+        entity_id: Some(user.id),
         before: None,
         after: None,
         at,
     })
     .await?;
-    Ok(())
+    crate::mail::queue_security_notice(tx, user, action, actor, at).await
 }

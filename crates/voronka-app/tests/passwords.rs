@@ -8,8 +8,8 @@ mod smtp;
 use common::TestDb;
 use smtp::SmtpSink;
 use voronka_app::{
-    Actor, App, AppError, Settings, SmtpSecurity, SmtpSettings, LOGIN_FAILURES_ALLOWED,
-    LOGIN_LOCK_MS, RESET_LINKS_PER_HOUR, RESET_LINK_MS,
+    Actor, App, AppError, Settings, LOGIN_FAILURES_ALLOWED, LOGIN_LOCK_MS, RESET_LINKS_PER_HOUR,
+    RESET_LINK_MS,
 };
 use voronka_core::{Role, User};
 
@@ -44,17 +44,6 @@ async fn world(db: &TestDb) -> World {
         admin_user,
         olga,
         app,
-    }
-}
-
-fn smtp_to(sink: &SmtpSink) -> SmtpSettings {
-    SmtpSettings {
-        host: "127.0.0.1".into(),
-        port: sink.port,
-        from: "Воронка <crm@example.com>".into(),
-        username: None,
-        password: None,
-        security: SmtpSecurity::None,
     }
 }
 
@@ -294,7 +283,7 @@ async fn a_link_sent_by_email_sets_a_forgotten_password_once() {
             .await
             .unwrap());
         let sink = SmtpSink::start();
-        app.set_smtp_settings(&w.admin, Some(smtp_to(&sink)))
+        app.set_smtp_settings(&w.admin, Some(sink.settings()))
             .await
             .unwrap();
         let session = sign_in(app, "olga@example.com", "first password")
@@ -362,6 +351,23 @@ async fn a_link_sent_by_email_sets_a_forgotten_password_once() {
             "{n}: {audit:?}"
         );
 
+        // The person is told of the new password at their address, without the password.
+        app.run_due_jobs("test").await.unwrap();
+        let mails = sink.wait_for(2);
+        let notice = &mails[1];
+        assert_eq!(notice.rcpt_to, ["olga@example.com"], "{n}");
+        assert_eq!(notice.subject, "Your Voronka password was changed", "{n}");
+        assert!(
+            notice
+                .body
+                .contains("set through a link sent to this address")
+                && notice.body.contains("(UTC)")
+                && notice.body.contains("If this was not you"),
+            "{n}: {}",
+            notice.body
+        );
+        assert!(!notice.body.contains("пароль по ссылке"), "{n}");
+
         // A link expires; using one uses up the others sent before it.
         let t0 = voronka_app::now_ms();
         app.request_password_reset_at("olga@example.com", URL, t0)
@@ -371,7 +377,7 @@ async fn a_link_sent_by_email_sets_a_forgotten_password_once() {
             .await
             .unwrap();
         app.run_due_jobs("test").await.unwrap();
-        let mails = sink.wait_for(3);
+        let mails = sink.wait_for(4);
         let token_of = |body: &str| {
             body.lines()
                 .find(|l| l.contains("/password/reset/"))
@@ -380,7 +386,7 @@ async fn a_link_sent_by_email_sets_a_forgotten_password_once() {
                 .trim()
                 .to_string()
         };
-        let (first, second) = (token_of(&mails[1].body), token_of(&mails[2].body));
+        let (first, second) = (token_of(&mails[2].body), token_of(&mails[3].body));
         assert_ne!(first, second, "{n}");
         let e = app
             .reset_password_at(&first, "too late password", t0 + RESET_LINK_MS + 1)
@@ -405,7 +411,8 @@ async fn a_link_sent_by_email_sets_a_forgotten_password_once() {
                 .unwrap());
         }
         app.run_due_jobs_at("test", t1 + 100).await.unwrap();
-        let want = 3 + RESET_LINKS_PER_HOUR as usize;
+        // The links so far, two notices of a new password, and the links of this hour.
+        let want = 5 + RESET_LINKS_PER_HOUR as usize;
         let mails = sink.wait_for(want);
         // Give a stray extra message time to arrive before counting.
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;

@@ -32,6 +32,18 @@ pub struct SmtpSink {
 }
 
 impl SmtpSink {
+    /// Settings that send to this server, as Воронка <crm@example.com>, without a login.
+    pub fn settings(&self) -> voronka_app::SmtpSettings {
+        voronka_app::SmtpSettings {
+            host: "127.0.0.1".into(),
+            port: self.port,
+            from: "Воронка <crm@example.com>".into(),
+            username: None,
+            password: None,
+            security: voronka_app::SmtpSecurity::None,
+        }
+    }
+
     pub fn start() -> SmtpSink {
         let dir = tempfile::tempdir().expect("temp dir");
         let script = concat!(

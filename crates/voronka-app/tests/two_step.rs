@@ -4,8 +4,10 @@
 //! administrator, the command line).
 
 mod common;
+mod smtp;
 
 use common::TestDb;
+use smtp::SmtpSink;
 use voronka_app::{
     totp_code, Actor, App, AppError, Settings, SignIn, LOGIN_FAILURES_ALLOWED, RECOVERY_CODES,
     SECOND_STEP_MS,
@@ -304,6 +306,69 @@ async fn wrong_codes_lock_the_email_as_wrong_passwords_do() {
                 .recovery_codes_left,
             RECOVERY_CODES as i64,
             "{n}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_person_is_told_by_email_of_each_change_to_their_sign_in() {
+    for db in TestDb::both().await {
+        let n = db.name;
+        let app = App::open(&db.url, Settings::default()).await.unwrap();
+        let admin = Actor::user(
+            app.add_user("admin@example.com", "Админ", "admin password", Role::Admin)
+                .await
+                .unwrap(),
+        );
+        let vera_user = person(&app, "vera@example.com").await;
+        let vera = Actor::user(vera_user.clone());
+        let sink = SmtpSink::start();
+        app.set_smtp_settings(&admin, Some(sink.settings()))
+            .await
+            .unwrap();
+        let t0 = voronka_app::now_ms();
+        let (_, codes) = turned_on(&app, &vera, t0).await;
+        let token = waiting(&app, "vera@example.com", t0 + 1000).await;
+        app.finish_sign_in(&token, &codes[0], t0 + 1000)
+            .await
+            .unwrap();
+        app.reset_two_step(&admin, vera_user.id).await.unwrap();
+        app.change_own_password(&vera, "first password", "a second password", None)
+            .await
+            .unwrap();
+        app.run_due_jobs_at("test", t0 + 60_000).await.unwrap();
+        let mails = sink.wait_for(4);
+        let mut got: Vec<&str> = mails.iter().map(|m| m.subject.as_str()).collect();
+        got.sort_unstable();
+        assert_eq!(
+            got,
+            [
+                "A recovery code signed you in to Voronka",
+                "Two-step sign-in is off for your Voronka sign-in",
+                "Two-step sign-in is on for your Voronka sign-in",
+                "Your Voronka password was changed",
+            ],
+            "{n}"
+        );
+        assert!(
+            mails.iter().all(|m| m.rcpt_to == ["vera@example.com"]),
+            "{n}: {mails:?}"
+        );
+        // Who made a change for them is named; their own changes are not.
+        let body = |subject: &str| {
+            mails
+                .iter()
+                .find(|m| m.subject.starts_with(subject))
+                .map(|m| m.body.clone())
+                .unwrap()
+        };
+        let off = body("Two-step sign-in is off");
+        assert!(off.contains("by Админ"), "{n}: {off}");
+        let own = body("Your Voronka password");
+        assert!(!own.contains(" by "), "{n}: {own}");
+        assert!(
+            mails.iter().all(|m| !m.body.contains(&codes[0])),
+            "{n}: no code is ever sent"
         );
     }
 }
