@@ -300,6 +300,17 @@ pub(crate) async fn queue_security_notice(
         .unwrap_or_default();
     let by = (actor.user_id() != Some(user.id)).then(|| actor.name());
     let (subject, body) = text::security_notice(&user.name, action, &when, by.as_deref());
+    queue_to_user(tx, user, subject, body, now).await
+}
+
+/// Queues an email to a person of the team (not about a lead).
+pub(crate) async fn queue_to_user(
+    tx: &mut dyn Tx,
+    user: &voronka_core::User,
+    subject: String,
+    body: String,
+    now: voronka_core::Millis,
+) -> Result<()> {
     let mail = EmailPayload {
         to: user.email.clone(),
         to_name: user.name.clone(),

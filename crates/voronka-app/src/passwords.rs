@@ -3,7 +3,7 @@
 //! is written to the audit log (never the password or its hash), and lifts a locked sign-in.
 
 use crate::auth::{hash_password, new_secret, sha256_hex};
-use crate::mail::{email_job, smtp_in_tx, text, EmailPayload};
+use crate::mail::{smtp_in_tx, text};
 use crate::{now_ms, Actor, App, AppError, Message, Millis, Result};
 use voronka_core::{Id, User};
 use voronka_store::{NewAudit, PasswordReset};
@@ -170,14 +170,7 @@ impl App {
             public_url.trim_end_matches('/')
         );
         let (subject, body) = text::password_reset(&user.name, &link, RESET_LINK_MS / 60_000);
-        let mail = EmailPayload {
-            to: user.email.clone(),
-            to_name: user.name.clone(),
-            subject,
-            body,
-            lead_id: None,
-        };
-        tx.enqueue_jobs(&[email_job(&mail, now)], now).await?;
+        crate::mail::queue_to_user(tx.as_mut(), &user, subject, body, now).await?;
         tx.commit().await?;
         Ok(true)
     }

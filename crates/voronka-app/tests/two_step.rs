@@ -22,6 +22,16 @@ async fn person(app: &App, email: &str) -> User {
         .unwrap()
 }
 
+/// The application on this database, and an administrator of it.
+async fn with_admin(db: &TestDb) -> (App, Actor) {
+    let app = App::open(&db.url, Settings::default()).await.unwrap();
+    let admin = app
+        .add_user("admin@example.com", "Админ", "admin password", Role::Admin)
+        .await
+        .unwrap();
+    (app, Actor::user(admin))
+}
+
 /// Turns two-step sign-in on for a person at `now`; the app's key and the recovery codes.
 async fn turned_on(app: &App, who: &Actor, now: i64) -> (String, Vec<String>) {
     let setup = app.start_two_step(who).await.unwrap();
@@ -52,12 +62,7 @@ fn is_code_wrong(e: &AppError) -> bool {
 async fn two_step_sign_in_set_up_used_and_turned_off() {
     for db in TestDb::both().await {
         let n = db.name;
-        let app = App::open(&db.url, Settings::default()).await.unwrap();
-        let admin = Actor::user(
-            app.add_user("admin@example.com", "Админ", "admin password", Role::Admin)
-                .await
-                .unwrap(),
-        );
+        let (app, admin) = with_admin(&db).await;
         let olga_user = person(&app, "olga@example.com").await;
         let olga = Actor::user(olga_user.clone());
         let t0 = voronka_app::now_ms();
@@ -314,12 +319,7 @@ async fn wrong_codes_lock_the_email_as_wrong_passwords_do() {
 async fn the_person_is_told_by_email_of_each_change_to_their_sign_in() {
     for db in TestDb::both().await {
         let n = db.name;
-        let app = App::open(&db.url, Settings::default()).await.unwrap();
-        let admin = Actor::user(
-            app.add_user("admin@example.com", "Админ", "admin password", Role::Admin)
-                .await
-                .unwrap(),
-        );
+        let (app, admin) = with_admin(&db).await;
         let vera_user = person(&app, "vera@example.com").await;
         let vera = Actor::user(vera_user.clone());
         let sink = SmtpSink::start();
