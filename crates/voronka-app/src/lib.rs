@@ -64,7 +64,9 @@ pub use transfer::{
     sniff_delimiter, sniff_encoding, CsvFormat, ExportFormat, ExportOptions, ImportMap,
     ImportSummary, LeadExport,
 };
-pub use two_step::{totp_code, TwoStepSetup, TwoStepStatus, RECOVERY_CODES, SECOND_STEP_MS};
+pub use two_step::{
+    totp_code, TwoStepPolicy, TwoStepSetup, TwoStepStatus, RECOVERY_CODES, SECOND_STEP_MS,
+};
 pub use views::{MAX_VIEWS, MAX_VIEW_NAME, MAX_VIEW_QUERY};
 
 use std::sync::Arc;

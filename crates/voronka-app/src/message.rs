@@ -221,6 +221,7 @@ pub fn message_text(code: &str, args: &Args) -> Option<String> {
         "two_step_not_started" => "start setting up two-step sign-in first".to_string(),
         "two_step_on_already" => "two-step sign-in is on already".to_string(),
         "two_step_off" => "two-step sign-in is off".to_string(),
+        "two_step_policy_unknown" => "choose nobody, admins or everyone".to_string(),
         "tag_not_found" => format!("no lead you see has the tag {:?}", a("tag")),
         "role_cannot_manage_tags" => {
             "only administrators and sales managers rename or remove a tag on every lead".to_string()

@@ -35,6 +35,51 @@ pub struct TwoStepStatus {
     pub recovery_codes_left: i64,
 }
 
+/// The setting that says whose sign-in must have two steps.
+pub const TWO_STEP_POLICY: &str = "two_step_policy";
+
+/// Whose sign-in must have two steps: until they turn it on, the web pages of such a person lead
+/// to their account page, where they do.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TwoStepPolicy {
+    /// Each person chooses.
+    #[default]
+    Nobody,
+    Admins,
+    Everyone,
+}
+
+impl TwoStepPolicy {
+    pub const ALL: [TwoStepPolicy; 3] = [
+        TwoStepPolicy::Nobody,
+        TwoStepPolicy::Admins,
+        TwoStepPolicy::Everyone,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TwoStepPolicy::Nobody => "nobody",
+            TwoStepPolicy::Admins => "admins",
+            TwoStepPolicy::Everyone => "everyone",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<TwoStepPolicy> {
+        TwoStepPolicy::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s.trim())
+    }
+
+    /// Whether the rule asks a person of this role for two steps.
+    pub fn applies_to(self, role: voronka_core::Role) -> bool {
+        match self {
+            TwoStepPolicy::Nobody => false,
+            TwoStepPolicy::Admins => role.is_admin(),
+            TwoStepPolicy::Everyone => true,
+        }
+    }
+}
+
 fn totp(secret_b32: &str) -> Option<TOTP> {
     let bytes = Secret::Encoded(secret_b32.to_string()).to_bytes().ok()?;
     TOTP::new(Algorithm::SHA1, 6, 1, STEP_S, bytes).ok()
@@ -233,6 +278,43 @@ impl App {
             ));
         }
         Ok(())
+    }
+
+    /// Whose sign-in must have two steps.
+    pub async fn two_step_policy(&self) -> Result<TwoStepPolicy> {
+        Ok(self
+            .store
+            .setting(TWO_STEP_POLICY)
+            .await?
+            .and_then(|v| TwoStepPolicy::parse(&v))
+            .unwrap_or_default())
+    }
+
+    /// Sets whose sign-in must have two steps (administrators); the audit log keeps it.
+    pub async fn set_two_step_policy(&self, actor: &Actor, policy: TwoStepPolicy) -> Result<()> {
+        actor.require_admin()?;
+        let before = self.two_step_policy().await?;
+        let now = now_ms();
+        self.store
+            .put_setting(TWO_STEP_POLICY, policy.as_str(), now)
+            .await?;
+        self.audit_setting(
+            actor,
+            TWO_STEP_POLICY,
+            &before.as_str(),
+            &policy.as_str(),
+            now,
+        )
+        .await
+    }
+
+    /// Whether this person must turn two-step sign-in on before anything else: the rule asks it
+    /// of their role and theirs is off.
+    pub async fn must_set_up_two_step(&self, user: &User) -> Result<bool> {
+        if !self.two_step_policy().await?.applies_to(user.role) {
+            return Ok(false);
+        }
+        Ok(self.store.two_step(user.id).await?.secret.is_none())
     }
 
     /// The people whose two-step sign-in is on (administrators).

@@ -9,8 +9,8 @@ mod smtp;
 use common::TestDb;
 use smtp::SmtpSink;
 use voronka_app::{
-    totp_code, Actor, App, AppError, Settings, SignIn, LOGIN_FAILURES_ALLOWED, RECOVERY_CODES,
-    SECOND_STEP_MS,
+    totp_code, Actor, App, AppError, Settings, SignIn, TwoStepPolicy, LOGIN_FAILURES_ALLOWED,
+    RECOVERY_CODES, SECOND_STEP_MS,
 };
 use voronka_core::{Role, User};
 
@@ -369,6 +369,68 @@ async fn the_person_is_told_by_email_of_each_change_to_their_sign_in() {
         assert!(
             mails.iter().all(|m| !m.body.contains(&codes[0])),
             "{n}: no code is ever sent"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rule_requires_two_step_sign_in_of_administrators_or_everyone() {
+    for db in TestDb::both().await {
+        let n = db.name;
+        let (app, admin) = with_admin(&db).await;
+        let admin_user = app
+            .user_by_email("admin@example.com")
+            .await
+            .unwrap()
+            .unwrap();
+        let olga_user = person(&app, "olga@example.com").await;
+        let olga = Actor::user(olga_user.clone());
+        assert_eq!(
+            app.two_step_policy().await.unwrap(),
+            TwoStepPolicy::Nobody,
+            "{n}"
+        );
+        assert!(!app.must_set_up_two_step(&admin_user).await.unwrap(), "{n}");
+
+        // Only administrators set the rule; the audit log keeps it.
+        let e = app
+            .set_two_step_policy(&olga, TwoStepPolicy::Everyone)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, AppError::Forbidden(_)), "{n}: {e:?}");
+        app.set_two_step_policy(&admin, TwoStepPolicy::Admins)
+            .await
+            .unwrap();
+        assert_eq!(
+            app.two_step_policy().await.unwrap(),
+            TwoStepPolicy::Admins,
+            "{n}"
+        );
+        assert!(app.must_set_up_two_step(&admin_user).await.unwrap(), "{n}");
+        assert!(!app.must_set_up_two_step(&olga_user).await.unwrap(), "{n}");
+        app.set_two_step_policy(&admin, TwoStepPolicy::Everyone)
+            .await
+            .unwrap();
+        assert!(app.must_set_up_two_step(&olga_user).await.unwrap(), "{n}");
+        // Turned on, it is asked no more.
+        turned_on(&app, &olga, voronka_app::now_ms()).await;
+        assert!(!app.must_set_up_two_step(&olga_user).await.unwrap(), "{n}");
+        let changes: Vec<(Option<String>, Option<String>)> = app
+            .store()
+            .recent_audit(None, 50)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action == "two_step_policy.update")
+            .map(|e| (e.before, e.after))
+            .collect();
+        assert_eq!(
+            changes,
+            [
+                (Some(r#""admins""#.into()), Some(r#""everyone""#.into())),
+                (Some(r#""nobody""#.into()), Some(r#""admins""#.into())),
+            ],
+            "{n}"
         );
     }
 }

@@ -294,7 +294,26 @@ impl FromRequestParts<AppState> for WebUser {
     ) -> Result<Self, Self::Rejection> {
         use axum::response::IntoResponse;
         match session_user(&parts.headers, state).await {
-            Ok(Some((user, csrf))) => Ok(WebUser { user, csrf }),
+            Ok(Some((user, csrf))) => {
+                // A person the team's rule asks for two-step sign-in, who has not turned it on,
+                // turns it on first: every other page leads to their account page.
+                let path = parts.uri.path();
+                let setting_up =
+                    path == "/me" || path.starts_with("/me/two-step/") || path == "/logout";
+                if !setting_up {
+                    match state.app.must_set_up_two_step(&user).await {
+                        Ok(false) => {}
+                        Ok(true) => {
+                            return Err(axum::response::Redirect::to(
+                                "/me?done=two_step_required#two-step",
+                            )
+                            .into_response())
+                        }
+                        Err(e) => return Err(ApiError::from(e).into_response()),
+                    }
+                }
+                Ok(WebUser { user, csrf })
+            }
             // After signing in, a page comes back; a form post whose session expired cannot be
             // replayed, so it returns to the page it was posted from.
             Ok(None) => Err(LoginRedirect(if parts.method == axum::http::Method::GET {

@@ -4939,3 +4939,98 @@ async fn the_audit_log_is_filtered_and_downloaded() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_required_two_step_sign_in_is_turned_on_before_anything_else() {
+    let s = start().await;
+    s.app
+        .add_user("sara@mail.ru", "Sara Seller", PASSWORD, Role::Salesperson)
+        .await
+        .expect("sara");
+    let admin = client();
+    let admin_csrf = s.login(&admin, ADMIN_EMAIL).await;
+    let users = s.get(&admin, "/admin/users").await;
+    assert!(
+        users.body.contains(r#"<option value="nobody" selected>"#),
+        "{}",
+        users.body
+    );
+    let r = s
+        .post(
+            &admin,
+            "/admin/users/two-step-policy",
+            &[("policy", "everyone")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "without the CSRF token");
+    let r = s
+        .post(
+            &admin,
+            "/admin/users/two-step-policy",
+            &[("csrf", admin_csrf.as_str()), ("policy", "sometimes")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = s
+        .post(
+            &admin,
+            "/admin/users/two-step-policy",
+            &[("csrf", admin_csrf.as_str()), ("policy", "everyone")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location, "/admin/users?done=two_step_policy");
+    // The administrator too: every page leads to their account page.
+    let r = s.get(&admin, "/leads").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location, "/me?done=two_step_required#two-step");
+
+    // Sara signs in, and turns it on first.
+    let c = client();
+    let r = s
+        .post(
+            &c,
+            "/login",
+            &[
+                ("email", "sara@mail.ru"),
+                ("password", PASSWORD),
+                ("next", "/leads"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = s.get(&c, "/leads").await;
+    assert_eq!(r.location, "/me?done=two_step_required#two-step");
+    let me = s.get(&c, "/me?done=two_step_required").await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert!(
+        me.body.contains("Your team requires two-step sign-in"),
+        "{}",
+        me.body
+    );
+    let csrf = csrf_of(&me.body);
+    // A form elsewhere is not taken either.
+    let r = s
+        .post(
+            &c,
+            "/leads/views",
+            &[("csrf", csrf.as_str()), ("name", "x")],
+        )
+        .await;
+    assert_eq!(r.location, "/me?done=two_step_required#two-step");
+    let r = s
+        .post(&c, "/me/two-step/start", &[("csrf", csrf.as_str())])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let key = text_after(&s.get(&c, "/me").await.body, r#"<code class="totp-key">"#);
+    let code = voronka_app::totp_code(&key, voronka_app::now_ms()).unwrap();
+    let r = s
+        .post(
+            &c,
+            "/me/two-step/confirm",
+            &[("csrf", csrf.as_str()), ("code", code.as_str())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(s.get(&c, "/leads").await.status, StatusCode::OK);
+}

@@ -49,11 +49,14 @@ struct UsersPage {
     email: String,
     name: String,
     min_password: usize,
+    /// Whose sign-in must have two steps, the rule in force selected.
+    two_step_policy: Vec<Choice>,
 }
 
 async fn users_page(state: &AppState, user: &WebUser) -> Result<UsersPage, WebError> {
     let list = state.app.list_users(&user.actor()).await?;
     let two_step = state.app.two_step_users(&user.actor()).await?;
+    let policy = state.app.two_step_policy().await?;
     let now = now();
     Ok(UsersPage {
         layout: Layout::new(user, "admin", t::USERS),
@@ -75,6 +78,10 @@ async fn users_page(state: &AppState, user: &WebUser) -> Result<UsersPage, WebEr
         email: String::new(),
         name: String::new(),
         min_password: voronka_app::MIN_PASSWORD,
+        two_step_policy: voronka_app::TwoStepPolicy::ALL
+            .iter()
+            .map(|p| Choice::new(p.as_str(), t::two_step_policy_label(*p), *p == policy))
+            .collect(),
     })
 }
 
@@ -184,6 +191,23 @@ pub(crate) async fn set_password(
         )
         .await;
     after_user_change(&state, &user, res, "password_set").await
+}
+
+/// Sets whose sign-in must have two steps.
+pub(crate) async fn two_step_policy(
+    State(state): State<AppState>,
+    user: WebUser,
+    body: Bytes,
+) -> PageResult {
+    let form = PostForm::checked(&body, &user)?;
+    let res = match voronka_app::TwoStepPolicy::parse(&form.text("policy")) {
+        Some(p) => state.app.set_two_step_policy(&user.actor(), p).await,
+        None => Err(AppError::invalid(
+            "policy",
+            Message::new("two_step_policy_unknown"),
+        )),
+    };
+    after_user_change(&state, &user, res, "two_step_policy").await
 }
 
 /// Turns a person's two-step sign-in off: for someone who lost their phone and their codes.

@@ -134,6 +134,7 @@ pub fn routes() -> Router<AppState> {
             post(admin::reset_two_step),
         )
         .route("/admin/users/{id}/password", post(admin::set_password))
+        .route("/admin/users/two-step-policy", post(admin::two_step_policy))
         .route(
             "/admin/tokens",
             get(admin::tokens).post(admin::create_token),

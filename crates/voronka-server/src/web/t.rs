@@ -157,6 +157,7 @@ pub const AUDIT_ACTIONS: &[&str] = &[
     "user.password",
     "user.password_set",
     "user.password_reset",
+    "two_step_policy.update",
     "user.two_step_on",
     "user.two_step_off",
     "user.two_step_reset",
@@ -229,6 +230,7 @@ pub fn audit_action_label(code: &str) -> String {
         "spend.import" => "Spend imported",
         "update" => "Changed",
         "user.password" => "Password changed by its owner",
+        "two_step_policy.update" => "Two-step sign-in rule changed",
         "user.two_step_on" => "Two-step sign-in turned on",
         "user.two_step_off" => "Two-step sign-in turned off by its owner",
         "user.two_step_reset" => "Two-step sign-in turned off",
@@ -333,6 +335,17 @@ pub const TWO_STEP_CODES_LEFT_N: &str = "Recovery codes left: {1}.";
 pub const TWO_STEP_NEW_CODES: &str = "New recovery codes";
 pub const TWO_STEP_CODES_TITLE: &str = "Your recovery codes";
 pub const TWO_STEP_CODES_NOTE: &str = "Each code signs you in once instead of your app's code. Keep them somewhere safe: they are shown only now.";
+pub const TWO_STEP_POLICY: &str = "Two-step sign-in required";
+pub const TWO_STEP_POLICY_NOTE: &str = "Those it is required of turn it on at their next page before anything else. API tokens are not affected.";
+
+/// Whose sign-in must have two steps.
+pub fn two_step_policy_label(p: voronka_app::TwoStepPolicy) -> &'static str {
+    match p {
+        voronka_app::TwoStepPolicy::Nobody => "Of nobody: each person chooses",
+        voronka_app::TwoStepPolicy::Admins => "Of administrators",
+        voronka_app::TwoStepPolicy::Everyone => "Of everyone",
+    }
+}
 pub const TWO_STEP_USER_ON: &str = "Two-step sign-in on";
 pub const TWO_STEP_RESET_OF_N: &str = "Turn off the two-step sign-in of {1}";
 pub const TWO_STEP_RESET: &str = "Turn off two-step";
@@ -431,6 +444,8 @@ pub fn flash(code: &str) -> Option<&'static str> {
         "tag_renamed" => "Tag renamed on every lead.",
         "two_step_off" => "Two-step sign-in is off.",
         "two_step_reset" => "Two-step sign-in is off for that person.",
+        "two_step_policy" => "Two-step sign-in rule saved.",
+        "two_step_required" => "Your team requires two-step sign-in: turn it on below to go on.",
         "tag_deleted" => "Tag removed from every lead.",
         "view_saved" => "View saved.",
         "view_deleted" => "View deleted.",
