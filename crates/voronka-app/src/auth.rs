@@ -354,9 +354,13 @@ impl App {
     ) -> Result<SignIn> {
         let key = email.trim().to_lowercase();
         self.check_not_locked(&key, now).await?;
-        let found = self.store.user_with_hash(&key).await?;
-        let checked = match found.filter(|(u, _)| u.active) {
-            Some((user, hash)) => verify_password(password, &hash).then_some(user),
+        let found = self
+            .store
+            .user_with_hash(&key)
+            .await?
+            .filter(|(u, _)| u.active);
+        let checked = match &found {
+            Some((user, hash)) => verify_password(password, hash).then(|| user.clone()),
             None => {
                 // Same work and same answer whether the user exists or not.
                 let _ = verify_password(password, "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$UqHFMoH3A1Kyq5j6BsoE1QG3K6Xc9m6r3Bq0fWQ2b7g");
@@ -364,8 +368,7 @@ impl App {
             }
         };
         let Some(user) = checked else {
-            self.store
-                .record_login_failure(&key, now, now - LOGIN_LOCK_MS)
+            self.failed_sign_in(&key, found.as_ref().map(|(u, _)| u), now)
                 .await?;
             return Err(AppError::Unauthorized(Message::new(
                 "wrong_email_or_password",
@@ -407,15 +410,44 @@ impl App {
         let key = user.email.trim().to_lowercase();
         self.check_not_locked(&key, now).await?;
         if !self.second_step_ok(&user, code, now).await? {
-            self.store
-                .record_login_failure(&key, now, now - LOGIN_LOCK_MS)
-                .await?;
+            self.failed_sign_in(&key, Some(&user), now).await?;
             return Err(AppError::Unauthorized(Message::new("two_step_code_wrong")));
         }
         self.store.delete_signin_challenge(&c.token_hash).await?;
         self.store.clear_login_failures(&key).await?;
         let (token, csrf) = self.open_session(&user, c.user_agent, now).await?;
         Ok((user, token, csrf))
+    }
+
+    /// Records a failed sign-in of an email. The failure that locks it tells the person it is
+    /// theirs by email (when email is set up): someone may be guessing their password.
+    async fn failed_sign_in(
+        &self,
+        key: &str,
+        user: Option<&User>,
+        now: crate::Millis,
+    ) -> Result<()> {
+        self.store
+            .record_login_failure(key, now, now - LOGIN_LOCK_MS)
+            .await?;
+        // Counted whether the email is anyone's, so that the answer takes alike either way.
+        let failures = self
+            .store
+            .login_failures(key, now - LOGIN_LOCK_MS, LOGIN_FAILURES_ALLOWED + 1)
+            .await?;
+        if let Some(u) = user.filter(|_| failures.len() as i64 == LOGIN_FAILURES_ALLOWED) {
+            let mut tx = self.store.begin().await?;
+            crate::mail::queue_security_notice(
+                tx.as_mut(),
+                u,
+                "user.sign_in_locked",
+                &Actor::user(u.clone()),
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        Ok(())
     }
 
     /// Refuses a sign-in of an email locked by its failures.

@@ -227,6 +227,11 @@ pub mod text {
                 "A recovery code signed you in to Voronka",
                 "One of your recovery codes was used to sign in",
             ),
+            "user.sign_in_locked" => (
+                "Your Voronka sign-in is locked for a while",
+                "Your sign-in was locked for a quarter of an hour after five failed tries (wrong \
+                 passwords or codes)",
+            ),
             _ => ("Your Voronka sign-in changed", "Your sign-in changed"),
         };
         let by = by.map(|b| format!(" by {}", b.trim())).unwrap_or_default();

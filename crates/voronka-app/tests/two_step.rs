@@ -336,8 +336,20 @@ async fn the_person_is_told_by_email_of_each_change_to_their_sign_in() {
         app.change_own_password(&vera, "first password", "a second password", None)
             .await
             .unwrap();
+        // Five wrong passwords lock the sign-in and tell its person once; an email nobody signs
+        // in with tells nobody.
+        for i in 0..LOGIN_FAILURES_ALLOWED + 1 {
+            for email in ["vera@example.com", "nobody@example.com"] {
+                app.login_at(email, "a guess", t0 + 2000 + i)
+                    .await
+                    .unwrap_err();
+            }
+        }
         app.run_due_jobs_at("test", t0 + 60_000).await.unwrap();
-        let mails = sink.wait_for(4);
+        let mails = sink.wait_for(5);
+        // Give a stray extra message time to arrive before counting.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert_eq!(sink.messages().len(), 5, "{n}: {mails:?}");
         let mut got: Vec<&str> = mails.iter().map(|m| m.subject.as_str()).collect();
         got.sort_unstable();
         assert_eq!(
@@ -347,6 +359,7 @@ async fn the_person_is_told_by_email_of_each_change_to_their_sign_in() {
                 "Two-step sign-in is off for your Voronka sign-in",
                 "Two-step sign-in is on for your Voronka sign-in",
                 "Your Voronka password was changed",
+                "Your Voronka sign-in is locked for a while",
             ],
             "{n}"
         );
