@@ -115,7 +115,7 @@ impl App {
                 .into_iter()
                 .map(|t| t.tag)
                 .collect();
-            names.sort_by_key(|t| tag_key(t));
+            names.sort_by_cached_key(|t| tag_key(t));
             return Ok(names);
         }
         Ok(self.store.tag_names(MAX_TAGS_LISTED).await?)

@@ -211,6 +211,20 @@ async fn two_step_sign_in_set_up_used_and_turned_off() {
         assert!(is_code_wrong(&e), "{n}: {e:?}");
         app.finish_sign_in(&token, &fresh[3], t2).await.unwrap();
 
+        // A new password ends a sign-in waiting for its code: it began with the old one.
+        let token = waiting(&app, "olga@example.com", t2 + 1000).await;
+        app.admin_set_password(&admin, olga_user.id, "first password", None)
+            .await
+            .unwrap();
+        let e = app
+            .finish_sign_in(&token, &fresh[4], t2 + 1000)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, AppError::Unauthorized(m) if m.code == "two_step_expired"),
+            "{n}: {e:?}"
+        );
+
         // Turned off by its owner (password asked), then on again and off by an administrator.
         let e = app
             .turn_off_own_two_step(&olga, "not it")

@@ -77,7 +77,8 @@ pub trait SignInStore {
 pub trait SignInTx {
     /// Sets a user's password hash; whether there is such a user.
     async fn set_user_password(&mut self, id: Id, hash: &str) -> Result<bool>;
-    /// Ends every session of the user but the one whose token hash is `keep`; how many ended.
+    /// Ends every session of the user but the one whose token hash is `keep`, and every sign-in
+    /// of theirs waiting for its second step; how many sessions ended.
     async fn end_sessions(&mut self, user_id: Id, keep: Option<&str>) -> Result<u64>;
     async fn insert_password_reset(&mut self, r: &PasswordReset) -> Result<()>;
     /// How many links were made for the user since `since`.

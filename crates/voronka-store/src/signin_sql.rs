@@ -193,6 +193,11 @@ impl SignInTx for SqlTx {
         .bind(keep)
         .execute(&mut *self.tx)
         .await?;
+        // A sign-in waiting for its code ends with them: it began with the old password.
+        sqlx::query("DELETE FROM signin_challenges WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *self.tx)
+            .await?;
         Ok(done.rows_affected())
     }
 

@@ -513,7 +513,7 @@ pub(crate) async fn audit(
     actions.extend(
         t::AUDIT_ACTIONS
             .iter()
-            .map(|a| Choice::new(*a, t::audit_action_label(a), action == *a)),
+            .map(|(a, label)| Choice::new(*a, *label, action == *a)),
     );
     Ok(render(&AuditPage {
         layout: Layout::new(&user, "admin", t::AUDIT_LOG),

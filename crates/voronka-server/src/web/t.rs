@@ -118,51 +118,54 @@ pub fn system_actor(name: &str) -> Option<&'static str> {
 }
 
 /// What an entry of the audit log records, in words; an action of no known kind by its code.
-/// The actions the audit log's filter offers (those with a label below; settings' changes are
-/// named by their document).
-pub const AUDIT_ACTIONS: &[&str] = &[
-    "create",
-    "update",
-    "stage",
-    "note",
-    "tag",
-    "untag",
-    "tag.rename",
-    "tag.delete",
-    "refuse",
-    "convert",
-    "junk",
-    "revive",
-    "assign",
-    "temperature",
-    "activity",
-    "request",
-    "lead.merge",
-    "lead.unmerge",
-    "lead.not_duplicate",
-    "contact.merge",
-    "contact.update",
-    "contact.erase",
-    "customer.merge",
-    "customer.unmerge",
-    "deal.update",
-    "account.update",
-    "leads.export",
-    "sla.notify_owner",
-    "sla.escalate_team_lead",
-    "spend.add",
-    "spend.update",
-    "spend.delete",
-    "spend.import",
-    "user.password",
-    "user.password_set",
-    "user.password_reset",
-    "two_step_policy.update",
-    "user.two_step_on",
-    "user.two_step_off",
-    "user.two_step_reset",
-    "user.recovery_codes",
-    "user.recovery_code_used",
+/// Each action of the audit log with its label, in the order the audit log's filter offers them
+/// (settings' changes other than the two-step rule are named by their code).
+pub const AUDIT_ACTIONS: &[(&str, &str)] = &[
+    ("create", "Created"),
+    ("update", "Changed"),
+    ("stage", "Stage changed"),
+    ("note", "Note added"),
+    ("tag", "Tag added"),
+    ("untag", "Tag removed"),
+    ("tag.rename", "Tag renamed on every lead"),
+    ("tag.delete", "Tag removed from every lead"),
+    ("refuse", "Refused"),
+    ("convert", "Converted"),
+    ("junk", "Marked as junk"),
+    ("revive", "Back to work after the freeze"),
+    ("assign", "Owner changed"),
+    ("temperature", "Temperature set"),
+    ("activity", "Call, email or meeting logged"),
+    ("request", "Request corrected"),
+    ("lead.merge", "Leads merged"),
+    ("lead.unmerge", "Lead merge undone"),
+    ("lead.not_duplicate", "Marked as not a duplicate"),
+    ("contact.merge", "Contacts merged"),
+    ("contact.update", "Contact corrected"),
+    ("contact.erase", "Personal data erased"),
+    ("customer.merge", "Customers merged"),
+    ("customer.unmerge", "Customer merge undone"),
+    ("deal.update", "Deal corrected"),
+    ("account.update", "Company corrected"),
+    ("leads.export", "Leads exported"),
+    ("sla.notify_owner", "Owner reminded of the first response"),
+    ("sla.escalate_team_lead", "Escalated to the team lead"),
+    ("spend.add", "Spend added"),
+    ("spend.update", "Spend changed"),
+    ("spend.delete", "Spend deleted"),
+    ("spend.import", "Spend imported"),
+    ("user.password", "Password changed by its owner"),
+    ("user.password_set", "Password set"),
+    ("user.password_reset", "Password set through an email link"),
+    ("two_step_policy.update", "Two-step sign-in rule changed"),
+    ("user.two_step_on", "Two-step sign-in turned on"),
+    (
+        "user.two_step_off",
+        "Two-step sign-in turned off by its owner",
+    ),
+    ("user.two_step_reset", "Two-step sign-in turned off"),
+    ("user.recovery_codes", "New recovery codes"),
+    ("user.recovery_code_used", "Signed in with a recovery code"),
 ];
 
 /// A kind of record the audit log names.
@@ -195,52 +198,11 @@ pub const AUDIT_CSV_HINT: &str =
     "Every entry of these filters (up to 100,000), newest first, as a CSV file";
 
 pub fn audit_action_label(code: &str) -> String {
-    match code {
-        "create" => "Created",
-        "stage" => "Stage changed",
-        "note" => "Note added",
-        "tag" => "Tag added",
-        "untag" => "Tag removed",
-        "tag.rename" => "Tag renamed on every lead",
-        "tag.delete" => "Tag removed from every lead",
-        "refuse" => "Refused",
-        "convert" => "Converted",
-        "junk" => "Marked as junk",
-        "revive" => "Back to work after the freeze",
-        "assign" => "Owner changed",
-        "temperature" => "Temperature set",
-        "activity" => "Call, email or meeting logged",
-        "lead.merge" => "Leads merged",
-        "contact.merge" => "Contacts merged",
-        "sla.notify_owner" => "Owner reminded of the first response",
-        "sla.escalate_team_lead" => "Escalated to the team lead",
-        "request" => "Request corrected",
-        "lead.unmerge" => "Lead merge undone",
-        "lead.not_duplicate" => "Marked as not a duplicate",
-        "leads.export" => "Leads exported",
-        "contact.update" => "Contact corrected",
-        "contact.erase" => "Personal data erased",
-        "customer.merge" => "Customers merged",
-        "customer.unmerge" => "Customer merge undone",
-        "deal.update" => "Deal corrected",
-        "account.update" => "Company corrected",
-        "spend.add" => "Spend added",
-        "spend.update" => "Spend changed",
-        "spend.delete" => "Spend deleted",
-        "spend.import" => "Spend imported",
-        "update" => "Changed",
-        "user.password" => "Password changed by its owner",
-        "two_step_policy.update" => "Two-step sign-in rule changed",
-        "user.two_step_on" => "Two-step sign-in turned on",
-        "user.two_step_off" => "Two-step sign-in turned off by its owner",
-        "user.two_step_reset" => "Two-step sign-in turned off",
-        "user.recovery_codes" => "New recovery codes",
-        "user.recovery_code_used" => "Signed in with a recovery code",
-        "user.password_set" => "Password set",
-        "user.password_reset" => "Password set through an email link",
-        other => return other.to_string(),
-    }
-    .to_string()
+    AUDIT_ACTIONS
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or(code, |(_, label)| *label)
+        .to_string()
 }
 
 /// A field a change changed, in words; a field of no known name by its key.
@@ -1531,21 +1493,19 @@ mod tests {
 
     #[test]
     fn every_action_the_audit_filter_offers_has_a_label_and_every_label_is_offered() {
-        for a in AUDIT_ACTIONS {
+        for (a, _) in AUDIT_ACTIONS {
             assert_ne!(audit_action_label(a), *a, "{a} has no label");
         }
-        let mut seen = AUDIT_ACTIONS.to_vec();
+        let mut seen: Vec<&str> = AUDIT_ACTIONS.iter().map(|(c, _)| *c).collect();
         seen.sort_unstable();
         seen.dedup();
         assert_eq!(seen.len(), AUDIT_ACTIONS.len(), "offered twice");
-        // Each labelled code of the source is offered.
-        let source = include_str!("t.rs");
-        let body = &source[source.find("pub fn audit_action_label").unwrap()..];
-        let body = &body[..body.find("other => return").unwrap()];
-        for line in body.lines().filter(|l| l.trim_start().starts_with('"')) {
-            let code = line.trim_start().split('"').nth(1).unwrap();
-            assert!(AUDIT_ACTIONS.contains(&code), "{code} is not offered");
-        }
+        // A code without a label reads as itself.
+        assert_eq!(audit_action_label("smtp.update"), "smtp.update");
+        assert_eq!(
+            audit_action_label("tag.rename"),
+            "Tag renamed on every lead"
+        );
     }
 
     #[test]
